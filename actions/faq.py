@@ -1,0 +1,66 @@
+"""``action_answer_faq``: answer from the knowledge base, offer choices, or admit not knowing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import knowledge
+from core.language import detect_language
+from core.settings import get_settings
+from kb.search import Hit, NoPublishedIndex
+
+
+def _hit(h: Hit) -> dict[str, Any]:
+    return {"id": h.id, "question": h.question, "category": h.category, "score": h.score, "dense": h.dense, "lexical": h.lexical}
+
+
+def faq_button(h: Hit) -> dict[str, str]:
+    return {"title": h.question, "payload": '/faq{"faq_id":"%s"}' % h.id}
+
+
+class ActionAnswerFaq(Action):
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        intent = tracker.latest_message.get("intent") or {}
+        language = tracker.get_slot("language") or detect_language(text)
+        failed = int(tracker.get_slot("failed_attempts") or 0)
+        turn = {"type": "bot_turn", "intent": intent.get("name"), "confidence": intent.get("confidence"), "query": text}
+
+        chosen = next(tracker.get_latest_entity_values("faq_id"), None)
+        try:
+            index = knowledge.searcher().current()
+        except NoPublishedIndex:
+            index = None
+        if chosen and index and chosen in index.entries:
+            entry = index.entries[chosen]
+            dispatcher.utter_message(text=entry.answer)
+            dispatcher.utter_message(json_message={**turn, "decision": "answer", "chosen": chosen, "hits": [{"id": entry.id, "question": entry.question, "category": entry.category, "score": 1.0}]})
+            return [SlotSet("failed_attempts", 0)]
+
+        result = await knowledge.search(text, language) if index else None
+        hits = result.hits if result else []
+        decision = result.decision if result else "fallback"
+        turn.update(decision=decision, hits=[_hit(h) for h in hits], kb_version=result.version if result else None)
+
+        if decision == "answer":
+            dispatcher.utter_message(text=hits[0].answer)
+            dispatcher.utter_message(json_message=turn)
+            return [SlotSet("failed_attempts", 0)]
+        if decision == "suggest":
+            dispatcher.utter_message(response="utter_faq_suggest", buttons=[faq_button(h) for h in hits])
+            dispatcher.utter_message(json_message=turn)
+            return []
+        failed += 1
+        if failed >= get_settings().max_failed_attempts:
+            # No reply here: action_handoff tells the customer what happens next.
+            return [SlotSet("failed_attempts", failed), FollowupAction("action_handoff")]
+        dispatcher.utter_message(response="utter_faq_not_understood")
+        dispatcher.utter_message(json_message=turn)
+        return [SlotSet("failed_attempts", failed)]

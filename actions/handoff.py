@@ -1,0 +1,65 @@
+"""``action_handoff``: tell the customer a human is coming and describe the case for that human."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from core.language import detect_language
+from handoff.triage import categorize
+
+_REASONS = {"request_human": "customer_request", "complaint": "complaint"}
+
+
+def _episode(tracker: Tracker) -> list[dict]:
+    """Events since the last handoff, so a second escalation describes only what is new."""
+    events = tracker.events
+    for i in range(len(events) - 1, -1, -1):
+        custom = ((events[i].get("data") or {}).get("custom") or {}) if events[i].get("event") == "bot" else {}
+        if custom.get("type") == "handoff":
+            return events[i + 1 :]
+    return events
+
+
+def tried_entries(events: list[dict]) -> list[dict]:
+    """Every KB entry the bot offered in this episode, best score kept."""
+    best: dict[str, dict] = {}
+    for e in events:
+        custom = (e.get("data") or {}).get("custom") or {} if e.get("event") == "bot" else {}
+        if custom.get("type") != "bot_turn":
+            continue
+        for hit in custom.get("hits", [])[:3]:
+            if hit["id"] not in best or hit["score"] > best[hit["id"]]["score"]:
+                best[hit["id"]] = {"id": hit["id"], "question": hit["question"], "score": hit["score"], "category": hit.get("category", "")}
+    return sorted(best.values(), key=lambda h: h["score"], reverse=True)[:5]
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        latest = tracker.latest_message or {}
+        text = latest.get("text") or ""
+        intent = (latest.get("intent") or {}).get("name")
+        language = tracker.get_slot("language") or detect_language(text)
+        metadata = latest.get("metadata") or {}
+        events = _episode(tracker)
+        said = [e.get("text") or "" for e in events if e.get("event") == "user" and e.get("text") and not e["text"].startswith("/")]
+        tried = tried_entries(events)
+        reason = _REASONS.get(intent, "low_confidence")
+        packet = {
+            "reason": reason,
+            "category": categorize(said[-5:], [t["category"] for t in tried]),
+            "language": language,
+            "customer_tier": metadata.get("customer_tier", "standard"),
+            "summary": " / ".join(said[-3:])[:400],
+            "last_customer_message": text,
+            "tried": [{"id": t["id"], "question": t["question"], "score": t["score"]} for t in tried],
+        }
+        dispatcher.utter_message(response="utter_handoff")
+        dispatcher.utter_message(json_message={"type": "handoff", "packet": packet})
+        return [SlotSet("failed_attempts", 0)]

@@ -1,0 +1,1 @@
+"""The hub: channels customers write through and the orchestration of each conversation."""

@@ -1,0 +1,107 @@
+"""Talking to the Rasa server: send a customer message, read back what the bot says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+class BotUnavailable(RuntimeError):
+    """Rasa did not answer in time, answered with an error, or said nothing at all."""
+
+
+@dataclass
+class BotReply:
+    text: str
+    buttons: list[dict] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BotTurn:
+    replies: list[BotReply]
+    handoff: dict | None  # the packet action_handoff returned, if the bot escalated
+    intent: str | None = None
+    confidence: float | None = None
+
+
+class RasaClient:
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=2.0))
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, conversation_id: str, message: str, metadata: dict) -> BotTurn:
+        try:
+            resp = await self._http.post(
+                f"{self.base_url}/webhooks/rest/webhook",
+                json={"sender": conversation_id, "message": message, "metadata": metadata},
+            )
+            resp.raise_for_status()
+            raw = resp.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise BotUnavailable(f"Rasa: {type(exc).__name__}: {exc}") from exc
+        turn = parse_rest_output(raw)
+        if not turn.replies and turn.handoff is None:
+            # Every rule ends in a reply; silence means an action failed (action server down).
+            raise BotUnavailable("Rasa returned no reply (is the action server up?)")
+        if turn.intent is None:
+            turn.intent, turn.confidence = await self._latest_intent(conversation_id)
+        return turn
+
+    async def _latest_intent(self, conversation_id: str) -> tuple[str | None, float | None]:
+        try:
+            resp = await self._http.get(f"{self.base_url}/conversations/{conversation_id}/tracker", params={"include_events": "NONE"})
+            intent = resp.json().get("latest_message", {}).get("intent", {})
+            return intent.get("name"), intent.get("confidence")
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None, None
+
+    async def set_slot(self, conversation_id: str, name: str, value: Any) -> None:
+        """Best effort: used to reset the miss counter when a human hands a chat back."""
+        try:
+            await self._http.post(
+                f"{self.base_url}/conversations/{conversation_id}/tracker/events",
+                json={"event": "slot", "name": name, "value": value},
+            )
+        except httpx.HTTPError:
+            pass
+
+    async def ready(self) -> bool:
+        try:
+            resp = await self._http.get(f"{self.base_url}/status", timeout=2.0)
+            return resp.status_code == 200 and bool(resp.json().get("model_file"))
+        except (httpx.HTTPError, ValueError):
+            return False
+
+
+def parse_rest_output(raw: list[dict]) -> BotTurn:
+    """Rasa's REST channel sends text and custom JSON as separate items.
+
+    Convention with ``actions/``: a ``{"type": "bot_turn"}`` custom item
+    describes the text item just before it (intent, KB hits, decision);
+    ``{"type": "handoff"}`` carries the handoff packet.
+    """
+    replies: list[BotReply] = []
+    handoff = None
+    intent = confidence = None
+    for item in raw or []:
+        custom = item.get("custom")
+        if isinstance(custom, dict):
+            if custom.get("type") == "handoff":
+                handoff = custom.get("packet") or {}
+            elif custom.get("type") == "bot_turn":
+                meta = {k: v for k, v in custom.items() if k != "type"}
+                intent = meta.get("intent", intent)
+                confidence = meta.get("confidence", confidence)
+                if replies:
+                    replies[-1].meta.update(meta)
+            continue
+        if item.get("text"):
+            buttons = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in item.get("buttons") or []]
+            replies.append(BotReply(item["text"], buttons))
+    return BotTurn(replies, handoff, intent, confidence)

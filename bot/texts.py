@@ -1,0 +1,47 @@
+"""What the hub itself says to customers (the bot's own words live in domain.yml)."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "queued": {
+        "en": "You're number {position} in the queue for a human agent. Estimated wait: about {minutes} min. You can keep typing; the agent will see everything.",
+        "zh": "已为您转接人工客服，您前面还有 {ahead} 位，预计等待约 {minutes} 分钟。您可以继续留言，客服接入后会看到全部记录。",
+    },
+    "queued_nobody_online": {
+        "en": "You're in the queue for a human agent, but no agent is online right now. Leave your question and your contact details here, and we will answer as soon as someone is back.",
+        "zh": "已为您转接人工客服，但目前没有客服在线。请留下您的问题和联系方式，客服上线后会第一时间回复您。",
+    },
+    "bot_unavailable": {
+        "en": "Sorry, our assistant is having trouble right now. I'm passing your message to a human agent.",
+        "zh": "抱歉，智能助手暂时出现故障，已为您转接人工客服。",
+    },
+    "assigned": {
+        "en": "{agent} has joined the conversation.",
+        "zh": "客服 {agent} 已接入，为您服务。",
+    },
+    "transferred": {
+        "en": "You've been transferred to {agent}.",
+        "zh": "已为您转接给客服 {agent}。",
+    },
+    "resolved": {
+        "en": "This conversation has been marked as resolved. How would you rate the help you got, from 1 (poor) to 5 (excellent)?",
+        "zh": "本次服务已结束。请为本次服务打分：1（很差）到 5（非常满意）。",
+    },
+    "handed_back": {
+        "en": "You're back with the virtual assistant. Ask me anything, or ask for a person again at any time.",
+        "zh": "已为您切换回智能助手，有问题可以继续问我，也可以随时转人工。",
+    },
+    "queue_left": {
+        "en": "You've left the queue. I'm here if you need anything else.",
+        "zh": "您已退出排队，还有其他问题可以继续问我。",
+    },
+    "rating_thanks": {
+        "en": "Thank you for your feedback!",
+        "zh": "感谢您的评价！",
+    },
+}
+
+
+def say(key: str, language: str, **values: object) -> str:
+    variants = TEXTS[key]
+    return variants.get(language, variants["en"]).format(**values)

@@ -1,0 +1,1 @@
+"""Pieces every process shares: settings, the Redis connection, language detection, the process launcher."""

@@ -1,0 +1,60 @@
+"""``./run.sh``: start everything, print where to open it, stop everything on Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from core.settings import get_settings
+from core.stack import Stack
+
+
+def main() -> int:
+    settings = get_settings()
+    stack = Stack(settings)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        stack.start()
+        password = stack.ensure_admin()
+    except Exception as exc:
+        print(f"\nstart-up failed: {exc}", file=sys.stderr)
+        stack.stop()
+        return 1
+    hub = settings.hub_url
+    print(f"""
+  Customer service platform is running.
+
+    Customer chat      {hub}/chat
+    Agent console      {hub}/console
+    Knowledge base     {hub}/kb
+    API docs           {hub}/docs
+    Rasa               {settings.rasa_url}   actions {settings.action_url}
+    Logs               {stack.logs}/
+""")
+    if password:
+        print(f"  First run: agent console login  admin / {password}  (also in {settings.var_dir}/initial-admin-password.txt)")
+        print("  Add agents with:  ./cs agents add alice --name Alice\n")
+    print("  Press Ctrl-C to stop.\n", flush=True)
+    while not stopping:
+        for name, proc in stack.processes.items():
+            if proc.poll() is not None:
+                print(f"{name} stopped unexpectedly (exit {proc.returncode}); see {stack.logs}/{name}.log", file=sys.stderr)
+                stopping = True
+                break
+        time.sleep(1)
+    print("\nstopping...", flush=True)
+    stack.stop()
+    print("stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

