@@ -40,8 +40,7 @@ class ActionAnswerFaq(Action):
             index = None
         if chosen and index and chosen in index.entries:
             entry = index.entries[chosen]
-            dispatcher.utter_message(text=entry.answer)
-            dispatcher.utter_message(json_message={**turn, "decision": "answer", "chosen": chosen, "hits": [{"id": entry.id, "question": entry.question, "category": entry.category, "score": 1.0}]})
+            dispatcher.utter_message(json_message={**turn, "text": entry.answer, "decision": "answer", "chosen": chosen, "hits": [{"id": entry.id, "question": entry.question, "category": entry.category, "score": 1.0}]})
             return [SlotSet("failed_attempts", 0)]
 
         result = await knowledge.search(text, language) if index else None
@@ -50,8 +49,8 @@ class ActionAnswerFaq(Action):
         turn.update(decision=decision, hits=[_hit(h) for h in hits], kb_version=result.version if result else None)
 
         if decision == "answer":
-            dispatcher.utter_message(text=hits[0].answer)
-            dispatcher.utter_message(json_message=turn)
+            # The answer travels inside the custom payload: markdown stays one message.
+            dispatcher.utter_message(json_message={**turn, "text": hits[0].answer, "entry_id": hits[0].id})
             return [SlotSet("failed_attempts", 0)]
         if decision == "suggest":
             dispatcher.utter_message(response="utter_faq_suggest", buttons=[faq_button(h) for h in hits])

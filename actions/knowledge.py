@@ -7,7 +7,7 @@ import threading
 
 from core.redis import sync_client
 from core.settings import get_settings
-from kb.embeddings import load_embedder
+from kb.embeddings import EmbedderSet
 from kb.search import Searcher, SearchResult
 from kb.store import KbStore
 
@@ -20,7 +20,7 @@ def searcher() -> Searcher:
     with _lock:
         if _searcher is None:
             settings = get_settings()
-            _searcher = Searcher(KbStore(sync_client(settings)), load_embedder(settings.embedding_model), settings)
+            _searcher = Searcher(KbStore(sync_client(settings)), EmbedderSet.from_settings(settings), settings)
         return _searcher
 
 

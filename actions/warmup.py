@@ -18,6 +18,8 @@ class ActionWarmup(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             await knowledge.search("warm up", "en")
+            await knowledge.search("预热", "zh")
         except NoPublishedIndex:
-            knowledge.searcher().embedder.embed(["warm up"])
+            for language in ("en", "zh"):
+                knowledge.searcher().embedders.for_language(language).embed(["warm up"])
         return []

@@ -83,7 +83,9 @@ def parse_rest_output(raw: list[dict]) -> BotTurn:
     """Rasa's REST channel sends text and custom JSON as separate items.
 
     Convention with ``actions/``: a ``{"type": "bot_turn"}`` custom item
-    describes the text item just before it (intent, KB hits, decision);
+    describes the text item just before it (intent, KB hits, decision), or,
+    when it has its own ``text``, is the reply itself (Rasa's REST channel
+    would split a markdown answer at every blank line);
     ``{"type": "handoff"}`` carries the handoff packet.
     """
     replies: list[BotReply] = []
@@ -95,10 +97,12 @@ def parse_rest_output(raw: list[dict]) -> BotTurn:
             if custom.get("type") == "handoff":
                 handoff = custom.get("packet") or {}
             elif custom.get("type") == "bot_turn":
-                meta = {k: v for k, v in custom.items() if k != "type"}
+                meta = {k: v for k, v in custom.items() if k not in ("type", "text")}
                 intent = meta.get("intent", intent)
                 confidence = meta.get("confidence", confidence)
-                if replies:
+                if custom.get("text"):
+                    replies.append(BotReply(custom["text"], [], meta))
+                elif replies:
                     replies[-1].meta.update(meta)
             continue
         if item.get("text"):

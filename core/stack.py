@@ -121,14 +121,14 @@ class Stack:
     def ensure_kb(self) -> None:
         code = (
             "from pathlib import Path; from core.redis import sync_client; from kb.store import KbStore; "
-            "from kb.cli import import_file; from kb.publishing import publish; from kb.embeddings import load_embedder; "
-            "from core.settings import get_settings; import json, sys\n"
+            "from kb.cli import import_file; from kb.publishing import publish; from kb.embeddings import EmbedderSet; "
+            "import json, sys\n"
             "store = KbStore(sync_client())\n"
             "if store.count() == 0:\n"
             f"    r = import_file(store, Path({str(STARTER_KB)!r}), 'starter', progress=False)\n"
             "    print(json.dumps(r)); sys.exit(0 if r['ok'] else 1)\n"
             "elif store.published_version() is None:\n"
-            "    print(json.dumps(publish(store, load_embedder(get_settings().embedding_model))))\n"
+            "    print(json.dumps(publish(store, EmbedderSet.from_settings())))\n"
         )
         started = time.time()
         proc = subprocess.run([str(APP_PYTHON), "-c", code], cwd=ROOT, env=self.child_env(), capture_output=True, text=True)
@@ -195,7 +195,7 @@ class Stack:
         started = time.time()
         self.settings.var_dir.mkdir(parents=True, exist_ok=True)
         self.start_redis()
-        model = ensure_model(self.settings.var_dir / "models", self.settings.var_dir / "rasa-cache")
+        model = ensure_model(self.settings.models_dir, self.settings.models_dir / "rasa-cache")
         self.ensure_kb()
         self.start_actions()
         self.start_rasa(model)

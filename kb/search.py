@@ -17,7 +17,7 @@ import numpy as np
 
 from core.language import detect_language
 from core.settings import Settings, get_settings
-from kb.embeddings import Embedder
+from kb.embeddings import EmbedderSet, load_embedder
 from kb.index import KbIndex
 from kb.publishing import version_dir
 from kb.store import KbStore
@@ -66,9 +66,9 @@ class Searcher:
     so a search in flight finishes on the index it started with.
     """
 
-    def __init__(self, store: KbStore, embedder: Embedder, settings: Settings | None = None, root: Path | None = None) -> None:
+    def __init__(self, store: KbStore, embedders: EmbedderSet, settings: Settings | None = None, root: Path | None = None) -> None:
         self.store = store
-        self.embedder = embedder
+        self.embedders = embedders
         self.settings = settings or get_settings()
         self.root = root
         self._index: KbIndex | None = None
@@ -95,7 +95,8 @@ class Searcher:
         lang = language if language in index.languages else next(iter(index.languages), language)
         if not query.strip() or lang not in index.languages:
             return SearchResult(query, language, "fallback", [], index.version)
-        hits = rank(index, lang, self.embedder.embed([query])[0], tokenize(query), self.settings.gate(lang).dense_weight)[:k]
+        embedder = load_embedder(index.models[lang])  # the model the index was built with
+        hits = rank(index, lang, embedder.embed([query])[0], tokenize(query), self.settings.gate(lang).dense_weight)[:k]
         return SearchResult(query, language, decide(hits, self.settings, lang), hits, index.version)
 
 

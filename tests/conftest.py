@@ -1,0 +1,118 @@
+"""One real stack for the whole session: embedded Valkey, Rasa with the trained model, the action server, the hub.
+
+It runs on its own ports and data directory (var/test), so it never touches a
+product instance running beside it; the trained Rasa model is shared with the
+product through var/models (cached by training-data hash).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_ENV = {
+    "CS_VAR_DIR": str(ROOT / "var" / "test"),
+    "CS_HUB_PORT": "18000",
+    "CS_RASA_PORT": "15005",
+    "CS_ACTION_PORT": "15055",
+    "CS_EMBEDDED_REDIS_PORT": "16380",
+}
+os.environ.update(TEST_ENV)
+os.environ.pop("REDIS_URL", None) if not os.environ.get("CS_TEST_REDIS_URL") else os.environ.update(REDIS_URL=os.environ["CS_TEST_REDIS_URL"])
+
+from core.redis import sync_client  # noqa: E402  (settings must see the test environment)
+from core.settings import Settings  # noqa: E402
+from core.stack import Stack  # noqa: E402
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings):
+    s = Stack(settings, env=dict(TEST_ENV))
+    s.start_redis()
+    sync_client(settings).flushdb()  # every session starts from an empty store
+    s.start()
+    yield s
+    s.stop()
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**os.environ}, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def agents(stack) -> list[str]:
+    """Agent accounts, created the way an operator would: with the CLI."""
+    names = ["alice", "bob"]
+    for name in names:
+        proc = run_cli("-m", "handoff", "add", name, "--name", name.title(), "--password", PASSWORD, "--capacity", "5")
+        assert proc.returncode == 0, proc.stderr
+    return names
+
+
+@pytest.fixture
+def hub(stack, settings):
+    with httpx.Client(base_url=settings.hub_url, timeout=60) as client:
+        yield client
+
+
+class Customer:
+    """A customer talking to the hub's REST API."""
+
+    def __init__(self, hub: httpx.Client, language: str = "en", tier: str = "standard") -> None:
+        self.hub = hub
+        started = hub.post("/api/conversations", json={"language": language, "customer": {"name": "Test customer", "tier": tier}})
+        assert started.status_code == 201, started.text
+        body = started.json()
+        self.id, self.token = body["conversation_id"], body["token"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+    def say(self, text: str, **extra) -> dict:
+        resp = self.hub.post(f"/api/conversations/{self.id}/messages", json={"text": text, **extra}, headers=self.headers)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def transcript(self) -> list[dict]:
+        resp = self.hub.get(f"/api/conversations/{self.id}/messages", headers=self.headers)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def status(self) -> dict:
+        return self.hub.get(f"/api/conversations/{self.id}", headers=self.headers).json()
+
+
+class AgentClient:
+    def __init__(self, hub: httpx.Client, username: str, password: str = PASSWORD) -> None:
+        self.hub = hub
+        resp = hub.post("/api/agent/login", json={"username": username, "password": password})
+        assert resp.status_code == 200, resp.text
+        self.token = resp.json()["token"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str) -> httpx.Response:
+        return self.hub.get(f"/api/agent{path}", headers=self.headers)
+
+    def post(self, path: str, json: dict | None = None) -> httpx.Response:
+        return self.hub.post(f"/api/agent{path}", json=json, headers=self.headers)
+
+
+@pytest.fixture
+def customer_factory(hub):
+    return lambda language="en", tier="standard": Customer(hub, language, tier)
+
+
+@pytest.fixture
+def agent_factory(hub, agents):
+    return lambda username="alice": AgentClient(hub, username)

@@ -1,0 +1,24 @@
+"""Two agents claiming the same chat at the same moment: exactly one wins."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+
+def test_concurrent_claim_has_exactly_one_winner(customer_factory, agent_factory, settings):
+    alice, bob = agent_factory("alice"), agent_factory("bob")
+    for _ in range(5):
+        c = customer_factory("en")
+        assert c.say("I want to talk to a person")["conversation"]["status"] == "queued"
+
+        def claim(agent):
+            with httpx.Client(base_url=settings.hub_url, timeout=30) as client:
+                return client.post(f"/api/agent/conversations/{c.id}/claim", headers=agent.headers).status_code
+
+        with ThreadPoolExecutor(2) as pool:
+            codes = sorted(pool.map(claim, [alice, bob]))
+        assert codes == [200, 409]
+        owner = alice.get(f"/conversations/{c.id}").json()["conversation"]["agent"]
+        assert owner in ("alice", "bob")

@@ -1,0 +1,160 @@
+"""The whole flow through the real stack: bot answers, escalates, an agent takes over, resolves, the customer rates."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from websockets.sync.client import connect
+
+
+def bot_texts(result: dict) -> list[str]:
+    return [m["text"] for m in result["replies"] if m["sender"] == "bot"]
+
+
+def test_faq_answered_in_english(customer_factory):
+    c = customer_factory("en")
+    result = c.say("How much does shipping cost? Is there free delivery?")
+    answer = result["replies"][0]
+    assert answer["sender"] == "bot"
+    assert answer["meta"]["decision"] == "answer"
+    assert answer["meta"]["hits"][0]["id"].startswith("shipping-") and answer["meta"]["hits"][0]["id"].endswith("-en")
+    assert "¥99" in answer["text"]
+    assert result["conversation"]["status"] == "bot"
+
+
+def test_faq_answered_in_chinese(customer_factory):
+    c = customer_factory("zh")
+    result = c.say("运费怎么算？满多少包邮")
+    answer = result["replies"][0]
+    assert answer["meta"]["decision"] == "answer", answer["meta"]
+    assert answer["meta"]["hits"][0]["id"].endswith("-zh")
+    assert "99" in answer["text"] and any("\u4e00" <= ch <= "\u9fff" for ch in answer["text"])
+
+
+def test_small_talk_in_both_languages(customer_factory):
+    en = customer_factory("en")
+    assert any("hi" in t.lower() or "hello" in t.lower() for t in bot_texts(en.say("hello there")))
+    assert bot_texts(en.say("thank you so much"))
+    zh = customer_factory("zh")
+    greeting = bot_texts(zh.say("你好"))
+    assert greeting and any("\u4e00" <= ch <= "\u9fff" for ch in greeting[0])
+    bye = bot_texts(zh.say("再见"))
+    assert bye and any("\u4e00" <= ch <= "\u9fff" for ch in bye[0])
+
+
+def test_asking_for_a_human_queues_with_position(customer_factory):
+    c = customer_factory("zh")
+    result = c.say("转人工")
+    assert result["conversation"]["status"] == "queued"
+    assert result["queue"]["position"] >= 1
+    system = [m for m in result["replies"] if m["sender"] == "system"]
+    assert system and system[-1]["meta"]["kind"] == "queued"
+    en = customer_factory("en")
+    assert en.say("I want to talk to a person")["conversation"]["status"] == "queued"
+
+
+def test_complaint_escalates_with_category(customer_factory, agent_factory):
+    c = customer_factory("en")
+    result = c.say("This is unacceptable, my parcel is two weeks late and nobody helps. I want to file a complaint!")
+    assert result["conversation"]["status"] == "queued"
+    detail = agent_factory("bob").get(f"/conversations/{c.id}").json()
+    assert detail["packet"]["reason"] == "complaint"
+    assert detail["packet"]["category"] == "logistics"
+    assert detail["conversation"]["priority"] == 1
+
+
+def test_full_handoff_flow(customer_factory, agent_factory, settings):
+    c = customer_factory("en")
+    # The bot answers a real question first: that turn must reach the agent too.
+    first = c.say("Can I pay with Alipay or WeChat?")
+    assert first["replies"][0]["meta"]["decision"] == "answer"
+    # Two questions the knowledge base cannot answer: the second miss escalates.
+    miss1 = c.say("Can your robot repair my grandfather's vintage sailboat engine?")
+    assert miss1["conversation"]["status"] == "bot"
+    miss2 = c.say("Do you sell tickets for the opera in Vienna next spring?")
+    assert miss2["conversation"]["status"] == "queued", miss2
+    assert miss2["queue"]["position"] >= 1
+
+    alice = agent_factory("alice")
+    queue = alice.get("/queue").json()
+    item = next(i for i in queue if i["conversation"]["id"] == c.id)
+    assert item["packet"]["reason"] == "low_confidence"
+    assert item["waiting_seconds"] >= 0
+
+    claimed = alice.post(f"/conversations/{c.id}/claim")
+    assert claimed.status_code == 200, claimed.text
+    detail = claimed.json()
+    senders = [m["sender"] for m in detail["messages"]]
+    texts = [m["text"] for m in detail["messages"]]
+    assert "Can I pay with Alipay or WeChat?" in texts and "Do you sell tickets for the opera in Vienna next spring?" in texts
+    assert senders.count("bot") >= 2 and "system" in senders
+    bot_turn = next(m for m in detail["messages"] if m["sender"] == "bot")
+    assert bot_turn["meta"]["intent"] and bot_turn["meta"]["hits"]
+    packet = detail["packet"]
+    assert packet["reason"] == "low_confidence" and packet["language"] == "en"
+    assert packet["tried"] and all({"id", "question", "score"} <= set(t) for t in packet["tried"])
+    assert "opera" in packet["summary"] or "opera" in packet["last_customer_message"]
+
+    ws_url = settings.hub_url.replace("http", "ws") + f"/api/conversations/{c.id}/ws?token={c.token}&after={detail['messages'][-1]['id']}"
+    with connect(ws_url) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "status"
+        reply = alice.post(f"/conversations/{c.id}/messages", {"text": "Hi, I'm Alice. Let me look into that for you."})
+        assert reply.status_code == 200
+        pushed = json.loads(ws.recv(timeout=10))
+        assert pushed["type"] == "message" and pushed["message"]["sender"] == "agent"
+        assert pushed["message"]["text"] == "Hi, I'm Alice. Let me look into that for you."
+        assert pushed["message"]["author"] == "Alice"
+
+        # While a human owns the chat the bot stays silent, even for a question it knows.
+        during = c.say("hello? how long does delivery take?")
+        assert during["replies"] == []
+        assert during["conversation"]["status"] == "assigned"
+        echoed = json.loads(ws.recv(timeout=10))
+        assert echoed["message"]["sender"] == "customer"
+
+    resolved = alice.post(f"/conversations/{c.id}/resolve")
+    assert resolved.status_code == 200
+    assert resolved.json()["conversation"]["status"] == "resolved"
+    last = c.transcript()[-1]
+    assert last["sender"] == "system" and last["meta"]["kind"] == "rating_request"
+
+    rated = c.hub.post(f"/api/conversations/{c.id}/rating", json={"score": 5, "comment": "quick and kind"}, headers=c.headers)
+    assert rated.status_code == 200
+    assert rated.json()["conversation"]["rating"] == 5
+    assert c.status()["conversation"]["rating"] == 5
+
+    # The whole transcript is there, in order, bot turns included.
+    final = c.transcript()
+    customer_said = [m["text"] for m in final if m["sender"] == "customer"]
+    assert customer_said == [
+        "Can I pay with Alipay or WeChat?",
+        "Can your robot repair my grandfather's vintage sailboat engine?",
+        "Do you sell tickets for the opera in Vienna next spring?",
+        "hello? how long does delivery take?",
+    ]
+    assert [m["id"] for m in final] == sorted((m["id"] for m in final), key=lambda i: tuple(map(int, i.split("-"))))
+
+
+def test_hand_back_to_bot(customer_factory, agent_factory):
+    c = customer_factory("en")
+    c.say("agent please")
+    bob = agent_factory("bob")
+    assert bob.post(f"/conversations/{c.id}/claim").status_code == 200
+    back = bob.post(f"/conversations/{c.id}/handback")
+    assert back.status_code == 200 and back.json()["conversation"]["status"] == "bot"
+    again = c.say("How do I reset my password?")
+    assert again["replies"] and again["replies"][0]["sender"] == "bot"
+    assert again["conversation"]["status"] == "bot"
+
+
+def test_agent_cannot_act_on_a_chat_it_does_not_own(customer_factory, agent_factory):
+    c = customer_factory("en")
+    c.say("human please")
+    alice, bob = agent_factory("alice"), agent_factory("bob")
+    assert alice.post(f"/conversations/{c.id}/claim").status_code == 200
+    assert bob.post(f"/conversations/{c.id}/messages", {"text": "hi"}).status_code == 403
+    assert bob.post(f"/conversations/{c.id}/resolve").status_code == 403
+    moved = alice.post(f"/conversations/{c.id}/transfer", {"to": "bob"})
+    assert moved.status_code == 200 and moved.json()["conversation"]["agent"] == "bob"
+    assert bob.post(f"/conversations/{c.id}/messages", {"text": "Bob here"}).status_code == 200
