@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from bot import customer_api
 from bot.services import Services
@@ -14,6 +16,8 @@ from core.settings import Settings, get_settings
 from handoff import agent_api
 
 MAX_BODY_BYTES = 256 * 1024
+CUSTOMER_WEB = Path(__file__).parent / "web"  # chat widget and full-page chat
+AGENT_WEB = Path(__file__).parent.parent / "handoff" / "web"  # agent console
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,6 +63,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(customer_api.router)
     app.include_router(agent_api.router)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/chat")
+
+    @app.get("/chat", include_in_schema=False)
+    async def chat_page() -> FileResponse:
+        return FileResponse(CUSTOMER_WEB / "chat.html")
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget_script() -> FileResponse:
+        return FileResponse(CUSTOMER_WEB / "widget.js", media_type="text/javascript")
+
+    @app.get("/console", include_in_schema=False)
+    async def console_page() -> FileResponse:
+        return FileResponse(AGENT_WEB / "console.html")
+
+    CUSTOMER_WEB.mkdir(exist_ok=True)
+    AGENT_WEB.mkdir(exist_ok=True)
+    app.mount("/static/chat", StaticFiles(directory=CUSTOMER_WEB), name="chat-static")
+    app.mount("/static/console", StaticFiles(directory=AGENT_WEB), name="console-static")
     return app
 
 

@@ -68,7 +68,7 @@ def _start_hub(rasa_port: int, timeout: float) -> tuple[subprocess.Popen, str]:
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
                 return proc, url
         except httpx.HTTPError:
             time.sleep(0.2)
