@@ -1,0 +1,136 @@
+"""The customer chat page and the agent console, driven in a real (Debian) Chromium with Playwright.
+
+One scenario, two independent browser contexts (a customer and an agent), against the real stack.
+Screenshots land in artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import PASSWORD
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+WAIT = 60_000  # the first bot turn can be slow while Rasa warms up
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+def test_customer_and_agent_pages(stack, settings, agents, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    hub = settings.hub_url
+    dialogs: list[str] = []
+
+    # The agent signs in first, so the chat appearing in the queue is a live update.
+    agent_ctx = browser.new_context(viewport=DESKTOP, locale="en-US")
+    agent = agent_ctx.new_page()
+    agent.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    agent.goto(f"{hub}/console")
+    agent.get_by_label("Username").fill("alice")
+    agent.get_by_label("Password").fill(PASSWORD)
+    agent.get_by_role("button", name="Sign in").click()
+    expect(agent.locator("#app-view")).to_be_visible()
+    expect(agent.locator("#me-name")).to_have_text("Alice")
+
+    customer_ctx = browser.new_context(viewport=DESKTOP, locale="en-US")
+    customer = customer_ctx.new_page()
+    customer.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    customer.goto(f"{hub}/chat")
+    expect(customer.get_by_role("button", name="Talk to a person")).to_be_visible()
+    customer.wait_for_function("() => { const s = JSON.parse(localStorage.getItem('cs_chat_v1') || 'null'); return s && s.id && s.token; }")
+    saved = customer.evaluate("() => JSON.parse(localStorage.getItem('cs_chat_v1'))")
+    cid, token = saved["id"], saved["token"]
+
+    box = customer.get_by_label("Your message")
+    box.fill("How much is shipping?")
+    box.press("Enter")
+    answer = customer.locator(".row.bot .bubble", has_text="¥99")
+    expect(answer).to_be_visible(timeout=WAIT)
+    expect(customer.locator(".row.customer .bubble", has_text="How much is shipping?")).to_have_count(1)
+    customer.screenshot(path=str(ARTIFACTS / "chat-desktop.png"))
+
+    # Reload restores the same conversation from localStorage.
+    customer.reload()
+    expect(customer.locator(".row.bot .bubble", has_text="¥99").first).to_be_visible()
+    expect(customer.locator(".row.customer .bubble", has_text="How much is shipping?")).to_have_count(1)
+
+    customer.get_by_role("button", name="Talk to a person").click()
+    expect(customer.locator(".row.system.queued")).to_be_visible(timeout=WAIT)
+    expect(customer.locator("#banner")).to_contain_text("queue")
+
+    # The chat shows up in the console's queue without a reload; the title counts it.
+    queued = agent.locator(f'#queue li[data-cid="{cid}"]')
+    expect(queued).to_be_visible(timeout=WAIT)
+    expect(agent).to_have_title(re.compile(r"^\(\d+\) waiting"))
+
+    hostile = "<script>alert(1)</script>"
+    box.fill(hostile)
+    box.press("Enter")
+    expect(customer.locator(".row.customer:not(.pending) .bubble", has_text=hostile)).to_be_visible(timeout=WAIT)
+
+    customer.set_viewport_size(PHONE)
+    customer.screenshot(path=str(ARTIFACTS / "chat-phone-queued.png"))
+    agent.screenshot(path=str(ARTIFACTS / "console-desktop-queue.png"))
+
+    queued.get_by_role("button", name=re.compile("^Claim")).click()
+    transcript = agent.locator("#transcript")
+    expect(transcript.locator(".msg.customer .text", has_text="How much is shipping?")).to_be_visible()
+    expect(transcript.locator(".msg.bot .text", has_text="¥99")).to_be_visible()
+    hostile_line = transcript.locator(".msg.customer .text", has_text=hostile)
+    expect(hostile_line).to_be_visible()
+    assert hostile_line.text_content() == hostile
+    assert agent.locator("#transcript script").count() == 0
+    expect(agent.locator("#packet")).to_contain_text("Asked for a person")
+    expect(agent.locator(f'#mine li[data-cid="{cid}"]')).to_be_visible()
+
+    expect(customer.locator("#subtitle")).to_contain_text("Alice", timeout=WAIT)
+    agent.get_by_label("Reply to customer").fill("Hi, I'm Alice. Shipping is free over ¥99.")
+    agent.get_by_role("button", name="Send", exact=True).click()
+    expect(customer.locator(".row.agent .bubble", has_text="Hi, I'm Alice.")).to_be_visible(timeout=WAIT)
+    customer.screenshot(path=str(ARTIFACTS / "chat-phone-agent.png"))
+    agent.screenshot(path=str(ARTIFACTS / "console-desktop-chat.png"))
+
+    agent.set_viewport_size(PHONE)
+    agent.screenshot(path=str(ARTIFACTS / "console-phone-chat.png"))
+    agent.set_viewport_size(DESKTOP)
+
+    agent.get_by_role("button", name="Resolve").click()
+    five = customer.get_by_role("button", name="Rate 5 out of 5")
+    expect(five).to_be_visible(timeout=WAIT)
+    customer.screenshot(path=str(ARTIFACTS / "chat-phone-rating.png"))
+    five.click()
+    expect(customer.locator("#rating-done")).to_be_visible()
+
+    status = httpx.get(f"{hub}/api/conversations/{cid}", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+    assert status["conversation"]["status"] == "resolved"
+    assert status["conversation"]["rating"] == 5
+    assert dialogs == [], f"a dialog fired: {dialogs}"
+
+    customer.set_viewport_size(DESKTOP)
+    customer.screenshot(path=str(ARTIFACTS / "chat-desktop-resolved.png"))
+    agent.screenshot(path=str(ARTIFACTS / "console-desktop-resolved.png"))
+    agent.set_viewport_size(PHONE)
+    agent.locator("#back").click()
+    agent.screenshot(path=str(ARTIFACTS / "console-phone-lists.png"))
+    agent_ctx.close()
+    customer_ctx.close()
