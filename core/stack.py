@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +31,12 @@ RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 TRAINING_FILES = ["config.yml", "domain.yml", "data/nlu.yml", "data/rules.yml", "data/stories.yml"]
 STARTER_KB = ROOT / "data" / "faq" / "starter.json"
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
 
 
 def say(text: str) -> None:
@@ -154,22 +161,25 @@ class Stack:
         (self.settings.var_dir / "initial-admin-password.txt").write_text(password + "\n")
         return password
 
-    def spawn(self, name: str, argv: list[str]) -> None:
+    def spawn(self, name: str, argv: list[str], port: int) -> None:
+        if port_in_use(self.settings.host, port):
+            # A leftover process would answer health checks with stale code; refuse instead.
+            raise RuntimeError(f"{name}: port {port} on {self.settings.host} is already in use (another run still going? `ss -ltnp | grep {port}`)")
         self.logs.mkdir(parents=True, exist_ok=True)
         out = open(self.logs / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(argv, cwd=ROOT, env=self.child_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def start_actions(self) -> None:
-        self.spawn("actions", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.settings.action_port)])
+        self.spawn("actions", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.settings.action_port)], self.settings.action_port)
 
     def start_rasa(self, model: Path) -> None:
         self.spawn("rasa", [
             str(RASA_BIN), "run", "--enable-api", "-i", self.settings.host, "-p", str(self.settings.rasa_port),
             "-m", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-        ])
+        ], self.settings.rasa_port)
 
     def start_hub(self) -> None:
-        self.spawn("hub", [str(APP_PYTHON), "-m", "bot"])
+        self.spawn("hub", [str(APP_PYTHON), "-m", "bot"], self.settings.hub_port)
 
     def wait_ready(self, name: str, url: str, timeout: float, check=lambda r: r.status_code == 200) -> None:
         deadline = time.time() + timeout
@@ -194,13 +204,16 @@ class Stack:
     def start(self) -> "Stack":
         started = time.time()
         self.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        s = self.settings
+        busy = [f"{name} port {port}" for name, port in (("hub", s.hub_port), ("rasa", s.rasa_port), ("actions", s.action_port)) if port_in_use(s.host, port)]
+        if busy:
+            raise RuntimeError(f"already in use: {', '.join(busy)}. Is the product (or a test run) already running? Stop it, or set CS_HUB_PORT / CS_RASA_PORT / CS_ACTION_PORT.")
         self.start_redis()
         model = ensure_model(self.settings.models_dir, self.settings.models_dir / "rasa-cache")
         self.ensure_kb()
         self.start_actions()
         self.start_rasa(model)
         self.start_hub()
-        s = self.settings
         self.wait_ready("actions", f"http://{s.host}:{s.action_port}/health", 60)
         self.warm_up_actions()
         self.wait_ready("hub", f"{s.hub_url}/healthz", 60)

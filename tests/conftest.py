@@ -16,12 +16,14 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Several suites can run side by side with CS_TEST_PORT_OFFSET=100 (200, ...): own ports, own data.
+_OFFSET = int(os.environ.get("CS_TEST_PORT_OFFSET", "0"))
 TEST_ENV = {
-    "CS_VAR_DIR": str(ROOT / "var" / "test"),
-    "CS_HUB_PORT": "18000",
-    "CS_RASA_PORT": "15005",
-    "CS_ACTION_PORT": "15055",
-    "CS_EMBEDDED_REDIS_PORT": "16380",
+    "CS_VAR_DIR": str(ROOT / "var" / (f"test-{_OFFSET}" if _OFFSET else "test")),
+    "CS_HUB_PORT": str(18000 + _OFFSET),
+    "CS_RASA_PORT": str(15005 + _OFFSET),
+    "CS_ACTION_PORT": str(15055 + _OFFSET),
+    "CS_EMBEDDED_REDIS_PORT": str(16380 + _OFFSET),
 }
 os.environ.update(TEST_ENV)
 os.environ.pop("REDIS_URL", None) if not os.environ.get("CS_TEST_REDIS_URL") else os.environ.update(REDIS_URL=os.environ["CS_TEST_REDIS_URL"])
