@@ -59,6 +59,7 @@ class ActionAnswerFaq(Action):
         failed += 1
         if failed >= get_settings().max_failed_attempts:
             # No reply here: action_handoff tells the customer what happens next.
+            dispatcher.utter_message(json_message=turn)
             return [SlotSet("failed_attempts", failed), FollowupAction("action_handoff")]
         dispatcher.utter_message(response="utter_faq_not_understood")
         dispatcher.utter_message(json_message=turn)

@@ -14,6 +14,7 @@ from bot import customer_api
 from bot.services import Services
 from core.settings import Settings, get_settings
 from handoff import agent_api
+from kb import api as kb_api
 
 MAX_BODY_BYTES = 256 * 1024
 CUSTOMER_WEB = Path(__file__).parent / "web"  # chat widget and full-page chat
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(customer_api.router)
     app.include_router(agent_api.router)
+    app.include_router(kb_api.router)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -11,6 +11,7 @@ import asyncio
 import json
 from typing import Annotated, Literal
 
+from fastapi.concurrency import run_in_threadpool
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
@@ -159,6 +160,8 @@ async def feedback(body: Feedback, conv: Conv, services: Svc) -> None:
     if message is None or message.sender != "bot":
         raise HTTPException(404, "no bot message with that id in this conversation")
     await services.conversations.record_event(conv.id, "answer_feedback", message_id=body.message_id, helpful=body.helpful, hits=message.meta.get("hits", []), question=message.meta.get("query", ""))
+    if not body.helpful and message.meta.get("query"):
+        await run_in_threadpool(services.gaps.record, message.meta["query"], message.meta.get("language", conv.language), "not_helpful", conv.id)
 
 
 @router.websocket("/{cid}/ws")

@@ -12,12 +12,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from fastapi.concurrency import run_in_threadpool
+
 from bot.rasa_client import BotUnavailable, RasaClient
 from bot.texts import say
 from core.language import detect_language
 from handoff.conversations import ConversationStore
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.queue import HandoffQueue, QueueSpot
+from kb.gaps import GapLog
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +34,11 @@ class Outcome:
 
 
 class Orchestrator:
-    def __init__(self, conversations: ConversationStore, queue: HandoffQueue, rasa: RasaClient) -> None:
+    def __init__(self, conversations: ConversationStore, queue: HandoffQueue, rasa: RasaClient, gaps: GapLog | None = None) -> None:
         self.conversations = conversations
         self.queue = queue
         self.rasa = rasa
+        self.gaps = gaps  # where questions the bot could not answer are recorded for editors
 
     async def customer_message(self, conv: Conversation, text: str, *, client_message_id: str | None = None, payload: str | None = None) -> Outcome:
         if client_message_id:
@@ -62,6 +66,9 @@ class Orchestrator:
             note = await self.conversations.append(conv.id, "system", say("bot_unavailable", language), channel=conv.channel, meta={"kind": "bot_unavailable"})
             packet = HandoffPacket(reason="bot_unavailable", language=language, customer_tier=conv.customer_tier, summary=text[:300], last_customer_message=text, created_at=time.time())
             return [note, *await self.escalate(conv, packet)]
+        misses = [t.get("query") for t in turn.kb_turns if t.get("decision") == "fallback" and t.get("query")]
+        if misses and self.gaps is not None:
+            await run_in_threadpool(lambda: [self.gaps.record(q, language, "fallback", conv.id) for q in misses])
         replies = []
         for reply in turn.replies:
             meta = {**reply.meta, "language": language}

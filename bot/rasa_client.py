@@ -25,6 +25,7 @@ class BotTurn:
     handoff: dict | None  # the packet action_handoff returned, if the bot escalated
     intent: str | None = None
     confidence: float | None = None
+    kb_turns: list[dict] = field(default_factory=list)  # every bot_turn the actions reported, replied or not
 
 
 class RasaClient:
@@ -91,6 +92,7 @@ def parse_rest_output(raw: list[dict]) -> BotTurn:
     replies: list[BotReply] = []
     handoff = None
     intent = confidence = None
+    kb_turns: list[dict] = []
     for item in raw or []:
         custom = item.get("custom")
         if isinstance(custom, dict):
@@ -98,6 +100,7 @@ def parse_rest_output(raw: list[dict]) -> BotTurn:
                 handoff = custom.get("packet") or {}
             elif custom.get("type") == "bot_turn":
                 meta = {k: v for k, v in custom.items() if k not in ("type", "text")}
+                kb_turns.append(meta)
                 intent = meta.get("intent", intent)
                 confidence = meta.get("confidence", confidence)
                 if custom.get("text"):
@@ -108,4 +111,4 @@ def parse_rest_output(raw: list[dict]) -> BotTurn:
         if item.get("text"):
             buttons = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in item.get("buttons") or []]
             replies.append(BotReply(item["text"], buttons))
-    return BotTurn(replies, handoff, intent, confidence)
+    return BotTurn(replies, handoff, intent, confidence, kb_turns)

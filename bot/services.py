@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functools import cached_property
+
+import redis
 import redis.asyncio as aioredis
 from fastapi import Request
 
 from bot.orchestrator import Orchestrator
 from bot.rasa_client import RasaClient
-from core.redis import Keys, async_client
+from core.redis import Keys, async_client, sync_client
 from core.settings import Settings
 from handoff.agents import AgentDirectory
 from handoff.conversations import ConversationStore
 from handoff.queue import HandoffQueue
+from kb.embeddings import EmbedderSet
+from kb.gaps import GapLog
+from kb.search import Searcher
+from kb.store import KbStore
 
 
 @dataclass
@@ -27,6 +34,27 @@ class Services:
     rasa: RasaClient
     orchestrator: Orchestrator
 
+    # Knowledge base: synchronous (CPU-bound search, used from the thread pool), built on first use.
+    @cached_property
+    def sync_redis(self) -> redis.Redis:
+        return sync_client(self.settings)
+
+    @cached_property
+    def kb_store(self) -> KbStore:
+        return KbStore(self.sync_redis, keys=self.keys)
+
+    @cached_property
+    def embedders(self) -> EmbedderSet:
+        return EmbedderSet.from_settings(self.settings)
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        return Searcher(self.kb_store, self.embedders, self.settings)
+
+    @property
+    def gaps(self) -> GapLog:
+        return self.orchestrator.gaps
+
     @classmethod
     def build(cls, settings: Settings) -> "Services":
         client = async_client(settings)
@@ -35,7 +63,8 @@ class Services:
         agents = AgentDirectory(client, keys)
         queue = HandoffQueue(conversations, agents)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
-        return cls(settings, client, keys, conversations, agents, queue, rasa, Orchestrator(conversations, queue, rasa))
+        gaps = GapLog(sync_client(settings), keys)
+        return cls(settings, client, keys, conversations, agents, queue, rasa, Orchestrator(conversations, queue, rasa, gaps))
 
     async def aclose(self) -> None:
         await self.rasa.aclose()

@@ -12,6 +12,7 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Query, Response, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from bot.services import Services, get_services
@@ -19,6 +20,7 @@ from bot.texts import say
 from handoff.agents import Agent, Presence
 from handoff.conversations import TransitionResult
 from handoff.models import Conversation, HandoffPacket, Message
+from kb.search import NoPublishedIndex
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 COOKIE = "cs_agent"
@@ -246,3 +248,26 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
     finally:
         task.cancel()
         await pubsub.aclose()
+
+
+class Suggestion(BaseModel):
+    id: str
+    question: str
+    answer: str
+    score: float
+
+
+@router.get("/conversations/{cid}/suggestions", response_model=list[Suggestion], summary="KB entries for the customer's latest question, to insert with one click")
+async def suggestions(cid: str, me: Me, services: Svc) -> list[Suggestion]:
+    conv = await services.conversations.get(cid)
+    if conv is None:
+        raise HTTPException(404, "unknown conversation")
+    latest = next((m for m in reversed(await services.conversations.messages(cid)) if m.sender == "customer"), None)
+    if latest is None:
+        return []
+    language = latest.meta.get("language") or conv.language
+    try:
+        result = await run_in_threadpool(services.searcher.search, latest.text, language, 3)
+    except NoPublishedIndex:
+        return []
+    return [Suggestion(id=h.id, question=h.question, answer=h.answer, score=h.score) for h in result.hits]

@@ -98,6 +98,80 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pct(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Measure retrieval and calibrate the gate on a labelled data set (kb/evaluate.py, docs/retrieval.md)."""
+    from core.redis import redis_url
+    from kb.datasets import DatasetError, load
+    from kb.evaluate import run_eval
+
+    try:
+        dataset = load(args.dataset, Path(args.data_dir) if args.data_dir else None, k=args.k, labels=args.labels, seed=args.seed)
+    except DatasetError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    client = sync_client()
+    try:
+        client.ping()
+    except Exception as exc:  # redis raises several connection error types
+        console.print(f"[red]Cannot reach Redis at {redis_url()} ({exc}).[/red] Start one (./run.sh) or set REDIS_URL.")
+        return 2
+    namespace = args.eval_namespace or f"eval-{args.dataset}"
+    if namespace == "default" or not namespace.startswith("eval-"):
+        console.print(f"[red]--eval-namespace must start with 'eval-' (it is cleared first), got {namespace!r}[/red]")
+        return 2
+    report = run_eval(
+        client, dataset, namespace=namespace, model=args.model, mode=args.mode, dense_weight=args.dense_weight,
+        objective=args.objective, min_precision=args.min_precision, do_calibrate=not args.no_calibrate,
+        limit=args.limit, seed=args.seed, progress=not args.no_progress, keep_questions=args.questions,
+    )
+    report["k"] = args.k
+    report["labels"] = args.labels
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    out = Console(width=max(Console().width, 130))
+    cal = report.get("calibrated")
+    title = (
+        f"{report['dataset']} ({report['language']}): {report['entries']} entries, {report['texts']} texts, "
+        f"model {report['model']}, mode {report['mode']}, dense weight {report['dense_weight']:g}; "
+        f"val {report['split']['val']} / test {report['split']['test']} questions ({report['split']['how']})"
+    )
+    table = Table(title=title)
+    table.add_column("test metric")
+    table.add_column("configured gate")
+    if cal:
+        table.add_column(f"calibrated gate ({cal['objective']})")
+    conf = report["configured"]
+    gates = [conf["gate"]] + ([cal["gate"]] if cal else [])
+    table.add_row("gate answer / suggest / margin", *[f"{g['answer']:g} / {g['suggest']:g} / {g['margin']:g}" for g in gates])
+    rows = [
+        ("top-1 (in scope)", "top1", _pct), ("top-3 (in scope)", "top3", _pct), ("AUROC top score, top-1 right", "auroc", lambda v: "-" if v is None else f"{v:.3f}"),
+        ("in-scope accuracy (answered right)", "in_scope_accuracy", _pct), ("answer precision", "answer_precision", _pct),
+        ("in scope not answered (to suggest/fallback)", "in_scope_not_answered", _pct),
+        ("  of which suggest with the entry shown", "in_scope_suggest_shown", _pct),
+        ("OOS recall (not answered)", "oos_recall", _pct), ("OOS precision (not answered)", "oos_precision", _pct),
+        ("OOS recall (fallback)", "oos_recall_fallback", _pct), ("OOS precision (fallback)", "oos_precision_fallback", _pct),
+        ("latency p50 / p95 ms", None, None),
+    ]
+    tests = [conf["test"]] + ([cal["test"]] if cal else [])
+    for label, key, fmt in rows:
+        if key is None:
+            table.add_row(label, *[f"{t['latency_ms_p50']:.1f} / {t['latency_ms_p95']:.1f}" for t in tests])
+        else:
+            table.add_row(label, *[fmt(t.get(key)) for t in tests])
+    table.add_row("decisions answer / suggest / fallback", *[" / ".join(str(v) for v in t["decisions"].values()) for t in tests])
+    out.print(table)
+    out.print(f"top-1 over every evaluated question (val + test): {_pct(report['top1_all'])}")
+    if cal:
+        out.print("Calibrated gate for core/settings.py `gates`:")
+        out.print(f"  {cal['config']['python']}", markup=False)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kb", description="Manage the FAQ knowledge base.")
     parser.add_argument("--namespace", default="default", help="which knowledge base (default: %(default)s)")
@@ -118,5 +192,23 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_search)
     p = sub.add_parser("reindex", help="build and publish a new index version from the published entries")
     p.set_defaults(func=cmd_reindex)
+    p = sub.add_parser("eval", help="measure retrieval and calibrate the gate on a labelled data set (own namespace eval-<dataset>)")
+    p.add_argument("dataset", choices=["banking77", "clinc150", "zh", "en"])
+    p.add_argument("--data-dir", help="folder holding banking77/ and clinc150/ (default: ../shared/eval-data from the repo root)")
+    p.add_argument("--k", type=int, help="keep only K phrasings per entry besides its question (seeded sample)")
+    p.add_argument("--labels", type=int, help="use only the first N labels (entries)")
+    p.add_argument("--limit", type=int, help="cap the questions (per split when the data set has a validation split), seeded sample")
+    p.add_argument("--mode", choices=["fused", "dense", "lexical"], default="fused", help="score used: the fusion, or one side alone")
+    p.add_argument("--dense-weight", type=float, help="override the language's fusion weight (mode fused)")
+    p.add_argument("--model", help="override the language's embedding model (else CS_EMBEDDING_MODELS)")
+    p.add_argument("--objective", choices=["balanced", "precision"], default="balanced", help="calibration objective (docs/retrieval.md)")
+    p.add_argument("--min-precision", type=float, default=0.9, help="answer precision floor for --objective precision")
+    p.add_argument("--no-calibrate", action="store_true", help="only evaluate every test question at the configured gate")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-namespace", help="KB namespace to (clear and) use; default eval-<dataset>")
+    p.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    p.add_argument("--questions", action="store_true", help="include every question with its hits in the JSON")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_eval)
     args = parser.parse_args(argv)
     return args.func(args)

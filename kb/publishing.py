@@ -12,6 +12,7 @@ from tqdm import tqdm
 from core.settings import get_settings
 from kb.embeddings import Embedder, EmbedderSet
 from kb.index import KbIndex
+from kb.records import FaqEntry
 from kb.store import KbStore
 
 
@@ -19,10 +20,21 @@ def version_dir(namespace: str, version: int, root: Path | None = None) -> Path:
     return (root or get_settings().kb_dir) / namespace / f"v{version}"
 
 
-def embed_with_cache(store: KbStore, embedder: Embedder, texts: list[str], progress: bool = False) -> dict[str, np.ndarray]:
+class EmbedStats:
+    """How many texts a build had to embed (the rest came from the cache)."""
+
+    def __init__(self) -> None:
+        self.embedded = 0
+        self.cached = 0
+
+
+def embed_with_cache(store: KbStore, embedder: Embedder, texts: list[str], progress: bool = False, stats: EmbedStats | None = None) -> dict[str, np.ndarray]:
     unique = list(dict.fromkeys(texts))
     vectors = store.cached_vectors(embedder.name, unique)
     missing = [t for t in unique if t not in vectors]
+    if stats is not None:
+        stats.embedded += len(missing)
+        stats.cached += len(unique) - len(missing)
     batch = 256
     bar = tqdm(total=len(missing), desc="embedding", unit="text", disable=not progress or not missing)
     for start in range(0, len(missing), batch):
@@ -35,19 +47,37 @@ def embed_with_cache(store: KbStore, embedder: Embedder, texts: list[str], progr
     return vectors
 
 
-def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", progress: bool = False, root: Path | None = None) -> dict:
-    """Build and switch to a new index version of every published entry. Returns the version's info."""
-    started = time.time()
-    entries = [e for e in store.list_entries() if e.status == "published"]
+def build_index(version: int, entries: list[FaqEntry], embedders: EmbedderSet, store: KbStore, progress: bool = False, stats: EmbedStats | None = None) -> KbIndex:
+    """An index over ``entries``; only texts never embedded before under the same model are embedded."""
     vectors: dict[str, dict[str, np.ndarray]] = {}
     models: dict[str, str] = {}
     for language in sorted({e.language for e in entries}):
         embedder = embedders.for_language(language)
         models[language] = embedder.name
         texts = [t for e in entries if e.language == language for t in e.texts()]
-        vectors[language] = embed_with_cache(store, embedder, texts, progress)
+        vectors[language] = embed_with_cache(store, embedder, texts, progress, stats)
+    return KbIndex.build(version, models, entries, vectors)
+
+
+def rollback(store: KbStore, version: int, author: str = "system", root: Path | None = None) -> dict:
+    """Serve an earlier version again: its index artifact is still on disk, so nothing is rebuilt."""
+    known = {v["version"]: v for v in store.versions()}
+    if version not in known:
+        raise ValueError(f"no published version {version}; known: {sorted(known)}")
+    index = KbIndex.load(version_dir(store.namespace, version, root))
+    store.restore_published(list(index.entries.values()))
+    info = {**known[version], "rolled_back_by": author, "rolled_back_at": time.time()}
+    store.set_published_version(version, info)
+    return info
+
+
+def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", progress: bool = False, root: Path | None = None) -> dict:
+    """Promote every draft, build a new index version of the published entries, switch to it. Returns the version's info."""
+    started = time.time()
+    entries = store.promote_drafts()
     version = store.next_version()
-    index = KbIndex.build(version, models, entries, vectors)
+    stats = EmbedStats()
+    index = build_index(version, entries, embedders, store, progress, stats)
     target = version_dir(store.namespace, version, root)
     if target.exists():
         shutil.rmtree(target)
@@ -55,7 +85,8 @@ def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", prog
     info = {
         "entries": len(entries),
         "texts": sum(len(i.rows) for i in index.languages.values()),
-        "models": models,
+        "embedded_texts": stats.embedded,  # only new or changed wordings are embedded again
+        "models": index.models,
         "author": author,
         "published_at": time.time(),
         "build_seconds": round(time.time() - started, 3),

@@ -21,7 +21,7 @@ class FaqEntry(BaseModel):
     category: str = "other"
     language: str = "en"
     tags: list[str] = Field(default_factory=list)
-    status: Status = "published"
+    status: Status = "draft"  # a change is a draft until the next publish
     revision: int = 0
     updated_at: float = Field(default_factory=time.time)
     updated_by: str = "system"
@@ -54,5 +54,5 @@ class FaqEntry(BaseModel):
         return list(seen)
 
     def content_equals(self, other: "FaqEntry") -> bool:
-        fields = ("question", "phrasings", "answer", "category", "language", "tags", "status")
+        fields = ("question", "phrasings", "answer", "category", "language", "tags")
         return all(getattr(self, f) == getattr(other, f) for f in fields)

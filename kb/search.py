@@ -74,6 +74,7 @@ class Searcher:
         self._index: KbIndex | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._draft: tuple[int, KbIndex] | None = None
 
     def current(self) -> KbIndex:
         now = time.monotonic()
@@ -87,6 +88,16 @@ class Searcher:
                     if self._index is None or self._index.version != version:
                         self._index = KbIndex.load(version_dir(self.store.namespace, version, self.root))
         return self._index
+
+    def draft(self) -> KbIndex:
+        """An in-memory index of the working copy (drafts included), rebuilt only after an edit."""
+        from kb.publishing import build_index
+
+        revision = self.store.draft_revision()
+        with self._lock:
+            if self._draft is None or self._draft[0] != revision:
+                self._draft = (revision, build_index(0, self.store.list_entries(), self.embedders, self.store))
+            return self._draft[1]
 
     def search(self, query: str, language: str | None = None, k: int | None = None, index: KbIndex | None = None) -> SearchResult:
         index = index or self.current()

@@ -1,5 +1,10 @@
 """Knowledge-base records in Redis: entries, their revision history, published versions, cached embeddings.
 
+Two copies of the KB live side by side: the *working* copy editors change
+(a changed entry is a ``draft``) and the *published* copy the bot answers
+from. Publishing promotes every draft (and applies deletions); rolling back
+restores the published copy of an earlier version.
+
 A namespace keeps separate knowledge bases apart (the product's ``default``,
 evaluation data sets loaded by ``kb eval``, tests).
 """
@@ -28,6 +33,9 @@ class KbStore:
         self.namespace = namespace
         base = (keys or Keys()).kb(namespace)
         self._entries = f"{base}:entries"
+        self._published = f"{base}:published-entries"
+        self._deleted = f"{base}:deleted"
+        self._draft_seq = f"{base}:draft-seq"
         self._history = f"{base}:history"
         self._version = f"{base}:version"
         self._versions = f"{base}:versions"
@@ -48,8 +56,15 @@ class KbStore:
     def count(self) -> int:
         return int(self.r.hlen(self._entries))
 
+    def list_published(self) -> list[FaqEntry]:
+        return sorted((FaqEntry.model_validate_json(v) for v in self.r.hvals(self._published)), key=lambda e: e.id)
+
+    def draft_revision(self) -> int:
+        """Bumped by every change to the working copy: lets a draft index be cached until the next edit."""
+        return int(self.r.get(self._draft_seq) or 0)
+
     def save_many(self, entries: list[FaqEntry], author: str) -> tuple[int, int]:
-        """Write entries in one transaction; each real change is a new revision. Returns (created, updated)."""
+        """Write entries in one transaction; each real change is a new draft revision. Returns (created, updated)."""
         existing = {e.id: e for e in self.list_entries()}
         created = updated = 0
         pipe = self.r.pipeline(transaction=True)
@@ -58,24 +73,72 @@ class KbStore:
             old = existing.get(entry.id)
             if old is not None and old.content_equals(entry):
                 continue
-            entry = entry.model_copy(update={"revision": (old.revision if old else 0) + 1, "updated_at": now, "updated_by": author})
+            entry = entry.model_copy(update={"status": "draft", "revision": (old.revision if old else 0) + 1, "updated_at": now, "updated_by": author})
             pipe.hset(self._entries, entry.id, entry.model_dump_json())
             pipe.rpush(f"{self._history}:{entry.id}", entry.model_dump_json())
+            pipe.srem(self._deleted, entry.id)
             created += old is None
             updated += old is not None
+        if created or updated:
+            pipe.incr(self._draft_seq)
         pipe.execute()
         return created, updated
 
-    def delete(self, entry_id: str) -> None:
-        if not self.r.hdel(self._entries, entry_id):
+    def delete(self, entry_id: str, author: str = "system") -> None:
+        """Removes the entry from the working copy; the bot keeps answering with it until the next publish."""
+        raw = self.r.hget(self._entries, entry_id)
+        if raw is None:
             raise EntryNotFound(entry_id)
+        tombstone = FaqEntry.model_validate_json(raw).model_copy(update={"updated_at": time.time(), "updated_by": author, "answer": "(deleted)"})
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hdel(self._entries, entry_id)
+        pipe.sadd(self._deleted, entry_id)
+        pipe.rpush(f"{self._history}:{entry_id}", tombstone.model_dump_json())
+        pipe.incr(self._draft_seq)
+        pipe.execute()
+
+    def pending_changes(self) -> dict[str, list[str]]:
+        """What the next publish would change."""
+        drafts = [e.id for e in self.list_entries() if e.status == "draft"]
+        return {"changed": drafts, "deleted": sorted(self.r.smembers(self._deleted))}
+
+    def promote_drafts(self) -> list[FaqEntry]:
+        """Make the working copy the published copy; returns the published entries."""
+        pipe = self.r.pipeline(transaction=True)
+        published = set(self.r.hkeys(self._published))
+        for entry in self.list_entries():
+            if entry.status == "draft" or entry.id not in published:
+                entry = entry.model_copy(update={"status": "published"})
+                pipe.hset(self._entries, entry.id, entry.model_dump_json())
+                pipe.hset(self._published, entry.id, entry.model_dump_json())
+        deleted = self.r.smembers(self._deleted)
+        if deleted:
+            pipe.hdel(self._published, *deleted)
+        pipe.delete(self._deleted)
+        pipe.execute()
+        return self.list_published()
+
+    def restore_published(self, entries: list[FaqEntry]) -> None:
+        """Rollback: the published copy becomes exactly ``entries``; unpublished drafts are kept."""
+        drafts = {e.id for e in self.list_entries() if e.status == "draft"}
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(self._published)
+        for entry_id in set(self.r.hkeys(self._entries)) - drafts:
+            pipe.hdel(self._entries, entry_id)
+        for entry in entries:
+            data = entry.model_copy(update={"status": "published"}).model_dump_json()
+            pipe.hset(self._published, entry.id, data)
+            if entry.id not in drafts:
+                pipe.hset(self._entries, entry.id, data)
+        pipe.incr(self._draft_seq)
+        pipe.execute()
 
     def history(self, entry_id: str) -> list[FaqEntry]:
         return [FaqEntry.model_validate_json(v) for v in self.r.lrange(f"{self._history}:{entry_id}", 0, -1)]
 
     def clear(self) -> None:
         ids = self.r.hkeys(self._entries)
-        self.r.delete(self._entries, self._version, self._versions, self._version_seq, *[f"{self._history}:{i}" for i in ids])
+        self.r.delete(self._entries, self._published, self._deleted, self._draft_seq, self._version, self._versions, self._version_seq, *[f"{self._history}:{i}" for i in ids])
 
     # versions
     def published_version(self) -> int | None:

@@ -57,11 +57,11 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def agents(stack) -> list[str]:
     """Agent accounts, created the way an operator would: with the CLI."""
-    names = ["alice", "bob"]
-    for name in names:
-        proc = run_cli("-m", "handoff", "add", name, "--name", name.title(), "--password", PASSWORD, "--capacity", "5")
+    names = {"alice": "agent", "bob": "agent", "erin": "editor"}
+    for name, role in names.items():
+        proc = run_cli("-m", "handoff", "add", name, "--name", name.title(), "--role", role, "--password", PASSWORD, "--capacity", "5")
         assert proc.returncode == 0, proc.stderr
-    return names
+    return list(names)
 
 
 @pytest.fixture

@@ -1,0 +1,215 @@
+"""The knowledge-base editor's API: entries, revisions, publish and roll back, "try it", content gaps, import/export.
+
+Everyone logged in to the console may read; only editors and admins may change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.services import Services, get_services
+from handoff.agent_api import current_agent
+from handoff.agents import Agent
+from kb import io as kbio
+from kb.gaps import GapGroup, group
+from kb.publishing import publish, rollback
+from kb.records import FaqEntry
+from kb.search import NoPublishedIndex
+from kb.store import EntryNotFound
+
+router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
+Svc = Annotated[Services, Depends(get_services)]
+Reader = Annotated[Agent, Depends(current_agent)]
+
+
+def editor(agent: Reader) -> Agent:
+    if agent.role not in ("editor", "admin"):
+        raise HTTPException(403, "only editors and admins may change the knowledge base")
+    return agent
+
+
+Editor = Annotated[Agent, Depends(editor)]
+
+
+class EntryIn(BaseModel):
+    question: str
+    phrasings: list[str] = Field(default_factory=list)
+    answer: str
+    category: str = "other"
+    language: Literal["en", "zh"] = "en"
+    tags: list[str] = Field(default_factory=list)
+
+
+class NewEntry(EntryIn):
+    id: str
+
+
+class TryIt(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    language: Literal["en", "zh"] | None = None
+    target: Literal["published", "draft"] = "published"
+
+
+class Rollback(BaseModel):
+    version: int
+
+
+class GapDraft(BaseModel):
+    id: str = Field(description="id of the new entry")
+    questions: list[str] = Field(min_length=1, description="the group's questions: the first becomes the question, the rest phrasings")
+    language: Literal["en", "zh"]
+    category: str = "other"
+
+
+def _entry(data: dict) -> FaqEntry:
+    try:
+        return FaqEntry(**data)
+    except ValidationError as exc:
+        raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+
+
+@router.get("/entries", response_model=list[FaqEntry])
+def list_entries(me: Reader, services: Svc, q: str = "", language: str | None = None, category: str | None = None, status: str | None = None) -> list[FaqEntry]:
+    needle = q.lower().strip()
+    out = []
+    for e in services.kb_store.list_entries():
+        if language and e.language != language or category and e.category != category or status and e.status != status:
+            continue
+        if needle and not any(needle in t.lower() for t in [e.id, e.answer, *e.texts()]):
+            continue
+        out.append(e)
+    return out
+
+
+@router.get("/entries/{entry_id}", response_model=FaqEntry)
+def get_entry(entry_id: str, me: Reader, services: Svc) -> FaqEntry:
+    try:
+        return services.kb_store.get(entry_id)
+    except EntryNotFound:
+        raise HTTPException(404, f"no entry {entry_id}") from None
+
+
+@router.get("/entries/{entry_id}/history", response_model=list[FaqEntry], summary="Every revision, oldest first, with author and time")
+def history(entry_id: str, me: Reader, services: Svc) -> list[FaqEntry]:
+    revisions = services.kb_store.history(entry_id)
+    if not revisions:
+        raise HTTPException(404, f"no entry {entry_id}")
+    return revisions
+
+
+@router.post("/entries", response_model=FaqEntry, status_code=201, summary="Create a draft entry")
+def create_entry(body: NewEntry, me: Editor, services: Svc) -> FaqEntry:
+    store = services.kb_store
+    try:
+        store.get(body.id)
+        raise HTTPException(409, f"entry {body.id} already exists")
+    except EntryNotFound:
+        pass
+    store.save_many([_entry(body.model_dump())], me.username)
+    return store.get(body.id)
+
+
+@router.put("/entries/{entry_id}", response_model=FaqEntry, summary="Change an entry (a new draft revision)")
+def update_entry(entry_id: str, body: EntryIn, me: Editor, services: Svc) -> FaqEntry:
+    store = services.kb_store
+    get_entry(entry_id, me, services)
+    store.save_many([_entry({**body.model_dump(), "id": entry_id})], me.username)
+    return store.get(entry_id)
+
+
+@router.delete("/entries/{entry_id}", status_code=204, summary="Delete (takes effect at the next publish)")
+def delete_entry(entry_id: str, me: Editor, services: Svc) -> None:
+    try:
+        services.kb_store.delete(entry_id, me.username)
+    except EntryNotFound:
+        raise HTTPException(404, f"no entry {entry_id}") from None
+
+
+@router.get("/pending", summary="What the next publish would change")
+def pending(me: Reader, services: Svc) -> dict:
+    return services.kb_store.pending_changes()
+
+
+@router.post("/publish", summary="Publish every draft: a new index version the bot uses within seconds, no restart")
+def publish_now(me: Editor, services: Svc) -> dict:
+    return publish(services.kb_store, services.embedders, me.username)
+
+
+@router.get("/versions", summary="Published versions, newest last, and which one is live")
+def versions(me: Reader, services: Svc) -> dict:
+    return {"live": services.kb_store.published_version(), "versions": services.kb_store.versions()}
+
+
+@router.post("/rollback", summary="Serve an earlier published version again")
+def roll_back(body: Rollback, me: Editor, services: Svc) -> dict:
+    try:
+        return rollback(services.kb_store, body.version, me.username)
+    except ValueError as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.post("/try", summary="What the bot would do with a question, against the published KB or the drafts")
+def try_it(body: TryIt, me: Reader, services: Svc) -> dict:
+    searcher = services.searcher
+    try:
+        index = searcher.draft() if body.target == "draft" else searcher.current()
+    except NoPublishedIndex as exc:
+        raise HTTPException(409, str(exc)) from exc
+    result = searcher.search(body.question, body.language, k=5, index=index)
+    return {**result.as_dict(), "target": body.target, "gate": services.settings.gate(result.language).model_dump()}
+
+
+@router.get("/gaps", response_model=list[GapGroup], summary="Questions the bot could not answer, grouped and counted")
+def gaps(me: Reader, services: Svc, limit: int = Query(2000, le=20000)) -> list[GapGroup]:
+    return group(services.gaps.recent(limit), services.embedders)
+
+
+@router.post("/gaps/draft", response_model=FaqEntry, status_code=201, summary="Turn a gap group into a draft entry")
+def gap_to_draft(body: GapDraft, me: Editor, services: Svc) -> FaqEntry:
+    store = services.kb_store
+    try:
+        store.get(body.id)
+        raise HTTPException(409, f"entry {body.id} already exists")
+    except EntryNotFound:
+        pass
+    questions = list(dict.fromkeys(q.strip() for q in body.questions if q.strip()))
+    placeholder = "（待补充答案）" if body.language == "zh" else "(answer to be written)"
+    entry = _entry({"id": body.id, "question": questions[0], "phrasings": questions[1:], "answer": placeholder, "category": body.category, "language": body.language, "tags": ["from-gaps"]})
+    store.save_many([entry], me.username)
+    services.gaps.dismiss(questions)
+    return store.get(body.id)
+
+
+@router.post("/import", summary="Import a .json, .csv or .xlsx file as drafts; nothing is written if any row is bad")
+async def import_file(file: UploadFile, me: Editor, services: Svc) -> dict:
+    data = await file.read()
+    suffix = Path(file.filename or "").suffix.lower()
+    if suffix == ".json":
+        parsed = kbio.read_json(data.decode("utf-8", errors="replace"))
+    elif suffix == ".csv":
+        parsed = kbio.read_csv(data.decode("utf-8-sig", errors="replace"))
+    elif suffix in (".xlsx", ".xlsm"):
+        parsed = kbio.read_xlsx(data)
+    else:
+        raise HTTPException(415, "upload a .json, .csv or .xlsx file")
+    if parsed.errors:
+        raise HTTPException(422, {"message": f"{len(parsed.errors)} bad row(s); nothing was imported", "errors": [e.__dict__ for e in parsed.errors]})
+    created, updated = await run_in_threadpool(services.kb_store.save_many, parsed.entries, me.username)
+    return {"created": created, "updated": updated, "unchanged": len(parsed.entries) - created - updated}
+
+
+@router.get("/export", summary="Every entry (working copy) as JSON, CSV or Excel")
+def export(me: Reader, services: Svc, format: Literal["json", "csv", "xlsx"] = "json") -> Response:
+    entries = services.kb_store.list_entries()
+    body, media = {
+        "json": lambda: (kbio.to_json(entries), "application/json"),
+        "csv": lambda: (kbio.to_csv(entries), "text/csv"),
+        "xlsx": lambda: (kbio.to_xlsx(entries), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    }[format]()
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="kb.{format}"'})

@@ -1,0 +1,80 @@
+"""Content gaps: questions the bot could not answer (or answered unhelpfully), grouped by meaning and counted.
+
+The hub records a gap whenever the bot falls back or a customer votes an answer
+"not helpful"; editors see the groups, biggest first, and turn one into a draft
+entry with a click.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import redis
+
+from core.redis import Keys
+from kb.embeddings import EmbedderSet
+
+SIMILAR = 0.8  # cosine at which two questions count as the same gap
+
+
+@dataclass
+class GapGroup:
+    id: str
+    language: str
+    count: int
+    newest: str
+    newest_at: float
+    questions: list[str] = field(default_factory=list)  # distinct wordings, newest first
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+class GapLog:
+    def __init__(self, client: redis.Redis, keys: Keys | None = None, namespace: str = "default") -> None:
+        self.r = client
+        self.key = f"{(keys or Keys()).kb(namespace)}:gaps"
+
+    def record(self, question: str, language: str, reason: str, conversation_id: str = "") -> None:
+        entry = {"q": question.strip(), "lang": language, "reason": reason, "conversation_id": conversation_id, "ts": time.time()}
+        self.r.xadd(self.key, {"e": json.dumps(entry, ensure_ascii=False)}, maxlen=20000, approximate=True)
+
+    def recent(self, limit: int = 2000) -> list[dict]:
+        return [json.loads(fields["e"]) for _, fields in self.r.xrevrange(self.key, count=limit)]
+
+    def dismiss(self, questions: list[str]) -> int:
+        """Drop every recorded occurrence of these questions (after an entry now covers them)."""
+        wanted = {q.strip() for q in questions}
+        removed = 0
+        for mid, fields in self.r.xrange(self.key):
+            if json.loads(fields["e"])["q"] in wanted:
+                removed += self.r.xdel(self.key, mid)
+        return removed
+
+
+def group(gaps: list[dict], embedders: EmbedderSet, similar: float = SIMILAR) -> list[GapGroup]:
+    """Greedy clustering per language: each question joins the first group whose seed is similar enough."""
+    groups: list[GapGroup] = []
+    by_lang: dict[str, list[dict]] = {}
+    for gap in gaps:  # newest first
+        if gap["q"]:
+            by_lang.setdefault(gap["lang"], []).append(gap)
+    for language, items in by_lang.items():
+        distinct = list(dict.fromkeys(g["q"] for g in items))
+        vectors = dict(zip(distinct, embedders.for_language(language).embed(distinct)))
+        seeds: list[tuple[np.ndarray, GapGroup]] = []
+        for gap in items:
+            vec = vectors[gap["q"]]
+            home = next((g for seed, g in seeds if float(seed @ vec) >= similar), None)
+            if home is None:
+                home = GapGroup(hashlib.sha1(f"{language}:{gap['q']}".encode()).hexdigest()[:12], language, 0, gap["q"], gap["ts"])
+                seeds.append((vec, home))
+                groups.append(home)
+            home.count += 1
+            if gap["q"] not in home.questions:
+                home.questions.append(gap["q"])
+            home.reasons[gap["reason"]] = home.reasons.get(gap["reason"], 0) + 1
+    groups.sort(key=lambda g: (g.count, g.newest_at), reverse=True)
+    return groups
