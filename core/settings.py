@@ -94,7 +94,11 @@ class Settings(BaseSettings):
     def kb_dir(self) -> Path:
         return self.var_dir / "kb"
 
-    def gate(self, language: str) -> Gate:
+    def gate(self, language: str, model: str | None = None) -> Gate:
+        """Thresholds for a language; a ``"<model>/<language>"`` key, if configured, wins,
+        so switching a language's embedding model can come with its own calibration."""
+        if model and f"{model}/{language}" in self.gates:
+            return self.gates[f"{model}/{language}"]
         return self.gates.get(language) or self.gates["en"]
 
 

@@ -162,7 +162,7 @@ def try_it(body: TryIt, me: Reader, services: Svc) -> dict:
     except NoPublishedIndex as exc:
         raise HTTPException(409, str(exc)) from exc
     result = searcher.search(body.question, body.language, k=5, index=index)
-    return {**result.as_dict(), "target": body.target, "gate": services.settings.gate(result.language).model_dump()}
+    return {**result.as_dict(), "target": body.target, "gate": services.settings.gate(result.language, index.models.get(result.language)).model_dump()}
 
 
 @router.get("/gaps", response_model=list[GapGroup], summary="Questions the bot could not answer, grouped and counted")

@@ -107,8 +107,9 @@ class Searcher:
         if not query.strip() or lang not in index.languages:
             return SearchResult(query, language, "fallback", [], index.version)
         embedder = load_embedder(index.models[lang])  # the model the index was built with
-        hits = rank(index, lang, embedder.embed([query])[0], tokenize(query), self.settings.gate(lang).dense_weight)[:k]
-        return SearchResult(query, language, decide(hits, self.settings, lang), hits, index.version)
+        gate = self.settings.gate(lang, index.models[lang])
+        hits = rank(index, lang, embedder.embed([query])[0], tokenize(query), gate.dense_weight)[:k]
+        return SearchResult(query, language, decide(hits, self.settings, lang, index.models[lang]), hits, index.version)
 
 
 def rank(index: KbIndex, lang: str, query_vector: np.ndarray, query_tokens: list[str], dense_weight: float, depth: int = 200) -> list[Hit]:
@@ -136,8 +137,8 @@ def rank(index: KbIndex, lang: str, query_vector: np.ndarray, query_tokens: list
     return hits
 
 
-def decide(hits: list[Hit], settings: Settings, language: str) -> Decision:
-    gate = settings.gate(language)
+def decide(hits: list[Hit], settings: Settings, language: str, model: str | None = None) -> Decision:
+    gate = settings.gate(language, model)
     if not hits or hits[0].score < gate.suggest:
         return "fallback"
     runner_up = hits[1].score if len(hits) > 1 else 0.0
