@@ -110,6 +110,9 @@ class ConversationStore:
         ok, detail = await self._transition(keys=keys, args=args)
         if ok:
             await self.publish(cid, {"type": "status", "status": to})
+            if queue_op == "rem":  # everyone behind moved up a place: tell them
+                for waiting in await self.r.zrange(self.k.queue, 0, -1):
+                    await self.publish(waiting, {"type": "status", "status": "queued"})
             await self.publish_agents({"type": "conversation_changed", "conversation_id": cid, "status": to, "event": event["type"]})
         return TransitionResult(bool(ok), detail)
 

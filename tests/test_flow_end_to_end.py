@@ -158,3 +158,26 @@ def test_agent_cannot_act_on_a_chat_it_does_not_own(customer_factory, agent_fact
     moved = alice.post(f"/conversations/{c.id}/transfer", {"to": "bob"})
     assert moved.status_code == 200 and moved.json()["conversation"]["agent"] == "bob"
     assert bob.post(f"/conversations/{c.id}/messages", {"text": "Bob here"}).status_code == 200
+
+
+def test_queue_position_updates_live_when_the_queue_moves(customer_factory, agent_factory, settings):
+    first, second = customer_factory("en"), customer_factory("en")
+    first.say("I want to talk to a person")
+    before = second.say("I want to talk to a person")["queue"]["position"]
+    ws_url = settings.hub_url.replace("http", "ws") + f"/api/conversations/{second.id}/ws?token={second.token}"
+    with connect(ws_url) as ws:
+        frames = []
+        # drain the replayed history and the initial status
+        while True:
+            frame = json.loads(ws.recv(timeout=10))
+            if frame["type"] == "status":
+                break
+        assert frame["queue"]["position"] == before
+        assert agent_factory("alice").post(f"/conversations/{first.id}/claim").status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            frame = json.loads(ws.recv(timeout=10))
+            frames.append(frame)
+            if frame["type"] == "status":
+                break
+        assert frame["type"] == "status" and frame["queue"]["position"] == before - 1, frames
