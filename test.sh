@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-  echo "[setup] installing Debian's chromium for the browser tests"
+# Chinese fonts too, so screenshots of the Chinese UI show characters, not boxes.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+  echo "[setup] installing Debian's chromium and CJK fonts for the browser tests"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
 fi
 exec .venv/bin/python -m pytest "$@"

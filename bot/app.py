@@ -19,6 +19,7 @@ from kb import api as kb_api
 MAX_BODY_BYTES = 256 * 1024
 CUSTOMER_WEB = Path(__file__).parent / "web"  # chat widget and full-page chat
 AGENT_WEB = Path(__file__).parent.parent / "handoff" / "web"  # agent console
+KB_WEB = Path(__file__).parent.parent / "kb" / "web"  # knowledge-base editor
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -82,10 +83,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def console_page() -> FileResponse:
         return FileResponse(AGENT_WEB / "console.html")
 
+    @app.get("/kb", include_in_schema=False)
+    async def kb_page() -> FileResponse:
+        return FileResponse(KB_WEB / "kb.html")
+
     CUSTOMER_WEB.mkdir(exist_ok=True)
     AGENT_WEB.mkdir(exist_ok=True)
+    KB_WEB.mkdir(exist_ok=True)
     app.mount("/static/chat", StaticFiles(directory=CUSTOMER_WEB), name="chat-static")
     app.mount("/static/console", StaticFiles(directory=AGENT_WEB), name="console-static")
+    app.mount("/static/kb", StaticFiles(directory=KB_WEB), name="kb-static")
     return app
 
 

@@ -91,9 +91,11 @@ async def login(body: Login, response: Response, services: Svc) -> LoggedIn:
         raise HTTPException(401, "wrong username or password")
     ttl = int(services.settings.agent_session_hours * 3600)
     token = await services.agents.open_session(agent.username, ttl)
-    await services.agents.set_presence(agent.username, "online")
+    if agent.role != "editor":  # editors edit the KB; they are not counted as agents available for chats
+        await services.agents.set_presence(agent.username, "online")
+        agent = agent.model_copy(update={"presence": "online"})
     response.set_cookie(COOKIE, token, max_age=ttl, httponly=True, samesite="strict")
-    return LoggedIn(token=token, agent=agent.model_copy(update={"presence": "online"}))
+    return LoggedIn(token=token, agent=agent)
 
 
 @router.post("/logout", status_code=204)

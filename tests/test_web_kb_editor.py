@@ -1,0 +1,256 @@
+"""The knowledge-base editor page (/kb), driven in a real (Debian) Chromium with Playwright against the real stack.
+
+An editor creates an entry, tries it against the drafts, publishes, and a customer gets the new answer from the
+running bot; then edits it and reads the diff in the history. An agent only gets a read-only page.
+Screenshots land in artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from core.redis import Keys, sync_client
+from kb.gaps import GapLog
+from tests.conftest import PASSWORD
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+WAIT = 60_000  # publishing and the first bot turn can be slow while models warm up
+
+ENTRY_ID = "other-bluefern-loyalty-card-en"
+QUESTION = "Can I use my Bluefern Café loyalty card to collect points on orders?"
+PHRASINGS = ["do Bluefern cafe stamps count for my orders", "Bluefern coffee loyalty card points", "link my Bluefern café card to my account"]
+MARKER = "KBMARK4417"
+ANSWER = (f"Yes! Your **Bluefern Café** loyalty card earns *one point* per order. {MARKER}\n\n"
+          "- Open Account → Partners\n- Enter the card number\n\nDetails: [partner page](https://example.com/bluefern)")
+ASK = "does my bluefern cafe loyalty card earn points when I order?"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+def sign_in(browser, hub: str, username: str, viewport: dict, locale: str = "en-US"):
+    ctx = browser.new_context(viewport=viewport, locale=locale)
+    page = ctx.new_page()
+    page.on("dialog", lambda d: d.accept())
+    page.goto(f"{hub}/kb")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#login-submit").click()
+    expect(page.locator("#app-view")).to_be_visible()
+    return ctx, page
+
+
+def ask_until(customer_factory, question: str, marker: str, seconds: float = 10) -> str:
+    """The action server checks for a new version at most once a second: ask again until it shows."""
+    deadline = time.monotonic() + seconds
+    while True:
+        text = " ".join(r.get("text", "") for r in customer_factory("en").say(question)["replies"])
+        if marker in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.5)
+
+
+def test_kb_page_never_writes_html_from_data():
+    source = (Path(__file__).resolve().parent.parent / "kb" / "web" / "kb.js").read_text()
+    assert "innerHTML" not in source and "insertAdjacentHTML" not in source and "outerHTML" not in source
+
+
+def test_kb_editor_page(stack, settings, agents, browser, customer_factory):
+    ARTIFACTS.mkdir(exist_ok=True)
+    hub = settings.hub_url
+    errors: list[str] = []
+
+    ctx, page = sign_in(browser, hub, "erin", DESKTOP)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    expect(page.locator("#me-role")).to_have_text("Editor")
+    expect(page.locator("#entry-list li").first).to_be_visible()
+    expect(page.get_by_role("button", name="Publish", exact=True)).to_be_visible()
+
+    # A new entry; the API's validation error shows next to the field first.
+    page.get_by_role("button", name="New entry", exact=True).click()
+    page.get_by_label("Entry id").fill(ENTRY_ID)
+    page.get_by_label("Answer (Markdown)").fill(ANSWER)
+    page.get_by_role("button", name="Save draft", exact=True).click()
+    expect(page.locator("#err-question")).to_be_visible()
+    expect(page.locator("#e-question")).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Question", exact=True).fill(QUESTION)
+    page.get_by_label("Other phrasings (one per line)").fill("\n".join(PHRASINGS))
+    page.locator("#e-category").fill("other")
+    page.get_by_label("Tags (comma separated)").fill("partners, loyalty")
+    # live preview: markdown rendered as DOM nodes
+    expect(page.locator("#preview strong")).to_have_text("Bluefern Café")
+    expect(page.locator("#preview em")).to_have_text("one point")
+    expect(page.locator("#preview li")).to_have_count(2)
+    expect(page.locator("#preview .md-link")).to_have_text("partner page")
+    page.get_by_role("button", name="Save draft", exact=True).click()
+    expect(page.locator("#save-status")).to_contain_text("revision 1")
+    expect(page.locator("#err-question")).to_be_hidden()
+    expect(page.locator("#editor-title")).to_have_text(ENTRY_ID)
+    expect(page.locator("#editor-status")).to_have_text("Draft")
+    row = page.locator(f"#entry-list li[data-id='{ENTRY_ID}']")
+    expect(row).to_contain_text("Draft")
+    expect(page.locator("#pending-summary")).to_contain_text("waiting to be published")
+    page.locator("#pending-details summary").click()
+    expect(page.locator("#pending-list")).to_contain_text(ENTRY_ID)
+
+    # Filters: drafts only, then search.
+    page.locator("#f-status").select_option("draft")
+    expect(row).to_be_visible()
+    expect(page.locator("#entry-list li .tag.status.published")).to_have_count(0)
+    page.locator("#q").fill("bluefern")
+    expect(page.locator("#entry-list li")).to_have_count(1)
+    expect(page.locator("#list-count")).to_have_text("1")
+    page.screenshot(path=str(ARTIFACTS / "kb-editor-desktop.png"))
+    page.locator("#q").fill("")
+    page.locator("#f-status").select_option("")
+
+    # Try it against the drafts: the new entry ranks first; the published KB doesn't know it yet.
+    page.get_by_role("button", name="Try it", exact=True).click()
+    page.get_by_label("Customer question").fill(ASK)
+    page.get_by_label("Drafts (unpublished)").check()
+    page.get_by_role("button", name="Ask", exact=True).click()
+    expect(page.locator("#try-result .hit").first).to_have_attribute("data-id", ENTRY_ID, timeout=WAIT)
+    expect(page.locator("#try-result .gate")).to_contain_text("answer ≥")
+    expect(page.locator("#try-result .hit").first.locator(".score.dense")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "kb-try-desktop.png"))
+    page.get_by_label("Published KB").check()
+    page.get_by_role("button", name="Ask", exact=True).click()
+    expect(page.locator("#try-result")).to_contain_text("Searched the published KB", timeout=WAIT)
+    assert page.locator(f"#try-result .hit[data-id='{ENTRY_ID}']").count() == 0
+
+    # Publish: the new version number shows, and the running bot answers with the new entry.
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.locator("#publish-result")).to_contain_text("Published version", timeout=WAIT)
+    version = int(re.search(r"version (\d+)", page.locator("#publish-result").inner_text()).group(1))
+    expect(page.locator("#pending-summary")).to_have_text("Everything is published.")
+    expect(page.locator("#live-version")).to_have_text(f"Live: version {version}")
+    reply = ask_until(customer_factory, ASK, MARKER)
+    assert MARKER in reply, reply
+
+    # Edit the answer: a second revision, and the history shows what changed.
+    page.locator(f"#entry-list li[data-id='{ENTRY_ID}'] button").click()
+    expect(page.locator("#editor-status")).to_have_text("Published")
+    page.get_by_label("Answer (Markdown)").fill(ANSWER.replace("*one point*", "*two points*"))
+    page.keyboard.press("Control+s")  # keyboard save
+    expect(page.locator("#save-status")).to_contain_text("revision 2")
+    expect(page.locator("#history-list li")).to_have_count(2)
+    expect(page.locator("#diff h3")).to_have_text("Changes from revision 1 to 2")
+    expect(page.locator("#diff ins").first).to_contain_text("two")
+    expect(page.locator("#diff del").first).to_contain_text("one")
+    page.locator("#history").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "kb-history-desktop.png"))
+    page.locator("#history-list li", has_text="Revision 1").locator("button").click()
+    expect(page.locator("#diff h3")).to_have_text("First revision: everything is new.")
+
+    # Versions: the published one is live; earlier ones can be rolled back to.
+    page.get_by_role("button", name="Versions", exact=True).click()
+    live_row = page.locator(f"#versions-body tr[data-version='{version}']")
+    expect(live_row).to_contain_text("Live")
+    expect(live_row.get_by_role("button", name=re.compile("Roll back"))).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "kb-versions-desktop.png"))
+
+    # Content gaps: a question the bot can't answer becomes a group, and then a draft entry.
+    gap_q = "Do you rent out kayaks for the river festival?"
+    customer_factory("en").say(gap_q)  # the bot logs it if it falls back; log it (and a rewording) the same way regardless
+    log = GapLog(sync_client(settings), Keys(settings.key_prefix))
+    log.record("can I rent a kayak during the river festival", "en", "fallback")
+    log.record(gap_q, "en", "fallback")
+    page.get_by_role("button", name="Content gaps", exact=True).click()
+    refresh = page.get_by_role("button", name="Refresh", exact=True)
+    refresh.click()  # waits for the tab's own load to finish (the button is disabled while loading)
+    expect(refresh).to_be_enabled(timeout=WAIT)
+    gap = page.locator("#gaps-list li.gap", has_text=gap_q).first
+    expect(gap).to_be_visible(timeout=WAIT)
+    gap_id = gap.get_by_label("Id for the new entry")
+    expect(gap_id).to_have_value(re.compile(r"^other-.*kayaks.*-en$"))
+    gap.get_by_label("Category").select_option("product")
+    expect(gap_id).to_have_value(re.compile(r"^product-.*kayaks.*-en$"))
+    page.screenshot(path=str(ARTIFACTS / "kb-gaps-desktop.png"))
+    new_id = gap_id.input_value()
+    gap.get_by_role("button", name="Create entry from this group", exact=True).click()
+    expect(page.locator("#editor-title")).to_have_text(new_id)
+    expect(page.locator("#e-question")).to_have_value(gap_q)
+
+    # Import shows per-row errors (and imports nothing); export downloads through the auth header.
+    page.get_by_role("button", name="Import / Export", exact=True).click()
+    bad_csv = "id,question,answer,language\nok-row-en,Fine question?,Fine answer,en\nbad id!,Q?,A,en\nno-answer-en,Q?,,en\n"
+    page.locator("#import-file").set_input_files({"name": "bad.csv", "mimeType": "text/csv", "buffer": bad_csv.encode()})
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator("#import-errors")).to_contain_text("nothing was imported")
+    expect(page.locator("#import-errors tbody tr")).to_have_count(2)
+    page.screenshot(path=str(ARTIFACTS / "kb-import-desktop.png"))
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="JSON", exact=True).click()
+    assert dl.value.suggested_filename == "kb.json"
+    assert ENTRY_ID in Path(dl.value.path()).read_text()
+    assert errors == []
+
+    # The phone layout: list first, then the entry and its tools via the tabs.
+    phone_ctx, phone = sign_in(browser, hub, "erin", PHONE)
+    expect(phone.locator("#entry-list")).to_be_visible()
+    phone.screenshot(path=str(ARTIFACTS / "kb-list-phone.png"))
+    phone.locator(f"#entry-list li[data-id='{ENTRY_ID}'] button").click()
+    expect(phone.locator("#editor")).to_be_visible()
+    expect(phone.locator("#entry-list")).to_be_hidden()
+    phone.screenshot(path=str(ARTIFACTS / "kb-editor-phone.png"), full_page=False)
+    phone.get_by_role("button", name="Try it", exact=True).click()
+    phone.get_by_label("Customer question").fill(ASK)
+    phone.get_by_role("button", name="Ask", exact=True).click()
+    expect(phone.locator("#try-result .hit").first).to_have_attribute("data-id", ENTRY_ID, timeout=WAIT)
+    phone.screenshot(path=str(ARTIFACTS / "kb-try-phone.png"))
+    phone_ctx.close()
+
+    # An agent reads, but gets no edit controls.
+    agent_ctx, agent = sign_in(browser, hub, "alice", DESKTOP)
+    expect(agent.locator("#me-role")).to_have_text("Read-only")
+    expect(agent.locator(f"#entry-list li[data-id='{ENTRY_ID}']")).to_be_visible()
+    expect(agent.get_by_role("button", name="Publish", exact=True)).to_have_count(0)
+    expect(agent.get_by_role("button", name="New entry", exact=True)).to_have_count(0)
+    agent.locator(f"#entry-list li[data-id='{ENTRY_ID}'] button").click()
+    expect(agent.locator("#readonly-note")).to_be_visible()
+    expect(agent.locator("#e-answer")).to_be_disabled()
+    expect(agent.get_by_role("button", name="Save draft", exact=True)).to_have_count(0)
+    expect(agent.get_by_role("button", name="Delete", exact=True)).to_have_count(0)
+    agent.get_by_role("button", name="Versions", exact=True).click()
+    expect(agent.locator("#versions-body tr").first).to_be_visible()
+    expect(agent.get_by_role("button", name=re.compile("Roll back"))).to_have_count(0)
+    agent.get_by_role("button", name="Entry", exact=True).click()
+    agent.screenshot(path=str(ARTIFACTS / "kb-agent-readonly-desktop.png"))
+    agent_ctx.close()
+
+    # Chinese UI follows the browser language, and can be switched.
+    zh_ctx, zh = sign_in(browser, hub, "erin", PHONE, locale="zh-CN")
+    expect(zh.locator("#list-title")).to_contain_text("条目")
+    expect(zh.get_by_role("button", name="发布", exact=True)).to_be_visible()
+    zh.screenshot(path=str(ARTIFACTS / "kb-list-phone-zh.png"))
+    zh.locator("header .ui-lang-select").select_option("en")
+    expect(zh.get_by_role("button", name="Publish", exact=True)).to_be_visible()
+    zh_ctx.close()
+
+    # Roll back (confirmed in a dialog) to the starter version: it is live again.
+    page.get_by_role("button", name="Versions", exact=True).click()
+    page.get_by_role("button", name=f"Roll back v{version - 1}", exact=True).click()
+    expect(page.locator(f"#versions-body tr[data-version='{version - 1}']")).to_contain_text("Live")
+    expect(page.locator("#publish-result")).to_have_text(f"Version {version - 1} is live again.")
+    expect(page.locator("#live-version")).to_have_text(f"Live: version {version - 1}")
+    ctx.close()
