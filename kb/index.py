@@ -10,7 +10,8 @@ from there on an inverted-file index (``IndexIVFFlat``, inner product) searched
 with ``IVF_NPROBE`` lists, whose recall@10 against exact search was >= 0.99 on
 the benchmark while a flat search over 400k rows took ~100 ms per query on the
 2-core box. The trained FAISS index is saved with the version (``dense-<lang>.faiss``)
-so loading a big version does not retrain it.
+so loading a big version does not retrain it; the raw vectors of such a version are
+memory-mapped, not read (the IVF index holds its own copy).
 
 Lexical: ``bm25s.get_scores`` is cheap even at 400k rows (< 1 ms), but a common
 query word matches tens of thousands of rows and every non-zero row costs a
@@ -177,6 +178,8 @@ class KbIndex:
                 ivf = faiss.try_extract_index_ivf(dense)
                 if ivf is not None:
                     ivf.nprobe = min(IVF_NPROBE, ivf.nlist)
-            languages[lang] = LanguageIndex(spec["rows"], spec["tokens"], np.load(directory / f"vectors-{lang}.npy"), dense)
+            # With a saved approximate index the raw vectors are only needed to save again: map them, don't read them.
+            vectors = np.load(directory / f"vectors-{lang}.npy", mmap_mode="r" if dense is not None else None)
+            languages[lang] = LanguageIndex(spec["rows"], spec["tokens"], vectors, dense)
         entries = {e["id"]: FaqEntry(**e) for e in meta["entries"]}
         return cls(meta["version"], meta["models"], entries, languages)
