@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mode", choices=["fused", "dense", "lexical"], default="fused", help="score used: the fusion, or one side alone")
     p.add_argument("--dense-weight", type=float, help="override the language's fusion weight (mode fused)")
     p.add_argument("--model", help="override the language's embedding model (else CS_EMBEDDING_MODELS)")
-    p.add_argument("--objective", choices=["balanced", "precision"], default="balanced", help="calibration objective (docs/retrieval.md)")
+    p.add_argument("--objective", choices=["balanced", "scope", "precision"], default="balanced", help="calibration objective (docs/retrieval.md)")
     p.add_argument("--min-precision", type=float, default=0.9, help="answer precision floor for --objective precision")
     p.add_argument("--no-calibrate", action="store_true", help="only evaluate every test question at the configured gate")
     p.add_argument("--seed", type=int, default=0)

@@ -133,7 +133,8 @@ def rank(index: KbIndex, lang: str, query_vector: np.ndarray, query_tokens: list
         e = index.entries[eid]
         fused = dense_weight * d + (1 - dense_weight) * lx
         hits.append(Hit(eid, e.question, e.answer, e.category, e.language, round(fused, 4), round(d, 4), round(lx, 4)))
-    hits.sort(key=lambda h: h.score, reverse=True)
+    # Ties broken deterministically: set order changes between processes (hash randomisation).
+    hits.sort(key=lambda h: (-h.score, -h.dense, -h.lexical, h.id))
     return hits
 
 
