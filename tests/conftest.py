@@ -59,7 +59,7 @@ def agents(stack) -> list[str]:
     """Agent accounts, created the way an operator would: with the CLI."""
     names = {"alice": "agent", "bob": "agent", "erin": "editor"}
     for name, role in names.items():
-        proc = run_cli("-m", "handoff", "add", name, "--name", name.title(), "--role", role, "--password", PASSWORD, "--capacity", "5")
+        proc = run_cli("-m", "handoff", "add", name, "--name", name.title(), "--role", role, "--password", PASSWORD, "--capacity", "50")
         assert proc.returncode == 0, proc.stderr
     return list(names)
 

@@ -22,3 +22,18 @@ def test_concurrent_claim_has_exactly_one_winner(customer_factory, agent_factory
         assert codes == [200, 409]
         owner = alice.get(f"/conversations/{c.id}").json()["conversation"]["agent"]
         assert owner in ("alice", "bob")
+
+
+def test_an_agent_at_capacity_cannot_claim_more(customer_factory, hub):
+    from tests.conftest import PASSWORD, AgentClient, run_cli
+
+    assert run_cli("-m", "handoff", "add", "carol", "--name", "Carol", "--password", PASSWORD, "--capacity", "1").returncode == 0
+    carol = AgentClient(hub, "carol")
+    first, second = customer_factory("en"), customer_factory("en")
+    first.say("I want to talk to a person")
+    second.say("I want to talk to a person")
+    assert carol.post(f"/conversations/{first.id}/claim").status_code == 200
+    refused = carol.post(f"/conversations/{second.id}/claim")
+    assert refused.status_code == 409 and "maximum" in refused.json()["detail"]
+    assert carol.post(f"/conversations/{first.id}/resolve").status_code == 200
+    assert carol.post(f"/conversations/{second.id}/claim").status_code == 200
