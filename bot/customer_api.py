@@ -166,7 +166,9 @@ async def feedback(body: Feedback, conv: Conv, services: Svc) -> None:
 
 @router.websocket("/{cid}/ws")
 async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: str | None = Query(None)) -> None:
-    """Server sends ``{"type": "message", "message": ...}`` and ``{"type": "status", ...}``; client sends ``{"type": "message", "text", "client_message_id"}``.
+    """Server sends ``{"type": "message", "message": ...}``, ``{"type": "status", ...}`` and
+    ``{"type": "typing", "sender", "author", "active"}``; client sends ``{"type": "message", "text",
+    "client_message_id"}`` or ``{"type": "typing", "active": true}``.
 
     On connect the server first replays every message after ``after`` (the last id
     the client has), so a reconnect loses nothing and duplicates nothing.
@@ -198,6 +200,10 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
 
 
 async def _client_frame(data: object, cid: str, services: Services, websocket: WebSocket) -> None:
+    if isinstance(data, dict) and data.get("type") == "typing":
+        # Ephemeral: shown to the agent, never stored in the transcript.
+        await services.conversations.publish(cid, {"type": "typing", "sender": "customer", "active": bool(data.get("active", True))})
+        return
     try:
         body = SendMessage.model_validate(data.get("message", data) if isinstance(data, dict) else data)
         _check_length(body.text, services)
@@ -213,6 +219,8 @@ async def _forward(pubsub, websocket: WebSocket, services: Services, cid: str) -
         if item.get("type") != "message":
             continue
         payload = json.loads(item["data"])
+        if payload.get("type") == "typing" and payload.get("sender") == "customer":
+            continue  # the customer's own typing notice is for the agent
         if payload.get("type") == "status":
             conv = await services.conversations.get(cid)
             payload = {"type": "status", **json.loads(json.dumps(await _view(services, conv), default=lambda o: o.model_dump()))}

@@ -215,8 +215,10 @@ async def transfer(cid: str, body: Transfer, me: Me, services: Svc) -> Conversat
 
 @router.websocket("/ws")
 async def live(websocket: WebSocket, token: str = Query("")) -> None:
-    """Pushes ``conversation_changed`` (queue and status moves), ``customer_message`` and
-    ``message`` (new transcript lines of this agent's conversations) as they happen."""
+    """Pushes ``conversation_changed`` (queue and status moves), ``customer_message``,
+    ``message`` (new transcript lines of this agent's conversations) and ``typing`` (the
+    customer is typing) as they happen. Send ``{"type": "typing", "conversation_id", "active"}``
+    to show the customer that you are typing; any other frame is a keep-alive."""
     services: Services = websocket.app.state.services
     agent = await services.agents.session_user(token) if token else None
     if agent is None:
@@ -234,8 +236,10 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
                 continue
             payload = json.loads(item["data"])
             if item.get("type") == "pmessage":
-                if payload.get("type") != "message":
+                if payload.get("type") not in ("message", "typing") or payload.get("sender") == "agent":
                     continue
+                if payload["type"] == "typing":
+                    payload = {**payload, "conversation_id": item["channel"].removeprefix(prefix)}
                 cid = item["channel"].removeprefix(prefix)
                 if cid not in await services.agents.chats(agent.username):
                     continue
@@ -244,7 +248,13 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
     task = asyncio.create_task(pump())
     try:
         while True:
-            await websocket.receive_text()  # keep-alive pings from the console; nothing else expected
+            raw = await websocket.receive_text()  # keep-alive pings, and typing notices
+            try:
+                frame = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(frame, dict) and frame.get("type") == "typing" and frame.get("conversation_id") in await services.agents.chats(agent.username):
+                await services.conversations.publish(frame["conversation_id"], {"type": "typing", "sender": "agent", "author": agent.display_name, "active": bool(frame.get("active", True))})
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -181,3 +181,26 @@ def test_queue_position_updates_live_when_the_queue_moves(customer_factory, agen
             if frame["type"] == "status":
                 break
         assert frame["type"] == "status" and frame["queue"]["position"] == before - 1, frames
+
+
+def test_typing_notices_reach_the_other_side_and_are_not_stored(customer_factory, agent_factory, settings):
+    c = customer_factory("en")
+    c.say("agent please")
+    alice = agent_factory("alice")
+    assert alice.post(f"/conversations/{c.id}/claim").status_code == 200
+    base = settings.hub_url.replace("http", "ws")
+    with connect(f"{base}/api/agent/ws?token={alice.token}") as agent_ws, connect(f"{base}/api/conversations/{c.id}/ws?token={c.token}") as customer_ws:
+        while json.loads(customer_ws.recv(timeout=10))["type"] != "status":
+            pass  # replayed history, then the current status
+        time.sleep(0.3)  # both subscriptions are live
+        customer_ws.send(json.dumps({"type": "typing", "active": True}))
+        seen = json.loads(agent_ws.recv(timeout=10))
+        while seen["type"] != "typing":
+            seen = json.loads(agent_ws.recv(timeout=10))
+        assert seen == {"type": "typing", "sender": "customer", "active": True, "conversation_id": c.id}
+        agent_ws.send(json.dumps({"type": "typing", "conversation_id": c.id, "active": True}))
+        got = json.loads(customer_ws.recv(timeout=10))
+        while got["type"] != "typing":
+            got = json.loads(customer_ws.recv(timeout=10))
+        assert got["sender"] == "agent" and got["author"] == "Alice"
+    assert all(m["sender"] != "typing" and "typing" not in m["meta"].get("kind", "") for m in c.transcript())
