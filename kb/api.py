@@ -74,6 +74,14 @@ def _entry(data: dict) -> FaqEntry:
         raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
 
 
+def _ensure_new(store, entry_id: str) -> None:
+    try:
+        store.get(entry_id)
+    except EntryNotFound:
+        return
+    raise HTTPException(409, f"entry {entry_id} already exists")
+
+
 @router.get("/entries", response_model=list[FaqEntry])
 def list_entries(me: Reader, services: Svc, q: str = "", language: str | None = None, category: str | None = None, status: str | None = None) -> list[FaqEntry]:
     needle = q.lower().strip()
@@ -106,11 +114,7 @@ def history(entry_id: str, me: Reader, services: Svc) -> list[FaqEntry]:
 @router.post("/entries", response_model=FaqEntry, status_code=201, summary="Create a draft entry")
 def create_entry(body: NewEntry, me: Editor, services: Svc) -> FaqEntry:
     store = services.kb_store
-    try:
-        store.get(body.id)
-        raise HTTPException(409, f"entry {body.id} already exists")
-    except EntryNotFound:
-        pass
+    _ensure_new(store, body.id)
     store.save_many([_entry(body.model_dump())], me.username)
     return store.get(body.id)
 
@@ -173,11 +177,7 @@ def gaps(me: Reader, services: Svc, limit: int = Query(2000, le=20000)) -> list[
 @router.post("/gaps/draft", response_model=FaqEntry, status_code=201, summary="Turn a gap group into a draft entry")
 def gap_to_draft(body: GapDraft, me: Editor, services: Svc) -> FaqEntry:
     store = services.kb_store
-    try:
-        store.get(body.id)
-        raise HTTPException(409, f"entry {body.id} already exists")
-    except EntryNotFound:
-        pass
+    _ensure_new(store, body.id)
     questions = list(dict.fromkeys(q.strip() for q in body.questions if q.strip()))
     placeholder = "（待补充答案）" if body.language == "zh" else "(answer to be written)"
     entry = _entry({"id": body.id, "question": questions[0], "phrasings": questions[1:], "answer": placeholder, "category": body.category, "language": body.language, "tags": ["from-gaps"]})
