@@ -61,11 +61,17 @@ def test_customer_and_agent_pages(stack, settings, agents, browser):
     saved = customer.evaluate("() => JSON.parse(localStorage.getItem('cs_chat_v1'))")
     cid, token = saved["id"], saved["token"]
 
+    # Record whether the "bot is typing" dots ever appear (the bot may answer faster than a poll would notice).
+    customer.evaluate("""() => { window.__sawBotTyping = false;
+        new MutationObserver(() => { if (document.querySelector('#log .row.typing.bot')) window.__sawBotTyping = true; })
+            .observe(document.getElementById('log'), { childList: true }); }""")
     box = customer.get_by_label("Your message")
     box.fill("How much is shipping?")
     box.press("Enter")
     answer = customer.locator(".row.bot .bubble", has_text="¥99")
     expect(answer).to_be_visible(timeout=WAIT)
+    assert customer.evaluate("window.__sawBotTyping"), "no 'bot is typing' bubble while waiting for the reply"
+    expect(customer.locator("#log .row.typing")).to_have_count(0)  # gone once the reply is in
     expect(customer.locator(".row.customer .bubble", has_text="How much is shipping?")).to_have_count(1)
     customer.screenshot(path=str(ARTIFACTS / "chat-desktop.png"))
 
@@ -104,14 +110,60 @@ def test_customer_and_agent_pages(stack, settings, agents, browser):
     expect(agent.locator(f'#mine li[data-cid="{cid}"]')).to_be_visible()
 
     expect(customer.locator("#subtitle")).to_contain_text("Alice", timeout=WAIT)
-    agent.get_by_label("Reply to customer").fill("Hi, I'm Alice. Shipping is free over ¥99.")
+
+    # Suggested answers: the panel is there for an owned chat, expanded on desktop.
+    suggest = agent.locator("#suggest")
+    expect(suggest).to_be_visible()
+    expect(agent.locator("#suggest-toggle")).to_have_attribute("aria-expanded", "true")
+
+    # The customer types: the console shows it in the open chat (ephemeral, not a transcript line).
+    box.fill("what does shipping cost?")
+    typing_pill = agent.locator("#typing")
+    expect(typing_pill).to_be_visible(timeout=WAIT)
+    expect(typing_pill).to_contain_text("is typing")
+    expect(transcript.locator(".msg", has_text="is typing")).to_have_count(0)
+    agent.screenshot(path=str(ARTIFACTS / "console-desktop-typing.png"))
+    box.press("Enter")
+    expect(transcript.locator(".msg.customer .text", has_text="what does shipping cost?")).to_be_visible(timeout=WAIT)
+    expect(typing_pill).to_be_hidden()
+
+    # ...and the suggestions refresh for that newest question.
+    entry = suggest.locator("li.suggestion", has_text="How much is shipping").first
+    expect(entry).to_be_visible(timeout=WAIT)
+    expect(entry.locator(".score")).to_have_text(re.compile(r"^\d\.\d\d$"))
+    preview = entry.locator(".sg-answer").text_content()
+    assert "¥99" in preview, preview
+    reply = agent.get_by_label("Reply to customer")
+    entry.get_by_role("button", name=re.compile("^Insert")).click()
+    expect(reply).to_be_focused()
+    inserted = reply.input_value()
+    assert inserted.replace("**", "") == preview, inserted
+    assert "¥99 or more" in inserted
+
+    # The agent "types" (the insert counts, and so does typing): the customer sees "Alice is typing…".
+    agent_typing = customer.locator("#log .row.typing.agent")
+    expect(agent_typing).to_contain_text("Alice is typing", timeout=WAIT)
+    reply.fill("")
+    reply.press_sequentially("Let me check")
+    expect(agent_typing).to_contain_text("is typing", timeout=WAIT)
+    customer.screenshot(path=str(ARTIFACTS / "chat-phone-typing.png"))
+    agent.screenshot(path=str(ARTIFACTS / "console-desktop-suggestions.png"))
+
+    reply.fill("Hi, I'm Alice. Shipping is free over ¥99.")
     agent.get_by_role("button", name="Send", exact=True).click()
     expect(customer.locator(".row.agent .bubble", has_text="Hi, I'm Alice.")).to_be_visible(timeout=WAIT)
+    expect(agent_typing).to_have_count(0)  # a message from the agent clears the notice
     customer.screenshot(path=str(ARTIFACTS / "chat-phone-agent.png"))
     agent.screenshot(path=str(ARTIFACTS / "console-desktop-chat.png"))
 
     agent.set_viewport_size(PHONE)
+    toggle = agent.locator("#suggest-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")  # collapsed by default on a phone
+    expect(agent.locator("#suggest-list")).to_be_hidden()
     agent.screenshot(path=str(ARTIFACTS / "console-phone-chat.png"))
+    toggle.click()
+    expect(agent.locator("#suggest-list li.suggestion").first).to_be_visible()
+    agent.screenshot(path=str(ARTIFACTS / "console-phone-suggestions.png"))
     agent.set_viewport_size(DESKTOP)
 
     agent.get_by_role("button", name="Resolve").click()

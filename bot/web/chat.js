@@ -35,6 +35,8 @@ const T = {
     send_failed: "Not sent. Tap to retry.",
     welcome: "Hi! Ask me anything about orders, shipping, returns or payments. You can talk to a person at any time.",
     start_failed: "We couldn't start the chat. Please check your connection and reload.",
+    agent_typing: "{agent} is typing…",
+    bot_typing: "The assistant is typing…",
   },
   zh: {
     title: "在线客服",
@@ -68,6 +70,8 @@ const T = {
     send_failed: "发送失败，点击重试",
     welcome: "您好！关于订单、物流、退换货、支付的问题都可以问我，也可以随时转人工。",
     start_failed: "无法开始会话，请检查网络后刷新页面。",
+    agent_typing: "客服正在输入…",
+    bot_typing: "智能助手正在输入…",
   },
 };
 
@@ -82,13 +86,18 @@ const els = {
   log: $("log"), input: $("input"), composer: $("composer"), human: $("human"), lang: $("lang"),
   banner: $("banner"), bannerText: $("banner-text"), leave: $("leave"), subtitle: $("subtitle"),
   rating: $("rating"), stars: $("stars"), ratingDone: $("rating-done"), conn: $("conn"), send: $("send"),
+  typing: null, // the typing indicator row, created on demand
 };
 
 let lang = pickLanguage();
 const state = {
   id: null, token: null, lastId: null, seen: new Map(), pending: new Map(),
   conversation: null, queue: null, agentName: null, ws: null, retry: 0, rated: false,
+  typing: { agent: null, agentTimer: null, botPending: 0, sentActive: false, sentAt: 0, stopTimer: null },
 };
+const TYPING_THROTTLE_MS = 2000; // resend "active" at most this often while typing
+const TYPING_IDLE_MS = 3000;     // send "inactive" this long after the last keystroke
+const TYPING_SHOW_MS = 5000;     // hide the agent's notice if nothing new arrives for this long
 
 function pickLanguage() {
   const saved = storage.getItem(LANG_KEY);
@@ -116,6 +125,7 @@ function applyLanguage() {
   // re-label message chrome (who / feedback) without touching message text
   for (const el of document.querySelectorAll("[data-who]")) el.textContent = whoLabel(el.dataset.who, el.dataset.author);
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  renderTyping();
 }
 
 // ---------- ids ----------
@@ -196,10 +206,12 @@ function connect() {
     let data; try { data = JSON.parse(ev.data); } catch { return; }
     if (data.type === "message" && data.message) addMessage(data.message);
     else if (data.type === "status") updateView(data);
+    else if (data.type === "typing" && data.sender === "agent") onAgentTyping(data);
   };
   ws.onclose = (ev) => {
     if (state.ws !== ws) return;
     state.ws = null;
+    state.typing.sentActive = false;
     if (ev.code === 4403) { storage.removeItem(STORE); return; }
     showConn(t("offline"));
     const delay = Math.min(15000, 500 * 2 ** state.retry++);
@@ -220,6 +232,7 @@ function updateView(view) {
 function renderStatus() {
   const conv = state.conversation;
   const status = conv ? conv.status : "bot";
+  if (status !== "assigned" && state.typing && state.typing.agent) setAgentTyping(null);
   const agent = state.agentName || (conv && conv.agent) || t("agent");
   els.subtitle.textContent = status === "queued" ? t("subtitle_queued")
     : status === "assigned" ? t("subtitle_assigned", { agent })
@@ -270,6 +283,8 @@ function addMessage(m) {
   if (m.sender === "system" && meta.kind === "rating_thanks") state.rated = true;
   if (m.sender === "system" && meta.kind === "rating_request") state.rated = false;
   if (m.sender === "agent" && m.author) state.agentName = m.author;
+  if (m.sender === "agent" || m.sender === "system") setAgentTyping(null);
+  if (m.sender === "bot") state.typing.botPending = 0;
   const row = renderMessage(m);
   state.seen.set(m.id, row);
   // keep order by id
@@ -279,7 +294,70 @@ function addMessage(m) {
   }
   if (before) els.log.insertBefore(row, before); else els.log.appendChild(row);
   renderStatus();
+  renderTyping();
   scrollDown();
+}
+
+// ---------- typing notices (ephemeral: never part of the transcript) ----------
+function onAgentTyping(data) {
+  if (!data.active) { setAgentTyping(null); return; }
+  setAgentTyping(data.author || state.agentName || (state.conversation && state.conversation.agent) || t("agent"));
+}
+
+function setAgentTyping(author) {
+  clearTimeout(state.typing.agentTimer);
+  state.typing.agent = author;
+  if (author) state.typing.agentTimer = setTimeout(() => setAgentTyping(null), TYPING_SHOW_MS);
+  renderTyping();
+}
+
+// One indicator row, always kept last in the log: the agent's notice wins over the bot's dots.
+function renderTyping() {
+  const who = state.typing.agent ? "agent" : state.typing.botPending > 0 ? "bot" : null;
+  let row = els.typing;
+  if (!who) { if (row) { row.remove(); els.typing = null; } return; }
+  const text = who === "agent" ? t("agent_typing", { agent: state.typing.agent }) : t("bot_typing");
+  if (!row || row.dataset.kind !== who) {
+    if (row) row.remove();
+    row = document.createElement("div");
+    row.className = `row typing ${who}`;
+    row.dataset.kind = who;
+    const bubble = document.createElement("div");
+    bubble.className = "bubble dots";
+    bubble.setAttribute("aria-hidden", "true");
+    for (let i = 0; i < 3; i++) bubble.appendChild(document.createElement("span"));
+    const label = document.createElement("span");
+    label.className = who === "agent" ? "typing-label" : "typing-label sr-only";
+    row.append(bubble, label);
+    els.typing = row;
+  }
+  row.querySelector(".typing-label").textContent = text;
+  const wasNearBottom = nearBottom;
+  if (row !== els.log.lastElementChild) els.log.appendChild(row);
+  if (wasNearBottom) scrollDown();
+}
+
+function sendTyping(active) {
+  const ws = state.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) return;
+  ws.send(JSON.stringify({ type: "typing", active }));
+  state.typing.sentActive = active;
+  state.typing.sentAt = active ? Date.now() : 0;
+}
+
+// Only a person (an assigned agent) can see the notice, so only send while one is in the chat.
+function customerTyping() {
+  const tp = state.typing;
+  clearTimeout(tp.stopTimer);
+  const assigned = state.conversation && state.conversation.status === "assigned";
+  if (!els.input.value.trim() || !assigned) { stopTyping(); return; }
+  if (!tp.sentActive || Date.now() - tp.sentAt >= TYPING_THROTTLE_MS) sendTyping(true);
+  tp.stopTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+}
+
+function stopTyping() {
+  clearTimeout(state.typing.stopTimer);
+  if (state.typing.sentActive) sendTyping(false);
 }
 
 function scrollDown() { els.log.scrollTop = els.log.scrollHeight; }
@@ -402,6 +480,10 @@ async function sendMessage(text, payload = null, clientId = newClientId()) {
   optimistic.classList.add("pending");
   state.pending.set(clientId, optimistic);
   els.log.appendChild(optimistic);
+  stopTyping();
+  const botTurn = !state.conversation || state.conversation.status === "bot";
+  if (botTurn) { state.typing.botPending++; }
+  renderTyping();
   scrollDown();
   try {
     const body = { text, client_message_id: clientId };
@@ -418,6 +500,8 @@ async function sendMessage(text, payload = null, clientId = newClientId()) {
     retry.type = "button"; retry.className = "link"; retry.textContent = t("send_failed");
     retry.addEventListener("click", () => { state.pending.delete(clientId); optimistic.remove(); sendMessage(text, payload, clientId); });
     optimistic.appendChild(retry);
+  } finally {
+    if (botTurn) { state.typing.botPending = Math.max(0, state.typing.botPending - 1); renderTyping(); }
   }
 }
 
@@ -433,7 +517,8 @@ els.input.addEventListener("keydown", (ev) => {
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); els.composer.requestSubmit(); }
 });
 function autosize() { els.input.style.height = "auto"; els.input.style.height = `${Math.min(140, els.input.scrollHeight)}px`; }
-els.input.addEventListener("input", autosize);
+els.input.addEventListener("input", () => { autosize(); customerTyping(); });
+els.input.addEventListener("blur", () => { if (!els.input.value.trim()) stopTyping(); });
 
 els.human.addEventListener("click", async () => {
   if (!state.id) return;

@@ -13,7 +13,14 @@ const els = {
   claim: $("claim"), transferBox: $("transfer-box"), transferTo: $("transfer-to"), transfer: $("transfer"),
   handback: $("handback"), resolve: $("resolve"), packet: $("packet"), transcript: $("transcript"),
   actionError: $("action-error"), replyForm: $("reply-form"), reply: $("reply"), back: $("back"),
+  typing: $("typing"), typingText: $("typing-text"),
+  suggest: $("suggest"), suggestToggle: $("suggest-toggle"), suggestBody: $("suggest-body"),
+  suggestCount: $("suggest-count"), suggestStatus: $("suggest-status"), suggestList: $("suggest-list"),
 };
+const PHONE = window.matchMedia("(max-width: 800px)");
+const TYPING_THROTTLE_MS = 2000; // resend "active" at most this often while the agent types
+const TYPING_IDLE_MS = 3000;     // send "inactive" this long after the last keystroke
+const TYPING_SHOW_MS = 5000;     // hide the customer's notice if nothing new arrives for this long
 
 const REASONS = {
   customer_request: "Asked for a person", low_confidence: "Bot wasn't sure", complaint: "Complaint",
@@ -29,6 +36,10 @@ const STATUS = { bot: "With bot", queued: "Waiting", assigned: "Assigned", resol
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY), me: null, queue: [], queueFetchedAt: 0, mine: [], agents: [],
   currentId: null, current: null, seen: new Set(), unread: new Map(), ws: null, retry: 0, ping: null,
+  lastCustomerId: null, // newest customer message in the open chat
+  suggest: { forId: null, seq: 0, timer: null, open: null }, // open: null = default (expanded on desktop, collapsed on phone)
+  typingIn: { timer: null },                                 // the customer's notice shown in the open chat
+  typingOut: { cid: null, active: false, at: 0, stopTimer: null }, // the agent's own notices
 };
 
 // ---------- helpers ----------
@@ -172,6 +183,8 @@ function onEvent(data) {
       state.unread.set(m.conversation_id, (state.unread.get(m.conversation_id) || 0) + 1);
       renderMine();
     }
+  } else if (data.type === "typing" && data.sender === "customer") {
+    if (data.conversation_id === state.currentId) showCustomerTyping(Boolean(data.active));
   } else if (data.type === "presence" && state.me && data.agent === state.me.username) {
     setPresence(data.presence);
   }
@@ -290,9 +303,13 @@ function renderTransferOptions() {
 
 // ---------- conversation ----------
 async function openConversation(cid) {
+  if (state.currentId !== cid) stopTyping();
   state.currentId = cid;
   state.current = null;
   state.seen = new Set();
+  state.lastCustomerId = null;
+  showCustomerTyping(false);
+  resetSuggestions();
   state.unread.delete(cid);
   els.transcript.replaceChildren();
   els.packet.replaceChildren();
@@ -323,11 +340,19 @@ function showDetail(detail) {
   if (conv.agent && state.me && conv.agent !== state.me.username) bits.push(`with ${conv.agent}`);
   els.convSub.textContent = bits.join(" · ");
   renderPacket(detail.packet);
+  const firstLoad = state.seen.size === 0;
   for (const m of detail.messages) addMessage(m);
   const mine = conv.status === "assigned" && state.me && conv.agent === state.me.username;
   els.claim.hidden = conv.status !== "queued";
   els.resolve.hidden = els.handback.hidden = els.transferBox.hidden = !mine;
   els.replyForm.hidden = !mine;
+  if (!mine) { stopTyping(); showCustomerTyping(false); }
+  const wasHidden = els.suggest.hidden;
+  els.suggest.hidden = !mine;
+  if (mine && wasHidden) applySuggestOpen();
+  if (mine) scheduleSuggestions();
+  // after every layout change above (packet, panel), so the newest line is in view
+  if (firstLoad) { stickBottom = true; els.transcript.scrollTop = els.transcript.scrollHeight; }
 }
 
 function renderPacket(packet) {
@@ -368,12 +393,154 @@ function addMessage(m) {
     who.append(el("span", null, fmtTime(m.ts)));
     row.append(who);
   }
-  // bot answers are markdown; show them as plain text without the ** markers (still textContent only)
-  row.append(el("div", "text", m.sender === "bot" ? String(m.text || "").replace(/\*\*/g, "") : m.text));
+  // bot and agent text is markdown for the customer; show it as plain text without the ** markers (still textContent only)
+  row.append(el("div", "text", m.sender === "bot" || m.sender === "agent" ? plain(m.text) : m.text));
   const atBottom = els.transcript.scrollHeight - els.transcript.scrollTop - els.transcript.clientHeight < 80;
   els.transcript.append(row);
   if (atBottom || m.sender === "agent") els.transcript.scrollTop = els.transcript.scrollHeight;
+  if (m.sender === "customer") {
+    if (!state.lastCustomerId || idAfter(m.id, state.lastCustomerId)) state.lastCustomerId = m.id;
+    showCustomerTyping(false);
+    scheduleSuggestions();
+  }
 }
+
+// Stay pinned to the newest line while the transcript is resized (panels appearing, phone rotation).
+let stickBottom = true;
+els.transcript.addEventListener("scroll", () => {
+  stickBottom = els.transcript.scrollHeight - els.transcript.scrollTop - els.transcript.clientHeight < 80;
+});
+new ResizeObserver(() => { if (stickBottom) els.transcript.scrollTop = els.transcript.scrollHeight; }).observe(els.transcript);
+
+function plain(text) { return String(text || "").replace(/\*\*/g, ""); }
+
+function idAfter(a, b) { // stream ids "ms-seq": true if a is later than b
+  const [a1, a2] = String(a).split("-").map(Number), [b1, b2] = String(b).split("-").map(Number);
+  return a1 > b1 || (a1 === b1 && (a2 || 0) > (b2 || 0));
+}
+
+function ownsCurrent() {
+  const conv = state.current;
+  return Boolean(conv && conv.id === state.currentId && conv.status === "assigned" && state.me && conv.agent === state.me.username);
+}
+
+// ---------- typing notices (ephemeral) ----------
+function showCustomerTyping(active) {
+  clearTimeout(state.typingIn.timer);
+  if (active && state.currentId) {
+    els.typingText.textContent = `${state.current ? customerLabel(state.current) : "The customer"} is typing…`;
+    els.typing.hidden = false;
+    state.typingIn.timer = setTimeout(() => showCustomerTyping(false), TYPING_SHOW_MS);
+  } else {
+    els.typing.hidden = true;
+  }
+}
+
+function sendTyping(cid, active) {
+  const ws = state.ws;
+  if (!cid || !ws || ws.readyState !== WebSocket.OPEN) return;
+  ws.send(JSON.stringify({ type: "typing", conversation_id: cid, active }));
+  Object.assign(state.typingOut, { cid: active ? cid : null, active, at: active ? Date.now() : 0 });
+}
+
+function agentTyping() {
+  const out = state.typingOut;
+  clearTimeout(out.stopTimer);
+  if (!els.reply.value.trim() || !ownsCurrent()) { stopTyping(); return; }
+  if (out.cid && out.cid !== state.currentId) stopTyping();
+  if (!out.active || Date.now() - out.at >= TYPING_THROTTLE_MS) sendTyping(state.currentId, true);
+  out.stopTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+}
+
+function stopTyping() {
+  const out = state.typingOut;
+  clearTimeout(out.stopTimer);
+  if (out.active) sendTyping(out.cid, false);
+}
+
+// ---------- suggested answers from the knowledge base ----------
+function resetSuggestions() {
+  clearTimeout(state.suggest.timer);
+  state.suggest.forId = null;
+  state.suggest.seq++;
+  els.suggest.hidden = true;
+  els.suggestList.replaceChildren();
+  els.suggestCount.textContent = "0";
+  els.suggestStatus.textContent = "";
+}
+
+function scheduleSuggestions() {
+  clearTimeout(state.suggest.timer);
+  state.suggest.timer = setTimeout(refreshSuggestions, 150); // coalesce the initial transcript load
+}
+
+async function refreshSuggestions() {
+  const cid = state.currentId;
+  if (!cid || !ownsCurrent()) return;
+  const forId = state.lastCustomerId;
+  if (!forId) { renderSuggestions([]); return; }
+  if (forId === state.suggest.forId) return;
+  const seq = ++state.suggest.seq;
+  els.suggest.setAttribute("aria-busy", "true");
+  if (!els.suggestList.children.length) els.suggestStatus.textContent = "Looking for answers…";
+  try {
+    const items = await api(`/conversations/${encodeURIComponent(cid)}/suggestions`);
+    if (seq !== state.suggest.seq || cid !== state.currentId) return;
+    state.suggest.forId = forId;
+    renderSuggestions(items || []);
+  } catch {
+    if (seq !== state.suggest.seq) return;
+    els.suggestList.replaceChildren();
+    els.suggestCount.textContent = "0";
+    els.suggestStatus.textContent = "Couldn't load suggestions.";
+  } finally {
+    if (seq === state.suggest.seq) els.suggest.removeAttribute("aria-busy");
+  }
+}
+
+function renderSuggestions(items) {
+  els.suggestCount.textContent = String(items.length);
+  els.suggestStatus.textContent = items.length ? "" : "No knowledge-base answers match the latest question.";
+  els.suggestList.replaceChildren(...items.map((s) => {
+    const li = el("li", "suggestion");
+    li.dataset.kb = s.id;
+    const top = el("div", "sg-top");
+    top.append(el("span", "sg-q", s.question));
+    const score = Number(s.score);
+    const badge = el("span", `score${score < 0.5 ? " low" : ""}`, Number.isFinite(score) ? score.toFixed(2) : "");
+    badge.title = "Match score";
+    top.append(badge);
+    const answer = el("p", "sg-answer", plain(s.answer));
+    const insert = el("button", "ghost insert", "Insert");
+    insert.type = "button";
+    insert.setAttribute("aria-label", `Insert answer: ${s.question}`);
+    insert.addEventListener("click", () => insertAnswer(s.answer));
+    li.append(top, answer, insert);
+    return li;
+  }));
+}
+
+function insertAnswer(text) {
+  if (els.replyForm.hidden) return;
+  const current = els.reply.value.trimEnd();
+  els.reply.value = current ? `${current}\n\n${text}` : text;
+  els.reply.focus();
+  els.reply.setSelectionRange(els.reply.value.length, els.reply.value.length);
+  els.reply.scrollTop = els.reply.scrollHeight;
+  agentTyping();
+}
+
+function applySuggestOpen() {
+  const open = state.suggest.open ?? !PHONE.matches;
+  els.suggestToggle.setAttribute("aria-expanded", String(open));
+  els.suggestBody.hidden = !open;
+  els.suggest.classList.toggle("collapsed", !open);
+}
+els.suggestToggle.addEventListener("click", () => {
+  state.suggest.open = els.suggestToggle.getAttribute("aria-expanded") !== "true";
+  applySuggestOpen();
+});
+PHONE.addEventListener("change", () => { if (state.suggest.open === null) applySuggestOpen(); });
 
 async function act(fn) {
   showError("");
@@ -408,6 +575,9 @@ els.transfer.addEventListener("click", () => act(async () => {
 }));
 els.transferTo.addEventListener("focus", loadAgents);
 els.back.addEventListener("click", () => {
+  stopTyping();
+  showCustomerTyping(false);
+  resetSuggestions();
   state.currentId = null;
   els.conversation.hidden = true;
   els.placeholder.hidden = false;
@@ -419,12 +589,14 @@ els.replyForm.addEventListener("submit", (ev) => {
   ev.preventDefault();
   const text = els.reply.value.trim();
   if (!text || !state.currentId) return;
+  stopTyping();
   act(async () => {
     const m = await api(`/conversations/${encodeURIComponent(state.currentId)}/messages`, { method: "POST", body: { text } });
     els.reply.value = "";
     addMessage(m);
   });
 });
+els.reply.addEventListener("input", agentTyping);
 els.reply.addEventListener("keydown", (ev) => {
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); els.replyForm.requestSubmit(); }
 });
