@@ -11,21 +11,13 @@ import re
 import time
 from pathlib import Path
 
-import pytest
 
 from core.redis import Keys, sync_client
 from kb.gaps import GapLog
 from tests.conftest import PASSWORD
+from tests.browser import ARTIFACTS, browser, DESKTOP, expect, PHONE  # noqa: F401  (browser is a fixture)
 
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 WAIT = 60_000  # publishing and the first bot turn can be slow while models warm up
 
 ENTRY_ID = "other-bluefern-loyalty-card-en"
@@ -35,16 +27,6 @@ MARKER = "KBMARK4417"
 ANSWER = (f"Yes! Your **Bluefern Café** loyalty card earns *one point* per order. {MARKER}\n\n"
           "- Open Account → Partners\n- Enter the card number\n\nDetails: [partner page](https://example.com/bluefern)")
 ASK = "does my bluefern cafe loyalty card earn points when I order?"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 def sign_in(browser, hub: str, username: str, viewport: dict, locale: str = "en-US"):

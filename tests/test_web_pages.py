@@ -7,33 +7,14 @@ Screenshots land in artifacts/ (gitignored).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.conftest import PASSWORD
+from tests.browser import ARTIFACTS, browser, DESKTOP, expect, PHONE  # noqa: F401  (browser is a fixture)
 
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 WAIT = 60_000  # the first bot turn can be slow while Rasa warms up
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 def test_customer_and_agent_pages(stack, settings, agents, browser):

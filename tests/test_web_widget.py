@@ -5,17 +5,10 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
+from tests.browser import ARTIFACTS, browser, DESKTOP, expect, PHONE  # noqa: F401  (browser is a fixture)
 
 
 @pytest.fixture
@@ -33,25 +26,19 @@ def shop_site(tmp_path, settings):
     server.shutdown()
 
 
-def test_embedded_widget_answers_on_a_third_party_page(stack, shop_site):
-    assert CHROMIUM.exists(), "Debian chromium is missing: ./test.sh installs it"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        try:
-            for name, viewport in (("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 390, "height": 844})):
-                page = browser.new_context(viewport=viewport, locale="en-US").new_page()
-                page.goto(shop_site)
-                launcher = page.get_by_role("button", name="Open support chat")
-                expect(launcher).to_be_visible(timeout=15_000)
-                launcher.click()
-                chat = page.frame_locator("iframe[title='Support chat']")
-                box = chat.locator("#input")
-                expect(box).to_be_visible(timeout=15_000)
-                box.fill("How much is shipping?")
-                box.press("Enter")
-                expect(chat.locator(".row.bot", has_text="¥99").first).to_be_visible(timeout=60_000)
-                page.screenshot(path=str(ARTIFACTS / f"widget-{name}.png"))
-                page.context.close()
-        finally:
-            browser.close()
+def test_embedded_widget_answers_on_a_third_party_page(stack, shop_site, browser):
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        context = browser.new_context(viewport=viewport, locale="en-US")
+        page = context.new_page()
+        page.goto(shop_site)
+        launcher = page.get_by_role("button", name="Open support chat")
+        expect(launcher).to_be_visible(timeout=15_000)
+        launcher.click()
+        chat = page.frame_locator("iframe[title='Support chat']")
+        box = chat.locator("#input")
+        expect(box).to_be_visible(timeout=15_000)
+        box.fill("How much is shipping?")
+        box.press("Enter")
+        expect(chat.locator(".row.bot", has_text="¥99").first).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / f"widget-{name}.png"))
+        context.close()
