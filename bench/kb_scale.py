@@ -234,7 +234,7 @@ def run_size(n: int, args, redis_url: str, var_dir: Path, client, console) -> di
     import kb.publishing as publishing
     from core.settings import Settings
     from kb.embeddings import EmbedderSet
-    from kb.index import FLAT_MAX_ROWS, KbIndex, dense_kind
+    from kb.index import KbIndex, dense_kind
     from kb.records import FaqEntry
     from kb.search import Searcher
     from kb.store import KbStore
@@ -449,11 +449,11 @@ def report(rows: list[dict], args, console) -> None:
     line("  -> searchable (other process)", lambda r: f"{r['republish_searchable_s']:.2f} s")
     for lang in ("en", "zh"):
         line(f"search {lang} p50 / p95 (with query embedding)", lambda r, l=lang: f"{r[f'p50_{l}']:.1f} / {r[f'p95_{l}']:.1f} ms")
-        line(f"  same with exact dense", lambda r, l=lang: f"{r[f'p50_flat_{l}']:.1f} / {r[f'p95_flat_{l}']:.1f} ms")
-        line(f"  dense search only, k=200 approx / exact p50", lambda r, l=lang: f"{r[f'dense_p50_{l}']:.2f} / {r[f'dense_flat_p50_{l}']:.2f} ms")
-        line(f"  recall@1 / @10 approx vs exact", lambda r, l=lang: f"{r[f'recall1_{l}']:.3f} / {r[f'recall10_{l}']:.3f}")
-        line(f"  same top entry as exact search", lambda r, l=lang: f"{r[f'entry_agree_{l}']:.3f}")
-        line(f"  top-1 = source entry (sanity)", lambda r, l=lang: f"{r[f'top1_{l}']:.2f}")
+        line("  same with exact dense", lambda r, l=lang: f"{r[f'p50_flat_{l}']:.1f} / {r[f'p95_flat_{l}']:.1f} ms")
+        line("  dense search only, k=200 approx / exact p50", lambda r, l=lang: f"{r[f'dense_p50_{l}']:.2f} / {r[f'dense_flat_p50_{l}']:.2f} ms")
+        line("  recall@1 / @10 approx vs exact", lambda r, l=lang: f"{r[f'recall1_{l}']:.3f} / {r[f'recall10_{l}']:.3f}")
+        line("  same top entry as exact search", lambda r, l=lang: f"{r[f'entry_agree_{l}']:.3f}")
+        line("  top-1 = source entry (sanity)", lambda r, l=lang: f"{r[f'top1_{l}']:.2f}")
     line("RSS delta of loading the index", lambda r: f"{r['rss_delta_mb']:.0f} MB")
     line("index on disk", lambda r: f"{r['disk_mb']:.0f} MB")
     console.print(table)

@@ -15,9 +15,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.services import Services, get_services
+from bot.services import Services, check_message_length, get_services
 from bot.texts import say
-from core.language import SUPPORTED
 from handoff.models import Conversation, Message
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -97,12 +96,6 @@ async def _view(services: Services, conv: Conversation) -> dict:
     return {"conversation": conv, "queue": spot.__dict__ if spot else None}
 
 
-def _check_length(text: str, services: Services) -> None:
-    limit = services.settings.max_message_chars
-    if len(text) > limit:
-        raise HTTPException(413, f"message too long: {len(text)} characters, the limit is {limit}")
-
-
 @router.post("", response_model=Started, status_code=201, summary="Start a conversation")
 async def start(body: StartConversation, services: Svc) -> Started:
     conv, token = await services.conversations.create(body.channel, body.language, body.customer.name, body.customer.tier, body.customer.ref)
@@ -116,7 +109,7 @@ async def status(conv: Conv, services: Svc) -> dict:
 
 @router.post("/{cid}/messages", response_model=SendResult, summary="Send a message; the bot's replies come back in the response")
 async def send(body: SendMessage, conv: Conv, services: Svc) -> dict:
-    _check_length(body.text, services)
+    check_message_length(body.text, services.settings)
     outcome = await services.orchestrator.customer_message(conv, body.text, client_message_id=body.client_message_id, payload=body.payload)
     return {"message": outcome.message, "replies": outcome.replies, "duplicate": outcome.duplicate, **await _view(services, outcome.conversation or conv)}
 
@@ -206,7 +199,7 @@ async def _client_frame(data: object, cid: str, services: Services, websocket: W
         return
     try:
         body = SendMessage.model_validate(data.get("message", data) if isinstance(data, dict) else data)
-        _check_length(body.text, services)
+        check_message_length(body.text, services.settings)
     except (ValidationError, HTTPException) as exc:
         await websocket.send_json({"type": "error", "detail": getattr(exc, "detail", None) or str(exc)})
         return

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from functools import cached_property
 
-import redis
 import redis.asyncio as aioredis
-from fastapi import Request
+from fastapi import HTTPException, Request
 
 from bot.orchestrator import Orchestrator
 from bot.rasa_client import RasaClient
@@ -36,12 +35,8 @@ class Services:
 
     # Knowledge base: synchronous (CPU-bound search, used from the thread pool), built on first use.
     @cached_property
-    def sync_redis(self) -> redis.Redis:
-        return sync_client(self.settings)
-
-    @cached_property
     def kb_store(self) -> KbStore:
-        return KbStore(self.sync_redis, keys=self.keys)
+        return KbStore(self.gaps.r, keys=self.keys)
 
     @cached_property
     def embedders(self) -> EmbedderSet:
@@ -53,7 +48,7 @@ class Services:
 
     @property
     def gaps(self) -> GapLog:
-        return self.orchestrator.gaps
+        return self.orchestrator.gaps  # its synchronous Redis client serves the KB too
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -69,6 +64,12 @@ class Services:
     async def aclose(self) -> None:
         await self.rasa.aclose()
         await self.redis.aclose()
+
+
+def check_message_length(text: str, settings: Settings) -> None:
+    """Customers and agents share one limit, with an error that says what it is."""
+    if len(text) > settings.max_message_chars:
+        raise HTTPException(413, f"message too long: {len(text)} characters, the limit is {settings.max_message_chars}")
 
 
 def get_services(request: Request) -> Services:

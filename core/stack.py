@@ -9,14 +9,11 @@ when empty.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,25 +123,17 @@ class Stack:
         say(f"Redis: embedded Valkey on {redis_url(self.settings)} (data in {data}, append-only file on)")
 
     def ensure_kb(self) -> None:
-        code = (
-            "from pathlib import Path; from core.redis import sync_client; from kb.store import KbStore; "
-            "from kb.cli import import_file; from kb.publishing import publish; from kb.embeddings import EmbedderSet; "
-            "import json, sys\n"
-            "store = KbStore(sync_client())\n"
-            "if store.count() == 0:\n"
-            f"    r = import_file(store, Path({str(STARTER_KB)!r}), 'starter', progress=False)\n"
-            "    print(json.dumps(r)); sys.exit(0 if r['ok'] else 1)\n"
-            "elif store.published_version() is None:\n"
-            "    print(json.dumps(publish(store, EmbedderSet.from_settings())))\n"
-        )
         started = time.time()
-        proc = subprocess.run([str(APP_PYTHON), "-c", code], cwd=ROOT, env=self.child_env(), capture_output=True, text=True)
+        proc = subprocess.run(
+            [str(APP_PYTHON), "-m", "kb", "--author", "starter", "bootstrap", str(STARTER_KB)],
+            cwd=ROOT, env=self.child_env(), capture_output=True, text=True,
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"starter knowledge base import failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
-        if proc.stdout.strip():
-            say(f"knowledge base: imported the starter FAQ and published it ({time.time() - started:.0f} s)")
-        else:
+        if "already published" in proc.stderr:
             say("knowledge base: already published")
+        else:
+            say(f"knowledge base: imported the starter FAQ and published it ({time.time() - started:.0f} s)")
 
     def ensure_admin(self) -> str | None:
         """A first admin account, so a new install can log in at once. Returns its password if created."""

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Query, Re
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from bot.services import Services, get_services
+from bot.services import Services, check_message_length, get_services
 from bot.texts import say
 from handoff.agents import Agent, Presence
 from handoff.conversations import TransitionResult
@@ -175,8 +175,7 @@ async def _owned(cid: str, me: Agent, services: Services) -> Conversation:
 
 @router.post("/conversations/{cid}/messages", response_model=Message)
 async def reply(cid: str, body: Reply, me: Me, services: Svc) -> Message:
-    if len(body.text) > services.settings.max_message_chars:
-        raise HTTPException(413, f"message too long: the limit is {services.settings.max_message_chars} characters")
+    check_message_length(body.text, services.settings)
     conv = await _owned(cid, me, services)
     return await services.conversations.append(cid, "agent", body.text, channel=conv.channel, author=me.display_name, meta={"agent": me.username})
 

@@ -60,6 +60,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    """First start: import the starter file into an empty KB; publish a KB that has never been published."""
+    store = _store(args)
+    if store.count() == 0:
+        return cmd_import(args)
+    if store.published_version() is None:
+        return cmd_reindex(args)
+    console.print("knowledge base already published")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     entries = _store(args).list_entries()
     path = Path(args.file)
@@ -181,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file")
     p.add_argument("--no-publish", action="store_true", help="save the entries but do not build a new index version")
     p.set_defaults(func=cmd_import)
+    p = sub.add_parser("bootstrap", help="import FILE if the knowledge base is empty, publish it if never published")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_bootstrap, no_publish=False)
     p = sub.add_parser("export", help="write every entry to a .json, .csv or .xlsx file")
     p.add_argument("file")
     p.set_defaults(func=cmd_export)

@@ -33,6 +33,7 @@ from core.settings import Settings  # noqa: E402
 from core.stack import Stack  # noqa: E402
 
 PASSWORD = "correct-horse-battery"
+pytest_plugins = ["tests.browser"]  # the `browser` fixture for the real-browser tests
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pathlib import Path
 from core.redis import Keys, sync_client
 from kb.gaps import GapLog
 from tests.conftest import PASSWORD
-from tests.browser import ARTIFACTS, browser, DESKTOP, expect, PHONE  # noqa: F401  (browser is a fixture)
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, expect
 
 
 WAIT = 60_000  # publishing and the first bot turn can be slow while models warm up

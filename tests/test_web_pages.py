@@ -11,7 +11,7 @@ import re
 import httpx
 
 from tests.conftest import PASSWORD
-from tests.browser import ARTIFACTS, browser, DESKTOP, expect, PHONE  # noqa: F401  (browser is a fixture)
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, expect
 
 
 WAIT = 60_000  # the first bot turn can be slow while Rasa warms up

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from tests.browser import ARTIFACTS, browser, DESKTOP, expect, PHONE  # noqa: F401  (browser is a fixture)
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, expect
 
 
 @pytest.fixture
