@@ -4,6 +4,10 @@ Owner ``bot``: the message goes to Rasa and the replies are stored. Owner
 ``queued``/``assigned``: it goes to the agents only; the bot stays silent. A
 Rasa that is down, slow or silent never drops the message: the customer is
 told and the conversation is queued for a human.
+
+Turns are processed one at a time per conversation (``bot/turns.py``), and
+every bot reply is appended only if the bot still owns the conversation in the
+episode it started answering in: one speaker at a time.
 """
 
 from __future__ import annotations
@@ -12,14 +16,19 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+import redis.asyncio as aioredis
 from fastapi.concurrency import run_in_threadpool
+from redis.exceptions import RedisError
 
 from bot.rasa_client import BotUnavailable, RasaClient
-from bot.texts import say
+from bot.turns import TurnQueue
 from core.language import detect_language
-from handoff.conversations import ConversationStore
+from core.redis import Keys
+from handoff.conversations import ConversationStore, Guard
+from handoff.events import Frame
 from handoff.models import Conversation, HandoffPacket, Message
-from handoff.queue import HandoffQueue, QueueSpot
+from handoff.notices import say
+from handoff.queue import HandoffQueue
 from kb.gaps import GapLog
 
 log = logging.getLogger(__name__)
@@ -31,68 +40,79 @@ class Outcome:
     replies: list[Message] = field(default_factory=list)
     conversation: Conversation | None = None
     duplicate: bool = False
+    pending: bool = False  # the turn was not finished in time; its replies will still come (WebSocket, transcript)
 
 
 class Orchestrator:
-    def __init__(self, conversations: ConversationStore, queue: HandoffQueue, rasa: RasaClient, gaps: GapLog | None = None) -> None:
+    def __init__(
+        self, client: aioredis.Redis, keys: Keys, conversations: ConversationStore, queue: HandoffQueue, rasa: RasaClient,
+        gaps: GapLog | None = None, *, turn_lock_seconds: float = 10.0, turn_wait_seconds: float = 30.0,
+    ) -> None:
         self.conversations = conversations
         self.queue = queue
         self.rasa = rasa
         self.gaps = gaps  # where questions the bot could not answer are recorded for editors
+        self.turns = TurnQueue(client, keys, self._turn, lock_seconds=turn_lock_seconds)
+        self.turn_wait_seconds = turn_wait_seconds
 
     async def customer_message(self, conv: Conversation, text: str, *, client_message_id: str | None = None, payload: str | None = None) -> Outcome:
-        if client_message_id:
-            existing = await self.conversations.message_for_client_id(conv.id, client_message_id)
-            if existing:
-                return Outcome(existing, [], conv, duplicate=True)
+        """Store the message, then wait for its turn's outcome (processing it here if no one else is).
+
+        A retry with a ``client_message_id`` seen before stores nothing and returns
+        the original turn's replies, waiting for them if that turn is still running.
+        """
         language = detect_language(text, default=conv.language)
-        message = await self.conversations.append(conv.id, "customer", text, channel=conv.channel, client_message_id=client_message_id, meta={"language": language})
+        meta = {"language": language, **({"payload": payload} if payload else {})}
+        message, duplicate = await self.conversations.append_customer(conv.id, text, channel=conv.channel, client_message_id=client_message_id, meta=meta)
+        produced = await self.turns.settle(conv.id, message.id, self.turn_wait_seconds)
+        replies = await self.conversations.messages_by_id(conv.id, produced or [])
+        return Outcome(message, replies, await self.conversations.get(conv.id), duplicate=duplicate, pending=produced is None)
+
+    async def _turn(self, message: Message) -> list[Message]:
+        """One customer turn, run by whoever holds the conversation's turn lock."""
+        conv = await self.conversations.require(message.conversation_id)
+        language = message.meta.get("language") or conv.language
         if conv.status == "resolved":
             await self.queue.reopen(conv.id)
             await self.rasa.set_slot(conv.id, "failed_attempts", 0)
-        conv = await self.conversations.get(conv.id) or conv
+            conv = await self.conversations.require(conv.id)
         if conv.status in ("queued", "assigned"):
-            await self.conversations.publish_agents({"type": "customer_message", "conversation_id": conv.id, "agent": conv.agent})
-            return Outcome(message, [], conv)
-        replies = await self._ask_bot(conv, payload or text, language)
-        return Outcome(message, replies, await self.conversations.get(conv.id))
+            await self.conversations.publish_agents({"type": Frame.CUSTOMER_MESSAGE, "conversation_id": conv.id, "agent": conv.agent})
+            return []
+        return await self._ask_bot(conv, message.meta.get("payload") or message.text, language)
 
     async def _ask_bot(self, conv: Conversation, text: str, language: str) -> list[Message]:
+        # Everything the bot says in this turn holds only while it still owns this episode.
+        guard = Guard(frozenset({"bot"}), epoch=conv.epoch)
         metadata = {"language": language, "channel": conv.channel, "customer_tier": conv.customer_tier}
         try:
             turn = await self.rasa.send(conv.id, text, metadata)
-        except BotUnavailable as exc:
+        except RedisError:
+            raise
+        except Exception as exc:  # BotUnavailable, or a reply the hub cannot read: a human takes over
+            if not isinstance(exc, BotUnavailable):
+                log.exception("conversation %s: unreadable bot turn", conv.id)
             log.warning("conversation %s: bot unavailable: %s", conv.id, exc)
-            note = await self.conversations.append(conv.id, "system", say("bot_unavailable", language), channel=conv.channel, meta={"kind": "bot_unavailable"})
+            note = await self.conversations.append(conv.id, "system", say("bot_unavailable", language), channel=conv.channel, meta={"kind": "bot_unavailable"}, guard=guard)
+            if note is None:
+                return []
             packet = HandoffPacket(reason="bot_unavailable", language=language, customer_tier=conv.customer_tier, summary=text[:300], last_customer_message=text, created_at=time.time())
-            return [note, *await self.escalate(conv, packet)]
+            return [note, *await self.queue.escalate(conv, packet, epoch=conv.epoch)]
         misses = [t.get("query") for t in turn.kb_turns if t.get("decision") == "fallback" and t.get("query")]
         if misses and self.gaps is not None:
             await run_in_threadpool(lambda: [self.gaps.record(q, language, "fallback", conv.id) for q in misses])
-        replies = []
+        replies: list[Message] = []
         for reply in turn.replies:
             meta = {**reply.meta, "language": language}
             meta.setdefault("intent", turn.intent)
             meta.setdefault("confidence", turn.confidence)
             if reply.buttons:
                 meta["buttons"] = reply.buttons
-            replies.append(await self.conversations.append(conv.id, "bot", reply.text, channel=conv.channel, meta=meta))
+            appended = await self.conversations.append(conv.id, "bot", reply.text, channel=conv.channel, meta=meta, guard=guard)
+            if appended is None:
+                return replies  # the bot lost the conversation meanwhile: the rest is dropped too
+            replies.append(appended)
         if turn.handoff is not None:
             packet = HandoffPacket(**{"reason": "customer_request", "language": language, "customer_tier": conv.customer_tier, **turn.handoff, "created_at": time.time()})
-            replies += await self.escalate(conv, packet)
+            replies += await self.queue.escalate(conv, packet, epoch=conv.epoch)
         return replies
-
-    async def escalate(self, conv: Conversation, packet: HandoffPacket) -> list[Message]:
-        result = await self.queue.escalate(conv, packet)
-        if not result.ok:
-            return []
-        await self.rasa.set_slot(conv.id, "failed_attempts", 0)
-        spot = await self.queue.spot(conv.id)
-        return [await self.conversations.append(conv.id, "system", queue_text(spot, packet.language), channel=conv.channel, meta={"kind": "queued", **(spot.__dict__ if spot else {})})]
-
-
-def queue_text(spot: QueueSpot | None, language: str) -> str:
-    if spot is None or spot.agents_online == 0:
-        return say("queued_nobody_online", language)
-    minutes = max(1, round(spot.estimated_wait_seconds / 60))
-    return say("queued", language, position=spot.position, ahead=spot.position - 1, minutes=minutes)

@@ -1,4 +1,9 @@
-"""``./run.sh``: start everything, print where to open it, stop everything on Ctrl-C."""
+"""``./run.sh``: start everything, print where to open it, keep it running, stop everything on Ctrl-C.
+
+A service that dies is restarted by itself (with backoff) while the others
+keep serving; a launcher that was itself killed leaves nothing behind that
+would stop the next ``./run.sh`` (see ``core/supervisor.py``).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ def main() -> int:
     Agent console      {hub}/console
     Knowledge base     {hub}/kb
     API docs           {hub}/docs
+    Health             {hub}/healthz
     Rasa               {settings.rasa_url}   actions {settings.action_url}
     Logs               {stack.logs}/
 """)
@@ -44,12 +50,8 @@ def main() -> int:
         print("  Add agents with:  ./cs agents add alice --name Alice\n")
     print("  Press Ctrl-C to stop.\n", flush=True)
     while not stopping:
-        for name, proc in stack.processes.items():
-            if proc.poll() is not None:
-                print(f"{name} stopped unexpectedly (exit {proc.returncode}); see {stack.logs}/{name}.log", file=sys.stderr)
-                stopping = True
-                break
-        time.sleep(1)
+        stack.supervise()
+        time.sleep(0.5)
     print("\nstopping...", flush=True)
     stack.stop()
     print("stopped.")

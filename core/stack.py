@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import time
@@ -21,8 +20,9 @@ from urllib.parse import urlparse
 
 import httpx
 
-from core.redis import redis_url, start_embedded, sync_client
+from core.redis import Keys, embedded_server_argv, redis_url, sync_client
 from core.settings import ROOT, Settings
+from core.supervisor import Service, Supervisor
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -75,11 +75,11 @@ def ensure_model(models_dir: Path, cache_dir: Path) -> Path:
 
 @dataclass
 class Stack:
+    """The whole product as supervised services (``core/supervisor.py``): Valkey, the action server, Rasa, the hub."""
+
     settings: Settings
     env: dict[str, str] = field(default_factory=dict)  # CS_* overrides passed to every child
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
-    redis_server: object | None = None
-    quiet: bool = False
+    supervisor: Supervisor | None = None
 
     @property
     def logs(self) -> Path:
@@ -99,28 +99,70 @@ class Stack:
             "REDIS_PASSWORD": url.password or "",
             "ACTION_ENDPOINT_URL": self.settings.action_url,
             "RASA_TELEMETRY_ENABLED": "false",
-            "SANIC_HOST": self.settings.host,
+            "SANIC_HOST": self.settings.internal_host,
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "HF_HUB_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
             "PYTHONUNBUFFERED": "1",
         }
 
+    def _supervisor(self) -> Supervisor:
+        if self.supervisor is None:
+            self.supervisor = Supervisor(
+                self.settings.var_dir / "run", self.logs, self.child_env(),
+                backoff_max=self.settings.restart_backoff_max_seconds, say=say,
+            )
+            stopped = self.supervisor.clean_leftovers(owned_by=ROOT)
+            if stopped:
+                say(f"stopped what a previous run left behind: {', '.join(stopped)}")
+        return self.supervisor
+
+    # services
+    def redis_service(self) -> Service:
+        data = self.settings.var_dir / "redis"
+        return Service("redis", embedded_server_argv(data, self.settings.embedded_redis_port, self.settings.internal_host), cwd=data)
+
+    def actions_service(self) -> Service:
+        s = self.settings
+        return Service(
+            "actions", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.action_port)],
+            ready_url=f"http://{s.internal_host}:{s.action_port}/health", ready_timeout=60, after_ready=self.warm_up_actions, cwd=ROOT,
+        )
+
+    def rasa_service(self, model: Path) -> Service:
+        s = self.settings
+        return Service(
+            "rasa", [str(RASA_BIN), "run", "--enable-api", "-i", s.internal_host, "-p", str(s.rasa_port),
+                     "-m", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+            ready_url=f"{s.rasa_url}/status", ready=lambda r: r.status_code == 200 and bool(r.json().get("model_file")), ready_timeout=180, cwd=ROOT,
+        )
+
+    def hub_service(self) -> Service:
+        return Service("hub", [str(APP_PYTHON), "-m", "hub"], ready_url=f"{self.settings.hub_url}/healthz", ready_timeout=60, cwd=ROOT)
+
     # pieces
     def start_redis(self) -> None:
+        """An external Redis (``REDIS_URL``) must answer; otherwise the embedded Valkey is started (and supervised)."""
         if self.settings.redis_url:
             sync_client(self.settings).ping()
             say(f"Redis: {self.settings.redis_url}")
             return
-        try:
-            sync_client(self.settings).ping()
-            say(f"Redis: reusing the embedded server already on port {self.settings.embedded_redis_port}")
+        supervisor = self._supervisor()
+        if "redis" in supervisor.running:
             return
-        except Exception:
-            pass
-        data = self.settings.var_dir / "redis"
-        self.redis_server = start_embedded(data, self.settings.embedded_redis_port, self.settings.host)
-        say(f"Redis: embedded Valkey on {redis_url(self.settings)} (data in {data}, append-only file on)")
+        if port_in_use(self.settings.internal_host, self.settings.embedded_redis_port):
+            raise RuntimeError(f"port {self.settings.embedded_redis_port} is busy; set CS_EMBEDDED_REDIS_PORT or REDIS_URL")
+        supervisor.start(self.redis_service(), wait=False)
+        deadline = time.time() + 20
+        while True:
+            try:
+                sync_client(self.settings).ping()
+                break
+            except Exception:
+                if time.time() > deadline or supervisor.pid("redis") is None:
+                    raise RuntimeError(f"the embedded Valkey did not start; see {self.logs / 'redis.log'}") from None
+                time.sleep(0.2)
+        say(f"Redis: embedded Valkey on {redis_url(self.settings)} (data in {self.settings.var_dir / 'redis'}, append-only file on)")
 
     def ensure_kb(self) -> None:
         started = time.time()
@@ -138,7 +180,7 @@ class Stack:
     def ensure_admin(self) -> str | None:
         """A first admin account, so a new install can log in at once. Returns its password if created."""
         client = sync_client(self.settings)
-        if client.scard(f"{self.settings.key_prefix}:agents"):
+        if client.scard(Keys(self.settings.key_prefix).agents):
             return None
         password = secrets.token_urlsafe(12)
         proc = subprocess.run(
@@ -150,40 +192,6 @@ class Stack:
         (self.settings.var_dir / "initial-admin-password.txt").write_text(password + "\n")
         return password
 
-    def spawn(self, name: str, argv: list[str], port: int) -> None:
-        if port_in_use(self.settings.host, port):
-            # A leftover process would answer health checks with stale code; refuse instead.
-            raise RuntimeError(f"{name}: port {port} on {self.settings.host} is already in use (another run still going? `ss -ltnp | grep {port}`)")
-        self.logs.mkdir(parents=True, exist_ok=True)
-        out = open(self.logs / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(argv, cwd=ROOT, env=self.child_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def start_actions(self) -> None:
-        self.spawn("actions", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.settings.action_port)], self.settings.action_port)
-
-    def start_rasa(self, model: Path) -> None:
-        self.spawn("rasa", [
-            str(RASA_BIN), "run", "--enable-api", "-i", self.settings.host, "-p", str(self.settings.rasa_port),
-            "-m", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-        ], self.settings.rasa_port)
-
-    def start_hub(self) -> None:
-        self.spawn("hub", [str(APP_PYTHON), "-m", "bot"], self.settings.hub_port)
-
-    def wait_ready(self, name: str, url: str, timeout: float, check=lambda r: r.status_code == 200) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            proc = self.processes.get(name)
-            if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {proc.returncode}; see {self.logs / (name + '.log')}")
-            try:
-                if check(httpx.get(url, timeout=2)):
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{name} not ready after {timeout:.0f} s; see {self.logs / (name + '.log')}")
-
     def warm_up_actions(self) -> None:
         """Load the embedding model and the index before the first customer arrives."""
         tracker = {"sender_id": "warmup", "slots": {}, "latest_message": {}, "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}
@@ -194,41 +202,36 @@ class Stack:
         started = time.time()
         self.settings.var_dir.mkdir(parents=True, exist_ok=True)
         s = self.settings
-        busy = [f"{name} port {port}" for name, port in (("hub", s.hub_port), ("rasa", s.rasa_port), ("actions", s.action_port)) if port_in_use(s.host, port)]
+        supervisor = self._supervisor()
+        busy = [f"{name} port {port}" for name, host, port in (("hub", s.host, s.hub_port), ("rasa", s.internal_host, s.rasa_port), ("actions", s.internal_host, s.action_port))
+                if port_in_use("127.0.0.1" if host in ("0.0.0.0", "::") else host, port)]
         if busy:
             raise RuntimeError(f"already in use: {', '.join(busy)}. Is the product (or a test run) already running? Stop it, or set CS_HUB_PORT / CS_RASA_PORT / CS_ACTION_PORT.")
         self.start_redis()
-        model = ensure_model(self.settings.models_dir, self.settings.models_dir / "rasa-cache")
+        model = ensure_model(s.models_dir, s.models_dir / "rasa-cache")
         self.ensure_kb()
-        self.start_actions()
-        self.start_rasa(model)
-        self.start_hub()
-        self.wait_ready("actions", f"http://{s.host}:{s.action_port}/health", 60)
-        self.warm_up_actions()
-        self.wait_ready("hub", f"{s.hub_url}/healthz", 60)
-        self.wait_ready("rasa", f"{s.rasa_url}/status", 180, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file")))
+        for service in (self.actions_service(), self.rasa_service(model), self.hub_service()):
+            supervisor.start(service, wait=False)
+        for name in ("actions", "hub", "rasa"):
+            supervisor.wait_ready(name)
         say(f"all services up in {time.time() - started:.0f} s")
         return self
 
+    def supervise(self) -> None:
+        """Restart whatever died (call every second or so from the thread that called ``start``)."""
+        if self.supervisor:
+            self.supervisor.check()
+
+    def pid(self, name: str) -> int | None:
+        return self.supervisor.pid(name) if self.supervisor else None
+
     def stop(self) -> None:
-        for name, proc in reversed(list(self.processes.items())):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for name, proc in self.processes.items():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        self.processes.clear()
-        if self.redis_server is not None:
-            self.redis_server.stop()
-            self.redis_server = None
+        if self.supervisor:
+            self.supervisor.stop_all()
 
     def stop_service(self, name: str) -> None:
-        proc = self.processes.pop(name, None)
-        if proc and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
+        if self.supervisor:
+            self.supervisor.stop(name)
 
     def __enter__(self) -> "Stack":
         return self.start()

@@ -8,7 +8,8 @@ import getpass
 import os
 import sys
 
-from core.redis import async_client
+from core.redis import Keys, async_client
+from core.settings import get_settings
 from handoff.agents import Agent, AgentDirectory
 
 
@@ -19,7 +20,7 @@ async def _run(args: argparse.Namespace) -> int:
     except Exception as exc:
         print(f"Cannot reach Redis ({exc}). Start the product with ./run.sh, or set REDIS_URL.", file=sys.stderr)
         return 2
-    directory = AgentDirectory(client)
+    directory = AgentDirectory(client, Keys(get_settings().key_prefix))
     try:
         if args.command == "add":
             password = args.password or os.environ.get("CS_AGENT_PASSWORD") or getpass.getpass(f"password for {args.username}: ")

@@ -1,8 +1,19 @@
 """Conversations: status, owner, append-only transcript, and the events every change leaves behind.
 
-The hub is the only writer. Status changes go through one Lua script so a
-check-and-set is atomic across hub workers: two agents claiming one chat, or
-an agent resolving while the customer cancels, can never both succeed.
+The hub is the only writer, and every write that depends on the conversation's
+state is one Lua script (``handoff/scripts.py``), atomic across hub workers:
+
+- A status change is a check-and-set (``transition``): two agents claiming one
+  chat, or an agent resolving while the customer cancels, can never both win.
+  Every change also starts a new ownership *episode* (the ``epoch`` counter).
+- A reply is appended only if the conversation is still as its writer saw it
+  (``append`` with a ``Guard``): the bot's answer to a question asked before
+  the customer was queued is dropped (and recorded as an event), never shown
+  after "Bob has joined".
+- A customer message is stored and its turn queued in the same step
+  (``append_customer``), so a crash can never leave a stored message that
+  nobody will answer (see ``bot/turns.py``).
+
 Every change is an event in one Redis stream; analytics derive from events.
 """
 
@@ -13,46 +24,83 @@ import json
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import redis.asyncio as aioredis
 
+from core.errors import AtCapacity, NotOwner, ServiceError, Stale, UnknownAgent, UnknownConversation, WrongStatus
 from core.redis import Keys
+from handoff import scripts
+from handoff.events import Event, Frame
 from handoff.models import Conversation, HandoffPacket, Message, Sender, Status
 
-_TRANSITION = """
-local cid = ARGV[1]
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {0, 'unknown'} end
-if not string.find(',' .. ARGV[2] .. ',', ',' .. status .. ',', 1, true) then return {0, status} end
-if ARGV[4] ~= '' and redis.call('HGET', KEYS[1], 'agent') ~= ARGV[4] then return {0, 'not_owner'} end
-if tonumber(ARGV[7]) > 0 and redis.call('SCARD', KEYS[5]) >= tonumber(ARGV[7]) then return {0, 'at_capacity'} end
-if ARGV[5] == 'add' then redis.call('ZADD', KEYS[3], ARGV[6], cid) end
-if ARGV[5] == 'rem' then redis.call('ZREM', KEYS[3], cid) end
-if ARGV[8] == 'rem' then redis.call('SREM', KEYS[4], cid) end
-if ARGV[9] == 'add' then redis.call('SADD', KEYS[5], cid) end
-redis.call('HSET', KEYS[1], 'status', ARGV[3])
-for i = 11, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('XADD', KEYS[2], '*', 'e', ARGV[10])
-return {1, status}
-"""
+Refusal = Literal["unknown", "wrong_status", "not_owner", "stale", "at_capacity", "unknown_agent"]
+
+
+@dataclass(frozen=True)
+class Move:
+    """One status change and everything that moves with it."""
+
+    allowed_from: frozenset[Status]
+    to: Status
+    event: dict
+    owner: str = ""  # only if this agent owns the conversation
+    epoch: int | None = None  # only if nobody else changed the conversation since this episode began
+    queue: Literal["add", "remove"] | None = None
+    queue_score: float = 0.0
+    capacity: int = 0  # of the agent taking it (0: no limit)
+    release_from: str = ""  # agent whose chat list loses it
+    assign_to: str = ""  # agent whose chat list gains it
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What must still be true for a message to be appended."""
+
+    statuses: frozenset[Status] = frozenset()  # empty: any
+    agent: str = ""  # only while this agent owns it
+    epoch: int | None = None  # only in this ownership episode
 
 
 @dataclass
 class TransitionResult:
     ok: bool
-    detail: str  # the previous status on success, else why it was refused
+    previous: str = ""  # the status before the move (on success) or now (on refusal)
+    refusal: Refusal | None = None
+    epoch: int = 0  # the new episode, on success
+
+    def raise_for(self, action: str) -> None:
+        """Turn a refusal into the named error a caller can act on."""
+        if self.ok:
+            return
+        error: ServiceError = {
+            "unknown": UnknownConversation(),
+            "unknown_agent": UnknownAgent(),
+            "not_owner": NotOwner(f"cannot {action}: another agent owns this conversation"),
+            "at_capacity": AtCapacity(f"cannot {action}: at maximum concurrent chats"),
+            "stale": Stale(f"cannot {action}: the conversation changed meanwhile"),
+        }.get(self.refusal or "", WrongStatus(f"cannot {action}: conversation is {self.previous}"))
+        raise error
 
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _message_json(sender: Sender, text: str, ts: float, channel: str, client_message_id: str | None, author: str | None, meta: dict) -> str:
+    body = {"sender": sender, "text": text, "ts": ts, "channel": channel, "client_message_id": client_message_id, "author": author, "meta": meta}
+    return json.dumps(body, ensure_ascii=False)
+
+
 class ConversationStore:
-    def __init__(self, client: aioredis.Redis, keys: Keys | None = None) -> None:
+    def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
         self.r = client
-        self.k = keys or Keys()
-        self._transition = self.r.register_script(_TRANSITION)
+        self.k = keys
+        self._transition = self.r.register_script(scripts.TRANSITION)
+        self._append = self.r.register_script(scripts.APPEND)
+        self._append_customer = self.r.register_script(scripts.APPEND_CUSTOMER)
 
     # lifecycle
     async def create(self, channel: str, language: str, customer_name: str = "", customer_tier: str = "standard", customer_ref: str = "") -> tuple[Conversation, str]:
@@ -65,7 +113,7 @@ class ConversationStore:
         pipe = self.r.pipeline(transaction=True)
         pipe.hset(self.k.conv(cid), mapping=fields)
         pipe.zadd(self.k.conversations, {cid: now})
-        pipe.xadd(self.k.events, {"e": json.dumps({"type": "conversation_started", "conversation_id": cid, "ts": now, "channel": channel, "language": language})})
+        pipe.xadd(self.k.events, {"e": json.dumps({"type": Event.CONVERSATION_STARTED, "conversation_id": cid, "ts": now, "channel": channel, "language": language})})
         await pipe.execute()
         return conv, token
 
@@ -76,6 +124,12 @@ class ConversationStore:
         data = {k: v for k, v in raw.items() if k in Conversation.model_fields and v != ""}
         return Conversation(**data)
 
+    async def require(self, cid: str) -> Conversation:
+        conv = await self.get(cid)
+        if conv is None:
+            raise UnknownConversation()
+        return conv
+
     async def token_matches(self, cid: str, token: str) -> bool:
         stored = await self.r.hget(self.k.conv(cid), "token_hash")
         return bool(stored) and secrets.compare_digest(stored, _hash_token(token))
@@ -83,59 +137,64 @@ class ConversationStore:
     async def set_fields(self, cid: str, **fields: str) -> None:
         await self.r.hset(self.k.conv(cid), mapping=fields)
 
-    async def transition(
-        self,
-        cid: str,
-        allowed_from: set[Status],
-        to: Status,
-        event: dict,
-        *,
-        owner: str = "",
-        queue_op: str = "",
-        queue_score: float = 0,
-        capacity: int = 0,
-        release_from: str = "",
-        assign_to: str = "",
-        fields: dict[str, str] | None = None,
-    ) -> TransitionResult:
-        """Change status only if it is one of ``allowed_from`` (and ``owner`` owns it, if given)."""
+    async def transition(self, cid: str, move: Move) -> TransitionResult:
+        """Change status only if the conversation is in one of ``move.allowed_from`` (and the other conditions hold)."""
         now = time.time()
-        event = {**event, "conversation_id": cid, "ts": now, "to": to}
+        event = {**move.event, "conversation_id": cid, "ts": now, "to": move.to}
         pairs: list[str] = ["updated_at", str(now)]
-        for key, value in (fields or {}).items():
+        for key, value in move.fields.items():
             pairs += [key, value]
-        keys = [self.k.conv(cid), self.k.events, self.k.queue, self.k.agent_chats(release_from or "-"), self.k.agent_chats(assign_to or "-")]
-        args = [cid, ",".join(sorted(allowed_from)), to, owner, queue_op, queue_score, capacity,
-                "rem" if release_from else "", "add" if assign_to else "", json.dumps(event), *pairs]
-        ok, detail = await self._transition(keys=keys, args=args)
-        if ok:
-            await self.publish(cid, {"type": "status", "status": to})
-            if queue_op == "rem":  # everyone behind moved up a place: tell them
-                for waiting in await self.r.zrange(self.k.queue, 0, -1):
-                    await self.publish(waiting, {"type": "status", "status": "queued"})
-            await self.publish_agents({"type": "conversation_changed", "conversation_id": cid, "status": to, "event": event["type"]})
-        return TransitionResult(bool(ok), detail)
+        keys = [self.k.conv(cid), self.k.events, self.k.queue, self.k.agent_chats(move.release_from or "-"), self.k.agent_chats(move.assign_to or "-")]
+        args = [
+            cid, ",".join(sorted(move.allowed_from)), move.to, move.owner, "" if move.epoch is None else str(move.epoch),
+            move.queue or "", move.queue_score, move.capacity, "1" if move.release_from else "", "1" if move.assign_to else "",
+            json.dumps(event), *pairs,
+        ]
+        ok, *rest = await self._transition(keys=keys, args=args)
+        if not ok:
+            refusal, current = rest
+            return TransitionResult(False, current, refusal)
+        previous, epoch = rest
+        await self.publish(cid, {"type": Frame.STATUS, "status": move.to})
+        if move.queue == "remove":  # everyone behind moved up a place: tell them
+            for waiting in await self.r.zrange(self.k.queue, 0, -1):
+                await self.publish(waiting, {"type": Frame.STATUS, "status": "queued"})
+        await self.publish_agents({"type": Frame.CONVERSATION_CHANGED, "conversation_id": cid, "status": move.to, "event": event["type"]})
+        return TransitionResult(True, previous, None, int(epoch))
 
-    async def record_event(self, cid: str, type_: str, **data) -> None:
-        await self.r.xadd(self.k.events, {"e": json.dumps({"type": type_, "conversation_id": cid, "ts": time.time(), **data})})
+    async def record_event(self, cid: str, type_: Event, **data) -> None:
+        await self.r.xadd(self.k.events, {"e": json.dumps({"type": type_, "conversation_id": cid, "ts": time.time(), **data}, ensure_ascii=False)})
 
     # transcript
-    async def append(self, cid: str, sender: Sender, text: str, *, channel: str = "web", client_message_id: str | None = None, author: str | None = None, meta: dict | None = None) -> Message:
+    async def append(self, cid: str, sender: Sender, text: str, *, channel: str = "web", author: str | None = None, meta: dict | None = None, guard: Guard | None = None) -> Message | None:
+        """Append a bot, agent or system message; with a ``guard``, only if it still holds (else ``None``, and an event says why)."""
+        guard = guard or Guard()
         ts = time.time()
-        body = {"sender": sender, "text": text, "ts": ts, "channel": channel, "client_message_id": client_message_id, "author": author, "meta": meta or {}}
-        mid = await self.r.xadd(self.k.transcript(cid), {"m": json.dumps(body, ensure_ascii=False)})
-        message = Message(id=mid, conversation_id=cid, **body)
-        if client_message_id:
-            await self.r.hset(self.k.client_ids(cid), client_message_id, mid)
-        await self.publish(cid, {"type": "message", "message": message.model_dump()})
-        return message
-
-    async def message_for_client_id(self, cid: str, client_message_id: str) -> Message | None:
-        mid = await self.r.hget(self.k.client_ids(cid), client_message_id)
+        meta = meta or {}
+        body = _message_json(sender, text, ts, channel, None, author, meta)
+        refused = json.dumps({"type": Event.MESSAGE_DROPPED, "conversation_id": cid, "ts": ts, "sender": sender, "text": text[:500], "kind": meta.get("kind"),
+                              "required": {"statuses": sorted(guard.statuses), "agent": guard.agent, "epoch": guard.epoch}}, ensure_ascii=False)
+        mid = await self._append(
+            keys=[self.k.conv(cid), self.k.transcript(cid), self.k.events],
+            args=[cid, self.k.conv_channel(cid), body, ",".join(sorted(guard.statuses)), guard.agent, "" if guard.epoch is None else str(guard.epoch), refused, ts],
+        )
         if not mid:
             return None
-        found = await self.r.xrange(self.k.transcript(cid), mid, mid)
-        return self._message(cid, *found[0]) if found else None
+        return Message(id=mid, conversation_id=cid, sender=sender, text=text, ts=ts, channel=channel, author=author, meta=meta)
+
+    async def append_customer(self, cid: str, text: str, *, channel: str = "web", client_message_id: str | None = None, meta: dict | None = None) -> tuple[Message, bool]:
+        """Store a customer message and queue its turn. Returns ``(message, duplicate)``:
+        a client message id seen before returns the message stored then, and stores nothing."""
+        ts = time.time()
+        meta = meta or {}
+        body = _message_json("customer", text, ts, channel, client_message_id, None, meta)
+        stored, mid = await self._append_customer(
+            keys=[self.k.conv(cid), self.k.transcript(cid), self.k.client_ids(cid), self.k.pending_turns(cid), self.k.open_turns],
+            args=[cid, self.k.conv_channel(cid), body, client_message_id or "", ts],
+        )
+        if not stored:
+            return await self.message(cid, mid) or Message(id=mid, conversation_id=cid, sender="customer", text=text, ts=ts, channel=channel, client_message_id=client_message_id, meta=meta), True
+        return Message(id=mid, conversation_id=cid, sender="customer", text=text, ts=ts, channel=channel, client_message_id=client_message_id, meta=meta), False
 
     async def messages(self, cid: str, after: str | None = None, limit: int | None = None) -> list[Message]:
         start = f"({after}" if after else "-"
@@ -145,6 +204,10 @@ class ConversationStore:
     async def message(self, cid: str, mid: str) -> Message | None:
         rows = await self.r.xrange(self.k.transcript(cid), mid, mid)
         return self._message(cid, *rows[0]) if rows else None
+
+    async def messages_by_id(self, cid: str, ids: list[str]) -> list[Message]:
+        found = [await self.message(cid, mid) for mid in ids]
+        return [m for m in found if m is not None]
 
     @staticmethod
     def _message(cid: str, mid: str, fields: dict) -> Message:
@@ -160,8 +223,7 @@ class ConversationStore:
 
     # fan-out
     async def publish(self, cid: str, payload: dict) -> None:
-        data = json.dumps(payload, ensure_ascii=False)
-        await self.r.publish(self.k.conv_channel(cid), data)
+        await self.r.publish(self.k.conv_channel(cid), json.dumps(payload, ensure_ascii=False))
 
     async def publish_agents(self, payload: dict) -> None:
         await self.r.publish(self.k.agents_channel, json.dumps(payload, ensure_ascii=False))

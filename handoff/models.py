@@ -58,3 +58,4 @@ class Conversation(BaseModel):
     resolved_at: float | None = None
     priority: int = 0
     rating: int | None = None
+    epoch: int = 0  # ownership episode: every status change starts a new one (bot replies are valid only in theirs)

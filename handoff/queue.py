@@ -1,6 +1,10 @@
-"""The handoff queue: escalate, claim, transfer, resolve, hand back; position and wait estimates.
+"""The handoff lifecycle: escalate, claim, transfer, resolve, hand back, leave the queue, rate.
 
-Order: priority first (VIP, then complaints), then who has waited longest.
+Each use case is one atomic status change followed by the notice the customer
+sees, so the HTTP handlers only parse, call and map errors. Refusals raise the
+named errors of ``core/errors.py``.
+
+Queue order: priority first (VIP, then complaints), then who has waited longest.
 """
 
 from __future__ import annotations
@@ -9,10 +13,11 @@ import math
 import time
 from dataclasses import dataclass
 
-from core.settings import get_settings
-from handoff.agents import AgentDirectory
-from handoff.conversations import ConversationStore, TransitionResult
-from handoff.models import Conversation, HandoffPacket
+from handoff.agents import Agent, AgentDirectory
+from handoff.conversations import ConversationStore, Guard, Move, TransitionResult
+from handoff.events import Event
+from handoff.models import Conversation, HandoffPacket, Message
+from handoff.notices import say
 from handoff.triage import priority as priority_of
 
 _PRIORITY_SPAN = 1e11  # larger than any epoch-seconds timestamp
@@ -26,69 +31,99 @@ class QueueSpot:
 
 
 class HandoffQueue:
-    def __init__(self, conversations: ConversationStore, agents: AgentDirectory) -> None:
+    def __init__(self, conversations: ConversationStore, agents: AgentDirectory, *, default_capacity: int = 3, default_handle_seconds: float = 240.0) -> None:
         self.conversations = conversations
         self.agents = agents
+        self.default_capacity = default_capacity
+        self.default_handle_seconds = default_handle_seconds
         self.r = conversations.r
         self.k = conversations.k
 
-    async def escalate(self, conv: Conversation, packet: HandoffPacket) -> TransitionResult:
+    async def escalate(self, conv: Conversation, packet: HandoffPacket, *, epoch: int | None = None) -> list[Message]:
+        """Queue the conversation for a human and tell the customer where they stand.
+
+        With ``epoch``, only if the bot still owns the episode it was working in.
+        The queue notice is appended only while the customer is still waiting: if
+        an agent claimed the chat in between, "Bob has joined" is the news, and a
+        "no agent online" would contradict it.
+        """
         prio = priority_of(packet.reason, conv.customer_tier)
         now = time.time()
         await self.conversations.save_packet(conv.id, packet)
-        result = await self.conversations.transition(
-            conv.id, {"bot"}, "queued",
-            {"type": "escalated", "reason": packet.reason, "category": packet.category, "priority": prio},
-            queue_op="add", queue_score=(2 - prio) * _PRIORITY_SPAN + now,
+        result = await self.conversations.transition(conv.id, Move(
+            frozenset({"bot"}), "queued", {"type": Event.ESCALATED, "reason": packet.reason, "category": packet.category, "priority": prio},
+            epoch=epoch, queue="add", queue_score=(2 - prio) * _PRIORITY_SPAN + now,
             fields={"queued_at": str(now), "priority": str(prio), "agent": ""},
+        ))
+        if not result.ok:
+            return []
+        spot = await self.spot(conv.id)
+        if spot is None:  # already claimed
+            return []
+        notice = await self.conversations.append(
+            conv.id, "system", queue_text(spot, packet.language), channel=conv.channel,
+            meta={"kind": "queued", **spot.__dict__}, guard=Guard(frozenset({"queued"}), epoch=result.epoch),
         )
-        return result
+        return [notice] if notice else []
 
-    async def cancel(self, cid: str) -> TransitionResult:
+    async def cancel(self, conv: Conversation) -> None:
         """The customer leaves the queue and goes back to the bot."""
-        return await self.conversations.transition(cid, {"queued"}, "bot", {"type": "queue_left"}, queue_op="rem")
+        result = await self.conversations.transition(conv.id, Move(frozenset({"queued"}), "bot", {"type": Event.QUEUE_LEFT}, queue="remove"))
+        result.raise_for("leave the queue")
+        await self.conversations.append(conv.id, "system", say("queue_left", conv.language), channel=conv.channel, meta={"kind": "queue_left"})
 
-    async def claim(self, cid: str, username: str) -> TransitionResult:
-        agent = await self.agents.get(username)
-        capacity = agent.capacity if agent else get_settings().default_agent_capacity
-        return await self.conversations.transition(
-            cid, {"queued"}, "assigned", {"type": "assigned", "agent": username},
-            queue_op="rem", capacity=capacity, assign_to=username,
-            fields={"agent": username, "assigned_at": str(time.time())},
-        )
+    async def claim(self, cid: str, agent: Agent) -> None:
+        result = await self.conversations.transition(cid, Move(
+            frozenset({"queued"}), "assigned", {"type": Event.ASSIGNED, "agent": agent.username},
+            queue="remove", capacity=agent.capacity or self.default_capacity, assign_to=agent.username,
+            fields={"agent": agent.username, "assigned_at": str(time.time())},
+        ))
+        result.raise_for("claim")
+        conv = await self.conversations.require(cid)
+        await self.conversations.append(cid, "system", say("assigned", conv.language, agent=agent.display_name), channel=conv.channel, meta={"kind": "assigned", "agent": agent.display_name})
 
-    async def transfer(self, cid: str, from_agent: str, to_agent: str) -> TransitionResult:
+    async def transfer(self, conv: Conversation, from_agent: str, to_agent: str) -> None:
         target = await self.agents.get(to_agent)
         if target is None:
-            return TransitionResult(False, "unknown_agent")
-        return await self.conversations.transition(
-            cid, {"assigned"}, "assigned", {"type": "transferred", "from": from_agent, "agent": to_agent},
-            owner=from_agent, capacity=target.capacity, release_from=from_agent, assign_to=to_agent,
-            fields={"agent": to_agent},
-        )
+            TransitionResult(False, conv.status, "unknown_agent").raise_for("transfer")
+        result = await self.conversations.transition(conv.id, Move(
+            frozenset({"assigned"}), "assigned", {"type": Event.TRANSFERRED, "from": from_agent, "agent": to_agent},
+            owner=from_agent, capacity=target.capacity, release_from=from_agent, assign_to=to_agent, fields={"agent": to_agent},
+        ))
+        result.raise_for("transfer")
+        await self.conversations.append(conv.id, "system", say("transferred", conv.language, agent=target.display_name), channel=conv.channel, meta={"kind": "transferred", "agent": target.display_name})
 
-    async def resolve(self, cid: str, username: str) -> TransitionResult:
-        conv = await self.conversations.get(cid)
-        result = await self.conversations.transition(
-            cid, {"assigned"}, "resolved", {"type": "resolved", "agent": username},
+    async def resolve(self, conv: Conversation, username: str) -> None:
+        result = await self.conversations.transition(conv.id, Move(
+            frozenset({"assigned"}), "resolved", {"type": Event.RESOLVED, "agent": username},
             owner=username, release_from=username, fields={"resolved_at": str(time.time())},
-        )
-        if result.ok and conv and conv.assigned_at:
+        ))
+        result.raise_for("resolve")
+        if conv.assigned_at:
             pipe = self.r.pipeline()
             pipe.lpush(self.k.handle_times, round(time.time() - conv.assigned_at, 1))
             pipe.ltrim(self.k.handle_times, 0, 199)
             await pipe.execute()
-        return result
+        await self.conversations.append(conv.id, "system", say("resolved", conv.language), channel=conv.channel, meta={"kind": "rating_request"})
 
-    async def hand_back(self, cid: str, username: str) -> TransitionResult:
-        return await self.conversations.transition(
-            cid, {"assigned"}, "bot", {"type": "handed_back", "agent": username},
+    async def hand_back(self, conv: Conversation, username: str) -> None:
+        result = await self.conversations.transition(conv.id, Move(
+            frozenset({"assigned"}), "bot", {"type": Event.HANDED_BACK, "agent": username},
             owner=username, release_from=username, fields={"agent": ""},
-        )
+        ))
+        result.raise_for("hand back")
+        await self.conversations.append(conv.id, "system", say("handed_back", conv.language), channel=conv.channel, meta={"kind": "handed_back"})
 
     async def reopen(self, cid: str) -> TransitionResult:
         """A customer writing into a resolved conversation starts a new bot episode in it."""
-        return await self.conversations.transition(cid, {"resolved"}, "bot", {"type": "reopened"}, fields={"agent": "", "rating": ""})
+        return await self.conversations.transition(cid, Move(frozenset({"resolved"}), "bot", {"type": Event.REOPENED}, fields={"agent": "", "rating": ""}))
+
+    async def rate(self, conv: Conversation, score: int, comment: str) -> None:
+        if conv.status != "resolved":
+            TransitionResult(False, conv.status).raise_for("rate (only a resolved conversation can be rated)")
+        await self.conversations.set_fields(conv.id, rating=str(score), rating_comment=comment)
+        await self.conversations.record_event(conv.id, Event.RATED, score=score, comment=comment, agent=conv.agent)
+        await self.conversations.append(conv.id, "system", say("rating_thanks", conv.language), channel=conv.channel, meta={"kind": "rating_thanks", "score": score})
 
     async def queued_ids(self) -> list[str]:
         return list(await self.r.zrange(self.k.queue, 0, -1))
@@ -97,9 +132,16 @@ class HandoffQueue:
         rank = await self.r.zrank(self.k.queue, cid)
         if rank is None:
             return None
-        online = [a for a in await self.agents.all() if a.presence == "online"]
+        online = [a for a in await self.agents.all() if a.presence == "online" and a.role != "editor"]
         handle = [float(x) for x in await self.r.lrange(self.k.handle_times, 0, 49)]
-        avg = sum(handle) / len(handle) if handle else get_settings().default_handle_seconds
+        avg = sum(handle) / len(handle) if handle else self.default_handle_seconds
         slots = max(1, sum(a.capacity for a in online))
         wait = math.ceil((rank + 1) / slots) * avg if online else 0
         return QueueSpot(rank + 1, int(wait), len(online))
+
+
+def queue_text(spot: QueueSpot | None, language: str) -> str:
+    if spot is None or spot.agents_online == 0:
+        return say("queued_nobody_online", language)
+    minutes = max(1, round(spot.estimated_wait_seconds / 60))
+    return say("queued", language, position=spot.position, ahead=spot.position - 1, minutes=minutes)

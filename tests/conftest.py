@@ -8,14 +8,12 @@ product through var/models (cached by training-data hash).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.clients import PASSWORD, ROOT, AgentClient, Customer, run_cli
+
 # Several suites can run side by side with CS_TEST_PORT_OFFSET=100 (200, ...): own ports, own data.
 _OFFSET = int(os.environ.get("CS_TEST_PORT_OFFSET", "0"))
 TEST_ENV = {
@@ -32,7 +30,7 @@ from core.redis import sync_client  # noqa: E402  (settings must see the test en
 from core.settings import Settings  # noqa: E402
 from core.stack import Stack  # noqa: E402
 
-PASSWORD = "correct-horse-battery"
+__all__ = ["PASSWORD", "ROOT", "AgentClient", "Customer", "run_cli"]  # older test modules import these from here
 pytest_plugins = ["tests.browser"]  # the `browser` fixture for the real-browser tests
 
 
@@ -51,10 +49,6 @@ def stack(settings: Settings):
     s.stop()
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**os.environ}, capture_output=True, text=True)
-
-
 @pytest.fixture(scope="session")
 def agents(stack) -> list[str]:
     """Agent accounts, created the way an operator would: with the CLI."""
@@ -69,46 +63,6 @@ def agents(stack) -> list[str]:
 def hub(stack, settings):
     with httpx.Client(base_url=settings.hub_url, timeout=60) as client:
         yield client
-
-
-class Customer:
-    """A customer talking to the hub's REST API."""
-
-    def __init__(self, hub: httpx.Client, language: str = "en", tier: str = "standard") -> None:
-        self.hub = hub
-        started = hub.post("/api/conversations", json={"language": language, "customer": {"name": "Test customer", "tier": tier}})
-        assert started.status_code == 201, started.text
-        body = started.json()
-        self.id, self.token = body["conversation_id"], body["token"]
-        self.headers = {"Authorization": f"Bearer {self.token}"}
-
-    def say(self, text: str, **extra) -> dict:
-        resp = self.hub.post(f"/api/conversations/{self.id}/messages", json={"text": text, **extra}, headers=self.headers)
-        assert resp.status_code == 200, resp.text
-        return resp.json()
-
-    def transcript(self) -> list[dict]:
-        resp = self.hub.get(f"/api/conversations/{self.id}/messages", headers=self.headers)
-        assert resp.status_code == 200, resp.text
-        return resp.json()
-
-    def status(self) -> dict:
-        return self.hub.get(f"/api/conversations/{self.id}", headers=self.headers).json()
-
-
-class AgentClient:
-    def __init__(self, hub: httpx.Client, username: str, password: str = PASSWORD) -> None:
-        self.hub = hub
-        resp = hub.post("/api/agent/login", json={"username": username, "password": password})
-        assert resp.status_code == 200, resp.text
-        self.token = resp.json()["token"]
-        self.headers = {"Authorization": f"Bearer {self.token}"}
-
-    def get(self, path: str) -> httpx.Response:
-        return self.hub.get(f"/api/agent{path}", headers=self.headers)
-
-    def post(self, path: str, json: dict | None = None) -> httpx.Response:
-        return self.hub.post(f"/api/agent{path}", json=json, headers=self.headers)
 
 
 @pytest.fixture

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import threading
 import time
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.clients import HangingServer, free_port, start_hub
 
 
 def test_customer_token_cannot_read_another_conversation(customer_factory, hub):
@@ -24,10 +19,12 @@ def test_customer_token_cannot_read_another_conversation(customer_factory, hub):
     assert hub.get(f"/api/conversations/{a.id}/messages").status_code == 403
 
 
-def test_unknown_conversation_is_404(hub, customer_factory):
+def test_unknown_conversation_is_404_and_a_malformed_id_422(hub, customer_factory):
     c = customer_factory()
-    resp = hub.post("/api/conversations/doesnotexist/messages", json={"text": "hi"}, headers=c.headers)
+    resp = hub.post(f"/api/conversations/{'0' * 32}/messages", json={"text": "hi"}, headers=c.headers)
     assert resp.status_code == 404 and "unknown conversation" in resp.json()["detail"]
+    malformed = hub.post("/api/conversations/doesnotexist/messages", json={"text": "hi"}, headers=c.headers)
+    assert malformed.status_code == 422 and malformed.json()["errors"][0]["loc"] == ["path", "cid"]
 
 
 def test_oversize_message_is_413_and_not_stored(customer_factory, hub, settings):
@@ -54,61 +51,18 @@ def test_resending_a_client_message_id_does_not_duplicate(customer_factory):
     assert [m["text"] for m in c.transcript() if m["sender"] == "customer"] == ["hello"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_hub(rasa_port: int, timeout: float) -> tuple[subprocess.Popen, str]:
-    """A second hub on the same Redis whose Rasa is down or hanging: like the real Rasa dying mid-conversation."""
-    port = _free_port()
-    env = {**os.environ, "CS_HUB_PORT": str(port), "CS_RASA_PORT": str(rasa_port), "CS_RASA_TIMEOUT_SECONDS": str(timeout)}
-    proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("second hub did not start")
-
-
 @pytest.fixture
 def hanging_rasa():
-    """Accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                pass
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for s in held:
-        s.close()
-    server.close()
+    with HangingServer() as server:
+        yield server.port
 
 
 @pytest.mark.parametrize("mode", ["down", "hanging"])
 def test_rasa_down_or_hanging_escalates_and_keeps_the_message(mode, customer_factory, hanging_rasa):
     c = customer_factory("en")
     assert c.say("hello")["replies"]  # the real bot is up for the first turn
-    rasa_port = _free_port() if mode == "down" else hanging_rasa
-    proc, url = _start_hub(rasa_port, timeout=3)
+    rasa_port = free_port() if mode == "down" else hanging_rasa
+    proc, url = start_hub(rasa_port, timeout=3)
     try:
         started = time.monotonic()
         resp = httpx.post(f"{url}/api/conversations/{c.id}/messages", json={"text": "where is my parcel?"}, headers=c.headers, timeout=30)

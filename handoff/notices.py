@@ -1,4 +1,4 @@
-"""What the hub itself says to customers (the bot's own words live in domain.yml)."""
+"""System notices: what the service itself says to customers, in their language (the bot's own words live in domain.yml)."""
 
 from __future__ import annotations
 

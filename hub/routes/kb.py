@@ -5,17 +5,17 @@ Everyone logged in to the console may read; only editors and admins may change.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, UploadFile
+from fastapi import APIRouter, HTTPException, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.services import Services, get_services
-from handoff.agent_api import current_agent
-from handoff.agents import Agent
+from hub.deps import Editor, Reader, Svc
 from kb import io as kbio
 from kb.gaps import GapGroup, group
 from kb.publishing import publish, rollback
@@ -24,17 +24,6 @@ from kb.search import NoPublishedIndex
 from kb.store import EntryNotFound
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
-Svc = Annotated[Services, Depends(get_services)]
-Reader = Annotated[Agent, Depends(current_agent)]
-
-
-def editor(agent: Reader) -> Agent:
-    if agent.role not in ("editor", "admin"):
-        raise HTTPException(403, "only editors and admins may change the knowledge base")
-    return agent
-
-
-Editor = Annotated[Agent, Depends(editor)]
 
 
 class EntryIn(BaseModel):
@@ -170,7 +159,7 @@ def try_it(body: TryIt, me: Reader, services: Svc) -> dict:
 
 
 @router.get("/gaps", response_model=list[GapGroup], summary="Questions the bot could not answer, grouped and counted")
-def gaps(me: Reader, services: Svc, limit: int = Query(2000, le=20000)) -> list[GapGroup]:
+def gaps(me: Reader, services: Svc, limit: int = Query(2000, ge=1, le=20000)) -> list[GapGroup]:
     return group(services.gaps.recent(limit), services.embedders)
 
 
@@ -191,11 +180,15 @@ async def import_file(file: UploadFile, me: Editor, services: Svc) -> dict:
     data = await file.read()
     suffix = Path(file.filename or "").suffix.lower()
     if suffix == ".json":
-        parsed = kbio.read_json(data.decode("utf-8", errors="replace"))
+        parsed = await run_in_threadpool(kbio.read_json, data.decode("utf-8", errors="replace"))
     elif suffix == ".csv":
-        parsed = kbio.read_csv(data.decode("utf-8-sig", errors="replace"))
+        parsed = await run_in_threadpool(kbio.read_csv, data.decode("utf-8-sig", errors="replace"))
     elif suffix in (".xlsx", ".xlsm"):
-        parsed = kbio.read_xlsx(data)
+        _check_spreadsheet(data, services.settings.max_xlsx_uncompressed_bytes)
+        try:
+            parsed = await run_in_threadpool(kbio.read_xlsx, data)
+        except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+            raise HTTPException(422, f"not a readable Excel workbook: {type(exc).__name__}") from exc
     else:
         raise HTTPException(415, "upload a .json, .csv or .xlsx file")
     if parsed.errors:
@@ -213,3 +206,18 @@ def export(me: Reader, services: Svc, format: Literal["json", "csv", "xlsx"] = "
         "xlsx": lambda: (kbio.to_xlsx(entries), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     }[format]()
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="kb.{format}"'})
+
+
+def _check_spreadsheet(data: bytes, max_uncompressed: int) -> None:
+    """An .xlsx is a zip: refuse anything else, and zips that would inflate past the limit (zip bombs), before unpacking."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise HTTPException(415, "not an .xlsx file (an .xlsx is a zip archive; this is not one)") from None
+    with archive:
+        inflated = sum(info.file_size for info in archive.infolist())  # zipfile never inflates past these
+        names = archive.namelist()
+    if inflated > max_uncompressed:
+        raise HTTPException(413, f"spreadsheet too large when unpacked ({inflated} bytes, limit {max_uncompressed})")
+    if "[Content_Types].xml" not in names:
+        raise HTTPException(415, "not an .xlsx file (the zip has no [Content_Types].xml)")

@@ -1,0 +1,140 @@
+"""Customer turns: every stored customer message is processed once, in the order it was stored, even across hub workers and crashes.
+
+Storing a message queues its turn in the same atomic step
+(``ConversationStore.append_customer``). Whoever holds the conversation's turn
+lock processes its queue oldest first, so a customer's three quick messages
+are answered one after another, each seeing the state the previous one left
+(after "I want a person" the next question goes to the agents, not the bot).
+
+The lock is renewed while its holder lives and expires soon after it dies;
+every hub worker runs a recovery loop that picks up turns left behind, so a
+message stored just before a crash is still answered (or queued for a human).
+A turn's outcome, the ids of the messages it produced, is kept: a client that
+retries with the same ``client_message_id`` gets the original replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from core.redis import Keys
+from handoff import scripts
+from handoff.events import Event
+from handoff.models import Message
+
+log = logging.getLogger(__name__)
+
+TurnHandler = Callable[[Message], Awaitable[list[Message]]]
+
+# Release a lock only if we still hold it; extend it only if we still hold it.
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+_EXTEND = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+
+
+class TurnQueue:
+    def __init__(self, client: aioredis.Redis, keys: Keys, handler: TurnHandler, *, lock_seconds: float = 10.0) -> None:
+        self.r = client
+        self.k = keys
+        self.handler = handler
+        self.lock_ms = int(lock_seconds * 1000)
+        self._complete = self.r.register_script(scripts.COMPLETE_TURN)
+        self._forget = self.r.register_script(scripts.FORGET_IF_IDLE)
+        self._release = self.r.register_script(_RELEASE)
+        self._extend = self.r.register_script(_EXTEND)
+
+    async def outcome(self, cid: str, mid: str) -> list[str] | None:
+        """The ids of the messages the turn produced, or ``None`` while it is still pending."""
+        raw = await self.r.hget(self.k.turn_outcomes(cid), mid)
+        if raw is not None:
+            return json.loads(raw)
+        if await self.r.lpos(self.k.pending_turns(cid), mid) is None:
+            return []  # stored before turns were tracked: nothing to wait for
+        return None
+
+    async def settle(self, cid: str, mid: str, wait_seconds: float) -> list[str] | None:
+        """Process pending turns of ``cid`` (if no one else is) until ``mid``'s is done; its outcome.
+
+        Returns ``None`` if it is still pending after ``wait_seconds`` (another
+        worker is slow with an earlier turn); its replies will still arrive live.
+        """
+        deadline = time.monotonic() + wait_seconds
+        pause = 0.02
+        while True:
+            done = await self.outcome(cid, mid)
+            if done is not None:
+                return done
+            if not await self.drain(cid):
+                if time.monotonic() > deadline:
+                    return None
+                await asyncio.sleep(pause)
+                pause = min(pause * 1.5, 0.25)
+
+    async def drain(self, cid: str) -> bool:
+        """Process every pending turn of ``cid`` in order, if its lock is free. False if someone else holds it."""
+        token = uuid.uuid4().hex
+        if not await self.r.set(self.k.turn_lock(cid), token, nx=True, px=self.lock_ms):
+            return False
+        keeper = asyncio.create_task(self._keep_lock(cid, token))
+        try:
+            while (mid := await self.r.lindex(self.k.pending_turns(cid), 0)) is not None:
+                await self._process(cid, mid)
+            await self._forget(keys=[self.k.pending_turns(cid), self.k.open_turns], args=[cid])
+        finally:
+            keeper.cancel()
+            try:
+                await self._release(keys=[self.k.turn_lock(cid)], args=[token])
+            except RedisError:
+                pass  # it expires by itself
+        return True
+
+    async def _process(self, cid: str, mid: str) -> None:
+        rows = await self.r.xrange(self.k.transcript(cid), mid, mid)
+        produced: list[str] = []
+        if rows:
+            message = Message(id=mid, conversation_id=cid, **json.loads(rows[0][1]["m"]))
+            produced = [m.id for m in await self.handler(message)]
+        await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns], args=[cid, mid, json.dumps(produced)])
+
+    async def _keep_lock(self, cid: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(self.lock_ms / 3000)
+            try:
+                if not await self._extend(keys=[self.k.turn_lock(cid)], args=[token, self.lock_ms]):
+                    log.warning("conversation %s: turn lock lost while processing", cid)
+                    return
+            except RedisError as exc:
+                log.warning("conversation %s: could not renew the turn lock: %s", cid, exc)
+
+    async def recover(self, older_than: float) -> int:
+        """Process turns stored more than ``older_than`` seconds ago that nobody is processing. Returns how many conversations."""
+        cutoff = time.time() - older_than
+        recovered = 0
+        for cid in await self.r.zrangebyscore(self.k.open_turns, "-inf", cutoff, start=0, num=100):
+            pending = await self.r.llen(self.k.pending_turns(cid))
+            if await self.drain(cid) and pending:
+                log.warning("conversation %s: recovered %d unfinished turn(s)", cid, pending)
+                event = {"type": Event.TURN_RECOVERED, "conversation_id": cid, "ts": time.time(), "turns": pending}
+                await self.r.xadd(self.k.events, {"e": json.dumps(event)})
+                recovered += 1
+        return recovered
+
+    async def run_recovery(self, interval: float, older_than: float) -> None:
+        """The recovery loop every hub worker runs, from its start (so a restart picks up at once)."""
+        while True:
+            try:
+                await self.recover(older_than)
+            except asyncio.CancelledError:
+                raise
+            except RedisError as exc:
+                log.debug("turn recovery: Redis unavailable (%s)", exc)
+            except Exception:
+                log.exception("turn recovery failed")
+            await asyncio.sleep(interval)

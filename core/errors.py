@@ -1,0 +1,70 @@
+"""The errors the product's own code raises, named by what they mean to a caller.
+
+    ServiceError
+     ├── NotFound                 the thing named does not exist
+     │    ├── UnknownConversation
+     │    └── UnknownAgent
+     ├── NotAllowed               it exists, but this caller may not do that
+     │    └── NotOwner            another agent owns the conversation
+     ├── Conflict                 not possible in the thing's current state
+     │    ├── WrongStatus         e.g. claiming a chat that is no longer queued
+     │    ├── AtCapacity          the agent already has as many chats as allowed
+     │    └── Stale               the conversation changed hands meanwhile
+     └── Unavailable              a part the request needs is down (Redis): try again
+
+The hub maps each branch to one HTTP status in one place (``hub/errors.py``);
+domain code never speaks HTTP.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.detail!r})"
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class UnknownConversation(NotFound):
+    def __init__(self, detail: str = "unknown conversation") -> None:
+        super().__init__(detail)
+
+
+class UnknownAgent(NotFound):
+    def __init__(self, detail: str = "no such agent") -> None:
+        super().__init__(detail)
+
+
+class NotAllowed(ServiceError):
+    pass
+
+
+class NotOwner(NotAllowed):
+    pass
+
+
+class Conflict(ServiceError):
+    pass
+
+
+class WrongStatus(Conflict):
+    pass
+
+
+class AtCapacity(Conflict):
+    pass
+
+
+class Stale(Conflict):
+    pass
+
+
+class Unavailable(ServiceError):
+    pass

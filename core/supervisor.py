@@ -1,0 +1,221 @@
+"""Keeping the product's processes alive: one process group per service, restarts with backoff, nothing left behind.
+
+- Each service runs in its own process group (its own session), so stopping
+  it stops its workers too: no orphan ever keeps a port.
+- A service that dies is restarted after 1, 2, 4, ... seconds (capped); the
+  delay resets once it has stayed up for a minute. The others keep serving.
+- Children get SIGTERM if the supervising process dies (Linux parent-death
+  signal, set by util-linux's ``setpriv``), and the groups are recorded in
+  ``<var>/run/services.json``: a supervisor that starts after a crash stops
+  whatever the previous one left.
+
+Processes are only ever forked from the thread that calls ``start``/``check``
+(the parent-death signal is tied to the forking thread); waiting for a
+restarted service to become ready happens in a helper thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+STABLE_SECONDS = 60.0
+_SETPRIV = shutil.which("setpriv")
+DIE_WITH_PARENT = [_SETPRIV, "--pdeathsig", "TERM", "--"] if _SETPRIV else []
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    ready_url: str | None = None
+    ready: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200
+    ready_timeout: float = 60.0
+    after_ready: Callable[[], None] | None = None  # e.g. warm the action server's models up
+    cwd: Path | None = None
+
+
+@dataclass
+class _Running:
+    service: Service
+    proc: subprocess.Popen
+    started: float
+    failures: int = 0  # consecutive crashes without a stable run in between
+    restart_at: float | None = None  # when it died and a restart is due
+
+
+@dataclass
+class Supervisor:
+    run_dir: Path
+    logs: Path
+    env: dict[str, str]
+    backoff_max: float = 30.0
+    say: Callable[[str], None] = print
+    running: dict[str, _Running] = field(default_factory=dict)
+
+    @property
+    def state_file(self) -> Path:
+        return self.run_dir / "services.json"
+
+    # starting
+    def start(self, service: Service, wait: bool = True) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log = open(self.logs / f"{service.name}.log", "ab")
+        proc = subprocess.Popen(
+            [*DIE_WITH_PARENT, *service.argv], cwd=service.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        previous = self.running.get(service.name)
+        self.running[service.name] = _Running(service, proc, time.monotonic(), failures=previous.failures if previous else 0)
+        self._record()
+        if wait:
+            self.wait_ready(service.name)
+
+    def wait_ready(self, name: str) -> None:
+        entry = self.running[name]
+        service = entry.service
+        if service.ready_url:
+            deadline = time.monotonic() + service.ready_timeout
+            while True:
+                if entry.proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {entry.proc.returncode}; see {self.logs / (name + '.log')}")
+                try:
+                    if service.ready(httpx.get(service.ready_url, timeout=2)):
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} not ready after {service.ready_timeout:.0f} s; see {self.logs / (name + '.log')}")
+                time.sleep(0.3)
+        if service.after_ready:
+            service.after_ready()
+
+    # watching
+    def check(self) -> None:
+        """Restart what died. Call it every second or so, from the thread that started the services."""
+        now = time.monotonic()
+        for name, entry in list(self.running.items()):
+            if entry.restart_at is None and entry.proc.poll() is not None:
+                self._kill_group(entry.proc.pid)  # its workers may still hold the port
+                stable = now - entry.started >= STABLE_SECONDS
+                entry.failures = 1 if stable else entry.failures + 1
+                delay = min(2 ** (entry.failures - 1), self.backoff_max)
+                entry.restart_at = now + delay
+                self.say(f"{name} stopped unexpectedly (exit {entry.proc.returncode}); restarting in {delay:.0f} s (see {self.logs / (name + '.log')})")
+            elif entry.restart_at is not None and now >= entry.restart_at:
+                self.start(entry.service, wait=False)
+                threading.Thread(target=self._announce_ready, args=(name,), daemon=True).start()
+
+    def _announce_ready(self, name: str) -> None:
+        started = time.monotonic()
+        try:
+            self.wait_ready(name)
+            self.say(f"{name} is back ({time.monotonic() - started:.1f} s after restart)")
+        except Exception as exc:
+            self.say(f"{name} did not come back: {exc}")
+
+    def pid(self, name: str) -> int | None:
+        entry = self.running.get(name)
+        return entry.proc.pid if entry and entry.proc.poll() is None else None
+
+    # stopping
+    def stop(self, name: str) -> None:
+        entry = self.running.pop(name, None)
+        if entry:
+            self._stop_group(entry.proc)
+        self._record()
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.running)):
+            entry = self.running[name]
+            if entry.proc.poll() is None:
+                self._signal_group(entry.proc.pid, signal.SIGTERM)
+        for entry in self.running.values():
+            self._stop_group(entry.proc)
+        self.running.clear()
+        self.state_file.unlink(missing_ok=True)
+
+    def _stop_group(self, proc: subprocess.Popen, timeout: float = 15.0) -> None:
+        self._signal_group(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        self._kill_group(proc.pid)
+        proc.poll()
+
+    def _kill_group(self, pgid: int) -> None:
+        self._signal_group(pgid, signal.SIGKILL)
+
+    @staticmethod
+    def _signal_group(pgid: int, sig: int) -> None:
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    # what a crashed supervisor left behind
+    def _record(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        groups = {name: e.proc.pid for name, e in self.running.items()}
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"supervisor": os.getpid(), "groups": groups}))
+        tmp.replace(self.state_file)
+
+    def clean_leftovers(self, owned_by: Path) -> list[str]:
+        """Stop the process groups a previous supervisor recorded, if it is gone. Returns what was stopped.
+
+        Only groups whose leader still runs from a directory under ``owned_by``
+        are touched: a recycled pid belonging to something else is left alone.
+        Raises if the previous supervisor itself is still running.
+        """
+        try:
+            state = json.loads(self.state_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return []
+        previous = int(state.get("supervisor") or 0)
+        if previous and previous != os.getpid() and _alive(previous) and _runs_under(previous, owned_by):
+            raise RuntimeError(f"already running (process {previous}); stop it first (Ctrl-C in its terminal, or kill {previous})")
+        stopped = []
+        for name, pgid in (state.get("groups") or {}).items():
+            if _alive(pgid) and _runs_under(pgid, owned_by):
+                self._signal_group(pgid, signal.SIGTERM)
+                for _ in range(50):
+                    if not _alive(pgid):
+                        break
+                    time.sleep(0.1)
+                self._kill_group(pgid)
+                stopped.append(name)
+        self.state_file.unlink(missing_ok=True)
+        return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is dead for our purposes.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _runs_under(pid: int, root: Path) -> bool:
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd")).resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False

@@ -1,0 +1,40 @@
+"""The catalogue of what the hub records and pushes: stream events and live frames.
+
+``Event``: entries in the ``events`` stream (``Keys.events``), one per change,
+the source every statistic is derived from. ``Frame``: the ``type`` of what
+is pushed to customers' and agents' WebSockets (over Redis pub/sub).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Event(StrEnum):
+    CONVERSATION_STARTED = "conversation_started"
+    ESCALATED = "escalated"            # bot -> queued
+    QUEUE_LEFT = "queue_left"          # queued -> bot (the customer cancelled)
+    ASSIGNED = "assigned"              # queued -> assigned
+    TRANSFERRED = "transferred"        # assigned -> assigned (another agent)
+    RESOLVED = "resolved"              # assigned -> resolved
+    HANDED_BACK = "handed_back"        # assigned -> bot
+    REOPENED = "reopened"              # resolved -> bot (the customer wrote again)
+    RATED = "rated"
+    ANSWER_FEEDBACK = "answer_feedback"
+    # A reply or notice that was no longer true when it was ready (the bot lost the
+    # conversation while it was thinking): recorded here, never shown.
+    MESSAGE_DROPPED = "message_dropped"
+    # A customer turn that a worker left unfinished (it died) and another one completed.
+    TURN_RECOVERED = "turn_recovered"
+    TURN_FAILED = "turn_failed"
+
+
+class Frame(StrEnum):
+    MESSAGE = "message"                          # a new transcript line
+    STATUS = "status"                            # the conversation's status or queue position changed
+    TYPING = "typing"                            # someone is typing (ephemeral, never stored)
+    ERROR = "error"                              # the client sent something the hub could not take
+    CONVERSATION_CHANGED = "conversation_changed"  # agents: a conversation moved (queue, status)
+    CUSTOMER_MESSAGE = "customer_message"        # agents: a customer wrote in a human-owned chat
+    PRESENCE = "presence"                        # agents: someone went online, away or offline
+    RESYNC = "resync"                            # agents: live updates may have been missed; reload

@@ -1,0 +1,124 @@
+"""The Lua scripts behind every conversation write that must be atomic across hub workers.
+
+Each script is a constant with a header listing its KEYS and ARGV, and names
+its arguments as locals; ``ConversationStore.__init__`` registers them once.
+"""
+
+# Change a conversation's status only if its current state allows it (check-and-set).
+#
+# KEYS[1] conversation hash              KEYS[2] events stream
+# KEYS[3] handoff queue (sorted set)     KEYS[4] chats of the agent giving it up
+# KEYS[5] chats of the agent taking it
+# ARGV[1] conversation id                ARGV[2] allowed current statuses, comma-separated
+# ARGV[3] new status                     ARGV[4] only if this agent owns it ('' = anyone)
+# ARGV[5] only in this ownership episode ('' = any)
+# ARGV[6] queue: 'add', 'remove' or ''   ARGV[7] queue score
+# ARGV[8] capacity of the agent taking it (0 = no limit)
+# ARGV[9] '1': remove from KEYS[4]       ARGV[10] '1': add to KEYS[5]
+# ARGV[11] event JSON                    ARGV[12...] field, value pairs to set
+# Returns {1, previous status, new epoch} or {0, why it was refused, current status}.
+TRANSITION = """
+local conv, events, queue, released_chats, assigned_chats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local cid, allowed, to, owner, epoch = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local queue_op, queue_score, capacity = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local release, assign, event = ARGV[9], ARGV[10], ARGV[11]
+
+local status = redis.call('HGET', conv, 'status')
+if not status then return {0, 'unknown', ''} end
+if not string.find(',' .. allowed .. ',', ',' .. status .. ',', 1, true) then return {0, 'wrong_status', status} end
+if owner ~= '' and redis.call('HGET', conv, 'agent') ~= owner then return {0, 'not_owner', status} end
+if epoch ~= '' and (redis.call('HGET', conv, 'epoch') or '0') ~= epoch then return {0, 'stale', status} end
+if capacity > 0 and redis.call('SCARD', assigned_chats) >= capacity then return {0, 'at_capacity', status} end
+
+if queue_op == 'add' then redis.call('ZADD', queue, queue_score, cid) end
+if queue_op == 'remove' then redis.call('ZREM', queue, cid) end
+if release == '1' then redis.call('SREM', released_chats, cid) end
+if assign == '1' then redis.call('SADD', assigned_chats, cid) end
+redis.call('HSET', conv, 'status', to)
+for i = 12, #ARGV, 2 do redis.call('HSET', conv, ARGV[i], ARGV[i + 1]) end
+local new_epoch = redis.call('HINCRBY', conv, 'epoch', 1)
+redis.call('XADD', events, '*', 'e', event)
+return {1, status, new_epoch}
+"""
+
+# Append a message to a transcript if the conversation is still as the writer saw
+# it (a guarded append), and publish it in the same step, so that subscribers
+# receive messages in transcript order and a refused reply is never shown.
+#
+# KEYS[1] conversation hash   KEYS[2] transcript stream   KEYS[3] events stream
+# ARGV[1] conversation id     ARGV[2] pub/sub channel of the conversation
+# ARGV[3] message JSON without its id (an object with at least one field)
+# ARGV[4] required statuses, comma-separated ('' = any)
+# ARGV[5] required owner agent ('' = any)
+# ARGV[6] required ownership episode ('' = any)
+# ARGV[7] event JSON recorded when the guard refuses the message   ARGV[8] now
+# Returns the new message id, or false when the guard refused it.
+APPEND = """
+local conv, transcript, events = KEYS[1], KEYS[2], KEYS[3]
+local cid, channel, body = ARGV[1], ARGV[2], ARGV[3]
+local statuses, owner, epoch, refused_event, now = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+
+local status = redis.call('HGET', conv, 'status')
+local ok = status ~= false
+if ok and statuses ~= '' then ok = string.find(',' .. statuses .. ',', ',' .. status .. ',', 1, true) ~= nil end
+if ok and owner ~= '' then ok = redis.call('HGET', conv, 'agent') == owner end
+if ok and epoch ~= '' then ok = (redis.call('HGET', conv, 'epoch') or '0') == epoch end
+if not ok then
+  redis.call('XADD', events, '*', 'e', refused_event)
+  return false
+end
+local id = redis.call('XADD', transcript, '*', 'm', body)
+redis.call('HSET', conv, 'updated_at', now)
+redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '","conversation_id":"' .. cid .. '",' .. string.sub(body, 2) .. '}')
+return id
+"""
+
+# Store a customer message and queue its turn in one step, unless a message with
+# the same client message id was stored before (then nothing is written).
+#
+# KEYS[1] conversation hash   KEYS[2] transcript stream   KEYS[3] client ids hash
+# KEYS[4] pending turns list  KEYS[5] open turns sorted set
+# ARGV[1] conversation id     ARGV[2] pub/sub channel of the conversation
+# ARGV[3] message JSON without its id   ARGV[4] client message id ('' = none)   ARGV[5] now
+# Returns {1, new message id} or {0, id of the message stored before}.
+APPEND_CUSTOMER = """
+local conv, transcript, client_ids, pending, open_turns = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local cid, channel, body, client_id, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+
+if client_id ~= '' then
+  local before = redis.call('HGET', client_ids, client_id)
+  if before then return {0, before} end
+end
+local id = redis.call('XADD', transcript, '*', 'm', body)
+if client_id ~= '' then redis.call('HSET', client_ids, client_id, id) end
+redis.call('RPUSH', pending, id)
+redis.call('ZADD', open_turns, 'NX', now, cid)
+redis.call('HSET', conv, 'updated_at', now)
+redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '","conversation_id":"' .. cid .. '",' .. string.sub(body, 2) .. '}')
+return {1, id}
+"""
+
+# Record a customer turn as done. Only the oldest pending turn can be completed,
+# so turns finish in the order they were stored.
+#
+# KEYS[1] pending turns list   KEYS[2] turn outcomes hash   KEYS[3] open turns sorted set
+# ARGV[1] conversation id      ARGV[2] customer message id  ARGV[3] outcome JSON
+# Returns 1, or 0 when that turn was not the oldest pending one (already completed).
+COMPLETE_TURN = """
+local pending, outcomes, open_turns = KEYS[1], KEYS[2], KEYS[3]
+local cid, mid, outcome = ARGV[1], ARGV[2], ARGV[3]
+
+if redis.call('LINDEX', pending, 0) ~= mid then return 0 end
+redis.call('LPOP', pending)
+redis.call('HSET', outcomes, mid, outcome)
+if redis.call('LLEN', pending) == 0 then redis.call('ZREM', open_turns, cid) end
+return 1
+"""
+
+# Forget a conversation in the open-turns set if it has nothing pending (after a recovery found it empty).
+#
+# KEYS[1] pending turns list   KEYS[2] open turns sorted set   ARGV[1] conversation id
+FORGET_IF_IDLE = """
+if redis.call('LLEN', KEYS[1]) == 0 then return redis.call('ZREM', KEYS[2], ARGV[1]) end
+return 0
+"""

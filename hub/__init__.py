@@ -1,0 +1,1 @@
+"""The hub: the FastAPI app that wires the packages together (routes, services, middleware). Nothing below imports it."""

@@ -1,0 +1,70 @@
+"""The hub: one FastAPI app serving the customer channel, the agent console API, the knowledge-base editor API and the web pages."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from core.settings import Settings, get_settings
+from hub import errors
+from hub.middleware import BodyLimit
+from hub.routes import agent, customer, kb, ops
+from hub.services import Services
+
+ROOT = Path(__file__).resolve().parent.parent
+CUSTOMER_WEB = ROOT / "bot" / "web"  # chat widget and full-page chat
+AGENT_WEB = ROOT / "handoff" / "web"  # agent console
+KB_WEB = ROOT / "kb" / "web"  # knowledge-base editor
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        services = Services.build(settings)
+        app.state.services = services
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.aclose()
+
+    app = FastAPI(
+        title="Customer service hub",
+        version="0.2.0",
+        description="Conversations between customers, the Rasa bot and human agents. See README.md for the protocol.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, larger={"/api/kb/import": settings.max_upload_bytes})
+    errors.install(app)
+    for module in (ops, customer, agent, kb):
+        app.include_router(module.router)
+    _pages(app)
+    return app
+
+
+def _file(path: Path, media_type: str | None = None):
+    async def page() -> FileResponse:
+        return FileResponse(path, media_type=media_type)
+
+    return page
+
+
+def _pages(app: FastAPI) -> None:
+    pages = {"/chat": CUSTOMER_WEB / "chat.html", "/console": AGENT_WEB / "console.html", "/kb": KB_WEB / "kb.html"}
+    for path, file in pages.items():
+        app.add_api_route(path, _file(file), include_in_schema=False)
+    app.add_api_route("/widget.js", _file(CUSTOMER_WEB / "widget.js", "text/javascript"), include_in_schema=False)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/chat")
+
+    app.mount("/static/chat", StaticFiles(directory=CUSTOMER_WEB), name="chat-static")
+    app.mount("/static/console", StaticFiles(directory=AGENT_WEB), name="console-static")
+    app.mount("/static/kb", StaticFiles(directory=KB_WEB), name="kb-static")

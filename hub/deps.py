@@ -1,0 +1,80 @@
+"""Every dependency the routes declare, in one place: services, the caller's identity, validated path and query values.
+
+Routers import from here and never from each other. Ids and stream positions
+are validated at the edge, before they reach a Redis key or command: a
+malformed one is a 422 that says why, never a Redis error.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Cookie, Depends, Header, HTTPException, Path, Query, Request
+from pydantic import Field
+
+from core.errors import UnknownConversation
+from core.settings import Settings
+from handoff.agents import Agent
+from handoff.models import Conversation
+from hub.services import Services
+
+# Conversation ids are uuid4 hex; transcript positions are Redis stream ids ("<ms>-<seq>").
+CONVERSATION_ID = r"^[0-9a-f]{32}$"
+STREAM_ID = r"^[0-9]{1,20}-[0-9]{1,20}$"
+AGENT_COOKIE = "cs_agent"
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+Svc = Annotated[Services, Depends(get_services)]
+ConversationId = Annotated[str, Path(pattern=CONVERSATION_ID, description="the id returned when the conversation started")]
+MessageId = Annotated[str, Field(pattern=STREAM_ID, description="a message id from the transcript")]
+AfterId = Annotated[str | None, Query(pattern=STREAM_ID, description="only messages after this message id")]
+
+
+def bearer(authorization: str | None) -> str | None:
+    return authorization.removeprefix("Bearer ").strip() if authorization else None
+
+
+def check_message_length(text: str, settings: Settings) -> None:
+    """Customers and agents share one limit, with an error that says what it is."""
+    if len(text) > settings.max_message_chars:
+        raise HTTPException(413, f"message too long: {len(text)} characters, the limit is {settings.max_message_chars}")
+
+
+# customers: the conversation's token is the only key to it
+async def customer_conversation(cid: ConversationId, services: Svc, authorization: Annotated[str | None, Header()] = None) -> Conversation:
+    conv = await services.conversations.get(cid)
+    if conv is None:
+        raise UnknownConversation()
+    token = bearer(authorization)
+    if not token or not await services.conversations.token_matches(cid, token):
+        raise HTTPException(403, "this token does not give access to this conversation")
+    return conv
+
+
+Conv = Annotated[Conversation, Depends(customer_conversation)]
+
+
+# staff: a session token from /api/agent/login, as a bearer token or the console's cookie
+async def current_agent(services: Svc, authorization: Annotated[str | None, Header()] = None, cs_agent: Annotated[str | None, Cookie()] = None) -> Agent:
+    token = bearer(authorization) or cs_agent
+    agent = await services.agents.session_user(token) if token else None
+    if agent is None:
+        raise HTTPException(401, "log in first (POST /api/agent/login)")
+    return agent
+
+
+Me = Annotated[Agent, Depends(current_agent)]
+Reader = Me  # anyone logged in to the console may read the knowledge base
+
+
+def editor(agent: Me) -> Agent:
+    if agent.role not in ("editor", "admin"):
+        raise HTTPException(403, "only editors and admins may change the knowledge base")
+    return agent
+
+
+Editor = Annotated[Agent, Depends(editor)]

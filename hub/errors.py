@@ -1,0 +1,65 @@
+"""How every error leaves the hub: one status per kind, a ``detail`` that says what to do, never a bare 500.
+
+- ``core.errors`` branches map to 404 / 403 / 409 / 503.
+- Redis unreachable (stopped, restarting, overloaded) is a 503 with
+  ``Retry-After``: the request did nothing, the client may send it again
+  (customer messages carry a ``client_message_id``, so a retry never duplicates).
+- Malformed JSON is a 400, JSON nested past what can be parsed safely a 400,
+  fields that fail validation a 422 with every reason.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from core.errors import Conflict, NotAllowed, NotFound, ServiceError, Unavailable
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+STORE_DOWN = "The service is briefly unavailable (its data store cannot be reached). Nothing was changed; please try again in a few seconds."
+
+_STATUS: list[tuple[type[ServiceError], int]] = [(NotFound, 404), (NotAllowed, 403), (Conflict, 409), (Unavailable, 503)]
+
+
+def status_of(exc: ServiceError) -> int:
+    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+
+
+def unavailable() -> JSONResponse:
+    return JSONResponse({"detail": STORE_DOWN}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        code = status_of(exc)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if code == 503 else None
+        return JSONResponse({"detail": exc.detail}, status_code=code, headers=headers)
+
+    @app.exception_handler(RedisConnectionError)
+    @app.exception_handler(RedisTimeoutError)
+    async def store_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("%s %s: Redis unavailable: %s", request.method, request.url.path, exc)
+        return unavailable()
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        return JSONResponse({"detail": "request body is nested too deeply"}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse({"detail": "malformed JSON in request body", "errors": _plain(errors)}, status_code=400)
+        return JSONResponse({"detail": "invalid request", "errors": _plain(errors)}, status_code=422)
+
+
+def _plain(errors: list[dict]) -> list[dict]:
+    return [{"loc": [str(part) for part in e.get("loc", [])], "msg": str(e.get("msg", ""))} for e in errors]

@@ -1,0 +1,95 @@
+"""What the customer and agent WebSockets share: safe reading of client frames, and one pump from the relay to the socket.
+
+Client frames are JSON objects in text frames. A binary frame, invalid JSON or
+a non-object gets an ``error`` frame and the socket stays open; a frame over
+``max_ws_frame_bytes`` is refused by the server with close code 1009 before it
+is read into memory (``hub/__main__.py``). Each socket has one sender lock, so
+the pump and the reply to a client frame never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from fastapi import WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from core.relay import Subscription
+from handoff.events import Frame
+
+
+class Socket:
+    """A WebSocket with serialised sends that ignores sends after the client left."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.ws = websocket
+        self._sending = asyncio.Lock()
+
+    async def send(self, frame: dict) -> None:
+        async with self._sending:
+            if self.ws.application_state == WebSocketState.CONNECTED and self.ws.client_state == WebSocketState.CONNECTED:
+                await self.ws.send_text(json.dumps(frame, ensure_ascii=False))
+
+    async def error(self, detail: str) -> None:
+        await self.send({"type": Frame.ERROR, "detail": detail})
+
+    async def frames(self) -> AsyncIterator[dict]:
+        """The client's frames, as dicts, until it disconnects."""
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                await self.error("binary frames are not supported: send JSON text frames")
+                continue
+            try:
+                data = json.loads(text)
+            except (ValueError, RecursionError):
+                await self.error("a frame must be valid JSON")
+                continue
+            if not isinstance(data, dict):
+                await self.error("a frame must be a JSON object")
+                continue
+            yield data
+
+
+async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict], Awaitable[None]], on_frame: Callable[[dict], Awaitable[None]]) -> None:
+    """Pump relay items to ``on_item`` while reading client frames into ``on_frame``, until either side ends.
+
+    If the pump fails (Redis went away while building a frame) the socket is
+    closed with 1011, so the client reconnects and resumes from its last message id.
+    """
+
+    async def pump() -> None:
+        while True:
+            channel, payload = await sub.get()
+            await on_item(channel, payload)
+
+    async def read() -> None:
+        async for frame in socket.frames():
+            await on_frame(frame)
+
+    tasks = {asyncio.create_task(pump(), name="ws-pump"), asyncio.create_task(read(), name="ws-read")}
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        failed = [t for t in done if not t.cancelled() and t.exception() and not isinstance(t.exception(), (WebSocketDisconnect, RuntimeError))]
+        if failed:
+            with contextlib.suppress(Exception):
+                await socket.ws.close(code=1011, reason="temporarily unavailable, reconnect")
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        sub.close()
+
+
+def stream_position(message_id: str) -> tuple[int, int]:
+    """Redis stream ids order the transcript: ``"1700000000000-3"`` -> ``(1700000000000, 3)``."""
+    ms, _, seq = message_id.partition("-")
+    return int(ms), int(seq or 0)

@@ -1,0 +1,1 @@
+"""One router per audience: customers, agents, knowledge-base editors, operations."""

@@ -1,0 +1,220 @@
+"""The customer channel: REST and WebSocket endpoints any client (the web widget, a messaging bridge) uses.
+
+A customer starts a conversation and gets a token; the token is the only key
+to that conversation (send ``Authorization: Bearer <token>``, or ``?token=`` on
+the WebSocket).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query, WebSocket
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, ValidationError
+from redis.exceptions import RedisError
+
+from core.relay import RESYNC
+from handoff.events import Event, Frame
+from handoff.models import Conversation, Message
+from hub.deps import CONVERSATION_ID, STREAM_ID, AfterId, Conv, MessageId, Svc, check_message_length
+from hub.errors import STORE_DOWN
+from hub.live import Socket, serve, stream_position
+from hub.services import Services
+
+router = APIRouter(prefix="/api/conversations", tags=["customer"])
+
+
+class CustomerInfo(BaseModel):
+    name: str = Field("", max_length=100)
+    ref: str = Field("", max_length=200, description="your own id for this customer")
+    tier: Literal["standard", "vip"] = "standard"
+
+
+class StartConversation(BaseModel):
+    channel: str = Field("web", max_length=40, pattern=r"^[a-z0-9_-]+$")
+    language: Literal["en", "zh"] = "en"
+    customer: CustomerInfo = CustomerInfo()
+
+
+class Started(BaseModel):
+    conversation_id: str
+    token: str
+    conversation: Conversation
+
+
+class SendMessage(BaseModel):
+    text: str = Field(min_length=1)
+    client_message_id: str | None = Field(None, max_length=100, description="idempotency key: resending the same id never duplicates the message, and returns the original replies")
+    payload: str | None = Field(None, max_length=500, description="a quick-reply button's payload, sent to the bot instead of the text")
+
+
+class QueueInfo(BaseModel):
+    position: int
+    estimated_wait_seconds: int
+    agents_online: int
+
+
+class ConversationView(BaseModel):
+    conversation: Conversation
+    queue: QueueInfo | None = None
+
+
+class SendResult(ConversationView):
+    message: Message
+    replies: list[Message]
+    duplicate: bool = False
+    pending: bool = Field(False, description="the bot is still working on it: its replies arrive on the WebSocket and in the transcript")
+
+
+class Rating(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: str = Field("", max_length=2000)
+
+
+class Feedback(BaseModel):
+    message_id: MessageId
+    helpful: bool
+
+
+async def _view(services: Services, conv: Conversation) -> ConversationView:
+    spot = await services.queue.spot(conv.id) if conv.status == "queued" else None
+    return ConversationView(conversation=conv, queue=QueueInfo(**spot.__dict__) if spot else None)
+
+
+@router.post("", response_model=Started, status_code=201, summary="Start a conversation")
+async def start(body: StartConversation, services: Svc) -> Started:
+    conv, token = await services.conversations.create(body.channel, body.language, body.customer.name, body.customer.tier, body.customer.ref)
+    return Started(conversation_id=conv.id, token=token, conversation=conv)
+
+
+@router.get("/{cid}", response_model=ConversationView, summary="Status and queue position")
+async def status(conv: Conv, services: Svc) -> ConversationView:
+    return await _view(services, conv)
+
+
+@router.post("/{cid}/messages", response_model=SendResult, summary="Send a message; the bot's replies come back in the response")
+async def send(body: SendMessage, conv: Conv, services: Svc) -> SendResult:
+    check_message_length(body.text, services.settings)
+    outcome = await services.orchestrator.customer_message(conv, body.text, client_message_id=body.client_message_id, payload=body.payload)
+    view = await _view(services, outcome.conversation or conv)
+    return SendResult(**view.model_dump(), message=outcome.message, replies=outcome.replies, duplicate=outcome.duplicate, pending=outcome.pending)
+
+
+@router.get("/{cid}/messages", response_model=list[Message], summary="The transcript, optionally only after a message id")
+async def transcript(conv: Conv, services: Svc, after: AfterId = None) -> list[Message]:
+    return await services.conversations.messages(conv.id, after)
+
+
+@router.post("/{cid}/handoff", response_model=ConversationView, summary="Ask for a human (the widget's 'talk to a person' button)")
+async def request_human(conv: Conv, services: Svc) -> ConversationView:
+    if conv.status in ("bot", "resolved"):
+        text = "转人工" if conv.language == "zh" else "I want to talk to a person"
+        outcome = await services.orchestrator.customer_message(conv, text)
+        conv = outcome.conversation or conv
+    return await _view(services, conv)
+
+
+@router.post("/{cid}/cancel", response_model=ConversationView, summary="Leave the queue and go back to the bot")
+async def cancel(conv: Conv, services: Svc) -> ConversationView:
+    await services.queue.cancel(conv)
+    return await _view(services, await services.conversations.require(conv.id))
+
+
+@router.post("/{cid}/rating", response_model=ConversationView, summary="Rate a resolved conversation (CSAT, 1-5)")
+async def rate(body: Rating, conv: Conv, services: Svc) -> ConversationView:
+    await services.queue.rate(conv, body.score, body.comment)
+    return await _view(services, await services.conversations.require(conv.id))
+
+
+@router.post("/{cid}/feedback", status_code=204, summary="Vote a bot answer helpful or not helpful")
+async def feedback(body: Feedback, conv: Conv, services: Svc) -> None:
+    message = await services.conversations.message(conv.id, body.message_id)
+    if message is None or message.sender != "bot":
+        raise HTTPException(404, "no bot message with that id in this conversation")
+    await services.conversations.record_event(conv.id, Event.ANSWER_FEEDBACK, message_id=body.message_id, helpful=body.helpful, hits=message.meta.get("hits", []), question=message.meta.get("query", ""))
+    if not body.helpful and message.meta.get("query"):
+        await run_in_threadpool(services.gaps.record, message.meta["query"], message.meta.get("language", conv.language), "not_helpful", conv.id)
+
+
+@router.websocket("/{cid}/ws")
+async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: str | None = Query(None)) -> None:
+    """Server sends ``{"type": "message", "message": ...}``, ``{"type": "status", ...}``,
+    ``{"type": "typing", "sender", "author", "active"}`` and ``{"type": "error", "detail"}``;
+    client sends ``{"type": "message", "text", "client_message_id"}`` or ``{"type": "typing", "active": true}``.
+
+    On connect the server first replays every message after ``after`` (the last id
+    the client has), so a reconnect loses nothing and duplicates nothing. Close
+    codes: 4403 unknown conversation or wrong token, 4422 malformed ``after``,
+    1009 frame too large, 1011 the service is briefly unavailable (reconnect).
+    """
+    services: Services = websocket.app.state.services
+    if after is not None and not re.fullmatch(STREAM_ID, after):
+        await websocket.close(code=4422, reason="after must be a message id")
+        return
+    try:
+        conv = await services.conversations.get(cid) if re.fullmatch(CONVERSATION_ID, cid) else None
+        allowed = conv is not None and await services.conversations.token_matches(cid, token)
+    except RedisError:
+        await websocket.close(code=1013, reason="temporarily unavailable, reconnect")
+        return
+    if not allowed:
+        await websocket.close(code=4403, reason="unknown conversation or wrong token")
+        return
+    await websocket.accept()
+    socket = Socket(websocket)
+    # Listen before reading the transcript: a message stored in between comes both ways and is sent once.
+    sub = services.relay.subscribe(channels=(services.keys.conv_channel(cid),))
+    last = after
+
+    async def catch_up() -> None:
+        nonlocal last
+        for message in await services.conversations.messages(cid, last):
+            await socket.send({"type": Frame.MESSAGE, "message": message.model_dump(mode="json")})
+            last = message.id
+        await send_status()
+
+    async def send_status() -> None:
+        view = await _view(services, await services.conversations.require(cid))
+        await socket.send({"type": Frame.STATUS, **view.model_dump(mode="json")})
+
+    async def on_item(channel: str, payload: dict) -> None:
+        nonlocal last
+        kind = payload.get("type")
+        if channel == RESYNC:
+            await catch_up()
+        elif kind == Frame.MESSAGE:
+            mid = payload["message"]["id"]
+            if last is None or stream_position(mid) > stream_position(last):
+                await socket.send(payload)
+                last = mid
+        elif kind == Frame.STATUS:
+            await send_status()
+        elif kind == Frame.TYPING and payload.get("sender") != "customer":  # the customer's own notice is for the agent
+            await socket.send(payload)
+
+    async def on_frame(frame: dict) -> None:
+        if frame.get("type") == "typing":
+            # Ephemeral: shown to the agent, never stored in the transcript.
+            await services.conversations.publish(cid, {"type": Frame.TYPING, "sender": "customer", "active": bool(frame.get("active", True))})
+            return
+        try:
+            body = SendMessage.model_validate(frame.get("message", frame))
+            check_message_length(body.text, services.settings)
+        except (ValidationError, HTTPException) as exc:
+            await socket.error(getattr(exc, "detail", None) or str(exc))
+            return
+        try:
+            conv = await services.conversations.require(cid)
+            await services.orchestrator.customer_message(conv, body.text, client_message_id=body.client_message_id, payload=body.payload)
+        except RedisError:
+            await socket.send({"type": Frame.ERROR, "detail": STORE_DOWN, "retry": True, "client_message_id": body.client_message_id})
+
+    try:
+        await catch_up()
+    except RedisError:
+        sub.close()
+        await websocket.close(code=1011, reason="temporarily unavailable, reconnect")
+        return
+    await serve(socket, sub, on_item, on_frame)

@@ -1,0 +1,67 @@
+"""Operations: ``/healthz`` says truthfully which part of the product is up.
+
+200 when customers are fully served; 200 with ``"status": "degraded"`` when
+the hub serves but the bot cannot (Rasa or the action server down: chats go to
+humans); 503 when Redis is unreachable (nothing can be stored). Load balancers
+can use the status code; people read the parts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from hub.deps import Svc
+from hub.services import Services
+
+router = APIRouter(tags=["ops"])
+
+
+async def _redis(services: Services) -> dict:
+    try:
+        await asyncio.wait_for(services.redis.ping(), 2)
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
+
+
+async def _http(url: str, check=lambda r: r.status_code == 200) -> dict:
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            resp = await client.get(url)
+        ok = bool(check(resp))
+        return {"ok": True} if ok else {"ok": False, "error": f"HTTP {resp.status_code}"}
+    except (httpx.HTTPError, ValueError) as exc:
+        return {"ok": False, "error": type(exc).__name__}
+
+
+async def _kb(services: Services) -> dict:
+    try:
+        version = await run_in_threadpool(services.kb_store.published_version)
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": version is not None, "published_version": version}
+
+
+@router.get("/healthz", summary="Is each part of the product up? (hub, Redis, Rasa, action server, knowledge base)")
+async def health(services: Svc) -> JSONResponse:
+    s = services.settings
+    redis_part, rasa_part, actions_part, kb_part = await asyncio.gather(
+        _redis(services),
+        _http(f"{s.rasa_url}/status", lambda r: r.status_code == 200 and bool(r.json().get("model_file"))),
+        _http(f"http://{s.internal_host}:{s.action_port}/health"),
+        _kb(services),
+    )
+    parts = {"hub": {"ok": True, "live_listeners": services.relay.listeners, "relay_connected": services.relay.connected},
+             "redis": redis_part, "rasa": rasa_part, "actions": actions_part, "kb": kb_part}
+    if not redis_part["ok"]:
+        status, code = "down", 503
+    elif all(p["ok"] for p in parts.values()):
+        status, code = "ok", 200
+    else:
+        status, code = "degraded", 200
+    return JSONResponse({"status": status, **parts}, status_code=code)

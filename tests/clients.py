@@ -1,0 +1,114 @@
+"""What the tests drive the product with: customers and agents over the real HTTP API, extra hubs, a Rasa that hangs, the CLI."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery"
+
+
+class Customer:
+    """A customer talking to the hub's REST API."""
+
+    def __init__(self, hub: httpx.Client, language: str = "en", tier: str = "standard") -> None:
+        self.hub = hub
+        started = hub.post("/api/conversations", json={"language": language, "customer": {"name": "Test customer", "tier": tier}})
+        assert started.status_code == 201, started.text
+        body = started.json()
+        self.id, self.token = body["conversation_id"], body["token"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+    def say(self, text: str, **extra) -> dict:
+        resp = self.hub.post(f"/api/conversations/{self.id}/messages", json={"text": text, **extra}, headers=self.headers)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def transcript(self) -> list[dict]:
+        resp = self.hub.get(f"/api/conversations/{self.id}/messages", headers=self.headers)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def status(self) -> dict:
+        return self.hub.get(f"/api/conversations/{self.id}", headers=self.headers).json()
+
+
+class AgentClient:
+    def __init__(self, hub: httpx.Client, username: str, password: str = PASSWORD) -> None:
+        self.hub = hub
+        resp = hub.post("/api/agent/login", json={"username": username, "password": password})
+        assert resp.status_code == 200, resp.text
+        self.token = resp.json()["token"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str) -> httpx.Response:
+        return self.hub.get(f"/api/agent{path}", headers=self.headers)
+
+    def post(self, path: str, json: dict | None = None) -> httpx.Response:
+        return self.hub.post(f"/api/agent{path}", json=json, headers=self.headers)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**os.environ}, capture_output=True, text=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_hub(rasa_port: int, timeout: float, **env: str) -> tuple[subprocess.Popen, str]:
+    """Another hub worker on the same Redis, with its own Rasa address (down, hanging, or the real one)."""
+    port = free_port()
+    child_env = {**os.environ, "CS_HUB_PORT": str(port), "CS_RASA_PORT": str(rasa_port), "CS_RASA_TIMEOUT_SECONDS": str(timeout), **env}
+    proc = subprocess.Popen([sys.executable, "-m", "hub"], cwd=ROOT, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the extra hub did not start")
+
+
+class HangingServer:
+    """Accepts connections and never answers: a Rasa that hangs."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.port = self.server.getsockname()[1]
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        self.server.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                self._held.append(self.server.accept()[0])
+            except OSError:
+                pass
+
+    def __enter__(self) -> "HangingServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        for s in self._held:
+            s.close()
+        self.server.close()

@@ -1,0 +1,213 @@
+"""Hostile input over every REST and WebSocket endpoint: never a 5xx, never a hang, and the hub keeps serving.
+
+Malformed ids and stream positions, ids that try to reach other Redis keys, broken and deeply nested
+JSON, wrong types, oversize and chunked bodies, non-spreadsheets and zip bombs as imports, binary,
+invalid and oversize WebSocket frames.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.clients import AgentClient, Customer
+
+BAD_IDS = ["doesnotexist", "x" * 5000, "..%2F..%2Fetc%2Fpasswd", "%00", "a:transcript", "0" * 32 + ":transcript", "'%20OR%201=1", "%F0%9F%99%82", "%20", "*", "0" * 31 + "G"]
+BAD_STREAM_IDS = ["abc", "-1", "99999999999999999999999-1", "1-", "+", "-", "(1-1", "1-1-1", "9" * 30, "%00", "0-0"]
+BAD_BODIES: list[bytes] = [
+    b"", b"{", b'{"text": "hi",', b"null", b"[]", b"123", b'"text"', b"\xff\xfe\x00",
+    b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 20_000 + b"1" + b"}" * 20_000,
+    json.dumps({"text": 123}).encode(), json.dumps({"text": None}).encode(), json.dumps({"text": ["a"]}).encode(),
+    json.dumps({"text": {"$gt": ""}}).encode(), b'{"text": "\\ud800"}', json.dumps({"text": "a\x00b"}).encode(),
+    json.dumps({"score": "5", "comment": 7}).encode(), json.dumps({"score": 1e308}).encode(), json.dumps({"language": "xx", "channel": "web/../x"}).encode(),
+    json.dumps({"message_id": "abc", "helpful": "maybe"}).encode(), json.dumps({"to": "x" * 500}).encode(), json.dumps({"version": -1}).encode(),
+    json.dumps({"question": "", "language": "fr"}).encode(), json.dumps({"username": "a" * 1000, "password": None}).encode(),
+    json.dumps({"presence": "invisible"}).encode(), json.dumps({"id": "../x", "question": "q", "answer": "a", "phrasings": "notalist"}).encode(),
+    json.dumps({"questions": [], "language": "en", "id": ""}).encode(),
+]
+
+
+def endpoints(cid: str) -> list[tuple[str, str]]:
+    """(method, path) of every REST endpoint that takes input, with a real conversation id."""
+    return [
+        ("POST", "/api/conversations"),
+        ("POST", f"/api/conversations/{cid}/messages"), ("POST", f"/api/conversations/{cid}/rating"),
+        ("POST", f"/api/conversations/{cid}/feedback"), ("POST", f"/api/conversations/{cid}/handoff"), ("POST", f"/api/conversations/{cid}/cancel"),
+        ("POST", "/api/agent/login"), ("POST", "/api/agent/presence"), ("POST", f"/api/agent/conversations/{cid}/messages"),
+        ("POST", f"/api/agent/conversations/{cid}/transfer"), ("POST", f"/api/agent/conversations/{cid}/claim"),
+        ("POST", "/api/kb/entries"), ("PUT", "/api/kb/entries/some-entry"), ("POST", "/api/kb/try"), ("POST", "/api/kb/rollback"), ("POST", "/api/kb/gaps/draft"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def people(hub, agents):
+    customer = Customer(hub, "en")
+    return {"customer": customer, "agent": AgentClient(hub, "alice"), "editor": AgentClient(hub, "erin")}
+
+
+def headers_for(path: str, people: dict) -> dict:
+    if path.startswith("/api/kb"):
+        return people["editor"].headers
+    if path.startswith("/api/agent"):
+        return people["agent"].headers
+    return people["customer"].headers
+
+
+def check(resp: httpx.Response, what: str) -> None:
+    assert resp.status_code < 500, f"{what}: {resp.status_code} {resp.text[:300]}"
+    if resp.status_code >= 400 and resp.headers.get("content-type", "").startswith("application/json"):
+        assert "detail" in resp.json(), f"{what}: an error must say what is wrong"
+
+
+def test_bad_bodies_on_every_endpoint(hub, people):
+    cid = people["customer"].id
+    for method, path in endpoints(cid):
+        for body in BAD_BODIES:
+            resp = hub.request(method, path, content=body, headers={**headers_for(path, people), "content-type": "application/json"})
+            check(resp, f"{method} {path} {body[:40]!r}")
+        for content_type in ("text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"):
+            resp = hub.request(method, path, content=b"text=hi&&&--x--", headers={**headers_for(path, people), "content-type": content_type})
+            check(resp, f"{method} {path} as {content_type}")
+
+
+def test_bad_ids_never_reach_redis(hub, people):
+    customer, agent, editor = people["customer"], people["agent"], people["editor"]
+    for bad in BAD_IDS:
+        for method, path in [("GET", f"/api/conversations/{bad}"), ("GET", f"/api/conversations/{bad}/messages"), ("POST", f"/api/conversations/{bad}/messages"),
+                             ("POST", f"/api/conversations/{bad}/cancel"), ("POST", f"/api/conversations/{bad}/rating")]:
+            resp = hub.request(method, path, json={"text": "hi", "score": 3}, headers=customer.headers)
+            check(resp, f"{method} {path}")
+            assert resp.status_code in (404, 422), (path, resp.status_code)
+        for suffix in ("", "/claim", "/messages", "/resolve", "/handback", "/transfer", "/suggestions"):
+            method = "GET" if suffix in ("", "/suggestions") else "POST"
+            resp = hub.request(method, f"/api/agent/conversations/{bad}{suffix}", json={"text": "hi", "to": "bob"}, headers=agent.headers)
+            check(resp, f"agent {method} {bad}{suffix}")
+        for suffix in ("", "/history"):
+            check(hub.get(f"/api/kb/entries/{bad}{suffix}", headers=editor.headers), f"kb entry {bad}")
+    # An id that names a real conversation's other keys is a well-formed-id check, not a Redis type error.
+    resp = hub.get(f"/api/conversations/{customer.id}:transcript", headers=customer.headers)
+    assert resp.status_code in (404, 422)
+
+
+def test_bad_stream_positions_and_limits(hub, people):
+    customer, editor = people["customer"], people["editor"]
+    customer.say("hello")
+    first = customer.transcript()[0]
+    for bad in BAD_STREAM_IDS:
+        resp = hub.get(f"/api/conversations/{customer.id}/messages", params={"after": bad}, headers=customer.headers)
+        check(resp, f"after={bad}")
+        assert resp.status_code in (200, 422)
+        resp = hub.post(f"/api/conversations/{customer.id}/feedback", json={"message_id": bad, "helpful": False}, headers=customer.headers)
+        check(resp, f"feedback message_id={bad}")
+    assert hub.get(f"/api/conversations/{customer.id}/messages", params={"after": first["id"]}, headers=customer.headers).status_code == 200
+    for limit in ("-1", "0", "99999999999999999999", "abc", "1e9"):
+        check(hub.get("/api/kb/gaps", params={"limit": limit}, headers=editor.headers), f"gaps limit={limit}")
+    for fmt in ("exe", "", "json'"):
+        check(hub.get("/api/kb/export", params={"format": fmt}, headers=editor.headers), f"export format={fmt}")
+    for q in ("%", "*" * 3000, "\x00", "(?i)"):
+        check(hub.get("/api/kb/entries", params={"q": q, "language": "xx"}, headers=editor.headers), f"entries q={q!r}")
+
+
+def test_oversize_bodies_with_and_without_a_length(hub, people, settings):
+    customer = people["customer"]
+    url = f"/api/conversations/{customer.id}/messages"
+
+    def chunks():
+        for _ in range(160):  # 10 MB, sent chunked: no Content-Length to check up front
+            yield b"x" * 65536
+
+    resp = hub.post(url, content=chunks(), headers={**customer.headers, "content-type": "application/json"})
+    assert resp.status_code == 413 and "limit" in resp.json()["detail"]
+    resp = hub.post(url, content=b"x" * 10, headers={**customer.headers, "content-type": "application/json", "content-length": "99999999999"})
+    assert resp.status_code in (400, 413)
+    # Nothing of it was stored.
+    assert not [m for m in customer.transcript() if m["text"].startswith("xxxx")]
+
+
+def test_imports_that_are_not_spreadsheets_or_are_zip_bombs(hub, people):
+    editor = people["editor"]
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (60 * 1024 * 1024))  # 60 MB of zeros: ~60 KB zipped
+    not_xlsx = io.BytesIO()
+    with zipfile.ZipFile(not_xlsx, "w") as z:
+        z.writestr("hello.txt", "not a workbook")
+    cases = [
+        ("kb.xlsx", b"this is not a zip", (415,)),
+        ("kb.xlsx", bomb.getvalue(), (413,)),
+        ("kb.xlsx", not_xlsx.getvalue(), (415,)),
+        ("kb.xlsx", b"PK\x03\x04" + b"\0" * 100, (415, 422)),
+        ("kb.json", b'{"entries": [' * 5000, (422,)),
+        ("kb.json", b"[" * 100_000, (400, 422)),
+        ("kb.csv", b"\xff\xfe garbage,,,\n\x00", (422,)),
+        ("../../etc/passwd", b"root:x:0:0", (415,)),
+        ("kb.exe", b"MZ", (415,)),
+    ]
+    for name, data, expected in cases:
+        resp = hub.post("/api/kb/import", files={"file": (name, data)}, headers=editor.headers)
+        check(resp, f"import {name}")
+        assert resp.status_code in expected, (name, resp.status_code, resp.text[:200])
+    resp = hub.post("/api/kb/import", headers=editor.headers)
+    assert resp.status_code == 422  # no file at all
+
+
+def test_hostile_websocket_frames(hub, people, settings):
+    customer = people["customer"]
+    ws_base = settings.hub_url.replace("http", "ws")
+    url = f"{ws_base}/api/conversations/{customer.id}/ws?token={customer.token}"
+    with connect(url) as ws:
+        json.loads(ws.recv(timeout=10))  # replay and status come first
+        while True:
+            frame = json.loads(ws.recv(timeout=10))
+            if frame["type"] == "status":
+                break
+        for bad in [b"\x00\x01binary", "not json", "[1, 2, 3]", "42", "[" * 50_000, json.dumps({"type": "message", "text": "x" * 5000}),
+                    json.dumps({"type": "message"}), json.dumps({"type": "message", "text": 5}), json.dumps({"type": "unknown-kind"})]:
+            ws.send(bad)
+            frame = json.loads(ws.recv(timeout=10))
+            assert frame["type"] == "error" and frame["detail"], (bad[:20], frame)
+        ws.send(json.dumps({"type": "typing", "active": True}))
+        ws.send(json.dumps({"type": "message", "text": "hello after all that", "client_message_id": "ws-ok"}))
+        seen = []
+        for _ in range(20):
+            frame = json.loads(ws.recv(timeout=30))
+            seen.append(frame)
+            if frame["type"] == "message" and frame["message"]["sender"] == "bot":
+                break
+        assert any(f["type"] == "message" and f["message"]["text"] == "hello after all that" for f in seen)
+    # A frame over the limit closes the socket with 1009 (message too big) instead of being read.
+    with connect(url, max_size=None) as ws:
+        ws.send("x" * (settings.max_ws_frame_bytes + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(100):
+                ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    # Wrong token, malformed id, malformed position: refused with a close code, not an error page.
+    for bad_url, code in [(f"{ws_base}/api/conversations/{customer.id}/ws?token=wrong", 4403),
+                          (f"{ws_base}/api/conversations/{'a:transcript'}/ws?token=x", 4403),
+                          (f"{ws_base}/api/conversations/{customer.id}/ws?token={customer.token}&after=abc", 4422),
+                          (f"{ws_base}/api/agent/ws?token=nope", 4401)]:
+        with pytest.raises(Exception) as refused:
+            with connect(bad_url) as ws:
+                ws.recv(timeout=10)
+        assert str(code) in str(refused.value) or "403" in str(refused.value), (bad_url, refused.value)
+    # Agent socket: garbage frames are ignored, the socket stays usable.
+    agent = people["agent"]
+    with connect(f"{ws_base}/api/agent/ws?token={agent.token}") as ws:
+        for bad in [b"\x00binary", "not json", "[]", json.dumps({"type": "typing", "conversation_id": {"$ne": 1}})]:
+            ws.send(bad)
+        ws.send(json.dumps({"type": "ping"}))
+
+
+def test_the_hub_still_serves_after_all_of_it(hub, customer_factory):
+    health = hub.get("/healthz")
+    assert health.status_code == 200 and health.json()["redis"]["ok"]
+    c = customer_factory("en")
+    assert c.say("hello")["replies"]

@@ -1,0 +1,74 @@
+"""Nothing dropped: a customer message stored just before its hub died is still answered, and a retry gets that answer.
+
+A second hub worker (same Redis) takes the message and is killed with SIGKILL while
+its turn waits for the bot. The surviving worker's recovery loop finishes the turn
+once the dead worker's lock expires; the client's retry with the same
+``client_message_id`` returns the original turn's replies, not an empty duplicate.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import httpx
+
+from tests.clients import HangingServer, start_hub
+
+QUESTION = "How much does shipping cost? Is there free delivery?"
+
+
+def wait_for(predicate, timeout: float, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def test_a_turn_left_by_a_killed_hub_is_answered_and_the_retry_gets_the_answer(customer_factory, settings):
+    c = customer_factory("en")
+    c.say("hello")
+    with HangingServer() as rasa:
+        proc, url = start_hub(rasa.port, timeout=120)
+        threading.Thread(target=lambda: _post_quietly(url, c, QUESTION, "crash-1"), daemon=True).start()
+        stored = wait_for(lambda: [m for m in c.transcript() if m["text"] == QUESTION], 20)
+        assert stored, "the message was never stored"
+        proc.send_signal(signal.SIGKILL)  # between storing and answering
+        proc.wait(10)
+    # The surviving hub finishes the turn by itself: the customer sees the answer without doing anything.
+    answered = wait_for(lambda: [m for m in c.transcript() if m["sender"] == "bot" and "¥99" in m["text"]], 40, 0.5)
+    assert answered, [(m["sender"], m["text"][:40]) for m in c.transcript()]
+    retry = c.say(QUESTION, client_message_id="crash-1")
+    assert retry["duplicate"] is True and retry["message"]["id"] == stored[0]["id"]
+    assert [m["id"] for m in retry["replies"]] == [answered[0]["id"]]
+    assert [m["text"] for m in c.transcript() if m["sender"] == "customer"] == ["hello", QUESTION]  # stored once
+
+
+def test_a_retry_while_the_turn_is_running_waits_for_its_replies(customer_factory, settings):
+    c = customer_factory("en")
+    results: list[dict] = []
+
+    def send() -> None:
+        results.append(c.say(QUESTION, client_message_id="same-1"))
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    originals = [r for r in results if not r["duplicate"]]
+    assert len(originals) == 1
+    replies = [[m["id"] for m in r["replies"]] for r in results]
+    assert replies[0] and all(r == replies[0] for r in replies)  # everyone got the same, non-empty answer
+    assert [m["text"] for m in c.transcript() if m["sender"] == "customer"] == [QUESTION]
+
+
+def _post_quietly(url: str, c, text: str, client_message_id: str) -> None:
+    try:
+        httpx.post(f"{url}/api/conversations/{c.id}/messages", json={"text": text, "client_message_id": client_message_id}, headers=c.headers, timeout=120)
+    except httpx.HTTPError:
+        pass  # the hub is killed under this request
