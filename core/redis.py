@@ -14,12 +14,22 @@ from pathlib import Path
 
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 from core.settings import Settings, get_settings
 
 # Seconds. A command that takes longer than this is treated as Redis being unreachable.
 CONNECT_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 5.0
+
+
+def _one_retry(kind=Retry):
+    """One immediate retry on a broken connection (a pooled connection that died with a restarted Redis),
+    none on a timeout: a command that timed out may have run, and running it twice is worse than a clear error."""
+    return kind(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 
 def redis_url(settings: Settings | None = None) -> str:
@@ -31,7 +41,7 @@ def redis_url(settings: Settings | None = None) -> str:
 
 def sync_client(settings: Settings | None = None) -> redis.Redis:
     return redis.Redis.from_url(
-        redis_url(settings), decode_responses=True,
+        redis_url(settings), decode_responses=True, retry=_one_retry(),
         socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT, health_check_interval=30,
     )
 
@@ -41,7 +51,7 @@ def async_client(settings: Settings | None = None, max_connections: int | None =
     settings = settings or get_settings()
     pool = aioredis.BlockingConnectionPool.from_url(
         redis_url(settings), decode_responses=True,
-        max_connections=max_connections or settings.redis_pool_size, timeout=COMMAND_TIMEOUT,
+        max_connections=max_connections or settings.redis_pool_size, timeout=COMMAND_TIMEOUT, retry=_one_retry(AsyncRetry),
         socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT, health_check_interval=30,
     )
     return aioredis.Redis(connection_pool=pool)

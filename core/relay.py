@@ -115,16 +115,15 @@ class Relay:
         self._by_prefix.discard(sub)
 
     def _dispatch(self, channel: str, data: str) -> None:
-        targets = self._by_channel.get(channel, set())
-        wide = [s for s in self._by_prefix if s.wants(channel)]
-        if not targets and not wide:
+        targets = self._by_channel.get(channel, set()) | {s for s in self._by_prefix if s.wants(channel)}
+        if not targets:
             return
         try:
             payload = json.loads(data)
         except ValueError:
             log.warning("relay: dropped a non-JSON item on %s", channel)
             return
-        for sub in (*targets, *wide):
+        for sub in targets:  # a set: a listener that wants the channel twice over still gets it once
             sub.offer(channel, payload)
 
     def _resync_all(self) -> None:

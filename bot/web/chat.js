@@ -33,6 +33,7 @@ const T = {
     switch_label: "中文",
     offline: "Connection lost — reconnecting…",
     send_failed: "Not sent. Tap to retry.",
+    unavailable: "We're having a brief problem. Your message will be sent automatically…",
     welcome: "Hi! Ask me anything about orders, shipping, returns or payments. You can talk to a person at any time.",
     start_failed: "We couldn't start the chat. Please check your connection and reload.",
     agent_typing: "{agent} is typing…",
@@ -68,6 +69,7 @@ const T = {
     switch_label: "EN",
     offline: "连接已断开，正在重连…",
     send_failed: "发送失败，点击重试",
+    unavailable: "服务暂时不可用，您的消息将自动重新发送…",
     welcome: "您好！关于订单、物流、退换货、支付的问题都可以问我，也可以随时转人工。",
     start_failed: "无法开始会话，请检查网络后刷新页面。",
     agent_typing: "客服正在输入…",
@@ -140,17 +142,26 @@ function newClientId() {
 }
 
 // ---------- API ----------
+// Errors carry the HTTP status (0: no connection), the server's reason, and how long to wait before retrying.
 async function api(path, { method = "GET", body } = {}) {
   const headers = { "Content-Type": "application/json" };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  const resp = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  let resp;
+  try {
+    resp = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  } catch {
+    throw Object.assign(new Error("offline"), { status: 0, retryAfter: 0, detail: "" });
+  }
   if (!resp.ok) {
-    const err = new Error(`HTTP ${resp.status}`);
-    err.status = resp.status;
+    const err = Object.assign(new Error(`HTTP ${resp.status}`), { status: resp.status, retryAfter: Number(resp.headers.get("Retry-After")) || 0, detail: "" });
+    try { const b = await resp.json(); if (typeof b.detail === "string") err.detail = b.detail; } catch { /* not JSON */ }
     throw err;
   }
   return resp.status === 204 ? null : resp.json();
 }
+
+// A request that failed because the service (or the network) is briefly away: worth sending again.
+function isTransient(err) { return err.status === 0 || err.status === 502 || err.status === 503 || err.status === 504; }
 
 function welcome() {
   const row = renderMessage({ id: null, sender: "bot", text: t("welcome") });
@@ -481,23 +492,37 @@ async function sendMessage(text, payload = null, clientId = newClientId()) {
   state.pending.set(clientId, optimistic);
   els.log.appendChild(optimistic);
   stopTyping();
+  scrollDown();
+  await deliver(text, payload, clientId, optimistic, 0);
+}
+
+// Sends one message; while the service is briefly away it keeps the bubble pending and tries again by itself
+// (the same client_message_id: the hub stores it once however often it arrives).
+async function deliver(text, payload, clientId, optimistic, attempt) {
   const botTurn = !state.conversation || state.conversation.status === "bot";
   if (botTurn) { state.typing.botPending++; }
   renderTyping();
-  scrollDown();
   try {
     const body = { text, client_message_id: clientId };
     if (payload) body.payload = payload;
     const res = await api(`/api/conversations/${state.id}/messages`, { method: "POST", body });
+    showConn("");
     addMessage(res.message);
     (res.replies || []).forEach(addMessage);
     updateView(res);
   } catch (e) {
     if (!optimistic.isConnected) return;
+    if (isTransient(e) && attempt < 30) {
+      showConn(t("unavailable"));
+      const wait = 1000 * Math.max(e.retryAfter || 0, Math.min(2 ** attempt, 15));
+      setTimeout(() => deliver(text, payload, clientId, optimistic, attempt + 1), wait);
+      return;
+    }
     optimistic.classList.remove("pending");
     optimistic.classList.add("failed");
     const retry = document.createElement("button");
-    retry.type = "button"; retry.className = "link"; retry.textContent = t("send_failed");
+    retry.type = "button"; retry.className = "link";
+    retry.textContent = e.detail ? `${t("send_failed")} (${e.detail})` : t("send_failed");
     retry.addEventListener("click", () => { state.pending.delete(clientId); optimistic.remove(); sendMessage(text, payload, clientId); });
     optimistic.appendChild(retry);
   } finally {

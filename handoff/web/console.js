@@ -185,6 +185,9 @@ function onEvent(data) {
     }
   } else if (data.type === "typing" && data.sender === "customer") {
     if (data.conversation_id === state.currentId) showCustomerTyping(Boolean(data.active));
+  } else if (data.type === "resync") {  // the hub may have missed updates (its data store restarted): reload
+    refreshLists();
+    refreshCurrent();
   } else if (data.type === "presence" && state.me && data.agent === state.me.username) {
     setPresence(data.presence);
   }

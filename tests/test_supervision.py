@@ -1,0 +1,203 @@
+"""A supervised, self-healing product: ``kill -9`` any service under the real launcher (``./run.sh``'s
+``python -m core.launcher``) and it comes back by itself while the rest keeps serving; customers are told
+and queued while the bot is away, get a clear 503 while Redis is away, nothing they sent is lost, no
+orphan keeps a port, and a launcher that was itself killed leaves nothing that stops the next start.
+
+This test runs its own stack on its own ports and data directory, beside the session's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.stack import APP_PYTHON
+from tests.clients import ROOT, free_port
+
+VAR = ROOT / "var" / "test-supervision"
+QUESTION = "How much does shipping cost? Is there free delivery?"
+
+
+class Launcher:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.log = VAR / "launcher.out"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 400) -> float:
+        VAR.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        out = open(self.log, "w")
+        self.proc = subprocess.Popen([str(APP_PYTHON), "-m", "core.launcher"], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        while time.monotonic() - started < timeout:
+            if "Press Ctrl-C" in self.log.read_text():
+                return time.monotonic() - started
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.5)
+        raise AssertionError(f"launcher did not start:\n{self.log.read_text()[-3000:]}")
+
+    def groups(self) -> dict[str, int]:
+        return json.loads((VAR / "run" / "services.json").read_text())["groups"]
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def wait_until(predicate, timeout: float, step: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except (httpx.HTTPError, ValueError, KeyError):
+            pass
+        time.sleep(step)
+    return None
+
+
+def port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture(scope="module")
+def launcher(stack):  # after the session stack, so the Rasa model is trained and cached
+    shutil.rmtree(VAR, ignore_errors=True)
+    ports = {"CS_HUB_PORT": free_port(), "CS_RASA_PORT": free_port(), "CS_ACTION_PORT": free_port(), "CS_EMBEDDED_REDIS_PORT": free_port()}
+    env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"}, **{k: str(v) for k, v in ports.items()}, "CS_VAR_DIR": str(VAR)}
+    launcher = Launcher(env)
+    launcher.ports = ports
+    launcher.url = f"http://127.0.0.1:{ports['CS_HUB_PORT']}"
+    launcher.start()
+    yield launcher
+    if launcher.proc and launcher.proc.poll() is None:
+        launcher.proc.send_signal(signal.SIGINT)
+        launcher.proc.wait(60)
+
+
+class Chat:
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=60)
+        body = self.http.post("/api/conversations", json={"language": "en"}).json()
+        self.id, self.headers = body["conversation_id"], {"Authorization": f"Bearer {body['token']}"}
+
+    def say(self, text: str) -> httpx.Response:
+        return self.http.post(f"/api/conversations/{self.id}/messages", json={"text": text}, headers=self.headers)
+
+    def transcript(self) -> list[dict]:
+        return self.http.get(f"/api/conversations/{self.id}/messages", headers=self.headers).json()
+
+
+def healthy(url: str, part: str) -> bool:
+    return httpx.get(f"{url}/healthz", timeout=5).json()[part]["ok"]
+
+
+def kill(launcher: Launcher, name: str) -> tuple[int, float]:
+    pgid = launcher.groups()[name]
+    os.kill(pgid, signal.SIGKILL)
+    return pgid, time.monotonic()
+
+
+@pytest.mark.parametrize("service, back_within", [("actions", 120), ("rasa", 240)])
+def test_bot_services_come_back_and_customers_are_queued_meanwhile(launcher, service, back_within):
+    pgid, killed_at = kill(launcher, service)
+    meanwhile = Chat(launcher.url)
+    reply = meanwhile.say(QUESTION)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["conversation"]["status"] == "queued"  # escalated, not left hanging
+    assert "bot_unavailable" in [m["meta"].get("kind") for m in body["replies"]]
+    assert wait_until(lambda: healthy(launcher.url, service), back_within), launcher.output()[-2000:]
+    back = time.monotonic() - killed_at
+    assert not group_alive(pgid), f"{service}: processes of the killed group are still running"
+    after = Chat(launcher.url).say(QUESTION).json()
+    assert after["replies"][0]["meta"].get("decision") == "answer" and "¥99" in after["replies"][0]["text"]
+    assert f"{service} stopped unexpectedly" in launcher.output()
+    assert wait_until(lambda: f"{service} is back" in launcher.output(), 60)
+    print(f"\n[supervision] {service}: back {back:.1f} s after kill -9")
+
+
+def test_the_hub_comes_back_and_nothing_is_lost(launcher):
+    chat = Chat(launcher.url)
+    assert chat.say("hello").status_code == 200
+    pgid, killed_at = kill(launcher, "hub")
+    assert wait_until(lambda: httpx.get(f"{launcher.url}/healthz", timeout=5).status_code == 200, 120), launcher.output()[-2000:]
+    back = time.monotonic() - killed_at
+    assert not group_alive(pgid)
+    chat.http = httpx.Client(base_url=launcher.url, timeout=60)
+    assert chat.say(QUESTION).status_code == 200
+    texts = [m["text"] for m in chat.transcript() if m["sender"] == "customer"]
+    assert texts == ["hello", QUESTION]
+    print(f"\n[supervision] hub: back {back:.1f} s after kill -9")
+
+
+def test_redis_away_is_a_clear_503_then_normal_service_and_nothing_lost(launcher):
+    chat = Chat(launcher.url)
+    first = chat.say("hello")
+    assert first.status_code == 200
+    pgid, killed_at = kill(launcher, "redis")
+    during = chat.say("are you there?")
+    assert during.status_code == 503, during.text
+    assert int(during.headers["retry-after"]) > 0 and "try again" in during.json()["detail"]
+    health = httpx.get(f"{launcher.url}/healthz", timeout=10)
+    assert health.status_code in (200, 503)  # 503 while away; it may already be back
+    assert wait_until(lambda: chat.say("are you back?").status_code == 200, 60), launcher.output()[-2000:]
+    back = time.monotonic() - killed_at
+    assert not group_alive(pgid)
+    texts = [m["text"] for m in chat.transcript() if m["sender"] == "customer"]
+    assert texts == ["hello", "are you back?"]  # what was acknowledged survived the kill; the refused one was never stored
+    assert wait_until(lambda: Chat(launcher.url).say(QUESTION).json()["replies"][0]["meta"].get("decision") == "answer", 60)
+    print(f"\n[supervision] redis: serving again {back:.1f} s after kill -9")
+
+
+def test_a_killed_launcher_leaves_nothing_behind_and_starts_again(launcher):
+    groups = launcher.groups()
+    os.kill(launcher.proc.pid, signal.SIGKILL)
+    launcher.proc.wait(10)
+    # Its services get SIGTERM from the kernel when it dies: every port is released, no process of theirs remains.
+    assert wait_until(lambda: all(not group_alive(g) for g in groups.values()), 60), {n: group_alive(g) for n, g in groups.items()}
+    assert all(port_free(p) for p in launcher.ports.values())
+    took = launcher.start()
+    assert httpx.get(f"{launcher.url}/healthz", timeout=10).json()["status"] == "ok"
+    launcher.proc.send_signal(signal.SIGINT)
+    assert launcher.proc.wait(90) == 0
+    assert all(port_free(p) for p in launcher.ports.values())
+    assert not (VAR / "run" / "services.json").exists()
+    print(f"\n[supervision] launcher: started again in {took:.1f} s after kill -9")
+
+
+def test_leftovers_of_a_crashed_launcher_are_stopped_at_the_next_start(tmp_path):
+    """Without the kernel's help (a service that ignores SIGTERM from a dying parent): the record on disk is enough."""
+    from core.supervisor import Service, Supervisor
+
+    run = tmp_path / "run"
+    first = Supervisor(run, tmp_path / "logs", {**os.environ}, say=lambda _: None)
+    first.start(Service("sleeper", ["bash", "-c", "trap '' TERM; sleep 600 & wait"], cwd=ROOT), wait=False)
+    pgid = first.pid("sleeper")
+    time.sleep(0.5)
+    state = json.loads((run / "services.json").read_text())
+    (run / "services.json").write_text(json.dumps({**state, "supervisor": 0}))  # as if its supervisor had died
+    second = Supervisor(run, tmp_path / "logs", {**os.environ}, say=lambda _: None)
+    assert second.clean_leftovers(owned_by=Path(ROOT)) == ["sleeper"]
+    first.running["sleeper"].proc.wait(5)  # reap the leader here (a dead supervisor's children are reaped by init)
+    assert wait_until(lambda: not group_alive(pgid), 5)
