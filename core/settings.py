@@ -82,8 +82,10 @@ class Settings(BaseSettings):
     ws_heartbeat_seconds: float = 20.0
     # Largest total uncompressed size of an uploaded .xlsx (a zip): refuses zip bombs.
     max_xlsx_uncompressed_bytes: int = 50 * 1024 * 1024
-    # Password hashing (argon2, ~60 MB and ~50 ms each) runs off the event loop, at most this many at once.
-    password_hash_concurrency: int = 2
+    # Password hashing (argon2, ~60 MB and ~50 ms of a core each) runs off the event loop, at most this
+    # many at once: on 2 cores, 1 leaves a core to the loop (bench/resilience.py: 8 parallel logins slowed a
+    # status read 3.9x with 2 at once; before hashing moved off the loop it was 260x).
+    password_hash_concurrency: int = 1
 
     # Supervision (core/supervisor.py): a crashed service is restarted after
     # 1, 2, 4, ... seconds up to this; the delay resets once it has run for a minute.
