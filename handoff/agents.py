@@ -1,16 +1,18 @@
-"""Agent accounts (argon2-hashed passwords), login sessions, presence and capacity.
+"""Staff accounts: roles, argon2-hashed passwords under a policy, presence and capacity.
 
-Hashing a password costs ~50 ms of CPU and ~60 MB: it runs in worker threads,
-a few at a time, so a burst of logins queues behind itself instead of freezing
-every other request on the event loop.
+Roles: ``agent`` talks to customers (the queue, their own chats); ``supervisor``
+also sees every conversation; ``editor`` runs the knowledge base and never
+talks to customers; ``admin`` manages accounts and may do everything.
+
+Hashing a password costs ~50 ms of a core and ~60 MB: it runs in worker
+threads, a few at a time, so a burst of logins queues behind itself instead of
+freezing every other request on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import secrets
 from typing import Literal
 
 import redis.asyncio as aioredis
@@ -18,10 +20,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, Field
 
+from core.passwords import check_password
 from core.redis import Keys
 
-Role = Literal["agent", "editor", "admin"]
+Role = Literal["agent", "supervisor", "editor", "admin"]
 Presence = Literal["online", "away", "offline"]
+# Who talks to customers (takes chats, is counted as available), and who sees every conversation.
+CHAT_ROLES: frozenset[str] = frozenset({"agent", "supervisor", "admin"})
+OVERSEER_ROLES: frozenset[str] = frozenset({"supervisor", "admin"})
 
 _hasher = PasswordHasher()
 
@@ -33,10 +39,19 @@ class Agent(BaseModel):
     capacity: int = 3
     skills: list[str] = Field(default_factory=list)  # categories or languages this agent takes
     presence: Presence = "offline"
+    must_change_password: bool = False  # set for generated passwords: the first sign-in must replace it
+
+    @property
+    def chats(self) -> bool:
+        return self.role in CHAT_ROLES
+
+    @property
+    def oversees(self) -> bool:
+        return self.role in OVERSEER_ROLES
 
 
 class AgentDirectory:
-    def __init__(self, client: aioredis.Redis, keys: Keys, *, hash_concurrency: int = 2) -> None:
+    def __init__(self, client: aioredis.Redis, keys: Keys, *, hash_concurrency: int = 1) -> None:
         self.r = client
         self.k = keys
         self._hashing = asyncio.Semaphore(hash_concurrency)
@@ -46,12 +61,27 @@ class AgentDirectory:
             return await asyncio.to_thread(fn, *args)
 
     async def create(self, agent: Agent, password: str) -> None:
-        if len(password) < 8:
-            raise ValueError("password must be at least 8 characters")
+        """Create the account, or replace its settings and password. Raises ``WeakPassword``."""
+        check_password(password, agent.username, agent.display_name)
         password_hash = await self._off_loop(_hasher.hash, password)
-        fields = {**{k: (json.dumps(v) if isinstance(v, list) else str(v)) for k, v in agent.model_dump().items()}, "password_hash": password_hash}
+        fields = {**{k: _field(v) for k, v in agent.model_dump().items()}, "password_hash": password_hash}
         await self.r.hset(self.k.agent(agent.username), mapping=fields)
         await self.r.sadd(self.k.agents, agent.username)
+
+    async def update(self, username: str, **changes: object) -> Agent | None:
+        agent = await self.get(username)
+        if agent is None:
+            return None
+        agent = agent.model_copy(update=changes)
+        await self.r.hset(self.k.agent(username), mapping={k: _field(getattr(agent, k)) for k in changes})
+        return agent
+
+    async def set_password(self, username: str, password: str, *, must_change: bool = False) -> None:
+        """Replace the password (policy-checked). The caller ends the account's sessions."""
+        agent = await self.get(username)
+        check_password(password, username, agent.display_name if agent else "")
+        password_hash = await self._off_loop(_hasher.hash, password)
+        await self.r.hset(self.k.agent(username), mapping={"password_hash": password_hash, "must_change_password": _field(must_change)})
 
     async def remove(self, username: str) -> bool:
         await self.r.srem(self.k.agents, username)
@@ -62,6 +92,7 @@ class AgentDirectory:
         if not raw:
             return None
         raw["skills"] = json.loads(raw.get("skills") or "[]")
+        raw["must_change_password"] = raw.get("must_change_password") == "True"
         return Agent(**{k: v for k, v in raw.items() if k in Agent.model_fields})
 
     async def all(self) -> list[Agent]:
@@ -88,19 +119,6 @@ class AgentDirectory:
     async def chats(self, username: str) -> set[str]:
         return set(await self.r.smembers(self.k.agent_chats(username)))
 
-    # sessions: opaque bearer tokens, stored hashed, expiring
-    async def open_session(self, username: str, ttl_seconds: int) -> str:
-        token = secrets.token_urlsafe(32)
-        await self.r.set(self.k.session(_digest(token)), username, ex=ttl_seconds)
-        return token
 
-    async def session_user(self, token: str) -> Agent | None:
-        username = await self.r.get(self.k.session(_digest(token)))
-        return await self.get(username) if username else None
-
-    async def close_session(self, token: str) -> None:
-        await self.r.delete(self.k.session(_digest(token)))
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _field(value: object) -> str:
+    return json.dumps(value) if isinstance(value, list) else str(value)

@@ -1,4 +1,9 @@
-"""``agents``: create, list and remove agent accounts (``./cs agents add alice --name "Alice"``)."""
+"""``agents``: staff accounts from the command line (``./cs agents add alice --name "Alice"``).
+
+Passwords are asked for (or read from ``$CS_AGENT_PASSWORD``), never taken
+from a visible argument unless ``--password`` is given explicitly; every change
+ends the account's sessions where it should and leaves an audit line.
+"""
 
 from __future__ import annotations
 
@@ -8,52 +13,94 @@ import getpass
 import os
 import sys
 
+from core.audit import AuditLog
+from core.passwords import WeakPassword
 from core.redis import Keys, async_client
 from core.settings import get_settings
 from handoff.agents import Agent, AgentDirectory
+from handoff.lockout import LockoutPolicy, LoginGuard
+from handoff.sessions import Sessions
+
+ACTOR = "cli"
+
+
+def _password(args: argparse.Namespace, prompt: str) -> str:
+    given = args.password or os.environ.get("CS_AGENT_PASSWORD")
+    if given:
+        return given
+    first = getpass.getpass(prompt)
+    if getpass.getpass("again: ") != first:
+        raise WeakPassword("the two passwords differ")
+    return first
 
 
 async def _run(args: argparse.Namespace) -> int:
-    client = async_client()
+    settings = get_settings()
+    client = async_client(settings)
     try:
         await client.ping()
     except Exception as exc:
         print(f"Cannot reach Redis ({exc}). Start the product with ./run.sh, or set REDIS_URL.", file=sys.stderr)
         return 2
-    directory = AgentDirectory(client, Keys(get_settings().key_prefix))
+    keys = Keys(settings.key_prefix)
+    directory = AgentDirectory(client, keys)
+    sessions = Sessions(client, keys, idle_seconds=int(settings.session_idle_minutes * 60), absolute_seconds=int(settings.agent_session_hours * 3600))
+    audit = AuditLog(keys, client)
     try:
         if args.command == "add":
-            password = args.password or os.environ.get("CS_AGENT_PASSWORD") or getpass.getpass(f"password for {args.username}: ")
-            agent = Agent(username=args.username, display_name=args.name or args.username, role=args.role, capacity=args.capacity, skills=args.skill or [])
-            try:
-                await directory.create(agent, password)
-            except ValueError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 1
+            agent = Agent(username=args.username, display_name=args.name or args.username, role=args.role, capacity=args.capacity,
+                          skills=args.skill or [], must_change_password=args.must_change_password)
+            await directory.create(agent, _password(args, f"password for {args.username}: "))
+            await sessions.close_all(agent.username)
+            await audit.record(ACTOR, "account_saved", agent.username, role=agent.role)
             print(f"agent {agent.username} ({agent.role}) saved")
+        elif args.command == "passwd":
+            if await directory.get(args.username) is None:
+                print(f"no agent {args.username}", file=sys.stderr)
+                return 1
+            await directory.set_password(args.username, _password(args, f"new password for {args.username}: "), must_change=args.must_change_password)
+            ended = await sessions.close_all(args.username)
+            await audit.record(ACTOR, "password_reset", args.username, sessions_ended=ended)
+            print(f"password of {args.username} changed; {ended} session(s) ended")
+        elif args.command == "unlock":
+            await LoginGuard(client, keys, LockoutPolicy()).unlock(args.username)
+            await audit.record(ACTOR, "login_unlocked", args.username)
+            print(f"{args.username} may sign in again")
         elif args.command == "list":
             for a in await directory.all():
-                print(f"{a.username:20} {a.role:7} {a.presence:8} capacity {a.capacity}  {a.display_name}")
+                print(f"{a.username:20} {a.role:10} {a.presence:8} capacity {a.capacity}  {a.display_name}")
         elif args.command == "remove":
             if not await directory.remove(args.username):
                 print(f"no agent {args.username}", file=sys.stderr)
                 return 1
+            await sessions.close_all(args.username)
+            await audit.record(ACTOR, "account_removed", args.username)
             print(f"agent {args.username} removed")
         return 0
+    except (WeakPassword, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         await client.aclose()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="agents", description="Manage agent accounts.")
+    parser = argparse.ArgumentParser(prog="agents", description="Manage staff accounts (agents, supervisors, editors, admins).")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("add", help="create an account, or reset its password and settings")
     p.add_argument("username")
     p.add_argument("--name", help="shown to customers (default: the username)")
-    p.add_argument("--role", choices=["agent", "editor", "admin"], default="agent")
+    p.add_argument("--role", choices=["agent", "supervisor", "editor", "admin"], default="agent")
     p.add_argument("--capacity", type=int, default=3, help="max concurrent chats")
     p.add_argument("--skill", action="append", help="category or language this agent takes (repeatable)")
+    p.add_argument("--password", help="default: $CS_AGENT_PASSWORD, else asked for (at least 12 characters, not a common one)")
+    p.add_argument("--must-change-password", action="store_true", help="the first sign-in must choose a new password")
+    p = sub.add_parser("passwd", help="set a new password; every session of the account ends")
+    p.add_argument("username")
     p.add_argument("--password", help="default: $CS_AGENT_PASSWORD, else asked for")
+    p.add_argument("--must-change-password", action="store_true", help="the next sign-in must choose a new password")
+    p = sub.add_parser("unlock", help="lift a sign-in lock (after too many failed attempts)")
+    p.add_argument("username")
     sub.add_parser("list", help="show every account")
     p = sub.add_parser("remove")
     p.add_argument("username")

@@ -5,6 +5,7 @@ import resource
 import uvicorn
 
 from core.settings import get_settings
+from hub import log_scrub
 from hub.app import create_app
 
 
@@ -17,9 +18,13 @@ def raise_open_file_limit() -> None:
 
 settings = get_settings()
 raise_open_file_limit()
-uvicorn.run(
+config = uvicorn.Config(
     create_app(settings), host=settings.host, port=settings.hub_port, log_level="info",
     ws_max_size=settings.max_ws_frame_bytes,
     ws_ping_interval=settings.ws_heartbeat_seconds, ws_ping_timeout=settings.ws_heartbeat_seconds,
     backlog=4096,
+    proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies,
 )
+server = uvicorn.Server(config)
+log_scrub.install()  # after uvicorn configured its loggers
+server.run()

@@ -6,13 +6,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from core.settings import Settings, get_settings
 from hub import errors
-from hub.middleware import BodyLimit
-from hub.routes import agent, customer, kb, ops
+from hub.middleware import BodyLimit, CsrfGuard, RateLimit, SecurityHeaders
+from hub.routes import admin, agent, customer, kb, ops
 from hub.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,9 +41,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Conversations between customers, the Rasa bot and human agents. See README.md for the protocol.",
         lifespan=lifespan,
     )
+    # Added innermost first: security headers wrap everything (413 and 429 answers too).
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, larger={"/api/kb/import": settings.max_upload_bytes})
+    app.add_middleware(RateLimit, limiter_factory=lambda: app.state.services.limiter, limits=settings.rate_limits)
+    app.add_middleware(CsrfGuard, trusted_origins=[settings.public_url] if settings.public_url else [])
+    if settings.widget_origins:  # shops calling the customer API from their own pages; nobody else
+        app.add_middleware(CORSMiddleware, allow_origins=settings.widget_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"], allow_credentials=False)
+    app.add_middleware(SecurityHeaders, widget_origins=settings.widget_origins, https=settings.secure_cookies)
     errors.install(app)
-    for module in (ops, customer, agent, kb):
+    for module in (ops, customer, agent, kb, admin):
         app.include_router(module.router)
     _pages(app)
     return app

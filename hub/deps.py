@@ -59,22 +59,46 @@ Conv = Annotated[Conversation, Depends(customer_conversation)]
 
 
 # staff: a session token from /api/agent/login, as a bearer token or the console's cookie
-async def current_agent(services: Svc, authorization: Annotated[str | None, Header()] = None, cs_agent: Annotated[str | None, Cookie()] = None) -> Agent:
-    token = bearer(authorization) or cs_agent
-    agent = await services.agents.session_user(token) if token else None
+def staff_token(authorization: Annotated[str | None, Header()] = None, cs_agent: Annotated[str | None, Cookie()] = None) -> str | None:
+    return bearer(authorization) or cs_agent
+
+
+async def signed_in(services: Svc, token: Annotated[str | None, Depends(staff_token)]) -> Agent:
+    """Whoever holds a live session, even one who must still replace a generated password."""
+    username = await services.sessions.user(token) if token else None
+    agent = await services.agents.get(username) if username else None
     if agent is None:
         raise HTTPException(401, "log in first (POST /api/agent/login)")
     return agent
 
 
-Me = Annotated[Agent, Depends(current_agent)]
-Reader = Me  # anyone logged in to the console may read the knowledge base
+SignedIn = Annotated[Agent, Depends(signed_in)]
 
 
-def editor(agent: Me) -> Agent:
-    if agent.role not in ("editor", "admin"):
-        raise HTTPException(403, "only editors and admins may change the knowledge base")
+def current_agent(agent: SignedIn) -> Agent:
+    if agent.must_change_password:
+        raise HTTPException(403, "change your password first (POST /api/agent/password)")
     return agent
 
 
-Editor = Annotated[Agent, Depends(editor)]
+Me = Annotated[Agent, Depends(current_agent)]
+Reader = Me  # anyone signed in may read the knowledge base
+
+
+def _role(allowed: set[str], what: str):
+    def check(agent: Me) -> Agent:
+        if agent.role not in allowed:
+            raise HTTPException(403, f"only {what} may do this")
+        return agent
+
+    return check
+
+
+ChatStaff = Annotated[Agent, Depends(_role({"agent", "supervisor", "admin"}, "agents, supervisors and admins (editors do not talk to customers)"))]
+Overseer = Annotated[Agent, Depends(_role({"supervisor", "admin"}, "supervisors and admins"))]
+Editor = Annotated[Agent, Depends(_role({"editor", "admin"}, "editors and admins"))]
+Admin = Annotated[Agent, Depends(_role({"admin"}, "admins"))]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

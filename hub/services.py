@@ -16,12 +16,16 @@ import redis.asyncio as aioredis
 
 from bot.orchestrator import Orchestrator
 from bot.rasa_client import RasaClient
+from core.audit import AuditLog
+from core.ratelimit import RateLimiter
 from core.redis import Keys, async_client, redis_url, sync_client
 from core.relay import Relay
 from core.settings import Settings
 from handoff.agents import AgentDirectory
 from handoff.conversations import ConversationStore
+from handoff.lockout import LockoutPolicy, LoginGuard
 from handoff.queue import HandoffQueue
+from handoff.sessions import Sessions
 from kb.embeddings import EmbedderSet
 from kb.gaps import GapLog
 from kb.search import Searcher
@@ -37,6 +41,10 @@ class Services:
     relay: Relay
     conversations: ConversationStore
     agents: AgentDirectory
+    sessions: Sessions
+    login_guard: LoginGuard
+    limiter: RateLimiter
+    audit: AuditLog
     queue: HandoffQueue
     rasa: RasaClient
     gaps: GapLog
@@ -65,14 +73,20 @@ class Services:
         relay = Relay(lambda: aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, health_check_interval=10), keys.pub_prefix)
         conversations = ConversationStore(client, keys)
         agents = AgentDirectory(client, keys, hash_concurrency=settings.password_hash_concurrency)
+        sessions = Sessions(client, keys, idle_seconds=int(settings.session_idle_minutes * 60), absolute_seconds=int(settings.agent_session_hours * 3600))
+        guard = LoginGuard(client, keys, LockoutPolicy(
+            window_seconds=int(settings.login_window_minutes * 60), free_attempts=settings.login_free_attempts,
+            lock_after=settings.login_lock_after, lock_seconds=int(settings.login_lock_minutes * 60), address_lock_after=settings.login_address_lock_after,
+        ))
         queue = HandoffQueue(conversations, agents, default_capacity=settings.default_agent_capacity, default_handle_seconds=settings.default_handle_seconds)
-        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, token=settings.secret("rasa-token"))
         gaps = GapLog(sync, keys)
         orchestrator = Orchestrator(
             client, keys, conversations, queue, rasa, gaps,
             turn_lock_seconds=settings.turn_lock_seconds, turn_wait_seconds=settings.rasa_timeout_seconds * 2 + 5,
         )
-        return cls(settings, client, sync, keys, relay, conversations, agents, queue, rasa, gaps, orchestrator)
+        return cls(settings, client, sync, keys, relay, conversations, agents, sessions, guard, RateLimiter(client, keys),
+                   AuditLog(keys, client, sync), queue, rasa, gaps, orchestrator)
 
     async def start(self) -> None:
         """Live updates, and the loop that finishes turns a dead worker left behind (at once: this may be the restart)."""

@@ -7,6 +7,7 @@ product through var/models (cached by training-data hash).
 
 from __future__ import annotations
 
+import json
 import os
 
 import httpx
@@ -22,6 +23,11 @@ TEST_ENV = {
     "CS_RASA_PORT": str(15005 + _OFFSET),
     "CS_ACTION_PORT": str(15055 + _OFFSET),
     "CS_EMBEDDED_REDIS_PORT": str(16380 + _OFFSET),
+    # The shop pages of the widget tests are served on loopback, on ports picked at run time.
+    "CS_WIDGET_ORIGINS": '["http://127.0.0.1:*"]',
+    # The suite starts thousands of chats from one address; the abuse limits are tested on hubs of their own.
+    "CS_RATE_LIMITS": json.dumps({name: "1000000/60" for name in ("start_per_address", "messages_per_conversation", "messages_per_address",
+                                  "customer_actions_per_conversation", "login_per_address", "kb_search_per_user", "requests_per_address")}),
 }
 os.environ.update(TEST_ENV)
 os.environ.pop("REDIS_URL", None) if not os.environ.get("CS_TEST_REDIS_URL") else os.environ.update(REDIS_URL=os.environ["CS_TEST_REDIS_URL"])

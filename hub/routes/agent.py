@@ -9,18 +9,19 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Header, HTTPException, Query, Response, WebSocket
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
 
-from core.errors import NotOwner
+from core.errors import NotAllowed, NotOwner
+from core.passwords import WeakPassword
 from core.relay import RESYNC
 from handoff.agents import Agent, Presence
 from handoff.conversations import Guard
 from handoff.events import Frame
 from handoff.models import Conversation, HandoffPacket, Message
-from hub.deps import AGENT_COOKIE, ConversationId, Me, Svc, bearer, check_message_length
+from hub.deps import AGENT_COOKIE, ChatStaff, ConversationId, SignedIn, Svc, check_message_length, client_address, staff_token
 from hub.live import Socket, serve
 from hub.services import Services
 from kb.search import NoPublishedIndex
@@ -36,6 +37,11 @@ class Login(BaseModel):
 class LoggedIn(BaseModel):
     token: str
     agent: Agent
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(max_length=200)
+    new: str = Field(max_length=200)
 
 
 class PresenceBody(BaseModel):
@@ -70,46 +76,80 @@ class Suggestion(BaseModel):
     score: float
 
 
-@router.post("/login", response_model=LoggedIn)
-async def login(body: Login, response: Response, services: Svc) -> LoggedIn:
+@router.post("/login", response_model=LoggedIn, responses={429: {"description": "too many failed sign-ins: wait (Retry-After), or the account is locked"}})
+async def login(body: Login, request: Request, response: Response, services: Svc) -> LoggedIn:
+    address = client_address(request)
+    refusal = await services.login_guard.check(body.username, address)
+    if refusal:
+        detail = (f"too many failed sign-ins: this {refusal.scope} is locked for {refusal.retry_after} s (an admin can unlock it)"
+                  if refusal.locked else f"too many failed sign-ins: wait {refusal.retry_after} s before trying again")
+        raise HTTPException(429, detail, headers={"Retry-After": str(refusal.retry_after)})
     agent = await services.agents.verify_password(body.username, body.password)
     if agent is None:
+        locked = await services.login_guard.failed(body.username, address)
+        await services.audit.record(body.username, "login_failed", address=address)
+        for scope in locked:
+            await services.audit.record("system", "login_locked", body.username if scope == "account" else address, scope=scope)
         raise HTTPException(401, "wrong username or password")
-    ttl = int(services.settings.agent_session_hours * 3600)
-    token = await services.agents.open_session(agent.username, ttl)
-    if agent.role != "editor":  # editors edit the KB; they are not counted as agents available for chats
+    await services.login_guard.succeeded(agent.username)
+    await services.audit.record(agent.username, "login", address=address)
+    token = await services.sessions.open(agent.username)
+    if agent.chats and not agent.must_change_password:  # editors are not counted as available for chats
         await services.agents.set_presence(agent.username, "online")
         agent = agent.model_copy(update={"presence": "online"})
-    response.set_cookie(AGENT_COOKIE, token, max_age=ttl, httponly=True, samesite="strict")
+    _set_cookie(response, token, services)
     return LoggedIn(token=token, agent=agent)
 
 
+def _set_cookie(response: Response, token: str, services: Services) -> None:
+    s = services.settings
+    response.set_cookie(AGENT_COOKIE, token, max_age=int(s.agent_session_hours * 3600), httponly=True, samesite="strict", secure=s.secure_cookies)
+
+
 @router.post("/logout", status_code=204)
-async def logout(me: Me, response: Response, services: Svc, authorization: Annotated[str | None, Header()] = None, cs_agent: Annotated[str | None, Cookie()] = None) -> None:
-    await services.agents.close_session(bearer(authorization) or cs_agent or "")
-    await services.agents.set_presence(me.username, "offline")
+async def logout(me: SignedIn, response: Response, services: Svc, token: Annotated[str | None, Depends(staff_token)]) -> None:
+    await services.sessions.close(token or "")
+    if me.chats:
+        await services.agents.set_presence(me.username, "offline")
     response.delete_cookie(AGENT_COOKIE)
 
 
+@router.post("/password", response_model=LoggedIn, summary="Change your own password: every other session of the account ends")
+async def change_password(body: PasswordChange, me: SignedIn, response: Response, services: Svc) -> LoggedIn:
+    if await services.agents.verify_password(me.username, body.current) is None:
+        raise HTTPException(403, "the current password is wrong")
+    if body.new == body.current:
+        raise HTTPException(422, "the new password must differ from the current one")
+    try:
+        await services.agents.set_password(me.username, body.new)
+    except WeakPassword as exc:
+        raise HTTPException(422, str(exc)) from None
+    ended = await services.sessions.close_all(me.username)
+    await services.audit.record(me.username, "password_changed", me.username, sessions_ended=ended)
+    token = await services.sessions.open(me.username)
+    _set_cookie(response, token, services)
+    return LoggedIn(token=token, agent=await services.agents.get(me.username))
+
+
 @router.get("/me", response_model=Agent)
-async def me(me: Me) -> Agent:
+async def me(me: SignedIn) -> Agent:
     return me
 
 
 @router.post("/presence", response_model=Agent)
-async def presence(body: PresenceBody, me: Me, services: Svc) -> Agent:
+async def presence(body: PresenceBody, me: ChatStaff, services: Svc) -> Agent:
     await services.agents.set_presence(me.username, body.presence)
     await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": me.username, "presence": body.presence})
     return me.model_copy(update={"presence": body.presence})
 
 
-@router.get("/agents", response_model=list[Agent], summary="Everyone, for transfers")
-async def agents(me: Me, services: Svc) -> list[Agent]:
-    return await services.agents.all()
+@router.get("/agents", response_model=list[Agent], summary="Everyone who takes chats, for transfers")
+async def agents(me: ChatStaff, services: Svc) -> list[Agent]:
+    return [a for a in await services.agents.all() if a.chats]
 
 
-@router.get("/queue", response_model=list[QueueItem])
-async def queue(me: Me, services: Svc) -> list[QueueItem]:
+@router.get("/queue", response_model=list[QueueItem], summary="Waiting chats (an agent sees who the customer is only once the chat is theirs)")
+async def queue(me: ChatStaff, services: Svc) -> list[QueueItem]:
     now = time.time()
     items = []
     for position, cid in enumerate(await services.queue.queued_ids(), start=1):
@@ -117,19 +157,34 @@ async def queue(me: Me, services: Svc) -> list[QueueItem]:
         if conv is None:
             continue
         waited = int(now - (conv.queued_at or now))
-        items.append(QueueItem(conversation=conv, packet=await services.conversations.packet(cid), position=position, waiting_seconds=waited))
+        items.append(QueueItem(conversation=_as_seen_by(me, conv), packet=await services.conversations.packet(cid), position=position, waiting_seconds=waited))
     return items
 
 
+def _as_seen_by(agent: Agent, conv: Conversation) -> Conversation:
+    """Agents see a customer's name only in chats that are theirs; supervisors and admins always."""
+    if agent.oversees or conv.agent == agent.username:
+        return conv
+    return conv.model_copy(update={"customer_name": ""})
+
+
+def _may_read(agent: Agent, conv: Conversation) -> bool:
+    return agent.oversees or conv.status == "queued" or conv.agent == agent.username
+
+
 @router.get("/conversations", response_model=list[Conversation], summary="The conversations this agent owns")
-async def mine(me: Me, services: Svc) -> list[Conversation]:
+async def mine(me: ChatStaff, services: Svc) -> list[Conversation]:
     convs = [await services.conversations.get(cid) for cid in await services.agents.chats(me.username)]
     return sorted((c for c in convs if c), key=lambda c: c.assigned_at or 0)
 
 
-async def _detail(services: Services, cid: str) -> ConversationDetail:
+async def _detail(services: Services, cid: str, agent: Agent, *, after_acting: bool = False) -> ConversationDetail:
+    """The conversation as ``agent`` may see it. ``after_acting``: the answer to the agent's own action on it
+    (a chat just handed back or transferred is no longer theirs, yet they get the result)."""
     conv = await services.conversations.require(cid)
-    return ConversationDetail(conversation=conv, packet=await services.conversations.packet(cid), messages=await services.conversations.messages(cid))
+    if not after_acting and not _may_read(agent, conv):
+        raise NotAllowed("this conversation is not yours (agents see the queue and their own chats)")
+    return ConversationDetail(conversation=_as_seen_by(agent, conv), packet=await services.conversations.packet(cid), messages=await services.conversations.messages(cid))
 
 
 async def _owned(cid: str, me: Agent, services: Services) -> Conversation:
@@ -140,18 +195,18 @@ async def _owned(cid: str, me: Agent, services: Services) -> Conversation:
 
 
 @router.get("/conversations/{cid}", response_model=ConversationDetail)
-async def detail(cid: ConversationId, me: Me, services: Svc) -> ConversationDetail:
-    return await _detail(services, cid)
+async def detail(cid: ConversationId, me: ChatStaff, services: Svc) -> ConversationDetail:
+    return await _detail(services, cid, me)
 
 
 @router.post("/conversations/{cid}/claim", response_model=ConversationDetail, responses={409: {"description": "already claimed, or at capacity"}})
-async def claim(cid: ConversationId, me: Me, services: Svc) -> ConversationDetail:
+async def claim(cid: ConversationId, me: ChatStaff, services: Svc) -> ConversationDetail:
     await services.queue.claim(cid, me)
-    return await _detail(services, cid)
+    return await _detail(services, cid, me, after_acting=True)
 
 
 @router.post("/conversations/{cid}/messages", response_model=Message)
-async def reply(cid: ConversationId, body: Reply, me: Me, services: Svc) -> Message:
+async def reply(cid: ConversationId, body: Reply, me: ChatStaff, services: Svc) -> Message:
     check_message_length(body.text, services.settings)
     conv = await _owned(cid, me, services)
     # Checked again at the instant of writing: a chat transferred meanwhile refuses the reply.
@@ -163,27 +218,32 @@ async def reply(cid: ConversationId, body: Reply, me: Me, services: Svc) -> Mess
 
 
 @router.post("/conversations/{cid}/resolve", response_model=ConversationDetail)
-async def resolve(cid: ConversationId, me: Me, services: Svc) -> ConversationDetail:
+async def resolve(cid: ConversationId, me: ChatStaff, services: Svc) -> ConversationDetail:
     await services.queue.resolve(await _owned(cid, me, services), me.username)
-    return await _detail(services, cid)
+    return await _detail(services, cid, me, after_acting=True)
 
 
 @router.post("/conversations/{cid}/handback", response_model=ConversationDetail)
-async def hand_back(cid: ConversationId, me: Me, services: Svc) -> ConversationDetail:
+async def hand_back(cid: ConversationId, me: ChatStaff, services: Svc) -> ConversationDetail:
     await services.queue.hand_back(await _owned(cid, me, services), me.username)
     await services.rasa.set_slot(cid, "failed_attempts", 0)
-    return await _detail(services, cid)
+    return await _detail(services, cid, me, after_acting=True)
 
 
 @router.post("/conversations/{cid}/transfer", response_model=ConversationDetail)
-async def transfer(cid: ConversationId, body: Transfer, me: Me, services: Svc) -> ConversationDetail:
+async def transfer(cid: ConversationId, body: Transfer, me: ChatStaff, services: Svc) -> ConversationDetail:
+    target = await services.agents.get(body.to)
+    if target is not None and not target.chats:
+        raise HTTPException(422, f"{body.to} does not take chats (role {target.role})")
     await services.queue.transfer(await _owned(cid, me, services), me.username, body.to)
-    return await _detail(services, cid)
+    return await _detail(services, cid, me, after_acting=True)
 
 
 @router.get("/conversations/{cid}/suggestions", response_model=list[Suggestion], summary="KB entries for the customer's latest question, to insert with one click")
-async def suggestions(cid: ConversationId, me: Me, services: Svc) -> list[Suggestion]:
+async def suggestions(cid: ConversationId, me: ChatStaff, services: Svc) -> list[Suggestion]:
     conv = await services.conversations.require(cid)
+    if not _may_read(me, conv):
+        raise NotAllowed("this conversation is not yours")
     latest = next((m for m in reversed(await services.conversations.messages(cid)) if m.sender == "customer"), None)
     if latest is None:
         return []
@@ -204,12 +264,16 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
     customer that you are typing; any other frame is a keep-alive."""
     services: Services = websocket.app.state.services
     try:
-        agent = await services.agents.session_user(token) if token else None
+        username = await services.sessions.user(token) if token else None
+        agent = await services.agents.get(username) if username else None
     except RedisError:
         await websocket.close(code=1013, reason="temporarily unavailable, reconnect")
         return
     if agent is None:
         await websocket.close(code=4401, reason="log in first")
+        return
+    if not agent.chats or agent.must_change_password:
+        await websocket.close(code=4403, reason="this account does not take chats")
         return
     await websocket.accept()
     socket = Socket(websocket)

@@ -105,6 +105,7 @@ def create_entry(body: NewEntry, me: Editor, services: Svc) -> FaqEntry:
     store = services.kb_store
     _ensure_new(store, body.id)
     store.save_many([_entry(body.model_dump())], me.username)
+    services.audit.record_sync(me.username, "kb_entry_created", body.id)
     return store.get(body.id)
 
 
@@ -113,6 +114,7 @@ def update_entry(entry_id: str, body: EntryIn, me: Editor, services: Svc) -> Faq
     store = services.kb_store
     get_entry(entry_id, me, services)
     store.save_many([_entry({**body.model_dump(), "id": entry_id})], me.username)
+    services.audit.record_sync(me.username, "kb_entry_changed", entry_id)
     return store.get(entry_id)
 
 
@@ -122,6 +124,7 @@ def delete_entry(entry_id: str, me: Editor, services: Svc) -> None:
         services.kb_store.delete(entry_id, me.username)
     except EntryNotFound:
         raise HTTPException(404, f"no entry {entry_id}") from None
+    services.audit.record_sync(me.username, "kb_entry_deleted", entry_id)
 
 
 @router.get("/pending", summary="What the next publish would change")
@@ -131,7 +134,9 @@ def pending(me: Reader, services: Svc) -> dict:
 
 @router.post("/publish", summary="Publish every draft: a new index version the bot uses within seconds, no restart")
 def publish_now(me: Editor, services: Svc) -> dict:
-    return publish(services.kb_store, services.embedders, me.username)
+    result = publish(services.kb_store, services.embedders, me.username)
+    services.audit.record_sync(me.username, "kb_published", str(result.get("version", "")))
+    return result
 
 
 @router.get("/versions", summary="Published versions, newest last, and which one is live")
@@ -142,9 +147,11 @@ def versions(me: Reader, services: Svc) -> dict:
 @router.post("/rollback", summary="Serve an earlier published version again")
 def roll_back(body: Rollback, me: Editor, services: Svc) -> dict:
     try:
-        return rollback(services.kb_store, body.version, me.username)
+        result = rollback(services.kb_store, body.version, me.username)
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from exc
+    services.audit.record_sync(me.username, "kb_rolled_back", str(body.version))
+    return result
 
 
 @router.post("/try", summary="What the bot would do with a question, against the published KB or the drafts")
@@ -172,6 +179,7 @@ def gap_to_draft(body: GapDraft, me: Editor, services: Svc) -> FaqEntry:
     entry = _entry({"id": body.id, "question": questions[0], "phrasings": questions[1:], "answer": placeholder, "category": body.category, "language": body.language, "tags": ["from-gaps"]})
     store.save_many([entry], me.username)
     services.gaps.dismiss(questions)
+    services.audit.record_sync(me.username, "kb_entry_created", body.id, source="gaps")
     return store.get(body.id)
 
 
@@ -194,6 +202,7 @@ async def import_file(file: UploadFile, me: Editor, services: Svc) -> dict:
     if parsed.errors:
         raise HTTPException(422, {"message": f"{len(parsed.errors)} bad row(s); nothing was imported", "errors": [e.__dict__ for e in parsed.errors]})
     created, updated = await run_in_threadpool(services.kb_store.save_many, parsed.entries, me.username)
+    await services.audit.record(me.username, "kb_imported", file.filename or "", created=created, updated=updated)
     return {"created": created, "updated": updated, "unchanged": len(parsed.entries) - created - updated}
 
 

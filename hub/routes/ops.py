@@ -29,13 +29,12 @@ async def _redis(services: Services) -> dict:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
 
 
-async def _http(url: str, check=lambda r: r.status_code == 200) -> dict:
+async def _http(url: str) -> dict:
     try:
         async with httpx.AsyncClient(timeout=2.0) as client:
             resp = await client.get(url)
-        ok = bool(check(resp))
-        return {"ok": True} if ok else {"ok": False, "error": f"HTTP {resp.status_code}"}
-    except (httpx.HTTPError, ValueError) as exc:
+        return {"ok": True} if resp.status_code == 200 else {"ok": False, "error": f"HTTP {resp.status_code}"}
+    except httpx.HTTPError as exc:
         return {"ok": False, "error": type(exc).__name__}
 
 
@@ -52,7 +51,7 @@ async def health(services: Svc) -> JSONResponse:
     s = services.settings
     redis_part, rasa_part, actions_part, kb_part = await asyncio.gather(
         _redis(services),
-        _http(f"{s.rasa_url}/status", lambda r: r.status_code == 200 and bool(r.json().get("model_file"))),
+        services.rasa.ready_part(),
         _http(f"http://{s.internal_host}:{s.action_port}/health"),
         _kb(services),
     )

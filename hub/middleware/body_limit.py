@@ -1,4 +1,4 @@
-"""ASGI middleware of the hub, each in the starlette shape: options in ``__init__``, work in ``__call__``."""
+"""Request bodies over a size limit are refused with 413, declared or chunked (starlette shape: options in ``__init__``, work in ``__call__``)."""
 
 from __future__ import annotations
 
