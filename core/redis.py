@@ -99,6 +99,10 @@ class Keys:
     def packet(self, cid: str) -> str:
         return f"{self.p}:conv:{cid}:packet"
 
+    def pii(self, cid: str) -> str:
+        """Hash: customer message id -> its original text, sealed (privacy/vault.py)."""
+        return f"{self.p}:conv:{cid}:pii"
+
     def client_ids(self, cid: str) -> str:
         return f"{self.p}:conv:{cid}:client-ids"
 
@@ -187,6 +191,15 @@ class Keys:
     @property
     def handle_times(self) -> str:
         return f"{self.p}:stats:handle-seconds"
+
+    # Rasa's own keys (endpoints.yml: key_prefix "rasa"), deleted with the conversation they belong to
+    @staticmethod
+    def rasa_tracker(cid: str) -> str:
+        return f"rasa:tracker:{cid}"
+
+    @staticmethod
+    def rasa_lock(cid: str) -> str:
+        return f"rasa:lock:{cid}"
 
     # knowledge base
     def kb(self, namespace: str) -> str:

@@ -30,7 +30,9 @@ from typing import Literal
 import redis.asyncio as aioredis
 
 from core.errors import AtCapacity, NotOwner, ServiceError, Stale, UnknownAgent, UnknownConversation, WrongStatus
+from core.identity import ref_digest
 from core.redis import Keys
+from core.vault import PersonalData
 from handoff import scripts
 from handoff.events import Event, Frame
 from handoff.models import Conversation, HandoffPacket, Message, Sender, Status
@@ -95,24 +97,30 @@ def _message_json(sender: Sender, text: str, ts: float, channel: str, client_mes
 
 
 class ConversationStore:
-    def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
+    def __init__(self, client: aioredis.Redis, keys: Keys, personal_data: PersonalData | None = None) -> None:
         self.r = client
         self.k = keys
+        self.personal_data = personal_data  # masks what customers write before it is stored (privacy/)
         self._transition = self.r.register_script(scripts.TRANSITION)
         self._append = self.r.register_script(scripts.APPEND)
         self._append_customer = self.r.register_script(scripts.APPEND_CUSTOMER)
 
     # lifecycle
-    async def create(self, channel: str, language: str, customer_name: str = "", customer_tier: str = "standard", customer_ref: str = "") -> tuple[Conversation, str]:
+    async def create(self, channel: str, language: str, customer_name: str = "", customer_tier: str = "standard", customer_ref: str = "",
+                     *, verified: bool = False) -> tuple[Conversation, str]:
+        """A new conversation and its customer token. ``verified``: the shop signed the customer's identity."""
         cid = uuid.uuid4().hex
         token = secrets.token_urlsafe(32)
         now = time.time()
-        conv = Conversation(id=cid, status="bot", channel=channel, language=language, customer_name=customer_name, customer_tier=customer_tier, created_at=now, updated_at=now)
+        conv = Conversation(id=cid, status="bot", channel=channel, language=language, customer_name=customer_name, customer_tier=customer_tier,
+                            customer_verified=verified, created_at=now, updated_at=now)
         fields = {k: ("" if v is None else str(v)) for k, v in conv.model_dump().items()}
         fields.update(token_hash=_hash_token(token), customer_ref=customer_ref)
         pipe = self.r.pipeline(transaction=True)
         pipe.hset(self.k.conv(cid), mapping=fields)
         pipe.zadd(self.k.conversations, {cid: now})
+        if customer_ref:
+            pipe.sadd(self.k.customer(ref_digest(customer_ref)), cid)
         pipe.xadd(self.k.events, {"e": json.dumps({"type": Event.CONVERSATION_STARTED, "conversation_id": cid, "ts": now, "channel": channel, "language": language})})
         await pipe.execute()
         return conv, token
@@ -183,18 +191,38 @@ class ConversationStore:
         return Message(id=mid, conversation_id=cid, sender=sender, text=text, ts=ts, channel=channel, author=author, meta=meta)
 
     async def append_customer(self, cid: str, text: str, *, channel: str = "web", client_message_id: str | None = None, meta: dict | None = None) -> tuple[Message, bool]:
-        """Store a customer message and queue its turn. Returns ``(message, duplicate)``:
-        a client message id seen before returns the message stored then, and stores nothing."""
+        """Store a customer message (personal data masked, the original sealed apart) and queue its turn.
+
+        Returns ``(message, duplicate)``: a client message id seen before returns
+        the message stored then, and stores nothing.
+        """
         ts = time.time()
-        meta = meta or {}
+        meta = dict(meta or {})
+        sealed = ""
+        if self.personal_data is not None:
+            protected = self.personal_data.protect(text)
+            text, sealed = protected.text, protected.sealed or ""
+            if protected.kinds:
+                meta["pii"] = protected.kinds
         body = _message_json("customer", text, ts, channel, client_message_id, None, meta)
         stored, mid = await self._append_customer(
-            keys=[self.k.conv(cid), self.k.transcript(cid), self.k.client_ids(cid), self.k.pending_turns(cid), self.k.open_turns],
-            args=[cid, self.k.conv_channel(cid), body, client_message_id or "", ts],
+            keys=[self.k.conv(cid), self.k.transcript(cid), self.k.client_ids(cid), self.k.pending_turns(cid), self.k.open_turns, self.k.pii(cid)],
+            args=[cid, self.k.conv_channel(cid), body, client_message_id or "", ts, sealed],
         )
         if not stored:
             return await self.message(cid, mid) or Message(id=mid, conversation_id=cid, sender="customer", text=text, ts=ts, channel=channel, client_message_id=client_message_id, meta=meta), True
         return Message(id=mid, conversation_id=cid, sender="customer", text=text, ts=ts, channel=channel, client_message_id=client_message_id, meta=meta), False
+
+    def masked(self, text: str) -> str:
+        """Customer text that is stored without a sealed original (a rating comment): masked only."""
+        return self.personal_data.masked(text) if self.personal_data else text
+
+    async def original(self, cid: str, mid: str) -> str | None:
+        """What the customer really wrote in a message whose personal data was masked (for a permitted, audited reveal)."""
+        sealed = await self.r.hget(self.k.pii(cid), mid)
+        if not sealed or self.personal_data is None:
+            return None
+        return self.personal_data.vault.open(sealed)
 
     async def messages(self, cid: str, after: str | None = None, limit: int | None = None) -> list[Message]:
         start = f"({after}" if after else "-"

@@ -50,6 +50,7 @@ class Conversation(BaseModel):
     language: str
     customer_name: str = ""
     customer_tier: str = "standard"
+    customer_verified: bool = False  # name, tier and reference were signed by the shop (core/identity.py)
     created_at: float
     updated_at: float
     agent: str | None = None

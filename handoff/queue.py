@@ -121,6 +121,7 @@ class HandoffQueue:
     async def rate(self, conv: Conversation, score: int, comment: str) -> None:
         if conv.status != "resolved":
             TransitionResult(False, conv.status).raise_for("rate (only a resolved conversation can be rated)")
+        comment = self.conversations.masked(comment)
         await self.conversations.set_fields(conv.id, rating=str(score), rating_comment=comment)
         await self.conversations.record_event(conv.id, Event.RATED, score=score, comment=comment, agent=conv.agent)
         await self.conversations.append(conv.id, "system", say("rating_thanks", conv.language), channel=conv.channel, meta={"kind": "rating_thanks", "score": score})

@@ -77,13 +77,14 @@ return id
 # the same client message id was stored before (then nothing is written).
 #
 # KEYS[1] conversation hash   KEYS[2] transcript stream   KEYS[3] client ids hash
-# KEYS[4] pending turns list  KEYS[5] open turns sorted set
+# KEYS[4] pending turns list  KEYS[5] open turns sorted set  KEYS[6] sealed originals hash
 # ARGV[1] conversation id     ARGV[2] pub/sub channel of the conversation
-# ARGV[3] message JSON without its id   ARGV[4] client message id ('' = none)   ARGV[5] now
+# ARGV[3] message JSON without its id (text already masked)   ARGV[4] client message id ('' = none)
+# ARGV[5] now                 ARGV[6] the original text, sealed ('' = nothing was masked)
 # Returns {1, new message id} or {0, id of the message stored before}.
 APPEND_CUSTOMER = """
-local conv, transcript, client_ids, pending, open_turns = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local cid, channel, body, client_id, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local conv, transcript, client_ids, pending, open_turns, originals = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local cid, channel, body, client_id, now, sealed = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 
 if client_id ~= '' then
   local before = redis.call('HGET', client_ids, client_id)
@@ -91,6 +92,7 @@ if client_id ~= '' then
 end
 local id = redis.call('XADD', transcript, '*', 'm', body)
 if client_id ~= '' then redis.call('HSET', client_ids, client_id, id) end
+if sealed ~= '' then redis.call('HSET', originals, id, sealed) end
 redis.call('RPUSH', pending, id)
 redis.call('ZADD', open_turns, 'NX', now, cid)
 redis.call('HSET', conv, 'updated_at', now)

@@ -24,7 +24,7 @@ class Sessions:
     def __init__(self, client: aioredis.Redis, keys: Keys, *, idle_seconds: int, absolute_seconds: int) -> None:
         self.r = client
         self.k = keys
-        self.idle = max(60, idle_seconds)
+        self.idle = max(1, idle_seconds)
         self.absolute = max(self.idle, absolute_seconds)
 
     async def open(self, username: str) -> str:

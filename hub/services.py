@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -21,6 +22,7 @@ from core.ratelimit import RateLimiter
 from core.redis import Keys, async_client, redis_url, sync_client
 from core.relay import Relay
 from core.settings import Settings
+from core.vault import PersonalData, Vault
 from handoff.agents import AgentDirectory
 from handoff.conversations import ConversationStore
 from handoff.lockout import LockoutPolicy, LoginGuard
@@ -30,6 +32,10 @@ from kb.embeddings import EmbedderSet
 from kb.gaps import GapLog
 from kb.search import Searcher
 from kb.store import KbStore
+from privacy.erase import Eraser
+from privacy.retention import RetentionPolicy, sweep
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,7 +77,8 @@ class Services:
         keys = Keys(settings.key_prefix)
         url = redis_url(settings)
         relay = Relay(lambda: aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, health_check_interval=10), keys.pub_prefix)
-        conversations = ConversationStore(client, keys)
+        personal_data = PersonalData(Vault(settings.secret("pii-key")), enabled=settings.pii_masking)
+        conversations = ConversationStore(client, keys, personal_data)
         agents = AgentDirectory(client, keys, hash_concurrency=settings.password_hash_concurrency)
         sessions = Sessions(client, keys, idle_seconds=int(settings.session_idle_minutes * 60), absolute_seconds=int(settings.agent_session_hours * 3600))
         guard = LoginGuard(client, keys, LockoutPolicy(
@@ -89,12 +96,27 @@ class Services:
                    AuditLog(keys, client, sync), queue, rasa, gaps, orchestrator)
 
     async def start(self) -> None:
-        """Live updates, and the loop that finishes turns a dead worker left behind (at once: this may be the restart)."""
+        """Live updates, the loop that finishes turns a dead worker left behind (at once: this may be the restart), retention."""
         await self.relay.start()
         s = self.settings
         self._tasks.append(asyncio.create_task(
             self.orchestrator.turns.run_recovery(s.turn_recovery_interval_seconds, s.turn_recovery_grace_seconds), name="turn-recovery",
         ))
+        self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
+
+    async def _retention_loop(self) -> None:
+        s = self.settings
+        policy = RetentionPolicy(s.retention_days * 86400, s.abandoned_conversation_hours * 3600)
+        eraser = Eraser(self.sync_redis, self.keys, [self.gaps.key])
+        while True:
+            await asyncio.sleep(s.retention_sweep_minutes * 60)
+            try:
+                erased = await asyncio.to_thread(sweep, self.sync_redis, self.keys, eraser, policy)
+                if erased and erased.conversations:
+                    log.info("retention: erased %d conversation(s)", erased.conversations)
+                    await self.audit.record("system", "retention_purge", "", conversations=erased.conversations)
+            except Exception:
+                log.exception("retention sweep failed")
 
     async def aclose(self) -> None:
         for task in self._tasks:

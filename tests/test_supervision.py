@@ -84,7 +84,8 @@ def port_free(port: int) -> bool:
 def launcher(stack):  # after the session stack, so the Rasa model is trained and cached
     shutil.rmtree(VAR, ignore_errors=True)
     ports = {"CS_HUB_PORT": free_port(), "CS_RASA_PORT": free_port(), "CS_ACTION_PORT": free_port(), "CS_EMBEDDED_REDIS_PORT": free_port()}
-    env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"}, **{k: str(v) for k, v in ports.items()}, "CS_VAR_DIR": str(VAR)}
+    # Exposed as an operator would for the widget: the hub on every interface; the rest must stay on loopback.
+    env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"}, **{k: str(v) for k, v in ports.items()}, "CS_VAR_DIR": str(VAR), "CS_HOST": "0.0.0.0"}
     launcher = Launcher(env)
     launcher.ports = ports
     launcher.url = f"http://127.0.0.1:{ports['CS_HUB_PORT']}"
@@ -116,6 +117,32 @@ def kill(launcher: Launcher, name: str) -> tuple[int, float]:
     pgid = launcher.groups()[name]
     os.kill(pgid, signal.SIGKILL)
     return pgid, time.monotonic()
+
+
+def listening(port: int) -> set[str]:
+    """The local addresses something listens on at ``port`` (IPv4, from /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+            found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
+def test_only_the_hub_faces_the_network_and_the_first_admin_must_change_the_generated_password(launcher):
+    ports = launcher.ports
+    assert listening(ports["CS_HUB_PORT"]) == {"0.0.0.0"}
+    for internal in ("CS_RASA_PORT", "CS_ACTION_PORT", "CS_EMBEDDED_REDIS_PORT"):
+        assert listening(ports[internal]) == {"127.0.0.1"}, internal
+    secret = VAR / "secrets" / "initial-admin-password"
+    assert oct(secret.stat().st_mode & 0o777) == "0o600"
+    password = secret.read_text().strip()
+    assert password not in launcher.output()  # not a terminal: not printed
+    assert password not in "".join(p.read_text(errors="replace") for p in (VAR / "logs").glob("*.log"))
+    token = httpx.post(f"{launcher.url}/api/agent/login", json={"username": "admin", "password": password}).json()["token"]
+    refused = httpx.get(f"{launcher.url}/api/agent/queue", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 403 and "change your password" in refused.json()["detail"]
 
 
 @pytest.mark.parametrize("service, back_within", [("actions", 120), ("rasa", 240)])

@@ -34,6 +34,7 @@ const T = {
     offline: "Connection lost — reconnecting…",
     send_failed: "Not sent. Tap to retry.",
     unavailable: "We're having a brief problem. Your message will be sent automatically…",
+    too_fast: "You're sending messages very quickly. Your message will be sent in {seconds} s…",
     welcome: "Hi! Ask me anything about orders, shipping, returns or payments. You can talk to a person at any time.",
     start_failed: "We couldn't start the chat. Please check your connection and reload.",
     agent_typing: "{agent} is typing…",
@@ -70,6 +71,7 @@ const T = {
     offline: "连接已断开，正在重连…",
     send_failed: "发送失败，点击重试",
     unavailable: "服务暂时不可用，您的消息将自动重新发送…",
+    too_fast: "您发送得太快了，消息将在 {seconds} 秒后自动发送…",
     welcome: "您好！关于订单、物流、退换货、支付的问题都可以问我，也可以随时转人工。",
     start_failed: "无法开始会话，请检查网络后刷新页面。",
     agent_typing: "客服正在输入…",
@@ -161,7 +163,7 @@ async function api(path, { method = "GET", body } = {}) {
 }
 
 // A request that failed because the service (or the network) is briefly away: worth sending again.
-function isTransient(err) { return err.status === 0 || err.status === 502 || err.status === 503 || err.status === 504; }
+function isTransient(err) { return err.status === 0 || err.status === 429 || err.status === 502 || err.status === 503 || err.status === 504; }
 
 function welcome() {
   const row = renderMessage({ id: null, sender: "bot", text: t("welcome") });
@@ -513,8 +515,8 @@ async function deliver(text, payload, clientId, optimistic, attempt) {
   } catch (e) {
     if (!optimistic.isConnected) return;
     if (isTransient(e) && attempt < 30) {
-      showConn(t("unavailable"));
       const wait = 1000 * Math.max(e.retryAfter || 0, Math.min(2 ** attempt, 15));
+      showConn(e.status === 429 ? t("too_fast", { seconds: Math.ceil(wait / 1000) }) : t("unavailable"));
       setTimeout(() => deliver(text, payload, clientId, optimistic, attempt + 1), wait);
       return;
     }

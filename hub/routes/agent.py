@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, WebSocket
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
@@ -21,7 +21,7 @@ from handoff.agents import Agent, Presence
 from handoff.conversations import Guard
 from handoff.events import Frame
 from handoff.models import Conversation, HandoffPacket, Message
-from hub.deps import AGENT_COOKIE, ChatStaff, ConversationId, SignedIn, Svc, check_message_length, client_address, staff_token
+from hub.deps import AGENT_COOKIE, STREAM_ID, ChatStaff, ConversationId, SignedIn, Svc, check_message_length, client_address, staff_token
 from hub.live import Socket, serve
 from hub.services import Services
 from kb.search import NoPublishedIndex
@@ -237,6 +237,24 @@ async def transfer(cid: ConversationId, body: Transfer, me: ChatStaff, services:
         raise HTTPException(422, f"{body.to} does not take chats (role {target.role})")
     await services.queue.transfer(await _owned(cid, me, services), me.username, body.to)
     return await _detail(services, cid, me, after_acting=True)
+
+
+class Revealed(BaseModel):
+    message_id: str
+    text: str = Field(description="what the customer wrote, personal data unmasked")
+
+
+@router.post("/conversations/{cid}/messages/{mid}/reveal", response_model=Revealed,
+             summary="Show a message's masked personal data (the chat's agent, supervisors, admins); every reveal is audited")
+async def reveal(cid: ConversationId, mid: Annotated[str, Path(pattern=STREAM_ID)], me: ChatStaff, services: Svc) -> Revealed:
+    conv = await services.conversations.require(cid)
+    if not (me.oversees or (conv.status == "assigned" and conv.agent == me.username)):
+        raise NotAllowed("only the agent the chat is assigned to, a supervisor or an admin may reveal personal data")
+    original = await services.conversations.original(cid, mid)
+    if original is None:
+        raise HTTPException(404, "nothing masked in that message")
+    await services.audit.record(me.username, "pii_revealed", cid, message_id=mid)
+    return Revealed(message_id=mid, text=original)
 
 
 @router.get("/conversations/{cid}/suggestions", response_model=list[Suggestion], summary="KB entries for the customer's latest question, to insert with one click")

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 
+from core.identity import identity_is_signed
 from core.relay import RESYNC
 from handoff.events import Event, Frame
 from handoff.models import Conversation, Message
@@ -27,9 +28,14 @@ router = APIRouter(prefix="/api/conversations", tags=["customer"])
 
 
 class CustomerInfo(BaseModel):
+    """Who the customer is, as the shop's site knows them. Trusted only with a valid ``signature``
+    (``hex(HMAC-SHA256(identity secret, ref + "\\n" + tier + "\\n" + name))``): otherwise the
+    conversation is an anonymous standard customer."""
+
     name: str = Field("", max_length=100)
     ref: str = Field("", max_length=200, description="your own id for this customer")
     tier: Literal["standard", "vip"] = "standard"
+    signature: str | None = Field(None, max_length=128, description="HMAC-SHA256 (hex) of ref, tier and name with the identity secret")
 
 
 class StartConversation(BaseModel):
@@ -85,7 +91,11 @@ async def _view(services: Services, conv: Conversation) -> ConversationView:
 
 @router.post("", response_model=Started, status_code=201, summary="Start a conversation")
 async def start(body: StartConversation, services: Svc) -> Started:
-    conv, token = await services.conversations.create(body.channel, body.language, body.customer.name, body.customer.tier, body.customer.ref)
+    who = body.customer
+    if identity_is_signed(services.settings.secret("identity-secret"), who.ref, who.tier, who.name, who.signature):
+        conv, token = await services.conversations.create(body.channel, body.language, who.name, who.tier, who.ref, verified=True)
+    else:
+        conv, token = await services.conversations.create(body.channel, body.language)
     return Started(conversation_id=conv.id, token=token, conversation=conv)
 
 

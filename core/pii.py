@@ -1,0 +1,100 @@
+"""Personal data in what customers write: find it, mask it. Pure: strings in, strings out.
+
+What this product meets, in Chinese and English text:
+
+- phone numbers: Google's libphonenumber (``phonenumbers``) finds and validates
+  them, Chinese mobiles (13812345678, +86 139-1234-5678) and landlines alike;
+- resident ID numbers (18 digits, the last may be X): valid when the birth date
+  and the ISO 7064 check digit hold (``python-stdnum``'s ``cn.ric``);
+- bank card numbers (13-19 digits, spaces or dashes allowed): valid when the Luhn
+  check holds (``stdnum.luhn``);
+- e-mail addresses.
+
+A number that fails its checksum is still masked when the customer says what it
+is ("身份证", "卡号", "ID card", "card number" just before it): a mistyped ID is
+still an ID. Order numbers and the like, unlabelled and failing the checks,
+stay as they are.
+
+Masks keep what lets a person confirm without revealing: a phone's first three
+and last four digits (138****5678), an ID's region and last four
+(110101********7777), a card's last four (**** 3445), an e-mail's first letter
+and domain (a***@example.com).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import phonenumbers
+from stdnum import luhn
+from stdnum.cn import ric
+
+Kind = Literal["phone", "id_card", "bank_card", "email"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Kind
+    start: int
+    end: int
+    value: str
+
+
+_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_CARD = re.compile(r"(?<![0-9])\d(?:[ -]?\d){12,18}(?![0-9])")
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}(?![\w-])")
+_ID_WORDS = re.compile(r"(身份证|证件号|身份号|id\s*card|identity|id\s*(number|no\.?))\D{0,8}$", re.IGNORECASE)
+_CARD_WORDS = re.compile(r"(卡号|银行卡|信用卡|借记卡|储蓄卡|card\s*(number|no\.?|#)?)\D{0,8}$", re.IGNORECASE)
+
+
+def _labelled(text: str, start: int, words: re.Pattern) -> bool:
+    return bool(words.search(text[max(0, start - 24):start]))
+
+
+def find(text: str) -> list[Finding]:
+    """Every piece of personal data in ``text``, in order, never overlapping."""
+    found: list[Finding] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= f.start or start >= f.end for f in found)
+
+    for m in _ID.finditer(text):
+        if ric.is_valid(m.group()) or _labelled(text, m.start(), _ID_WORDS):
+            found.append(Finding("id_card", m.start(), m.end(), m.group()))
+    for m in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if free(m.start(), m.end()) and 13 <= len(digits) <= 19 and (luhn.is_valid(digits) or _labelled(text, m.start(), _CARD_WORDS)):
+            found.append(Finding("bank_card", m.start(), m.end(), m.group()))
+    for m in _EMAIL.finditer(text):
+        if free(m.start(), m.end()):
+            found.append(Finding("email", m.start(), m.end(), m.group()))
+    for match in phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID):
+        if free(match.start, match.end):
+            found.append(Finding("phone", match.start, match.end, match.raw_string))
+    return sorted(found, key=lambda f: f.start)
+
+
+def mask_value(kind: Kind, value: str) -> str:
+    digits = re.sub(r"\D", "", value)
+    if kind == "phone":
+        national = digits[-11:] if len(digits) >= 11 else digits
+        return f"{national[:3]}****{national[-4:]}" if len(national) >= 8 else "*" * max(0, len(national) - 2) + national[-2:]
+    if kind == "id_card":
+        return f"{value[:6]}********{value[-4:]}"
+    if kind == "bank_card":
+        return f"**** {digits[-4:]}"
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask(text: str) -> tuple[str, list[Finding]]:
+    """``text`` with every finding replaced by its mask, and the findings (with the original values)."""
+    findings = find(text)
+    out, last = [], 0
+    for f in findings:
+        out += [text[last:f.start], mask_value(f.kind, f.value)]
+        last = f.end
+    out.append(text[last:])
+    return "".join(out), findings

@@ -1,0 +1,5 @@
+import sys
+
+from privacy.cli import main
+
+sys.exit(main())

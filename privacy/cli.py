@@ -1,0 +1,93 @@
+"""``./cs privacy``: a customer's data export and erasure, the retention purge, and the audit log, from the command line.
+
+Every export and erasure leaves an audit line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from core.audit import AuditLog
+from core.redis import Keys, sync_client
+from core.settings import get_settings
+from core.vault import Vault
+from kb.gaps import GapLog
+from privacy.erase import Eraser
+from privacy.retention import RetentionPolicy, due
+from privacy.subject import conversations_of, export
+
+ACTOR = "cli"
+
+
+def _write(data: object, out: str | None) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if out:
+        path = Path(out)
+        path.write_text(text + "\n")
+        path.chmod(0o600)  # it holds personal data
+        print(f"written to {path}", file=sys.stderr)
+    else:
+        print(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="privacy", description="Personal data: export or erase a customer's, purge what retention says, read the audit log.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("export", "everything stored about a customer, as JSON (their masked data unsealed)"),
+                            ("delete", "erase everything stored about a customer, everywhere")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--customer", help="the customer reference your site signs")
+        p.add_argument("--conversation", help="a conversation id")
+        if name == "export":
+            p.add_argument("--out", help="file to write (default: standard output)")
+        else:
+            p.add_argument("--yes", action="store_true", help="do it (without: show what would be erased)")
+    p = sub.add_parser("purge", help="erase what the retention settings say is due now")
+    p.add_argument("--dry-run", action="store_true")
+    p = sub.add_parser("audit", help="the audit log as JSON lines")
+    p.add_argument("--since", help="ISO date or time, e.g. 2026-11-01")
+    p.add_argument("--out")
+    args = parser.parse_args(argv)
+
+    settings = get_settings()
+    client = sync_client(settings)
+    keys = Keys(settings.key_prefix)
+    audit = AuditLog(keys, sync=client)
+    eraser = Eraser(client, keys, [GapLog(client, keys).key])
+    if args.command in ("export", "delete"):
+        if not (args.customer or args.conversation):
+            parser.error("name the customer (--customer REF) or a conversation (--conversation ID)")
+        cids = conversations_of(client, keys, customer_ref=args.customer, conversation_id=args.conversation)
+        target = args.customer or args.conversation
+        if args.command == "export":
+            _write(export(client, keys, Vault(settings.secret("pii-key")), cids), args.out)
+            audit.record_sync(ACTOR, "pii_exported", target, conversations=len(cids))
+        elif not args.yes:
+            print(f"would erase {len(cids)} conversation(s): {', '.join(sorted(cids)) or '-'} (add --yes)")
+        else:
+            erased = eraser.erase(cids)
+            audit.record_sync(ACTOR, "customer_erased", target, conversations=erased.conversations, events=erased.events, gap_records=erased.gap_records)
+            print(f"erased {erased.conversations} conversation(s), {erased.keys} keys, {erased.events} events, {erased.gap_records} content-gap records")
+    elif args.command == "purge":
+        policy = RetentionPolicy(settings.retention_days * 86400, settings.abandoned_conversation_hours * 3600)
+        cids = due(client, keys, policy)
+        if args.dry_run:
+            print(f"{len(cids)} conversation(s) are due")
+        else:
+            erased = eraser.erase(cids)
+            audit.record_sync(ACTOR, "retention_purge", "", conversations=erased.conversations)
+            print(f"erased {erased.conversations} conversation(s)")
+    elif args.command == "audit":
+        since = datetime.fromisoformat(args.since).timestamp() if args.since else 0.0
+        lines = "\n".join(json.dumps(e, ensure_ascii=False) for e in audit.entries_sync(since))
+        if args.out:
+            Path(args.out).write_text(lines + "\n")
+        else:
+            print(lines)
+        audit.record_sync(ACTOR, "audit_exported", "", since=since, at=time.time())
+    return 0

@@ -1,0 +1,86 @@
+"""Abuse limits that hold across hub workers: two extra hubs on the same Redis with strict limits, requests
+alternating between them. Floods get 429 with Retry-After, nothing refused is stored, failed sign-ins slow down
+and then lock the account (the right password included) until it expires or an admin lifts it; every lock is audited."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from tests.clients import PASSWORD, AgentClient, run_cli, start_hub
+
+LIMITS = {"start_per_address": "5/600", "messages_per_conversation": "4/600", "messages_per_address": "1000/60",
+          "customer_actions_per_conversation": "30/60", "login_per_address": "1000/60", "kb_search_per_user": "3/600", "requests_per_address": "100000/60"}
+
+
+@pytest.fixture(scope="module")
+def two_workers(stack, agents, settings):
+    env = {"CS_RATE_LIMITS": json.dumps(LIMITS), "CS_LOGIN_FREE_ATTEMPTS": "3", "CS_LOGIN_LOCK_AFTER": "6", "CS_LOGIN_LOCK_MINUTES": "10"}
+    workers = [start_hub(settings.rasa_port, timeout=15, **env) for _ in range(2)]
+    clients = [httpx.Client(base_url=url, timeout=60) for _, url in workers]
+    yield clients
+    for client in clients:
+        client.close()
+    for proc, _ in workers:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_starting_conversations_is_limited_per_address_across_workers(two_workers):
+    address = {"X-Forwarded-For": "203.0.113.7"}  # the hubs trust loopback as their proxy
+    codes = [two_workers[i % 2].post("/api/conversations", json={"language": "en"}, headers=address) for i in range(7)]
+    assert [r.status_code for r in codes] == [201] * 5 + [429] * 2
+    refused = codes[-1]
+    assert int(refused.headers["retry-after"]) > 0 and "too many requests" in refused.json()["detail"]
+    # Another address is not affected.
+    assert two_workers[0].post("/api/conversations", json={"language": "en"}, headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 201
+
+
+def test_messages_are_limited_per_conversation_and_refused_ones_are_not_stored(two_workers):
+    started = two_workers[0].post("/api/conversations", json={"language": "en"}, headers={"X-Forwarded-For": "198.51.100.1"}).json()
+    headers = {"Authorization": f"Bearer {started['token']}", "X-Forwarded-For": "198.51.100.1"}
+    cid = started["conversation_id"]
+    codes = [two_workers[i % 2].post(f"/api/conversations/{cid}/messages", json={"text": f"hello {i}"}, headers=headers).status_code for i in range(6)]
+    assert codes == [200] * 4 + [429] * 2
+    said = [m["text"] for m in two_workers[1].get(f"/api/conversations/{cid}/messages", headers=headers).json() if m["sender"] == "customer"]
+    assert said == [f"hello {i}" for i in range(4)]
+
+
+def test_kb_try_it_is_limited_per_user(two_workers):
+    editor = AgentClient(two_workers[0], "erin")
+    codes = [two_workers[i % 2].post("/api/kb/try", json={"question": "shipping"}, headers=editor.headers).status_code for i in range(4)]
+    assert codes[:3] == [200] * 3 and codes[3] == 429
+
+
+def test_failed_sign_ins_slow_down_then_lock_the_account_across_workers(two_workers, stack):
+    proc = run_cli("-m", "handoff", "add", "victim", "--name", "Victim", "--password", PASSWORD)
+    assert proc.returncode == 0, proc.stderr
+    results = []
+    for i in range(40):  # an attacker guessing, alternating workers, retrying as soon as they are let
+        resp = two_workers[i % 2].post("/api/agent/login", json={"username": "victim", "password": f"guess-{i}"})
+        results.append(resp.status_code)
+        if "locked" in resp.text:
+            break
+        if resp.status_code == 429:
+            time.sleep(int(resp.headers["retry-after"]))
+    assert 401 in results and 429 in results  # wrong, then "wait"
+    assert "locked" in resp.text and int(resp.headers["retry-after"]) > 60
+    # Locked means locked: the right password is refused too, on either worker.
+    for worker in two_workers:
+        right = worker.post("/api/agent/login", json={"username": "victim", "password": PASSWORD})
+        assert right.status_code == 429 and "locked" in right.json()["detail"]
+    # An admin lifts it; the lock and the lifting are in the audit log.
+    assert run_cli("-m", "handoff", "unlock", "victim").returncode == 0
+    assert two_workers[1].post("/api/agent/login", json={"username": "victim", "password": PASSWORD}).status_code == 200
+    from core.audit import AuditLog
+    from core.redis import Keys, sync_client
+    from core.settings import Settings
+
+    settings = Settings()
+    entries = AuditLog(Keys(settings.key_prefix), sync=sync_client(settings)).entries_sync()
+    assert any(e["action"] == "login_locked" and e["target"] == "victim" for e in entries)
+    assert any(e["action"] == "login_unlocked" and e["target"] == "victim" for e in entries)
+    assert sum(1 for e in entries if e["action"] == "login_failed" and e["actor"] == "victim") >= 6

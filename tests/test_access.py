@@ -1,0 +1,173 @@
+"""Who may do what, through the real hub: roles and ownership on every endpoint, sessions that end when they
+must, the password policy, the first sign-in that must change a generated password, and signed customer identity."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+from core.identity import sign_identity
+from tests.clients import PASSWORD, AgentClient, Customer, run_cli, start_hub
+
+
+def make_account(username: str, role: str, *extra: str) -> None:
+    proc = run_cli("-m", "handoff", "add", username, "--name", username.title(), "--role", role, "--password", PASSWORD, "--capacity", "10", *extra)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def staff(stack, agents):
+    make_account("sam", "supervisor")
+    make_account("ada", "admin")
+    return True
+
+
+def queued_chat(hub: httpx.Client) -> Customer:
+    c = Customer(hub, "en")
+    assert c.say("I want to talk to a person")["conversation"]["status"] == "queued"
+    return c
+
+
+def test_each_role_is_refused_where_it_must_be(hub, staff, settings):
+    agent, other, editor, supervisor, admin = (AgentClient(hub, u) for u in ("alice", "bob", "erin", "sam", "ada"))
+    mine, theirs = queued_chat(hub), queued_chat(hub)
+    assert agent.post(f"/conversations/{mine.id}/claim").status_code == 200
+    assert other.post(f"/conversations/{theirs.id}/claim").status_code == 200
+
+    # Editors run the knowledge base and never talk to customers.
+    for method, path in [("GET", "/queue"), ("GET", "/conversations"), ("GET", f"/conversations/{mine.id}"), ("POST", f"/conversations/{queued_chat(hub).id}/claim"),
+                         ("POST", f"/conversations/{mine.id}/messages"), ("GET", "/agents"), ("POST", "/presence")]:
+        resp = hub.request(method, f"/api/agent{path}", json={"text": "hi", "presence": "online"}, headers=editor.headers)
+        assert resp.status_code == 403, (path, resp.status_code)
+    with pytest.raises(Exception, match="403"):  # refused before the handshake completes
+        with connect(f"{settings.hub_url.replace('http', 'ws')}/api/agent/ws?token={editor.token}") as ws:
+            ws.recv(timeout=5)
+
+    # Agents: their own chats and the queue; not someone else's chat, not the KB's writes, not accounts.
+    assert agent.get(f"/conversations/{theirs.id}").status_code == 403
+    assert agent.get(f"/conversations/{theirs.id}/suggestions").status_code == 403
+    assert agent.post(f"/conversations/{theirs.id}/messages", {"text": "hi"}).status_code == 403
+    assert agent.post(f"/conversations/{theirs.id}/resolve").status_code == 403
+    assert hub.post("/api/kb/entries", json={"id": "x-en", "question": "q", "answer": "a"}, headers=agent.headers).status_code == 403
+    assert hub.post("/api/kb/publish", headers=agent.headers).status_code == 403
+    assert hub.get("/api/admin/agents", headers=agent.headers).status_code == 403
+    assert hub.get("/api/admin/audit", headers=agent.headers).status_code == 403
+    assert agent.post(f"/conversations/{mine.id}/transfer", {"to": "erin"}).status_code == 422  # editors take no chats
+
+    # Supervisors see every conversation, but do not manage accounts.
+    assert supervisor.get(f"/conversations/{theirs.id}").status_code == 200
+    assert hub.get("/api/admin/agents", headers=supervisor.headers).status_code == 403
+    # Admins manage accounts and read the audit log.
+    assert hub.get("/api/admin/agents", headers=admin.headers).status_code == 200
+    assert hub.get("/api/admin/audit", headers=admin.headers).status_code == 200
+    # Nobody without a session (a client without the console's cookie).
+    with httpx.Client(base_url=settings.hub_url) as anonymous:
+        for path in ("/api/agent/queue", "/api/kb/entries", "/api/admin/agents"):
+            assert anonymous.get(path).status_code == 401
+
+
+def test_agents_see_who_the_customer_is_only_in_their_own_chats(hub, staff):
+    signed = {"ref": "cust-1001", "tier": "standard", "name": "Li Na"}
+    secret = hub_secret()
+    started = hub.post("/api/conversations", json={"language": "en", "customer": {**signed, "signature": sign_identity(secret, **signed)}}).json()
+    c = Customer.__new__(Customer)
+    c.hub, c.id, c.token, c.headers = hub, started["conversation_id"], started["token"], {"Authorization": f"Bearer {started['token']}"}
+    c.say("I want to talk to a person")
+    agent, supervisor = AgentClient(hub, "alice"), AgentClient(hub, "sam")
+    waiting = next(i for i in agent.get("/queue").json() if i["conversation"]["id"] == c.id)
+    assert waiting["conversation"]["customer_name"] == ""
+    assert next(i for i in supervisor.get("/queue").json() if i["conversation"]["id"] == c.id)["conversation"]["customer_name"] == "Li Na"
+    assert agent.post(f"/conversations/{c.id}/claim").json()["conversation"]["customer_name"] == "Li Na"
+
+
+def hub_secret() -> str:
+    from core.settings import Settings
+
+    return Settings().secret("identity-secret")
+
+
+def test_a_forged_vip_is_a_standard_customer_and_a_signed_one_is_honoured(hub, stack):
+    forged = hub.post("/api/conversations", json={"language": "en", "customer": {"name": "Boss", "ref": "c-9", "tier": "vip"}}).json()
+    assert forged["conversation"]["customer_tier"] == "standard" and forged["conversation"]["customer_verified"] is False
+    wrong = hub.post("/api/conversations", json={"language": "en", "customer": {"name": "Boss", "ref": "c-9", "tier": "vip", "signature": "0" * 64}}).json()
+    assert wrong["conversation"]["customer_tier"] == "standard"
+    identity = {"ref": "c-9", "tier": "vip", "name": "Boss"}
+    signed = hub.post("/api/conversations", json={"language": "en", "customer": {**identity, "signature": sign_identity(hub_secret(), **identity)}}).json()
+    assert signed["conversation"]["customer_tier"] == "vip" and signed["conversation"]["customer_verified"] is True
+    # The queue order follows: the forged VIP waits behind customers who came before it, the real one goes first.
+    headers = {cid: {"Authorization": f"Bearer {tok}"} for cid, tok in ((forged["conversation_id"], forged["token"]), (signed["conversation_id"], signed["token"]))}
+    early = queued_chat(hub)
+    for cid, h in headers.items():
+        assert hub.post(f"/api/conversations/{cid}/handoff", headers=h).json()["conversation"]["status"] == "queued"
+    order = [i["conversation"]["id"] for i in AgentClient(hub, "sam").get("/queue").json()]
+    assert order.index(signed["conversation_id"]) < order.index(early.id) < order.index(forged["conversation_id"])
+
+
+def test_a_password_change_ends_every_other_session(hub, staff):
+    make_account("pat", "agent")
+    laptop, phone = AgentClient(hub, "pat"), AgentClient(hub, "pat")
+    assert phone.get("/queue").status_code == 200
+    weak = hub.post("/api/agent/password", json={"current": PASSWORD, "new": "password1234"}, headers=laptop.headers)
+    assert weak.status_code == 422 and "weak" in weak.json()["detail"]
+    changed = hub.post("/api/agent/password", json={"current": PASSWORD, "new": "a-new-and-long-passphrase"}, headers=laptop.headers)
+    assert changed.status_code == 200
+    assert phone.get("/queue").status_code == 401  # the other session is gone
+    assert laptop.get("/queue").status_code == 401  # so is the one that changed it...
+    assert hub.get("/api/agent/queue", headers={"Authorization": f"Bearer {changed.json()['token']}"}).status_code == 200  # ...it got a new one
+    assert hub.post("/api/agent/login", json={"username": "pat", "password": PASSWORD}).status_code == 401
+    # The CLI does the same: ./cs agents passwd ends every session.
+    fresh = AgentClient(hub, "pat", "a-new-and-long-passphrase")
+    proc = run_cli("-m", "handoff", "passwd", "pat", "--password", PASSWORD)
+    assert proc.returncode == 0 and "session(s) ended" in proc.stdout and not proc.stdout.startswith("0")
+    assert fresh.get("/queue").status_code == 401
+
+
+def test_logout_ends_the_session(hub, staff):
+    a = AgentClient(hub, "bob")
+    assert hub.post("/api/agent/logout", headers=a.headers).status_code == 204
+    assert a.get("/queue").status_code == 401
+
+
+def test_weak_passwords_are_refused_by_the_cli(stack):
+    proc = run_cli("-m", "handoff", "add", "weakling", "--password", "12345678")
+    assert proc.returncode == 1 and "too short" in proc.stderr
+
+
+def test_a_generated_password_must_be_changed_at_first_sign_in(hub, staff):
+    admin = AgentClient(hub, "ada")
+    created = hub.post("/api/admin/agents", json={"username": "newbie", "display_name": "Newbie", "role": "agent"}, headers=admin.headers)
+    assert created.status_code == 201
+    first = AgentClient(hub, "newbie", created.json()["password"])
+    assert first.get("/me").json()["must_change_password"] is True
+    refused = first.get("/queue")
+    assert refused.status_code == 403 and "change your password" in refused.json()["detail"]
+    changed = hub.post("/api/agent/password", json={"current": created.json()["password"], "new": "my-own-long-passphrase"}, headers=first.headers)
+    assert changed.status_code == 200 and changed.json()["agent"]["must_change_password"] is False
+    assert hub.get("/api/agent/queue", headers={"Authorization": f"Bearer {changed.json()['token']}"}).status_code == 200
+    audit = hub.get("/api/admin/audit", headers=admin.headers).json()
+    assert any(e["action"] == "account_created" and e["target"] == "newbie" and e["actor"] == "ada" for e in audit)
+    assert any(e["action"] == "password_changed" and e["actor"] == "newbie" for e in audit)
+
+
+def test_idle_and_absolute_session_expiry(stack, staff, settings):
+    """A hub whose sessions idle out after 3 s and end after 8 s whatever happens."""
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_SESSION_IDLE_MINUTES="0.05", CS_AGENT_SESSION_HOURS=str(8 / 3600))
+    try:
+        with httpx.Client(base_url=url, timeout=30) as hub:
+            idle = AgentClient(hub, "alice")
+            busy = AgentClient(hub, "bob")
+            seen = []  # bob uses his session every second; alice does nothing
+            started = time.monotonic()
+            while time.monotonic() - started < 12:
+                seen.append(busy.get("/me").status_code)
+                if len(seen) == 5:
+                    assert idle.get("/me").status_code == 401  # 5 s unused: idle expiry
+                time.sleep(1.0)
+            assert seen[:5] == [200] * 5  # in use, it lives on...
+            assert seen[-1] == 401  # ...until the absolute limit, used or not
+    finally:
+        proc.terminate()
+        proc.wait(10)

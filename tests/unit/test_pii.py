@@ -1,0 +1,42 @@
+"""core/pii.py: what counts as personal data, what does not, and how it is masked."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.pii import find, mask
+
+VALID_ID = "110101199003077774"  # birth date and check digit hold
+VALID_CARD = "6222020200112233446"  # Luhn holds
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我的手机号13812345678，谢谢", "我的手机号138****5678，谢谢"),
+    ("call me on +86 139-1234-5678 please", "call me on 139****5678 please"),
+    (f"身份证{VALID_ID}", "身份证110101********7774"),
+    (f"my id is {VALID_ID}.", "my id is 110101********7774."),
+    (f"卡号 {VALID_CARD}", "卡号 **** 3446"),
+    ("visa 4111 1111 1111 1111 expires", "visa **** 1111 expires"),
+    ("mail me: li.na+shop@example.com", "mail me: l***@example.com"),
+    # labelled numbers are personal data even when mistyped (the issue's own example)
+    ("我的手机号13812345678，身份证110101199003077777，卡号6222020200112233445",
+     "我的手机号138****5678，身份证110101********7777，卡号**** 3445"),
+])
+def test_personal_data_is_masked(text, expected):
+    assert mask(text)[0] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "订单号 202311261234567890 已发货",  # an order number: unlabelled, fails the checks
+    "价格 99 元，运费 10 元，满 199 包邮",
+    "tracking SF1234567890123",
+    "version 1.2.3, 2026-11-26",
+    "",
+])
+def test_what_is_not_personal_data_is_left_alone(text):
+    assert mask(text) == (text, [])
+
+
+def test_findings_keep_the_originals_for_sealing():
+    findings = find(f"13812345678 和 {VALID_ID}")
+    assert [(f.kind, f.value) for f in findings] == [("phone", "13812345678"), ("id_card", VALID_ID)]
