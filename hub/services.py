@@ -14,6 +14,7 @@ from functools import cached_property
 import redis
 import redis.asyncio as aioredis
 
+from bot.feedback import AnswerFeedback
 from bot.orchestrator import Orchestrator
 from bot.rasa_client import RasaClient
 from core.redis import Keys, async_client, redis_url, sync_client
@@ -21,7 +22,9 @@ from core.relay import Relay
 from core.settings import Settings
 from handoff.agents import AgentDirectory
 from handoff.conversations import ConversationStore
+from handoff.history import AgentHistory
 from handoff.queue import HandoffQueue
+from handoff.votes import AnswerVotes
 from kb.embeddings import EmbedderSet
 from kb.gaps import GapLog
 from kb.search import Searcher
@@ -41,6 +44,9 @@ class Services:
     rasa: RasaClient
     gaps: GapLog
     orchestrator: Orchestrator
+    votes: AnswerVotes
+    feedback: AnswerFeedback
+    history: AgentHistory
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     # Knowledge base: built on first use (loading the embedding models takes seconds and memory).
@@ -65,14 +71,16 @@ class Services:
         relay = Relay(lambda: aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, health_check_interval=10), keys.pub_prefix)
         conversations = ConversationStore(client, keys)
         agents = AgentDirectory(client, keys, hash_concurrency=settings.password_hash_concurrency)
-        queue = HandoffQueue(conversations, agents, default_capacity=settings.default_agent_capacity, default_handle_seconds=settings.default_handle_seconds)
+        votes = AnswerVotes(client, keys)
+        queue = HandoffQueue(conversations, agents, votes=votes, default_capacity=settings.default_agent_capacity, default_handle_seconds=settings.default_handle_seconds)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
         gaps = GapLog(sync, keys)
         orchestrator = Orchestrator(
             client, keys, conversations, queue, rasa, gaps,
             turn_lock_seconds=settings.turn_lock_seconds, turn_wait_seconds=settings.rasa_timeout_seconds * 2 + 5,
         )
-        return cls(settings, client, sync, keys, relay, conversations, agents, queue, rasa, gaps, orchestrator)
+        return cls(settings, client, sync, keys, relay, conversations, agents, queue, rasa, gaps, orchestrator,
+                   votes, AnswerFeedback(conversations, votes, gaps), AgentHistory(conversations))
 
     async def start(self) -> None:
         """Live updates, and the loop that finishes turns a dead worker left behind (at once: this may be the restart)."""

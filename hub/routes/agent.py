@@ -18,6 +18,8 @@ from core.errors import NotOwner
 from core.relay import RESYNC
 from handoff.agents import Agent, Presence
 from handoff.conversations import Guard
+from handoff.history import PastConversation
+from handoff.summary import customer_need
 from handoff.events import Frame
 from handoff.models import Conversation, HandoffPacket, Message
 from hub.deps import AGENT_COOKIE, ConversationId, Me, Svc, bearer, check_message_length
@@ -55,6 +57,7 @@ class QueueItem(BaseModel):
     packet: HandoffPacket | None
     position: int
     waiting_seconds: int
+    need: str = Field("", description="one line: the customer's last substantive message, or the packet's summary")
 
 
 class ConversationDetail(BaseModel):
@@ -79,6 +82,7 @@ async def login(body: Login, response: Response, services: Svc) -> LoggedIn:
     token = await services.agents.open_session(agent.username, ttl)
     if agent.role != "editor":  # editors edit the KB; they are not counted as agents available for chats
         await services.agents.set_presence(agent.username, "online")
+        await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": agent.username, "presence": "online"})
         agent = agent.model_copy(update={"presence": "online"})
     response.set_cookie(AGENT_COOKIE, token, max_age=ttl, httponly=True, samesite="strict")
     return LoggedIn(token=token, agent=agent)
@@ -88,6 +92,7 @@ async def login(body: Login, response: Response, services: Svc) -> LoggedIn:
 async def logout(me: Me, response: Response, services: Svc, authorization: Annotated[str | None, Header()] = None, cs_agent: Annotated[str | None, Cookie()] = None) -> None:
     await services.agents.close_session(bearer(authorization) or cs_agent or "")
     await services.agents.set_presence(me.username, "offline")
+    await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": me.username, "presence": "offline"})
     response.delete_cookie(AGENT_COOKIE)
 
 
@@ -117,7 +122,9 @@ async def queue(me: Me, services: Svc) -> list[QueueItem]:
         if conv is None:
             continue
         waited = int(now - (conv.queued_at or now))
-        items.append(QueueItem(conversation=conv, packet=await services.conversations.packet(cid), position=position, waiting_seconds=waited))
+        packet = await services.conversations.packet(cid)
+        need = customer_need(await services.conversations.messages(cid), packet)
+        items.append(QueueItem(conversation=conv, packet=packet, position=position, waiting_seconds=waited, need=need))
     return items
 
 
@@ -125,6 +132,15 @@ async def queue(me: Me, services: Svc) -> list[QueueItem]:
 async def mine(me: Me, services: Svc) -> list[Conversation]:
     convs = [await services.conversations.get(cid) for cid in await services.agents.chats(me.username)]
     return sorted((c for c in convs if c), key=lambda c: c.assigned_at or 0)
+
+
+@router.get("/history", response_model=list[PastConversation], summary="This agent's past conversations, newest first, searchable")
+async def history(me: Me, services: Svc,
+                  q: Annotated[str, Query(max_length=200, description="words in the customer's name, the conversation id or any transcript line")] = "",
+                  since: Annotated[float | None, Query(ge=0, description="last active at or after (epoch seconds)")] = None,
+                  until: Annotated[float | None, Query(ge=0, description="last active before (epoch seconds)")] = None,
+                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[PastConversation]:
+    return await services.history.search(me.username, q, since, until, limit)
 
 
 async def _detail(services: Services, cid: str) -> ConversationDetail:
