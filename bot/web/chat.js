@@ -62,6 +62,8 @@ async function resume(saved) {
   live.connect();
 }
 
+const focusInput = () => document.getElementById("input").focus();
+
 let starting = null;
 // Start (or resume) the conversation once; in the widget a new one starts only when the panel is first opened.
 function begin() {
@@ -84,12 +86,12 @@ function begin() {
 async function open() {
   const saved = savedConversation();
   if (saved) {
-    try { await resume(saved); connection.reconnecting(false); listenToHost(() => {}); return; } catch (e) {
+    try { await resume(saved); connection.reconnecting(false); listenToHost(focusInput); return; } catch (e) {
       if (e.status !== 403 && e.status !== 404) { connection.reconnecting(true); setTimeout(open, 3000); return; }
       forget();
     }
   }
-  if (!(embedded && listenToHost(begin))) begin();
+  if (!(embedded && listenToHost(() => { begin(); focusInput(); }))) begin();
 }
 
 if (embedded) document.body.classList.add("embed");
