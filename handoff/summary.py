@@ -12,6 +12,8 @@ from handoff.models import HUMAN_PAYLOAD, HandoffPacket, Message
 # Intents of customer messages that say nothing about the case itself.
 NOT_THE_NEED = frozenset({"request_human", "greet", "goodbye", "thanks", "affirm", "deny"})
 MAX_CHARS = 200
+# What the chat's "talk to a person" button sends on the customer's behalf.
+HUMAN_REQUEST_TEXT = {"zh": "转人工", "en": "I want to talk to a person"}
 
 
 def customer_need(messages: list[Message], packet: HandoffPacket | None = None) -> str:
@@ -23,7 +25,7 @@ def customer_need(messages: list[Message], packet: HandoffPacket | None = None) 
         elif m.sender == "bot" and asked is not None and asked.id not in intent_of and m.meta.get("intent"):
             intent_of[asked.id] = m.meta["intent"]
     for m in reversed(messages):
-        if m.sender != "customer" or m.meta.get("payload") == HUMAN_PAYLOAD or intent_of.get(m.id) in NOT_THE_NEED:
+        if m.sender != "customer" or m.meta.get("payload") == HUMAN_PAYLOAD or intent_of.get(m.id) in NOT_THE_NEED or m.text.strip() in HUMAN_REQUEST_TEXT.values():
             continue
         text = " ".join(m.text.split())
         if text:

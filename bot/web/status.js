@@ -15,7 +15,8 @@ export function renderStatus() {
   subtitle.textContent = now === "queued" ? t("subtitle_queued")
     : now === "assigned" ? t("subtitle_assigned", { agent })
     : now === "resolved" ? t("subtitle_resolved") : t("subtitle_bot");
-  human.disabled = now === "queued" || now === "assigned";
+  human.disabled = now === "queued";
+  human.hidden = now === "assigned"; // already with a person
   const label = now === "queued" ? t("in_queue") : t("talk_to_person");
   human.setAttribute("aria-label", label);
   humanText.textContent = label;

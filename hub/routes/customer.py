@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from core.relay import RESYNC
 from handoff.events import Frame
 from handoff.models import Conversation, Message
+from handoff.summary import HUMAN_REQUEST_TEXT
 from hub.deps import CONVERSATION_ID, STREAM_ID, AfterId, Conv, MessageId, Svc, check_message_length
 from hub.errors import STORE_DOWN
 from hub.live import Socket, serve, stream_position
@@ -118,7 +119,7 @@ async def transcript(conv: Conv, services: Svc, after: AfterId = None) -> list[M
 @router.post("/{cid}/handoff", response_model=ConversationView, summary="Ask for a human (the widget's 'talk to a person' button)")
 async def request_human(conv: Conv, services: Svc) -> ConversationView:
     if conv.status in ("bot", "resolved"):
-        text = "转人工" if conv.language == "zh" else "I want to talk to a person"
+        text = HUMAN_REQUEST_TEXT["zh" if conv.language == "zh" else "en"]
         outcome = await services.orchestrator.customer_message(conv, text)
         conv = outcome.conversation or conv
     return await _view(services, conv)
