@@ -9,6 +9,7 @@ import { t } from "./texts.js";
 const log = document.getElementById("log");
 const seen = new Map(); // message id -> row
 export const pendingRows = new Map(); // client message id -> the customer's row not yet confirmed by the hub
+export const confirmed = new Set(); // client message ids the hub has stored
 export const hooks = { choose: null, vote: null, arrived: null }; // set by chat.js
 let lastId = null;
 export const lastMessageId = () => lastId;
@@ -37,11 +38,15 @@ export function welcome() {
 
 // live: it arrived now (not part of the transcript loaded at start), so it may need the customer's attention.
 export function addMessage(m, { live = false } = {}) {
-  if (!m || !m.id || seen.has(m.id)) return;
-  if (m.client_message_id && pendingRows.has(m.client_message_id)) {
-    pendingRows.get(m.client_message_id).remove();
-    pendingRows.delete(m.client_message_id);
+  if (!m || !m.id) return;
+  if (m.client_message_id) {
+    confirmed.add(m.client_message_id);
+    if (pendingRows.has(m.client_message_id)) {
+      pendingRows.get(m.client_message_id).remove();
+      pendingRows.delete(m.client_message_id);
+    }
   }
+  if (seen.has(m.id)) return;
   if (idAfter(m.id, lastId)) lastId = m.id;
   const meta = m.meta || {};
   if (m.sender === "system" && meta.agent && (meta.kind === "assigned" || meta.kind === "transferred")) session.agentName = meta.agent;

@@ -8,7 +8,7 @@ import { el } from "/static/common/dom.js";
 import { isTransient } from "/static/common/api.js";
 import { newClientId } from "/static/common/ids.js";
 import { readJson, writeJson } from "/static/common/storage.js";
-import { addMessage, addPendingRow, botThinking, pendingRows } from "./log.js";
+import { addMessage, addPendingRow, botThinking, confirmed, pendingRows } from "./log.js";
 import { api, session, status, updateView } from "./session.js";
 import { t } from "./texts.js";
 import { connection } from "./connection.js";
@@ -38,6 +38,7 @@ export function send(text, payload = null) {
 // After a reload: show what was never confirmed, and send it again.
 export function restore() {
   for (const item of load()) {
+    if (confirmed.has(item.clientId)) { update(item.clientId, { done: true }); continue; } // stored before the reload
     if (pendingRows.has(item.clientId)) continue;
     const row = addPendingRow(item.clientId, item.text);
     if (item.failed) showFailed(item, row, item.failed); else deliver(item, 0);

@@ -118,7 +118,6 @@
         var p = data.preview;
         previewWho.textContent = p.author || (p.sender === "agent" ? labels.agent : labels.bot);
         previewText.textContent = p.text;
-        previewOpen.setAttribute("aria-label", labels.open + ": " + previewWho.textContent + " — " + p.text);
         preview.hidden = false;
       }
       renderLauncher();

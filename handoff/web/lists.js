@@ -80,7 +80,6 @@ function renderQueueItem(item) {
   li.dataset.cid = conv.id;
   const open = el("button", `item${conv.id === state.currentId ? " active" : ""}`);
   open.type = "button";
-  open.setAttribute("aria-label", t("previewChat", `${customerLabel(conv)} ${shortId(conv)}`));
   const wait = el("span", "item-wait", fmtWait(item.waiting_seconds));
   wait.dataset.waiting = String(item.waiting_seconds);
   open.append(nameLine(conv, wait));
