@@ -14,8 +14,7 @@ from pathlib import Path
 
 from core.redis import Keys, sync_client
 from kb.gaps import GapLog
-from tests.conftest import PASSWORD
-from tests.browser import ARTIFACTS, DESKTOP, PHONE, assert_accessible, expect
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, assert_accessible, expect, staff_page
 
 
 WAIT = 60_000  # publishing and the first bot turn can be slow while models warm up
@@ -30,15 +29,7 @@ ASK = "does my bluefern cafe loyalty card earn points when I order?"
 
 
 def sign_in(browser, hub: str, username: str, viewport: dict, locale: str = "en-US"):
-    ctx = browser.new_context(viewport=viewport, locale=locale)
-    page = ctx.new_page()
-    page.on("dialog", lambda d: d.accept())
-    page.goto(f"{hub}/kb")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#login-submit").click()
-    expect(page.locator("#app-view")).to_be_visible()
-    return ctx, page
+    return staff_page(browser, hub, "/kb", username, viewport, "zh" if locale.startswith("zh") else "en")
 
 
 def ask_until(customer_factory, question: str, marker: str, seconds: float = 10) -> str:

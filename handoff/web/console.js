@@ -1,6 +1,7 @@
 // Agent console: signs in, then wires the sidebar lists, the open conversation and the live link together.
 // Every piece of customer, agent and bot text is rendered safely (textContent, or the shared markdown sanitiser).
-import { $, showMsg } from "/static/common/dom.js";
+import { $ } from "/static/common/dom.js";
+import { startSignIn } from "/static/common/signin.js";
 import { claimConversation, openConversation, rerender, showError } from "./conversation.js";
 import * as lists from "./lists.js";
 import * as live from "./live.js";
@@ -10,8 +11,7 @@ import { i18n, t } from "./texts.js";
 import { hooks as typingHooks } from "./typing.js";
 
 const els = {
-  loginView: $("login-view"), loginForm: $("login-form"), username: $("username"), password: $("password"), loginError: $("login-error"),
-  app: $("app-view"), presence: $("presence"), presenceDot: $("presence-dot"), meName: $("me-name"), logout: $("logout"),
+  loginView: $("login-view"), username: $("username"), app: $("app-view"), presence: $("presence"), presenceDot: $("presence-dot"), meName: $("me-name"), logout: $("logout"),
 };
 
 function signedOut() {
@@ -58,19 +58,6 @@ lists.hooks.claim = claimConversation;
 i18n.onChange(applyLanguage);
 for (const s of document.querySelectorAll(".ui-lang-select")) s.addEventListener("change", () => i18n.set(s.value));
 
-els.loginForm.addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  els.loginError.hidden = true;
-  try {
-    const res = await api("/login", { method: "POST", body: { username: els.username.value.trim(), password: els.password.value } });
-    saveToken(res.token);
-    els.password.value = "";
-    enter(res.agent);
-  } catch (e) {
-    showMsg(els.loginError, e.status === 401 ? t("wrongLogin") : e.message);
-  }
-});
-
 els.logout.addEventListener("click", async () => {
   try { await api("/logout", { method: "POST" }); } catch { /* already gone */ }
   signedOut();
@@ -82,9 +69,4 @@ els.presence.addEventListener("change", async () => {
 });
 
 applyLanguage();
-if (state.token) {
-  api("/me").then(enter, () => { els.loginView.hidden = false; els.username.focus(); });
-} else {
-  els.loginView.hidden = false;
-  els.username.focus();
-}
+startSignIn({ api, loginPath: "/login", mePath: "/me", hasToken: () => Boolean(state.token), saveToken, enter, wrongLogin: () => t("wrongLogin") });

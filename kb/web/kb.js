@@ -1,6 +1,7 @@
 // Knowledge-base editor: signs in, then wires the tabs (entries and editor, try it, versions, content gaps,
 // import/export) together. Entry, customer and agent text is rendered safely (textContent, or the shared markdown sanitiser).
-import { $, showMsg } from "/static/common/dom.js";
+import { $ } from "/static/common/dom.js";
+import { startSignIn } from "/static/common/signin.js";
 import { confirmDiscard, openEntry, renderEditorHead, renderPreview, save } from "./editor.js";
 import { focusSearch, loadEntries, renderCategories, renderList } from "./entries.js";
 import { loadGaps, renderGaps } from "./gaps.js";
@@ -14,8 +15,7 @@ import { loadVersions, renderVersions } from "./versions.js";
 
 const PHONE = matchMedia("(max-width: 800px)");
 const els = {
-  loginView: $("login-view"), loginForm: $("login-form"), username: $("username"), password: $("password"), loginError: $("login-error"),
-  app: $("app-view"), meName: $("me-name"), meRole: $("me-role"), logout: $("logout"), publish: $("publish"),
+  loginView: $("login-view"), username: $("username"), app: $("app-view"), meName: $("me-name"), meRole: $("me-role"), logout: $("logout"), publish: $("publish"),
 };
 
 async function refreshAll() { await Promise.all([loadEntries(), loadPending()]); }
@@ -84,19 +84,6 @@ function signedOut() {
   els.username.focus();
 }
 
-els.loginForm.addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  els.loginError.hidden = true;
-  try {
-    const res = await api("/api/agent/login", { method: "POST", body: { username: els.username.value.trim(), password: els.password.value } });
-    saveToken(res.token);
-    els.password.value = "";
-    enter(res.agent);
-  } catch (e) {
-    showMsg(els.loginError, e.status === 401 ? t("wrongLogin") : e.message);
-  }
-});
-
 els.logout.addEventListener("click", async () => {
   if (!(await confirmDiscard())) return;
   try { await api("/api/agent/logout", { method: "POST" }); } catch { /* already gone */ }
@@ -116,9 +103,4 @@ document.addEventListener("keydown", (ev) => {
 });
 
 applyLang();
-if (state.token) {
-  api("/api/agent/me").then(enter, () => { els.loginView.hidden = false; els.username.focus(); });
-} else {
-  els.loginView.hidden = false;
-  els.username.focus();
-}
+startSignIn({ api, loginPath: "/api/agent/login", mePath: "/api/agent/me", hasToken: () => Boolean(state.token), saveToken, enter, wrongLogin: () => t("wrongLogin") });
