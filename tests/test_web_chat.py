@@ -30,6 +30,7 @@ def test_a_link_in_a_published_answer_is_clickable_in_the_chat_and_the_console(s
         link.click()
     opened.value.close()
     shot(page, "chat-desktop-link")
+    assert_accessible(page, "chat with an answer (desktop, en)")
 
     # The agent sees the same answer rendered, and a plain URL they send becomes a link for the customer.
     page.get_by_role("button", name="Talk to a person").click()
@@ -43,6 +44,16 @@ def test_a_link_in_a_published_answer_is_clickable_in_the_chat_and_the_console(s
     sent = page.locator(".row.agent .bubble", has_text="Track it here")
     expect(sent.get_by_role("link", name="https://example.com/track/123")).to_have_attribute("rel", "noopener noreferrer", timeout=WAIT)
     expect(sent.locator("strong")).to_have_text("if")
+
+    # Someone looking elsewhere sees the reply in the title and the favicon; looking again clears them.
+    page.evaluate("() => { document.hasFocus = () => false; }")
+    agent.get_by_label("Reply to customer").fill("Anything else I can do?")
+    agent.get_by_role("button", name="Send", exact=True).click()
+    expect(page).to_have_title("(1) Support", timeout=WAIT)
+    expect(page.locator("link[rel='icon']")).to_have_attribute("href", re.compile("favicon-unread"))
+    page.evaluate("() => { delete document.hasFocus; window.dispatchEvent(new Event('focus')); }")
+    expect(page).to_have_title("Support")
+    expect(page.locator("link[rel='icon']")).to_have_attribute("href", re.compile("favicon.svg"))
     expect(agent.locator("#transcript .msg.agent").get_by_role("link", name="https://example.com/track/123")).to_be_visible()
     shot(agent, "console-desktop-links")
     actx.close()
@@ -64,6 +75,7 @@ def test_the_limit_shows_before_it_is_reached_and_a_draft_survives_a_reload(stac
     expect(page.locator(".row.customer")).to_have_count(0)  # nothing sent, nothing lost
     assert box.input_value() == "问" * 2100
     shot(page, "chat-phone-zh-over-limit")
+    assert_accessible(page, "chat over the limit (phone, zh)")
     page.reload()
     expect(page.get_by_label("您的消息")).to_have_value("问" * 2100)
     expect(page.locator("#counter")).to_have_text(re.compile("超出 100 字"))
@@ -109,6 +121,7 @@ def test_not_helpful_offers_other_answers_and_a_person_and_the_agent_sees_the_vo
     expect(chips.last).to_have_text("None of these, talk to a person")
     assert chips.count() >= 2, "the next best answers come first"
     shot(page, "chat-phone-not-helpful")
+    assert_accessible(page, "chat with the not-helpful follow-up (phone, en)")
     chips.last.click()
     expect(page.locator("#banner")).to_contain_text("queue", timeout=WAIT)
     for i in range(chips.count()):
