@@ -3,7 +3,7 @@
 // It builds DOM nodes from an allow-list and never parses HTML: paragraphs and line breaks, "- " / "* " / "1. "
 // lists, "# " headings (shown as a bold line), **bold**, *italic*, `code`, [links](https://…) and bare URLs.
 // Links are only http, https and mailto; they open in a new tab with rel="noopener noreferrer". Anything else
-// (HTML tags, javascript: URLs, images) stays literal text.
+// (HTML tags, script URLs, images) stays literal text.
 
 const URL_CHARS = String.raw`https?:\/\/[\w\-.~:/?#@!$&'*+,;=%\[\]]*[\w\-~/#@$&*+=%]`;
 const INLINE = new RegExp(String.raw`(\*\*[^*\n]+?\*\*|\*[^*\s][^*\n]*?\*|` + "`[^`\\n]+`" + String.raw`|\[[^\]\n]+\]\([^)\s]+\)|${URL_CHARS})`);
