@@ -80,7 +80,8 @@ def test_kb_editor_page(stack, settings, agents, browser, customer_factory):
     expect(page.locator("#preview strong")).to_have_text("Bluefern Café")
     expect(page.locator("#preview em")).to_have_text("one point")
     expect(page.locator("#preview li")).to_have_count(2)
-    expect(page.locator("#preview .md-link")).to_have_text("partner page")
+    expect(page.locator("#preview a")).to_have_text("partner page")
+    expect(page.locator("#preview a")).to_have_attribute("href", "https://example.com/bluefern")  # the same renderer as the chat
     page.get_by_role("button", name="Save draft", exact=True).click()
     expect(page.locator("#save-status")).to_contain_text("revision 1")
     expect(page.locator("#err-question")).to_be_hidden()
@@ -285,7 +286,7 @@ def test_editor_guards_unsaved_edits_speaks_plainly_and_links_voted_down_answers
     expect(voted).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "kb-gaps-zh.png"))
     assert_accessible(page, "editor, content gaps (desktop, zh)")
-    entry_id = voted.get_attribute("aria-label").split(" ")[-1]
+    entry_id = voted.get_attribute("data-entry")
     voted.click()
     page.get_by_role("dialog", name="放弃未保存的修改？").get_by_role("button", name="放弃修改").click()  # the new entry was never saved
     expect(page.locator("#editor-title")).to_have_text(entry_id)

@@ -86,7 +86,7 @@ const TEXT = {
     rate_failed: "评价提交失败，请重试。",
     log_label: "对话记录",
     switch_lang: "Switch to English",
-    switch_label: "EN",
+    switch_label: "English",
     sound_on: "新回复时播放提示音",
     sound_off: "新回复时不播放提示音",
     close_chat: "关闭对话窗口",

@@ -63,7 +63,9 @@ export function renderGaps() {
       p.append(el("span", null, `${t("votedDownAnswer")} `));
       voted.forEach((v, i) => {
         if (i) p.append(", ");
-        p.append(button("linklike voted-entry", v.entry_question || v.entry_id, () => hooks.openEntry(v.entry_id), t("openEntry", v.entry_id)));
+        const open = button("linklike voted-entry", v.entry_question || v.entry_id, () => hooks.openEntry(v.entry_id));
+        open.dataset.entry = v.entry_id;
+        p.append(open);
         p.append(el("span", "muted small-text", ` (${v.entry_id} · ${t("votes", v.votes)})`));
       });
       li.append(p);
