@@ -59,7 +59,7 @@ def test_console_in_chinese_queue_needs_presence_packet_and_history(stack, setti
     # Switch to English; resolve; the chat moves to the recent list, where search finds it by text or day.
     page.locator("header .ui-lang-select").select_option("en")
     expect(page.locator("#queue-title")).to_contain_text("Waiting")
-    page.get_by_role("button", name="Resolve").click()
+    page.get_by_role("button", name="Resolve", exact=True).click()
     page.set_viewport_size(DESKTOP)
     expect(page.locator(f'#recent li[data-cid="{first.id}"]')).to_be_visible(timeout=WAIT)
     search = page.get_by_label("Search past chats")

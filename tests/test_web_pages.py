@@ -145,7 +145,7 @@ def test_customer_and_agent_pages(stack, settings, agents, browser):
     agent.screenshot(path=str(ARTIFACTS / "console-phone-suggestions.png"))
     agent.set_viewport_size(DESKTOP)
 
-    agent.get_by_role("button", name="Resolve").click()
+    agent.get_by_role("button", name="Resolve", exact=True).click()
     five = customer.get_by_role("button", name="Rate 5 out of 5")
     expect(five).to_be_visible(timeout=WAIT)
     five.click()
