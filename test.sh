@@ -12,4 +12,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
 fi
+# axe-core (the accessibility checker the browser tests run in every page), from package-lock.json.
+lock_stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
+if [ ! -f "$lock_stamp" ]; then
+  echo "[setup] installing the browser tests' npm packages (npm ci)"
+  npm ci --no-audit --no-fund --silent && touch "$lock_stamp"
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from fastapi.concurrency import run_in_threadpool
 from redis.exceptions import RedisError
 
+from bot.feedback import with_person_choice
 from bot.rasa_client import BotUnavailable, RasaClient
 from bot.turns import TurnQueue
 from core.language import detect_language
@@ -107,7 +108,7 @@ class Orchestrator:
             meta.setdefault("intent", turn.intent)
             meta.setdefault("confidence", turn.confidence)
             if reply.buttons:
-                meta["buttons"] = reply.buttons
+                meta["buttons"] = with_person_choice(reply.buttons, language)
             appended = await self.conversations.append(conv.id, "bot", reply.text, channel=conv.channel, meta=meta, guard=guard)
             if appended is None:
                 return replies  # the bot lost the conversation meanwhile: the rest is dropped too

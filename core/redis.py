@@ -188,6 +188,20 @@ class Keys:
     def retention_lock(self) -> str:
         return f"{self.p}:retention:lock"
 
+    def agent_history(self, username: str) -> str:
+        """Sorted set: conversation id -> when this agent last took it (claim or transfer), for the console's "recent" list."""
+        return f"{self.p}:agent:{username}:history"
+
+    # answer feedback (handoff/votes.py)
+    def answer_votes(self, cid: str) -> str:
+        """Hash: bot message id -> JSON of the customer's helpful / not helpful vote on it."""
+        return f"{self.p}:conv:{cid}:votes"
+
+    @property
+    def voted_down(self) -> str:
+        """Hash: customer question -> JSON of the knowledge-base answer voted not helpful for it, and how often."""
+        return f"{self.p}:votes:not-helpful"
+
     @property
     def handle_times(self) -> str:
         return f"{self.p}:stats:handle-seconds"

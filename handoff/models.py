@@ -9,7 +9,15 @@ from pydantic import BaseModel, Field
 Sender = Literal["customer", "bot", "agent", "system"]
 Status = Literal["bot", "queued", "assigned", "resolved"]
 Reason = Literal["customer_request", "low_confidence", "complaint", "negative_feedback", "vip", "bot_unavailable"]
+# A customer message with this payload asks for a person (the Rasa intent that hands the conversation over).
+HUMAN_PAYLOAD = "/request_human"
 Category = Literal["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"]
+
+
+def stream_position(message_id: str) -> tuple[int, int]:
+    """Redis stream ids order the transcript: ``"1700000000000-3"`` -> ``(1700000000000, 3)``."""
+    ms, _, seq = message_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 class Message(BaseModel):
@@ -30,6 +38,17 @@ class TriedEntry(BaseModel):
     score: float
 
 
+class VotedAnswer(BaseModel):
+    """A bot answer the customer voted "not helpful": shown to the agent, linked from the editor's content gaps."""
+
+    message_id: str
+    question: str = Field("", description="what the customer asked")
+    entry_id: str = Field("", description="the knowledge-base entry that answered")
+    entry_question: str = ""
+    language: str = "en"
+    ts: float = 0.0
+
+
 class HandoffPacket(BaseModel):
     """What the agent sees first: why the bot gave up and what it already tried."""
 
@@ -40,6 +59,7 @@ class HandoffPacket(BaseModel):
     summary: str = ""
     last_customer_message: str = ""
     tried: list[TriedEntry] = Field(default_factory=list)
+    not_helpful: list[VotedAnswer] = Field(default_factory=list, description="answers the customer voted not helpful before asking for a person")
     created_at: float = 0.0
 
 
@@ -59,4 +79,5 @@ class Conversation(BaseModel):
     resolved_at: float | None = None
     priority: int = 0
     rating: int | None = None
+    rating_comment: str = ""
     epoch: int = 0  # ownership episode: every status change starts a new one (bot replies are valid only in theirs)

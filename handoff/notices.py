@@ -35,6 +35,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You've left the queue. I'm here if you need anything else.",
         "zh": "您已退出排队，还有其他问题可以继续问我。",
     },
+    "not_helpful_alternatives": {
+        "en": "Sorry that didn't help. Is your question one of these?",
+        "zh": "抱歉没能帮到您。您想问的是下面哪个问题？",
+    },
+    "not_helpful_person": {
+        "en": "Sorry that didn't help. Would you like to talk to a person?",
+        "zh": "抱歉没能帮到您。需要为您转接人工客服吗？",
+    },
+    # The last choice of every set of choices the bot offers.
+    "choice_person": {
+        "en": "None of these, talk to a person",
+        "zh": "都不是，转人工",
+    },
     "rating_thanks": {
         "en": "Thank you for your feedback!",
         "zh": "感谢您的评价！",

@@ -19,6 +19,7 @@ from handoff.events import Event
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.notices import say
 from handoff.triage import priority as priority_of
+from handoff.votes import AnswerVotes
 
 _PRIORITY_SPAN = 1e11  # larger than any epoch-seconds timestamp
 
@@ -31,9 +32,11 @@ class QueueSpot:
 
 
 class HandoffQueue:
-    def __init__(self, conversations: ConversationStore, agents: AgentDirectory, *, default_capacity: int = 3, default_handle_seconds: float = 240.0) -> None:
+    def __init__(self, conversations: ConversationStore, agents: AgentDirectory, *, votes: AnswerVotes | None = None,
+                 default_capacity: int = 3, default_handle_seconds: float = 240.0) -> None:
         self.conversations = conversations
         self.agents = agents
+        self.votes = votes or AnswerVotes(conversations.r, conversations.k)
         self.default_capacity = default_capacity
         self.default_handle_seconds = default_handle_seconds
         self.r = conversations.r
@@ -49,6 +52,7 @@ class HandoffQueue:
         """
         prio = priority_of(packet.reason, conv.customer_tier)
         now = time.time()
+        packet = packet.model_copy(update={"not_helpful": await self.votes.not_helpful(conv.id)})
         await self.conversations.save_packet(conv.id, packet)
         result = await self.conversations.transition(conv.id, Move(
             frozenset({"bot"}), "queued", {"type": Event.ESCALATED, "reason": packet.reason, "category": packet.category, "priority": prio},
@@ -79,6 +83,7 @@ class HandoffQueue:
             fields={"agent": agent.username, "assigned_at": str(time.time())},
         ))
         result.raise_for("claim")
+        await self._remember(agent.username, cid)
         conv = await self.conversations.require(cid)
         await self.conversations.append(cid, "system", say("assigned", conv.language, agent=agent.display_name), channel=conv.channel, meta={"kind": "assigned", "agent": agent.display_name})
 
@@ -91,6 +96,7 @@ class HandoffQueue:
             owner=from_agent, capacity=target.capacity, release_from=from_agent, assign_to=to_agent, fields={"agent": to_agent},
         ))
         result.raise_for("transfer")
+        await self._remember(to_agent, conv.id)
         await self.conversations.append(conv.id, "system", say("transferred", conv.language, agent=target.display_name), channel=conv.channel, meta={"kind": "transferred", "agent": target.display_name})
 
     async def resolve(self, conv: Conversation, username: str) -> None:
@@ -116,7 +122,7 @@ class HandoffQueue:
 
     async def reopen(self, cid: str) -> TransitionResult:
         """A customer writing into a resolved conversation starts a new bot episode in it."""
-        return await self.conversations.transition(cid, Move(frozenset({"resolved"}), "bot", {"type": Event.REOPENED}, fields={"agent": "", "rating": ""}))
+        return await self.conversations.transition(cid, Move(frozenset({"resolved"}), "bot", {"type": Event.REOPENED}, fields={"agent": "", "rating": "", "rating_comment": ""}))
 
     async def rate(self, conv: Conversation, score: int, comment: str) -> None:
         if conv.status != "resolved":
@@ -125,6 +131,10 @@ class HandoffQueue:
         await self.conversations.set_fields(conv.id, rating=str(score), rating_comment=comment)
         await self.conversations.record_event(conv.id, Event.RATED, score=score, comment=comment, agent=conv.agent)
         await self.conversations.append(conv.id, "system", say("rating_thanks", conv.language), channel=conv.channel, meta={"kind": "rating_thanks", "score": score})
+
+    async def _remember(self, username: str, cid: str) -> None:
+        """Every chat an agent took stays findable in their "recent" list (``handoff/history.py``)."""
+        await self.r.zadd(self.k.agent_history(username), {cid: time.time()})
 
     async def queued_ids(self) -> list[str]:
         return list(await self.r.zrange(self.k.queue, 0, -1))

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER_WEB = ROOT / "bot" / "web"  # chat widget and full-page chat
 AGENT_WEB = ROOT / "handoff" / "web"  # agent console
 KB_WEB = ROOT / "kb" / "web"  # knowledge-base editor
+COMMON_WEB = ROOT / "web" / "common"  # what the pages share: markdown, i18n, API calls, the staff look
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,3 +77,4 @@ def _pages(app: FastAPI) -> None:
     app.mount("/static/chat", StaticFiles(directory=CUSTOMER_WEB), name="chat-static")
     app.mount("/static/console", StaticFiles(directory=AGENT_WEB), name="console-static")
     app.mount("/static/kb", StaticFiles(directory=KB_WEB), name="kb-static")
+    app.mount("/static/common", StaticFiles(directory=COMMON_WEB), name="common-static")

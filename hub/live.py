@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from core.relay import Subscription
 from handoff.events import Frame
+from handoff.models import stream_position  # noqa: F401  (re-exported: routes order stream ids with it)
 
 
 class Socket:
@@ -87,9 +88,3 @@ async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict]
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         sub.close()
-
-
-def stream_position(message_id: str) -> tuple[int, int]:
-    """Redis stream ids order the transcript: ``"1700000000000-3"`` -> ``(1700000000000, 3)``."""
-    ms, _, seq = message_id.partition("-")
-    return int(ms), int(seq or 0)

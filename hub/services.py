@@ -15,6 +15,7 @@ from functools import cached_property
 import redis
 import redis.asyncio as aioredis
 
+from bot.feedback import AnswerFeedback
 from bot.orchestrator import Orchestrator
 from bot.rasa_client import RasaClient
 from core.audit import AuditLog
@@ -25,9 +26,11 @@ from core.settings import Settings
 from core.vault import PersonalData, Vault
 from handoff.agents import AgentDirectory
 from handoff.conversations import ConversationStore
+from handoff.history import AgentHistory
 from handoff.lockout import LockoutPolicy, LoginGuard
 from handoff.queue import HandoffQueue
 from handoff.sessions import Sessions
+from handoff.votes import AnswerVotes
 from kb.embeddings import EmbedderSet
 from kb.gaps import GapLog
 from kb.search import Searcher
@@ -55,6 +58,9 @@ class Services:
     rasa: RasaClient
     gaps: GapLog
     orchestrator: Orchestrator
+    votes: AnswerVotes
+    feedback: AnswerFeedback
+    history: AgentHistory
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     # Knowledge base: built on first use (loading the embedding models takes seconds and memory).
@@ -85,7 +91,8 @@ class Services:
             window_seconds=int(settings.login_window_minutes * 60), free_attempts=settings.login_free_attempts,
             lock_after=settings.login_lock_after, lock_seconds=int(settings.login_lock_minutes * 60), address_lock_after=settings.login_address_lock_after,
         ))
-        queue = HandoffQueue(conversations, agents, default_capacity=settings.default_agent_capacity, default_handle_seconds=settings.default_handle_seconds)
+        votes = AnswerVotes(client, keys)
+        queue = HandoffQueue(conversations, agents, votes=votes, default_capacity=settings.default_agent_capacity, default_handle_seconds=settings.default_handle_seconds)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, token=settings.secret("rasa-token"))
         gaps = GapLog(sync, keys)
         orchestrator = Orchestrator(
@@ -93,7 +100,8 @@ class Services:
             turn_lock_seconds=settings.turn_lock_seconds, turn_wait_seconds=settings.rasa_timeout_seconds * 2 + 5,
         )
         return cls(settings, client, sync, keys, relay, conversations, agents, sessions, guard, RateLimiter(client, keys),
-                   AuditLog(keys, client, sync), queue, rasa, gaps, orchestrator)
+                   AuditLog(keys, client, sync), queue, rasa, gaps, orchestrator,
+                   votes, AnswerFeedback(conversations, votes, gaps), AgentHistory(conversations))
 
     async def start(self) -> None:
         """Live updates, the loop that finishes turns a dead worker left behind (at once: this may be the restart), retention."""

@@ -1,8 +1,9 @@
 """Erasing conversations everywhere they live: what retention purges and what a customer's erasure request removes.
 
 A conversation lives in its hash, transcript, handoff packet, sealed
-originals, turn bookkeeping, the indexes that list it (all conversations, the
-queue, an agent's chats, the customer's signed reference), Rasa's tracker and
+originals, answer votes, turn bookkeeping, the indexes that list it (all
+conversations, the queue, an agent's chats and history, the customer's signed
+reference), Rasa's tracker and
 lock, the content-gap records it produced, and the events that name it. One
 pass over the event and gap streams serves a whole batch.
 """
@@ -39,13 +40,14 @@ class Eraser:
     def conversation_keys(self, cid: str) -> list[str]:
         k = self.k
         return [k.conv(cid), k.transcript(cid), k.packet(cid), k.client_ids(cid), k.pii(cid), k.pending_turns(cid),
-                k.turn_outcomes(cid), k.turn_lock(cid), k.rasa_tracker(cid), k.rasa_lock(cid),
+                k.turn_outcomes(cid), k.turn_lock(cid), k.rasa_tracker(cid), k.rasa_lock(cid), k.answer_votes(cid),
                 *(k.rate(scope, cid) for scope in CONVERSATION_RATE_SCOPES)]
 
     def erase(self, cids: set[str]) -> Erased:
         done = Erased(ids=sorted(cids))
         if not cids:
             return done
+        staff = self.r.smembers(self.k.agents)
         for cid in sorted(cids):
             conv = self.r.hgetall(self.k.conv(cid))
             pipe = self.r.pipeline(transaction=True)
@@ -55,6 +57,8 @@ class Eraser:
             pipe.zrem(self.k.open_turns, cid)
             if conv.get("agent"):
                 pipe.srem(self.k.agent_chats(conv["agent"]), cid)
+            for name in staff:  # the agents' "recent chats" lists
+                pipe.zrem(self.k.agent_history(name), cid)
             if conv.get("customer_ref"):
                 pipe.srem(self.k.customer(ref_digest(conv["customer_ref"])), cid)
             done.keys += pipe.execute()[0]

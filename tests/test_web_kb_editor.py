@@ -14,8 +14,7 @@ from pathlib import Path
 
 from core.redis import Keys, sync_client
 from kb.gaps import GapLog
-from tests.conftest import PASSWORD
-from tests.browser import ARTIFACTS, DESKTOP, PHONE, expect
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, assert_accessible, expect, staff_page
 
 
 WAIT = 60_000  # publishing and the first bot turn can be slow while models warm up
@@ -30,15 +29,7 @@ ASK = "does my bluefern cafe loyalty card earn points when I order?"
 
 
 def sign_in(browser, hub: str, username: str, viewport: dict, locale: str = "en-US"):
-    ctx = browser.new_context(viewport=viewport, locale=locale)
-    page = ctx.new_page()
-    page.on("dialog", lambda d: d.accept())
-    page.goto(f"{hub}/kb")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#login-submit").click()
-    expect(page.locator("#app-view")).to_be_visible()
-    return ctx, page
+    return staff_page(browser, hub, "/kb", username, viewport, "zh" if locale.startswith("zh") else "en")
 
 
 def ask_until(customer_factory, question: str, marker: str, seconds: float = 10) -> str:
@@ -51,9 +42,15 @@ def ask_until(customer_factory, question: str, marker: str, seconds: float = 10)
         time.sleep(0.5)
 
 
-def test_kb_page_never_writes_html_from_data():
-    source = (Path(__file__).resolve().parent.parent / "kb" / "web" / "kb.js").read_text()
-    assert "innerHTML" not in source and "insertAdjacentHTML" not in source and "outerHTML" not in source
+def test_pages_never_write_html_from_data():
+    root = Path(__file__).resolve().parent.parent
+    for source in [*root.glob("web/common/*.js"), *root.glob("kb/web/*.js"), *root.glob("handoff/web/*.js"), *root.glob("bot/web/*.js")]:
+        text = source.read_text()
+        for banned in ("innerHTML", "insertAdjacentHTML", "outerHTML", "eval(", "new Function", "javascript:", "document.write"):
+            assert banned not in text, f"{source.name}: {banned}"
+    for page in [*root.glob("*/web/*.html")]:
+        html = page.read_text()
+        assert "<script>" not in html and not re.search(r"\son[a-z]+=", html) and 'style="' not in html, page.name
 
 
 def test_kb_editor_page(stack, settings, agents, browser, customer_factory):
@@ -83,7 +80,8 @@ def test_kb_editor_page(stack, settings, agents, browser, customer_factory):
     expect(page.locator("#preview strong")).to_have_text("Bluefern Café")
     expect(page.locator("#preview em")).to_have_text("one point")
     expect(page.locator("#preview li")).to_have_count(2)
-    expect(page.locator("#preview .md-link")).to_have_text("partner page")
+    expect(page.locator("#preview a")).to_have_text("partner page")
+    expect(page.locator("#preview a")).to_have_attribute("href", "https://example.com/bluefern")  # the same renderer as the chat
     page.get_by_role("button", name="Save draft", exact=True).click()
     expect(page.locator("#save-status")).to_contain_text("revision 1")
     expect(page.locator("#err-question")).to_be_hidden()
@@ -120,8 +118,14 @@ def test_kb_editor_page(stack, settings, agents, browser, customer_factory):
     expect(page.locator("#try-result")).to_contain_text("Searched the published KB", timeout=WAIT)
     assert page.locator(f"#try-result .hit[data-id='{ENTRY_ID}']").count() == 0
 
-    # Publish: the new version number shows, and the running bot answers with the new entry.
+    # Publish asks first, listing what will change; then the new version number shows and the running bot answers with it.
     page.get_by_role("button", name="Publish", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Publish these changes?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(ENTRY_ID)
+    expect(dialog).to_contain_text("new")
+    page.screenshot(path=str(ARTIFACTS / "kb-publish-confirm-desktop.png"))
+    dialog.get_by_role("button", name=re.compile(r"^Publish \d+ changes?$")).click()
     expect(page.locator("#publish-result")).to_contain_text("Published version", timeout=WAIT)
     version = int(re.search(r"version (\d+)", page.locator("#publish-result").inner_text()).group(1))
     expect(page.locator("#pending-summary")).to_have_text("Everything is published.")
@@ -232,7 +236,80 @@ def test_kb_editor_page(stack, settings, agents, browser, customer_factory):
     # Roll back (confirmed in a dialog) to the starter version: it is live again.
     page.get_by_role("button", name="Versions", exact=True).click()
     page.get_by_role("button", name=f"Roll back v{version - 1}", exact=True).click()
+    page.get_by_role("dialog", name="Roll back?").get_by_role("button", name="Roll back").click()
     expect(page.locator(f"#versions-body tr[data-version='{version - 1}']")).to_contain_text("Live")
     expect(page.locator("#publish-result")).to_have_text(f"Version {version - 1} is live again.")
     expect(page.locator("#live-version")).to_have_text(f"Live: version {version - 1}")
     ctx.close()
+
+
+def test_editor_guards_unsaved_edits_speaks_plainly_and_links_voted_down_answers(stack, settings, agents, browser, customer_factory, hub):
+    # A customer votes an answer down: the gap it leaves links to that answer.
+    c = customer_factory("en")
+    answer = next(r for r in c.say("How long does delivery take?")["replies"] if r["meta"].get("decision") == "answer")
+    assert hub.post(f"/api/conversations/{c.id}/feedback", json={"message_id": answer["id"], "helpful": False}, headers=c.headers).status_code == 204
+
+    ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP, locale="zh-CN")
+    rows = page.locator("#entry-list li button")
+    expect(rows.nth(1)).to_be_visible()
+    first_id, second_id = page.locator("#entry-list li").nth(0).get_attribute("data-id"), page.locator("#entry-list li").nth(1).get_attribute("data-id")
+    rows.nth(0).click()
+    expect(page.locator("#editor-title")).to_have_text(first_id)
+    page.locator("#e-answer").fill("一个还没保存的修改")
+    rows.nth(1).click()
+    dialog = page.get_by_role("dialog", name="放弃未保存的修改？")
+    expect(dialog).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "kb-unsaved-warning-zh.png"))
+    dialog.get_by_role("button", name="继续编辑").click()
+    expect(page.locator("#editor-title")).to_have_text(first_id)
+    expect(page.locator("#e-answer")).to_have_value("一个还没保存的修改")
+    rows.nth(1).click()
+    page.get_by_role("dialog", name="放弃未保存的修改？").get_by_role("button", name="放弃修改").click()
+    expect(page.locator("#editor-title")).to_have_text(second_id)
+
+    # Validation in plain words, in the interface language.
+    page.get_by_role("button", name="新建条目", exact=True).click()
+    page.locator("#e-id").fill("bad id!")
+    page.get_by_role("button", name="保存草稿", exact=True).click()
+    expect(page.locator("#err-id")).to_have_text("只能使用字母、数字和 - _ . :（不能有空格）。")
+    expect(page.locator("#err-question")).to_have_text("此项不能为空。")
+    expect(page.locator("#err-answer")).to_have_text("此项不能为空。")
+    expect(page.locator("#editor")).not_to_contain_text("String should")
+    page.screenshot(path=str(ARTIFACTS / "kb-validation-zh.png"))
+
+    # The gap's reason is translated, and it links to the answer that was voted down.
+    page.get_by_role("button", name="内容缺口", exact=True).click()
+    gap = page.locator("#gaps-list li.gap", has_text="How long does delivery take?").first
+    expect(gap).to_contain_text("顾客评为没帮助", timeout=WAIT)
+    expect(gap).not_to_contain_text("not_helpful")
+    voted = gap.locator(".voted-entry").first
+    expect(voted).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "kb-gaps-zh.png"))
+    assert_accessible(page, "editor, content gaps (desktop, zh)")
+    entry_id = voted.get_attribute("data-entry")
+    voted.click()
+    page.get_by_role("dialog", name="放弃未保存的修改？").get_by_role("button", name="放弃修改").click()  # the new entry was never saved
+    expect(page.locator("#editor-title")).to_have_text(entry_id)
+    assert_accessible(page, "editor, an entry (desktop, zh)")
+    ctx.close()
+
+
+def test_editor_pages_are_accessible(stack, settings, agents, browser):
+    for language, viewport in (("en", DESKTOP), ("zh", PHONE)):
+        ctx = browser.new_context(viewport=viewport, locale={"en": "en-US", "zh": "zh-CN"}[language])
+        page = ctx.new_page()
+        page.goto(f"{settings.hub_url}/kb")
+        expect(page.locator("#login-form")).to_be_visible()
+        assert_accessible(page, f"editor sign-in ({language})")
+        ctx.close()
+        ctx, page = sign_in(browser, settings.hub_url, "erin", viewport, locale={"en": "en-US", "zh": "zh-CN"}[language])
+        expect(page.locator("#entry-list li").first).to_be_visible()
+        assert_accessible(page, f"editor, entry list ({language})")
+        page.locator("#entry-list li button").first.click()
+        expect(page.locator("#editor")).to_be_visible()
+        assert_accessible(page, f"editor, entry ({language})")
+        for tab in ("try", "versions", "io"):
+            page.locator(f".tab[data-tab='{tab}']").click()
+            expect(page.locator(f"#panel-{tab}")).to_be_visible()
+            assert_accessible(page, f"editor, {tab} tab ({language})")
+        ctx.close()

@@ -112,14 +112,12 @@ def test_customer_and_agent_pages(stack, settings, agents, browser):
     entry = suggest.locator("li.suggestion", has_text="How much is shipping").first
     expect(entry).to_be_visible(timeout=WAIT)
     expect(entry.locator(".score")).to_have_text(re.compile(r"^\d\.\d\d$"))
-    preview = entry.locator(".sg-answer").text_content()
-    assert "¥99" in preview, preview
+    expect(entry.locator(".sg-answer strong").first).to_have_text("¥99 or more")  # rendered, not raw markdown
     reply = agent.get_by_label("Reply to customer")
     entry.get_by_role("button", name=re.compile("^Insert")).click()
     expect(reply).to_be_focused()
     inserted = reply.input_value()
-    assert inserted.replace("**", "") == preview, inserted
-    assert "¥99 or more" in inserted
+    assert "¥99 or more" in inserted and "**" not in inserted, inserted  # plain text, never raw markup
 
     # The agent "types" (the insert counts, and so does typing): the customer sees "Alice is typing…".
     agent_typing = customer.locator("#log .row.typing.agent")
@@ -147,16 +145,22 @@ def test_customer_and_agent_pages(stack, settings, agents, browser):
     agent.screenshot(path=str(ARTIFACTS / "console-phone-suggestions.png"))
     agent.set_viewport_size(DESKTOP)
 
-    agent.get_by_role("button", name="Resolve").click()
+    agent.get_by_role("button", name="Resolve", exact=True).click()
     five = customer.get_by_role("button", name="Rate 5 out of 5")
     expect(five).to_be_visible(timeout=WAIT)
-    customer.screenshot(path=str(ARTIFACTS / "chat-phone-rating.png"))
     five.click()
-    expect(customer.locator("#rating-done")).to_be_visible()
+    expect(five).to_have_attribute("aria-pressed", "true")
+    customer.get_by_label("Anything to add? (optional)").fill("Quick and kind, thanks Alice")
+    customer.screenshot(path=str(ARTIFACTS / "chat-phone-rating.png"))
+    customer.get_by_role("button", name="Send rating").click()
+    expect(customer.locator("#rating")).to_be_hidden(timeout=WAIT)
+    thanks = customer.get_by_text("Thank you for your feedback!")
+    expect(thanks).to_have_count(1)  # one thank-you, in the conversation
 
     status = httpx.get(f"{hub}/api/conversations/{cid}", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
     assert status["conversation"]["status"] == "resolved"
     assert status["conversation"]["rating"] == 5
+    assert status["conversation"]["rating_comment"] == "Quick and kind, thanks Alice"
     assert dialogs == [], f"a dialog fired: {dialogs}"
 
     customer.set_viewport_size(DESKTOP)

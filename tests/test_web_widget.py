@@ -1,22 +1,25 @@
-"""The one-line embed: a shop's own page (another origin) loads widget.js, the launcher opens the chat, the bot answers."""
+"""The one-line embed: a shop's own page (another origin) loads widget.js, the launcher opens the chat, the bot answers;
+with the panel closed an agent's reply shows as an unread badge and a preview; Esc closes it, also from inside the chat."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 
 import pytest
 
-from tests.browser import ARTIFACTS, DESKTOP, PHONE, expect
+from tests.browser import DESKTOP, LINK_ASK, LOCALES, PHONE, WAIT, assert_accessible, expect, shot
+from tests.clients import AgentClient
 
 
 @pytest.fixture
 def shop_site(tmp_path, settings):
     """A stand-in for the customer's website, on its own origin, embedding the widget as the README says."""
     (tmp_path / "index.html").write_text(
-        f'<!doctype html><html><head><title>Harbor Market</title></head><body><h1>Harbor Market</h1>'
-        f'<p>Spring sale!</p><script src="{settings.hub_url}/widget.js" async></script></body></html>'
+        f'<!doctype html><html lang="en"><head><title>Harbor Market</title></head><body><main><h1>Harbor Market</h1>'
+        f'<p>Spring sale!</p></main><script src="{settings.hub_url}/widget.js" async></script></body></html>'
     )
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -26,19 +29,74 @@ def shop_site(tmp_path, settings):
     server.shutdown()
 
 
-def test_embedded_widget_answers_on_a_third_party_page(stack, shop_site, browser):
+def open_widget(browser, shop_site, viewport, language="en"):
+    context = browser.new_context(viewport=viewport, locale=LOCALES[language])
+    page = context.new_page()
+    page.goto(shop_site)
+    launcher = page.locator(".cs-widget-launcher")
+    expect(launcher).to_be_visible(timeout=15_000)
+    launcher.click()
+    chat = page.frame_locator("iframe[title='Support chat'], iframe[title='在线客服']")
+    expect(chat.locator("#input")).to_be_visible(timeout=15_000)
+    return context, page, launcher, chat
+
+
+def test_embedded_widget_answers_on_a_third_party_page(stack, shop_site, browser, link_answer):
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context = browser.new_context(viewport=viewport, locale="en-US")
-        page = context.new_page()
-        page.goto(shop_site)
-        launcher = page.get_by_role("button", name="Open support chat")
-        expect(launcher).to_be_visible(timeout=15_000)
-        launcher.click()
-        chat = page.frame_locator("iframe[title='Support chat']")
+        context, page, launcher, chat = open_widget(browser, shop_site, viewport)
         box = chat.locator("#input")
-        expect(box).to_be_visible(timeout=15_000)
         box.fill("How much is shipping?")
         box.press("Enter")
-        expect(chat.locator(".row.bot", has_text="¥99").first).to_be_visible(timeout=60_000)
-        page.screenshot(path=str(ARTIFACTS / f"widget-{name}.png"))
+        expect(chat.locator(".row.bot", has_text="¥99").first).to_be_visible(timeout=WAIT)
+        box.fill(LINK_ASK)
+        box.press("Enter")
+        link = chat.locator(".row.bot", has_text="GIFTWRAP7781").get_by_role("link", name="gift wrap guide")
+        expect(link).to_have_attribute("href", "https://example.com/gift-wrap", timeout=WAIT)
+        with context.expect_page() as opened:  # clickable inside the widget: it opens a new tab
+            link.click()
+        opened.value.close()
+        shot(page, f"widget-{name}")
+        context.close()
+
+
+def test_unread_badge_and_preview_while_closed_and_esc_closes_from_inside(stack, settings, agents, shop_site, browser, hub):
+    for name, viewport, language in (("desktop", DESKTOP, "en"), ("phone", PHONE, "zh")):
+        context, page, launcher, chat = open_widget(browser, shop_site, viewport, language)
+        panel = page.locator("#cs-widget-panel")
+        if name == "phone":  # one header: the chat's own, with its close button; no extra bar above it
+            expect(page.locator(".cs-widget-bar")).to_have_count(0)
+            expect(launcher).to_be_hidden()
+            expect(chat.locator("#close")).to_be_visible()
+            shot(page, "widget-phone-open-zh")
+        chat.locator("#human").click()
+        expect(chat.locator("#banner")).to_be_visible(timeout=WAIT)
+        frame = next(f for f in page.frames if "/chat" in f.url)
+        cid = frame.evaluate("() => JSON.parse(localStorage.getItem('cs_chat_v1')).id")
+
+        chat.locator("#input").click()  # focus inside the chat's iframe
+        page.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
+        expect(launcher).to_be_focused()
+
+        alice = AgentClient(hub, "alice")
+        assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+        assert alice.post(f"/conversations/{cid}/messages", json={"text": "Hi, Alice here: your parcel left the warehouse today."}).status_code == 200
+        badge = page.locator(".cs-widget-badge")
+        expect(badge).to_have_text(re.compile(r"^[12]$"), timeout=WAIT)  # the "joined" notice and the reply
+        expect(launcher).to_have_attribute("aria-label", re.compile("unread|未读"))
+        preview = page.locator(".cs-widget-preview")
+        expect(preview).to_contain_text("your parcel left the warehouse today")
+        expect(preview).to_contain_text("Alice")
+        shot(page, f"widget-{name}-unread")
+        assert_accessible(page, f"shop page with the widget's launcher ({name})")
+        preview.locator(".cs-widget-preview-open").click()
+        expect(panel).to_be_visible()
+        expect(badge).to_be_hidden()
+        expect(chat.locator(".row.agent", has_text="your parcel left the warehouse today")).to_be_visible()
+        assert_accessible(frame, f"chat inside the widget ({name})")
+        if name == "phone":
+            chat.locator("#close").click()
+            expect(panel).to_be_hidden()
+            expect(launcher).to_be_visible()
+        assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
         context.close()

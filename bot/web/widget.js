@@ -1,75 +1,139 @@
 // Embed: <script src="https://your-host/widget.js" async></script>
-// Adds a launcher button (bottom-right) that opens the chat in an iframe panel.
+// Adds a launcher button (bottom-right) that opens the chat in an iframe panel. While the panel is closed, the
+// launcher shows how many replies are unread and a preview of the latest; Esc closes the panel (also from inside
+// the chat). On phones the panel fills the screen and the chat's own header (with its close button) is the only one.
 (function () {
   if (window.__csWidgetLoaded) return;
   window.__csWidgetLoaded = true;
   var script = document.currentScript || (function () { var s = document.getElementsByTagName("script"); return s[s.length - 1]; })();
   var origin = new URL(script.src, location.href).origin;
   var zh = (navigator.language || "").toLowerCase().indexOf("zh") === 0;
-  var labels = zh ? { open: "打开在线客服", close: "关闭在线客服", title: "在线客服" } : { open: "Open support chat", close: "Close support chat", title: "Support chat" };
+  var labels = zh
+    ? { open: "打开在线客服", close: "关闭在线客服", title: "在线客服", unread: function (n) { return "，" + n + " 条未读消息"; }, dismiss: "关闭预览", agent: "客服", bot: "智能助手" }
+    : { open: "Open support chat", close: "Close support chat", title: "Support chat", unread: function (n) { return ", " + n + " unread message" + (n === 1 ? "" : "s"); }, dismiss: "Dismiss preview", agent: "Agent", bot: "Assistant" };
 
-  var css = "" +
-    ".cs-widget-launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:60px;height:60px;border-radius:50%;border:0;cursor:pointer;" +
-    "background:#2563eb;color:#fff;box-shadow:0 8px 24px rgba(37,99,235,.35);display:flex;align-items:center;justify-content:center;transition:transform .15s ease}" +
-    ".cs-widget-launcher:hover{transform:scale(1.05)}.cs-widget-launcher:focus-visible{outline:3px solid #93c5fd;outline-offset:3px}" +
-    ".cs-widget-panel{position:fixed;right:20px;bottom:92px;z-index:2147483000;width:380px;height:min(640px,calc(100vh - 120px));border-radius:16px;overflow:hidden;" +
-    "box-shadow:0 16px 48px rgba(15,23,42,.22);background:#fff;display:none}" +
-    ".cs-widget-panel.open{display:block}.cs-widget-panel iframe{border:0;width:100%;height:100%;display:block}" +
-    ".cs-widget-bar{display:none}" +
-    "@media (max-width:520px){.cs-widget-panel{right:0;bottom:0;width:100vw;height:100vh;height:100dvh;border-radius:0}" +
-    ".cs-widget-panel.open{display:flex;flex-direction:column}.cs-widget-panel iframe{flex:1;height:auto}" +
-    ".cs-widget-bar{display:flex;justify-content:flex-end;padding:6px 8px;background:#f5f7fa;border-bottom:1px solid #e4e7eb}" +
-    ".cs-widget-bar button{border:0;background:none;font:14px system-ui,sans-serif;color:#1f2933;padding:6px 10px;cursor:pointer}" +
-    ".cs-widget-launcher.open{display:none}}";
-  var style = document.createElement("style");
-  style.textContent = css;
-  document.head.appendChild(style);
+  var css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = origin + "/static/chat/widget.css";
+  document.head.appendChild(css);
 
-  var chatIcon = '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
-  var closeIcon = '<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true"><path fill="currentColor" d="M18.3 5.7 12 12l6.3 6.3-1.4 1.4L10.6 13.4 4.3 19.7 2.9 18.3 9.2 12 2.9 5.7 4.3 4.3l6.3 6.3 6.3-6.3z"/></svg>';
+  var SVG = "http://www.w3.org/2000/svg";
+  function icon(d, size) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", size);
+    svg.setAttribute("height", size);
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(SVG, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", d);
+    svg.appendChild(path);
+    return svg;
+  }
+  var CHAT = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
+  var CLOSE = "M18.3 5.7 12 12l6.3 6.3-1.4 1.4L10.6 13.4 4.3 19.7 2.9 18.3 9.2 12 2.9 5.7 4.3 4.3l6.3 6.3 6.3-6.3z";
 
-  var button = document.createElement("button");
-  button.type = "button";
-  button.className = "cs-widget-launcher";
-  button.setAttribute("aria-label", labels.open);
-  button.setAttribute("aria-expanded", "false");
-  button.setAttribute("aria-controls", "cs-widget-panel");
-  button.innerHTML = chatIcon; // static markup, no user text
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text) node.textContent = text;
+    return node;
+  }
 
-  var panel = document.createElement("div");
-  panel.className = "cs-widget-panel";
+  var launcher = el("button", "cs-widget-launcher");
+  launcher.type = "button";
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.setAttribute("aria-controls", "cs-widget-panel");
+  var badge = el("span", "cs-widget-badge");
+  badge.setAttribute("aria-hidden", "true");
+  badge.hidden = true;
+
+  var preview = el("div", "cs-widget-preview");
+  preview.hidden = true;
+  var previewOpen = el("button", "cs-widget-preview-open");
+  previewOpen.type = "button";
+  var previewWho = el("strong", "cs-widget-preview-who");
+  var previewText = el("span", "cs-widget-preview-text");
+  previewOpen.appendChild(previewWho);
+  previewOpen.appendChild(previewText);
+  var previewClose = el("button", "cs-widget-preview-close");
+  previewClose.type = "button";
+  previewClose.setAttribute("aria-label", labels.dismiss);
+  previewClose.appendChild(icon(CLOSE, 14));
+  preview.appendChild(previewOpen);
+  preview.appendChild(previewClose);
+
+  var panel = el("div", "cs-widget-panel");
   panel.id = "cs-widget-panel";
   panel.setAttribute("role", "dialog");
   panel.setAttribute("aria-label", labels.title);
-  var frame = null;
-  var bar = document.createElement("div");
-  bar.className = "cs-widget-bar";
-  var barClose = document.createElement("button");
-  barClose.type = "button";
-  barClose.textContent = "\u2715 " + (zh ? "关闭" : "Close");
-  barClose.setAttribute("aria-label", labels.close);
-  barClose.addEventListener("click", function () { toggle(false); button.focus(); });
-  bar.appendChild(barClose);
-  panel.appendChild(bar);
+
+  // The chat loads at once (hidden), so replies that arrive while the panel is closed can be counted;
+  // it starts a conversation only when the panel is first opened.
+  var frame = el("iframe");
+  frame.src = origin + "/chat?embed=1&host=" + encodeURIComponent(location.origin);
+  frame.title = labels.title;
+  frame.setAttribute("allow", "clipboard-write; autoplay");
+  panel.appendChild(frame);
+
+  var unread = 0;
+  function isOpen() { return panel.classList.contains("open"); }
+
+  function renderLauncher() {
+    var open = isOpen();
+    launcher.classList.toggle("open", open);
+    launcher.setAttribute("aria-expanded", String(open));
+    launcher.setAttribute("aria-label", open ? labels.close : labels.open + (unread ? labels.unread(unread) : ""));
+    while (launcher.firstChild) launcher.removeChild(launcher.firstChild);
+    launcher.appendChild(icon(open ? CLOSE : CHAT, open ? 24 : 28));
+    badge.textContent = unread > 9 ? "9+" : String(unread);
+    badge.hidden = open || !unread;
+    launcher.appendChild(badge);
+    if (open || !unread) preview.hidden = true;
+  }
+
+  function tellChat(message) {
+    message.source = "cs-widget";
+    if (frame.contentWindow) frame.contentWindow.postMessage(message, origin);
+  }
 
   function toggle(open) {
-    if (open && !frame) {
-      frame = document.createElement("iframe");
-      frame.src = origin + "/chat?embed=1";
-      frame.title = labels.title;
-      frame.setAttribute("allow", "clipboard-write");
-      panel.appendChild(frame);
-    }
     panel.classList.toggle("open", open);
-    button.classList.toggle("open", open);
-    button.setAttribute("aria-expanded", String(open));
-    button.setAttribute("aria-label", open ? labels.close : labels.open);
-    button.innerHTML = open ? closeIcon : chatIcon;
-    if (open && frame) frame.focus();
+    if (open) { unread = 0; preview.hidden = true; }
+    renderLauncher();
+    tellChat({ type: "panel", open: open });
+    if (open) frame.focus();
   }
-  button.addEventListener("click", function () { toggle(!panel.classList.contains("open")); });
-  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && panel.classList.contains("open")) { toggle(false); button.focus(); } });
 
-  function mount() { document.body.appendChild(panel); document.body.appendChild(button); }
+  function close() { toggle(false); launcher.focus(); }
+
+  window.addEventListener("message", function (ev) {
+    if (ev.origin !== origin || ev.source !== frame.contentWindow || !ev.data || ev.data.source !== "cs-chat") return;
+    var data = ev.data;
+    if (data.type === "ready") tellChat({ type: "panel", open: isOpen() });
+    else if (data.type === "close") { if (isOpen()) close(); }
+    else if (data.type === "unread" && !isOpen()) {
+      unread = Number(data.count) || 0;
+      if (unread && data.preview && data.preview.text) {
+        var p = data.preview;
+        previewWho.textContent = p.author || (p.sender === "agent" ? labels.agent : labels.bot);
+        previewText.textContent = p.text;
+        preview.hidden = false;
+      }
+      renderLauncher();
+    }
+  });
+
+  launcher.addEventListener("click", function () { toggle(!isOpen()); });
+  previewOpen.addEventListener("click", function () { toggle(true); });
+  previewClose.addEventListener("click", function () { preview.hidden = true; launcher.focus(); });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && isOpen()) close(); });
+
+  renderLauncher();
+  function mount() {
+    document.body.appendChild(panel);
+    document.body.appendChild(preview);
+    document.body.appendChild(launcher);
+  }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
 })();

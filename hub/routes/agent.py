@@ -20,7 +20,9 @@ from core.relay import RESYNC
 from handoff.agents import Agent, Presence
 from handoff.conversations import Guard
 from handoff.events import Frame
+from handoff.history import PastConversation
 from handoff.models import Conversation, HandoffPacket, Message
+from handoff.summary import customer_need
 from hub.deps import AGENT_COOKIE, STREAM_ID, ChatStaff, ConversationId, SignedIn, Svc, check_message_length, client_address, staff_token
 from hub.live import Socket, serve
 from hub.services import Services
@@ -61,6 +63,7 @@ class QueueItem(BaseModel):
     packet: HandoffPacket | None
     position: int
     waiting_seconds: int
+    need: str = Field("", description="one line: the customer's last substantive message, or the packet's summary")
 
 
 class ConversationDetail(BaseModel):
@@ -96,6 +99,7 @@ async def login(body: Login, request: Request, response: Response, services: Svc
     token = await services.sessions.open(agent.username)
     if agent.chats and not agent.must_change_password:  # editors are not counted as available for chats
         await services.agents.set_presence(agent.username, "online")
+        await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": agent.username, "presence": "online"})
         agent = agent.model_copy(update={"presence": "online"})
     _set_cookie(response, token, services)
     return LoggedIn(token=token, agent=agent)
@@ -111,6 +115,7 @@ async def logout(me: SignedIn, response: Response, services: Svc, token: Annotat
     await services.sessions.close(token or "")
     if me.chats:
         await services.agents.set_presence(me.username, "offline")
+        await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": me.username, "presence": "offline"})
     response.delete_cookie(AGENT_COOKIE)
 
 
@@ -157,7 +162,9 @@ async def queue(me: ChatStaff, services: Svc) -> list[QueueItem]:
         if conv is None:
             continue
         waited = int(now - (conv.queued_at or now))
-        items.append(QueueItem(conversation=_as_seen_by(me, conv), packet=await services.conversations.packet(cid), position=position, waiting_seconds=waited))
+        packet = await services.conversations.packet(cid)
+        need = customer_need(await services.conversations.messages(cid), packet)
+        items.append(QueueItem(conversation=_as_seen_by(me, conv), packet=packet, position=position, waiting_seconds=waited, need=need))
     return items
 
 
@@ -168,8 +175,9 @@ def _as_seen_by(agent: Agent, conv: Conversation) -> Conversation:
     return conv.model_copy(update={"customer_name": ""})
 
 
-def _may_read(agent: Agent, conv: Conversation) -> bool:
-    return agent.oversees or conv.status == "queued" or conv.agent == agent.username
+async def _may_read(services: Services, agent: Agent, conv: Conversation) -> bool:
+    """Supervisors and admins: everything. Agents: the queue, their chats, and the chats they once had (their history)."""
+    return agent.oversees or conv.status == "queued" or conv.agent == agent.username or await services.history.took(agent.username, conv.id)
 
 
 @router.get("/conversations", response_model=list[Conversation], summary="The conversations this agent owns")
@@ -178,11 +186,20 @@ async def mine(me: ChatStaff, services: Svc) -> list[Conversation]:
     return sorted((c for c in convs if c), key=lambda c: c.assigned_at or 0)
 
 
+@router.get("/history", response_model=list[PastConversation], summary="This agent's past conversations, newest first, searchable")
+async def history(me: ChatStaff, services: Svc,
+                  q: Annotated[str, Query(max_length=200, description="words in the customer's name, the conversation id or any transcript line")] = "",
+                  since: Annotated[float | None, Query(ge=0, description="last active at or after (epoch seconds)")] = None,
+                  until: Annotated[float | None, Query(ge=0, description="last active before (epoch seconds)")] = None,
+                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[PastConversation]:
+    return await services.history.search(me.username, q, since, until, limit)
+
+
 async def _detail(services: Services, cid: str, agent: Agent, *, after_acting: bool = False) -> ConversationDetail:
     """The conversation as ``agent`` may see it. ``after_acting``: the answer to the agent's own action on it
     (a chat just handed back or transferred is no longer theirs, yet they get the result)."""
     conv = await services.conversations.require(cid)
-    if not after_acting and not _may_read(agent, conv):
+    if not after_acting and not await _may_read(services, agent, conv):
         raise NotAllowed("this conversation is not yours (agents see the queue and their own chats)")
     return ConversationDetail(conversation=_as_seen_by(agent, conv), packet=await services.conversations.packet(cid), messages=await services.conversations.messages(cid))
 
@@ -260,7 +277,7 @@ async def reveal(cid: ConversationId, mid: Annotated[str, Path(pattern=STREAM_ID
 @router.get("/conversations/{cid}/suggestions", response_model=list[Suggestion], summary="KB entries for the customer's latest question, to insert with one click")
 async def suggestions(cid: ConversationId, me: ChatStaff, services: Svc) -> list[Suggestion]:
     conv = await services.conversations.require(cid)
-    if not _may_read(me, conv):
+    if not await _may_read(services, me, conv):
         raise NotAllowed("this conversation is not yours")
     latest = next((m for m in reversed(await services.conversations.messages(cid)) if m.sender == "customer"), None)
     if latest is None:

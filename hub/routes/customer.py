@@ -11,14 +11,14 @@ import re
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, WebSocket
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 
 from core.identity import identity_is_signed
 from core.relay import RESYNC
-from handoff.events import Event, Frame
+from handoff.events import Frame
 from handoff.models import Conversation, Message
+from handoff.summary import HUMAN_REQUEST_TEXT
 from hub.deps import CONVERSATION_ID, STREAM_ID, AfterId, Conv, MessageId, Svc, check_message_length
 from hub.errors import STORE_DOWN
 from hub.live import Socket, serve, stream_position
@@ -79,6 +79,10 @@ class Rating(BaseModel):
     comment: str = Field("", max_length=2000)
 
 
+class ChatLimits(BaseModel):
+    max_message_chars: int = Field(description="longest message a customer may send (characters)")
+
+
 class Feedback(BaseModel):
     message_id: MessageId
     helpful: bool
@@ -97,6 +101,11 @@ async def start(body: StartConversation, services: Svc) -> Started:
     else:
         conv, token = await services.conversations.create(body.channel, body.language)
     return Started(conversation_id=conv.id, token=token, conversation=conv)
+
+
+@router.get("/limits", response_model=ChatLimits, summary="What a chat client must respect before it sends (the chat shows a counter near the limit)")
+async def limits(services: Svc) -> ChatLimits:
+    return ChatLimits(max_message_chars=services.settings.max_message_chars)
 
 
 @router.get("/{cid}", response_model=ConversationView, summary="Status and queue position")
@@ -120,7 +129,7 @@ async def transcript(conv: Conv, services: Svc, after: AfterId = None) -> list[M
 @router.post("/{cid}/handoff", response_model=ConversationView, summary="Ask for a human (the widget's 'talk to a person' button)")
 async def request_human(conv: Conv, services: Svc) -> ConversationView:
     if conv.status in ("bot", "resolved"):
-        text = "转人工" if conv.language == "zh" else "I want to talk to a person"
+        text = HUMAN_REQUEST_TEXT["zh" if conv.language == "zh" else "en"]
         outcome = await services.orchestrator.customer_message(conv, text)
         conv = outcome.conversation or conv
     return await _view(services, conv)
@@ -138,14 +147,13 @@ async def rate(body: Rating, conv: Conv, services: Svc) -> ConversationView:
     return await _view(services, await services.conversations.require(conv.id))
 
 
-@router.post("/{cid}/feedback", status_code=204, summary="Vote a bot answer helpful or not helpful")
+@router.post("/{cid}/feedback", status_code=204, summary="Vote a bot answer helpful or not helpful",
+             description="After 'not helpful' the bot offers the next best answers and a person (a new bot message: WebSocket and transcript).")
 async def feedback(body: Feedback, conv: Conv, services: Svc) -> None:
     message = await services.conversations.message(conv.id, body.message_id)
     if message is None or message.sender != "bot":
         raise HTTPException(404, "no bot message with that id in this conversation")
-    await services.conversations.record_event(conv.id, Event.ANSWER_FEEDBACK, message_id=body.message_id, helpful=body.helpful, hits=message.meta.get("hits", []), question=message.meta.get("query", ""))
-    if not body.helpful and message.meta.get("query"):
-        await run_in_threadpool(services.gaps.record, message.meta["query"], message.meta.get("language", conv.language), "not_helpful", conv.id)
+    await services.feedback.vote(conv, message, body.helpful)
 
 
 @router.websocket("/{cid}/ws")

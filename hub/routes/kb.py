@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
+from handoff.votes import VotedDown
 from hub.deps import Editor, Reader, Svc
 from kb import io as kbio
 from kb.gaps import GapGroup, group
@@ -168,6 +169,11 @@ def try_it(body: TryIt, me: Reader, services: Svc) -> dict:
 @router.get("/gaps", response_model=list[GapGroup], summary="Questions the bot could not answer, grouped and counted")
 def gaps(me: Reader, services: Svc, limit: int = Query(2000, ge=1, le=20000)) -> list[GapGroup]:
     return group(services.gaps.recent(limit), services.embedders)
+
+
+@router.get("/voted-down", response_model=list[VotedDown], summary="Questions whose answer customers voted not helpful, with the entry that answered")
+async def voted_down(me: Reader, services: Svc) -> list[VotedDown]:
+    return await services.votes.voted_down()
 
 
 @router.post("/gaps/draft", response_model=FaqEntry, status_code=201, summary="Turn a gap group into a draft entry")

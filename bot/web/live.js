@@ -1,0 +1,47 @@
+// The live link to the hub (WebSocket): new messages, status changes and the agent's typing, pushed as they happen.
+// On every (re)connect the hub first replays what was missed after the last message this page has.
+import { connection } from "./connection.js";
+import { addMessage, lastMessageId, setAgentTyping } from "./log.js";
+import { forget, session, updateView } from "./session.js";
+import { t } from "./texts.js";
+
+let ws = null, retry = 0, timer = null;
+export const hooks = { opened: null }; // the link is up again: send what waited
+
+export function isOpen() { return Boolean(ws && ws.readyState === WebSocket.OPEN); }
+
+export function send(frame) {
+  if (isOpen()) ws.send(JSON.stringify(frame));
+}
+
+export function connect() {
+  if (!session.id) return;
+  clearTimeout(timer);
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const q = new URLSearchParams({ token: session.token });
+  if (lastMessageId()) q.set("after", lastMessageId());
+  const socket = new WebSocket(`${proto}//${location.host}/api/conversations/${encodeURIComponent(session.id)}/ws?${q}`);
+  ws = socket;
+  socket.onopen = () => { retry = 0; connection.reconnecting(false); if (hooks.opened) hooks.opened(); };
+  socket.onmessage = (ev) => {
+    let data; try { data = JSON.parse(ev.data); } catch { return; }
+    if (data.type === "message" && data.message) addMessage(data.message, { live: true });
+    else if (data.type === "status") updateView(data);
+    else if (data.type === "typing" && data.sender === "agent") {
+      setAgentTyping(data.active ? (data.author || session.agentName || (session.conversation && session.conversation.agent) || t("agent")) : null);
+    }
+  };
+  socket.onclose = (ev) => {
+    if (ws !== socket) return;
+    ws = null;
+    if (ev.code === 4403) { forget(); return; }
+    connection.reconnecting(true);
+    timer = setTimeout(connect, Math.min(15000, 500 * 2 ** retry++));
+  };
+}
+
+// The browser is back online: reconnect now rather than at the end of the back-off.
+export function reconnectNow() {
+  retry = 0;
+  if (!ws && session.id) connect();
+}

@@ -1,0 +1,195 @@
+// The conversation log: every message once, in transcript order, with the bot's choices, the answer vote and the typing indicator.
+import { el } from "/static/common/dom.js";
+import { fmtTime } from "/static/common/i18n.js";
+import { idAfter } from "/static/common/ids.js";
+import { linkify, renderMarkdown } from "/static/common/markdown.js";
+import { session } from "./session.js";
+import { t } from "./texts.js";
+
+const log = document.getElementById("log");
+const seen = new Map(); // message id -> row
+export const pendingRows = new Map(); // client message id -> the customer's row not yet confirmed by the hub
+export const confirmed = new Set(); // client message ids the hub has stored
+export const hooks = { choose: null, vote: null, arrived: null }; // set by chat.js
+let lastId = null;
+export const lastMessageId = () => lastId;
+
+const typing = { agent: null, agentTimer: null, botPending: 0, row: null };
+const TYPING_SHOW_MS = 5000; // hide the agent's notice if nothing new arrives for this long
+
+let nearBottom = true;
+log.addEventListener("scroll", () => { nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 60; });
+new ResizeObserver(() => { if (nearBottom) scrollDown(); }).observe(log);
+export function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+export function whoLabel(sender, author) {
+  if (sender === "customer") return t("you");
+  if (sender === "bot") return t("assistant");
+  if (sender === "agent") return author || t("agent");
+  return "";
+}
+
+export function welcome() {
+  const row = renderMessage({ id: null, sender: "bot", text: t("welcome") });
+  row.classList.add("welcome");
+  row.querySelector(".bubble").dataset.t = "welcome";
+  log.appendChild(row);
+}
+
+// live: it arrived now (not part of the transcript loaded at start), so it may need the customer's attention.
+export function addMessage(m, { live = false } = {}) {
+  if (!m || !m.id) return;
+  if (m.client_message_id) {
+    confirmed.add(m.client_message_id);
+    if (pendingRows.has(m.client_message_id)) {
+      pendingRows.get(m.client_message_id).remove();
+      pendingRows.delete(m.client_message_id);
+    }
+  }
+  if (seen.has(m.id)) return;
+  if (idAfter(m.id, lastId)) lastId = m.id;
+  const meta = m.meta || {};
+  if (m.sender === "system" && meta.agent && (meta.kind === "assigned" || meta.kind === "transferred")) session.agentName = meta.agent;
+  if (m.sender === "agent" && m.author) session.agentName = m.author;
+  if (m.sender === "agent" || m.sender === "system") setAgentTyping(null);
+  if (m.sender === "bot") typing.botPending = 0;
+  const row = renderMessage(m);
+  seen.set(m.id, row);
+  const before = [...log.querySelectorAll(".row[data-id]")].find((r) => idAfter(r.dataset.id, m.id));
+  if (before) log.insertBefore(row, before); else log.appendChild(row);
+  if (m.sender === "customer") retireChoices(m);
+  renderTyping();
+  scrollDown();
+  if (hooks.arrived) hooks.arrived(m, live);
+}
+
+// The customer's message before the hub has it (pending), or after it refused it (failed).
+export function addPendingRow(clientId, text) {
+  const row = renderMessage({ id: null, sender: "customer", text, ts: Date.now() / 1000 });
+  row.classList.add("pending");
+  row.dataset.client = clientId;
+  pendingRows.set(clientId, row);
+  log.appendChild(row);
+  renderTyping();
+  scrollDown();
+  return row;
+}
+
+// Choices the customer has answered (by a chip or by typing) stay visible but can't be used again.
+function retireChoices(customerMessage) {
+  for (const box of log.querySelectorAll(".choices:not(.used)")) {
+    const row = box.closest(".row");
+    if (!row.dataset.id || idAfter(row.dataset.id, customerMessage.id)) continue;
+    box.classList.add("used");
+    for (const b of box.querySelectorAll("button")) {
+      b.disabled = true;
+      if (b.textContent === customerMessage.text) b.classList.add("chosen");
+    }
+  }
+}
+
+function renderMessage(m) {
+  const meta = m.meta || {};
+  const row = el("div", `row ${m.sender}`);
+  if (m.sender === "system" && meta.kind) row.classList.add(String(meta.kind).replace(/[^a-z_]/gi, ""));
+  if (m.id) row.dataset.id = m.id;
+  const label = whoLabel(m.sender, m.author);
+  if (label && m.sender !== "customer") {
+    const who = el("span", "who", label);
+    who.dataset.who = m.sender;
+    if (m.author) who.dataset.author = m.author;
+    row.appendChild(who);
+  }
+  const bubble = el("div", "bubble");
+  bubble.append(m.sender === "bot" || m.sender === "agent" ? renderMarkdown(m.text) : linkify(m.text));
+  row.appendChild(bubble);
+  if (m.sender === "bot" && Array.isArray(meta.buttons) && meta.buttons.length) row.appendChild(renderChoices(meta.buttons));
+  if (m.sender === "bot" && meta.decision === "answer") row.appendChild(renderVote(m.id));
+  if (m.ts) {
+    const time = el("time", "time", fmtTime(m.ts));
+    time.dateTime = new Date(m.ts * 1000).toISOString();
+    row.appendChild(time);
+  }
+  return row;
+}
+
+function renderChoices(buttons) {
+  const box = el("div", "choices");
+  box.setAttribute("role", "group");
+  for (const b of buttons) {
+    const btn = el("button", "choice", b.title || "");
+    btn.type = "button";
+    btn.addEventListener("click", () => {
+      for (const other of box.querySelectorAll("button")) other.disabled = true;
+      btn.classList.add("chosen");
+      box.classList.add("used");
+      hooks.choose(b.title || "", b.payload || null);
+    });
+    box.appendChild(btn);
+  }
+  return box;
+}
+
+function renderVote(messageId) {
+  const box = el("div", "feedback");
+  const q = el("span", null, t("helpful_q"));
+  q.dataset.t = "helpful_q";
+  box.appendChild(q);
+  for (const [key, helpful] of [["helpful", true], ["not_helpful", false]]) {
+    const btn = el("button", null, t(key));
+    btn.type = "button";
+    btn.dataset.t = key;
+    btn.setAttribute("aria-pressed", "false");
+    btn.addEventListener("click", async () => {
+      for (const b of box.querySelectorAll("button")) b.disabled = true;
+      if (await hooks.vote(messageId, helpful)) {
+        btn.setAttribute("aria-pressed", "true");
+        q.dataset.t = "feedback_thanks";
+        q.textContent = t("feedback_thanks");
+      } else for (const b of box.querySelectorAll("button")) b.disabled = false;
+    });
+    box.appendChild(btn);
+  }
+  return box;
+}
+
+// Re-label the chrome around messages after a language switch (never the messages themselves).
+export function relabel() {
+  for (const n of log.querySelectorAll("[data-who]")) n.textContent = whoLabel(n.dataset.who, n.dataset.author);
+  for (const n of log.querySelectorAll("[data-t]")) n.textContent = t(n.dataset.t);
+  renderTyping();
+}
+
+// ---------- typing notices (ephemeral: never part of the transcript) ----------
+export function setAgentTyping(author) {
+  clearTimeout(typing.agentTimer);
+  typing.agent = author;
+  if (author) typing.agentTimer = setTimeout(() => setAgentTyping(null), TYPING_SHOW_MS);
+  renderTyping();
+}
+
+export function botThinking(delta) {
+  typing.botPending = Math.max(0, typing.botPending + delta);
+  renderTyping();
+}
+
+// One indicator row, always kept last in the log: the agent's notice wins over the bot's dots.
+function renderTyping() {
+  const who = typing.agent ? "agent" : typing.botPending > 0 ? "bot" : null;
+  let row = typing.row;
+  if (!who) { if (row) { row.remove(); typing.row = null; } return; }
+  if (!row || row.dataset.kind !== who) {
+    if (row) row.remove();
+    row = el("div", `row typing ${who}`);
+    row.dataset.kind = who;
+    const dots = el("div", "bubble dots");
+    dots.setAttribute("aria-hidden", "true");
+    for (let i = 0; i < 3; i++) dots.appendChild(el("span"));
+    row.append(dots, el("span", who === "agent" ? "typing-label" : "typing-label sr-only"));
+    typing.row = row;
+  }
+  row.querySelector(".typing-label").textContent = who === "agent" ? t("agent_typing", { agent: typing.agent }) : t("bot_typing");
+  const wasNearBottom = nearBottom;
+  if (row !== log.lastElementChild) log.appendChild(row);
+  if (wasNearBottom) scrollDown();
+}

@@ -1,0 +1,117 @@
+// Sending the customer's messages so that none is ever lost or sent twice.
+//
+// Every message waits in local storage until the hub has it, under a client message id: a resend (after a
+// brief outage, a lost connection or a reload) carries the same id, and the hub stores it once. While the
+// service is briefly away the message stays pending and is retried by itself; when the browser is offline it
+// waits for the connection to return. A message the hub refuses shows why, and can be edited or retried.
+import { el } from "/static/common/dom.js";
+import { isTransient } from "/static/common/api.js";
+import { newClientId } from "/static/common/ids.js";
+import { readJson, writeJson } from "/static/common/storage.js";
+import { addMessage, addPendingRow, botThinking, confirmed, pendingRows } from "./log.js";
+import { api, session, status, updateView } from "./session.js";
+import { t } from "./texts.js";
+import { connection } from "./connection.js";
+
+const STORE = "cs_chat_outbox_v1";
+const MAX_ATTEMPTS = 30;
+const inFlight = new Set();
+const retryTimers = new Map(); // client message id -> the timer of its next attempt
+export const hooks = { edit: null }; // put a refused message back into the composer
+
+function load() {
+  const saved = readJson(STORE, {});
+  return saved.conversation === session.id && Array.isArray(saved.items) ? saved.items : [];
+}
+function save(items) { writeJson(STORE, { conversation: session.id, items }); }
+function update(clientId, change) { save(load().map((x) => (x.clientId === clientId ? { ...x, ...change } : x)).filter((x) => !x.done)); }
+
+export function send(text, payload = null) {
+  text = text.trim();
+  if (!text || !session.id) return;
+  const item = { clientId: newClientId(), text, payload, failed: null };
+  save([...load(), item]);
+  addPendingRow(item.clientId, text);
+  deliver(item, 0);
+}
+
+// After a reload: show what was never confirmed, and send it again.
+export function restore() {
+  for (const item of load()) {
+    if (confirmed.has(item.clientId)) { update(item.clientId, { done: true }); continue; } // stored before the reload
+    if (pendingRows.has(item.clientId)) continue;
+    const row = addPendingRow(item.clientId, item.text);
+    if (item.failed) showFailed(item, row, item.failed); else deliver(item, 0);
+  }
+}
+
+// The connection is back: send everything still waiting, now.
+export function flush() {
+  for (const item of load()) if (!item.failed && !inFlight.has(item.clientId)) deliver(item, 0);
+}
+
+async function deliver(item, attempt) {
+  const id = item.clientId;
+  clearTimeout(retryTimers.get(id));
+  retryTimers.delete(id);
+  if (inFlight.has(id)) return;
+  const row = pendingRows.get(id);
+  if (!row) { update(id, { done: true }); return; }
+  inFlight.add(id);
+  const botTurn = status() === "bot";
+  if (botTurn) botThinking(+1);
+  let retryIn = null;
+  try {
+    const body = { text: item.text, client_message_id: id };
+    if (item.payload) body.payload = item.payload;
+    const res = await api(`/api/conversations/${session.id}/messages`, { method: "POST", body });
+    update(id, { done: true });
+    connection.serviceBack();
+    addMessage(res.message, { live: true });
+    for (const reply of res.replies || []) addMessage(reply, { live: true });
+    updateView(res);
+  } catch (e) {
+    if (!row.isConnected) return;
+    if (isTransient(e) && attempt < MAX_ATTEMPTS) {
+      if (e.status === 0 && !navigator.onLine) { connection.offline(); return; } // flush() sends it when the browser is back online
+      retryIn = 1000 * Math.max(e.retryAfter || 0, Math.min(2 ** attempt, 15));
+      if (e.status === 429) connection.tooFast(Math.ceil(retryIn / 1000));
+      else connection.serviceAway();
+      return;
+    }
+    const reason = typeof e.detail === "string" ? e.detail : "";
+    update(id, { failed: reason || "-" });
+    showFailed(item, row, reason);
+  } finally {
+    inFlight.delete(id);
+    if (botTurn) botThinking(-1);
+    if (retryIn !== null) retryTimers.set(id, setTimeout(() => deliver(item, attempt + 1), retryIn));
+  }
+}
+
+function showFailed(item, row, reason) {
+  row.classList.remove("pending");
+  row.classList.add("failed");
+  const why = reason && reason !== "-" ? t("send_failed", { reason }) : t("send_failed_plain");
+  const note = el("p", "failed-note", why);
+  note.setAttribute("role", "alert");
+  const retry = el("button", "link", t("retry"));
+  retry.type = "button";
+  retry.addEventListener("click", () => {
+    note.remove(); actions.remove();
+    row.classList.remove("failed"); row.classList.add("pending");
+    update(item.clientId, { failed: null });
+    deliver({ ...item, failed: null }, 0);
+  });
+  const edit = el("button", "link", t("edit"));
+  edit.type = "button";
+  edit.addEventListener("click", () => {
+    update(item.clientId, { done: true });
+    pendingRows.delete(item.clientId);
+    row.remove();
+    hooks.edit(item.text);
+  });
+  const actions = el("div", "failed-actions");
+  actions.append(retry, edit);
+  row.append(note, actions);
+}

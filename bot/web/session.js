@@ -1,0 +1,46 @@
+// The customer's conversation: its id and token (kept in local storage, so a reload resumes it), its status and queue place.
+import { createApi } from "/static/common/api.js";
+import { readJson, storage, writeJson } from "/static/common/storage.js";
+
+const STORE = "cs_chat_v1";
+
+export const session = {
+  id: null, token: null, conversation: null, queue: null, agentName: null,
+  maxChars: null, // the hub's message limit (GET /api/conversations/limits)
+};
+
+export const api = createApi({ token: () => session.token });
+
+const viewListeners = [];
+export function onView(fn) { viewListeners.push(fn); }
+
+export function updateView(view) {
+  if (!view || !view.conversation) return;
+  session.conversation = view.conversation;
+  session.queue = view.queue || null;
+  for (const fn of viewListeners) fn();
+}
+
+export function savedConversation() {
+  const saved = readJson(STORE);
+  return saved && saved.id && saved.token ? saved : null;
+}
+
+export function forget() {
+  storage.removeItem(STORE);
+  session.id = session.token = null;
+}
+
+export async function create(language) {
+  const started = await api("/api/conversations", { method: "POST", body: { channel: "web", language, customer: { name: "" } } });
+  session.id = started.conversation_id;
+  session.token = started.token;
+  writeJson(STORE, { id: session.id, token: session.token });
+  updateView({ conversation: started.conversation, queue: null });
+}
+
+export async function loadLimits() {
+  try { session.maxChars = (await api("/api/conversations/limits")).max_message_chars; } catch { /* the hub still enforces it */ }
+}
+
+export const status = () => (session.conversation ? session.conversation.status : "bot");

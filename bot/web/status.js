@@ -1,0 +1,45 @@
+// The header and banner: who the customer is talking to, their place in the queue, and the way to a person.
+import { api, session, status, updateView } from "./session.js";
+import { t } from "./texts.js";
+
+const subtitle = document.getElementById("subtitle");
+const human = document.getElementById("human");
+const humanText = document.getElementById("human-text");
+const banner = document.getElementById("banner");
+const bannerText = document.getElementById("banner-text");
+const leave = document.getElementById("leave");
+
+export function renderStatus() {
+  const now = status();
+  const agent = session.agentName || (session.conversation && session.conversation.agent) || t("agent");
+  subtitle.textContent = now === "queued" ? t("subtitle_queued")
+    : now === "assigned" ? t("subtitle_assigned", { agent })
+    : now === "resolved" ? t("subtitle_resolved") : t("subtitle_bot");
+  human.disabled = now === "queued";
+  human.hidden = now === "assigned"; // already with a person
+  const label = now === "queued" ? t("in_queue") : t("talk_to_person");
+  human.setAttribute("aria-label", label);
+  humanText.textContent = label;
+  human.dataset.short = now === "queued" ? label : t("talk_short");
+  if (now === "queued") {
+    const q = session.queue;
+    banner.className = "banner";
+    bannerText.textContent = q ? t("queue_banner", { position: q.position, ahead: Math.max(0, q.position - 1), minutes: Math.max(1, Math.ceil(q.estimated_wait_seconds / 60)) }) : t("queue_banner_unknown");
+    leave.hidden = false;
+    banner.hidden = false;
+  } else if (now === "assigned") {
+    banner.className = "banner assigned";
+    bannerText.textContent = t("assigned_banner", { agent });
+    leave.hidden = true;
+    banner.hidden = false;
+  } else banner.hidden = true;
+}
+
+human.addEventListener("click", async () => {
+  if (!session.id) return;
+  human.disabled = true;
+  try { updateView(await api(`/api/conversations/${session.id}/handoff`, { method: "POST" })); } catch { human.disabled = false; }
+});
+leave.addEventListener("click", async () => {
+  try { updateView(await api(`/api/conversations/${session.id}/cancel`, { method: "POST" })); } catch { /* not queued any more */ }
+});

@@ -1,0 +1,207 @@
+// The open conversation: the handoff packet (collapsible), the transcript, and the agent's actions and reply.
+import { $, el, showMsg } from "/static/common/dom.js";
+import { fmtTime } from "/static/common/i18n.js";
+import { idAfter } from "/static/common/ids.js";
+import { linkify, renderMarkdown } from "/static/common/markdown.js";
+import { loadAgents, refreshLists, renderMine, renderQueue, renderRecent } from "./lists.js";
+import { api, customerLabel, ownsCurrent, shortId, state } from "./state.js";
+import { resetSuggestions, scheduleSuggestions, showSuggestions } from "./suggestions.js";
+import { i18n, LANGS, named, t } from "./texts.js";
+import { showCustomerTyping, stopTyping } from "./typing.js";
+
+const PHONE = window.matchMedia("(max-width: 800px)");
+const els = {
+  app: $("app-view"), placeholder: $("placeholder"), conversation: $("conversation"), convTitle: $("conv-title"), convSub: $("conv-sub"),
+  claim: $("claim"), transferBox: $("transfer-box"), transferTo: $("transfer-to"), transfer: $("transfer"),
+  handback: $("handback"), resolve: $("resolve"), packet: $("packet"), packetToggle: $("packet-toggle"), packetSummary: $("packet-summary"),
+  packetBody: $("packet-body"), transcript: $("transcript"), actionError: $("action-error"), replyForm: $("reply-form"), reply: $("reply"), back: $("back"),
+};
+const seen = new Set();
+let packetOpen = null; // null: the default (open on desktop, closed on a phone) until the agent chooses
+let lastDetail = null;
+
+export function showError(message) { showMsg(els.actionError, message); }
+
+async function act(fn) {
+  showError("");
+  try { await fn(); } catch (e) { showError(e.message); }
+}
+
+export async function openConversation(cid) {
+  if (state.currentId !== cid) stopTyping();
+  state.currentId = cid;
+  state.current = null;
+  state.lastCustomerId = null;
+  lastDetail = null;
+  seen.clear();
+  showCustomerTyping(false);
+  resetSuggestions();
+  state.unread.delete(cid);
+  els.transcript.replaceChildren();
+  els.packet.hidden = true;
+  showError("");
+  els.placeholder.hidden = true;
+  els.conversation.hidden = false;
+  els.app.classList.add("viewing");
+  renderQueue(); renderMine(); renderRecent();
+  await refreshCurrent();
+}
+
+export async function refreshCurrent() {
+  const cid = state.currentId;
+  if (!cid) return;
+  try {
+    const detail = await api(`/conversations/${encodeURIComponent(cid)}`);
+    if (state.currentId === cid) showDetail(detail);
+  } catch (e) { showError(e.message); }
+}
+
+export function rerender() {
+  if (lastDetail) { els.transcript.replaceChildren(); seen.clear(); showDetail(lastDetail); }
+}
+
+function showDetail(detail) {
+  lastDetail = detail;
+  state.current = detail.conversation;
+  const conv = detail.conversation;
+  els.convTitle.replaceChildren(el("span", null, customerLabel(conv)), el("span", "conv-short-id", shortId(conv)));
+  const bits = [named("statuses", conv.status), LANGS[conv.language] || conv.language, conv.channel];
+  if (conv.customer_tier === "vip") bits.push(t("vip"));
+  if (conv.agent && state.me && conv.agent !== state.me.username) bits.push(t("with", conv.agent));
+  if (conv.rating) bits.push(t("rated", conv.rating) + (conv.rating_comment ? ` · “${conv.rating_comment}”` : ""));
+  els.convSub.textContent = bits.join(" · ");
+  renderPacket(detail.packet);
+  const firstLoad = seen.size === 0;
+  for (const m of detail.messages) addMessage(m);
+  const mine = ownsCurrent();
+  els.claim.hidden = conv.status !== "queued";
+  els.resolve.hidden = els.handback.hidden = els.transferBox.hidden = !mine;
+  els.replyForm.hidden = !mine;
+  if (!mine) { stopTyping(); showCustomerTyping(false); }
+  showSuggestions(mine);
+  if (firstLoad) { stickBottom = true; els.transcript.scrollTop = els.transcript.scrollHeight; }
+}
+
+function applyPacketOpen() {
+  const open = packetOpen ?? !PHONE.matches;
+  els.packetToggle.setAttribute("aria-expanded", String(open));
+  els.packetBody.hidden = !open;
+  els.packet.classList.toggle("collapsed", !open);
+}
+els.packetToggle.addEventListener("click", () => { packetOpen = els.packetToggle.getAttribute("aria-expanded") !== "true"; applyPacketOpen(); });
+PHONE.addEventListener("change", () => { if (packetOpen === null) applyPacketOpen(); });
+
+function renderPacket(packet) {
+  els.packet.hidden = !packet;
+  if (!packet) return;
+  els.packetSummary.textContent = [named("reasons", packet.reason), named("categories", packet.category)].filter(Boolean).join(" · ");
+  const grid = el("dl", "packet-grid");
+  const add = (k, v) => { if (!v) return; const d = el("div"); d.append(el("dt", null, k), el("dd", null, v)); grid.append(d); };
+  add(t("reason"), named("reasons", packet.reason));
+  add(t("category"), named("categories", packet.category));
+  add(t("language"), LANGS[packet.language] || packet.language);
+  add(t("tier"), named("tiers", packet.customer_tier));
+  const parts = [grid];
+  if (packet.summary) parts.push(el("p", "summary", packet.summary));
+  if (packet.not_helpful && packet.not_helpful.length) {
+    parts.push(el("h3", null, t("votedDown")));
+    const ul = el("ul", "tried voted");
+    for (const v of packet.not_helpful) ul.append(el("li", null, t("votedDownLine", v.question || "…", v.entry_question || v.entry_id || "…")));
+    parts.push(ul);
+  }
+  if (packet.tried && packet.tried.length) {
+    parts.push(el("h3", null, t("tried")));
+    const ul = el("ul", "tried");
+    for (const entry of packet.tried) {
+      const li = el("li");
+      li.append(el("span", null, entry.question || entry.id));
+      const score = Number(entry.score);
+      li.append(el("span", `score${score < 0.5 ? " low" : ""}`, Number.isFinite(score) ? score.toFixed(2) : ""));
+      ul.append(li);
+    }
+    parts.push(ul);
+  } else parts.push(el("p", "muted", t("triedNone")));
+  els.packetBody.replaceChildren(...parts);
+  applyPacketOpen();
+}
+
+export function addMessage(m) {
+  if (!m || !m.id || seen.has(m.id)) return;
+  seen.add(m.id);
+  const row = el("div", `msg ${m.sender}`);
+  row.dataset.id = m.id;
+  if (m.sender !== "system") {
+    const who = el("div", "who");
+    if (m.sender === "bot") who.append(el("span", "badge botb", t("bot")));
+    else if (m.sender === "agent") who.append(el("span", "badge", t("agent")), el("span", null, m.author || ""));
+    else who.append(el("span", null, state.current ? customerLabel(state.current) : t("customer")));
+    who.append(el("time", null, fmtTime(m.ts, i18n.locale)));
+    row.append(who);
+  }
+  const text = el("div", "text");
+  // what the customer sees: markdown from the bot and agents, plain text (links made clickable) from the customer
+  text.append(m.sender === "bot" || m.sender === "agent" ? renderMarkdown(m.text) : m.sender === "customer" ? linkify(m.text) : document.createTextNode(m.text));
+  row.append(text);
+  const atBottom = els.transcript.scrollHeight - els.transcript.scrollTop - els.transcript.clientHeight < 80;
+  els.transcript.append(row);
+  if (atBottom || m.sender === "agent") els.transcript.scrollTop = els.transcript.scrollHeight;
+  if (m.sender === "customer") {
+    if (!state.lastCustomerId || idAfter(m.id, state.lastCustomerId)) state.lastCustomerId = m.id;
+    showCustomerTyping(false);
+    scheduleSuggestions();
+  }
+}
+
+// Stay pinned to the newest line while the transcript is resized (panels appearing, phone rotation).
+let stickBottom = true;
+els.transcript.addEventListener("scroll", () => {
+  stickBottom = els.transcript.scrollHeight - els.transcript.scrollTop - els.transcript.clientHeight < 80;
+});
+new ResizeObserver(() => { if (stickBottom) els.transcript.scrollTop = els.transcript.scrollHeight; }).observe(els.transcript);
+
+export async function claimConversation(cid) {
+  await act(async () => {
+    const detail = await api(`/conversations/${encodeURIComponent(cid)}/claim`, { method: "POST" });
+    if (state.currentId !== cid) await openConversation(cid);
+    showDetail(detail);
+    refreshLists();
+    els.reply.focus();
+  });
+  if (els.actionError.textContent && state.currentId !== cid) await openConversation(cid);
+}
+
+const post = (action, body) => api(`/conversations/${encodeURIComponent(state.currentId)}/${action}`, { method: "POST", body });
+els.claim.addEventListener("click", () => state.currentId && claimConversation(state.currentId));
+els.resolve.addEventListener("click", () => act(async () => { showDetail(await post("resolve")); refreshLists(); }));
+els.handback.addEventListener("click", () => act(async () => { showDetail(await post("handback")); refreshLists(); }));
+els.transfer.addEventListener("click", () => act(async () => {
+  if (!els.transferTo.value) return;
+  showDetail(await post("transfer", { to: els.transferTo.value }));
+  refreshLists();
+  loadAgents();
+}));
+els.back.addEventListener("click", () => {
+  stopTyping();
+  showCustomerTyping(false);
+  resetSuggestions();
+  state.currentId = null;
+  els.conversation.hidden = true;
+  els.placeholder.hidden = false;
+  els.app.classList.remove("viewing");
+  renderQueue(); renderMine(); renderRecent();
+});
+
+els.replyForm.addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const text = els.reply.value.trim();
+  if (!text || !state.currentId) return;
+  stopTyping();
+  act(async () => {
+    const m = await post("messages", { text });
+    els.reply.value = "";
+    addMessage(m);
+  });
+});
+els.reply.addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); els.replyForm.requestSubmit(); }
+});

@@ -1,0 +1,183 @@
+// The sidebar: who is waiting (with what they need), my chats, and my recent chats with search; the transfer list.
+import { $, el } from "/static/common/dom.js";
+import { fmtDateTime, fmtTime } from "/static/common/i18n.js";
+import { api, customerLabel, shortId, state } from "./state.js";
+import { i18n, LANGS, named, t } from "./texts.js";
+
+export const hooks = { open: null, claim: null }; // set by console.js
+const els = {
+  queue: $("queue"), queueCount: $("queue-count"), queueEmpty: $("queue-empty"),
+  mine: $("mine"), mineCount: $("mine-count"), mineEmpty: $("mine-empty"),
+  recent: $("recent"), recentEmpty: $("recent-empty"), recentForm: $("recent-form"), recentQ: $("recent-q"), recentDay: $("recent-day"),
+  transferTo: $("transfer-to"), transfer: $("transfer"),
+};
+
+function fmtWait(seconds) {
+  seconds = Math.max(0, Math.floor(seconds));
+  if (seconds < 60) return `${seconds}s`;
+  const m = Math.floor(seconds / 60), s = seconds % 60;
+  if (m < 60) return `${m}m ${String(s).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+function nameLine(conv, extra) {
+  const top = el("div", "item-top");
+  const name = el("span", "item-name");
+  name.append(el("span", "item-customer", customerLabel(conv)), el("span", "item-id", shortId(conv)));
+  top.append(name);
+  if (extra) top.append(extra);
+  return top;
+}
+
+let listsTimer = null;
+export function refreshLists() {
+  clearTimeout(listsTimer);
+  listsTimer = setTimeout(() => { refreshQueue(); refreshMine(); refreshRecent(); }, 50); // coalesce bursts of events
+}
+
+export async function refreshQueue() {
+  try { state.queue = await api("/queue"); state.queueFetchedAt = Date.now(); renderQueue(); } catch { /* shown via connection state */ }
+}
+
+export async function refreshMine() {
+  try { state.mine = await api("/conversations"); renderMine(); } catch { /* ignore */ }
+}
+
+export async function refreshRecent() {
+  const q = new URLSearchParams();
+  if (els.recentQ.value.trim()) q.set("q", els.recentQ.value.trim());
+  if (els.recentDay.value) {
+    const start = new Date(`${els.recentDay.value}T00:00:00`);
+    const end = new Date(start); end.setDate(end.getDate() + 1);
+    q.set("since", String(start.getTime() / 1000));
+    q.set("until", String(end.getTime() / 1000));
+  }
+  try { state.recent = await api(`/history?${q}`); renderRecent(); } catch { /* ignore */ }
+}
+
+export async function loadAgents() {
+  try { state.agents = await api("/agents"); renderTransferOptions(); } catch { /* ignore */ }
+}
+
+// Someone went online, away or offline: the transfer list says so at once.
+export function presenceChanged(username, presence) {
+  const agent = state.agents.find((a) => a.username === username);
+  if (agent) { agent.presence = presence; renderTransferOptions(); } else loadAgents();
+}
+
+export function renderQueue() {
+  const n = state.queue.length;
+  els.queueCount.textContent = String(n);
+  if (n) delete els.queueCount.dataset.zero; else els.queueCount.dataset.zero = "1";
+  els.queueEmpty.hidden = n > 0;
+  document.title = n ? t("waitingTitle", n) : t("title");
+  els.queue.replaceChildren(...state.queue.map(renderQueueItem));
+}
+
+function renderQueueItem(item) {
+  const conv = item.conversation, packet = item.packet || {};
+  const li = el("li", "queue-row");
+  li.dataset.cid = conv.id;
+  const open = el("button", `item${conv.id === state.currentId ? " active" : ""}`);
+  open.type = "button";
+  const wait = el("span", "item-wait", fmtWait(item.waiting_seconds));
+  wait.dataset.waiting = String(item.waiting_seconds);
+  open.append(nameLine(conv, wait));
+  const need = el("div", "item-text", item.need || packet.summary || "");
+  need.title = item.need || "";
+  open.append(need);
+  const tags = el("div", "tags");
+  if (conv.priority > 0) tags.append(el("span", "tag prio", t("priority", conv.priority)));
+  if ((packet.customer_tier || conv.customer_tier) === "vip") tags.append(el("span", "tag vip", t("vip")));
+  if (packet.reason) tags.append(el("span", "tag reason", named("reasons", packet.reason)));
+  tags.append(el("span", "tag", named("categories", packet.category || "other")));
+  tags.append(el("span", "tag", LANGS[packet.language || conv.language] || conv.language));
+  open.append(tags);
+  open.addEventListener("click", () => hooks.open(conv.id));
+  const claim = el("button", "primary claim", t("claim"));
+  claim.type = "button";
+  claim.setAttribute("aria-label", t("claimChat", `${customerLabel(conv)} ${shortId(conv)}`));
+  claim.addEventListener("click", () => hooks.claim(conv.id));
+  li.append(open, claim);
+  return li;
+}
+
+function tickWaits() {
+  const extra = (Date.now() - state.queueFetchedAt) / 1000;
+  for (const w of els.queue.querySelectorAll(".item-wait")) {
+    const secs = Number(w.dataset.waiting) + extra;
+    w.textContent = fmtWait(secs);
+    w.classList.toggle("long", secs > 300);
+  }
+}
+setInterval(tickWaits, 1000);
+setInterval(() => { if (state.me) refreshQueue(); }, 30000);
+
+export function renderMine() {
+  const n = state.mine.length;
+  els.mineCount.textContent = String(n);
+  els.mineEmpty.hidden = n > 0;
+  els.mine.replaceChildren(...state.mine.map((conv) => {
+    const li = el("li");
+    li.dataset.cid = conv.id;
+    const b = el("button", `item${conv.id === state.currentId ? " active" : ""}`);
+    b.type = "button";
+    const unread = state.unread.get(conv.id) || 0;
+    let extra;
+    if (unread) {
+      extra = el("span", "unread", unread);
+      extra.setAttribute("aria-label", t("unread", unread));
+    } else extra = el("span", "item-wait", t("since", fmtTime(conv.assigned_at, i18n.locale)));
+    b.append(nameLine(conv, extra));
+    const tags = el("div", "tags");
+    tags.append(el("span", "tag", LANGS[conv.language] || conv.language));
+    if (conv.customer_tier === "vip") tags.append(el("span", "tag vip", t("vip")));
+    b.append(tags);
+    b.addEventListener("click", () => hooks.open(conv.id));
+    li.append(b);
+    return li;
+  }));
+}
+
+export function renderRecent() {
+  const searching = Boolean(els.recentQ.value.trim() || els.recentDay.value);
+  const mine = new Set(state.mine.map((c) => c.id));
+  const past = state.recent.filter((p) => !mine.has(p.conversation.id));
+  els.recentEmpty.textContent = searching ? t("recentNone") : t("recentEmpty");
+  els.recentEmpty.hidden = past.length > 0;
+  els.recent.replaceChildren(...past.map((p) => {
+    const conv = p.conversation;
+    const li = el("li");
+    li.dataset.cid = conv.id;
+    const b = el("button", `item${conv.id === state.currentId ? " active" : ""}`);
+    b.type = "button";
+    b.append(nameLine(conv, el("span", "item-wait", fmtDateTime(p.last_active_at, i18n.locale))));
+    b.append(el("div", "item-text", p.match || p.need || ""));
+    const tags = el("div", "tags");
+    tags.append(el("span", `tag status-${conv.status}`, named("statuses", conv.status)));
+    if (conv.rating) tags.append(el("span", "tag", t("rated", conv.rating)));
+    b.append(tags);
+    b.addEventListener("click", () => hooks.open(conv.id));
+    li.append(b);
+    return li;
+  }));
+}
+
+let searchTimer = null;
+els.recentQ.addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(refreshRecent, 250); });
+els.recentDay.addEventListener("change", refreshRecent);
+els.recentForm.addEventListener("submit", (ev) => { ev.preventDefault(); refreshRecent(); });
+
+export function renderTransferOptions() {
+  const others = state.agents.filter((a) => !state.me || a.username !== state.me.username);
+  const chosen = els.transferTo.value;
+  els.transferTo.replaceChildren(...others.map((a) => {
+    const o = el("option", null, `${a.display_name || a.username} (${t(a.presence)})`);
+    o.value = a.username;
+    return o;
+  }));
+  if (others.some((a) => a.username === chosen)) els.transferTo.value = chosen;
+  els.transfer.disabled = others.length === 0;
+}
+
+export function renderLists() { renderQueue(); renderMine(); renderRecent(); renderTransferOptions(); }

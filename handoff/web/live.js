@@ -1,0 +1,72 @@
+// The console's live link (WebSocket): queue moves, new messages in my chats, typing, presence; reconnects by itself.
+import { $ } from "/static/common/dom.js";
+import { addMessage, refreshCurrent } from "./conversation.js";
+import { presenceChanged, refreshLists, refreshQueue, renderMine } from "./lists.js";
+import { state } from "./state.js";
+import { t } from "./texts.js";
+import { showCustomerTyping } from "./typing.js";
+
+export const hooks = { signedOut: null, myPresence: null };
+const conn = $("conn");
+let ws = null, retry = 0, ping = null;
+
+export function send(frame) {
+  if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+  ws.send(JSON.stringify(frame));
+  return true;
+}
+
+export function connect() {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${proto}//${location.host}/api/agent/ws?token=${encodeURIComponent(state.token)}`);
+  ws = socket;
+  socket.onopen = () => {
+    retry = 0;
+    conn.textContent = "";
+    refreshLists();
+    if (state.currentId) refreshCurrent();
+    clearInterval(ping);
+    ping = setInterval(() => { if (socket.readyState === WebSocket.OPEN) socket.send("ping"); }, 20000);
+  };
+  socket.onmessage = (ev) => {
+    let data; try { data = JSON.parse(ev.data); } catch { return; }
+    onEvent(data);
+  };
+  socket.onclose = (ev) => {
+    if (ws !== socket) return;
+    ws = null;
+    if (ev.code === 4401) { hooks.signedOut(); return; }
+    conn.textContent = t("reconnecting");
+    setTimeout(() => { if (state.token) connect(); }, Math.min(15000, 500 * 2 ** retry++));
+  };
+}
+
+export function disconnect() {
+  clearInterval(ping);
+  if (ws) { const socket = ws; ws = null; socket.close(); }
+}
+
+function onEvent(data) {
+  if (data.type === "conversation_changed") {
+    refreshLists();
+    if (data.conversation_id === state.currentId) refreshCurrent();
+  } else if (data.type === "customer_message") {
+    if (data.conversation_id === state.currentId) refreshCurrent();
+    else if (!data.agent) refreshQueue();
+  } else if (data.type === "message" && data.message) {
+    const m = data.message;
+    if (m.conversation_id === state.currentId) addMessage(m);
+    else if (m.sender === "customer") {
+      state.unread.set(m.conversation_id, (state.unread.get(m.conversation_id) || 0) + 1);
+      renderMine();
+    }
+  } else if (data.type === "typing" && data.sender === "customer") {
+    if (data.conversation_id === state.currentId) showCustomerTyping(Boolean(data.active));
+  } else if (data.type === "resync") { // the hub may have missed updates (its data store restarted): reload
+    refreshLists();
+    refreshCurrent();
+  } else if (data.type === "presence") {
+    presenceChanged(data.agent, data.presence);
+    if (state.me && data.agent === state.me.username) hooks.myPresence(data.presence);
+  }
+}

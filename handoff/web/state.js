@@ -1,0 +1,45 @@
+// What the console's parts share: the signed-in agent, the lists, the open conversation, and the API.
+import { createApi } from "/static/common/api.js";
+import { t } from "./texts.js";
+
+const TOKEN_KEY = "cs_agent_token";
+
+export const state = {
+  token: sessionStorage.getItem(TOKEN_KEY), me: null, queue: [], queueFetchedAt: 0, mine: [], recent: [], agents: [],
+  currentId: null, current: null, unread: new Map(),
+  lastCustomerId: null, // newest customer message in the open chat
+};
+
+export const hooks = { signedOut: null }; // set by console.js
+
+export function saveToken(token) {
+  state.token = token;
+  if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+const call = createApi({ base: "/api/agent", token: () => state.token, onUnauthorized: (path) => { if (path !== "/login" && hooks.signedOut) hooks.signedOut(); } });
+
+// Errors come back as messages a person can read.
+export async function api(path, options) {
+  try {
+    return await call(path, options);
+  } catch (e) {
+    if (e.status === 401 && path !== "/login") e.message = t("signInAgain");
+    else if (e.status && e.message.startsWith("HTTP ")) e.message = t("requestFailed", e.status);
+    throw e;
+  }
+}
+
+export function customerLabel(conv) {
+  return conv.customer_name || t("visitor");
+}
+
+// A short id that tells two customers of the same name apart.
+export function shortId(conv) {
+  return `#${conv.id.slice(0, 6)}`;
+}
+
+export function ownsCurrent() {
+  const conv = state.current;
+  return Boolean(conv && conv.id === state.currentId && conv.status === "assigned" && state.me && conv.agent === state.me.username);
+}

@@ -1,0 +1,52 @@
+// Published versions: which one is live, who published it, and rolling back to an earlier one (asked first).
+import { confirmDialog } from "/static/common/dialog.js";
+import { $, button, el, showMsg } from "/static/common/dom.js";
+import { fmtDateTime } from "/static/common/i18n.js";
+import { renderPending } from "./publish.js";
+import { canEdit, hooks, kb, state } from "./state.js";
+import { i18n, t } from "./texts.js";
+
+const els = { versionsBody: $("versions-body"), versionsError: $("versions-error"), publishResult: $("publish-result") };
+
+export async function loadVersions() {
+  showMsg(els.versionsError, "");
+  try {
+    const res = await kb("/versions");
+    state.versions = res;
+    state.live = res.live;
+    renderVersions();
+    renderPending();
+  } catch (e) { showMsg(els.versionsError, e.message); }
+}
+
+export function renderVersions() {
+  const { live, versions } = state.versions;
+  if (!versions.length) {
+    const tr = el("tr"); const td = el("td", "muted", t("noVersions")); td.colSpan = 5; tr.append(td);
+    els.versionsBody.replaceChildren(tr); return;
+  }
+  els.versionsBody.replaceChildren(...[...versions].reverse().map((v) => {
+    const tr = el("tr");
+    tr.dataset.version = String(v.version);
+    if (v.version === live) tr.className = "live";
+    const vcell = el("td");
+    vcell.append(el("strong", null, `v${v.version}`));
+    if (v.version === live) vcell.append(" ", el("span", "tag status published", t("liveBadge")));
+    const who = el("td", null, v.author || "");
+    if (v.rolled_back_by) who.append(el("div", "muted small-text", t("rolledBackBy", v.rolled_back_by)));
+    const act = el("td", "right");
+    if (canEdit() && v.version !== live) act.append(button("ghost small", t("rollback"), () => doRollback(v.version), `${t("rollback")} v${v.version}`));
+    tr.append(vcell, el("td", "num", v.entries ?? ""), who, el("td", null, fmtDateTime(v.published_at, i18n.locale)), act);
+    return tr;
+  }));
+}
+
+async function doRollback(version) {
+  if (!(await confirmDialog({ title: t("confirmRollbackTitle"), body: [t("confirmRollback", version)], confirm: t("rollback"), cancel: t("cancel") }))) return;
+  try {
+    await kb("/rollback", { method: "POST", body: { version } });
+    state.lastPublish = null;
+    await Promise.all([loadVersions(), hooks.refreshAll()]);
+    els.publishResult.textContent = t("rolledBack", version);
+  } catch (e) { showMsg(els.versionsError, e.message); }
+}

@@ -1,0 +1,160 @@
+"""The customer chat (issue 10), in a real browser against the real stack: links in answers, the message limit,
+nothing lost offline, the not-helpful follow-up, chips that retire, and a header that fits at 320px."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.browser import (DESKTOP, LINK_ASK, NARROW, PHONE, WAIT, assert_accessible, chat_page, expect, saved_conversation, shot,
+                           staff_page)
+from tests.clients import AgentClient
+
+
+def test_a_link_in_a_published_answer_is_clickable_in_the_chat_and_the_console(stack, settings, agents, browser, link_answer):
+    hub = settings.hub_url
+    ctx, page = chat_page(browser, hub, DESKTOP)
+    box = page.get_by_label("Your message")
+    box.fill(LINK_ASK)
+    box.press("Enter")
+    answer = page.locator(".row.bot", has_text="GIFTWRAP7781")
+    expect(answer).to_be_visible(timeout=WAIT)
+    link = answer.get_by_role("link", name="gift wrap guide")
+    expect(link).to_have_attribute("href", "https://example.com/gift-wrap")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(answer.locator("strong")).to_have_text("¥10")
+    expect(answer.locator("li")).to_have_count(2)
+    with ctx.expect_page() as opened:  # clickable: it opens a new tab
+        link.click()
+    opened.value.close()
+    shot(page, "chat-desktop-link")
+    assert_accessible(page, "chat with an answer (desktop, en)")
+
+    # The agent sees the same answer rendered, and a plain URL they send becomes a link for the customer.
+    page.get_by_role("button", name="Talk to a person").click()
+    cid, _ = saved_conversation(page)
+    actx, agent = staff_page(browser, hub, "/console", "alice", DESKTOP)
+    agent.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    bot_line = agent.locator("#transcript .msg.bot", has_text="GIFTWRAP7781")
+    expect(bot_line.get_by_role("link", name="gift wrap guide")).to_have_attribute("href", "https://example.com/gift-wrap")
+    agent.get_by_label("Reply to customer").fill("Track it here: https://example.com/track/123 and tell me **if** it helps")
+    agent.get_by_role("button", name="Send", exact=True).click()
+    sent = page.locator(".row.agent .bubble", has_text="Track it here")
+    expect(sent.get_by_role("link", name="https://example.com/track/123")).to_have_attribute("rel", "noopener noreferrer", timeout=WAIT)
+    expect(sent.locator("strong")).to_have_text("if")
+
+    # Someone looking elsewhere sees the reply in the title and the favicon; looking again clears them.
+    page.evaluate("() => { document.hasFocus = () => false; }")
+    agent.get_by_label("Reply to customer").fill("Anything else I can do?")
+    agent.get_by_role("button", name="Send", exact=True).click()
+    expect(page).to_have_title("(1) Support", timeout=WAIT)
+    expect(page.locator("link[rel='icon']")).to_have_attribute("href", re.compile("favicon-unread"))
+    page.evaluate("() => { delete document.hasFocus; window.dispatchEvent(new Event('focus')); }")
+    expect(page).to_have_title("Support")
+    expect(page.locator("link[rel='icon']")).to_have_attribute("href", re.compile("favicon.svg"))
+    expect(agent.locator("#transcript .msg.agent").get_by_role("link", name="https://example.com/track/123")).to_be_visible()
+    shot(agent, "console-desktop-links")
+    actx.close()
+    ctx.close()
+
+
+def test_the_limit_shows_before_it_is_reached_and_a_draft_survives_a_reload(stack, settings, browser):
+    ctx, page = chat_page(browser, settings.hub_url, PHONE, "zh")
+    box = page.get_by_label("您的消息")
+    counter = page.locator("#counter")
+    box.fill("问" * 100)
+    expect(counter).to_be_hidden()
+    box.fill("问" * 1700)
+    expect(counter).to_have_text("1700 / 2000 字")
+    box.fill("问" * 2100)
+    expect(counter).to_have_text(re.compile("超出 100 字"))
+    expect(page.locator("#send")).to_have_attribute("aria-disabled", "true")
+    box.press("Enter")
+    expect(page.locator(".row.customer")).to_have_count(0)  # nothing sent, nothing lost
+    assert box.input_value() == "问" * 2100
+    shot(page, "chat-phone-zh-over-limit")
+    assert_accessible(page, "chat over the limit (phone, zh)")
+    page.reload()
+    expect(page.get_by_label("您的消息")).to_have_value("问" * 2100)
+    expect(page.locator("#counter")).to_have_text(re.compile("超出 100 字"))
+    ctx.close()
+
+
+def test_a_message_sent_offline_is_delivered_once_when_the_connection_returns(stack, settings, browser):
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
+    cid, token = saved_conversation(page)
+    expect(page.locator("#conn")).to_be_hidden()
+    ctx.set_offline(True)
+    box = page.get_by_label("Your message")
+    box.fill("Where is my parcel 5531?")
+    box.press("Enter")
+    expect(page.locator("#conn")).to_have_text("You're offline. Your messages will be sent when you're back.")
+    expect(page.locator(".row.customer.pending", has_text="Where is my parcel 5531?")).to_have_count(1)
+    expect(page.locator(".row.customer.failed")).to_have_count(0)
+    shot(page, "chat-desktop-offline")
+    ctx.set_offline(False)
+    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)
+    expect(page.locator(".row.customer", has_text="Where is my parcel 5531?")).to_have_count(1)
+    expect(page.locator("#conn")).to_be_hidden(timeout=WAIT)
+    page.reload()  # nothing left waiting in the outbox, nothing sent again
+    expect(page.locator(".row.customer", has_text="Where is my parcel 5531?")).to_have_count(1)
+    expect(page.locator(".row.customer.pending")).to_have_count(0)
+    transcript = httpx.get(f"{settings.hub_url}/api/conversations/{cid}/messages", headers={"Authorization": f"Bearer {token}"}).json()
+    assert [m["text"] for m in transcript if m["sender"] == "customer"] == ["Where is my parcel 5531?"]
+    ctx.close()
+
+
+def test_not_helpful_offers_other_answers_and_a_person_and_the_agent_sees_the_vote(stack, settings, agents, browser, hub):
+    ctx, page = chat_page(browser, settings.hub_url, PHONE)
+    box = page.get_by_label("Your message")
+    box.fill("How long does delivery take?")
+    box.press("Enter")
+    answer = page.locator(".row.bot", has=page.get_by_role("button", name="No", exact=True)).last
+    expect(answer).to_be_visible(timeout=WAIT)
+    answer.get_by_role("button", name="No", exact=True).click()
+    expect(answer.locator(".feedback")).to_contain_text("Thanks for the feedback")
+    follow_up = page.locator(".row.bot", has_text="Sorry that didn't help")
+    expect(follow_up).to_be_visible(timeout=WAIT)
+    chips = follow_up.locator(".choice")
+    expect(chips.last).to_have_text("None of these, talk to a person")
+    assert chips.count() >= 2, "the next best answers come first"
+    shot(page, "chat-phone-not-helpful")
+    assert_accessible(page, "chat with the not-helpful follow-up (phone, en)")
+    chips.last.click()
+    expect(page.locator("#banner")).to_contain_text("queue", timeout=WAIT)
+    for i in range(chips.count()):
+        expect(chips.nth(i)).to_be_disabled()  # used: it can't be sent twice
+    expect(follow_up.locator(".choice.chosen")).to_have_text("None of these, talk to a person")
+    page.reload()
+    expect(page.locator(".row.bot", has_text="Sorry that didn't help").locator(".choice").first).to_be_disabled()
+    shot(page, "chat-phone-after-choice")
+
+    cid, _ = saved_conversation(page)
+    packet = AgentClient(hub, "bob").get(f"/conversations/{cid}").json()["packet"]
+    assert [v["question"] for v in packet["not_helpful"]] == ["How long does delivery take?"]
+    assert packet["not_helpful"][0]["entry_id"]
+    actx, agent = staff_page(browser, settings.hub_url, "/console", "bob", DESKTOP)
+    agent.locator(f'#queue li[data-cid="{cid}"] button.item').click()
+    expect(agent.locator("#packet")).to_contain_text("Voted not helpful")
+    expect(agent.locator("#packet")).to_contain_text("How long does delivery take?")
+    shot(agent, "console-desktop-vote-in-packet")
+    actx.close()
+    ctx.close()
+
+
+def test_the_header_keeps_its_title_at_320px_in_both_languages(stack, settings, browser):
+    for language, title in (("en", "Support"), ("zh", "在线客服")):
+        ctx, page = chat_page(browser, settings.hub_url, NARROW, language)
+        heading = page.get_by_role("heading", level=1)
+        expect(heading).to_have_text(title)
+        assert heading.evaluate("h => h.scrollWidth <= h.clientWidth"), "the title is cut"
+        box = heading.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 320
+        for button in page.locator(".top-actions button:visible").all():
+            b = button.bounding_box()
+            assert b["x"] + b["width"] <= 320, button.get_attribute("aria-label")
+        shot(page, f"chat-320-{language}")
+        assert_accessible(page, f"chat at 320px ({language})")
+        ctx.close()

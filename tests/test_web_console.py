@@ -1,0 +1,95 @@
+"""The agent console (issue 10) in a real browser: Chinese under a Chinese browser with a switch, queue rows that say
+what the customer needs, live presence, a collapsible packet that never covers the transcript on a phone, and the
+recent list whose search finds an old, resolved chat."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.browser import DESKTOP, PHONE, WAIT, assert_accessible, expect, shot, staff_page
+from tests.clients import AgentClient, Customer
+
+
+def test_console_in_chinese_queue_needs_presence_packet_and_history(stack, settings, agents, browser, hub):
+    hub_url = settings.hub_url
+    bob = AgentClient(hub, "bob")
+    assert bob.post("/presence", json={"presence": "offline"}).status_code == 200
+    ctx, page = staff_page(browser, hub_url, "/console", "alice", DESKTOP, "zh")
+    expect(page.locator("#queue-title")).to_contain_text("排队中")
+    expect(page.locator("#transfer-to option[value='bob']")).to_have_text(re.compile("离线"))
+
+    # Two customers with the same name: each row says what they need (not "转人工") and a short id tells them apart.
+    first, second = Customer(hub, "zh"), Customer(hub, "zh")
+    first.say("订单号 88231 的快递三天了还没到")
+    hub.post(f"/api/conversations/{first.id}/handoff", headers=first.headers)
+    second.say("发票怎么开？")
+    hub.post(f"/api/conversations/{second.id}/handoff", headers=second.headers)
+    row1, row2 = page.locator(f'#queue li[data-cid="{first.id}"]'), page.locator(f'#queue li[data-cid="{second.id}"]')
+    expect(row1.locator(".item-text")).to_have_text("订单号 88231 的快递三天了还没到", timeout=WAIT)
+    expect(row2.locator(".item-text")).to_have_text("发票怎么开？")
+    expect(row1.locator(".item-id")).to_have_text(f"#{first.id[:6]}")
+    expect(row2.locator(".item-id")).to_have_text(f"#{second.id[:6]}")
+    expect(page).to_have_title(re.compile(r"位等待 · 客服工作台$"))
+    shot(page, "console-desktop-zh-queue")
+
+    # Presence is live: Bob comes online and the transfer list says so without a reload.
+    assert bob.post("/presence", json={"presence": "online"}).status_code == 200
+    expect(page.locator("#transfer-to option[value='bob']")).to_have_text(re.compile("在线"), timeout=WAIT)
+
+    row1.get_by_role("button", name=re.compile("^接入")).click()
+    expect(page.locator("#packet")).to_contain_text("转人工详情")
+    expect(page.locator("#packet-toggle")).to_have_attribute("aria-expanded", "true")
+    assert_accessible(page, "console with an open chat (desktop, zh)")
+    shot(page, "console-desktop-zh-chat")
+
+    # On a phone the packet starts collapsed, opens on demand, and never covers the transcript.
+    page.set_viewport_size(PHONE)
+    toggle = page.locator("#packet-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    for state in ("false", "true"):
+        if toggle.get_attribute("aria-expanded") != state:
+            toggle.click()
+        packet, transcript = page.locator("#packet").bounding_box(), page.locator("#transcript").bounding_box()
+        assert packet["y"] + packet["height"] <= transcript["y"] + 1, (state, packet, transcript)
+        assert transcript["height"] > 150, "the transcript keeps room to read"
+        shot(page, f"console-phone-zh-packet-{'open' if state == 'true' else 'closed'}")
+    assert_accessible(page, "console with an open chat (phone, zh)")
+
+    # Switch to English; resolve; the chat moves to the recent list, where search finds it by text or day.
+    page.locator("header .ui-lang-select").select_option("en")
+    expect(page.locator("#queue-title")).to_contain_text("Waiting")
+    page.get_by_role("button", name="Resolve", exact=True).click()
+    page.set_viewport_size(DESKTOP)
+    expect(page.locator(f'#recent li[data-cid="{first.id}"]')).to_be_visible(timeout=WAIT)
+    search = page.get_by_label("Search past chats")
+    search.fill("88231")
+    expect(page.locator("#recent li")).to_have_count(1, timeout=WAIT)
+    expect(page.locator(f'#recent li[data-cid="{first.id}"] .item-text')).to_contain_text("88231")
+    search.fill("no such words anywhere")
+    expect(page.locator("#recent li")).to_have_count(0)
+    expect(page.locator("#recent-empty")).to_have_text("No past chats match.")
+    search.fill("")
+    page.get_by_label("Day").fill(time.strftime("%Y-%m-%d"))
+    expect(page.locator(f'#recent li[data-cid="{first.id}"]')).to_be_visible(timeout=WAIT)
+    page.get_by_label("Day").fill("2001-01-01")
+    expect(page.locator("#recent li")).to_have_count(0)
+    page.get_by_label("Day").fill("")
+    search.fill(first.id[:6])
+    page.locator(f'#recent li[data-cid="{first.id}"] button').click()
+    expect(page.locator("#conv-title")).to_contain_text(first.id[:6])
+    expect(page.locator("#conv-sub")).to_contain_text("Resolved")
+    shot(page, "console-desktop-recent")
+    bob.post(f"/conversations/{second.id}/claim")
+    bob.post(f"/conversations/{second.id}/resolve")
+    ctx.close()
+
+
+def test_console_login_page_is_accessible_in_both_languages(stack, settings, browser):
+    for language, viewport in (("en", DESKTOP), ("zh", PHONE)):
+        ctx = browser.new_context(viewport=viewport, locale={"en": "en-US", "zh": "zh-CN"}[language])
+        page = ctx.new_page()
+        page.goto(f"{settings.hub_url}/console")
+        expect(page.locator("#login-title")).to_have_text({"en": "Agent console", "zh": "客服工作台"}[language])
+        assert_accessible(page, f"console sign-in ({language})")
+        ctx.close()

@@ -1,0 +1,53 @@
+// The interface language of a page: follows the browser (Chinese or English), can be switched, is remembered.
+// A text table maps keys to strings with {name} slots, or to functions of their arguments.
+import { storage } from "./storage.js";
+
+export function browserLanguage() {
+  const langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"];
+  return String(langs[0]).toLowerCase().startsWith("zh") ? "zh" : "en";
+}
+
+export function createI18n(tables, storageKey) {
+  const listeners = [];
+  const saved = storage.getItem(storageKey);
+  let lang = saved === "en" || saved === "zh" ? saved : browserLanguage();
+
+  function t(key, ...args) {
+    const v = (tables[lang] && tables[lang][key]) ?? tables.en[key];
+    if (typeof v === "function") return v(...args);
+    if (typeof v !== "string") return v ?? key;
+    const vars = args[0] || {};
+    return v.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ""));
+  }
+
+  // data-i18n: text; data-i18n-placeholder / -aria / -title: that attribute.
+  function apply(root = document) {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    for (const n of root.querySelectorAll("[data-i18n]")) n.textContent = t(n.dataset.i18n);
+    for (const n of root.querySelectorAll("[data-i18n-placeholder]")) n.placeholder = t(n.dataset.i18nPlaceholder);
+    for (const n of root.querySelectorAll("[data-i18n-aria]")) n.setAttribute("aria-label", t(n.dataset.i18nAria));
+    for (const n of root.querySelectorAll("[data-i18n-title]")) n.title = t(n.dataset.i18nTitle);
+  }
+
+  return {
+    get lang() { return lang; },
+    get locale() { return lang === "zh" ? "zh-CN" : "en-GB"; },
+    t,
+    apply,
+    set(next) {
+      lang = next === "zh" ? "zh" : "en";
+      storage.setItem(storageKey, lang);
+      apply();
+      for (const fn of listeners) fn(lang);
+    },
+    onChange(fn) { listeners.push(fn); },
+  };
+}
+
+export function fmtTime(ts, locale) {
+  return ts ? new Date(ts * 1000).toLocaleTimeString(locale || [], { hour: "2-digit", minute: "2-digit" }) : "";
+}
+
+export function fmtDateTime(ts, locale) {
+  return ts ? new Date(ts * 1000).toLocaleString(locale || [], { dateStyle: "medium", timeStyle: "short" }) : "";
+}
