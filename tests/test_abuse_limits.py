@@ -84,3 +84,26 @@ def test_failed_sign_ins_slow_down_then_lock_the_account_across_workers(two_work
     assert any(e["action"] == "login_locked" and e["target"] == "victim" for e in entries)
     assert any(e["action"] == "login_unlocked" and e["target"] == "victim" for e in entries)
     assert sum(1 for e in entries if e["action"] == "login_failed" and e["actor"] == "victim") >= 6
+
+
+def test_the_websocket_obeys_the_same_message_limits(two_workers):
+    from websockets.sync.client import connect
+
+    started = two_workers[0].post("/api/conversations", json={"language": "en"}, headers={"X-Forwarded-For": "198.51.100.9"}).json()
+    cid, token = started["conversation_id"], started["token"]
+    url = str(two_workers[1].base_url).replace("http", "ws") + f"/api/conversations/{cid}/ws?token={token}"
+    refused = []
+    with connect(url) as ws:
+        while json.loads(ws.recv(timeout=10))["type"] != "status":
+            pass
+        for i in range(6):
+            ws.send(json.dumps({"type": "message", "text": f"ws {i}", "client_message_id": f"ws-{i}"}))
+        for _ in range(60):
+            frame = json.loads(ws.recv(timeout=30))
+            if frame["type"] == "error":
+                refused.append(frame)
+            if len(refused) == 2:
+                break
+    assert [f["client_message_id"] for f in refused] == ["ws-4", "ws-5"] and all(f["retry_after"] > 0 for f in refused)
+    said = [m["text"] for m in two_workers[0].get(f"/api/conversations/{cid}/messages", headers={"Authorization": f"Bearer {token}"}).json() if m["sender"] == "customer"]
+    assert said == [f"ws {i}" for i in range(4)]

@@ -73,3 +73,17 @@ def test_the_console_cookie_cannot_be_used_from_another_site(hub, stack, agents)
         assert no_origin.status_code == 403
         same_site = browser.post("/api/agent/presence", json={"presence": "online"}, headers={"Origin": str(hub.base_url)})
         assert same_site.status_code == 200
+
+
+def test_over_https_cookies_are_secure_and_hsts_is_sent(stack, agents, settings):
+    from tests.clients import start_hub
+
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_PUBLIC_URL="https://support.shop.example")
+    try:
+        login = httpx.post(f"{url}/api/agent/login", json={"username": "alice", "password": "correct-horse-battery"})
+        cookie = login.headers["set-cookie"].lower()
+        assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+        assert "max-age=31536000" in httpx.get(f"{url}/chat").headers["strict-transport-security"]
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -100,3 +100,34 @@ def test_unread_badge_and_preview_while_closed_and_esc_closes_from_inside(stack,
             expect(launcher).to_be_visible()
         assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
         context.close()
+
+
+@pytest.fixture
+def signed_shop_site(tmp_path, settings):
+    """The shop's page for a signed-in customer: its server signed who they are, the widget's tag carries it."""
+    from core.identity import sign_identity
+
+    ref, tier, name = "c-widget-1", "vip", "Zhao Lei"
+    signature = sign_identity(settings.secret("identity-secret"), ref, tier, name)
+    (tmp_path / "index.html").write_text(
+        f'<!doctype html><html lang="en"><head><title>Harbor Market</title></head><body><main><h1>My orders</h1></main>'
+        f'<script src="{settings.hub_url}/widget.js" async data-customer-ref="{ref}" data-customer-tier="{tier}" '
+        f'data-customer-name="{name}" data-customer-signature="{signature}"></script></body></html>'
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server.shutdown()
+
+
+def test_a_customer_the_shop_signed_is_known_to_the_agents(stack, signed_shop_site, browser, agents, hub):
+    context, page, launcher, chat = open_widget(browser, signed_shop_site, DESKTOP)
+    box = chat.locator("#input")
+    box.fill("I want to talk to a person")
+    box.press("Enter")
+    expect(chat.locator(".row.system").first).to_be_visible(timeout=WAIT)
+    context.close()
+    queue = AgentClient(hub, "alice").get("/queue").json()
+    mine = [i for i in queue if i["conversation"]["customer_tier"] == "vip" and i["conversation"]["customer_verified"]]
+    assert mine and mine[-1]["conversation"]["priority"] == 2  # a verified VIP: served first

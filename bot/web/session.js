@@ -31,8 +31,14 @@ export function forget() {
   session.id = session.token = null;
 }
 
+// Who the customer is when the shop's page signed it (widget.js puts it in the URL fragment); else anonymous.
+function signedCustomer() {
+  const raw = new URLSearchParams(location.hash.slice(1)).get("identity");
+  try { return raw ? JSON.parse(raw) : { name: "" }; } catch { return { name: "" }; }
+}
+
 export async function create(language) {
-  const started = await api("/api/conversations", { method: "POST", body: { channel: "web", language, customer: { name: "" } } });
+  const started = await api("/api/conversations", { method: "POST", body: { channel: "web", language, customer: signedCustomer() } });
   session.id = started.conversation_id;
   session.token = started.token;
   writeJson(STORE, { id: session.id, token: session.token });

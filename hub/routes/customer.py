@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 
 from core.identity import identity_is_signed
+from core.ratelimit import Limit
 from core.relay import RESYNC
 from handoff.events import Frame
 from handoff.models import Conversation, Message
@@ -86,6 +87,15 @@ class ChatLimits(BaseModel):
 class Feedback(BaseModel):
     message_id: MessageId
     helpful: bool
+
+
+async def _message_wait(services: Services, cid: str, address: str) -> int:
+    """Seconds a message sent over the WebSocket must wait under the message limits (0: go ahead)."""
+    waits = [0]
+    for rule, ident in (("messages_per_conversation", cid), ("messages_per_address", address)):
+        if rule in services.settings.rate_limits:
+            waits.append(await services.limiter.hit(rule, ident, Limit.parse(services.settings.rate_limits[rule])))
+    return max(waits)
 
 
 async def _view(services: Services, conv: Conversation) -> ConversationView:
@@ -182,6 +192,7 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
         return
     await websocket.accept()
     socket = Socket(websocket)
+    address = websocket.client.host if websocket.client else "unknown"
     # Listen before reading the transcript: a message stored in between comes both ways and is sent once.
     sub = services.relay.subscribe(channels=(services.keys.conv_channel(cid),))
     last = after
@@ -224,6 +235,10 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
             await socket.error(getattr(exc, "detail", None) or str(exc))
             return
         try:
+            wait = await _message_wait(services, cid, address)
+            if wait:  # the same limits as the REST endpoint (hub/middleware/rate_limit.py)
+                await socket.send({"type": Frame.ERROR, "detail": f"too many messages: please wait {wait} s", "retry_after": wait, "client_message_id": body.client_message_id})
+                return
             conv = await services.conversations.require(cid)
             await services.orchestrator.customer_message(conv, body.text, client_message_id=body.client_message_id, payload=body.payload)
         except RedisError:
