@@ -179,10 +179,21 @@ class Keys:
     def audit(self) -> str:
         return f"{self.p}:audit"
 
-    # customers (signed identities) and privacy
-    def customer(self, ref_hash: str) -> str:
-        """Set of the conversations of one signed customer reference (stored hashed)."""
-        return f"{self.p}:customer:{ref_hash}"
+    # customers (customers/store.py)
+    def customer_record(self, customer_id: str) -> str:
+        return f"{self.p}:customer:{customer_id}"
+
+    def customer_record_identities(self, customer_id: str) -> str:
+        return f"{self.p}:customer:{customer_id}:identities"
+
+    def customer_conversations(self, customer_id: str) -> str:
+        """Sorted set: conversation id -> when it started."""
+        return f"{self.p}:customer:{customer_id}:conversations"
+
+    @property
+    def customer_identities(self) -> str:
+        """Hash: "kind:value" (web visitor, shop reference, Telegram id, phone...) -> customer id."""
+        return f"{self.p}:customer-identities"
 
     @property
     def retention_lock(self) -> str:

@@ -30,7 +30,6 @@ from typing import Literal
 import redis.asyncio as aioredis
 
 from core.errors import AtCapacity, NotOwner, ServiceError, Stale, UnknownAgent, UnknownConversation, WrongStatus
-from core.identity import ref_digest
 from core.redis import Keys
 from core.vault import PersonalData
 from handoff import scripts
@@ -107,20 +106,21 @@ class ConversationStore:
 
     # lifecycle
     async def create(self, channel: str, language: str, customer_name: str = "", customer_tier: str = "standard", customer_ref: str = "",
-                     *, verified: bool = False) -> tuple[Conversation, str]:
-        """A new conversation and its customer token. ``verified``: the shop signed the customer's identity."""
+                     *, verified: bool = False, customer_id: str = "") -> tuple[Conversation, str]:
+        """A new conversation and its customer token. ``verified``: the shop signed the customer's identity;
+        ``customer_id``: the customer record it belongs to (customers/store.py)."""
         cid = uuid.uuid4().hex
         token = secrets.token_urlsafe(32)
         now = time.time()
         conv = Conversation(id=cid, status="bot", channel=channel, language=language, customer_name=customer_name, customer_tier=customer_tier,
-                            customer_verified=verified, created_at=now, updated_at=now)
+                            customer_verified=verified, customer_id=customer_id or None, created_at=now, updated_at=now)
         fields = {k: ("" if v is None else str(v)) for k, v in conv.model_dump().items()}
         fields.update(token_hash=_hash_token(token), customer_ref=customer_ref)
         pipe = self.r.pipeline(transaction=True)
         pipe.hset(self.k.conv(cid), mapping=fields)
         pipe.zadd(self.k.conversations, {cid: now})
-        if customer_ref:
-            pipe.sadd(self.k.customer(ref_digest(customer_ref)), cid)
+        if customer_id:
+            pipe.zadd(self.k.customer_conversations(customer_id), {cid: now})
         pipe.xadd(self.k.events, {"e": json.dumps({"type": Event.CONVERSATION_STARTED, "conversation_id": cid, "ts": now, "channel": channel, "language": language})})
         await pipe.execute()
         return conv, token

@@ -71,6 +71,7 @@ class Conversation(BaseModel):
     customer_name: str = ""
     customer_tier: str = "standard"
     customer_verified: bool = False  # name, tier and reference were signed by the shop (core/identity.py)
+    customer_id: str | None = None  # the customer record (customers/store.py): every channel, every earlier conversation
     created_at: float
     updated_at: float
     agent: str | None = None

@@ -16,6 +16,7 @@ import redis
 import redis.asyncio as aioredis
 
 from bot.feedback import AnswerFeedback
+from bot.intake import Intake
 from bot.orchestrator import Orchestrator
 from bot.rasa_client import RasaClient
 from core.audit import AuditLog
@@ -24,6 +25,7 @@ from core.redis import Keys, async_client, redis_url, sync_client
 from core.relay import Relay
 from core.settings import Settings
 from core.vault import PersonalData, Vault
+from customers.store import CustomerStore
 from handoff.agents import AgentDirectory
 from handoff.conversations import ConversationStore
 from handoff.history import AgentHistory
@@ -61,6 +63,8 @@ class Services:
     votes: AnswerVotes
     feedback: AnswerFeedback
     history: AgentHistory
+    customers: CustomerStore
+    intake: Intake
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     # Knowledge base: built on first use (loading the embedding models takes seconds and memory).
@@ -85,6 +89,7 @@ class Services:
         relay = Relay(lambda: aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, health_check_interval=10), keys.pub_prefix)
         personal_data = PersonalData(Vault(settings.secret("pii-key")), enabled=settings.pii_masking)
         conversations = ConversationStore(client, keys, personal_data)
+        customers = CustomerStore(client, keys)
         agents = AgentDirectory(client, keys, hash_concurrency=settings.password_hash_concurrency)
         sessions = Sessions(client, keys, idle_seconds=int(settings.session_idle_minutes * 60), absolute_seconds=int(settings.agent_session_hours * 3600))
         guard = LoginGuard(client, keys, LockoutPolicy(
@@ -101,7 +106,7 @@ class Services:
         )
         return cls(settings, client, sync, keys, relay, conversations, agents, sessions, guard, RateLimiter(client, keys),
                    AuditLog(keys, client, sync), queue, rasa, gaps, orchestrator,
-                   votes, AnswerFeedback(conversations, votes, gaps), AgentHistory(conversations))
+                   votes, AnswerFeedback(conversations, votes, gaps), AgentHistory(conversations), customers, Intake(conversations, customers))
 
     async def start(self) -> None:
         """Live updates, the loop that finishes turns a dead worker left behind (at once: this may be the restart), retention."""

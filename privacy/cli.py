@@ -6,6 +6,7 @@ Every export and erasure leaves an audit line.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import time
@@ -13,13 +14,14 @@ from datetime import datetime
 from pathlib import Path
 
 from core.audit import AuditLog
-from core.redis import Keys, sync_client
+from core.redis import Keys, async_client, sync_client
 from core.settings import get_settings
 from core.vault import Vault
+from customers.store import CustomerRecord, CustomerStore
 from kb.gaps import GapLog
 from privacy.erase import Eraser
 from privacy.retention import RetentionPolicy, due
-from privacy.subject import conversations_of, export
+from privacy.subject import export
 
 ACTOR = "cli"
 
@@ -35,6 +37,34 @@ def _write(data: object, out: str | None) -> None:
         print(text)
 
 
+async def _subject(settings, keys: Keys, args: argparse.Namespace) -> tuple[CustomerRecord | None, set[str]]:
+    """The customer record named on the command line (if any) and every conversation of theirs."""
+    client = async_client(settings)
+    try:
+        customers = CustomerStore(client, keys)
+        customer_id = None
+        if args.customer:
+            customer_id = await customers.find("shop", args.customer)
+        elif args.identity:
+            kind, _, value = args.identity.partition(":")
+            customer_id = await customers.find(kind, value)
+        record = await customers.get(customer_id) if customer_id else None
+        cids = set(await customers.conversations(customer_id)) if customer_id else set()
+        if args.conversation and await client.exists(keys.conv(args.conversation)):
+            cids.add(args.conversation)
+        return record, cids
+    finally:
+        await client.aclose()
+
+
+async def _forget(settings, keys: Keys, customer_id: str) -> None:
+    client = async_client(settings)
+    try:
+        await CustomerStore(client, keys).remove(customer_id)
+    finally:
+        await client.aclose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="privacy", description="Personal data: export or erase a customer's, purge what retention says, read the audit log.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -42,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                             ("delete", "erase everything stored about a customer, everywhere")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--customer", help="the customer reference your site signs")
-        p.add_argument("--conversation", help="a conversation id")
+        p.add_argument("--identity", help='any identity of the customer, "kind:value": phone:13812345678, email:..., telegram:123, wechat:openid')
+        p.add_argument("--conversation", help="a conversation id (an anonymous visitor quoting it)")
         if name == "export":
             p.add_argument("--out", help="file to write (default: standard output)")
         else:
@@ -60,19 +91,22 @@ def main(argv: list[str] | None = None) -> int:
     audit = AuditLog(keys, sync=client)
     eraser = Eraser(client, keys, [GapLog(client, keys).key])
     if args.command in ("export", "delete"):
-        if not (args.customer or args.conversation):
-            parser.error("name the customer (--customer REF) or a conversation (--conversation ID)")
-        cids = conversations_of(client, keys, customer_ref=args.customer, conversation_id=args.conversation)
-        target = args.customer or args.conversation
+        if not (args.customer or args.identity or args.conversation):
+            parser.error("name the customer (--customer REF or --identity KIND:VALUE) or a conversation (--conversation ID)")
+        record, cids = asyncio.run(_subject(settings, keys, args))
+        target = args.customer or args.identity or args.conversation
         if args.command == "export":
-            _write(export(client, keys, Vault(settings.secret("pii-key")), cids), args.out)
+            _write(export(client, keys, Vault(settings.secret("pii-key")), cids, record), args.out)
             audit.record_sync(ACTOR, "pii_exported", target, conversations=len(cids))
         elif not args.yes:
-            print(f"would erase {len(cids)} conversation(s): {', '.join(sorted(cids)) or '-'} (add --yes)")
+            print(f"would erase {len(cids)} conversation(s): {', '.join(sorted(cids)) or '-'}{' and the customer record' if record else ''} (add --yes)")
         else:
             erased = eraser.erase(cids)
+            if record:
+                asyncio.run(_forget(settings, keys, record.id))
             audit.record_sync(ACTOR, "customer_erased", target, conversations=erased.conversations, events=erased.events, gap_records=erased.gap_records)
-            print(f"erased {erased.conversations} conversation(s), {erased.keys} keys, {erased.events} events, {erased.gap_records} content-gap records")
+            print(f"erased {erased.conversations} conversation(s), {erased.keys} keys, {erased.events} events, {erased.gap_records} content-gap records"
+                  f"{', the customer record' if record else ''}")
     elif args.command == "purge":
         policy = RetentionPolicy(settings.retention_days * 86400, settings.abandoned_conversation_hours * 3600)
         cids = due(client, keys, policy)

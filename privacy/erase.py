@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import redis
 
-from core.identity import ref_digest
 from core.redis import Keys
 
 # Rate-limit counters keyed by the conversation (hub/middleware/rate_limit.py): short-lived, erased with it all the same.
@@ -59,8 +58,8 @@ class Eraser:
                 pipe.srem(self.k.agent_chats(conv["agent"]), cid)
             for name in staff:  # the agents' "recent chats" lists
                 pipe.zrem(self.k.agent_history(name), cid)
-            if conv.get("customer_ref"):
-                pipe.srem(self.k.customer(ref_digest(conv["customer_ref"])), cid)
+            if conv.get("customer_id"):
+                pipe.zrem(self.k.customer_conversations(conv["customer_id"]), cid)
             done.keys += pipe.execute()[0]
             done.conversations += 1 if conv else 0
         done.events = self._drop_mentions(self.k.events, cids, "conversation_id")

@@ -1,9 +1,9 @@
 """A customer's rights over their data: find every conversation of theirs, give it to them, or erase it.
 
 A customer is found by the reference the shop signed (``core/identity.py``),
-or by a conversation id (an anonymous web visitor quoting it). The export
-holds what they really wrote: their own masked personal data is unsealed for
-them.
+any other identity of their record (a phone number, a Telegram id...), or a
+conversation id (an anonymous web visitor quoting it). The export holds what
+they really wrote: their own masked personal data is unsealed for them.
 """
 
 from __future__ import annotations
@@ -12,23 +12,14 @@ import json
 
 import redis
 
-from core.identity import ref_digest
 from core.redis import Keys
 from core.vault import Vault
+from customers.store import CustomerRecord
 
 HIDDEN_FIELDS = ("token_hash",)
 
 
-def conversations_of(client: redis.Redis, keys: Keys, *, customer_ref: str | None = None, conversation_id: str | None = None) -> set[str]:
-    found: set[str] = set()
-    if customer_ref:
-        found |= set(client.smembers(keys.customer(ref_digest(customer_ref))))
-    if conversation_id and client.exists(keys.conv(conversation_id)):
-        found.add(conversation_id)
-    return found
-
-
-def export(client: redis.Redis, keys: Keys, vault: Vault, cids: set[str]) -> dict:
+def export(client: redis.Redis, keys: Keys, vault: Vault, cids: set[str], record: CustomerRecord | None = None) -> dict:
     out = []
     for cid in sorted(cids):
         conv = {k: v for k, v in client.hgetall(keys.conv(cid)).items() if k not in HIDDEN_FIELDS}
@@ -42,4 +33,4 @@ def export(client: redis.Redis, keys: Keys, vault: Vault, cids: set[str]) -> dic
             messages.append({"id": mid, **body})
         packet = client.get(keys.packet(cid))
         out.append({"conversation": conv, "messages": messages, "handoff_packet": json.loads(packet) if packet else None})
-    return {"conversations": out}
+    return {"customer": record.model_dump() if record else None, "conversations": out}

@@ -3,6 +3,7 @@ import { createApi } from "/static/common/api.js";
 import { readJson, storage, writeJson } from "/static/common/storage.js";
 
 const STORE = "cs_chat_v1";
+const VISITOR = "cs_visitor";
 
 export const session = {
   id: null, token: null, conversation: null, queue: null, agentName: null,
@@ -37,8 +38,18 @@ function signedCustomer() {
   try { return raw ? JSON.parse(raw) : { name: "" }; } catch { return { name: "" }; }
 }
 
+// A random id this browser keeps: the visitor's conversations form one customer record for the agents.
+function visitorId() {
+  let id = storage.getItem(VISITOR);
+  if (!id) {
+    id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+    storage.setItem(VISITOR, id);
+  }
+  return id;
+}
+
 export async function create(language) {
-  const started = await api("/api/conversations", { method: "POST", body: { channel: "web", language, customer: signedCustomer() } });
+  const started = await api("/api/conversations", { method: "POST", body: { channel: "web", language, customer: signedCustomer(), visitor_id: visitorId() } });
   session.id = started.conversation_id;
   session.token = started.token;
   writeJson(STORE, { id: session.id, token: session.token });

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from core.errors import NotAllowed, NotOwner
 from core.passwords import WeakPassword
 from core.relay import RESYNC
+from customers.store import CustomerRecord
 from handoff.agents import Agent, Presence
 from handoff.conversations import Guard
 from handoff.events import Frame
@@ -254,6 +255,63 @@ async def transfer(cid: ConversationId, body: Transfer, me: ChatStaff, services:
         raise HTTPException(422, f"{body.to} does not take chats (role {target.role})")
     await services.queue.transfer(await _owned(cid, me, services), me.username, body.to)
     return await _detail(services, cid, me, after_acting=True)
+
+
+class CustomerConversation(BaseModel):
+    conversation: Conversation
+    need: str = ""
+
+
+class CustomerView(BaseModel):
+    customer: CustomerRecord | None
+    conversations: list[CustomerConversation] = Field(description="every conversation of this customer, newest first, on every channel")
+
+
+class Link(BaseModel):
+    identity: str | None = Field(None, pattern=r"^(web|shop|telegram|wechat|phone|email):.{1,200}$", description='"kind:value" of another identity of this customer')
+    customer_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$", description="another customer record that is the same person")
+
+
+@router.get("/conversations/{cid}/customer", response_model=CustomerView, summary="Who the customer is: their record and every conversation, on every channel")
+async def customer(cid: ConversationId, me: ChatStaff, services: Svc) -> CustomerView:
+    conv = await services.conversations.require(cid)
+    if not await _may_read(services, me, conv):
+        raise NotAllowed("this conversation is not yours")
+    return await _customer_view(services, me, conv)
+
+
+async def _customer_view(services: Services, me: Agent, conv: Conversation) -> CustomerView:
+    record = await services.customers.get(conv.customer_id) if conv.customer_id else None
+    cids = await services.customers.conversations(record.id) if record else [conv.id]
+    shown = []
+    for other in cids[:50]:
+        past = await services.conversations.get(other)
+        if past:
+            shown.append(CustomerConversation(conversation=_as_seen_by(me, past), need=customer_need(await services.conversations.messages(other), await services.conversations.packet(other))))
+    if record and not (me.oversees or conv.agent == me.username):
+        record = record.model_copy(update={"name": "", "phone": "", "email": ""})  # who they are: once the chat is yours
+    return CustomerView(customer=record, conversations=shown)
+
+
+@router.post("/conversations/{cid}/customer/link", response_model=CustomerView,
+             summary="This customer is also that identity (or that other record): one record, one history")
+async def link_customer(cid: ConversationId, body: Link, me: ChatStaff, services: Svc) -> CustomerView:
+    conv = await _owned(cid, me, services) if not me.oversees else await services.conversations.require(cid)
+    if not (body.identity or body.customer_id):
+        raise HTTPException(422, "name an identity (kind:value) or a customer_id")
+    customer_id = conv.customer_id or await services.customers.identify("web", f"conversation-{cid}")
+    if not conv.customer_id:
+        await services.conversations.set_fields(cid, customer_id=customer_id)
+        await services.customers.attach(customer_id, cid, conv.created_at)
+    if body.customer_id:
+        if await services.customers.resolve(body.customer_id) is None:
+            raise HTTPException(404, "no such customer")
+        customer_id = await services.customers.merge(into=customer_id, other=body.customer_id)
+    if body.identity:
+        kind, _, value = body.identity.partition(":")
+        customer_id = await services.customers.add_identity(customer_id, kind, value)
+    await services.audit.record(me.username, "customer_linked", customer_id, conversation=cid, identity=body.identity or "", other=body.customer_id or "")
+    return await _customer_view(services, me, await services.conversations.require(cid))
 
 
 class Revealed(BaseModel):

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket
 from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 
+from bot.intake import SignedCustomer
 from core.identity import identity_is_signed
 from core.ratelimit import Limit
 from core.relay import RESYNC
@@ -43,6 +44,8 @@ class StartConversation(BaseModel):
     channel: str = Field("web", max_length=40, pattern=r"^[a-z0-9_-]+$")
     language: Literal["en", "zh"] = "en"
     customer: CustomerInfo = CustomerInfo()
+    visitor_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{16,64}$",
+                                   description="a random id the client keeps for this visitor (the chat page's local storage): their visits form one customer record")
 
 
 class Started(BaseModel):
@@ -106,10 +109,9 @@ async def _view(services: Services, conv: Conversation) -> ConversationView:
 @router.post("", response_model=Started, status_code=201, summary="Start a conversation")
 async def start(body: StartConversation, services: Svc) -> Started:
     who = body.customer
-    if identity_is_signed(services.settings.secret("identity-secret"), who.ref, who.tier, who.name, who.signature):
-        conv, token = await services.conversations.create(body.channel, body.language, who.name, who.tier, who.ref, verified=True)
-    else:
-        conv, token = await services.conversations.create(body.channel, body.language)
+    signed = SignedCustomer(who.ref, who.tier, who.name) if identity_is_signed(services.settings.secret("identity-secret"), who.ref, who.tier, who.name, who.signature) else None
+    identity = ("web", body.visitor_id) if body.visitor_id else None
+    conv, token = await services.intake.start(body.channel, body.language, identity=identity, signed=signed)
     return Started(conversation_id=conv.id, token=token, conversation=conv)
 
 

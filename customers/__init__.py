@@ -1,0 +1,1 @@
+"""Customers: one record per person across channels (identities, contact details, every conversation)."""
