@@ -3,9 +3,11 @@
 "运费怎么算" then "那寄到新疆呢？", or "do you ship internationally?" then "and to
 Canada?": the second question alone lacks its topic. A question is taken as a
 follow-up when it is short and opens or closes the way a follow-up does
-("那…", "…呢", "and …", "what about …"); it is then searched together with the
-previous question, so the topic comes from there and the new detail from it.
-A question that stands on its own is searched alone, whatever came before.
+("那…", "…呢", "and …", "what about …"). ``Searcher.search`` first searches it
+alone; only when that is not answered outright is it also searched together with
+the previous question (the topic from there, the new detail from it), and the
+better-scored of the two wins. A question that stands on its own is searched
+alone, whatever came before.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from kb.text import normalize
 # Longest question still taken as a follow-up: Chinese characters / English words.
 MAX_ZH_CHARS = 12
 MAX_EN_WORDS = 7
-_ZH_OPENERS = ("那么", "那", "如果", "要是", "还有", "另外", "换成", "改成")
+_ZH_OPENERS = ("那么", "那", "如果", "要是", "还有", "另外", "换成", "改成", "收费", "要钱", "多少钱", "要多久")
 _ZH_CLOSERS = ("呢",)
-_EN_OPENERS = re.compile(r"^(and|but|or|what about|how about|what if|and if|same for|also|then)\b", re.IGNORECASE)
+_EN_OPENERS = re.compile(r"^(and|but|or|what about|how about|what if|and if|same for|also|then|is it|is that|does it|does that|how long does that|how much is that)\b", re.IGNORECASE)
 _TRAILING = re.compile(r"[\s?？!！。.,，~～]+$")
 
 

@@ -41,7 +41,7 @@ import numpy as np
 from kb.calibration import GateThresholds
 from kb.ranking import EntryClassifier, EntryGroups, Ranker, RowScores
 from kb.records import FaqEntry
-from kb.text import match_key, normalize, tokenize
+from kb.text import clauses, match_key, normalize, tokenize
 
 # Rows (texts of one language) from which the dense index is approximate; small KBs stay exact.
 FLAT_MAX_ROWS = int(os.environ.get("CS_KB_FLAT_MAX_ROWS", "20000"))
@@ -115,6 +115,7 @@ class LanguageIndex:
     idf: dict[str, float] = field(init=False)
     groups: EntryGroups = field(init=False)
     exact: dict[str, list[str]] = field(init=False)  # match key -> entries holding that wording
+    exact_clauses: dict[str, list[str]] = field(init=False)  # match key -> entries with a wording holding that clause
 
     def __post_init__(self) -> None:
         self.vectors = np.ascontiguousarray(self.vectors, dtype="float32")
@@ -134,11 +135,13 @@ class LanguageIndex:
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5) * 0.5
         self.groups = EntryGroups.build(self.rows, self.vectors)
-        self.exact = {}
+        self.exact, self.exact_clauses = {}, {}
         for eid, text in zip(self.rows, self.texts):
-            holders = self.exact.setdefault(match_key(text), [])
-            if eid not in holders:
-                holders.append(eid)
+            for table, keys in ((self.exact, [text]), (self.exact_clauses, clauses(text))):
+                for key in keys:
+                    holders = table.setdefault(match_key(key), [])
+                    if eid not in holders:
+                        holders.append(eid)
 
     @property
     def exact_search(self) -> bool:
@@ -181,8 +184,9 @@ class LanguageIndex:
         return RowScores(self.dense_scores(query_vector), self.lexical_scores(tokenize(text)), self.chars.scores(text))
 
     def exact_entry(self, text: str) -> str | None:
-        """The entry that stores this wording verbatim, if exactly one does."""
-        holders = self.exact.get(match_key(text), [])
+        """The entry that stores this wording verbatim (or one whole clause of a wording), if exactly one does."""
+        key = match_key(text)
+        holders = self.exact.get(key) or self.exact_clauses.get(key, [])
         return holders[0] if len(holders) == 1 else None
 
 

@@ -144,12 +144,22 @@ class Searcher:
         if not query.strip() or lang not in index.languages:
             return SearchResult(query, language, "fallback", [], index.version)
         gate = self.gate(index, lang)
-        searched_as = follow_up_query(query, context, lang) if context else None
-        text = normalize(searched_as or query)
         li = index.languages[lang]
-        vector = load_embedder(index.models[lang]).embed([text])[0]  # the model the index was built with
-        hits = rank(index, li, vector, text)[:k]
-        return SearchResult(query, language, decision_for(hits, gate), hits, index.version, gate.to_dict(), searched_as)
+        embedder = load_embedder(index.models[lang])  # the model the index was built with
+        hits = self._rank(index, li, embedder, query)[:k]
+        decision = decision_for(hits, gate)
+        searched_as = follow_up_query(query, context, lang) if context else None
+        if searched_as and decision != "answer":
+            # A follow-up the question alone does not settle: its context may (kb.followup).
+            with_context = self._rank(index, li, embedder, searched_as)[:k]
+            if with_context and (not hits or with_context[0].score > hits[0].score):
+                return SearchResult(query, language, decision_for(with_context, gate), with_context, index.version, gate.to_dict(), searched_as)
+        return SearchResult(query, language, decision, hits, index.version, gate.to_dict())
+
+    @staticmethod
+    def _rank(index: KbIndex, li: LanguageIndex, embedder, text: str) -> list[Hit]:
+        text = normalize(text)
+        return rank(index, li, embedder.embed([text])[0], text)
 
 
 def decision_for(hits: list[Hit], gate: GateThresholds) -> Decision:

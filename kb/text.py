@@ -62,6 +62,19 @@ def match_key(text: str) -> str:
     return _NOT_WORD.sub("", normalize(text).lower())
 
 
+_CLAUSE_END = re.compile(r"[?？!！。；;，,]+")
+MIN_CLAUSE_HAN = 4  # shortest Chinese clause (characters) that counts as a wording of its own
+MIN_CLAUSE_WORDS = 3  # shortest English clause (words) that does
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a multi-part wording ("运费怎么算？满多少包邮？" -> both halves) long enough to stand alone."""
+    parts = [p.strip() for p in _CLAUSE_END.split(normalize(text)) if p.strip()]
+    if len(parts) < 2:
+        return []
+    return [p for p in parts if len(_HAN.findall(p)) >= MIN_CLAUSE_HAN or len(p.split()) >= MIN_CLAUSE_WORDS]
+
+
 def _stem(word: str) -> str:
     # Deliberately tiny: plural and -ing/-ed folding is where FAQ paraphrases differ most.
     if len(word) <= 3:
