@@ -41,12 +41,13 @@ import numpy as np
 from kb.calibration import GateThresholds
 from kb.ranking import EntryClassifier, EntryGroups, Ranker, RowScores
 from kb.records import FaqEntry
-from kb.text import clauses, match_key, normalize, tokenize
+from kb.text import clauses, match_key, near_verbatim, normalize, tokenize
 
 # Rows (texts of one language) from which the dense index is approximate; small KBs stay exact.
 FLAT_MAX_ROWS = int(os.environ.get("CS_KB_FLAT_MAX_ROWS", "20000"))
 IVF_NPROBE = int(os.environ.get("CS_KB_IVF_NPROBE", "32"))
 LEXICAL_DEPTH = 1000
+NEAR_VERBATIM_ROWS = 8  # rows closest by characters checked for a near-verbatim wording
 
 
 def ivf_nlist(n: int) -> int:
@@ -183,11 +184,19 @@ class LanguageIndex:
         """Every row's similarity to one (normalised) question, in the three ways the ranker weighs."""
         return RowScores(self.dense_scores(query_vector), self.lexical_scores(tokenize(text)), self.chars.scores(text))
 
-    def exact_entry(self, text: str) -> str | None:
-        """The entry that stores this wording verbatim (or one whole clause of a wording), if exactly one does."""
+    def verbatim_entry(self, text: str, char_scores: np.ndarray) -> str | None:
+        """The entry whose wording ``text`` repeats, verbatim (or one whole clause of it) or near-verbatim
+        (``kb.text.near_verbatim``), if exactly one entry has such a wording.
+
+        ``char_scores``: the question's character n-gram cosine per row; only the closest rows can be near it.
+        """
         key = match_key(text)
         holders = self.exact.get(key) or self.exact_clauses.get(key, [])
-        return holders[0] if len(holders) == 1 else None
+        if holders:
+            return holders[0] if len(holders) == 1 else None
+        closest = np.argsort(-char_scores)[:NEAR_VERBATIM_ROWS] if len(char_scores) else []
+        near = {self.rows[r] for r in closest if char_scores[r] > 0 and near_verbatim(text, self.texts[r])}
+        return near.pop() if len(near) == 1 else None
 
 
 class KbIndex:

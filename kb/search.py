@@ -5,7 +5,8 @@ entries as choices) or ``fallback`` (admit not knowing). Scores come from the
 ranker each publish fitted (``kb.ranking``, ``kb.training``); the thresholds
 are the gate calibrated at the same publish for that knowledge base, model and
 language, unless ``kb_gate_overrides`` in settings says otherwise. A stored
-wording asked verbatim is always answered by its entry.
+wording asked verbatim, or with one character or word changed, is always
+answered by its entry (``kb.text.near_verbatim``).
 
 This is the one path: the action server, the editor's try-it, agent
 suggestions, ``./cs kb search`` and ``kb eval`` all call ``Searcher.search``.
@@ -48,7 +49,7 @@ class Hit:
     dense: float  # best cosine of the question with one of the entry's wordings
     lexical: float  # best BM25 (words and character bigrams), scaled to [0, 1]
     chars: float = 0.0  # best character n-gram cosine
-    exact: bool = False  # the question is one of this entry's wordings, verbatim
+    exact: bool = False  # the question repeats one of this entry's wordings, verbatim or with one character/word changed
 
 
 @dataclass
@@ -163,7 +164,7 @@ class Searcher:
 
 
 def decision_for(hits: list[Hit], gate: GateThresholds) -> Decision:
-    """The gate applied to ranked hits; a verbatim stored wording is always answered by its entry."""
+    """The gate applied to ranked hits; a repeated stored wording is always answered by its entry."""
     if not hits:
         return "fallback"
     if hits[0].exact:
@@ -172,11 +173,12 @@ def decision_for(hits: list[Hit], gate: GateThresholds) -> Decision:
 
 
 def rank(index: KbIndex, li: LanguageIndex, query_vector: np.ndarray, text: str) -> list[Hit]:
-    """Candidate entries scored by the language's ranker, best first; a verbatim stored wording's entry leads."""
+    """Candidate entries scored by the language's ranker, best first; the entry of a wording the question repeats leads."""
     probabilities = class_probabilities(li.classifier, query_vector, len(li.groups.ids))
-    found = candidates(li.groups, li.row_scores(query_vector, text), query_vector, probabilities)
+    row_scores = li.row_scores(query_vector, text)
+    found = candidates(li.groups, row_scores, query_vector, probabilities)
     scores = li.ranker.score(found.features)
-    exact = li.exact_entry(text)
+    exact = li.verbatim_entry(text, row_scores.chars)
     hits = []
     for i, pos in enumerate(found.entries):
         eid = li.groups.ids[pos]

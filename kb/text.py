@@ -57,9 +57,13 @@ def normalize(text: str) -> str:
     return text
 
 
+_ZH_PARTICLES = re.compile("[亲呀吗呢啊哦嘛吧啦哈]")
+
+
 def match_key(text: str) -> str:
-    """What "the same wording" means for an exact match: normalised, lower case, punctuation and spaces dropped."""
-    return _NOT_WORD.sub("", normalize(text).lower())
+    """What "the same wording" means for an exact match: normalised, lower case, punctuation, spaces and
+    Chinese particles dropped ("是国行吗？" and "是国行" ask the same)."""
+    return _ZH_PARTICLES.sub("", _NOT_WORD.sub("", normalize(text).lower()))
 
 
 _CLAUSE_END = re.compile(r"[?？!！。；;，,]+")
@@ -73,6 +77,37 @@ def clauses(text: str) -> list[str]:
     if len(parts) < 2:
         return []
     return [p for p in parts if len(_HAN.findall(p)) >= MIN_CLAUSE_HAN or len(p.split()) >= MIN_CLAUSE_WORDS]
+
+
+# A question "near-verbatim" to a stored wording: a customer's slip, not a new question.
+# Chinese: one character added or dropped (a particle, a filler), or, in a wording of at least
+# NEAR_ZH_SUBSTITUTION_MIN characters, one replaced (an input-method slip); a replaced character
+# in a short wording too often changes the question (退款/退货). English: one word added or dropped,
+# or up to two letters off (a typo; "cancel"/"change" are further apart) in a wording of at least
+# NEAR_EN_MIN_CHARS letters (one letter off from NEAR_EN_MIN_CHARS_ONE_LETTER).
+NEAR_ZH_MIN = 4
+NEAR_ZH_SUBSTITUTION_MIN = 8
+NEAR_EN_MIN_CHARS = 8  # two letters off
+NEAR_EN_MIN_CHARS_ONE_LETTER = 5  # one letter off
+
+
+def near_verbatim(question: str, wording: str) -> bool:
+    """Whether ``question`` repeats ``wording`` with one character or word changed (both already normalised)."""
+    from rapidfuzz.distance import DamerauLevenshtein, Indel
+
+    a, b = match_key(question), match_key(wording)
+    if a == b:
+        return True
+    if _HAN.search(b):
+        if min(len(a), len(b)) < NEAR_ZH_MIN:
+            return False
+        return Indel.distance(a, b) <= 1 or (min(len(a), len(b)) >= NEAR_ZH_SUBSTITUTION_MIN and DamerauLevenshtein.distance(a, b) <= 1)
+    words_a, words_b = _WORD.findall(question.lower()), _WORD.findall(wording.lower())
+    if len(words_b) >= 3 and Indel.distance(words_a, words_b) <= 1:
+        return True
+    shortest = min(len(a), len(b))
+    distance = DamerauLevenshtein.distance(a, b)
+    return (shortest >= NEAR_EN_MIN_CHARS and distance <= 2) or (shortest >= NEAR_EN_MIN_CHARS_ONE_LETTER and distance <= 1)
 
 
 def _stem(word: str) -> str:
