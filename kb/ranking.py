@@ -33,6 +33,9 @@ FEATURES = (
 # all-MiniLM-L6-v2, C=10 beat C=1 by 1-4 points top-1 and C=100 by nothing (docs/retrieval.md).
 CLASSIFIER_C = 10.0
 CLASSIFIER_MAX_ITER = 200
+# Above this many entries the classifier is not fitted (its cost grows with entries x wordings; a
+# 1,000-entry KB publishes within 60 s on 2 cores, bench/kb_learning.py): the other features rank alone.
+CLASSIFIER_MAX_ENTRIES = 3000
 # The ranker's regularisation: C=0.1 was as good or better than 0.01, 1 and 10 on the starter sets,
 # DialogFlow support and BANKING77 k=5 (held-out questions), the strongest where wordings are few.
 RANKER_C = 0.1
@@ -99,7 +102,7 @@ class EntryClassifier:
 
     @classmethod
     def fit(cls, vectors: np.ndarray, entry_of_row: np.ndarray, n_entries: int, start: "EntryClassifier | None" = None) -> "EntryClassifier | None":
-        """None when there is nothing to tell apart (fewer than two entries).
+        """None when there is nothing to tell apart (fewer than two entries) or too much (``CLASSIFIER_MAX_ENTRIES``).
 
         ``start``: a classifier over the same entries to start from (cross-fitting), so a refit
         on slightly fewer wordings takes a few iterations.
@@ -107,7 +110,7 @@ class EntryClassifier:
         from sklearn.linear_model import LogisticRegression
 
         present = np.unique(entry_of_row)
-        if len(present) < 2:
+        if len(present) < 2 or n_entries > CLASSIFIER_MAX_ENTRIES:
             return None
         model = LogisticRegression(C=CLASSIFIER_C, max_iter=CLASSIFIER_MAX_ITER, warm_start=start is not None)
         if start is not None and len(present) == n_entries:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kb.calibration import GateThresholds, Outcome, calibrate
+from kb.calibration import Outcome, calibrate
 from kb.index import LanguageIndex
 from kb.ranking import Candidates, EntryClassifier, Ranker, candidates, class_probabilities
 
