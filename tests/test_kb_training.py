@@ -44,7 +44,7 @@ LIBRARY = {
 }
 # Questions a reader might ask, worded apart from every stored wording above.
 IN_SCOPE = {
-    "en": [("until what time are you open today", "hours"), ("how much is the fine if I bring a book back late", "late-fees"), ("I need more time with the book I borrowed, can I extend it", "renew")],
+    "en": [("until what time are you open today", "hours"), ("how much is the fine if I bring a book back late", "late-fees"), ("can I get online on my laptop here", "wifi")],
     "zh": [("今天开到几点", "hours"), ("书还晚了要罚多少钱", "late-fees"), ("能在手机上续借吗", "renew")],
 }
 OFF_TOPIC_QUESTIONS = {

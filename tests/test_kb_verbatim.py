@@ -37,8 +37,8 @@ def near_verbatim(text: str, language: str, seed: str) -> str:
     words = text.split()
     longest = max(range(len(words)), key=lambda i: len(re.sub(r"\W", "", words[i])))
     word = words[longest]
-    if len(word) >= 5:  # a typo: two inner letters swapped
-        i = rng.randrange(1, len(word) - 3)
+    i = rng.randrange(1, len(word) - 3) if len(word) >= 5 else 0
+    if i and word[i] != word[i + 1]:  # a typo: two inner letters swapped
         words[longest] = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     else:
         words.insert(0, rng.choice(EN_FILLERS))
