@@ -91,12 +91,11 @@ class CharIndex:
         self.by_feature = self.vectorizer.fit_transform(texts or [" "]).T.tocsr()
         self.rows = len(texts)
 
-    def scores(self, text: str) -> np.ndarray:
-        """Cosine of ``text`` with every wording."""
-        query = self.vectorizer.transform([text])
-        if not query.nnz or not self.rows:
-            return np.zeros(self.rows, dtype="float32")
-        return np.asarray((query @ self.by_feature).todense(), dtype="float32").ravel()
+    def scores(self, texts: list[str]) -> np.ndarray:
+        """Cosine of each text with every wording: (texts, wordings)."""
+        if not self.rows:
+            return np.zeros((len(texts), 0), dtype="float32")
+        return np.asarray((self.vectorizer.transform(texts) @ self.by_feature).todense(), dtype="float32")
 
 
 @dataclass
@@ -169,20 +168,28 @@ class LanguageIndex:
             scores = top
         return scores
 
-    def dense_scores(self, query_vector: np.ndarray, depth: int = 200) -> np.ndarray:
-        """Cosine per row: exact below ``FLAT_MAX_ROWS``; above, rows FAISS does not return get its lowest score."""
-        query = np.ascontiguousarray(query_vector, dtype="float32").reshape(-1)
+    def dense_scores(self, query_vectors: np.ndarray, depth: int = 200) -> np.ndarray:
+        """Cosine per question and row: exact below ``FLAT_MAX_ROWS``; above, rows FAISS does not return get its lowest score."""
+        queries = np.ascontiguousarray(np.atleast_2d(query_vectors), dtype="float32")
         if self.exact_search:
-            return self.vectors @ query
-        scores, ids = self.dense.search(query.reshape(1, -1), min(depth, len(self.rows)))
-        found = ids[0] >= 0  # an approximate index may pad with id -1
-        out = np.full(len(self.rows), float(scores[0][found].min()) if found.any() else 0.0, dtype="float32")
-        out[ids[0][found]] = scores[0][found]
+            return queries @ self.vectors.T
+        scores, ids = self.dense.search(queries, min(depth, len(self.rows)))
+        out = np.empty((len(queries), len(self.rows)), dtype="float32")
+        for i, (row_scores, row_ids) in enumerate(zip(scores, ids)):
+            found = row_ids >= 0  # an approximate index may pad with id -1
+            out[i] = float(row_scores[found].min()) if found.any() else 0.0
+            out[i, row_ids[found]] = row_scores[found]
         return out
 
-    def row_scores(self, query_vector: np.ndarray, text: str) -> RowScores:
-        """Every row's similarity to one (normalised) question, in the three ways the ranker weighs."""
-        return RowScores(self.dense_scores(query_vector), self.lexical_scores(tokenize(text)), self.chars.scores(text))
+    def row_scores(self, query_vectors: np.ndarray, texts: list[str]) -> list[RowScores]:
+        """Every row's similarity to each (normalised) question, in the three ways the ranker weighs.
+
+        Questions are scored together (one matrix product for meaning, one for characters): publishing
+        scores thousands of held-out wordings this way, a search one question.
+        """
+        dense = self.dense_scores(query_vectors)
+        chars = self.chars.scores(texts)
+        return [RowScores(d, self.lexical_scores(tokenize(t)), c) for d, c, t in zip(dense, chars, texts)]
 
     def verbatim_entry(self, text: str, char_scores: np.ndarray) -> str | None:
         """The entry whose wording ``text`` repeats, verbatim (or one whole clause of it) or near-verbatim

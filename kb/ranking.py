@@ -20,6 +20,7 @@ number the gate's thresholds apply to.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,9 @@ FEATURES = (
 # all-MiniLM-L6-v2, C=10 beat C=1 by 1-4 points top-1 and C=100 by nothing (docs/retrieval.md).
 CLASSIFIER_C = 10.0
 CLASSIFIER_MAX_ITER = 200
+# A refit started from the full classifier (cross-fitting at publish) only adapts it to a few held-out
+# wordings: this many optimiser iterations (a 787-entry KB: 3.2 s a refit at 200, bench/kb_learning.py).
+CLASSIFIER_REFIT_MAX_ITER = 30
 # Above this many entries the classifier is not fitted (its cost grows with entries x wordings; a
 # 1,000-entry KB publishes within 60 s on 2 cores, bench/kb_learning.py): the other features rank alone.
 CLASSIFIER_MAX_ENTRIES = 3000
@@ -107,16 +111,20 @@ class EntryClassifier:
         ``start``: a classifier over the same entries to start from (cross-fitting), so a refit
         on slightly fewer wordings takes a few iterations.
         """
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
         present = np.unique(entry_of_row)
         if len(present) < 2 or n_entries > CLASSIFIER_MAX_ENTRIES:
             return None
-        model = LogisticRegression(C=CLASSIFIER_C, max_iter=CLASSIFIER_MAX_ITER, warm_start=start is not None)
-        if start is not None and len(present) == n_entries:
+        warm = start is not None and len(present) == n_entries
+        model = LogisticRegression(C=CLASSIFIER_C, max_iter=CLASSIFIER_REFIT_MAX_ITER if warm else CLASSIFIER_MAX_ITER, warm_start=warm)
+        if warm:
             model.coef_ = start.weights.T.astype("float64")
             model.intercept_ = start.bias.astype("float64")
-        model.fit(np.asarray(vectors, dtype="float32"), entry_of_row)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # a refit stopped early on purpose
+            model.fit(np.asarray(vectors, dtype="float32"), entry_of_row)
         weights = np.zeros((vectors.shape[1], n_entries), dtype="float32")
         bias = np.full(n_entries, -1e4, dtype="float32")  # an entry with no training row (held out) is never predicted
         weights[:, model.classes_] = model.coef_.T

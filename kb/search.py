@@ -175,7 +175,7 @@ def decision_for(hits: list[Hit], gate: GateThresholds) -> Decision:
 def rank(index: KbIndex, li: LanguageIndex, query_vector: np.ndarray, text: str) -> list[Hit]:
     """Candidate entries scored by the language's ranker, best first; the entry of a wording the question repeats leads."""
     probabilities = class_probabilities(li.classifier, query_vector, len(li.groups.ids))
-    row_scores = li.row_scores(query_vector, text)
+    row_scores = li.row_scores(query_vector, [text])[0]
     found = candidates(li.groups, row_scores, query_vector, probabilities)
     scores = li.ranker.score(found.features)
     exact = li.verbatim_entry(text, row_scores.chars)

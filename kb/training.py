@@ -35,6 +35,7 @@ FOLDS = 4
 # Share of the out-of-scope weight on in-domain questions (see ``learn``): 0.5 left DialogFlow's
 # held-out intents answered too often (answer precision 83-86% on the en sets); 0.75 (docs/retrieval.md).
 IN_DOMAIN_SHARE = 0.75
+SCORE_BATCH = 256  # held-out wordings scored together (memory: batch x wordings floats, twice)
 
 
 @dataclass(frozen=True)
@@ -94,22 +95,25 @@ def _held_out_queries(index: LanguageIndex, parts: list[list[int]]) -> dict[int,
         keep[part] = False
         classifier = EntryClassifier.fit(index.vectors[keep], groups.of_row[keep], len(groups.ids), start=index.classifier)
         probabilities = classifier.probabilities(index.vectors[part]) if classifier else np.ones((len(part), len(groups.ids)), dtype="float32")
-        for row, p in zip(part, probabilities):
-            vector = index.vectors[row]
-            scores = index.row_scores(vector, index.texts[row])
-            home = int(groups.of_row[row])
-            found = candidates(groups, scores, vector, p, exclude_row=row)
-            without = candidates(groups, scores, vector, p, exclude_entry=home) if len(groups.ids) > 1 else None
-            out[row] = _Query(found, home, without)
+        for start in range(0, len(part), SCORE_BATCH):
+            rows = part[start : start + SCORE_BATCH]
+            batch = index.row_scores(index.vectors[rows], [index.texts[r] for r in rows])
+            for row, scores, p in zip(rows, batch, probabilities[start : start + SCORE_BATCH]):
+                vector = index.vectors[row]
+                home = int(groups.of_row[row])
+                found = candidates(groups, scores, vector, p, exclude_row=row)
+                without = candidates(groups, scores, vector, p, exclude_entry=home) if len(groups.ids) > 1 else None
+                out[row] = _Query(found, home, without)
     return out
 
 
 def _probe_queries(index: LanguageIndex, probes: list[tuple[str, np.ndarray]]) -> list[_Query]:
     n = len(index.groups.ids)
-    return [
-        _Query(candidates(index.groups, index.row_scores(v, text), v, class_probabilities(index.classifier, v, n)), None)
-        for text, v in probes
-    ]
+    if not probes:
+        return []
+    vectors = np.stack([v for _, v in probes])
+    scores = index.row_scores(vectors, [t for t, _ in probes])
+    return [_Query(candidates(index.groups, s, v, class_probabilities(index.classifier, v, n)), None) for s, v in zip(scores, vectors)]
 
 
 def _covered(probes: list[_Query], held_out: list[_Query]) -> list[_Query]:
