@@ -22,6 +22,27 @@ def faq_button(h: Hit) -> dict[str, str]:
     return {"title": h.question, "payload": '/faq{"faq_id":"%s"}' % h.id}
 
 
+# Intents whose messages are questions for the knowledge base (see data/rules.yml).
+KB_INTENTS = ("faq", "out_of_scope", "nlu_fallback")
+
+
+def previous_question(events: list[dict]) -> str | None:
+    """The customer's question before the latest message, if that turn went to the knowledge base.
+
+    A follow-up ("那寄到新疆呢？") is searched with it (``kb.followup``); a greeting or a
+    button click before the latest message gives no context.
+    """
+    users = [e for e in events if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    before = users[-2]
+    text = before.get("text") or ""
+    intent = ((before.get("parse_data") or {}).get("intent") or {}).get("name")
+    if not text or text.startswith("/") or intent not in KB_INTENTS:
+        return None
+    return text
+
+
 class ActionAnswerFaq(Action):
     def name(self) -> str:
         return "action_answer_faq"
@@ -43,10 +64,12 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(json_message={**turn, "text": entry.answer, "decision": "answer", "chosen": chosen, "hits": [{"id": entry.id, "question": entry.question, "category": entry.category, "score": 1.0}]})
             return [SlotSet("failed_attempts", 0)]
 
-        result = await knowledge.search(text, language) if index else None
+        result = await knowledge.search(text, language, previous_question(tracker.events)) if index else None
         hits = result.hits if result else []
         decision = result.decision if result else "fallback"
         turn.update(decision=decision, hits=[_hit(h) for h in hits], kb_version=result.version if result else None)
+        if result and result.searched_as:
+            turn["searched_as"] = result.searched_as
 
         if decision == "answer":
             # The answer travels inside the custom payload: markdown stays one message.

@@ -60,6 +60,10 @@ class ActionHandoff(Action):
             "last_customer_message": text,
             "tried": [{"id": t["id"], "question": t["question"], "score": t["score"]} for t in tried],
         }
+        if reason == "complaint" and text and not text.startswith("/"):
+            # The bot could not serve this turn: the hub records it as a content gap, like a fallback.
+            # Sent before any text so it describes no reply (bot/rasa_client.py:parse_rest_output).
+            dispatcher.utter_message(json_message={"type": "bot_turn", "intent": intent, "query": text, "decision": "fallback", "hits": []})
         dispatcher.utter_message(response="utter_handoff")
         dispatcher.utter_message(json_message={"type": "handoff", "packet": packet})
         return [SlotSet("failed_attempts", 0)]

@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from core.redis import sync_client
 from core.settings import get_settings
-from kb.embeddings import EmbedderSet
 from kb.search import Searcher, SearchResult
-from kb.store import KbStore
 
 _searcher: Searcher | None = None
 _lock = threading.Lock()
@@ -19,11 +16,10 @@ def searcher() -> Searcher:
     global _searcher
     with _lock:
         if _searcher is None:
-            settings = get_settings()
-            _searcher = Searcher(KbStore(sync_client(settings)), EmbedderSet.from_settings(settings), settings)
+            _searcher = Searcher.from_settings(get_settings())
         return _searcher
 
 
-async def search(text: str, language: str) -> SearchResult:
-    """Embedding is CPU work: keep it off the event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, lambda: searcher().search(text, language))
+async def search(text: str, language: str, context: str | None = None) -> SearchResult:
+    """Embedding is CPU work: keep it off the event loop. ``context``: the customer's previous question."""
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: searcher().search(text, language, context=context))

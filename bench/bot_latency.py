@@ -21,6 +21,7 @@ nothing about timings. See bench/README.md.
 
 from __future__ import annotations
 
+
 import os
 import sys
 from pathlib import Path
@@ -55,6 +56,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from bench._stats import percentile  # noqa: E402
 from core.redis import sync_client  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.stack import Stack  # noqa: E402
@@ -80,18 +82,6 @@ def load_questions() -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------- statistics
 
-def percentile(sorted_values: list[float], p: float) -> float:
-    """Linear-interpolation percentile (same as numpy's default) of an already sorted list."""
-    if not sorted_values:
-        return float("nan")
-    if len(sorted_values) == 1:
-        return sorted_values[0]
-    rank = (len(sorted_values) - 1) * p / 100
-    lo = int(rank)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (rank - lo)
-
-
 @dataclass
 class Summary:
     name: str
@@ -104,7 +94,7 @@ class Summary:
         return len(self.samples_ms)
 
     def p(self, q: float) -> float:
-        return percentile(sorted(self.samples_ms), q)
+        return percentile(self.samples_ms, q)
 
     @property
     def mean(self) -> float:
@@ -220,11 +210,9 @@ async def warm_up_bot(base_url: str, questions: dict[str, list[str]], per_langua
 # ---------------------------------------------------------------- retrieval only (in-process)
 
 def retrieval_scenario(settings: Settings, questions: dict[str, list[str]], count: int, warmup: int) -> dict[str, list[float]]:
-    from kb.embeddings import EmbedderSet
     from kb.search import Searcher
-    from kb.store import KbStore
 
-    searcher = Searcher(KbStore(sync_client(settings)), EmbedderSet.from_settings(settings), settings)
+    searcher = Searcher.from_settings(settings)
     results: dict[str, list[float]] = {}
     for language in LANGUAGES:
         pool = questions[language]

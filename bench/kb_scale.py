@@ -34,6 +34,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 
+from bench._stats import percentile  # noqa: E402
+
+
+def ms_pct(seconds: list[float], p: float) -> float:
+    return percentile([x * 1000 for x in seconds], p)
+
+
 PORT = 16995
 
 # --- synthetic FAQ --------------------------------------------------------------------------
@@ -224,10 +231,6 @@ class CountingEmbedder:
         return self.inner.embed(texts)
 
 
-def pct(values, q) -> float:
-    return float(np.percentile(np.asarray(values) * 1000, q))
-
-
 def run_size(n: int, args, redis_url: str, var_dir: Path, client, console) -> dict:
     from tqdm import tqdm
 
@@ -381,10 +384,10 @@ def run_size(n: int, args, redis_url: str, var_dir: Path, client, console) -> di
             lat.append(time.perf_counter() - t)
             top1 += bool(r.top and r.top.id == expected)
             results.append(r.top.id if r.top else None)
-        row[f"p50_{lang}"], row[f"p95_{lang}"] = pct(lat, 50), pct(lat, 95)
+        row[f"p50_{lang}"], row[f"p95_{lang}"] = ms_pct(lat, 50), ms_pct(lat, 95)
         row[f"top1_{lang}"] = top1 / len(queries)
         li = index.languages[lang]
-        if not li.exact:
+        if not li.exact_search:
             emb = counting[lang].inner
             qv = emb.embed([q for q, _ in queries])
             flat = faiss.IndexFlatIP(li.vectors.shape[1])
@@ -397,8 +400,8 @@ def run_size(n: int, args, redis_url: str, var_dir: Path, client, console) -> di
             _, iflat = flat.search(qv, 10)
             row[f"recall1_{lang}"] = float(np.mean(ia[:, 0] == iflat[:, 0]))
             row[f"recall10_{lang}"] = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ia, iflat)]))
-            row[f"dense_p50_{lang}"] = pct(dl_a, 50)
-            row[f"dense_flat_p50_{lang}"] = pct(dl_f, 50)
+            row[f"dense_p50_{lang}"] = ms_pct(dl_a, 50)
+            row[f"dense_flat_p50_{lang}"] = ms_pct(dl_f, 50)
             # the whole search with the dense index swapped for the exact one
             approx_dense = li.dense
             li.dense = flat
@@ -409,7 +412,7 @@ def run_size(n: int, args, redis_url: str, var_dir: Path, client, console) -> di
                 lat_f.append(time.perf_counter() - t)
                 agree += (r.top.id if r.top else None) == top
             li.dense = approx_dense
-            row[f"p50_flat_{lang}"], row[f"p95_flat_{lang}"] = pct(lat_f, 50), pct(lat_f, 95)
+            row[f"p50_flat_{lang}"], row[f"p95_flat_{lang}"] = ms_pct(lat_f, 50), ms_pct(lat_f, 95)
             row[f"entry_agree_{lang}"] = agree / len(queries)
     return row
 

@@ -16,6 +16,8 @@ from rich.table import Table
 
 from core.redis import sync_client
 from kb import io as kbio
+from kb.calibration import OBJECTIVES
+from kb.datasets import DATASETS
 from kb.embeddings import EmbedderSet
 from kb.publishing import publish
 from kb.search import Searcher
@@ -61,11 +63,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
-    """First start: import the starter file into an empty KB; publish a KB that has never been published."""
+    """First start: import the starter file into an empty KB; publish a KB that has never been published,
+    or whose live version predates the learned ranking and calibrated gate."""
     store = _store(args)
     if store.count() == 0:
         return cmd_import(args)
-    if store.published_version() is None:
+    live = store.published_version()
+    if live is None or not all(v.get("gates") for v in store.versions() if v["version"] == live):
         return cmd_reindex(args)
     console.print("knowledge base already published")
     return 0
@@ -88,17 +92,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def gate_summary(gate: dict) -> str:
+    """One line saying which thresholds decided and what they are expected to give."""
+    source = gate.get("source") or {}
+    if "override" in source:
+        origin = f"overridden in settings ({source['override']})"
+    elif source.get("uncalibrated"):
+        origin = "not calibrated (published before calibration; run `./cs kb reindex`)"
+    else:
+        origin = (f"calibrated at publish on {source.get('held_out_wordings', 0)} held-out wordings + "
+                  f"{source.get('off_topic_probes', 0)} off-topic probes")
+    expected = gate.get("expected_precision")
+    precision = f", expected answer precision {expected:.0%}" if expected is not None else ""
+    return f"gate: answer >= {gate['answer']:g} with margin {gate['margin']:g}, suggest >= {gate['suggest']:g}; {origin}{precision}"
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     searcher = Searcher(_store(args), EmbedderSet.from_settings())
-    result = searcher.search(args.query, args.lang, k=args.k)
+    result = searcher.search(args.query, args.lang, k=args.k, context=args.after)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return 0
-    table = Table(title=f"{result.decision.upper()}  ({result.language}, version {result.version})")
-    for col in ("id", "question", "fused", "dense", "lexical"):
+    title = f"{result.decision.upper()}  ({result.language}, version {result.version})"
+    if result.searched_as:
+        title += f"\nsearched as a follow-up: {result.searched_as}"
+    table = Table(title=title, caption=gate_summary(result.gate) if result.gate else None)
+    for col in ("id", "question", "score", "dense", "lexical", "chars"):
         table.add_column(col)
     for h in result.hits:
-        table.add_row(h.id, h.question, f"{h.score:.3f}", f"{h.dense:.3f}", f"{h.lexical:.3f}")
+        table.add_row(h.id + (" (verbatim)" if h.exact else ""), h.question, f"{h.score:.3f}", f"{h.dense:.3f}", f"{h.lexical:.3f}", f"{h.chars:.3f}")
     Console().print(table)
     return 0
 
@@ -109,15 +131,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pct(value) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Measure retrieval and calibrate the gate on a labelled data set (kb/evaluate.py, docs/retrieval.md)."""
+    """Measure retrieval on a labelled data set (kb/eval, docs/retrieval.md)."""
     from core.redis import redis_url
     from kb.datasets import DatasetError, load
-    from kb.evaluate import run_eval
+    from kb.eval.report import table
+    from kb.eval.run import EvalOptions, run_eval
 
     try:
         dataset = load(args.dataset, Path(args.data_dir) if args.data_dir else None, k=args.k, labels=args.labels, seed=args.seed)
@@ -134,52 +153,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if namespace == "default" or not namespace.startswith("eval-"):
         console.print(f"[red]--eval-namespace must start with 'eval-' (it is cleared first), got {namespace!r}[/red]")
         return 2
-    report = run_eval(
-        client, dataset, namespace=namespace, model=args.model, mode=args.mode, dense_weight=args.dense_weight,
-        objective=args.objective, min_precision=args.min_precision, do_calibrate=not args.no_calibrate,
-        limit=args.limit, seed=args.seed, progress=not args.no_progress, keep_questions=args.questions,
+    options = EvalOptions(
+        namespace=namespace, model=args.model, objective=args.objective, min_precision=args.min_precision,
+        validate=not args.no_validate, limit=args.limit, seed=args.seed, progress=not args.no_progress, keep_questions=args.questions,
     )
+    report = run_eval(client, dataset, options)
     report["k"] = args.k
     report["labels"] = args.labels
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     out = Console(width=max(Console().width, 130))
-    cal = report.get("calibrated")
-    title = (
-        f"{report['dataset']} ({report['language']}): {report['entries']} entries, {report['texts']} texts, "
-        f"model {report['model']}, mode {report['mode']}, dense weight {report['dense_weight']:g}; "
-        f"val {report['split']['val']} / test {report['split']['test']} questions ({report['split']['how']})"
-    )
-    table = Table(title=title)
-    table.add_column("test metric")
-    table.add_column("configured gate")
-    if cal:
-        table.add_column(f"calibrated gate ({cal['objective']})")
-    conf = report["configured"]
-    gates = [conf["gate"]] + ([cal["gate"]] if cal else [])
-    table.add_row("gate answer / suggest / margin", *[f"{g['answer']:g} / {g['suggest']:g} / {g['margin']:g}" for g in gates])
-    rows = [
-        ("top-1 (in scope)", "top1", _pct), ("top-3 (in scope)", "top3", _pct), ("AUROC top score, top-1 right", "auroc", lambda v: "-" if v is None else f"{v:.3f}"),
-        ("in-scope accuracy (answered right)", "in_scope_accuracy", _pct), ("answer precision", "answer_precision", _pct),
-        ("in scope not answered (to suggest/fallback)", "in_scope_not_answered", _pct),
-        ("  of which suggest with the entry shown", "in_scope_suggest_shown", _pct),
-        ("OOS recall (not answered)", "oos_recall", _pct), ("OOS precision (not answered)", "oos_precision", _pct),
-        ("OOS recall (fallback)", "oos_recall_fallback", _pct), ("OOS precision (fallback)", "oos_precision_fallback", _pct),
-        ("latency p50 / p95 ms", None, None),
-    ]
-    tests = [conf["test"]] + ([cal["test"]] if cal else [])
-    for label, key, fmt in rows:
-        if key is None:
-            table.add_row(label, *[f"{t['latency_ms_p50']:.1f} / {t['latency_ms_p95']:.1f}" for t in tests])
-        else:
-            table.add_row(label, *[fmt(t.get(key)) for t in tests])
-    table.add_row("decisions answer / suggest / fallback", *[" / ".join(str(v) for v in t["decisions"].values()) for t in tests])
-    out.print(table)
-    out.print(f"top-1 over every evaluated question (val + test): {_pct(report['top1_all'])}")
-    if cal:
-        out.print("Calibrated gate for core/settings.py `gates`:")
-        out.print(f"  {cal['config']['python']}", markup=False)
+    out.print(table(report))
+    out.print(f"top-1 over every evaluated question (val + test): {report['top1_all']:.1%}" if report["top1_all"] is not None else "")
     return 0
 
 
@@ -202,22 +188,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("query")
     p.add_argument("--lang", choices=["en", "zh"], help="default: detected from the text")
     p.add_argument("-k", type=int, default=5)
+    p.add_argument("--after", help="the previous question, to search QUERY as a possible follow-up to it")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
     p = sub.add_parser("reindex", help="build and publish a new index version from the published entries")
     p.set_defaults(func=cmd_reindex)
     p = sub.add_parser("eval", help="measure retrieval and calibrate the gate on a labelled data set (own namespace eval-<dataset>)")
-    p.add_argument("dataset", choices=["banking77", "clinc150", "zh", "en"])
-    p.add_argument("--data-dir", help="folder holding banking77/ and clinc150/ (default: ../shared/eval-data from the repo root)")
+    p.add_argument("dataset", choices=list(DATASETS))
+    p.add_argument("--data-dir", help="folder holding banking77/, clinc150/ and dialogflow/ (default: ../shared/eval-data from the repo root)")
     p.add_argument("--k", type=int, help="keep only K phrasings per entry besides its question (seeded sample)")
     p.add_argument("--labels", type=int, help="use only the first N labels (entries)")
     p.add_argument("--limit", type=int, help="cap the questions (per split when the data set has a validation split), seeded sample")
-    p.add_argument("--mode", choices=["fused", "dense", "lexical"], default="fused", help="score used: the fusion, or one side alone")
-    p.add_argument("--dense-weight", type=float, help="override the language's fusion weight (mode fused)")
     p.add_argument("--model", help="override the language's embedding model (else CS_EMBEDDING_MODELS)")
-    p.add_argument("--objective", choices=["balanced", "scope", "precision"], default="balanced", help="calibration objective (docs/retrieval.md)")
+    p.add_argument("--objective", choices=list(OBJECTIVES), default="precision", help="objective of the comparison gate calibrated on the validation split (docs/retrieval.md)")
     p.add_argument("--min-precision", type=float, default=0.9, help="answer precision floor for --objective precision")
-    p.add_argument("--no-calibrate", action="store_true", help="only evaluate every test question at the configured gate")
+    p.add_argument("--no-validate", action="store_true", help="no validation split: every test question, at the gate calibrated at publish only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-namespace", help="KB namespace to (clear and) use; default eval-<dataset>")
     p.add_argument("--json", action="store_true", help="print the report as JSON on stdout")

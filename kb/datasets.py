@@ -3,6 +3,12 @@
 - ``banking77``: ``banking77/train.csv`` (KB) and ``test.csv`` (questions); no out-of-scope questions.
 - ``clinc150``: ``clinc150/data_full.json``; KB from ``train``, validation questions from
   ``val`` + ``oos_val``, test questions from ``test`` + ``oos_test``.
+- ``dialogflow-support-{zh,en}``, ``dialogflow-small-talk-{zh,en}``: DialogFlow's prebuilt agents
+  (``dialogflow/<agent>/{zh-CN,en}.json``, Rasa NLU JSON), only the intents both languages have, so
+  Chinese and English are measured on the same questions. No official split: a fixed seed holds
+  ``HELD_OUT_SHARE`` of the intents out entirely (their examples are out-of-scope questions), and
+  splits each kept intent's examples into KB phrasings / validation / test (``DIALOGFLOW_SPLIT``).
+  The same seed gives the same intents and the same shares in both languages.
 - ``zh`` / ``en``: the project's own starter FAQ (``data/faq/starter.json``) of that language, and
   that language's held-out questions in ``tests/data/retrieval_queries.json``
   (``expected_id`` null = out of scope). No validation split: ``kb eval`` splits the questions.
@@ -23,7 +29,14 @@ from pathlib import Path
 from core.settings import ROOT
 from kb.records import FaqEntry
 
-DATASETS = ("banking77", "clinc150", "zh", "en")
+DIALOGFLOW = {f"dialogflow-{agent}-{lang}": (agent, lang) for agent in ("support", "small-talk") for lang in ("zh", "en")}
+DATASETS = ("banking77", "clinc150", *DIALOGFLOW, "zh", "en")
+# DialogFlow: share of each kept intent's examples that become KB phrasings / validation (rest: test),
+# and the share of intents held out as out of scope. Chosen so the smallest intents still get one
+# test question and a KB keeps about half of its examples (a real FAQ's few phrasings per entry).
+DIALOGFLOW_SPLIT = (0.5, 0.25)
+HELD_OUT_SHARE = 0.2
+_DIALOGFLOW_FILES = {"zh": "zh-CN.json", "en": "en.json"}
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "eval-data"
 STARTER = ROOT / "data" / "faq" / "starter.json"
 PROJECT_QUERIES = ROOT / "tests" / "data" / "retrieval_queries.json"
@@ -135,12 +148,51 @@ def load_project(language: str, k: int | None = None, labels: int | None = None,
     return Dataset(language, language, entries, test, None, {"kb": str(starter), "questions": str(queries)})
 
 
+def _dialogflow_examples(data_dir: Path, agent: str, language: str) -> list[tuple[str, str]]:
+    path = _need(data_dir / "dialogflow" / agent / _DIALOGFLOW_FILES[language], f"dialogflow {agent} {language}")
+    rows = json.loads(path.read_text(encoding="utf-8"))["rasa_nlu_data"]["common_examples"]
+    return [(r["text"].strip(), r["intent"]) for r in rows if r["text"].strip()]
+
+
+def load_dialogflow(data_dir: Path, agent: str, language: str, seed: int = 0) -> Dataset:
+    """One DialogFlow agent in one language, on the intents both languages share (see the module docstring)."""
+    both = [_dialogflow_examples(data_dir, agent, lang) for lang in ("zh", "en")]
+    shared = sorted({i for _, i in both[0]} & {i for _, i in both[1]})
+    held_out = set(random.Random(f"{seed}:dialogflow:{agent}:held-out").sample(shared, round(len(shared) * HELD_OUT_SHARE)))
+    by_intent: dict[str, list[str]] = {}
+    for text, intent in _dialogflow_examples(data_dir, agent, language):
+        if intent in shared:
+            by_intent.setdefault(intent, []).append(text)
+    entries: list[FaqEntry] = []
+    val: list[Question] = []
+    test: list[Question] = []
+    for intent, texts in by_intent.items():
+        texts = list(dict.fromkeys(texts))
+        random.Random(f"{seed}:dialogflow:{agent}:{language}:{intent}").shuffle(texts)
+        if intent in held_out:  # out of scope: half validation, half test
+            half = len(texts) // 2
+            val += [Question(t, None) for t in texts[:half]]
+            test += [Question(t, None) for t in texts[half:]]
+            continue
+        n_kb = max(1, round(len(texts) * DIALOGFLOW_SPLIT[0]))
+        n_val = max(1, round(len(texts) * DIALOGFLOW_SPLIT[1])) if len(texts) - n_kb >= 2 else 0
+        kb, v, t = texts[:n_kb], texts[n_kb : n_kb + n_val], texts[n_kb + n_val :]
+        eid = entry_id(intent)
+        entries.append(FaqEntry(id=eid, question=kb[0], phrasings=kb[1:], answer=f"[{intent}]", category="other", language=language))
+        val += [Question(q, eid) for q in v]
+        test += [Question(q, eid) for q in t]
+    name = f"dialogflow-{agent}-{language}"
+    return Dataset(name, language, entries, test, val, {"data": str(data_dir / "dialogflow" / agent), "held_out_intents": sorted(held_out)})
+
+
 def load(name: str, data_dir: Path | None = None, k: int | None = None, labels: int | None = None, seed: int = 0) -> Dataset:
     data_dir = Path(data_dir) if data_dir else DEFAULT_DATA_DIR
     if name == "banking77":
         return load_banking77(data_dir, k, labels, seed)
     if name == "clinc150":
         return load_clinc150(data_dir, k, labels, seed)
+    if name in DIALOGFLOW:
+        return load_dialogflow(data_dir, *DIALOGFLOW[name], seed=seed)
     if name in ("zh", "en"):
         return load_project(name, k, labels, seed)
     raise DatasetError(f"unknown data set {name!r}; expected one of {', '.join(DATASETS)}")

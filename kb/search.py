@@ -1,8 +1,15 @@
-"""Answering a question from the published knowledge base: hybrid scores, then an explicit decision.
+"""Answering a question from the published knowledge base: ranked entries, then an explicit decision.
 
 The decision is ``answer`` (send the top entry), ``suggest`` (offer the top
-entries as choices) or ``fallback`` (admit not knowing), from per-language
-thresholds in settings, so gating can be measured and tuned on labelled data.
+entries as choices) or ``fallback`` (admit not knowing). Scores come from the
+ranker each publish fitted (``kb.ranking``, ``kb.training``); the thresholds
+are the gate calibrated at the same publish for that knowledge base, model and
+language, unless ``kb_gate_overrides`` in settings says otherwise. A stored
+wording asked verbatim, or with one character or word changed, is always
+answered by its entry (``kb.text.near_verbatim``).
+
+This is the one path: the action server, the editor's try-it, agent
+suggestions, ``./cs kb search`` and ``kb eval`` all call ``Searcher.search``.
 """
 
 from __future__ import annotations
@@ -17,13 +24,18 @@ import numpy as np
 
 from core.language import detect_language
 from core.settings import Settings, get_settings
+from kb.calibration import GateThresholds, decide
 from kb.embeddings import EmbedderSet, load_embedder
-from kb.index import KbIndex
+from kb.followup import follow_up_query
+from kb.index import KbIndex, LanguageIndex
 from kb.publishing import version_dir
+from kb.ranking import candidates, class_probabilities
 from kb.store import KbStore
-from kb.text import tokenize
+from kb.text import normalize
 
 Decision = Literal["answer", "suggest", "fallback"]
+# Gate of an index published before gates were calibrated (until the next publish): cautious.
+UNCALIBRATED = GateThresholds(answer=0.8, suggest=0.3, margin=0.2, source={"uncalibrated": True})
 
 
 @dataclass
@@ -33,9 +45,11 @@ class Hit:
     answer: str
     category: str
     language: str
-    score: float
-    dense: float
-    lexical: float
+    score: float  # the ranker's probability that this is the right entry
+    dense: float  # best cosine of the question with one of the entry's wordings
+    lexical: float  # best BM25 (words and character bigrams), scaled to [0, 1]
+    chars: float = 0.0  # best character n-gram cosine
+    exact: bool = False  # the question repeats one of this entry's wordings, verbatim or with one character/word changed
 
 
 @dataclass
@@ -45,6 +59,8 @@ class SearchResult:
     decision: Decision
     hits: list[Hit] = field(default_factory=list)
     version: int | None = None
+    gate: dict | None = None  # thresholds applied, expected precision and where they came from
+    searched_as: str | None = None  # the question with its context, when it was a follow-up
 
     @property
     def top(self) -> Hit | None:
@@ -76,6 +92,14 @@ class Searcher:
         self._lock = threading.Lock()
         self._draft: tuple[int, KbIndex] | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings, client=None, namespace: str = "default") -> "Searcher":
+        """The searcher every entry point builds: the settings' Redis, embedding models and index directory."""
+        from core.redis import sync_client
+
+        store = KbStore(client if client is not None else sync_client(settings), namespace)
+        return cls(store, EmbedderSet.from_settings(settings), settings, root=settings.kb_dir)
+
     def current(self) -> KbIndex:
         now = time.monotonic()
         if self._index is None or now - self._checked_at >= self.settings.kb_reload_check_seconds:
@@ -90,59 +114,77 @@ class Searcher:
         return self._index
 
     def draft(self) -> KbIndex:
-        """An in-memory index of the working copy (drafts included), rebuilt only after an edit."""
-        from kb.publishing import build_index
+        """An in-memory index of the working copy (drafts included, ranker and gate learned), rebuilt only after an edit."""
+        from kb.publishing import build_index, learning_options
 
         revision = self.store.draft_revision()
         with self._lock:
             if self._draft is None or self._draft[0] != revision:
-                self._draft = (revision, build_index(0, self.store.list_entries(), self.embedders, self.store))
+                index = build_index(0, self.store.list_entries(), self.embedders, self.store, options=learning_options(self.settings))
+                self._draft = (revision, index)
             return self._draft[1]
 
-    def search(self, query: str, language: str | None = None, k: int | None = None, index: KbIndex | None = None) -> SearchResult:
+    def gate(self, index: KbIndex, language: str) -> GateThresholds:
+        """The thresholds in force: a configured override, else the gate calibrated at publish."""
+        model = index.models.get(language)
+        overrides = self.settings.kb_gate_overrides
+        for key in (f"{model}/{language}", language):
+            if key in overrides:
+                g = overrides[key]
+                return GateThresholds(g.answer, g.suggest, g.margin, source={"override": key})
+        li = index.languages.get(language)
+        return li.gate if li is not None and li.gate is not None else UNCALIBRATED
+
+    def search(self, query: str, language: str | None = None, k: int | None = None, index: KbIndex | None = None,
+               *, context: str | None = None) -> SearchResult:
+        """Rank the entries for ``query`` and decide. ``context``: the customer's previous question, for follow-ups."""
         index = index or self.current()
         k = k or self.settings.kb_search_top_k
         language = language or detect_language(query)
         lang = language if language in index.languages else next(iter(index.languages), language)
         if not query.strip() or lang not in index.languages:
             return SearchResult(query, language, "fallback", [], index.version)
+        gate = self.gate(index, lang)
+        li = index.languages[lang]
         embedder = load_embedder(index.models[lang])  # the model the index was built with
-        gate = self.settings.gate(lang, index.models[lang])
-        hits = rank(index, lang, embedder.embed([query])[0], tokenize(query), gate.dense_weight)[:k]
-        return SearchResult(query, language, decide(hits, self.settings, lang, index.models[lang]), hits, index.version)
+        hits = self._rank(index, li, embedder, query)[:k]
+        decision = decision_for(hits, gate)
+        searched_as = follow_up_query(query, context, lang) if context else None
+        if searched_as and decision != "answer":
+            # A follow-up the question alone does not settle: its context may (kb.followup).
+            with_context = self._rank(index, li, embedder, searched_as)[:k]
+            if with_context and (not hits or with_context[0].score > hits[0].score):
+                return SearchResult(query, language, decision_for(with_context, gate), with_context, index.version, gate.to_dict(), searched_as)
+        return SearchResult(query, language, decision, hits, index.version, gate.to_dict())
+
+    @staticmethod
+    def _rank(index: KbIndex, li: LanguageIndex, embedder, text: str) -> list[Hit]:
+        text = normalize(text)
+        return rank(index, li, embedder.embed([text])[0], text)
 
 
-def rank(index: KbIndex, lang: str, query_vector: np.ndarray, query_tokens: list[str], dense_weight: float, depth: int = 200) -> list[Hit]:
-    """Every candidate entry with its best dense and best lexical score over its texts, fused."""
-    li = index.languages[lang]
-    dense_scores, rows = li.dense_scores(query_vector, depth)
-    lexical = li.lexical_scores(query_tokens)
-    best_dense: dict[str, float] = {}
-    for score, row in zip(dense_scores, rows):
-        if row >= 0:
-            eid = li.rows[row]
-            best_dense[eid] = max(best_dense.get(eid, -1.0), float(score))
-    best_lex: dict[str, float] = {}
-    for row in np.nonzero(lexical)[0]:
-        eid = li.rows[row]
-        best_lex[eid] = max(best_lex.get(eid, 0.0), float(lexical[row]))
-    candidates = set(best_dense) | set(best_lex)
-    hits = []
-    for eid in candidates:
-        d, lx = max(best_dense.get(eid, 0.0), 0.0), best_lex.get(eid, 0.0)
-        e = index.entries[eid]
-        fused = dense_weight * d + (1 - dense_weight) * lx
-        hits.append(Hit(eid, e.question, e.answer, e.category, e.language, round(fused, 4), round(d, 4), round(lx, 4)))
-    # Ties broken deterministically: set order changes between processes (hash randomisation).
-    hits.sort(key=lambda h: (-h.score, -h.dense, -h.lexical, h.id))
-    return hits
-
-
-def decide(hits: list[Hit], settings: Settings, language: str, model: str | None = None) -> Decision:
-    gate = settings.gate(language, model)
-    if not hits or hits[0].score < gate.suggest:
+def decision_for(hits: list[Hit], gate: GateThresholds) -> Decision:
+    """The gate applied to ranked hits; a repeated stored wording is always answered by its entry."""
+    if not hits:
         return "fallback"
-    runner_up = hits[1].score if len(hits) > 1 else 0.0
-    if hits[0].score >= gate.answer and hits[0].score - runner_up >= gate.margin:
+    if hits[0].exact:
         return "answer"
-    return "suggest"
+    return decide(hits[0].score, hits[1].score if len(hits) > 1 else 0.0, gate)  # type: ignore[return-value]
+
+
+def rank(index: KbIndex, li: LanguageIndex, query_vector: np.ndarray, text: str) -> list[Hit]:
+    """Candidate entries scored by the language's ranker, best first; the entry of a wording the question repeats leads."""
+    probabilities = class_probabilities(li.classifier, query_vector, len(li.groups.ids))
+    row_scores = li.row_scores(query_vector, [text])[0]
+    found = candidates(li.groups, row_scores, query_vector, probabilities)
+    scores = li.ranker.score(found.features)
+    exact = li.verbatim_entry(text, row_scores.chars)
+    hits = []
+    for i, pos in enumerate(found.entries):
+        eid = li.groups.ids[pos]
+        e = index.entries[eid]
+        hits.append(Hit(eid, e.question, e.answer, e.category, e.language, round(float(scores[i]), 4),
+                        round(float(found.dense[i]), 4), round(float(found.lexical[i]), 4), round(float(found.chars[i]), 4), eid == exact))
+    # Ties broken deterministically: set order changes between processes (hash randomisation).
+    hits.sort(key=lambda h: (not h.exact, -h.score, -h.dense, h.id))
+    return hits

@@ -8,10 +8,7 @@ import time
 import httpx
 import pytest
 
-from core.redis import sync_client
-from kb.embeddings import EmbedderSet
 from kb.search import Searcher
-from kb.store import KbStore
 
 
 @pytest.fixture
@@ -151,7 +148,7 @@ def test_agent_gets_kb_suggestions_for_the_latest_question(customer_factory, age
 
 
 def test_searches_during_publish_never_fail(editor, settings):
-    searcher = Searcher(KbStore(sync_client(settings)), EmbedderSet.from_settings(settings), settings)
+    searcher = Searcher.from_settings(settings)
     searcher.search("warm up", "en")  # load the model before the clock matters
     errors: list[BaseException] = []
     answered = []

@@ -44,6 +44,7 @@ class TryIt(BaseModel):
     question: str = Field(min_length=1, max_length=2000)
     language: Literal["en", "zh"] | None = None
     target: Literal["published", "draft"] = "published"
+    previous: str | None = Field(None, max_length=2000, description="the customer's previous question, to try a follow-up (\"and to Canada?\")")
 
 
 class Rollback(BaseModel):
@@ -162,8 +163,8 @@ def try_it(body: TryIt, me: Reader, services: Svc) -> dict:
         index = searcher.draft() if body.target == "draft" else searcher.current()
     except NoPublishedIndex as exc:
         raise HTTPException(409, str(exc)) from exc
-    result = searcher.search(body.question, body.language, k=5, index=index)
-    return {**result.as_dict(), "target": body.target, "gate": services.settings.gate(result.language, index.models.get(result.language)).model_dump()}
+    result = searcher.search(body.question, body.language, k=5, index=index, context=body.previous)
+    return {**result.as_dict(), "target": body.target}  # result.gate: the thresholds calibrated at publish, and their expected precision
 
 
 @router.get("/gaps", response_model=list[GapGroup], summary="Questions the bot could not answer, grouped and counted")

@@ -6,6 +6,17 @@ export function fmt(n) {
   return Number.isFinite(x) ? x.toFixed(2) : "–";
 }
 
+// Where the thresholds come from and the answer precision they are expected to give (kb/calibration.py).
+function gateOrigin(g, lang) {
+  const src = g.source || {};
+  const zh = lang === "zh";
+  if (src.override) return zh ? ` · 手动设置（${src.override}）` : ` · set by hand (${src.override})`;
+  if (g.expected_precision == null) return "";
+  const pct = `${Math.round(g.expected_precision * 100)}%`;
+  const n = src.held_out_wordings || 0;
+  return zh ? ` · 发布时自动校准（${n} 条留出说法），预计回答准确率 ${pct}` : ` · calibrated at publish on ${n} held-out wordings, expected answer precision ${pct}`;
+}
+
 const TEXT = {
   en: {
     title: "Knowledge base", uiLanguage: "Interface language", username: "Username", password: "Password", signIn: "Sign in",
@@ -40,8 +51,8 @@ const TEXT = {
     autoDetect: "Detect", ask: "Ask", searching: "Searching… (the first search of new drafts can take a few seconds)",
     decision: { answer: "Answers directly", suggest: "Suggests choices", fallback: "Doesn't know (fallback)" },
     decisionHelp: { answer: "The top hit clears the answer threshold.", suggest: "The top hits are offered as choices.", fallback: "No hit is good enough: the bot says it doesn't know." },
-    gate: (g) => `Gate: answer ≥ ${fmt(g.answer)} · suggest ≥ ${fmt(g.suggest)} · margin ${fmt(g.margin)} · dense weight ${fmt(g.dense_weight)}`,
-    fused: "fused", dense: "dense", lexical: "lexical", noHits: "No hits.", openEntry: (id) => `Open entry ${id}`,
+    gate: (g) => `Gate: answer ≥ ${fmt(g.answer)} · suggest ≥ ${fmt(g.suggest)} · margin ${fmt(g.margin)}` + gateOrigin(g, "en"),
+    fused: "score", dense: "dense", lexical: "lexical", noHits: "No hits.", openEntry: (id) => `Open entry ${id}`,
     searchedIn: (target, lang) => `Searched the ${target === "draft" ? "drafts" : "published KB"} · language ${lang}`,
     versionsTitle: "Published versions", versionsIntro: "Each publish makes a new version. Rolling back serves an earlier one again; drafts are kept.",
     version: "Version", author: "Author", publishedAt: "Published", actions: "Actions", liveBadge: "Live", rollback: "Roll back",
@@ -99,7 +110,7 @@ const TEXT = {
     autoDetect: "自动识别", ask: "提问", searching: "正在搜索…（新草稿的第一次搜索可能需要几秒）",
     decision: { answer: "直接回答", suggest: "给出候选", fallback: "无法回答（兜底）" },
     decisionHelp: { answer: "最佳结果超过了回答阈值。", suggest: "把最佳的几个结果作为选项给顾客。", fallback: "没有足够好的结果：机器人会说不知道。" },
-    gate: (g) => `阈值：回答 ≥ ${fmt(g.answer)} · 候选 ≥ ${fmt(g.suggest)} · 差距 ${fmt(g.margin)} · 向量权重 ${fmt(g.dense_weight)}`,
+    gate: (g) => `阈值：回答 ≥ ${fmt(g.answer)} · 候选 ≥ ${fmt(g.suggest)} · 差距 ${fmt(g.margin)}` + gateOrigin(g, "zh"),
     fused: "综合", dense: "向量", lexical: "词匹配", noHits: "没有结果。", openEntry: (id) => `打开条目 ${id}`,
     searchedIn: (target, lang) => `搜索范围：${target === "draft" ? "草稿" : "已发布的知识库"} · 语言 ${lang}`,
     versionsTitle: "已发布版本", versionsIntro: "每次发布都会生成新版本。回滚会重新启用旧版本，草稿保留。",
