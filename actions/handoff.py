@@ -8,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import knowledge
 from core.language import detect_language
-from handoff.triage import categorize
 
 _REASONS = {"request_human": "customer_request", "complaint": "complaint"}
 
@@ -53,7 +53,7 @@ class ActionHandoff(Action):
         reason = _REASONS.get(intent, "low_confidence")
         packet = {
             "reason": reason,
-            "category": categorize(said[-5:], [t["category"] for t in tried]),
+            "category": await knowledge.categorize(said[-5:], language),
             "language": language,
             "customer_tier": metadata.get("customer_tier", "standard"),
             "summary": " / ".join(said[-3:])[:400],

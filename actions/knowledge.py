@@ -1,4 +1,4 @@
-"""The action server's one knowledge-base searcher, built on first use and shared by every action."""
+"""The action server's one knowledge-base searcher and triage classifier, built on first use and shared by every action."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import threading
 
 from core.settings import get_settings
 from kb.search import Searcher, SearchResult
+from tickets.triage import Triage, trained
 
 _searcher: Searcher | None = None
 _lock = threading.Lock()
@@ -18,6 +19,16 @@ def searcher() -> Searcher:
         if _searcher is None:
             _searcher = Searcher.from_settings(get_settings())
         return _searcher
+
+
+def triage() -> Triage:
+    """The complaint-category classifier, on the same embedding models as the searcher (trained on first use)."""
+    return trained(searcher().embedders)
+
+
+async def categorize(customer_texts: list[str], language: str) -> str:
+    """The complaint category of what the customer said (embedding is CPU work: off the event loop)."""
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: triage().categorize(customer_texts, language))
 
 
 async def search(text: str, language: str, context: str | None = None) -> SearchResult:

@@ -22,4 +22,5 @@ class ActionWarmup(Action):
         except NoPublishedIndex:
             for language in ("en", "zh"):
                 knowledge.searcher().embedders.for_language(language).embed(["warm up"])
+        knowledge.triage()  # trained now, not at the first customer's handoff
         return []

@@ -29,8 +29,8 @@ from handoff.conversations import ConversationStore, Guard
 from handoff.events import Frame
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.notices import say
-from handoff.queue import HandoffQueue
 from kb.gaps import GapLog
+from tickets.desk import TicketDesk
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,11 @@ class Outcome:
 
 class Orchestrator:
     def __init__(
-        self, client: aioredis.Redis, keys: Keys, conversations: ConversationStore, queue: HandoffQueue, rasa: RasaClient,
+        self, client: aioredis.Redis, keys: Keys, conversations: ConversationStore, desk: TicketDesk, rasa: RasaClient,
         gaps: GapLog | None = None, *, turn_lock_seconds: float = 10.0, turn_wait_seconds: float = 30.0,
     ) -> None:
         self.conversations = conversations
-        self.queue = queue
+        self.desk = desk  # escalations become tickets, pushed to an agent (tickets/desk.py)
         self.rasa = rasa
         self.gaps = gaps  # where questions the bot could not answer are recorded for editors
         self.turns = TurnQueue(client, keys, self._turn, lock_seconds=turn_lock_seconds)
@@ -73,8 +73,11 @@ class Orchestrator:
         """One customer turn, run by whoever holds the conversation's turn lock."""
         conv = await self.conversations.require(message.conversation_id)
         language = message.meta.get("language") or conv.language
+        notices = await self.desk.customer_wrote(conv, language)  # a solved ticket reopens (to the humans); a pending one runs again
+        if notices is not None:
+            return notices
         if conv.status == "resolved":
-            await self.queue.reopen(conv.id)
+            await self.desk.queue.reopen(conv.id)
             await self.rasa.set_slot(conv.id, "failed_attempts", 0)
             conv = await self.conversations.require(conv.id)
         if conv.status in ("queued", "assigned"):
@@ -98,7 +101,7 @@ class Orchestrator:
             if note is None:
                 return []
             packet = HandoffPacket(reason="bot_unavailable", language=language, customer_tier=conv.customer_tier, summary=text[:300], last_customer_message=text, created_at=time.time())
-            return [note, *await self.queue.escalate(conv, packet, epoch=conv.epoch)]
+            return [note, *await self.desk.escalate(conv, packet, epoch=conv.epoch)]
         misses = [t.get("query") for t in turn.kb_turns if t.get("decision") == "fallback" and t.get("query")]
         if misses and self.gaps is not None:
             await run_in_threadpool(lambda: [self.gaps.record(q, language, "fallback", conv.id) for q in misses])
@@ -115,5 +118,5 @@ class Orchestrator:
             replies.append(appended)
         if turn.handoff is not None:
             packet = HandoffPacket(**{"reason": "customer_request", "language": language, "customer_tier": conv.customer_tier, **turn.handoff, "created_at": time.time()})
-            replies += await self.queue.escalate(conv, packet, epoch=conv.epoch)
+            replies += await self.desk.escalate(conv, packet, epoch=conv.epoch)
         return replies

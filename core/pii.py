@@ -98,3 +98,17 @@ def mask(text: str) -> tuple[str, list[Finding]]:
         last = f.end
     out.append(text[last:])
     return "".join(out), findings
+
+
+def parse_contact(text: str) -> tuple[Literal["phone", "email"], str] | None:
+    """A contact a customer typed into a form: a valid phone number (E.164) or an e-mail address, else ``None``."""
+    text = text.strip()
+    if _EMAIL.fullmatch(text):
+        return "email", text.lower()
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return "phone", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -217,6 +217,55 @@ class Keys:
     def handle_times(self) -> str:
         return f"{self.p}:stats:handle-seconds"
 
+    # service desk (tickets/)
+    def ticket(self, ticket_id: str) -> str:
+        return f"{self.p}:ticket:{ticket_id}"
+
+    def ticket_notes(self, ticket_id: str) -> str:
+        """Stream of internal notes: agents only, never the customer's transcript."""
+        return f"{self.p}:ticket:{ticket_id}:notes"
+
+    @property
+    def ticket_sequence(self) -> str:
+        return f"{self.p}:tickets:sequence"
+
+    @property
+    def ticket_numbers(self) -> str:
+        """Hash: ticket number -> ticket id (T-000123 -> ...)."""
+        return f"{self.p}:tickets:numbers"
+
+    @property
+    def tickets_active(self) -> str:
+        """Sorted set of tickets not solved or closed, by creation time."""
+        return f"{self.p}:tickets:active"
+
+    @property
+    def tickets_all(self) -> str:
+        return f"{self.p}:tickets:all"
+
+    @property
+    def canned_replies(self) -> str:
+        """Hash: canned reply id -> JSON (shortcut, language, title, text)."""
+        return f"{self.p}:canned-replies"
+
+    @property
+    def followups(self) -> str:
+        """Sorted set: ticket id -> when its follow-up call (回访) is due."""
+        return f"{self.p}:followups"
+
+    def agent_sockets(self, username: str) -> str:
+        """How many console connections an agent has open (presence: none for a while means offline)."""
+        return f"{self.p}:agent:{username}:sockets"
+
+    def agent_last_assigned(self) -> str:
+        """Sorted set: username -> when they were last given a chat (routing spreads work fairly)."""
+        return f"{self.p}:agents:last-assigned"
+
+    @property
+    def scheduler_queue(self) -> str:
+        """The rq queue of the service desk's due work (SLA clocks, auto-close, follow-ups)."""
+        return f"{self.p}-desk"
+
     # Rasa's own keys (endpoints.yml: key_prefix "rasa"), deleted with the conversation they belong to
     @staticmethod
     def rasa_tracker(cid: str) -> str:

@@ -7,6 +7,7 @@ also read without the prefix because that is what every Redis host provides.
 
 from __future__ import annotations
 
+from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +29,29 @@ class Gate(BaseModel):
     suggest: float
     margin: float = 0.0
     dense_weight: float = 0.6
+
+
+class BusinessHours(BaseModel):
+    """When humans are at work (tickets/hours.py), in the shop's timezone. ``always_open`` ignores the rest."""
+
+    always_open: bool = False
+    timezone: str = "Asia/Shanghai"
+    weekdays: list[int] = [0, 1, 2, 3, 4, 5, 6]  # 0 = Monday
+    opens: time = time(9, 0)
+    closes: time = time(21, 0)
+    holidays: list[date] = []
+
+
+class SlaPolicy(BaseModel):
+    """A service promise (tickets/sla.py): the first policy that matches a ticket applies."""
+
+    name: str
+    tier: str | None = None  # only for this customer tier
+    complaint: bool | None = None  # only for complaints (True), or only for the rest (False)
+    first_response_seconds: float | None = None
+    resolution_seconds: float | None = None
+    business_hours_only: bool = True  # clocks count working time only
+    warn_fraction: float = 0.8  # warn the assignee when this share of the time is used
 
 
 class Settings(BaseSettings):
@@ -124,6 +148,22 @@ class Settings(BaseSettings):
     retention_days: float = 180.0
     abandoned_conversation_hours: float = 24.0
     retention_sweep_minutes: float = 60.0
+
+    # Service desk (tickets/). Opening hours: e-commerce service desks in China typically work 09:00-21:00
+    # every day; outside them the bot takes a message (a ticket with a contact) and says when humans are back.
+    business_hours: BusinessHours = BusinessHours()
+    # The practice's targets (DESIGN.md): first response 5 min (VIP 1 min), complaints resolved in 24 h, the rest in 72 h.
+    sla_policies: list[SlaPolicy] = [
+        SlaPolicy(name="vip", tier="vip", first_response_seconds=60, resolution_seconds=24 * 3600),
+        SlaPolicy(name="complaint", complaint=True, first_response_seconds=300, resolution_seconds=24 * 3600),
+        SlaPolicy(name="standard", first_response_seconds=300, resolution_seconds=72 * 3600),
+    ]
+    # A solved ticket closes after this long without a word from the customer (a word before reopens it).
+    ticket_auto_close_hours: float = 72.0
+    # The follow-up call (回访) after a complaint is due this long after it was solved.
+    followup_after_hours: float = 24.0
+    # An agent whose consoles have all been closed this long is offline; their chats go to others.
+    presence_grace_seconds: float = 60.0
 
     # Supervision (core/supervisor.py): a crashed service is restarted after
     # 1, 2, 4, ... seconds up to this; the delay resets once it has run for a minute.

@@ -138,6 +138,10 @@ class Stack:
             ready_url=f"{s.rasa_url}/status?token={s.secret('rasa-token')}", ready=lambda r: r.status_code == 200 and bool(r.json().get("model_file")), ready_timeout=180, cwd=ROOT,
         )
 
+    def desk_service(self) -> Service:
+        """The service desk's scheduler and job runner (rq): SLA clocks, auto-close, presence checks."""
+        return Service("desk", [str(APP_PYTHON), "-m", "tickets"], cwd=ROOT)
+
     def hub_service(self) -> Service:
         return Service("hub", [str(APP_PYTHON), "-m", "hub"], ready_url=f"{self.settings.hub_url}/healthz", ready_timeout=60, cwd=ROOT)
 
@@ -223,9 +227,9 @@ class Stack:
         self.start_redis()
         model = ensure_model(s.models_dir, s.models_dir / "rasa-cache")
         self.ensure_kb()
-        for service in (self.actions_service(), self.rasa_service(model), self.hub_service()):
+        for service in (self.actions_service(), self.rasa_service(model), self.hub_service(), self.desk_service()):
             supervisor.start(service, wait=False)
-        for name in ("actions", "hub", "rasa"):
+        for name in ("actions", "hub", "rasa", "desk"):
             supervisor.wait_ready(name)
         say(f"all services up in {time.time() - started:.0f} s")
         return self

@@ -33,6 +33,7 @@ class CustomerRecord(BaseModel):
     language: str = ""
     phone: str = ""
     email: str = ""
+    dedicated_agent: str = ""  # 专属客服: a VIP's own agent, who gets their chats when online
     created_at: float = 0.0
     identities: list[str] = Field(default_factory=list, description='"kind:value", e.g. "telegram:123456"')
 
@@ -76,7 +77,7 @@ class CustomerStore:
         return found
 
     async def fill(self, customer_id: str, overwrite: bool = False, **details: str) -> None:
-        details = {k: v for k, v in details.items() if v and k in ("name", "tier", "language", "phone", "email")}
+        details = {k: v for k, v in details.items() if v and k in ("name", "tier", "language", "phone", "email", "dedicated_agent")}
         if not details:
             return
         if not overwrite:

@@ -18,6 +18,7 @@ class Event(StrEnum):
     TRANSFERRED = "transferred"        # assigned -> assigned (another agent)
     RESOLVED = "resolved"              # assigned -> resolved
     HANDED_BACK = "handed_back"        # assigned -> bot
+    REQUEUED = "requeued"              # assigned -> queued (the agent went offline)
     REOPENED = "reopened"              # resolved -> bot (the customer wrote again)
     RATED = "rated"
     ANSWER_FEEDBACK = "answer_feedback"
@@ -27,6 +28,18 @@ class Event(StrEnum):
     # A customer turn that a worker left unfinished (it died) and another one completed.
     TURN_RECOVERED = "turn_recovered"
     TURN_FAILED = "turn_failed"
+    # tickets (tickets/): every field needed for first response, resolution, SLA, reassignment, reopen
+    TICKET_CREATED = "ticket_created"
+    TICKET_ASSIGNED = "ticket_assigned"        # by routing, a claim or a supervisor; "previous" names the last owner
+    TICKET_STATUS = "ticket_status"            # "from" -> "status"
+    TICKET_REOPENED = "ticket_reopened"        # the customer wrote before it closed: counts against first-contact resolution
+    TICKET_UPDATED = "ticket_updated"          # category, tags, contact
+    TICKET_FIRST_RESPONSE = "ticket_first_response"
+    TICKET_NOTE = "ticket_note"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    SLA_MET = "sla_met"
+    FOLLOWUP_DONE = "followup_done"
 
 
 class Frame(StrEnum):
@@ -38,3 +51,5 @@ class Frame(StrEnum):
     CUSTOMER_MESSAGE = "customer_message"        # agents: a customer wrote in a human-owned chat
     PRESENCE = "presence"                        # agents: someone went online, away or offline
     RESYNC = "resync"                            # agents: live updates may have been missed; reload
+    TICKET_CHANGED = "ticket_changed"            # agents: a ticket moved (status, assignee, SLA)
+    SLA_ALERT = "sla_alert"                      # agents: a promise is about to be, or was, broken

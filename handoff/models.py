@@ -71,6 +71,8 @@ class Conversation(BaseModel):
     customer_name: str = ""
     customer_tier: str = "standard"
     customer_verified: bool = False  # name, tier and reference were signed by the shop (core/identity.py)
+    ticket_id: str | None = None  # the ticket this conversation's current request is (tickets/)
+    ticket_ref: str | None = None  # its number as people say it: T-000123
     customer_id: str | None = None  # the customer record (customers/store.py): every channel, every earlier conversation
     created_at: float
     updated_at: float

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 TEXTS: dict[str, dict[str, str]] = {
     "queued": {
-        "en": "You're number {position} in the queue for a human agent. Estimated wait: about {minutes} min. You can keep typing; the agent will see everything.",
-        "zh": "已为您转接人工客服，您前面还有 {ahead} 位，预计等待约 {minutes} 分钟。您可以继续留言，客服接入后会看到全部记录。",
+        "en": "Your ticket {ticket} is with our team. You're number {position} in the queue for a human agent. Estimated wait: about {minutes} min. You can keep typing; the agent will see everything.",
+        "zh": "您的工单 {ticket} 已转交人工客服。您前面还有 {ahead} 位，预计等待约 {minutes} 分钟。您可以继续留言，客服接入后会看到全部记录。",
     },
     "queued_nobody_online": {
-        "en": "You're in the queue for a human agent, but no agent is online right now. Leave your question and your contact details here, and we will answer as soon as someone is back.",
-        "zh": "已为您转接人工客服，但目前没有客服在线。请留下您的问题和联系方式，客服上线后会第一时间回复您。",
+        "en": "Your ticket {ticket} is with our team, but no agent is available right now{back}. Leave your phone number or e-mail and your question here: we will answer in this chat as soon as someone is back.",
+        "zh": "您的工单 {ticket} 已转交人工客服，但目前没有客服在线{back}。请留下您的手机号或邮箱以及您的问题，客服上线后会在这里第一时间回复您。",
+    },
+    "back_at": {
+        "en": " (we're back {when})",
+        "zh": "（客服将于 {when} 上线）",
+    },
+    "contact_saved": {
+        "en": "Thank you. We'll answer here, and can reach you at {contact}.",
+        "zh": "谢谢！我们会在这里回复您，也可以通过 {contact} 联系您。",
+    },
+    "requeued": {
+        "en": "{agent} had to step away. We're connecting you to another agent; they'll see the whole conversation.",
+        "zh": "客服 {agent} 暂时离开，正在为您转接其他客服，对方可以看到全部对话记录。",
+    },
+    "ticket_reopened": {
+        "en": "We've reopened your ticket {ticket}. An agent will be with you shortly.",
+        "zh": "已为您重新打开工单 {ticket}，客服会尽快为您服务。",
     },
     "bot_unavailable": {
         "en": "Sorry, our assistant is having trouble right now. I'm passing your message to a human agent.",

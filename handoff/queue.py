@@ -9,12 +9,12 @@ Queue order: priority first (VIP, then complaints), then who has waited longest.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
 from handoff.agents import Agent, AgentDirectory
-from handoff.conversations import ConversationStore, Guard, Move, TransitionResult
+from handoff.conversations import ConversationStore, Move, TransitionResult
+from handoff.estimate import estimate_wait
 from handoff.events import Event
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.notices import say
@@ -42,33 +42,30 @@ class HandoffQueue:
         self.r = conversations.r
         self.k = conversations.k
 
-    async def escalate(self, conv: Conversation, packet: HandoffPacket, *, epoch: int | None = None) -> list[Message]:
-        """Queue the conversation for a human and tell the customer where they stand.
-
-        With ``epoch``, only if the bot still owns the episode it was working in.
-        The queue notice is appended only while the customer is still waiting: if
-        an agent claimed the chat in between, "Bob has joined" is the news, and a
-        "no agent online" would contradict it.
-        """
+    async def escalate(self, conv: Conversation, packet: HandoffPacket, *, epoch: int | None = None,
+                       from_statuses: frozenset[str] = frozenset({"bot"})) -> int | None:
+        """Queue the conversation for a human. Returns the new ownership episode, or ``None`` if it was not
+        possible (with ``epoch``: the bot no longer owns the episode it was working in). The desk
+        (``tickets/desk.py``) opens the ticket and tells the customer."""
         prio = priority_of(packet.reason, conv.customer_tier)
         now = time.time()
         packet = packet.model_copy(update={"not_helpful": await self.votes.not_helpful(conv.id)})
         await self.conversations.save_packet(conv.id, packet)
         result = await self.conversations.transition(conv.id, Move(
-            frozenset({"bot"}), "queued", {"type": Event.ESCALATED, "reason": packet.reason, "category": packet.category, "priority": prio},
-            epoch=epoch, queue="add", queue_score=(2 - prio) * _PRIORITY_SPAN + now,
+            from_statuses, "queued", {"type": Event.ESCALATED, "reason": packet.reason, "category": packet.category, "priority": prio},
+            epoch=epoch, queue="add", queue_score=queue_score(prio, now),
             fields={"queued_at": str(now), "priority": str(prio), "agent": ""},
         ))
-        if not result.ok:
-            return []
-        spot = await self.spot(conv.id)
-        if spot is None:  # already claimed
-            return []
-        notice = await self.conversations.append(
-            conv.id, "system", queue_text(spot, packet.language), channel=conv.channel,
-            meta={"kind": "queued", **spot.__dict__}, guard=Guard(frozenset({"queued"}), epoch=result.epoch),
-        )
-        return [notice] if notice else []
+        return result.epoch if result.ok else None
+
+    async def requeue(self, conv: Conversation, from_agent: str) -> bool:
+        """An agent left (offline, session gone): their chat goes back to the queue, keeping its place."""
+        result = await self.conversations.transition(conv.id, Move(
+            frozenset({"assigned"}), "queued", {"type": Event.REQUEUED, "from": from_agent},
+            owner=from_agent, release_from=from_agent, queue="add", queue_score=queue_score(conv.priority, conv.queued_at or time.time()),
+            fields={"agent": ""},
+        ))
+        return result.ok
 
     async def cancel(self, conv: Conversation) -> None:
         """The customer leaves the queue and goes back to the bot."""
@@ -76,16 +73,17 @@ class HandoffQueue:
         result.raise_for("leave the queue")
         await self.conversations.append(conv.id, "system", say("queue_left", conv.language), channel=conv.channel, meta={"kind": "queue_left"})
 
-    async def claim(self, cid: str, agent: Agent) -> None:
+    async def claim(self, cid: str, agent: Agent, *, by: str = "claim") -> Message | None:
+        """The agent takes the chat (``by``: "claim", "routing" or a supervisor). Returns the "has joined" notice."""
         result = await self.conversations.transition(cid, Move(
-            frozenset({"queued"}), "assigned", {"type": Event.ASSIGNED, "agent": agent.username},
+            frozenset({"queued"}), "assigned", {"type": Event.ASSIGNED, "agent": agent.username, "by": by},
             queue="remove", capacity=agent.capacity or self.default_capacity, assign_to=agent.username,
             fields={"agent": agent.username, "assigned_at": str(time.time())},
         ))
         result.raise_for("claim")
         await self._remember(agent.username, cid)
         conv = await self.conversations.require(cid)
-        await self.conversations.append(cid, "system", say("assigned", conv.language, agent=agent.display_name), channel=conv.channel, meta={"kind": "assigned", "agent": agent.display_name})
+        return await self.conversations.append(cid, "system", say("assigned", conv.language, agent=agent.display_name), channel=conv.channel, meta={"kind": "assigned", "agent": agent.display_name})
 
     async def transfer(self, conv: Conversation, from_agent: str, to_agent: str) -> None:
         target = await self.agents.get(to_agent)
@@ -140,19 +138,17 @@ class HandoffQueue:
         return list(await self.r.zrange(self.k.queue, 0, -1))
 
     async def spot(self, cid: str) -> QueueSpot | None:
+        """Where a waiting customer stands, and how long they will wait (``handoff/estimate.py``)."""
         rank = await self.r.zrank(self.k.queue, cid)
         if rank is None:
             return None
-        online = [a for a in await self.agents.all() if a.presence == "online" and a.role != "editor"]
+        online = [a for a in await self.agents.all() if a.presence == "online" and a.chats]
+        loads = [await self.agents.load(a.username) for a in online]
         handle = [float(x) for x in await self.r.lrange(self.k.handle_times, 0, 49)]
-        avg = sum(handle) / len(handle) if handle else self.default_handle_seconds
-        slots = max(1, sum(a.capacity for a in online))
-        wait = math.ceil((rank + 1) / slots) * avg if online else 0
+        wait = estimate_wait(rank, [a.capacity for a in online], loads, handle or [self.default_handle_seconds])
         return QueueSpot(rank + 1, int(wait), len(online))
 
 
-def queue_text(spot: QueueSpot | None, language: str) -> str:
-    if spot is None or spot.agents_online == 0:
-        return say("queued_nobody_online", language)
-    minutes = max(1, round(spot.estimated_wait_seconds / 60))
-    return say("queued", language, position=spot.position, ahead=spot.position - 1, minutes=minutes)
+def queue_score(priority: int, queued_at: float) -> float:
+    """Queue order: higher priority first, then who has waited longest."""
+    return (2 - priority) * _PRIORITY_SPAN + queued_at

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from core.settings import Settings, get_settings
 from hub import errors
 from hub.middleware import BodyLimit, CsrfGuard, RateLimit, SecurityHeaders
-from hub.routes import admin, agent, customer, kb, ops
+from hub.routes import admin, agent, customer, kb, ops, tickets
 from hub.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type"], allow_credentials=False)
     app.add_middleware(SecurityHeaders, widget_origins=settings.widget_origins, https=settings.secure_cookies)
     errors.install(app)
-    for module in (ops, customer, agent, kb, admin):
+    for module in (ops, customer, agent, tickets, kb, admin):
         app.include_router(module.router)
     _pages(app)
     return app

@@ -38,6 +38,9 @@ from kb.gaps import GapLog
 from kb.search import Searcher
 from kb.store import KbStore
 from privacy.erase import Eraser
+from tickets.canned import CannedReplies
+from tickets.desk import TicketDesk
+from tickets.scheduler import Scheduler
 from privacy.retention import RetentionPolicy, sweep
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,8 @@ class Services:
     history: AgentHistory
     customers: CustomerStore
     intake: Intake
+    desk: TicketDesk
+    canned: CannedReplies
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     # Knowledge base: built on first use (loading the embedding models takes seconds and memory).
@@ -100,13 +105,15 @@ class Services:
         queue = HandoffQueue(conversations, agents, votes=votes, default_capacity=settings.default_agent_capacity, default_handle_seconds=settings.default_handle_seconds)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, token=settings.secret("rasa-token"))
         gaps = GapLog(sync, keys)
+        desk = TicketDesk.from_settings(settings, conversations, agents, queue, customers, Scheduler(url, keys.scheduler_queue))
         orchestrator = Orchestrator(
-            client, keys, conversations, queue, rasa, gaps,
+            client, keys, conversations, desk, rasa, gaps,
             turn_lock_seconds=settings.turn_lock_seconds, turn_wait_seconds=settings.rasa_timeout_seconds * 2 + 5,
         )
         return cls(settings, client, sync, keys, relay, conversations, agents, sessions, guard, RateLimiter(client, keys),
                    AuditLog(keys, client, sync), queue, rasa, gaps, orchestrator,
-                   votes, AnswerFeedback(conversations, votes, gaps), AgentHistory(conversations), customers, Intake(conversations, customers))
+                   votes, AnswerFeedback(conversations, votes, gaps), AgentHistory(conversations), customers, Intake(conversations, customers),
+                   desk, CannedReplies(client, keys))
 
     async def start(self) -> None:
         """Live updates, the loop that finishes turns a dead worker left behind (at once: this may be the restart), retention."""
@@ -137,6 +144,7 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.relay.stop()
+        self.desk.scheduler.close()
         await self.rasa.aclose()
         await self.redis.aclose()
         self.sync_redis.close()

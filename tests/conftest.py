@@ -25,6 +25,8 @@ TEST_ENV = {
     "CS_EMBEDDED_REDIS_PORT": str(16380 + _OFFSET),
     # The shop pages of the widget tests are served on loopback, on ports picked at run time.
     "CS_WIDGET_ORIGINS": '["http://127.0.0.1:*"]',
+    # Humans at work whatever the hour the suite runs; the night-time tests configure their own hours.
+    "CS_BUSINESS_HOURS": '{"always_open": true}',
     # The suite starts thousands of chats from one address; the abuse limits are tested on hubs of their own.
     "CS_RATE_LIMITS": json.dumps({name: "1000000/60" for name in ("start_per_address", "messages_per_conversation", "messages_per_address",
                                   "customer_actions_per_conversation", "login_per_address", "kb_search_per_user", "requests_per_address")}),

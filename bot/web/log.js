@@ -3,6 +3,7 @@ import { el } from "/static/common/dom.js";
 import { fmtTime } from "/static/common/i18n.js";
 import { idAfter } from "/static/common/ids.js";
 import { linkify, renderMarkdown } from "/static/common/markdown.js";
+import { renderContactForm } from "./contact.js";
 import { session } from "./session.js";
 import { t } from "./texts.js";
 
@@ -105,6 +106,11 @@ function renderMessage(m) {
   row.appendChild(bubble);
   if (m.sender === "bot" && Array.isArray(meta.buttons) && meta.buttons.length) row.appendChild(renderChoices(meta.buttons));
   if (m.sender === "bot" && meta.decision === "answer") row.appendChild(renderVote(m.id));
+  if (m.sender === "system" && meta.ask_contact && !session.contactLeft) row.appendChild(renderContactForm());
+  if (m.sender === "system" && meta.kind === "contact_saved") {
+    session.contactLeft = true;
+    for (const form of log.querySelectorAll(".contact-form")) form.remove();
+  }
   if (m.ts) {
     const time = el("time", "time", fmtTime(m.ts));
     time.dateTime = new Date(m.ts * 1000).toISOString();

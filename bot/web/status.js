@@ -21,15 +21,17 @@ export function renderStatus() {
   human.setAttribute("aria-label", label);
   humanText.textContent = label;
   human.dataset.short = now === "queued" ? label : t("talk_short");
+  const ticket = session.conversation && session.conversation.ticket_ref;
+  const withTicket = (text) => (ticket ? `${t("ticket_label", { ticket })} · ${text}` : text);
   if (now === "queued") {
     const q = session.queue;
     banner.className = "banner";
-    bannerText.textContent = q ? t("queue_banner", { position: q.position, ahead: Math.max(0, q.position - 1), minutes: Math.max(1, Math.ceil(q.estimated_wait_seconds / 60)) }) : t("queue_banner_unknown");
+    bannerText.textContent = withTicket(q && q.agents_online ? t("queue_banner", { position: q.position, ahead: Math.max(0, q.position - 1), minutes: Math.max(1, Math.ceil(q.estimated_wait_seconds / 60)) }) : t("queue_banner_unknown"));
     leave.hidden = false;
     banner.hidden = false;
   } else if (now === "assigned") {
     banner.className = "banner assigned";
-    bannerText.textContent = t("assigned_banner", { agent });
+    bannerText.textContent = withTicket(t("assigned_banner", { agent }));
     leave.hidden = true;
     banner.hidden = false;
   } else banner.hidden = true;

@@ -7,7 +7,9 @@ import * as lists from "./lists.js";
 import * as live from "./live.js";
 import { api, hooks as stateHooks, saveToken, state } from "./state.js";
 import { render as renderSuggestions } from "./suggestions.js";
+import "./canned.js";
 import { i18n, t } from "./texts.js";
+import * as tickets from "./tickets.js";
 import { hooks as typingHooks } from "./typing.js";
 
 const els = {
@@ -37,6 +39,7 @@ function enter(agent) {
   setPresence(agent.presence || "online");
   live.connect();
   lists.refreshLists();
+  tickets.refreshTickets();
   lists.loadAgents();
 }
 
@@ -54,6 +57,7 @@ live.hooks.signedOut = signedOut;
 live.hooks.myPresence = setPresence;
 typingHooks.send = live.send;
 lists.hooks.open = openConversation;
+tickets.hooks.open = openConversation;
 lists.hooks.claim = claimConversation;
 i18n.onChange(applyLanguage);
 for (const s of document.querySelectorAll(".ui-lang-select")) s.addEventListener("change", () => i18n.set(s.value));

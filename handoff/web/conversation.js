@@ -7,6 +7,7 @@ import { loadAgents, refreshLists, renderMine, renderQueue, renderRecent } from 
 import { api, customerLabel, ownsCurrent, shortId, state } from "./state.js";
 import { resetSuggestions, scheduleSuggestions, showSuggestions } from "./suggestions.js";
 import { i18n, LANGS, named, t } from "./texts.js";
+import { showTicket } from "./tickets.js";
 import { showCustomerTyping, stopTyping } from "./typing.js";
 
 const PHONE = window.matchMedia("(max-width: 800px)");
@@ -71,6 +72,7 @@ function showDetail(detail) {
   if (conv.rating) bits.push(t("rated", conv.rating) + (conv.rating_comment ? ` · “${conv.rating_comment}”` : ""));
   els.convSub.textContent = bits.join(" · ");
   renderPacket(detail.packet);
+  showTicket(conv);
   const firstLoad = seen.size === 0;
   for (const m of detail.messages) addMessage(m);
   const mine = ownsCurrent();

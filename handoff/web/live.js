@@ -4,6 +4,7 @@ import { addMessage, refreshCurrent } from "./conversation.js";
 import { presenceChanged, refreshLists, refreshQueue, renderMine } from "./lists.js";
 import { state } from "./state.js";
 import { t } from "./texts.js";
+import { ticketEvent } from "./tickets.js";
 import { showCustomerTyping } from "./typing.js";
 
 export const hooks = { signedOut: null, myPresence: null };
@@ -65,6 +66,8 @@ function onEvent(data) {
   } else if (data.type === "resync") { // the hub may have missed updates (its data store restarted): reload
     refreshLists();
     refreshCurrent();
+  } else if (data.type === "ticket_changed" || data.type === "sla_alert") {
+    ticketEvent(data);
   } else if (data.type === "presence") {
     presenceChanged(data.agent, data.presence);
     if (state.me && data.agent === state.me.username) hooks.myPresence(data.presence);

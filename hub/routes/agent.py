@@ -6,6 +6,7 @@ Authenticate with ``Authorization: Bearer <session token>`` from ``/login``
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Annotated
 
@@ -102,6 +103,7 @@ async def login(body: Login, request: Request, response: Response, services: Svc
         await services.agents.set_presence(agent.username, "online")
         await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": agent.username, "presence": "online"})
         agent = agent.model_copy(update={"presence": "online"})
+        await services.desk.agent_available(agent.username)  # what waited (overnight) is pushed now
     _set_cookie(response, token, services)
     return LoggedIn(token=token, agent=agent)
 
@@ -117,6 +119,7 @@ async def logout(me: SignedIn, response: Response, services: Svc, token: Annotat
     if me.chats:
         await services.agents.set_presence(me.username, "offline")
         await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": me.username, "presence": "offline"})
+        await services.desk.agent_gone(me.username)  # their open chats go to others
     response.delete_cookie(AGENT_COOKIE)
 
 
@@ -146,6 +149,10 @@ async def me(me: SignedIn) -> Agent:
 async def presence(body: PresenceBody, me: ChatStaff, services: Svc) -> Agent:
     await services.agents.set_presence(me.username, body.presence)
     await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": me.username, "presence": body.presence})
+    if body.presence == "online":
+        await services.desk.agent_available(me.username)
+    elif body.presence == "offline":
+        await services.desk.agent_gone(me.username)
     return me.model_copy(update={"presence": body.presence})
 
 
@@ -219,7 +226,7 @@ async def detail(cid: ConversationId, me: ChatStaff, services: Svc) -> Conversat
 
 @router.post("/conversations/{cid}/claim", response_model=ConversationDetail, responses={409: {"description": "already claimed, or at capacity"}})
 async def claim(cid: ConversationId, me: ChatStaff, services: Svc) -> ConversationDetail:
-    await services.queue.claim(cid, me)
+    await services.desk.claim(cid, me)
     return await _detail(services, cid, me, after_acting=True)
 
 
@@ -232,18 +239,19 @@ async def reply(cid: ConversationId, body: Reply, me: ChatStaff, services: Svc) 
                                                guard=Guard(frozenset({"assigned"}), agent=me.username))
     if sent is None:
         raise NotOwner("you no longer own this conversation")
+    await services.desk.replied(cid, me)  # the first response clock stops
     return sent
 
 
 @router.post("/conversations/{cid}/resolve", response_model=ConversationDetail)
 async def resolve(cid: ConversationId, me: ChatStaff, services: Svc) -> ConversationDetail:
-    await services.queue.resolve(await _owned(cid, me, services), me.username)
+    await services.desk.solve(await _owned(cid, me, services), me)
     return await _detail(services, cid, me, after_acting=True)
 
 
 @router.post("/conversations/{cid}/handback", response_model=ConversationDetail)
 async def hand_back(cid: ConversationId, me: ChatStaff, services: Svc) -> ConversationDetail:
-    await services.queue.hand_back(await _owned(cid, me, services), me.username)
+    await services.desk.solve(await _owned(cid, me, services), me, hand_back=True)
     await services.rasa.set_slot(cid, "failed_attempts", 0)
     return await _detail(services, cid, me, after_acting=True)
 
@@ -253,7 +261,7 @@ async def transfer(cid: ConversationId, body: Transfer, me: ChatStaff, services:
     target = await services.agents.get(body.to)
     if target is not None and not target.chats:
         raise HTTPException(422, f"{body.to} does not take chats (role {target.role})")
-    await services.queue.transfer(await _owned(cid, me, services), me.username, body.to)
+    await services.desk.transfer(await _owned(cid, me, services), me.username, body.to)
     return await _detail(services, cid, me, after_acting=True)
 
 
@@ -403,4 +411,13 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
         if frame.get("type") == "typing" and isinstance(cid, str) and cid in await my_chats():
             await services.conversations.publish(cid, {"type": Frame.TYPING, "sender": "agent", "author": agent.display_name, "active": bool(frame.get("active", True))})
 
-    await serve(socket, sub, on_item, on_frame)
+    sockets = services.keys.agent_sockets(agent.username)
+    await services.redis.incr(sockets)
+    try:
+        await serve(socket, sub, on_item, on_frame)
+    finally:
+        # The last console of this agent closed: unless one is back soon, they are offline (tickets/desk.py).
+        with contextlib.suppress(RedisError):
+            if await services.redis.decr(sockets) <= 0:
+                await services.redis.set(sockets, 0)
+                await services.desk.socket_closed(agent.username)

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from bot.intake import SignedCustomer
 from core.identity import identity_is_signed
 from core.ratelimit import Limit
+from tickets.desk import InvalidContact
 from core.relay import RESYNC
 from handoff.events import Frame
 from handoff.models import Conversation, Message
@@ -149,13 +150,28 @@ async def request_human(conv: Conv, services: Svc) -> ConversationView:
 
 @router.post("/{cid}/cancel", response_model=ConversationView, summary="Leave the queue and go back to the bot")
 async def cancel(conv: Conv, services: Svc) -> ConversationView:
-    await services.queue.cancel(conv)
+    await services.desk.cancel(conv)
+    return await _view(services, await services.conversations.require(conv.id))
+
+
+class Contact(BaseModel):
+    contact: str = Field(min_length=3, max_length=100, description="a phone number or e-mail address to reach the customer")
+
+
+@router.post("/{cid}/contact", response_model=ConversationView, responses={422: {"description": "not a phone number or e-mail address"}},
+             summary="Leave a phone number or e-mail (the offline form): on the ticket and the customer's record")
+async def leave_contact(body: Contact, conv: Conv, services: Svc) -> ConversationView:
+    try:
+        await services.desk.leave_contact(conv, body.contact)
+    except InvalidContact as exc:
+        raise HTTPException(422, str(exc)) from None
     return await _view(services, await services.conversations.require(conv.id))
 
 
 @router.post("/{cid}/rating", response_model=ConversationView, summary="Rate a resolved conversation (CSAT, 1-5)")
 async def rate(body: Rating, conv: Conv, services: Svc) -> ConversationView:
     await services.queue.rate(conv, body.score, body.comment)
+    await services.desk.rated(conv, body.score)
     return await _view(services, await services.conversations.require(conv.id))
 
 

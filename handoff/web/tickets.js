@@ -1,0 +1,146 @@
+// The service desk in the console: the open chat's ticket (number, status, SLA countdown, category, tags, notes,
+// follow-up), and the ticket list (mine, waiting, breaching soon, all). Notes are internal: never shown to customers.
+import { $, el } from "/static/common/dom.js";
+import { fmtDateTime } from "/static/common/i18n.js";
+import { api, state } from "./state.js";
+import { i18n, named, t } from "./texts.js";
+
+const els = {
+  bar: $("ticket"), ref: $("ticket-ref"), status: $("ticket-status"), sla: $("ticket-sla"), category: $("ticket-category"),
+  tags: $("ticket-tags"), pending: $("ticket-pending"), notesToggle: $("notes-toggle"), notes: $("notes"), noteList: $("note-list"),
+  noteForm: $("note-form"), noteText: $("note-text"), followup: $("followup"), followupDone: $("followup-done"), error: $("ticket-error"),
+  list: $("tickets"), view: $("tickets-view"), count: $("tickets-count"), empty: $("tickets-empty"),
+};
+const CATEGORIES = ["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"];
+let current = null; // the open chat's ticket row
+let rows = [];
+export const hooks = { open: null }; // set by console.js: open a conversation
+
+function countdown(dueAt, state_) {
+  if (!dueAt) return state_ === "breached" ? t("slaBreached") : "";
+  const left = Math.round(dueAt - Date.now() / 1000);
+  if (left < 0) return t("slaOverdue", fmtSpan(-left));
+  return t("slaLeft", fmtSpan(left));
+}
+
+function fmtSpan(seconds) {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
+  const h = Math.floor(seconds / 3600);
+  return h < 48 ? `${h}h ${Math.floor((seconds % 3600) / 60)}m` : `${Math.floor(h / 24)}d`;
+}
+
+function slaClass(row) {
+  const left = row.due_at ? row.due_at - Date.now() / 1000 : null;
+  if (row.sla_state === "breached" || (left !== null && left < 0)) return "sla red";
+  if (row.sla_state === "warning") return "sla amber";
+  return "sla";
+}
+
+// ---------- the open chat's ticket
+export async function showTicket(conv) {
+  if (!conv || !conv.ticket_ref) { current = null; els.bar.hidden = true; return; }
+  try {
+    current = await api(`/tickets/${encodeURIComponent(conv.ticket_ref)}`);
+  } catch { current = null; els.bar.hidden = true; return; }
+  renderTicket();
+}
+
+function renderTicket() {
+  const tk = current.ticket;
+  const mine = (state.me && tk.assignee === state.me.username) || (state.me && ["supervisor", "admin"].includes(state.me.role));
+  els.bar.hidden = false;
+  els.ref.textContent = tk.ref;
+  els.status.textContent = named("ticketStatuses", tk.status);
+  els.status.dataset.status = tk.status;
+  tickSla();
+  if (!els.category.options.length) {
+    for (const c of CATEGORIES) els.category.append(new Option(named("categories", c), c));
+  }
+  for (const o of els.category.options) o.textContent = named("categories", o.value);
+  els.category.value = tk.category;
+  els.category.disabled = !mine;
+  els.tags.value = (tk.tags || []).join(", ");
+  els.tags.disabled = !mine;
+  els.pending.hidden = !mine || !["open", "pending_customer"].includes(tk.status);
+  els.pending.textContent = tk.status === "pending_customer" ? t("resumeTicket") : t("pendingCustomer");
+  els.followup.hidden = !(tk.followup_due && !tk.followup_done_at);
+  if (!els.followup.hidden) els.followup.querySelector(".followup-text").textContent = t("followupDue", fmtDateTime(tk.followup_due, i18n.locale));
+  els.noteList.replaceChildren(...current.notes.map((n) => {
+    const li = el("li", "note");
+    li.append(el("span", "note-who", `${n.author} · ${fmtDateTime(n.ts, i18n.locale)}`), el("p", "note-text", n.text));
+    return li;
+  }));
+  els.notesToggle.textContent = t("notes", current.notes.length);
+}
+
+function tickSla() {
+  if (!current) return;
+  els.sla.textContent = countdown(current.due_at, current.sla_state);
+  els.sla.className = slaClass(current);
+}
+
+async function change(fn) {
+  els.error.hidden = true;
+  try { await fn(); } catch (e) { els.error.hidden = false; els.error.textContent = e.message; }
+  if (current) await showTicket(state.current);
+}
+
+els.category.addEventListener("change", () => change(() => api(`/tickets/${current.ticket.ref}`, { method: "PATCH", body: { category: els.category.value } })));
+els.tags.addEventListener("change", () => change(() => api(`/tickets/${current.ticket.ref}`, {
+  method: "PATCH", body: { tags: els.tags.value.split(",").map((s) => s.trim()).filter(Boolean) } })));
+els.pending.addEventListener("click", () => change(() => api(`/tickets/${current.ticket.ref}/status`, {
+  method: "POST", body: { status: current.ticket.status === "pending_customer" ? "open" : "pending_customer" } })));
+els.notesToggle.addEventListener("click", () => {
+  const open = els.notes.hidden;
+  els.notes.hidden = !open;
+  els.notesToggle.setAttribute("aria-expanded", String(open));
+  if (open) els.noteText.focus();
+});
+els.noteForm.addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const text = els.noteText.value.trim();
+  if (!text) return;
+  change(async () => { await api(`/tickets/${current.ticket.ref}/notes`, { method: "POST", body: { text } }); els.noteText.value = ""; });
+});
+els.followupDone.addEventListener("click", () => change(() => api(`/tickets/${current.ticket.ref}/followup`, { method: "POST", body: { note: "" } })));
+
+// ---------- the ticket list
+export async function refreshTickets() {
+  try { rows = await api(`/tickets?view=${encodeURIComponent(els.view.value)}`); } catch { return; }
+  renderTickets();
+}
+
+function renderTickets() {
+  els.count.textContent = String(rows.length);
+  els.empty.hidden = rows.length > 0;
+  els.list.replaceChildren(...rows.map((row) => {
+    const li = el("li", "ticket-row");
+    li.dataset.ticket = row.ticket.ref;
+    const b = el("button", `item${row.ticket.conversation_id === state.currentId ? " active" : ""}`);
+    b.type = "button";
+    const top = el("div", "item-top");
+    top.append(el("span", "item-name", `${row.ticket.ref} · ${row.customer}`), el("span", slaClass(row), countdown(row.due_at, row.sla_state)));
+    b.append(top, el("div", "item-text", `${named("ticketStatuses", row.ticket.status)} · ${named("categories", row.ticket.category)}${row.ticket.summary ? " · " + row.ticket.summary : ""}`));
+    b.addEventListener("click", () => hooks.open && hooks.open(row.ticket.conversation_id));
+    li.append(b);
+    return li;
+  }));
+}
+
+function tick() {
+  tickSla();
+  for (const li of els.list.querySelectorAll(".ticket-row")) {
+    const row = rows.find((r) => r.ticket.ref === li.dataset.ticket);
+    const sla = li.querySelector(".sla");
+    if (row && sla) { sla.textContent = countdown(row.due_at, row.sla_state); sla.className = slaClass(row); }
+  }
+}
+
+export function ticketEvent(data) {
+  refreshTickets();
+  if (current && data.ticket_id === current.ticket.id) showTicket(state.current);
+}
+
+els.view.addEventListener("change", refreshTickets);
+setInterval(tick, 1000);

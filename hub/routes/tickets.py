@@ -1,0 +1,241 @@
+"""The service desk's API: tickets (list, detail, notes, category and tags, status), reassignment, follow-ups, canned replies, agents' load.
+
+Agents see waiting tickets and their own; supervisors and admins see all, and
+may reassign. Admins manage canned replies. Every change is an event.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, Field
+
+from core.errors import NotAllowed
+from handoff.agents import Agent
+from handoff.models import Category, Conversation
+from hub.deps import Admin, ChatStaff, Overseer, Svc
+from hub.services import Services
+from tickets.canned import CannedReply
+from tickets.models import Ticket, TicketStatus
+
+router = APIRouter(tags=["service desk"])
+TicketKey = Annotated[str, Path(pattern=r"^([0-9a-f]{32}|[Tt]-\d{1,9})$", description="ticket id, or its number as T-000123")]
+View = Literal["mine", "unassigned", "breaching", "all"]
+SOON_SECONDS = 15 * 60  # "breaching soon": a running clock due within this long
+
+
+class TicketRow(BaseModel):
+    ticket: Ticket
+    customer: str = Field("", description="the customer's name where this agent may see it, else a short id")
+    due_at: float | None = Field(None, description="the next SLA deadline of a running clock")
+    sla_state: Literal["ok", "warning", "breached", "none"] = "none"
+
+
+class TicketDetail(TicketRow):
+    notes: list[dict]
+    conversation: Conversation | None
+
+
+class Note(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class TicketChange(BaseModel):
+    category: Category | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(None, max_length=20)
+
+
+class StatusChange(BaseModel):
+    status: Literal["pending_customer", "open"]
+
+
+class Reassign(BaseModel):
+    to: str = Field(max_length=40)
+
+
+class FollowUpDone(BaseModel):
+    note: str = Field("", max_length=2000)
+
+
+class AgentLoad(BaseModel):
+    agent: Agent
+    load: int
+    tickets: list[str] = Field(description="the ticket numbers they hold")
+
+
+class Dedicated(BaseModel):
+    agent: str | None = Field(None, max_length=40, description="username of the VIP's own agent; null removes it")
+
+
+def _row(ticket: Ticket, me: Agent, conv: Conversation | None, now: float) -> TicketRow:
+    running = [c for c in ticket.sla.clocks.values() if c.state == "running"]
+    breached = any(c.state == "breached" for c in ticket.sla.clocks.values())
+    due = min((c.due_at for c in running), default=None)
+    if breached or (due is not None and due < now):
+        state = "breached"
+    elif any(c.warned or c.warn_at <= now for c in running):
+        state = "warning"
+    else:
+        state = "ok" if running else "none"
+    mine = me.oversees or ticket.assignee == me.username
+    name = conv.customer_name if (conv and mine and conv.customer_name) else f"#{ticket.conversation_id[:6]}"
+    return TicketRow(ticket=ticket, customer=name, due_at=due, sla_state=state)
+
+
+async def _visible(services: Services, me: Agent, ticket: Ticket) -> Ticket:
+    if me.oversees or ticket.assignee == me.username or ticket.status == "new":
+        return ticket
+    raise NotAllowed("this ticket is not yours")
+
+
+async def _ticket(services: Services, key: str, me: Agent) -> Ticket:
+    ticket = await (services.desk.tickets.by_ref(key) if key.upper().startswith("T-") else services.desk.tickets.get(key))
+    if ticket is None:
+        raise HTTPException(404, "unknown ticket")
+    return await _visible(services, me, ticket)
+
+
+@router.get("/api/agent/tickets", response_model=list[TicketRow], summary="Tickets: mine, waiting for an agent, breaching soon, or all (supervisors)")
+async def tickets(me: ChatStaff, services: Svc, view: View = "mine", status: TicketStatus | None = None, category: Category | None = None,
+                  channel: Annotated[str | None, Query(max_length=40)] = None,
+                  include_closed: bool = Query(False, description="also solved and closed tickets (the latest 500)")) -> list[TicketRow]:
+    now = time.time()
+    pool = await (services.desk.tickets.recent(500) if include_closed or status in ("solved", "closed") else services.desk.tickets.active())
+    rows = []
+    for ticket in pool:
+        if not me.oversees and ticket.assignee != me.username and ticket.status != "new":
+            continue
+        if view == "mine" and ticket.assignee != me.username or view == "unassigned" and ticket.assignee:
+            continue
+        if status and ticket.status != status or category and ticket.category != category or channel and ticket.channel != channel:
+            continue
+        row = _row(ticket, me, await services.conversations.get(ticket.conversation_id), now)
+        if view == "breaching" and not (row.due_at and row.due_at - now < SOON_SECONDS or row.sla_state == "breached"):
+            continue
+        rows.append(row)
+    return sorted(rows, key=lambda r: (r.due_at or float("inf"), r.ticket.created_at))
+
+
+@router.get("/api/agent/tickets/{key}", response_model=TicketDetail)
+async def ticket(key: TicketKey, me: ChatStaff, services: Svc) -> TicketDetail:
+    found = await _ticket(services, key, me)
+    conv = await services.conversations.get(found.conversation_id)
+    row = _row(found, me, conv, time.time())
+    return TicketDetail(**row.model_dump(), notes=await services.desk.tickets.notes(found.id), conversation=conv)
+
+
+@router.post("/api/agent/tickets/{key}/notes", status_code=201, summary="An internal note: agents only, never shown to the customer")
+async def add_note(key: TicketKey, body: Note, me: ChatStaff, services: Svc) -> dict:
+    found = await _ticket(services, key, me)
+    return await services.desk.note(found.id, me, body.text)
+
+
+@router.patch("/api/agent/tickets/{key}", response_model=Ticket, summary="Correct the category, set the tags")
+async def change(key: TicketKey, body: TicketChange, me: ChatStaff, services: Svc) -> Ticket:
+    found = await _ticket(services, key, me)
+    return await services.desk.update(found.id, me, category=body.category, tags=body.tags)
+
+
+@router.post("/api/agent/tickets/{key}/status", response_model=Ticket, responses={409: {"description": "not possible from the current status"}},
+             summary="Pending customer (the SLA clocks pause) or open again")
+async def set_status(key: TicketKey, body: StatusChange, me: ChatStaff, services: Svc) -> Ticket:
+    found = await _ticket(services, key, me)
+    if found.assignee != me.username and not me.oversees:
+        raise NotAllowed("only the ticket's agent may change its status")
+    return await services.desk.set_status(found.conversation_id, me, body.status)
+
+
+@router.post("/api/agent/tickets/{key}/reassign", response_model=Ticket, summary="Supervisors: give a waiting or taken chat to another agent")
+async def reassign(key: TicketKey, body: Reassign, me: Overseer, services: Svc) -> Ticket:
+    found = await _ticket(services, key, me)
+    await services.desk.reassign(found.conversation_id, me, body.to)
+    await services.audit.record(me.username, "ticket_reassigned", found.ref, to=body.to)
+    return await services.desk.tickets.require(found.id)
+
+
+@router.get("/api/agent/followups", response_model=list[TicketRow], summary="Follow-up calls (回访) due, after complaints were solved")
+async def followups(me: ChatStaff, services: Svc) -> list[TicketRow]:
+    now = time.time()
+    rows = []
+    for ticket_id in await services.redis.zrange(services.keys.followups, 0, -1):
+        ticket = await services.desk.tickets.get(ticket_id)
+        if ticket and (me.oversees or ticket.assignee == me.username) and not ticket.followup_done_at:
+            rows.append(_row(ticket, me, await services.conversations.get(ticket.conversation_id), now))
+    return rows
+
+
+@router.post("/api/agent/tickets/{key}/followup", response_model=Ticket, summary="The follow-up call was made")
+async def followup_done(key: TicketKey, body: FollowUpDone, me: ChatStaff, services: Svc) -> Ticket:
+    found = await _ticket(services, key, me)
+    return await services.desk.followup_done(found.id, me, body.note)
+
+
+@router.get("/api/agent/canned", response_model=list[CannedReply], summary='Canned replies, by words or "/shortcut"')
+async def canned(me: ChatStaff, services: Svc, q: Annotated[str, Query(max_length=100)] = "", language: Literal["en", "zh"] | None = None) -> list[CannedReply]:
+    return await services.canned.search(q, language)
+
+
+@router.get("/api/agent/load", response_model=list[AgentLoad], summary="Supervisors: who is online, how busy, with which tickets")
+async def load(me: Overseer, services: Svc) -> list[AgentLoad]:
+    out = []
+    held: dict[str, list[str]] = {}
+    for ticket in await services.desk.tickets.active():
+        if ticket.assignee:
+            held.setdefault(ticket.assignee, []).append(ticket.ref)
+    for agent in await services.agents.all():
+        if agent.chats:
+            out.append(AgentLoad(agent=agent, load=await services.agents.load(agent.username), tickets=held.get(agent.username, [])))
+    return out
+
+
+@router.put("/api/agent/conversations/{cid}/customer/dedicated", summary="Supervisors: a VIP's own agent (专属客服), who gets their chats first")
+async def dedicated(cid: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], body: Dedicated, me: Overseer, services: Svc) -> dict:
+    conv = await services.conversations.require(cid)
+    if not conv.customer_id:
+        raise HTTPException(409, "this conversation has no customer record")
+    if body.agent:
+        target = await services.agents.get(body.agent)
+        if target is None or not target.chats:
+            raise HTTPException(422, f"{body.agent} does not take chats")
+    await services.customers.fill(conv.customer_id, overwrite=True, dedicated_agent=body.agent or "")
+    if not body.agent:
+        await services.redis.hset(services.keys.customer_record(conv.customer_id), "dedicated_agent", "")
+    await services.audit.record(me.username, "dedicated_agent_set", conv.customer_id, agent=body.agent or "")
+    return {"customer_id": conv.customer_id, "dedicated_agent": body.agent}
+
+
+# canned replies: admins
+@router.get("/api/admin/canned", response_model=list[CannedReply], tags=["admin"])
+async def all_canned(me: Admin, services: Svc) -> list[CannedReply]:
+    return await services.canned.all()
+
+
+@router.post("/api/admin/canned", response_model=CannedReply, status_code=201, tags=["admin"])
+async def create_canned(body: CannedReply, me: Admin, services: Svc) -> CannedReply:
+    try:
+        saved = await services.canned.save(body)
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from None
+    await services.audit.record(me.username, "canned_saved", saved.id, shortcut=saved.shortcut)
+    return saved
+
+
+@router.put("/api/admin/canned/{reply_id}", response_model=CannedReply, tags=["admin"])
+async def update_canned(reply_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")], body: CannedReply, me: Admin, services: Svc) -> CannedReply:
+    if await services.canned.get(reply_id) is None:
+        raise HTTPException(404, "no such canned reply")
+    try:
+        saved = await services.canned.save(body.model_copy(update={"id": reply_id}))
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from None
+    await services.audit.record(me.username, "canned_saved", reply_id, shortcut=saved.shortcut)
+    return saved
+
+
+@router.delete("/api/admin/canned/{reply_id}", status_code=204, tags=["admin"])
+async def delete_canned(reply_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")], me: Admin, services: Svc) -> None:
+    if not await services.canned.delete(reply_id):
+        raise HTTPException(404, "no such canned reply")
+    await services.audit.record(me.username, "canned_deleted", reply_id)

@@ -1,0 +1,318 @@
+"""The service desk through the real stack: tickets numbered and shown to the customer, the night-time message that
+waits for the morning, push routing by language, skill, VIP and capacity, re-routing when an agent leaves, SLA
+clocks that warn, breach, pause and survive a restart, internal notes, auto-close and reopen, every due job once."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from core.identity import sign_identity
+from core.redis import Keys, sync_client
+from tests.clients import PASSWORD, ROOT, AgentClient, Customer, run_cli, start_hub
+
+
+def events(settings, since: float, *types: str) -> list[dict]:
+    r = sync_client(settings)
+    found = [json.loads(f["e"]) for _, f in r.xrange(Keys(settings.key_prefix).events, f"{int(since * 1000)}-0", "+")]
+    return [e for e in found if not types or e["type"] in types]
+
+
+def wait_for(predicate, timeout: float, step: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def account(username: str, *skills: str, capacity: int = 5, role: str = "agent") -> None:
+    args = ["-m", "handoff", "add", username, "--name", username.title(), "--role", role, "--password", PASSWORD, "--capacity", str(capacity)]
+    for skill in skills:
+        args += ["--skill", skill]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture
+def only(hub, agents, settings):
+    """Exactly these agents online (everyone else away), and no chat left waiting by earlier tests."""
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    signed_in: list[AgentClient] = []
+
+    def set_online(*usernames: str) -> list[AgentClient]:
+        for cid in r.zrange(keys.queue, 0, -1):  # leftovers of finished tests: out of the way of the routing under test
+            r.zrem(keys.queue, cid)
+            r.hset(keys.conv(cid), "status", "bot")
+        for name in r.smembers(keys.agents):
+            r.hset(keys.agent(name), "presence", "away")
+        for name in usernames:
+            signed_in.append(AgentClient(hub, name))  # signing in makes them online
+        return signed_in
+
+    yield set_online
+    for name in r.smembers(keys.agents):
+        r.hset(keys.agent(name), "presence", "online" if name in ("alice", "bob") else "away")
+
+
+def test_every_escalation_is_a_numbered_ticket_the_customer_and_agent_see(hub, agents, settings):
+    since = time.time()
+    c = Customer(hub, "en")
+    result = c.say("I want to talk to a person")
+    conv = result["conversation"]
+    assert conv["ticket_ref"].startswith("T-") and len(conv["ticket_ref"]) == 8
+    notice = [m for m in result["replies"] if m["sender"] == "system" and m["meta"].get("kind") in ("queued", "offline")]
+    assert notice and conv["ticket_ref"] in notice[0]["text"]
+    sam = AgentClient(hub, "alice")
+    ticket = sam.get(f"/tickets/{conv['ticket_ref']}").json()
+    assert ticket["ticket"]["conversation_id"] == c.id and ticket["ticket"]["status"] in ("new", "open")
+    assert ticket["ticket"]["sla"]["policy"] == "standard" and set(ticket["ticket"]["sla"]["clocks"]) == {"first_response", "resolution"}
+    created = events(settings, since, "ticket_created")
+    assert [e["ticket"] for e in created if e["conversation_id"] == c.id] == [conv["ticket_ref"]]
+    assert sam.get("/tickets/T-999999").status_code == 404
+    assert sam.get("/tickets/not-a-ticket").status_code == 422
+
+
+def test_a_night_time_message_waits_for_the_morning_with_a_contact(hub, agents, settings, only):
+    """Clock by configuration: a second hub whose opening hours start two hours from now."""
+    account("morning", "zh")
+    only()  # nobody online
+    zone = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(zone).replace(second=0, microsecond=0)
+    # Open for an hour, two hours from now (or, late in the day, the window that ended two hours ago: back tomorrow).
+    opens = now + timedelta(hours=2) if (now + timedelta(hours=3)).date() == now.date() else now - timedelta(hours=3)
+    hours = {"timezone": "Asia/Shanghai", "opens": opens.strftime("%H:%M"), "closes": (opens + timedelta(hours=1)).strftime("%H:%M"),
+             "weekdays": [0, 1, 2, 3, 4, 5, 6]}
+    proc, night_url = start_hub(settings.rasa_port, timeout=15, CS_BUSINESS_HOURS=json.dumps(hours))
+    try:
+        with httpx.Client(base_url=night_url, timeout=60) as night:
+            c = Customer(night, "zh")
+            result = c.say("转人工")
+            offline = [m for m in result["replies"] if m["meta"].get("kind") == "offline"]
+            assert offline and offline[0]["meta"]["ask_contact"] and opens.strftime("%H:%M") in offline[0]["text"]
+            assert result["conversation"]["status"] == "queued" and not result["conversation"]["agent"]
+            assert night.post(f"/api/conversations/{c.id}/contact", json={"contact": "not a phone"}, headers=c.headers).status_code == 422
+            saved = night.post(f"/api/conversations/{c.id}/contact", json={"contact": "13812345678"}, headers=c.headers)
+            assert saved.status_code == 200
+            c.hub = night
+            c.say("我的快递三天没动了，帮我查一下")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    # Morning: the agent signs in (on a hub in opening hours) and the ticket is pushed to them.
+    morning = AgentClient(hub, "morning")
+    mine = morning.get("/tickets?view=mine").json()
+    ticket = next(r["ticket"] for r in mine if r["ticket"]["conversation_id"] == c.id)
+    assert ticket["status"] == "open" and ticket["contact"] == "+8613812345678"
+    assert morning.post(f"/conversations/{c.id}/messages", {"text": "您好，已为您查询，快递明天送达。"}).status_code == 200
+    # The customer comes back and finds the answer in their chat.
+    c.hub = hub
+    assert any(m["sender"] == "agent" and "明天送达" in m["text"] for m in c.transcript())
+
+
+def test_push_routing_language_skill_vip_capacity_and_rerouting(hub, agents, settings, only):
+    account("li", "zh", "after_sales", capacity=1)
+    account("wen", "zh", capacity=3)
+    account("amy", "en", "logistics", capacity=3)
+    account("dee", "en", "zh", capacity=3)
+    account("sam", role="supervisor")
+    clients = dict(zip(("li", "wen", "amy", "dee"), only("li", "wen", "amy", "dee")))
+    supervisor = AgentClient(hub, "sam")
+    supervisor.post("/presence", {"presence": "away"})
+
+    def owner(c: Customer) -> str | None:
+        return c.status()["conversation"]["agent"]
+
+    # A Chinese after-sales complaint goes to the Chinese-speaking after-sales agent.
+    zh = Customer(hub, "zh")
+    zh.say("退货退款申请提交一周了还没处理，太慢了")
+    zh.say("转人工")
+    assert owner(zh) == "li", [(m["sender"], m["text"][:50], m["meta"].get("kind")) for m in zh.transcript()]
+    # li is full (capacity 1): the next Chinese after-sales request goes to another Chinese speaker.
+    zh2 = Customer(hub, "zh")
+    zh2.say("换货申请提交了好几天没人处理")
+    zh2.say("转人工")
+    assert owner(zh2) in ("wen", "dee") and owner(zh2) != "li"
+    # An English logistics question goes to the English logistics agent.
+    en = Customer(hub, "en")
+    en.say("My parcel is lost, the courier says delivered but I never got it")
+    en.say("I want to talk to a person")
+    assert owner(en) == "amy"
+    # A VIP goes to their dedicated agent.
+    identity = {"ref": f"vip-{secrets.token_hex(3)}", "tier": "vip", "name": "Gao Wei"}
+    started = hub.post("/api/conversations", json={"language": "en", "customer": {**identity, "signature": sign_identity(settings.secret("identity-secret"), **identity)}}).json()
+    vip = Customer.__new__(Customer)
+    vip.hub, vip.id, vip.headers = hub, started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+    assert supervisor.hub.put(f"/api/agent/conversations/{vip.id}/customer/dedicated", json={"agent": "dee"}, headers=supervisor.headers).status_code == 200
+    vip.say("I want to talk to a person")
+    assert owner(vip) == "dee"
+    # li goes offline: their chat goes back to the queue and on to someone who can take it.
+    since = time.time()
+    assert clients["li"].post("/presence", {"presence": "offline"}).status_code == 200
+    assert wait_for(lambda: owner(zh) not in (None, "li"), 10), owner(zh)
+    assert any(m["meta"].get("kind") == "requeued" for m in zh.transcript())
+    assert [e for e in events(settings, since, "requeued") if e["conversation_id"] == zh.id]
+    # Supervisors see everyone's load.
+    load = {row["agent"]["username"]: row for row in supervisor.get("/load").json()}
+    assert load["li"]["load"] == 0 and load["dee"]["load"] >= 1
+
+
+@pytest.fixture(scope="module")
+def fast_desk(stack, agents, settings):
+    """A hub whose SLA promises are seconds long and whose solved tickets close after 3 s."""
+    policies = [{"name": "fast", "first_response_seconds": 4, "resolution_seconds": 30, "business_hours_only": False, "warn_fraction": 0.5}]
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_SLA_POLICIES=json.dumps(policies), CS_TICKET_AUTO_CLOSE_HOURS=str(3 / 3600))
+    client = httpx.Client(base_url=url, timeout=60)
+    yield proc, client, url
+    client.close()
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_sla_warns_then_breaches_on_time_and_survives_a_hub_restart(stack, settings, only):
+    only()  # nobody takes it: the first response clock runs out
+    policies = [{"name": "fast", "first_response_seconds": 4, "resolution_seconds": 30, "business_hours_only": False, "warn_fraction": 0.5}]
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_SLA_POLICIES=json.dumps(policies))
+    since = time.time()
+    with httpx.Client(base_url=url, timeout=60) as client:
+        c = Customer(client, "en")
+        ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+    proc.kill()  # the hub that started the clocks is gone; the scheduler (Redis + the desk worker) is not
+    proc.wait(10)
+    warned = wait_for(lambda: [e for e in events(settings, since, "sla_warning") if e["ticket"] == ref], 20)
+    breached = wait_for(lambda: [e for e in events(settings, since, "sla_breached") if e["ticket"] == ref], 20)
+    assert len(warned) == 1 and warned[0]["clock"] == "first_response"
+    assert len(breached) == 1 and breached[0]["clock"] == "first_response" and breached[0]["escalated_to"] == "supervisors"
+    created = next(e for e in events(settings, since, "ticket_created") if e["ticket"] == ref)
+    assert 1.5 <= warned[0]["ts"] - created["ts"] <= 8  # due at 2 s, scheduler lag about a second
+    assert 3.5 <= breached[0]["ts"] - created["ts"] <= 10  # due at 4 s
+
+
+def test_pending_customer_pauses_the_clock(fast_desk, settings, agents):
+    _, client, _ = fast_desk
+    agent = AgentClient(client, "bob")
+    since = time.time()
+    c = Customer(client, "en")
+    conv = c.say("I want to talk to a person")["conversation"]
+    ref = conv["ticket_ref"]
+    if not c.status()["conversation"]["agent"]:
+        assert agent.post(f"/conversations/{c.id}/claim").status_code == 200
+    owner = AgentClient(client, c.status()["conversation"]["agent"])
+    assert owner.post(f"/tickets/{ref}/status", {"status": "pending_customer"}).status_code == 200
+    assert owner.post(f"/tickets/{ref}/status", {"status": "pending_customer"}).status_code == 409  # already
+    time.sleep(7)  # past the 4 s first-response deadline, but paused
+    assert not [e for e in events(settings, since, "sla_warning", "sla_breached") if e["ticket"] == ref]
+    c.say("here is the order number you asked for: 12345")  # the customer answers: the clock runs again
+    ticket = owner.get(f"/tickets/{ref}").json()["ticket"]
+    assert ticket["status"] == "open" and ticket["sla"]["clocks"]["first_response"]["state"] == "running"
+    assert wait_for(lambda: [e for e in events(settings, since, "sla_breached") if e["ticket"] == ref], 20)
+
+
+def test_notes_never_reach_the_customer(hub, agents, settings):
+    from websockets.sync.client import connect
+
+    c = Customer(hub, "en")
+    conv = c.say("I want to talk to a person")["conversation"]
+    owner = c.status()["conversation"]["agent"]
+    agent = AgentClient(hub, owner) if owner else AgentClient(hub, "alice")
+    if not owner:
+        agent.post(f"/conversations/{c.id}/claim")
+    with connect(f"{settings.hub_url.replace('http', 'ws')}/api/conversations/{c.id}/ws?token={c.token}") as ws:
+        while json.loads(ws.recv(timeout=10))["type"] != "status":
+            pass
+        secret_note = f"internal-{secrets.token_hex(4)}: customer sounded angry"
+        assert agent.post(f"/tickets/{conv['ticket_ref']}/notes", {"text": secret_note}).status_code == 201
+        agent.post(f"/conversations/{c.id}/messages", {"text": "Hello, I am here."})
+        frames = []
+        while True:
+            frame = json.loads(ws.recv(timeout=10))
+            frames.append(frame)
+            if frame["type"] == "message" and frame["message"]["sender"] == "agent":
+                break
+    assert secret_note not in json.dumps(frames)
+    assert secret_note not in json.dumps(c.transcript())
+    assert secret_note not in json.dumps(c.status())
+    notes = agent.get(f"/tickets/{conv['ticket_ref']}").json()["notes"]
+    assert [n["text"] for n in notes] == [secret_note]
+
+
+def test_solved_tickets_close_by_themselves_and_a_customer_writing_first_reopens_them(fast_desk, settings, agents):
+    _, client, _ = fast_desk
+    since = time.time()
+
+    def solved_ticket() -> tuple[Customer, AgentClient, str]:
+        c = Customer(client, "en")
+        ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+        owner = c.status()["conversation"]["agent"]
+        agent = AgentClient(client, owner or "alice")
+        if not owner:
+            agent.post(f"/conversations/{c.id}/claim")
+        agent.post(f"/conversations/{c.id}/messages", {"text": "Done: your refund was sent."})
+        assert agent.post(f"/conversations/{c.id}/resolve").status_code == 200
+        return c, agent, ref
+
+    quiet, agent, quiet_ref = solved_ticket()
+    assert wait_for(lambda: agent.get(f"/tickets/{quiet_ref}").json()["ticket"]["status"] == "closed", 20)
+    again, agent2, again_ref = solved_ticket()
+    back = again.say("Sorry, the refund has not arrived")
+    assert back["conversation"]["status"] in ("queued", "assigned")
+    account("desk-lead", role="supervisor")
+    ticket = AgentClient(client, "desk-lead").get(f"/tickets/{again_ref}").json()["ticket"]
+    assert ticket["reopened"] == 1 and ticket["status"] in ("new", "open")
+    assert any(m["meta"].get("kind") == "ticket_reopened" for m in back["replies"])
+    reopened = [e for e in events(settings, since, "ticket_reopened") if e["ticket"] == again_ref]
+    assert len(reopened) == 1
+    assert not [e for e in events(settings, since, "ticket_reopened") if e["ticket"] == quiet_ref]
+
+
+def test_bad_input_on_tickets(hub, agents):
+    agent = AgentClient(hub, "alice")
+    c = Customer(hub, "en")
+    ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+    assert agent.post(f"/tickets/{ref}/status", {"status": "solved"}).status_code == 422  # not a status you set here
+    resp = hub.patch(f"/api/agent/tickets/{ref}", json={"category": "weather"}, headers=agent.headers)
+    assert resp.status_code == 422
+    assert hub.post(f"/api/conversations/{c.id}/contact", json={"contact": "12"}, headers=c.headers).status_code == 422
+
+
+def test_every_due_job_runs_exactly_once_with_two_hubs_and_two_schedulers(stack, agents, settings, only):
+    """Twenty short SLA clocks started alternately on two hub workers, run by two desk workers: one warning and
+    one breach each, never two."""
+    only()
+    policies = [{"name": "fast", "first_response_seconds": 3, "business_hours_only": False, "warn_fraction": 0.5}]
+    env = {"CS_SLA_POLICIES": json.dumps(policies)}
+    hubs = [start_hub(settings.rasa_port, timeout=15, **env) for _ in range(2)]
+    second_worker = subprocess.Popen([sys.executable, "-m", "tickets"], cwd=ROOT, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    since = time.time()
+    refs = []
+    try:
+        clients = [httpx.Client(base_url=url, timeout=60) for _, url in hubs]
+        for i in range(20):
+            c = Customer(clients[i % 2], "en")
+            refs.append(c.say("I want to talk to a person")["conversation"]["ticket_ref"])
+        done = wait_for(lambda: len({e["ticket"] for e in events(settings, since, "sla_breached") if e["ticket"] in refs}) == 20, 40)
+        assert done
+        time.sleep(2)
+        for kind in ("sla_warning", "sla_breached"):
+            counts = {ref: 0 for ref in refs}
+            for e in events(settings, since, kind):
+                if e["ticket"] in counts:
+                    counts[e["ticket"]] += 1
+            assert set(counts.values()) == {1}, (kind, counts)
+    finally:
+        second_worker.terminate()
+        second_worker.wait(10)
+        for proc, _ in hubs:
+            proc.terminate()
+            proc.wait(10)

@@ -1,0 +1,54 @@
+"""The triage classifier on held-out labelled requests (30 per category per language, written apart from the
+training data): accuracy per language and the confusion matrix, printed for docs/service-desk.md."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+from kb.embeddings import EmbedderSet
+from tickets.triage import CATEGORIES, Triage, load_examples
+
+HELD_OUT = Path(__file__).parent / "data" / "triage_heldout.json"
+
+
+@pytest.fixture(scope="module")
+def triage() -> Triage:
+    return Triage(EmbedderSet.from_settings(Settings()), load_examples())
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_categories_of_held_out_requests(triage, language):
+    rows = load_examples(HELD_OUT)[language]
+    confusion: Counter = Counter()
+    for text, expected in rows:
+        got, _ = triage.classify(text, language)
+        confusion[(expected, got)] += 1
+    right = sum(n for (e, g), n in confusion.items() if e == g)
+    accuracy = right / len(rows)
+    print(f"\ntriage {language}: accuracy {right}/{len(rows)} = {accuracy:.1%}")
+    width = max(len(c) for c in CATEGORIES)
+    print(" " * (width + 2) + " ".join(c[:7].rjust(7) for c in CATEGORIES))
+    for expected in CATEGORIES:
+        print(expected.ljust(width + 2) + " ".join(str(confusion[(expected, got)]).rjust(7) for got in CATEGORIES))
+    assert accuracy >= 0.85
+    for category in CATEGORIES:  # no category is lost in the others
+        assert confusion[(category, category)] >= 0.6 * sum(n for (e, _), n in confusion.items() if e == category), category
+
+
+def test_the_reported_misfilings_are_fixed(triage):
+    assert triage.categorize(["the colour differs from the photo"], "en") == "product_quality"
+    assert triage.categorize(["衣服和图片颜色不一样"], "zh") == "product_quality"
+    assert triage.categorize(["my coupon didn't work at checkout"], "en") == "billing"
+    assert triage.categorize(["tell me a joke"], "en") == "other"
+
+
+def test_no_held_out_request_is_in_the_training_data():
+    train = {t for rows in load_examples().values() for t, _ in rows}
+    held = {t for rows in load_examples(HELD_OUT).values() for t, _ in rows}
+    assert not train & held
+    assert json.loads(HELD_OUT.read_text())["_about"]

@@ -1,0 +1,3 @@
+from tickets.worker import main
+
+main()

@@ -1,0 +1,487 @@
+"""The service desk: every escalation is a ticket with SLA clocks, pushed to the right agent, followed up.
+
+The conversation's owner (bot, queue, agent) is still decided by the handoff
+queue's atomic transitions (``handoff/queue.py``); the desk wraps each of them
+with what the service practice adds: the ticket and its number, the SLA
+clocks and the due work they schedule, push assignment, reopening, auto-close
+and the follow-up call after a complaint. Every change is an event.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.errors import Conflict, NotAllowed
+from core.pii import parse_contact
+from customers.store import CustomerStore
+from handoff.agents import Agent, AgentDirectory
+from handoff.conversations import ConversationStore, Guard
+from handoff.events import Event, Frame
+from handoff.models import Conversation, HandoffPacket, Message
+from handoff.notices import say
+from handoff.queue import HandoffQueue, QueueSpot
+from tickets.hours import Hours
+from tickets.models import ACTIVE, Ticket
+from tickets.routing import Candidate, ranked
+from tickets.scheduler import Scheduler
+from tickets.sla import SlaClocks
+from tickets.store import TicketStore
+
+log = logging.getLogger(__name__)
+
+
+class IllegalStatus(Conflict):
+    pass
+
+
+class InvalidContact(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DeskTimes:
+    auto_close_seconds: float = 3 * 86400  # a solved ticket closes after this long without a word from the customer
+    followup_seconds: float = 86400  # the follow-up call after a complaint is due this long after solving
+    presence_grace_seconds: float = 60.0  # an agent whose consoles all closed is offline after this long
+
+
+class TicketDesk:
+    def __init__(self, conversations: ConversationStore, agents: AgentDirectory, queue: HandoffQueue, tickets: TicketStore,
+                 customers: CustomerStore, clocks: SlaClocks, hours: Hours, scheduler: Scheduler, times: DeskTimes = DeskTimes()) -> None:
+        self.conversations = conversations
+        self.agents = agents
+        self.queue = queue
+        self.tickets = tickets
+        self.customers = customers
+        self.clocks = clocks
+        self.hours = hours
+        self.scheduler = scheduler
+        self.times = times
+        self.r = conversations.r
+        self.k = conversations.k
+
+    @classmethod
+    def from_settings(cls, settings, conversations: ConversationStore, agents: AgentDirectory, queue: HandoffQueue,
+                      customers: CustomerStore, scheduler: Scheduler) -> "TicketDesk":
+        """The desk with the SLA policies, business hours and times from configuration (hub and scheduler alike)."""
+        hours = Hours(settings.business_hours)
+        times = DeskTimes(auto_close_seconds=settings.ticket_auto_close_hours * 3600, followup_seconds=settings.followup_after_hours * 3600,
+                          presence_grace_seconds=settings.presence_grace_seconds)
+        return cls(conversations, agents, queue, TicketStore(conversations.r, conversations.k), customers,
+                   SlaClocks(settings.sla_policies, hours), hours, scheduler, times)
+
+    # ---------------------------------------------------------------- escalation
+    async def escalate(self, conv: Conversation, packet: HandoffPacket, *, epoch: int | None = None,
+                       from_statuses: frozenset[str] = frozenset({"bot"})) -> list[Message]:
+        """Queue the conversation, open (or reopen) its ticket, tell the customer, and push it to an agent."""
+        new_epoch = await self.queue.escalate(conv, packet, epoch=epoch, from_statuses=from_statuses)
+        if new_epoch is None:
+            return []
+        ticket = await self._ticket_for(conv, packet)
+        now = time.time()
+        spot = await self.queue.spot(conv.id)
+        staffed = spot is not None and spot.agents_online > 0 and self.hours.is_open(now)
+        text, meta = self._queue_notice(ticket, spot, staffed, packet.language, now)
+        notice = await self.conversations.append(conv.id, "system", text, channel=conv.channel, meta=meta,
+                                                 guard=Guard(frozenset({"queued"}), epoch=new_epoch))
+        joined = await self.route(ticket)
+        return [m for m in (notice, joined) if m is not None]
+
+    def _queue_notice(self, ticket: Ticket, spot: QueueSpot | None, staffed: bool, language: str, now: float) -> tuple[str, dict]:
+        meta = {"kind": "queued", "ticket": ticket.ref, **(spot.__dict__ if spot else {})}
+        if not staffed:
+            back = self.hours.next_open(now) if not self.hours.is_open(now) else None
+            when = say("back_at", language, when=_when(back, self.hours, language)) if back else ""
+            return say("queued_nobody_online", language, ticket=ticket.ref, back=when), {**meta, "kind": "offline", "ask_contact": True, "back_at": back}
+        minutes = max(1, round(spot.estimated_wait_seconds / 60))
+        return say("queued", language, ticket=ticket.ref, position=spot.position, ahead=spot.position - 1, minutes=minutes), meta
+
+    async def _ticket_for(self, conv: Conversation, packet: HandoffPacket) -> Ticket:
+        """The conversation's ticket: a solved one is reopened, an active one kept, otherwise a new one."""
+        now = time.time()
+        current = await self.tickets.get(conv.ticket_id) if conv.ticket_id else None
+        if current and current.status == "solved":
+            def reopen(t: Ticket) -> dict:
+                previous = t.assignee
+                t.status, t.reopened, t.solved_at = "new", t.reopened + 1, None
+                self.clocks.restart(t, "resolution", now)
+                return {"from": "solved", "previous": previous}
+            ticket = await self.tickets.change(current.id, reopen, Event.TICKET_REOPENED)
+            await self._schedule_clocks(ticket)
+            return ticket
+        if current and current.status in ACTIVE:
+            return current
+        record = await self.customers.get(conv.customer_id) if conv.customer_id else None
+        ticket = await self.tickets.create(
+            conversation_id=conv.id, channel=conv.channel, language=packet.language or conv.language, customer_id=record.id if record else None,
+            customer_tier=conv.customer_tier, category=packet.category, reason=packet.reason, priority=conv.priority or 0,
+            summary=packet.summary[:300], contact=(record.phone or record.email) if record else "",
+        )
+        refreshed = await self.conversations.get(conv.id)
+        ticket.priority = refreshed.priority if refreshed else ticket.priority
+        self.clocks.start(ticket, now)
+        await self.tickets.save_new(ticket, {"reason": packet.reason})
+        await self.conversations.set_fields(conv.id, ticket_id=ticket.id, ticket_ref=ticket.ref)
+        await self._schedule_clocks(ticket)
+        await self._announce(ticket)
+        return ticket
+
+    # ---------------------------------------------------------------- routing
+    async def candidates(self) -> list[Candidate]:
+        last = dict(await self.r.zrange(self.k.agent_last_assigned(), 0, -1, withscores=True))
+        out = []
+        for agent in await self.agents.all():
+            if agent.chats and agent.presence == "online" and not agent.must_change_password:
+                out.append(Candidate(agent.username, frozenset(agent.skills), await self.agents.load(agent.username),
+                                     agent.capacity, last.get(agent.username, 0.0)))
+        return out
+
+    async def route(self, ticket: Ticket) -> Message | None:
+        """Push a waiting ticket to the best available agent (``tickets/routing.py``). Returns the "has joined" notice.
+
+        Out of business hours nothing is pushed: the desk is closed, the ticket waits for the morning (an
+        agent who is online may still claim it by hand)."""
+        if ticket.status != "new" or not self.hours.is_open(time.time()):
+            return None
+        record = await self.customers.get(ticket.customer_id) if ticket.customer_id else None
+        for username in ranked(ticket, await self.candidates(), record.dedicated_agent if record else None):
+            agent = await self.agents.get(username)
+            try:
+                joined = await self.queue.claim(ticket.conversation_id, agent, by="routing")
+            except Conflict:
+                continue  # full meanwhile, or somebody claimed it: try the next, or stop
+            except Exception:
+                return None
+            await self._assigned(ticket.conversation_id, agent.username, by="routing")
+            return joined
+        return None
+
+    async def drain(self) -> int:
+        """Offer every waiting ticket, oldest first, to whoever is free now (an agent came online or finished a chat)."""
+        assigned = 0
+        for cid in await self.queue.queued_ids():
+            conv = await self.conversations.get(cid)
+            ticket = await self.tickets.get(conv.ticket_id) if conv and conv.ticket_id else None
+            if ticket and await self.route(ticket):
+                assigned += 1
+            elif not await self.candidates():
+                break
+        return assigned
+
+    async def _assigned(self, cid: str, username: str, *, by: str) -> Ticket | None:
+        conv = await self.conversations.require(cid)
+        if not conv.ticket_id:
+            return None
+        now = time.time()
+
+        def assign(t: Ticket) -> dict:
+            previous = t.assignee
+            t.assignee, t.status = username, "open"
+            if previous and previous != username:
+                t.transfers += 1
+            return {"by": by, "previous": previous}
+
+        ticket = await self.tickets.change(conv.ticket_id, assign, Event.TICKET_ASSIGNED)
+        await self.r.zadd(self.k.agent_last_assigned(), {username: now})
+        await self._announce(ticket)
+        return ticket
+
+    # ---------------------------------------------------------------- what agents do
+    async def claim(self, cid: str, agent: Agent) -> None:
+        await self.queue.claim(cid, agent)
+        await self._assigned(cid, agent.username, by="claim")
+
+    async def replied(self, cid: str, agent: Agent) -> None:
+        """An agent wrote to the customer: the first response clock stops (met or breached)."""
+        conv = await self.conversations.get(cid)
+        if not conv or not conv.ticket_id:
+            return
+        now = time.time()
+
+        def first_response(t: Ticket) -> dict | None:
+            if t.first_response_at is not None:
+                return None
+            t.first_response_at = now
+            met = self.clocks.stop(t, "first_response", now)
+            return {"agent": agent.username, "seconds": round(now - t.created_at, 1), "met": met}
+
+        await self.tickets.change(conv.ticket_id, first_response, Event.TICKET_FIRST_RESPONSE)
+
+    async def set_status(self, cid: str, agent: Agent, status: str) -> Ticket:
+        """``pending_customer`` (the clocks pause) or ``open`` (they run again)."""
+        conv = await self.conversations.require(cid)
+        ticket = await self.tickets.require(conv.ticket_id) if conv.ticket_id else None
+        if ticket is None:
+            raise IllegalStatus("this conversation has no ticket")
+        allowed = {"pending_customer": {"open"}, "open": {"pending_customer"}}
+        if ticket.status not in allowed.get(status, set()):
+            raise IllegalStatus(f"cannot go from {ticket.status} to {status} (solve the ticket, or mark an open one pending customer)")
+        return await self._move(ticket.id, status, by=agent.username)
+
+    async def _move(self, ticket_id: str, status: str, *, by: str) -> Ticket:
+        now = time.time()
+
+        def move(t: Ticket) -> dict | None:
+            if t.status == status:
+                return None
+            previous = t.status
+            t.status = status
+            if status == "pending_customer":
+                self.clocks.pause(t, now)
+            elif previous == "pending_customer":
+                self.clocks.resume(t, now)
+            return {"from": previous, "by": by}
+
+        ticket = await self.tickets.change(ticket_id, move, Event.TICKET_STATUS)
+        await self._schedule_clocks(ticket)
+        await self._announce(ticket)
+        return ticket
+
+    async def solve(self, conv: Conversation, agent: Agent, *, hand_back: bool = False) -> None:
+        """Resolve the chat (or hand it back to the bot) and solve its ticket; a complaint gets a follow-up call."""
+        if hand_back:
+            await self.queue.hand_back(conv, agent.username)
+        else:
+            await self.queue.resolve(conv, agent.username)
+        if conv.ticket_id:
+            now = time.time()
+
+            def solve(t: Ticket) -> dict:
+                previous = t.status
+                t.status, t.solved_at = "solved", now
+                met = self.clocks.stop(t, "resolution", now)
+                if t.reason in ("complaint", "negative_feedback"):
+                    t.followup_due, t.followup_done_at = now + self.times.followup_seconds, None
+                return {"from": previous, "by": agent.username, "resolution_seconds": round(now - t.created_at, 1), "met": met, "hand_back": hand_back}
+
+            ticket = await self.tickets.change(conv.ticket_id, solve, Event.TICKET_STATUS)
+            if ticket.followup_due:
+                await self.r.zadd(self.k.followups, {ticket.id: ticket.followup_due})
+            await self.scheduler.at(now + self.times.auto_close_seconds, "tickets.jobs.close_if_quiet", ticket.id, now,
+                                    job_id=f"close-{ticket.id}-{int(now * 1000)}")
+            await self._announce(ticket)
+        await self.drain()  # a slot is free
+
+    async def transfer(self, conv: Conversation, from_agent: str, to_agent: str) -> None:
+        await self.queue.transfer(conv, from_agent, to_agent)
+        await self._assigned(conv.id, to_agent, by=from_agent)
+
+    async def reassign(self, cid: str, supervisor: Agent, to_agent: str) -> None:
+        """A supervisor moves a chat to another agent (waiting or already taken)."""
+        conv = await self.conversations.require(cid)
+        target = await self.agents.get(to_agent)
+        if target is None or not target.chats:
+            raise NotAllowed(f"{to_agent} does not take chats")
+        if conv.status == "queued":
+            await self.queue.claim(cid, target, by=supervisor.username)
+            await self._assigned(cid, to_agent, by=supervisor.username)
+        elif conv.status == "assigned" and conv.agent:
+            await self.transfer(conv, conv.agent, to_agent)
+        else:
+            raise IllegalStatus(f"only a waiting or assigned chat can be reassigned (it is {conv.status})")
+
+    async def cancel(self, conv: Conversation) -> None:
+        """The customer left the queue: the ticket closes, unanswered."""
+        await self.queue.cancel(conv)
+        if conv.ticket_id:
+            await self._close(conv.ticket_id, by="customer", reason="cancelled")
+
+    async def note(self, ticket_id: str, agent: Agent, text: str) -> dict:
+        ticket = await self.tickets.require(ticket_id)
+        note = await self.tickets.add_note(ticket.id, agent.username, text)
+        await self.tickets.change(ticket.id, lambda t: {"by": agent.username, "note_id": note["id"]}, Event.TICKET_NOTE)
+        await self.conversations.publish_agents({"type": Frame.TICKET_CHANGED, "ticket_id": ticket.id, "conversation_id": ticket.conversation_id, "note": note})
+        return note
+
+    async def update(self, ticket_id: str, agent: Agent, *, category: str | None = None, tags: list[str] | None = None) -> Ticket:
+        def update(t: Ticket) -> dict | None:
+            changes = {}
+            if category and category != t.category:
+                changes["category"], t.category = {"from": t.category, "to": category}, category
+            if tags is not None and tags != t.tags:
+                changes["tags"], t.tags = tags, tags
+            return {**changes, "by": agent.username} if changes else None
+
+        ticket = await self.tickets.change(ticket_id, update, Event.TICKET_UPDATED)
+        await self._announce(ticket)
+        return ticket
+
+    async def followup_done(self, ticket_id: str, agent: Agent, note: str) -> Ticket:
+        now = time.time()
+
+        def done(t: Ticket) -> dict:
+            if not t.followup_due:
+                raise IllegalStatus("this ticket has no follow-up")
+            t.followup_done_at = now
+            return {"by": agent.username, "note": note[:500], "late": now > t.followup_due}
+
+        ticket = await self.tickets.change(ticket_id, done, Event.FOLLOWUP_DONE)
+        await self.r.zrem(self.k.followups, ticket_id)
+        if note:
+            await self.tickets.add_note(ticket_id, agent.username, note)
+        return ticket
+
+    # ---------------------------------------------------------------- what customers do
+    async def customer_wrote(self, conv: Conversation, language: str) -> list[Message] | None:
+        """Before a customer's turn: a waiting-for-customer ticket runs again; a solved one reopens and goes
+        back to the humans (returns the notices). ``None``: nothing for the desk, the turn goes on as usual."""
+        ticket = await self.tickets.get(conv.ticket_id) if conv.ticket_id else None
+        if ticket is None:
+            return None
+        if ticket.status == "pending_customer":
+            await self._move(ticket.id, "open", by="customer")
+            return None
+        if ticket.status == "solved" and conv.status == "resolved":
+            packet = (await self.conversations.packet(conv.id)) or HandoffPacket(reason="customer_request", language=language)
+            packet = packet.model_copy(update={"created_at": time.time()})
+            notices = await self.escalate(conv, packet, from_statuses=frozenset({"resolved"}))
+            reopened = await self.conversations.append(conv.id, "system", say("ticket_reopened", language, ticket=ticket.ref), channel=conv.channel, meta={"kind": "ticket_reopened", "ticket": ticket.ref})
+            return [reopened, *notices] if reopened else notices
+        return None
+
+    async def leave_contact(self, conv: Conversation, contact: str) -> Message | None:
+        """The offline form: a phone number or e-mail to reach the customer, on the ticket and their record."""
+        parsed = parse_contact(contact)
+        if parsed is None:
+            raise InvalidContact("not a phone number or e-mail address we can use")
+        kind, value = parsed
+        customer_id = conv.customer_id or await self.customers.identify(kind, value, language=conv.language)
+        if not conv.customer_id:
+            await self.conversations.set_fields(conv.id, customer_id=customer_id)
+            await self.customers.attach(customer_id, conv.id, conv.created_at)
+        customer_id = await self.customers.add_identity(customer_id, kind, value)
+        await self.customers.fill(customer_id, overwrite=True, **{kind: value})
+        if conv.ticket_id:
+            await self.tickets.change(conv.ticket_id, lambda t: _set_contact(t, value), Event.TICKET_UPDATED)
+        return await self.conversations.append(conv.id, "system", say("contact_saved", conv.language, contact=value), channel=conv.channel, meta={"kind": "contact_saved"})
+
+    # ---------------------------------------------------------------- agents coming and going
+    async def agent_available(self, username: str) -> int:
+        return await self.drain()
+
+    async def agent_gone(self, username: str) -> int:
+        """The agent is offline: their chats go back to the queue (keeping their place) and to whoever can take them."""
+        moved = 0
+        agent = await self.agents.get(username)
+        for cid in await self.agents.chats(username):
+            conv = await self.conversations.get(cid)
+            if conv is None or conv.status != "assigned" or not await self.queue.requeue(conv, username):
+                continue
+            moved += 1
+            await self.conversations.append(cid, "system", say("requeued", conv.language, agent=agent.display_name if agent else username), channel=conv.channel, meta={"kind": "requeued"})
+            if conv.ticket_id:
+                def unassign(t: Ticket) -> dict:
+                    previous, t.assignee, t.status = t.assignee, None, "new"
+                    return {"by": "presence", "previous": previous, "reason": "agent offline"}
+
+                ticket = await self.tickets.change(conv.ticket_id, unassign, Event.TICKET_ASSIGNED)
+                await self._announce(ticket)
+        if moved:
+            log.info("%s went offline: %d chat(s) back in the queue", username, moved)
+        await self.drain()
+        return moved
+
+    async def socket_closed(self, username: str) -> None:
+        """The agent's last console closed: if none is back within the grace period, they are offline."""
+        await self.scheduler.at(time.time() + self.times.presence_grace_seconds, "tickets.jobs.presence_check", username,
+                                job_id=f"presence-{username}-{int(time.time() * 1000)}")
+
+    async def presence_check(self, username: str) -> None:
+        if int(await self.r.get(self.k.agent_sockets(username)) or 0) > 0:
+            return
+        agent = await self.agents.get(username)
+        if agent and agent.presence == "online":
+            await self.agents.set_presence(username, "offline")
+            await self.conversations.publish_agents({"type": Frame.PRESENCE, "agent": username, "presence": "offline"})
+            await self.agent_gone(username)
+
+    # ---------------------------------------------------------------- due work (tickets.jobs)
+    async def sla_due(self, ticket_id: str, name: str, version: int, kind: str) -> None:
+        """A clock's warning or breach moment: act only if the clock is still the one the job was scheduled for."""
+        ticket = await self.tickets.get(ticket_id)
+        clock = ticket.sla.clocks.get(name) if ticket else None
+        if clock is None or clock.version != version or clock.state != "running":
+            return
+        now = time.time()
+        if kind == "warn":
+            def warn(t: Ticket) -> dict | None:
+                c = t.sla.clocks[name]
+                if c.version != version or c.warned:
+                    return None
+                c.warned = True
+                return {"clock": name, "due_at": c.due_at, "seconds_left": round(c.due_at - now, 1)}
+
+            ticket = await self.tickets.change(ticket_id, warn, Event.SLA_WARNING)
+            await self.conversations.publish_agents({"type": Frame.SLA_ALERT, "kind": "warning", "clock": name, "ticket_id": ticket_id,
+                                                     "ticket": ticket.ref, "conversation_id": ticket.conversation_id, "agent": ticket.assignee})
+        else:
+            def breach(t: Ticket) -> dict | None:
+                c = t.sla.clocks[name]
+                if c.version != version or c.state != "running":
+                    return None
+                c.state, c.stopped_at = "breached", now
+                c.version += 1
+                t.escalated = True
+                return {"clock": name, "due_at": c.due_at, "late_seconds": round(now - c.due_at, 1), "escalated_to": "supervisors"}
+
+            ticket = await self.tickets.change(ticket_id, breach, Event.SLA_BREACHED)
+            await self.conversations.publish_agents({"type": Frame.SLA_ALERT, "kind": "breach", "clock": name, "ticket_id": ticket_id,
+                                                     "ticket": ticket.ref, "conversation_id": ticket.conversation_id, "agent": ticket.assignee, "to": "supervisors"})
+
+    async def close_if_quiet(self, ticket_id: str, solved_at: float) -> None:
+        ticket = await self.tickets.get(ticket_id)
+        if ticket and ticket.status == "solved" and ticket.solved_at and abs(ticket.solved_at - solved_at) < 0.001:
+            await self._close(ticket_id, by="auto", reason="quiet")
+
+    async def _close(self, ticket_id: str, *, by: str, reason: str) -> None:
+        now = time.time()
+
+        def close(t: Ticket) -> dict | None:
+            if t.status == "closed":
+                return None
+            previous, t.status, t.closed_at = t.status, "closed", now
+            for clock in t.sla.clocks.values():
+                if clock.state in ("running", "paused"):
+                    clock.state, clock.version = "met" if clock.state == "paused" else clock.state, clock.version + 1
+            return {"from": previous, "by": by, "reason": reason}
+
+        ticket = await self.tickets.change(ticket_id, close, Event.TICKET_STATUS)
+        await self._announce(ticket)
+
+    async def rated(self, conv: Conversation, score: int) -> None:
+        if conv.ticket_id:
+            def rate(t: Ticket) -> dict:
+                t.rating = score
+                return {"rating": score, "agent": t.assignee}
+
+            await self.tickets.change(conv.ticket_id, rate, Event.TICKET_UPDATED)
+
+    # ---------------------------------------------------------------- helpers
+    async def _schedule_clocks(self, ticket: Ticket) -> None:
+        for name, clock in ticket.sla.clocks.items():
+            if clock.state != "running":
+                continue
+            if not clock.warned:
+                await self.scheduler.at(clock.warn_at, "tickets.jobs.sla_due", ticket.id, name, clock.version, "warn",
+                                        job_id=f"sla-{ticket.id}-{name}-{clock.version}-warn")
+            await self.scheduler.at(clock.due_at, "tickets.jobs.sla_due", ticket.id, name, clock.version, "breach",
+                                    job_id=f"sla-{ticket.id}-{name}-{clock.version}-breach")
+
+    async def _announce(self, ticket: Ticket) -> None:
+        await self.conversations.publish_agents({"type": Frame.TICKET_CHANGED, "ticket_id": ticket.id, "ticket": ticket.ref,
+                                                 "conversation_id": ticket.conversation_id, "status": ticket.status, "assignee": ticket.assignee})
+
+
+def _set_contact(ticket: Ticket, value: str) -> dict:
+    ticket.contact = value
+    return {"contact": "set"}  # the value itself stays out of the event stream
+
+
+def _when(ts: float, hours: Hours, language: str) -> str:
+    local = datetime.fromtimestamp(ts, hours.zone)
+    today = datetime.now(hours.zone).date()
+    day = "" if local.date() == today else (local.strftime("%m-%d ") if language == "zh" else local.strftime("%a %d %b, "))
+    return f"{day}{local:%H:%M}"

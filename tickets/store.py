@@ -1,0 +1,139 @@
+"""Tickets in Redis: numbered, indexed, changed only in transactions that also write the event.
+
+Every change is a read-modify-write under ``WATCH`` (retried if someone changed
+the ticket meanwhile) that writes the new ticket and its event in one
+``MULTI``: the event stream never disagrees with the tickets, whichever hub
+worker or scheduler job made the change.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import WatchError
+
+from core.errors import NotFound
+from core.redis import Keys
+from handoff.events import Event
+from tickets.models import ACTIVE, Ticket
+
+Change = Callable[[Ticket], dict | None]  # mutates the ticket; returns the event's fields, or None for "no change"
+
+
+class UnknownTicket(NotFound):
+    def __init__(self) -> None:
+        super().__init__("unknown ticket")
+
+
+def _fields(ticket: Ticket) -> dict[str, str]:
+    out = {}
+    for key, value in ticket.model_dump(exclude={"ref"}).items():
+        if key in ("tags", "sla"):
+            out[key] = json.dumps(value)
+        else:
+            out[key] = "" if value is None else str(value)
+    return out
+
+
+def _ticket(raw: dict[str, str]) -> Ticket:
+    data = {k: v for k, v in raw.items() if k in Ticket.model_fields and v != ""}
+    for key in ("tags", "sla"):
+        if key in data:
+            data[key] = json.loads(data[key])
+    for key in ("escalated",):
+        if key in data:
+            data[key] = data[key] == "True"
+    return Ticket(**data)
+
+
+class TicketStore:
+    def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
+        self.r = client
+        self.k = keys
+
+    async def create(self, **fields: object) -> Ticket:
+        now = time.time()
+        number = await self.r.incr(self.k.ticket_sequence)
+        ticket = Ticket(id=uuid.uuid4().hex, number=number, created_at=now, updated_at=now, **fields)
+        return ticket
+
+    async def save_new(self, ticket: Ticket, event: dict) -> Ticket:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.k.ticket(ticket.id), mapping=_fields(ticket))
+        pipe.hset(self.k.ticket_numbers, str(ticket.number), ticket.id)
+        pipe.zadd(self.k.tickets_active, {ticket.id: ticket.created_at})
+        pipe.zadd(self.k.tickets_all, {ticket.id: ticket.created_at})
+        pipe.xadd(self.k.events, {"e": json.dumps({"type": Event.TICKET_CREATED, **_event_base(ticket), **event})})
+        await pipe.execute()
+        return ticket
+
+    async def get(self, ticket_id: str) -> Ticket | None:
+        raw = await self.r.hgetall(self.k.ticket(ticket_id))
+        return _ticket(raw) if raw else None
+
+    async def require(self, ticket_id: str) -> Ticket:
+        ticket = await self.get(ticket_id)
+        if ticket is None:
+            raise UnknownTicket()
+        return ticket
+
+    async def by_ref(self, ref: str) -> Ticket | None:
+        number = ref.upper().removeprefix("T-").lstrip("0") or "0"
+        ticket_id = await self.r.hget(self.k.ticket_numbers, number)
+        return await self.get(ticket_id) if ticket_id else None
+
+    async def change(self, ticket_id: str, change: Change, event_type: Event) -> Ticket:
+        """Apply ``change`` atomically; the event it returns is written with the new ticket. Returns the ticket as it is now."""
+        key = self.k.ticket(ticket_id)
+        for _ in range(50):
+            async with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.hgetall(key)
+                    if not raw:
+                        raise UnknownTicket()
+                    ticket = _ticket(raw)
+                    event = change(ticket)
+                    if event is None:
+                        await pipe.unwatch()
+                        return ticket
+                    ticket.updated_at = time.time()
+                    pipe.multi()
+                    pipe.hset(key, mapping=_fields(ticket))
+                    if ticket.status in ACTIVE:
+                        pipe.zadd(self.k.tickets_active, {ticket.id: ticket.created_at})
+                    else:
+                        pipe.zrem(self.k.tickets_active, ticket.id)
+                    pipe.xadd(self.k.events, {"e": json.dumps({"type": event_type, **_event_base(ticket), **event}, ensure_ascii=False)})
+                    await pipe.execute()
+                    return ticket
+                except WatchError:
+                    continue
+        raise RuntimeError(f"ticket {ticket_id}: too much contention")
+
+    async def active(self) -> list[Ticket]:
+        ids = await self.r.zrange(self.k.tickets_active, 0, -1)
+        return [t for t in [await self.get(i) for i in ids] if t]
+
+    async def recent(self, limit: int = 200) -> list[Ticket]:
+        ids = await self.r.zrevrange(self.k.tickets_all, 0, limit - 1)
+        return [t for t in [await self.get(i) for i in ids] if t]
+
+    # internal notes: a stream per ticket, never part of the customer's transcript
+    async def add_note(self, ticket_id: str, author: str, text: str) -> dict:
+        note = {"author": author, "text": text, "ts": time.time()}
+        note_id = await self.r.xadd(self.k.ticket_notes(ticket_id), {"n": json.dumps(note, ensure_ascii=False)})
+        return {"id": note_id, **note}
+
+    async def notes(self, ticket_id: str) -> list[dict]:
+        return [{"id": nid, **json.loads(fields["n"])} for nid, fields in await self.r.xrange(self.k.ticket_notes(ticket_id))]
+
+
+def _event_base(ticket: Ticket) -> dict:
+    return {"ts": time.time(), "ticket_id": ticket.id, "ticket": ticket.ref, "conversation_id": ticket.conversation_id,
+            "status": ticket.status, "assignee": ticket.assignee, "category": ticket.category, "priority": ticket.priority,
+            "channel": ticket.channel, "language": ticket.language, "customer_tier": ticket.customer_tier}

@@ -1,0 +1,97 @@
+"""Which complaint category a request belongs to, learned from labelled requests in both languages (not keyword lists).
+
+The taxonomy is the service practice's: product quality, service attitude,
+logistics, after-sales, billing, other. Per language, a logistic regression
+reads the request's sentence embedding (the knowledge base's own model for
+that language) beside character n-grams (so short Chinese phrases and typos
+still count). Trained from ``data/triage/train.json`` when first needed (a few
+seconds); measured on a held-out set in ``tests/test_triage.py`` (accuracy and
+confusion matrix in docs/service-desk.md).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from kb.embeddings import EmbedderSet
+
+TRAIN_FILE = Path(__file__).resolve().parent.parent / "data" / "triage" / "train.json"
+CATEGORIES = ("product_quality", "service_attitude", "logistics", "after_sales", "billing", "other")
+# Below this probability the request is filed as "other" (an agent can correct it) rather than guessed.
+MIN_CONFIDENCE = 0.3
+
+
+def load_examples(path: Path = TRAIN_FILE) -> dict[str, list[tuple[str, str]]]:
+    """``{language: [(text, category), ...]}`` from a file shaped ``{category: {language: [texts]}}``."""
+    data = json.loads(path.read_text())
+    out: dict[str, list[tuple[str, str]]] = {}
+    for category, by_language in data.items():
+        if category.startswith("_"):
+            continue
+        for language, texts in by_language.items():
+            out.setdefault(language, []).extend((t, category) for t in texts)
+    return out
+
+
+@dataclass
+class _LanguageModel:
+    chars: TfidfVectorizer
+    classifier: LogisticRegression
+
+
+class Triage:
+    def __init__(self, embedders: EmbedderSet, examples: dict[str, list[tuple[str, str]]]) -> None:
+        self.embedders = embedders
+        self.models: dict[str, _LanguageModel] = {}
+        for language, rows in examples.items():
+            texts, labels = [t for t, _ in rows], [c for _, c in rows]
+            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
+            features = self._features(language, texts, chars, fit=True)
+            classifier = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+            classifier.fit(features, labels)
+            self.models[language] = _LanguageModel(chars, classifier)
+
+    def _features(self, language: str, texts: list[str], chars: TfidfVectorizer, fit: bool = False):
+        dense = np.asarray(self.embedders.for_language(language).embed(texts), dtype=np.float32)
+        grams = chars.fit_transform(texts) if fit else chars.transform(texts)
+        return hstack([csr_matrix(dense * 2.0), grams]).tocsr()  # meaning weighs more than spelling
+
+    def classify(self, text: str, language: str) -> tuple[str, float]:
+        """The category of one request, and the model's probability for it."""
+        lang = language if language in self.models else next(iter(self.models))
+        model = self.models[lang]
+        probabilities = model.classifier.predict_proba(self._features(lang, [text], model.chars))[0]
+        best = int(np.argmax(probabilities))
+        category, confidence = str(model.classifier.classes_[best]), float(probabilities[best])
+        return (category if confidence >= MIN_CONFIDENCE else "other"), confidence
+
+    def categorize(self, customer_texts: list[str], language: str) -> str:
+        """The category of what the customer wrote in this episode (the latest messages say the most)."""
+        said = [t for t in customer_texts if t.strip()]
+        if not said:
+            return "other"
+        latest, _ = self.classify(said[-1], language)
+        if latest != "other" or len(said) == 1:
+            return latest
+        return self.classify(" ".join(said[-3:]), language)[0]
+
+
+_trained: Triage | None = None
+_lock = threading.Lock()
+
+
+def trained(embedders: EmbedderSet) -> Triage:
+    """The process's classifier, trained on first use."""
+    global _trained
+    with _lock:
+        if _trained is None:
+            _trained = Triage(embedders, load_examples())
+        return _trained
