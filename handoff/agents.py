@@ -88,16 +88,14 @@ class AgentDirectory:
         return bool(await self.r.delete(self.k.agent(username)))
 
     async def get(self, username: str) -> Agent | None:
-        raw = await self.r.hgetall(self.k.agent(username))
-        if not raw:
-            return None
-        raw["skills"] = json.loads(raw.get("skills") or "[]")
-        raw["must_change_password"] = raw.get("must_change_password") == "True"
-        return Agent(**{k: v for k, v in raw.items() if k in Agent.model_fields})
+        return _agent(await self.r.hgetall(self.k.agent(username)))
 
     async def all(self) -> list[Agent]:
         names = sorted(await self.r.smembers(self.k.agents))
-        return [a for a in [await self.get(n) for n in names] if a]
+        pipe = self.r.pipeline(transaction=False)
+        for name in names:
+            pipe.hgetall(self.k.agent(name))
+        return [a for a in (_agent(raw) for raw in await pipe.execute()) if a]
 
     async def verify_password(self, username: str, password: str) -> Agent | None:
         stored = await self.r.hget(self.k.agent(username), "password_hash")
@@ -116,8 +114,21 @@ class AgentDirectory:
     async def load(self, username: str) -> int:
         return int(await self.r.scard(self.k.agent_chats(username)))
 
+    async def loads(self, usernames: list[str]) -> list[int]:
+        pipe = self.r.pipeline(transaction=False)
+        for name in usernames:
+            pipe.scard(self.k.agent_chats(name))
+        return [int(n) for n in await pipe.execute()]
+
     async def chats(self, username: str) -> set[str]:
         return set(await self.r.smembers(self.k.agent_chats(username)))
+
+
+def _agent(raw: dict[str, str]) -> Agent | None:
+    if not raw:
+        return None
+    raw = {**raw, "skills": json.loads(raw.get("skills") or "[]"), "must_change_password": raw.get("must_change_password") == "True"}
+    return Agent(**{k: v for k, v in raw.items() if k in Agent.model_fields})
 
 
 def _field(value: object) -> str:

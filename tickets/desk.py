@@ -131,13 +131,11 @@ class TicketDesk:
 
     # ---------------------------------------------------------------- routing
     async def candidates(self) -> list[Candidate]:
+        """Everyone who could take a chat now, with their load: two round trips to Redis, whatever the team's size."""
         last = dict(await self.r.zrange(self.k.agent_last_assigned(), 0, -1, withscores=True))
-        out = []
-        for agent in await self.agents.all():
-            if agent.chats and agent.presence == "online" and not agent.must_change_password:
-                out.append(Candidate(agent.username, frozenset(agent.skills), await self.agents.load(agent.username),
-                                     agent.capacity, last.get(agent.username, 0.0)))
-        return out
+        online = [a for a in await self.agents.all() if a.chats and a.presence == "online" and not a.must_change_password]
+        loads = await self.agents.loads([a.username for a in online])
+        return [Candidate(a.username, frozenset(a.skills), load, a.capacity, last.get(a.username, 0.0)) for a, load in zip(online, loads)]
 
     async def route(self, ticket: Ticket) -> Message | None:
         """Push a waiting ticket to the best available agent (``tickets/routing.py``). Returns the "has joined" notice.
@@ -208,7 +206,8 @@ class TicketDesk:
             met = self.clocks.stop(t, "first_response", now)
             return {"agent": agent.username, "seconds": round(now - t.created_at, 1), "met": met}
 
-        await self.tickets.change(conv.ticket_id, first_response, Event.TICKET_FIRST_RESPONSE)
+        ticket = await self.tickets.change(conv.ticket_id, first_response, Event.TICKET_FIRST_RESPONSE)
+        await self._announce(ticket)
 
     async def set_status(self, cid: str, agent: Agent, status: str) -> Ticket:
         """``pending_customer`` (the clocks pause) or ``open`` (they run again)."""

@@ -1,6 +1,6 @@
 // The header and banner: who the customer is talking to, their place in the queue, and the way to a person.
 import { api, session, status, updateView } from "./session.js";
-import { t } from "./texts.js";
+import { i18n, t } from "./texts.js";
 
 const subtitle = document.getElementById("subtitle");
 const human = document.getElementById("human");
@@ -26,7 +26,9 @@ export function renderStatus() {
   if (now === "queued") {
     const q = session.queue;
     banner.className = "banner";
-    bannerText.textContent = withTicket(q && q.agents_online ? t("queue_banner", { position: q.position, ahead: Math.max(0, q.position - 1), minutes: Math.max(1, Math.ceil(q.estimated_wait_seconds / 60)) }) : t("queue_banner_unknown"));
+    bannerText.textContent = withTicket(q && q.agents_online && q.open_now !== false ? t("queue_banner", { position: q.position, ahead: Math.max(0, q.position - 1), minutes: Math.max(1, Math.ceil(q.estimated_wait_seconds / 60)) })
+      : q && q.back_at ? t("queue_banner_closed", { when: new Date(q.back_at * 1000).toLocaleString(i18n.locale, { weekday: "short", hour: "2-digit", minute: "2-digit" }) })
+      : t("queue_banner_unknown"));
     leave.hidden = false;
     banner.hidden = false;
   } else if (now === "assigned") {

@@ -8,6 +8,7 @@ the WebSocket).
 from __future__ import annotations
 
 import re
+import time
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, WebSocket
@@ -65,6 +66,8 @@ class QueueInfo(BaseModel):
     position: int
     estimated_wait_seconds: int
     agents_online: int
+    open_now: bool = Field(True, description="within business hours: false means no agent will be pushed the chat until back_at")
+    back_at: float | None = Field(None, description="when humans are back (epoch seconds), out of business hours")
 
 
 class ConversationView(BaseModel):
@@ -104,7 +107,12 @@ async def _message_wait(services: Services, cid: str, address: str) -> int:
 
 async def _view(services: Services, conv: Conversation) -> ConversationView:
     spot = await services.queue.spot(conv.id) if conv.status == "queued" else None
-    return ConversationView(conversation=conv, queue=QueueInfo(**spot.__dict__) if spot else None)
+    if spot is None:
+        return ConversationView(conversation=conv)
+    now = time.time()
+    hours = services.desk.hours
+    open_now = hours.is_open(now)
+    return ConversationView(conversation=conv, queue=QueueInfo(**spot.__dict__, open_now=open_now, back_at=None if open_now else hours.next_open(now)))
 
 
 @router.post("", response_model=Started, status_code=201, summary="Start a conversation")

@@ -1,0 +1,97 @@
+"""The service desk in a real browser: the console's ticket bar (number, SLA countdown, notes), the ticket list,
+a canned reply typed as /shortcut; the customer's chat showing the ticket number and, out of hours, the contact form."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.redis import Keys, sync_client
+from tests.browser import DESKTOP, PHONE, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
+from tests.clients import AgentClient, run_cli, start_hub
+
+WAIT = 60_000
+
+
+def test_console_ticket_bar_notes_and_a_canned_reply_shortcut(stack, settings, agents, browser, hub):
+    assert run_cli("-m", "handoff", "add", "deskadmin", "--role", "admin", "--password", "correct-horse-battery").returncode == 0
+    admin = AgentClient(hub, "deskadmin")
+    canned = {"shortcut": "refund-time", "language": "en", "title": "Refund timing", "text": "Refunds reach your account within 3-5 working days."}
+    assert hub.post("/api/admin/canned", json=canned, headers=admin.headers).status_code == 201
+
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    for name in r.smembers(keys.agents):  # alice alone at work: the chat is pushed to her
+        r.hset(keys.agent(name), "presence", "away")
+    for cid in r.zrange(keys.queue, 0, -1):  # nothing left waiting by earlier tests
+        r.zrem(keys.queue, cid)
+    agent_ctx, console = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+
+    customer_ctx, customer = chat_page(browser, settings.hub_url, DESKTOP)
+    box = customer.get_by_label("Your message")
+    box.fill("I want to talk to a person")
+    box.press("Enter")
+    banner = customer.locator("#banner-text")
+    expect(banner).to_contain_text("Ticket T-", timeout=WAIT)
+    cid, _ = saved_conversation(customer)
+    console.locator(f"#mine li[data-cid='{cid}'] button.item").click(timeout=WAIT)
+    bar = console.locator("#ticket")
+    expect(bar).to_be_visible(timeout=WAIT)
+    ref = console.locator("#ticket-ref").inner_text()
+    assert ref.startswith("T-")
+    expect(console.locator("#ticket-sla")).to_contain_text("SLA")
+    expect(banner).to_contain_text(ref)
+
+    # An internal note: in the console, never in the customer's chat.
+    console.locator("#notes-toggle").click()
+    console.locator("#note-text").fill("Customer is a repeat buyer, be generous")
+    console.locator("#note-form button[type=submit]").click()
+    expect(console.locator(".note-text", has_text="repeat buyer")).to_be_visible()
+
+    # The canned reply: "/refund" lists it, Enter puts its text in the box, Enter again sends it.
+    reply = console.locator("#reply")
+    reply.fill("/refund")
+    expect(console.locator("#canned .canned-item", has_text="/refund-time")).to_be_visible()
+    reply.press("Enter")
+    expect(reply).to_have_value(canned["text"])
+    reply.press("Enter")
+    expect(customer.locator(".row.agent .bubble", has_text="3-5 working days")).to_be_visible(timeout=WAIT)
+    customer.wait_for_timeout(500)
+    assert "repeat buyer" not in customer.locator("#log").inner_text()
+    shot(console, "console-ticket")
+    assert_accessible(console, "console with a ticket")
+
+    # The ticket list shows it under "mine".
+    expect(console.locator(f"#tickets li[data-ticket='{ref}']")).to_be_visible()
+    customer_ctx.close()
+    agent_ctx.close()
+
+
+def test_out_of_hours_the_chat_asks_for_a_contact(stack, settings, agents, browser):
+    zone = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(zone).replace(second=0, microsecond=0)
+    opens = now + timedelta(hours=2) if (now + timedelta(hours=3)).date() == now.date() else now - timedelta(hours=3)
+    hours = {"timezone": "Asia/Shanghai", "opens": opens.strftime("%H:%M"), "closes": (opens + timedelta(hours=1)).strftime("%H:%M")}
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_BUSINESS_HOURS=json.dumps(hours))
+    try:
+        ctx, page = chat_page(browser, url, PHONE, "zh")
+        box = page.get_by_label("您的消息")
+        box.fill("转人工")
+        box.press("Enter")
+        form = page.locator(".contact-form")
+        expect(form).to_be_visible(timeout=WAIT)
+        expect(page.locator(".row.offline .bubble")).to_contain_text(opens.strftime("%H:%M"))
+        expect(page.locator("#banner-text")).to_contain_text("上线")  # when the team is back, not a wait estimate
+        form.locator("input").fill("不是电话")
+        form.locator("button").click()
+        expect(form.locator(".contact-error")).to_be_visible()
+        form.locator("input").fill("13812345678")
+        form.locator("button").click()
+        expect(page.locator(".row.contact_saved")).to_be_visible(timeout=WAIT)
+        expect(page.locator(".contact-form input")).to_have_count(0)
+        shot(page, "chat-offline-contact")
+        assert_accessible(page, "chat, offline contact form")
+        ctx.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
