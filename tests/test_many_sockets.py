@@ -61,7 +61,8 @@ async def test_two_thousand_customer_sockets_and_fifty_agents(stack, settings, a
     hub_pid = stack.pid("hub")
     rss_before = rss_mb(hub_pid)
     limits = httpx.Limits(max_connections=50)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    # No pool timeout: 2,000 requests queue for 50 connections on a shared, busy machine; each still has 60 s.
+    async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(60, pool=None), limits=limits) as http:
         started = await asyncio.gather(*[http.post("/api/conversations", json={"language": "en"}) for _ in range(CUSTOMERS)])
         assert all(r.status_code == 201 for r in started)
         convs = [(r.json()["conversation_id"], r.json()["token"]) for r in started]
