@@ -38,3 +38,4 @@ class Frame(StrEnum):
     CUSTOMER_MESSAGE = "customer_message"        # agents: a customer wrote in a human-owned chat
     PRESENCE = "presence"                        # agents: someone went online, away or offline
     RESYNC = "resync"                            # agents: live updates may have been missed; reload
+    DELIVERY = "delivery"                        # agents: a line's delivery to a messaging channel changed (bot/outbox.py)
