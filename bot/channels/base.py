@@ -153,6 +153,7 @@ class Channel(ABC):
 
     name: ClassVar[str]
     identity: ClassVar[IdentityKind]
+    default_language: ClassVar[str] = "en"  # a new customer's language when neither the channel nor the text tells
 
     def render(self, message: Message, rating_titles: tuple[str, ...] = RATING_TITLES) -> Outbound:
         """The bot's choices (``meta.buttons``) and a rating request become choices; everything else is text."""

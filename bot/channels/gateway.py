@@ -84,7 +84,7 @@ class ChannelGateway:
         return receipt
 
     async def _receive(self, channel: Channel, inbound: Inbound, hold_seconds: float) -> Receipt:
-        language = inbound.language or detect_language(inbound.text, default="en")
+        language = inbound.language or detect_language(inbound.text, default=channel.default_language)
         customer_id = await self.customers.identify(channel.identity, inbound.user_id, name=inbound.name, language=language)
         conv = await self._conversation(channel, inbound, customer_id, language)
         now = time.time()

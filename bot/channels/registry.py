@@ -15,7 +15,7 @@ def configured_channels(settings: Settings, client: aioredis.Redis, keys: Keys) 
     """Telegram with a bot token; WeChat with an AppID, AppSecret and Token (the EncodingAESKey only for safe mode)."""
     channels: dict[str, Channel] = {}
     s = settings
-    if s.telegram_bot_token:
+    if s.telegram_bot_token and s.telegram_bot_token.get_secret_value():
         token = s.telegram_bot_token.get_secret_value()
         secret = webhook_secret(token, s.telegram_webhook_secret.get_secret_value() if s.telegram_webhook_secret else None)
         channels["telegram"] = TelegramChannel(token, s.telegram_api_base, secret=secret, poll_timeout=s.telegram_poll_timeout_seconds)

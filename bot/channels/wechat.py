@@ -72,6 +72,7 @@ class WeChatApiError(Exception):
 class WeChatChannel(Channel):
     name = "wechat"
     identity = "wechat"
+    default_language = "zh"
 
     def __init__(self, app_id: str, app_secret: str, token: str, encoding_aes_key: str | None, api_base: str, client: aioredis.Redis, keys: Keys,
                  *, reply_window_seconds: float, refresh_margin_seconds: float, timeout: float = 10.0) -> None:
@@ -144,11 +145,11 @@ class WeChatChannel(Channel):
         # Events carry no MsgId: WeChat's advice is to de-duplicate them by FromUserName + CreateTime.
         event_id = f"event:{openid}:{raw.get('CreateTime', '')}"
         if isinstance(message, (SubscribeEvent, SubscribeScanEvent)):
-            return Inbound("start", event_id=event_id, text="[subscribe]", payload=GREET_PAYLOAD, **common)
+            return Inbound("start", event_id=event_id, text="[关注公众号]", payload=GREET_PAYLOAD, **common)
         if isinstance(message, ClickEvent):
             key = (message.key or "").strip()
             payload = HUMAN_PAYLOAD if key.lower() in ("human", "agent", HUMAN_PAYLOAD) else (key if key.startswith("/") else "")
-            return Inbound("message", event_id=event_id, text=f"[menu] {key}", payload=payload, **common)
+            return Inbound("message", event_id=event_id, text=f"[菜单] {key}", payload=payload, **common)
         if raw.get("MsgType") == "event":
             return None
         return Inbound("ignore", event_id=f"msg:{raw.get('MsgId', event_id)}", **common)  # images, voice...: text only for now
