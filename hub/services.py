@@ -97,7 +97,7 @@ class Services:
     @cached_property
     def gateway(self) -> ChannelGateway:
         s = self.settings
-        return ChannelGateway(self.redis, self.keys, self.intake, self.customers, self.conversations, self.orchestrator, self.queue,
+        return ChannelGateway(self.redis, self.keys, self.intake, self.customers, self.conversations, self.orchestrator, self.queue, self.feedback,
                               new_conversation_after_seconds=s.channel_new_conversation_after_hours * 3600, turn_wait_seconds=s.rasa_timeout_seconds * 2 + 5)
 
     def _channel_workers(self) -> list[asyncio.Task]:

@@ -9,6 +9,7 @@ by long polling; a retried update is stored once; the bot token never reaches a 
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
@@ -17,9 +18,6 @@ from core.redis import Keys, sync_client
 from tests.channel_clients import TelegramUser
 from tests.channel_fixtures import TELEGRAM_TOKEN, channel_hub
 from tests.clients import AgentClient
-
-# A question whose wording matches several entries closely enough that the bot offers choices (decision "suggest").
-SUGGEST_QUESTION = "退货和退款"
 
 
 def conversation_of(settings, channel: str, address: str) -> str:
@@ -30,31 +28,37 @@ def conversation_of(settings, channel: str, address: str) -> str:
 
 def test_a_telegram_customer_gets_answers_choices_a_person_and_rates(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
     user = TelegramUser(channels_hub, telegram_secret)
-    user.say(SUGGEST_QUESTION)
-    offer = telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["reply_markup"]])[0]
+    user.say("运费怎么算？")
+    answer = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id))[0]
+    assert "包邮" in answer["text"] and "**" not in answer["text"]  # the FAQ answer, markdown made plain
+    votes = [row[0] for row in answer["reply_markup"]["inline_keyboard"]]
+    assert [v["text"] for v in votes] == ["👍 有帮助", "👎 没帮助"]
+
+    # "Not helpful" is never a dead end: the bot offers its next best answers and a person, as buttons.
+    tap = user.tap(answer["message"], votes[1]["callback_data"])
+    telegram_api.wait_for(lambda: [a for a in telegram_api.answered if a["callback_query_id"] == tap["callback_query"]["id"] and a.get("text") == "感谢您的反馈"])
+    offer = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id)[1:])[0]
     keyboard = offer["reply_markup"]["inline_keyboard"]
     titles = [row[0]["text"] for row in keyboard]
-    assert len(titles) >= 2 and titles[-1] == "都不是，转人工", titles  # the bot's suggestions, each a button, and a way to a person
+    assert "抱歉没能帮到您" in offer["text"] and len(titles) >= 2 and titles[-1] == "都不是，转人工", titles
 
     # Tapping a suggestion: the spinner stops and the chosen answer comes.
-    before = len(telegram_api.messages_to(user.user_id))
     tap = user.tap(offer["message"], keyboard[0][0]["callback_data"])
     telegram_api.wait_for(lambda: any(a["callback_query_id"] == tap["callback_query"]["id"] for a in telegram_api.answered))
-    answer = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id)[before:])[0]
-    assert answer["text"] and answer["text"] != offer["text"]
+    chosen = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id)[2:])[0]
+    assert chosen["text"] and chosen["text"] != answer["text"]
     cid = conversation_of(settings, "telegram", user.user_id)
 
     # "Talk to a person": the queue notice tells them where they stand.
     user.say("转人工")
-    queued = telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "转接人工" in m["text"]])
-    assert "前面还有" in queued[0]["text"] or "没有客服在线" in queued[0]["text"]
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "前面还有" in m["text"] or "没有客服在线" in m["text"]])
 
     # The agent claims the chat in the console and replies: the customer gets it on Telegram, and the agent sees it delivered.
     alice = AgentClient(hub, "alice")
     assert alice.post(f"/conversations/{cid}/claim").status_code == 200
     detail = alice.get(f"/conversations/{cid}").json()
     assert detail["conversation"]["channel"] == "telegram"
-    assert [m["text"] for m in detail["messages"] if m["sender"] == "customer"][:1] == [SUGGEST_QUESTION]
+    assert [m["text"] for m in detail["messages"] if m["sender"] == "customer"][:3] == ["运费怎么算？", titles[0], "转人工"]
     sent = alice.post(f"/conversations/{cid}/messages", {"text": "您好，我是客服 Alice，退货运费由我们承担。"}).json()
     telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["text"] == "您好，我是客服 Alice，退货运费由我们承担。"])
     deliveries = _wait_delivered(alice, cid, sent["id"])
@@ -132,3 +136,29 @@ def test_the_bot_token_never_reaches_a_log(settings, channels_hub, telegram_api)
     for log in (settings.var_dir / "logs").glob("*.log"):
         assert TELEGRAM_TOKEN not in log.read_text(errors="replace"), log.name
         assert TELEGRAM_TOKEN.split(":")[1] not in log.read_text(errors="replace"), log.name
+
+
+def test_a_linked_customer_who_switches_to_telegram_continues_with_the_same_agent(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+    """A web customer talking to an agent writes from Telegram: once linked, the message joins the same chat, and the reply goes to Telegram."""
+    web = hub.post("/api/conversations", json={"language": "en", "visitor_id": secrets.token_hex(16)}).json()
+    auth = {"Authorization": f"Bearer {web['token']}"}
+    hub.post(f"/api/conversations/{web['conversation_id']}/messages", json={"text": "My blender arrived broken, I want a person"}, headers=auth)
+    hub.post(f"/api/conversations/{web['conversation_id']}/handoff", headers=auth)
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{web['conversation_id']}/claim").status_code == 200
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Kai")
+    linked = alice.post(f"/conversations/{web['conversation_id']}/customer/link", {"identity": f"telegram:{user.user_id}"})
+    assert linked.status_code == 200, linked.text
+
+    user.say("Hi, it's me from the website, I'm on my phone now")
+    detail = alice.get(f"/conversations/{web['conversation_id']}").json()
+    deadline = time.monotonic() + 20
+    while not any(m["channel"] == "telegram" for m in detail["messages"]):
+        assert time.monotonic() < deadline, detail["messages"]
+        time.sleep(0.3)
+        detail = alice.get(f"/conversations/{web['conversation_id']}").json()
+    assert detail["conversation"]["status"] == "assigned" and detail["conversation"]["agent"] == "alice"  # the same chat, the same agent
+    assert telegram_api.messages_to(user.user_id) == []  # no bot, no queue notice: a person is already on it
+    reply = alice.post(f"/conversations/{web['conversation_id']}/messages", {"text": "Got it Kai, a replacement is on its way."}).json()
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["text"] == "Got it Kai, a replacement is on its way."])
+    assert _wait_delivered(alice, web["conversation_id"], reply["id"])[reply["id"]]["channel"] == "telegram"

@@ -21,7 +21,7 @@ from typing import ClassVar, Literal
 
 from markdown_it import MarkdownIt
 
-from bot.channels.texts import RATING_TITLES
+from bot.channels.texts import RATING_TITLES, channel_say
 from customers.store import IdentityKind
 from handoff.models import Message
 
@@ -83,12 +83,23 @@ def rating_data(score: int) -> str:
     return f"r:{score}"
 
 
+def vote_data(message_id: str, helpful: bool) -> str:
+    return f"v:{message_id}:{int(helpful)}"
+
+
 def read_choice(data: str) -> tuple[str, int] | int | None:
     """``(message id, button index)`` for a bot choice, the score for a rating, ``None`` if it is neither."""
     if m := re.fullmatch(r"b:([0-9]{1,20}-[0-9]{1,20}):([0-9]{1,2})", data):
         return m.group(1), int(m.group(2))
     if m := re.fullmatch(r"r:([1-5])", data):
         return int(m.group(1))
+    return None
+
+
+def read_vote(data: str) -> tuple[str, bool] | None:
+    """``(message id, helpful)`` for a tap on a bot answer's helpful / not helpful choice."""
+    if m := re.fullmatch(r"v:([0-9]{1,20}-[0-9]{1,20}):([01])", data):
+        return m.group(1), m.group(2) == "1"
     return None
 
 
@@ -134,7 +145,10 @@ def _inline_text(children: list) -> str:
     href = ""
     start = 0
     for tok in children:
-        if tok.type in ("text", "code_inline"):
+        if tok.type == "text":
+            # CommonMark does not open emphasis between a CJK character and a symbol ("满**¥99**包邮"): drop the leftover markers
+            parts.append(tok.content.replace("**", ""))
+        elif tok.type == "code_inline":
             parts.append(tok.content)
         elif tok.type in ("softbreak", "hardbreak"):
             parts.append("\n")
@@ -154,13 +168,19 @@ class Channel(ABC):
     name: ClassVar[str]
     identity: ClassVar[IdentityKind]
     default_language: ClassVar[str] = "en"  # a new customer's language when neither the channel nor the text tells
+    votes: ClassVar[bool] = False  # offer "helpful / not helpful" under the bot's answers (as the web chat does)
 
     def render(self, message: Message, rating_titles: tuple[str, ...] = RATING_TITLES) -> Outbound:
-        """The bot's choices (``meta.buttons``) and a rating request become choices; everything else is text."""
+        """The bot's choices (``meta.buttons``), a rating request and (where the channel votes) an answer's
+        helpful / not helpful become choices; everything else is text."""
         text = plain_text(message.text) if message.sender in ("bot", "agent") else message.text
         if message.meta.get("kind") == "rating_request":
             return Outbound(text, [Choice(title, rating_data(score)) for title, score in zip(rating_titles, RATING_SCORES)])
         buttons = message.meta.get("buttons") or []
+        if not buttons and self.votes and message.sender == "bot" and message.meta.get("decision") == "answer":
+            language = message.meta.get("language") or "en"
+            return Outbound(text, [Choice(channel_say("helpful", language), vote_data(message.id, True)),
+                                   Choice(channel_say("not_helpful", language), vote_data(message.id, False))])
         return Outbound(text, [Choice(b.get("title") or str(i + 1), choice_data(message.id, i)) for i, b in enumerate(buttons)])
 
     def reply_window_closed(self, last_inbound_at: float) -> str:

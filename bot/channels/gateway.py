@@ -27,8 +27,9 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from bot.channels.base import Channel, Inbound, read_choice
+from bot.channels.base import Channel, Inbound, read_choice, read_vote
 from bot.channels.texts import channel_say
+from bot.feedback import AnswerFeedback
 from bot.intake import Intake
 from bot.orchestrator import Orchestrator
 from core.errors import ServiceError
@@ -59,7 +60,8 @@ class Receipt:
 
 class ChannelGateway:
     def __init__(self, client: aioredis.Redis, keys: Keys, intake: Intake, customers: CustomerStore, conversations: ConversationStore,
-                 orchestrator: Orchestrator, queue: HandoffQueue, *, new_conversation_after_seconds: float, turn_wait_seconds: float) -> None:
+                 orchestrator: Orchestrator, queue: HandoffQueue, feedback: AnswerFeedback, *, new_conversation_after_seconds: float,
+                 turn_wait_seconds: float) -> None:
         self.r = client
         self.k = keys
         self.intake = intake
@@ -67,6 +69,7 @@ class ChannelGateway:
         self.conversations = conversations
         self.orchestrator = orchestrator
         self.queue = queue
+        self.feedback = feedback
         self.new_conversation_after = new_conversation_after_seconds
         self.turn_wait_seconds = turn_wait_seconds
         self._release = self.r.register_script(_RELEASE)
@@ -97,6 +100,8 @@ class ChannelGateway:
                 await self.conversations.append(conv.id, "system", channel_say("text_only", conv.language), channel=channel.name, meta={"kind": "text_only"})
             return Receipt(conv)
         text, payload = inbound.text, inbound.payload
+        if inbound.kind == "choice" and (vote := read_vote(inbound.choice)):
+            return await self._vote(conv, *vote, channel, inbound)
         if inbound.kind == "choice":
             picked = read_choice(inbound.choice)
             if isinstance(picked, int):
@@ -145,6 +150,15 @@ class ChannelGateway:
             await self.r.delete(self.k.channel_seen(channel.name, f"rate:{conv.id}:{conv.epoch}"))
             return Receipt(conv, notice=channel_say("choice_expired", conv.language))
         return Receipt(conv, notice=say("rating_thanks", conv.language))
+
+    async def _vote(self, conv: Conversation, mid: str, helpful: bool, channel: Channel, inbound: Inbound) -> Receipt:
+        """Helpful / not helpful on a bot answer, counted once; after "not helpful" the bot offers other answers and a person."""
+        answer = await self.conversations.message(conv.id, mid)
+        if answer is None or answer.sender != "bot":
+            return Receipt(conv, notice=channel_say("choice_expired", conv.language))
+        if await self.r.set(self.k.channel_seen(channel.name, f"vote:{conv.id}:{mid}"), inbound.event_id, nx=True, ex=SEEN_SECONDS):
+            await self.feedback.vote(conv, answer, helpful)
+        return Receipt(conv, notice=channel_say("vote_thanks", answer.meta.get("language") or conv.language))
 
     def _start_turn(self, cid: str, mid: str) -> asyncio.Task:
         task = asyncio.create_task(self.orchestrator.turns.settle(cid, mid, self.turn_wait_seconds), name=f"turn-{cid}")

@@ -46,6 +46,7 @@ def webhook_secret(token: str, configured: str | None = None) -> str:
 class TelegramChannel(Channel):
     name = "telegram"
     identity = "telegram"
+    votes = True
 
     def __init__(self, token: str, api_base: str, *, secret: str, timeout: float = 10.0, poll_timeout: int = 25) -> None:
         self._token = token

@@ -88,6 +88,7 @@ def test_choices_render_for_each_channel_and_come_back_as_what_was_offered():
 
 def test_text_helpers():
     assert plain_text("**Free** over ¥99.\n\n- one\n- [two](https://x.y/z)") == "Free over ¥99.\n\n• one\n• two (https://x.y/z)"
+    assert plain_text("实付满**¥99**包邮") == "实付满¥99包邮"
     assert language_of("zh-hans") == "zh" and language_of("en-US") == "en" and language_of(None) is None
     assert [len(p) for p in split_text("a" * 9000, 4096)] == [4096, 4096, 808]
     assert all(len(p.encode()) <= 2000 for p in split_bytes("运" * 1000, 2000)) and "".join(split_bytes("运" * 1000, 2000)) == "运" * 1000
