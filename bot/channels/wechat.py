@@ -31,7 +31,7 @@ import redis.asyncio as aioredis
 import xmltodict
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.messages import TextMessage
 from wechatpy.events import ClickEvent, SubscribeEvent, SubscribeScanEvent
 from wechatpy.replies import TextReply
@@ -105,17 +105,17 @@ class WeChatChannel(Channel):
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidPush("the body is not UTF-8") from None
-        self._xml(text)  # malformed XML is a 400 before any crypto
+        outer = self._xml(text)  # malformed XML is a 400 before any crypto
         if not encrypted:
             return text
         if self.crypto is None:
             raise InvalidPush("an encrypted push, but no EncodingAESKey is configured (CS_WECHAT_ENCODING_AES_KEY)")
+        if not isinstance(outer.get("Encrypt"), str) or not outer["Encrypt"]:
+            raise InvalidPush("an encrypted push without its Encrypt element")
         try:
             plain = self.crypto.decrypt_message(text, msg_signature, timestamp, nonce)
-        except (InvalidSignatureException, InvalidAppIdException):
+        except Exception:  # a wrong msg_signature, or content that is not sealed with this account's key and AppID
             raise InvalidSignatureException() from None
-        except Exception as exc:  # no Encrypt element, bad base64, bad padding
-            raise InvalidPush(f"cannot decrypt the push: {type(exc).__name__}") from None
         self._xml(plain)
         return plain
 
@@ -143,7 +143,7 @@ class WeChatChannel(Channel):
                 return Inbound("choice", event_id=f"msg:{message.id}", text=message.content, choice=unquote(str(menu_choice)), **common)
             return Inbound("message", event_id=f"msg:{message.id}", text=(message.content or "").strip() or "…", **common)
         # Events carry no MsgId: WeChat's advice is to de-duplicate them by FromUserName + CreateTime.
-        event_id = f"event:{openid}:{raw.get('CreateTime', '')}"
+        event_id = f"event:{openid}:{raw.get('CreateTime', '')}:{raw.get('Event', '')}:{raw.get('EventKey') or ''}"
         if isinstance(message, (SubscribeEvent, SubscribeScanEvent)):
             return Inbound("start", event_id=event_id, text="[关注公众号]", payload=GREET_PAYLOAD, **common)
         if isinstance(message, ClickEvent):

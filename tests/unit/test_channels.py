@@ -61,7 +61,7 @@ def test_a_passive_reply_is_encrypted_back_for_the_follower(wechat):
 def test_wechat_events_and_menu_taps():
     channel = WeChatChannel(APP_ID, "s", TOKEN, None, "http://x", None, Keys("t"), reply_window_seconds=10, refresh_margin_seconds=1)
     sub = channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>")
-    assert (sub.kind, sub.payload, sub.event_id) == ("start", "/greet", "event:o1:1")
+    assert (sub.kind, sub.payload, sub.event_id) == ("start", "/greet", "event:o1:1:subscribe:")
     click = channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>2</CreateTime><MsgType>event</MsgType><Event>CLICK</Event><EventKey>human</EventKey></xml>")
     assert click.payload == "/request_human"
     tap = channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>3</CreateTime><MsgType>text</MsgType><Content>★★★★★</Content>"
