@@ -2,18 +2,20 @@
 // channel in one timeline, and linking another identity or record of the same person (one customer, one history).
 import { $, button, el, showMsg } from "/static/common/dom.js";
 import { fmtDateTime } from "/static/common/i18n.js";
+import { renderMarkdown } from "/static/common/markdown.js";
 import { channelName, ct } from "./channel-texts.js";
 import { api, ownsCurrent, state } from "./state.js";
 import { i18n } from "./texts.js";
 
 const els = { panel: $("customer") };
-const view = { cid: null, seq: 0, historyOpen: false, note: "", noteError: false };
+const view = { cid: null, seq: 0, open: false, note: "", noteError: false, data: null };
 
 export function resetCustomer() {
   view.cid = null;
   view.seq++;
-  view.historyOpen = false;
+  view.open = false;
   view.note = "";
+  view.data = null;
   els.panel.hidden = true;
   els.panel.replaceChildren();
 }
@@ -26,26 +28,30 @@ export async function showCustomer(conv) {
   let data;
   try { data = await api(`/conversations/${encodeURIComponent(conv.id)}/customer`); } catch { return; }
   if (seq !== view.seq || state.currentId !== conv.id) return;
-  let history = null;
-  if (view.historyOpen) {
-    try { history = await api(`/conversations/${encodeURIComponent(conv.id)}/customer/history`); } catch (e) { view.note = e.message; view.noteError = true; }
-    if (seq !== view.seq || state.currentId !== conv.id) return;
-  }
-  render(conv, data, history);
+  view.data = data;
+  render(conv);
 }
 
-function render(conv, data, history) {
-  const parts = [el("h3", null, ct("customerTitle"))];
+// One line (who, how many conversations, on which channels) that opens to the identities, the history and linking.
+function render(conv) {
+  const data = view.data;
   const record = data.customer;
   const channels = [...new Set(data.conversations.map((c) => channelName(c.conversation.channel)))].join(", ");
-  const line = el("div", "customer-line");
-  line.append(el("span", null, ct("conversationsOn", data.conversations.length, channels)));
+  const head = el("h3", "customer-head");
+  const toggle = button("customer-toggle", "", () => { view.open = !view.open; render(conv); });
+  toggle.append(el("span", "customer-title", ct("customerTitle")), el("span", "customer-summary", ct("conversationsOn", data.conversations.length, channels)),
+    el("span", "chev"));
+  toggle.setAttribute("aria-expanded", String(view.open));
+  toggle.setAttribute("aria-controls", "customer-body");
+  head.append(toggle);
+  const body = el("div", "customer-body");
+  body.id = "customer-body";
+  body.hidden = !view.open;
   if (record) {
-    const id = el("span", null, `${ct("customerId")}: `);
+    const id = el("div", "customer-line", `${ct("customerId")}: `);
     id.append(el("span", "customer-id", record.id));
-    line.append(id);
+    body.append(id);
   }
-  parts.push(line);
   const ids = el("div", "customer-line");
   ids.append(el("span", null, `${ct("identities")}:`));
   const identities = record ? record.identities : [];
@@ -56,30 +62,33 @@ function render(conv, data, history) {
     chip.dataset.identity = identity;
     ids.append(chip);
   }
-  parts.push(ids);
-  const mine = ownsCurrent() || (state.me && ["supervisor", "admin"].includes(state.me.role));
-  if (mine) {
-    const toggle = button("ghost history-toggle", view.historyOpen ? ct("hideHistory") : ct("showHistory"), () => {
-      view.historyOpen = !view.historyOpen;
-      showCustomer(conv);
-    });
-    toggle.setAttribute("aria-expanded", String(view.historyOpen));
-    parts.push(toggle);
-    if (history) parts.push(renderHistory(history));
-    parts.push(linkForm(conv));
+  body.append(ids);
+  if (ownsCurrent() || (state.me && ["supervisor", "admin"].includes(state.me.role))) {
+    body.append(button("ghost history-open", ct("showHistory"), () => openHistory(conv)), linkForm(conv));
   }
   if (view.note) {
     const note = el("p", `customer-note${view.noteError ? " error" : ""}`, view.note);
     note.setAttribute("role", view.noteError ? "alert" : "status");
-    parts.push(note);
+    body.append(note);
   }
-  els.panel.replaceChildren(...parts);
+  els.panel.classList.toggle("collapsed", !view.open);
+  els.panel.replaceChildren(head, body);
   els.panel.hidden = false;
 }
 
-function renderHistory(history) {
+// Every line of every conversation of the customer, oldest first, in a dialog (the transcript keeps its room).
+async function openHistory(conv) {
+  let history;
+  try { history = await api(`/conversations/${encodeURIComponent(conv.id)}/customer/history`); } catch (e) {
+    view.note = e.message; view.noteError = true; render(conv); return;
+  }
+  const dialog = el("dialog", "cs-dialog history-dialog");
+  dialog.setAttribute("aria-labelledby", "history-title");
+  const title = el("h2", null, ct("historyTitle"));
+  title.id = "history-title";
   const list = el("ol", "history");
-  list.setAttribute("aria-label", ct("historyTitle"));
+  list.tabIndex = 0;
+  list.setAttribute("aria-labelledby", "history-title");
   if (!history.lines.length) list.append(el("li", "muted", ct("historyEmpty")));
   for (const { message: m, current } of history.lines) {
     const li = el("li", current ? "current" : "other");
@@ -87,10 +96,21 @@ function renderHistory(history) {
     li.append(el("span", "h-meta", fmtDateTime(m.ts, i18n.locale)));
     const who = el("span", "h-meta");
     who.append(el("span", `channel-badge ch-${m.channel}`, channelName(m.channel)), document.createTextNode(` ${(ct("senders") || {})[m.sender] || m.sender}`));
-    li.append(who, el("span", "h-text", m.text));
+    const text = el("div", "h-text");
+    // as the transcript shows it: markdown (sanitised) from the bot and agents, plain text from customers and the system
+    text.append(m.sender === "bot" || m.sender === "agent" ? renderMarkdown(m.text) : document.createTextNode(m.text));
+    li.append(who, text);
     list.append(li);
   }
-  return list;
+  const close = button("primary", ct("close"), () => { dialog.close(); dialog.remove(); });
+  const actions = el("div", "cs-dialog-actions");
+  actions.append(close);
+  dialog.append(title, list, actions);
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  list.scrollTop = list.scrollHeight;
+  close.focus();
 }
 
 // What the agent typed, as the link endpoint wants it.
@@ -117,7 +137,7 @@ function linkForm(conv) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const body = linkBody(input.value);
-    if (!body) { view.note = ct("linkInvalid"); view.noteError = true; render(conv, await api(`/conversations/${encodeURIComponent(conv.id)}/customer`), null); return; }
+    if (!body) { view.note = ct("linkInvalid"); view.noteError = true; render(conv); return; }
     try {
       await api(`/conversations/${encodeURIComponent(conv.id)}/customer/link`, { method: "POST", body });
       view.note = ct("linked"); view.noteError = false;
