@@ -183,11 +183,17 @@ class OutboxSender:
         self.backoff_max = backoff_max_seconds
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was appended somewhere: look now rather than at the next poll (a line for a channel is sent at once)."""
+        self._wake.set()
 
     async def run(self) -> None:
         delay = self.poll_seconds
         while True:
             try:
+                self._wake.clear()
                 cids = await self.outbox.due()
                 if cids:
                     await asyncio.gather(*(self.work(cid) for cid in cids))
@@ -200,7 +206,10 @@ class OutboxSender:
             except Exception:
                 log.exception("outbox sender failed")
                 delay = min(delay * 2, 5.0)
-            await asyncio.sleep(delay)
+            try:  # until the next poll, or sooner when a message is appended (retries wait for their due time)
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
 
     async def work(self, cid: str) -> None:
         """Send the conversation's waiting lines, oldest first, until one must wait (then it is due again later)."""

@@ -193,7 +193,8 @@ class Settings(BaseSettings):
     outbox_backoff_max_seconds: float = 300.0
     outbox_max_attempts: int = 30
     outbox_lease_seconds: float = 30.0
-    outbox_poll_seconds: float = 0.2
+    # How often a sender looks for due work when nothing wakes it (a new line wakes it at once; retries come due).
+    outbox_poll_seconds: float = 0.5
 
     @property
     def hub_url(self) -> str:

@@ -105,7 +105,7 @@ class Services:
         s = self.settings
         sender = OutboxSender(self.outbox, self.conversations, self.channels, lease_seconds=s.outbox_lease_seconds, backoff_seconds=s.outbox_backoff_seconds,
                               backoff_max_seconds=s.outbox_backoff_max_seconds, max_attempts=s.outbox_max_attempts, poll_seconds=s.outbox_poll_seconds)
-        tasks = [asyncio.create_task(sender.run(), name="outbox")]
+        tasks = [asyncio.create_task(sender.run(), name="outbox"), asyncio.create_task(self._wake_on_messages(sender), name="outbox-wake")]
         telegram = self.channels.get("telegram")
         if isinstance(telegram, TelegramChannel):
             if s.telegram_mode == "polling":
@@ -113,6 +113,13 @@ class Services:
             else:
                 tasks.append(asyncio.create_task(self._register_telegram_webhook(telegram), name="telegram-webhook"))
         return tasks
+
+    async def _wake_on_messages(self, sender: OutboxSender) -> None:
+        """Every transcript line is published (core/relay.py): the sender looks at once instead of at its next poll."""
+        with self.relay.subscribe(prefixes=(self.keys.conv_channel(""),)) as sub:
+            while True:
+                await sub.get()
+                sender.wake()
 
     async def _register_telegram_webhook(self, telegram: TelegramChannel) -> None:
         url = telegram_webhook_url(self.settings)

@@ -155,7 +155,7 @@ class TelegramApi(StandIn):
                        "from": {"id": 42, "is_bot": True, "first_name": "Shop"}, "text": args["text"]}
             if args.get("reply_markup"):
                 message["reply_markup"] = args["reply_markup"]
-            self.sent.append({"chat_id": args["chat_id"], "text": args["text"], "reply_markup": args.get("reply_markup"), "message": message})
+            self.sent.append({"chat_id": args["chat_id"], "text": args["text"], "reply_markup": args.get("reply_markup"), "message": message, "at": time.time()})
             self.lock.notify_all()
         return 200, {"ok": True, "result": message}
 
@@ -223,7 +223,7 @@ class WeChatApi(StandIn):
                 if self.refuse:
                     return 200, self.refuse.pop(0)
                 message = json.loads(body)
-                self.sent.append(message)
+                self.sent.append({**message, "at": time.time()})
                 self.lock.notify_all()
             return 200, {"errcode": 0, "errmsg": "ok"}
         return 404, {"errcode": 40066, "errmsg": "invalid url"}
