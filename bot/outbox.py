@@ -28,6 +28,7 @@ import json
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Literal
 
 import redis.asyncio as aioredis
@@ -36,6 +37,7 @@ from redis.exceptions import RedisError
 
 from bot.channels.base import Channel, DeliveryError
 from core.redis import Keys
+from core.settings import Settings
 from handoff.conversations import ConversationStore
 from handoff.events import Frame
 
@@ -170,19 +172,32 @@ class Outbox:
         return bool(await self._claim(keys=[self.k.outbox_lease(cid), self.k.outbox(cid), self.k.deliveries(cid)], args=[time.time(), via, *mids]))
 
 
+@dataclass(frozen=True)
+class SendPolicy:
+    """How senders share the work and retry (``CS_OUTBOX_*`` in ``core/settings.py``)."""
+
+    lease_seconds: float = 30.0  # a sender holds a conversation this long; one that dies frees it then
+    backoff_seconds: float = 1.0  # the first retry's wait, doubled each time ...
+    backoff_max_seconds: float = 300.0  # ... up to this (a channel's own retry_after wins when longer)
+    max_attempts: int = 30  # then the line is marked failed for the agent
+    poll_seconds: float = 0.5  # how often to look for due work when no new line wakes the sender
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "SendPolicy":
+        return cls(s.outbox_lease_seconds, s.outbox_backoff_seconds, s.outbox_backoff_max_seconds, s.outbox_max_attempts, s.outbox_poll_seconds)
+
+    def wait_before(self, attempt: int, retry_after: float | None) -> float:
+        return max(retry_after or 0.0, min(self.backoff_seconds * 2 ** (attempt - 1), self.backoff_max_seconds))
+
+
 class OutboxSender:
     """The loop every hub worker with channels runs: lease due conversations, send their lines in order, record how it went."""
 
-    def __init__(self, outbox: Outbox, conversations: ConversationStore, channels: dict[str, Channel], *, lease_seconds: float,
-                 backoff_seconds: float, backoff_max_seconds: float, max_attempts: int, poll_seconds: float) -> None:
+    def __init__(self, outbox: Outbox, conversations: ConversationStore, channels: dict[str, Channel], policy: SendPolicy) -> None:
         self.outbox = outbox
         self.conversations = conversations
         self.channels = channels
-        self.lease_seconds = lease_seconds
-        self.backoff = backoff_seconds
-        self.backoff_max = backoff_max_seconds
-        self.max_attempts = max_attempts
-        self.poll_seconds = poll_seconds
+        self.policy = policy
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -190,14 +205,14 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self) -> None:
-        delay = self.poll_seconds
+        delay = self.policy.poll_seconds
         while True:
             try:
                 self._wake.clear()
                 cids = await self.outbox.due()
                 if cids:
                     await asyncio.gather(*(self.work(cid) for cid in cids))
-                delay = self.poll_seconds
+                delay = self.policy.poll_seconds
             except asyncio.CancelledError:
                 raise
             except RedisError as exc:
@@ -214,7 +229,7 @@ class OutboxSender:
     async def work(self, cid: str) -> None:
         """Send the conversation's waiting lines, oldest first, until one must wait (then it is due again later)."""
         token = uuid.uuid4().hex
-        if not await self.outbox.lease(cid, token, self.lease_seconds):
+        if not await self.outbox.lease(cid, token, self.policy.lease_seconds):
             return
         next_due = time.time()
         try:
@@ -243,10 +258,10 @@ class OutboxSender:
         try:
             await channel.deliver(delivery.to, channel.render(message))
         except DeliveryError as exc:
-            if exc.permanent or attempt >= self.max_attempts:
+            if exc.permanent or attempt >= self.policy.max_attempts:
                 why = exc.reason if exc.permanent else f"gave up after {attempt} attempts: {exc.reason}"
                 return await self._finish(cid, token, mid, delivery.model_copy(update={"state": "failed", "attempts": attempt, "error": why, "next_attempt_at": None}))
-            wait = max(exc.retry_after or 0.0, min(self.backoff * 2 ** (attempt - 1), self.backoff_max))
+            wait = self.policy.wait_before(attempt, exc.retry_after)
             retrying = delivery.model_copy(update={"state": "retrying", "attempts": attempt, "error": exc.reason, "next_attempt_at": time.time() + wait})
             if not await self.outbox.record(cid, token, mid, retrying, done=False):
                 return None

@@ -22,7 +22,7 @@ from bot.channels.telegram import TelegramChannel, TelegramPoller
 from bot.feedback import AnswerFeedback
 from bot.intake import Intake
 from bot.orchestrator import Orchestrator
-from bot.outbox import Outbox, OutboxSender
+from bot.outbox import Outbox, OutboxSender, SendPolicy
 from bot.rasa_client import RasaClient
 from core.audit import AuditLog
 from core.ratelimit import RateLimiter
@@ -103,8 +103,7 @@ class Services:
     def _channel_workers(self) -> list[asyncio.Task]:
         """The outbox sender, and Telegram's long polling (or its webhook registration)."""
         s = self.settings
-        sender = OutboxSender(self.outbox, self.conversations, self.channels, lease_seconds=s.outbox_lease_seconds, backoff_seconds=s.outbox_backoff_seconds,
-                              backoff_max_seconds=s.outbox_backoff_max_seconds, max_attempts=s.outbox_max_attempts, poll_seconds=s.outbox_poll_seconds)
+        sender = OutboxSender(self.outbox, self.conversations, self.channels, SendPolicy.from_settings(s))
         tasks = [asyncio.create_task(sender.run(), name="outbox"), asyncio.create_task(self._wake_on_messages(sender), name="outbox-wake")]
         telegram = self.channels.get("telegram")
         if isinstance(telegram, TelegramChannel):

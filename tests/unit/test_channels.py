@@ -110,3 +110,11 @@ def test_telegram_updates_become_what_the_customer_did():
     assert channel.parse(channel.update({"update_id": 4, "message": {"message_id": 8, "date": 1, "chat": group, "from": user, "text": "hi"}})) is None
     with pytest.raises(ValueError):
         channel.update({"message": {}})
+
+
+def test_retries_back_off_exponentially_and_honour_the_channels_retry_after():
+    from bot.outbox import SendPolicy
+
+    policy = SendPolicy(backoff_seconds=1, backoff_max_seconds=300)
+    assert [policy.wait_before(n, None) for n in (1, 2, 3, 4, 12)] == [1, 2, 4, 8, 300]
+    assert policy.wait_before(1, 30) == 30  # Telegram's 429 retry_after, WeChat's quota wait
