@@ -62,12 +62,22 @@ class Orchestrator:
         A retry with a ``client_message_id`` seen before stores nothing and returns
         the original turn's replies, waiting for them if that turn is still running.
         """
-        language = detect_language(text, default=conv.language)
-        meta = {"language": language, **({"payload": payload} if payload else {})}
-        message, duplicate = await self.conversations.append_customer(conv.id, text, channel=conv.channel, client_message_id=client_message_id, meta=meta)
+        message, duplicate = await self.accept(conv, text, client_message_id=client_message_id, payload=payload)
         produced = await self.turns.settle(conv.id, message.id, self.turn_wait_seconds)
         replies = await self.conversations.messages_by_id(conv.id, produced or [])
         return Outcome(message, replies, await self.conversations.get(conv.id), duplicate=duplicate, pending=produced is None)
+
+    async def accept(self, conv: Conversation, text: str, *, client_message_id: str | None = None, payload: str | None = None,
+                     channel: str | None = None) -> tuple[Message, bool]:
+        """Store the message and queue its turn, without waiting for it: ``(message, duplicate)``.
+
+        Messaging channels (``bot/channels/``) answer their webhook once the message
+        is safe, and the turn's replies reach the customer through the outbox.
+        ``channel``: where this message came from, if not the conversation's own channel.
+        """
+        language = detect_language(text, default=conv.language)
+        meta = {"language": language, **({"payload": payload} if payload else {})}
+        return await self.conversations.append_customer(conv.id, text, channel=channel or conv.channel, client_message_id=client_message_id, meta=meta)
 
     async def _turn(self, message: Message) -> list[Message]:
         """One customer turn, run by whoever holds the conversation's turn lock."""

@@ -278,3 +278,47 @@ class Keys:
     # knowledge base
     def kb(self, namespace: str) -> str:
         return f"{self.p}:kb:{namespace}"
+
+    # messaging channels (bot/channels/) and the outbox (bot/outbox.py)
+    def channel_conversation(self, channel: str, address: str) -> str:
+        """The conversation a channel's chat (a Telegram chat id, a WeChat openid) currently writes into."""
+        return f"{self.p}:channel:{channel}:{address}:conversation"
+
+    def channel_lock(self, channel: str, address: str) -> str:
+        """Held while a chat's conversation is found or started, so two pushes at once start only one."""
+        return f"{self.p}:channel:{channel}:{address}:lock"
+
+    def channel_seen(self, channel: str, event_id: str) -> str:
+        """A channel event already handled (a button tap, a WeChat event push): its retries are ignored."""
+        return f"{self.p}:channel:{channel}:seen:{event_id}"
+
+    def channel_state(self, channel: str) -> str:
+        """Hash: the channel's own bookkeeping (Telegram: the getUpdates offset)."""
+        return f"{self.p}:channel:{channel}:state"
+
+    def channel_leader(self, channel: str) -> str:
+        """Who runs the channel's one-per-deployment loop (Telegram long polling: only one getUpdates may run)."""
+        return f"{self.p}:channel:{channel}:leader"
+
+    def wechat_access_token(self, app_id: str) -> str:
+        return f"{self.p}:channel:wechat:{app_id}:access-token"
+
+    def wechat_token_lock(self, app_id: str) -> str:
+        return f"{self.p}:channel:wechat:{app_id}:access-token-lock"
+
+    def outbox(self, cid: str) -> str:
+        """List: ids of the conversation's messages still to deliver, oldest first (delivered in this order)."""
+        return f"{self.p}:conv:{cid}:outbox"
+
+    def deliveries(self, cid: str) -> str:
+        """Hash: message id -> JSON of its delivery (channel, state, attempts, last error)."""
+        return f"{self.p}:conv:{cid}:deliveries"
+
+    def outbox_lease(self, cid: str) -> str:
+        """Held by the one sender working on the conversation's outbox (expires if it dies)."""
+        return f"{self.p}:conv:{cid}:outbox-lease"
+
+    @property
+    def outbox_due(self) -> str:
+        """Sorted set: conversation id -> when its outbox should next be worked on."""
+        return f"{self.p}:outbox:due"

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,6 +207,48 @@ class Settings(BaseSettings):
     default_agent_capacity: int = 3
     # Used for the wait estimate until enough chats were handled to measure it.
     default_handle_seconds: float = 240.0
+
+    # Messaging channels (bot/channels/, README "Messaging channels"). Secrets go in .env only (SecretStr: never
+    # printed or logged). Telegram: the token @BotFather gave; "polling" (getUpdates) needs no public URL,
+    # "webhook" needs the hub reachable over HTTPS at telegram_webhook_url (default: public_url + the webhook path).
+    telegram_bot_token: SecretStr | None = None
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_url: str | None = None
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token; unset: derived from the bot token.
+    telegram_webhook_secret: SecretStr | None = None
+    # Where the Bot API lives (tests point it at a local stand-in), and how long one getUpdates waits (Telegram allows up to 50).
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_poll_timeout_seconds: int = 25
+    # WeChat Official Account (公众号 server configuration): AppID, AppSecret, the Token and EncodingAESKey set on the
+    # platform's "服务器配置" page; the message mode (plaintext/compatible/safe) follows each push.
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_token: SecretStr | None = None
+    wechat_encoding_aes_key: SecretStr | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    # WeChat waits 5 s for a passive reply (network included) and then retries the push: answer in the reply only
+    # if the bot is done within this, else "success" now and the answer through the customer-service API. 1.5 s
+    # are left for the network and a busy machine (on 2 shared cores a response took up to 1.2 s past its wait).
+    wechat_passive_reply_seconds: float = 3.5
+    # Customer-service messages are allowed for 48 hours after the customer last wrote (WeChat's rule).
+    wechat_reply_window_hours: float = 48.0
+    # The access_token (valid 7200 s) is renewed this long before it expires, by one worker at a time.
+    wechat_token_refresh_margin_seconds: float = 300.0
+    # A push older than this (its timestamp) is refused as a replay; WeChat retries within about 15 s.
+    channel_replay_window_seconds: float = 300.0
+    # A chat on a messaging channel continues its conversation (reopening it after "resolved") unless it was
+    # resolved this long ago: then a new conversation starts (same customer record, history kept).
+    channel_new_conversation_after_hours: float = 24.0
+    # Outbox (bot/outbox.py): every outbound message to a messaging channel. A failed send is retried after
+    # outbox_backoff_seconds, doubling up to outbox_backoff_max_seconds (or the channel's own retry_after), for up
+    # to outbox_max_attempts tries (~2 hours with the defaults); a sender holds a conversation for outbox_lease_seconds
+    # (a sender that dies frees it then, and another worker finishes the job).
+    outbox_backoff_seconds: float = 1.0
+    outbox_backoff_max_seconds: float = 300.0
+    outbox_max_attempts: int = 30
+    outbox_lease_seconds: float = 30.0
+    # How often a sender looks for due work when nothing wakes it (a new line wakes it at once; retries come due).
+    outbox_poll_seconds: float = 0.5
 
     @property
     def hub_url(self) -> str:

@@ -53,3 +53,4 @@ class Frame(StrEnum):
     RESYNC = "resync"                            # agents: live updates may have been missed; reload
     TICKET_CHANGED = "ticket_changed"            # agents: a ticket moved (status, assignee, SLA)
     SLA_ALERT = "sla_alert"                      # agents: a promise is about to be, or was, broken
+    DELIVERY = "delivery"                        # agents: a line's delivery to a messaging channel changed (bot/outbox.py)

@@ -45,18 +45,23 @@ return {1, status, new_epoch}
 # it (a guarded append), and publish it in the same step, so that subscribers
 # receive messages in transcript order and a refused reply is never shown.
 #
+# A customer on a messaging channel (the conversation's reply_channel, bot/channels/) also gets
+# the message queued in the outbox (bot/outbox.py) in the same step: nothing appended is left unsent.
+#
 # KEYS[1] conversation hash   KEYS[2] transcript stream   KEYS[3] events stream
+# KEYS[4] outbox list         KEYS[5] deliveries hash     KEYS[6] outbox due sorted set
 # ARGV[1] conversation id     ARGV[2] pub/sub channel of the conversation
 # ARGV[3] message JSON without its id (an object with at least one field)
 # ARGV[4] required statuses, comma-separated ('' = any)
 # ARGV[5] required owner agent ('' = any)
 # ARGV[6] required ownership episode ('' = any)
 # ARGV[7] event JSON recorded when the guard refuses the message   ARGV[8] now
+# ARGV[9] '1': for the customer (queue it for their messaging channel, if they have one)
 # Returns the new message id, or false when the guard refused it.
 APPEND = """
-local conv, transcript, events = KEYS[1], KEYS[2], KEYS[3]
+local conv, transcript, events, outbox, deliveries, outbox_due = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local cid, channel, body = ARGV[1], ARGV[2], ARGV[3]
-local statuses, owner, epoch, refused_event, now = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local statuses, owner, epoch, refused_event, now, for_customer = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 
 local status = redis.call('HGET', conv, 'status')
 local ok = status ~= false
@@ -69,6 +74,14 @@ if not ok then
 end
 local id = redis.call('XADD', transcript, '*', 'm', body)
 redis.call('HSET', conv, 'updated_at', now)
+local route = redis.call('HGET', conv, 'reply_channel')
+if for_customer == '1' and route and route ~= '' then
+  -- held (a passive reply may still carry it: WeChat) until hold_until; a waiting outbox keeps its turn (NX)
+  local due = math.max(tonumber(now), tonumber(redis.call('HGET', conv, 'hold_until') or '0') or 0)
+  redis.call('RPUSH', outbox, id)
+  redis.call('HSET', deliveries, id, cjson.encode({state = 'pending', channel = route, to = redis.call('HGET', conv, 'reply_to') or '', attempts = 0, queued_at = tonumber(now)}))
+  redis.call('ZADD', outbox_due, 'NX', due, cid)
+end
 redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '","conversation_id":"' .. cid .. '",' .. string.sub(body, 2) .. '}')
 return id
 """

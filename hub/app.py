@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from core.settings import Settings, get_settings
 from hub import errors
 from hub.middleware import BodyLimit, CsrfGuard, RateLimit, SecurityHeaders
-from hub.routes import admin, agent, customer, kb, ops, tickets
+from hub.routes import admin, agent, channels, customer, customers, kb, ops, tickets
 from hub.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (ops, customer, agent, tickets, kb, admin):
         app.include_router(module.router)
+    app.include_router(channels.router)  # messaging channels' webhooks
+    app.include_router(channels.agent_router)  # each line's delivery, for the console
+    app.include_router(customers.router)  # the customer's history across channels, for the console
     _pages(app)
     return app
 

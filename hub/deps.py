@@ -102,3 +102,8 @@ Admin = Annotated[Agent, Depends(_role({"admin"}, "admins"))]
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+async def may_read(services: Services, agent: Agent, conv: Conversation) -> bool:
+    """Supervisors and admins: everything. Agents: the queue, their chats, and the chats they once had (their history)."""
+    return agent.oversees or conv.status == "queued" or conv.agent == agent.username or await services.history.took(agent.username, conv.id)

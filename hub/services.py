@@ -15,9 +15,14 @@ from functools import cached_property
 import redis
 import redis.asyncio as aioredis
 
+from bot.channels.base import Channel
+from bot.channels.gateway import ChannelGateway
+from bot.channels.registry import configured_channels, telegram_webhook_url
+from bot.channels.telegram import TelegramChannel, TelegramPoller
 from bot.feedback import AnswerFeedback
 from bot.intake import Intake
 from bot.orchestrator import Orchestrator
+from bot.outbox import Outbox, OutboxSender, SendPolicy
 from bot.rasa_client import RasaClient
 from core.audit import AuditLog
 from core.ratelimit import RateLimiter
@@ -85,6 +90,57 @@ class Services:
     def searcher(self) -> Searcher:
         return Searcher(self.kb_store, self.embedders, self.settings)
 
+    # Messaging channels (bot/channels/): those with credentials in the settings; the outbox every worker shares.
+    @cached_property
+    def channels(self) -> dict[str, Channel]:
+        return configured_channels(self.settings, self.redis, self.keys)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.redis, self.keys)
+
+    @cached_property
+    def gateway(self) -> ChannelGateway:
+        s = self.settings
+        return ChannelGateway(self.redis, self.keys, self.intake, self.customers, self.conversations, self.orchestrator, self.queue, self.feedback,
+                              new_conversation_after_seconds=s.channel_new_conversation_after_hours * 3600, turn_wait_seconds=s.rasa_timeout_seconds * 2 + 5)
+
+    def _channel_workers(self) -> list[asyncio.Task]:
+        """The outbox sender, and Telegram's long polling (or its webhook registration)."""
+        s = self.settings
+        sender = OutboxSender(self.outbox, self.conversations, self.channels, SendPolicy.from_settings(s))
+        tasks = [asyncio.create_task(sender.run(), name="outbox"), asyncio.create_task(self._wake_on_messages(sender), name="outbox-wake")]
+        telegram = self.channels.get("telegram")
+        if isinstance(telegram, TelegramChannel):
+            if s.telegram_mode == "polling":
+                tasks.append(asyncio.create_task(TelegramPoller(telegram, self.gateway, self.redis, self.keys).run(), name="telegram-polling"))
+            else:
+                tasks.append(asyncio.create_task(self._register_telegram_webhook(telegram), name="telegram-webhook"))
+        return tasks
+
+    async def _wake_on_messages(self, sender: OutboxSender) -> None:
+        """Every transcript line is published (core/relay.py): the sender looks at once instead of at its next poll."""
+        with self.relay.subscribe(prefixes=(self.keys.conv_channel(""),)) as sub:
+            while True:
+                await sub.get()
+                sender.wake()
+
+    async def _register_telegram_webhook(self, telegram: TelegramChannel) -> None:
+        url = telegram_webhook_url(self.settings)
+        if not url:
+            log.error("telegram: webhook mode needs CS_TELEGRAM_WEBHOOK_URL or CS_PUBLIC_URL; no updates will arrive")
+            return
+        delay = 1.0
+        while True:
+            try:
+                await telegram.set_webhook(url)
+                log.info("telegram: webhook set to %s", url)
+                return
+            except Exception as exc:  # Telegram unreachable: keep trying, updates wait on Telegram's side meanwhile
+                log.warning("telegram: setWebhook failed (%s); retrying in %.0f s", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
     @classmethod
     def build(cls, settings: Settings) -> "Services":
         client = async_client(settings)
@@ -123,6 +179,8 @@ class Services:
             self.orchestrator.turns.run_recovery(s.turn_recovery_interval_seconds, s.turn_recovery_grace_seconds), name="turn-recovery",
         ))
         self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
+        if self.channels:
+            self._tasks += self._channel_workers()
 
     async def _retention_loop(self) -> None:
         s = self.settings
@@ -145,6 +203,10 @@ class Services:
                 await task
         await self.relay.stop()
         self.desk.scheduler.close()
+        if "channels" in self.__dict__:  # built (cached_property): close what they opened
+            await self.gateway.aclose()
+            for channel in self.channels.values():
+                await channel.aclose()
         await self.rasa.aclose()
         await self.redis.aclose()
         self.sync_redis.close()

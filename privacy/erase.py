@@ -40,6 +40,7 @@ class Eraser:
         k = self.k
         return [k.conv(cid), k.transcript(cid), k.packet(cid), k.client_ids(cid), k.pii(cid), k.pending_turns(cid),
                 k.turn_outcomes(cid), k.turn_lock(cid), k.rasa_tracker(cid), k.rasa_lock(cid), k.answer_votes(cid),
+                k.outbox(cid), k.deliveries(cid), k.outbox_lease(cid),
                 *(k.rate(scope, cid) for scope in CONVERSATION_RATE_SCOPES)]
 
     def erase(self, cids: set[str]) -> Erased:
@@ -54,6 +55,7 @@ class Eraser:
             pipe.zrem(self.k.conversations, cid)
             pipe.zrem(self.k.queue, cid)
             pipe.zrem(self.k.open_turns, cid)
+            pipe.zrem(self.k.outbox_due, cid)
             if conv.get("agent"):
                 pipe.srem(self.k.agent_chats(conv["agent"]), cid)
             for name in staff:  # the agents' "recent chats" lists

@@ -66,11 +66,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_hub(rasa_port: int, timeout: float, **env: str) -> tuple[subprocess.Popen, str]:
-    """Another hub worker on the same Redis, with its own Rasa address (down, hanging, or the real one)."""
+def start_hub(rasa_port: int, timeout: float, log: Path | None = None, **env: str) -> tuple[subprocess.Popen, str]:
+    """Another hub worker on the same Redis, with its own Rasa address (down, hanging, or the real one); its output to ``log`` if given."""
     port = free_port()
     child_env = {**os.environ, "CS_HUB_PORT": str(port), "CS_RASA_PORT": str(rasa_port), "CS_RASA_TIMEOUT_SECONDS": str(timeout), **env}
-    proc = subprocess.Popen([sys.executable, "-m", "hub"], cwd=ROOT, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "-m", "hub"], cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:

@@ -39,7 +39,7 @@ from core.settings import Settings  # noqa: E402
 from core.stack import Stack  # noqa: E402
 
 __all__ = ["PASSWORD", "ROOT", "AgentClient", "Customer", "run_cli"]  # older test modules import these from here
-pytest_plugins = ["tests.browser"]  # the `browser` fixture for the real-browser tests
+pytest_plugins = ["tests.browser", "tests.channel_fixtures"]  # the `browser` fixture; stand-ins of the messaging APIs and a hub using them
 
 
 @pytest.fixture(scope="session")

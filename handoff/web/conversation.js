@@ -6,6 +6,8 @@ import { linkify, renderMarkdown } from "/static/common/markdown.js";
 import { loadAgents, refreshLists, renderMine, renderQueue, renderRecent } from "./lists.js";
 import { api, customerLabel, ownsCurrent, shortId, state } from "./state.js";
 import { resetSuggestions, scheduleSuggestions, showSuggestions } from "./suggestions.js";
+import { resetCustomer, showCustomer } from "./customer.js";
+import { decorateMessage, loadDeliveries, resetDeliveries } from "./delivery.js";
 import { i18n, LANGS, named, t } from "./texts.js";
 import { showTicket } from "./tickets.js";
 import { showCustomerTyping, stopTyping } from "./typing.js";
@@ -37,6 +39,7 @@ export async function openConversation(cid) {
   seen.clear();
   showCustomerTyping(false);
   resetSuggestions();
+  resetDeliveries(); resetCustomer();
   state.unread.delete(cid);
   els.transcript.replaceChildren();
   els.packet.hidden = true;
@@ -81,6 +84,7 @@ function showDetail(detail) {
   els.replyForm.hidden = !mine;
   if (!mine) { stopTyping(); showCustomerTyping(false); }
   showSuggestions(mine);
+  showCustomer(conv); loadDeliveries(conv.id);
   if (firstLoad) { stickBottom = true; els.transcript.scrollTop = els.transcript.scrollHeight; }
 }
 
@@ -144,6 +148,7 @@ export function addMessage(m) {
   // what the customer sees: markdown from the bot and agents, plain text (links made clickable) from the customer
   text.append(m.sender === "bot" || m.sender === "agent" ? renderMarkdown(m.text) : m.sender === "customer" ? linkify(m.text) : document.createTextNode(m.text));
   row.append(text);
+  decorateMessage(row, m);
   const atBottom = els.transcript.scrollHeight - els.transcript.scrollTop - els.transcript.clientHeight < 80;
   els.transcript.append(row);
   if (atBottom || m.sender === "agent") els.transcript.scrollTop = els.transcript.scrollHeight;

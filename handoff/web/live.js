@@ -1,6 +1,7 @@
 // The console's live link (WebSocket): queue moves, new messages in my chats, typing, presence; reconnects by itself.
 import { $ } from "/static/common/dom.js";
 import { addMessage, refreshCurrent } from "./conversation.js";
+import { onDelivery } from "./delivery.js";
 import { presenceChanged, refreshLists, refreshQueue, renderMine } from "./lists.js";
 import { state } from "./state.js";
 import { t } from "./texts.js";
@@ -68,6 +69,8 @@ function onEvent(data) {
     refreshCurrent();
   } else if (data.type === "ticket_changed" || data.type === "sla_alert") {
     ticketEvent(data);
+  } else if (data.type === "delivery") {
+    onDelivery(data);
   } else if (data.type === "presence") {
     presenceChanged(data.agent, data.presence);
     if (state.me && data.agent === state.me.username) hooks.myPresence(data.presence);

@@ -1,0 +1,1 @@
+"""Messaging channels: one adapter module per channel (``web``, ``telegram``, ``wechat``) behind ``base.Channel``."""

@@ -1,0 +1,234 @@
+"""Telegram (Bot API) through python-telegram-bot's types and client: updates in, messages with inline keyboards out.
+
+Two ways in, one parser: webhook pushes (``hub/routes/channels.py``, checked against
+the ``secret_token`` given to ``setWebhook``) and long polling (``TelegramPoller``:
+``getUpdates``, for a shop without a public URL; one poller per deployment).
+
+The token is part of every API URL (``/bot<token>/sendMessage``): it is never
+logged (``hub/log_scrub.py`` masks it) and never copied into an error the
+console shows (``_scrub``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import uuid
+from datetime import timedelta
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
+
+from bot.channels.base import Channel, DeliveryError, Inbound, Outbound, language_of
+from bot.channels.gateway import ChannelGateway
+from core.redis import Keys
+from handoff.models import HUMAN_PAYLOAD
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/api/channels/telegram/webhook"
+ALLOWED_UPDATES = ["message", "callback_query"]
+GREET_PAYLOAD = "/greet"
+TEXT_LIMIT = 4096  # characters in one Telegram message
+
+
+def webhook_secret(token: str, configured: str | None = None) -> str:
+    """The ``secret_token`` Telegram echoes in ``X-Telegram-Bot-Api-Secret-Token``: configured, or derived from the
+    bot token (the same on every worker, nothing more to configure, and it reveals nothing about the token)."""
+    return configured or hmac.new(token.encode(), b"cs-telegram-webhook", hashlib.sha256).hexdigest()
+
+
+class TelegramChannel(Channel):
+    name = "telegram"
+    identity = "telegram"
+    votes = True
+
+    def __init__(self, token: str, api_base: str, *, secret: str, timeout: float = 10.0, poll_timeout: int = 25) -> None:
+        self._token = token
+        self.secret = secret
+        request = HTTPXRequest(connection_pool_size=16, connect_timeout=5.0, read_timeout=timeout, write_timeout=timeout, pool_timeout=timeout)
+        # getUpdates holds its request open for up to poll_timeout seconds: a connection of its own.
+        polling = HTTPXRequest(connection_pool_size=1, connect_timeout=5.0, read_timeout=poll_timeout + 10.0, write_timeout=timeout)
+        self.bot = Bot(token, base_url=f"{api_base.rstrip('/')}/bot", request=request, get_updates_request=polling)
+        self.poll_timeout = poll_timeout
+
+    def verify(self, header_secret: str | None) -> bool:
+        return bool(header_secret) and hmac.compare_digest(header_secret.encode(), self.secret.encode())
+
+    def update(self, data: dict) -> Update:
+        """A pushed update's JSON as the Bot API type (``ValueError`` if it is not one)."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:
+            raise ValueError(f"not a Telegram update: {exc}") from None
+        if update is None or not isinstance(update.update_id, int):
+            raise ValueError("not a Telegram update")
+        return update
+
+    def parse(self, update: Update) -> Inbound | None:
+        """The update as what the customer did; ``None`` for what the bot does not handle (groups, edits, stickers...)."""
+        if update.callback_query is not None:
+            query = update.callback_query
+            chat = query.message.chat if query.message is not None else None
+            if chat is None or chat.type != "private":
+                return None
+            return Inbound("choice", str(chat.id), str(query.from_user.id), f"cb:{query.id}", choice=query.data or "",
+                           language=language_of(query.from_user.language_code), name=query.from_user.full_name, ack=query.id)
+        message = update.message
+        if message is None or message.chat.type != "private" or message.from_user is None:
+            return None
+        user = message.from_user
+        common = dict(address=str(message.chat.id), user_id=str(user.id), event_id=f"m:{message.chat.id}:{message.message_id}",
+                      language=language_of(user.language_code), name=user.full_name)
+        text = (message.text or "").strip()
+        if not text:
+            return Inbound("ignore", **common)  # photos, stickers...: the README says what the channel takes
+        command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
+        if command == "/start":
+            return Inbound("start", text=text, payload=GREET_PAYLOAD, **common)
+        if command in ("/human", "/agent"):
+            return Inbound("message", text=text, payload=HUMAN_PAYLOAD, **common)
+        return Inbound("message", text=text, **common)
+
+    async def deliver(self, address: str, outbound: Outbound) -> str:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.title[:64], callback_data=c.data)] for c in outbound.choices]) if outbound.choices else None
+        parts = split_text(outbound.text or "…", TEXT_LIMIT)
+        sent = ""
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            try:
+                result = await self.bot.send_message(int(address), part, reply_markup=markup if last else None)
+            except RetryAfter as exc:
+                raise DeliveryError("Telegram: too many requests", retry_after=_seconds(exc.retry_after)) from None
+            except Forbidden as exc:  # the customer blocked the bot or deleted the chat
+                raise DeliveryError(f"Telegram refused: {self._scrub(exc.message)}", permanent=True) from None
+            except BadRequest as exc:
+                raise DeliveryError(f"Telegram refused: {self._scrub(exc.message)}", permanent=True) from None
+            except InvalidToken:
+                raise DeliveryError("Telegram: the bot token is not valid (check CS_TELEGRAM_BOT_TOKEN)") from None
+            except (TimedOut, NetworkError, TelegramError) as exc:  # down, 5xx, connection refused: try again later
+                raise DeliveryError(f"Telegram unreachable: {type(exc).__name__}: {self._scrub(str(exc))}") from None
+            sent = str(result.message_id)
+        return sent
+
+    async def acknowledge(self, inbound: Inbound, text: str = "") -> None:
+        if not inbound.ack:
+            return
+        try:
+            await self.bot.answer_callback_query(inbound.ack, text=text or None)
+        except TelegramError as exc:  # an old tap (queries expire): nothing the customer is waiting for
+            log.info("telegram: answerCallbackQuery failed: %s", self._scrub(str(exc)))
+
+    async def set_webhook(self, url: str) -> None:
+        await self.bot.set_webhook(url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES)
+
+    async def updates(self, offset: int | None) -> tuple[Update, ...]:
+        return await self.bot.get_updates(offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***")
+
+    async def aclose(self) -> None:
+        await self.bot.shutdown()
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Text in pieces of at most ``limit`` characters, cut at line ends where possible."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*parts, text]
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def receive_update(channel: TelegramChannel, gateway: ChannelGateway, update: Update) -> None:
+    """One update, pushed or polled: what the customer did goes through the gateway like any channel's."""
+    inbound = channel.parse(update)
+    if inbound is not None:
+        await gateway.receive(channel, inbound)
+
+
+class TelegramPoller:
+    """Long polling (``getUpdates``) for a deployment without a public URL.
+
+    Telegram allows one ``getUpdates`` at a time per bot, so one hub worker polls
+    (a lease in Redis, renewed while it lives; another worker takes over after it
+    dies). The offset is kept in Redis and advanced only once every update of a
+    batch was handed over (``handle``: stored safely): a crash re-reads them, and
+    the gateway's idempotency keys make that harmless.
+    """
+
+    def __init__(self, channel: TelegramChannel, gateway: ChannelGateway, client: aioredis.Redis, keys: Keys, *, lease_seconds: float = 30.0) -> None:
+        self.channel = channel
+        self.gateway = gateway
+        self.r = client
+        self.k = keys
+        self.lease_ms = int(lease_seconds * 1000)
+        self.me = uuid.uuid4().hex
+
+    async def _lead(self) -> bool:
+        """Take or keep the poller's lease."""
+        key = self.k.channel_leader("telegram")
+        if await self.r.set(key, self.me, nx=True, px=self.lease_ms):
+            return True
+        if await self.r.get(key) == self.me:
+            await self.r.pexpire(key, self.lease_ms)
+            return True
+        return False
+
+    async def run(self) -> None:
+        delay = 1.0
+        webhook_cleared = False
+        while True:
+            try:
+                if not await self._lead():
+                    await asyncio.sleep(self.lease_ms / 3000)
+                    continue
+                if not webhook_cleared:  # getUpdates is refused while a webhook is set
+                    await self.channel.bot.delete_webhook()
+                    webhook_cleared = True
+                await self.poll_once()
+                delay = 1.0
+            except asyncio.CancelledError:
+                raise
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+            except Conflict:  # another process polls this bot (or a webhook is set): wait and try again
+                webhook_cleared = False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            except (TelegramError, RedisError, OSError) as exc:
+                log.warning("telegram polling: %s: %s (retrying in %.0f s)", type(exc).__name__, self.channel._scrub(str(exc)), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            except Exception:
+                log.exception("telegram polling failed")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def poll_once(self) -> int:
+        """One ``getUpdates``; hands every update over, then moves the offset past them. Returns how many."""
+        state = self.k.channel_state("telegram")
+        raw = await self.r.hget(state, "offset")
+        updates = await self.channel.updates(int(raw) if raw else None)
+        for update in updates:
+            try:
+                await receive_update(self.channel, self.gateway, update)
+            except RedisError:
+                raise  # not stored: the offset stays, the batch is read again
+            except Exception:  # an update the hub cannot take would otherwise block every later one
+                log.exception("telegram: update %s could not be handled; skipped", update.update_id)
+        if updates:
+            await self.r.hset(state, "offset", max(u.update_id for u in updates) + 1)
+        return len(updates)

@@ -1,0 +1,23 @@
+"""What the messaging channels themselves say to customers, in their language (the service's notices are in ``handoff/notices.py``)."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "choice_expired": {
+        "en": "That choice is no longer available. Please type your question.",
+        "zh": "该选项已失效，请直接输入您的问题。",
+    },
+    "helpful": {"en": "👍 Helpful", "zh": "👍 有帮助"},
+    "not_helpful": {"en": "👎 Not helpful", "zh": "👎 没帮助"},
+    "vote_thanks": {"en": "Thanks for the feedback", "zh": "感谢您的反馈"},
+    "text_only": {
+        "en": "Sorry, I can only read text messages here. Please type your question.",
+        "zh": "抱歉，这里暂时只能处理文字消息，请直接输入您的问题。",
+    },
+}
+RATING_TITLES = ("★", "★★", "★★★", "★★★★", "★★★★★")
+
+
+def channel_say(key: str, language: str) -> str:
+    variants = TEXTS[key]
+    return variants.get(language, variants["en"])

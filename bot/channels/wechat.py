@@ -1,0 +1,275 @@
+"""WeChat Official Account (公众号) "message push": signed XML in, passive replies and customer-service messages out.
+
+wechatpy does the protocol: the URL signature (``check_signature``), safe mode's
+AES (``WeChatCrypto``, which also checks ``msg_signature`` and the AppID),
+parsing the XML (``parse_message``) and rendering replies (``TextReply``).
+
+WeChat waits 5 seconds for the answer to a push and then retries it (up to
+three times, the same ``MsgId``). ``hub/routes/channels.py`` answers
+passively (in the HTTP response) when the bot is done in time, else ``success``
+at once; the answer then goes out through the customer-service message API
+(``deliver``), which WeChat allows for 48 hours after the customer last wrote.
+
+The ``access_token`` those calls need is fetched with the AppSecret, kept in
+Redis for every worker, renewed before it expires by one worker at a time (a
+new token makes the old one stale, so two workers renewing at once would
+invalidate each other's), and renewed at once when WeChat says it is stale.
+wechatpy's own client is synchronous (requests) and keeps its token per process
+without that single-flight renewal, so the two API calls are made here with httpx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+import re
+from urllib.parse import unquote
+
+import httpx
+import redis.asyncio as aioredis
+import xmltodict
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.messages import TextMessage
+from wechatpy.events import ClickEvent, SubscribeEvent, SubscribeScanEvent
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from bot.channels.base import Channel, DeliveryError, Inbound, Outbound
+from core.redis import Keys
+from handoff.models import HUMAN_PAYLOAD
+
+WEBHOOK_PATH = "/api/channels/wechat"
+GREET_PAYLOAD = "/greet"
+REPLY_LIMIT_BYTES = 2000  # a passive text reply (WeChat allows 2048 bytes); longer answers go through the API
+CUSTOM_TEXT_LIMIT_BYTES = 2000
+# errcodes (https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html)
+STALE_TOKEN = {40001, 40014, 42001}  # invalid / expired access_token: renew it and send again
+BUSY = {-1}  # system busy: try again shortly
+QUOTA = {45009}  # the daily API quota is used up: try again much later
+REFUSED = {
+    45015: "outside WeChat's 48-hour reply window: the customer must write again first",
+    45047: "WeChat allows no more messages until the customer writes again",
+    43004: "the customer no longer follows the account",
+    40003: "not a follower of this account (invalid openid)",
+    48001: "the account is not allowed to send customer-service messages",
+}
+
+
+class InvalidPush(Exception):
+    """A push that is not well-formed WeChat XML (a 400), as opposed to a forged one (``InvalidSignatureException``, a 403)."""
+
+
+class WeChatApiError(Exception):
+    def __init__(self, errcode: int, errmsg: str) -> None:
+        super().__init__(f"errcode {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class WeChatChannel(Channel):
+    name = "wechat"
+    identity = "wechat"
+    default_language = "zh"
+
+    def __init__(self, app_id: str, app_secret: str, token: str, encoding_aes_key: str | None, api_base: str, client: aioredis.Redis, keys: Keys,
+                 *, reply_window_seconds: float, refresh_margin_seconds: float, timeout: float = 10.0) -> None:
+        self.app_id = app_id
+        self._secret = app_secret
+        self.token = token
+        self.crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
+        self.api_base = api_base.rstrip("/")
+        self.r = client
+        self.k = keys
+        self.reply_window_seconds = reply_window_seconds
+        self.refresh_margin = refresh_margin_seconds
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+
+    # inbound
+    def signed(self, signature: str, timestamp: str, nonce: str) -> bool:
+        """The URL signature every push (and the URL check) carries: sha1 of the sorted token, timestamp and nonce."""
+        try:
+            check_signature(self.token, signature, timestamp, nonce)
+            return True
+        except InvalidSignatureException:
+            return False
+
+    def open(self, body: bytes, *, encrypted: bool, msg_signature: str, timestamp: str, nonce: str) -> str:
+        """The push's XML: as sent (plaintext mode) or decrypted (safe mode, ``encrypt_type=aes``).
+
+        Raises ``InvalidSignatureException`` (forged or for another account) or ``InvalidPush`` (malformed).
+        """
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidPush("the body is not UTF-8") from None
+        outer = self._xml(text)  # malformed XML is a 400 before any crypto
+        if not encrypted:
+            return text
+        if self.crypto is None:
+            raise InvalidPush("an encrypted push, but no EncodingAESKey is configured (CS_WECHAT_ENCODING_AES_KEY)")
+        if not isinstance(outer.get("Encrypt"), str) or not outer["Encrypt"]:
+            raise InvalidPush("an encrypted push without its Encrypt element")
+        try:
+            plain = self.crypto.decrypt_message(text, msg_signature, timestamp, nonce)
+        except Exception:  # a wrong msg_signature, or content that is not sealed with this account's key and AppID
+            raise InvalidSignatureException() from None
+        self._xml(plain)
+        return plain
+
+    @staticmethod
+    def _xml(text: str) -> dict:
+        try:
+            data = xmltodict.parse(text, disable_entities=True)
+        except Exception:
+            raise InvalidPush("malformed XML") from None
+        if not isinstance(data, dict) or not isinstance(data.get("xml"), dict):
+            raise InvalidPush("not a WeChat push (no <xml> element)")
+        return data["xml"]
+
+    def parse(self, xml: str) -> Inbound | None:
+        """The push as what the customer did; ``None`` for what needs no answer (unsubscribe, location reports...)."""
+        raw = self._xml(xml)
+        if not raw.get("FromUserName") or not raw.get("MsgType"):
+            raise InvalidPush("a push without FromUserName or MsgType")
+        message = parse_message(xml)
+        openid = message.source
+        common = dict(address=openid, user_id=openid)
+        if isinstance(message, TextMessage):
+            menu_choice = raw.get("bizmsgmenuid")  # a tapped choice of a menu message (see render_reply)
+            if menu_choice:
+                return Inbound("choice", event_id=f"msg:{message.id}", text=message.content, choice=unquote(str(menu_choice)), **common)
+            return Inbound("message", event_id=f"msg:{message.id}", text=(message.content or "").strip() or "…", **common)
+        # Events carry no MsgId: WeChat's advice is to de-duplicate them by FromUserName + CreateTime.
+        event_id = f"event:{openid}:{raw.get('CreateTime', '')}:{raw.get('Event', '')}:{raw.get('EventKey') or ''}"
+        if isinstance(message, (SubscribeEvent, SubscribeScanEvent)):
+            return Inbound("start", event_id=event_id, text="[关注公众号]", payload=GREET_PAYLOAD, **common)
+        if isinstance(message, ClickEvent):
+            key = (message.key or "").strip()
+            payload = HUMAN_PAYLOAD if key.lower() in ("human", "agent", HUMAN_PAYLOAD) else (key if key.startswith("/") else "")
+            return Inbound("message", event_id=event_id, text=f"[菜单] {key}", payload=payload, **common)
+        if raw.get("MsgType") == "event":
+            return None
+        return Inbound("ignore", event_id=f"msg:{raw.get('MsgId', event_id)}", **common)  # images, voice...: text only for now
+
+    def account(self, xml: str) -> str:
+        """The official account a push was sent to (its ToUserName): the sender of the passive reply."""
+        return str(self._xml(xml).get("ToUserName") or "")
+
+    def reply(self, to_openid: str, from_account: str, outbounds: list[Outbound], *, encrypted: bool, nonce: str, timestamp: str) -> str | None:
+        """The passive reply carrying ``outbounds`` (encrypted in safe mode), or ``None`` if it would be too long for one."""
+        content = "\n\n".join(render_text(o) for o in outbounds)
+        if not content or len(content.encode()) > REPLY_LIMIT_BYTES:
+            return None
+        xml = TextReply(source=from_account, target=to_openid, content=content).render()
+        return self.crypto.encrypt_message(xml, nonce, timestamp) if encrypted and self.crypto else xml
+
+    # outbound
+    def reply_window_closed(self, last_inbound_at: float) -> str:
+        if last_inbound_at and time.time() - last_inbound_at > self.reply_window_seconds:
+            return REFUSED[45015]
+        return ""
+
+    async def deliver(self, address: str, outbound: Outbound) -> str:
+        if outbound.choices:  # a menu message: each choice comes back as a text push with its bizmsgmenuid
+            body = {"touser": address, "msgtype": "msgmenu", "msgmenu": {
+                "head_content": outbound.text, "list": [{"id": c.data, "content": c.title} for c in outbound.choices], "tail_content": ""}}
+            await self._send(body)
+        else:
+            for part in split_bytes(outbound.text or "…", CUSTOM_TEXT_LIMIT_BYTES):
+                await self._send({"touser": address, "msgtype": "text", "text": {"content": part}})
+        return ""
+
+    async def _send(self, body: dict) -> None:
+        for renewed in (False, True):
+            try:
+                token = await self.access_token(stale=None)
+                result = await self._call("POST", "/cgi-bin/message/custom/send", params={"access_token": token}, json=body)
+                return result
+            except WeChatApiError as exc:
+                if exc.errcode in STALE_TOKEN and not renewed:
+                    await self.access_token(stale=token)
+                    continue
+                raise _delivery_error(exc) from None
+        raise DeliveryError("WeChat kept refusing the access_token")
+
+    async def _call(self, method: str, path: str, **kwargs) -> dict:
+        try:
+            resp = await self._http.request(method, f"{self.api_base}{path}", **kwargs)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"WeChat unreachable: {type(exc).__name__}") from None
+        if resp.status_code >= 500 or resp.status_code == 429:
+            raise DeliveryError(f"WeChat answered HTTP {resp.status_code}")
+        try:
+            data = resp.json()
+        except ValueError:
+            raise DeliveryError(f"WeChat answered HTTP {resp.status_code} without JSON") from None
+        if data.get("errcode"):
+            raise WeChatApiError(int(data["errcode"]), str(data.get("errmsg", "")))
+        return data
+
+    async def access_token(self, *, stale: str | None) -> str:
+        """The account's access_token from Redis; fetched (by one worker at a time) if missing, or if it is ``stale``."""
+        key, lock = self.k.wechat_access_token(self.app_id), self.k.wechat_token_lock(self.app_id)
+        deadline = time.monotonic() + 15
+        while True:
+            cached = await self.r.get(key)
+            if cached and cached != stale:
+                return cached
+            me = uuid.uuid4().hex
+            if await self.r.set(lock, me, nx=True, px=15000):
+                try:
+                    cached = await self.r.get(key)
+                    if cached and cached != stale:
+                        return cached
+                    try:
+                        data = await self._call("GET", "/cgi-bin/token", params={"grant_type": "client_credential", "appid": self.app_id, "secret": self._secret})
+                    except WeChatApiError as exc:
+                        raise DeliveryError(f"WeChat refused the access_token request ({exc}): check CS_WECHAT_APP_ID and CS_WECHAT_APP_SECRET",
+                                            retry_after=60) from None
+                    token, lifetime = str(data["access_token"]), float(data.get("expires_in", 7200))
+                    await self.r.set(key, token, ex=max(60, int(lifetime - self.refresh_margin)))
+                    return token
+                finally:
+                    if await self.r.get(lock) == me:
+                        await self.r.delete(lock)
+            if time.monotonic() > deadline:
+                raise DeliveryError("timed out waiting for another worker to renew the WeChat access_token")
+            await asyncio.sleep(0.05)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _delivery_error(exc: WeChatApiError) -> DeliveryError:
+    if exc.errcode in BUSY:
+        return DeliveryError(f"WeChat busy ({exc})")
+    if exc.errcode in QUOTA:
+        return DeliveryError(f"WeChat API quota used up ({exc})", retry_after=600)
+    if exc.errcode in REFUSED:
+        return DeliveryError(REFUSED[exc.errcode], permanent=True)
+    return DeliveryError(f"WeChat refused the message ({exc})", permanent=True)
+
+
+def render_text(outbound: Outbound) -> str:
+    """The text of a passive reply: choices as WeChat's menu links (a tap sends the title back with its ``bizmsgmenuid``)."""
+    lines = [outbound.text] if outbound.text else []
+    for choice in outbound.choices:
+        title = re.sub(r'[<>&"]', "", choice.title)
+        lines.append(f'<a href="weixin://bizmsgmenu?msgmenucontent={title}&msgmenuid={choice.data}">{title}</a>')
+    return "\n".join(lines)
+
+
+def split_bytes(text: str, limit: int) -> list[str]:
+    """Text in pieces of at most ``limit`` UTF-8 bytes (WeChat counts bytes), never splitting a character."""
+    parts, current, size = [], [], 0
+    for ch in text:
+        n = len(ch.encode())
+        if size + n > limit:
+            parts.append("".join(current))
+            current, size = [], 0
+        current.append(ch)
+        size += n
+    return [*parts, "".join(current)]

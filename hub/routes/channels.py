@@ -1,0 +1,110 @@
+"""Messaging channels over HTTP: the webhooks Telegram and WeChat push to, and each line's delivery for the console.
+
+The webhooks refuse what is not theirs before reading it: a wrong secret or
+signature is a 403, a body that is not the channel's JSON or XML a 400, a
+WeChat push whose timestamp is too old a 403 (a replay). A verified message
+is stored before the webhook answers (Redis away: 503, and the channel sends
+it again); its replies go out through the outbox (``bot/outbox.py``), or, for
+WeChat when the bot is fast, in the webhook's answer itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.channels.telegram import TelegramChannel, receive_update
+from bot.channels.wechat import InvalidPush, WeChatChannel
+from bot.outbox import Delivery, announce
+from core.errors import NotAllowed
+from hub.deps import ChatStaff, ConversationId, Svc, may_read
+from hub.services import Services
+
+router = APIRouter(prefix="/api/channels", tags=["channels"])
+agent_router = APIRouter(prefix="/api/agent", tags=["agent"])
+SUCCESS = "success"  # what WeChat expects when there is no passive reply
+
+
+def _channel(services: Services, name: str, kind: type):
+    channel = services.channels.get(name)
+    if not isinstance(channel, kind):
+        raise HTTPException(404, f"the {name} channel is not configured on this hub")
+    return channel
+
+
+@router.post("/telegram/webhook", summary="Telegram pushes updates here (setWebhook with secret_token)")
+async def telegram_webhook(request: Request, services: Svc,
+                           x_telegram_bot_api_secret_token: Annotated[str | None, Header()] = None) -> dict:
+    channel: TelegramChannel = _channel(services, "telegram", TelegramChannel)
+    if not channel.verify(x_telegram_bot_api_secret_token):
+        raise HTTPException(403, "wrong or missing X-Telegram-Bot-Api-Secret-Token")
+    try:
+        update = channel.update(json.loads(await request.body()))
+    except ValueError as exc:  # JSONDecodeError is one
+        raise HTTPException(400, f"malformed update: {exc}") from None
+    await receive_update(channel, services.gateway, update)
+    return {"ok": True}
+
+
+@router.get("/wechat", response_class=PlainTextResponse, summary="WeChat's URL check (服务器配置): echoes echostr when the signature is right")
+async def wechat_check(services: Svc, signature: str = Query("", max_length=64), timestamp: str = Query("", max_length=20),
+                       nonce: str = Query("", max_length=64), echostr: str = Query("", max_length=512)) -> str:
+    channel: WeChatChannel = _channel(services, "wechat", WeChatChannel)
+    if not channel.signed(signature, timestamp, nonce):
+        raise HTTPException(403, "wrong signature")
+    return echostr
+
+
+@router.post("/wechat", summary="WeChat pushes messages and events here (plaintext, compatible or safe mode)")
+async def wechat_push(request: Request, services: Svc, signature: str = Query("", max_length=64), timestamp: str = Query("", max_length=20),
+                      nonce: str = Query("", max_length=64), encrypt_type: str = Query("", max_length=10),
+                      msg_signature: str = Query("", max_length=64)) -> Response:
+    started = time.monotonic()
+    s = services.settings
+    channel: WeChatChannel = _channel(services, "wechat", WeChatChannel)
+    if not channel.signed(signature, timestamp, nonce):
+        raise HTTPException(403, "wrong signature")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > s.channel_replay_window_seconds:
+        raise HTTPException(403, "the push is too old (a replay?)")
+    encrypted = encrypt_type == "aes"
+    try:
+        xml = channel.open(await request.body(), encrypted=encrypted, msg_signature=msg_signature, timestamp=timestamp, nonce=nonce)
+        inbound = channel.parse(xml)
+    except InvalidSignatureException:
+        raise HTTPException(403, "wrong msg_signature") from None
+    except InvalidPush as exc:
+        raise HTTPException(400, str(exc)) from None
+    if inbound is None:
+        return PlainTextResponse(SUCCESS)
+    receipt = await services.gateway.receive(channel, inbound, hold_seconds=s.wechat_passive_reply_seconds + 1.0)
+    if receipt.duplicate or receipt.turn is None or receipt.conversation is None:
+        return PlainTextResponse(SUCCESS)  # a retry: answered (or being answered) already
+    # WeChat waits 5 s: answer in the response if the bot is done in time, else the outbox sends it.
+    done, _ = await asyncio.wait({receipt.turn}, timeout=max(0.0, s.wechat_passive_reply_seconds - (time.monotonic() - started)))
+    if not done or receipt.turn.exception() is not None or not receipt.turn.result():
+        return PlainTextResponse(SUCCESS)
+    cid, ids = receipt.conversation.id, receipt.turn.result()
+    replies = await services.conversations.messages_by_id(cid, ids)
+    body = channel.reply(inbound.address, channel.account(xml), [channel.render(m) for m in replies], encrypted=encrypted, nonce=nonce, timestamp=timestamp)
+    if body is None or not await services.outbox.claim(cid, ids, "passive_reply"):
+        return PlainTextResponse(SUCCESS)
+    for mid in ids:
+        delivery = await services.outbox.delivery(cid, mid)
+        if delivery:
+            await announce(services.conversations, cid, mid, delivery)
+    return Response(body, media_type="application/xml")
+
+
+@agent_router.get("/conversations/{cid}/deliveries", response_model=dict[str, Delivery],
+                  summary="How each line reached the customer's messaging channel: message id -> delivered, retrying (with why) or failed")
+async def deliveries(cid: ConversationId, me: ChatStaff, services: Svc) -> dict[str, Delivery]:
+    conv = await services.conversations.require(cid)
+    if not await may_read(services, me, conv):
+        raise NotAllowed("this conversation is not yours")
+    return await services.outbox.deliveries(cid)

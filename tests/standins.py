@@ -1,0 +1,246 @@
+"""Local stand-ins of the messaging platforms' APIs (there is no internet here), on loopback, in the test process.
+
+They answer the way the real APIs document: the Telegram Bot API methods the
+adapter calls (``getMe``, ``getUpdates`` with long polling and offsets,
+``sendMessage``, ``answerCallbackQuery``, ``setWebhook``, ``deleteWebhook``)
+with ``{"ok": ..., "result"|"error_code"}`` bodies, 429 with
+``parameters.retry_after``; WeChat's ``/cgi-bin/token`` and
+``/cgi-bin/message/custom/send`` with its errcodes. A test can make them
+refuse (429, 45009, -1), go down (connections dropped) and come back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class StandIn:
+    """A threaded HTTP server whose handler calls ``self.handle(method, path, query, body) -> (status, json)``."""
+
+    def __init__(self) -> None:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                if owner.down:  # an outage: the connection drops without an answer
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                status, payload = owner.handle(self.command, parts.path, parse_qs(parts.query), body, self.headers.get("content-type", ""))
+                data = json.dumps(payload, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.down = False
+        self.lock = threading.Condition()
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def handle(self, method: str, path: str, query: dict, body: bytes, content_type: str) -> tuple[int, dict]:
+        raise NotImplementedError
+
+    def wait_for(self, check: Callable[[], object], timeout: float = 30.0):
+        """Wait until ``check()`` is truthy (what the platform has received so far); returns it."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while not (result := check()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{type(self).__name__}: not received within {timeout} s")
+                self.lock.wait(min(left, 0.2))
+            return result
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _form(body: bytes, content_type: str) -> dict:
+    if "json" in content_type:
+        return json.loads(body or b"{}")
+    fields = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+    for key in ("reply_markup", "allowed_updates"):
+        if key in fields:
+            fields[key] = json.loads(fields[key])
+    return fields
+
+
+class TelegramApi(StandIn):
+    """The Bot API at ``/bot<token>/<method>``."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+        self.sent: list[dict] = []  # every sendMessage that succeeded
+        self.answered: list[dict] = []  # answerCallbackQuery calls
+        self.webhooks: list[dict] = []
+        self.updates: list[dict] = []  # queued for getUpdates
+        self.refuse: list[tuple[int, dict]] = []  # the next sendMessage calls get these answers
+        self.calls: list[str] = []
+        self._ids = itertools.count(1000)
+        self._update_ids = itertools.count(500000)
+
+    # what a test does
+    def rate_limit_next(self, times: int = 1, retry_after: int = 1) -> None:
+        with self.lock:
+            self.refuse += [(429, {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+                                   "parameters": {"retry_after": retry_after}})] * times
+
+    def push_update(self, update: dict) -> dict:
+        """An update for the bot to fetch with getUpdates (given the next update_id)."""
+        with self.lock:
+            update = {"update_id": next(self._update_ids), **update}
+            self.updates.append(update)
+            self.lock.notify_all()
+            return update
+
+    def messages_to(self, chat_id: int | str) -> list[dict]:
+        with self.lock:
+            return [m for m in self.sent if str(m["chat_id"]) == str(chat_id)]
+
+    # the API
+    def handle(self, method, path, query, body, content_type):
+        prefix = f"/bot{self.token}/"
+        if not path.startswith(prefix):
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        name = path[len(prefix):]
+        args = _form(body, content_type) if body else {k: v[0] for k, v in query.items()}
+        with self.lock:
+            self.calls.append(name)
+        handler = getattr(self, f"_{name}", None)
+        if handler is None:
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        return handler(args)
+
+    def _getMe(self, args):
+        return 200, {"ok": True, "result": {"id": 42, "is_bot": True, "first_name": "Shop", "username": "shop_help_bot"}}
+
+    def _sendMessage(self, args):
+        with self.lock:
+            if self.refuse:
+                return self.refuse.pop(0)
+            message = {"message_id": next(self._ids), "date": int(time.time()), "chat": {"id": int(args["chat_id"]), "type": "private"},
+                       "from": {"id": 42, "is_bot": True, "first_name": "Shop"}, "text": args["text"]}
+            if args.get("reply_markup"):
+                message["reply_markup"] = args["reply_markup"]
+            self.sent.append({"chat_id": args["chat_id"], "text": args["text"], "reply_markup": args.get("reply_markup"), "message": message, "at": time.time()})
+            self.lock.notify_all()
+        return 200, {"ok": True, "result": message}
+
+    def _answerCallbackQuery(self, args):
+        with self.lock:
+            self.answered.append(args)
+            self.lock.notify_all()
+        return 200, {"ok": True, "result": True}
+
+    def _setWebhook(self, args):
+        with self.lock:
+            self.webhooks.append(args)
+            self.lock.notify_all()
+        return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+
+    def _deleteWebhook(self, args):
+        return 200, {"ok": True, "result": True, "description": "Webhook was deleted"}
+
+    def _getUpdates(self, args):
+        offset = int(args.get("offset") or 0)
+        deadline = time.monotonic() + min(float(args.get("timeout") or 0), 5.0)  # long polling, shortened for tests
+        with self.lock:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]  # an offset confirms everything before it
+            while not self.updates and time.monotonic() < deadline:
+                self.lock.wait(0.1)
+            return 200, {"ok": True, "result": list(self.updates[:100])}
+
+
+class WeChatApi(StandIn):
+    """The Official Account API: ``/cgi-bin/token`` and ``/cgi-bin/message/custom/send``."""
+
+    def __init__(self, app_id: str, app_secret: str) -> None:
+        super().__init__()
+        self.app_id, self.app_secret = app_id, app_secret
+        self.tokens: list[str] = []  # every access_token handed out; only the latest is valid
+        self.sent: list[dict] = []
+        self.refuse: list[dict] = []  # the next custom/send calls get these errcodes
+
+    def refuse_next(self, errcode: int, errmsg: str, times: int = 1) -> None:
+        with self.lock:
+            self.refuse += [{"errcode": errcode, "errmsg": errmsg}] * times
+
+    def expire_token(self) -> None:
+        """WeChat invalidated the current token (another system fetched one, or it expired early)."""
+        with self.lock:
+            self.tokens.append("expired-" + secrets.token_hex(4))
+
+    def messages_to(self, openid: str) -> list[dict]:
+        with self.lock:
+            return [m for m in self.sent if m["touser"] == openid]
+
+    def handle(self, method, path, query, body, content_type):
+        q = {k: v[0] for k, v in query.items()}
+        if path == "/cgi-bin/token":
+            if q.get("appid") != self.app_id or q.get("secret") != self.app_secret:
+                return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
+            with self.lock:
+                token = secrets.token_urlsafe(24)
+                self.tokens.append(token)
+            return 200, {"access_token": token, "expires_in": 7200}
+        if path == "/cgi-bin/message/custom/send":
+            with self.lock:
+                if not self.tokens or q.get("access_token") != self.tokens[-1]:
+                    return 200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+                if self.refuse:
+                    return 200, self.refuse.pop(0)
+                message = json.loads(body)
+                self.sent.append({**message, "at": time.time()})
+                self.lock.notify_all()
+            return 200, {"errcode": 0, "errmsg": "ok"}
+        return 404, {"errcode": 40066, "errmsg": "invalid url"}
+
+
+class DelayedRasa(StandIn):
+    """A Rasa that is slow: forwards every request to the real one after ``delay`` seconds (the bot's own answer, late)."""
+
+    def __init__(self, rasa_url: str, delay: float) -> None:
+        super().__init__()
+        self.rasa_url = rasa_url
+        self.delay = delay
+        self._http = httpx.Client(timeout=60)
+
+    def handle(self, method, path, query, body, content_type):
+        if path == "/webhooks/rest/webhook":
+            time.sleep(self.delay)
+        resp = self._http.request(method, f"{self.rasa_url}{path}", params={k: v[0] for k, v in query.items()}, content=body,
+                                  headers={"content-type": content_type} if content_type else {})
+        return resp.status_code, resp.json()

@@ -1,0 +1,164 @@
+"""A customer on Telegram, through the real stack (Rasa, actions, Valkey, hub) and a local stand-in of the Bot API.
+
+They ask an FAQ question in Chinese, tap one of the bot's suggestions (an inline
+keyboard button, its spinner answered), ask for a person, see their place in
+the queue, get the agent's reply from the console, and rate with a button.
+Updates arrive by webhook (checked against the secret given to setWebhook) and
+by long polling; a retried update is stored once; the bot token never reaches a log.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import pytest
+
+from core.redis import Keys, sync_client
+from tests.channel_clients import TelegramUser
+from tests.channel_fixtures import TELEGRAM_TOKEN, channel_hub
+from tests.clients import AgentClient
+
+
+def conversation_of(settings, channel: str, address: str) -> str:
+    cid = sync_client(settings).get(Keys(settings.key_prefix).channel_conversation(channel, str(address)))
+    assert cid, "no conversation for this chat"
+    return cid
+
+
+def test_a_telegram_customer_gets_answers_choices_a_person_and_rates(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+    user = TelegramUser(channels_hub, telegram_secret)
+    user.say("运费怎么算？")
+    answer = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id))[0]
+    assert "包邮" in answer["text"] and "**" not in answer["text"]  # the FAQ answer, markdown made plain
+    votes = [row[0] for row in answer["reply_markup"]["inline_keyboard"]]
+    assert [v["text"] for v in votes] == ["👍 有帮助", "👎 没帮助"]
+
+    # "Not helpful" is never a dead end: the bot offers its next best answers and a person, as buttons.
+    tap = user.tap(answer["message"], votes[1]["callback_data"])
+    telegram_api.wait_for(lambda: [a for a in telegram_api.answered if a["callback_query_id"] == tap["callback_query"]["id"] and a.get("text") == "感谢您的反馈"])
+    offer = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id)[1:])[0]
+    keyboard = offer["reply_markup"]["inline_keyboard"]
+    titles = [row[0]["text"] for row in keyboard]
+    assert "抱歉没能帮到您" in offer["text"] and len(titles) >= 2 and titles[-1] == "都不是，转人工", titles
+
+    # Tapping a suggestion: the spinner stops and the chosen answer comes.
+    tap = user.tap(offer["message"], keyboard[0][0]["callback_data"])
+    telegram_api.wait_for(lambda: any(a["callback_query_id"] == tap["callback_query"]["id"] for a in telegram_api.answered))
+    chosen = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id)[2:])[0]
+    assert chosen["text"] and chosen["text"] != answer["text"]
+    cid = conversation_of(settings, "telegram", user.user_id)
+
+    # "Talk to a person": the queue notice tells them where they stand.
+    user.say("转人工")
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "前面还有" in m["text"] or "没有客服在线" in m["text"]])
+
+    # The agent claims the chat in the console and replies: the customer gets it on Telegram, and the agent sees it delivered.
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    detail = alice.get(f"/conversations/{cid}").json()
+    assert detail["conversation"]["channel"] == "telegram"
+    assert [m["text"] for m in detail["messages"] if m["sender"] == "customer"][:3] == ["运费怎么算？", titles[0], "转人工"]
+    sent = alice.post(f"/conversations/{cid}/messages", {"text": "您好，我是客服 Alice，退货运费由我们承担。"}).json()
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["text"] == "您好，我是客服 Alice，退货运费由我们承担。"])
+    deliveries = _wait_delivered(alice, cid, sent["id"])
+    assert deliveries[sent["id"]]["channel"] == "telegram"
+
+    # Resolved: the rating request comes with five buttons; one tap rates the chat (a second tap does not count twice).
+    assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
+    rating = telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["reply_markup"] and "打分" in m["text"]])[0]
+    stars = [row[0] for row in rating["reply_markup"]["inline_keyboard"]]
+    assert [s["text"] for s in stars] == ["★", "★★", "★★★", "★★★★", "★★★★★"]
+    user.tap(rating["message"], stars[4]["callback_data"])
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["text"] == "感谢您的评价！"])
+    user.tap(rating["message"], stars[0]["callback_data"])
+    assert alice.get(f"/conversations/{cid}").json()["conversation"]["rating"] == 5
+    time.sleep(1)
+    assert len([m for m in telegram_api.messages_to(user.user_id) if m["text"] == "感谢您的评价！"]) == 1
+
+
+def _wait_delivered(agent: AgentClient, cid: str, mid: str, state: str = "delivered") -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        deliveries = agent.get(f"/conversations/{cid}/deliveries").json()
+        if deliveries.get(mid, {}).get("state") == state:
+            return deliveries
+        assert time.monotonic() < deadline, deliveries.get(mid)
+        time.sleep(0.2)
+
+
+def test_a_retried_update_is_stored_once_and_answered_once(settings, hub, channels_hub, telegram_api, telegram_secret):
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Ann")
+    update = user.message_update("How much does shipping cost?")
+    assert user.post(update).status_code == 200
+    telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id))
+    assert user.post(update).status_code == 200  # Telegram sends it again (it did not see our 200 in time)
+    time.sleep(2)
+    cid = conversation_of(settings, "telegram", user.user_id)
+    customer_lines = [m for m in sync_client(settings).xrange(Keys(settings.key_prefix).transcript(cid)) if '"sender": "customer"' in m[1]["m"]]
+    assert len(customer_lines) == 1
+    assert len(telegram_api.messages_to(user.user_id)) == 1
+
+
+@pytest.mark.parametrize("secret, body, status", [
+    ("wrong-secret", {"update_id": 1}, 403),
+    ("", {"update_id": 1}, 403),
+    (None, b"{not json", 400),
+    (None, {"no": "update_id"}, 400),
+    (None, [1, 2, 3], 400),
+])
+def test_the_webhook_refuses_what_telegram_did_not_send(channels_hub, telegram_secret, secret, body, status):
+    user = TelegramUser(channels_hub, telegram_secret)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": telegram_secret if secret is None else secret}
+    if secret == "":
+        headers = {}
+    resp = user.hub.post("/api/channels/telegram/webhook", headers=headers, **({"content": body} if isinstance(body, bytes) else {"json": body}))
+    assert resp.status_code == status, resp.text
+
+
+def test_long_polling_for_a_shop_without_a_public_url(settings, stack, telegram_api, wechat_api, channels_hub):
+    with channel_hub(settings, telegram_api, wechat_api, name="polling-hub", CS_TELEGRAM_MODE="polling", CS_TELEGRAM_POLL_TIMEOUT_SECONDS="3"):
+        telegram_api.wait_for(lambda: "deleteWebhook" in telegram_api.calls and "getUpdates" in telegram_api.calls)
+        user = TelegramUser("http://unused", "")
+        telegram_api.push_update(user.message_update("/start"))
+        greeting = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id))
+        assert greeting[0]["text"]
+        telegram_api.push_update(user.message_update("运费怎么算？"))
+        telegram_api.wait_for(lambda: len(telegram_api.messages_to(user.user_id)) >= 2)
+        assert "运费" in telegram_api.messages_to(user.user_id)[1]["text"] or "包邮" in telegram_api.messages_to(user.user_id)[1]["text"]
+        time.sleep(4)  # more polls: nothing is fetched, stored or answered twice
+        assert len(telegram_api.messages_to(user.user_id)) == 2
+    assert int(sync_client(settings).hget(Keys(settings.key_prefix).channel_state("telegram"), "offset")) > 0  # kept for the next poller
+
+
+def test_the_bot_token_never_reaches_a_log(settings, channels_hub, telegram_api):
+    telegram_api.wait_for(lambda: telegram_api.sent)
+    for log in (settings.var_dir / "logs").glob("*.log"):
+        assert TELEGRAM_TOKEN not in log.read_text(errors="replace"), log.name
+        assert TELEGRAM_TOKEN.split(":")[1] not in log.read_text(errors="replace"), log.name
+
+
+def test_a_linked_customer_who_switches_to_telegram_continues_with_the_same_agent(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+    """A web customer talking to an agent writes from Telegram: once linked, the message joins the same chat, and the reply goes to Telegram."""
+    web = hub.post("/api/conversations", json={"language": "en", "visitor_id": secrets.token_hex(16)}).json()
+    auth = {"Authorization": f"Bearer {web['token']}"}
+    hub.post(f"/api/conversations/{web['conversation_id']}/messages", json={"text": "My blender arrived broken, I want a person"}, headers=auth)
+    hub.post(f"/api/conversations/{web['conversation_id']}/handoff", headers=auth)
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{web['conversation_id']}/claim").status_code == 200
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Kai")
+    linked = alice.post(f"/conversations/{web['conversation_id']}/customer/link", {"identity": f"telegram:{user.user_id}"})
+    assert linked.status_code == 200, linked.text
+
+    user.say("Hi, it's me from the website, I'm on my phone now")
+    detail = alice.get(f"/conversations/{web['conversation_id']}").json()
+    deadline = time.monotonic() + 20
+    while not any(m["channel"] == "telegram" for m in detail["messages"]):
+        assert time.monotonic() < deadline, detail["messages"]
+        time.sleep(0.3)
+        detail = alice.get(f"/conversations/{web['conversation_id']}").json()
+    assert detail["conversation"]["status"] == "assigned" and detail["conversation"]["agent"] == "alice"  # the same chat, the same agent
+    assert telegram_api.messages_to(user.user_id) == []  # no bot, no queue notice: a person is already on it
+    reply = alice.post(f"/conversations/{web['conversation_id']}/messages", {"text": "Got it Kai, a replacement is on its way."}).json()
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["text"] == "Got it Kai, a replacement is on its way."])
+    assert _wait_delivered(alice, web["conversation_id"], reply["id"])[reply["id"]]["channel"] == "telegram"

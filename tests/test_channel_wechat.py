@@ -1,0 +1,145 @@
+"""A follower of a WeChat Official Account, through the real stack and a local stand-in of the WeChat API.
+
+Pushes are posted as WeChat's server does (signed query, safe-mode AES body).
+A fast bot answers in the passive reply; a slow one (Rasa delayed past WeChat's
+5-second wait) gets ``success`` at once and the answer through the
+customer-service API; WeChat's retry of a push (same MsgId) is processed once;
+forged, malformed and replayed pushes are refused; the access_token is fetched
+once, shared, and renewed when WeChat says it is stale; an agent's reply outside
+the 48-hour window is marked undeliverable for the agent.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core.redis import Keys, sync_client
+from tests.channel_clients import WeChatFollower, wechat_signature
+from tests.channel_fixtures import WECHAT_AES_KEY, WECHAT_APP_ID, WECHAT_TOKEN, channel_hub
+from tests.clients import AgentClient
+from tests.standins import DelayedRasa
+from tests.test_channel_telegram import _wait_delivered, conversation_of
+
+
+def follower(url: str) -> WeChatFollower:
+    return WeChatFollower(url, WECHAT_TOKEN, app_id=WECHAT_APP_ID, aes_key=WECHAT_AES_KEY)
+
+
+def test_the_url_check_echoes_only_for_the_right_signature(channels_hub):
+    f = follower(channels_hub)
+    ts, nonce = str(int(time.time())), "123456"
+    ok = f.hub.get("/api/channels/wechat", params={"signature": wechat_signature(WECHAT_TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce, "echostr": "e9f8d7"})
+    assert (ok.status_code, ok.text) == (200, "e9f8d7")
+    bad = f.hub.get("/api/channels/wechat", params={"signature": "0" * 40, "timestamp": ts, "nonce": nonce, "echostr": "e9f8d7"})
+    assert bad.status_code == 403 and "e9f8d7" not in bad.text
+
+
+def test_a_fast_bot_answers_in_the_passive_reply_in_safe_mode(settings, channels_hub, wechat_api):
+    f = follower(channels_hub)
+    xml, _ = f.text_xml("运费怎么算？")
+    started = time.monotonic()
+    resp = f.push(xml, encrypted=True)
+    assert resp.status_code == 200 and time.monotonic() - started < 5
+    answer = f.reply_text(resp)
+    assert "运费" in answer or "包邮" in answer
+    assert "运费" not in resp.text  # encrypted on the wire
+    time.sleep(1.5)
+    assert wechat_api.messages_to(f.openid) == []  # passively answered: not sent again through the API
+
+
+def test_a_slow_bot_gets_success_in_time_and_the_answer_through_the_api(settings, stack, telegram_api, wechat_api, channels_hub):
+    with DelayedRasa(settings.rasa_url, delay=6.0) as slow_rasa, \
+            channel_hub(settings, telegram_api, wechat_api, rasa_port=slow_rasa.port, name="slow-bot-hub", CS_TELEGRAM_MODE="polling",
+                        CS_TELEGRAM_BOT_TOKEN="") as url:
+        f = follower(url)
+        xml, msg_id = f.text_xml("运费怎么算？")
+        started = time.monotonic()
+        resp = f.push(xml)
+        waited = time.monotonic() - started
+        assert (resp.status_code, resp.text) == (200, "success") and waited < 5, waited
+        # WeChat retries the push (same MsgId) after 5 s: acknowledged, not processed again.
+        again = f.push(xml)
+        assert (again.status_code, again.text) == (200, "success")
+        sent = wechat_api.wait_for(lambda: wechat_api.messages_to(f.openid), timeout=40)
+        assert sent[0]["msgtype"] == "text" and ("运费" in sent[0]["text"]["content"] or "包邮" in sent[0]["text"]["content"])
+        time.sleep(2)
+        assert len(wechat_api.messages_to(f.openid)) == 1
+        cid = conversation_of(settings, "wechat", f.openid)
+        stored = [m for m in sync_client(settings).xrange(Keys(settings.key_prefix).transcript(cid)) if '"sender": "customer"' in m[1]["m"]]
+        assert len(stored) == 1
+
+
+def test_a_retried_push_is_processed_once(settings, channels_hub, wechat_api):
+    f = follower(channels_hub)
+    xml, _ = f.text_xml("怎么查物流？")
+    first = f.push(xml, encrypted=True)
+    second = f.push(xml, encrypted=True)
+    assert first.status_code == second.status_code == 200
+    assert f.reply_text(first) and second.text == "success"
+    cid = conversation_of(settings, "wechat", f.openid)
+    stored = [m for m in sync_client(settings).xrange(Keys(settings.key_prefix).transcript(cid)) if '"sender": "customer"' in m[1]["m"]]
+    assert len(stored) == 1
+
+
+def test_forged_malformed_and_replayed_pushes_are_refused(settings, channels_hub):
+    f = follower(channels_hub)
+    xml, _ = f.text_xml("hello")
+    assert f.push(xml, signature="0" * 40).status_code == 403
+    assert f.push(xml, timestamp=int(time.time()) - 3600).status_code == 403  # a captured push sent again an hour later
+    assert f.push("<xml><ToUserName>broken", encrypted=False).status_code == 400
+    assert f.push("<html>not wechat</html>").status_code == 400
+    # safe mode: a body encrypted for another account (or tampered) fails its msg_signature
+    other = WeChatFollower(channels_hub, WECHAT_TOKEN, app_id=WECHAT_APP_ID, aes_key="B" * 43)
+    assert other.push(xml, encrypted=True).status_code == 403
+    assert sync_client(settings).get(Keys(settings.key_prefix).channel_conversation("wechat", f.openid)) is None  # nothing was taken in
+
+
+def test_agent_replies_go_through_the_api_with_a_shared_token_renewed_when_stale(settings, hub, agents, channels_hub, wechat_api):
+    f = follower(channels_hub)
+    resp = f.push(f.text_xml("我要转人工")[0], encrypted=True)
+    assert "转接人工" in f.reply_text(resp)
+    cid = conversation_of(settings, "wechat", f.openid)
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    wechat_api.wait_for(lambda: [m for m in wechat_api.messages_to(f.openid) if "已接入" in m["text"]["content"]])
+    fetched = len(wechat_api.tokens)
+    wechat_api.expire_token()  # WeChat says 40001: the hub renews the token once and sends again
+    reply = alice.post(f"/conversations/{cid}/messages", {"text": "您好，请提供订单号。"}).json()
+    wechat_api.wait_for(lambda: [m for m in wechat_api.messages_to(f.openid) if m["text"]["content"] == "您好，请提供订单号。"])
+    assert len(wechat_api.tokens) == fetched + 2  # the expired one, and exactly one renewal
+    assert _wait_delivered(alice, cid, reply["id"])[reply["id"]]["via"] == "api"
+
+    # WeChat busy (-1) and out of quota (45009): retried, delivered once.
+    wechat_api.refuse_next(-1, "system error")
+    wechat_api.refuse_next(45009, "reach max api daily quota limit")
+    second = alice.post(f"/conversations/{cid}/messages", {"text": "我们已经为您补发。"}).json()
+    deliveries = alice.get(f"/conversations/{cid}/deliveries").json()
+    assert deliveries[second["id"]]["state"] in ("pending", "retrying")
+    _wait_delivered(alice, cid, second["id"], "retrying")
+    # 45009 asks for a long wait (the quota resets daily); the test moves the retry time forward as a new day would
+    r, k = sync_client(settings), Keys(settings.key_prefix)
+    deadline = time.monotonic() + 30
+    while not [m for m in wechat_api.messages_to(f.openid) if m["text"]["content"] == "我们已经为您补发。"]:
+        if r.zscore(k.outbox_due, cid) and not r.exists(k.outbox_lease(cid)):
+            r.zadd(k.outbox_due, {cid: time.time()}, xx=True)
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert len([m for m in wechat_api.messages_to(f.openid) if m["text"]["content"] == "我们已经为您补发。"]) == 1
+
+    # Two days later the customer has not written again: WeChat's 48-hour window is closed, the agent is told.
+    r.hset(k.conv(cid), "last_inbound_at", str(time.time() - 49 * 3600))
+    late = alice.post(f"/conversations/{cid}/messages", {"text": "还在吗？"}).json()
+    failed = _wait_delivered(alice, cid, late["id"], "failed")[late["id"]]
+    assert "48-hour" in failed["error"]
+    assert not [m for m in wechat_api.messages_to(f.openid) if m["text"]["content"] == "还在吗？"]
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_subscribing_greets_and_a_menu_click_can_ask_for_a_person(channels_hub, encrypted):
+    f = follower(channels_hub)
+    greeting = f.reply_text(f.push(f.event_xml("subscribe"), encrypted=encrypted))
+    assert greeting
+    asked = f.reply_text(f.push(f.event_xml("CLICK", "human"), encrypted=encrypted))
+    assert "人工" in asked or "agent" in asked.lower()

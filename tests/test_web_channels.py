@@ -1,0 +1,71 @@
+"""The console with messaging channels, in a real browser: each line's channel and delivery, and one customer across channels.
+
+An agent links a web visitor and a Telegram customer who are the same person:
+the customer panel then lists both conversations and shows one history with
+every line of both channels, and a reply typed in the console reaches Telegram
+and says "Delivered" under it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from tests.browser import DESKTOP, WAIT, assert_accessible, expect, shot, staff_page
+from tests.channel_clients import TelegramUser
+from tests.test_channel_telegram import conversation_of
+
+
+def test_linking_a_web_and_a_telegram_customer_shows_one_history(stack, settings, agents, browser, hub, channels_hub, telegram_api, telegram_secret):
+    visitor = secrets.token_hex(16)
+    web = hub.post("/api/conversations", json={"language": "en", "visitor_id": visitor}).json()
+    said = hub.post(f"/api/conversations/{web['conversation_id']}/messages", json={"text": "Where is my order 5512? It is late."},
+                    headers={"Authorization": f"Bearer {web['token']}"})
+    assert said.status_code == 200
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Mia")
+    user.say("I want to talk to a person")
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "queue" in m["text"]])
+    cid = conversation_of(settings, "telegram", user.user_id)
+
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    row = page.locator(f'#queue li[data-cid="{cid}"]')
+    row.get_by_role("button", name=re.compile("^Claim")).click()
+    panel = page.locator("#customer")
+    expect(panel).to_contain_text("1 conversation · Telegram", timeout=WAIT)
+    expect(page.locator("#transcript .msg.customer .channel-badge").first).to_have_text("Telegram")
+
+    toggle = panel.locator(".customer-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")  # one line until the agent opens it: the transcript keeps its room
+    toggle.click()
+    page.locator("#customer-link-input").fill(f"web:{visitor}")
+    panel.get_by_role("button", name="Link").click()
+    expect(panel).to_contain_text("Linked: one customer, one history.")
+    expect(panel).to_contain_text(re.compile(r"2 conversations · (Telegram, Web|Web, Telegram)"))
+    expect(panel.locator(f'.identity[data-identity="web:{visitor}"]')).to_be_visible()
+    expect(panel.locator(f'.identity[data-identity="telegram:{user.user_id}"]')).to_be_visible()
+
+    panel.get_by_role("button", name="Show history on every channel").click()
+    dialog = page.get_by_role("dialog", name="History on every channel")
+    history = dialog.locator(".history")
+    expect(history.locator('li[data-channel="web"]', has_text="Where is my order 5512? It is late.")).to_be_visible()
+    expect(history.locator('li[data-channel="telegram"]', has_text="I want to talk to a person")).to_be_visible()
+    texts = history.locator("li .h-text").all_inner_texts()
+    assert texts.index("Where is my order 5512? It is late.") < texts.index("I want to talk to a person")  # one timeline, oldest first
+    assert_accessible(page, "console with the history on every channel open")
+    shot(page, "console-customer-history-across-channels")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
+
+    page.locator("#reply").fill("Hi Mia, I can see both of your messages about order 5512.")
+    page.locator("#reply").press("Enter")
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "both of your messages" in m["text"]])
+    delivery = page.locator("#transcript .msg.agent .delivery").last
+    expect(delivery).to_have_attribute("data-state", "delivered", timeout=WAIT)
+    expect(delivery).to_contain_text("Delivered on Telegram")
+    assert_accessible(page, "console with the customer panel open")
+    shot(page, "console-delivered-on-telegram")
+
+    page.locator("header .ui-lang-select").select_option("zh")
+    expect(panel).to_contain_text("2 个会话")
+    expect(page.locator("#transcript .msg.customer .channel-badge").first).to_have_text("Telegram")
+    ctx.close()
