@@ -27,6 +27,8 @@ TEST_ENV = {
     "CS_WIDGET_ORIGINS": '["http://127.0.0.1:*"]',
     # Humans at work whatever the hour the suite runs; the night-time tests configure their own hours.
     "CS_BUSINESS_HOURS": '{"always_open": true}',
+    # Test agents open and close consoles all the time: going offline when the last one closes is tested on a hub of its own.
+    "CS_PRESENCE_GRACE_SECONDS": "3600",
     # The suite starts thousands of chats from one address; the abuse limits are tested on hubs of their own.
     "CS_RATE_LIMITS": json.dumps({name: "1000000/60" for name in ("start_per_address", "messages_per_conversation", "messages_per_address",
                                   "customer_actions_per_conversation", "login_per_address", "kb_search_per_user", "requests_per_address")}),

@@ -316,3 +316,29 @@ def test_every_due_job_runs_exactly_once_with_two_hubs_and_two_schedulers(stack,
         for proc, _ in hubs:
             proc.terminate()
             proc.wait(10)
+
+
+def test_an_agent_whose_consoles_all_close_goes_offline_and_their_chats_move(stack, settings, only):
+    """The session dies (browser closed, network gone): after the grace period the agent is offline and the chat
+    goes to a colleague. A hub whose grace period is 2 s."""
+    from websockets.sync.client import connect
+
+    account("leaver", capacity=2)
+    account("stayer", capacity=2)
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_PRESENCE_GRACE_SECONDS="2")
+    try:
+        with httpx.Client(base_url=url, timeout=60) as hub2:
+            only()
+            leaver = AgentClient(hub2, "leaver")
+            with connect(f"{url.replace('http', 'ws')}/api/agent/ws?token={leaver.token}"):
+                c = Customer(hub2, "en")
+                c.say("I want to talk to a person")
+                assert c.status()["conversation"]["agent"] == "leaver"
+                AgentClient(hub2, "stayer")  # a colleague comes online
+            # the console closed: nothing happens at once...
+            assert c.status()["conversation"]["agent"] == "leaver"
+            assert wait_for(lambda: c.status()["conversation"]["agent"] == "stayer", 30)
+            assert leaver.get("/me").json()["presence"] == "offline"
+    finally:
+        proc.terminate()
+        proc.wait(10)
