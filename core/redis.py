@@ -262,6 +262,11 @@ class Keys:
         return f"{self.p}:agents:last-assigned"
 
     @property
+    def desk_assignment(self) -> str:
+        """String: "push" or "manual", a supervisor's choice that overrides ``auto_assign`` from the settings."""
+        return f"{self.p}:desk:assignment"
+
+    @property
     def scheduler_queue(self) -> str:
         """The rq queue of the service desk's due work (SLA clocks, auto-close, follow-ups)."""
         return f"{self.p}-desk"

@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     followup_after_hours: float = 24.0
     # An agent whose consoles have all been closed this long is offline; their chats go to others.
     presence_grace_seconds: float = 60.0
+    # Push assignment: a new ticket goes straight to the best available agent. Off, agents pick chats from the
+    # queue themselves. This is the default; supervisors switch it at run time (PUT /api/agent/desk/assignment).
+    auto_assign: bool = True
 
     # Supervision (core/supervisor.py): a crashed service is restarted after
     # 1, 2, 4, ... seconds up to this; the delay resets once it has run for a minute.

@@ -5,7 +5,11 @@ from __future__ import annotations
 TEXTS: dict[str, dict[str, str]] = {
     "queued": {
         "en": "Your ticket {ticket} is with our team. You're number {position} in the queue for a human agent. Estimated wait: about {minutes} min. You can keep typing; the agent will see everything.",
-        "zh": "您的工单 {ticket} 已转交人工客服。您前面还有 {ahead} 位，预计等待约 {minutes} 分钟。您可以继续留言，客服接入后会看到全部记录。",
+        "zh": "您的工单 {ticket} 已转交人工客服。您目前排在第 {position} 位，预计等待约 {minutes} 分钟。您可以继续留言，客服接入后会看到全部记录。",
+    },
+    "queued_now": {
+        "en": "Your ticket {ticket} is with our team. An agent will be with you in a moment; they'll see everything you wrote.",
+        "zh": "您的工单 {ticket} 已转交人工客服，客服马上为您服务，您之前的留言对方都能看到。",
     },
     "queued_nobody_online": {
         "en": "Your ticket {ticket} is with our team, but no agent is available right now{back}. Leave your phone number or e-mail and your question here: we will answer in this chat as soon as someone is back.",

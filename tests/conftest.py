@@ -69,6 +69,25 @@ def agents(stack) -> list[str]:
     return list(names)
 
 
+@pytest.fixture(scope="session")
+def supervisor(stack, agents) -> str:
+    """A supervisor account (runs the desk: assignment mode, team load, reassigning)."""
+    proc = run_cli("-m", "handoff", "add", "sue", "--name", "Sue", "--role", "supervisor", "--password", PASSWORD)
+    assert proc.returncode == 0, proc.stderr
+    return "sue"
+
+
+@pytest.fixture
+def manual_assignment(stack, settings, supervisor):
+    """The desk switched to manual assignment, as a supervisor can: chats wait in the queue until an agent claims
+    one (the queue, claim and transfer tests). Push assignment is back on afterwards."""
+    with httpx.Client(base_url=settings.hub_url, timeout=60) as client:
+        boss = AgentClient(client, supervisor)
+        assert client.put("/api/agent/desk/assignment", json={"push": False}, headers=boss.headers).json() == {"push": False}
+        yield
+        assert client.put("/api/agent/desk/assignment", json={"push": True}, headers=boss.headers).status_code == 200
+
+
 @pytest.fixture
 def hub(stack, settings):
     with httpx.Client(base_url=settings.hub_url, timeout=60) as client:

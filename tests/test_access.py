@@ -12,6 +12,9 @@ from websockets.sync.client import connect
 from core.identity import sign_identity
 from tests.clients import PASSWORD, AgentClient, Customer, run_cli, start_hub
 
+# Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
+pytestmark = pytest.mark.usefixtures("manual_assignment")
+
 
 def make_account(username: str, role: str, *extra: str) -> None:
     proc = run_cli("-m", "handoff", "add", username, "--name", username.title(), "--role", role, "--password", PASSWORD, "--capacity", "10", *extra)

@@ -9,6 +9,9 @@ import pytest
 
 from tests.clients import HangingServer, free_port, start_hub
 
+# Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
+pytestmark = pytest.mark.usefixtures("manual_assignment")
+
 
 def test_customer_token_cannot_read_another_conversation(customer_factory, hub):
     a, b = customer_factory(), customer_factory()

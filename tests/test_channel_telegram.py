@@ -26,6 +26,7 @@ def conversation_of(settings, channel: str, address: str) -> str:
     return cid
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_a_telegram_customer_gets_answers_choices_a_person_and_rates(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
     user = TelegramUser(channels_hub, telegram_secret)
     user.say("运费怎么算？")
@@ -51,7 +52,7 @@ def test_a_telegram_customer_gets_answers_choices_a_person_and_rates(settings, h
 
     # "Talk to a person": the queue notice tells them where they stand.
     user.say("转人工")
-    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "前面还有" in m["text"] or "没有客服在线" in m["text"]])
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if any(s in m["text"] for s in ("排在第", "马上为您服务", "没有客服在线"))])
 
     # The agent claims the chat in the console and replies: the customer gets it on Telegram, and the agent sees it delivered.
     alice = AgentClient(hub, "alice")
@@ -138,6 +139,7 @@ def test_the_bot_token_never_reaches_a_log(settings, channels_hub, telegram_api)
         assert TELEGRAM_TOKEN.split(":")[1] not in log.read_text(errors="replace"), log.name
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_a_linked_customer_who_switches_to_telegram_continues_with_the_same_agent(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
     """A web customer talking to an agent writes from Telegram: once linked, the message joins the same chat, and the reply goes to Telegram."""
     web = hub.post("/api/conversations", json={"language": "en", "visitor_id": secrets.token_hex(16)}).json()

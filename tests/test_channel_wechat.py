@@ -96,6 +96,7 @@ def test_forged_malformed_and_replayed_pushes_are_refused(settings, channels_hub
     assert sync_client(settings).get(Keys(settings.key_prefix).channel_conversation("wechat", f.openid)) is None  # nothing was taken in
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_agent_replies_go_through_the_api_with_a_shared_token_renewed_when_stale(settings, hub, agents, channels_hub, wechat_api):
     f = follower(channels_hub)
     resp = f.push(f.text_xml("我要转人工")[0], encrypted=True)

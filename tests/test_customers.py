@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
+
 from core.identity import sign_identity
 from tests.clients import AgentClient, run_cli
+
+# Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
+pytestmark = pytest.mark.usefixtures("manual_assignment")
 
 
 def start(hub, visitor: str | None = None, signed: dict | None = None, settings=None) -> dict:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from websockets.sync.client import connect
+
+# Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
+pytestmark = pytest.mark.usefixtures("manual_assignment")
 
 
 def bot_texts(result: dict) -> list[str]:
@@ -43,7 +47,8 @@ def test_small_talk_in_both_languages(customer_factory):
     assert bye and any("\u4e00" <= ch <= "\u9fff" for ch in bye[0])
 
 
-def test_asking_for_a_human_queues_with_position(customer_factory):
+def test_asking_for_a_human_queues_with_position(customer_factory, agent_factory):
+    agent_factory("alice").post("/presence", {"presence": "online"})  # someone is at work, picking chats from the queue
     c = customer_factory("zh")
     result = c.say("转人工")
     assert result["conversation"]["status"] == "queued"

@@ -10,6 +10,9 @@ import pytest
 
 from kb.search import Searcher
 
+# Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
+pytestmark = pytest.mark.usefixtures("manual_assignment")
+
 
 @pytest.fixture
 def editor(agent_factory):

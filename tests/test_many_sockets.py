@@ -9,9 +9,13 @@ import random
 from collections import Counter
 
 import httpx
+import pytest
 import websockets
 
 from core.redis import sync_client
+
+# Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
+pytestmark = pytest.mark.usefixtures("manual_assignment")
 
 CUSTOMERS = 2000
 BURST = 500

@@ -14,11 +14,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import pytest
 from websockets.sync.client import connect
 
 from core.redis import Keys, sync_client
 from hub.live import stream_position
 from tests.clients import AgentClient, Customer, start_hub
+
+# Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
+pytestmark = pytest.mark.usefixtures("manual_assignment")
 
 QUICK = ["I want to talk to a person", "how much is shipping?", "what is your return policy?"]
 ROUNDS = 30

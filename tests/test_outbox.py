@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.channel_clients import TelegramUser
 from tests.channel_fixtures import channel_hub
 from tests.clients import AgentClient
 from tests.test_channel_telegram import _wait_delivered, conversation_of
+
+# The agent claims each chat from the queue.
+pytestmark = pytest.mark.usefixtures("manual_assignment")
 
 
 def _claimed_telegram_chat(settings, hub, channels_hub, telegram_api, telegram_secret) -> tuple[TelegramUser, AgentClient, str]:

@@ -17,6 +17,9 @@ from core.identity import sign_identity
 from core.redis import Keys, sync_client
 from tests.clients import AgentClient, Customer, run_cli
 
+# Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
+pytestmark = pytest.mark.usefixtures("manual_assignment")
+
 PHONE, ID_CARD, CARD = "13812345678", "110101199003077777", "6222020200112233445"
 SENSITIVE = f"我的手机号{PHONE}，身份证{ID_CARD}，卡号{CARD}，快递一直没到"
 RAW = (PHONE, ID_CARD, CARD)

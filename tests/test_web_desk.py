@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from core.redis import Keys, sync_client
 from tests.browser import DESKTOP, PHONE, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
-from tests.clients import AgentClient, run_cli, start_hub
+from tests.clients import PASSWORD, AgentClient, Customer, run_cli, start_hub
 
 WAIT = 60_000
 
@@ -95,3 +95,49 @@ def test_out_of_hours_the_chat_asks_for_a_contact(stack, settings, agents, brows
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_supervisor_sees_the_team_load_and_reassigns_a_ticket(stack, settings, agents, browser, hub):
+    """The supervisor's console (in Chinese) lists every agent with their load against capacity and the tickets
+    they hold; a ticket opens from there, and "改派" hands it to a colleague, who then holds it."""
+    assert run_cli("-m", "handoff", "add", "deskchief", "--name", "Chief", "--role", "supervisor", "--password", PASSWORD).returncode == 0
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    for name in r.smembers(keys.agents):  # alice alone at work: the chat is pushed to her
+        r.hset(keys.agent(name), "presence", "away")
+    alice = AgentClient(hub, "alice")
+    assert alice.post("/presence", {"presence": "online"}).status_code == 200
+    customer = Customer(hub, "zh")
+    customer.say("转人工")
+    assert customer.status()["conversation"]["agent"] == "alice"
+    ref = customer.status()["conversation"]["ticket_ref"]
+    bob = AgentClient(hub, "bob")
+    assert bob.post("/presence", {"presence": "online"}).status_code == 200
+
+    ctx, console = staff_page(browser, settings.hub_url, "/console", "deskchief", DESKTOP, "zh")
+    team = console.locator("#team-section")
+    expect(team).to_be_visible(timeout=WAIT)
+    expect(team.locator("h2")).to_have_text("团队")
+    alice_row = console.locator("#team li[data-agent='alice']")
+    expect(alice_row.locator(".ticket-chip", has_text=ref)).to_be_visible(timeout=WAIT)
+    expect(alice_row.locator(".team-load")).to_contain_text("/50 个会话")
+    alice_row.locator(".ticket-chip", has_text=ref).click()
+    expect(console.locator("#ticket-ref")).to_have_text(ref, timeout=WAIT)
+    reassign = console.locator("#ticket-reassign")
+    expect(reassign).to_be_visible()
+    console.locator("#reassign-to").select_option("bob")
+    shot(console, "console-supervisor-team")
+    assert_accessible(console, "supervisor's console with the team list")
+    console.locator("#reassign").click()
+    # bob holds it now: the API, the chat and the team list say so
+    assert AgentClient(hub, "deskchief").get(f"/tickets/{ref}").json()["ticket"]["assignee"] == "bob"
+    expect(console.locator("#team li[data-agent='bob'] .ticket-chip", has_text=ref)).to_be_visible(timeout=WAIT)
+    expect(alice_row.locator(".ticket-chip", has_text=ref)).to_have_count(0)
+    assert customer.status()["conversation"]["agent"] == "bob"
+    ctx.close()
+
+    # An agent's console has no team list, and the hub refuses them the load anyway.
+    ctx, agent_console = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    expect(agent_console.locator("#tickets-title")).to_be_visible()
+    expect(agent_console.locator("#team-section")).to_be_hidden()
+    assert alice.get("/load").status_code == 403
+    ctx.close()

@@ -46,6 +46,7 @@ class DeskTimes:
     auto_close_seconds: float = 3 * 86400  # a solved ticket closes after this long without a word from the customer
     followup_seconds: float = 86400  # the follow-up call after a complaint is due this long after solving
     presence_grace_seconds: float = 60.0  # an agent whose consoles all closed is offline after this long
+    auto_assign: bool = True  # push new tickets to agents, unless a supervisor switched the desk to manual
 
 
 class TicketDesk:
@@ -69,7 +70,7 @@ class TicketDesk:
         """The desk with the SLA policies, business hours and times from configuration (hub and scheduler alike)."""
         hours = Hours(settings.business_hours)
         times = DeskTimes(auto_close_seconds=settings.ticket_auto_close_hours * 3600, followup_seconds=settings.followup_after_hours * 3600,
-                          presence_grace_seconds=settings.presence_grace_seconds)
+                          presence_grace_seconds=settings.presence_grace_seconds, auto_assign=settings.auto_assign)
         return cls(conversations, agents, queue, TicketStore(conversations.r, conversations.k), customers,
                    SlaClocks(settings.sla_policies, hours), hours, scheduler, times)
 
@@ -96,6 +97,8 @@ class TicketDesk:
             back = self.hours.next_open(now) if not self.hours.is_open(now) else None
             when = say("back_at", language, when=_when(back, self.hours, language)) if back else ""
             return say("queued_nobody_online", language, ticket=ticket.ref, back=when), {**meta, "kind": "offline", "ask_contact": True, "back_at": back}
+        if spot.estimated_wait_seconds <= 0:  # free capacity: routing assigns the chat right away
+            return say("queued_now", language, ticket=ticket.ref), meta
         minutes = max(1, round(spot.estimated_wait_seconds / 60))
         return say("queued", language, ticket=ticket.ref, position=spot.position, ahead=spot.position - 1, minutes=minutes), meta
 
@@ -130,6 +133,16 @@ class TicketDesk:
         return ticket
 
     # ---------------------------------------------------------------- routing
+    async def pushes(self) -> bool:
+        """Whether new tickets are pushed to agents (else agents claim them from the queue)."""
+        mode = await self.r.get(self.k.desk_assignment)
+        return self.times.auto_assign if mode is None else mode == "push"
+
+    async def set_pushes(self, on: bool) -> None:
+        await self.r.set(self.k.desk_assignment, "push" if on else "manual")
+        if on:
+            await self.drain()
+
     async def candidates(self) -> list[Candidate]:
         """Everyone who could take a chat now, with their load: two round trips to Redis, whatever the team's size."""
         last = dict(await self.r.zrange(self.k.agent_last_assigned(), 0, -1, withscores=True))
@@ -141,8 +154,8 @@ class TicketDesk:
         """Push a waiting ticket to the best available agent (``tickets/routing.py``). Returns the "has joined" notice.
 
         Out of business hours nothing is pushed: the desk is closed, the ticket waits for the morning (an
-        agent who is online may still claim it by hand)."""
-        if ticket.status != "new" or not self.hours.is_open(time.time()):
+        agent who is online may still claim it by hand). With push assignment off, nothing is pushed either."""
+        if ticket.status != "new" or not self.hours.is_open(time.time()) or not await self.pushes():
             return None
         record = await self.customers.get(ticket.customer_id) if ticket.customer_id else None
         for username in ranked(ticket, await self.candidates(), record.dedicated_agent if record else None):
@@ -165,7 +178,7 @@ class TicketDesk:
             ticket = await self.tickets.get(conv.ticket_id) if conv and conv.ticket_id else None
             if ticket and await self.route(ticket):
                 assigned += 1
-            elif not await self.candidates():
+            elif not await self.candidates() or not await self.pushes():
                 break
         return assigned
 

@@ -81,7 +81,7 @@ const TEXT = {
     placeholder: "请输入您的问题…",
     input_label: "您的消息",
     send: "发送",
-    queue_banner: "您前面还有 {ahead} 位 · 预计等待约 {minutes} 分钟",
+    queue_banner: "您排在第 {position} 位 · 预计等待约 {minutes} 分钟",
     queue_banner_unknown: "正在排队等待人工客服",
     queue_banner_closed: "客服将于 {when} 上线，届时会在这里回复您",
     assigned_banner: "客服 {agent} 正在为您服务",

@@ -9,6 +9,7 @@ import { api, hooks as stateHooks, saveToken, state } from "./state.js";
 import { render as renderSuggestions } from "./suggestions.js";
 import "./canned.js";
 import { i18n, t } from "./texts.js";
+import * as team from "./team.js";
 import * as tickets from "./tickets.js";
 import { hooks as typingHooks } from "./typing.js";
 
@@ -39,8 +40,10 @@ function enter(agent) {
   setPresence(agent.presence || "online");
   live.connect();
   lists.refreshLists();
+  tickets.setView(team.oversees() ? "all" : "mine");
   tickets.refreshTickets();
   lists.loadAgents();
+  team.refreshTeam();
 }
 
 function applyLanguage() {
@@ -58,6 +61,10 @@ live.hooks.myPresence = setPresence;
 typingHooks.send = live.send;
 lists.hooks.open = openConversation;
 tickets.hooks.open = openConversation;
+team.hooks.openTicket = async (ref) => {
+  try { const found = await api(`/tickets/${encodeURIComponent(ref)}`); openConversation(found.ticket.conversation_id); }
+  catch (e) { showError(e.message); }
+};
 lists.hooks.claim = claimConversation;
 i18n.onChange(applyLanguage);
 for (const s of document.querySelectorAll(".ui-lang-select")) s.addEventListener("change", () => i18n.set(s.value));

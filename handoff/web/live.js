@@ -4,6 +4,7 @@ import { addMessage, refreshCurrent } from "./conversation.js";
 import { onDelivery } from "./delivery.js";
 import { presenceChanged, refreshLists, refreshQueue, renderMine } from "./lists.js";
 import { state } from "./state.js";
+import { teamChanged } from "./team.js";
 import { t } from "./texts.js";
 import { ticketEvent } from "./tickets.js";
 import { showCustomerTyping } from "./typing.js";
@@ -51,6 +52,7 @@ export function disconnect() {
 function onEvent(data) {
   if (data.type === "conversation_changed") {
     refreshLists();
+    teamChanged();
     if (data.conversation_id === state.currentId) refreshCurrent();
   } else if (data.type === "customer_message") {
     if (data.conversation_id === state.currentId) refreshCurrent();
@@ -69,10 +71,12 @@ function onEvent(data) {
     refreshCurrent();
   } else if (data.type === "ticket_changed" || data.type === "sla_alert") {
     ticketEvent(data);
+    teamChanged();
   } else if (data.type === "delivery") {
     onDelivery(data);
   } else if (data.type === "presence") {
     presenceChanged(data.agent, data.presence);
+    teamChanged();
     if (state.me && data.agent === state.me.username) hooks.myPresence(data.presence);
   }
 }

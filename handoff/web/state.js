@@ -6,7 +6,7 @@ const TOKEN_KEY = "cs_agent_token";
 
 export const state = {
   token: sessionStorage.getItem(TOKEN_KEY), me: null, queue: [], queueFetchedAt: 0, mine: [], recent: [], agents: [],
-  currentId: null, current: null, unread: new Map(),
+  currentId: null, current: null, ticket: null, unread: new Map(),
   lastCustomerId: null, // newest customer message in the open chat
 };
 

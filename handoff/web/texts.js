@@ -37,6 +37,8 @@ const TEXT = {
     notesHint: "Internal notes: only agents see them, never the customer.", addNote: "Add note", addNotePlaceholder: "Add an internal note…",
     followupDue: (when) => `Follow-up call due ${when}`, followupDone: "Called back",
     slaLeft: (span) => `SLA ${span} left`, slaOverdue: (span) => `SLA overdue ${span}`, slaBreached: "SLA breached",
+    team: "Team", teamEmpty: "No agents yet.", teamLoad: (n, cap) => `${n}/${cap} chats`, reassignTo: "Reassign to", reassign: "Reassign",
+    presences: { online: "Online", away: "Away", offline: "Offline" },
     cannedReplies: "Canned replies", slaAlert: (ref) => `SLA alert: ${ref}`,
   },
   zh: {
@@ -74,6 +76,8 @@ const TEXT = {
     notesHint: "内部备注：只有客服可见，顾客永远看不到。", addNote: "添加备注", addNotePlaceholder: "添加一条内部备注…",
     followupDue: (when) => `回访时间：${when}`, followupDone: "已回访",
     slaLeft: (span) => `SLA 剩余 ${span}`, slaOverdue: (span) => `SLA 已超时 ${span}`, slaBreached: "SLA 已超时",
+    team: "团队", teamEmpty: "还没有客服。", teamLoad: (n, cap) => `${n}/${cap} 个会话`, reassignTo: "改派给", reassign: "改派",
+    presences: { online: "在线", away: "离开", offline: "离线" },
     cannedReplies: "快捷回复", slaAlert: (ref) => `SLA 提醒：${ref}`,
   },
 };

@@ -3,6 +3,7 @@
 import { $, el } from "/static/common/dom.js";
 import { fmtDateTime } from "/static/common/i18n.js";
 import { api, state } from "./state.js";
+import { hooks as teamHooks, renderReassign } from "./team.js";
 import { i18n, named, t } from "./texts.js";
 
 const els = {
@@ -39,11 +40,13 @@ function slaClass(row) {
 
 // ---------- the open chat's ticket
 export async function showTicket(conv) {
-  if (!conv || !conv.ticket_ref) { current = null; els.bar.hidden = true; return; }
+  if (!conv || !conv.ticket_ref) { current = null; state.ticket = null; els.bar.hidden = true; return; }
   try {
     current = await api(`/tickets/${encodeURIComponent(conv.ticket_ref)}`);
-  } catch { current = null; els.bar.hidden = true; return; }
+  } catch { current = null; state.ticket = null; els.bar.hidden = true; return; }
+  state.ticket = current.ticket;
   renderTicket();
+  renderReassign();
 }
 
 function renderTicket() {
@@ -106,6 +109,9 @@ els.noteForm.addEventListener("submit", (ev) => {
 els.followupDone.addEventListener("click", () => change(() => api(`/tickets/${current.ticket.ref}/followup`, { method: "POST", body: { note: "" } })));
 
 // ---------- the ticket list
+// Supervisors start on every ticket they may see, agents on their own.
+export function setView(view) { els.view.value = view; }
+
 export async function refreshTickets() {
   try { rows = await api(`/tickets?view=${encodeURIComponent(els.view.value)}`); } catch { return; }
   renderTickets();
@@ -142,5 +148,6 @@ export function ticketEvent(data) {
   if (current && data.ticket_id === current.ticket.id) showTicket(state.current);
 }
 
+teamHooks.reassigned = (error) => change(async () => { if (error) throw new Error(error); });
 els.view.addEventListener("change", refreshTickets);
 setInterval(tick, 1000);

@@ -177,6 +177,22 @@ async def canned(me: ChatStaff, services: Svc, q: Annotated[str, Query(max_lengt
     return await services.canned.search(q, language)
 
 
+class Assignment(BaseModel):
+    push: bool = Field(description="true: new tickets go straight to the best available agent; false: agents claim them from the queue")
+
+
+@router.get("/api/agent/desk/assignment", response_model=Assignment, summary="How new tickets reach agents: pushed, or claimed from the queue")
+async def assignment(me: ChatStaff, services: Svc) -> Assignment:
+    return Assignment(push=await services.desk.pushes())
+
+
+@router.put("/api/agent/desk/assignment", response_model=Assignment, summary="Supervisors: switch push assignment on or off (on offers the waiting tickets at once)")
+async def set_assignment(body: Assignment, me: Overseer, services: Svc) -> Assignment:
+    await services.desk.set_pushes(body.push)
+    await services.audit.record(me.username, "desk_assignment", "push" if body.push else "manual")
+    return Assignment(push=await services.desk.pushes())
+
+
 @router.get("/api/agent/load", response_model=list[AgentLoad], summary="Supervisors: who is online, how busy, with which tickets")
 async def load(me: Overseer, services: Svc) -> list[AgentLoad]:
     out = []
