@@ -342,3 +342,27 @@ def test_an_agent_whose_consoles_all_close_goes_offline_and_their_chats_move(sta
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_supervisor_switches_push_assignment_off_and_on(hub, only, supervisor):
+    """Manual: the chat waits in the queue although an agent is free, and the agent claims it. Back to push: what
+    waits is handed out at once. Agents may read the mode but not change it."""
+    (alice,) = only("alice")
+    boss = AgentClient(hub, supervisor)
+    assert alice.hub.put("/api/agent/desk/assignment", json={"push": False}, headers=alice.headers).status_code == 403
+    try:
+        assert hub.put("/api/agent/desk/assignment", json={"push": False}, headers=boss.headers).json() == {"push": False}
+        assert alice.get("/desk/assignment").json() == {"push": False}
+        first, second = Customer(hub, "en"), Customer(hub, "zh")
+        first.say("I want to talk to a person")
+        second.say("转人工")
+        assert first.status()["conversation"]["status"] == "queued"
+        assert second.status()["conversation"]["status"] == "queued"
+        notice = [m for m in second.transcript() if m["sender"] == "system" and m["meta"].get("kind") == "queued"][-1]
+        assert "排在第" in notice["text"] and second.status()["conversation"]["ticket_ref"] in notice["text"]
+        assert alice.post(f"/conversations/{first.id}/claim").status_code == 200
+        # push again: the chat still waiting goes to the free agent without anyone clicking
+        assert hub.put("/api/agent/desk/assignment", json={"push": True}, headers=boss.headers).json() == {"push": True}
+        assert wait_for(lambda: second.status()["conversation"]["agent"] == "alice", 30)
+    finally:
+        hub.put("/api/agent/desk/assignment", json={"push": True}, headers=boss.headers)
