@@ -35,6 +35,7 @@ BENCH_ENV = {
     "CS_VAR_DIR": str(ROOT / "var" / "bench-channels"),
     "CS_MODELS_DIR": str(ROOT / "var" / "models"),
     "CS_HUB_PORT": "18300",
+    "CS_AUTO_ASSIGN": "false",  # the bench agent claims its chats from the queue
     "CS_RASA_PORT": "15305",
     "CS_ACTION_PORT": "15355",
     "CS_EMBEDDED_REDIS_PORT": "16680",

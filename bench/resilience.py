@@ -25,6 +25,7 @@ BENCH_ENV = {
     "CS_VAR_DIR": str(ROOT / "var" / "bench-resilience"),
     "CS_MODELS_DIR": str(ROOT / "var" / "models"),
     "CS_HUB_PORT": "18200",
+    "CS_AUTO_ASSIGN": "false",  # escalations wait in the queue: the agents hear of each one
     "CS_RASA_PORT": "15205",
     "CS_ACTION_PORT": "15255",
     "CS_EMBEDDED_REDIS_PORT": "16580",
