@@ -66,7 +66,8 @@ def only(hub, agents, settings):
         r.hset(keys.agent(name), "presence", "online" if name in ("alice", "bob") else "away")
 
 
-def test_every_escalation_is_a_numbered_ticket_the_customer_and_agent_see(hub, agents, settings):
+def test_every_escalation_is_a_numbered_ticket_the_customer_and_agent_see(hub, only, settings):
+    only("alice")  # she is pushed the chat
     since = time.time()
     c = Customer(hub, "en")
     result = c.say("I want to talk to a person")

@@ -157,10 +157,11 @@ def test_bot_services_come_back_and_customers_are_queued_meanwhile(launcher, ser
     assert wait_until(lambda: healthy(launcher.url, service), back_within), launcher.output()[-2000:]
     back = time.monotonic() - killed_at
     assert not group_alive(pgid), f"{service}: processes of the killed group are still running"
+    assert f"{service} stopped unexpectedly" in launcher.output()
+    # "back" once warm (the action server loads its models first): from then on the bot answers again
+    assert wait_until(lambda: f"{service} is back" in launcher.output(), 60)
     after = Chat(launcher.url).say(QUESTION).json()
     assert after["replies"][0]["meta"].get("decision") == "answer" and "¥99" in after["replies"][0]["text"]
-    assert f"{service} stopped unexpectedly" in launcher.output()
-    assert wait_until(lambda: f"{service} is back" in launcher.output(), 60)
     print(f"\n[supervision] {service}: back {back:.1f} s after kill -9")
 
 

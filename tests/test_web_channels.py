@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 import secrets
 
+import pytest
+
 from tests.browser import DESKTOP, WAIT, assert_accessible, expect, shot, staff_page
 from tests.channel_clients import TelegramUser
 from tests.test_channel_telegram import conversation_of
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_linking_a_web_and_a_telegram_customer_shows_one_history(stack, settings, agents, browser, hub, channels_hub, telegram_api, telegram_secret):
     visitor = secrets.token_hex(16)
     web = hub.post("/api/conversations", json={"language": "en", "visitor_id": visitor}).json()

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
-from tests.browser import (DESKTOP, LINK_ASK, NARROW, PHONE, WAIT, assert_accessible, chat_page, expect, saved_conversation, shot,
-                           staff_page)
+from tests.browser import DESKTOP, LINK_ASK, NARROW, PHONE, WAIT, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
 from tests.clients import AgentClient
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_a_link_in_a_published_answer_is_clickable_in_the_chat_and_the_console(stack, settings, agents, browser, link_answer):
     hub = settings.hub_url
     ctx, page = chat_page(browser, hub, DESKTOP)
@@ -106,6 +107,7 @@ def test_a_message_sent_offline_is_delivered_once_when_the_connection_returns(st
     ctx.close()
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_not_helpful_offers_other_answers_and_a_person_and_the_agent_sees_the_vote(stack, settings, agents, browser, hub):
     ctx, page = chat_page(browser, settings.hub_url, PHONE)
     box = page.get_by_label("Your message")

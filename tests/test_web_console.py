@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
 from tests.browser import DESKTOP, PHONE, WAIT, assert_accessible, expect, shot, staff_page
 from tests.clients import AgentClient, Customer
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_console_in_chinese_queue_needs_presence_packet_and_history(stack, settings, agents, browser, hub):
     hub_url = settings.hub_url
     bob = AgentClient(hub, "bob")

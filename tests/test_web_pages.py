@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
-from tests.conftest import PASSWORD
 from tests.browser import ARTIFACTS, DESKTOP, PHONE, expect
-
+from tests.conftest import PASSWORD
 
 WAIT = 60_000  # the first bot turn can be slow while Rasa warms up
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_customer_and_agent_pages(stack, settings, agents, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     hub = settings.hub_url

@@ -59,6 +59,7 @@ def test_embedded_widget_answers_on_a_third_party_page(stack, shop_site, browser
         context.close()
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_unread_badge_and_preview_while_closed_and_esc_closes_from_inside(stack, settings, agents, shop_site, browser, hub):
     for name, viewport, language in (("desktop", DESKTOP, "en"), ("phone", PHONE, "zh")):
         context, page, launcher, chat = open_widget(browser, shop_site, viewport, language)
@@ -121,6 +122,7 @@ def signed_shop_site(tmp_path, settings):
     server.shutdown()
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_a_customer_the_shop_signed_is_known_to_the_agents(stack, signed_shop_site, browser, agents, hub):
     context, page, launcher, chat = open_widget(browser, signed_shop_site, DESKTOP)
     box = chat.locator("#input")
