@@ -9,6 +9,7 @@ by long polling; a retried update is stored once; the bot token never reaches a 
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 
@@ -164,3 +165,23 @@ def test_a_linked_customer_who_switches_to_telegram_continues_with_the_same_agen
     reply = alice.post(f"/conversations/{web['conversation_id']}/messages", {"text": "Got it Kai, a replacement is on its way."}).json()
     telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["text"] == "Got it Kai, a replacement is on its way."])
     assert _wait_delivered(alice, web["conversation_id"], reply["id"])[reply["id"]]["channel"] == "telegram"
+
+
+def test_a_photo_is_kept_for_the_agent_and_the_customer_is_told_to_write(settings, channels_hub, telegram_api, telegram_secret):
+    """The bot reads text only, but nothing the customer sent is dropped: the photo (with its caption, personal data
+    masked) is a line of the transcript, and the customer is told once, even when Telegram sends the update again."""
+    user = TelegramUser(channels_hub, telegram_secret)
+    update = user.message_update("")
+    del update["message"]["text"]
+    update["message"]["photo"] = [{"file_id": "AgAD1", "file_unique_id": "u1", "width": 90, "height": 90}]
+    update["message"]["caption"] = "颜色和图片不一样 13812345678"
+    assert user.post(update).status_code == 200
+    assert user.post(update).status_code == 200  # the retry
+    told = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id))
+    time.sleep(1)
+    assert len(telegram_api.messages_to(user.user_id)) == len(told) == 1
+    cid = conversation_of(settings, "telegram", user.user_id)
+    lines = [json.loads(m[1]["m"]) for m in sync_client(settings).xrange(Keys(settings.key_prefix).transcript(cid))]
+    customer = [m for m in lines if m["sender"] == "customer"]
+    assert len(customer) == 1 and customer[0]["text"].startswith("[photo] 颜色和图片不一样")
+    assert "13812345678" not in customer[0]["text"]

@@ -87,7 +87,8 @@ class ChannelGateway:
         return receipt
 
     async def _receive(self, channel: Channel, inbound: Inbound, hold_seconds: float) -> Receipt:
-        language = inbound.language or detect_language(inbound.text, default=channel.default_language)
+        said = inbound.text if inbound.kind != "ignore" else ""  # "[photo]" says nothing of the language
+        language = inbound.language or detect_language(said, default=channel.default_language)
         customer_id = await self.customers.identify(channel.identity, inbound.user_id, name=inbound.name, language=language)
         conv = await self._conversation(channel, inbound, customer_id, language)
         now = time.time()
@@ -95,8 +96,10 @@ class ChannelGateway:
                                             hold_until=str(now + hold_seconds if hold_seconds else 0))
         if inbound.kind == "rating":
             return await self._rate(conv, inbound.rating, channel, inbound)
-        if inbound.kind == "ignore":  # a photo, a sticker...: say what the channel can take, once per event
+        if inbound.kind == "ignore":  # a photo, a sticker...: in the transcript for the agent; say what the channel can take, once per event
             if await self.r.set(self.k.channel_seen(channel.name, inbound.event_id), "1", nx=True, ex=SEEN_SECONDS):
+                await self.conversations.append(conv.id, "customer", self.conversations.masked(inbound.text or "[attachment]"), channel=channel.name,
+                                                meta={"kind": "unsupported"})
                 await self.conversations.append(conv.id, "system", channel_say("text_only", conv.language), channel=channel.name, meta={"kind": "text_only"})
             return Receipt(conv)
         text, payload = inbound.text, inbound.payload

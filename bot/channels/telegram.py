@@ -87,7 +87,11 @@ class TelegramChannel(Channel):
                       language=language_of(user.language_code), name=user.full_name)
         text = (message.text or "").strip()
         if not text:
-            return Inbound("ignore", **common)  # photos, stickers...: the README says what the channel takes
+            kind = next((k for k in ("photo", "sticker", "voice", "video", "document", "location", "contact", "animation", "audio")
+                         if getattr(message, k, None)), "attachment")
+            caption = (message.caption or "").strip()
+            # photos, stickers...: kept in the transcript as a line the agent can read; the README says what the channel takes
+            return Inbound("ignore", text=f"[{kind}] {caption}".strip(), **common)
         command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
         if command == "/start":
             return Inbound("start", text=text, payload=GREET_PAYLOAD, **common)

@@ -152,7 +152,8 @@ class WeChatChannel(Channel):
             return Inbound("message", event_id=event_id, text=f"[菜单] {key}", payload=payload, **common)
         if raw.get("MsgType") == "event":
             return None
-        return Inbound("ignore", event_id=f"msg:{raw.get('MsgId', event_id)}", **common)  # images, voice...: text only for now
+        # images, voice...: kept in the transcript as a line the agent can read (text only for the bot)
+        return Inbound("ignore", event_id=f"msg:{raw.get('MsgId', event_id)}", text=f"[{raw.get('MsgType') or 'attachment'}]", **common)
 
     def account(self, xml: str) -> str:
         """The official account a push was sent to (its ToUserName): the sender of the passive reply."""

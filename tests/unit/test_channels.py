@@ -69,7 +69,7 @@ def test_wechat_events_and_menu_taps():
     assert (tap.kind, read_choice(tap.choice)) == ("choice", 5)
     assert channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>4</CreateTime><MsgType>event</MsgType><Event>unsubscribe</Event></xml>") is None
     photo = channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>5</CreateTime><MsgType>image</MsgType><PicUrl>u</PicUrl><MsgId>9</MsgId><MediaId>m</MediaId></xml>")
-    assert photo.kind == "ignore"
+    assert (photo.kind, photo.text) == ("ignore", "[image]")
     assert channel.reply_window_closed(1.0) and not channel.reply_window_closed(0)
 
 
