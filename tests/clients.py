@@ -113,3 +113,14 @@ class HangingServer:
         for s in self._held:
             s.close()
         self.server.close()
+
+
+def wait_for(predicate, timeout: float, step: float = 0.1):
+    """Poll ``predicate`` until it returns something truthy or ``timeout`` seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()

@@ -18,23 +18,13 @@ import pytest
 
 from core.identity import sign_identity
 from core.redis import Keys, sync_client
-from tests.clients import PASSWORD, ROOT, AgentClient, Customer, run_cli, start_hub
+from tests.clients import PASSWORD, ROOT, AgentClient, Customer, run_cli, start_hub, wait_for
 
 
 def events(settings, since: float, *types: str) -> list[dict]:
     r = sync_client(settings)
     found = [json.loads(f["e"]) for _, f in r.xrange(Keys(settings.key_prefix).events, f"{int(since * 1000)}-0", "+")]
     return [e for e in found if not types or e["type"] in types]
-
-
-def wait_for(predicate, timeout: float, step: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def account(username: str, *skills: str, capacity: int = 5, role: str = "agent") -> None:

@@ -10,23 +10,12 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 
 import httpx
 
-from tests.clients import HangingServer, start_hub
+from tests.clients import HangingServer, start_hub, wait_for
 
 QUESTION = "How much does shipping cost? Is there free delivery?"
-
-
-def wait_for(predicate, timeout: float, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def test_a_turn_left_by_a_killed_hub_is_answered_and_the_retry_gets_the_answer(customer_factory, settings):
