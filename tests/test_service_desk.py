@@ -186,7 +186,8 @@ def test_sla_warns_then_breaches_on_time_and_survives_a_hub_restart(stack, setti
     assert len(warned) == 1 and warned[0]["clock"] == "first_response"
     assert len(breached) == 1 and breached[0]["clock"] == "first_response" and breached[0]["escalated_to"] == "supervisors"
     created = next(e for e in events(settings, since, "ticket_created") if e["ticket"] == ref)
-    assert 1.5 <= warned[0]["ts"] - created["ts"] <= 8  # due at 2 s, scheduler lag about a second
+    # due at 2 s from the clock's start, which is a moment before the ticket_created event is written
+    assert 1.0 <= warned[0]["ts"] - created["ts"] <= 8
     assert 3.5 <= breached[0]["ts"] - created["ts"] <= 10  # due at 4 s
 
 

@@ -85,19 +85,20 @@ class TicketDesk:
         now = time.time()
         spot = await self.queue.spot(conv.id)
         staffed = spot is not None and spot.agents_online > 0 and self.hours.is_open(now)
-        text, meta = self._queue_notice(ticket, spot, staffed, packet.language, now)
+        text, meta = self._queue_notice(ticket, spot, staffed, packet.language, now, pushing=staffed and await self.pushes())
         notice = await self.conversations.append(conv.id, "system", text, channel=conv.channel, meta=meta,
                                                  guard=Guard(frozenset({"queued"}), epoch=new_epoch))
         joined = await self.route(ticket)
         return [m for m in (notice, joined) if m is not None]
 
-    def _queue_notice(self, ticket: Ticket, spot: QueueSpot | None, staffed: bool, language: str, now: float) -> tuple[str, dict]:
+    def _queue_notice(self, ticket: Ticket, spot: QueueSpot | None, staffed: bool, language: str, now: float,
+                      pushing: bool = True) -> tuple[str, dict]:
         meta = {"kind": "queued", "ticket": ticket.ref, **(spot.__dict__ if spot else {})}
         if not staffed:
             back = self.hours.next_open(now) if not self.hours.is_open(now) else None
             when = say("back_at", language, when=_when(back, self.hours, language)) if back else ""
             return say("queued_nobody_online", language, ticket=ticket.ref, back=when), {**meta, "kind": "offline", "ask_contact": True, "back_at": back}
-        if spot.estimated_wait_seconds <= 0:  # free capacity: routing assigns the chat right away
+        if pushing and spot.estimated_wait_seconds <= 0:  # free capacity: routing assigns the chat right away
             return say("queued_now", language, ticket=ticket.ref), meta
         minutes = max(1, round(spot.estimated_wait_seconds / 60))
         return say("queued", language, ticket=ticket.ref, position=spot.position, ahead=spot.position - 1, minutes=minutes), meta

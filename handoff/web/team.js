@@ -19,8 +19,14 @@ export function oversees() {
 export async function refreshTeam() {
   els.section.hidden = !oversees();
   if (!oversees()) return;
-  try { rows = await api("/load"); } catch { return; }
-  render();
+  let fresh;
+  try { fresh = await api("/load"); } catch { return; }
+  const order = { online: 0, away: 1, offline: 2 };
+  fresh.sort((a, b) => (order[a.agent.presence] - order[b.agent.presence]) || (b.load - a.load) || a.agent.username.localeCompare(b.agent.username));
+  const changed = JSON.stringify(fresh) !== JSON.stringify(rows);
+  rows = fresh;
+  if (changed) render(); // unchanged: keep the elements (a supervisor may be clicking one)
+  else renderReassign();
 }
 
 // Presence and ticket events arrive in bursts: one reload for a burst.
@@ -30,8 +36,6 @@ export function teamChanged() {
 }
 
 function render() {
-  const order = { online: 0, away: 1, offline: 2 };
-  rows.sort((a, b) => (order[a.agent.presence] - order[b.agent.presence]) || (b.load - a.load));
   els.empty.hidden = rows.length > 0;
   els.list.replaceChildren(...rows.map((row) => {
     const li = el("li", "team-row");
