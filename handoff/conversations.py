@@ -182,8 +182,8 @@ class ConversationStore:
         body = _message_json(sender, text, ts, channel, None, author, meta)
         refused = json.dumps({"type": Event.MESSAGE_DROPPED, "conversation_id": cid, "ts": ts, "sender": sender, "text": text[:500], "kind": meta.get("kind"),
                               "required": {"statuses": sorted(guard.statuses), "agent": guard.agent, "epoch": guard.epoch}}, ensure_ascii=False)
-        # Internal lines (an agent's note) never go to the customer's messaging channel.
-        for_customer = not (meta.get("internal") or meta.get("kind") == "note")
+        # Internal lines (an agent's note) never go to the customer's messaging channel, nor the customer's own lines.
+        for_customer = sender != "customer" and not (meta.get("internal") or meta.get("kind") == "note")
         mid = await self._append(
             keys=[self.k.conv(cid), self.k.transcript(cid), self.k.events, self.k.outbox(cid), self.k.deliveries(cid), self.k.outbox_due],
             args=[cid, self.k.conv_channel(cid), body, ",".join(sorted(guard.statuses)), guard.agent, "" if guard.epoch is None else str(guard.epoch), refused, ts,

@@ -341,6 +341,7 @@ def test_a_supervisor_switches_push_assignment_off_and_on(hub, only, supervisor)
     waits is handed out at once. Agents may read the mode but not change it."""
     (alice,) = only("alice")
     boss = AgentClient(hub, supervisor)
+    assert boss.post("/presence", {"presence": "away"}).status_code == 200  # supervisors take chats too: not this one
     assert alice.hub.put("/api/agent/desk/assignment", json={"push": False}, headers=alice.headers).status_code == 403
     try:
         assert hub.put("/api/agent/desk/assignment", json={"push": False}, headers=boss.headers).json() == {"push": False}

@@ -45,7 +45,7 @@ function render() {
     name.append(el("span", `dot ${row.agent.presence}`), ` ${row.agent.display_name || row.agent.username}`);
     const full = row.load >= row.agent.capacity;
     top.append(name, el("span", `team-load${full ? " full" : ""}`, t("teamLoad", row.load, row.agent.capacity)));
-    const sub = el("div", "item-text");
+    const sub = el("div", "team-sub");
     sub.append(`${named("presences", row.agent.presence)}${row.agent.skills.length ? " · " + row.agent.skills.map((s) => named("categories", s)).join(", ") : ""}`);
     for (const ref of row.tickets) {
       const chip = el("button", "ticket-chip", ref);
