@@ -26,6 +26,7 @@ from core.settings import ROOT, Settings
 from core.supervisor import Service, Supervisor
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 TRAINING_FILES = ["config.yml", "domain.yml", "data/nlu.yml", "data/rules.yml", "data/stories.yml"]
 STARTER_KB = ROOT / "data" / "faq" / "starter.json"
@@ -136,7 +137,8 @@ class Stack:
     def rasa_service(self, model: Path) -> Service:
         s = self.settings
         return Service(
-            "rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", s.secret("rasa-token"), "-i", s.internal_host, "-p", str(s.rasa_port),
+            # ``python -m rasa_run run`` is ``rasa run`` with action replies validated by a cached validator (rasa_run/).
+            "rasa", [str(RASA_PYTHON), "-m", "rasa_run", "run", "--enable-api", "--auth-token", s.secret("rasa-token"), "-i", s.internal_host, "-p", str(s.rasa_port),
                      "-m", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
             ready_url=f"{s.rasa_url}/status?token={s.secret('rasa-token')}", ready=lambda r: r.status_code == 200 and bool(r.json().get("model_file")),
             ready_timeout=180 * s.rasa_workers, cwd=ROOT,
