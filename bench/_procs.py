@@ -73,7 +73,7 @@ class ProcessMeter:
             pid = self.groups.get(name)
             if pid:
                 procs.append(subprocess.Popen(
-                    [str(spy), "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "50",
+                    [str(spy), "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "100",
                      "--output", str(out_dir / f"{label}.{name}.svg"), "--format", "flamegraph"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(1.0)  # py-spy attaches

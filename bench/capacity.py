@@ -342,7 +342,6 @@ async def handoff_latencies(settings: Settings, names: list[str], rounds: int) -
             tokens.append(resp.json()["token"])
         consoles = [Console_(await websockets.connect(f"{ws_base}/api/agent/ws?token={t}", max_queue=None)) for t in tokens]
         await asyncio.sleep(1.0)
-        owner_token = tokens[0]
         for i in range(rounds):
             resp = await hub.post("/api/conversations", json={"language": "en", "customer": {"name": "Bench customer"}})
             body = resp.json()
@@ -350,24 +349,28 @@ async def handoff_latencies(settings: Settings, names: list[str], rounds: int) -
             requested = time.time()
             await hub.post(f"/api/conversations/{cid}/handoff", headers=headers)  # the widget's "talk to a person" (a bot turn)
             for console in consoles:
-                def queued(f: dict, cid: str = cid) -> bool:
-                    return f.get("type") == "conversation_changed" and f.get("conversation_id") == cid and f.get("status") == "queued"
+                def queued(f: dict, cid: str = cid) -> bool:  # queued, or straight to an agent by routing
+                    return f.get("type") == "conversation_changed" and f.get("conversation_id") == cid and f.get("status") in ("queued", "assigned")
                 arrived = await console.first(queued)
                 frame = next((f for _, f in console.frames if queued(f)), None)
                 if arrived is not None and frame is not None:
                     out["escalation_to_consoles"].append((arrived - frame.get("at", requested)) * 1000)
                     out["request_to_consoles"].append((arrived - requested) * 1000)
-            claim = await hub.post(f"/api/agent/conversations/{cid}/claim", headers={"Authorization": f"Bearer {owner_token}"})
-            claim.raise_for_status()
+            # Routing may already have pushed the chat to an agent; otherwise the first one claims it.
+            conv = (await hub.get(f"/api/conversations/{cid}", headers=headers)).json()["conversation"]
+            owner = names.index(conv["agent"]) if conv.get("agent") in names else 0
+            if conv["status"] == "queued":
+                claim = await hub.post(f"/api/agent/conversations/{cid}/claim", headers={"Authorization": f"Bearer {tokens[owner]}"})
+                claim.raise_for_status()
             for k in range(3):
                 text = f"round {i} line {k}"
                 sent = time.time()
                 resp = await hub.post(f"/api/conversations/{cid}/messages", json={"text": text}, headers=headers)
                 mid = resp.json()["message"]["id"]
-                arrived = await consoles[0].first(lambda f, mid=mid: f.get("type") == "message" and f.get("message", {}).get("id") == mid)
+                arrived = await consoles[owner].first(lambda f, mid=mid: f.get("type") == "message" and f.get("message", {}).get("id") == mid)
                 if arrived is not None:
                     out["message_to_agent"].append((arrived - sent) * 1000)
-            await hub.post(f"/api/agent/conversations/{cid}/resolve", headers={"Authorization": f"Bearer {owner_token}"})
+            await hub.post(f"/api/agent/conversations/{cid}/resolve", headers={"Authorization": f"Bearer {tokens[owner]}"})
             for console in consoles:
                 console.frames.clear()
         for console in consoles:
@@ -526,6 +529,16 @@ def bounded(limit: float, kind=int):
     return parse
 
 
+PARTS = ("paths", "open-loop", "handoff", "sockets", "soak")
+
+
+def parts(text: str) -> set[str]:
+    chosen = {p.strip() for p in text.split(",") if p.strip()}
+    if not chosen or chosen - set(PARTS):
+        raise argparse.ArgumentTypeError(f"comma-separated, of {', '.join(PARTS)}")
+    return chosen
+
+
 def rates(text: str) -> list[float]:
     values = [float(x) for x in text.split(",") if x.strip()]
     if not values or any(not 0 < v <= MAX_RATE for v in values):
@@ -539,13 +552,13 @@ async def run(args: argparse.Namespace, settings: Settings, stack: Stack, meter:
     async with httpx.AsyncClient(base_url=settings.hub_url, timeout=60, limits=limits) as hub, \
                httpx.AsyncClient(base_url=settings.rasa_url, timeout=60, limits=limits) as rasa:
         paths = make_paths(settings, hub, rasa, questions)
-        if args.only in (None, "paths"):
+        if "paths" in args.only:
             rounds = []
             for r in range(args.repeat):
                 log(f"paths, round {r + 1}/{args.repeat}")
                 rounds.append([await measure_path(p, meter, args.single, args.many, args.in_flight, r * 37, args.profile) for p in paths])
             print_paths(rounds, args.in_flight)
-        if args.only in (None, "open-loop"):
+        if "open-loop" in args.only:
             steps = []
             for rate in args.rates:
                 log(f"open loop at {rate:g}/s for {args.step_seconds:g} s")
@@ -556,7 +569,7 @@ async def run(args: argparse.Namespace, settings: Settings, stack: Stack, meter:
                     break
             print_open_loop(steps, args.think_seconds)
             print_rss("after the load", meter.rss_mb())
-        if args.only in (None, "handoff"):
+        if "handoff" in args.only:
             log("handoff latencies")
             lat = await handoff_latencies(settings, add_agents(stack, args.consoles), args.handoff_rounds)
             print(f"\n## handoff ({args.consoles} agent consoles, {args.handoff_rounds} escalations, load avg {os.getloadavg()[0]:.1f})\n")
@@ -567,7 +580,7 @@ async def run(args: argparse.Namespace, settings: Settings, stack: Stack, meter:
                                 ("request_to_consoles", "customer's 'talk to a person' request (incl. its bot turn) -> every console")):
                 v = lat[name]
                 print(f"| {label} | {len(v)} | {fmt(percentile(v, 50))} | {fmt(percentile(v, 95))} | {fmt(max(v) if v else float('nan'))} |")
-        if args.only in (None, "sockets"):
+        if "sockets" in args.only:
             log(f"{args.sockets} idle customer WebSockets, {args.chatting} chatting at {args.chat_rate:g}/s")
             res = await idle_sockets(settings, meter, args.sockets, args.chatting, args.chat_rate, args.step_seconds)
             lat = res["latencies"]
@@ -577,7 +590,7 @@ async def run(args: argparse.Namespace, settings: Settings, stack: Stack, meter:
                   f"{res['open_after']} still open")
             print(f"{args.chatting} chatting at {args.chat_rate:g} FAQ questions/s: {len(lat)} replies, {res['errors']} errors, "
                   f"p50 {fmt(percentile(lat, 50))} ms, p95 {fmt(percentile(lat, 95))} ms, load avg {os.getloadavg()[0]:.1f}")
-        if args.only == "soak":
+        if "soak" in args.only:
             log(f"soak at {args.soak_rate:g}/s for {args.soak_seconds:g} s")
             samples, step = await soak(paths[3], meter, args.soak_rate, args.soak_seconds, args.think_seconds)
             print(f"\n## soak: {args.soak_rate:g} FAQ replies/s through the hub for {args.soak_seconds:g} s\n")
@@ -592,12 +605,12 @@ async def run(args: argparse.Namespace, settings: Settings, stack: Stack, meter:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("paths", "open-loop", "handoff", "sockets", "soak"), help="run one part only (soak runs only when asked)")
+    parser.add_argument("--only", type=parts, help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: all but soak)")
     parser.add_argument("--repeat", type=bounded(5), default=3, help="rounds of the paths table (default 3: min/median/max)")
     parser.add_argument("--single", type=bounded(1000), default=60, help="1x requests per path (default 60)")
     parser.add_argument("--many", type=bounded(5000), default=300, help="20x requests per path (default 300)")
     parser.add_argument("--in-flight", type=bounded(100), default=20, help="requests in flight in the loaded run (default 20)")
-    parser.add_argument("--rates", type=rates, default=rates("10,20,30,40,50,60,70,80"), help="open-loop arrival rates, replies/s")
+    parser.add_argument("--rates", type=rates, default=rates("4,6,8,10,15,20,30,40,50,60,80"), help="open-loop arrival rates, replies/s")
     parser.add_argument("--step-seconds", type=bounded(MAX_STEP_SECONDS, float), default=20.0, help="seconds per open-loop rate (default 20)")
     parser.add_argument("--think-seconds", type=bounded(60, float), default=10.0, help="each customer writes every this many s (default 10)")
     parser.add_argument("--consoles", type=bounded(50), default=10, help="agent consoles (WebSockets) open in the handoff part (default 10)")
@@ -610,6 +623,7 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, help="record py-spy flame graphs (SVG) of hub, Rasa and actions during each loaded path, into this directory")
     parser.add_argument("--keep-going", dest="stop_at_first_miss", action="store_false", help="do not stop the ramp at the first rate that misses")
     args = parser.parse_args()
+    args.only = args.only or set(PARTS) - {"soak"}
 
     settings = Settings()
     stack = Stack(settings, env=dict(BENCH_ENV))
