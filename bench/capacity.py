@@ -539,6 +539,16 @@ def parts(text: str) -> set[str]:
     return chosen
 
 
+def layouts(text: str) -> list[tuple[int, int, int]]:
+    try:
+        out = [tuple(int(n) for n in item.split("/")) for item in text.split(",") if item.strip()]
+    except ValueError:
+        out = []
+    if not out or any(len(t) != 3 or not all(1 <= n <= 4 for n in t) for t in out):
+        raise argparse.ArgumentTypeError("hub/rasa/actions worker counts (1-4 each), comma-separated, e.g. 1/1/1,2/2/2")
+    return out  # type: ignore[return-value]
+
+
 def rates(text: str) -> list[float]:
     values = [float(x) for x in text.split(",") if x.strip()]
     if not values or any(not 0 < v <= MAX_RATE for v in values):
@@ -584,7 +594,7 @@ async def run(args: argparse.Namespace, settings: Settings, stack: Stack, meter:
             log(f"{args.sockets} idle customer WebSockets, {args.chatting} chatting at {args.chat_rate:g}/s")
             res = await idle_sockets(settings, meter, args.sockets, args.chatting, args.chat_rate, args.step_seconds)
             lat = res["latencies"]
-            print(f"\n## {args.sockets} customer WebSockets on one hub worker (heartbeat every {settings.ws_heartbeat_seconds:g} s)\n")
+            print(f"\n## {args.sockets} customer WebSockets on {settings.hub_workers} hub worker(s) (heartbeat every {settings.ws_heartbeat_seconds:g} s)\n")
             print(f"hub RSS: {res['rss_before']:.0f} MB before, {res['rss_idle_sockets']:.0f} MB with the sockets idle "
                   f"(hub CPU while idle: {res['hub_cpu_idle_percent']:.1f} % of a core), {res['rss_chatting']:.0f} MB after {args.chatting} of them chatted; "
                   f"{res['open_after']} still open")
@@ -621,28 +631,33 @@ def main() -> int:
     parser.add_argument("--soak-rate", type=bounded(MAX_RATE, float), default=25.0, help="soak arrival rate (default 25/s: half the target)")
     parser.add_argument("--soak-seconds", type=bounded(1800, float), default=600.0, help="soak duration (default 600 s)")
     parser.add_argument("--profile", type=Path, help="record py-spy flame graphs (SVG) of hub, Rasa and actions during each loaded path, into this directory")
+    parser.add_argument("--workers", type=layouts, default=layouts("1/1/1"),
+                        help="worker layouts hub/rasa/actions, comma-separated, each measured on its own stack in this run (e.g. 1/1/1,2/2/2)")
     parser.add_argument("--keep-going", dest="stop_at_first_miss", action="store_false", help="do not stop the ramp at the first rate that misses")
     args = parser.parse_args()
     args.only = args.only or set(PARTS) - {"soak"}
 
-    settings = Settings()
-    stack = Stack(settings, env=dict(BENCH_ENV))
-    started_at = datetime.now(timezone.utc)
-    try:
-        stack.start_redis()
-        sync_client(settings).flushdb()
-        stack.start()
-        meter = ProcessMeter({name: stack.pid(name) for name in ("hub", "rasa", "actions", "redis", "desk")})
-        time.sleep(5)
-        print(f"# capacity {started_at:%Y-%m-%d %H:%M} UTC | {os.cpu_count()} cores | load average at start {os.getloadavg()[0]:.2f}")
-        idle_cpu = meter.idle_cpu_percent(10.0)
-        print_rss("idle", meter.rss_mb())
-        print("\nCPU at idle over 10 s (% of one core): " + ", ".join(f"{k} {v:.1f}" for k, v in idle_cpu.items()))
-        asyncio.run(run(args, settings, stack, meter))
-        print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
-    finally:
-        log("stopping the stack")
-        stack.stop()
+    for hub_workers, rasa_workers, action_workers in args.workers:
+        # One stack per worker layout, one after the other in this run (same machine, minutes apart).
+        settings = Settings(hub_workers=hub_workers, rasa_workers=rasa_workers, action_workers=action_workers)
+        stack = Stack(settings, env=dict(BENCH_ENV))
+        started_at = datetime.now(timezone.utc)
+        try:
+            stack.start_redis()
+            sync_client(settings).flushdb()
+            stack.start()
+            meter = ProcessMeter({name: stack.pid(name) for name in ("hub", "rasa", "actions", "redis", "desk")})
+            time.sleep(5)
+            print(f"# capacity {started_at:%Y-%m-%d %H:%M} UTC | {os.cpu_count()} cores | workers: hub {hub_workers}, Rasa {rasa_workers}, "
+                  f"actions {action_workers} | load average at start {os.getloadavg()[0]:.2f}")
+            idle_cpu = meter.idle_cpu_percent(10.0)
+            print_rss("idle", meter.rss_mb())
+            print("\nCPU at idle over 10 s (% of one core): " + ", ".join(f"{k} {v:.1f}" for k, v in idle_cpu.items()))
+            asyncio.run(run(args, settings, stack, meter))
+            print(f"\nload average at the end {os.getloadavg()[0]:.2f}\n")
+        finally:
+            log("stopping the stack")
+            stack.stop()
     return 0
 
 

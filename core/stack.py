@@ -150,7 +150,8 @@ class Stack:
         return Service("desk", [str(APP_PYTHON), "-m", "tickets"], cwd=ROOT)
 
     def hub_service(self) -> Service:
-        return Service("hub", [str(APP_PYTHON), "-m", "hub"], ready_url=f"{self.settings.hub_url}/healthz", ready_timeout=60, cwd=ROOT)
+        return Service("hub", [str(APP_PYTHON), "-m", "hub"], ready_url=f"{self.settings.hub_url}/healthz", ready_timeout=60, cwd=ROOT,
+                       env={"CS_HUB_WORKERS": str(self.settings.hub_workers)})
 
     # pieces
     def start_redis(self) -> None:
