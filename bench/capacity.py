@@ -392,7 +392,13 @@ async def idle_sockets(settings: Settings, meter: "ProcessMeter", count: int, ch
         async def start(i: int) -> tuple[str, dict, object]:
             async with sem:
                 lang = LANGUAGES[i % 2]
-                body = (await hub.post("/api/conversations", json={"language": lang, "customer": {"name": "Bench customer"}})).json()
+                for attempt in range(3):  # a kept-alive connection the server just closed: try again on a new one
+                    try:
+                        body = (await hub.post("/api/conversations", json={"language": lang, "customer": {"name": "Bench customer"}})).json()
+                        break
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
                 ws = await websockets.connect(f"{ws_base}/api/conversations/{body['conversation_id']}/ws?token={body['token']}", open_timeout=60, max_queue=None)
                 return body["conversation_id"], {"Authorization": f"Bearer {body['token']}"}, ws
 
