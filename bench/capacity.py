@@ -413,12 +413,25 @@ async def idle_sockets(settings: Settings, meter: "ProcessMeter", count: int, ch
         errors = 0
         tasks = []
 
+        retries = 0
+
         async def ask(k: int) -> None:
-            nonlocal errors
+            nonlocal errors, retries
             cid, headers, _ = opened[k % chatting]
             pool = questions[LANGUAGES[(k % chatting) % 2]]
+            body = {"text": pool[k % len(pool)], "client_message_id": f"bench-{k}"}
             started = time.perf_counter()
-            resp = await hub.post(f"/api/conversations/{cid}/messages", json={"text": pool[k % len(pool)]}, headers=headers)
+            for attempt in range(2):
+                try:
+                    resp = await hub.post(f"/api/conversations/{cid}/messages", json=body, headers=headers)
+                    break
+                except httpx.TransportError:
+                    # A kept-alive connection the server closed while idle: the same message again on a
+                    # new connection (client_message_id makes the retry safe: stored and answered once).
+                    retries += 1
+                    if attempt == 1:
+                        errors += 1
+                        return
             if resp.status_code == 200:
                 latencies.append((time.perf_counter() - started) * 1000)
             else:
@@ -431,7 +444,7 @@ async def idle_sockets(settings: Settings, meter: "ProcessMeter", count: int, ch
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(ask(k)))
         await asyncio.gather(*tasks)
-        result.update(rss_chatting=meter.rss_mb()["hub"], latencies=latencies, errors=errors,
+        result.update(rss_chatting=meter.rss_mb()["hub"], latencies=latencies, errors=errors, retries=retries,
                       open_after=sum(1 for _, _, ws in opened if ws.state.name == "OPEN"))
         for _, _, ws in opened:
             await ws.close()
@@ -604,7 +617,8 @@ async def run(args: argparse.Namespace, settings: Settings, stack: Stack, meter:
             print(f"hub RSS: {res['rss_before']:.0f} MB before, {res['rss_idle_sockets']:.0f} MB with the sockets idle "
                   f"(hub CPU while idle: {res['hub_cpu_idle_percent']:.1f} % of a core), {res['rss_chatting']:.0f} MB after {args.chatting} of them chatted; "
                   f"{res['open_after']} still open")
-            print(f"{args.chatting} chatting at {args.chat_rate:g} FAQ questions/s: {len(lat)} replies, {res['errors']} errors, "
+            print(f"{args.chatting} chatting at {args.chat_rate:g} FAQ questions/s: {len(lat)} replies, {res['errors']} errors "
+                  f"({res['retries']} retried on a new connection after the server closed an idle one), "
                   f"p50 {fmt(percentile(lat, 50))} ms, p95 {fmt(percentile(lat, 95))} ms, load avg {os.getloadavg()[0]:.1f}")
         if "soak" in args.only:
             log(f"soak at {args.soak_rate:g}/s for {args.soak_seconds:g} s")
