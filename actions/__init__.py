@@ -6,7 +6,6 @@ Served by ``python -m rasa_sdk --actions actions``. Models load on first use
 
 from actions.faq import ActionAnswerFaq
 from actions.handoff import ActionHandoff
-from actions.slots import ValidateSlotMappings
 from actions.warmup import ActionWarmup
 
-__all__ = ["ActionAnswerFaq", "ActionHandoff", "ValidateSlotMappings", "ActionWarmup"]
+__all__ = ["ActionAnswerFaq", "ActionHandoff", "ActionWarmup"]

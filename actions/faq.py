@@ -9,7 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge
-from core.language import detect_language
+from actions.language import message_language
 from core.settings import get_settings
 from kb.search import Hit, NoPublishedIndex
 
@@ -50,7 +50,7 @@ class ActionAnswerFaq(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         intent = tracker.latest_message.get("intent") or {}
-        language = tracker.get_slot("language") or detect_language(text)
+        language = message_language(tracker)
         failed = int(tracker.get_slot("failed_attempts") or 0)
         turn = {"type": "bot_turn", "intent": intent.get("name"), "confidence": intent.get("confidence"), "query": text}
 

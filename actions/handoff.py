@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge
-from core.language import detect_language
+from actions.language import message_language
 
 _REASONS = {"request_human": "customer_request", "complaint": "complaint"}
 
@@ -45,7 +45,7 @@ class ActionHandoff(Action):
         latest = tracker.latest_message or {}
         text = latest.get("text") or ""
         intent = (latest.get("intent") or {}).get("name")
-        language = tracker.get_slot("language") or detect_language(text)
+        language = message_language(tracker)
         metadata = latest.get("metadata") or {}
         events = _episode(tracker)
         said = [e.get("text") or "" for e in events if e.get("event") == "user" and e.get("text") and not e["text"].startswith("/")]

@@ -21,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from redis.exceptions import RedisError
 
 from bot.feedback import with_person_choice
+from bot.language_slot import LanguageSlot
 from bot.rasa_client import BotUnavailable, RasaClient
 from bot.turns import TurnQueue
 from core.language import detect_language
@@ -48,10 +49,13 @@ class Orchestrator:
     def __init__(
         self, client: aioredis.Redis, keys: Keys, conversations: ConversationStore, desk: TicketDesk, rasa: RasaClient,
         gaps: GapLog | None = None, *, turn_lock_seconds: float = 10.0, turn_wait_seconds: float = 30.0,
+        tracker_ttl_seconds: int = 2 * 24 * 3600,
     ) -> None:
         self.conversations = conversations
         self.desk = desk  # escalations become tickets, pushed to an agent (tickets/desk.py)
         self.rasa = rasa
+        # The slot's memory expires an hour before Rasa's tracker, so it never claims a slot a vanished tracker lost.
+        self.language_slot = LanguageSlot(client, keys, rasa, tracker_ttl_seconds - 3600)
         self.gaps = gaps  # where questions the bot could not answer are recorded for editors
         self.turns = TurnQueue(client, keys, self._turn, lock_seconds=turn_lock_seconds)
         self.turn_wait_seconds = turn_wait_seconds
@@ -100,6 +104,7 @@ class Orchestrator:
         guard = Guard(frozenset({"bot"}), epoch=conv.epoch)
         metadata = {"language": language, "channel": conv.channel, "customer_tier": conv.customer_tier}
         try:
+            await self.language_slot.ensure(conv.id, language)
             turn = await self.rasa.send(conv.id, text, metadata)
         except RedisError:
             raise

@@ -65,15 +65,16 @@ class RasaClient:
         except (httpx.HTTPError, ValueError, AttributeError):
             return None, None
 
-    async def set_slot(self, conversation_id: str, name: str, value: Any) -> None:
-        """Best effort: used to reset the miss counter when a human hands a chat back."""
+    async def set_slot(self, conversation_id: str, name: str, value: Any) -> bool:
+        """Best effort (the miss counter when a human hands a chat back, the language when it changes): True if set."""
         try:
-            await self._http.post(
+            resp = await self._http.post(
                 f"{self.base_url}/conversations/{conversation_id}/tracker/events",
                 json={"event": "slot", "name": name, "value": value}, params=self._auth,
             )
+            return resp.status_code == 200
         except httpx.HTTPError:
-            pass
+            return False
 
     async def ready_part(self) -> dict:
         """For ``/healthz``: ``{"ok": True}`` when Rasa answers with a loaded model, else why not."""

@@ -68,10 +68,13 @@ class TurnQueue:
         deadline = time.monotonic() + wait_seconds
         pause = 0.02
         while True:
+            # Drain first: a message just stored is pending, so asking for its outcome first
+            # would cost two Redis round trips per message for nothing.
+            drained = await self.drain(cid)
             done = await self.outcome(cid, mid)
             if done is not None:
                 return done
-            if not await self.drain(cid):
+            if not drained:
                 if time.monotonic() > deadline:
                     return None
                 await asyncio.sleep(pause)

@@ -126,6 +126,10 @@ class Keys:
     def turn_lock(self, cid: str) -> str:
         return f"{self.p}:conv:{cid}:turn-lock"
 
+    def bot_language(self, cid: str) -> str:
+        """The language the hub last set in Rasa's tracker of ``cid`` (bot/language_slot.py); expires before the tracker."""
+        return f"{self.p}:conv:{cid}:bot-language"
+
     @property
     def open_turns(self) -> str:
         """Sorted set: conversation id -> when its oldest unprocessed turn was stored."""

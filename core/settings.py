@@ -81,6 +81,17 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_timeout_seconds: float = 15.0
+    # Rasa's tracker of a conversation (endpoints.yml ``record_exp``) expires after this long without a
+    # message: Rasa re-reads and re-writes the whole tracker on every message, so none may grow or stay
+    # forever; the hub's transcript is the record. Slots (language, misses) start afresh after it.
+    rasa_tracker_ttl_seconds: int = 2 * 24 * 3600
+    # Processes per service on this machine (docs/performance.md has what pays on 2 cores). Every worker
+    # of Rasa (SANIC_WORKERS; its Redis lock store keeps one conversation in one worker at a time) loads
+    # the model (~0.9 GB each); every action-server worker loads the embedding models (~0.7 GB each);
+    # hub workers share everything through Redis.
+    hub_workers: int = Field(default=1, ge=1, le=32)
+    rasa_workers: int = Field(default=1, ge=1, le=32)
+    action_workers: int = Field(default=1, ge=1, le=32)
     # Connections the hub's REST work may hold at once (per hub worker); more
     # requests wait for a free one. WebSockets do not count: they share one
     # pub/sub connection per worker (core/relay.py).

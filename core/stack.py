@@ -14,6 +14,7 @@ import secrets
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -25,6 +26,7 @@ from core.settings import ROOT, Settings
 from core.supervisor import Service, Supervisor
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 TRAINING_FILES = ["config.yml", "domain.yml", "data/nlu.yml", "data/rules.yml", "data/stories.yml"]
 STARTER_KB = ROOT / "data" / "faq" / "starter.json"
@@ -98,6 +100,7 @@ class Stack:
             "REDIS_DB": (url.path or "/0").lstrip("/") or "0",
             "REDIS_PASSWORD": url.password or "",
             "ACTION_ENDPOINT_URL": self.settings.action_url,
+            "RASA_TRACKER_TTL": str(int(self.settings.rasa_tracker_ttl_seconds)),
             "RASA_TELEMETRY_ENABLED": "false",
             "SANIC_HOST": self.settings.internal_host,
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -127,15 +130,19 @@ class Stack:
         s = self.settings
         return Service(
             "actions", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.action_port)],
-            ready_url=f"http://{s.internal_host}:{s.action_port}/health", ready_timeout=60, after_ready=self.warm_up_actions, cwd=ROOT,
+            ready_url=f"http://{s.internal_host}:{s.action_port}/health", ready_timeout=60 * s.action_workers, after_ready=self.warm_up_actions, cwd=ROOT,
+            env={"ACTION_SERVER_SANIC_WORKERS": str(s.action_workers)},
         )
 
     def rasa_service(self, model: Path) -> Service:
         s = self.settings
         return Service(
-            "rasa", [str(RASA_BIN), "run", "--enable-api", "--auth-token", s.secret("rasa-token"), "-i", s.internal_host, "-p", str(s.rasa_port),
+            # ``python -m rasa_run run`` is ``rasa run`` with action replies validated by a cached validator (rasa_run/).
+            "rasa", [str(RASA_PYTHON), "-m", "rasa_run", "run", "--enable-api", "--auth-token", s.secret("rasa-token"), "-i", s.internal_host, "-p", str(s.rasa_port),
                      "-m", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
-            ready_url=f"{s.rasa_url}/status?token={s.secret('rasa-token')}", ready=lambda r: r.status_code == 200 and bool(r.json().get("model_file")), ready_timeout=180, cwd=ROOT,
+            ready_url=f"{s.rasa_url}/status?token={s.secret('rasa-token')}", ready=lambda r: r.status_code == 200 and bool(r.json().get("model_file")),
+            ready_timeout=180 * s.rasa_workers, cwd=ROOT,
+            env={"SANIC_WORKERS": str(s.rasa_workers)},  # several workers need a shared lock store: endpoints.yml has Redis's
         )
 
     def desk_service(self) -> Service:
@@ -143,7 +150,8 @@ class Stack:
         return Service("desk", [str(APP_PYTHON), "-m", "tickets"], cwd=ROOT)
 
     def hub_service(self) -> Service:
-        return Service("hub", [str(APP_PYTHON), "-m", "hub"], ready_url=f"{self.settings.hub_url}/healthz", ready_timeout=60, cwd=ROOT)
+        return Service("hub", [str(APP_PYTHON), "-m", "hub"], ready_url=f"{self.settings.hub_url}/healthz", ready_timeout=60, cwd=ROOT,
+                       env={"CS_HUB_WORKERS": str(self.settings.hub_workers)})
 
     # pieces
     def start_redis(self) -> None:
@@ -210,9 +218,16 @@ class Stack:
         return password
 
     def warm_up_actions(self) -> None:
-        """Load the embedding model and the index before the first customer arrives."""
+        """Load the embedding model and the index before the first customer arrives.
+
+        With several action-server workers, several warm-ups on their own connections at once:
+        the kernel spreads connections over the workers, so each one loads its models now.
+        """
         tracker = {"sender_id": "warmup", "slots": {}, "latest_message": {}, "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}
-        httpx.post(self.settings.action_url, json={"next_action": "action_warmup", "sender_id": "warmup", "tracker": tracker, "domain": {}}, timeout=120)
+        body = {"next_action": "action_warmup", "sender_id": "warmup", "tracker": tracker, "domain": {}}
+        rounds = 1 if self.settings.action_workers == 1 else 3 * self.settings.action_workers
+        with ThreadPoolExecutor(max_workers=rounds) as pool:
+            list(pool.map(lambda _: httpx.post(self.settings.action_url, json=body, timeout=300), range(rounds)))
 
     # whole
     def start(self) -> "Stack":

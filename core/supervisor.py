@@ -43,6 +43,7 @@ class Service:
     ready_timeout: float = 60.0
     after_ready: Callable[[], None] | None = None  # e.g. warm the action server's models up
     cwd: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)  # on top of the supervisor's environment (e.g. worker counts)
 
 
 @dataclass
@@ -72,7 +73,7 @@ class Supervisor:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{service.name}.log", "ab")
         proc = subprocess.Popen(
-            [*DIE_WITH_PARENT, *service.argv], cwd=service.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [*DIE_WITH_PARENT, *service.argv], cwd=service.cwd, env={**self.env, **service.env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
         previous = self.running.get(service.name)

@@ -167,7 +167,7 @@ class ConversationStore:
         if move.queue == "remove":  # everyone behind moved up a place: tell them
             for waiting in await self.r.zrange(self.k.queue, 0, -1):
                 await self.publish(waiting, {"type": Frame.STATUS, "status": "queued"})
-        await self.publish_agents({"type": Frame.CONVERSATION_CHANGED, "conversation_id": cid, "status": move.to, "event": event["type"]})
+        await self.publish_agents({"type": Frame.CONVERSATION_CHANGED, "conversation_id": cid, "status": move.to, "event": event["type"], "at": now})
         return TransitionResult(True, previous, None, int(epoch))
 
     async def record_event(self, cid: str, type_: Event, **data) -> None:

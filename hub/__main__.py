@@ -1,4 +1,4 @@
-"""Run the hub: ``python -m hub``."""
+"""Run the hub: ``python -m hub`` (``hub_workers`` uvicorn worker processes on one port)."""
 
 import resource
 
@@ -18,13 +18,18 @@ def raise_open_file_limit() -> None:
 
 settings = get_settings()
 raise_open_file_limit()
-config = uvicorn.Config(
-    create_app(settings), host=settings.host, port=settings.hub_port, log_level="info",
+options = dict(
+    host=settings.host, port=settings.hub_port, log_level="info",
     ws_max_size=settings.max_ws_frame_bytes,
     ws_ping_interval=settings.ws_heartbeat_seconds, ws_ping_timeout=settings.ws_heartbeat_seconds,
     backlog=4096,
     proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies,
 )
-server = uvicorn.Server(config)
-log_scrub.install()  # after uvicorn configured its loggers
-server.run()
+if settings.hub_workers > 1:
+    # Worker processes share the listening socket; every piece of shared state is in Redis
+    # (turn locks, pub/sub relay, rate limits), so any worker can serve any request.
+    uvicorn.run("hub.app:from_environment", factory=True, workers=settings.hub_workers, **options)
+else:
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
+    log_scrub.install()  # after uvicorn configured its loggers
+    server.run()

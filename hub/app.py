@@ -23,6 +23,14 @@ KB_WEB = ROOT / "kb" / "web"  # knowledge-base editor
 COMMON_WEB = ROOT / "web" / "common"  # what the pages share: markdown, i18n, API calls, the staff look
 
 
+def from_environment() -> FastAPI:
+    """The app of one uvicorn worker process (``python -m hub`` with ``hub_workers`` > 1 imports it by name)."""
+    from hub import log_scrub
+
+    log_scrub.install()  # in each worker, after uvicorn configured its loggers there
+    return create_app(get_settings())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 

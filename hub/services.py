@@ -165,6 +165,7 @@ class Services:
         orchestrator = Orchestrator(
             client, keys, conversations, desk, rasa, gaps,
             turn_lock_seconds=settings.turn_lock_seconds, turn_wait_seconds=settings.rasa_timeout_seconds * 2 + 5,
+            tracker_ttl_seconds=settings.rasa_tracker_ttl_seconds,
         )
         return cls(settings, client, sync, keys, relay, conversations, agents, sessions, guard, RateLimiter(client, keys),
                    AuditLog(keys, client, sync), queue, rasa, gaps, orchestrator,

@@ -39,7 +39,7 @@ class Eraser:
     def conversation_keys(self, cid: str) -> list[str]:
         k = self.k
         return [k.conv(cid), k.transcript(cid), k.packet(cid), k.client_ids(cid), k.pii(cid), k.pending_turns(cid),
-                k.turn_outcomes(cid), k.turn_lock(cid), k.rasa_tracker(cid), k.rasa_lock(cid), k.answer_votes(cid),
+                k.turn_outcomes(cid), k.turn_lock(cid), k.bot_language(cid), k.rasa_tracker(cid), k.rasa_lock(cid), k.answer_votes(cid),
                 k.outbox(cid), k.deliveries(cid), k.outbox_lease(cid),
                 *(k.rate(scope, cid) for scope in CONVERSATION_RATE_SCOPES)]
 

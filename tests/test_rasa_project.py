@@ -86,3 +86,34 @@ def test_a_problem_statement_is_served_or_recorded_as_a_gap(customer_factory, se
         decision = bot[0]["meta"].get("decision")
         if decision not in ("answer", "suggest"):  # not served (fallback, or a complaint handed over): a content gap
             assert text in [g["q"] for g in GapLog(sync_client(settings)).recent(200)], (text, bot[0]["meta"])
+
+
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+_SAME_VERDICT = r'''
+import json, jsonschema
+from rasa.core.actions.action import RemoteAction
+import rasa_run.__main__ as launcher
+good = {"events": [{"event": "slot", "name": "failed_attempts", "value": 0}], "responses": [{"text": "hi", "custom": {"type": "bot_turn"}}]}
+bad = {"events": [{"event": 3}], "responses": "not a list"}
+verdicts = []
+for reply in (good, bad, good, bad):
+    pair = []
+    for check in (jsonschema.validate, launcher.validate):
+        try:
+            check(reply, RemoteAction.action_response_format_spec())
+            pair.append("valid")
+        except jsonschema.ValidationError as e:
+            pair.append("invalid: " + e.message)
+    verdicts.append(pair)
+print(json.dumps(verdicts))
+'''
+
+
+def test_the_rasa_launcher_judges_action_replies_exactly_as_rasa_does():
+    """``rasa_run`` caches the validator of action-server replies: a bad reply is still refused, with the same reason."""
+    proc = subprocess.run([str(RASA_PYTHON), "-c", _SAME_VERDICT], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    verdicts = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert [v[0] for v in verdicts] == ["valid", verdicts[1][0], "valid", verdicts[1][0]] and verdicts[1][0].startswith("invalid")
+    assert all(original == cached for original, cached in verdicts)

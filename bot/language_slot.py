@@ -1,0 +1,33 @@
+"""Rasa's ``language`` slot (which picks each response's zh/en variation), set only when a conversation's language changes.
+
+Rasa used to fill it on every message through ``action_validate_slot_mappings``:
+a round trip to the action server carrying the whole tracker, for a value that
+almost never changes. Now the hub remembers what it last told Rasa (a Redis key
+per conversation, expiring before Rasa's tracker does) and sets the slot
+through Rasa's tracker API only when the language differs: once per
+conversation in practice.
+"""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from bot.rasa_client import RasaClient
+from core.redis import Keys
+
+
+class LanguageSlot:
+    def __init__(self, client: aioredis.Redis, keys: Keys, rasa: RasaClient, ttl_seconds: int) -> None:
+        self.r = client
+        self.k = keys
+        self.rasa = rasa
+        self.ttl = max(60, ttl_seconds)
+
+    async def ensure(self, conversation_id: str, language: str) -> None:
+        """Before a message goes to Rasa: its tracker's ``language`` slot is ``language``."""
+        key = self.k.bot_language(conversation_id)
+        previous = await self.r.set(key, language, ex=self.ttl, get=True)  # one round trip: remember and compare
+        if previous == language:
+            return
+        if not await self.rasa.set_slot(conversation_id, "language", language):
+            await self.r.delete(key)  # not set: try again with the next message
