@@ -318,6 +318,30 @@ class Keys:
         """Held by the one sender working on the conversation's outbox (expires if it dies)."""
         return f"{self.p}:conv:{cid}:outbox-lease"
 
+    # analytics (analytics/rollup.py): conversation facts folded from the events stream, rebuilt from it at will
+    def analytics_day(self, day: str) -> str:
+        """Hash: conversation id -> JSON facts, for conversations that started on this day (shop's time zone, ISO date)."""
+        return f"{self.p}:analytics:day:{day}"
+
+    @property
+    def analytics_days(self) -> str:
+        """Hash: conversation id -> the day bucket holding its facts."""
+        return f"{self.p}:analytics:conversation-days"
+
+    @property
+    def analytics_cursor(self) -> str:
+        """The id of the last event folded into the rollup."""
+        return f"{self.p}:analytics:cursor"
+
+    @property
+    def analytics_lock(self) -> str:
+        return f"{self.p}:analytics:lock"
+
+    @property
+    def demo_due(self) -> str:
+        """Sorted set (demo clock only, core/clock.py): JSON due work -> its simulated due time."""
+        return f"{self.p}:demo:due"
+
     @property
     def outbox_due(self) -> str:
         """Sorted set: conversation id -> when its outbox should next be worked on."""
