@@ -13,7 +13,6 @@ episode it started answering in: one speaker at a time.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
