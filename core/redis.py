@@ -338,6 +338,11 @@ class Keys:
         return f"{self.p}:analytics:lock"
 
     @property
+    def demo_info(self) -> str:
+        """Hash: set while the store holds simulated history (./cs demo): when it was made, how to wipe it."""
+        return f"{self.p}:demo:info"
+
+    @property
     def demo_due(self) -> str:
         """Sorted set (demo clock only, core/clock.py): JSON due work -> its simulated due time."""
         return f"{self.p}:demo:due"

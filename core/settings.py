@@ -182,6 +182,8 @@ class Settings(BaseSettings):
     # Briefings written by themselves (./cs report --scheduled, run by the desk worker), kept under var/reports.
     report_schedule: list[Literal["weekly", "monthly"]] = ["weekly", "monthly"]
     report_languages: list[str] = ["zh", "en"]
+    # GET /metrics (Prometheus): open unless a token is set (then "Authorization: Bearer <token>"); or block it at your proxy.
+    metrics_token: SecretStr | None = None
     # DEMO ONLY (./cs demo): let requests carry X-Simulated-Time so weeks of history can be simulated in minutes.
     # Anyone who can reach the hub could then stamp events with any time: never turn this on in production.
     demo_clock: bool = False

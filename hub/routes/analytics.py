@@ -17,7 +17,8 @@ from fastapi.responses import FileResponse
 from analytics.live import live_now
 from analytics.metrics import SELECTORS, Filters
 from analytics.periods import NAMED, InvalidPeriod, Period, resolve
-from analytics.reports import list_reports, top_gaps
+from analytics.gaps import top_gaps
+from analytics.reports import list_reports
 from core import clock
 from hub.deps import Overseer, Svc
 from hub.services import Services
