@@ -343,6 +343,11 @@ class Keys:
         return f"{self.p}:demo:info"
 
     @property
+    def demo_conversations(self) -> str:
+        """Set: the conversations ./cs demo made (./cs demo --wipe removes exactly these)."""
+        return f"{self.p}:demo:conversations"
+
+    @property
     def demo_due(self) -> str:
         """Sorted set (demo clock only, core/clock.py): JSON due work -> its simulated due time."""
         return f"{self.p}:demo:due"
