@@ -46,7 +46,8 @@ async def summary(me: Overseer, services: Svc, period: PeriodName = None, start:
                   end: Annotated[Day, Query(alias="to")] = None, channel: Word = None, language: Word = None, category: Word = None,
                   agent: Word = None, tier: Word = None) -> dict:
     chosen = _period(services, period, start, end)
-    return await services.dashboard.summary(chosen, _filters(channel, language, category, agent, tier), clock.now())
+    figures = await services.dashboard.summary(chosen, _filters(channel, language, category, agent, tier), clock.now())
+    return {**figures, "simulated": bool(await services.redis.exists(services.keys.demo_info))}
 
 
 @router.get("/conversations", summary="The conversations behind a figure (figure: see docs/metrics.md)")
