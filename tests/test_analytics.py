@@ -25,14 +25,19 @@ def _total(samples: dict, name: str, **labels: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def supervisor(hub, agents) -> AgentClient:
+def supervisor_account(stack, agents) -> str:
     proc = run_cli("-m", "handoff", "add", "sue", "--name", "Sue", "--role", "supervisor", "--password", PASSWORD)
     assert proc.returncode == 0, proc.stderr
-    return AgentClient(hub, "sue")
+    return "sue"
+
+
+@pytest.fixture
+def supervisor(hub, supervisor_account) -> AgentClient:
+    return AgentClient(hub, supervisor_account)
 
 
 @pytest.fixture(scope="module")
-def demo_history(stack, settings, supervisor):
+def demo_history(stack, settings, supervisor_account):
     """Three simulated days, played by ./cs demo through a hub of its own that runs the demo clock (the suite's hub does not)."""
     proc, url = start_hub(settings.rasa_port, settings.rasa_timeout_seconds, CS_DEMO_CLOCK="true")
     try:
