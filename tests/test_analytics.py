@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.clients import PASSWORD, ROOT, AgentClient, run_cli, start_hub
+from tests.clients import ROOT, AgentClient, run_cli
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -24,30 +24,9 @@ def _total(samples: dict, name: str, **labels: str) -> float:
     return sum(v for (n, lab), v in samples.items() if n == name and all(dict(lab).get(k) == w for k, w in labels.items()))
 
 
-@pytest.fixture(scope="module")
-def supervisor_account(stack, agents) -> str:
-    proc = run_cli("-m", "handoff", "add", "sue", "--name", "Sue", "--role", "supervisor", "--password", PASSWORD)
-    assert proc.returncode == 0, proc.stderr
-    return "sue"
-
-
 @pytest.fixture
 def supervisor(hub, supervisor_account) -> AgentClient:
     return AgentClient(hub, supervisor_account)
-
-
-@pytest.fixture(scope="module")
-def demo_history(stack, settings, supervisor_account):
-    """Three simulated days, played by ./cs demo through a hub of its own that runs the demo clock (the suite's hub does not)."""
-    proc, url = start_hub(settings.rasa_port, settings.rasa_timeout_seconds, CS_DEMO_CLOCK="true")
-    try:
-        done = run_cli("-m", "demo", "--days", "3", "--per-day", "10", "--hub", url, "--parallel", "2")
-        assert done.returncode == 0, done.stderr + done.stdout
-        assert "SIMULATED" in done.stdout and "./cs demo --wipe" in done.stdout
-        yield done.stdout
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_metrics_parse_as_prometheus_text_and_move_with_traffic(hub, customer_factory):
