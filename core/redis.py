@@ -338,6 +338,11 @@ class Keys:
         return f"{self.p}:analytics:lock"
 
     @property
+    def reports_lock(self) -> str:
+        """Held by the one hub worker writing the scheduled briefings."""
+        return f"{self.p}:analytics:reports-lock"
+
+    @property
     def demo_info(self) -> str:
         """Hash: set while the store holds simulated history (./cs demo): when it was made, how to wipe it."""
         return f"{self.p}:demo:info"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -199,6 +200,23 @@ class Services:
         self._tasks.append(asyncio.create_task(run_forever(self.rollup, s.analytics_rollup_seconds, self._stop_rollup), name="analytics-rollup"))
         if self.channels:
             self._tasks += self._channel_workers()
+        if s.report_schedule:
+            self._tasks.append(asyncio.create_task(self._report_loop(), name="scheduled-reports"))
+
+    async def _report_loop(self) -> None:
+        """Once an hour, one worker writes the weekly/monthly briefings that are due and missing (./cs report --scheduled)."""
+        while True:
+            await asyncio.sleep(3600)
+            try:
+                if not await self.redis.set(self.keys.reports_lock, "1", nx=True, ex=3000):
+                    continue
+                proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "analytics", "--scheduled",
+                                                            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+                _, err = await proc.communicate()
+                if proc.returncode:
+                    log.error("scheduled briefings failed: %s", err.decode(errors="replace")[-500:])
+            except Exception:
+                log.exception("scheduled briefings failed")
 
     async def _retention_loop(self) -> None:
         s = self.settings
