@@ -93,6 +93,11 @@ def supervisor_account(stack, agents) -> str:
 @pytest.fixture(scope="session")
 def demo_history(stack, settings, supervisor_account) -> str:
     """Three simulated days (./cs demo), played through a hub of its own on the demo clock (the suite's hub does not run it)."""
+    from core.redis import Keys
+
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    for name in r.smembers(keys.agents):  # the suite's agents step away: the demo's own agents take the simulated chats
+        r.hset(keys.agent(name), "presence", "away")
     proc, url = start_hub(settings.rasa_port, settings.rasa_timeout_seconds, CS_DEMO_CLOCK="true")
     try:
         done = run_cli("-m", "demo", "--days", "3", "--per-day", "10", "--hub", url, "--parallel", "2")
