@@ -174,3 +174,26 @@ def test_periods_are_days_in_the_shops_zone_and_bad_ranges_say_why():
         resolve(None, "yesterday-ish", "2026-03-01", ZONE, T0)
     with pytest.raises(InvalidPeriod, match="unknown period"):
         resolve("fortnight", None, None, ZONE, T0)
+
+
+def test_the_briefing_states_every_kpi_against_its_target_and_derives_actions_from_the_data(summary):
+    from dataclasses import asdict
+
+    from analytics import briefing, render
+
+    period = resolve(None, "2026-03-02", "2026-03-02", ZONE, NOW)
+    full = {"period": period.as_dict(), "previous_period": period.previous().as_dict(), "targets": asdict(Targets()),
+            "current": summary, "previous": summarize([], Targets(), ZONE, NOW)}
+    zh = briefing.build(full, [{"question": "你们卖演唱会门票吗", "count": 3}], "zh")
+    kpis = {k["key"]: k for k in zh["kpis"]}
+    assert kpis["fcr"]["actual"] == "33.3%" and kpis["fcr"]["target"] == "95.0%" and kpis["fcr"]["met"] is False
+    assert kpis["frt"]["met"] is True  # median 120 s against 5 min
+    assert [c["name"] for c in zh["complaints"][:2]] == ["产品质量", "物流配送"]
+    actions = "\n".join(zh["actions"])
+    assert "首次解决率 33.3% 低于目标 95.0%" in actions and "产品质量" in actions and "你们卖演唱会门票吗" in actions
+    en = briefing.build(full, [], "en")
+    assert any("CSAT 66.7% is below its 90.0% target" in a and "slow" in a for a in en["actions"])
+    from datetime import datetime as dt
+
+    page = render.html(en, generated=dt(2026, 3, 3, tzinfo=ZONE), simulated=True)
+    assert "First-contact resolution" in page and "simulated data" in page and 'id="kpis"' in page
