@@ -132,7 +132,7 @@ class Driver:
 
 
 async def _accounts(settings: Settings, agents: AgentDirectory, base_url: str) -> dict[str, str]:
-    """Create (or refresh) the demo accounts and sign each in; chat agents go "away" so that the demo, not routing, decides who takes what."""
+    """Create (or refresh) the demo accounts and sign each in; everyone goes "away" so that the demo, not routing, decides who takes what."""
     tokens = {}
     async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as http:
         for username, (name, skills) in {SUPERVISOR: ("Demo supervisor", []), **STAFF}.items():
@@ -142,8 +142,7 @@ async def _accounts(settings: Settings, agents: AgentDirectory, base_url: str) -
             r = await http.post("/api/agent/login", json={"username": username, "password": password})
             r.raise_for_status()
             tokens[username] = r.json()["token"]
-            if role == "agent":
-                await http.post("/api/agent/presence", json={"presence": "away"}, headers={"Authorization": f"Bearer {tokens[username]}"})
+            await http.post("/api/agent/presence", json={"presence": "away"}, headers={"Authorization": f"Bearer {tokens[username]}"})
     return tokens
 
 

@@ -48,6 +48,7 @@ def test_every_chart_draws_numbers_match_the_api_and_a_category_lists_its_conver
 
         # Click the biggest complaint category's slice of the donut: its conversations are listed.
         top = next(row for row in cur["complaints"]["by_category"] if row["count"] > 0)
+        page.locator("#chart-categories").scroll_into_view_if_needed()
         box = page.locator("#chart-categories").bounding_box()
         radius = 0.55 * min(box["width"], box["height"]) / 2
         angle = math.pi * top["share"]  # the first slice starts at 12 o'clock and runs clockwise
