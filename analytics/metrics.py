@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -70,62 +70,171 @@ def _present(values: Iterable[float | None]) -> list[float]:
 
 
 # ---------------------------------------------------------------- the groups of figures
-def volume(facts: list[ConversationFacts], zone: ZoneInfo) -> dict:
-    heat = [[0] * 24 for _ in range(7)]  # [weekday 0 = Monday][hour]
-    days: Counter[str] = Counter()
+# Figures are computed in two steps, so that days can be cached and merged (analytics/board.py): ``partial`` turns a
+# set of conversations into sums, counters and value lists that add up across sets; ``finish`` turns a merged partial
+# into the figures (ratios, nearest-rank percentiles). ``summarize`` is both steps at once.
+@dataclass
+class Partial:
+    counts: Counter = field(default_factory=Counter)  # plain sums, by name
+    by: dict[str, Counter] = field(default_factory=dict)  # counters by a key (channel, day, category, ...)
+    values: dict[str, list] = field(default_factory=dict)  # measured durations, for percentiles and means
+    heatmap: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
+    agents: dict[str, "Partial"] = field(default_factory=dict)
+    low_comments: list[dict] = field(default_factory=list)
+    breaches: list[dict] = field(default_factory=list)
+
+    def counter(self, name: str) -> Counter:
+        return self.by.setdefault(name, Counter())
+
+    def add(self, name: str, value: float | None) -> None:
+        if value is not None:
+            self.values.setdefault(name, []).append(value)
+
+    def merge(self, other: "Partial") -> "Partial":
+        self.counts.update(other.counts)
+        for name, c in other.by.items():
+            self.counter(name).update(c)
+        for name, v in other.values.items():
+            self.values.setdefault(name, []).extend(v)
+        for day in range(7):
+            for hour in range(24):
+                self.heatmap[day][hour] += other.heatmap[day][hour]
+        for name, a in other.agents.items():
+            self.agents.setdefault(name, Partial()).merge(a)
+        self.low_comments = sorted(self.low_comments + other.low_comments, key=lambda c: -c["at"])[:50]
+        self.breaches = (self.breaches + other.breaches)[:200]
+        return self
+
+
+def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo, now: float) -> Partial:
+    p = Partial()
+    n = p.counts
     for f in facts:
         local = datetime.fromtimestamp(f.started_at, zone)
-        heat[local.weekday()][local.hour] += 1
-        days[local.date().isoformat()] += 1
+        day = local.date().isoformat()
+        n["conversations"] += 1
+        n["messages"] += f.customer_messages + f.agent_messages
+        n["tickets"] += 1 if (f.ticket or f.escalated) else 0
+        p.heatmap[local.weekday()][local.hour] += 1
+        p.counter("day")[day] += 1
+        p.counter("channel")[f.channel] += 1
+        p.counter("language")[f.language] += 1
+        # the bot
+        if f.bot_turns > 0:
+            n["talked"] += 1
+            n["contained"] += 1 if f.contained else 0
+        n["turns"] += f.bot_turns
+        p.counter("decision").update(f.decisions)
+        n["helpful"] += f.votes_helpful
+        n["not_helpful"] += f.votes_not_helpful
+        # the humans
+        if f.escalated:
+            n["escalated"] += 1
+            p.counter("reason")[f.reason] += 1
+            p.add("wait", f.queue_wait)
+            p.add("frt", f.first_response_seconds)
+            p.add("handle", f.handle_time)
+            p.add("resolution", f.resolution_time)
+            n["transfers"] += f.transfers
+            n["transferred"] += 1 if f.transfers > 0 else 0
+            if f.resolved_at is not None:
+                n["resolved"] += 1
+                n["fcr"] += 1 if f.first_contact_resolved else 0
+                n["reopened"] += 1 if f.reopens > 0 else 0
+                n["rated_resolved"] += 1 if f.rating else 0
+        # complaints
+        if f.complaint:
+            n["complaints"] += 1
+            p.counter("category")[f.category or "other"] += 1
+            p.counter("complaint_day")[day] += 1
+            in_time = complaint_handled_in_time(f, targets.complaint_hours, now)
+            if in_time is not None:
+                n["complaints_decided"] += 1
+                n["complaints_in_time"] += 1 if in_time else 0
+        # satisfaction
+        if f.rating:
+            n["ratings"] += 1
+            n["satisfied"] += 1 if f.rating > LOW_RATING else 0
+            p.counter("rating")[str(f.rating)] += 1
+            if f.rating <= LOW_RATING and f.rating_comment:
+                p.low_comments.append({"conversation_id": f.conversation_id, "rating": f.rating, "comment": f.rating_comment,
+                                       "agent": f.rated_agent, "category": f.category, "at": f.last_at})
+        # SLA
+        for clock, outcome in f.sla.items():
+            p.counter(f"sla:{f.policy or 'none'}")[outcome] += 1
+            if outcome == "breached":
+                p.breaches.append({"conversation_id": f.conversation_id, "ticket": f.ticket, "policy": f.policy, "clock": clock,
+                                   "agent": f.agent, "category": f.category, "due_at": f.sla_due.get(clock)})
+        # agents: a transferred chat counts for each of its agents
+        for name in f.agents:
+            a = p.agents.setdefault(name, Partial())
+            a.counts["chats"] += 1
+            if f.agents[0] == name and f.first_response_seconds is not None:
+                a.add("frt", f.first_response_seconds)
+            if f.resolved_by == name:
+                a.counts["resolved"] += 1
+                a.counts["fcr"] += 1 if f.first_contact_resolved else 0
+                a.add("handle", f.handle_time)
+            if f.rating and f.rated_agent == name:
+                a.counts["ratings"] += 1
+                a.counts["satisfied"] += 1 if f.rating > LOW_RATING else 0
+            if f.agent == name and "breached" in f.sla.values():
+                a.counts["breaches"] += 1
+    p.low_comments = sorted(p.low_comments, key=lambda c: -c["at"])[:50]
+    return p
+
+
+def _within(values: list[float], limit: float) -> float | None:
+    return ratio(sum(1 for v in values if v <= limit), len(values))
+
+
+def finish(p: Partial, targets: Targets) -> dict:
+    """The figures of a (merged) partial: the dashboard's and the briefing's numbers."""
+    n, by, v = p.counts, p.by, p.values
+    get = lambda name: by.get(name, Counter())  # noqa: E731
+    frts, waits, handles, resolutions = v.get("frt", []), v.get("wait", []), v.get("handle", []), v.get("resolution", [])
+    decisions = get("decision")
+    categories = get("category")
+    ordered = sorted(set(CATEGORIES) | set(categories), key=lambda c: (-categories.get(c, 0), CATEGORIES.index(c) if c in CATEGORIES else 99))
+    policies = sorted(name.removeprefix("sla:") for name in by if name.startswith("sla:"))
+    sla_rows = [{"policy": pol, "met": by[f"sla:{pol}"]["met"], "breached": by[f"sla:{pol}"]["breached"],
+                 "attainment": ratio(by[f"sla:{pol}"]["met"], by[f"sla:{pol}"]["met"] + by[f"sla:{pol}"]["breached"])} for pol in policies]
+    met, breached = sum(r["met"] for r in sla_rows), sum(r["breached"] for r in sla_rows)
+    agents = []
+    for name in sorted(p.agents):
+        a = p.agents[name]
+        a_frt = a.values.get("frt", [])
+        agents.append({"agent": name, "chats": a.counts["chats"], "resolved": a.counts["resolved"], "frt_p50": percentile(a_frt, 50),
+                       "frt_within_target": _within(a_frt, targets.first_response_seconds), "handle_time": mean(a.values.get("handle", [])),
+                       "fcr": ratio(a.counts["fcr"], a.counts["resolved"]), "csat": ratio(a.counts["satisfied"], a.counts["ratings"]),
+                       "breaches": a.counts["breaches"]})
     return {
-        "conversations": len(facts),
-        "tickets": sum(1 for f in facts if f.ticket or f.escalated),
-        "messages": sum(f.customer_messages + f.agent_messages for f in facts),
-        "by_channel": dict(Counter(f.channel for f in facts)),
-        "by_language": dict(Counter(f.language for f in facts)),
-        "heatmap": heat,
-        "by_day": dict(sorted(days.items())),
-    }
-
-
-def bot(facts: list[ConversationFacts]) -> dict:
-    talked = [f for f in facts if f.bot_turns > 0]
-    mix: Counter[str] = Counter()
-    for f in facts:
-        mix.update(f.decisions)
-    helpful, not_helpful = sum(f.votes_helpful for f in facts), sum(f.votes_not_helpful for f in facts)
-    return {
-        "conversations_with_bot": len(talked),
-        "contained": sum(1 for f in talked if f.contained),
-        "containment": ratio(sum(1 for f in talked if f.contained), len(talked)),
-        "turns": sum(f.bot_turns for f in facts),
-        "decisions": {d: mix.get(d, 0) for d in DECISIONS} | {k: v for k, v in mix.items() if k not in DECISIONS},
-        "votes": {"helpful": helpful, "not_helpful": not_helpful, "helpful_share": ratio(helpful, helpful + not_helpful)},
-        "escalation_reasons": dict(Counter(f.reason for f in facts if f.escalated)),
-    }
-
-
-def humans(facts: list[ConversationFacts], targets: Targets) -> dict:
-    escalated = [f for f in facts if f.escalated]
-    waits = _present(f.queue_wait for f in escalated)
-    frts = _present(f.first_response_seconds for f in escalated)
-    handles = _present(f.handle_time for f in escalated)
-    resolutions = _present(f.resolution_time for f in escalated)
-    resolved = [f for f in escalated if f.resolved_at is not None]
-    return {
-        "escalated": len(escalated),
-        "queue_wait": {"p50": percentile(waits, 50), "p90": percentile(waits, 90), "count": len(waits)},
-        "first_response": {"p50": percentile(frts, 50), "p90": percentile(frts, 90), "count": len(frts),
-                           "within_target": ratio(sum(1 for s in frts if s <= targets.first_response_seconds), len(frts)),
-                           "target_seconds": targets.first_response_seconds},
-        "handle_time": {"mean": mean(handles), "p50": percentile(handles, 50), "count": len(handles)},
-        "resolution_time": {"mean": mean(resolutions), "p50": percentile(resolutions, 50), "count": len(resolutions)},
-        "resolved": len(resolved),
-        "fcr": ratio(sum(1 for f in resolved if f.first_contact_resolved), len(resolved)),
-        "fcr_target": targets.fcr,
-        "reopen_rate": ratio(sum(1 for f in resolved if f.reopens > 0), len(resolved)),
-        "transfers": sum(f.transfers for f in escalated),
-        "transferred_share": ratio(sum(1 for f in escalated if f.transfers > 0), len(escalated)),
+        "empty": n["conversations"] == 0,
+        "volume": {"conversations": n["conversations"], "tickets": n["tickets"], "messages": n["messages"], "by_channel": dict(get("channel")),
+                   "by_language": dict(get("language")), "heatmap": p.heatmap, "by_day": dict(sorted(get("day").items()))},
+        "bot": {"conversations_with_bot": n["talked"], "contained": n["contained"], "containment": ratio(n["contained"], n["talked"]),
+                "turns": n["turns"], "decisions": {d: decisions.get(d, 0) for d in DECISIONS} | {k: c for k, c in decisions.items() if k not in DECISIONS},
+                "votes": {"helpful": n["helpful"], "not_helpful": n["not_helpful"], "helpful_share": ratio(n["helpful"], n["helpful"] + n["not_helpful"])},
+                "escalation_reasons": dict(get("reason"))},
+        "humans": {"escalated": n["escalated"],
+                   "queue_wait": {"p50": percentile(waits, 50), "p90": percentile(waits, 90), "count": len(waits)},
+                   "first_response": {"p50": percentile(frts, 50), "p90": percentile(frts, 90), "count": len(frts),
+                                      "within_target": _within(frts, targets.first_response_seconds), "target_seconds": targets.first_response_seconds},
+                   "handle_time": {"mean": mean(handles), "p50": percentile(handles, 50), "count": len(handles)},
+                   "resolution_time": {"mean": mean(resolutions), "p50": percentile(resolutions, 50), "count": len(resolutions)},
+                   "resolved": n["resolved"], "fcr": ratio(n["fcr"], n["resolved"]), "fcr_target": targets.fcr,
+                   "reopen_rate": ratio(n["reopened"], n["resolved"]), "transfers": n["transfers"],
+                   "transferred_share": ratio(n["transferred"], n["escalated"])},
+        "complaints": {"count": n["complaints"],
+                       "by_category": [{"category": c, "count": categories.get(c, 0), "share": ratio(categories.get(c, 0), n["complaints"])} for c in ordered],
+                       "within_target": ratio(n["complaints_in_time"], n["complaints_decided"]), "target_hours": targets.complaint_hours,
+                       "pending": n["complaints"] - n["complaints_decided"], "by_day": dict(sorted(get("complaint_day").items()))},
+        "satisfaction": {"ratings": n["ratings"], "csat": ratio(n["satisfied"], n["ratings"]), "csat_target": targets.csat,
+                         "distribution": {str(s): get("rating").get(str(s), 0) for s in range(1, 6)},
+                         "response_rate": ratio(n["rated_resolved"], n["resolved"]),
+                         "low_comments": [{k: c[k] for k in ("conversation_id", "rating", "comment", "agent", "category")} for c in p.low_comments]},
+        "sla": {"policies": sla_rows, "attainment": ratio(met, met + breached), "breaches": p.breaches[:200], "breach_count": breached},
+        "agents": agents,
     }
 
 
@@ -139,85 +248,9 @@ def complaint_handled_in_time(f: ConversationFacts, hours: float, now: float) ->
     return None
 
 
-def complaints(facts: list[ConversationFacts], targets: Targets, now: float, zone: ZoneInfo) -> dict:
-    rows = [f for f in facts if f.complaint]
-    by_category = Counter(f.category or "other" for f in rows)
-    decided = [v for v in (complaint_handled_in_time(f, targets.complaint_hours, now) for f in rows) if v is not None]
-    trend: Counter[str] = Counter(datetime.fromtimestamp(f.started_at, zone).date().isoformat() for f in rows)
-    ordered = sorted(set(CATEGORIES) | set(by_category), key=lambda c: (-by_category.get(c, 0), CATEGORIES.index(c) if c in CATEGORIES else 99))
-    return {
-        "count": len(rows),
-        "by_category": [{"category": c, "count": by_category.get(c, 0), "share": ratio(by_category.get(c, 0), len(rows))} for c in ordered],
-        "within_target": ratio(sum(decided), len(decided)),
-        "target_hours": targets.complaint_hours,
-        "pending": len(rows) - len(decided),
-        "by_day": dict(sorted(trend.items())),
-    }
-
-
-def satisfaction(facts: list[ConversationFacts], targets: Targets) -> dict:
-    rated = [f for f in facts if f.rating]
-    resolved = [f for f in facts if f.resolved_at is not None]
-    dist = Counter(f.rating for f in rated)
-    return {
-        "ratings": len(rated),
-        "csat": ratio(sum(1 for f in rated if f.rating and f.rating > LOW_RATING), len(rated)),
-        "csat_target": targets.csat,
-        "distribution": {str(s): dist.get(s, 0) for s in range(1, 6)},
-        "response_rate": ratio(sum(1 for f in resolved if f.rating), len(resolved)),
-        "low_comments": [{"conversation_id": f.conversation_id, "rating": f.rating, "comment": f.rating_comment, "agent": f.rated_agent,
-                          "category": f.category} for f in sorted(rated, key=lambda f: f.last_at, reverse=True)
-                         if f.rating and f.rating <= LOW_RATING and f.rating_comment][:50],
-    }
-
-
-def sla(facts: list[ConversationFacts]) -> dict:
-    per: dict[str, Counter[str]] = {}
-    breaches = []
-    for f in facts:
-        for clock, outcome in f.sla.items():
-            per.setdefault(f.policy or "none", Counter())[outcome] += 1
-            if outcome == "breached":
-                breaches.append({"conversation_id": f.conversation_id, "ticket": f.ticket, "policy": f.policy, "clock": clock,
-                                 "agent": f.agent, "category": f.category, "due_at": f.sla_due.get(clock)})
-    policies = [{"policy": p, "met": c["met"], "breached": c["breached"], "attainment": ratio(c["met"], c["met"] + c["breached"])}
-                for p, c in sorted(per.items())]
-    met = sum(p["met"] for p in policies)
-    total = met + sum(p["breached"] for p in policies)
-    return {"policies": policies, "attainment": ratio(met, total), "breaches": breaches[:200], "breach_count": len(breaches)}
-
-
-def agents(facts: list[ConversationFacts], targets: Targets) -> list[dict]:
-    """One row per agent over the conversations they had (a transferred chat counts for each of its agents)."""
-    rows = []
-    for name in sorted({a for f in facts for a in f.agents}):
-        mine = [f for f in facts if name in f.agents]
-        resolved = [f for f in mine if f.resolved_by == name]
-        frts = _present(f.first_response_seconds for f in mine if f.agents and f.agents[0] == name)
-        rated = [f for f in mine if f.rating and f.rated_agent == name]
-        rows.append({
-            "agent": name, "chats": len(mine), "resolved": len(resolved),
-            "frt_p50": percentile(frts, 50), "frt_within_target": ratio(sum(1 for s in frts if s <= targets.first_response_seconds), len(frts)),
-            "handle_time": mean(_present(f.handle_time for f in resolved)),
-            "fcr": ratio(sum(1 for f in resolved if f.first_contact_resolved), len(resolved)),
-            "csat": ratio(sum(1 for f in rated if f.rating and f.rating > LOW_RATING), len(rated)),
-            "breaches": sum(1 for f in mine if f.agent == name and "breached" in f.sla.values()),
-        })
-    return rows
-
-
 def summarize(facts: list[ConversationFacts], targets: Targets, zone: ZoneInfo, now: float) -> dict:
     """Every figure of the dashboard and the briefing for one set of conversations."""
-    return {
-        "empty": not facts,
-        "volume": volume(facts, zone),
-        "bot": bot(facts),
-        "humans": humans(facts, targets),
-        "complaints": complaints(facts, targets, now, zone),
-        "satisfaction": satisfaction(facts, targets),
-        "sla": sla(facts),
-        "agents": agents(facts, targets),
-    }
+    return finish(partial(facts, targets, zone, now), targets)
 
 
 # ---------------------------------------------------------------- drill-down: the conversations behind a figure

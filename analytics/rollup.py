@@ -81,6 +81,7 @@ class Rollup:
             pipe.hget(self.k.analytics_day(days[cid]), cid) if days[cid] else pipe.echo("")
         stored = await pipe.execute() if cids else []
         pipe = self.r.pipeline(transaction=True)
+        touched: set[str] = set()
         for cid, raw in zip(cids, stored):
             facts = ConversationFacts.from_dict(json.loads(raw)) if raw else ConversationFacts(cid)
             for event in events[cid]:
@@ -89,6 +90,9 @@ class Rollup:
             if not days[cid]:
                 pipe.hset(self.k.analytics_days, cid, day)
             pipe.hset(self.k.analytics_day(day), cid, json.dumps(facts.to_dict(), ensure_ascii=False))
+            touched.add(day)
+        for day in touched:
+            pipe.hincrby(self.k.analytics_versions, day, 1)
         pipe.set(self.k.analytics_cursor, rows[-1][0])
         await pipe.execute()
         return len(rows)
@@ -110,6 +114,17 @@ class Rollup:
                     out.append(f)
         return out
 
+    async def versions(self, days: list[str]) -> list[str]:
+        """The version of each day's facts ("" for a day never written)."""
+        return [v or "" for v in await self.r.hmget(self.k.analytics_versions, days)] if days else []
+
+    async def facts_of_days(self, days: list[str]) -> dict[str, list[ConversationFacts]]:
+        """Each day's facts: the conversations that started on that day (shop's time zone)."""
+        pipe = self.r.pipeline(transaction=False)
+        for d in days:
+            pipe.hvals(self.k.analytics_day(d))
+        return {d: [ConversationFacts.from_dict(json.loads(raw)) for raw in values] for d, values in zip(days, await pipe.execute())}
+
     async def one(self, cid: str) -> ConversationFacts | None:
         day = await self.r.hget(self.k.analytics_days, cid)
         raw = await self.r.hget(self.k.analytics_day(day), cid) if day else None
@@ -126,7 +141,8 @@ class Rollup:
         return len(await self.r.xrange(self.k.events, f"({cursor}", "+", count=100_000))
 
     async def rebuild(self) -> int:
-        """Drop the rollup and fold the whole stream again (after a definition changed)."""
+        """Drop the rollup and fold the whole stream again (after a definition changed). Day versions keep growing,
+        so no reader's cache can mistake a rebuilt day for the old one."""
         days = set(await self.r.hvals(self.k.analytics_days))
         pipe = self.r.pipeline(transaction=True)
         for d in days:

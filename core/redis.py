@@ -329,6 +329,11 @@ class Keys:
         return f"{self.p}:analytics:conversation-days"
 
     @property
+    def analytics_versions(self) -> str:
+        """Hash: day -> a number that grows whenever that day's facts change (readers cache a day's figures by it)."""
+        return f"{self.p}:analytics:day-versions"
+
+    @property
     def analytics_cursor(self) -> str:
         """The id of the last event folded into the rollup."""
         return f"{self.p}:analytics:cursor"

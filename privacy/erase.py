@@ -65,6 +65,7 @@ class Eraser:
             day = self.r.hget(self.k.analytics_days, cid)  # its facts in the analytics rollup (analytics/rollup.py)
             if day:
                 pipe.hdel(self.k.analytics_day(day), cid)
+                pipe.hincrby(self.k.analytics_versions, day, 1)
             pipe.hdel(self.k.analytics_days, cid)
             done.keys += pipe.execute()[0]
             done.conversations += 1 if conv else 0

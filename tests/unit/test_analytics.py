@@ -197,3 +197,13 @@ def test_the_briefing_states_every_kpi_against_its_target_and_derives_actions_fr
 
     page = render.html(en, generated=dt(2026, 3, 3, tzinfo=ZONE), simulated=True)
     assert "First-contact resolution" in page and "simulated data" in page and 'id="kpis"' in page
+
+
+def test_figures_of_days_computed_apart_and_merged_equal_the_figures_of_all_at_once():
+    from analytics.metrics import Partial, finish, partial
+
+    facts = facts_of(history())
+    merged = Partial()
+    for part in (facts[:2], facts[2:3], facts[3:]):  # as if each had started on another day, cached apart
+        merged.merge(partial(part, Targets(), ZONE, NOW))
+    assert finish(merged, Targets()) == summarize(facts, Targets(), ZONE, NOW)
