@@ -13,7 +13,7 @@ import os
 import httpx
 import pytest
 
-from tests.clients import PASSWORD, ROOT, AgentClient, Customer, run_cli, start_hub
+from tests.clients import PASSWORD, ROOT, AgentClient, Customer, everyone_away, run_cli, sign_off, start_hub
 
 # Several suites can run side by side with CS_TEST_PORT_OFFSET=100 (200, ...): own ports, own data.
 _OFFSET = int(os.environ.get("CS_TEST_PORT_OFFSET", "0"))
@@ -84,26 +84,23 @@ def agent_factory(hub, agents):
 
 
 @pytest.fixture(scope="session")
-def supervisor_account(stack, agents) -> str:
+def supervisor_account(stack, agents, settings) -> str:
     proc = run_cli("-m", "handoff", "add", "sue", "--name", "Sue", "--role", "supervisor", "--password", PASSWORD)
     assert proc.returncode == 0, proc.stderr
+    sign_off(settings, "sue")
     return "sue"
 
 
 @pytest.fixture(scope="session")
 def demo_history(stack, settings, supervisor_account) -> str:
     """Three simulated days (./cs demo), played through a hub of its own on the demo clock (the suite's hub does not run it)."""
-    from core.redis import Keys
-
-    r, keys = sync_client(settings), Keys(settings.key_prefix)
-    for name in r.smembers(keys.agents):  # the suite's agents step away: the demo's own agents take the simulated chats
-        r.hset(keys.agent(name), "presence", "away")
-    proc, url = start_hub(settings.rasa_port, settings.rasa_timeout_seconds, CS_DEMO_CLOCK="true")
-    try:
-        done = run_cli("-m", "demo", "--days", "3", "--per-day", "10", "--hub", url, "--parallel", "2")
-        assert done.returncode == 0, done.stderr + done.stdout
-        assert "SIMULATED" in done.stdout and "./cs demo --wipe" in done.stdout
-        return done.stdout
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with everyone_away(settings):  # the demo's own agents take the simulated chats
+        proc, url = start_hub(settings.rasa_port, settings.rasa_timeout_seconds, CS_DEMO_CLOCK="true")
+        try:
+            done = run_cli("-m", "demo", "--days", "3", "--per-day", "10", "--hub", url, "--parallel", "2")
+            assert done.returncode == 0, done.stderr + done.stdout
+            assert "SIMULATED" in done.stdout and "./cs demo --wipe" in done.stdout
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return done.stdout

@@ -10,8 +10,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.redis import Keys, sync_client
-from tests.clients import ROOT, AgentClient, run_cli
+from tests.clients import ROOT, AgentClient, everyone_away, run_cli, sign_off
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -27,8 +26,9 @@ def _total(samples: dict, name: str, **labels: str) -> float:
 
 
 @pytest.fixture
-def supervisor(hub, supervisor_account) -> AgentClient:
-    return AgentClient(hub, supervisor_account)
+def supervisor(hub, settings, supervisor_account):
+    yield AgentClient(hub, supervisor_account)
+    sign_off(settings, supervisor_account)
 
 
 def test_metrics_parse_as_prometheus_text_and_move_with_traffic(hub, customer_factory):
@@ -66,12 +66,10 @@ def test_a_bad_range_is_422_with_the_reason_and_an_empty_one_is_zeros(hub, super
 def test_a_conversation_shows_up_in_todays_figures_at_once(hub, settings, supervisor, customer_factory, agent_factory):
     before = hub.get("/api/analytics/summary", params={"period": "today"}, headers=supervisor.headers).json()["current"]
     alice = agent_factory("alice")
-    r, keys = sync_client(settings), Keys(settings.key_prefix)
-    for name in r.smembers(keys.agents):  # nobody online: the chat waits in the queue for alice to claim it
-        r.hset(keys.agent(name), "presence", "away")
-    customer = customer_factory("zh")
-    customer.say("我要投诉，收到的东西是坏的，气死我了")
-    assert alice.post(f"/conversations/{customer.id}/claim").status_code == 200
+    with everyone_away(settings):  # the chat waits in the queue for alice to claim it
+        customer = customer_factory("zh")
+        customer.say("我要投诉，收到的东西是坏的，气死我了")
+        assert alice.post(f"/conversations/{customer.id}/claim").status_code == 200
     assert alice.post(f"/conversations/{customer.id}/messages", {"text": "您好，马上为您处理"}).status_code == 200
     assert alice.post(f"/conversations/{customer.id}/resolve").status_code == 200
     assert hub.post(f"/api/conversations/{customer.id}/rating", json={"score": 5}, headers=customer.headers).status_code == 200

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from tests.browser import DESKTOP, assert_accessible, expect, shot, staff_page
-from tests.clients import AgentClient
+from tests.clients import AgentClient, sign_off
 
 CHARTS = ("chart-trend", "chart-categories", "chart-heatmap", "chart-channels", "chart-decisions", "chart-ratings", "chart-reasons")
 DRAWN = """(id) => {
@@ -62,6 +62,7 @@ def test_every_chart_draws_numbers_match_the_api_and_a_category_lists_its_conver
             assert_accessible(page, "dashboard")
     finally:
         ctx.close()
+        sign_off(settings, supervisor_account)
 
 
 def test_agents_cannot_open_the_dashboard(browser, settings, agents):
