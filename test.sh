@@ -6,16 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh
-# Chinese fonts too, so screenshots of the Chinese UI show characters, not boxes.
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
-  echo "[setup] installing Debian's chromium and CJK fonts for the browser tests"
+# Chinese fonts too, so screenshots of the Chinese UI show characters, not boxes; poppler-utils (pdftotext,
+# pdftoppm) to read the briefing's PDF back.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ] \
+   || ! command -v pdftotext >/dev/null 2>&1; then
+  echo "[setup] installing Debian's chromium, CJK fonts and poppler-utils for the browser and report tests"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
-fi
-# axe-core (the accessibility checker the browser tests run in every page), from package-lock.json.
-lock_stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
-if [ ! -f "$lock_stamp" ]; then
-  echo "[setup] installing the browser tests' npm packages (npm ci)"
-  npm ci --no-audit --no-fund --silent && touch "$lock_stamp"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk poppler-utils >/dev/null
 fi
 exec .venv/bin/python -m pytest "$@"

@@ -13,7 +13,6 @@ episode it started answering in: one speaker at a time.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
@@ -24,10 +23,11 @@ from bot.feedback import with_person_choice
 from bot.language_slot import LanguageSlot
 from bot.rasa_client import BotUnavailable, RasaClient
 from bot.turns import TurnQueue
+from core import clock, telemetry
 from core.language import detect_language
 from core.redis import Keys
 from handoff.conversations import ConversationStore, Guard
-from handoff.events import Frame
+from handoff.events import Event, Frame
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.notices import say
 from kb.gaps import GapLog
@@ -87,6 +87,7 @@ class Orchestrator:
         """One customer turn, run by whoever holds the conversation's turn lock."""
         conv = await self.conversations.require(message.conversation_id)
         language = message.meta.get("language") or conv.language
+        await self.conversations.record_event(conv.id, Event.CUSTOMER_MESSAGE, language=language, to=conv.status)
         notices = await self.desk.customer_wrote(conv, language)  # a solved ticket reopens (to the humans); a pending one runs again
         if notices is not None:
             return notices
@@ -115,7 +116,9 @@ class Orchestrator:
             note = await self.conversations.append(conv.id, "system", say("bot_unavailable", language), channel=conv.channel, meta={"kind": "bot_unavailable"}, guard=guard)
             if note is None:
                 return []
-            packet = HandoffPacket(reason="bot_unavailable", language=language, customer_tier=conv.customer_tier, summary=text[:300], last_customer_message=text, created_at=time.time())
+            await self.conversations.record_event(conv.id, Event.BOT_TURN, decision="unavailable", language=language)
+            telemetry.BOT_DECISIONS.labels("unavailable").inc()
+            packet = HandoffPacket(reason="bot_unavailable", language=language, customer_tier=conv.customer_tier, summary=text[:300], last_customer_message=text, created_at=clock.now())
             return [note, *await self.desk.escalate(conv, packet, epoch=conv.epoch)]
         misses = [t.get("query") for t in turn.kb_turns if t.get("decision") == "fallback" and t.get("query")]
         if misses and self.gaps is not None:
@@ -131,7 +134,19 @@ class Orchestrator:
             if appended is None:
                 return replies  # the bot lost the conversation meanwhile: the rest is dropped too
             replies.append(appended)
+        decision = _decision(turn)
+        await self.conversations.record_event(conv.id, Event.BOT_TURN, decision=decision, intent=turn.intent,
+                                              confidence=turn.confidence, language=language)
+        telemetry.BOT_DECISIONS.labels(decision).inc()
         if turn.handoff is not None:
-            packet = HandoffPacket(**{"reason": "customer_request", "language": language, "customer_tier": conv.customer_tier, **turn.handoff, "created_at": time.time()})
+            packet = HandoffPacket(**{"reason": "customer_request", "language": language, "customer_tier": conv.customer_tier, **turn.handoff, "created_at": clock.now()})
             replies += await self.desk.escalate(conv, packet, epoch=conv.epoch)
         return replies
+
+
+def _decision(turn) -> str:
+    """What the bot did with the turn: its knowledge-base decision, a hand-over, or something else (a greeting)."""
+    if turn.handoff is not None:
+        return "handoff"
+    decisions = [t.get("decision") for t in turn.kb_turns if t.get("decision")]
+    return decisions[-1] if decisions else "other"

@@ -327,6 +327,50 @@ class Keys:
         """Held by the one sender working on the conversation's outbox (expires if it dies)."""
         return f"{self.p}:conv:{cid}:outbox-lease"
 
+    # analytics (analytics/rollup.py): conversation facts folded from the events stream, rebuilt from it at will
+    def analytics_day(self, day: str) -> str:
+        """Hash: conversation id -> JSON facts, for conversations that started on this day (shop's time zone, ISO date)."""
+        return f"{self.p}:analytics:day:{day}"
+
+    @property
+    def analytics_days(self) -> str:
+        """Hash: conversation id -> the day bucket holding its facts."""
+        return f"{self.p}:analytics:conversation-days"
+
+    @property
+    def analytics_versions(self) -> str:
+        """Hash: day -> a number that grows whenever that day's facts change (readers cache a day's figures by it)."""
+        return f"{self.p}:analytics:day-versions"
+
+    @property
+    def analytics_cursor(self) -> str:
+        """The id of the last event folded into the rollup."""
+        return f"{self.p}:analytics:cursor"
+
+    @property
+    def analytics_lock(self) -> str:
+        return f"{self.p}:analytics:lock"
+
+    @property
+    def reports_lock(self) -> str:
+        """Held by the one hub worker writing the scheduled briefings."""
+        return f"{self.p}:analytics:reports-lock"
+
+    @property
+    def demo_info(self) -> str:
+        """Hash: set while the store holds simulated history (./cs demo): when it was made, how to wipe it."""
+        return f"{self.p}:demo:info"
+
+    @property
+    def demo_conversations(self) -> str:
+        """Set: the conversations ./cs demo made (./cs demo --wipe removes exactly these)."""
+        return f"{self.p}:demo:conversations"
+
+    @property
+    def demo_due(self) -> str:
+        """Sorted set (demo clock only, core/clock.py): JSON due work -> its simulated due time."""
+        return f"{self.p}:demo:due"
+
     @property
     def outbox_due(self) -> str:
         """Sorted set: conversation id -> when its outbox should next be worked on."""

@@ -55,6 +55,15 @@ class SlaPolicy(BaseModel):
     warn_fraction: float = 0.8  # warn the assignee when this share of the time is used
 
 
+class ReportTargets(BaseModel):
+    """What the service is judged against (DESIGN.md, "Service practice": the periodic briefing's KPI table)."""
+
+    fcr: float = 0.95  # first-contact resolution: the briefing's target (85 % reported, 95 % aimed at)
+    csat: float = 0.90  # share of 4-5 ratings
+    first_response_seconds: float = 300.0  # average response time 5 minutes
+    complaint_hours: float = 24.0  # complaints handled within 24 hours
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CS_", env_file=ROOT / ".env", env_nested_delimiter="__", extra="ignore"
@@ -180,6 +189,19 @@ class Settings(BaseSettings):
     # queue themselves. This is the default; supervisors switch it at run time (PUT /api/agent/desk/assignment).
     auto_assign: bool = True
 
+    # Supervisor analytics (analytics/, docs/metrics.md). Periods are days in business_hours.timezone.
+    report_targets: ReportTargets = ReportTargets()
+    # How often each hub worker folds new events into the rollup (reads also catch up first).
+    analytics_rollup_seconds: float = 2.0
+    # Briefings written by themselves (./cs report --scheduled, run by the desk worker), kept under var/reports.
+    report_schedule: list[Literal["weekly", "monthly"]] = ["weekly", "monthly"]
+    report_languages: list[str] = ["zh", "en"]
+    # GET /metrics (Prometheus): open unless a token is set (then "Authorization: Bearer <token>"); or block it at your proxy.
+    metrics_token: SecretStr | None = None
+    # DEMO ONLY (./cs demo): let requests carry X-Simulated-Time so weeks of history can be simulated in minutes.
+    # Anyone who can reach the hub could then stamp events with any time: never turn this on in production.
+    demo_clock: bool = False
+
     # Supervision (core/supervisor.py): a crashed service is restarted after
     # 1, 2, 4, ... seconds up to this; the delay resets once it has run for a minute.
     restart_backoff_max_seconds: float = 30.0
@@ -277,6 +299,10 @@ class Settings(BaseSettings):
     @property
     def action_url(self) -> str:
         return f"http://{self.internal_host}:{self.action_port}/webhook"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.var_dir / "reports"
 
     @property
     def kb_dir(self) -> Path:

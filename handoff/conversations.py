@@ -29,6 +29,7 @@ from typing import Literal
 
 import redis.asyncio as aioredis
 
+from core import clock
 from core.errors import AtCapacity, NotOwner, ServiceError, Stale, UnknownAgent, UnknownConversation, WrongStatus
 from core.redis import Keys
 from core.vault import PersonalData
@@ -111,7 +112,7 @@ class ConversationStore:
         ``customer_id``: the customer record it belongs to (customers/store.py)."""
         cid = uuid.uuid4().hex
         token = secrets.token_urlsafe(32)
-        now = time.time()
+        now = clock.now()
         conv = Conversation(id=cid, status="bot", channel=channel, language=language, customer_name=customer_name, customer_tier=customer_tier,
                             customer_verified=verified, customer_id=customer_id or None, created_at=now, updated_at=now)
         fields = {k: ("" if v is None else str(v)) for k, v in conv.model_dump().items()}
@@ -121,7 +122,7 @@ class ConversationStore:
         pipe.zadd(self.k.conversations, {cid: now})
         if customer_id:
             pipe.zadd(self.k.customer_conversations(customer_id), {cid: now})
-        pipe.xadd(self.k.events, {"e": json.dumps({"type": Event.CONVERSATION_STARTED, "conversation_id": cid, "ts": now, "channel": channel, "language": language})})
+        pipe.xadd(self.k.events, {"e": json.dumps({"type": Event.CONVERSATION_STARTED, "conversation_id": cid, "ts": now, "channel": channel, "language": language, "customer_tier": customer_tier})})
         await pipe.execute()
         return conv, token
 
@@ -147,7 +148,7 @@ class ConversationStore:
 
     async def transition(self, cid: str, move: Move) -> TransitionResult:
         """Change status only if the conversation is in one of ``move.allowed_from`` (and the other conditions hold)."""
-        now = time.time()
+        now = clock.now()
         event = {**move.event, "conversation_id": cid, "ts": now, "to": move.to}
         pairs: list[str] = ["updated_at", str(now)]
         for key, value in move.fields.items():
@@ -171,13 +172,13 @@ class ConversationStore:
         return TransitionResult(True, previous, None, int(epoch))
 
     async def record_event(self, cid: str, type_: Event, **data) -> None:
-        await self.r.xadd(self.k.events, {"e": json.dumps({"type": type_, "conversation_id": cid, "ts": time.time(), **data}, ensure_ascii=False)})
+        await self.r.xadd(self.k.events, {"e": json.dumps({"type": type_, "conversation_id": cid, "ts": clock.now(), **data}, ensure_ascii=False)})
 
     # transcript
     async def append(self, cid: str, sender: Sender, text: str, *, channel: str = "web", author: str | None = None, meta: dict | None = None, guard: Guard | None = None) -> Message | None:
         """Append a bot, agent or system message; with a ``guard``, only if it still holds (else ``None``, and an event says why)."""
         guard = guard or Guard()
-        ts = time.time()
+        ts = clock.now()
         meta = meta or {}
         body = _message_json(sender, text, ts, channel, None, author, meta)
         refused = json.dumps({"type": Event.MESSAGE_DROPPED, "conversation_id": cid, "ts": ts, "sender": sender, "text": text[:500], "kind": meta.get("kind"),
@@ -186,7 +187,7 @@ class ConversationStore:
         for_customer = sender != "customer" and not (meta.get("internal") or meta.get("kind") == "note")
         mid = await self._append(
             keys=[self.k.conv(cid), self.k.transcript(cid), self.k.events, self.k.outbox(cid), self.k.deliveries(cid), self.k.outbox_due],
-            args=[cid, self.k.conv_channel(cid), body, ",".join(sorted(guard.statuses)), guard.agent, "" if guard.epoch is None else str(guard.epoch), refused, ts,
+            args=[cid, self.k.conv_channel(cid), body, ",".join(sorted(guard.statuses)), guard.agent, "" if guard.epoch is None else str(guard.epoch), refused, time.time(),  # real time: the outbox works on it
                   "1" if for_customer else ""],
         )
         if not mid:
@@ -199,7 +200,7 @@ class ConversationStore:
         Returns ``(message, duplicate)``: a client message id seen before returns
         the message stored then, and stores nothing.
         """
-        ts = time.time()
+        ts = clock.now()
         meta = dict(meta or {})
         sealed = ""
         if self.personal_data is not None:
@@ -210,7 +211,7 @@ class ConversationStore:
         body = _message_json("customer", text, ts, channel, client_message_id, None, meta)
         stored, mid = await self._append_customer(
             keys=[self.k.conv(cid), self.k.transcript(cid), self.k.client_ids(cid), self.k.pending_turns(cid), self.k.open_turns, self.k.pii(cid)],
-            args=[cid, self.k.conv_channel(cid), body, client_message_id or "", ts, sealed],
+            args=[cid, self.k.conv_channel(cid), body, client_message_id or "", time.time(), sealed],  # real time: turn recovery works on it
         )
         if not stored:
             return await self.message(cid, mid) or Message(id=mid, conversation_id=cid, sender="customer", text=text, ts=ts, channel=channel, client_message_id=client_message_id, meta=meta), True

@@ -22,6 +22,10 @@ class Event(StrEnum):
     REOPENED = "reopened"              # resolved -> bot (the customer wrote again)
     RATED = "rated"
     ANSWER_FEEDBACK = "answer_feedback"
+    # volume and the bot's decisions (analytics/): one per customer message, per bot turn, per agent reply
+    CUSTOMER_MESSAGE = "customer_message"
+    BOT_TURN = "bot_turn"                # "decision": answer / suggest / fallback / handoff / other / unavailable
+    AGENT_MESSAGE = "agent_message"
     # A reply or notice that was no longer true when it was ready (the bot lost the
     # conversation while it was thinking): recorded here, never shown.
     MESSAGE_DROPPED = "message_dropped"

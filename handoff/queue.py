@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from core import clock, telemetry
 from handoff.agents import Agent, AgentDirectory
 from handoff.conversations import ConversationStore, Move, TransitionResult
 from handoff.estimate import estimate_wait
@@ -48,7 +49,7 @@ class HandoffQueue:
         possible (with ``epoch``: the bot no longer owns the episode it was working in). The desk
         (``tickets/desk.py``) opens the ticket and tells the customer."""
         prio = priority_of(packet.reason, conv.customer_tier)
-        now = time.time()
+        now = clock.now()
         packet = packet.model_copy(update={"not_helpful": await self.votes.not_helpful(conv.id)})
         await self.conversations.save_packet(conv.id, packet)
         result = await self.conversations.transition(conv.id, Move(
@@ -56,6 +57,8 @@ class HandoffQueue:
             epoch=epoch, queue="add", queue_score=queue_score(prio, now),
             fields={"queued_at": str(now), "priority": str(prio), "agent": ""},
         ))
+        if result.ok:
+            telemetry.ESCALATIONS.labels(packet.reason).inc()
         return result.epoch if result.ok else None
 
     async def requeue(self, conv: Conversation, from_agent: str) -> bool:
@@ -78,9 +81,12 @@ class HandoffQueue:
         result = await self.conversations.transition(cid, Move(
             frozenset({"queued"}), "assigned", {"type": Event.ASSIGNED, "agent": agent.username, "by": by},
             queue="remove", capacity=agent.capacity or self.default_capacity, assign_to=agent.username,
-            fields={"agent": agent.username, "assigned_at": str(time.time())},
+            fields={"agent": agent.username, "assigned_at": str(clock.now())},
         ))
         result.raise_for("claim")
+        queued = await self.conversations.get(cid)
+        if queued and queued.queued_at and queued.assigned_at:
+            telemetry.QUEUE_WAIT.observe(max(0.0, queued.assigned_at - queued.queued_at))
         await self._remember(agent.username, cid)
         conv = await self.conversations.require(cid)
         return await self.conversations.append(cid, "system", say("assigned", conv.language, agent=agent.display_name), channel=conv.channel, meta={"kind": "assigned", "agent": agent.display_name})
@@ -100,12 +106,12 @@ class HandoffQueue:
     async def resolve(self, conv: Conversation, username: str) -> None:
         result = await self.conversations.transition(conv.id, Move(
             frozenset({"assigned"}), "resolved", {"type": Event.RESOLVED, "agent": username},
-            owner=username, release_from=username, fields={"resolved_at": str(time.time())},
+            owner=username, release_from=username, fields={"resolved_at": str(clock.now())},
         ))
         result.raise_for("resolve")
         if conv.assigned_at:
             pipe = self.r.pipeline()
-            pipe.lpush(self.k.handle_times, round(time.time() - conv.assigned_at, 1))
+            pipe.lpush(self.k.handle_times, round(clock.now() - conv.assigned_at, 1))
             pipe.ltrim(self.k.handle_times, 0, 199)
             await pipe.execute()
         await self.conversations.append(conv.id, "system", say("resolved", conv.language), channel=conv.channel, meta={"kind": "rating_request"})

@@ -12,14 +12,16 @@ from fastapi.staticfiles import StaticFiles
 
 from core.settings import Settings, get_settings
 from hub import errors
-from hub.middleware import BodyLimit, CsrfGuard, RateLimit, SecurityHeaders
-from hub.routes import admin, agent, channels, customer, customers, kb, ops, tickets
+from hub.middleware import BodyLimit, CsrfGuard, DemoClock, RateLimit, RequestMetrics, SecurityHeaders
+from hub.routes import admin, agent, analytics, channels, customer, customers, demo, kb, ops, tickets
 from hub.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER_WEB = ROOT / "bot" / "web"  # chat widget and full-page chat
 AGENT_WEB = ROOT / "handoff" / "web"  # agent console
 KB_WEB = ROOT / "kb" / "web"  # knowledge-base editor
+DASHBOARD_WEB = ROOT / "analytics" / "web"  # supervisor dashboard
+ECHARTS = ROOT / "node_modules" / "echarts" / "dist"  # the chart library, installed by scripts/setup.sh from package-lock.json
 COMMON_WEB = ROOT / "web" / "common"  # what the pages share: markdown, i18n, API calls, the staff look
 
 
@@ -57,10 +59,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.widget_origins:  # shops calling the customer API from their own pages; nobody else
         app.add_middleware(CORSMiddleware, allow_origins=settings.widget_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], allow_credentials=False)
+    if settings.demo_clock:  # DEMO ONLY: requests may carry a simulated time (core/clock.py)
+        app.add_middleware(DemoClock)
     app.add_middleware(SecurityHeaders, widget_origins=settings.widget_origins, https=settings.secure_cookies)
+    app.add_middleware(RequestMetrics)  # outermost: every answer is measured, refusals included
     errors.install(app)
-    for module in (ops, customer, agent, tickets, kb, admin):
+    for module in (ops, customer, agent, tickets, kb, admin, analytics):
         app.include_router(module.router)
+    if settings.demo_clock:
+        app.include_router(demo.router)
     app.include_router(channels.router)  # messaging channels' webhooks
     app.include_router(channels.agent_router)  # each line's delivery, for the console
     app.include_router(customers.router)  # the customer's history across channels, for the console
@@ -76,7 +83,8 @@ def _file(path: Path, media_type: str | None = None):
 
 
 def _pages(app: FastAPI) -> None:
-    pages = {"/chat": CUSTOMER_WEB / "chat.html", "/console": AGENT_WEB / "console.html", "/kb": KB_WEB / "kb.html"}
+    pages = {"/chat": CUSTOMER_WEB / "chat.html", "/console": AGENT_WEB / "console.html", "/kb": KB_WEB / "kb.html",
+             "/dashboard": DASHBOARD_WEB / "dashboard.html"}
     for path, file in pages.items():
         app.add_api_route(path, _file(file), include_in_schema=False)
     app.add_api_route("/widget.js", _file(CUSTOMER_WEB / "widget.js", "text/javascript"), include_in_schema=False)
@@ -88,4 +96,6 @@ def _pages(app: FastAPI) -> None:
     app.mount("/static/chat", StaticFiles(directory=CUSTOMER_WEB), name="chat-static")
     app.mount("/static/console", StaticFiles(directory=AGENT_WEB), name="console-static")
     app.mount("/static/kb", StaticFiles(directory=KB_WEB), name="kb-static")
+    app.mount("/static/dashboard", StaticFiles(directory=DASHBOARD_WEB), name="dashboard-static")
+    app.mount("/static/echarts", StaticFiles(directory=ECHARTS, check_dir=False), name="echarts-static")
     app.mount("/static/common", StaticFiles(directory=COMMON_WEB), name="common-static")

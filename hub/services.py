@@ -9,11 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from zoneinfo import ZoneInfo
+
 import redis
 import redis.asyncio as aioredis
+
+from analytics.board import Dashboard
+from analytics.metrics import Targets
+from analytics.rollup import Rollup, run_forever
 
 from bot.channels.base import Channel
 from bot.channels.gateway import ChannelGateway
@@ -76,6 +83,16 @@ class Services:
     desk: TicketDesk
     canned: CannedReplies
     _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    # Supervisor analytics (analytics/): the rollup of the event stream, and the figures read from it.
+    @cached_property
+    def rollup(self) -> Rollup:
+        return Rollup(self.redis, self.keys, ZoneInfo(self.settings.business_hours.timezone))
+
+    @cached_property
+    def dashboard(self) -> Dashboard:
+        t = self.settings.report_targets
+        return Dashboard(self.rollup, Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), self.rollup.zone)
 
     # Knowledge base: built on first use (loading the embedding models takes seconds and memory).
     @cached_property
@@ -161,7 +178,7 @@ class Services:
         queue = HandoffQueue(conversations, agents, votes=votes, default_capacity=settings.default_agent_capacity, default_handle_seconds=settings.default_handle_seconds)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, token=settings.secret("rasa-token"))
         gaps = GapLog(sync, keys)
-        desk = TicketDesk.from_settings(settings, conversations, agents, queue, customers, Scheduler(url, keys.scheduler_queue))
+        desk = TicketDesk.from_settings(settings, conversations, agents, queue, customers, Scheduler(url, keys.scheduler_queue, keys.demo_due if settings.demo_clock else None))
         orchestrator = Orchestrator(
             client, keys, conversations, desk, rasa, gaps,
             turn_lock_seconds=settings.turn_lock_seconds, turn_wait_seconds=settings.rasa_timeout_seconds * 2 + 5,
@@ -180,8 +197,27 @@ class Services:
             self.orchestrator.turns.run_recovery(s.turn_recovery_interval_seconds, s.turn_recovery_grace_seconds), name="turn-recovery",
         ))
         self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
+        self._stop_rollup = asyncio.Event()
+        self._tasks.append(asyncio.create_task(run_forever(self.rollup, s.analytics_rollup_seconds, self._stop_rollup), name="analytics-rollup"))
         if self.channels:
             self._tasks += self._channel_workers()
+        if s.report_schedule:
+            self._tasks.append(asyncio.create_task(self._report_loop(), name="scheduled-reports"))
+
+    async def _report_loop(self) -> None:
+        """Once an hour, one worker writes the weekly/monthly briefings that are due and missing (./cs report --scheduled)."""
+        while True:
+            await asyncio.sleep(3600)
+            try:
+                if not await self.redis.set(self.keys.reports_lock, "1", nx=True, ex=3000):
+                    continue
+                proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "analytics", "--scheduled",
+                                                            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+                _, err = await proc.communicate()
+                if proc.returncode:
+                    log.error("scheduled briefings failed: %s", err.decode(errors="replace")[-500:])
+            except Exception:
+                log.exception("scheduled briefings failed")
 
     async def _retention_loop(self) -> None:
         s = self.settings

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import redis
 
+from core import clock
 from core.redis import Keys
 from kb.embeddings import EmbedderSet
 
@@ -38,7 +38,7 @@ class GapLog:
         self.key = f"{(keys or Keys()).kb(namespace)}:gaps"
 
     def record(self, question: str, language: str, reason: str, conversation_id: str = "") -> None:
-        entry = {"q": question.strip(), "lang": language, "reason": reason, "conversation_id": conversation_id, "ts": time.time()}
+        entry = {"q": question.strip(), "lang": language, "reason": reason, "conversation_id": conversation_id, "ts": clock.now()}
         self.r.xadd(self.key, {"e": json.dumps(entry, ensure_ascii=False)}, maxlen=20000, approximate=True)
 
     def recent(self, limit: int = 2000) -> list[dict]:

@@ -62,6 +62,11 @@ class Eraser:
                 pipe.zrem(self.k.agent_history(name), cid)
             if conv.get("customer_id"):
                 pipe.zrem(self.k.customer_conversations(conv["customer_id"]), cid)
+            day = self.r.hget(self.k.analytics_days, cid)  # its facts in the analytics rollup (analytics/rollup.py)
+            if day:
+                pipe.hdel(self.k.analytics_day(day), cid)
+                pipe.hincrby(self.k.analytics_versions, day, 1)
+            pipe.hdel(self.k.analytics_days, cid)
             done.keys += pipe.execute()[0]
             done.conversations += 1 if conv else 0
         done.events = self._drop_mentions(self.k.events, cids, "conversation_id")

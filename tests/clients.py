@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -124,3 +125,27 @@ def wait_for(predicate, timeout: float, step: float = 0.1):
             return value
         time.sleep(step)
     return predicate()
+
+
+@contextmanager
+def everyone_away(settings):
+    """Every account steps away (routing pushes chats to nobody) and gets its presence back afterwards."""
+    from core.redis import Keys, sync_client
+
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    before = {name: r.hget(keys.agent(name), "presence") or "offline" for name in r.smembers(keys.agents)}
+    for name in before:
+        r.hset(keys.agent(name), "presence", "away")
+    try:
+        yield
+    finally:
+        for name, presence in before.items():
+            if r.exists(keys.agent(name)):
+                r.hset(keys.agent(name), "presence", presence)
+
+
+def sign_off(settings, username: str) -> None:
+    """A supervisor who signed in for a test takes no chats afterwards (supervisors are pushed chats while online)."""
+    from core.redis import Keys, sync_client
+
+    sync_client(settings).hset(Keys(settings.key_prefix).agent(username), "presence", "offline")

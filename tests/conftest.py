@@ -13,7 +13,7 @@ import os
 import httpx
 import pytest
 
-from tests.clients import PASSWORD, ROOT, AgentClient, Customer, run_cli
+from tests.clients import PASSWORD, ROOT, AgentClient, Customer, everyone_away, run_cli, sign_off, start_hub
 
 # Several suites can run side by side with CS_TEST_PORT_OFFSET=100 (200, ...): own ports, own data.
 _OFFSET = int(os.environ.get("CS_TEST_PORT_OFFSET", "0"))
@@ -102,3 +102,26 @@ def customer_factory(hub):
 @pytest.fixture
 def agent_factory(hub, agents):
     return lambda username="alice": AgentClient(hub, username)
+
+
+@pytest.fixture(scope="session")
+def supervisor_account(stack, agents, settings) -> str:
+    proc = run_cli("-m", "handoff", "add", "sue", "--name", "Sue", "--role", "supervisor", "--password", PASSWORD)
+    assert proc.returncode == 0, proc.stderr
+    sign_off(settings, "sue")
+    return "sue"
+
+
+@pytest.fixture(scope="session")
+def demo_history(stack, settings, supervisor_account) -> str:
+    """Three simulated days (./cs demo), played through a hub of its own on the demo clock (the suite's hub does not run it)."""
+    with everyone_away(settings):  # the demo's own agents take the simulated chats
+        proc, url = start_hub(settings.rasa_port, settings.rasa_timeout_seconds, CS_DEMO_CLOCK="true")
+        try:
+            done = run_cli("-m", "demo", "--days", "3", "--per-day", "10", "--hub", url, "--parallel", "2")
+            assert done.returncode == 0, done.stderr + done.stdout
+            assert "SIMULATED" in done.stdout and "./cs demo --wipe" in done.stdout
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return done.stdout

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.clock import now as current_time
 from core.errors import Conflict, NotAllowed
 from core.pii import parse_contact
 from customers.store import CustomerStore
@@ -82,7 +83,7 @@ class TicketDesk:
         if new_epoch is None:
             return []
         ticket = await self._ticket_for(conv, packet)
-        now = time.time()
+        now = current_time()
         spot = await self.queue.spot(conv.id)
         staffed = spot is not None and spot.agents_online > 0 and self.hours.is_open(now)
         text, meta = self._queue_notice(ticket, spot, staffed, packet.language, now, pushing=staffed and await self.pushes())
@@ -105,7 +106,7 @@ class TicketDesk:
 
     async def _ticket_for(self, conv: Conversation, packet: HandoffPacket) -> Ticket:
         """The conversation's ticket: a solved one is reopened, an active one kept, otherwise a new one."""
-        now = time.time()
+        now = current_time()
         current = await self.tickets.get(conv.ticket_id) if conv.ticket_id else None
         if current and current.status == "solved":
             def reopen(t: Ticket) -> dict:
@@ -156,7 +157,7 @@ class TicketDesk:
 
         Out of business hours nothing is pushed: the desk is closed, the ticket waits for the morning (an
         agent who is online may still claim it by hand). With push assignment off, nothing is pushed either."""
-        if ticket.status != "new" or not self.hours.is_open(time.time()) or not await self.pushes():
+        if ticket.status != "new" or not self.hours.is_open(current_time()) or not await self.pushes():
             return None
         record = await self.customers.get(ticket.customer_id) if ticket.customer_id else None
         for username in ranked(ticket, await self.candidates(), record.dedicated_agent if record else None):
@@ -187,7 +188,7 @@ class TicketDesk:
         conv = await self.conversations.require(cid)
         if not conv.ticket_id:
             return None
-        now = time.time()
+        now = current_time()
 
         def assign(t: Ticket) -> dict:
             previous = t.assignee
@@ -209,9 +210,12 @@ class TicketDesk:
     async def replied(self, cid: str, agent: Agent) -> None:
         """An agent wrote to the customer: the first response clock stops (met or breached)."""
         conv = await self.conversations.get(cid)
-        if not conv or not conv.ticket_id:
+        if not conv:
             return
-        now = time.time()
+        await self.conversations.record_event(cid, Event.AGENT_MESSAGE, agent=agent.username)
+        if not conv.ticket_id:
+            return
+        now = current_time()
 
         def first_response(t: Ticket) -> dict | None:
             if t.first_response_at is not None:
@@ -235,7 +239,7 @@ class TicketDesk:
         return await self._move(ticket.id, status, by=agent.username)
 
     async def _move(self, ticket_id: str, status: str, *, by: str) -> Ticket:
-        now = time.time()
+        now = current_time()
 
         def move(t: Ticket) -> dict | None:
             if t.status == status:
@@ -260,7 +264,7 @@ class TicketDesk:
         else:
             await self.queue.resolve(conv, agent.username)
         if conv.ticket_id:
-            now = time.time()
+            now = current_time()
 
             def solve(t: Ticket) -> dict:
                 previous = t.status
@@ -323,7 +327,7 @@ class TicketDesk:
         return ticket
 
     async def followup_done(self, ticket_id: str, agent: Agent, note: str) -> Ticket:
-        now = time.time()
+        now = current_time()
 
         def done(t: Ticket) -> dict:
             if not t.followup_due:
@@ -349,7 +353,7 @@ class TicketDesk:
             return None
         if ticket.status == "solved" and conv.status == "resolved":
             packet = (await self.conversations.packet(conv.id)) or HandoffPacket(reason="customer_request", language=language)
-            packet = packet.model_copy(update={"created_at": time.time()})
+            packet = packet.model_copy(update={"created_at": current_time()})
             notices = await self.escalate(conv, packet, from_statuses=frozenset({"resolved"}))
             reopened = await self.conversations.append(conv.id, "system", say("ticket_reopened", language, ticket=ticket.ref), channel=conv.channel, meta={"kind": "ticket_reopened", "ticket": ticket.ref})
             return [reopened, *notices] if reopened else notices
@@ -418,7 +422,7 @@ class TicketDesk:
         clock = ticket.sla.clocks.get(name) if ticket else None
         if clock is None or clock.version != version or clock.state != "running":
             return
-        now = time.time()
+        now = current_time()
         if kind == "warn":
             def warn(t: Ticket) -> dict | None:
                 c = t.sla.clocks[name]
@@ -444,13 +448,19 @@ class TicketDesk:
             await self.conversations.publish_agents({"type": Frame.SLA_ALERT, "kind": "breach", "clock": name, "ticket_id": ticket_id,
                                                      "ticket": ticket.ref, "conversation_id": ticket.conversation_id, "agent": ticket.assignee, "to": "supervisors"})
 
+    async def run_due(self, func: str, args: list) -> None:
+        """Run one piece of due work by its job name (``tickets.jobs.*``): the demo clock's way of running what rq would."""
+        work = {"tickets.jobs.sla_due": self.sla_due, "tickets.jobs.close_if_quiet": self.close_if_quiet, "tickets.jobs.presence_check": self.presence_check}
+        if func in work:
+            await work[func](*args)
+
     async def close_if_quiet(self, ticket_id: str, solved_at: float) -> None:
         ticket = await self.tickets.get(ticket_id)
         if ticket and ticket.status == "solved" and ticket.solved_at and abs(ticket.solved_at - solved_at) < 0.001:
             await self._close(ticket_id, by="auto", reason="quiet")
 
     async def _close(self, ticket_id: str, *, by: str, reason: str) -> None:
-        now = time.time()
+        now = current_time()
 
         def close(t: Ticket) -> dict | None:
             if t.status == "closed":

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
+from core import clock
 from core.errors import NotFound
 from core.redis import Keys
 from handoff.events import Event
@@ -56,7 +57,7 @@ class TicketStore:
         self.k = keys
 
     async def create(self, **fields: object) -> Ticket:
-        now = time.time()
+        now = clock.now()
         number = await self.r.incr(self.k.ticket_sequence)
         ticket = Ticket(id=uuid.uuid4().hex, number=number, created_at=now, updated_at=now, **fields)
         return ticket
@@ -101,7 +102,7 @@ class TicketStore:
                     if event is None:
                         await pipe.unwatch()
                         return ticket
-                    ticket.updated_at = time.time()
+                    ticket.updated_at = clock.now()
                     pipe.multi()
                     pipe.hset(key, mapping=_fields(ticket))
                     if ticket.status in ACTIVE:
@@ -134,6 +135,6 @@ class TicketStore:
 
 
 def _event_base(ticket: Ticket) -> dict:
-    return {"ts": time.time(), "ticket_id": ticket.id, "ticket": ticket.ref, "conversation_id": ticket.conversation_id,
+    return {"ts": clock.now(), "ticket_id": ticket.id, "ticket": ticket.ref, "conversation_id": ticket.conversation_id,
             "status": ticket.status, "assignee": ticket.assignee, "category": ticket.category, "priority": ticket.priority,
-            "channel": ticket.channel, "language": ticket.language, "customer_tier": ticket.customer_tier}
+            "channel": ticket.channel, "language": ticket.language, "customer_tier": ticket.customer_tier, "policy": ticket.sla.policy}

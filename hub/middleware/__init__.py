@@ -2,7 +2,9 @@
 
 from hub.middleware.body_limit import BodyLimit
 from hub.middleware.csrf import CsrfGuard
+from hub.middleware.demo_clock import DemoClock
+from hub.middleware.metrics import RequestMetrics
 from hub.middleware.rate_limit import RateLimit
 from hub.middleware.security_headers import SecurityHeaders
 
-__all__ = ["BodyLimit", "CsrfGuard", "RateLimit", "SecurityHeaders"]
+__all__ = ["BodyLimit", "CsrfGuard", "DemoClock", "RateLimit", "RequestMetrics", "SecurityHeaders"]

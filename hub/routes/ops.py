@@ -1,4 +1,4 @@
-"""Operations: ``/healthz`` says truthfully which part of the product is up.
+"""Operations: ``/healthz`` says truthfully which part of the product is up; ``/metrics`` is for Prometheus.
 
 200 when customers are fully served; 200 with ``"status": "degraded"`` when
 the hub serves but the bot cannot (Rasa or the action server down: chats go to
@@ -9,13 +9,17 @@ can use the status code; people read the parts.
 from __future__ import annotations
 
 import asyncio
+import secrets
+from typing import Annotated
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, HTTPException
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from hub.deps import Svc
+from core import clock, telemetry
+from hub.deps import Svc, bearer
 from hub.services import Services
 
 router = APIRouter(tags=["ops"])
@@ -64,3 +68,20 @@ async def health(services: Svc) -> JSONResponse:
     else:
         status, code = "degraded", 200
     return JSONResponse({"status": status, **parts}, status_code=code)
+
+
+@router.get("/metrics", summary="Prometheus metrics: request latency, errors, bot decisions, queue, waits, agents online, WebSockets",
+            response_class=PlainTextResponse)
+async def metrics(services: Svc, authorization: Annotated[str | None, Header()] = None) -> Response:
+    token = services.settings.metrics_token
+    if token is not None and not secrets.compare_digest(bearer(authorization) or "", token.get_secret_value()):
+        raise HTTPException(401, "send the metrics token as a bearer token (CS_METRICS_TOKEN)")
+    queued = await services.redis.zrange(services.keys.queue, 0, -1)
+    starts = [float(ts) for ts in [await services.redis.hget(services.keys.conv(cid), "queued_at") for cid in queued] if ts]
+    staff = [a for a in await services.agents.all() if a.chats]
+    telemetry.QUEUE_LENGTH.set(len(queued))
+    telemetry.QUEUE_OLDEST_WAIT.set(max(0.0, clock.now() - min(starts)) if starts else 0.0)
+    telemetry.AGENTS_ONLINE.set(sum(1 for a in staff if a.presence == "online"))
+    telemetry.AGENT_CHATS.set(sum(await services.agents.loads([a.username for a in staff])))
+    telemetry.ROLLUP_LAG.set(await services.rollup.lag())
+    return Response(generate_latest(telemetry.REGISTRY), media_type=CONTENT_TYPE_LATEST)

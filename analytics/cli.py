@@ -1,0 +1,94 @@
+"""``./cs report``: the periodic service briefing from the command line; ``--scheduled`` writes the weekly/monthly ones that are due.
+
+Reads the same rollup as the dashboard (folding any events not folded yet), so
+the briefing and the dashboard always agree. Exit status 2 with a reason for a
+bad period or format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from analytics import reports
+from analytics.board import Dashboard
+from analytics.gaps import top_gaps
+from analytics.metrics import Filters, Targets
+from analytics.periods import NAMED, InvalidPeriod, Period, resolve
+from analytics.render import RenderError
+from analytics.rollup import Rollup
+from core.redis import Keys, async_client, sync_client
+from core.settings import Settings, get_settings
+from kb.gaps import GapLog
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="./cs report", description="Write the periodic service briefing (客服简报).")
+    p.add_argument("--period", choices=NAMED, help="a named period (default: last-week)")
+    p.add_argument("--from", dest="start", help="first day, ISO date (with --to)")
+    p.add_argument("--to", dest="end", help="last day, ISO date, included")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--format", choices=reports.FORMATS, default="html")
+    p.add_argument("--out", type=Path, help="file to write (default: var/reports/briefing-<from>_<to>-<lang>.<format>)")
+    p.add_argument("--scheduled", action="store_true", help="write the weekly and monthly briefings that are due and missing (settings: report_schedule)")
+    p.add_argument("--rebuild", action="store_true", help="recompute the analytics rollup from the whole event stream first")
+    return p
+
+
+class Briefings:
+    """What the command needs, built from the settings: the rollup, the dashboard's figures, the content gaps."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.zone = ZoneInfo(settings.business_hours.timezone)
+        self.keys = Keys(settings.key_prefix)
+        self.client = async_client(settings)
+        self.sync = sync_client(settings)
+        t = settings.report_targets
+        self.rollup = Rollup(self.client, self.keys, self.zone)
+        self.dashboard = Dashboard(self.rollup, Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), self.zone)
+
+    async def write(self, period: Period, lang: str, fmt: str, out: Path) -> Path:
+        summary = await self.dashboard.summary(period, Filters(), time.time())
+        gaps = top_gaps(GapLog(self.sync, self.keys).recent(5000), None, period, 5)
+        simulated = bool(await self.client.exists(self.keys.demo_info))
+        return await asyncio.to_thread(reports.write, summary, gaps, lang, fmt, out, simulated=simulated, zone=self.zone)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        self.sync.close()
+
+
+async def _run(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    job = Briefings(settings)
+    try:
+        if args.rebuild:
+            print(f"rollup rebuilt from {await job.rollup.rebuild()} events")
+        if args.scheduled:
+            for kind, period in reports.due(settings.report_schedule, time.time(), job.zone):
+                for lang in settings.report_languages:
+                    for fmt in ("html", "pdf"):
+                        out = settings.reports_dir / reports.file_name(kind, period, lang, fmt)
+                        if not out.exists():
+                            print(await job.write(period, lang, fmt, out))
+            return 0
+        period = resolve(args.period or ("last-week" if not (args.start or args.end) else None), args.start, args.end, job.zone, time.time())
+        out = args.out or settings.reports_dir / reports.file_name("briefing", period, args.lang, args.format)
+        print(await job.write(period, args.lang, args.format, out))
+        return 0
+    finally:
+        await job.aclose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return asyncio.run(_run(args))
+    except (InvalidPeriod, RenderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,35 @@
+"""Live now: customers with the bot, the queue and its longest wait, agents online and their load."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import redis.asyncio as aioredis
+
+from analytics.periods import between
+from analytics.rollup import Rollup
+from core.redis import Keys
+from handoff.agents import AgentDirectory
+
+ACTIVE_SECONDS = 15 * 60  # a conversation with the bot counts as live if something happened in it this recently
+
+
+async def live_now(client: aioredis.Redis, keys: Keys, agents: AgentDirectory, rollup: Rollup, now: float) -> dict:
+    queued = await client.zrange(keys.queue, 0, -1)
+    pipe = client.pipeline(transaction=False)
+    for cid in queued:
+        pipe.hget(keys.conv(cid), "queued_at")
+    waits = [now - float(ts) for ts in await pipe.execute() if ts]
+    staff = [a for a in await agents.all() if a.chats]
+    loads = await agents.loads([a.username for a in staff])
+    await rollup.catch_up()
+    today = datetime.fromtimestamp(now, rollup.zone).date()
+    recent = await rollup.facts(between(today - timedelta(days=1), today, rollup.zone))
+    with_bot = [f for f in recent if f.status == "bot" and f.bot_turns > 0 and now - f.last_at <= ACTIVE_SECONDS]
+    return {
+        "with_bot": len(with_bot),
+        "queue": {"length": len(queued), "longest_wait_seconds": max(waits) if waits else 0.0},
+        "agents": [{"agent": a.username, "name": a.display_name, "presence": a.presence, "chats": load, "capacity": a.capacity}
+                   for a, load in zip(staff, loads)],
+        "agents_online": sum(1 for a in staff if a.presence == "online"),
+    }

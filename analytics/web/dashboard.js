@@ -1,0 +1,294 @@
+// The supervisor dashboard: a period and filters in, every figure of /api/analytics/summary out (with the previous
+// period beside it), as cards, ECharts charts and tables; any figure, bar or slice lists the conversations behind it.
+/* global echarts */
+import { createApi } from "/static/common/api.js";
+import { $, el, showMsg } from "/static/common/dom.js";
+import { fmtDateTime } from "/static/common/i18n.js";
+import { startSignIn } from "/static/common/signin.js";
+import { i18n, t } from "./texts.js";
+
+const TOKEN_KEY = "cs_agent_token"; // shared with the console and the editor: one sign-in
+const state = { token: sessionStorage.getItem(TOKEN_KEY), me: null, summary: null, charts: {}, drill: null, liveTimer: null, sort: { key: "chats", dir: -1 } };
+const api = createApi({ token: () => state.token, onUnauthorized: (path) => { if (!path.endsWith("/login")) signedOut(); } });
+const saveToken = (token) => { state.token = token; if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY); };
+const CATEGORIES = ["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"];
+
+// ---------- formatting ----------
+const pct = (v) => (v === null || v === undefined ? t("noData") : `${(v * 100).toFixed(1)}%`);
+function dur(s) {
+  if (s === null || s === undefined) return t("noData");
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+const num = (v) => (v === null || v === undefined ? t("noData") : String(v));
+const label = (prefix, key) => { const k = `${prefix}_${key}`; const v = t(k); return v === k ? key : v; };
+
+// ---------- the period and filters ----------
+function params() {
+  const p = new URLSearchParams();
+  const period = $("period").value;
+  if (period === "custom") { p.set("from", $("from").value); p.set("to", $("to").value); } else p.set("period", period);
+  for (const f of ["channel", "language", "category", "agent", "tier"]) if ($(`f-${f}`).value) p.set(f, $(`f-${f}`).value);
+  return p;
+}
+function syncCustom() { for (const n of document.querySelectorAll(".filters .custom")) n.hidden = $("period").value !== "custom"; }
+
+// ---------- loading ----------
+async function load() {
+  showMsg($("error"), "");
+  try {
+    state.summary = await api(`/api/analytics/summary?${params()}`);
+  } catch (e) {
+    showMsg($("error"), e.status === 403 ? t("forbidden") : e.message);
+    return;
+  }
+  render();
+  loadGaps(); loadReports(); loadLive();
+  if (state.drill) drill(state.drill.figure, state.drill.key, state.drill.title);
+}
+
+function render() {
+  const s = state.summary;
+  if (!s) return;
+  const p = s.period, q = s.previous_period;
+  $("period-line").textContent = t("periodLine", { from: p.from, to: p.to, tz: p.timezone, pfrom: q.from, pto: q.to });
+  $("simulated").hidden = !s.simulated;
+  $("simulated").textContent = t("simulated");
+  renderKpis(s);
+  renderCharts(s);
+  renderAgents(s.current.agents);
+  renderSla(s.current.sla);
+  renderComments(s.current.satisfaction.low_comments);
+  fillFilterChoices(s);
+}
+
+// ---------- figure cards ----------
+function kpiDefs(s) {
+  const c = s.current, pr = s.previous, tg = s.targets;
+  return [
+    { id: "conversations", name: t("conversations"), v: c.volume.conversations, p: pr.volume.conversations, fmt: num, figure: "conversations" },
+    { id: "containment", name: t("containment"), v: c.bot.containment, p: pr.bot.containment, fmt: pct, figure: "contained" },
+    { id: "frt", name: t("frtP50"), v: c.humans.first_response.p50, p: pr.humans.first_response.p50, fmt: dur, figure: "escalated", lowerBetter: true,
+      target: tg.first_response_seconds, targetFmt: dur },
+    { id: "frt-within", name: t("frtWithin", { min: tg.first_response_seconds / 60 }), v: c.humans.first_response.within_target, p: pr.humans.first_response.within_target, fmt: pct, figure: "escalated" },
+    { id: "wait", name: t("waitP50"), v: c.humans.queue_wait.p50, p: pr.humans.queue_wait.p50, fmt: dur, figure: "escalated", lowerBetter: true },
+    { id: "handle", name: t("handle"), v: c.humans.handle_time.mean, p: pr.humans.handle_time.mean, fmt: dur, figure: "resolved", lowerBetter: true },
+    { id: "resolution", name: t("resolution"), v: c.humans.resolution_time.mean, p: pr.humans.resolution_time.mean, fmt: dur, figure: "resolved", lowerBetter: true },
+    { id: "fcr", name: t("fcr"), v: c.humans.fcr, p: pr.humans.fcr, fmt: pct, figure: "not_fcr", target: tg.fcr, targetFmt: pct },
+    { id: "reopen", name: t("reopen"), v: c.humans.reopen_rate, p: pr.humans.reopen_rate, fmt: pct, figure: "reopened", lowerBetter: true },
+    { id: "transfers", name: t("transfers"), v: c.humans.transfers, p: pr.humans.transfers, fmt: num, figure: "transferred", lowerBetter: true },
+    { id: "csat", name: t("csat"), v: c.satisfaction.csat, p: pr.satisfaction.csat, fmt: pct, figure: "low_rating", target: tg.csat, targetFmt: pct },
+    { id: "response-rate", name: t("responseRate"), v: c.satisfaction.response_rate, p: pr.satisfaction.response_rate, fmt: pct, figure: "rated" },
+    { id: "complaints", name: t("complaints"), v: c.complaints.count, p: pr.complaints.count, fmt: num, figure: "complaints", lowerBetter: true },
+    { id: "complaints-24h", name: t("within24", { h: tg.complaint_hours }), v: c.complaints.within_target, p: pr.complaints.within_target, fmt: pct, figure: "complaints" },
+    { id: "sla", name: t("slaAttainment"), v: c.sla.attainment, p: pr.sla.attainment, fmt: pct, figure: "breached" },
+    { id: "helpful", name: t("helpful"), v: c.bot.votes.helpful_share, p: pr.bot.votes.helpful_share, fmt: pct, figure: "not_helpful" },
+  ];
+}
+
+function renderKpis(s) {
+  const box = $("kpis");
+  box.replaceChildren();
+  for (const k of kpiDefs(s)) {
+    const card = el("button", "kpi");
+    card.type = "button";
+    card.dataset.kpi = k.id;
+    card.append(el("div", "name", k.name));
+    const value = el("div", "value", k.fmt(k.v));
+    value.dataset.value = k.v === null || k.v === undefined ? "" : String(k.v);
+    card.append(value);
+    const prev = el("div", "prev", t("prev", { value: k.fmt(k.p) }));
+    if (typeof k.v === "number" && typeof k.p === "number" && k.v !== k.p) {
+      const better = (k.v > k.p) !== !!k.lowerBetter;
+      prev.append(el("span", better ? "up" : "down", ` ${k.v > k.p ? "▲" : "▼"}`));
+    }
+    card.append(prev);
+    if (k.target !== undefined) {
+      const met = typeof k.v === "number" ? (k.lowerBetter ? k.v <= k.target : k.v >= k.target) : null;
+      card.append(el("div", `prev target ${met === null ? "" : met ? "met" : "missed"}`, t("target", { value: k.targetFmt(k.target) })));
+    }
+    card.addEventListener("click", () => drill(k.figure, "", k.name));
+    box.append(card);
+  }
+}
+
+// ---------- charts ----------
+function chart(id) {
+  if (!state.charts[id]) {
+    state.charts[id] = echarts.init($(id), null, { renderer: "canvas" });
+    state.charts[id].on("click", (ev) => ev.data && ev.data.figure && drill(ev.data.figure, ev.data.key || "", ev.name));
+  }
+  return state.charts[id];
+}
+const base = () => ({ animation: false, tooltip: { renderMode: "richText" }, grid: { left: 48, right: 16, top: 24, bottom: 48 } });
+
+function renderCharts(s) {
+  const c = s.current;
+  const days = Object.keys(c.volume.by_day);
+  chart("chart-trend").setOption({ ...base(), legend: { bottom: 0 }, xAxis: { type: "category", data: days }, yAxis: { type: "value", minInterval: 1 },
+    series: [
+      { name: t("conversations"), type: "line", smooth: true, data: days.map((d) => ({ value: c.volume.by_day[d], figure: "conversations" })) },
+      { name: t("complaints"), type: "bar", data: days.map((d) => ({ value: c.complaints.by_day[d] || 0, figure: "complaints" })) },
+    ] }, true);
+  chart("chart-categories").setOption({ ...base(), legend: { bottom: 0, type: "scroll" },
+    series: [{ type: "pie", radius: ["42%", "68%"], label: { formatter: "{b}\n{d}%" },
+      data: c.complaints.by_category.filter((r) => r.count > 0).map((r) => ({ name: label("cat", r.category), value: r.count, figure: "complaints", key: r.category })) }] }, true);
+  const heat = [];
+  c.volume.heatmap.forEach((row, day) => row.forEach((n, hour) => heat.push([hour, day, n])));
+  const max = Math.max(1, ...heat.map((h) => h[2]));
+  chart("chart-heatmap").setOption({ ...base(), grid: { left: 56, right: 16, top: 10, bottom: 70 },
+    xAxis: { type: "category", data: [...Array(24).keys()].map((h) => `${h}`), splitArea: { show: true } },
+    yAxis: { type: "category", data: t("days"), splitArea: { show: true } },
+    visualMap: { min: 0, max, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#eef5fb", "#2f6fb2"] } },
+    series: [{ type: "heatmap", data: heat }] }, true);
+  const channels = Object.entries(c.volume.by_channel).sort((a, b) => b[1] - a[1]);
+  chart("chart-channels").setOption({ ...base(), xAxis: { type: "category", data: channels.map((e) => e[0]) }, yAxis: { type: "value", minInterval: 1 },
+    series: [{ type: "bar", data: channels.map(([k, v]) => ({ value: v, figure: "channel", key: k })), itemStyle: { color: "#14b8a6" } }] }, true);
+  const decisions = Object.entries(c.bot.decisions);
+  chart("chart-decisions").setOption({ ...base(), xAxis: { type: "category", data: decisions.map((e) => label("dec", e[0])) }, yAxis: { type: "value", minInterval: 1 },
+    series: [{ type: "bar", data: decisions.map(([k, v]) => ({ value: v, figure: "decision", key: k })), itemStyle: { color: "#3b82f6" } }] }, true);
+  const dist = c.satisfaction.distribution;
+  chart("chart-ratings").setOption({ ...base(), xAxis: { type: "category", data: ["1", "2", "3", "4", "5"] }, yAxis: { type: "value", minInterval: 1 },
+    series: [{ type: "bar", data: ["1", "2", "3", "4", "5"].map((k) => ({ value: dist[k] || 0, figure: "rated", key: k })), itemStyle: { color: "#f59e0b" } }] }, true);
+  const reasons = Object.entries(c.bot.escalation_reasons).sort((a, b) => b[1] - a[1]);
+  chart("chart-reasons").setOption({ ...base(), grid: { left: 120, right: 16, top: 10, bottom: 24 }, yAxis: { type: "category", data: reasons.map((e) => label("rsn", e[0])) },
+    xAxis: { type: "value", minInterval: 1 }, series: [{ type: "bar", data: reasons.map(([k, v]) => ({ value: v, figure: "reason", key: k })), itemStyle: { color: "#8b5cf6" } }] }, true);
+}
+window.addEventListener("resize", () => Object.values(state.charts).forEach((c) => c.resize()));
+
+// ---------- tables ----------
+function table(node, head, rows) {
+  node.replaceChildren();
+  const tr = el("tr");
+  for (const h of head) { const th = el("th", h.num ? "num" : "", h.label); if (h.key) th.dataset.key = h.key; tr.append(th); }
+  const thead = el("thead"); thead.append(tr);
+  const tbody = el("tbody");
+  if (!rows.length) { const r = el("tr"); const td = el("td", "muted", t("none")); td.colSpan = head.length; r.append(td); tbody.append(r); }
+  for (const row of rows) {
+    const r = el("tr");
+    row.forEach((v, i) => r.append(el("td", head[i].num ? "num" : "", v)));
+    tbody.append(r);
+  }
+  node.append(thead, tbody);
+  return thead;
+}
+
+function renderAgents(rows) {
+  const cols = [
+    { key: "agent", label: t("agent") }, { key: "chats", label: t("chats"), num: true }, { key: "resolved", label: t("resolved"), num: true },
+    { key: "frt_p50", label: t("frt"), num: true, fmt: dur }, { key: "handle_time", label: t("handle"), num: true, fmt: dur },
+    { key: "fcr", label: t("fcrShort"), num: true, fmt: pct }, { key: "csat", label: t("csatShort"), num: true, fmt: pct },
+    { key: "breaches", label: t("breachCount"), num: true },
+  ];
+  const { key, dir } = state.sort;
+  const sorted = [...rows].sort((a, b) => ((a[key] ?? -1) > (b[key] ?? -1) ? dir : (a[key] ?? -1) < (b[key] ?? -1) ? -dir : 0));
+  const thead = table($("agents"), cols, sorted.map((r) => cols.map((c) => (c.fmt ? c.fmt(r[c.key]) : String(r[c.key])))));
+  for (const th of thead.querySelectorAll("th")) {
+    if (th.dataset.key === key) th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending");
+    th.addEventListener("click", () => {
+      state.sort = { key: th.dataset.key, dir: state.sort.key === th.dataset.key ? -state.sort.dir : -1 };
+      renderAgents(rows);
+    });
+  }
+  for (const [i, tr] of [...$("agents").querySelectorAll("tbody tr")].entries()) {
+    if (sorted[i]) tr.addEventListener("click", () => drill("agent", sorted[i].agent, sorted[i].agent));
+  }
+}
+
+function renderSla(sla) {
+  table($("sla"), [{ label: t("policy") }, { label: t("met"), num: true }, { label: t("breached"), num: true }, { label: t("attainment"), num: true }],
+    sla.policies.map((p) => [p.policy, String(p.met), String(p.breached), pct(p.attainment)]));
+  table($("breaches"), [{ label: t("ticket") }, { label: t("policy") }, { label: t("clock") }, { label: t("agent") }, { label: t("category") }],
+    sla.breaches.slice(0, 50).map((b) => [b.ticket, b.policy, b.clock, b.agent || "–", label("cat", b.category)]));
+}
+
+function renderComments(rows) {
+  const ul = $("comments");
+  ul.replaceChildren(...(rows.length ? rows.slice(0, 20).map((c) => el("li", "", `${c.rating}★ ${c.comment} (${c.agent || "–"})`)) : [el("li", "muted", t("none"))]));
+}
+
+function fillFilterChoices(s) {
+  const cat = $("f-category"), ag = $("f-agent");
+  if (cat.options.length === 1) for (const c of CATEGORIES) cat.append(new Option(label("cat", c), c));
+  for (const o of cat.options) if (o.value) o.textContent = label("cat", o.value);
+  const known = new Set([...ag.options].map((o) => o.value));
+  for (const row of s.current.agents) if (!known.has(row.agent)) ag.append(new Option(row.agent, row.agent));
+}
+
+// ---------- drill-down ----------
+async function drill(figure, key, title) {
+  state.drill = { figure, key, title };
+  const p = params(); p.set("figure", figure); if (key) p.set("key", key);
+  try {
+    const res = await api(`/api/analytics/conversations?${p}`);
+    $("drill-title").textContent = t("listOf", { figure: title || figure, n: res.total });
+    table($("drill"), [{ label: t("id") }, { label: t("started") }, { label: t("channel") }, { label: t("language") }, { label: t("reason") },
+      { label: t("category") }, { label: t("agent") }, { label: t("ticket") }, { label: t("rating"), num: true }, { label: t("status") }],
+      res.conversations.map((r) => [r.conversation_id.slice(0, 8), fmtDateTime(r.started_at, i18n.locale), r.channel, r.language, r.reason ? label("rsn", r.reason) : "–",
+        r.category ? label("cat", r.category) : "–", r.agent || "–", r.ticket || "–", r.rating ? String(r.rating) : "–", r.status]));
+    $("drill").dataset.figure = figure; $("drill").dataset.key = key; $("drill").dataset.total = String(res.total);
+    $("drill").scrollIntoView({ block: "nearest" });
+  } catch (e) { showMsg($("error"), e.message); }
+}
+
+// ---------- side panels ----------
+async function loadGaps() {
+  try {
+    const gaps = await api(`/api/analytics/gaps?${params()}`);
+    $("gaps").replaceChildren(...(gaps.length ? gaps.map((g) => el("li", "", `${g.question} (${g.count} ${t("times")})`)) : [el("li", "muted", t("none"))]));
+  } catch { $("gaps").replaceChildren(el("li", "muted", t("noData"))); }
+}
+
+async function loadReports() {
+  try {
+    const rows = await api("/api/analytics/reports");
+    $("reports").replaceChildren(...(rows.length ? rows.slice(0, 20).map((r) => {
+      const li = el("li"); const a = el("a", "", `${r.kind} ${r.from} – ${r.to} · ${r.language} · ${r.format}`); a.href = r.url; a.download = r.name; li.append(a); return li;
+    }) : [el("li", "muted", t("none"))]));
+  } catch { /* shown as empty */ }
+}
+
+async function loadLive() {
+  try {
+    const live = await api("/api/analytics/live");
+    const box = $("live");
+    const figures = el("div", "live-figures");
+    for (const [name, value] of [[t("withBot"), live.with_bot], [t("inQueue"), live.queue.length], [t("longestWait"), dur(live.queue.longest_wait_seconds)], [t("agentsOnline"), live.agents_online]]) {
+      const f = el("div"); f.append(el("strong", "", String(value)), el("span", "muted", name)); figures.append(f);
+    }
+    const tbl = el("table", "data");
+    table(tbl, [{ label: t("agent") }, { label: t("presence") }, { label: t("load"), num: true }], live.agents.map((a) => [a.name, a.presence, `${a.chats} / ${a.capacity}`]));
+    box.replaceChildren(figures, tbl);
+  } catch { /* the next round tries again */ }
+}
+
+// ---------- sign in, language ----------
+function enter(agent) {
+  if (!["supervisor", "admin"].includes(agent.role)) { showMsg($("login-error"), t("forbidden")); $("login-view").hidden = false; return; }
+  state.me = agent;
+  $("login-view").hidden = true; $("app-view").hidden = false;
+  $("me-name").textContent = agent.display_name;
+  load();
+  clearInterval(state.liveTimer);
+  state.liveTimer = setInterval(loadLive, 15000);
+}
+function signedOut() { saveToken(null); state.me = null; $("app-view").hidden = true; $("login-view").hidden = false; }
+
+function applyLang() {
+  i18n.apply();
+  document.title = t("title");
+  for (const s of document.querySelectorAll(".ui-lang-select")) s.value = i18n.lang;
+  render();
+}
+i18n.onChange(applyLang);
+for (const s of document.querySelectorAll(".ui-lang-select")) s.addEventListener("change", () => i18n.set(s.value));
+$("period").addEventListener("change", syncCustom);
+$("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+$("print").addEventListener("click", () => window.print());
+$("logout").addEventListener("click", async () => { try { await api("/api/agent/logout", { method: "POST" }); } finally { signedOut(); } });
+const today = new Date().toISOString().slice(0, 10);
+$("from").value = today; $("to").value = today; $("period").value = "7d";
+syncCustom();
+applyLang();
+startSignIn({ api, loginPath: "/api/agent/login", mePath: "/api/agent/me", hasToken: () => !!state.token, saveToken, enter, wrongLogin: () => t("wrongLogin") });

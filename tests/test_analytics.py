@@ -1,0 +1,141 @@
+"""The supervisor's side through the real stack: /metrics, the analytics API on a simulated history (./cs demo), the briefing files."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.clients import ROOT, AgentClient, everyone_away, run_cli, sign_off
+
+
+def _samples(text: str) -> dict[tuple[str, tuple], float]:
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def _total(samples: dict, name: str, **labels: str) -> float:
+    return sum(v for (n, lab), v in samples.items() if n == name and all(dict(lab).get(k) == w for k, w in labels.items()))
+
+
+@pytest.fixture
+def supervisor(hub, settings, supervisor_account):
+    yield AgentClient(hub, supervisor_account)
+    sign_off(settings, supervisor_account)
+
+
+def test_metrics_parse_as_prometheus_text_and_move_with_traffic(hub, customer_factory):
+    before = _samples(hub.get("/metrics").text)
+    customer = customer_factory("en")
+    customer.say("how long does a refund take")
+    after = _samples(hub.get("/metrics").text)
+    route = "/api/conversations/{cid}/messages"
+    assert _total(after, "cs_http_request_duration_seconds_count", route=route) == _total(before, "cs_http_request_duration_seconds_count", route=route) + 1
+    assert _total(after, "cs_bot_decisions_total") > _total(before, "cs_bot_decisions_total")
+    for gauge in ("cs_queue_length", "cs_agents_online", "cs_websocket_connections", "cs_queue_oldest_wait_seconds"):
+        assert (gauge, ()) in after
+
+
+def test_only_supervisors_and_admins_see_the_figures(hub, settings, agent_factory, supervisor):
+    alice = agent_factory("alice")
+    assert hub.get("/api/analytics/summary", headers=alice.headers).status_code == 403
+    assert httpx.get(f"{settings.hub_url}/api/analytics/summary").status_code == 401  # no session (the shared client holds cookies)
+    assert hub.get("/api/analytics/summary", headers=supervisor.headers).status_code == 200
+
+
+def test_a_bad_range_is_422_with_the_reason_and_an_empty_one_is_zeros(hub, supervisor):
+    bad = hub.get("/api/analytics/summary", params={"from": "2026-03-09", "to": "2026-03-01"}, headers=supervisor.headers)
+    assert bad.status_code == 422 and "before it starts" in bad.json()["detail"]
+    assert hub.get("/api/analytics/summary", params={"from": "soon"}, headers=supervisor.headers).status_code == 422
+    assert hub.get("/api/analytics/summary", params={"period": "fortnight"}, headers=supervisor.headers).status_code == 422
+    assert hub.get("/api/analytics/conversations", params={"figure": "nonsense"}, headers=supervisor.headers).status_code == 422
+    empty = hub.get("/api/analytics/summary", params={"from": "2001-01-01", "to": "2001-01-07"}, headers=supervisor.headers)
+    assert empty.status_code == 200
+    body = empty.json()["current"]
+    assert body["empty"] is True and body["volume"]["conversations"] == 0
+    assert body["humans"]["fcr"] is None and body["satisfaction"]["csat"] is None
+
+
+def test_a_conversation_shows_up_in_todays_figures_at_once(hub, settings, supervisor, customer_factory, agent_factory):
+    before = hub.get("/api/analytics/summary", params={"period": "today"}, headers=supervisor.headers).json()["current"]
+    alice = agent_factory("alice")
+    with everyone_away(settings):  # the chat waits in the queue for alice to claim it
+        customer = customer_factory("zh")
+        customer.say("我要投诉，收到的东西是坏的，气死我了")
+        assert alice.post(f"/conversations/{customer.id}/claim").status_code == 200
+    assert alice.post(f"/conversations/{customer.id}/messages", {"text": "您好，马上为您处理"}).status_code == 200
+    assert alice.post(f"/conversations/{customer.id}/resolve").status_code == 200
+    assert hub.post(f"/api/conversations/{customer.id}/rating", json={"score": 5}, headers=customer.headers).status_code == 200
+    after = hub.get("/api/analytics/summary", params={"period": "today"}, headers=supervisor.headers).json()["current"]
+    assert after["volume"]["conversations"] == before["volume"]["conversations"] + 1
+    assert after["complaints"]["count"] == before["complaints"]["count"] + 1
+    assert after["humans"]["resolved"] == before["humans"]["resolved"] + 1
+    assert after["satisfaction"]["ratings"] == before["satisfaction"]["ratings"] + 1
+    listed = hub.get("/api/analytics/conversations", params={"period": "today", "figure": "complaints"}, headers=supervisor.headers).json()
+    assert customer.id in [row["conversation_id"] for row in listed["conversations"]]
+    assert listed["total"] == after["complaints"]["count"]
+
+
+def test_demo_history_fills_every_group_of_figures_and_drill_downs_match(hub, supervisor, demo_history, settings):
+    summary = hub.get("/api/analytics/summary", params={"period": "7d"}, headers=supervisor.headers).json()
+    cur = summary["current"]
+    assert cur["volume"]["conversations"] >= 20
+    assert cur["bot"]["containment"] is not None and 0 < cur["bot"]["containment"] < 1
+    assert cur["humans"]["first_response"]["count"] > 0 and cur["humans"]["fcr"] is not None
+    assert cur["complaints"]["count"] > 0 and cur["satisfaction"]["ratings"] > 0
+    assert len({datetime.fromisoformat(d) for d in cur["volume"]["by_day"]}) >= 3  # the simulated days, not just today
+    assert cur["agents"], "the demo agents appear in the per-agent table"
+    assert sum(row["count"] for row in cur["complaints"]["by_category"]) == cur["complaints"]["count"]
+    params = {"period": "7d"}
+    for figure, expected in (("complaints", cur["complaints"]["count"]), ("contained", cur["bot"]["contained"]),
+                             ("resolved", cur["humans"]["resolved"]), ("rated", cur["satisfaction"]["ratings"])):
+        listed = hub.get("/api/analytics/conversations", params={**params, "figure": figure}, headers=supervisor.headers).json()
+        assert listed["total"] == expected, figure
+    top = max(cur["complaints"]["by_category"], key=lambda row: row["count"])
+    listed = hub.get("/api/analytics/conversations", params={**params, "figure": "complaints", "key": top["category"]}, headers=supervisor.headers).json()
+    assert listed["total"] == top["count"] and all(row["category"] == top["category"] for row in listed["conversations"])
+    only_zh = hub.get("/api/analytics/summary", params={"period": "7d", "language": "zh"}, headers=supervisor.headers).json()["current"]
+    assert 0 < only_zh["volume"]["conversations"] < cur["volume"]["conversations"]
+    live = hub.get("/api/analytics/live", headers=supervisor.headers).json()
+    assert {"with_bot", "queue", "agents", "agents_online"} <= set(live)
+
+
+def test_briefing_html_and_pdf_in_both_languages(settings, demo_history, tmp_path):
+    zone = ZoneInfo(settings.business_hours.timezone)
+    today = datetime.now(zone).date()
+    first = (today - timedelta(days=6)).isoformat()
+    texts = {}
+    for lang in ("zh", "en"):
+        for fmt in ("html", "pdf"):
+            out = tmp_path / f"briefing-{lang}.{fmt}"
+            done = run_cli("-m", "analytics", "--from", first, "--to", today.isoformat(), "--lang", lang, "--format", fmt, "--out", str(out))
+            assert done.returncode == 0, done.stderr
+            assert out.stat().st_size > 1000
+        texts[lang] = subprocess.run(["pdftotext", "-layout", str(tmp_path / f"briefing-{lang}.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(tmp_path / f"briefing-{lang}.pdf"), str(ROOT / "artifacts" / f"briefing-{lang}")], check=True)
+    zh, en = texts["zh"], texts["en"]
+    for words in ("客服简报", "核心指标", "首次解决率", "客户满意度", "投诉统计", "产品质量", "服务态度", "物流配送", "改进建议", "模拟数据"):
+        assert words in zh, words
+    for words in ("Customer Service Briefing", "First-contact resolution", "Customer satisfaction", "Complaint statistics", "Product quality", "Suggested actions"):
+        assert words in en, words
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "briefing-zh.pdf")], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts  # every font embedded (Chromium writes CJK glyphs as Type 3)
+    html = (tmp_path / "briefing-zh.html").read_text(encoding="utf-8")
+    assert "cdn" not in html.lower().split("<script>")[0] and "echarts" in html
+
+
+def test_report_command_refuses_a_bad_period_with_a_reason(stack):
+    done = run_cli("-m", "analytics", "--from", "2026-05-01", "--to", "2026-04-01")
+    assert done.returncode == 2 and "before it starts" in done.stderr
+
+
+def test_the_demo_refuses_a_hub_without_the_demo_clock(stack, settings):
+    done = run_cli("-m", "demo", "--days", "1", "--hub", settings.hub_url)
+    assert done.returncode == 2 and "CS_DEMO_CLOCK" in done.stderr

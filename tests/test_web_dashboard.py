@@ -1,0 +1,79 @@
+"""The supervisor dashboard in a real browser, on three simulated days (./cs demo): every chart draws, the numbers on
+the page are the API's, a complaint category lists its conversations; screenshots in both languages."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.browser import DESKTOP, assert_accessible, expect, shot, staff_page
+from tests.clients import AgentClient, sign_off
+
+CHARTS = ("chart-trend", "chart-categories", "chart-heatmap", "chart-channels", "chart-decisions", "chart-ratings", "chart-reasons")
+DRAWN = """(id) => {
+  const canvas = document.querySelector('#' + id + ' canvas');
+  if (!canvas || !canvas.width || !canvas.height) return 0;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+  return painted;
+}"""
+
+
+def _pct(value: float | None) -> str:
+    return "no data" if value is None else f"{value * 100:.1f}%"
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_chart_draws_numbers_match_the_api_and_a_category_lists_its_conversations(browser, hub, settings, demo_history, supervisor_account, language):
+    api = hub.get("/api/analytics/summary", params={"period": "7d"}, headers=AgentClient(hub, supervisor_account).headers).json()
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, {**DESKTOP, "height": 900}, language)
+    try:
+        cards = page.locator("#kpis .kpi")
+        expect(cards.first).to_be_visible()
+        cur = api["current"]
+        expect(page.locator("[data-kpi=conversations] .value")).to_have_text(str(cur["volume"]["conversations"]))
+        expect(page.locator("[data-kpi=complaints] .value")).to_have_text(str(cur["complaints"]["count"]))
+        if language == "en":
+            expect(page.locator("[data-kpi=fcr] .value")).to_have_text(_pct(cur["humans"]["fcr"]))
+            expect(page.locator("[data-kpi=csat] .value")).to_have_text(_pct(cur["satisfaction"]["csat"]))
+            expect(page.locator("#simulated")).to_contain_text("Simulated data")
+        else:
+            expect(page.locator("#simulated")).to_contain_text("模拟数据")
+            expect(page.locator("#h-kpis")).to_have_text("核心指标")
+        for chart in CHARTS:
+            page.wait_for_function(f"() => ({DRAWN})('{chart}') > 500")
+        expect(page.locator("#agents tbody tr").first).to_be_visible()
+
+        # Click the biggest complaint category's slice of the donut: its conversations are listed.
+        top = next(row for row in cur["complaints"]["by_category"] if row["count"] > 0)
+        page.locator("#chart-categories").scroll_into_view_if_needed()
+        box = page.locator("#chart-categories").bounding_box()
+        radius = 0.55 * min(box["width"], box["height"]) / 2
+        angle = math.pi * top["share"]  # the first slice starts at 12 o'clock and runs clockwise
+        page.mouse.click(box["x"] + box["width"] / 2 + radius * math.sin(angle), box["y"] + box["height"] / 2 - radius * math.cos(angle))
+        drill = page.locator("#drill")
+        expect(drill).to_have_attribute("data-key", top["category"])
+        expect(drill).to_have_attribute("data-total", str(top["count"]))
+        expect(drill.locator("tbody tr")).to_have_count(top["count"])
+        shot(page, f"dashboard-desktop-{language}")
+        if language == "en":
+            assert_accessible(page, "dashboard")
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)
+
+
+def test_agents_cannot_open_the_dashboard(browser, settings, agents):
+    ctx, page = browser.new_context(viewport=DESKTOP), None
+    try:
+        page = ctx.new_page()
+        page.goto(f"{settings.hub_url}/dashboard")
+        page.locator("#username").fill("alice")
+        page.locator("#password").fill("correct-horse-battery")
+        page.locator("#login-submit").click()
+        expect(page.locator("#login-error")).to_contain_text("supervisors and admins")
+        expect(page.locator("#app-view")).to_be_hidden()
+    finally:
+        ctx.close()

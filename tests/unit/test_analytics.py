@@ -1,0 +1,209 @@
+"""The metric definitions (docs/metrics.md) on a small hand-built history where every figure is known by construction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from analytics.facts import ConversationFacts, fold
+from analytics.metrics import Filters, Targets, percentile, select, summarize
+from analytics.periods import InvalidPeriod, resolve
+
+ZONE = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=ZONE).timestamp()  # a Monday, 10:00 in Shanghai
+NOW = T0 + 30 * 3600
+
+
+def history() -> list[dict]:
+    """Six conversations; the comments say what each one must count for."""
+    ev: list[dict] = []
+
+    def add(cid: str, offset: float, type_: str, **data) -> None:
+        ev.append({"type": type_, "conversation_id": cid, "ts": T0 + offset, **data})
+
+    # c1: the bot answered twice, one helpful vote: contained
+    add("c1", 0, "conversation_started", channel="web", language="en", customer_tier="standard")
+    add("c1", 1, "customer_message"); add("c1", 2, "bot_turn", decision="answer")
+    add("c1", 3, "customer_message"); add("c1", 4, "bot_turn", decision="answer")
+    add("c1", 5, "answer_feedback", helpful=True)
+    # c2: complaint (logistics), waited 60 s, first response 120 s, resolved, rated 5: first-contact resolved
+    add("c2", 0, "conversation_started", channel="web", language="zh")
+    add("c2", 1, "customer_message"); add("c2", 2, "bot_turn", decision="fallback")
+    add("c2", 10, "escalated", reason="complaint", category="logistics", to="queued")
+    add("c2", 11, "ticket_created", ticket="T-000001", policy="complaint", category="logistics")
+    add("c2", 70, "assigned", agent="alice", to="assigned")
+    add("c2", 131, "ticket_first_response", seconds=120, met=True, policy="complaint", category="logistics")
+    add("c2", 132, "agent_message")
+    add("c2", 610, "resolved", agent="alice", to="resolved")
+    add("c2", 611, "ticket_status", status="solved", met=True, policy="complaint", category="logistics")
+    add("c2", 620, "rated", score=5, comment="", agent="alice")
+    # c3: complaint (product quality), waited 300 s, first response 400 s (late), transferred bob -> alice, rated 2
+    add("c3", 0, "conversation_started", channel="telegram", language="en")
+    add("c3", 1, "customer_message"); add("c3", 2, "bot_turn", decision="handoff")
+    add("c3", 3, "escalated", reason="complaint", category="product_quality", to="queued")
+    add("c3", 4, "ticket_created", ticket="T-000002", policy="complaint", category="product_quality")
+    add("c3", 303, "assigned", agent="bob", to="assigned")
+    add("c3", 404, "ticket_first_response", seconds=400, met=False, policy="complaint", category="product_quality")
+    add("c3", 500, "transferred", agent="alice", to="assigned")
+    add("c3", 900, "resolved", agent="alice", to="resolved")
+    add("c3", 901, "ticket_status", status="solved", met=True, policy="complaint", category="product_quality")
+    add("c3", 950, "rated", score=2, comment="too slow", agent="alice")
+    # c4: asked for a person (other), waited 30 s, first response 60 s, resolved, reopened, rated 4
+    add("c4", 0, "conversation_started", channel="web", language="zh")
+    add("c4", 1, "customer_message"); add("c4", 2, "bot_turn", decision="answer")
+    add("c4", 5, "escalated", reason="customer_request", category="other", to="queued")
+    add("c4", 6, "ticket_created", ticket="T-000003", policy="standard", category="other")
+    add("c4", 35, "assigned", agent="alice", to="assigned")
+    add("c4", 66, "ticket_first_response", seconds=60, met=True, policy="standard", category="other")
+    add("c4", 300, "resolved", agent="alice", to="resolved")
+    add("c4", 301, "ticket_status", status="solved", met=True, policy="standard", category="other")
+    add("c4", 400, "rated", score=4, comment="", agent="alice")
+    add("c4", 500, "reopened", to="bot")
+    # c5: complaint (product quality) straight to the queue, never answered: first response breached, 24 h missed
+    add("c5", 0, "conversation_started", channel="web", language="en", customer_tier="vip")
+    add("c5", 1, "escalated", reason="complaint", category="product_quality", to="queued")
+    add("c5", 2, "ticket_created", ticket="T-000004", policy="complaint", category="product_quality")
+    add("c5", 400, "sla_breached", clock="first_response", due_at=T0 + 301, policy="complaint", category="product_quality")
+    # c6: the bot suggested; one not-helpful vote; contained
+    add("c6", 0, "conversation_started", channel="web", language="en")
+    add("c6", 1, "customer_message"); add("c6", 2, "bot_turn", decision="suggest")
+    add("c6", 3, "answer_feedback", helpful=False)
+    return ev
+
+
+def facts_of(events: list[dict]) -> list[ConversationFacts]:
+    out: dict[str, ConversationFacts] = {}
+    for e in events:
+        fold(out.setdefault(e["conversation_id"], ConversationFacts(e["conversation_id"])), e)
+    return list(out.values())
+
+
+@pytest.fixture
+def summary() -> dict:
+    return summarize(facts_of(history()), Targets(), ZONE, NOW)
+
+
+def test_containment_counts_conversations_the_bot_closed_among_those_it_talked_in(summary):
+    assert summary["bot"]["conversations_with_bot"] == 5  # c5 never talked to the bot
+    assert summary["bot"]["contained"] == 2
+    assert summary["bot"]["containment"] == pytest.approx(2 / 5)
+    assert summary["bot"]["decisions"] == {"answer": 3, "suggest": 1, "fallback": 1, "handoff": 1}
+    assert summary["bot"]["votes"] == {"helpful": 1, "not_helpful": 1, "helpful_share": 0.5}
+    assert summary["bot"]["escalation_reasons"] == {"complaint": 3, "customer_request": 1}
+
+
+def test_first_response_percentiles_are_nearest_rank_and_the_target_share_uses_five_minutes(summary):
+    frt = summary["humans"]["first_response"]
+    assert (frt["p50"], frt["p90"], frt["count"]) == (120, 400, 3)
+    assert frt["within_target"] == pytest.approx(2 / 3)
+    wait = summary["humans"]["queue_wait"]
+    assert (wait["p50"], wait["p90"]) == (60, 300)
+
+
+def test_first_contact_resolution_excludes_reopened_and_transferred_chats(summary):
+    humans = summary["humans"]
+    assert humans["resolved"] == 3
+    assert humans["fcr"] == pytest.approx(1 / 3)  # only c2: c3 was transferred, c4 reopened
+    assert humans["reopen_rate"] == pytest.approx(1 / 3)
+    assert humans["transfers"] == 1
+    assert humans["handle_time"]["mean"] == pytest.approx((540 + 597 + 265) / 3)
+
+
+def test_csat_is_the_share_of_four_and_five_among_ratings(summary):
+    sat = summary["satisfaction"]
+    assert sat["ratings"] == 3 and sat["csat"] == pytest.approx(2 / 3)
+    assert sat["distribution"] == {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1}
+    assert sat["response_rate"] == 1.0
+    assert [c["comment"] for c in sat["low_comments"]] == ["too slow"]
+
+
+def test_complaint_shares_by_category_and_24_hour_attainment(summary):
+    comp = summary["complaints"]
+    assert comp["count"] == 3
+    shares = {row["category"]: (row["count"], row["share"]) for row in comp["by_category"]}
+    assert shares["product_quality"] == (2, pytest.approx(2 / 3))
+    assert shares["logistics"] == (1, pytest.approx(1 / 3))
+    assert shares["after_sales"] == (0, 0.0)
+    assert comp["within_target"] == pytest.approx(2 / 3)  # c5: 30 h unsolved
+
+
+def test_sla_attainment_per_policy_and_the_breach_list(summary):
+    policies = {p["policy"]: (p["met"], p["breached"]) for p in summary["sla"]["policies"]}
+    assert policies == {"complaint": (3, 2), "standard": (2, 0)}
+    assert {(b["conversation_id"], b["clock"]) for b in summary["sla"]["breaches"]} == {("c3", "first_response"), ("c5", "first_response")}
+
+
+def test_agent_table_and_volume(summary):
+    rows = {r["agent"]: r for r in summary["agents"]}
+    assert rows["alice"]["chats"] == 3 and rows["alice"]["resolved"] == 3 and rows["bob"]["resolved"] == 0
+    assert rows["alice"]["fcr"] == pytest.approx(1 / 3) and rows["alice"]["csat"] == pytest.approx(2 / 3)
+    assert rows["bob"]["frt_p50"] == 400
+    vol = summary["volume"]
+    assert vol["conversations"] == 6 and vol["tickets"] == 4 and vol["messages"] == 7  # 6 customer + 1 agent
+    assert vol["by_channel"] == {"web": 5, "telegram": 1}
+    assert vol["heatmap"][0][10] == 6  # Monday, 10:00 in the shop's zone
+
+
+def test_drill_down_lists_exactly_the_conversations_behind_a_figure():
+    facts = facts_of(history())
+    assert {f.conversation_id for f in select(facts, "complaints", "product_quality")} == {"c3", "c5"}
+    assert {f.conversation_id for f in select(facts, "fcr")} == {"c2"}
+    assert {f.conversation_id for f in select(facts, "contained")} == {"c1", "c6"}
+    only_telegram = [f for f in facts if Filters(channel="telegram").keep(f)]
+    assert summarize(only_telegram, Targets(), ZONE, NOW)["complaints"]["count"] == 1
+
+
+def test_an_empty_history_is_zeros_and_no_data():
+    empty = summarize([], Targets(), ZONE, NOW)
+    assert empty["empty"] is True and empty["volume"]["conversations"] == 0
+    assert empty["humans"]["fcr"] is None and empty["satisfaction"]["csat"] is None and empty["bot"]["containment"] is None
+    assert percentile([], 50) is None
+
+
+def test_periods_are_days_in_the_shops_zone_and_bad_ranges_say_why():
+    today = resolve("today", None, None, ZONE, T0)
+    assert today.start == datetime(2026, 3, 2, tzinfo=ZONE).timestamp() and today.days == 1
+    week = resolve("last-week", None, None, ZONE, T0)
+    assert (week.first_day.isoformat(), week.last_day.isoformat()) == ("2026-02-23", "2026-03-01")
+    assert week.previous().first_day.isoformat() == "2026-02-16"
+    with pytest.raises(InvalidPeriod, match="before it starts"):
+        resolve(None, "2026-03-05", "2026-03-01", ZONE, T0)
+    with pytest.raises(InvalidPeriod, match="date like"):
+        resolve(None, "yesterday-ish", "2026-03-01", ZONE, T0)
+    with pytest.raises(InvalidPeriod, match="unknown period"):
+        resolve("fortnight", None, None, ZONE, T0)
+
+
+def test_the_briefing_states_every_kpi_against_its_target_and_derives_actions_from_the_data(summary):
+    from dataclasses import asdict
+
+    from analytics import briefing, render
+
+    period = resolve(None, "2026-03-02", "2026-03-02", ZONE, NOW)
+    full = {"period": period.as_dict(), "previous_period": period.previous().as_dict(), "targets": asdict(Targets()),
+            "current": summary, "previous": summarize([], Targets(), ZONE, NOW)}
+    zh = briefing.build(full, [{"question": "你们卖演唱会门票吗", "count": 3}], "zh")
+    kpis = {k["key"]: k for k in zh["kpis"]}
+    assert kpis["fcr"]["actual"] == "33.3%" and kpis["fcr"]["target"] == "95.0%" and kpis["fcr"]["met"] is False
+    assert kpis["frt"]["met"] is True  # median 120 s against 5 min
+    assert [c["name"] for c in zh["complaints"][:2]] == ["产品质量", "物流配送"]
+    actions = "\n".join(zh["actions"])
+    assert "首次解决率 33.3% 低于目标 95.0%" in actions and "产品质量" in actions and "你们卖演唱会门票吗" in actions
+    en = briefing.build(full, [], "en")
+    assert any("CSAT 66.7% is below its 90.0% target" in a and "slow" in a for a in en["actions"])
+    from datetime import datetime as dt
+
+    page = render.html(en, generated=dt(2026, 3, 3, tzinfo=ZONE), simulated=True)
+    assert "First-contact resolution" in page and "simulated data" in page and 'id="kpis"' in page
+
+
+def test_figures_of_days_computed_apart_and_merged_equal_the_figures_of_all_at_once():
+    from analytics.metrics import Partial, finish, partial
+
+    facts = facts_of(history())
+    merged = Partial()
+    for part in (facts[:2], facts[2:3], facts[3:]):  # as if each had started on another day, cached apart
+        merged.merge(partial(part, Targets(), ZONE, NOW))
+    assert finish(merged, Targets()) == summarize(facts, Targets(), ZONE, NOW)
