@@ -27,7 +27,7 @@ from analytics.periods import Period
 from core.redis import Keys
 
 log = logging.getLogger(__name__)
-BATCH = 2000
+BATCH = 500  # small batches, parsed and folded off the event loop: the hub keeps serving while it folds
 LOCK_SECONDS = 30
 
 
@@ -65,37 +65,37 @@ class Rollup:
         rows = await self.r.xrange(self.k.events, f"({cursor}" if cursor else "-", "+", count=BATCH)
         if not rows:
             return 0
-        events: dict[str, list[dict]] = {}
-        for _, fields in rows:
-            try:
-                event = json.loads(fields.get("e", "{}"))
-            except ValueError:
-                continue
-            cid = event.get("conversation_id")
-            if cid:
-                events.setdefault(cid, []).append(event)
+        events = await asyncio.to_thread(_by_conversation, rows)
         cids = list(events)
         days = dict(zip(cids, await self.r.hmget(self.k.analytics_days, cids))) if cids else {}
         pipe = self.r.pipeline(transaction=False)
         for cid in cids:
             pipe.hget(self.k.analytics_day(days[cid]), cid) if days[cid] else pipe.echo("")
         stored = await pipe.execute() if cids else []
+        folded = await asyncio.to_thread(self._folded, cids, stored, events, days)
         pipe = self.r.pipeline(transaction=True)
         touched: set[str] = set()
-        for cid, raw in zip(cids, stored):
-            facts = ConversationFacts.from_dict(json.loads(raw)) if raw else ConversationFacts(cid)
-            for event in events[cid]:
-                fold(facts, event)
-            day = days[cid] or self.day_of(facts.started_at or facts.last_at)
-            if not days[cid]:
+        for cid, day, new_day, body in folded:
+            if new_day:
                 pipe.hset(self.k.analytics_days, cid, day)
-            pipe.hset(self.k.analytics_day(day), cid, json.dumps(facts.to_dict(), ensure_ascii=False))
+            pipe.hset(self.k.analytics_day(day), cid, body)
             touched.add(day)
         for day in touched:
             pipe.hincrby(self.k.analytics_versions, day, 1)
         pipe.set(self.k.analytics_cursor, rows[-1][0])
         await pipe.execute()
         return len(rows)
+
+    def _folded(self, cids: list[str], stored: list, events: dict[str, list[dict]], days: dict) -> list[tuple[str, str, bool, str]]:
+        """Each conversation's facts with its new events folded in: (cid, day, day is new, facts as JSON). CPU only."""
+        out = []
+        for cid, raw in zip(cids, stored):
+            facts = ConversationFacts.from_dict(json.loads(raw)) if raw else ConversationFacts(cid)
+            for event in events[cid]:
+                fold(facts, event)
+            day = days[cid] or self.day_of(facts.started_at or facts.last_at)
+            out.append((cid, day, not days[cid], json.dumps(facts.to_dict(), ensure_ascii=False)))
+        return out
 
     async def facts(self, period: Period) -> list[ConversationFacts]:
         """Facts of the conversations that started in the period."""
@@ -174,3 +174,17 @@ async def run_forever(rollup: Rollup, interval: float, stop: asyncio.Event) -> N
 
 def day_range(first: date, last: date) -> list[str]:
     return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def _by_conversation(rows: list) -> dict[str, list[dict]]:
+    """The stream entries parsed and grouped by conversation (entries of no conversation are left out)."""
+    events: dict[str, list[dict]] = {}
+    for _, fields in rows:
+        try:
+            event = json.loads(fields.get("e", "{}"))
+        except ValueError:
+            continue
+        cid = event.get("conversation_id")
+        if cid:
+            events.setdefault(cid, []).append(event)
+    return events

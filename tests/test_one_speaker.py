@@ -62,6 +62,8 @@ def violations(transcript: list[dict]) -> list[str]:
             found.append(f"queue notice after the agent joined: {m['text'][:60]!r}")
         if m["sender"] == "system" and kind in ("queued", "assigned"):
             handed_over = True
+        if m["sender"] == "system" and kind in ("rating_request", "handed_back"):
+            handed_over = assigned = False  # the person finished: a message after that is the bot's again
         assigned = assigned or (m["sender"] == "system" and kind == "assigned")
     return found
 

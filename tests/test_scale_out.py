@@ -53,6 +53,7 @@ def replicas(stack, settings, tmp_path_factory):
         engines.supervisor.stop_all()
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agents claim the chat from the queue
 def test_a_conversation_across_hub_rasa_and_action_workers_loses_nothing_and_has_one_owner(replicas, settings, hub, agents, request):
     scaled, (url_a, url_b) = replicas
     with httpx.Client(base_url=url_a, timeout=60) as hub_a, httpx.Client(base_url=url_b, timeout=60) as hub_b:

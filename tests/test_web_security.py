@@ -42,6 +42,7 @@ def test_another_site_cannot_frame_the_console_or_the_editor(stack, attacker_sit
     page.screenshot(path=str(ARTIFACTS / "framing-refused.png"))
 
 
+@pytest.mark.usefixtures("manual_assignment")  # the agents claim the chat from the queue
 def test_markdown_from_the_knowledge_base_cannot_run_script(stack, settings, agents, browser, hub):
     editor = AgentClient(hub, "erin")
     entry = {"id": "security-probe-en", "question": "what is the security probe answer", "answer": HOSTILE_ANSWER, "language": "en", "category": "other"}
