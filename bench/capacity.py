@@ -624,6 +624,7 @@ async def run(args: argparse.Namespace, settings: Settings, stack: Stack, meter:
             print_paths(rounds, args.in_flight)
         if "open-loop" in args.only:
             steps = []
+            await closed_loop(paths[3], 4, 40, 900)  # untimed warm-up, as every path gets (a fresh stack's first replies are slow)
             for rate in args.rates:
                 log(f"open loop at {rate:g}/s for {args.step_seconds:g} s")
                 step = await open_loop_step(paths[3], rate, args.step_seconds, args.think_seconds)
