@@ -184,6 +184,7 @@ class PathResult:
     errors: int
     cpu_ms_per_reply: dict[str, float]
     load: tuple[float, float]
+    one_by_language: dict[str, list[float]]
 
 
 async def closed_loop(path: Path_, in_flight: int, total: int, offset: int) -> tuple[list[float], int, float]:
@@ -209,13 +210,40 @@ async def closed_loop(path: Path_, in_flight: int, total: int, offset: int) -> t
     return latencies, errors, time.perf_counter() - started
 
 
+async def one_at_a_time(path: Path_, total: int, offset: int) -> tuple[dict[str, list[float]], int]:
+    """``total`` messages one at a time: an English customer, then a Chinese one; (latencies per language, errors)."""
+    by_language: dict[str, list[float]] = {}
+    errors = 0
+    for index, language in enumerate(LANGUAGES):
+        latencies, failed, _ = await closed_loop_for(path, language, max(1, total // len(LANGUAGES)), offset + index * 13)
+        by_language[language] = latencies
+        errors += failed
+    return by_language, errors
+
+
+async def closed_loop_for(path: Path_, language: str, count: int, offset: int) -> tuple[list[float], int, float]:
+    c = Customer(path, language)
+    pool = path.texts[language]
+    latencies: list[float] = []
+    errors = 0
+    started = time.perf_counter()
+    for k in range(count):
+        ms = await c.send(pool[(offset + k) % len(pool)])
+        if ms is None:
+            errors += 1
+        else:
+            latencies.append(ms)
+    return latencies, errors, time.perf_counter() - started
+
+
 def slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-").replace("--", "-")
 
 
 async def measure_path(path: Path_, meter: ProcessMeter, single: int, many: int, in_flight: int, offset: int, profile_dir: Path | None = None) -> PathResult:
     await closed_loop(path, 2, 6, offset + 500)  # untimed warm-up of this path
-    one, errors_one, _ = await closed_loop(path, 1, single, offset)
+    one_by_language, errors_one = await one_at_a_time(path, single, offset)
+    one = [ms for values in one_by_language.values() for ms in values]
     meter.mark()
     load_before = os.getloadavg()[0]
     profilers = meter.start_profiles(profile_dir, slug(path.name)) if profile_dir else []
@@ -227,7 +255,7 @@ async def measure_path(path: Path_, meter: ProcessMeter, single: int, many: int,
     cpu = {name: ms / max(1, len(loaded)) for name, ms in meter.cpu_ms_since_mark().items()}
     log(f"{path.name}: 1x p50 {percentile(one, 50):.1f} ms, {in_flight}x {len(loaded) / wall:.1f}/s p95 {percentile(loaded, 95):.0f} ms")
     return PathResult(path.name, percentile(one, 50), percentile(one, 95), len(loaded) / wall, percentile(loaded, 95),
-                      errors_one + errors_many, cpu, (load_before, load_after))
+                      errors_one + errors_many, cpu, (load_before, load_after), one_by_language)
 
 
 # ---------------------------------------------------------------- open loop
@@ -506,6 +534,13 @@ def print_paths(rounds: list[list[PathResult]], in_flight: int) -> None:
         loads = [x for r in rs for x in r.load]
         print(f"| {first.name} | {spread([r.one_p50 for r in rs])} | {spread([r.one_p95 for r in rs])} | {spread([r.many_rate for r in rs])} "
               f"| {spread([r.many_p95 for r in rs], 0)} | {sum(r.errors for r in rs)} | {min(loads):.1f}-{max(loads):.1f} |")
+    print("\n### 1x per language (one English customer, then one Chinese), ms\n")
+    print("| path | en p50 | en p95 | zh p50 | zh p95 |")
+    print("|---|---|---|---|---|")
+    for i, first in enumerate(rounds[0]):
+        rs = [r[i] for r in rounds]
+        cells = [spread([percentile(r.one_by_language.get(lang, []), q) for r in rs]) for lang in LANGUAGES for q in (50, 95)]
+        print(f"| {first.name} | " + " | ".join(cells) + " |")
     hub_rate = [r[3].many_rate for r in rounds]
     rule_rate = [r[1].many_rate for r in rounds]
     ratios = [h / g for h, g in zip(hub_rate, rule_rate)]
@@ -589,6 +624,7 @@ async def run(args: argparse.Namespace, settings: Settings, stack: Stack, meter:
             print_paths(rounds, args.in_flight)
         if "open-loop" in args.only:
             steps = []
+            await closed_loop(paths[3], 4, 40, 900)  # untimed warm-up, as every path gets (a fresh stack's first replies are slow)
             for rate in args.rates:
                 log(f"open loop at {rate:g}/s for {args.step_seconds:g} s")
                 step = await open_loop_step(paths[3], rate, args.step_seconds, args.think_seconds)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from bot.rasa_client import RasaClient
+from bot.rasa_client import BotUnavailable, RasaClient
 from core.redis import Keys
 
 
@@ -31,3 +31,6 @@ class LanguageSlot:
             return
         if not await self.rasa.set_slot(conversation_id, "language", language):
             await self.r.delete(key)  # not set: try again with the next message
+            # A Rasa that cannot take a slot will not take the message either: say so now, rather
+            # than make the customer wait a second timeout before a human is called.
+            raise BotUnavailable("Rasa did not take the conversation's language")

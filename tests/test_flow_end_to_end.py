@@ -47,6 +47,21 @@ def test_small_talk_in_both_languages(customer_factory):
     assert bye and any("\u4e00" <= ch <= "\u9fff" for ch in bye[0])
 
 
+def test_the_bot_follows_a_customer_who_switches_language_mid_chat(customer_factory):
+    """The language slot is set only when the language changes (bot/language_slot.py): each switch still shows."""
+    c = customer_factory("en")
+
+    def has_han(text: str) -> bool:
+        return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+    first = [m for m in c.say("hello")["replies"] if m["sender"] == "bot"]
+    assert first and not has_han(first[0]["text"]) and first[0]["meta"]["intent"] == "greet"
+    switched = [m for m in c.say("你好")["replies"] if m["sender"] == "bot"]
+    assert switched and has_han(switched[0]["text"]) and switched[0]["meta"]["intent"] == "greet"
+    back = [m for m in c.say("thank you so much")["replies"] if m["sender"] == "bot"]
+    assert back and not has_han(back[0]["text"]) and back[0]["meta"]["intent"] == "thanks"
+
+
 def test_asking_for_a_human_queues_with_position(customer_factory, agent_factory):
     agent_factory("alice").post("/presence", {"presence": "online"})  # someone is at work, picking chats from the queue
     c = customer_factory("zh")
