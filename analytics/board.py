@@ -12,6 +12,7 @@ from analytics.periods import InvalidPeriod, Period
 from analytics.rollup import Rollup, day_range
 
 SETTLED_DAYS = 3  # a day this old has no complaint left whose 24-hour outcome still depends on the clock
+RECENT_SECONDS = 60.0  # a recent, unchanged day's figures are reused this long (its 24-hour outcomes may move meanwhile)
 CACHE_LIMIT = 20_000  # (day, filters) entries kept per process
 
 
@@ -30,7 +31,7 @@ class Dashboard:
         self.zone = zone
         # Each settled day's partial figures, per filter set, kept while the day's version is unchanged: a 30-day
         # period then recomputes only the days that moved (today), however long the history.
-        self._days: dict[tuple[str, Filters], tuple[str, Partial]] = {}
+        self._days: dict[tuple[str, Filters], tuple[str, Partial, float]] = {}
 
     async def _figures(self, period: Period, filters: Filters, now: float) -> dict:
         days = day_range(period.first_day, period.last_day)
@@ -39,7 +40,7 @@ class Dashboard:
         total, stale = Partial(), []
         for day, version in zip(days, versions):
             hit = self._days.get((day, filters))
-            if hit and hit[0] == version and day < settled:
+            if hit and hit[0] == version and (day < settled or now - hit[2] < RECENT_SECONDS):
                 total.merge(hit[1])
             else:
                 stale.append((day, version))
@@ -49,8 +50,7 @@ class Dashboard:
                 self._days.clear()
             for day, version in stale:
                 part = partial([f for f in loaded[day] if filters.keep(f)], self.targets, self.zone, now)
-                if day < settled:
-                    self._days[(day, filters)] = (version, part)
+                self._days[(day, filters)] = (version, part, now)
                 total.merge(part)
         return finish(total, self.targets)
 
