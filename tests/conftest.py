@@ -70,11 +70,9 @@ def agents(stack) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def supervisor(stack, agents) -> str:
+def supervisor(supervisor_account) -> str:
     """A supervisor account (runs the desk: assignment mode, team load, reassigning)."""
-    proc = run_cli("-m", "handoff", "add", "sue", "--name", "Sue", "--role", "supervisor", "--password", PASSWORD)
-    assert proc.returncode == 0, proc.stderr
-    return "sue"
+    return supervisor_account
 
 
 @pytest.fixture
@@ -86,6 +84,7 @@ def manual_assignment(stack, settings, supervisor):
         assert client.put("/api/agent/desk/assignment", json={"push": False}, headers=boss.headers).json() == {"push": False}
         yield
         assert client.put("/api/agent/desk/assignment", json={"push": True}, headers=boss.headers).status_code == 200
+    sign_off(settings, supervisor)  # signing in made them online: they would be pushed the next tests' chats
 
 
 @pytest.fixture

@@ -131,6 +131,33 @@ def test_briefing_html_and_pdf_in_both_languages(settings, demo_history, tmp_pat
     assert "cdn" not in html.lower().split("<script>")[0] and "echarts" in html
 
 
+def test_briefing_as_a_workbook_and_the_scheduled_ones_listed_for_download(settings, demo_history, tmp_path, hub, supervisor):
+    """The same briefing as an Excel workbook (the numbers, in Chinese); ./cs report --scheduled writes last week's and
+    last month's briefings once, and the dashboard's list offers them for download."""
+    from openpyxl import load_workbook
+
+    zone = ZoneInfo(settings.business_hours.timezone)
+    today = datetime.now(zone).date()
+    out = tmp_path / "briefing-zh.xlsx"
+    done = run_cli("-m", "analytics", "--from", (today - timedelta(days=6)).isoformat(), "--to", today.isoformat(), "--lang", "zh", "--format", "xlsx", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    cells = {str(c.value) for sheet in load_workbook(out).worksheets for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert any("首次解决率" in c for c in cells) and any("产品质量" in c for c in cells), sorted(cells)[:40]
+
+    first = run_cli("-m", "analytics", "--scheduled")
+    assert first.returncode == 0, first.stderr
+    written = [line for line in first.stdout.splitlines() if line.strip()]
+    assert len(written) == 2 * len(settings.report_languages) * len(settings.report_schedule)  # html and pdf of each
+    again = run_cli("-m", "analytics", "--scheduled")
+    assert again.returncode == 0 and not again.stdout.strip()  # nothing due twice
+    listed = hub.get("/api/analytics/reports", headers=supervisor.headers).json()
+    names = {row["name"] for row in listed}
+    assert {p.rsplit("/", 1)[-1] for p in written} <= names
+    pdf = next(row for row in listed if row["kind"] == "weekly" and row["language"] == "zh" and row["format"] == "pdf")
+    got = hub.get(pdf["url"], headers=supervisor.headers)
+    assert got.status_code == 200 and got.content.startswith(b"%PDF")
+
+
 def test_report_command_refuses_a_bad_period_with_a_reason(stack):
     done = run_cli("-m", "analytics", "--from", "2026-05-01", "--to", "2026-04-01")
     assert done.returncode == 2 and "before it starts" in done.stderr
