@@ -112,6 +112,7 @@ def test_briefing_html_and_pdf_in_both_languages(settings, demo_history, tmp_pat
     today = datetime.now(zone).date()
     first = (today - timedelta(days=6)).isoformat()
     texts = {}
+    (ROOT / "artifacts").mkdir(exist_ok=True)  # a fresh clone has none yet
     for lang in ("zh", "en"):
         for fmt in ("html", "pdf"):
             out = tmp_path / f"briefing-{lang}.{fmt}"
