@@ -19,10 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_ENV = {"CS_VAR_DIR": str(ROOT / "var" / "bench-analytics"), "CS_EMBEDDED_REDIS_PORT": "17380", "CS_HUB_PORT": "17080",
-             "CS_RASA_PORT": "17005", "CS_ACTION_PORT": "17055", "CS_REPORT_SCHEDULE": "[]"}
-os.environ.update(BENCH_ENV)
-os.environ.pop("REDIS_URL", None)
+from bench._env import isolate  # noqa: E402
+
+BENCH_ENV = isolate("bench-analytics", hub=17080, rasa=17005, actions=17055, redis=17380, CS_REPORT_SCHEDULE="[]")
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

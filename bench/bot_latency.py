@@ -30,17 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The settings must see these before core.settings is imported (as in tests/conftest.py).
-BENCH_ENV = {
-    "CS_VAR_DIR": str(ROOT / "var" / "bench"),
-    "CS_MODELS_DIR": str(ROOT / "var" / "models"),  # shared: the cached Rasa model is reused
-    "CS_HUB_PORT": "18100",
-    "CS_RASA_PORT": "15105",
-    "CS_ACTION_PORT": "15155",
-    "CS_EMBEDDED_REDIS_PORT": "16480",
-}
-os.environ.update(BENCH_ENV)
-os.environ.pop("REDIS_URL", None)  # always the bench's own embedded Valkey, never a configured one
-os.environ.pop("CS_REDIS_URL", None)
+from bench._env import isolate  # noqa: E402
+
+BENCH_ENV = isolate("bench", hub=18100, rasa=15105, actions=15155, redis=16480)
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

@@ -35,22 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 _UNLIMITED = "1000000/60"
-BENCH_ENV = {
-    "CS_VAR_DIR": str(ROOT / "var" / "bench-capacity"),
-    "CS_MODELS_DIR": str(ROOT / "var" / "models"),
-    "CS_HUB_PORT": "19100",
-    "CS_RASA_PORT": "19105",
-    "CS_ACTION_PORT": "19155",
-    "CS_EMBEDDED_REDIS_PORT": "19480",
-    "CS_BUSINESS_HOURS": '{"always_open": true}',
+from bench._env import isolate  # noqa: E402
+
+BENCH_ENV = isolate(
+    "bench-capacity", hub=19100, rasa=19105, actions=19155, redis=19480,
+    CS_BUSINESS_HOURS='{"always_open": true}',
     # Thousands of chats from one loopback address: the abuse limits would (rightly) refuse them.
-    "CS_RATE_LIMITS": json.dumps({name: _UNLIMITED for name in (
+    CS_RATE_LIMITS=json.dumps({name: _UNLIMITED for name in (
         "start_per_address", "messages_per_conversation", "messages_per_address", "customer_actions_per_conversation",
         "login_per_address", "kb_search_per_user", "requests_per_address")}),
-}
-os.environ.update(BENCH_ENV)
-os.environ.pop("REDIS_URL", None)
-os.environ.pop("CS_REDIS_URL", None)
+)
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

@@ -31,19 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BENCH_ENV = {
-    "CS_VAR_DIR": str(ROOT / "var" / "bench-channels"),
-    "CS_MODELS_DIR": str(ROOT / "var" / "models"),
-    "CS_HUB_PORT": "18300",
-    "CS_AUTO_ASSIGN": "false",  # the bench agent claims its chats from the queue
-    "CS_RASA_PORT": "15305",
-    "CS_ACTION_PORT": "15355",
-    "CS_EMBEDDED_REDIS_PORT": "16680",
-    "CS_RATE_LIMITS": '{"requests_per_address": "1000000/60", "messages_per_conversation": "1000000/60", "messages_per_address": "1000000/60"}',
-}
-os.environ.update(BENCH_ENV)
-os.environ.pop("REDIS_URL", None)
-os.environ.pop("CS_REDIS_URL", None)
+from bench._env import isolate  # noqa: E402
+
+BENCH_ENV = isolate("bench-channels", hub=18300, rasa=15305, actions=15355, redis=16680,
+                    CS_AUTO_ASSIGN="false",  # the bench agent claims its chats from the queue
+                    CS_RATE_LIMITS='{"requests_per_address": "1000000/60", "messages_per_conversation": "1000000/60", "messages_per_address": "1000000/60"}')
 
 import argparse  # noqa: E402
 import concurrent.futures  # noqa: E402

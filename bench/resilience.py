@@ -21,18 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BENCH_ENV = {
-    "CS_VAR_DIR": str(ROOT / "var" / "bench-resilience"),
-    "CS_MODELS_DIR": str(ROOT / "var" / "models"),
-    "CS_HUB_PORT": "18200",
-    "CS_AUTO_ASSIGN": "false",  # escalations wait in the queue: the agents hear of each one
-    "CS_RASA_PORT": "15205",
-    "CS_ACTION_PORT": "15255",
-    "CS_EMBEDDED_REDIS_PORT": "16580",
-}
-os.environ.update(BENCH_ENV)
-os.environ.pop("REDIS_URL", None)
-os.environ.pop("CS_REDIS_URL", None)
+from bench._env import isolate  # noqa: E402
+
+BENCH_ENV = isolate("bench-resilience", hub=18200, rasa=15205, actions=15255, redis=16580,
+                    CS_AUTO_ASSIGN="false")  # escalations wait in the queue: the agents hear of each one
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

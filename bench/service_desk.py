@@ -18,9 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_ENV = {"CS_VAR_DIR": str(ROOT / "var" / "bench-desk"), "CS_EMBEDDED_REDIS_PORT": "16780"}
-os.environ.update(BENCH_ENV)
-os.environ.pop("REDIS_URL", None)
+from bench._env import isolate  # noqa: E402
+
+BENCH_ENV = isolate("bench-desk", redis=16780)
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

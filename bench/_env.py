@@ -1,0 +1,31 @@
+"""A benchmark's own stack: its data folder, its ports, the shared Rasa model cache, never a configured Redis.
+
+Call ``isolate`` before anything imports ``core.settings`` (the settings read the environment once), as
+``tests/conftest.py`` does for the suite.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def isolate(name: str, *, redis: int, hub: int | None = None, rasa: int | None = None, actions: int | None = None,
+            **extra: str) -> dict[str, str]:
+    """Point this process, and the stack it starts, at ``var/<name>`` and the given loopback ports.
+
+    The trained Rasa model is shared through ``var/models`` (trained again only when the training data
+    changed). ``REDIS_URL``/``CS_REDIS_URL`` are dropped: a benchmark flushes its Redis, so it must be its own
+    embedded Valkey. Returns the variables, to hand to ``core.stack.Stack(env=...)``.
+    """
+    env = {"CS_VAR_DIR": str(ROOT / "var" / name), "CS_MODELS_DIR": str(ROOT / "var" / "models"), "CS_EMBEDDED_REDIS_PORT": str(redis)}
+    for key, port in (("CS_HUB_PORT", hub), ("CS_RASA_PORT", rasa), ("CS_ACTION_PORT", actions)):
+        if port is not None:
+            env[key] = str(port)
+    env.update(extra)
+    os.environ.update(env)
+    os.environ.pop("REDIS_URL", None)
+    os.environ.pop("CS_REDIS_URL", None)
+    return env
