@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class Gate(BaseModel):
-    """Confidence thresholds on the fused retrieval score for one language.
+    """A hand override of the gate a publish calibrates for one language (``kb_gate_overrides``), on the ranker's score.
 
     ``answer``: the top hit is sent as the answer. ``suggest``: the top hits are
     offered as choices. Below ``suggest`` the bot admits it does not know.
@@ -29,7 +29,6 @@ class Gate(BaseModel):
     answer: float
     suggest: float
     margin: float = 0.0
-    dense_weight: float = 0.6
 
 
 class BusinessHours(BaseModel):
@@ -215,12 +214,6 @@ class Settings(BaseSettings):
     kb_reload_check_seconds: float = 1.0
     # Index versions kept on disk for rollback (older ones are deleted on publish).
     kb_keep_versions: int = 20
-    gates: dict[str, Gate] = {
-        # Picked on tests/data/retrieval_queries.json (answer precision ~0.78 en, ~0.77 zh);
-        # a proper validation/test split is the job of `kb eval` (issue 3).
-        "en": Gate(answer=0.24, suggest=0.20, margin=0.0, dense_weight=0.5),
-        "zh": Gate(answer=0.84, suggest=0.80, margin=0.0, dense_weight=0.9),
-    }
     # What each publish learns (kb/training.py). The gate of each language is calibrated
     # at publish from the KB's own wordings held out in turn plus off-topic probes; the
     # values below are the aims of that calibration, not thresholds.
@@ -319,13 +312,6 @@ class Settings(BaseSettings):
         from core.secrets import read_secret
 
         return read_secret(self.var_dir, name)
-
-    def gate(self, language: str, model: str | None = None) -> Gate:
-        """Thresholds for a language; a ``"<model>/<language>"`` key, if configured, wins,
-        so switching a language's embedding model can come with its own calibration."""
-        if model and f"{model}/{language}" in self.gates:
-            return self.gates[f"{model}/{language}"]
-        return self.gates.get(language) or self.gates["en"]
 
 
 @lru_cache
