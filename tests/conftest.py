@@ -36,7 +36,7 @@ TEST_ENV = {
 os.environ.update(TEST_ENV)
 os.environ.pop("REDIS_URL", None) if not os.environ.get("CS_TEST_REDIS_URL") else os.environ.update(REDIS_URL=os.environ["CS_TEST_REDIS_URL"])
 
-from core.redis import sync_client  # noqa: E402  (settings must see the test environment)
+from core.redis import Keys, sync_client  # noqa: E402  (settings must see the test environment)
 from core.settings import Settings  # noqa: E402
 from core.stack import Stack  # noqa: E402
 
@@ -85,6 +85,27 @@ def manual_assignment(stack, settings, supervisor):
         yield
         assert client.put("/api/agent/desk/assignment", json={"push": True}, headers=boss.headers).status_code == 200
     sign_off(settings, supervisor)  # signing in made them online: they would be pushed the next tests' chats
+
+
+@pytest.fixture
+def only(hub, agents, settings):
+    """Exactly these agents online (everyone else away), and no chat left waiting by earlier tests."""
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    signed_in: list[AgentClient] = []
+
+    def set_online(*usernames: str) -> list[AgentClient]:
+        for cid in r.zrange(keys.queue, 0, -1):  # leftovers of finished tests: out of the way of the routing under test
+            r.zrem(keys.queue, cid)
+            r.hset(keys.conv(cid), "status", "bot")
+        for name in r.smembers(keys.agents):
+            r.hset(keys.agent(name), "presence", "away")
+        for name in usernames:
+            signed_in.append(AgentClient(hub, name))  # signing in makes them online
+        return signed_in
+
+    yield set_online
+    for name in r.smembers(keys.agents):
+        r.hset(keys.agent(name), "presence", "online" if name in ("alice", "bob") else "away")
 
 
 @pytest.fixture

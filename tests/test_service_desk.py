@@ -35,26 +35,6 @@ def account(username: str, *skills: str, capacity: int = 5, role: str = "agent")
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.fixture
-def only(hub, agents, settings):
-    """Exactly these agents online (everyone else away), and no chat left waiting by earlier tests."""
-    r, keys = sync_client(settings), Keys(settings.key_prefix)
-    signed_in: list[AgentClient] = []
-
-    def set_online(*usernames: str) -> list[AgentClient]:
-        for cid in r.zrange(keys.queue, 0, -1):  # leftovers of finished tests: out of the way of the routing under test
-            r.zrem(keys.queue, cid)
-            r.hset(keys.conv(cid), "status", "bot")
-        for name in r.smembers(keys.agents):
-            r.hset(keys.agent(name), "presence", "away")
-        for name in usernames:
-            signed_in.append(AgentClient(hub, name))  # signing in makes them online
-        return signed_in
-
-    yield set_online
-    for name in r.smembers(keys.agents):
-        r.hset(keys.agent(name), "presence", "online" if name in ("alice", "bob") else "away")
-
 
 def test_every_escalation_is_a_numbered_ticket_the_customer_and_agent_see(hub, only, settings):
     only("alice")  # she is pushed the chat

@@ -7,24 +7,19 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.redis import Keys, sync_client
 from tests.browser import DESKTOP, PHONE, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
 from tests.clients import PASSWORD, AgentClient, Customer, run_cli, sign_off, start_hub
 
 WAIT = 60_000
 
 
-def test_console_ticket_bar_notes_and_a_canned_reply_shortcut(stack, settings, agents, browser, hub):
+def test_console_ticket_bar_notes_and_a_canned_reply_shortcut(stack, settings, agents, browser, hub, only):
     assert run_cli("-m", "handoff", "add", "deskadmin", "--role", "admin", "--password", "correct-horse-battery").returncode == 0
     admin = AgentClient(hub, "deskadmin")
     canned = {"shortcut": "refund-time", "language": "en", "title": "Refund timing", "text": "Refunds reach your account within 3-5 working days."}
     assert hub.post("/api/admin/canned", json=canned, headers=admin.headers).status_code == 201
 
-    r, keys = sync_client(settings), Keys(settings.key_prefix)
-    for name in r.smembers(keys.agents):  # alice alone at work: the chat is pushed to her
-        r.hset(keys.agent(name), "presence", "away")
-    for cid in r.zrange(keys.queue, 0, -1):  # nothing left waiting by earlier tests
-        r.zrem(keys.queue, cid)
+    only("alice")  # alone at work: the chat is pushed to her
     agent_ctx, console = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
 
     customer_ctx, customer = chat_page(browser, settings.hub_url, DESKTOP)
@@ -97,15 +92,11 @@ def test_out_of_hours_the_chat_asks_for_a_contact(stack, settings, agents, brows
         proc.wait(10)
 
 
-def test_a_supervisor_sees_the_team_load_and_reassigns_a_ticket(stack, settings, agents, browser, hub):
+def test_a_supervisor_sees_the_team_load_and_reassigns_a_ticket(stack, settings, agents, browser, hub, only):
     """The supervisor's console (in Chinese) lists every agent with their load against capacity and the tickets
     they hold; a ticket opens from there, and "改派" hands it to a colleague, who then holds it."""
     assert run_cli("-m", "handoff", "add", "deskchief", "--name", "Chief", "--role", "supervisor", "--password", PASSWORD).returncode == 0
-    r, keys = sync_client(settings), Keys(settings.key_prefix)
-    for name in r.smembers(keys.agents):  # alice alone at work: the chat is pushed to her
-        r.hset(keys.agent(name), "presence", "away")
-    alice = AgentClient(hub, "alice")
-    assert alice.post("/presence", {"presence": "online"}).status_code == 200
+    (alice,) = only("alice")  # alone at work: the chat is pushed to her
     customer = Customer(hub, "zh")
     customer.say("转人工")
     assert customer.status()["conversation"]["agent"] == "alice"
