@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from tqdm import tqdm
+
 from analytics import reports
 from analytics.board import Dashboard
 from analytics.gaps import top_gaps
@@ -53,6 +55,8 @@ class Briefings:
         self.dashboard = Dashboard(self.rollup, Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), self.zone)
 
     async def write(self, period: Period, lang: str, fmt: str, out: Path) -> Path:
+        # Seconds for a month (figures, then Chromium for a PDF): say what it is doing; stdout keeps only the path.
+        print(f"writing {out.name} ({period.first_day} to {period.last_day})...", file=sys.stderr, flush=True)
         summary = await self.dashboard.summary(period, Filters(), time.time())
         gaps = top_gaps(GapLog(self.sync, self.keys).recent(5000), None, period, 5)
         simulated = bool(await self.client.exists(self.keys.demo_info))
@@ -67,8 +71,10 @@ async def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     job = Briefings(settings)
     try:
-        if args.rebuild:
-            print(f"rollup rebuilt from {await job.rollup.rebuild()} events")
+        if args.rebuild:  # the whole stream: minutes on a long history, so it shows how far it is
+            with tqdm(total=await job.client.xlen(job.keys.events), unit="event", desc="rebuilding the rollup", file=sys.stderr,
+                      disable=not sys.stderr.isatty()) as bar:
+                print(f"rollup rebuilt from {await job.rollup.rebuild(progress=bar.update)} events")
         if args.scheduled:
             for kind, period in reports.due(settings.report_schedule, time.time(), job.zone):
                 for lang in settings.report_languages:

@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,8 +41,9 @@ class Rollup:
     def day_of(self, ts: float) -> str:
         return datetime.fromtimestamp(ts, self.zone).date().isoformat()
 
-    async def catch_up(self, wait_seconds: float = 10.0) -> int:
-        """Fold every event not folded yet; returns how many. If another worker is folding, wait for it instead."""
+    async def catch_up(self, wait_seconds: float = 10.0, progress: Callable[[int], object] | None = None) -> int:
+        """Fold every event not folded yet; returns how many. If another worker is folding, wait for it instead.
+        ``progress`` is told how many events each batch folded (a long rebuild shows it)."""
         token = uuid.uuid4().hex
         deadline = asyncio.get_running_loop().time() + wait_seconds
         while not await self.r.set(self.k.analytics_lock, token, nx=True, ex=LOCK_SECONDS):
@@ -53,6 +55,8 @@ class Rollup:
             while True:
                 n = await self._fold_batch()
                 folded += n
+                if progress is not None:
+                    progress(n)
                 if n < BATCH:
                     return folded
                 await self.r.expire(self.k.analytics_lock, LOCK_SECONDS)
@@ -140,7 +144,7 @@ class Rollup:
             return int(info["length"])
         return len(await self.r.xrange(self.k.events, f"({cursor}", "+", count=100_000))
 
-    async def rebuild(self) -> int:
+    async def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
         """Drop the rollup and fold the whole stream again (after a definition changed). Day versions keep growing,
         so no reader's cache can mistake a rebuilt day for the old one."""
         days = set(await self.r.hvals(self.k.analytics_days))
@@ -149,7 +153,7 @@ class Rollup:
             pipe.delete(self.k.analytics_day(d))
         pipe.delete(self.k.analytics_days, self.k.analytics_cursor)
         await pipe.execute()
-        return await self.catch_up()
+        return await self.catch_up(progress=progress)
 
     async def forget(self, cid: str) -> None:
         """A deleted conversation (privacy/retention) leaves the rollup too."""
