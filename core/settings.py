@@ -225,6 +225,10 @@ class Settings(BaseSettings):
     # Wordings held out at most per language and publish: 2,000 keeps a 1,000-entry publish
     # within the 60 s budget on 2 cores (bench/kb_learning.py); more adds time, not accuracy.
     kb_learning_max_held_out: int = 2000
+    # A publish from the editor that changes at most this many entries since the newest full version
+    # is served at once as that version plus an overlay (kb/overlay.py: searchable in ~1 s at 100k
+    # entries instead of 60-90 s), and relearned in full in the background (kb/relearning.py). 0: always rebuild.
+    kb_overlay_max_entries: int = 200
     # Hand overrides of the calibrated gate, by "<language>" or "<model>/<language>"
     # (CS_KB_GATE_OVERRIDES='{"zh": {"answer": 0.8, "suggest": 0.3, "margin": 0.1}}'); empty: calibrated.
     kb_gate_overrides: dict[str, Gate] = {}

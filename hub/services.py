@@ -48,6 +48,7 @@ from handoff.votes import AnswerVotes
 from kb.embeddings import EmbedderSet
 from kb.gaps import GapLog
 from kb.search import Searcher
+from kb.relearning import Relearner
 from kb.store import KbStore
 from privacy.erase import Eraser
 from tickets.canned import CannedReplies
@@ -106,6 +107,11 @@ class Services:
     @cached_property
     def searcher(self) -> Searcher:
         return Searcher(self.kb_store, self.embedders, self.settings)
+
+    @cached_property
+    def kb_relearner(self) -> Relearner:
+        """Rebuilds a version published as an overlay in the background (kb/relearning.py)."""
+        return Relearner(self.kb_store, self.embedders, self.settings)
 
     # Messaging channels (bot/channels/): those with credentials in the settings; the outbox every worker shares.
     @cached_property
@@ -240,6 +246,8 @@ class Services:
                 await task
         await self.relay.stop()
         self.desk.scheduler.close()
+        if "kb_relearner" in self.__dict__:
+            self.kb_relearner.close()
         if "channels" in self.__dict__:  # built (cached_property): close what they opened
             await self.gateway.aclose()
             for channel in self.channels.values():

@@ -39,7 +39,7 @@ import faiss
 import numpy as np
 
 from kb.calibration import GateThresholds
-from kb.ranking import EntryClassifier, EntryGroups, Ranker, RowScores
+from kb.ranking import EntryClassifier, EntryGroups, Ranker, RowScores, class_probabilities
 from kb.records import FaqEntry
 from kb.text import clauses, match_key, near_verbatim, normalize, tokenize
 
@@ -48,6 +48,7 @@ FLAT_MAX_ROWS = int(os.environ.get("CS_KB_FLAT_MAX_ROWS", "20000"))
 IVF_NPROBE = int(os.environ.get("CS_KB_IVF_NPROBE", "32"))
 LEXICAL_DEPTH = 1000
 NEAR_VERBATIM_ROWS = 8  # rows closest by characters checked for a near-verbatim wording
+BM25_K1, BM25_B = 1.2, 0.75  # bm25s "lucene" scoring; an overlay scores its rows with the same (kb.overlay)
 
 
 def ivf_nlist(n: int) -> int:
@@ -124,7 +125,7 @@ class LanguageIndex:
         if self.chars is None or self.chars.rows != len(self.rows):
             self.chars = CharIndex(self.texts)
         self.tokens = [tokenize(t) for t in self.texts]
-        self.bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        self.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         # bm25s cannot index an empty document; a placeholder token keeps rows aligned.
         self.bm25.index([t or ["\u0000"] for t in self.tokens], show_progress=False)
         n = len(self.tokens)
@@ -134,6 +135,8 @@ class LanguageIndex:
                 df[token] = df.get(token, 0) + 1
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5) * 0.5
+        self.doc_freq = df  # an overlay scores its rows with these counts (kb.overlay)
+        self.avg_doc_len = float(np.mean([max(1, len(t)) for t in self.tokens])) if self.tokens else 1.0
         self.groups = EntryGroups.build(self.rows, self.vectors)
         self.exact, self.exact_clauses = {}, {}
         for eid, text in zip(self.rows, self.texts):
@@ -146,6 +149,15 @@ class LanguageIndex:
     @property
     def exact_search(self) -> bool:
         return isinstance(self.dense, faiss.IndexFlat)
+
+    @property
+    def hidden(self) -> np.ndarray | None:
+        """Entries never to return (none here; a re-published version's overlay hides replaced ones, ``kb.overlay``)."""
+        return None
+
+    def class_probabilities(self, query_vector: np.ndarray) -> np.ndarray:
+        """The entry classifier's probability per entry position (all ones without a classifier)."""
+        return class_probabilities(self.classifier, query_vector, len(self.groups.ids))
 
     def lexical_scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 per row, scaled to about [0, 1].
@@ -208,6 +220,9 @@ class LanguageIndex:
 
 class KbIndex:
     """Everything a search needs for one published version."""
+
+    learning = "full"  # its ranker and gate were learned from exactly these entries (an overlay's are its base's: kb.overlay)
+    base: "KbIndex | None" = None  # the full version an overlay version builds on
 
     def __init__(self, version: int, models: dict[str, str], entries: dict[str, FaqEntry], languages: dict[str, LanguageIndex]):
         self.version = version

@@ -13,6 +13,7 @@ from core.settings import Settings, get_settings
 from kb.embeddings import Embedder, EmbedderSet
 from kb.index import KbIndex
 from kb.offtopic import probes
+from kb.overlay import is_complete, load_version, overlay_base, write_overlay
 from kb.records import FaqEntry
 from kb.store import KbStore
 from kb.text import normalize
@@ -89,24 +90,52 @@ def build_index(version: int, entries: list[FaqEntry], embedders: EmbedderSet, s
 def rollback(store: KbStore, version: int, author: str = "system", root: Path | None = None) -> dict:
     """Serve an earlier version again: its index artifact is still on disk, so nothing is rebuilt."""
     known = {v["version"]: v for v in store.versions()}
-    if version in known and not (version_dir(store.namespace, version, root) / "meta.json").exists():
+    if version in known and not is_complete(version_dir(store.namespace, version, root)):
         raise ValueError(f"version {version} was pruned (only the newest versions are kept; CS_KB_KEEP_VERSIONS)")
     if version not in known:
         raise ValueError(f"no published version {version}; known: {sorted(known)}")
-    index = KbIndex.load(version_dir(store.namespace, version, root))
+    index = load_version(lambda v: version_dir(store.namespace, v, root), version)
     store.restore_published(list(index.entries.values()))
     info = {**known[version], "rolled_back_by": author, "rolled_back_at": time.time()}
     store.set_published_version(version, info)
     return info
 
 
-def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", progress: bool = False, root: Path | None = None) -> dict:
-    """Promote every draft, build a new index version of the published entries, switch to it. Returns the version's info."""
+def _row_count(entry: FaqEntry) -> int:
+    return len(dict.fromkeys(normalize(t) for t in entry.texts()))
+
+
+def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", progress: bool = False, root: Path | None = None,
+            *, fast: bool = False, settings: Settings | None = None) -> dict:
+    """Promote every draft and publish a new version of the published entries. Returns the version's info.
+
+    ``fast``: when few entries changed since the newest full version (``kb_overlay_max_entries``),
+    publish an overlay on it (``kb.overlay``: searchable in seconds at any size, ``learning: "pending"``)
+    and leave the full rebuild to a background relearn (``kb.relearning``); otherwise build in full.
+    """
     started = time.time()
-    entries = store.promote_drafts()
+    settings = settings or get_settings()
+    pending = store.pending_changes()
+    before = store.published_entries(sorted(set(pending["changed"]) | set(pending["deleted"])))  # what those ids published until now
+    changed_now = store.promote()
     version = store.next_version()
+    base = _overlay_base(store, embedders, root) if fast else None
+    if base is not None:
+        base_version, live_info, changed_before = base
+        changed = changed_before | changed_now
+        if len(changed) <= settings.kb_overlay_max_entries:
+            return _publish_overlay(store, embedders, version, base_version, live_info, changed, changed_now, before, author, started, root, settings)
+    entries = store.list_published()
+    return publish_full(store, embedders, entries, version, {"author": author}, started, progress, root, settings)
+
+
+def publish_full(store: KbStore, embedders: EmbedderSet, entries: list[FaqEntry], version: int, extra: dict, started: float,
+                 progress: bool = False, root: Path | None = None, settings: Settings | None = None, expected_live: int | None = None) -> dict | None:
+    """Build, save and switch to a complete version of ``entries``. ``expected_live``: switch only if that version is still
+    live (a background relearn); None (and the artifact removed) when it was not."""
+    settings = settings or get_settings()
     stats = EmbedStats()
-    index = build_index(version, entries, embedders, store, progress, stats)
+    index = build_index(version, entries, embedders, store, progress, stats, learning_options(settings))
     target = version_dir(store.namespace, version, root)
     if target.exists():
         shutil.rmtree(target)
@@ -118,21 +147,80 @@ def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", prog
         "models": index.models,
         # the calibrated gate of each language and the precision it is expected to give
         "gates": {lang: li.gate.to_dict() for lang, li in index.languages.items() if li.gate},
+        "learning": "full",
+        **extra,
+        "published_at": time.time(),
+        "build_seconds": round(time.time() - started, 3),
+    }
+    if expected_live is None:
+        store.set_published_version(version, info)
+    elif not store.set_published_version_if(expected_live, version, info):
+        shutil.rmtree(target, ignore_errors=True)
+        return None
+    prune_versions(store, keep=settings.kb_keep_versions, root=root)
+    return {**info, "version": version}
+
+
+def _overlay_base(store: KbStore, embedders: EmbedderSet, root: Path | None) -> tuple[int, dict, set[str]] | None:
+    """(base version, live version's info, entries changed since the base) when a re-publish can overlay the newest
+    full version: its artifact is on disk and its languages were embedded with the models configured now."""
+    live = store.published_version()
+    info = store.version_info(live) if live is not None else None
+    if info is None:
+        return None
+    base = int(info.get("base", live))
+    base_info = store.version_info(base) if base != live else info
+    if base_info is None or not (version_dir(store.namespace, base, root) / "meta.json").exists():
+        return None
+    if any(embedders.for_language(lang).name != model for lang, model in base_info.get("models", {}).items()):
+        return None
+    return base, info, set(info.get("changed", []))
+
+
+def _publish_overlay(store: KbStore, embedders: EmbedderSet, version: int, base: int, live_info: dict, changed: set[str],
+                     changed_now: set[str], before: dict[str, FaqEntry], author: str, started: float, root: Path | None,
+                     settings: Settings) -> dict:
+    stats = EmbedStats()
+    current = store.published_entries(sorted(changed))
+    entries = [current[i] for i in sorted(current)]
+    rows: dict[str, tuple[list[str], list[str], np.ndarray]] = {}
+    models: dict[str, str] = {}
+    for language in sorted({e.language for e in entries}):
+        embedder = embedders.for_language(language)
+        models[language] = embedder.name
+        pairs = [(e.id, text) for e in entries if e.language == language for text in dict.fromkeys(normalize(t) for t in e.texts())]
+        vectors = embed_with_cache(store, embedder, [t for _, t in pairs], stats=stats)
+        matrix = np.stack([vectors[t] for _, t in pairs]).astype("float32")
+        rows[language] = ([eid for eid, _ in pairs], [t for _, t in pairs], matrix)
+    write_overlay(version_dir(store.namespace, version, root), version, base, models, changed, entries, rows)
+    now_rows = sum(_row_count(e) for i, e in current.items() if i in changed_now)
+    info = {
+        "entries": store.published_count(),
+        "texts": live_info.get("texts", 0) - sum(_row_count(e) for e in before.values()) + now_rows,
+        "embedded_texts": stats.embedded,
+        "models": {**live_info.get("models", {}), **models},
+        "gates": live_info.get("gates", {}),  # the base's: what this version's searches apply
+        # the base's ranker and gate serve until a background relearn publishes a complete version (kb.relearning)
+        "learning": "pending" if changed else "full",
+        "base": base,
+        "changed": sorted(changed),
         "author": author,
         "published_at": time.time(),
         "build_seconds": round(time.time() - started, 3),
     }
     store.set_published_version(version, info)
-    prune_versions(store, keep=get_settings().kb_keep_versions, root=root)
+    prune_versions(store, keep=settings.kb_keep_versions, root=root)
     return {**info, "version": version}
 
 
 def prune_versions(store: KbStore, keep: int, root: Path | None = None) -> list[int]:
-    """Delete index artifacts older than the newest ``keep`` (never the live one): they can be large."""
+    """Delete index artifacts older than the newest ``keep`` (never the live one, nor the base of a kept overlay): they can be large."""
     base = (root or get_settings().kb_dir) / store.namespace
     live = store.published_version()
     found = sorted(int(p.name[1:]) for p in base.glob("v*") if p.name[1:].isdigit())
-    doomed = [v for v in found[:-keep] if v != live] if keep > 0 else []
+    kept = found[-keep:] if keep > 0 else found
+    needed = {live} | {b for v in {*kept, live} if v is not None and (b := overlay_base(base / f"v{v}")) is not None}
+    doomed = [v for v in found[:-keep] if v not in needed] if keep > 0 else []
     for v in doomed:
         shutil.rmtree(base / f"v{v}", ignore_errors=True)
     return doomed

@@ -146,8 +146,11 @@ def class_probabilities(classifier: EntryClassifier | None, query_vector: np.nda
 
 
 def candidates(groups: EntryGroups, scores: RowScores, query_vector: np.ndarray, probabilities: np.ndarray,
-               exclude_row: int | None = None, exclude_entry: int | None = None) -> Candidates:
+               exclude_row: int | None = None, exclude_entry: int | None = None, hidden: np.ndarray | None = None) -> Candidates:
     """Features of the entries that could be the answer. ``probabilities``: the entry classifier's, per entry.
+
+    ``hidden``: entries (a boolean per entry position) that are never candidates: the rows a
+    re-publish replaced or deleted (``kb.overlay``); their row scores must already be at their floor.
 
     Training only: ``exclude_row`` is the stored wording that *is* the question, held out of every
     score; ``exclude_entry`` is an entry held out whole, so the question has no answer (an
@@ -187,6 +190,8 @@ def candidates(groups: EntryGroups, scores: RowScores, query_vector: np.ndarray,
     for signal in (probabilities, best_dense, centroid, best_lexical, best_chars):
         picked.update(np.argpartition(-signal, depth - 1)[:depth].tolist() if depth < n else range(n))
     picked.discard(exclude_entry)
+    if hidden is not None:
+        picked.difference_update(np.flatnonzero(hidden).tolist())
     entries = np.array(sorted(picked), dtype="int64")
 
     neighbours = np.argpartition(-dense, min(VOTE_NEIGHBOURS, len(dense) - 1))[:VOTE_NEIGHBOURS]

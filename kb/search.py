@@ -28,8 +28,9 @@ from kb.calibration import GateThresholds, decide
 from kb.embeddings import EmbedderSet, load_embedder
 from kb.followup import follow_up_query
 from kb.index import KbIndex, LanguageIndex
+from kb.overlay import load_version
 from kb.publishing import version_dir
-from kb.ranking import candidates, class_probabilities
+from kb.ranking import candidates
 from kb.store import KbStore
 from kb.text import normalize
 
@@ -61,6 +62,7 @@ class SearchResult:
     version: int | None = None
     gate: dict | None = None  # thresholds applied, expected precision and where they came from
     searched_as: str | None = None  # the question with its context, when it was a follow-up
+    learning: str = "full"  # "pending": the version is served as an overlay with its base's ranker and gate (kb.overlay)
 
     @property
     def top(self) -> Hit | None:
@@ -110,7 +112,8 @@ class Searcher:
             if self._index is None or self._index.version != version:
                 with self._lock:
                     if self._index is None or self._index.version != version:
-                        self._index = KbIndex.load(version_dir(self.store.namespace, version, self.root))
+                        # an overlay version reuses the base already in memory (kb.overlay)
+                        self._index = load_version(lambda v: version_dir(self.store.namespace, v, self.root), version, self._index)
         return self._index
 
     def draft(self) -> KbIndex:
@@ -143,7 +146,7 @@ class Searcher:
         language = language or detect_language(query)
         lang = language if language in index.languages else next(iter(index.languages), language)
         if not query.strip() or lang not in index.languages:
-            return SearchResult(query, language, "fallback", [], index.version)
+            return SearchResult(query, language, "fallback", [], index.version, learning=index.learning)
         gate = self.gate(index, lang)
         li = index.languages[lang]
         embedder = load_embedder(index.models[lang])  # the model the index was built with
@@ -154,8 +157,8 @@ class Searcher:
             # A follow-up the question alone does not settle: its context may (kb.followup).
             with_context = self._rank(index, li, embedder, searched_as)[:k]
             if with_context and (not hits or with_context[0].score > hits[0].score):
-                return SearchResult(query, language, decision_for(with_context, gate), with_context, index.version, gate.to_dict(), searched_as)
-        return SearchResult(query, language, decision, hits, index.version, gate.to_dict())
+                return SearchResult(query, language, decision_for(with_context, gate), with_context, index.version, gate.to_dict(), searched_as, index.learning)
+        return SearchResult(query, language, decision, hits, index.version, gate.to_dict(), learning=index.learning)
 
     @staticmethod
     def _rank(index: KbIndex, li: LanguageIndex, embedder, text: str) -> list[Hit]:
@@ -174,9 +177,9 @@ def decision_for(hits: list[Hit], gate: GateThresholds) -> Decision:
 
 def rank(index: KbIndex, li: LanguageIndex, query_vector: np.ndarray, text: str) -> list[Hit]:
     """Candidate entries scored by the language's ranker, best first; the entry of a wording the question repeats leads."""
-    probabilities = class_probabilities(li.classifier, query_vector, len(li.groups.ids))
+    probabilities = li.class_probabilities(query_vector)
     row_scores = li.row_scores(query_vector, [text])[0]
-    found = candidates(li.groups, row_scores, query_vector, probabilities)
+    found = candidates(li.groups, row_scores, query_vector, probabilities, hidden=li.hidden)
     scores = li.ranker.score(found.features)
     exact = li.verbatim_entry(text, row_scores.chars)
     hits = []

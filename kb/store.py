@@ -104,19 +104,35 @@ class KbStore:
 
     def promote_drafts(self) -> list[FaqEntry]:
         """Make the working copy the published copy; returns the published entries."""
+        self.promote()
+        return self.list_published()
+
+    def promote(self) -> set[str]:
+        """Make the working copy the published copy; returns the ids it changed (promoted drafts, deletions)."""
         pipe = self.r.pipeline(transaction=True)
         published = set(self.r.hkeys(self._published))
+        changed = set()
         for entry in self.list_entries():
             if entry.status == "draft" or entry.id not in published:
                 entry = entry.model_copy(update={"status": "published"})
                 pipe.hset(self._entries, entry.id, entry.model_dump_json())
                 pipe.hset(self._published, entry.id, entry.model_dump_json())
+                changed.add(entry.id)
         deleted = self.r.smembers(self._deleted)
         if deleted:
             pipe.hdel(self._published, *deleted)
         pipe.delete(self._deleted)
         pipe.execute()
-        return self.list_published()
+        return changed | set(deleted)
+
+    def published_entries(self, ids: list[str]) -> dict[str, FaqEntry]:
+        """The published copy of these entries (those that have one)."""
+        if not ids:
+            return {}
+        return {i: FaqEntry.model_validate_json(v) for i, v in zip(ids, self.r.hmget(self._published, ids)) if v}
+
+    def published_count(self) -> int:
+        return int(self.r.hlen(self._published))
 
     def restore_published(self, entries: list[FaqEntry]) -> None:
         """Rollback: the published copy becomes exactly ``entries``; unpublished drafts are kept."""
@@ -154,6 +170,28 @@ class KbStore:
         pipe.set(self._version, version)
         pipe.publish(self.channel, version)
         pipe.execute()
+
+    def set_published_version_if(self, expected: int, version: int, info: dict) -> bool:
+        """``set_published_version`` unless another version went live since ``expected``: a background
+        relearn must never replace a newer publish or a rollback (kb.relearning)."""
+        with self.r.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(self._version)
+                live = pipe.get(self._version)
+                if live is None or int(live) != expected:
+                    return False
+                pipe.multi()
+                pipe.hset(self._versions, str(version), json.dumps({**info, "version": version}))
+                pipe.set(self._version, version)
+                pipe.publish(self.channel, version)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                return False
+
+    def version_info(self, version: int) -> dict | None:
+        raw = self.r.hget(self._versions, str(version))
+        return json.loads(raw) if raw else None
 
     def versions(self) -> list[dict]:
         return sorted((json.loads(v) for v in self.r.hvals(self._versions)), key=lambda v: v["version"])

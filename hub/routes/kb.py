@@ -136,7 +136,11 @@ def pending(me: Reader, services: Svc) -> dict:
 
 @router.post("/publish", summary="Publish every draft: a new index version the bot uses within seconds, no restart")
 def publish_now(me: Editor, services: Svc) -> dict:
-    result = publish(services.kb_store, services.embedders, me.username)
+    """A few changed entries are served at once over the previous version (``learning: "pending"``) and relearned
+    in full in the background; the version that relearn publishes says ``learning: "full"`` (kb/overlay.py)."""
+    result = publish(services.kb_store, services.embedders, me.username, fast=True, settings=services.settings)
+    if result.get("learning") == "pending":
+        services.kb_relearner.schedule(result["version"])
     services.audit.record_sync(me.username, "kb_published", str(result.get("version", "")))
     return result
 
@@ -152,6 +156,8 @@ def roll_back(body: Rollback, me: Editor, services: Svc) -> dict:
         result = rollback(services.kb_store, body.version, me.username)
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from exc
+    if result.get("learning") == "pending":  # an overlay version served again: complete it again
+        services.kb_relearner.schedule(body.version)
     services.audit.record_sync(me.username, "kb_rolled_back", str(body.version))
     return result
 
