@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ from kb.store import KbStore
 from kb.text import normalize
 from kb.training import LearningOptions, learn
 
+EMBED_THREADS = 2  # languages embedded at once at publish (the box has 2 cores; bench/kb_learning.py)
 OTHER_LANGUAGE_PROBES = 100  # other languages' wordings used as out-of-scope probes, at most, per language
 
 
@@ -32,6 +35,7 @@ class EmbedStats:
     def __init__(self) -> None:
         self.embedded = 0
         self.cached = 0
+        self.lock = threading.Lock()  # languages are embedded on separate threads
 
 
 def embed_with_cache(store: KbStore, embedder: Embedder, texts: list[str], progress: bool = False, stats: EmbedStats | None = None) -> dict[str, np.ndarray]:
@@ -39,8 +43,9 @@ def embed_with_cache(store: KbStore, embedder: Embedder, texts: list[str], progr
     vectors = store.cached_vectors(embedder.name, unique)
     missing = [t for t in unique if t not in vectors]
     if stats is not None:
-        stats.embedded += len(missing)
-        stats.cached += len(unique) - len(missing)
+        with stats.lock:
+            stats.embedded += len(missing)
+            stats.cached += len(unique) - len(missing)
     batch = 256
     bar = tqdm(total=len(missing), desc="embedding", unit="text", disable=not progress or not missing)
     for start in range(0, len(missing), batch):
@@ -74,11 +79,17 @@ def build_index(version: int, entries: list[FaqEntry], embedders: EmbedderSet, s
     vectors: dict[str, dict[str, np.ndarray]] = {}
     models: dict[str, str] = {}
     languages = sorted({e.language for e in entries})
-    for language in languages:
+
+    def embed_language(language: str) -> None:
         embedder = embedders.for_language(language)
         models[language] = embedder.name
         texts = [normalize(t) for e in entries if e.language == language for t in e.texts()]
         vectors[language] = embed_with_cache(store, embedder, texts, progress, stats)
+
+    # Each language's model on its own thread (one native thread each, kb.embeddings): on 2 cores a first
+    # publish embeds both languages side by side instead of one after the other.
+    with ThreadPoolExecutor(max_workers=max(1, min(EMBED_THREADS, len(languages)))) as pool:
+        list(pool.map(embed_language, languages))
     index = KbIndex.build(version, models, entries, vectors)
     for language in languages:
         texts = _probe_texts(language, entries)

@@ -1,0 +1,126 @@
+"""A publish that changes a few entries is live at once (the previous version plus an overlay, ``learning: "pending"``),
+then completed in the background (``learning: "full"``); the action server follows through the hub either way."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.usefixtures("manual_assignment")
+
+
+@pytest.fixture
+def editor(agent_factory):
+    return agent_factory("erin")
+
+
+def kb(client, method: str, path: str, **kw) -> httpx.Response:
+    return client.hub.request(method, f"/api/kb{path}", headers=client.headers, **kw)
+
+
+def ask_until(customer_factory, question: str, predicate, seconds: float = 15) -> dict:
+    """The action server checks for a new version at most once a second: ask again until it shows."""
+    deadline = time.monotonic() + seconds
+    while True:
+        reply = customer_factory("en").say(question)["replies"][0]
+        if predicate(reply) or time.monotonic() > deadline:
+            return reply
+        time.sleep(0.5)
+
+
+def live_info(editor) -> dict:
+    body = kb(editor, "GET", "/versions").json()
+    return next(v for v in body["versions"] if v["version"] == body["live"])
+
+
+def wait_until_complete(editor, seconds: float = 400) -> dict:
+    """The live version once the background relearn has replaced the pending one."""
+    deadline = time.monotonic() + seconds
+    while True:
+        info = live_info(editor)
+        if info.get("learning") == "full" or time.monotonic() > deadline:
+            return info
+        time.sleep(2)
+
+
+def hit_ids(reply: dict) -> list[str]:
+    return [h["id"] for h in reply.get("meta", {}).get("hits", [])]
+
+
+def entry(entry_id: str, question: str, phrasings: list[str], answer: str) -> dict:
+    return {"id": entry_id, "question": question, "phrasings": phrasings, "answer": answer, "category": "orders", "language": "en"}
+
+
+KIOSK = entry("orders-kiosk-gift-cards-en", "Can I buy gift cards at the Harbor Market airport kiosk?",
+              ["gift cards sold at the airport kiosk", "does the airport kiosk have gift cards"], "Yes, every airport kiosk sells gift cards. MARKER-K1")
+KIOSK_EDITED = entry(KIOSK["id"], "Do you repair vintage typewriters at the pop-up store?",
+                     ["typewriter repair in the pop up shop", "can you fix my old typewriter"], "Our pop-up stores repair typewriters on Saturdays. MARKER-K2")
+LOCKER = entry("orders-locker-umbrellas-en", "Can I borrow an umbrella from the parcel locker?",
+               ["umbrella lending at the parcel locker", "do lockers lend umbrellas"], "Each parcel locker lends umbrellas for a day. MARKER-L1")
+TANDEM = entry("orders-tandem-bikes-en", "Do you rent tandem bicycles at the lakeside pop-up?",
+               ["tandem bike hire by the lake", "can we hire a bicycle for two at the lakeside store"], "Tandems are for hire at the lakeside pop-up. MARKER-T1")
+
+
+def test_edit_delete_and_add_are_live_at_once_then_relearned_in_full(editor, customer_factory):
+    for e in (KIOSK, LOCKER):
+        assert kb(editor, "POST", "/entries", json=e).status_code == 201
+    kb(editor, "POST", "/publish")
+    assert "MARKER-K1" in ask_until(customer_factory, KIOSK["question"], lambda r: "MARKER-K1" in r["text"])["text"]
+    assert "MARKER-L1" in ask_until(customer_factory, "do parcel lockers lend out umbrellas?", lambda r: "MARKER-L1" in r["text"])["text"]
+
+    # One edit (every wording and the answer replaced), one deletion, one new entry: served over the previous version.
+    assert kb(editor, "PUT", f"/entries/{KIOSK['id']}", json={k: v for k, v in KIOSK_EDITED.items() if k != "id"}).status_code == 200
+    assert kb(editor, "DELETE", f"/entries/{LOCKER['id']}").status_code == 204
+    assert kb(editor, "POST", "/entries", json=TANDEM).status_code == 201
+    info = kb(editor, "POST", "/publish").json()
+    assert info["learning"] == "pending" and set(info["changed"]) >= {KIOSK["id"], LOCKER["id"], TANDEM["id"]}
+    assert info["embedded_texts"] <= 6  # only the new wordings
+    assert live_info(editor)["learning"] == "pending"
+
+    def check_served() -> None:
+        edited = ask_until(customer_factory, "could you fix my old typewriter?", lambda r: "MARKER-K2" in r["text"])
+        assert "MARKER-K2" in edited["text"]
+        old = ask_until(customer_factory, KIOSK["question"], lambda r: KIOSK["id"] not in hit_ids(r))
+        assert KIOSK["id"] not in hit_ids(old) and "MARKER" not in old["text"]  # the old wording no longer finds the entry
+        gone = ask_until(customer_factory, "do parcel lockers lend out umbrellas?", lambda r: LOCKER["id"] not in hit_ids(r))
+        assert LOCKER["id"] not in hit_ids(gone) and "MARKER-L1" not in gone["text"]
+        added = ask_until(customer_factory, "can we hire a bicycle for two by the lake?", lambda r: "MARKER-T1" in r["text"])
+        assert "MARKER-T1" in added["text"]
+
+    check_served()
+    tried = kb(editor, "POST", "/try", json={"question": "could you fix my old typewriter?", "target": "published"}).json()
+    assert tried["version"] == info["version"] and tried["learning"] == "pending"
+    assert tried["gate"] == info["gates"]["en"]  # the gate stored with the version that served it
+
+    # The background relearn publishes a complete version of the same entries; the bot answers the same.
+    complete = wait_until_complete(editor)
+    assert complete["learning"] == "full" and complete["relearn_of"] == info["version"]
+    assert complete["entries"] == info["entries"] and complete["texts"] == info["texts"]
+    check_served()
+    tried = kb(editor, "POST", "/try", json={"question": "could you fix my old typewriter?", "target": "published"}).json()
+    assert tried["version"] == complete["version"] and tried["learning"] == "full" and tried["gate"] == complete["gates"]["en"]
+
+    for e in (KIOSK, TANDEM):
+        kb(editor, "DELETE", f"/entries/{e['id']}")
+    kb(editor, "POST", "/publish")
+
+
+def test_two_quick_publishes_end_with_the_last_ones_content(editor, customer_factory):
+    first = {**TANDEM, "id": "orders-tandem-quick-en", "answer": "Tandems at the lakeside pop-up. MARKER-Q1"}
+    assert kb(editor, "POST", "/entries", json=first).status_code == 201
+    one = kb(editor, "POST", "/publish").json()
+    changed = kb(editor, "PUT", f"/entries/{first['id']}", json={**{k: v for k, v in first.items() if k != "id"}, "answer": "Tandems, now also at the harbour. MARKER-Q2"})
+    assert changed.status_code == 200
+    two = kb(editor, "POST", "/publish").json()  # while the first one's relearn runs
+    assert two["version"] > one["version"]
+    assert "MARKER-Q2" in ask_until(customer_factory, "can we hire a bicycle for two by the lake?", lambda r: "MARKER-Q2" in r["text"])["text"]
+
+    complete = wait_until_complete(editor)
+    assert complete["learning"] == "full" and complete["relearn_of"] == two["version"]
+    reply = ask_until(customer_factory, "can we hire a bicycle for two by the lake?", lambda r: "MARKER-Q2" in r["text"])
+    assert "MARKER-Q2" in reply["text"]
+
+    kb(editor, "DELETE", f"/entries/{first['id']}")
+    kb(editor, "POST", "/publish")
