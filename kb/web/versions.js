@@ -32,6 +32,7 @@ export function renderVersions() {
     const vcell = el("td");
     vcell.append(el("strong", null, `v${v.version}`));
     if (v.version === live) vcell.append(" ", el("span", "tag status published", t("liveBadge")));
+    if (v.learning === "pending") vcell.append(" ", el("span", "tag status draft", t("learningPending")));
     const who = el("td", null, v.author || "");
     if (v.rolled_back_by) who.append(el("div", "muted small-text", t("rolledBackBy", v.rolled_back_by)));
     const act = el("td", "right");
