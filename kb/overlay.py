@@ -15,7 +15,7 @@ base version in memory and merges the two at query time, consistently:
 - learning: the base's ranker, gate and entry classifier. Each overlay entry gets a classifier
   column pointing at its centroid, at the classifier's median weight norm and bias (a
   nearest-class-mean column); an edited entry keeps its previous class too (the higher logit of
-  the two counts); a deleted one has none. The softmax is taken over all of them.
+  the two counts; only the previous class if its wordings did not change); a deleted one has none. The softmax is taken over all of them.
 
 The replaced rows keep their place in the base's arrays but score at the floor, and their
 entries are never candidates (``kb.ranking.candidates(hidden=...)``).
@@ -142,8 +142,9 @@ class OverlaidLanguageIndex:
         median weight norm and bias (a nearest-class-mean column); an edited entry also keeps its previous class
         (``previous``: base position, -1 for a new entry), whichever gives the question the higher logit."""
         dim = self.base.vectors.shape[1]
+        self.same_wordings = np.zeros(len(extra.ids), dtype=bool)
         if self.classifier is None or not extra.ids:
-            return np.zeros((dim, 0), "float32"), np.zeros(0, "float32"), np.full(0, -1, dtype="int64")
+            return np.zeros((dim, len(extra.ids)), "float32"), np.zeros(len(extra.ids), "float32"), np.full(len(extra.ids), -1, dtype="int64")
         bias = self.classifier.bias
         trained = bias > -1e3
         norm = float(np.median(np.linalg.norm(self.classifier.weights[:, trained], axis=0))) if trained.any() else 1.0
@@ -151,7 +152,18 @@ class OverlaidLanguageIndex:
         unit = extra.sums / np.maximum(np.linalg.norm(extra.sums, axis=1, keepdims=True), 1e-6)
         position = {eid: i for i, eid in enumerate(self.base.groups.ids)}
         previous = np.array([position.get(eid, -1) for eid in extra.ids], dtype="int64")
+        # Wordings unchanged (only the answer or metadata edited): the previous class alone, so nothing about matching changes.
+        self.same_wordings = np.array([p >= 0 and self._base_texts(int(p)) == self._extra_texts(extra, j) for j, p in enumerate(previous)], dtype=bool)
         return np.ascontiguousarray(unit.T * norm, dtype="float32"), np.full(len(extra.ids), typical_bias, "float32"), previous
+
+    def _base_texts(self, position: int) -> list[str]:
+        groups = self.base.groups
+        end = int(groups.starts[position + 1]) if position + 1 < len(groups.starts) else len(self.base.rows)
+        return self.base.texts[int(groups.starts[position]) : end]
+
+    def _extra_texts(self, extra: EntryGroups, j: int) -> list[str]:
+        end = int(extra.starts[j + 1]) if j + 1 < len(extra.starts) else len(self.texts) - len(self.base.rows)
+        return self.texts[len(self.base.rows) + int(extra.starts[j]) : len(self.base.rows) + end]
 
     # what rank() and the searcher use
     @property
@@ -178,6 +190,7 @@ class OverlaidLanguageIndex:
         z_extra = q @ self.class_weights + self.class_bias
         edited = self.previous_class >= 0
         z_extra[edited] = np.maximum(z_extra[edited], z_base[self.previous_class[edited]])
+        z_extra[self.same_wordings] = z_base[self.previous_class[self.same_wordings]]
         z = np.concatenate([z_base, z_extra])
         z[: len(self.hidden_base)][self.hidden_base] = -np.inf  # replaced or deleted: no probability
         z -= z.max()

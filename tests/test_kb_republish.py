@@ -124,3 +124,44 @@ def test_two_quick_publishes_end_with_the_last_ones_content(editor, customer_fac
 
     kb(editor, "DELETE", f"/entries/{first['id']}")
     kb(editor, "POST", "/publish")
+
+
+def test_editing_only_an_answer_changes_what_is_said_not_how_questions_match(stack, settings):
+    """The overlay scores its rows with the base's statistics and classifier: re-publishing an entry whose wordings
+    did not change ranks every question exactly as the previous version did."""
+    from core.redis import sync_client
+    from kb.embeddings import EmbedderSet
+    from kb.publishing import publish
+    from kb.records import FaqEntry
+    from kb.search import Searcher
+    from kb.store import KbStore
+    from tests.test_kb_training import IN_SCOPE, LIBRARY, OFF_TOPIC_QUESTIONS
+
+    store = KbStore(sync_client(settings), "test-republish")
+    store.clear()
+    embedders = EmbedderSet.from_settings(settings)
+    entries = [FaqEntry(id=f"library-{key}-{lang}", question=q, phrasings=p, answer=f"({lang}) about {key}", language=lang)
+               for lang, rows in LIBRARY.items() for key, q, p in rows]
+    store.save_many(entries, "test")
+    publish(store, embedders, "test", root=settings.kb_dir, settings=settings)
+    questions = [(q, lang) for lang, rows in IN_SCOPE.items() for q, _ in rows]
+    questions += [(q, lang) for lang, rows in OFF_TOPIC_QUESTIONS.items() for q in rows]
+    questions += [(e.phrasings[0], e.language) for e in entries]
+
+    def ranked(searcher: Searcher) -> list[tuple]:
+        out = []
+        for q, lang in questions:
+            r = searcher.search(q, lang)
+            out.append((q, r.decision, [(h.id, round(h.score, 3), h.exact) for h in r.hits]))
+        return out
+
+    before = ranked(Searcher(store, embedders, settings, root=settings.kb_dir))
+    store.save_many([entries[0].model_copy(update={"answer": "New answer: open until 22:00. MARKER-A9"})], "test")
+    info = publish(store, embedders, "test", root=settings.kb_dir, fast=True, settings=settings)
+    assert info["learning"] == "pending" and info["changed"] == [entries[0].id] and info["embedded_texts"] == 0
+
+    after = Searcher(store, embedders, settings, root=settings.kb_dir)
+    assert after.current().version == info["version"]
+    assert ranked(after) == before
+    assert "MARKER-A9" in after.search(entries[0].question, "en").top.answer
+    store.clear()
