@@ -111,13 +111,11 @@ class OverlaidLanguageIndex:
         self.hidden_base = np.fromiter((eid in changed for eid in base.groups.ids), dtype=bool, count=n_base_entries)
         self.hidden_rows = np.flatnonzero(self.hidden_base[base.groups.of_row])
         extra = EntryGroups.build(rows, self.extra_vectors) if rows else EntryGroups([], np.zeros(0, "int64"), np.zeros(0, "int64"), np.zeros((0, dim), "float32"))
-        base_sums = base.groups.sums.copy()
-        base_sums[self.hidden_base] = 0.0  # a replaced entry's centroid must not set the best-centroid gap for the others
         self.groups = EntryGroups(
             base.groups.ids + extra.ids,
             np.concatenate([base.groups.starts, extra.starts + n_base_rows]).astype("int64"),
             np.concatenate([base.groups.of_row, extra.of_row + n_base_entries]).astype("int64"),
-            np.ascontiguousarray(np.vstack([base_sums, extra.sums]), dtype="float32"),
+            np.ascontiguousarray(np.vstack([base.groups.sums, extra.sums]), dtype="float32"),
         )
         self._hidden = np.concatenate([self.hidden_base, np.zeros(len(extra.ids), dtype=bool)])
         self.class_weights, self.class_bias, self.previous_class = self._overlay_classes(extra)

@@ -180,12 +180,18 @@ def candidates(groups: EntryGroups, scores: RowScores, query_vector: np.ndarray,
     centroid = centroid_dot / np.maximum(norms, 1e-6)
     if exclude_entry is not None:
         centroid[exclude_entry] = -1.0
+    if hidden is not None:  # a replaced entry's centroid must not set the best-centroid gap of the others
+        centroid[hidden] = -1.0
     best_dense = groups.best(dense)
     best_lexical = groups.best(lexical)
     best_chars = groups.best(chars)
 
     n = len(groups.ids)
-    depth = min(CANDIDATES_PER_SIGNAL, n)
+    visible = n - int(hidden.sum()) if hidden is not None else n  # hidden entries count for nothing, not even depth
+    if visible == 0:
+        empty = np.zeros(0, dtype="float32")
+        return Candidates(np.zeros(0, dtype="int64"), np.zeros((0, len(FEATURES)), dtype="float32"), empty, empty, empty)
+    depth = min(CANDIDATES_PER_SIGNAL, visible)
     picked = set()
     for signal in (probabilities, best_dense, centroid, best_lexical, best_chars):
         picked.update(np.argpartition(-signal, depth - 1)[:depth].tolist() if depth < n else range(n))
@@ -201,7 +207,7 @@ def candidates(groups: EntryGroups, scores: RowScores, query_vector: np.ndarray,
     np.add.at(vote, groups.of_row[neighbours], weights)
     vote /= weights.sum()
 
-    top_dense = np.sort(best_dense)[-depth:]
+    top_dense = np.sort(best_dense if hidden is None else best_dense[~hidden])[-depth:]
     spread = float(top_dense.std()) + 1e-3
     d, c, lx, ch, p = best_dense[entries], centroid[entries], best_lexical[entries], best_chars[entries], probabilities[entries]
     features = np.column_stack([
