@@ -126,16 +126,14 @@ def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", prog
     """
     started = time.time()
     settings = settings or get_settings()
-    pending = store.pending_changes()
-    before = store.published_entries(sorted(set(pending["changed"]) | set(pending["deleted"])))  # what those ids published until now
-    changed_now = store.promote()
+    changed_now = store.promote()  # id -> the copy it published until now
     version = store.next_version()
     base = _overlay_base(store, embedders, root) if fast else None
     if base is not None:
         base_version, live_info, changed_before = base
-        changed = changed_before | changed_now
+        changed = changed_before | set(changed_now)
         if len(changed) <= settings.kb_overlay_max_entries:
-            return _publish_overlay(store, embedders, version, base_version, live_info, changed, changed_now, before, author, started, root, settings)
+            return _publish_overlay(store, embedders, version, base_version, live_info, changed, changed_now, author, started, root, settings)
     entries = store.list_published()
     return publish_full(store, embedders, entries, version, {"author": author}, started, progress, root, settings)
 
@@ -189,7 +187,7 @@ def _overlay_base(store: KbStore, embedders: EmbedderSet, root: Path | None) -> 
 
 
 def _publish_overlay(store: KbStore, embedders: EmbedderSet, version: int, base: int, live_info: dict, changed: set[str],
-                     changed_now: set[str], before: dict[str, FaqEntry], author: str, started: float, root: Path | None,
+                     changed_now: dict[str, FaqEntry | None], author: str, started: float, root: Path | None,
                      settings: Settings) -> dict:
     stats = EmbedStats()
     current = store.published_entries(sorted(changed))
@@ -207,7 +205,7 @@ def _publish_overlay(store: KbStore, embedders: EmbedderSet, version: int, base:
     now_rows = sum(_row_count(e) for i, e in current.items() if i in changed_now)
     info = {
         "entries": store.published_count(),
-        "texts": live_info.get("texts", 0) - sum(_row_count(e) for e in before.values()) + now_rows,
+        "texts": live_info.get("texts", 0) - sum(_row_count(e) for e in changed_now.values() if e is not None) + now_rows,
         "embedded_texts": stats.embedded,
         "models": {**live_info.get("models", {}), **models},
         "gates": live_info.get("gates", {}),  # the base's: what this version's searches apply
