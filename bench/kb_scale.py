@@ -359,6 +359,7 @@ def run_size(n: int, args, redis_url: str, var_dir: Path, client, console) -> di
     row["republish_load_s"] = seen2["load_s"]
     row["republish_top_ok"] = seen2["top"] == probe.id
     assert info2["version"] == version + 1
+    console.print({k: v for k, v in row.items() if k.startswith(("publish", "searchable", "build", "load", "republish"))})  # before the long relearn
     worker.wait_for(version + 2, edited.phrasings[-1], "en")
     t0 = time.time()
     complete = relearn(store, embedders, info2["version"], settings, var_dir / "kb")
