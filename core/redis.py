@@ -126,6 +126,10 @@ class Keys:
     def turn_lock(self, cid: str) -> str:
         return f"{self.p}:conv:{cid}:turn-lock"
 
+    def desk_lock(self, cid: str) -> str:
+        """Held for a moment while an agent closes a chat or a customer's message decides where it goes (tickets/desk.py)."""
+        return f"{self.p}:conv:{cid}:desk-lock"
+
     def bot_language(self, cid: str) -> str:
         """The language the hub last set in Rasa's tracker of ``cid`` (bot/language_slot.py); expires before the tracker."""
         return f"{self.p}:conv:{cid}:bot-language"

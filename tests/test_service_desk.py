@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -339,3 +341,45 @@ def test_a_supervisor_switches_push_assignment_off_and_on(hub, only, supervisor)
         assert wait_for(lambda: second.status()["conversation"]["agent"] == "alice", 30)
     finally:
         hub.put("/api/agent/desk/assignment", json={"push": True}, headers=boss.headers)
+
+
+def test_a_message_sent_while_the_agent_resolves_is_never_lost(hub, only, settings):
+    """The customer writes at the instant the agent resolves, round after round: the message lands either
+    before the close (the chat and its ticket are closed with it in the transcript) or after it (the ticket
+    reopens and the chat goes back to the humans); never to the bot, never into a closed chat nobody reads."""
+    only("alice")
+    alice = AgentClient(hub, "alice")
+    reopened = 0
+    for round_no in range(20):
+        c = Customer(hub, "en")
+        ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+        assert wait_for(lambda: c.status()["conversation"]["status"] == "assigned", 10)
+        alice.post(f"/conversations/{c.id}/messages", {"text": "Your refund was sent."})
+        late = f"one more thing, round {round_no}"
+        resolved: list[int] = []
+
+        def close() -> None:
+            time.sleep(random.uniform(0, 0.02))
+            resolved.append(alice.post(f"/conversations/{c.id}/resolve").status_code)
+
+        closer = threading.Thread(target=close)
+        closer.start()
+        time.sleep(random.uniform(0, 0.02))
+        c.say(late)
+        closer.join()
+        assert resolved == [200]
+        transcript = c.transcript()
+        status = c.status()["conversation"]["status"]
+        ticket = alice.get(f"/tickets/{ref}").json()["ticket"]
+        kinds = [m["meta"].get("kind") or m["sender"] for m in transcript]
+        texts = [m["text"] for m in transcript]
+        assert texts.count(late) == 1 and not [k for k in kinds[texts.index(late):] if k == "bot"], kinds
+        if status == "resolved":  # it came in just before the close: the agent closed with it in the transcript
+            assert ticket["status"] == "solved" and kinds.index("rating_request") > texts.index(late), (ticket["status"], kinds)
+        else:  # it came in at or after the close: the ticket reopens and a person gets the chat back
+            assert status in ("queued", "assigned") and ticket["status"] in ("new", "open"), (status, ticket["status"], kinds)
+            assert "ticket_reopened" in kinds, kinds
+            reopened += 1
+            if status == "assigned":
+                alice.post(f"/conversations/{c.id}/resolve")
+    print(f"{reopened} of 20 late messages reopened the ticket, the others were closed with the chat")
