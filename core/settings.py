@@ -222,6 +222,10 @@ class Settings(BaseSettings):
     # values below are the aims of that calibration, not thresholds.
     # Precision of outright answers the calibration aims at: issue 8's bar ("when the bot answers, it is right").
     kb_gate_target_precision: float = 0.9
+    # How sure the calibration must be that the precision holds beyond the held-out wordings (a one-sided
+    # Wilson bound; 0.5: the estimate itself). Off by default: 0.75 and 0.9 cost more right answers than
+    # they saved wrong ones on the validation splits (docs/retrieval.md, "Confidence in the gate").
+    kb_gate_precision_confidence: float = Field(default=0.5, ge=0.5, lt=1.0)
     # Share of unanswerable questions the probes stand for: ~18% in CLINC150's test set and in
     # tests/data/retrieval_queries.json (15 of 81 per language), rounded up.
     kb_gate_oos_share: float = 0.2
