@@ -82,6 +82,27 @@ class Partial:
     agents: dict[str, "Partial"] = field(default_factory=dict)
     low_comments: list[dict] = field(default_factory=list)
     breaches: list[dict] = field(default_factory=list)
+    # Until when these figures hold without a new event: a complaint still within its 24 hours decides its outcome
+    # by the clock alone (``complaint_handled_in_time``). None: for good.
+    valid_until: float | None = None
+
+    def holds_at(self, now: float) -> bool:
+        return self.valid_until is None or now <= self.valid_until
+
+    def until(self, moment: float) -> None:
+        self.valid_until = moment if self.valid_until is None else min(self.valid_until, moment)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able data (the dashboard persists each day's partial in Redis, ``analytics/board.py``)."""
+        return {"counts": dict(self.counts), "by": {k: dict(c) for k, c in self.by.items()}, "values": self.values, "heatmap": self.heatmap,
+                "agents": {k: a.to_dict() for k, a in self.agents.items()}, "low_comments": self.low_comments, "breaches": self.breaches,
+                "valid_until": self.valid_until}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Partial":
+        return cls(counts=Counter(data["counts"]), by={k: Counter(c) for k, c in data["by"].items()}, values=data["values"],
+                   heatmap=data["heatmap"], agents={k: cls.from_dict(a) for k, a in data["agents"].items()},
+                   low_comments=data["low_comments"], breaches=data["breaches"], valid_until=data.get("valid_until"))
 
     def counter(self, name: str) -> Counter:
         return self.by.setdefault(name, Counter())
@@ -103,6 +124,8 @@ class Partial:
             self.agents.setdefault(name, Partial()).merge(a)
         self.low_comments = sorted(self.low_comments + other.low_comments, key=lambda c: -c["at"])[:50]
         self.breaches = (self.breaches + other.breaches)[:200]
+        if other.valid_until is not None:
+            self.until(other.valid_until)
         return self
 
 
@@ -151,6 +174,8 @@ def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo
             if in_time is not None:
                 n["complaints_decided"] += 1
                 n["complaints_in_time"] += 1 if in_time else 0
+            elif f.escalated_at is not None:  # pending: undecided until its 24 hours are over
+                p.until(f.escalated_at + targets.complaint_hours * 3600)
         # satisfaction
         if f.rating:
             n["ratings"] += 1
