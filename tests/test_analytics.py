@@ -101,6 +101,21 @@ def test_demo_history_fills_every_group_of_figures_and_drill_downs_match(hub, su
     top = max(cur["complaints"]["by_category"], key=lambda row: row["count"])
     listed = hub.get("/api/analytics/conversations", params={**params, "figure": "complaints", "key": top["category"]}, headers=supervisor.headers).json()
     assert listed["total"] == top["count"] and all(row["category"] == top["category"] for row in listed["conversations"])
+    # Paging: the pages of a figure hold each of its conversations once, newest first, and say how many there are.
+    seen, offset = [], 0
+    while True:
+        page = hub.get("/api/analytics/conversations", params={**params, "figure": "conversations", "offset": offset, "limit": 7},
+                       headers=supervisor.headers).json()
+        assert page["total"] == cur["volume"]["conversations"] and page["offset"] == offset and len(page["conversations"]) <= 7
+        if not page["conversations"]:
+            break
+        seen += page["conversations"]
+        offset += 7
+    assert len(seen) == len({row["conversation_id"] for row in seen}) == cur["volume"]["conversations"]
+    assert [row["started_at"] for row in seen] == sorted((row["started_at"] for row in seen), reverse=True)
+    for bad in ({"offset": -1}, {"limit": 0}, {"limit": 5000}):
+        refused = hub.get("/api/analytics/conversations", params={**params, "figure": "conversations", **bad}, headers=supervisor.headers)
+        assert refused.status_code == 422, bad
     only_zh = hub.get("/api/analytics/summary", params={"period": "7d", "language": "zh"}, headers=supervisor.headers).json()["current"]
     assert 0 < only_zh["volume"]["conversations"] < cur["volume"]["conversations"]
     live = hub.get("/api/analytics/live", headers=supervisor.headers).json()
