@@ -93,16 +93,21 @@ class Partial:
         self.valid_until = moment if self.valid_until is None else min(self.valid_until, moment)
 
     def to_dict(self) -> dict:
-        """Plain JSON-able data (the dashboard persists each day's partial in Redis, ``analytics/board.py``)."""
-        return {"counts": dict(self.counts), "by": {k: dict(c) for k, c in self.by.items()}, "values": self.values, "heatmap": self.heatmap,
+        """Plain JSON-able data, empty parts left out (the dashboard persists each day's partial in Redis, ``analytics/board.py``)."""
+        data = {"counts": dict(self.counts), "by": {k: dict(c) for k, c in self.by.items()}, "values": self.values,
+                "heatmap": self.heatmap if any(any(row) for row in self.heatmap) else None,
                 "agents": {k: a.to_dict() for k, a in self.agents.items()}, "low_comments": self.low_comments, "breaches": self.breaches,
                 "valid_until": self.valid_until}
+        return {k: v for k, v in data.items() if v}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Partial":
-        return cls(counts=Counter(data["counts"]), by={k: Counter(c) for k, c in data["by"].items()}, values=data["values"],
-                   heatmap=data["heatmap"], agents={k: cls.from_dict(a) for k, a in data["agents"].items()},
-                   low_comments=data["low_comments"], breaches=data["breaches"], valid_until=data.get("valid_until"))
+        out = cls(counts=Counter(data.get("counts", {})), by={k: Counter(c) for k, c in data.get("by", {}).items()}, values=data.get("values", {}),
+                  agents={k: cls.from_dict(a) for k, a in data.get("agents", {}).items()}, low_comments=data.get("low_comments", []),
+                  breaches=data.get("breaches", []), valid_until=data.get("valid_until"))
+        if data.get("heatmap"):
+            out.heatmap = data["heatmap"]
+        return out
 
     def counter(self, name: str) -> Counter:
         return self.by.setdefault(name, Counter())
@@ -117,9 +122,8 @@ class Partial:
             self.counter(name).update(c)
         for name, v in other.values.items():
             self.values.setdefault(name, []).extend(v)
-        for day in range(7):
-            for hour in range(24):
-                self.heatmap[day][hour] += other.heatmap[day][hour]
+        if any(any(row) for row in other.heatmap):  # an agent's partial has none
+            self.heatmap = [[a + b for a, b in zip(mine, theirs)] for mine, theirs in zip(self.heatmap, other.heatmap)]
         for name, a in other.agents.items():
             self.agents.setdefault(name, Partial()).merge(a)
         self.low_comments = sorted(self.low_comments + other.low_comments, key=lambda c: -c["at"])[:50]
