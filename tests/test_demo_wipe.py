@@ -66,6 +66,9 @@ def test_wipe_removes_the_simulated_history_and_keeps_a_real_conversation(demo_h
     assert demo_tickets, "the demo escalates some of its customers: tickets to wipe"
     real_tickets = {t for t in r.zrange(keys.tickets_all, 0, -1) if r.hget(keys.ticket(t), "conversation_id") == real.id}
     accounts = json.loads(r.hget(keys.demo_info, "accounts"))
+    demo_customers = {r.hget(keys.conv(cid), "customer_id") for cid in simulated} - {None, ""}
+    real_customer = r.hget(keys.conv(real.id), "customer_id")
+    assert demo_customers and real_customer not in demo_customers
     supervisor = _cli("-m", "handoff", "add", "wipe-sup", "--name", "Wipe", "--role", "supervisor", "--password", "wipe-supervisor-pass-9")
     assert supervisor.returncode == 0, supervisor.stderr
     token = http.post("/api/agent/login", json={"username": "wipe-sup", "password": "wipe-supervisor-pass-9"}).json()["token"]
@@ -91,6 +94,9 @@ def test_wipe_removes_the_simulated_history_and_keeps_a_real_conversation(demo_h
     assert not r.exists(keys.demo_info) and not r.exists(keys.demo_conversations)
     for username in accounts:
         assert not r.sismember(keys.agents, username), username
+    for customer_id in demo_customers:  # the made-up customers' records, with their identities
+        assert not r.exists(keys.customer_record(customer_id)) and not r.exists(keys.customer_record_identities(customer_id)), customer_id
+    assert not demo_customers & set(r.hvals(keys.customer_identities))
 
     # the figures: only the real conversation is left, and nothing says "simulated" any more
     after = _summary_today(http, token)
@@ -104,3 +110,5 @@ def test_wipe_removes_the_simulated_history_and_keeps_a_real_conversation(demo_h
     assert real.id in _event_conversations(r, keys)
     assert r.hget(keys.analytics_days, real.id)
     assert real_tickets <= set(r.zrange(keys.tickets_all, 0, -1))
+    if real_customer:
+        assert r.exists(keys.customer_record(real_customer)) or r.exists(keys.customer_record_identities(real_customer))
