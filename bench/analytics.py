@@ -227,6 +227,7 @@ def main() -> None:
         print(f"history: {args.conversations} conversations, {events} events over {args.days} days, written in {fill_s:.1f} s")
         folded, fold_s = asyncio.run(fold_all(settings))
         print(f"rollup from scratch: {folded} events folded in {fold_s:.1f} s ({folded / fold_s:,.0f} events/s)")
+        print(f"Redis memory with the history and its rollup: {sync_client(settings).info('memory')['used_memory_human']}")
         hub = start_hub()
         token = asyncio.run(supervisor_token(settings))
         for name, seconds in dashboard_latency(token, args.requests).items():
