@@ -180,6 +180,7 @@ class Rollup:
         pipe = self.r.pipeline(transaction=False)
         for key, tag in zip(scratch, tags):
             pipe.zunionstore(key, [self.k.analytics_index(d, tag) for d in days], aggregate="MAX")
+            pipe.expire(key, 60)  # gone even if this request dies before its delete
         if len(scratch) > 1:  # the figure's tag keeps its score (started_at); the filters only select
             pipe.zinterstore(scratch[0], dict(zip(scratch, [1] + [0] * (len(scratch) - 1))))
         pipe.zcount(scratch[0], start, f"({end}")
