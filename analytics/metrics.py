@@ -78,7 +78,7 @@ class Partial:
     counts: Counter = field(default_factory=Counter)  # plain sums, by name
     by: dict[str, Counter] = field(default_factory=dict)  # counters by a key (channel, day, category, ...)
     values: dict[str, list] = field(default_factory=dict)  # measured durations, for percentiles and means
-    heatmap: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
+    heatmap: list[list[int]] = field(default_factory=list)  # weekday x hour; [] is all zeros (an agent's partial has none)
     agents: dict[str, "Partial"] = field(default_factory=dict)
     low_comments: list[dict] = field(default_factory=list)
     breaches: list[dict] = field(default_factory=list)
@@ -95,7 +95,7 @@ class Partial:
     def to_dict(self) -> dict:
         """Plain JSON-able data, empty parts left out (the dashboard persists each day's partial in Redis, ``analytics/board.py``)."""
         data = {"counts": dict(self.counts), "by": {k: dict(c) for k, c in self.by.items()}, "values": self.values,
-                "heatmap": self.heatmap if any(any(row) for row in self.heatmap) else None,
+                "heatmap": self.heatmap,
                 "agents": {k: a.to_dict() for k, a in self.agents.items()}, "low_comments": self.low_comments, "breaches": self.breaches,
                 "valid_until": self.valid_until}
         return {k: v for k, v in data.items() if v}
@@ -122,12 +122,15 @@ class Partial:
             self.counter(name).update(c)
         for name, v in other.values.items():
             self.values.setdefault(name, []).extend(v)
-        if any(any(row) for row in other.heatmap):  # an agent's partial has none
-            self.heatmap = [[a + b for a, b in zip(mine, theirs)] for mine, theirs in zip(self.heatmap, other.heatmap)]
+        if other.heatmap:
+            self.heatmap = [[a + b for a, b in zip(mine, theirs)] for mine, theirs in zip(self.heatmap, other.heatmap)] if self.heatmap \
+                else [row[:] for row in other.heatmap]
         for name, a in other.agents.items():
             self.agents.setdefault(name, Partial()).merge(a)
-        self.low_comments = sorted(self.low_comments + other.low_comments, key=lambda c: -c["at"])[:50]
-        self.breaches = (self.breaches + other.breaches)[:200]
+        if other.low_comments:
+            self.low_comments = sorted(self.low_comments + other.low_comments, key=lambda c: -c["at"])[:50]
+        if other.breaches and len(self.breaches) < 200:
+            self.breaches = (self.breaches + other.breaches)[:200]
         if other.valid_until is not None:
             self.until(other.valid_until)
         return self
@@ -142,6 +145,8 @@ def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo
         n["conversations"] += 1
         n["messages"] += f.customer_messages + f.agent_messages
         n["tickets"] += 1 if (f.ticket or f.escalated) else 0
+        if not p.heatmap:
+            p.heatmap = [[0] * 24 for _ in range(7)]
         p.heatmap[local.weekday()][local.hour] += 1
         p.counter("day")[day] += 1
         p.counter("channel")[f.channel] += 1
@@ -240,7 +245,7 @@ def finish(p: Partial, targets: Targets) -> dict:
     return {
         "empty": n["conversations"] == 0,
         "volume": {"conversations": n["conversations"], "tickets": n["tickets"], "messages": n["messages"], "by_channel": dict(get("channel")),
-                   "by_language": dict(get("language")), "heatmap": p.heatmap, "by_day": dict(sorted(get("day").items()))},
+                   "by_language": dict(get("language")), "heatmap": p.heatmap or [[0] * 24 for _ in range(7)], "by_day": dict(sorted(get("day").items()))},
         "bot": {"conversations_with_bot": n["talked"], "contained": n["contained"], "containment": ratio(n["contained"], n["talked"]),
                 "turns": n["turns"], "decisions": {d: decisions.get(d, 0) for d in DECISIONS} | {k: c for k, c in decisions.items() if k not in DECISIONS},
                 "votes": {"helpful": n["helpful"], "not_helpful": n["not_helpful"], "helpful_share": ratio(n["helpful"], n["helpful"] + n["not_helpful"])},
