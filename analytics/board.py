@@ -74,7 +74,7 @@ class Dashboard:
                 self._remember(day, filters, version, part)
                 total.merge(part)
                 if version:  # a day never written stays without keys
-                    persist[day] = json.dumps({"version": version, "partial": part.to_dict()}, ensure_ascii=False)
+                    persist[day] = (version, json.dumps({"version": version, "partial": part.to_dict()}, ensure_ascii=False))
             if persist:
                 await self.rollup.store_partials(field, persist)
         return finish(total, self.targets)

@@ -50,11 +50,24 @@ class Folded:
     drop: set[str]  # tags it no longer carries
 
 
+# Store a day's partial figures only if the day's facts have not changed since they were read: an erasure bumps the
+# version as it drops the day's partials, so figures computed from the erased facts can never be stored after it.
+# KEYS[1]: Keys.analytics_versions   KEYS[2]: Keys.analytics_partials(day)
+# ARGV[1]: the day   ARGV[2]: the version the partial was computed from   ARGV[3]: the filter set   ARGV[4]: the JSON
+STORE_IF_CURRENT = """
+local day, version, field, body = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if (redis.call('HGET', KEYS[1], day) or '') ~= version then return 0 end
+redis.call('HSET', KEYS[2], field, body)
+return 1
+"""
+
+
 class Rollup:
     def __init__(self, client: aioredis.Redis, keys: Keys, zone: ZoneInfo) -> None:
         self.r = client
         self.k = keys
         self.zone = zone
+        self._store_if_current = client.register_script(STORE_IF_CURRENT)
 
     def day_of(self, ts: float) -> str:
         return datetime.fromtimestamp(ts, self.zone).date().isoformat()
@@ -206,10 +219,11 @@ class Rollup:
             pipe.hget(self.k.analytics_partials(d), filters)
         return await pipe.execute() if days else []
 
-    async def store_partials(self, filters: str, by_day: dict[str, str]) -> None:
+    async def store_partials(self, filters: str, by_day: dict[str, tuple[str, str]]) -> None:
+        """Persist each day's partial figures (day -> (the version they were computed from, JSON)), unless the day moved on."""
         pipe = self.r.pipeline(transaction=False)
-        for d, body in by_day.items():
-            pipe.hset(self.k.analytics_partials(d), filters, body)
+        for d, (version, body) in by_day.items():
+            await self._store_if_current(keys=[self.k.analytics_versions, self.k.analytics_partials(d)], args=[d, version, filters, body], client=pipe)
         await pipe.execute()
 
     async def rebuild(self, progress: Callable[[int], object] | None = None) -> int:

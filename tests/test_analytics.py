@@ -160,6 +160,8 @@ def test_briefing_as_a_workbook_and_the_scheduled_ones_listed_for_download(setti
     cells = {str(c.value) for sheet in load_workbook(out).worksheets for row in sheet.iter_rows() for c in row if c.value is not None}
     assert any("首次解决率" in c for c in cells) and any("产品质量" in c for c in cells), sorted(cells)[:40]
 
+    for old in [*settings.reports_dir.glob("weekly-*"), *settings.reports_dir.glob("monthly-*")]:  # an earlier session's, in the same var dir
+        old.unlink()
     first = run_cli("-m", "analytics", "--scheduled")
     assert first.returncode == 0, first.stderr
     written = [line for line in first.stdout.splitlines() if line.strip()]
@@ -182,3 +184,28 @@ def test_report_command_refuses_a_bad_period_with_a_reason(stack):
 def test_the_demo_refuses_a_hub_without_the_demo_clock(stack, settings):
     done = run_cli("-m", "demo", "--days", "1", "--hub", settings.hub_url)
     assert done.returncode == 2 and "CS_DEMO_CLOCK" in done.stderr
+
+
+def test_a_days_figures_are_not_stored_once_its_facts_moved_on(stack, settings):
+    """An erasure bumps the day's version as it drops the day's stored figures: figures computed from the facts read
+    before it (they may quote the erased conversation's comment) must not be stored after it."""
+    import asyncio
+
+    from analytics.rollup import Rollup
+    from core.redis import Keys, async_client
+
+    async def scenario() -> tuple[list, list]:
+        client, keys = async_client(settings), Keys("cs-partials-test")
+        try:
+            rollup = Rollup(client, keys, ZoneInfo("UTC"))
+            await client.hset(keys.analytics_versions, "2026-01-01", "3")  # read at version 2, erased meanwhile: now 3
+            await rollup.store_partials("all", {"2026-01-01": ("2", "computed before the erasure")})
+            refused = await rollup.stored_partials(["2026-01-01"], "all")
+            await rollup.store_partials("all", {"2026-01-01": ("3", "computed after it")})
+            return refused, await rollup.stored_partials(["2026-01-01"], "all")
+        finally:
+            await client.delete(keys.analytics_versions, keys.analytics_partials("2026-01-01"))
+            await client.aclose()
+
+    refused, stored = asyncio.run(scenario())
+    assert refused == [None] and stored == ["computed after it"]
