@@ -383,3 +383,15 @@ def test_a_message_sent_while_the_agent_resolves_is_never_lost(hub, only, settin
             if status == "assigned":
                 alice.post(f"/conversations/{c.id}/resolve")
     print(f"{reopened} of 20 late messages reopened the ticket, the others were closed with the chat")
+
+
+def test_signing_in_to_read_or_edit_does_not_make_anyone_available_for_chats(hub, settings, agents):
+    account("reader-lead", role="supervisor")
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    r.hset(keys.agent("reader-lead"), "presence", "offline")
+    reading = hub.post("/api/agent/login", json={"username": "reader-lead", "password": PASSWORD, "take_chats": False})
+    assert reading.status_code == 200 and reading.json()["agent"]["presence"] == "offline"
+    assert r.hget(keys.agent("reader-lead"), "presence") == "offline"
+    chatting = hub.post("/api/agent/login", json={"username": "reader-lead", "password": PASSWORD})  # the console
+    assert chatting.status_code == 200 and chatting.json()["agent"]["presence"] == "online"
+    r.hset(keys.agent("reader-lead"), "presence", "offline")

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from core.redis import Keys, sync_client
 from tests.browser import DESKTOP, assert_accessible, expect, shot, staff_page
 from tests.clients import AgentClient, sign_off
 
@@ -28,8 +29,11 @@ def _pct(value: float | None) -> str:
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_every_chart_draws_numbers_match_the_api_and_a_category_lists_its_conversations(browser, hub, settings, demo_history, supervisor_account, language):
     api = hub.get("/api/analytics/summary", params={"period": "7d"}, headers=AgentClient(hub, supervisor_account).headers).json()
+    sign_off(settings, supervisor_account)
     ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, {**DESKTOP, "height": 900}, language)
     try:
+        # Signing in to read the dashboard does not make the supervisor available for chats.
+        assert sync_client(settings).hget(Keys(settings.key_prefix).agent(supervisor_account), "presence") == "offline"
         cards = page.locator("#kpis .kpi")
         expect(cards.first).to_be_visible()
         cur = api["current"]

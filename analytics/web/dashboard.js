@@ -310,4 +310,4 @@ const today = new Date().toISOString().slice(0, 10);
 $("from").value = today; $("to").value = today; $("period").value = "7d";
 syncCustom();
 applyLang();
-startSignIn({ api, loginPath: "/api/agent/login", mePath: "/api/agent/me", hasToken: () => !!state.token, saveToken, enter, wrongLogin: () => t("wrongLogin") });
+startSignIn({ api, loginPath: "/api/agent/login", mePath: "/api/agent/me", hasToken: () => !!state.token, saveToken, enter, wrongLogin: () => t("wrongLogin"), takeChats: false });

@@ -33,14 +33,15 @@ const slot = $("login-view");
 if (slot && !slot.querySelector("form")) buildForm(slot);
 
 // wrongLogin(): the message for a bad username or password, in the interface language.
-export function startSignIn({ api, loginPath, mePath, hasToken, saveToken, enter, wrongLogin }) {
+// takeChats: false on pages that are not for chatting (dashboard, editor): signing in there does not make an agent available.
+export function startSignIn({ api, loginPath, mePath, hasToken, saveToken, enter, wrongLogin, takeChats = true }) {
   const view = $("login-view"), form = $("login-form"), username = $("username"), password = $("password"), error = $("login-error");
   const showForm = () => { view.hidden = false; username.focus(); };
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     error.hidden = true;
     try {
-      const res = await api(loginPath, { method: "POST", body: { username: username.value.trim(), password: password.value } });
+      const res = await api(loginPath, { method: "POST", body: { username: username.value.trim(), password: password.value, take_chats: takeChats } });
       saveToken(res.token);
       password.value = "";
       enter(res.agent);
