@@ -184,9 +184,12 @@ def test_pending_customer_pauses_the_clock(fast_desk, settings, agents):
         assert agent.post(f"/conversations/{c.id}/claim").status_code == 200
     owner = AgentClient(client, c.status()["conversation"]["agent"])
     assert owner.post(f"/tickets/{ref}/status", {"status": "pending_customer"}).status_code == 200
+    paused = time.time()
     assert owner.post(f"/tickets/{ref}/status", {"status": "pending_customer"}).status_code == 409  # already
     time.sleep(7)  # past the 4 s first-response deadline, but paused
-    assert not [e for e in events(settings, since, "sla_warning", "sla_breached") if e["ticket"] == ref]
+    # No breach while paused, and no warning once paused (on a loaded box the 2 s warning may come before the pause).
+    assert not [e for e in events(settings, since, "sla_breached") if e["ticket"] == ref]
+    assert not [e for e in events(settings, paused, "sla_warning") if e["ticket"] == ref]
     c.say("here is the order number you asked for: 12345")  # the customer answers: the clock runs again
     ticket = owner.get(f"/tickets/{ref}").json()["ticket"]
     assert ticket["status"] == "open" and ticket["sla"]["clocks"]["first_response"]["state"] == "running"
