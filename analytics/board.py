@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from analytics.facts import ConversationFacts
-from analytics.metrics import SELECTORS, Filters, Partial, Targets, finish, partial, select
+from analytics.index import filter_tags, tag_of
+from analytics.metrics import SELECTORS, Filters, Partial, Targets, finish, partial
 from analytics.periods import InvalidPeriod, Period
 from analytics.rollup import Rollup, day_range
 
-SETTLED_DAYS = 3  # a day this old has no complaint left whose 24-hour outcome still depends on the clock
-RECENT_SECONDS = 60.0  # a recent, unchanged day's figures are reused this long (its 24-hour outcomes may move meanwhile)
 CACHE_LIMIT = 20_000  # (day, filters) entries kept per process
+PAGE = 100  # conversations per drill-down page, unless the caller asks for another size
 
 
 def _row(f: ConversationFacts) -> dict:
@@ -24,38 +24,60 @@ def _row(f: ConversationFacts) -> dict:
             "reopens": f.reopens, "sla": f.sla, "contained": f.contained, "first_contact_resolved": f.first_contact_resolved}
 
 
+def _filters_field(filters: Filters) -> str:
+    return "&".join(f"{name}={value}" for name, value in asdict(filters).items() if value) or "all"
+
+
 class Dashboard:
     def __init__(self, rollup: Rollup, targets: Targets, zone: ZoneInfo) -> None:
         self.rollup = rollup
         self.targets = targets
         self.zone = zone
-        # Each settled day's partial figures, per filter set, kept while the day's version is unchanged: a 30-day
-        # period then recomputes only the days that moved (today), however long the history.
-        self._days: dict[tuple[str, Filters], tuple[str, Partial, float]] = {}
+        # Each day's partial figures, per filter set, kept while the day's version is unchanged and the figures hold
+        # (``Partial.holds_at``): a 30-day period then recomputes only the days that moved (today). The same partials
+        # are persisted in Redis (``Keys.analytics_partials``), so a new process (a hub start, ./cs report) merges
+        # them instead of parsing every fact of the period.
+        self._days: dict[tuple[str, Filters], tuple[str, Partial]] = {}
+
+    def _remember(self, day: str, filters: Filters, version: str, part: Partial) -> None:
+        if len(self._days) > CACHE_LIMIT:
+            self._days.clear()
+        self._days[(day, filters)] = (version, part)
 
     async def _figures(self, period: Period, filters: Filters, now: float) -> dict:
         days = day_range(period.first_day, period.last_day)
         versions = await self.rollup.versions(days)
-        settled = (datetime.fromtimestamp(now, self.zone).date() - timedelta(days=SETTLED_DAYS)).isoformat()
         total, stale = Partial(), []
         for day, version in zip(days, versions):
             hit = self._days.get((day, filters))
-            if hit and hit[0] == version and (day < settled or now - hit[2] < RECENT_SECONDS):
+            if hit and hit[0] == version and hit[1].holds_at(now):
                 total.merge(hit[1])
             else:
                 stale.append((day, version))
-        if stale:
-            loaded = await self.rollup.facts_of_days([d for d, _ in stale])
-            if len(self._days) > CACHE_LIMIT:
-                self._days.clear()
-            for day, version in stale:
-                part = partial([f for f in loaded[day] if filters.keep(f)], self.targets, self.zone, now)
-                self._days[(day, filters)] = (version, part, now)
+        if not stale:
+            return finish(total, self.targets)
+        field = _filters_field(filters)
+        missing = []
+        for (day, version), raw in zip(stale, await self.rollup.stored_partials([d for d, _ in stale], field)):
+            stored = json.loads(raw) if raw else None
+            part = Partial.from_dict(stored["partial"]) if stored and stored["version"] == version else None
+            if part is not None and part.holds_at(now):
+                self._remember(day, filters, version, part)
                 total.merge(part)
+            else:
+                missing.append((day, version))
+        if missing:
+            loaded = await self.rollup.facts_of_days([d for d, _ in missing])
+            persist = {}
+            for day, version in missing:
+                part = partial([f for f in loaded[day] if filters.keep(f)], self.targets, self.zone, now)
+                self._remember(day, filters, version, part)
+                total.merge(part)
+                if version:  # a day never written stays without keys
+                    persist[day] = (version, json.dumps({"version": version, "partial": part.to_dict()}, ensure_ascii=False))
+            if persist:
+                await self.rollup.store_partials(field, persist)
         return finish(total, self.targets)
-
-    async def _facts(self, period: Period, filters: Filters) -> list[ConversationFacts]:
-        return [f for f in await self.rollup.facts(period) if filters.keep(f)]
 
     async def summary(self, period: Period, filters: Filters, now: float) -> dict:
         """Every figure for the period and for the period before it (same length), with the targets."""
@@ -66,10 +88,12 @@ class Dashboard:
         return {"period": period.as_dict(), "previous_period": previous.as_dict(), "filters": asdict(filters),
                 "targets": asdict(self.targets), "current": current, "previous": before}
 
-    async def conversations(self, period: Period, filters: Filters, figure: str, key: str = "", limit: int = 500) -> dict:
-        """The conversations a figure counts, newest first."""
+    async def conversations(self, period: Period, filters: Filters, figure: str, key: str = "", offset: int = 0, limit: int = PAGE) -> dict:
+        """One page of the conversations a figure counts, newest first, and how many there are in all. Read through the
+        drill-down index (analytics/index.py): only the ids behind the figure, and the facts of this page."""
         if figure not in SELECTORS:
             raise InvalidPeriod(f"unknown figure {figure!r}: one of {', '.join(sorted(SELECTORS))}")
         await self.rollup.catch_up()
-        chosen = sorted(select(await self._facts(period, filters), figure, key), key=lambda f: f.started_at, reverse=True)
-        return {"figure": figure, "key": key, "total": len(chosen), "conversations": [_row(f) for f in chosen[:limit]]}
+        total, facts = await self.rollup.page(period.first_day, period.last_day, period.start, period.end,
+                                              [tag_of(figure, key), *filter_tags(filters)], offset, limit)
+        return {"figure": figure, "key": key, "total": total, "offset": offset, "limit": limit, "conversations": [_row(f) for f in facts]}

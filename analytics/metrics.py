@@ -78,10 +78,36 @@ class Partial:
     counts: Counter = field(default_factory=Counter)  # plain sums, by name
     by: dict[str, Counter] = field(default_factory=dict)  # counters by a key (channel, day, category, ...)
     values: dict[str, list] = field(default_factory=dict)  # measured durations, for percentiles and means
-    heatmap: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
+    heatmap: list[list[int]] = field(default_factory=list)  # weekday x hour; [] is all zeros (an agent's partial has none)
     agents: dict[str, "Partial"] = field(default_factory=dict)
     low_comments: list[dict] = field(default_factory=list)
     breaches: list[dict] = field(default_factory=list)
+    # Until when these figures hold without a new event: a complaint still within its 24 hours decides its outcome
+    # by the clock alone (``complaint_handled_in_time``). None: for good.
+    valid_until: float | None = None
+
+    def holds_at(self, now: float) -> bool:
+        return self.valid_until is None or now <= self.valid_until
+
+    def until(self, moment: float) -> None:
+        self.valid_until = moment if self.valid_until is None else min(self.valid_until, moment)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able data, empty parts left out (the dashboard persists each day's partial in Redis, ``analytics/board.py``)."""
+        data = {"counts": dict(self.counts), "by": {k: dict(c) for k, c in self.by.items()}, "values": self.values,
+                "heatmap": self.heatmap,
+                "agents": {k: a.to_dict() for k, a in self.agents.items()}, "low_comments": self.low_comments, "breaches": self.breaches,
+                "valid_until": self.valid_until}
+        return {k: v for k, v in data.items() if v}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Partial":
+        out = cls(counts=Counter(data.get("counts", {})), by={k: Counter(c) for k, c in data.get("by", {}).items()}, values=data.get("values", {}),
+                  agents={k: cls.from_dict(a) for k, a in data.get("agents", {}).items()}, low_comments=data.get("low_comments", []),
+                  breaches=data.get("breaches", []), valid_until=data.get("valid_until"))
+        if data.get("heatmap"):
+            out.heatmap = data["heatmap"]
+        return out
 
     def counter(self, name: str) -> Counter:
         return self.by.setdefault(name, Counter())
@@ -96,13 +122,17 @@ class Partial:
             self.counter(name).update(c)
         for name, v in other.values.items():
             self.values.setdefault(name, []).extend(v)
-        for day in range(7):
-            for hour in range(24):
-                self.heatmap[day][hour] += other.heatmap[day][hour]
+        if other.heatmap:
+            self.heatmap = [[a + b for a, b in zip(mine, theirs)] for mine, theirs in zip(self.heatmap, other.heatmap)] if self.heatmap \
+                else [row[:] for row in other.heatmap]
         for name, a in other.agents.items():
             self.agents.setdefault(name, Partial()).merge(a)
-        self.low_comments = sorted(self.low_comments + other.low_comments, key=lambda c: -c["at"])[:50]
-        self.breaches = (self.breaches + other.breaches)[:200]
+        if other.low_comments:
+            self.low_comments = sorted(self.low_comments + other.low_comments, key=lambda c: -c["at"])[:50]
+        if other.breaches and len(self.breaches) < 200:
+            self.breaches = (self.breaches + other.breaches)[:200]
+        if other.valid_until is not None:
+            self.until(other.valid_until)
         return self
 
 
@@ -115,6 +145,8 @@ def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo
         n["conversations"] += 1
         n["messages"] += f.customer_messages + f.agent_messages
         n["tickets"] += 1 if (f.ticket or f.escalated) else 0
+        if not p.heatmap:
+            p.heatmap = [[0] * 24 for _ in range(7)]
         p.heatmap[local.weekday()][local.hour] += 1
         p.counter("day")[day] += 1
         p.counter("channel")[f.channel] += 1
@@ -151,6 +183,8 @@ def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo
             if in_time is not None:
                 n["complaints_decided"] += 1
                 n["complaints_in_time"] += 1 if in_time else 0
+            elif f.escalated_at is not None:  # pending: undecided until its 24 hours are over
+                p.until(f.escalated_at + targets.complaint_hours * 3600)
         # satisfaction
         if f.rating:
             n["ratings"] += 1
@@ -211,7 +245,7 @@ def finish(p: Partial, targets: Targets) -> dict:
     return {
         "empty": n["conversations"] == 0,
         "volume": {"conversations": n["conversations"], "tickets": n["tickets"], "messages": n["messages"], "by_channel": dict(get("channel")),
-                   "by_language": dict(get("language")), "heatmap": p.heatmap, "by_day": dict(sorted(get("day").items()))},
+                   "by_language": dict(get("language")), "heatmap": p.heatmap or [[0] * 24 for _ in range(7)], "by_day": dict(sorted(get("day").items()))},
         "bot": {"conversations_with_bot": n["talked"], "contained": n["contained"], "containment": ratio(n["contained"], n["talked"]),
                 "turns": n["turns"], "decisions": {d: decisions.get(d, 0) for d in DECISIONS} | {k: c for k, c in decisions.items() if k not in DECISIONS},
                 "votes": {"helpful": n["helpful"], "not_helpful": n["not_helpful"], "helpful_share": ratio(n["helpful"], n["helpful"] + n["not_helpful"])},

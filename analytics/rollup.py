@@ -8,7 +8,10 @@ event written before the request, and the hub also folds in the background so
 that reads rarely have anything to do.
 
 Buckets are days in the shop's time zone (the day a conversation started):
-a period reads only its own days.
+a period reads only its own days. The same fold files each conversation in
+the drill-down index (``analytics/index.py``): per day and tag, a sorted set
+of the conversations that carry the tag, so a drill-down reads only the ids
+behind a figure and then the facts of one page.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
 from analytics.facts import ConversationFacts, fold
+from analytics.index import tags as tags_of
 from analytics.periods import Period
 from core.redis import Keys
 
@@ -32,11 +37,37 @@ BATCH = 500  # small batches, parsed and folded off the event loop: the hub keep
 LOCK_SECONDS = 30
 
 
+@dataclass
+class Folded:
+    """One conversation after a batch: its facts as JSON, its day, and how its drill-down tags moved."""
+
+    cid: str
+    day: str
+    new_day: bool
+    body: str
+    started_at: float
+    add: set[str]  # tags to (re)file under, scored by started_at
+    drop: set[str]  # tags it no longer carries
+
+
+# Store a day's partial figures only if the day's facts have not changed since they were read: an erasure bumps the
+# version as it drops the day's partials, so figures computed from the erased facts can never be stored after it.
+# KEYS[1]: Keys.analytics_versions   KEYS[2]: Keys.analytics_partials(day)
+# ARGV[1]: the day   ARGV[2]: the version the partial was computed from   ARGV[3]: the filter set   ARGV[4]: the JSON
+STORE_IF_CURRENT = """
+local day, version, field, body = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if (redis.call('HGET', KEYS[1], day) or '') ~= version then return 0 end
+redis.call('HSET', KEYS[2], field, body)
+return 1
+"""
+
+
 class Rollup:
     def __init__(self, client: aioredis.Redis, keys: Keys, zone: ZoneInfo) -> None:
         self.r = client
         self.k = keys
         self.zone = zone
+        self._store_if_current = client.register_script(STORE_IF_CURRENT)
 
     def day_of(self, ts: float) -> str:
         return datetime.fromtimestamp(ts, self.zone).date().isoformat()
@@ -79,26 +110,35 @@ class Rollup:
         folded = await asyncio.to_thread(self._folded, cids, stored, events, days)
         pipe = self.r.pipeline(transaction=True)
         touched: set[str] = set()
-        for cid, day, new_day, body in folded:
-            if new_day:
-                pipe.hset(self.k.analytics_days, cid, day)
-            pipe.hset(self.k.analytics_day(day), cid, body)
-            touched.add(day)
+        for c in folded:
+            if c.new_day:
+                pipe.hset(self.k.analytics_days, c.cid, c.day)
+            pipe.hset(self.k.analytics_day(c.day), c.cid, c.body)
+            for tag in c.add:
+                pipe.zadd(self.k.analytics_index(c.day, tag), {c.cid: c.started_at})
+            for tag in c.drop:
+                pipe.zrem(self.k.analytics_index(c.day, tag), c.cid)
+            if c.add:
+                pipe.sadd(self.k.analytics_tags(c.day), *c.add)
+            touched.add(c.day)
         for day in touched:
             pipe.hincrby(self.k.analytics_versions, day, 1)
         pipe.set(self.k.analytics_cursor, rows[-1][0])
         await pipe.execute()
         return len(rows)
 
-    def _folded(self, cids: list[str], stored: list, events: dict[str, list[dict]], days: dict) -> list[tuple[str, str, bool, str]]:
-        """Each conversation's facts with its new events folded in: (cid, day, day is new, facts as JSON). CPU only."""
+    def _folded(self, cids: list[str], stored: list, events: dict[str, list[dict]], days: dict) -> list[Folded]:
+        """Each conversation's facts with its new events folded in, and its tag changes. CPU only."""
         out = []
         for cid, raw in zip(cids, stored):
             facts = ConversationFacts.from_dict(json.loads(raw)) if raw else ConversationFacts(cid)
+            before, started = (tags_of(facts), facts.started_at) if raw else (set(), None)
             for event in events[cid]:
                 fold(facts, event)
             day = days[cid] or self.day_of(facts.started_at or facts.last_at)
-            out.append((cid, day, not days[cid], json.dumps(facts.to_dict(), ensure_ascii=False)))
+            now = tags_of(facts)
+            add = now if started != facts.started_at else now - before  # a new score: file it again under every tag
+            out.append(Folded(cid, day, not days[cid], json.dumps(facts.to_dict(), ensure_ascii=False), facts.started_at, add, before - now))
         return out
 
     async def facts(self, period: Period) -> list[ConversationFacts]:
@@ -144,22 +184,77 @@ class Rollup:
             return int(info["length"])
         return len(await self.r.xrange(self.k.events, f"({cursor}", "+", count=100_000))
 
-    async def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
-        """Drop the rollup and fold the whole stream again (after a definition changed). Day versions keep growing,
-        so no reader's cache can mistake a rebuilt day for the old one."""
-        days = set(await self.r.hvals(self.k.analytics_days))
-        pipe = self.r.pipeline(transaction=True)
+    async def page(self, first_day: date, last_day: date, start: float, end: float, tags: list[str], offset: int, limit: int) -> tuple[int, list[ConversationFacts]]:
+        """The conversations that started in ``[start, end)`` and carry every tag, newest first: how many in all, and the
+        facts of ``limit`` of them from ``offset``. Reads ids from the index, and facts for the page only."""
+        days = day_range(first_day - timedelta(days=1), last_day + timedelta(days=1))  # a day on either side, as ``facts``
+        token = uuid.uuid4().hex
+        scratch = [self.k.analytics_scratch(f"{token}:{i}") for i in range(len(tags))]
+        pipe = self.r.pipeline(transaction=False)
+        for key, tag in zip(scratch, tags):
+            pipe.zunionstore(key, [self.k.analytics_index(d, tag) for d in days], aggregate="MAX")
+            pipe.expire(key, 60)  # gone even if this request dies before its delete
+        if len(scratch) > 1:  # the figure's tag keeps its score (started_at); the filters only select
+            pipe.zinterstore(scratch[0], dict(zip(scratch, [1] + [0] * (len(scratch) - 1))))
+        pipe.zcount(scratch[0], start, f"({end}")
+        pipe.zrevrangebyscore(scratch[0], f"({end}", start, start=offset, num=limit)
+        pipe.delete(*scratch)
+        *_, total, ids, _ = await pipe.execute()
+        return int(total), await self.facts_of(ids)
+
+    async def facts_of(self, cids: list[str]) -> list[ConversationFacts]:
+        """The facts of these conversations, in the same order (one left out if it was erased meanwhile)."""
+        if not cids:
+            return []
+        days = await self.r.hmget(self.k.analytics_days, cids)
+        pipe = self.r.pipeline(transaction=False)
+        for cid, day in zip(cids, days):
+            pipe.hget(self.k.analytics_day(day), cid) if day else pipe.echo("")
+        return [ConversationFacts.from_dict(json.loads(raw)) for raw in await pipe.execute() if raw]
+
+    async def stored_partials(self, days: list[str], filters: str) -> list[str | None]:
+        """Each day's persisted partial figures for one filter set (JSON, see ``analytics/board.py``), or None."""
+        pipe = self.r.pipeline(transaction=False)
         for d in days:
-            pipe.delete(self.k.analytics_day(d))
+            pipe.hget(self.k.analytics_partials(d), filters)
+        return await pipe.execute() if days else []
+
+    async def store_partials(self, filters: str, by_day: dict[str, tuple[str, str]]) -> None:
+        """Persist each day's partial figures (day -> (the version they were computed from, JSON)), unless the day moved on."""
+        pipe = self.r.pipeline(transaction=False)
+        for d, (version, body) in by_day.items():
+            await self._store_if_current(keys=[self.k.analytics_versions, self.k.analytics_partials(d)], args=[d, version, filters, body], client=pipe)
+        await pipe.execute()
+
+    async def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
+        """Drop the rollup (facts, drill-down index, persisted partials) and fold the whole stream again (after a
+        definition changed). Day versions keep growing, so no reader's cache can mistake a rebuilt day for the old one."""
+        days = set(await self.r.hvals(self.k.analytics_days)) | set(await self.r.hkeys(self.k.analytics_versions))
+        pipe = self.r.pipeline(transaction=False)
+        for d in sorted(days):
+            pipe.smembers(self.k.analytics_tags(d))
+        day_tags = dict(zip(sorted(days), await pipe.execute())) if days else {}
+        pipe = self.r.pipeline(transaction=True)
+        for d, tags in day_tags.items():
+            pipe.delete(self.k.analytics_day(d), self.k.analytics_tags(d), self.k.analytics_partials(d),
+                        *(self.k.analytics_index(d, tag) for tag in tags))
+            pipe.hincrby(self.k.analytics_versions, d, 1)
         pipe.delete(self.k.analytics_days, self.k.analytics_cursor)
         await pipe.execute()
         return await self.catch_up(progress=progress)
 
     async def forget(self, cid: str) -> None:
-        """A deleted conversation (privacy/retention) leaves the rollup too."""
+        """A deleted conversation (privacy/retention) leaves the rollup too: its facts, its index entries, the day's partials."""
         day = await self.r.hget(self.k.analytics_days, cid)
         if day:
-            await self.r.hdel(self.k.analytics_day(day), cid)
+            raw = await self.r.hget(self.k.analytics_day(day), cid)
+            pipe = self.r.pipeline(transaction=True)
+            for tag in tags_of(ConversationFacts.from_dict(json.loads(raw))) if raw else ():
+                pipe.zrem(self.k.analytics_index(day, tag), cid)
+            pipe.hdel(self.k.analytics_day(day), cid)
+            pipe.delete(self.k.analytics_partials(day))
+            pipe.hincrby(self.k.analytics_versions, day, 1)
+            await pipe.execute()
         await self.r.hdel(self.k.analytics_days, cid)
 
 

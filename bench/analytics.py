@@ -131,19 +131,43 @@ async def supervisor_token(settings: Settings) -> str:
     return r.json()["token"]
 
 
+DRILLS = {"drill-down 30d complaints": {"period": "30d", "figure": "complaints"},
+          "drill-down 30d all conversations, page 3 of 100": {"period": "30d", "figure": "conversations", "offset": 200, "limit": 100},
+          "drill-down 30d escalated, zh only": {"period": "30d", "figure": "escalated", "language": "zh"}}
+
+
 def dashboard_latency(token: str, requests: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"summary 30d": [], "summary 30d, zh only": [], "drill-down 30d complaints": [], "summary today": []}
     queries = {"summary 30d": ("/api/analytics/summary", {"period": "30d"}), "summary 30d, zh only": ("/api/analytics/summary", {"period": "30d", "language": "zh"}),
-               "drill-down 30d complaints": ("/api/analytics/conversations", {"period": "30d", "figure": "complaints"}),
+               **{name: ("/api/analytics/conversations", params) for name, params in DRILLS.items()},
                "summary today": ("/api/analytics/summary", {"period": "today"})}
+    out: dict[str, list[float]] = {name: [] for name in queries}
     with httpx.Client(base_url="http://127.0.0.1:17080", headers={"Authorization": f"Bearer {token}"}, timeout=120) as http:
         for name, (path, params) in queries.items():
-            for _ in range(requests if "drill" not in name else max(3, requests // 5)):  # a drill-down reads every fact: fewer
+            for _ in range(requests if "drill" not in name else max(3, requests // 5)):  # fewer drill-downs: they were slow
                 t0 = time.perf_counter()
                 r = http.get(path, params=params)
                 out[name].append(time.perf_counter() - t0)
                 r.raise_for_status()
+            if "drill" in name:
+                body = r.json()
+                print(f"  {name}: total {body['total']}, {len(body['conversations'])} listed")
     return out
+
+
+def first_after_restart(hub: subprocess.Popen, token: str) -> tuple[subprocess.Popen, dict[str, float]]:
+    """Stop the hub, start it again, and time the first summaries and the first drill-down of the new process."""
+    hub.terminate()
+    hub.wait(timeout=30)
+    hub = start_hub()
+    out = {}
+    with httpx.Client(base_url="http://127.0.0.1:17080", headers={"Authorization": f"Bearer {token}"}, timeout=300) as http:
+        for name, (path, params) in {"summary 30d": ("/api/analytics/summary", {"period": "30d"}),
+                                     "summary 30d (the second request)": ("/api/analytics/summary", {"period": "30d"}),
+                                     "drill-down 30d complaints": ("/api/analytics/conversations", DRILLS["drill-down 30d complaints"])}.items():
+            t0 = time.perf_counter()
+            http.get(path, params=params).raise_for_status()
+            out[name] = time.perf_counter() - t0
+    return hub, out
 
 
 async def report_times(settings: Settings) -> dict[str, float]:
@@ -204,10 +228,14 @@ def main() -> None:
         print(f"history: {args.conversations} conversations, {events} events over {args.days} days, written in {fill_s:.1f} s")
         folded, fold_s = asyncio.run(fold_all(settings))
         print(f"rollup from scratch: {folded} events folded in {fold_s:.1f} s ({folded / fold_s:,.0f} events/s)")
+        print(f"Redis memory with the history and its rollup: {sync_client(settings).info('memory')['used_memory_human']}")
         hub = start_hub()
         token = asyncio.run(supervisor_token(settings))
         for name, seconds in dashboard_latency(token, args.requests).items():
             print(f"dashboard API, {name}: first (cold) {seconds[0] * 1000:.0f} ms; {ms_percentiles(seconds)} ms over {len(seconds)} requests")
+        hub, firsts = first_after_restart(hub, token)
+        for name, seconds in firsts.items():
+            print(f"dashboard API after a hub restart, {name}: {seconds * 1000:.0f} ms")
         for name, seconds in asyncio.run(report_times(settings)).items():
             print(f"briefing for 30 days, {name}: {seconds:.2f} s")
         lags = rollup_lag(settings, args.lag_samples)

@@ -85,16 +85,19 @@ class Orchestrator:
 
     async def _turn(self, message: Message) -> list[Message]:
         """One customer turn, run by whoever holds the conversation's turn lock."""
-        conv = await self.conversations.require(message.conversation_id)
-        language = message.meta.get("language") or conv.language
-        await self.conversations.record_event(conv.id, Event.CUSTOMER_MESSAGE, language=language, to=conv.status)
-        notices = await self.desk.customer_wrote(conv, language)  # a solved ticket reopens (to the humans); a pending one runs again
-        if notices is not None:
-            return notices
-        if conv.status == "resolved":
-            await self.desk.queue.reopen(conv.id)
+        async with self.desk.closing(message.conversation_id):  # an agent resolving right now finishes first
+            conv = await self.conversations.require(message.conversation_id)
+            language = message.meta.get("language") or conv.language
+            await self.conversations.record_event(conv.id, Event.CUSTOMER_MESSAGE, language=language, to=conv.status)
+            notices = await self.desk.customer_wrote(conv, language)  # a solved ticket reopens (to the humans); a pending one runs again
+            if notices is not None:
+                return notices
+            reopened = conv.status == "resolved"
+            if reopened:
+                await self.desk.queue.reopen(conv.id)
+                conv = await self.conversations.require(conv.id)
+        if reopened:
             await self.rasa.set_slot(conv.id, "failed_attempts", 0)
-            conv = await self.conversations.require(conv.id)
         if conv.status in ("queued", "assigned"):
             await self.conversations.publish_agents({"type": Frame.CUSTOMER_MESSAGE, "conversation_id": conv.id, "agent": conv.agent})
             return []

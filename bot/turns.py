@@ -52,10 +52,13 @@ class TurnQueue:
 
     async def outcome(self, cid: str, mid: str) -> list[str] | None:
         """The ids of the messages the turn produced, or ``None`` while it is still pending."""
-        raw = await self.r.hget(self.k.turn_outcomes(cid), mid)
+        # One transaction: read apart, a turn completing between the two reads would look
+        # like a message that never had a turn, and a retry would get no replies.
+        async with self.r.pipeline(transaction=True) as pipe:
+            raw, position = await pipe.hget(self.k.turn_outcomes(cid), mid).lpos(self.k.pending_turns(cid), mid).execute()
         if raw is not None:
             return json.loads(raw)
-        if await self.r.lpos(self.k.pending_turns(cid), mid) is None:
+        if position is None:
             return []  # stored before turns were tracked: nothing to wait for
         return None
 

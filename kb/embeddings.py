@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from typing import Protocol
 
 import numpy as np
@@ -127,6 +128,33 @@ class EnsembleEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         scale = 1.0 / np.sqrt(len(self.parts))
         return np.ascontiguousarray(np.hstack([p.embed(texts) * scale for p in self.parts]), dtype="float32")
+
+
+class QueryVectors:
+    """The vectors of recent queries, per model: a repeated question is not embedded again.
+
+    Least recently used first out; safe across the action server's search threads.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def vector(self, embedder: Embedder, text: str) -> np.ndarray:
+        key = (embedder.name, text)
+        with self._lock:
+            if (found := self._vectors.get(key)) is not None:
+                self._vectors.move_to_end(key)
+                return found
+        vector = embedder.embed([text])[0]
+        vector.setflags(write=False)  # shared by every search that asks the same
+        if self.size:
+            with self._lock:
+                self._vectors[key] = vector
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        return vector
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -59,7 +59,8 @@ def embed_with_cache(store: KbStore, embedder: Embedder, texts: list[str], progr
 
 
 def learning_options(settings: Settings) -> LearningOptions:
-    return LearningOptions(settings.kb_learning_max_held_out, settings.kb_gate_target_precision, settings.kb_gate_oos_share)
+    return LearningOptions(max_held_out=settings.kb_learning_max_held_out, target_precision=settings.kb_gate_target_precision,
+                           oos_share=settings.kb_gate_oos_share, precision_confidence=settings.kb_gate_precision_confidence)
 
 
 def _probe_texts(language: str, entries: list[FaqEntry]) -> list[str]:

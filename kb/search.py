@@ -25,7 +25,7 @@ import numpy as np
 from core.language import detect_language
 from core.settings import Settings, get_settings
 from kb.calibration import GateThresholds, decide
-from kb.embeddings import EmbedderSet, load_embedder
+from kb.embeddings import EmbedderSet, QueryVectors, load_embedder
 from kb.followup import follow_up_query
 from kb.index import KbIndex, LanguageIndex
 from kb.overlay import load_version
@@ -93,6 +93,7 @@ class Searcher:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._draft: tuple[int, KbIndex] | None = None
+        self.query_vectors = QueryVectors(self.settings.kb_query_cache_size)
 
     @classmethod
     def from_settings(cls, settings: Settings, client=None, namespace: str = "default") -> "Searcher":
@@ -160,10 +161,9 @@ class Searcher:
                 return SearchResult(query, language, decision_for(with_context, gate), with_context, index.version, gate.to_dict(), searched_as, index.learning)
         return SearchResult(query, language, decision, hits, index.version, gate.to_dict(), learning=index.learning)
 
-    @staticmethod
-    def _rank(index: KbIndex, li: LanguageIndex, embedder, text: str) -> list[Hit]:
+    def _rank(self, index: KbIndex, li: LanguageIndex, embedder, text: str) -> list[Hit]:
         text = normalize(text)
-        return rank(index, li, embedder.embed([text])[0], text)
+        return rank(index, li, self.query_vectors.vector(embedder, text), text)
 
 
 def decision_for(hits: list[Hit], gate: GateThresholds) -> Decision:

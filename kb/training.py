@@ -42,6 +42,7 @@ SCORE_BATCH = 256  # held-out wordings scored together (memory: batch x wordings
 class LearningOptions:
     max_held_out: int = 2000  # wordings held out at most (publish time grows with it)
     target_precision: float = 0.9  # of outright answers
+    precision_confidence: float = 0.5  # that the target holds beyond the held-out wordings (kb.calibration; 0.5: off)
     oos_share: float = 0.2  # assumed share of questions the knowledge base cannot answer
     seed: int = 0
 
@@ -161,6 +162,7 @@ def learn(index: LanguageIndex, probes: list[tuple[str, np.ndarray]], options: L
         "off_topic_probes_covered_by_kb": len(covered),  # left out: the KB answers them
         "oos_share": options.oos_share,
         "target_precision": options.target_precision,
+        "precision_confidence": options.precision_confidence,
     }
     if len(held_out) < MIN_HELD_OUT:
         index.ranker = Ranker.default()
@@ -186,4 +188,4 @@ def learn(index: LanguageIndex, probes: list[tuple[str, np.ndarray]], options: L
             weight = oos_weight * share / total / len(group)
             scored += [_outcome(q, index.ranker, weight) for q in group]
     source["held_out_entries"] = len(entry_out)
-    index.gate = calibrate(scored, "precision", options.target_precision, source)
+    index.gate = calibrate(scored, "precision", options.target_precision, source, confidence=options.precision_confidence)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import redis
 
+from analytics.facts import ConversationFacts
+from analytics.index import tags
 from core.redis import Keys
 
 # Rate-limit counters keyed by the conversation (hub/middleware/rate_limit.py): short-lived, erased with it all the same.
@@ -64,7 +66,11 @@ class Eraser:
                 pipe.zrem(self.k.customer_conversations(conv["customer_id"]), cid)
             day = self.r.hget(self.k.analytics_days, cid)  # its facts in the analytics rollup (analytics/rollup.py)
             if day:
+                raw = self.r.hget(self.k.analytics_day(day), cid)
+                for tag in tags(ConversationFacts.from_dict(json.loads(raw))) if raw else ():  # the drill-down index
+                    pipe.zrem(self.k.analytics_index(day, tag), cid)
                 pipe.hdel(self.k.analytics_day(day), cid)
+                pipe.delete(self.k.analytics_partials(day))  # the day's persisted figures hold its comments and ids
                 pipe.hincrby(self.k.analytics_versions, day, 1)
             pipe.hdel(self.k.analytics_days, cid)
             done.keys += pipe.execute()[0]

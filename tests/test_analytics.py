@@ -101,6 +101,21 @@ def test_demo_history_fills_every_group_of_figures_and_drill_downs_match(hub, su
     top = max(cur["complaints"]["by_category"], key=lambda row: row["count"])
     listed = hub.get("/api/analytics/conversations", params={**params, "figure": "complaints", "key": top["category"]}, headers=supervisor.headers).json()
     assert listed["total"] == top["count"] and all(row["category"] == top["category"] for row in listed["conversations"])
+    # Paging: the pages of a figure hold each of its conversations once, newest first, and say how many there are.
+    seen, offset = [], 0
+    while True:
+        page = hub.get("/api/analytics/conversations", params={**params, "figure": "conversations", "offset": offset, "limit": 7},
+                       headers=supervisor.headers).json()
+        assert page["total"] == cur["volume"]["conversations"] and page["offset"] == offset and len(page["conversations"]) <= 7
+        if not page["conversations"]:
+            break
+        seen += page["conversations"]
+        offset += 7
+    assert len(seen) == len({row["conversation_id"] for row in seen}) == cur["volume"]["conversations"]
+    assert [row["started_at"] for row in seen] == sorted((row["started_at"] for row in seen), reverse=True)
+    for bad in ({"offset": -1}, {"limit": 0}, {"limit": 5000}):
+        refused = hub.get("/api/analytics/conversations", params={**params, "figure": "conversations", **bad}, headers=supervisor.headers)
+        assert refused.status_code == 422, bad
     only_zh = hub.get("/api/analytics/summary", params={"period": "7d", "language": "zh"}, headers=supervisor.headers).json()["current"]
     assert 0 < only_zh["volume"]["conversations"] < cur["volume"]["conversations"]
     live = hub.get("/api/analytics/live", headers=supervisor.headers).json()
@@ -145,6 +160,8 @@ def test_briefing_as_a_workbook_and_the_scheduled_ones_listed_for_download(setti
     cells = {str(c.value) for sheet in load_workbook(out).worksheets for row in sheet.iter_rows() for c in row if c.value is not None}
     assert any("首次解决率" in c for c in cells) and any("产品质量" in c for c in cells), sorted(cells)[:40]
 
+    for old in [*settings.reports_dir.glob("weekly-*"), *settings.reports_dir.glob("monthly-*")]:  # an earlier session's, in the same var dir
+        old.unlink()
     first = run_cli("-m", "analytics", "--scheduled")
     assert first.returncode == 0, first.stderr
     written = [line for line in first.stdout.splitlines() if line.strip()]
@@ -167,3 +184,28 @@ def test_report_command_refuses_a_bad_period_with_a_reason(stack):
 def test_the_demo_refuses_a_hub_without_the_demo_clock(stack, settings):
     done = run_cli("-m", "demo", "--days", "1", "--hub", settings.hub_url)
     assert done.returncode == 2 and "CS_DEMO_CLOCK" in done.stderr
+
+
+def test_a_days_figures_are_not_stored_once_its_facts_moved_on(stack, settings):
+    """An erasure bumps the day's version as it drops the day's stored figures: figures computed from the facts read
+    before it (they may quote the erased conversation's comment) must not be stored after it."""
+    import asyncio
+
+    from analytics.rollup import Rollup
+    from core.redis import Keys, async_client
+
+    async def scenario() -> tuple[list, list]:
+        client, keys = async_client(settings), Keys("cs-partials-test")
+        try:
+            rollup = Rollup(client, keys, ZoneInfo("UTC"))
+            await client.hset(keys.analytics_versions, "2026-01-01", "3")  # read at version 2, erased meanwhile: now 3
+            await rollup.store_partials("all", {"2026-01-01": ("2", "computed before the erasure")})
+            refused = await rollup.stored_partials(["2026-01-01"], "all")
+            await rollup.store_partials("all", {"2026-01-01": ("3", "computed after it")})
+            return refused, await rollup.stored_partials(["2026-01-01"], "all")
+        finally:
+            await client.delete(keys.analytics_versions, keys.analytics_partials("2026-01-01"))
+            await client.aclose()
+
+    refused, stored = asyncio.run(scenario())
+    assert refused == [None] and stored == ["computed after it"]

@@ -119,7 +119,9 @@ def test_bot_never_speaks_after_an_eager_agent_claims(hub, settings, customer_fa
         if bad := violations(transcript):
             problems[c.id] = bad
     assert not problems, f"{len(problems)} of {ROUNDS} conversations broke the promise: {problems}"
-    assert len(agent.claimed) == ROUNDS  # every one of them really was claimed as soon as it was queued
+    # Every one of them really was claimed as soon as it was queued (a question that reached the chat after the
+    # eager agent had resolved it reopens its ticket to the humans, and is claimed again).
+    assert set(agent.claimed) == {c.id for c in customers}
 
 
 def test_without_an_agent_the_bot_stays_silent_after_connecting(customer_factory, settings):

@@ -8,11 +8,18 @@ once the dead worker's lock expires; the client's retry with the same
 
 from __future__ import annotations
 
+import asyncio
+import json
+import random
 import signal
 import threading
+import uuid
 
 import httpx
 
+from bot.turns import TurnQueue
+from core.redis import Keys, async_client
+from handoff import scripts
 from tests.clients import HangingServer, start_hub, wait_for
 
 QUESTION = "How much does shipping cost? Is there free delivery?"
@@ -54,6 +61,40 @@ def test_a_retry_while_the_turn_is_running_waits_for_its_replies(customer_factor
     replies = [[m["id"] for m in r["replies"]] for r in results]
     assert replies[0] and all(r == replies[0] for r in replies)  # everyone got the same, non-empty answer
     assert [m["text"] for m in c.transcript() if m["sender"] == "customer"] == [QUESTION]
+
+
+def test_a_turn_completing_while_its_outcome_is_read_is_never_taken_for_one_without_replies(stack, settings):
+    """The outcome is read while another worker completes the turn: the reader sees pending or the replies, never ``[]``."""
+
+    async def race() -> list[list[str]]:
+        client = async_client(settings)
+        keys = Keys(f"{settings.key_prefix}-race-{uuid.uuid4().hex}")  # fresh keys: a completed turn would pass by itself
+        turns = TurnQueue(client, keys, handler=None)  # type: ignore[arg-type]  # only outcome() is used
+        complete = client.register_script(scripts.COMPLETE_TURN)
+        seen: list[list[str]] = []
+
+        async def read_until_done(cid: str, mid: str) -> None:
+            while (done := await turns.outcome(cid, mid)) is None:
+                pass
+            seen.append(done)
+
+        async def finish(cid: str, mid: str) -> None:
+            await asyncio.sleep(random.uniform(0, 0.004))
+            await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns], args=[cid, mid, json.dumps(["reply-1"])])
+
+        try:
+            for i in range(300):
+                cid, mid = f"race-{i}", f"{i}-0"
+                await client.rpush(keys.pending_turns(cid), mid)
+                await asyncio.gather(*(read_until_done(cid, mid) for _ in range(3)), finish(cid, mid))
+        finally:
+            if leftovers := [key async for key in client.scan_iter(f"{keys.p}*")]:
+                await client.delete(*leftovers)
+            await client.aclose()
+        return seen
+
+    seen = asyncio.run(race())
+    assert len(seen) == 900 and all(done == ["reply-1"] for done in seen), [d for d in seen if d != ["reply-1"]][:5]
 
 
 def _post_quietly(url: str, c, text: str, client_message_id: str) -> None:

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from core.redis import Keys, sync_client
 from tests.browser import DESKTOP, assert_accessible, expect, shot, staff_page
 from tests.clients import AgentClient, sign_off
 
@@ -28,8 +29,11 @@ def _pct(value: float | None) -> str:
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_every_chart_draws_numbers_match_the_api_and_a_category_lists_its_conversations(browser, hub, settings, demo_history, supervisor_account, language):
     api = hub.get("/api/analytics/summary", params={"period": "7d"}, headers=AgentClient(hub, supervisor_account).headers).json()
+    sign_off(settings, supervisor_account)
     ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, {**DESKTOP, "height": 900}, language)
     try:
+        # Signing in to read the dashboard does not make the supervisor available for chats.
+        assert sync_client(settings).hget(Keys(settings.key_prefix).agent(supervisor_account), "presence") == "offline"
         cards = page.locator("#kpis .kpi")
         expect(cards.first).to_be_visible()
         cur = api["current"]
@@ -77,3 +81,34 @@ def test_agents_cannot_open_the_dashboard(browser, settings, agents):
         expect(page.locator("#app-view")).to_be_hidden()
     finally:
         ctx.close()
+
+
+def test_a_drill_down_row_opens_the_conversations_transcript_in_the_console(browser, hub, settings, demo_history, supervisor_account):
+    """From "handle time" (resolved conversations) to one of them: the console shows its transcript, customer and bot
+    lines, read-only (the supervisor does not own it)."""
+    sup = AgentClient(hub, supervisor_account)
+    listed = hub.get("/api/analytics/conversations", params={"period": "7d", "figure": "resolved"}, headers=sup.headers).json()["conversations"]
+    chosen = None
+    for row in listed:
+        messages = sup.get(f"/conversations/{row['conversation_id']}").json()["messages"]
+        if any(m["sender"] == "customer" for m in messages) and any(m["sender"] == "bot" for m in messages):
+            chosen, expected = row["conversation_id"], messages
+            break
+    assert chosen, "the demo resolves conversations in which the customer talked to the bot first"
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, DESKTOP)
+    try:
+        page.locator("[data-kpi=handle]").click()
+        expect(page.locator("#drill")).to_have_attribute("data-figure", "resolved")
+        expect(page.locator("#drill")).to_have_attribute("data-total", str(len(listed)))
+        page.locator(f"#drill a[href='/console#conv={chosen}']").click()
+        page.wait_for_url(f"**/console#conv={chosen}")
+        transcript = page.locator("#transcript")
+        first_customer = next(m["text"] for m in expected if m["sender"] == "customer")
+        expect(transcript.locator(".msg.customer").first).to_contain_text(first_customer)
+        expect(transcript.locator(".msg.customer")).to_have_count(sum(1 for m in expected if m["sender"] == "customer"))
+        expect(transcript.locator(".msg.bot")).to_have_count(sum(1 for m in expected if m["sender"] == "bot"))
+        expect(page.locator("#reply-form")).to_be_hidden()  # resolved, and not the supervisor's: read-only
+        shot(page, "dashboard-drill-to-console")
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)

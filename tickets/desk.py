@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from redis.asyncio.lock import Lock
+
 from core.clock import now as current_time
 from core.errors import Conflict, NotAllowed
 from core.pii import parse_contact
@@ -74,6 +76,15 @@ class TicketDesk:
                           presence_grace_seconds=settings.presence_grace_seconds, auto_assign=settings.auto_assign)
         return cls(conversations, agents, queue, TicketStore(conversations.r, conversations.k), customers,
                    SlaClocks(settings.sla_policies, hours), hours, scheduler, times)
+
+    def closing(self, cid: str) -> Lock:
+        """Closing a chat and routing a customer's message into it exclude each other.
+
+        Without it a message arriving while an agent resolves could find the chat resolved
+        but its ticket not yet solved: it went to the bot, or to an agent who had just left.
+        Held for a few Redis round trips, never while the bot thinks.
+        """
+        return self.r.lock(self.k.desk_lock(cid), timeout=10, blocking_timeout=10)
 
     # ---------------------------------------------------------------- escalation
     async def escalate(self, conv: Conversation, packet: HandoffPacket, *, epoch: int | None = None,
@@ -259,27 +270,28 @@ class TicketDesk:
 
     async def solve(self, conv: Conversation, agent: Agent, *, hand_back: bool = False) -> None:
         """Resolve the chat (or hand it back to the bot) and solve its ticket; a complaint gets a follow-up call."""
-        if hand_back:
-            await self.queue.hand_back(conv, agent.username)
-        else:
-            await self.queue.resolve(conv, agent.username)
-        if conv.ticket_id:
-            now = current_time()
+        async with self.closing(conv.id):
+            if hand_back:
+                await self.queue.hand_back(conv, agent.username)
+            else:
+                await self.queue.resolve(conv, agent.username)
+            if conv.ticket_id:
+                now = current_time()
 
-            def solve(t: Ticket) -> dict:
-                previous = t.status
-                t.status, t.solved_at = "solved", now
-                met = self.clocks.stop(t, "resolution", now)
-                if t.reason in ("complaint", "negative_feedback"):
-                    t.followup_due, t.followup_done_at = now + self.times.followup_seconds, None
-                return {"from": previous, "by": agent.username, "resolution_seconds": round(now - t.created_at, 1), "met": met, "hand_back": hand_back}
+                def solve(t: Ticket) -> dict:
+                    previous = t.status
+                    t.status, t.solved_at = "solved", now
+                    met = self.clocks.stop(t, "resolution", now)
+                    if t.reason in ("complaint", "negative_feedback"):
+                        t.followup_due, t.followup_done_at = now + self.times.followup_seconds, None
+                    return {"from": previous, "by": agent.username, "resolution_seconds": round(now - t.created_at, 1), "met": met, "hand_back": hand_back}
 
-            ticket = await self.tickets.change(conv.ticket_id, solve, Event.TICKET_STATUS)
-            if ticket.followup_due:
-                await self.r.zadd(self.k.followups, {ticket.id: ticket.followup_due})
-            await self.scheduler.at(now + self.times.auto_close_seconds, "tickets.jobs.close_if_quiet", ticket.id, now,
-                                    job_id=f"close-{ticket.id}-{int(now * 1000)}")
-            await self._announce(ticket)
+                ticket = await self.tickets.change(conv.ticket_id, solve, Event.TICKET_STATUS)
+                if ticket.followup_due:
+                    await self.r.zadd(self.k.followups, {ticket.id: ticket.followup_due})
+                await self.scheduler.at(now + self.times.auto_close_seconds, "tickets.jobs.close_if_quiet", ticket.id, now,
+                                        job_id=f"close-{ticket.id}-{int(now * 1000)}")
+                await self._announce(ticket)
         await self.drain()  # a slot is free
 
     async def transfer(self, conv: Conversation, from_agent: str, to_agent: str) -> None:

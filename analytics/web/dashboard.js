@@ -167,7 +167,7 @@ function table(node, head, rows) {
   if (!rows.length) { const r = el("tr"); const td = el("td", "muted", t("none")); td.colSpan = head.length; r.append(td); tbody.append(r); }
   for (const row of rows) {
     const r = el("tr");
-    row.forEach((v, i) => r.append(el("td", head[i].num ? "num" : "", v)));
+    row.forEach((v, i) => { const td = el("td", head[i].num ? "num" : "", v instanceof Node ? undefined : v); if (v instanceof Node) td.append(v); r.append(td); });
     tbody.append(r);
   }
   node.append(thead, tbody);
@@ -217,20 +217,39 @@ function fillFilterChoices(s) {
 }
 
 // ---------- drill-down ----------
-async function drill(figure, key, title) {
-  state.drill = { figure, key, title };
+// One page at a time (the API counts them all and returns PAGE rows from an offset); each id opens the transcript in
+// the agent console (/console#conv=<id>, read-only for a conversation the supervisor does not own).
+const PAGE = 100;
+function transcriptLink(cid) {
+  const a = el("a", "conv-link", cid.slice(0, 8));
+  a.href = `/console#conv=${encodeURIComponent(cid)}`;
+  a.title = t("openTranscript");
+  a.setAttribute("aria-label", `${t("openTranscript")}: ${cid.slice(0, 8)}`);
+  return a;
+}
+
+async function drill(figure, key, title, offset = 0) {
+  state.drill = { figure, key, title, offset };
   const p = params(); p.set("figure", figure); if (key) p.set("key", key);
+  p.set("offset", String(offset)); p.set("limit", String(PAGE));
   try {
     const res = await api(`/api/analytics/conversations?${p}`);
     $("drill-title").textContent = t("listOf", { figure: title || figure, n: res.total });
     table($("drill"), [{ label: t("id") }, { label: t("started") }, { label: t("channel") }, { label: t("language") }, { label: t("reason") },
       { label: t("category") }, { label: t("agent") }, { label: t("ticket") }, { label: t("rating"), num: true }, { label: t("status") }],
-      res.conversations.map((r) => [r.conversation_id.slice(0, 8), fmtDateTime(r.started_at, i18n.locale), r.channel, r.language, r.reason ? label("rsn", r.reason) : "–",
+      res.conversations.map((r) => [transcriptLink(r.conversation_id), fmtDateTime(r.started_at, i18n.locale), r.channel, r.language, r.reason ? label("rsn", r.reason) : "–",
         r.category ? label("cat", r.category) : "–", r.agent || "–", r.ticket || "–", r.rating ? String(r.rating) : "–", r.status]));
     $("drill").dataset.figure = figure; $("drill").dataset.key = key; $("drill").dataset.total = String(res.total);
+    $("drill").dataset.offset = String(res.offset);
+    $("drill-pager").hidden = res.total <= PAGE;
+    $("drill-range").textContent = t("range", { first: res.total ? res.offset + 1 : 0, last: res.offset + res.conversations.length, n: res.total });
+    $("drill-prev").disabled = res.offset === 0;
+    $("drill-next").disabled = res.offset + res.conversations.length >= res.total;
     $("drill").scrollIntoView({ block: "nearest" });
   } catch (e) { showMsg($("error"), e.message); }
 }
+$("drill-prev").addEventListener("click", () => { const d = state.drill; if (d) drill(d.figure, d.key, d.title, Math.max(0, d.offset - PAGE)); });
+$("drill-next").addEventListener("click", () => { const d = state.drill; if (d) drill(d.figure, d.key, d.title, d.offset + PAGE); });
 
 // ---------- side panels ----------
 async function loadGaps() {
@@ -291,4 +310,4 @@ const today = new Date().toISOString().slice(0, 10);
 $("from").value = today; $("to").value = today; $("period").value = "7d";
 syncCustom();
 applyLang();
-startSignIn({ api, loginPath: "/api/agent/login", mePath: "/api/agent/me", hasToken: () => !!state.token, saveToken, enter, wrongLogin: () => t("wrongLogin") });
+startSignIn({ api, loginPath: "/api/agent/login", mePath: "/api/agent/me", hasToken: () => !!state.token, saveToken, enter, wrongLogin: () => t("wrongLogin"), takeChats: false });

@@ -32,6 +32,14 @@ function setPresence(p) {
   els.presenceDot.className = `dot ${p}`;
 }
 
+// A deep link to one conversation: /console#conv=<id> (the dashboard's drill-down links here). Supervisors may read
+// any conversation; one they do not own (a resolved one, say) shows its transcript without the reply box.
+function openFromLink() {
+  const m = /^#conv=([0-9a-f]{32})$/.exec(location.hash);
+  if (m && state.me && state.currentId !== m[1]) openConversation(m[1]);
+}
+window.addEventListener("hashchange", openFromLink);
+
 function enter(agent) {
   state.me = agent;
   els.loginView.hidden = true;
@@ -44,6 +52,7 @@ function enter(agent) {
   tickets.refreshTickets();
   lists.loadAgents();
   team.refreshTeam();
+  openFromLink();
 }
 
 function applyLanguage() {

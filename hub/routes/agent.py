@@ -36,6 +36,9 @@ router = APIRouter(prefix="/api/agent", tags=["agent"])
 class Login(BaseModel):
     username: str = Field(max_length=40)
     password: str = Field(max_length=200)
+    # Signing in to take chats (the console) makes an agent available; signing in to read the
+    # dashboard or edit the knowledge base must not start pushing customers to them.
+    take_chats: bool = True
 
 
 class LoggedIn(BaseModel):
@@ -99,7 +102,7 @@ async def login(body: Login, request: Request, response: Response, services: Svc
     await services.login_guard.succeeded(agent.username)
     await services.audit.record(agent.username, "login", address=address)
     token = await services.sessions.open(agent.username)
-    if agent.chats and not agent.must_change_password:  # editors are not counted as available for chats
+    if agent.chats and body.take_chats and not agent.must_change_password:  # editors are not counted as available for chats
         await services.agents.set_presence(agent.username, "online")
         await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": agent.username, "presence": "online"})
         agent = agent.model_copy(update={"presence": "online"})

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
+from analytics.board import PAGE
 from analytics.live import live_now
 from analytics.metrics import SELECTORS, Filters
 from analytics.periods import NAMED, InvalidPeriod, Period, resolve
@@ -50,15 +51,16 @@ async def summary(me: Overseer, services: Svc, period: PeriodName = None, start:
     return {**figures, "simulated": bool(await services.redis.exists(services.keys.demo_info))}
 
 
-@router.get("/conversations", summary="The conversations behind a figure (figure: see docs/metrics.md)")
+@router.get("/conversations", summary="One page of the conversations behind a figure, and their total (figure: see docs/metrics.md)")
 async def conversations(me: Overseer, services: Svc, figure: Annotated[str, Query(max_length=40)], key: Annotated[str, Query(max_length=60)] = "",
                         period: PeriodName = None, start: Annotated[Day, Query(alias="from")] = None, end: Annotated[Day, Query(alias="to")] = None,
                         channel: Word = None, language: Word = None, category: Word = None, agent: Word = None, tier: Word = None,
-                        limit: Annotated[int, Query(ge=1, le=2000)] = 500) -> dict:
+                        offset: Annotated[int, Query(ge=0, le=10_000_000, description="how many to skip (newest first)")] = 0,
+                        limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = PAGE) -> dict:
     if figure not in SELECTORS:
         raise HTTPException(422, f"unknown figure {figure!r}: one of {', '.join(sorted(SELECTORS))}")
     chosen = _period(services, period, start, end)
-    return await services.dashboard.conversations(chosen, _filters(channel, language, category, agent, tier), figure, key, limit)
+    return await services.dashboard.conversations(chosen, _filters(channel, language, category, agent, tier), figure, key, offset, limit)
 
 
 @router.get("/live", summary="Now: customers with the bot, the queue and its longest wait, agents online and their load")

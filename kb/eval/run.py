@@ -174,7 +174,7 @@ def run_eval(client, dataset: Dataset, options: EvalOptions = EvalOptions(), set
         },
         "top1_all": ratio(sum(o.correct for o in val + test), sum(o.in_scope for o in val + test)),
         # the bot as it runs: the gate calibrated at publish from the knowledge base itself
-        "published": {"gate": publish_gate.to_dict(), "test": metrics(test, shown)},
+        "published": {"gate": publish_gate.to_dict(), "test": metrics(test, shown), **({"val": metrics(val, shown)} if val else {})},
     }
     if options.validate and val:
         gate = calibrate([o.for_gate(shown) for o in val], options.objective, options.min_precision,

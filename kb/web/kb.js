@@ -103,4 +103,4 @@ document.addEventListener("keydown", (ev) => {
 });
 
 applyLang();
-startSignIn({ api, loginPath: "/api/agent/login", mePath: "/api/agent/me", hasToken: () => Boolean(state.token), saveToken, enter, wrongLogin: () => t("wrongLogin") });
+startSignIn({ api, loginPath: "/api/agent/login", mePath: "/api/agent/me", hasToken: () => Boolean(state.token), saveToken, enter, wrongLogin: () => t("wrongLogin"), takeChats: false });

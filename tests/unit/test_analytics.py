@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from analytics.facts import ConversationFacts, fold
-from analytics.metrics import Filters, Targets, percentile, select, summarize
+from analytics.index import filter_tags, tag_of, tags
+from analytics.metrics import SELECTORS, Filters, Partial, Targets, finish, partial, percentile, select, summarize
 from analytics.periods import InvalidPeriod, resolve
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -153,6 +154,37 @@ def test_drill_down_lists_exactly_the_conversations_behind_a_figure():
     assert {f.conversation_id for f in select(facts, "contained")} == {"c1", "c6"}
     only_telegram = [f for f in facts if Filters(channel="telegram").keep(f)]
     assert summarize(only_telegram, Targets(), ZONE, NOW)["complaints"]["count"] == 1
+
+
+def test_the_drill_down_index_selects_exactly_what_each_figure_and_filter_selects():
+    """The index (analytics/index.py) is what a drill-down reads: a tag must pick the conversations the figure counts."""
+    facts = facts_of(history())
+    keys = {"", "web", "telegram", "zh", "en", "complaint", "customer_request", "answer", "suggest", "fallback", "handoff",
+            "product_quality", "logistics", "other", "1", "2", "4", "5", "complaint", "standard", "alice", "bob", "nobody"}
+    for figure in SELECTORS:
+        for key in keys:
+            expected = {f.conversation_id for f in select(facts, figure, key)}
+            assert {f.conversation_id for f in facts if tag_of(figure, key) in tags(f)} == expected, (figure, key)
+    for filters in (Filters(channel="telegram"), Filters(language="zh", agent="alice"), Filters(category="product_quality"),
+                    Filters(tier="vip"), Filters(agent="bob", channel="web"), Filters()):
+        expected = {f.conversation_id for f in facts if filters.keep(f)}
+        assert {f.conversation_id for f in facts if set(filter_tags(filters)) <= tags(f)} == expected, filters
+
+
+def test_a_days_partial_survives_json_and_says_until_when_it_holds():
+    """Each day's partial is persisted in Redis (analytics/board.py): the figures must come back identical, and a
+    pending complaint makes them hold only until its 24 hours are over (then its outcome changes by the clock)."""
+    import json
+
+    facts = facts_of(history())
+    settled = partial(facts, Targets(), ZONE, NOW)
+    again = Partial.from_dict(json.loads(json.dumps(settled.to_dict())))
+    assert finish(again, Targets()) == finish(settled, Targets()) == summarize(facts, Targets(), ZONE, NOW)
+    assert settled.valid_until is None  # c5's 24 hours are over at NOW: nothing left to move
+    early = T0 + 3600  # c5 is still within its 24 hours
+    pending = partial(facts, Targets(), ZONE, early)
+    assert pending.valid_until == T0 + 1 + 24 * 3600 and pending.holds_at(early) and not pending.holds_at(NOW)
+    assert Partial().merge(pending).valid_until == pending.valid_until
 
 
 def test_an_empty_history_is_zeros_and_no_data():
