@@ -227,7 +227,11 @@ def prune_versions(store: KbStore, keep: int, root: Path | None = None) -> list[
     """Delete index artifacts older than the newest ``keep`` (never the live one, nor the base of a kept overlay): they can be large."""
     base = (root or get_settings().kb_dir) / store.namespace
     live = store.published_version()
-    found = sorted(int(p.name[1:]) for p in base.glob("v*") if p.name[1:].isdigit())
+    # Only versions this store published: a folder left by an earlier store (Redis wiped, the files kept)
+    # could carry a higher number than every current version and push those out; it is overwritten when
+    # its number comes round again. A build in progress is not a known version yet either.
+    known = {v["version"] for v in store.versions()}
+    found = sorted(int(p.name[1:]) for p in base.glob("v*") if p.name[1:].isdigit() and int(p.name[1:]) in known)
     kept = found[-keep:] if keep > 0 else found
     needed = {live} | {b for v in {*kept, live} if v is not None and (b := overlay_base(base / f"v{v}")) is not None}
     doomed = [v for v in found[:-keep] if v not in needed] if keep > 0 else []

@@ -149,3 +149,18 @@ def sign_off(settings, username: str) -> None:
     from core.redis import Keys, sync_client
 
     sync_client(settings).hset(Keys(settings.key_prefix).agent(username), "presence", "offline")
+
+
+def kb(client, method: str, path: str, **kw) -> httpx.Response:
+    """A staff client's request to the knowledge-base API."""
+    return client.hub.request(method, f"/api/kb{path}", headers=client.headers, **kw)
+
+
+def ask_until(customer_factory, question: str, predicate, language: str = "en", seconds: float = 15) -> dict:
+    """The action server checks for a new KB version at most once a second: ask again (a new customer) until it shows."""
+    deadline = time.monotonic() + seconds
+    while True:
+        reply = customer_factory(language).say(question)["replies"][0]
+        if predicate(reply) or time.monotonic() > deadline:
+            return reply
+        time.sleep(0.5)

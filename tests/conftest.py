@@ -120,6 +120,12 @@ def customer_factory(hub):
 
 
 @pytest.fixture
+def editor(agent_factory):
+    """A content editor signed in to the KB API."""
+    return agent_factory("erin")
+
+
+@pytest.fixture
 def agent_factory(hub, agents):
     return lambda username="alice": AgentClient(hub, username)
 

@@ -5,32 +5,16 @@ from __future__ import annotations
 import threading
 import time
 
-import httpx
 import pytest
 
 from kb.search import Searcher
+from tests.clients import ask_until, kb
 
 # Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
 pytestmark = pytest.mark.usefixtures("manual_assignment")
 
 
-@pytest.fixture
-def editor(agent_factory):
-    return agent_factory("erin")
 
-
-def kb(client, method: str, path: str, **kw) -> httpx.Response:
-    return client.hub.request(method, f"/api/kb{path}", headers=client.headers, **kw)
-
-
-def ask_until(customer_factory, question: str, predicate, language: str = "en", seconds: float = 10) -> dict:
-    """The action server checks for a new version at most once a second: ask again until it shows."""
-    deadline = time.monotonic() + seconds
-    while True:
-        reply = customer_factory(language).say(question)["replies"][0]
-        if predicate(reply) or time.monotonic() > deadline:
-            return reply
-        time.sleep(0.5)
 
 
 NEW = {
@@ -74,7 +58,7 @@ def test_draft_publish_reaches_the_running_bot_and_rollback_restores(editor, cus
     assert [h["revision"] for h in history] == [1, 2] and all(h["updated_by"] == "erin" for h in history)
 
     rolled = kb(editor, "POST", "/rollback", json={"version": info["version"]})
-    assert rolled.status_code == 200
+    assert rolled.status_code == 200, rolled.text
     assert "MARKER-7731" in ask_until(customer_factory, "can I take my puppy into your pop up shop?", lambda r: "MARKER-7731" in r["text"])["text"]
     assert kb(editor, "GET", "/versions").json()["live"] == info["version"]
     assert kb(editor, "POST", "/rollback", json={"version": 99999}).status_code == 404

@@ -3,31 +3,17 @@ then completed in the background (``learning: "full"``); the action server follo
 
 from __future__ import annotations
 
+import json
 import time
 
-import httpx
 import pytest
+
+from tests.clients import ask_until, kb
 
 pytestmark = pytest.mark.usefixtures("manual_assignment")
 
 
-@pytest.fixture
-def editor(agent_factory):
-    return agent_factory("erin")
 
-
-def kb(client, method: str, path: str, **kw) -> httpx.Response:
-    return client.hub.request(method, f"/api/kb{path}", headers=client.headers, **kw)
-
-
-def ask_until(customer_factory, question: str, predicate, seconds: float = 15) -> dict:
-    """The action server checks for a new version at most once a second: ask again until it shows."""
-    deadline = time.monotonic() + seconds
-    while True:
-        reply = customer_factory("en").say(question)["replies"][0]
-        if predicate(reply) or time.monotonic() > deadline:
-            return reply
-        time.sleep(0.5)
 
 
 def live_info(editor) -> dict:
@@ -91,8 +77,10 @@ def test_edit_delete_and_add_are_live_at_once_then_relearned_in_full(editor, cus
 
     check_served()
     tried = kb(editor, "POST", "/try", json={"question": "could you fix my old typewriter?", "target": "published"}).json()
-    assert tried["version"] == info["version"] and tried["learning"] == "pending"
-    assert tried["gate"] == info["gates"]["en"]  # the gate stored with the version that served it
+    served = next(v for v in kb(editor, "GET", "/versions").json()["versions"] if v["version"] == tried["version"])
+    # On a quiet box the relearn may already have replaced the pending version: then it is its complete version.
+    assert tried["version"] == info["version"] or served.get("relearn_of") == info["version"]
+    assert tried["learning"] == served["learning"] and tried["gate"] == served["gates"]["en"]  # the gate stored with the version that served it
 
     # The background relearn publishes a complete version of the same entries; the bot answers the same.
     complete = wait_until_complete(editor)
@@ -119,8 +107,11 @@ def test_two_quick_publishes_end_with_the_last_ones_content(editor, customer_fac
 
     complete = wait_until_complete(editor)
     assert complete["learning"] == "full" and complete["relearn_of"] == two["version"]
-    reply = ask_until(customer_factory, "can we hire a bicycle for two by the lake?", lambda r: "MARKER-Q2" in r["text"])
-    assert "MARKER-Q2" in reply["text"]
+    # The complete version's own gate may answer or suggest it; either way it is that entry with the second answer.
+    reply = ask_until(customer_factory, "can we hire a bicycle for two by the lake?", lambda r: hit_ids(r)[:1] == [first["id"]] or "MARKER-Q2" in r["text"])
+    assert "MARKER-Q2" in reply["text"] or hit_ids(reply)[0] == first["id"]
+    tried = kb(editor, "POST", "/try", json={"question": "can we hire a bicycle for two by the lake?", "target": "published"}).json()
+    assert tried["version"] == complete["version"] and "MARKER-Q2" in tried["hits"][0]["answer"] and "MARKER-Q1" not in json.dumps(tried)
 
     kb(editor, "DELETE", f"/entries/{first['id']}")
     kb(editor, "POST", "/publish")

@@ -119,3 +119,24 @@ def test_off_topic_probes_are_no_evaluation_question():
     probes = [p for rows in OFF_TOPIC.values() for p in rows]
     assert len(probes) >= 100
     assert not [p for p in probes if match_key(p) in questions]
+
+
+def test_folders_left_by_an_earlier_store_never_push_out_the_versions_of_this_one(stack, settings):
+    """Redis wiped, index folders kept (v100-v124 here): a new store's versions 1 and 2 stay, and 1 can be rolled back to."""
+    from core.redis import sync_client
+    from kb.publishing import rollback
+
+    store = KbStore(sync_client(settings), "test-prune")
+    store.clear()
+    folder = settings.kb_dir / "test-prune"
+    for stale in range(100, 125):
+        (folder / f"v{stale}").mkdir(parents=True, exist_ok=True)
+        (folder / f"v{stale}" / "meta.json").write_text("{}")
+    rows = LIBRARY["en"][:3]
+    store.save_many([FaqEntry(id=f"prune-{key}", question=q, phrasings=p, answer=f"about {key}", language="en") for key, q, p in rows], "test")
+    embedders = Searcher.from_settings(settings).embedders
+    first = publish(store, embedders, "test", root=settings.kb_dir)
+    store.save_many([FaqEntry(id="prune-extra", question="Is there a reading room?", answer="Yes.", language="en")], "test")
+    publish(store, embedders, "test", root=settings.kb_dir)
+    assert (folder / f"v{first['version']}").exists()
+    assert rollback(store, first["version"], root=settings.kb_dir)["version"] == first["version"]

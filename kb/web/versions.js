@@ -25,6 +25,7 @@ export function renderVersions() {
     const tr = el("tr"); const td = el("td", "muted", t("noVersions")); td.colSpan = 5; tr.append(td);
     els.versionsBody.replaceChildren(tr); return;
   }
+  const relearned = new Set(versions.map((v) => v.relearn_of).filter((v) => v != null)); // pending no more: a complete version replaced it
   els.versionsBody.replaceChildren(...[...versions].reverse().map((v) => {
     const tr = el("tr");
     tr.dataset.version = String(v.version);
@@ -32,7 +33,7 @@ export function renderVersions() {
     const vcell = el("td");
     vcell.append(el("strong", null, `v${v.version}`));
     if (v.version === live) vcell.append(" ", el("span", "tag status published", t("liveBadge")));
-    if (v.learning === "pending") vcell.append(" ", el("span", "tag status draft", t("learningPending")));
+    if (v.learning === "pending" && !relearned.has(v.version)) vcell.append(" ", el("span", "tag status draft", t("learningPending")));
     const who = el("td", null, v.author || "");
     if (v.rolled_back_by) who.append(el("div", "muted small-text", t("rolledBackBy", v.rolled_back_by)));
     const act = el("td", "right");
