@@ -85,23 +85,31 @@ class Orchestrator:
 
     async def _turn(self, message: Message) -> list[Message]:
         """One customer turn, run by whoever holds the conversation's turn lock."""
-        async with self.desk.closing(message.conversation_id):  # an agent resolving right now finishes first
-            conv = await self.conversations.require(message.conversation_id)
-            language = message.meta.get("language") or conv.language
-            await self.conversations.record_event(conv.id, Event.CUSTOMER_MESSAGE, language=language, to=conv.status)
-            notices = await self.desk.customer_wrote(conv, language)  # a solved ticket reopens (to the humans); a pending one runs again
-            if notices is not None:
-                return notices
-            reopened = conv.status == "resolved"
-            if reopened:
-                await self.desk.queue.reopen(conv.id)
-                conv = await self.conversations.require(conv.id)
+        conv = await self.conversations.require(message.conversation_id)
+        language = message.meta.get("language") or conv.language
+        if conv.status == "bot" and not conv.ticket_id:  # no person has or had it: nobody can be closing it
+            conv, notices, reopened = await self._arrive(conv, language)
+        else:
+            async with self.desk.closing(conv.id):  # an agent resolving right now finishes first; held for Redis calls only
+                conv, notices, reopened = await self._arrive(await self.conversations.require(conv.id), language)
+        if notices is not None:
+            return notices
         if reopened:
             await self.rasa.set_slot(conv.id, "failed_attempts", 0)
         if conv.status in ("queued", "assigned"):
             await self.conversations.publish_agents({"type": Frame.CUSTOMER_MESSAGE, "conversation_id": conv.id, "agent": conv.agent})
             return []
         return await self._ask_bot(conv, message.meta.get("payload") or message.text, language)
+
+    async def _arrive(self, conv: Conversation, language: str) -> tuple[Conversation, list[Message] | None, bool]:
+        """Where a customer's message lands: ``(conversation as it now is, the desk's notices if a solved ticket
+        reopened to the humans, whether a resolved chat reopened to the bot)``."""
+        await self.conversations.record_event(conv.id, Event.CUSTOMER_MESSAGE, language=language, to=conv.status)
+        notices = await self.desk.customer_wrote(conv, language)  # a solved ticket reopens (to the humans); a pending one runs again
+        if notices is not None or conv.status != "resolved":
+            return conv, notices, False
+        await self.desk.queue.reopen(conv.id)
+        return await self.conversations.require(conv.id), None, True
 
     async def _ask_bot(self, conv: Conversation, text: str, language: str) -> list[Message]:
         # Everything the bot says in this turn holds only while it still owns this episode.

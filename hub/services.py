@@ -47,8 +47,8 @@ from handoff.sessions import Sessions
 from handoff.votes import AnswerVotes
 from kb.embeddings import EmbedderSet
 from kb.gaps import GapLog
-from kb.search import Searcher
 from kb.relearning import Relearner
+from kb.search import Searcher
 from kb.store import KbStore
 from privacy.erase import Eraser
 from tickets.canned import CannedReplies

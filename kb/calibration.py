@@ -150,7 +150,7 @@ def calibrate(outcomes: list[Outcome], objective: str = "precision", min_precisi
             right = float(w[answered & good].sum())
             if objective == "precision":
                 n = float(w[answered].sum())
-                effective = n * n / float(w2[answered].sum()) if n else 0.0
+                effective = n * n / float(w2[answered].sum()) if n and confidence > 0.5 else n  # unused at 0.5
                 precision = precision_lower_bound(right, n, effective, confidence)
                 key = (1, right, precision) if n and precision >= min_precision else (0, precision, right)
             elif objective == "balanced":

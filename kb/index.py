@@ -135,7 +135,6 @@ class LanguageIndex:
                 df[token] = df.get(token, 0) + 1
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5) * 0.5
-        self.doc_freq = df  # an overlay scores its rows with these counts (kb.overlay)
         self.avg_doc_len = float(np.mean([max(1, len(t)) for t in self.tokens])) if self.tokens else 1.0
         self.groups = EntryGroups.build(self.rows, self.vectors)
         self.exact, self.exact_clauses = {}, {}

@@ -176,10 +176,6 @@ class OverlaidLanguageIndex:
     def dense(self):
         return self.base.dense
 
-    @property
-    def vectors(self) -> np.ndarray:
-        return np.vstack([self.base.vectors, self.extra_vectors])
-
     def class_probabilities(self, query_vector: np.ndarray) -> np.ndarray:
         if self.classifier is None:
             return np.ones(len(self.groups.ids), dtype="float32")

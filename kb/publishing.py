@@ -113,8 +113,9 @@ def rollback(store: KbStore, version: int, author: str = "system", root: Path | 
     return info
 
 
-def _row_count(entry: FaqEntry) -> int:
-    return len(dict.fromkeys(normalize(t) for t in entry.texts()))
+def _wordings(entry: FaqEntry) -> list[str]:
+    """The entry's distinct normalised wordings: its rows in an index."""
+    return list(dict.fromkeys(normalize(t) for t in entry.texts()))
 
 
 def publish(store: KbStore, embedders: EmbedderSet, author: str = "system", progress: bool = False, root: Path | None = None,
@@ -198,15 +199,15 @@ def _publish_overlay(store: KbStore, embedders: EmbedderSet, version: int, base:
     for language in sorted({e.language for e in entries}):
         embedder = embedders.for_language(language)
         models[language] = embedder.name
-        pairs = [(e.id, text) for e in entries if e.language == language for text in dict.fromkeys(normalize(t) for t in e.texts())]
+        pairs = [(e.id, text) for e in entries if e.language == language for text in _wordings(e)]
         vectors = embed_with_cache(store, embedder, [t for _, t in pairs], stats=stats)
         matrix = np.stack([vectors[t] for _, t in pairs]).astype("float32")
         rows[language] = ([eid for eid, _ in pairs], [t for _, t in pairs], matrix)
     write_overlay(version_dir(store.namespace, version, root), version, base, models, changed, entries, rows)
-    now_rows = sum(_row_count(e) for i, e in current.items() if i in changed_now)
+    now_rows = sum(len(_wordings(e)) for i, e in current.items() if i in changed_now)
     info = {
         "entries": store.published_count(),
-        "texts": live_info.get("texts", 0) - sum(_row_count(e) for e in changed_now.values() if e is not None) + now_rows,
+        "texts": live_info.get("texts", 0) - sum(len(_wordings(e)) for e in changed_now.values() if e is not None) + now_rows,
         "embedded_texts": stats.embedded,
         "models": {**live_info.get("models", {}), **models},
         "gates": live_info.get("gates", {}),  # the base's: what this version's searches apply

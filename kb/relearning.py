@@ -45,7 +45,6 @@ class Relearner:
         self._closed = False
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        self.last: dict | None = None  # the last complete version it published
 
     def schedule(self, pending: int) -> None:
         with self._cond:
@@ -76,7 +75,6 @@ class Relearner:
             try:
                 result = relearn(self.store, self.embedders, pending, self.settings, self.root)
                 if result is not None:
-                    self.last = result
                     log.info("kb: version %s relearned in full as version %s (%.1f s)", pending, result["version"], result["build_seconds"])
                 else:
                     log.info("kb: relearn of version %s superseded by a newer version", pending)

@@ -102,11 +102,6 @@ class KbStore:
         drafts = [e.id for e in self.list_entries() if e.status == "draft"]
         return {"changed": drafts, "deleted": sorted(self.r.smembers(self._deleted))}
 
-    def promote_drafts(self) -> list[FaqEntry]:
-        """Make the working copy the published copy; returns the published entries."""
-        self.promote()
-        return self.list_published()
-
     def promote(self) -> dict[str, FaqEntry | None]:
         """Make the working copy the published copy. Returns the ids it changed (promoted drafts, deletions),
         each with the copy published until now (None for a new entry).
@@ -177,10 +172,14 @@ class KbStore:
 
     def set_published_version(self, version: int, info: dict) -> None:
         pipe = self.r.pipeline(transaction=True)
+        self._go_live(pipe, version, info)
+        pipe.execute()
+
+    def _go_live(self, pipe, version: int, info: dict) -> None:
+        """Record the version, make it the live one and tell every searching process, in ``pipe``'s transaction."""
         pipe.hset(self._versions, str(version), json.dumps({**info, "version": version}))
         pipe.set(self._version, version)
         pipe.publish(self.channel, version)
-        pipe.execute()
 
     def set_published_version_if(self, expected: int, version: int, info: dict) -> bool:
         """``set_published_version`` unless another version went live since ``expected``: a background
@@ -192,9 +191,7 @@ class KbStore:
                 if live is None or int(live) != expected:
                     return False
                 pipe.multi()
-                pipe.hset(self._versions, str(version), json.dumps({**info, "version": version}))
-                pipe.set(self._version, version)
-                pipe.publish(self.channel, version)
+                self._go_live(pipe, version, info)
                 pipe.execute()
                 return True
             except redis.WatchError:
