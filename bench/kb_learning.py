@@ -3,6 +3,7 @@ knowledge base and of a one-entry edit, and query latency percentiles per langua
 
     .venv/bin/python bench/kb_learning.py               # about 5-10 minutes on 2 cores
     .venv/bin/python bench/kb_learning.py --entries 300 --queries 100
+    CS_EMBEDDING_ONNX=false .venv/bin/python bench/kb_learning.py --entries 0   # starter KB on torch
 
 It starts its own throwaway Valkey (port 16996) and writes under var/bench-learning. The
 1,000-entry KB is made of public evaluation data cut into entries of six wordings (CLINC150 for
@@ -75,9 +76,10 @@ def search_latency(searcher, questions: dict[str, list[str]], repeat: int) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--entries", type=int, default=1000)
+    parser.add_argument("--entries", type=int, default=1000, help="size of the big KB; 0: the starter KB only")
     parser.add_argument("--zh-share", type=float, default=0.25)
     parser.add_argument("--queries", type=int, default=200, help="timed searches per language and KB")
+    parser.add_argument("--query-cache", action="store_true", help="keep the query-vector cache on (its questions repeat)")
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "eval-data"))
     args = parser.parse_args()
 
@@ -102,7 +104,8 @@ def run(args, var_dir: Path, redis_url: str) -> None:
     from kb.relearning import relearn
     from kb.search import Searcher
 
-    settings = Settings(redis_url=redis_url, var_dir=var_dir)
+    # Every timed search embeds its question, as a new question would, unless --query-cache.
+    settings = Settings(redis_url=redis_url, var_dir=var_dir, **({} if args.query_cache else {"kb_query_cache_size": 0}))
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     queries = json.loads((ROOT / "tests" / "data" / "retrieval_queries.json").read_text(encoding="utf-8"))
     questions = {lang: [q["query"] for q in queries if q["language"] == lang] for lang in ("en", "zh")}
@@ -115,6 +118,8 @@ def run(args, var_dir: Path, redis_url: str) -> None:
     for language, p in latency.items():
         print(f"  query latency {language}: p50 {p['p50']} ms, p95 {p['p95']} ms, p99 {p['p99']} ms ({args.queries} searches)")
 
+    if not args.entries:
+        return
     big = Searcher.from_settings(settings, client, namespace="bench-big")
     entries = big_kb(args.entries, args.zh_share, Path(args.data_dir))
     big.store.save_many(entries, "bench")

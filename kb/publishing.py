@@ -21,7 +21,8 @@ from kb.store import KbStore
 from kb.text import normalize
 from kb.training import LearningOptions, learn
 
-EMBED_THREADS = 2  # languages embedded at once at publish (the box has 2 cores; bench/kb_learning.py)
+EMBED_THREADS = 2  # chunks embedded at once at publish, whatever their language (the box has 2 cores; bench/kb_learning.py)
+EMBED_CHUNK = 64  # texts per chunk: small enough that both threads stay busy to the end
 OTHER_LANGUAGE_PROBES = 100  # other languages' wordings used as out-of-scope probes, at most, per language
 
 
@@ -35,27 +36,45 @@ class EmbedStats:
     def __init__(self) -> None:
         self.embedded = 0
         self.cached = 0
-        self.lock = threading.Lock()  # languages are embedded on separate threads
+        self.lock = threading.Lock()  # chunks are embedded on several threads
+
+
+def embed_many(store: KbStore, work: dict[str, tuple[Embedder, list[str]]], progress: bool = False,
+               stats: EmbedStats | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """The vectors of each language's texts: cached ones read back, the rest embedded in chunks on
+    ``EMBED_THREADS`` threads taken from one queue, so a Chinese-only KB (the slower model) keeps both
+    cores busy as well as a bilingual one."""
+    vectors: dict[str, dict[str, np.ndarray]] = {}
+    chunks: list[tuple[str, Embedder, list[str]]] = []
+    for key, (embedder, texts) in work.items():
+        unique = list(dict.fromkeys(texts))
+        vectors[key] = store.cached_vectors(embedder.name, unique)
+        missing = [t for t in unique if t not in vectors[key]]
+        if stats is not None:
+            with stats.lock:
+                stats.embedded += len(missing)
+                stats.cached += len(unique) - len(missing)
+        chunks += [(key, embedder, missing[i : i + EMBED_CHUNK]) for i in range(0, len(missing), EMBED_CHUNK)]
+    total = sum(len(c) for _, _, c in chunks)
+    bar = tqdm(total=total, desc="embedding", unit="text", disable=not progress or not total)
+    lock = threading.Lock()
+
+    def embed_chunk(job: tuple[str, Embedder, list[str]]) -> None:
+        key, embedder, texts = job
+        fresh = dict(zip(texts, embedder.embed(texts)))
+        store.cache_vectors(embedder.name, fresh)
+        with lock:
+            vectors[key].update(fresh)
+            bar.update(len(texts))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(EMBED_THREADS, len(chunks)))) as pool:
+        list(pool.map(embed_chunk, chunks))
+    bar.close()
+    return vectors
 
 
 def embed_with_cache(store: KbStore, embedder: Embedder, texts: list[str], progress: bool = False, stats: EmbedStats | None = None) -> dict[str, np.ndarray]:
-    unique = list(dict.fromkeys(texts))
-    vectors = store.cached_vectors(embedder.name, unique)
-    missing = [t for t in unique if t not in vectors]
-    if stats is not None:
-        with stats.lock:
-            stats.embedded += len(missing)
-            stats.cached += len(unique) - len(missing)
-    batch = 256
-    bar = tqdm(total=len(missing), desc="embedding", unit="text", disable=not progress or not missing)
-    for start in range(0, len(missing), batch):
-        chunk = missing[start : start + batch]
-        fresh = dict(zip(chunk, embedder.embed(chunk)))
-        store.cache_vectors(embedder.name, fresh)
-        vectors.update(fresh)
-        bar.update(len(chunk))
-    bar.close()
-    return vectors
+    return embed_many(store, {"": (embedder, texts)}, progress, stats)[""]
 
 
 def learning_options(settings: Settings) -> LearningOptions:
@@ -77,25 +96,16 @@ def build_index(version: int, entries: list[FaqEntry], embedders: EmbedderSet, s
     Only wordings never embedded before under the same model are embedded (normalised, see ``kb.text``).
     """
     options = options or learning_options(get_settings())
-    vectors: dict[str, dict[str, np.ndarray]] = {}
-    models: dict[str, str] = {}
     languages = sorted({e.language for e in entries})
-
-    def embed_language(language: str) -> None:
-        embedder = embedders.for_language(language)
-        models[language] = embedder.name
-        texts = [normalize(t) for e in entries if e.language == language for t in e.texts()]
-        vectors[language] = embed_with_cache(store, embedder, texts, progress, stats)
-
-    # Each language's model on its own thread (one native thread each, kb.embeddings): on 2 cores a first
-    # publish embeds both languages side by side instead of one after the other.
-    with ThreadPoolExecutor(max_workers=max(1, min(EMBED_THREADS, len(languages)))) as pool:
-        list(pool.map(embed_language, languages))
+    models = {language: embedders.for_language(language).name for language in languages}
+    work = {language: (embedders.for_language(language), [normalize(t) for e in entries if e.language == language for t in e.texts()])
+            for language in languages}
+    vectors = embed_many(store, work, progress, stats)
     index = KbIndex.build(version, models, entries, vectors)
-    for language in languages:
-        texts = _probe_texts(language, entries)
-        probe_vectors = embed_with_cache(store, embedders.for_language(language), texts)
-        learn(index.languages[language], [(t, probe_vectors[t]) for t in texts], options)
+    probe_texts = {language: _probe_texts(language, entries) for language in languages}
+    probe_vectors = embed_many(store, {language: (embedders.for_language(language), texts) for language, texts in probe_texts.items()})
+    for language, texts in probe_texts.items():
+        learn(index.languages[language], [(t, probe_vectors[language][t]) for t in texts], options)
     return index
 
 
