@@ -168,9 +168,13 @@ def test_sla_warns_then_breaches_on_time_and_survives_a_hub_restart(stack, setti
     assert len(warned) == 1 and warned[0]["clock"] == "first_response"
     assert len(breached) == 1 and breached[0]["clock"] == "first_response" and breached[0]["escalated_to"] == "supervisors"
     created = next(e for e in events(settings, since, "ticket_created") if e["ticket"] == ref)
-    # due at 2 s from the clock's start, which is a moment before the ticket_created event is written
-    assert 1.0 <= warned[0]["ts"] - created["ts"] <= 8
-    assert 3.5 <= breached[0]["ts"] - created["ts"] <= 10  # due at 4 s
+    due = breached[0]["due_at"]
+    assert warned[0]["due_at"] == due
+    # The clock starts a moment before the ticket_created event is written (more than a moment on a loaded box).
+    assert 2.5 <= due - created["ts"] <= 4.01  # first response due 4 s after the clock started
+    # Never early; late by at most a few seconds on a loaded box.
+    assert due - 2.05 <= warned[0]["ts"] <= breached[0]["ts"]  # warned at half the time, before the breach
+    assert due - 0.05 <= breached[0]["ts"] <= due + 6
 
 
 def test_pending_customer_pauses_the_clock(fast_desk, settings, agents):
