@@ -57,21 +57,26 @@ def export(model_dir: Path, target: Path) -> Path:
 
     model = AutoModel.from_pretrained(str(model_dir)).eval()
     sample = AutoTokenizer.from_pretrained(str(model_dir))(["a sample question"], return_tensors="pt")
+    names = [name for name in INPUTS if name in sample]  # models without token types (XLM-R, DistilBERT) take two
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, *inputs):
+            return self.inner(**dict(zip(names, inputs))).last_hidden_state
 
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
-    with torch.inference_mode():
-        torch.onnx.export(LastHiddenState(model), tuple(sample[name] for name in INPUTS), str(partial), dynamo=False,
-                          input_names=list(INPUTS), output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17)
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*names, "last_hidden_state")}
+    try:
+        with torch.inference_mode():
+            torch.onnx.export(LastHiddenState(model), tuple(sample[name] for name in names), str(partial), dynamo=False,
+                              input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17)
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"could not export {model_dir} to ONNX ({exc}); set CS_EMBEDDING_ONNX=false to run it on torch") from exc
     os.replace(partial, target)
     return target
 
@@ -86,6 +91,7 @@ class OnnxSentenceEmbedder:
         self._threads = threads
         self._session = None
         self._tokenizer = None
+        self._inputs: list[str] = []
         self._normalise = "Normalize" in (model_dir / "modules.json").read_text(encoding="utf-8")
         self.dim = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self._lock = threading.Lock()
@@ -104,9 +110,11 @@ class OnnxSentenceEmbedder:
                 options.inter_op_num_threads = 1
                 options.log_severity_level = 3
                 self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+                self._inputs = [i.name for i in self._session.get_inputs()]
                 tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
                 tokenizer.enable_truncation(max_length=self._max_length())
-                tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
+                pad = tokenizer.padding or {}  # the file's own pad token (BERT's [PAD], XLM-R's <pad>), padded to the longest
+                tokenizer.enable_padding(pad_id=pad.get("pad_id", 0), pad_token=pad.get("pad_token", "[PAD]"))
                 self._tokenizer = tokenizer
         return self._session, self._tokenizer
 
@@ -129,7 +137,7 @@ class OnnxSentenceEmbedder:
                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
             }
-            hidden = session.run(None, feed)[0]
+            hidden = session.run(None, {name: feed[name] for name in self._inputs})[0]
             mask = feed["attention_mask"][..., None].astype(np.float32)
             vectors = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
             if self._normalise:
