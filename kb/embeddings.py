@@ -15,6 +15,7 @@ breaks the action server's process start method (see docs/architecture.md).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from collections import OrderedDict
@@ -207,7 +208,8 @@ def _sentence_transformer(name: str, path: str) -> Embedder:
     from kb import onnx_encoder
 
     settings = get_settings()
-    if settings.embedding_onnx and os.path.isdir(path) and onnx_encoder.supports(Path(path)):
+    runtime = importlib.util.find_spec("onnxruntime") is not None  # a platform without its wheel stays on torch
+    if settings.embedding_onnx and runtime and os.path.isdir(path) and onnx_encoder.supports(Path(path)):
         threads = int(os.environ.get("CS_TORCH_THREADS", "1"))
         return onnx_encoder.OnnxSentenceEmbedder(name, Path(path), settings.models_dir / "onnx", threads)
     return SentenceTransformerEmbedder(name, path)
