@@ -23,7 +23,7 @@ def searcher() -> Searcher:
 
 def triage() -> Triage:
     """The complaint-category classifier, on the same embedding models as the searcher (trained on first use)."""
-    return trained(searcher().embedders)
+    return trained(searcher().embedders, searcher().query_vectors)
 
 
 async def categorize(customer_texts: list[str], language: str) -> str:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from kb.embeddings import EmbedderSet
+from kb.embeddings import EmbedderSet, QueryVectors
+from kb.text import normalize
 from tickets.triage import CATEGORIES, Triage, load_examples
 
 HELD_OUT = Path(__file__).parent / "data" / "triage_heldout.json"
@@ -52,3 +53,34 @@ def test_no_held_out_request_is_in_the_training_data():
     held = {t for rows in load_examples(HELD_OUT).values() for t, _ in rows}
     assert not train & held
     assert json.loads(HELD_OUT.read_text())["_about"]
+
+
+class CountingEmbedders(EmbedderSet):
+    """The real models, counting the texts each embeds."""
+
+    def __init__(self, real: EmbedderSet) -> None:
+        super().__init__(real.models)
+        self.calls: list[str] = []
+
+    def for_language(self, language: str):
+        real, calls = super().for_language(language), self.calls
+
+        class Counting:
+            name, dim = real.name, real.dim
+
+            def embed(self, texts):
+                calls.extend(texts)
+                return real.embed(texts)
+
+        return Counting()
+
+
+def test_a_message_the_search_just_embedded_is_not_embedded_again(triage):
+    embedders = CountingEmbedders(EmbedderSet.from_settings(Settings()))
+    vectors = QueryVectors(16)
+    cached = Triage(embedders, load_examples(), vectors)
+    for text, language in (("衣服和圖片顏色不一樣", "zh"), ("the colour differs from the photo", "en")):
+        embedders.calls.clear()
+        vectors.vector(embedders.for_language(language), normalize(text))  # what the search did with the message
+        assert cached.categorize([text], language) == triage.categorize([text], language) == "product_quality"
+        assert embedders.calls == [normalize(text)]  # once, by the search

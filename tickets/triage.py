@@ -21,7 +21,8 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from kb.embeddings import EmbedderSet
+from kb.embeddings import EmbedderSet, QueryVectors
+from kb.text import normalize
 
 TRAIN_FILE = Path(__file__).resolve().parent.parent / "data" / "triage" / "train.json"
 CATEGORIES = ("product_quality", "service_attitude", "logistics", "after_sales", "billing", "other")
@@ -48,8 +49,12 @@ class _LanguageModel:
 
 
 class Triage:
-    def __init__(self, embedders: EmbedderSet, examples: dict[str, list[tuple[str, str]]]) -> None:
+    """``vectors``: the searcher's query-vector cache, so the message a handoff categorises, which the search
+    embedded a moment before, is not embedded again (texts are normalised as the search normalises them)."""
+
+    def __init__(self, embedders: EmbedderSet, examples: dict[str, list[tuple[str, str]]], vectors: QueryVectors | None = None) -> None:
         self.embedders = embedders
+        self.vectors = vectors
         self.models: dict[str, _LanguageModel] = {}
         for language, rows in examples.items():
             texts, labels = [t for t, _ in rows], [c for _, c in rows]
@@ -60,7 +65,12 @@ class Triage:
             self.models[language] = _LanguageModel(chars, classifier)
 
     def _features(self, language: str, texts: list[str], chars: TfidfVectorizer, fit: bool = False):
-        dense = np.asarray(self.embedders.for_language(language).embed(texts), dtype=np.float32)
+        texts = [normalize(t) for t in texts]
+        embedder = self.embedders.for_language(language)
+        if fit or self.vectors is None:
+            dense = np.asarray(embedder.embed(texts), dtype=np.float32)
+        else:
+            dense = np.vstack([self.vectors.vector(embedder, t) for t in texts]).astype(np.float32)
         grams = chars.fit_transform(texts) if fit else chars.transform(texts)
         return hstack([csr_matrix(dense * 2.0), grams]).tocsr()  # meaning weighs more than spelling
 
@@ -88,10 +98,10 @@ _trained: Triage | None = None
 _lock = threading.Lock()
 
 
-def trained(embedders: EmbedderSet) -> Triage:
+def trained(embedders: EmbedderSet, vectors: QueryVectors | None = None) -> Triage:
     """The process's classifier, trained on first use."""
     global _trained
     with _lock:
         if _trained is None:
-            _trained = Triage(embedders, load_examples())
+            _trained = Triage(embedders, load_examples(), vectors)
         return _trained
