@@ -402,3 +402,23 @@ def test_signing_in_to_read_or_edit_does_not_make_anyone_available_for_chats(hub
     chatting = hub.post("/api/agent/login", json={"username": "reader-lead", "password": PASSWORD})  # the console
     assert chatting.status_code == 200 and chatting.json()["agent"]["presence"] == "online"
     r.hset(keys.agent("reader-lead"), "presence", "offline")
+
+
+def test_due_work_is_never_filed_before_its_moment(stack, settings):
+    """rq files a job under its time cut to whole seconds; the desk's scheduler rounds up so an SLA breach never runs early."""
+    import asyncio
+
+    from core.redis import redis_url
+    from tickets.scheduler import Scheduler
+
+    scheduler = Scheduler(redis_url(settings), f"test-rounding-{secrets.token_hex(4)}")
+    try:
+        when = time.time() + 3600.3
+        asyncio.run(scheduler.at(when, "tickets.jobs.presence_check", "nobody", job_id="rounding-check"))
+        registry = scheduler.queue.scheduled_job_registry
+        assert registry.get_job_ids() == ["rounding-check"]
+        assert when <= scheduler.connection.zscore(registry.key, "rounding-check") < when + 1
+    finally:
+        scheduler.queue.empty()
+        scheduler.connection.delete(scheduler.queue.scheduled_job_registry.key)
+        scheduler.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from datetime import datetime, timezone
 
 import redis
@@ -50,6 +51,9 @@ class Scheduler:
             log.exception("could not schedule %s (%s)", func, job_id)
 
     def _schedule(self, when: float, func: str, args: tuple, job_id: str) -> None:
+        # rq files a job under its time in whole seconds, cut down: a breach due at 12.6 s would run at 12 s,
+        # before it is due. Rounded up, due work runs at its moment or within the second after, never before.
+        when = math.ceil(when)
         try:
             self.queue.enqueue_at(datetime.fromtimestamp(when, timezone.utc), func, *args, job_id=job_id, unique=True,
                                   result_ttl=RESULT_TTL, failure_ttl=24 * 3600)
