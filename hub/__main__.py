@@ -23,6 +23,9 @@ options = dict(
     ws_max_size=settings.max_ws_frame_bytes,
     ws_ping_interval=settings.ws_heartbeat_seconds, ws_ping_timeout=settings.ws_heartbeat_seconds,
     backlog=4096,
+    # Longer than a client's own idle expiry (httpx: 5 s, uvicorn's default too): with equal timeouts a client
+    # could send its next request on a connection the hub was closing that instant, and get a read error.
+    timeout_keep_alive=30,
     proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies,
 )
 if settings.hub_workers > 1:
