@@ -40,8 +40,8 @@ def supports(model_dir: Path) -> bool:
 def exported_path(name: str, model_dir: Path, cache_dir: Path) -> Path:
     """Where this model's graph lives: named by the model and a digest of its weights and config."""
     digest = hashlib.sha256()
-    for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
-        file = model_dir / name
+    for part in ("config.json", "model.safetensors", "pytorch_model.bin"):
+        file = model_dir / part
         if file.exists():
             with file.open("rb") as handle:
                 while chunk := handle.read(1 << 20):
