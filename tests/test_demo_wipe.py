@@ -42,8 +42,13 @@ def demo_hub(stack, settings):
         r.close()
 
 
-def _summary_today(http: httpx.Client, token: str) -> dict:
-    r = http.get("/api/analytics/summary", params={"period": "today"}, headers={"Authorization": f"Bearer {token}"})
+# Two days of history, read over the last 7: "today" alone starts at the shop's midnight (Asia/Shanghai, 16:00 UTC),
+# and a run in the hour after it simulated nobody (the demo only plays customers up to ten minutes ago).
+DAYS, PERIOD = "2", "7d"
+
+
+def _summary(http: httpx.Client, token: str) -> dict:
+    r = http.get("/api/analytics/summary", params={"period": PERIOD}, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -58,7 +63,7 @@ def test_wipe_removes_the_simulated_history_and_keeps_a_real_conversation(demo_h
     real.say("I want to talk to a person please")
     assert http.post(f"/api/conversations/{real.id}/handoff", headers=real.headers).status_code in (200, 409)
 
-    done = _cli("-m", "demo", "--days", "1", "--per-day", "10", "--parallel", "2", "--hub", str(http.base_url))
+    done = _cli("-m", "demo", "--days", DAYS, "--per-day", "8", "--parallel", "2", "--hub", str(http.base_url))
     assert done.returncode == 0, done.stderr + done.stdout
     simulated = set(r.smembers(keys.demo_conversations))
     assert len(simulated) >= 3 and real.id not in simulated
@@ -72,7 +77,7 @@ def test_wipe_removes_the_simulated_history_and_keeps_a_real_conversation(demo_h
     supervisor = _cli("-m", "handoff", "add", "wipe-sup", "--name", "Wipe", "--role", "supervisor", "--password", "wipe-supervisor-pass-9")
     assert supervisor.returncode == 0, supervisor.stderr
     token = http.post("/api/agent/login", json={"username": "wipe-sup", "password": "wipe-supervisor-pass-9"}).json()["token"]
-    before = _summary_today(http, token)
+    before = _summary(http, token)
     assert before["simulated"] is True and before["current"]["volume"]["conversations"] == len(simulated) + 1
     assert simulated <= _event_conversations(r, keys)
 
@@ -99,10 +104,10 @@ def test_wipe_removes_the_simulated_history_and_keeps_a_real_conversation(demo_h
     assert not demo_customers & set(r.hvals(keys.customer_identities))
 
     # the figures: only the real conversation is left, and nothing says "simulated" any more
-    after = _summary_today(http, token)
+    after = _summary(http, token)
     assert after["simulated"] is False
     assert after["current"]["volume"]["conversations"] == 1 and after["current"]["humans"]["escalated"] == 1
-    listed = http.get("/api/analytics/conversations", params={"period": "today", "figure": "conversations"}, headers={"Authorization": f"Bearer {token}"}).json()
+    listed = http.get("/api/analytics/conversations", params={"period": PERIOD, "figure": "conversations"}, headers={"Authorization": f"Bearer {token}"}).json()
     assert listed["total"] == 1 and [row["conversation_id"] for row in listed["conversations"]] == [real.id]
 
     # the real conversation: intact, with its transcript, events, facts and ticket
