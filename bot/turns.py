@@ -73,8 +73,11 @@ class TurnQueue:
         while True:
             # Drain first: a message just stored is pending, so asking for its outcome first
             # would cost two Redis round trips per message for nothing.
-            drained = await self.drain(cid)
-            done = await self.outcome(cid, mid)
+            outcomes: dict[str, list[str]] = {}
+            drained = await self.drain(cid, outcomes)
+            done = outcomes.get(mid)
+            if done is None:
+                done = await self.outcome(cid, mid)
             if done is not None:
                 return done
             if not drained:
@@ -83,16 +86,21 @@ class TurnQueue:
                 await asyncio.sleep(pause)
                 pause = min(pause * 1.5, 0.25)
 
-    async def drain(self, cid: str) -> bool:
-        """Process every pending turn of ``cid`` in order, if its lock is free. False if someone else holds it."""
+    async def drain(self, cid: str, outcomes: dict[str, list[str]] | None = None) -> bool:
+        """Process every pending turn of ``cid`` in order, if its lock is free. False if someone else holds it.
+
+        ``outcomes``: filled with what each turn processed here produced (saves reading it back).
+        """
         token = uuid.uuid4().hex
         if not await self.r.set(self.k.turn_lock(cid), token, nx=True, px=self.lock_ms):
             return False
         keeper = asyncio.create_task(self._keep_lock(cid, token))
         try:
-            while (mid := await self.r.lindex(self.k.pending_turns(cid), 0)) is not None:
-                await self._process(cid, mid)
-            await self._forget(keys=[self.k.pending_turns(cid), self.k.open_turns], args=[cid])
+            mid = await self.r.lindex(self.k.pending_turns(cid), 0)
+            if mid is None:  # nothing pending (a recovery found it done): forget it
+                await self._forget(keys=[self.k.pending_turns(cid), self.k.open_turns], args=[cid])
+            while mid is not None:  # completing a turn forgets the conversation when it was the last one
+                mid = await self._process(cid, mid, outcomes)
         finally:
             keeper.cancel()
             try:
@@ -101,13 +109,18 @@ class TurnQueue:
                 pass  # it expires by itself
         return True
 
-    async def _process(self, cid: str, mid: str) -> None:
+    async def _process(self, cid: str, mid: str, outcomes: dict[str, list[str]] | None = None) -> str | None:
+        """Run one turn and record its outcome; the next pending turn, if any."""
         rows = await self.r.xrange(self.k.transcript(cid), mid, mid)
         produced: list[str] = []
         if rows:
             message = Message(id=mid, conversation_id=cid, **json.loads(rows[0][1]["m"]))
             produced = [m.id for m in await self.handler(message)]
-        await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns], args=[cid, mid, json.dumps(produced)])
+        completed, next_mid = await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns],
+                                                   args=[cid, mid, json.dumps(produced)])
+        if int(completed) and outcomes is not None:
+            outcomes[mid] = produced
+        return next_mid or None
 
     async def _keep_lock(self, cid: str, token: str) -> None:
         while True:

@@ -14,16 +14,22 @@ import redis.asyncio as aioredis
 
 from core.redis import Keys
 
-# Count one hit in a window that starts with the first hit.
-# KEYS[1] counter   ARGV[1] window length (ms)
-# Returns {hits so far in this window, ms until the window ends}.
+# Count one hit in each counter, in a window that starts with its first hit. One round trip for every
+# limit a request is under (a customer message is under three).
+# KEYS[i] counter   ARGV[i] its window length (ms)
+# Returns {hits so far in counter 1's window, ms until it ends, hits of counter 2, ...}.
 _HIT = """
-local counter, window = KEYS[1], tonumber(ARGV[1])
-local hits = redis.call('INCR', counter)
-if hits == 1 then redis.call('PEXPIRE', counter, window) end
-local left = redis.call('PTTL', counter)
-if left < 0 then redis.call('PEXPIRE', counter, window); left = window end
-return {hits, left}
+local out = {}
+for i, counter in ipairs(KEYS) do
+  local window = tonumber(ARGV[i])
+  local hits = redis.call('INCR', counter)
+  if hits == 1 then redis.call('PEXPIRE', counter, window) end
+  local left = redis.call('PTTL', counter)
+  if left < 0 then redis.call('PEXPIRE', counter, window); left = window end
+  out[#out + 1] = hits
+  out[#out + 1] = left
+end
+return out
 """
 
 
@@ -45,5 +51,14 @@ class RateLimiter:
 
     async def hit(self, scope: str, ident: str, limit: Limit) -> int:
         """Count one hit; 0 if allowed, else the seconds to wait."""
-        hits, left_ms = await self._hit(keys=[self.k.rate(scope, ident)], args=[limit.seconds * 1000])
-        return 0 if int(hits) <= limit.count else max(1, math.ceil(int(left_ms) / 1000))
+        return await self.hit_all([(scope, ident, limit)])
+
+    async def hit_all(self, hits: list[tuple[str, str, Limit]]) -> int:
+        """Count one hit under each ``(scope, identity, limit)`` in one round trip; 0 if all allow it, else the longest wait."""
+        if not hits:
+            return 0
+        counts = await self._hit(keys=[self.k.rate(scope, ident) for scope, ident, _ in hits],
+                                 args=[limit.seconds * 1000 for _, _, limit in hits])
+        waits = [0 if int(n) <= limit.count else max(1, math.ceil(int(left_ms) / 1000))
+                 for (_, _, limit), n, left_ms in zip(hits, counts[::2], counts[1::2])]
+        return max(waits)

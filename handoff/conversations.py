@@ -96,6 +96,12 @@ def _message_json(sender: Sender, text: str, ts: float, channel: str, client_mes
     return json.dumps(body, ensure_ascii=False)
 
 
+def _conversation(raw: dict[str, str]) -> Conversation | None:
+    if not raw:
+        return None
+    return Conversation(**{k: v for k, v in raw.items() if k in Conversation.model_fields and v != ""})
+
+
 class ConversationStore:
     def __init__(self, client: aioredis.Redis, keys: Keys, personal_data: PersonalData | None = None) -> None:
         self.r = client
@@ -127,11 +133,7 @@ class ConversationStore:
         return conv, token
 
     async def get(self, cid: str) -> Conversation | None:
-        raw = await self.r.hgetall(self.k.conv(cid))
-        if not raw:
-            return None
-        data = {k: v for k, v in raw.items() if k in Conversation.model_fields and v != ""}
-        return Conversation(**data)
+        return _conversation(await self.r.hgetall(self.k.conv(cid)))
 
     async def require(self, cid: str) -> Conversation:
         conv = await self.get(cid)
@@ -139,9 +141,11 @@ class ConversationStore:
             raise UnknownConversation()
         return conv
 
-    async def token_matches(self, cid: str, token: str) -> bool:
-        stored = await self.r.hget(self.k.conv(cid), "token_hash")
-        return bool(stored) and secrets.compare_digest(stored, _hash_token(token))
+    async def get_with_token(self, cid: str, token: str) -> tuple[Conversation | None, bool]:
+        """The conversation and whether ``token`` is its customer token, in one read (every customer request asks both)."""
+        raw = await self.r.hgetall(self.k.conv(cid))
+        stored = raw.get("token_hash")
+        return _conversation(raw), bool(stored and token) and secrets.compare_digest(stored, _hash_token(token))
 
     async def set_fields(self, cid: str, **fields: str) -> None:
         await self.r.hset(self.k.conv(cid), mapping=fields)
@@ -238,8 +242,13 @@ class ConversationStore:
         return self._message(cid, *rows[0]) if rows else None
 
     async def messages_by_id(self, cid: str, ids: list[str]) -> list[Message]:
-        found = [await self.message(cid, mid) for mid in ids]
-        return [m for m in found if m is not None]
+        if not ids:
+            return []
+        async with self.r.pipeline(transaction=False) as pipe:  # a turn's replies: one round trip, not one each
+            for mid in ids:
+                pipe.xrange(self.k.transcript(cid), mid, mid)
+            found = await pipe.execute()
+        return [self._message(cid, *rows[0]) for rows in found if rows]
 
     @staticmethod
     def _message(cid: str, mid: str, fields: dict) -> Message:

@@ -123,11 +123,12 @@ COMPLETE_TURN = """
 local pending, outcomes, open_turns = KEYS[1], KEYS[2], KEYS[3]
 local cid, mid, outcome = ARGV[1], ARGV[2], ARGV[3]
 
-if redis.call('LINDEX', pending, 0) ~= mid then return 0 end
+if redis.call('LINDEX', pending, 0) ~= mid then return {0, redis.call('LINDEX', pending, 0) or ''} end
 redis.call('LPOP', pending)
 redis.call('HSET', outcomes, mid, outcome)
-if redis.call('LLEN', pending) == 0 then redis.call('ZREM', open_turns, cid) end
-return 1
+local next_mid = redis.call('LINDEX', pending, 0)
+if not next_mid then redis.call('ZREM', open_turns, cid) end
+return {1, next_mid or ''}
 """
 
 # Forget a conversation in the open-turns set if it has nothing pending (after a recovery found it empty).

@@ -46,11 +46,10 @@ def check_message_length(text: str, settings: Settings) -> None:
 
 # customers: the conversation's token is the only key to it
 async def customer_conversation(cid: ConversationId, services: Svc, authorization: Annotated[str | None, Header()] = None) -> Conversation:
-    conv = await services.conversations.get(cid)
+    conv, allowed = await services.conversations.get_with_token(cid, bearer(authorization) or "")
     if conv is None:
         raise UnknownConversation()
-    token = bearer(authorization)
-    if not token or not await services.conversations.token_matches(cid, token):
+    if not allowed:
         raise HTTPException(403, "this token does not give access to this conversation")
     return conv
 

@@ -107,3 +107,34 @@ def test_the_websocket_obeys_the_same_message_limits(two_workers):
     assert [f["client_message_id"] for f in refused] == ["ws-4", "ws-5"] and all(f["retry_after"] > 0 for f in refused)
     said = [m["text"] for m in two_workers[0].get(f"/api/conversations/{cid}/messages", headers={"Authorization": f"Bearer {token}"}).json() if m["sender"] == "customer"]
     assert said == [f"ws {i}" for i in range(4)]
+
+
+def test_a_request_under_several_limits_counts_in_each_and_waits_for_the_strictest(stack, settings):
+    """The limits a request is under are counted in one round trip; each keeps its own count and window."""
+    import asyncio
+    import uuid
+
+    from core.ratelimit import Limit, RateLimiter
+    from core.redis import Keys, async_client
+
+    keys = Keys(f"test-limits-{uuid.uuid4().hex[:8]}")
+
+    async def scenario() -> tuple[list[int], list]:
+        client = async_client(settings)
+        limiter = RateLimiter(client, keys)
+        loose, strict = Limit.parse("100/60"), Limit.parse("2/30")
+        try:
+            waits = [await limiter.hit_all([("loose", "a", loose), ("strict", "a", strict)]) for _ in range(3)]
+            waits.append(await limiter.hit_all([("loose", "a", loose), ("strict", "b", strict)]))  # another identity: its own count
+            waits.append(await limiter.hit("loose", "a", loose))
+            waits.append(await limiter.hit_all([]))
+            counts = [await client.get(keys.rate(scope, ident)) for scope, ident in (("loose", "a"), ("strict", "a"), ("strict", "b"))]
+            return waits, counts
+        finally:
+            await client.aclose()
+
+    waits, counts = asyncio.run(scenario())
+    assert [int(c) for c in counts] == [5, 3, 1]  # every hit counted under every limit it was under, refused ones too
+    assert waits[:2] == [0, 0]
+    assert 1 <= waits[2] <= 30  # the strict limit's window, not the loose one's
+    assert waits[3:] == [0, 0, 0]

@@ -93,16 +93,15 @@ class RateLimit:
     async def _check(self, scope: Scope) -> int:
         limiter = self._limiter or self._factory()
         self._limiter = limiter
-        waits = []
+        hits = []
         for rule in RULES:
             if rule.method not in ("*", scope["method"]) or rule.name not in self.limits:
                 continue
             match = rule.path.match(scope["path"])
             ident = match and rule.identify(scope, match)
-            if not ident:
-                continue
-            try:
-                waits.append(await limiter.hit(rule.name, ident, self.limits[rule.name]))
-            except RedisError:
-                return 0  # the route itself answers 503; a limit never turns an outage into a 500
-        return max(waits, default=0)
+            if ident:
+                hits.append((rule.name, ident, self.limits[rule.name]))
+        try:
+            return await limiter.hit_all(hits)
+        except RedisError:
+            return 0  # the route itself answers 503; a limit never turns an outage into a 500

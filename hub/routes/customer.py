@@ -98,11 +98,9 @@ class Feedback(BaseModel):
 
 async def _message_wait(services: Services, cid: str, address: str) -> int:
     """Seconds a message sent over the WebSocket must wait under the message limits (0: go ahead)."""
-    waits = [0]
-    for rule, ident in (("messages_per_conversation", cid), ("messages_per_address", address)):
-        if rule in services.settings.rate_limits:
-            waits.append(await services.limiter.hit(rule, ident, Limit.parse(services.settings.rate_limits[rule])))
-    return max(waits)
+    limits = services.settings.rate_limits
+    return await services.limiter.hit_all([(rule, ident, Limit.parse(limits[rule])) for rule, ident in (
+        ("messages_per_conversation", cid), ("messages_per_address", address)) if rule in limits])
 
 
 async def _view(services: Services, conv: Conversation) -> ConversationView:
@@ -208,8 +206,7 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
         await websocket.close(code=4422, reason="after must be a message id")
         return
     try:
-        conv = await services.conversations.get(cid) if re.fullmatch(CONVERSATION_ID, cid) else None
-        allowed = conv is not None and await services.conversations.token_matches(cid, token)
+        conv, allowed = await services.conversations.get_with_token(cid, token) if re.fullmatch(CONVERSATION_ID, cid) else (None, False)
     except RedisError:
         await websocket.close(code=1013, reason="temporarily unavailable, reconnect")
         return
