@@ -104,6 +104,7 @@ class Customer:
         self.sent = 0
         self.cid: str | None = None
         self.headers: dict[str, str] = {}
+        self.last_kind = ""  # what the last turn was (``turn_kind``), through the hub only
 
     async def fresh(self) -> None:
         """A new conversation (untimed)."""
@@ -120,6 +121,7 @@ class Customer:
         """One message; its latency in ms, or None on an error."""
         if self.cid is None or self.sent >= MESSAGES_PER_CUSTOMER:
             await self.fresh()
+        first = self.sent == 0
         self.sent += 1
         started = time.perf_counter()
         try:
@@ -131,9 +133,22 @@ class Customer:
         if resp.status_code != 200:
             self.cid = None
             return None
-        if self.path.via_hub and (resp.json().get("conversation") or {}).get("status") != "bot":
-            self.cid = None  # handed to a human after two misses: the next message would not be a bot reply
+        if self.path.via_hub:
+            body = resp.json()
+            self.last_kind = turn_kind(body, first)
+            if (body.get("conversation") or {}).get("status") != "bot":
+                self.cid = None  # handed to a human after two misses: the next message would not be a bot reply
         return elapsed
+
+
+def turn_kind(body: dict, first: bool) -> str:
+    """What a turn through the hub did, from its reply: the first message of a conversation, a hand-over, or the KB decision."""
+    if first:
+        return "first message of a conversation"
+    if (body.get("conversation") or {}).get("status") != "bot":
+        return "handed over"
+    decisions = [(m.get("meta") or {}).get("decision") for m in body.get("replies") or []]
+    return next((f"kb {d}" for d in reversed(decisions) if d), "other (no KB search)")
 
 
 @dataclass
@@ -183,6 +198,8 @@ class PathResult:
     cpu_ms_per_reply: dict[str, float]
     load: tuple[float, float]
     one_by_language: dict[str, list[float]]
+    one_by_kind: dict[str, list[float]] = field(default_factory=dict)  # through the hub: what the turn did
+    redis_commands_per_reply: float = 0.0  # every client's (hub, Rasa's tracker and lock stores, actions)
 
 
 async def closed_loop(path: Path_, in_flight: int, total: int, offset: int) -> tuple[list[float], int, float]:
@@ -208,18 +225,20 @@ async def closed_loop(path: Path_, in_flight: int, total: int, offset: int) -> t
     return latencies, errors, time.perf_counter() - started
 
 
-async def one_at_a_time(path: Path_, total: int, offset: int) -> tuple[dict[str, list[float]], int]:
-    """``total`` messages one at a time: an English customer, then a Chinese one; (latencies per language, errors)."""
+async def one_at_a_time(path: Path_, total: int, offset: int) -> tuple[dict[str, list[float]], dict[str, list[float]], int]:
+    """``total`` messages one at a time: an English customer, then a Chinese one; (latencies per language, per turn kind, errors)."""
     by_language: dict[str, list[float]] = {}
+    by_kind: dict[str, list[float]] = {}
     errors = 0
     for index, language in enumerate(LANGUAGES):
-        latencies, failed, _ = await closed_loop_for(path, language, max(1, total // len(LANGUAGES)), offset + index * 13)
+        latencies, failed, _ = await closed_loop_for(path, language, max(1, total // len(LANGUAGES)), offset + index * 13, by_kind)
         by_language[language] = latencies
         errors += failed
-    return by_language, errors
+    return by_language, by_kind, errors
 
 
-async def closed_loop_for(path: Path_, language: str, count: int, offset: int) -> tuple[list[float], int, float]:
+async def closed_loop_for(path: Path_, language: str, count: int, offset: int,
+                          by_kind: dict[str, list[float]] | None = None) -> tuple[list[float], int, float]:
     c = Customer(path, language)
     pool = path.texts[language]
     latencies: list[float] = []
@@ -231,6 +250,8 @@ async def closed_loop_for(path: Path_, language: str, count: int, offset: int) -
             errors += 1
         else:
             latencies.append(ms)
+            if by_kind is not None and c.last_kind:
+                by_kind.setdefault(c.last_kind, []).append(ms)
     return latencies, errors, time.perf_counter() - started
 
 
@@ -240,9 +261,10 @@ def slug(name: str) -> str:
 
 async def measure_path(path: Path_, meter: ProcessMeter, single: int, many: int, in_flight: int, offset: int, profile_dir: Path | None = None) -> PathResult:
     await closed_loop(path, 2, 6, offset + 500)  # untimed warm-up of this path
-    one_by_language, errors_one = await one_at_a_time(path, single, offset)
+    one_by_language, one_by_kind, errors_one = await one_at_a_time(path, single, offset)
     one = [ms for values in one_by_language.values() for ms in values]
     meter.mark()
+    commands_before = redis_commands()
     load_before = os.getloadavg()[0]
     profilers = meter.start_profiles(profile_dir, slug(path.name)) if profile_dir else []
     try:
@@ -250,10 +272,20 @@ async def measure_path(path: Path_, meter: ProcessMeter, single: int, many: int,
     finally:
         meter.stop_profiles(profilers)
     load_after = os.getloadavg()[0]
+    commands = (redis_commands() - commands_before) / max(1, len(loaded) + errors_many)
     cpu = {name: ms / max(1, len(loaded)) for name, ms in meter.cpu_ms_since_mark().items()}
     log(f"{path.name}: 1x p50 {percentile(one, 50):.1f} ms, {in_flight}x {len(loaded) / wall:.1f}/s p95 {percentile(loaded, 95):.0f} ms")
     return PathResult(path.name, percentile(one, 50), percentile(one, 95), len(loaded) / wall, percentile(loaded, 95),
-                      errors_one + errors_many, cpu, (load_before, load_after), one_by_language)
+                      errors_one + errors_many, cpu, (load_before, load_after), one_by_language, one_by_kind, commands)
+
+
+def redis_commands() -> int:
+    """Commands the bench's Valkey has processed so far (all clients)."""
+    client = sync_client()
+    try:
+        return int(client.info("stats")["total_commands_processed"])
+    finally:
+        client.close()
 
 
 # ---------------------------------------------------------------- open loop
@@ -539,17 +571,25 @@ def print_paths(rounds: list[list[PathResult]], in_flight: int) -> None:
         rs = [r[i] for r in rounds]
         cells = [spread([percentile(r.one_by_language.get(lang, []), q) for r in rs]) for lang in LANGUAGES for q in (50, 95)]
         print(f"| {first.name} | " + " | ".join(cells) + " |")
+    kinds = {kind: [ms for r in rounds for p in r for ms in p.one_by_kind.get(kind, [])] for p in rounds[0] for kind in p.one_by_kind}
+    if kinds:
+        print("\n### 1x through the hub by what the turn did (all rounds pooled), ms\n")
+        print("| turn | messages | p50 | p95 | max |")
+        print("|---|---|---|---|---|")
+        for kind, values in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
+            print(f"| {kind} | {len(values)} | {fmt(percentile(values, 50))} | {fmt(percentile(values, 95))} | {fmt(max(values))} |")
     hub_rate = [r[3].many_rate for r in rounds]
     rule_rate = [r[1].many_rate for r in rounds]
     ratios = [h / g for h, g in zip(hub_rate, rule_rate)]
     print(f"\nFAQ through the hub / bare Rasa rule reply ({in_flight}x replies/s, same round): {spread([x * 100 for x in ratios], 0)} %")
     print(f"\n### CPU per reply at {in_flight}x, ms of CPU per process (median of rounds)\n")
     names = sorted({n for r in rounds for p in r for n in p.cpu_ms_per_reply})
-    print("| path | " + " | ".join(names) + " | total |")
-    print("|---|" + "---|" * (len(names) + 1))
+    print("| path | " + " | ".join(names) + " | total | Redis commands per reply (scripts' own included) |")
+    print("|---|" + "---|" * (len(names) + 2))
     for i, first in enumerate(rounds[0]):
         cells = [statistics.median([r[i].cpu_ms_per_reply.get(n, 0.0) for r in rounds]) for n in names]
-        print(f"| {first.name} | " + " | ".join(fmt(c) for c in cells) + f" | {fmt(sum(cells))} |")
+        commands = statistics.median([r[i].redis_commands_per_reply for r in rounds])
+        print(f"| {first.name} | " + " | ".join(fmt(c) for c in cells) + f" | {fmt(sum(cells))} | {fmt(commands)} |")
 
 
 def print_open_loop(steps: list[Step], think_seconds: float) -> None:
