@@ -64,8 +64,9 @@ class ProcessMeter:
         stats = _group_stats()
         return {name: stats.get(pid, (0.0, 0.0))[1] / 2**20 for name, pid in self.groups.items()}
 
-    def start_profiles(self, out_dir: Path, label: str, services: tuple[str, ...] = ("hub", "rasa", "actions")) -> list:
-        """py-spy flame graphs of the Python services (and their worker processes) until ``stop_profiles``."""
+    def start_profiles(self, out_dir: Path, label: str, services: tuple[str, ...] = ("hub", "rasa", "actions"), fmt: str = "flamegraph") -> list:
+        """py-spy profiles of the Python services (and their worker processes) until ``stop_profiles``:
+        flame graphs (SVG), or ``fmt="raw"`` collapsed stacks (one ``<label>.<service>.txt`` each)."""
         out_dir.mkdir(parents=True, exist_ok=True)
         spy = Path(sys.executable).with_name("py-spy")
         procs = []
@@ -74,7 +75,7 @@ class ProcessMeter:
             if pid:
                 procs.append(subprocess.Popen(
                     [str(spy), "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "100",
-                     "--output", str(out_dir / f"{label}.{name}.svg"), "--format", "flamegraph"],
+                     "--output", str(out_dir / f"{label}.{name}.{'svg' if fmt == 'flamegraph' else 'txt'}"), "--format", fmt],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(1.0)  # py-spy attaches
         return procs

@@ -117,3 +117,80 @@ def test_the_rasa_launcher_judges_action_replies_exactly_as_rasa_does():
     verdicts = json.loads(proc.stdout.strip().splitlines()[-1])
     assert [v[0] for v in verdicts] == ["valid", verdicts[1][0], "valid", verdicts[1][0]] and verdicts[1][0].startswith("invalid")
     assert all(original == cached for original, cached in verdicts)
+
+
+_SAME_TRACKERS = r'''
+import asyncio, json, sys, uuid
+from urllib.parse import urlsplit
+from rasa.core.tracker_store import RedisTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+import rasa_run.__main__ as launcher
+
+url = urlsplit(sys.argv[1])
+domain = Domain.load("domain.yml")
+prefix = "test-launcher-" + uuid.uuid4().hex[:8]
+store = RedisTrackerStore(domain, host=url.hostname, port=url.port, db=int(url.path.strip("/") or 0), password=url.password, key_prefix=prefix)
+original_save = RedisTrackerStore.save
+
+def turn(i, t):
+    return [UserUttered(f"question {i}", {"name": "faq", "confidence": 0.9}, parse_data={"intent": {"name": "faq", "confidence": 0.9}, "entities": [], "text": f"question {i}"}, timestamp=t),
+            ActionExecuted("action_answer_faq", timestamp=t + 0.001), BotUttered(f"answer {i}", {"custom": {"type": "bot_turn"}}, timestamp=t + 0.002),
+            SlotSet("failed_attempts", i % 2, timestamp=t + 0.003), ActionExecuted("action_listen", timestamp=t + 0.004)]
+
+def session_start(t):
+    return [ActionExecuted("action_session_start", timestamp=t), SessionStarted(timestamp=t + 0.001), ActionExecuted("action_listen", timestamp=t + 0.002)]
+
+async def conversation(sender):
+    """What Rasa does with one conversation: save after every turn, a second session on a retrieved (last-session) tracker."""
+    stored = []
+    tracker = DialogueStateTracker(sender, domain.slots)
+    for e in session_start(1000.0):
+        tracker.update(e)
+    for i in range(6):
+        for e in turn(i, 1001.0 + i):
+            tracker.update(e)
+        await store.save(tracker)
+        stored.append(json.loads(store.red.get(store.key_prefix + sender))["events"])
+    tracker = await store.retrieve(sender)  # a new session starts on what Rasa reads back
+    for e in session_start(2000.0) + turn(6, 2001.0):
+        tracker.update(e)
+    await store.save(tracker)
+    later = await store.retrieve(sender)  # the last session only: the merge path, earlier sessions kept
+    for e in turn(7, 2002.0):
+        later.update(e)
+    await store.save(later)
+    stored.append(json.loads(store.red.get(store.key_prefix + sender))["events"])
+    full = await store.retrieve_full_tracker(sender)
+    return stored, [e.as_dict() for e in full.events]
+
+async def main():
+    rasa_own = await conversation("rasa-" + prefix)
+    launcher.install_tracker_store_fast_path()
+    launcher.install_event_type_cache()
+    assert RedisTrackerStore.save is not original_save
+    ours = await conversation("ours-" + prefix)
+    for key in store.red.keys(prefix + "*"):
+        store.red.delete(key)
+    print(json.dumps({"rasa": rasa_own, "ours": ours}))
+
+asyncio.run(main())
+'''
+
+
+def test_the_rasa_launcher_stores_trackers_exactly_as_rasa_does(stack, settings):
+    """``rasa_run`` saves a tracker that only grew without reading it back: what Redis holds after every save, over two
+    sessions (the second saved from a last-session tracker, Rasa's merge), is what Rasa's own ``save`` leaves."""
+    from core.redis import redis_url
+
+    proc = subprocess.run([str(RASA_PYTHON), "-c", _SAME_TRACKERS, redis_url(settings)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    (rasa_saves, rasa_full), (our_saves, our_full) = result["rasa"], result["ours"]
+    assert len(our_saves) == len(rasa_saves) == 7
+    assert our_saves == rasa_saves
+    assert our_full == rasa_full
+    sessions = [e for e in our_full if e["event"] == "session_started"]
+    assert len(sessions) == 2 and sum(e["event"] == "user" for e in our_full) == 8  # both sessions, every message
