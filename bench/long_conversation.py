@@ -61,21 +61,21 @@ def messages(language: str, count: int) -> list[str]:
     return out
 
 
-def customer(hub: httpx.Client, meter: ProcessMeter, language: str, count: int) -> tuple[list[float], list[float], list[str], str]:
-    """One conversation of ``count`` messages: (latency ms, Rasa CPU ms, status after each, conversation id)."""
+def customer(hub: httpx.Client, meter: ProcessMeter, language: str, count: int) -> tuple[list[float], list[dict[str, float]], list[str], str]:
+    """One conversation of ``count`` messages: (latency ms, CPU ms per service, status after each, conversation id)."""
     started = hub.post("/api/conversations", json={"language": language, "customer": {"name": "Bench customer"}})
     started.raise_for_status()
     cid, headers = started.json()["conversation_id"], {"Authorization": f"Bearer {started.json()['token']}"}
-    latencies, rasa_cpu, statuses = [], [], []
+    latencies, cpu, statuses = [], [], []
     for text in messages(language, count):
         meter.mark()
         t0 = time.perf_counter()
         resp = hub.post(f"/api/conversations/{cid}/messages", json={"text": text}, headers=headers)
         latencies.append((time.perf_counter() - t0) * 1000)
-        rasa_cpu.append(meter.cpu_ms_since_mark().get("rasa", 0.0))
+        cpu.append(meter.cpu_ms_since_mark())
         resp.raise_for_status()
         statuses.append(resp.json()["conversation"]["status"])
-    return latencies, rasa_cpu, statuses, cid
+    return latencies, cpu, statuses, cid
 
 
 def main() -> int:
@@ -94,7 +94,7 @@ def main() -> int:
         stack.start()
         meter = ProcessMeter({name: stack.pid(name) for name in ("hub", "rasa", "actions", "redis")})
         print(f"# long conversations | {os.cpu_count()} cores | load average at start {os.getloadavg()[0]:.2f}")
-        blocks: dict[int, tuple[list[float], list[float]]] = {}
+        blocks: dict[int, tuple[list[float], list[dict[str, float]]]] = {}
         with httpx.Client(base_url=settings.hub_url, timeout=60) as hub:
             for text in ("hello", "你好"):  # untimed warm-up: a fresh stack's first replies are slow
                 warm = hub.post("/api/conversations", json={"language": "en"}).json()
@@ -113,10 +113,13 @@ def main() -> int:
                 stored = sync_client(settings).get(f"rasa:tracker:{cid}")
                 events.append((len(json.loads(stored)["events"]) if stored else 0, len(stored or "")))
             meter.stop_profiles(spy)
-        print("\n| messages | replies | p50 ms | p95 ms | Rasa CPU per message, ms (mean) |")
-        print("|---|---|---|---|---|")
+        names = ("rasa", "actions", "hub", "redis")
+        print("\n| messages | replies | p50 ms | p95 ms | " + " | ".join(f"{n} CPU per message, ms" for n in names) + " |")
+        print("|---|---|---|---|" + "---|" * len(names))
         for b, (lat, cpu) in sorted(blocks.items()):
-            print(f"| {b * BLOCK + 1}-{b * BLOCK + len(lat) // args.customers} | {len(lat)} | {percentile(lat, 50):.1f} | {percentile(lat, 95):.1f} | {sum(cpu) / len(cpu):.1f} |")
+            means = [sum(c.get(n, 0.0) for c in cpu) / len(cpu) for n in names]
+            print(f"| {b * BLOCK + 1}-{b * BLOCK + len(lat) // args.customers} | {len(lat)} | {percentile(lat, 50):.1f} | {percentile(lat, 95):.1f} | "
+                  + " | ".join(f"{m:.1f}" for m in means) + " |")
         print("\nRasa's stored tracker at the end, per customer: " + ", ".join(f"{n} events ({size / 1024:.0f} KB)" for n, size in events))
         print(f"load average at the end {os.getloadavg()[0]:.2f}")
     finally:

@@ -118,7 +118,8 @@ return {1, id}
 #
 # KEYS[1] pending turns list   KEYS[2] turn outcomes hash   KEYS[3] open turns sorted set
 # ARGV[1] conversation id      ARGV[2] customer message id  ARGV[3] outcome JSON
-# Returns 1, or 0 when that turn was not the oldest pending one (already completed).
+# Returns {1, the next pending turn's id or ''}, or {0, the oldest pending id or ''} when that turn
+# was not the oldest pending one (already completed). The last turn forgets the conversation's open turns.
 COMPLETE_TURN = """
 local pending, outcomes, open_turns = KEYS[1], KEYS[2], KEYS[3]
 local cid, mid, outcome = ARGV[1], ARGV[2], ARGV[3]
