@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
 import pytest
 from websockets.sync.client import connect
 
@@ -60,6 +61,17 @@ def test_the_bot_follows_a_customer_who_switches_language_mid_chat(customer_fact
     assert switched and has_han(switched[0]["text"]) and switched[0]["meta"]["intent"] == "greet"
     back = [m for m in c.say("thank you so much")["replies"] if m["sender"] == "bot"]
     assert back and not has_han(back[0]["text"]) and back[0]["meta"]["intent"] == "thanks"
+
+
+def test_a_web_chat_tells_rasa_its_language_when_it_starts_and_the_first_reply_speaks_it(customer_factory, settings):
+    """The language slot is set when the chat starts (bot/language_slot.py ``prepare``), not on the first reply's time."""
+    token = {"token": settings.secret("rasa-token")}
+    for language, greeting in (("zh", "你好"), ("en", "hello")):
+        c = customer_factory(language)
+        tracker = httpx.get(f"{settings.rasa_url}/conversations/{c.id}/tracker", params=token, timeout=30).json()
+        assert tracker["slots"].get("language") == language  # before the customer has written anything
+        reply = [m for m in c.say(greeting)["replies"] if m["sender"] == "bot"]
+        assert reply and any("\u4e00" <= ch <= "\u9fff" for ch in reply[0]["text"]) == (language == "zh")
 
 
 def test_asking_for_a_human_queues_with_position(customer_factory, agent_factory):
