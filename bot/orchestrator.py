@@ -60,6 +60,10 @@ class Orchestrator:
         self.turns = TurnQueue(client, keys, self._turn, lock_seconds=turn_lock_seconds)
         self.turn_wait_seconds = turn_wait_seconds
 
+    async def started(self, conv: Conversation) -> None:
+        """A web chat just opened: tell Rasa its language now, while the customer types (best effort)."""
+        await self.language_slot.prepare(conv.id, conv.language)
+
     async def customer_message(self, conv: Conversation, text: str, *, client_message_id: str | None = None, payload: str | None = None) -> Outcome:
         """Store the message, then wait for its turn's outcome (processing it here if no one else is).
 

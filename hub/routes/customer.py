@@ -119,7 +119,7 @@ async def start(body: StartConversation, services: Svc) -> Started:
     signed = SignedCustomer(who.ref, who.tier, who.name) if identity_is_signed(services.settings.secret("identity-secret"), who.ref, who.tier, who.name, who.signature) else None
     identity = ("web", body.visitor_id) if body.visitor_id else None
     conv, token = await services.intake.start(body.channel, body.language, identity=identity, signed=signed)
-    await services.orchestrator.language_slot.prepare(conv.id, conv.language)  # the first reply need not wait for it
+    await services.orchestrator.started(conv)  # the first reply need not wait for Rasa to learn the language
     return Started(conversation_id=conv.id, token=token, conversation=conv)
 
 
