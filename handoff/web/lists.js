@@ -35,15 +35,25 @@ export function refreshLists() {
   listsTimer = setTimeout(() => { refreshQueue(); refreshMine(); refreshRecent(); }, 50); // coalesce bursts of events
 }
 
-export async function refreshQueue() {
-  try { state.queue = await api("/queue"); state.queueFetchedAt = Date.now(); renderQueue(); } catch { /* shown via connection state */ }
+// Refreshes overlap (live events, typing in the search, a day picked) and their answers can arrive out of
+// order: a list only shows the answer to its newest request, never an older one that came back later.
+function newestOnly(load, show) {
+  let newest = 0;
+  return async () => {
+    const request = ++newest;
+    let rows;
+    try { rows = await load(); } catch { return; } // shown via connection state
+    if (request === newest) show(rows);
+  };
 }
 
-export async function refreshMine() {
-  try { state.mine = await api("/conversations"); renderMine(); } catch { /* ignore */ }
-}
+export const refreshQueue = newestOnly(() => api("/queue"), (rows) => {
+  state.queue = rows; state.queueFetchedAt = Date.now(); renderQueue();
+});
 
-export async function refreshRecent() {
+export const refreshMine = newestOnly(() => api("/conversations"), (rows) => { state.mine = rows; renderMine(); });
+
+function recentQuery() {
   const q = new URLSearchParams();
   if (els.recentQ.value.trim()) q.set("q", els.recentQ.value.trim());
   if (els.recentDay.value) {
@@ -52,8 +62,10 @@ export async function refreshRecent() {
     q.set("since", String(start.getTime() / 1000));
     q.set("until", String(end.getTime() / 1000));
   }
-  try { state.recent = await api(`/history?${q}`); renderRecent(); } catch { /* ignore */ }
+  return q;
 }
+
+export const refreshRecent = newestOnly(() => api(`/history?${recentQuery()}`), (rows) => { state.recent = rows; renderRecent(); });
 
 export async function loadAgents() {
   try { state.agents = await api("/agents"); renderTransferOptions(); } catch { /* ignore */ }
