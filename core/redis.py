@@ -33,6 +33,29 @@ def _one_retry(kind=Retry):
     return kind(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 
+class _ClosedTransportIsConnectionLost:
+    """uvloop raises ``RuntimeError`` ("the handler is closed") when a command is written to a connection whose
+    transport closed under it (Redis died while the connection was being set up). redis-py only turns ``OSError``
+    into ``ConnectionError``, so a customer got a bare 500 instead of the clear 503 a stopped Redis gives (seen in
+    tests/test_supervision.py on a loaded box). Said as a lost connection, the one retry above reconnects."""
+
+    async def send_packed_command(self, command, check_health: bool = True) -> None:
+        try:
+            await super().send_packed_command(command, check_health)
+        except RuntimeError as exc:
+            await self.disconnect(nowait=True)
+            raise RedisConnectionError(f"Redis connection lost while writing: {exc}") from exc
+
+
+_SAFE_CLASSES: dict[type, type] = {}
+
+
+def _safe_connection_class(base: type) -> type:
+    if base not in _SAFE_CLASSES:
+        _SAFE_CLASSES[base] = type(f"Safe{base.__name__}", (_ClosedTransportIsConnectionLost, base), {})
+    return _SAFE_CLASSES[base]
+
+
 def redis_url(settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     if settings.redis_url:
@@ -55,6 +78,7 @@ def async_client(settings: Settings | None = None, max_connections: int | None =
         max_connections=max_connections or settings.redis_pool_size, timeout=COMMAND_TIMEOUT, retry=_one_retry(AsyncRetry),
         socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT, health_check_interval=30,
     )
+    pool.connection_class = _safe_connection_class(pool.connection_class)  # whatever the URL's scheme chose
     return aioredis.Redis(connection_pool=pool)
 
 
