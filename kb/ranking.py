@@ -126,7 +126,7 @@ class EntryClassifier:
         """None when there is nothing to tell apart (fewer than two entries) or too much (``CLASSIFIER_MAX_ENTRIES``).
 
         ``start``: a classifier over the same entries to start from (cross-fitting), so a refit
-        on slightly fewer wordings takes a few iterations; it keeps ``start``'s centre.
+        on fewer wordings or entries takes a few iterations; it keeps ``start``'s centre.
         """
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
@@ -134,12 +134,13 @@ class EntryClassifier:
         present = np.unique(entry_of_row)
         if len(present) < 2 or n_entries > CLASSIFIER_MAX_ENTRIES:
             return None
-        warm = start is not None and len(present) == n_entries and start.center is not None
+        # Warm: start from ``start``'s columns of the entries present (scikit-learn keeps one column for two classes).
+        warm = start is not None and start.center is not None and len(present) > 2
         center = start.center if warm else np.asarray(vectors, dtype="float32").mean(axis=0)
         model = LogisticRegression(C=CLASSIFIER_C, max_iter=CLASSIFIER_REFIT_MAX_ITER if warm else CLASSIFIER_MAX_ITER, warm_start=warm)
         if warm:
-            model.coef_ = start.weights.T.astype("float64")
-            model.intercept_ = start.bias.astype("float64")
+            model.coef_ = start.weights[:, present].T.astype("float64")
+            model.intercept_ = start.bias[present].astype("float64")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # a refit stopped early on purpose
             model.fit(centred_unit(vectors, center), entry_of_row)

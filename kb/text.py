@@ -60,10 +60,17 @@ def normalize(text: str) -> str:
 _ZH_PARTICLES = re.compile("[亲呀吗呢啊哦嘛吧啦哈]")
 
 
+# English words a customer adds without changing the question, dropped from match keys as Chinese particles are.
+_EN_FILLERS = re.compile(r"\b(?:please|pls|hi|hello|hey|so|just|actually|um|uh)\b")
+
+
 def match_key(text: str) -> str:
-    """What "the same wording" means for an exact match: normalised, lower case, punctuation, spaces and
-    Chinese particles dropped ("是国行吗？" and "是国行" ask the same)."""
-    return _ZH_PARTICLES.sub("", _NOT_WORD.sub("", normalize(text).lower()))
+    """What "the same wording" means for an exact match: normalised, lower case, punctuation, spaces,
+    Chinese particles and English fillers dropped ("是国行吗？" and "是国行", "just Visa accepted" and
+    "Visa accepted" ask the same). A text of nothing but fillers ("hello") keeps them."""
+    text = normalize(text).lower()
+    key = _ZH_PARTICLES.sub("", _NOT_WORD.sub("", _EN_FILLERS.sub(" ", text)))
+    return key or _ZH_PARTICLES.sub("", _NOT_WORD.sub("", text))
 
 
 _CLAUSE_END = re.compile(r"[?？!！。；;，,]+")

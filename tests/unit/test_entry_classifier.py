@@ -68,3 +68,17 @@ def test_a_refit_from_a_fitted_classifier_keeps_its_centre():
     keep = np.arange(len(wordings)) % WORDINGS != 0  # one wording of each entry held out, every entry still present
     refit = EntryClassifier.fit(wordings[keep], wording_labels[keep], ENTRIES, start=full)
     assert np.array_equal(refit.center, full.center)
+
+
+def test_a_refit_without_some_entries_starts_from_the_others_and_never_predicts_the_missing():
+    """What the publish-time estimate of out-of-scope questions uses: a classifier that never saw their entry."""
+    wordings, wording_labels, questions, question_labels = _data()
+    full = EntryClassifier.fit(wordings, wording_labels, ENTRIES)
+    missing = np.arange(ENTRIES) % 8 == 0
+    keep = ~missing[wording_labels]
+    refit = EntryClassifier.fit(wordings[keep], wording_labels[keep], ENTRIES, start=full)
+    p = refit.probabilities(questions)
+    assert p.shape == (len(questions), ENTRIES)
+    assert float(p[:, missing].max()) < 1e-6
+    present = ~missing[question_labels]
+    assert _top1(refit, questions[present], question_labels[present]) >= _top1(full, questions[present], question_labels[present]) - 0.05
