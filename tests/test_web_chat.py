@@ -107,6 +107,28 @@ def test_a_message_sent_offline_is_delivered_once_when_the_connection_returns(st
     ctx.close()
 
 
+def test_a_message_typed_while_the_chat_is_still_starting_is_sent_once_it_has_started(stack, settings, browser):
+    """A fast typist (or a slow network): the first message goes out when the conversation exists, not into the void."""
+    ctx = browser.new_context(viewport=DESKTOP, locale="en-US")
+    page = ctx.new_page()
+    held = []
+    page.route(re.compile(r"/api/conversations$"), lambda route: held.append(route) if route.request.method == "POST" and not held else route.continue_())
+    page.goto(f"{settings.hub_url}/chat")
+    box = page.get_by_label("Your message")
+    box.fill("how long does shipping take")
+    box.press("Enter")
+    expect(page.locator(".row.customer.pending", has_text="how long does shipping take")).to_have_count(1)
+    assert len(held) == 1  # the conversation is not started yet
+    held[0].continue_()
+    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)
+    expect(page.locator(".row.bot .bubble").last).to_be_visible(timeout=WAIT)
+    cid, token = saved_conversation(page)
+    transcript = httpx.get(f"{settings.hub_url}/api/conversations/{cid}/messages", headers={"Authorization": f"Bearer {token}"}).json()
+    assert [m["text"] for m in transcript if m["sender"] == "customer"] == ["how long does shipping take"]
+    assert any(m["sender"] == "bot" for m in transcript)
+    ctx.close()
+
+
 @pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_not_helpful_offers_other_answers_and_a_person_and_the_agent_sees_the_vote(stack, settings, agents, browser, hub):
     ctx, page = chat_page(browser, settings.hub_url, PHONE)

@@ -59,6 +59,7 @@ async function resume(saved) {
   for (const m of messages) log.addMessage(m);
   updateView(view);
   outbox.restore();
+  outbox.started();
   live.connect();
 }
 
@@ -71,6 +72,7 @@ function begin() {
     try {
       await create(i18n.lang);
       connection.startFailed(false);
+      outbox.started();
       live.connect();
     } catch {
       connection.startFailed(true);

@@ -26,13 +26,26 @@ function load() {
 function save(items) { writeJson(STORE, { conversation: session.id, items }); }
 function update(clientId, change) { save(load().map((x) => (x.clientId === clientId ? { ...x, ...change } : x)).filter((x) => !x.done)); }
 
+// Typed before the conversation exists (the page is still starting it, or the service is away): shown as
+// pending and sent by started(). Dropping them lost a fast typist's first message.
+const early = [];
+
 export function send(text, payload = null) {
   text = text.trim();
-  if (!text || !session.id) return;
+  if (!text) return;
   const item = { clientId: newClientId(), text, payload, failed: null };
-  save([...load(), item]);
   addPendingRow(item.clientId, text);
+  if (!session.id) { early.push(item); return; }
+  save([...load(), item]);
   deliver(item, 0);
+}
+
+// The conversation now exists: what was typed before it goes out, in order.
+export function started() {
+  const items = early.splice(0);
+  if (!items.length) return;
+  save([...load(), ...items]);
+  for (const item of items) deliver(item, 0);
 }
 
 // After a reload: show what was never confirmed, and send it again.
