@@ -99,6 +99,7 @@ async function open() {
 if (embedded) document.body.classList.add("embed");
 applyLanguage();
 log.welcome();
+outbox.showEarly();
 restoreDraft();
 loadLimits().then(renderCounter);
 open();

@@ -27,17 +27,23 @@ function save(items) { writeJson(STORE, { conversation: session.id, items }); }
 function update(clientId, change) { save(load().map((x) => (x.clientId === clientId ? { ...x, ...change } : x)).filter((x) => !x.done)); }
 
 // Typed before the conversation exists (the page is still starting it, or the service is away): shown as
-// pending and sent by started(). Dropping them lost a fast typist's first message.
-const early = [];
+// pending, kept across a reload, and sent by started(). Dropping them lost a fast typist's first message.
+const EARLY = "cs_chat_outbox_early_v1";
+const early = [readJson(EARLY, [])].flat().filter((x) => x && x.clientId && x.text);
 
 export function send(text, payload = null) {
   text = text.trim();
   if (!text) return;
   const item = { clientId: newClientId(), text, payload, failed: null };
   addPendingRow(item.clientId, text);
-  if (!session.id) { early.push(item); return; }
+  if (!session.id) { early.push(item); writeJson(EARLY, early); return; }
   save([...load(), item]);
   deliver(item, 0);
+}
+
+// On a page load: what was typed before a conversation existed is still waiting.
+export function showEarly() {
+  for (const item of early) if (!pendingRows.has(item.clientId)) addPendingRow(item.clientId, item.text);
 }
 
 // The conversation now exists: what was typed before it goes out, in order.
@@ -45,6 +51,7 @@ export function started() {
   const items = early.splice(0);
   if (!items.length) return;
   save([...load(), ...items]);
+  writeJson(EARLY, early);
   for (const item of items) deliver(item, 0);
 }
 
