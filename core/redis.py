@@ -10,6 +10,7 @@ many connections"; WebSocket fan-out does not use the pool at all (see
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -47,13 +48,9 @@ class _ClosedTransportIsConnectionLost:
             raise RedisConnectionError(f"Redis connection lost while writing: {exc}") from exc
 
 
-_SAFE_CLASSES: dict[type, type] = {}
-
-
+@functools.cache
 def _safe_connection_class(base: type) -> type:
-    if base not in _SAFE_CLASSES:
-        _SAFE_CLASSES[base] = type(f"Safe{base.__name__}", (_ClosedTransportIsConnectionLost, base), {})
-    return _SAFE_CLASSES[base]
+    return type(f"Safe{base.__name__}", (_ClosedTransportIsConnectionLost, base), {})
 
 
 def redis_url(settings: Settings | None = None) -> str:

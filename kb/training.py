@@ -102,10 +102,11 @@ def _without_entry_probabilities(index: LanguageIndex, rows: list[int], seed: in
         return {}
     order = list(range(n))
     random.Random(f"{seed}:entries").shuffle(order)
+    count = min(ENTRY_FOLDS, n)
     fold_of_entry = np.empty(n, dtype="int64")
-    fold_of_entry[order] = np.arange(n) % min(ENTRY_FOLDS, n)
+    fold_of_entry[order] = np.arange(n) % count
     out: dict[int, np.ndarray] = {}
-    for fold in range(min(ENTRY_FOLDS, n)):
+    for fold in range(count):
         mine = [r for r in rows if fold_of_entry[groups.of_row[r]] == fold]
         keep = fold_of_entry[groups.of_row] != fold
         classifier = EntryClassifier.fit(index.vectors[keep], groups.of_row[keep], n, start=index.classifier) if mine else None

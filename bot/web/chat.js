@@ -59,7 +59,6 @@ async function resume(saved) {
   for (const m of messages) log.addMessage(m);
   updateView(view);
   outbox.restore();
-  outbox.started();
   live.connect();
 }
 
@@ -72,7 +71,7 @@ function begin() {
     try {
       await create(i18n.lang);
       connection.startFailed(false);
-      outbox.started();
+      outbox.flush();
       live.connect();
     } catch {
       connection.startFailed(true);
@@ -99,7 +98,7 @@ async function open() {
 if (embedded) document.body.classList.add("embed");
 applyLanguage();
 log.welcome();
-outbox.showEarly();
+outbox.restore(); // what was typed before a conversation existed, if anything
 restoreDraft();
 loadLimits().then(renderCounter);
 open();

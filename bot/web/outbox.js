@@ -19,40 +19,24 @@ const inFlight = new Set();
 const retryTimers = new Map(); // client message id -> the timer of its next attempt
 export const hooks = { edit: null }; // put a refused message back into the composer
 
+// Messages typed before the conversation exists (the page still starting it, the service away) are saved under no
+// conversation, kept across a reload, and belong to the conversation that starts next: dropping them lost a fast
+// typist's first message.
 function load() {
   const saved = readJson(STORE, {});
-  return saved.conversation === session.id && Array.isArray(saved.items) ? saved.items : [];
+  const ours = saved.conversation === session.id || saved.conversation === null;
+  return ours && Array.isArray(saved.items) ? saved.items : [];
 }
 function save(items) { writeJson(STORE, { conversation: session.id, items }); }
 function update(clientId, change) { save(load().map((x) => (x.clientId === clientId ? { ...x, ...change } : x)).filter((x) => !x.done)); }
-
-// Typed before the conversation exists (the page is still starting it, or the service is away): shown as
-// pending, kept across a reload, and sent by started(). Dropping them lost a fast typist's first message.
-const EARLY = "cs_chat_outbox_early_v1";
-const early = [readJson(EARLY, [])].flat().filter((x) => x && x.clientId && x.text);
 
 export function send(text, payload = null) {
   text = text.trim();
   if (!text) return;
   const item = { clientId: newClientId(), text, payload, failed: null };
-  addPendingRow(item.clientId, text);
-  if (!session.id) { early.push(item); writeJson(EARLY, early); return; }
   save([...load(), item]);
+  addPendingRow(item.clientId, text);
   deliver(item, 0);
-}
-
-// On a page load: what was typed before a conversation existed is still waiting.
-export function showEarly() {
-  for (const item of early) if (!pendingRows.has(item.clientId)) addPendingRow(item.clientId, item.text);
-}
-
-// The conversation now exists: what was typed before it goes out, in order.
-export function started() {
-  const items = early.splice(0);
-  if (!items.length) return;
-  save([...load(), ...items]);
-  writeJson(EARLY, early);
-  for (const item of items) deliver(item, 0);
 }
 
 // After a reload: show what was never confirmed, and send it again.
@@ -71,6 +55,7 @@ export function flush() {
 }
 
 async function deliver(item, attempt) {
+  if (!session.id) return; // flush() sends it once the conversation exists
   const id = item.clientId;
   clearTimeout(retryTimers.get(id));
   retryTimers.delete(id);
