@@ -122,11 +122,35 @@ def test_a_message_typed_while_the_chat_is_still_starting_is_sent_once_it_has_st
     page.reload()  # still waiting, and not lost by a reload (the held start request is abandoned; the next one goes)
     expect(page.locator(".row.customer", has_text="how long does shipping take")).to_have_count(1)
     expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)
-    expect(page.locator(".row.bot .bubble").last).to_be_visible(timeout=WAIT)
+    expect(page.locator(".row.bot:not(.welcome):not(.typing) .bubble").last).to_be_visible(timeout=WAIT)  # the bot's reply
     cid, token = saved_conversation(page)
     transcript = httpx.get(f"{settings.hub_url}/api/conversations/{cid}/messages", headers={"Authorization": f"Bearer {token}"}).json()
     assert [m["text"] for m in transcript if m["sender"] == "customer"] == ["how long does shipping take"]
     assert any(m["sender"] == "bot" for m in transcript)
+    ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the chat waits in the queue, where the banner says so
+def test_a_person_asked_for_while_the_chat_is_still_starting_is_called_once_it_has_started(stack, settings, browser):
+    """The button is there from the first paint; a click before the conversation exists is kept, not dropped."""
+    ctx = browser.new_context(viewport=DESKTOP, locale="en-US")
+    page = ctx.new_page()
+    held = []
+    page.route(re.compile(r"/api/conversations$"), lambda route: held.append(route) if route.request.method == "POST" and not held else route.continue_())
+    page.goto(f"{settings.hub_url}/chat")
+    human = page.get_by_role("button", name="Talk to a person")
+    human.click()
+    expect(human).to_be_disabled()  # on its way, not offered twice
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1 and page.evaluate("() => localStorage.getItem('cs_chat_v1')") is None  # not started yet
+    held[0].continue_()
+    expect(page.locator("#banner-text")).to_contain_text("queue", timeout=WAIT)
+    cid, token = saved_conversation(page)
+    view = httpx.get(f"{settings.hub_url}/api/conversations/{cid}", headers={"Authorization": f"Bearer {token}"}).json()
+    assert view["conversation"]["status"] == "queued"
     ctx.close()
 
 
@@ -148,7 +172,7 @@ def test_not_helpful_offers_other_answers_and_a_person_and_the_agent_sees_the_vo
     shot(page, "chat-phone-not-helpful")
     assert_accessible(page, "chat with the not-helpful follow-up (phone, en)")
     chips.last.click()
-    expect(page.locator("#banner")).to_contain_text("queue", timeout=WAIT)
+    expect(page.locator("#banner-text")).to_contain_text("queue", timeout=WAIT)
     for i in range(chips.count()):
         expect(chips.nth(i)).to_be_disabled()  # used: it can't be sent twice
     expect(follow_up.locator(".choice.chosen")).to_have_text("None of these, talk to a person")

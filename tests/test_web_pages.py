@@ -64,7 +64,7 @@ def test_customer_and_agent_pages(stack, settings, agents, browser):
 
     customer.get_by_role("button", name="Talk to a person").click()
     expect(customer.locator(".row.system.queued")).to_be_visible(timeout=WAIT)
-    expect(customer.locator("#banner")).to_contain_text("queue")
+    expect(customer.locator("#banner-text")).to_contain_text("queue")
 
     # The chat shows up in the console's queue without a reload; the title counts it.
     queued = agent.locator(f'#queue li[data-cid="{cid}"]')

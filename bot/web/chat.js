@@ -7,7 +7,7 @@ import * as live from "./live.js";
 import * as log from "./log.js";
 import * as outbox from "./outbox.js";
 import { renderRating, renderStars } from "./rating.js";
-import { api, create, forget, loadLimits, onView, savedConversation, session, updateView } from "./session.js";
+import { announceStarted, api, create, forget, loadLimits, onView, savedConversation, session, updateView } from "./session.js";
 import { renderStatus } from "./status.js";
 import { i18n, t } from "./texts.js";
 
@@ -58,6 +58,7 @@ async function resume(saved) {
   const [view, messages] = await Promise.all([api(`/api/conversations/${session.id}`), api(`/api/conversations/${session.id}/messages`)]);
   for (const m of messages) log.addMessage(m);
   updateView(view);
+  announceStarted();
   outbox.restore();
   live.connect();
 }

@@ -12,6 +12,12 @@ export const session = {
 
 export const api = createApi({ token: () => session.token });
 
+// Settled once the page has a conversation it could load (started or resumed): what the customer asked for
+// before that (a person, say) waits on it.
+let announce;
+export const started = new Promise((resolve) => { announce = resolve; });
+export const announceStarted = () => announce();
+
 const viewListeners = [];
 export function onView(fn) { viewListeners.push(fn); }
 
@@ -54,6 +60,7 @@ export async function create(language) {
   session.token = started.token;
   writeJson(STORE, { id: session.id, token: session.token });
   updateView({ conversation: started.conversation, queue: null });
+  announceStarted();
 }
 
 export async function loadLimits() {

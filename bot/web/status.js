@@ -1,5 +1,5 @@
 // The header and banner: who the customer is talking to, their place in the queue, and the way to a person.
-import { api, session, status, updateView } from "./session.js";
+import { api, session, started, status, updateView } from "./session.js";
 import { i18n, t } from "./texts.js";
 
 const subtitle = document.getElementById("subtitle");
@@ -9,13 +9,15 @@ const banner = document.getElementById("banner");
 const bannerText = document.getElementById("banner-text");
 const leave = document.getElementById("leave");
 
+let asked = false; // the customer asked for a person and the request is on its way
+
 export function renderStatus() {
   const now = status();
   const agent = session.agentName || (session.conversation && session.conversation.agent) || t("agent");
   subtitle.textContent = now === "queued" ? t("subtitle_queued")
     : now === "assigned" ? t("subtitle_assigned", { agent })
     : now === "resolved" ? t("subtitle_resolved") : t("subtitle_bot");
-  human.disabled = now === "queued";
+  human.disabled = now === "queued" || asked;
   human.hidden = now === "assigned"; // already with a person
   const label = now === "queued" ? t("in_queue") : t("talk_to_person");
   human.setAttribute("aria-label", label);
@@ -39,10 +41,18 @@ export function renderStatus() {
   } else banner.hidden = true;
 }
 
+// Asked before the conversation exists (the page still starting it, the service away), the request waits for it
+// rather than being dropped.
 human.addEventListener("click", async () => {
-  if (!session.id) return;
+  if (asked) return;
+  asked = true;
   human.disabled = true;
-  try { updateView(await api(`/api/conversations/${session.id}/handoff`, { method: "POST" })); } catch { human.disabled = false; }
+  try {
+    await started;
+    updateView(await api(`/api/conversations/${session.id}/handoff`, { method: "POST" }));
+  } catch { /* not sent: the button is offered again */ }
+  asked = false;
+  renderStatus();
 });
 leave.addEventListener("click", async () => {
   try { updateView(await api(`/api/conversations/${session.id}/cancel`, { method: "POST" })); } catch { /* not queued any more */ }
