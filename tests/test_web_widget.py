@@ -71,6 +71,7 @@ def test_unread_badge_and_preview_while_closed_and_esc_closes_from_inside(stack,
             shot(page, "widget-phone-open-zh")
         chat.locator("#human").click()
         expect(chat.locator("#banner")).to_be_visible(timeout=WAIT)
+        expect(chat.locator(".row.system").first).to_be_visible(timeout=WAIT)  # the queue notice, read before closing
         frame = next(f for f in page.frames if "/chat" in f.url)
         cid = frame.evaluate("() => JSON.parse(localStorage.getItem('cs_chat_v1')).id")
 
