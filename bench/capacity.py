@@ -34,16 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-_UNLIMITED = "1000000/60"
-from bench._env import isolate  # noqa: E402
+from bench._env import NO_RATE_LIMITS, isolate  # noqa: E402
 
 BENCH_ENV = isolate(
     "bench-capacity", hub=19100, rasa=19105, actions=19155, redis=19480,
-    CS_BUSINESS_HOURS='{"always_open": true}',
-    # Thousands of chats from one loopback address: the abuse limits would (rightly) refuse them.
-    CS_RATE_LIMITS=json.dumps({name: _UNLIMITED for name in (
-        "start_per_address", "messages_per_conversation", "messages_per_address", "customer_actions_per_conversation",
-        "login_per_address", "kb_search_per_user", "requests_per_address")}),
+    CS_BUSINESS_HOURS='{"always_open": true}', CS_RATE_LIMITS=NO_RATE_LIMITS,
     # The questions come from a pool of ~30 per language and repeat, and the product remembers the vectors of
     # questions it has seen (kb_query_cache_size): by default every search embeds, as a new question would;
     # --query-cache measures the product as configured, repeats served from memory.

@@ -84,3 +84,31 @@ def test_a_message_the_search_just_embedded_is_not_embedded_again(triage):
         vectors.vector(embedders.for_language(language), normalize(text))  # what the search did with the message
         assert cached.categorize([text], language) == triage.categorize([text], language) == "product_quality"
         assert embedders.calls == [normalize(text)]  # once, by the search
+    episode = ["where is my parcel", "what is the weather on mars", "can someone help me?"]  # a hand-over after misses
+    embedders.calls.clear()
+    for text in episode:
+        vectors.vector(embedders.for_language("en"), normalize(text))
+    assert cached.categorize(episode, "en") == "logistics"
+    assert embedders.calls == [normalize(t) for t in episode]  # each once, by its search: nothing new at the hand-over
+
+
+# Openers and closers that name no problem: the request between them has to carry the category.
+VAGUE = {
+    "en": (["hello", "hi there", "is anyone there"], ["can someone help me?", "what should I do now", "please sort this out"]),
+    "zh": (["你好", "在吗", "有人吗"], ["能帮我处理一下吗", "现在怎么办", "怎么办啊"]),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_an_episode_is_filed_by_its_request_when_the_latest_message_is_vague(triage, language):
+    """A hand-over's category comes from the whole episode: "hello" / the request / "what should I do now"."""
+    openers, closers = VAGUE[language]
+    rows = load_examples(HELD_OUT)[language]
+    right = 0
+    for i, (text, expected) in enumerate(rows):
+        episode = [openers[i % 3], text, closers[(i // 3) % 3]]
+        right += triage.categorize(episode, language) == expected
+    accuracy = right / len(rows)
+    print(f"\ntriage {language}, held-out requests between a vague opener and closer: {right}/{len(rows)} = {accuracy:.1%}")
+    alone = sum(triage.classify(text, language)[0] == expected for text, expected in rows) / len(rows)
+    assert accuracy >= alone - 0.05  # as well filed as the request alone, give or take a closer taken for a category
