@@ -6,6 +6,7 @@ Served by ``python -m rasa_sdk --actions actions``. Models load on first use
 
 from actions.faq import ActionAnswerFaq
 from actions.handoff import ActionHandoff
+from actions.prefetch import ActionPrefetchQuery
 from actions.warmup import ActionWarmup
 
-__all__ = ["ActionAnswerFaq", "ActionHandoff", "ActionWarmup"]
+__all__ = ["ActionAnswerFaq", "ActionHandoff", "ActionPrefetchQuery", "ActionWarmup"]

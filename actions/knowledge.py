@@ -34,3 +34,8 @@ async def categorize(customer_texts: list[str], language: str) -> str:
 async def search(text: str, language: str, context: str | None = None) -> SearchResult:
     """Embedding is CPU work: keep it off the event loop. ``context``: the customer's previous question."""
     return await asyncio.get_running_loop().run_in_executor(None, lambda: searcher().search(text, language, context=context))
+
+
+async def prefetch(text: str, language: str) -> None:
+    """Embed a customer's message while Rasa parses it, so its search finds the vector ready (``action_prefetch_query``)."""
+    await asyncio.get_running_loop().run_in_executor(None, lambda: searcher().prefetch(text, language))

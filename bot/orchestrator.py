@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from bot.feedback import with_person_choice
 from bot.language_slot import LanguageSlot
+from bot.query_prefetch import QueryPrefetch
 from bot.rasa_client import BotUnavailable, RasaClient
 from bot.turns import TurnQueue
 from core import clock, telemetry
@@ -49,7 +50,7 @@ class Orchestrator:
     def __init__(
         self, client: aioredis.Redis, keys: Keys, conversations: ConversationStore, desk: TicketDesk, rasa: RasaClient,
         gaps: GapLog | None = None, *, turn_lock_seconds: float = 10.0, turn_wait_seconds: float = 30.0,
-        tracker_ttl_seconds: int = 2 * 24 * 3600,
+        tracker_ttl_seconds: int = 2 * 24 * 3600, prefetch: QueryPrefetch | None = None,
     ) -> None:
         self.conversations = conversations
         self.desk = desk  # escalations become tickets, pushed to an agent (tickets/desk.py)
@@ -57,6 +58,7 @@ class Orchestrator:
         # The slot's memory expires an hour before Rasa's tracker, so it never claims a slot a vanished tracker lost.
         self.language_slot = LanguageSlot(client, keys, rasa, tracker_ttl_seconds - 3600)
         self.gaps = gaps  # where questions the bot could not answer are recorded for editors
+        self.prefetch = prefetch  # the message's embedding, started beside Rasa's turn (bot/query_prefetch.py)
         self.turns = TurnQueue(client, keys, self._turn, lock_seconds=turn_lock_seconds)
         self.turn_wait_seconds = turn_wait_seconds
 
@@ -119,6 +121,8 @@ class Orchestrator:
         # Everything the bot says in this turn holds only while it still owns this episode.
         guard = Guard(frozenset({"bot"}), epoch=conv.epoch)
         metadata = {"language": language, "channel": conv.channel, "customer_tier": conv.customer_tier}
+        if self.prefetch is not None:
+            self.prefetch.start(conv.id, text, language)
         try:
             await self.language_slot.ensure(conv.id, language)
             turn = await self.rasa.send(conv.id, text, metadata)

@@ -218,6 +218,10 @@ class Settings(BaseSettings):
     # Query vectors remembered per process (the same question, normalised, is embedded once):
     # shoppers ask the same few questions all day, and embedding is most of a search's CPU. 0: off.
     kb_query_cache_size: int = Field(default=4096, ge=0)
+    # The hub asks the action server to embed each customer message while Rasa parses it (bot/query_prefetch.py):
+    # the search then finds its vector ready. Off: the search embeds after Rasa's NLU and policies, in turn.
+    # Only with one action-server worker (several, or replicas behind a balancer: off, README "Scaling").
+    kb_prefetch: bool = True
     kb_reload_check_seconds: float = 1.0
     # Index versions kept on disk for rollback (older ones are deleted on publish).
     kb_keep_versions: int = 20

@@ -30,6 +30,7 @@ from bot.feedback import AnswerFeedback
 from bot.intake import Intake
 from bot.orchestrator import Orchestrator
 from bot.outbox import Outbox, OutboxSender, SendPolicy
+from bot.query_prefetch import QueryPrefetch
 from bot.rasa_client import RasaClient
 from core.audit import AuditLog
 from core.ratelimit import RateLimiter
@@ -189,6 +190,8 @@ class Services:
             client, keys, conversations, desk, rasa, gaps,
             turn_lock_seconds=settings.turn_lock_seconds, turn_wait_seconds=settings.rasa_timeout_seconds * 2 + 5,
             tracker_ttl_seconds=settings.rasa_tracker_ttl_seconds,
+            # Several action-server workers: the prefetch would reach the one that searches only by chance.
+            prefetch=QueryPrefetch(settings.action_url) if settings.kb_prefetch and settings.action_workers == 1 else None,
         )
         return cls(settings, client, sync, keys, relay, conversations, agents, sessions, guard, RateLimiter(client, keys),
                    AuditLog(keys, client, sync), queue, rasa, gaps, orchestrator,
@@ -253,5 +256,7 @@ class Services:
             for channel in self.channels.values():
                 await channel.aclose()
         await self.rasa.aclose()
+        if self.orchestrator.prefetch is not None:
+            await self.orchestrator.prefetch.aclose()
         await self.redis.aclose()
         self.sync_redis.close()

@@ -19,6 +19,7 @@ import importlib.util
 import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
 
@@ -141,27 +142,64 @@ class EnsembleEmbedder:
 class QueryVectors:
     """The vectors of recent queries, per model: a repeated question is not embedded again.
 
-    Least recently used first out; safe across the action server's search threads.
+    Least recently used first out; safe across the action server's search threads. A text being
+    embedded is embedded once: a second caller waits for the first (``prefetch`` and the search it
+    runs ahead of). With the cache off (``size`` 0) a prefetched vector is still kept until its
+    search takes it, so a prefetch moves the embedding earlier without making repeats free.
     """
+
+    PREFETCHED = 256  # prefetched vectors no search took (cache off) are dropped beyond this many
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._prefetched: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._running: dict[tuple[str, str], tuple[Future, list[bool]]] = {}  # key -> (its vector, [a search took it])
         self._lock = threading.Lock()
 
     def vector(self, embedder: Embedder, text: str) -> np.ndarray:
+        return self._get(embedder, text, prefetch=False)
+
+    def prefetch(self, embedder: Embedder, text: str) -> None:
+        """Embed ``text`` now, for a search that will ask for it in a moment."""
+        self._get(embedder, text, prefetch=True)
+
+    def _get(self, embedder: Embedder, text: str, *, prefetch: bool) -> np.ndarray:
         key = (embedder.name, text)
         with self._lock:
             if (found := self._vectors.get(key)) is not None:
                 self._vectors.move_to_end(key)
                 return found
-        vector = embedder.embed([text])[0]
-        vector.setflags(write=False)  # shared by every search that asks the same
-        if self.size:
+            if (found := self._prefetched.pop(key, None)) is not None:
+                if prefetch:  # prefetched twice: still for one search
+                    self._prefetched[key] = found
+                return found
+            mine = key not in self._running
+            if mine:
+                self._running[key] = (Future(), [not prefetch])
+            running, taken = self._running[key]
+            taken[0] = taken[0] or not prefetch
+        if not mine:
+            return running.result()
+        try:
+            vector = embedder.embed([text])[0]
+        except BaseException as exc:
             with self._lock:
+                del self._running[key]
+            running.set_exception(exc)
+            raise
+        vector.setflags(write=False)  # shared by every search that asks the same
+        with self._lock:
+            del self._running[key]
+            if self.size:
                 self._vectors[key] = vector
                 while len(self._vectors) > self.size:
                     self._vectors.popitem(last=False)
+            elif not taken[0]:  # a prefetch no search has waited for: keep it for its search
+                self._prefetched[key] = vector
+                while len(self._prefetched) > self.PREFETCHED:
+                    self._prefetched.popitem(last=False)
+        running.set_result(vector)
         return vector
 
 

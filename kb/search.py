@@ -145,8 +145,8 @@ class Searcher:
         index = index or self.current()
         k = k or self.settings.kb_search_top_k
         language = language or detect_language(query)
-        lang = language if language in index.languages else next(iter(index.languages), language)
-        if not query.strip() or lang not in index.languages:
+        lang = _searched_language(index, language)
+        if not query.strip() or lang is None:
             return SearchResult(query, language, "fallback", [], index.version, learning=index.learning)
         gate = self.gate(index, lang)
         li = index.languages[lang]
@@ -161,9 +161,22 @@ class Searcher:
                 return SearchResult(query, language, decision_for(with_context, gate), with_context, index.version, gate.to_dict(), searched_as, index.learning)
         return SearchResult(query, language, decision, hits, index.version, gate.to_dict(), learning=index.learning)
 
+    def prefetch(self, query: str, language: str) -> None:
+        """Embed ``query`` as its search will, ahead of it: the hub asks while Rasa is still parsing the message."""
+        index = self.current()
+        lang = _searched_language(index, language)
+        if query.strip() and lang is not None:
+            self.query_vectors.prefetch(load_embedder(index.models[lang]), normalize(query))
+
     def _rank(self, index: KbIndex, li: LanguageIndex, embedder, text: str) -> list[Hit]:
         text = normalize(text)
         return rank(index, li, self.query_vectors.vector(embedder, text), text)
+
+
+def _searched_language(index: KbIndex, language: str) -> str | None:
+    """The index language a question in ``language`` is searched in: its own, else the index's first."""
+    lang = language if language in index.languages else next(iter(index.languages), language)
+    return lang if lang in index.languages else None
 
 
 def decision_for(hits: list[Hit], gate: GateThresholds) -> Decision:

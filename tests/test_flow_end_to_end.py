@@ -37,6 +37,15 @@ def test_faq_answered_in_chinese(customer_factory):
     assert "99" in answer["text"] and any("\u4e00" <= ch <= "\u9fff" for ch in answer["text"])
 
 
+def test_the_action_server_embeds_a_message_ahead_of_its_turn(settings, stack):
+    """What the hub sends beside each Rasa turn (bot/query_prefetch.py): taken, and harmless for what is not searched."""
+    for text, language in (("运费怎么算", "zh"), ("how much is shipping", "en"), ("", "en"), ('/faq{"faq_id":"x"}', "en"), ("hello", "fr")):
+        tracker = {"sender_id": "prefetch-test", "slots": {}, "latest_message": {"text": text, "metadata": {"language": language}}, "events": []}
+        resp = httpx.post(settings.action_url, json={"next_action": "action_prefetch_query", "sender_id": "prefetch-test", "tracker": tracker, "domain": {}}, timeout=60)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["events"] == []  # nothing said, nothing changed: not a dialogue step
+
+
 def test_small_talk_in_both_languages(customer_factory):
     en = customer_factory("en")
     assert any("hi" in t.lower() or "hello" in t.lower() for t in bot_texts(en.say("hello there")))

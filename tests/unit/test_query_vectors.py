@@ -1,8 +1,12 @@
-"""A repeated question is embedded once per process; the cache stays within its size."""
+"""A repeated question is embedded once per process; the cache stays within its size; a prefetch and its search embed once."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+import pytest
 
 from kb.embeddings import QueryVectors
 
@@ -40,3 +44,58 @@ def test_size_zero_embeds_every_time():
     vectors.vector(embedder, "a")
     vectors.vector(embedder, "a")
     assert embedder.calls == ["a", "a"]
+
+
+class SlowEmbedder(CountingEmbedder):
+    """Embeds only when released: a search can ask while a prefetch of the same text is still running."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.started.set()
+        assert self.release.wait(10)
+        return super().embed(texts)
+
+
+@pytest.mark.parametrize("size", [0, 16])
+def test_a_search_asking_while_its_prefetch_runs_waits_for_it(size):
+    embedder = SlowEmbedder()
+    vectors = QueryVectors(size=size)
+    with ThreadPoolExecutor(2) as pool:
+        prefetch = pool.submit(vectors.prefetch, embedder, "运费怎么算")
+        assert embedder.started.wait(10)
+        search = pool.submit(vectors.vector, embedder, "运费怎么算")
+        embedder.release.set()
+        prefetch.result(10)
+        assert search.result(10)[0] == len("运费怎么算")
+    assert embedder.calls == ["运费怎么算"]  # once, for both
+
+
+def test_with_the_cache_off_a_prefetch_serves_its_search_once_and_repeats_still_embed():
+    embedder = CountingEmbedder()
+    vectors = QueryVectors(size=0)
+    vectors.prefetch(embedder, "a")
+    vectors.vector(embedder, "a")  # the search the prefetch ran ahead of
+    assert embedder.calls == ["a"]
+    vectors.vector(embedder, "a")  # a repeat: embedded again, as without a cache
+    assert embedder.calls == ["a", "a"]
+    for i in range(QueryVectors.PREFETCHED + 10):  # prefetches nobody searched do not pile up
+        vectors.prefetch(embedder, f"q{i}")
+    assert len(vectors._prefetched) == QueryVectors.PREFETCHED
+
+
+def test_a_failed_embedding_is_not_remembered():
+    class Failing(CountingEmbedder):
+        def embed(self, texts):
+            super().embed(texts)
+            raise RuntimeError("model not loaded")
+
+    embedder = Failing()
+    vectors = QueryVectors(size=16)
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            vectors.prefetch(embedder, "a")
+    assert embedder.calls == ["a", "a"]  # tried again, not stuck on the failure

@@ -1,0 +1,43 @@
+"""Asking the action server to embed a customer's message while Rasa is still parsing it (``action_prefetch_query``).
+
+A bot turn is sequential: Rasa's NLU and policies, then the action server's search, whose embedding is
+most of its time. The hub knows the text first, so it sends it to the action server at the same moment
+it sends it to Rasa; on two cores the embedding runs beside Rasa's work, and the search finds the vector
+ready. Best effort, fire and forget: a prefetch that fails or comes late costs the turn nothing but the
+embedding the search does itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class QueryPrefetch:
+    def __init__(self, action_url: str, timeout: float = 2.0) -> None:
+        self.action_url = action_url
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=0.5))
+        self._tasks: set[asyncio.Task] = set()  # referenced until done (the loop keeps only weak references)
+
+    def start(self, conversation_id: str, text: str, language: str) -> None:
+        if not text.strip() or text.startswith("/"):
+            return
+        task = asyncio.create_task(self._send(conversation_id, text, language))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, conversation_id: str, text: str, language: str) -> None:
+        tracker = {"sender_id": conversation_id, "slots": {}, "latest_message": {"text": text, "metadata": {"language": language}},
+                   "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}
+        body = {"next_action": "action_prefetch_query", "sender_id": conversation_id, "tracker": tracker, "domain": {}}
+        try:
+            (await self._http.post(self.action_url, json=body)).raise_for_status()
+        except httpx.HTTPError as exc:
+            log.debug("prefetch for %s not taken: %s", conversation_id, exc)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
