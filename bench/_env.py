@@ -12,6 +12,12 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench._procs import ProcessMeter
+    from core.settings import Settings
+    from core.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,3 +60,23 @@ def throwaway_valkey(port: int, var_dir: Path) -> Iterator[str]:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         server.stop()
+
+
+@contextmanager
+def fresh_stack(env: dict[str, str]) -> Iterator[tuple["Settings", "Stack", "ProcessMeter"]]:
+    """The whole product on the benchmark's ports (``isolate``'s ``env``) over an emptied Redis, with a meter of
+    its services; stopped on the way out, also on an error or Ctrl-C."""
+    from bench._procs import ProcessMeter
+    from core.redis import sync_client
+    from core.settings import Settings
+    from core.stack import Stack
+
+    settings = Settings()
+    stack = Stack(settings, env=dict(env))
+    try:
+        stack.start_redis()
+        sync_client(settings).flushdb()
+        stack.start()
+        yield settings, stack, ProcessMeter({name: stack.pid(name) for name in ("hub", "rasa", "actions", "redis")})
+    finally:
+        stack.stop()

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._env import NO_RATE_LIMITS, isolate  # noqa: E402
+from bench._env import NO_RATE_LIMITS, fresh_stack, isolate  # noqa: E402
 
 BENCH_ENV = isolate("bench-handover", hub=19200, rasa=19205, actions=19255, redis=19580, CS_RATE_LIMITS=NO_RATE_LIMITS,
                     CS_BUSINESS_HOURS='{"always_open": true}', CS_KB_QUERY_CACHE_SIZE="4096")
@@ -41,9 +41,7 @@ import httpx  # noqa: E402
 
 from bench._procs import ProcessMeter  # noqa: E402
 from bench._stats import percentile  # noqa: E402
-from core.redis import sync_client  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.stack import Stack  # noqa: E402
 
 LANGUAGES = ("en", "zh")
 GREETING = {"en": "hello", "zh": "你好"}
@@ -102,19 +100,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, choices=range(1, 501), metavar="1..500", default=25, help="chats per language (default 25)")
     parser.add_argument("--profile", type=Path, help="record py-spy collapsed stacks of hub, Rasa and actions into this directory")
     args = parser.parse_args()
-    settings = Settings()
-    stack = Stack(settings, env=dict(BENCH_ENV))
-    try:
-        stack.start_redis()
-        sync_client(settings).flushdb()
-        stack.start()
-        meter = ProcessMeter({name: stack.pid(name) for name in ("hub", "rasa", "actions", "redis")})
+    with fresh_stack(BENCH_ENV) as (settings, _, meter):
         print(f"# hand-over turn {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC | {os.cpu_count()} cores | "
               f"load average at start {os.getloadavg()[0]:.2f}\n")
         asyncio.run(run(settings, meter, args.rounds, args.profile))
         print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
-    finally:
-        stack.stop()
     return 0
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._env import isolate  # noqa: E402
+from bench._env import fresh_stack, isolate  # noqa: E402
 
 BENCH_ENV = isolate("bench-long", hub=19600, rasa=19605, actions=19655, redis=19680, CS_BUSINESS_HOURS='{"always_open": true}',
                     CS_RATE_LIMITS=json.dumps({"messages_per_conversation": "100000/60", "messages_per_address": "100000/60",
@@ -42,8 +42,6 @@ import httpx  # noqa: E402
 from bench._procs import ProcessMeter  # noqa: E402
 from bench._stats import percentile  # noqa: E402
 from core.redis import sync_client  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.stack import Stack  # noqa: E402
 
 STARTER = ROOT / "data" / "faq" / "starter.json"
 SMALL_TALK = {"en": ["hello", "thanks", "ok"], "zh": ["你好", "谢谢", "好的"]}
@@ -86,13 +84,7 @@ def main() -> int:
     args = parser.parse_args()
     if not 1 <= args.messages <= MAX_MESSAGES or not 1 <= args.customers <= MAX_CUSTOMERS:
         parser.error(f"--messages 1..{MAX_MESSAGES}, --customers 1..{MAX_CUSTOMERS}")
-    settings = Settings()
-    stack = Stack(settings, env=dict(BENCH_ENV))
-    try:
-        stack.start_redis()
-        sync_client(settings).flushdb()
-        stack.start()
-        meter = ProcessMeter({name: stack.pid(name) for name in ("hub", "rasa", "actions", "redis")})
+    with fresh_stack(BENCH_ENV) as (settings, _, meter):
         print(f"# long conversations | {os.cpu_count()} cores | load average at start {os.getloadavg()[0]:.2f}")
         blocks: dict[int, tuple[list[float], list[dict[str, float]]]] = {}
         with httpx.Client(base_url=settings.hub_url, timeout=60) as hub:
@@ -122,8 +114,6 @@ def main() -> int:
                   + " | ".join(f"{m:.1f}" for m in means) + " |")
         print("\nRasa's stored tracker at the end, per customer: " + ", ".join(f"{n} events ({size / 1024:.0f} KB)" for n, size in events))
         print(f"load average at the end {os.getloadavg()[0]:.2f}")
-    finally:
-        stack.stop()
     return 0
 
 

@@ -13,6 +13,7 @@ episode it started answering in: one speaker at a time.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
@@ -22,7 +23,7 @@ from redis.exceptions import RedisError
 from bot.feedback import with_person_choice
 from bot.language_slot import LanguageSlot
 from bot.query_prefetch import QueryPrefetch
-from bot.rasa_client import BotUnavailable, RasaClient
+from bot.rasa_client import BotTurn, BotUnavailable, RasaClient
 from bot.turns import TurnQueue
 from core import clock, telemetry
 from core.language import detect_language
@@ -117,15 +118,18 @@ class Orchestrator:
         await self.desk.queue.reopen(conv.id)
         return await self.conversations.require(conv.id), None, True
 
+    async def _send_to_rasa(self, conversation_id: str, text: str, language: str, metadata: dict) -> BotTurn:
+        """The message to Rasa, with its embedding started beside it (``QueryPrefetch.beside``)."""
+        async with self.prefetch.beside(conversation_id, text, language) if self.prefetch is not None else nullcontext():
+            await self.language_slot.ensure(conversation_id, language)
+            return await self.rasa.send(conversation_id, text, metadata)
+
     async def _ask_bot(self, conv: Conversation, text: str, language: str) -> list[Message]:
         # Everything the bot says in this turn holds only while it still owns this episode.
         guard = Guard(frozenset({"bot"}), epoch=conv.epoch)
         metadata = {"language": language, "channel": conv.channel, "customer_tier": conv.customer_tier}
-        if self.prefetch is not None:
-            self.prefetch.start(conv.id, text, language)
         try:
-            await self.language_slot.ensure(conv.id, language)
-            turn = await self.rasa.send(conv.id, text, metadata)
+            turn = await self._send_to_rasa(conv.id, text, language, metadata)
         except RedisError:
             raise
         except Exception as exc:  # BotUnavailable, or a reply the hub cannot read: a human takes over

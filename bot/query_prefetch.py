@@ -1,16 +1,19 @@
 """Asking the action server to embed a customer's message while Rasa is still parsing it (``action_prefetch_query``).
 
 A bot turn is sequential: Rasa's NLU and policies, then the action server's search, whose embedding is
-most of its time. The hub knows the text first, so it sends it to the action server at the same moment
-it sends it to Rasa; on two cores the embedding runs beside Rasa's work, and the search finds the vector
-ready. Best effort, fire and forget: a prefetch that fails or comes late costs the turn nothing but the
-embedding the search does itself.
+most of its time. The hub knows the text first, so it sends it to the action server at the moment it
+sends it to Rasa; on two cores the embedding runs beside Rasa's work, and the search finds the vector
+ready. Only when no other message of this process is waiting on Rasa: running beside needs a free
+core, and under load the extra request would only add CPU. Best effort, fire and forget: a prefetch
+that fails or comes late costs the turn nothing but the embedding the search does itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 
@@ -18,13 +21,25 @@ log = logging.getLogger(__name__)
 
 
 class QueryPrefetch:
-    def __init__(self, action_url: str, timeout: float = 2.0) -> None:
+    def __init__(self, action_url: str, timeout: float = 2.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.action_url = action_url
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=0.5))
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=0.5), transport=transport)
         self._tasks: set[asyncio.Task] = set()  # referenced until done (the loop keeps only weak references)
+        self._waiting = 0  # messages of this process waiting on Rasa right now
+
+    @asynccontextmanager
+    async def beside(self, conversation_id: str, text: str, language: str) -> AsyncIterator[None]:
+        """Around one message's wait on Rasa: its embedding starts now, unless another message is waiting too."""
+        if not self._waiting:
+            self.start(conversation_id, text, language)
+        self._waiting += 1
+        try:
+            yield
+        finally:
+            self._waiting -= 1
 
     def start(self, conversation_id: str, text: str, language: str) -> None:
-        if not text.strip() or text.startswith("/"):
+        if not text.strip() or text.startswith("/"):  # a button's payload is not searched
             return
         task = asyncio.create_task(self._send(conversation_id, text, language))
         self._tasks.add(task)
