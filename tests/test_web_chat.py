@@ -107,13 +107,20 @@ def test_a_message_sent_offline_is_delivered_once_when_the_connection_returns(st
     ctx.close()
 
 
-def test_a_message_typed_while_the_chat_is_still_starting_is_sent_once_it_has_started(stack, settings, browser):
-    """A fast typist (or a slow network): the first message goes out when the conversation exists, not into the void."""
+def chat_with_its_start_held(browser, hub_url: str):
+    """The chat page with its first "start a conversation" request held in the browser (in ``held``, to release
+    or abandon): the page as a slow network or a busy hub shows it in its first moments."""
     ctx = browser.new_context(viewport=DESKTOP, locale="en-US")
     page = ctx.new_page()
-    held = []
+    held: list = []
     page.route(re.compile(r"/api/conversations$"), lambda route: held.append(route) if route.request.method == "POST" and not held else route.continue_())
-    page.goto(f"{settings.hub_url}/chat")
+    page.goto(f"{hub_url}/chat")
+    return ctx, page, held
+
+
+def test_a_message_typed_while_the_chat_is_still_starting_is_sent_once_it_has_started(stack, settings, browser):
+    """A fast typist (or a slow network): the first message goes out when the conversation exists, not into the void."""
+    ctx, page, held = chat_with_its_start_held(browser, settings.hub_url)
     box = page.get_by_label("Your message")
     box.fill("how long does shipping take")
     box.press("Enter")
@@ -133,11 +140,7 @@ def test_a_message_typed_while_the_chat_is_still_starting_is_sent_once_it_has_st
 @pytest.mark.usefixtures("manual_assignment")  # the chat waits in the queue, where the banner says so
 def test_a_person_asked_for_while_the_chat_is_still_starting_is_called_once_it_has_started(stack, settings, browser):
     """The button is there from the first paint; a click before the conversation exists is kept, not dropped."""
-    ctx = browser.new_context(viewport=DESKTOP, locale="en-US")
-    page = ctx.new_page()
-    held = []
-    page.route(re.compile(r"/api/conversations$"), lambda route: held.append(route) if route.request.method == "POST" and not held else route.continue_())
-    page.goto(f"{settings.hub_url}/chat")
+    ctx, page, held = chat_with_its_start_held(browser, settings.hub_url)
     human = page.get_by_role("button", name="Talk to a person")
     human.click()
     expect(human).to_be_disabled()  # on its way, not offered twice
