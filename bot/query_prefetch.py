@@ -17,6 +17,8 @@ from contextlib import asynccontextmanager
 
 import httpx
 
+from core.action_call import action_call
+
 log = logging.getLogger(__name__)
 
 
@@ -31,14 +33,14 @@ class QueryPrefetch:
     async def beside(self, conversation_id: str, text: str, language: str) -> AsyncIterator[None]:
         """Around one message's wait on Rasa: its embedding starts now, unless another message is waiting too."""
         if not self._waiting:
-            self.start(conversation_id, text, language)
+            self._start(conversation_id, text, language)
         self._waiting += 1
         try:
             yield
         finally:
             self._waiting -= 1
 
-    def start(self, conversation_id: str, text: str, language: str) -> None:
+    def _start(self, conversation_id: str, text: str, language: str) -> None:
         if not text.strip() or text.startswith("/"):  # a button's payload is not searched
             return
         task = asyncio.create_task(self._send(conversation_id, text, language))
@@ -46,9 +48,7 @@ class QueryPrefetch:
         task.add_done_callback(self._tasks.discard)
 
     async def _send(self, conversation_id: str, text: str, language: str) -> None:
-        tracker = {"sender_id": conversation_id, "slots": {}, "latest_message": {"text": text, "metadata": {"language": language}},
-                   "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}
-        body = {"next_action": "action_prefetch_query", "sender_id": conversation_id, "tracker": tracker, "domain": {}}
+        body = action_call("action_prefetch_query", conversation_id, {"text": text, "metadata": {"language": language}})
         try:
             (await self._http.post(self.action_url, json=body)).raise_for_status()
         except httpx.HTTPError as exc:

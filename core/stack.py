@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from core.action_call import action_call
 from core.redis import Keys, embedded_server_argv, redis_url, sync_client
 from core.settings import ROOT, Settings
 from core.supervisor import Service, Supervisor
@@ -223,8 +224,7 @@ class Stack:
         With several action-server workers, several warm-ups on their own connections at once:
         the kernel spreads connections over the workers, so each one loads its models now.
         """
-        tracker = {"sender_id": "warmup", "slots": {}, "latest_message": {}, "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}
-        body = {"next_action": "action_warmup", "sender_id": "warmup", "tracker": tracker, "domain": {}}
+        body = action_call("action_warmup", "warmup")
         rounds = 1 if self.settings.action_workers == 1 else 3 * self.settings.action_workers
         with ThreadPoolExecutor(max_workers=rounds) as pool:
             list(pool.map(lambda _: httpx.post(self.settings.action_url, json=body, timeout=300), range(rounds)))

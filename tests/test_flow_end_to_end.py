@@ -9,6 +9,8 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from core.action_call import action_call
+
 # Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
 pytestmark = pytest.mark.usefixtures("manual_assignment")
 
@@ -40,8 +42,8 @@ def test_faq_answered_in_chinese(customer_factory):
 def test_the_action_server_embeds_a_message_ahead_of_its_turn(settings, stack):
     """What the hub sends beside each Rasa turn (bot/query_prefetch.py): taken, and harmless for what is not searched."""
     for text, language in (("运费怎么算", "zh"), ("how much is shipping", "en"), ("", "en"), ('/faq{"faq_id":"x"}', "en"), ("hello", "fr")):
-        tracker = {"sender_id": "prefetch-test", "slots": {}, "latest_message": {"text": text, "metadata": {"language": language}}, "events": []}
-        resp = httpx.post(settings.action_url, json={"next_action": "action_prefetch_query", "sender_id": "prefetch-test", "tracker": tracker, "domain": {}}, timeout=60)
+        body = action_call("action_prefetch_query", "prefetch-test", {"text": text, "metadata": {"language": language}})
+        resp = httpx.post(settings.action_url, json=body, timeout=60)
         assert resp.status_code == 200, resp.text
         assert resp.json()["events"] == []  # nothing said, nothing changed: not a dialogue step
 
