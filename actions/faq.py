@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge
+from actions.handoff import hand_over
 from actions.language import message_language
 from core.settings import get_settings
 from kb.search import Hit, NoPublishedIndex
@@ -81,9 +82,9 @@ class ActionAnswerFaq(Action):
             return []
         failed += 1
         if failed >= get_settings().max_failed_attempts:
-            # No reply here: action_handoff tells the customer what happens next.
+            # The miss is reported, then the hand-over tells the customer what happens next.
             dispatcher.utter_message(json_message=turn)
-            return [SlotSet("failed_attempts", failed), FollowupAction("action_handoff")]
+            return await hand_over(dispatcher, tracker, this_turn=turn)
         dispatcher.utter_message(response="utter_faq_not_understood")
         dispatcher.utter_message(json_message=turn)
         return [SlotSet("failed_attempts", failed)]

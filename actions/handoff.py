@@ -1,4 +1,4 @@
-"""``action_handoff``: tell the customer a human is coming and describe the case for that human."""
+"""``action_handoff``: tell the customer a human is coming and describe the case for that human (also a second miss's end)."""
 
 from __future__ import annotations
 
@@ -37,33 +37,45 @@ def tried_entries(events: list[dict]) -> list[dict]:
     return sorted(best.values(), key=lambda h: h["score"], reverse=True)[:5]
 
 
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_turn: dict | None = None) -> list[dict[str, Any]]:
+    """Tell the customer a person is coming and send the hub the case packet.
+
+    ``action_answer_faq`` calls it on its second miss in a row, in the same action call
+    (one round trip from Rasa instead of a FollowupAction's second one); ``this_turn`` is
+    that miss's report, not yet among the tracker's events, so its hits count as tried.
+    """
+    latest = tracker.latest_message or {}
+    text = latest.get("text") or ""
+    intent = (latest.get("intent") or {}).get("name")
+    language = message_language(tracker)
+    metadata = latest.get("metadata") or {}
+    events = _episode(tracker)
+    said = [e.get("text") or "" for e in events if e.get("event") == "user" and e.get("text") and not e["text"].startswith("/")]
+    tried = tried_entries(events + ([{"event": "bot", "data": {"custom": this_turn}}] if this_turn else []))
+    reason = _REASONS.get(intent, "low_confidence")
+    packet = {
+        "reason": reason,
+        "category": await knowledge.categorize(said[-5:], language),
+        "language": language,
+        "customer_tier": metadata.get("customer_tier", "standard"),
+        "summary": " / ".join(said[-3:])[:400],
+        "last_customer_message": text,
+        "tried": [{"id": t["id"], "question": t["question"], "score": t["score"]} for t in tried],
+    }
+    if reason == "complaint" and text and not text.startswith("/"):
+        # The bot could not serve this turn: the hub records it as a content gap, like a fallback.
+        # Sent before any text so it describes no reply (bot/rasa_client.py:parse_rest_output).
+        dispatcher.utter_message(json_message={"type": "bot_turn", "intent": intent, "query": text, "decision": "fallback", "hits": []})
+    dispatcher.utter_message(response="utter_handoff")
+    dispatcher.utter_message(json_message={"type": "handoff", "packet": packet})
+    return [SlotSet("failed_attempts", 0)]
+
+
 class ActionHandoff(Action):
+    """A customer who asks for a person, or complains, is handed over at once (data/rules.yml)."""
+
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        latest = tracker.latest_message or {}
-        text = latest.get("text") or ""
-        intent = (latest.get("intent") or {}).get("name")
-        language = message_language(tracker)
-        metadata = latest.get("metadata") or {}
-        events = _episode(tracker)
-        said = [e.get("text") or "" for e in events if e.get("event") == "user" and e.get("text") and not e["text"].startswith("/")]
-        tried = tried_entries(events)
-        reason = _REASONS.get(intent, "low_confidence")
-        packet = {
-            "reason": reason,
-            "category": await knowledge.categorize(said[-5:], language),
-            "language": language,
-            "customer_tier": metadata.get("customer_tier", "standard"),
-            "summary": " / ".join(said[-3:])[:400],
-            "last_customer_message": text,
-            "tried": [{"id": t["id"], "question": t["question"], "score": t["score"]} for t in tried],
-        }
-        if reason == "complaint" and text and not text.startswith("/"):
-            # The bot could not serve this turn: the hub records it as a content gap, like a fallback.
-            # Sent before any text so it describes no reply (bot/rasa_client.py:parse_rest_output).
-            dispatcher.utter_message(json_message={"type": "bot_turn", "intent": intent, "query": text, "decision": "fallback", "hits": []})
-        dispatcher.utter_message(response="utter_handoff")
-        dispatcher.utter_message(json_message={"type": "handoff", "packet": packet})
-        return [SlotSet("failed_attempts", 0)]
+        return await hand_over(dispatcher, tracker)
