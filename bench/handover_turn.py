@@ -15,8 +15,9 @@ query-vector cache is on, as the product is configured: a question costs the
 embeddings a real new question would. ``capacity.py``'s single-customer p95 is
 made by such turns (docs/performance.md).
 
-Printed: p50 / p95 of the miss and of the hand-over, per language, and the CPU
-each service spent per round. A benchmark, not a test: it asserts nothing.
+Printed: p50 / p95 of the miss and of the hand-over, per language, what handing over adds
+(the steadier figure on a shared box), and the CPU each service spent per round. A benchmark,
+not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ async def run(settings: Settings, meter: ProcessMeter, rounds: int, profile: Pat
     print("| turn | n | p50 ms | p95 ms |\n|---|---|---|---|")
     for name, values in latencies.items():
         print(f"| {name} | {len(values)} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} |")
+    # Whole runs move by 10-20 ms with a shared box's load; what a hand-over adds to a turn is steadier.
+    added = [f"{language} {percentile(latencies[f'hand-over {language}'], 50) - percentile(latencies[f'miss {language}'], 50):.1f}"
+             for language in LANGUAGES if latencies.get(f"hand-over {language}")]
+    print("\nhand-over p50 minus miss p50 (what handing over adds), ms: " + ", ".join(added))
     if kept:
         print(f"\n{kept} second misses were not handed over (the bot answered or suggested): left out above")
     per_round = rounds * len(LANGUAGES)
