@@ -10,6 +10,7 @@ many connections"; WebSocket fan-out does not use the pool at all (see
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 from pathlib import Path
@@ -19,6 +20,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from core.settings import Settings, get_settings
@@ -34,23 +36,48 @@ def _one_retry(kind=Retry):
     return kind(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 
-class _ClosedTransportIsConnectionLost:
-    """uvloop raises ``RuntimeError`` ("the handler is closed") when a command is written to a connection whose
-    transport closed under it (Redis died while the connection was being set up). redis-py only turns ``OSError``
-    into ``ConnectionError``, so a customer got a bare 500 instead of the clear 503 a stopped Redis gives (seen in
-    tests/test_supervision.py on a loaded box). Said as a lost connection, the one retry above reconnects."""
+class _HubConnection:
+    """The hub's asynchronous connection: redis-py's, with two changes to how a command is written.
+
+    A closed transport is a lost connection: uvloop raises ``RuntimeError`` ("the handler is closed") when a
+    command is written to a connection whose transport closed under it (Redis died while the connection was
+    being set up). redis-py only turns ``OSError`` into ``ConnectionError``, so a customer got a bare 500
+    instead of the clear 503 a stopped Redis gives (seen in tests/test_supervision.py on a loaded box). Said as
+    a lost connection, the one retry above reconnects.
+
+    The write timeout is kept in place: redis-py bounds each write with ``asyncio.wait_for``, which on Python
+    3.11 runs the write as a task of its own, ~50 us of CPU per command on the hub's busiest path (every
+    customer message makes dozens; docs/performance.md, "Redis commands"). ``asyncio.timeout`` bounds the
+    same write, with the same error, without the task.
+    """
 
     async def send_packed_command(self, command, check_health: bool = True) -> None:
         try:
-            await super().send_packed_command(command, check_health)
+            timeout = self.socket_timeout
+            if not timeout:
+                await super().send_packed_command(command, check_health)
+                return
+            if not self.is_connected:  # the handshake's own commands keep redis-py's timeouts
+                await self.connect_check_health(check_health=False)
+            if check_health:
+                await self.check_health()
+            try:
+                async with asyncio.timeout(timeout):
+                    self.socket_timeout = None  # for this write only: the connection is this command's alone
+                    try:
+                        await super().send_packed_command(command, check_health=False)
+                    finally:
+                        self.socket_timeout = timeout
+            except TimeoutError:
+                raise RedisTimeoutError("Timeout writing to socket") from None  # redis-py has disconnected
         except RuntimeError as exc:
             await self.disconnect(nowait=True)
             raise RedisConnectionError(f"Redis connection lost while writing: {exc}") from exc
 
 
 @functools.cache
-def _safe_connection_class(base: type) -> type:
-    return type(f"Safe{base.__name__}", (_ClosedTransportIsConnectionLost, base), {})
+def _hub_connection_class(base: type) -> type:
+    return type(f"Hub{base.__name__}", (_HubConnection, base), {})
 
 
 def redis_url(settings: Settings | None = None) -> str:
@@ -75,7 +102,7 @@ def async_client(settings: Settings | None = None, max_connections: int | None =
         max_connections=max_connections or settings.redis_pool_size, timeout=COMMAND_TIMEOUT, retry=_one_retry(AsyncRetry),
         socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT, health_check_interval=30,
     )
-    pool.connection_class = _safe_connection_class(pool.connection_class)  # whatever the URL's scheme chose
+    pool.connection_class = _hub_connection_class(pool.connection_class)  # whatever the URL's scheme chose
     return aioredis.Redis(connection_pool=pool)
 
 
