@@ -1,4 +1,8 @@
-"""``action_handoff``: tell the customer a human is coming and describe the case for that human (also a second miss's end)."""
+"""Handing a chat to a person: what the customer is told and the case packet the agent gets.
+
+``action_handoff`` does it when a customer asks for a person or complains; ``action_answer_faq`` on its
+second miss in a row.
+"""
 
 from __future__ import annotations
 
@@ -51,7 +55,9 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_tur
     metadata = latest.get("metadata") or {}
     events = _episode(tracker)
     said = [e.get("text") or "" for e in events if e.get("event") == "user" and e.get("text") and not e["text"].startswith("/")]
-    tried = tried_entries(events + ([{"event": "bot", "data": {"custom": this_turn}}] if this_turn else []))
+    if this_turn:  # as Rasa will record it: a bot event carrying the report
+        events = [*events, {"event": "bot", "data": {"custom": this_turn}}]
+    tried = tried_entries(events)
     reason = _REASONS.get(intent, "low_confidence")
     packet = {
         "reason": reason,
