@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,21 +63,35 @@ def throwaway_valkey(port: int, var_dir: Path) -> Iterator[str]:
         server.stop()
 
 
+SERVICES = ("hub", "rasa", "actions", "redis")
+
+
 @contextmanager
-def fresh_stack(env: dict[str, str]) -> Iterator[tuple["Settings", "Stack", "ProcessMeter"]]:
-    """The whole product on the benchmark's ports (``isolate``'s ``env``) over an emptied Redis, with a meter of
-    its services; stopped on the way out, also on an error or Ctrl-C."""
-    from bench._procs import ProcessMeter
+def fresh_redis(env: dict[str, str], settings: "Settings | None" = None) -> Iterator[tuple["Settings", "Stack"]]:
+    """The stack's embedded Redis alone, emptied, on the benchmark's port (``isolate``'s ``env``); stopped on the
+    way out. ``stack.start()`` inside brings up the rest of the product over it."""
     from core.redis import sync_client
     from core.settings import Settings
     from core.stack import Stack
 
-    settings = Settings()
+    settings = settings or Settings()
     stack = Stack(settings, env=dict(env))
     try:
         stack.start_redis()
         sync_client(settings).flushdb()
-        stack.start()
-        yield settings, stack, ProcessMeter({name: stack.pid(name) for name in ("hub", "rasa", "actions", "redis")})
+        yield settings, stack
     finally:
+        print("[bench] stopping the stack", file=sys.stderr, flush=True)
         stack.stop()
+
+
+@contextmanager
+def fresh_stack(env: dict[str, str], settings: "Settings | None" = None,
+                services: tuple[str, ...] = SERVICES) -> Iterator[tuple["Settings", "Stack", "ProcessMeter"]]:
+    """The whole product on the benchmark's ports over an emptied Redis, with a meter of ``services``; stopped on
+    the way out, also on an error or Ctrl-C. ``settings``: other settings than the environment's (worker counts)."""
+    from bench._procs import ProcessMeter
+
+    with fresh_redis(env, settings) as (settings, stack):
+        stack.start()
+        yield settings, stack, ProcessMeter({name: stack.pid(name) for name in services})

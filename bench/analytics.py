@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._env import isolate  # noqa: E402
+from bench._env import fresh_redis, isolate  # noqa: E402
 
 BENCH_ENV = isolate("bench-analytics", hub=17080, rasa=17005, actions=17055, redis=17380, CS_REPORT_SCHEDULE="[]")
 
@@ -43,7 +43,6 @@ from analytics.rollup import Rollup  # noqa: E402
 from bench._stats import ms_percentiles  # noqa: E402
 from core.redis import Keys, async_client, sync_client  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.stack import Stack  # noqa: E402
 from handoff.agents import Agent, AgentDirectory  # noqa: E402
 
 CATEGORIES = ("product_quality", "service_attitude", "logistics", "after_sales", "billing", "other")
@@ -218,33 +217,29 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=30, help="requests per dashboard query")
     p.add_argument("--lag-samples", type=int, default=20)
     args = p.parse_args()
-    settings = Settings()
-    stack = Stack(settings, env=dict(BENCH_ENV))
     hub = None
-    try:
-        stack.start_redis()
-        sync_client(settings).flushdb()
-        events, fill_s = asyncio.run(fill(settings, args.conversations, args.days))
-        print(f"history: {args.conversations} conversations, {events} events over {args.days} days, written in {fill_s:.1f} s")
-        folded, fold_s = asyncio.run(fold_all(settings))
-        print(f"rollup from scratch: {folded} events folded in {fold_s:.1f} s ({folded / fold_s:,.0f} events/s)")
-        print(f"Redis memory with the history and its rollup: {sync_client(settings).info('memory')['used_memory_human']}")
-        hub = start_hub()
-        token = asyncio.run(supervisor_token(settings))
-        for name, seconds in dashboard_latency(token, args.requests).items():
-            print(f"dashboard API, {name}: first (cold) {seconds[0] * 1000:.0f} ms; {ms_percentiles(seconds)} ms over {len(seconds)} requests")
-        hub, firsts = first_after_restart(hub, token)
-        for name, seconds in firsts.items():
-            print(f"dashboard API after a hub restart, {name}: {seconds * 1000:.0f} ms")
-        for name, seconds in asyncio.run(report_times(settings)).items():
-            print(f"briefing for 30 days, {name}: {seconds:.2f} s")
-        lags = rollup_lag(settings, args.lag_samples)
-        print(f"rollup lag behind live events (hub folds every {settings.analytics_rollup_seconds:g} s): {ms_percentiles(lags)} ms")
-    finally:
-        if hub:
-            hub.terminate()
-            hub.wait(timeout=30)
-        stack.stop()
+    with fresh_redis(BENCH_ENV) as (settings, _):
+        try:
+            events, fill_s = asyncio.run(fill(settings, args.conversations, args.days))
+            print(f"history: {args.conversations} conversations, {events} events over {args.days} days, written in {fill_s:.1f} s")
+            folded, fold_s = asyncio.run(fold_all(settings))
+            print(f"rollup from scratch: {folded} events folded in {fold_s:.1f} s ({folded / fold_s:,.0f} events/s)")
+            print(f"Redis memory with the history and its rollup: {sync_client(settings).info('memory')['used_memory_human']}")
+            hub = start_hub()
+            token = asyncio.run(supervisor_token(settings))
+            for name, seconds in dashboard_latency(token, args.requests).items():
+                print(f"dashboard API, {name}: first (cold) {seconds[0] * 1000:.0f} ms; {ms_percentiles(seconds)} ms over {len(seconds)} requests")
+            hub, firsts = first_after_restart(hub, token)
+            for name, seconds in firsts.items():
+                print(f"dashboard API after a hub restart, {name}: {seconds * 1000:.0f} ms")
+            for name, seconds in asyncio.run(report_times(settings)).items():
+                print(f"briefing for 30 days, {name}: {seconds:.2f} s")
+            lags = rollup_lag(settings, args.lag_samples)
+            print(f"rollup lag behind live events (hub folds every {settings.analytics_rollup_seconds:g} s): {ms_percentiles(lags)} ms")
+        finally:
+            if hub:
+                hub.terminate()
+                hub.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The settings must see these before core.settings is imported (as in tests/conftest.py).
-from bench._env import isolate  # noqa: E402
+from bench._env import fresh_stack, isolate  # noqa: E402
 
 BENCH_ENV = isolate("bench", hub=18100, rasa=15105, actions=15155, redis=16480)
 
@@ -49,9 +49,7 @@ from rich.table import Table  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from bench._stats import percentile  # noqa: E402
-from core.redis import sync_client  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.stack import Stack  # noqa: E402
 
 QUERIES_FILE = ROOT / "tests" / "data" / "retrieval_queries.json"
 LANGUAGES = ("en", "zh")
@@ -290,14 +288,8 @@ def main() -> int:
         if not questions[language]:
             console.print(f"no in-scope questions for {language} in {QUERIES_FILE}")
             return 1
-    settings = Settings()
-    stack = Stack(settings, env=dict(BENCH_ENV))
     started_at = datetime.now()
-    try:
-        stack.start_redis()
-        sync_client(settings).flushdb()  # every run starts from an empty store
-        stack.start()
-
+    with fresh_stack(BENCH_ENV) as (settings, _, _):  # every run starts from an empty store
         asyncio.run(warm_up_bot(settings.hub_url, questions, args.warmup))
         single, single_wall = asyncio.run(bot_scenario(
             settings.hub_url, args.sequential_customers, args.questions, questions, concurrent=False, label="bot, 1 customer"))
@@ -305,9 +297,6 @@ def main() -> int:
         loaded, loaded_wall = asyncio.run(bot_scenario(
             settings.hub_url, args.customers, args.questions, questions, concurrent=True, label=f"bot, {args.customers} concurrent", first_index=args.sequential_customers))
         retrieval = retrieval_scenario(settings, questions, args.retrieval, args.retrieval_warmup)
-    finally:
-        print("[bench] stopping the stack", file=sys.stderr, flush=True)
-        stack.stop()
 
     summaries = [
         Summary("bot reply, 1 customer", single.latencies_ms, single_wall, describe_run(single)),

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._env import NO_RATE_LIMITS, isolate  # noqa: E402
+from bench._env import NO_RATE_LIMITS, SERVICES, fresh_stack, isolate  # noqa: E402
 
 BENCH_ENV = isolate(
     "bench-capacity", hub=19100, rasa=19105, actions=19155, redis=19480,
@@ -729,14 +729,9 @@ def main() -> int:
 
     for hub_workers, rasa_workers, action_workers in args.workers:
         # One stack per worker layout, one after the other in this run (same machine, minutes apart).
-        settings = Settings(hub_workers=hub_workers, rasa_workers=rasa_workers, action_workers=action_workers)
-        stack = Stack(settings, env=dict(BENCH_ENV))
+        layout = Settings(hub_workers=hub_workers, rasa_workers=rasa_workers, action_workers=action_workers)
         started_at = datetime.now(timezone.utc)
-        try:
-            stack.start_redis()
-            sync_client(settings).flushdb()
-            stack.start()
-            meter = ProcessMeter({name: stack.pid(name) for name in ("hub", "rasa", "actions", "redis", "desk")})
+        with fresh_stack(BENCH_ENV, layout, (*SERVICES, "desk")) as (settings, stack, meter):
             time.sleep(5)
             print(f"# capacity {started_at:%Y-%m-%d %H:%M} UTC | {os.cpu_count()} cores | workers: hub {hub_workers}, Rasa {rasa_workers}, "
                   f"actions {action_workers} | load average at start {os.getloadavg()[0]:.2f}")
@@ -745,9 +740,6 @@ def main() -> int:
             print("\nCPU at idle over 10 s (% of one core): " + ", ".join(f"{k} {v:.1f}" for k, v in idle_cpu.items()))
             asyncio.run(run(args, settings, stack, meter))
             print(f"\nload average at the end {os.getloadavg()[0]:.2f}\n")
-        finally:
-            log("stopping the stack")
-            stack.stop()
     return 0
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._env import isolate  # noqa: E402
+from bench._env import fresh_stack, isolate  # noqa: E402
 
 BENCH_ENV = isolate("bench-channels", hub=18300, rasa=15305, actions=15355, redis=16680,
                     CS_AUTO_ASSIGN="false",  # the bench agent claims its chats from the queue
@@ -48,7 +48,6 @@ import httpx  # noqa: E402
 
 from core.redis import Keys, sync_client  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.stack import Stack  # noqa: E402
 from tests.channel_clients import TelegramUser, WeChatFollower  # noqa: E402
 from tests.channel_fixtures import TELEGRAM_TOKEN, WECHAT_AES_KEY, WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_TOKEN, channel_env  # noqa: E402
 from tests.standins import TelegramApi, WeChatApi  # noqa: E402
@@ -164,12 +163,7 @@ def main() -> None:
     with TelegramApi(TELEGRAM_TOKEN) as telegram, WeChatApi(WECHAT_APP_ID, WECHAT_APP_SECRET) as wechat:
         env = {**BENCH_ENV, **channel_env(telegram, wechat, CS_OUTBOX_BACKOFF_SECONDS="1", CS_OUTBOX_BACKOFF_MAX_SECONDS="30")}
         os.environ.update(env)
-        settings = Settings()
-        stack = Stack(settings, env=env)
-        try:
-            stack.start_redis()
-            sync_client(settings).flushdb()
-            stack.start()
+        with fresh_stack(env) as (settings, _, _):
             subprocess.run([sys.executable, "-m", "handoff", "add", "bench", "--name", "Bench", "--password", PASSWORD, "--capacity", "1000"],
                            cwd=ROOT, env={**os.environ}, check=True, capture_output=True)
             secret = telegram.wait_for(lambda: telegram.webhooks[-1]["secret_token"] if telegram.webhooks else None)
@@ -198,8 +192,6 @@ def main() -> None:
                 tg_agent = agent_reply_latency(hub, auth, telegram, tg_chats, lambda m: m["text"])
                 wx_agent = agent_reply_latency(hub, auth, wechat, wx_chats, lambda m: (m.get("text") or {}).get("content"))
                 sent, seconds = outbox_throughput(hub, auth, telegram, tg_chats, args.per_chat)
-        finally:
-            stack.stop()
     one, five, _ = os.getloadavg()
     print()
     print(f"Messaging channels through the real stack (stand-in APIs on loopback); load {one:.2f}/{five:.2f}, {os.cpu_count()} cores")

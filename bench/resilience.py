@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._env import isolate  # noqa: E402
+from bench._env import fresh_stack, isolate  # noqa: E402
 
 BENCH_ENV = isolate("bench-resilience", hub=18200, rasa=15205, actions=15255, redis=16580,
                     CS_AUTO_ASSIGN="false")  # escalations wait in the queue: the agents hear of each one
@@ -216,21 +216,13 @@ def main() -> int:
     args.burst = max(1, min(args.burst, args.customers))
 
     console = Console(width=120)
-    settings = Settings()
-    stack = Stack(settings, env=dict(BENCH_ENV))
     started_at = datetime.now()
-    try:
-        stack.start_redis()
-        sync_client(settings).flushdb()
-        stack.start()
+    with fresh_stack(BENCH_ENV) as (settings, stack, _):
         subprocess.run([sys.executable, "-m", "handoff", "add", "bench", "--password", PASSWORD, "--capacity", "50"], cwd=ROOT, env={**os.environ}, check=True, capture_output=True)
         load_before = load_line()
         sockets = asyncio.run(sockets_scenario(stack, settings, args.customers, args.burst, args.agents, args.sample))
         logins = asyncio.run(login_scenario(settings, args.logins, 50))
         restarts = restart_scenario(stack, settings, [s for s in args.restarts.split(",") if s])
-    finally:
-        print("[bench] stopping the stack", file=sys.stderr, flush=True)
-        stack.stop()
 
     console.print(f"resilience {started_at:%Y-%m-%d %H:%M}  |  {load_before}")
     table = Table(title="open chat windows on one hub worker")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._env import isolate  # noqa: E402
+from bench._env import fresh_redis, isolate  # noqa: E402
 
 BENCH_ENV = isolate("bench-desk", redis=16780)
 
@@ -35,7 +35,6 @@ from rich.table import Table  # noqa: E402
 from bench._stats import percentile  # noqa: E402
 from core.redis import Keys, async_client, redis_url, sync_client  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.stack import Stack  # noqa: E402
 from customers.store import CustomerStore  # noqa: E402
 from handoff.agents import Agent, AgentDirectory  # noqa: E402
 from handoff.conversations import ConversationStore  # noqa: E402
@@ -124,17 +123,11 @@ def main() -> int:
     parser.add_argument("--spread", type=float, default=30.0, help="seconds over which those fall due")
     args = parser.parse_args()
     args.agents, args.tickets, args.clocks = min(args.agents, 500), min(args.tickets, 20_000), min(args.clocks, 50_000)
-    settings = Settings()
-    stack = Stack(settings, env=dict(BENCH_ENV))
     console = Console(width=110)
-    try:
-        stack.start_redis()
-        sync_client(settings).flushdb()
+    with fresh_redis(BENCH_ENV) as (settings, _):
         load = os.getloadavg()
         decisions = asyncio.run(routing(settings, args.agents, args.tickets))
         lags = scheduler_lag(settings, args.clocks, min(args.firing, args.clocks), args.spread)
-    finally:
-        stack.stop()
     table = Table(title=f"service desk  |  load average {load[0]:.2f}, {os.cpu_count()} cores")
     for col in ("measure", "n", "p50", "p95", "p99", "max"):
         table.add_column(col)
