@@ -139,7 +139,7 @@ class Tokenizer:
     def __init__(self, model: ModelFile) -> None:
         self._ids = {piece: i for i, piece in enumerate(model.pieces()) if piece}
         self._scores = array("f", model.scores.tobytes())  # 1 MB, where a list of floats is 8
-        self._unk, self._bos, self._eos = model.unk, model.bos, model.eos
+        self._unk = model.unk
         self._unk_score = float(model.scores.min()) - 10.0
         self._max_bytes = model.longest_piece_bytes()
         self._map = str.maketrans(model.normalisation)
