@@ -139,7 +139,8 @@ class Stack:
         s = self.settings
         return Service(
             # ``python -m rasa_run run`` is ``rasa run`` with action replies validated by a cached validator (rasa_run/).
-            "rasa", [str(RASA_PYTHON), "-m", "rasa_run", "run", "--enable-api", "--auth-token", s.secret("rasa-token"), "-i", s.internal_host, "-p", str(s.rasa_port),
+            # The token joined to its option: a generated token starts with "-" once in 64, which argparse took for an option.
+            "rasa", [str(RASA_PYTHON), "-m", "rasa_run", "run", "--enable-api", f"--auth-token={s.secret('rasa-token')}", "-i", s.internal_host, "-p", str(s.rasa_port),
                      "-m", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
             ready_url=f"{s.rasa_url}/status?token={s.secret('rasa-token')}", ready=lambda r: r.status_code == 200 and bool(r.json().get("model_file")),
             ready_timeout=180 * s.rasa_workers, cwd=ROOT,
