@@ -92,6 +92,19 @@ def test_a_message_the_search_just_embedded_is_not_embedded_again(triage):
     assert embedders.calls == [normalize(t) for t in episode]  # each once, by its search: nothing new at the hand-over
 
 
+def test_an_episode_is_classified_in_one_pass_as_each_message_alone(triage):
+    """categorize() classifies a hand-over's last three messages together (one pass of scikit-learn's
+    checks instead of three); each must get the category it gets alone, and the latest with one wins."""
+    for language, episode in (("en", ["hello", "my coupon didn't work at checkout", "can someone help?"]),
+                              ("zh", ["你好", "衣服和图片颜色不一样", "有人吗"])):
+        together = triage.classify_many(episode, language)
+        alone = [triage.classify(text, language) for text in episode]
+        assert [c for c, _ in together] == [c for c, _ in alone]
+        assert all(abs(a[1] - b[1]) < 1e-6 for a, b in zip(together, alone))
+        expected = next(c for c, _ in reversed(alone) if c != "other")
+        assert triage.categorize(episode, language) == expected == ("billing" if language == "en" else "product_quality")
+
+
 # Openers and closers that name no problem: the request between them has to carry the category.
 VAGUE = {
     "en": (["hello", "hi there", "is anyone there"], ["can someone help me?", "what should I do now", "please sort this out"]),

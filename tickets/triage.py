@@ -76,12 +76,20 @@ class Triage:
 
     def classify(self, text: str, language: str) -> tuple[str, float]:
         """The category of one request, and the model's probability for it."""
+        return self.classify_many([text], language)[0]
+
+    def classify_many(self, texts: list[str], language: str) -> list[tuple[str, float]]:
+        """Each request's category and probability, in one pass: scikit-learn's per-call checks cost
+        about as much as the arithmetic of one short text, so a hand-over's three messages go together."""
         lang = language if language in self.models else next(iter(self.models))
         model = self.models[lang]
-        probabilities = model.classifier.predict_proba(self._features(lang, [text], model.chars))[0]
-        best = int(np.argmax(probabilities))
-        category, confidence = str(model.classifier.classes_[best]), float(probabilities[best])
-        return (category if confidence >= MIN_CONFIDENCE else "other"), confidence
+        probabilities = model.classifier.predict_proba(self._features(lang, texts, model.chars))
+        out = []
+        for row in probabilities:
+            best = int(np.argmax(row))
+            category, confidence = str(model.classifier.classes_[best]), float(row[best])
+            out.append(((category if confidence >= MIN_CONFIDENCE else "other"), confidence))
+        return out
 
     def categorize(self, customer_texts: list[str], language: str) -> str:
         """The category of what the customer wrote in this episode: that of the latest of their last three
@@ -90,11 +98,11 @@ class Triage:
         Each message is classified on its own, so each is embedded at most once, by the search that saw it
         (the vector cache): classifying the three messages joined embedded a new, longer text at every
         hand-over (~100 ms for a Chinese one), and filed such episodes less well (tests/test_triage.py)."""
-        for text in reversed([t for t in customer_texts if t.strip()][-3:]):
-            category, _ = self.classify(text, language)
-            if category != "other":
-                return category
-        return "other"
+        recent = [t for t in customer_texts if t.strip()][-3:]
+        if not recent:
+            return "other"
+        categories = [category for category, _ in self.classify_many(recent, language)]
+        return next((c for c in reversed(categories) if c != "other"), "other")
 
 
 _trained: Triage | None = None
