@@ -65,7 +65,7 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(json_message={**turn, "text": entry.answer, "decision": "answer", "chosen": chosen, "hits": [{"id": entry.id, "question": entry.question, "category": entry.category, "score": 1.0}]})
             return [SlotSet("failed_attempts", 0)]
 
-        result = await knowledge.search(text, language, previous_question(tracker.events)) if index else None
+        result = await knowledge.search(text, language, previous_question(tracker.events), tracker.sender_id) if index else None
         hits = result.hits if result else []
         decision = result.decision if result else "fallback"
         turn.update(decision=decision, hits=[_hit(h) for h in hits], kb_version=result.version if result else None)

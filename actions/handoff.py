@@ -61,7 +61,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_tur
     reason = _REASONS.get(intent, "low_confidence")
     packet = {
         "reason": reason,
-        "category": await knowledge.categorize(said[-5:], language),
+        "category": await knowledge.categorize(said[-5:], language, tracker.sender_id),
         "language": language,
         "customer_tier": metadata.get("customer_tier", "standard"),
         "summary": " / ".join(said[-3:])[:400],

@@ -26,14 +26,16 @@ def triage() -> Triage:
     return trained(searcher().embedders, searcher().query_vectors)
 
 
-async def categorize(customer_texts: list[str], language: str) -> str:
-    """The complaint category of what the customer said (embedding is CPU work: off the event loop)."""
-    return await asyncio.get_running_loop().run_in_executor(None, lambda: triage().categorize(customer_texts, language))
+async def categorize(customer_texts: list[str], language: str, conversation: str | None = None) -> str:
+    """The complaint category of what the customer said (embedding is CPU work: off the event loop).
+    ``conversation``: whose messages, so the vectors its searches made are used again."""
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: triage().categorize(customer_texts, language, conversation))
 
 
-async def search(text: str, language: str, context: str | None = None) -> SearchResult:
+async def search(text: str, language: str, context: str | None = None, conversation: str | None = None) -> SearchResult:
     """Embedding is CPU work: keep it off the event loop. ``context``: the customer's previous question."""
-    return await asyncio.get_running_loop().run_in_executor(None, lambda: searcher().search(text, language, context=context))
+    return await asyncio.get_running_loop().run_in_executor(
+        None, lambda: searcher().search(text, language, context=context, conversation=conversation))
 
 
 async def prefetch(text: str, language: str) -> None:

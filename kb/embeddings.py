@@ -148,19 +148,52 @@ class QueryVectors:
     embedded is embedded once: a second caller waits for the first (``prefetch`` and the search it
     runs ahead of). With the cache off (``size`` 0) a prefetched vector is still kept until its
     search takes it, so a prefetch moves the embedding earlier without making repeats free.
+
+    Whatever the cache's size, a search made for a conversation (``conversation``) keeps its vector
+    with that conversation's last few: a hand-over categorises the messages its own searches embedded
+    a moment before (``tickets/triage.py``), which with the cache off cost one to three embeddings
+    again. Only the same conversation finds them, so another customer's repeat is not made free.
     """
 
     PREFETCHED = 256  # prefetched vectors no search took (cache off) are dropped beyond this many
+    CONVERSATIONS = 1024  # conversations whose latest searched messages are kept (~5 MB of vectors at most)
+    PER_CONVERSATION = 3  # what a hand-over categorises: the customer's last three messages
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._prefetched: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._running: dict[tuple[str, str], tuple[Future, list[bool]]] = {}  # key -> (its vector, [a search took it])
+        self._conversations: OrderedDict[str, OrderedDict[tuple[str, str], np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def vector(self, embedder: Embedder, text: str) -> np.ndarray:
-        return self._get(embedder, text, prefetch=False)
+    def vector(self, embedder: Embedder, text: str, conversation: str | None = None) -> np.ndarray:
+        """``text``'s vector; with ``conversation``, also kept (or found) among that conversation's latest."""
+        if conversation is None:
+            return self._get(embedder, text, prefetch=False)
+        key = (embedder.name, text)
+        with self._lock:
+            found = self._conversations.get(conversation, {}).get(key)
+        if found is not None:
+            return found
+        vector = self._get(embedder, text, prefetch=False)
+        with self._lock:
+            latest = self._conversations.setdefault(conversation, OrderedDict())
+            self._conversations.move_to_end(conversation)
+            latest[key] = vector
+            latest.move_to_end(key)
+            while len(latest) > self.PER_CONVERSATION:
+                latest.popitem(last=False)
+            while len(self._conversations) > self.CONVERSATIONS:
+                self._conversations.popitem(last=False)
+        return vector
+
+    def at_hand(self, embedder: Embedder, text: str, conversation: str | None = None) -> bool:
+        """Whether ``text``'s vector would come without embedding (kept, cached or prefetched)."""
+        key = (embedder.name, text)
+        with self._lock:
+            kept = conversation is not None and key in self._conversations.get(conversation, {})
+            return kept or key in self._vectors or key in self._prefetched or key in self._running
 
     def prefetch(self, embedder: Embedder, text: str) -> None:
         """Embed ``text`` now, for a search that will ask for it in a moment."""

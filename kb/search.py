@@ -140,8 +140,9 @@ class Searcher:
         return li.gate if li is not None and li.gate is not None else UNCALIBRATED
 
     def search(self, query: str, language: str | None = None, k: int | None = None, index: KbIndex | None = None,
-               *, context: str | None = None) -> SearchResult:
-        """Rank the entries for ``query`` and decide. ``context``: the customer's previous question, for follow-ups."""
+               *, context: str | None = None, conversation: str | None = None) -> SearchResult:
+        """Rank the entries for ``query`` and decide. ``context``: the customer's previous question, for follow-ups.
+        ``conversation``: whose question it is (its vector stays at hand for that conversation's hand-over)."""
         index = index or self.current()
         k = k or self.settings.kb_search_top_k
         language = language or detect_language(query)
@@ -151,7 +152,7 @@ class Searcher:
         gate = self.gate(index, lang)
         li = index.languages[lang]
         embedder = load_embedder(index.models[lang])  # the model the index was built with
-        hits = self._rank(index, li, embedder, query)[:k]
+        hits = self._rank(index, li, embedder, query, conversation)[:k]
         decision = decision_for(hits, gate)
         searched_as = follow_up_query(query, context, lang) if context else None
         if searched_as and decision != "answer":
@@ -168,9 +169,9 @@ class Searcher:
         if query.strip() and lang is not None:
             self.query_vectors.prefetch(load_embedder(index.models[lang]), normalize(query))
 
-    def _rank(self, index: KbIndex, li: LanguageIndex, embedder, text: str) -> list[Hit]:
+    def _rank(self, index: KbIndex, li: LanguageIndex, embedder, text: str, conversation: str | None = None) -> list[Hit]:
         text = normalize(text)
-        return rank(index, li, self.query_vectors.vector(embedder, text), text)
+        return rank(index, li, self.query_vectors.vector(embedder, text, conversation), text)
 
 
 def _searched_language(index: KbIndex, language: str) -> str | None:

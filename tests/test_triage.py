@@ -92,6 +92,26 @@ def test_a_message_the_search_just_embedded_is_not_embedded_again(triage):
     assert embedders.calls == [normalize(t) for t in episode]  # each once, by its search: nothing new at the hand-over
 
 
+def test_with_the_cache_off_a_hand_over_embeds_only_what_no_search_embedded(triage):
+    """The action server as the capacity bench runs it (no cache): the searches of this conversation's
+    messages keep their vectors for its hand-over; a greeting no search saw is embedded only when the
+    later messages have no category."""
+    embedders = CountingEmbedders(EmbedderSet.from_settings(Settings()))
+    vectors = QueryVectors(0)
+    cached = Triage(embedders, load_examples(), vectors)
+    for language, searched, expected in (("en", ["where is my parcel", "can someone help me?"], "logistics"),
+                                         ("zh", ["快递三天了还没到", "有人吗"], "logistics")):
+        embedder = embedders.for_language(language)
+        for text in searched:
+            vectors.vector(embedder, normalize(text), conversation=f"c-{language}")  # what each turn's search did
+        embedders.calls.clear()
+        greeting = "hello" if language == "en" else "你好"
+        assert cached.categorize([greeting, *searched], language, conversation=f"c-{language}") == expected
+        assert embedders.calls == []  # nothing embedded again, the greeting not at all
+        assert cached.categorize([greeting, "can someone help me?" if language == "en" else "有人吗"], language, conversation=f"c-{language}") == "other"
+        assert embedders.calls == [normalize(greeting)]  # needed only now: the later message had no category
+
+
 def test_an_episode_is_classified_in_one_pass_as_each_message_alone(triage):
     """categorize() classifies a hand-over's last three messages together (one pass of scikit-learn's
     checks instead of three); each must get the category it gets alone, and the latest with one wins."""

@@ -64,13 +64,13 @@ class Triage:
             classifier.fit(features, labels)
             self.models[language] = _LanguageModel(chars, classifier)
 
-    def _features(self, language: str, texts: list[str], chars: TfidfVectorizer, fit: bool = False):
+    def _features(self, language: str, texts: list[str], chars: TfidfVectorizer, fit: bool = False, conversation: str | None = None):
         texts = [normalize(t) for t in texts]
         embedder = self.embedders.for_language(language)
         if fit or self.vectors is None:
             dense = np.asarray(embedder.embed(texts), dtype=np.float32)
         else:
-            dense = np.vstack([self.vectors.vector(embedder, t) for t in texts]).astype(np.float32)
+            dense = np.vstack([self.vectors.vector(embedder, t, conversation) for t in texts]).astype(np.float32)
         grams = chars.fit_transform(texts) if fit else chars.transform(texts)
         return hstack([csr_matrix(dense * 2.0), grams]).tocsr()  # meaning weighs more than spelling
 
@@ -78,12 +78,12 @@ class Triage:
         """The category of one request, and the model's probability for it."""
         return self.classify_many([text], language)[0]
 
-    def classify_many(self, texts: list[str], language: str) -> list[tuple[str, float]]:
+    def classify_many(self, texts: list[str], language: str, conversation: str | None = None) -> list[tuple[str, float]]:
         """Each request's category and probability, in one pass: scikit-learn's per-call checks cost
-        about as much as the arithmetic of one short text, so a hand-over's three messages go together."""
-        lang = language if language in self.models else next(iter(self.models))
+        about as much as the arithmetic of one short text, so a hand-over's messages go together."""
+        lang = self._language(language)
         model = self.models[lang]
-        probabilities = model.classifier.predict_proba(self._features(lang, texts, model.chars))
+        probabilities = model.classifier.predict_proba(self._features(lang, texts, model.chars, conversation=conversation))
         out = []
         for row in probabilities:
             best = int(np.argmax(row))
@@ -91,18 +91,32 @@ class Triage:
             out.append(((category if confidence >= MIN_CONFIDENCE else "other"), confidence))
         return out
 
-    def categorize(self, customer_texts: list[str], language: str) -> str:
+    def categorize(self, customer_texts: list[str], language: str, conversation: str | None = None) -> str:
         """The category of what the customer wrote in this episode: that of the latest of their last three
         messages that has one ("hello", "the zip broke", "can someone help?" is product quality).
 
         Each message is classified on its own, so each is embedded at most once, by the search that saw it
-        (the vector cache): classifying the three messages joined embedded a new, longer text at every
-        hand-over (~100 ms for a Chinese one), and filed such episodes less well (tests/test_triage.py)."""
-        recent = [t for t in customer_texts if t.strip()][-3:]
-        if not recent:
-            return "other"
-        categories = [category for category, _ in self.classify_many(recent, language)]
-        return next((c for c in reversed(categories) if c != "other"), "other")
+        (the vector cache, and ``conversation``'s own latest searches whatever the cache's size): classifying
+        the three messages joined embedded a new, longer text at every hand-over (~100 ms for a Chinese one),
+        and filed such episodes less well (tests/test_triage.py). A message whose vector is not at hand (a
+        greeting no search saw) is embedded only if every later one has no category; the ones at hand are
+        classified together, in one pass."""
+        latest_first = list(reversed([t for t in customer_texts if t.strip()][-3:]))
+        embedder = self.embedders.for_language(self._language(language))
+        i = 0
+        while i < len(latest_first):
+            batch = [latest_first[i]]  # needed now: every later message had no category
+            i += 1
+            while i < len(latest_first) and (self.vectors is None or self.vectors.at_hand(embedder, normalize(latest_first[i]), conversation)):
+                batch.append(latest_first[i])
+                i += 1
+            for category, _ in self.classify_many(batch, language, conversation):
+                if category != "other":
+                    return category
+        return "other"
+
+    def _language(self, language: str) -> str:
+        return language if language in self.models else next(iter(self.models))
 
 
 _trained: Triage | None = None

@@ -27,10 +27,10 @@ def missing_kb(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """A knowledge base that misses every question (two weak hits each); returns what was categorised."""
     categorised: list[str] = []
 
-    async def search(text: str, language: str, context: str | None = None) -> SimpleNamespace:
+    async def search(text: str, language: str, context: str | None = None, conversation: str | None = None) -> SimpleNamespace:
         return SimpleNamespace(hits=[hit(f"{text}-1", 0.41), hit(f"{text}-2", 0.30)], decision="fallback", version="v1", searched_as=None)
 
-    async def categorize(texts: list[str], language: str) -> str:
+    async def categorize(texts: list[str], language: str, conversation: str | None = None) -> str:
         categorised.extend(texts)
         return "logistics"
 

@@ -99,3 +99,35 @@ def test_a_failed_embedding_is_not_remembered():
         with pytest.raises(RuntimeError):
             vectors.prefetch(embedder, "a")
     assert embedder.calls == ["a", "a"]  # tried again, not stuck on the failure
+
+
+def test_with_the_cache_off_a_conversation_still_finds_its_own_latest_searches():
+    """A hand-over categorises the messages its searches just embedded: with the cache off (the
+    capacity bench, or a shop that turns it off) they used to be embedded again, one to three per hand-over."""
+    embedder = CountingEmbedder()
+    vectors = QueryVectors(size=0)
+    for text in ("hello", "where is my parcel", "it never came"):
+        vectors.vector(embedder, text, conversation="A")
+    assert all(vectors.at_hand(embedder, t, "A") for t in ("hello", "where is my parcel", "it never came"))
+    for text in ("hello", "where is my parcel", "it never came"):
+        vectors.vector(embedder, text, conversation="A")
+    assert embedder.calls == ["hello", "where is my parcel", "it never came"]  # each once
+    # Another customer asking the same is not made free: only the cache (off here) would do that.
+    assert not vectors.at_hand(embedder, "where is my parcel", "B")
+    assert not vectors.at_hand(embedder, "where is my parcel")
+    vectors.vector(embedder, "where is my parcel", conversation="B")
+    vectors.vector(embedder, "where is my parcel")
+    assert embedder.calls[3:] == ["where is my parcel", "where is my parcel"]
+
+
+def test_a_conversations_kept_vectors_are_bounded(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(QueryVectors, "CONVERSATIONS", 2)
+    embedder = CountingEmbedder()
+    vectors = QueryVectors(size=0)
+    for text in ("a", "b", "c", "d"):  # a fourth message pushes out the first
+        vectors.vector(embedder, text, conversation="A")
+    assert [vectors.at_hand(embedder, t, "A") for t in ("a", "b", "c", "d")] == [False, True, True, True]
+    vectors.vector(embedder, "x", conversation="B")
+    vectors.vector(embedder, "y", conversation="C")  # a third conversation pushes out the least recent, A
+    assert not vectors.at_hand(embedder, "d", "A")
+    assert vectors.at_hand(embedder, "x", "B") and vectors.at_hand(embedder, "y", "C")
