@@ -220,7 +220,8 @@ class Settings(BaseSettings):
     embedding_onnx: bool = True
     kb_search_top_k: int = 3
     # Query vectors remembered per process (the same question, normalised, is embedded once):
-    # shoppers ask the same few questions all day, and embedding is most of a search's CPU. 0: off.
+    # shoppers ask the same few questions all day, and embedding is most of a search's CPU. 0: off (a conversation
+    # still keeps its own last three messages' vectors for its hand-over's categorisation, kb.embeddings.QueryVectors).
     kb_query_cache_size: int = Field(default=4096, ge=0)
     # The hub asks the action server to embed each customer message while Rasa parses it (bot/query_prefetch.py):
     # the search then finds its vector ready. Off: the search embeds after Rasa's NLU and policies, in turn.
