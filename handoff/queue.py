@@ -149,7 +149,7 @@ class HandoffQueue:
         if rank is None:
             return None
         online = [a for a in await self.agents.all() if a.presence == "online" and a.chats]
-        loads = [await self.agents.load(a.username) for a in online]
+        loads = await self.agents.loads([a.username for a in online])  # one round trip, not one per agent
         handle = [float(x) for x in await self.r.lrange(self.k.handle_times, 0, 49)]
         wait = estimate_wait(rank, [a.capacity for a in online], loads, handle or [self.default_handle_seconds])
         return QueueSpot(rank + 1, int(wait), len(online))

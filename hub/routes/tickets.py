@@ -200,9 +200,9 @@ async def load(me: Overseer, services: Svc) -> list[AgentLoad]:
     for ticket in await services.desk.tickets.active():
         if ticket.assignee:
             held.setdefault(ticket.assignee, []).append(ticket.ref)
-    for agent in await services.agents.all():
-        if agent.chats:
-            out.append(AgentLoad(agent=agent, load=await services.agents.load(agent.username), tickets=held.get(agent.username, [])))
+    team = [agent for agent in await services.agents.all() if agent.chats]
+    for agent, load in zip(team, await services.agents.loads([agent.username for agent in team])):
+        out.append(AgentLoad(agent=agent, load=load, tickets=held.get(agent.username, [])))
     return out
 
 
