@@ -117,12 +117,18 @@ class TicketStore:
         raise RuntimeError(f"ticket {ticket_id}: too much contention")
 
     async def active(self) -> list[Ticket]:
-        ids = await self.r.zrange(self.k.tickets_active, 0, -1)
-        return [t for t in [await self.get(i) for i in ids] if t]
+        return await self._many(await self.r.zrange(self.k.tickets_active, 0, -1))
 
     async def recent(self, limit: int = 200) -> list[Ticket]:
-        ids = await self.r.zrevrange(self.k.tickets_all, 0, limit - 1)
-        return [t for t in [await self.get(i) for i in ids] if t]
+        return await self._many(await self.r.zrevrange(self.k.tickets_all, 0, limit - 1))
+
+    async def _many(self, ids: list[str]) -> list[Ticket]:
+        """The tickets of ``ids`` that exist, in order: one pipeline (one round trip each made the
+        supervisors' ticket list take ~60 ms at 300 active tickets)."""
+        pipe = self.r.pipeline(transaction=False)
+        for ticket_id in ids:
+            pipe.hgetall(self.k.ticket(ticket_id))
+        return [_ticket(raw) for raw in await pipe.execute() if raw]
 
     # internal notes: a stream per ticket, never part of the customer's transcript
     async def add_note(self, ticket_id: str, author: str, text: str) -> dict:

@@ -77,7 +77,10 @@ async def metrics(services: Svc, authorization: Annotated[str | None, Header()] 
     if token is not None and not secrets.compare_digest(bearer(authorization) or "", token.get_secret_value()):
         raise HTTPException(401, "send the metrics token as a bearer token (CS_METRICS_TOKEN)")
     queued = await services.redis.zrange(services.keys.queue, 0, -1)
-    starts = [float(ts) for ts in [await services.redis.hget(services.keys.conv(cid), "queued_at") for cid in queued] if ts]
+    pipe = services.redis.pipeline(transaction=False)  # one round trip, however long the queue
+    for cid in queued:
+        pipe.hget(services.keys.conv(cid), "queued_at")
+    starts = [float(ts) for ts in await pipe.execute() if ts]
     staff = [a for a in await services.agents.all() if a.chats]
     telemetry.QUEUE_LENGTH.set(len(queued))
     telemetry.QUEUE_OLDEST_WAIT.set(max(0.0, clock.now() - min(starts)) if starts else 0.0)

@@ -1,0 +1,36 @@
+"""The ticket lists (active, recent) read every ticket in one pipeline, in order, skipping one that vanished. Real Valkey."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.redis import Keys, async_client
+from core.settings import Settings
+from tickets.store import TicketStore
+from tests.clients import throwaway_valkey
+
+
+@pytest.fixture(scope="module")
+def valkey_url(tmp_path_factory):
+    with throwaway_valkey(tmp_path_factory.mktemp("valkey")) as url:
+        yield url
+
+
+async def test_the_lists_keep_their_order_and_skip_a_ticket_that_vanished(valkey_url):
+    client = async_client(Settings(redis_url=valkey_url))
+    keys = Keys("tickets-test:")
+    store = TicketStore(client, keys)
+    try:
+        made = []
+        for i in range(5):
+            ticket = await store.create(conversation_id=f"c{i}", channel="web", language="en", customer_id=None, customer_tier="standard",
+                                        category="logistics", reason="low_confidence", priority=0, summary=f"parcel {i}", contact="")
+            ticket.created_at += i  # distinct, increasing creation times
+            made.append(await store.save_new(ticket, {"reason": "low_confidence"}))
+        await client.delete(keys.ticket(made[2].id))  # its hash is gone, its index entries stay
+        expected = [t.number for t in made if t is not made[2]]
+        assert [t.number for t in await store.active()] == expected  # oldest first
+        assert [t.number for t in await store.recent(10)] == expected[::-1]  # newest first
+        assert [t.summary for t in await store.recent(2)] == ["parcel 4", "parcel 3"]
+    finally:
+        await client.aclose()
