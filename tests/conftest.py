@@ -13,7 +13,7 @@ import os
 import httpx
 import pytest
 
-from tests.clients import PASSWORD, ROOT, AgentClient, Customer, everyone_away, run_cli, sign_off, start_hub
+from tests.clients import PASSWORD, ROOT, AgentClient, Customer, everyone_away, run_cli, sign_off, start_hub, throwaway_valkey
 
 # Several suites can run side by side with CS_TEST_PORT_OFFSET=100 (200, ...): own ports, own data.
 _OFFSET = int(os.environ.get("CS_TEST_PORT_OFFSET", "0"))
@@ -47,6 +47,13 @@ pytest_plugins = ["tests.browser", "tests.channel_fixtures"]  # the `browser` fi
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings()
+
+
+@pytest.fixture(scope="module")
+def valkey_url(tmp_path_factory):
+    """An empty Valkey of the test module's own, no stack: for tests that need only Redis."""
+    with throwaway_valkey(tmp_path_factory.mktemp("valkey")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -5,20 +5,11 @@ Against a real Valkey: the loads are read in one pipeline (they were one round t
 
 from __future__ import annotations
 
-import pytest
-
 from core.redis import Keys, async_client
 from core.settings import Settings
 from handoff.agents import Agent, AgentDirectory
 from handoff.conversations import ConversationStore
 from handoff.queue import HandoffQueue
-from tests.clients import throwaway_valkey
-
-
-@pytest.fixture(scope="module")
-def valkey_url(tmp_path_factory):
-    with throwaway_valkey(tmp_path_factory.mktemp("valkey")) as url:
-        yield url
 
 
 async def test_a_queued_customers_wait_counts_each_online_agents_chats(valkey_url):

@@ -18,13 +18,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from core import redis as core_redis
 from core.redis import async_client
 from core.settings import Settings
-from tests.clients import throwaway_valkey
-
-
-@pytest.fixture(scope="module")
-def valkey_url(tmp_path_factory):
-    with throwaway_valkey(tmp_path_factory.mktemp("valkey")) as url:
-        yield url
 
 
 async def test_a_transport_closed_under_a_write_is_a_lost_connection_and_the_retry_reconnects(valkey_url, monkeypatch):

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from core.redis import Keys, async_client
 from core.settings import Settings
 from tickets.store import TicketStore
-from tests.clients import throwaway_valkey
-
-
-@pytest.fixture(scope="module")
-def valkey_url(tmp_path_factory):
-    with throwaway_valkey(tmp_path_factory.mktemp("valkey")) as url:
-        yield url
 
 
 async def test_the_lists_keep_their_order_and_skip_a_ticket_that_vanished(valkey_url):
