@@ -120,6 +120,11 @@ class AgentDirectory:
             pipe.scard(self.k.agent_chats(name))
         return [int(n) for n in await pipe.execute()]
 
+    async def online_with_loads(self) -> list[tuple[Agent, int]]:
+        """Everyone online who takes chats, with how many they hold now: two round trips, whatever the team's size."""
+        online = [a for a in await self.all() if a.chats and a.presence == "online"]
+        return list(zip(online, await self.loads([a.username for a in online])))
+
     async def chats(self, username: str) -> set[str]:
         return set(await self.r.smembers(self.k.agent_chats(username)))
 

@@ -148,10 +148,9 @@ class HandoffQueue:
         rank = await self.r.zrank(self.k.queue, cid)
         if rank is None:
             return None
-        online = [a for a in await self.agents.all() if a.presence == "online" and a.chats]
-        loads = await self.agents.loads([a.username for a in online])  # one round trip, not one per agent
+        online = await self.agents.online_with_loads()
         handle = [float(x) for x in await self.r.lrange(self.k.handle_times, 0, 49)]
-        wait = estimate_wait(rank, [a.capacity for a in online], loads, handle or [self.default_handle_seconds])
+        wait = estimate_wait(rank, [a.capacity for a, _ in online], [load for _, load in online], handle or [self.default_handle_seconds])
         return QueueSpot(rank + 1, int(wait), len(online))
 
 

@@ -159,9 +159,8 @@ class TicketDesk:
     async def candidates(self) -> list[Candidate]:
         """Everyone who could take a chat now, with their load: two round trips to Redis, whatever the team's size."""
         last = dict(await self.r.zrange(self.k.agent_last_assigned(), 0, -1, withscores=True))
-        online = [a for a in await self.agents.all() if a.chats and a.presence == "online" and not a.must_change_password]
-        loads = await self.agents.loads([a.username for a in online])
-        return [Candidate(a.username, frozenset(a.skills), load, a.capacity, last.get(a.username, 0.0)) for a, load in zip(online, loads)]
+        return [Candidate(a.username, frozenset(a.skills), load, a.capacity, last.get(a.username, 0.0))
+                for a, load in await self.agents.online_with_loads() if not a.must_change_password]
 
     async def route(self, ticket: Ticket) -> Message | None:
         """Push a waiting ticket to the best available agent (``tickets/routing.py``). Returns the "has joined" notice.
