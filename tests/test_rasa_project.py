@@ -167,7 +167,7 @@ async def conversation(sender):
 
 async def main():
     rasa_own = await conversation("rasa-" + prefix)
-    launcher.install_tracker_store_fast_path()
+    launcher.tracker_store.install()
     launcher.install_event_type_cache()
     assert RedisTrackerStore.save is not original_save
     ours = await conversation("ours-" + prefix)

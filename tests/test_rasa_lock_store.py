@@ -1,0 +1,94 @@
+"""Rasa's conversation lock (``rasa_run/lock_store.py``): one holder at a time across Rasa replicas, in Rasa's own terms.
+
+Runs in Rasa's virtualenv against a Valkey of the module's own: two lock stores on one Redis
+stand for two Rasa replicas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from core.stack import RASA_PYTHON
+from tests.conftest import ROOT
+
+_REPLICAS = r'''
+import asyncio, json, sys, threading, time, uuid
+from urllib.parse import urlsplit
+from rasa.core.lock_store import RedisLockStore
+from rasa_run.lock_store import ScriptedRedisLockStore
+
+url = urlsplit(sys.argv[1])
+kwargs = dict(host=url.hostname, port=url.port, db=int(url.path.strip("/") or 0), password=url.password, key_prefix="test")
+replicas = [ScriptedRedisLockStore(**kwargs), ScriptedRedisLockStore(**kwargs)]
+stock = RedisLockStore(**kwargs)
+report = {}
+
+# 1. Sixty tickets asked at once from two replicas (threads): every one a different number.
+cid = "tickets-" + uuid.uuid4().hex
+numbers, barrier = [], threading.Barrier(12)
+def ask(i):
+    barrier.wait()
+    for _ in range(5):
+        numbers.append(replicas[i % 2].issue_ticket(cid, 30))
+threads = [threading.Thread(target=ask, args=(i,)) for i in range(12)]
+[t.start() for t in threads]; [t.join() for t in threads]
+report["tickets"] = sorted(numbers)
+report["stock_reads_them"] = [t.number for t in stock.get_lock(cid).tickets]
+report["ttl_ms"] = replicas[0].red.pttl(replicas[0].key_prefix + cid)
+for n in numbers:
+    replicas[0].cleanup(cid, n)
+report["key_after_release"] = replicas[0].red.exists(replicas[0].key_prefix + cid)
+
+async def main():
+    # 2. Thirty messages of one conversation on two replicas at once: one holder at a time, served in ticket order.
+    cid = "turns-" + uuid.uuid4().hex
+    holders, most, entered = 0, 0, []
+    async def message(i):
+        nonlocal holders, most
+        async with replicas[i % 2].lock(cid, 30, 0.2):
+            holders += 1; most = max(most, holders)
+            entered.append(i)
+            await asyncio.sleep(0.005)
+            holders -= 1
+    await asyncio.gather(*(message(i) for i in range(30)))
+    report["most_holders"], report["entered"] = most, len(entered)
+
+    # 3. A replica killed in a turn (its ticket never released): the next message waits only for its lifetime.
+    cid = "crashed-" + uuid.uuid4().hex
+    replicas[0].issue_ticket(cid, 0.3)
+    t0 = time.monotonic()
+    async with replicas[1].lock(cid, 30, 0.1):
+        report["waited_for_dead_holder_s"] = time.monotonic() - t0
+
+    # 4. A replica on Rasa's own store holds the lock: ours waits for it, then takes it.
+    cid = "mixed-" + uuid.uuid4().hex
+    order = []
+    async def stock_turn():
+        async with stock.lock(cid, 30, 0.05):
+            order.append("stock in"); await asyncio.sleep(0.2); order.append("stock out")
+    async def our_turn():
+        await asyncio.sleep(0.05)
+        async with replicas[0].lock(cid, 30, 0.05):
+            order.append("ours in")
+    await asyncio.gather(stock_turn(), our_turn())
+    report["mixed_order"] = order
+
+asyncio.run(main())
+print(json.dumps(report))
+'''
+
+
+def test_two_rasa_replicas_share_one_conversation_lock(valkey_url):
+    proc = subprocess.run([str(RASA_PYTHON), "-c", _REPLICAS, valkey_url], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["tickets"] == list(range(60))  # no ticket given twice, none skipped
+    assert report["stock_reads_them"] == list(range(60))  # Rasa's own store reads the same lock
+    assert 0 < report["ttl_ms"] <= 30_000  # the lock goes by itself with its last ticket
+    assert report["key_after_release"] == 0
+    assert report["most_holders"] == 1 and report["entered"] == 30
+    assert 0.2 <= report["waited_for_dead_holder_s"] < 5
+    assert report["mixed_order"] == ["stock in", "stock out", "ours in"]
