@@ -74,9 +74,12 @@ class Orchestrator:
         the original turn's replies, waiting for them if that turn is still running.
         """
         message, duplicate = await self.accept(conv, text, client_message_id=client_message_id, payload=payload)
-        produced = await self.turns.settle(conv.id, message.id, self.turn_wait_seconds)
-        replies = await self.conversations.messages_by_id(conv.id, produced or [])
-        return Outcome(message, replies, await self.conversations.get(conv.id), duplicate=duplicate, pending=produced is None)
+        turn = await self.turns.settle(conv.id, message.id, self.turn_wait_seconds)
+        if turn is None or turn.messages is None:  # run by another worker (or still running): read what it stored
+            replies = await self.conversations.messages_by_id(conv.id, turn.ids if turn else [])
+        else:
+            replies = turn.messages
+        return Outcome(message, replies, await self.conversations.get(conv.id), duplicate=duplicate, pending=turn is None)
 
     async def accept(self, conv: Conversation, text: str, *, client_message_id: str | None = None, payload: str | None = None,
                      channel: str | None = None) -> tuple[Message, bool]:
@@ -146,20 +149,23 @@ class Orchestrator:
         misses = [t.get("query") for t in turn.kb_turns if t.get("decision") == "fallback" and t.get("query")]
         if misses and self.gaps is not None:
             await run_in_threadpool(lambda: [self.gaps.record(q, language, "fallback", conv.id) for q in misses])
+        decision = _decision(turn)
+        bot_turn = {"decision": decision, "intent": turn.intent, "confidence": turn.confidence, "language": language}
         replies: list[Message] = []
-        for reply in turn.replies:
+        for i, reply in enumerate(turn.replies, 1):
             meta = {**reply.meta, "language": language}
             meta.setdefault("intent", turn.intent)
             meta.setdefault("confidence", turn.confidence)
             if reply.buttons:
                 meta["buttons"] = with_person_choice(reply.buttons, language)
-            appended = await self.conversations.append(conv.id, "bot", reply.text, channel=conv.channel, meta=meta, guard=guard)
+            last = i == len(turn.replies)  # the turn's event goes with its last reply, in the same step
+            appended = await self.conversations.append(conv.id, "bot", reply.text, channel=conv.channel, meta=meta, guard=guard,
+                                                       event=(Event.BOT_TURN, bot_turn) if last else None)
             if appended is None:
                 return replies  # the bot lost the conversation meanwhile: the rest is dropped too
             replies.append(appended)
-        decision = _decision(turn)
-        await self.conversations.record_event(conv.id, Event.BOT_TURN, decision=decision, intent=turn.intent,
-                                              confidence=turn.confidence, language=language)
+        if not turn.replies:
+            await self.conversations.record_event(conv.id, Event.BOT_TURN, **bot_turn)
         telemetry.BOT_DECISIONS.labels(decision).inc()
         if turn.handoff is not None:
             packet = HandoffPacket(**{"reason": "customer_request", "language": language, "customer_tier": conv.customer_tier, **turn.handoff, "created_at": clock.now()})

@@ -11,6 +11,10 @@ every hub worker runs a recovery loop that picks up turns left behind, so a
 message stored just before a crash is still answered (or queued for a human).
 A turn's outcome, the ids of the messages it produced, is kept: a client that
 retries with the same ``client_message_id`` gets the original replies.
+
+Taking the lock, the oldest pending turn and its message is one script call, and completing a
+turn returns the next one with its message: a customer message costs the turn queue two round
+trips, whatever worker runs it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -34,6 +39,14 @@ log = logging.getLogger(__name__)
 
 TurnHandler = Callable[[Message], Awaitable[list[Message]]]
 
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    """What a customer message's turn produced: the ids, and the messages themselves when this worker ran it."""
+
+    ids: list[str]
+    messages: list[Message] | None = None
+
 # Release a lock only if we still hold it; extend it only if we still hold it.
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 _EXTEND = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
@@ -45,8 +58,8 @@ class TurnQueue:
         self.k = keys
         self.handler = handler
         self.lock_ms = int(lock_seconds * 1000)
+        self._take = self.r.register_script(scripts.TAKE_TURNS)
         self._complete = self.r.register_script(scripts.COMPLETE_TURN)
-        self._forget = self.r.register_script(scripts.FORGET_IF_IDLE)
         self._release = self.r.register_script(_RELEASE)
         self._extend = self.r.register_script(_EXTEND)
 
@@ -62,7 +75,7 @@ class TurnQueue:
             return []  # stored before turns were tracked: nothing to wait for
         return None
 
-    async def settle(self, cid: str, mid: str, wait_seconds: float) -> list[str] | None:
+    async def settle(self, cid: str, mid: str, wait_seconds: float) -> TurnOutcome | None:
         """Process pending turns of ``cid`` (if no one else is) until ``mid``'s is done; its outcome.
 
         Returns ``None`` if it is still pending after ``wait_seconds`` (another
@@ -73,34 +86,34 @@ class TurnQueue:
         while True:
             # Drain first: a message just stored is pending, so asking for its outcome first
             # would cost two Redis round trips per message for nothing.
-            outcomes: dict[str, list[str]] = {}
+            outcomes: dict[str, list[Message]] = {}
             drained = await self.drain(cid, outcomes)
-            done = outcomes.get(mid)
-            if done is None:
-                done = await self.outcome(cid, mid)
+            if mid in outcomes:
+                return TurnOutcome([m.id for m in outcomes[mid]], outcomes[mid])
+            done = await self.outcome(cid, mid)
             if done is not None:
-                return done
+                return TurnOutcome(done)
             if not drained:
                 if time.monotonic() > deadline:
                     return None
                 await asyncio.sleep(pause)
                 pause = min(pause * 1.5, 0.25)
 
-    async def drain(self, cid: str, outcomes: dict[str, list[str]] | None = None) -> bool:
+    async def drain(self, cid: str, outcomes: dict[str, list[Message]] | None = None) -> bool:
         """Process every pending turn of ``cid`` in order, if its lock is free. False if someone else holds it.
 
         ``outcomes``: filled with what each turn processed here produced (saves reading it back).
         """
         token = uuid.uuid4().hex
-        if not await self.r.set(self.k.turn_lock(cid), token, nx=True, px=self.lock_ms):
+        # Nothing pending forgets the conversation (a recovery found it done); so does completing the last turn.
+        taken, *head = await self._take(keys=[self.k.turn_lock(cid), self.k.pending_turns(cid), self.k.transcript(cid), self.k.open_turns],
+                                        args=[token, self.lock_ms, cid])
+        if not int(taken):
             return False
         keeper = asyncio.create_task(self._keep_lock(cid, token))
         try:
-            mid = await self.r.lindex(self.k.pending_turns(cid), 0)
-            if mid is None:  # nothing pending (a recovery found it done): forget it
-                await self._forget(keys=[self.k.pending_turns(cid), self.k.open_turns], args=[cid])
-            while mid is not None:  # completing a turn forgets the conversation when it was the last one
-                mid = await self._process(cid, mid, outcomes)
+            while head[0]:
+                head = await self._process(cid, *head, outcomes)
         finally:
             keeper.cancel()
             try:
@@ -109,18 +122,17 @@ class TurnQueue:
                 pass  # it expires by itself
         return True
 
-    async def _process(self, cid: str, mid: str, outcomes: dict[str, list[str]] | None = None) -> str | None:
-        """Run one turn and record its outcome; the next pending turn, if any."""
-        rows = await self.r.xrange(self.k.transcript(cid), mid, mid)
-        produced: list[str] = []
-        if rows:
-            message = Message(id=mid, conversation_id=cid, **json.loads(rows[0][1]["m"]))
-            produced = [m.id for m in await self.handler(message)]
-        completed, next_mid = await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns],
-                                                   args=[cid, mid, json.dumps(produced)])
+    async def _process(self, cid: str, mid: str, body: str, outcomes: dict[str, list[Message]] | None = None) -> list[str]:
+        """Run one turn (``body``: its stored message, '' if gone) and record its outcome; the next pending turn as
+        ``[id, message]``, both '' when there is none."""
+        produced: list[Message] = []
+        if body:
+            produced = await self.handler(Message(id=mid, conversation_id=cid, **json.loads(body)))
+        completed, *head = await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns, self.k.transcript(cid)],
+                                                args=[cid, mid, json.dumps([m.id for m in produced])])
         if int(completed) and outcomes is not None:
             outcomes[mid] = produced
-        return next_mid or None
+        return head
 
     async def _keep_lock(self, cid: str, token: str) -> None:
         while True:

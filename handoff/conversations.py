@@ -91,6 +91,10 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _event_json(cid: str, type_: Event, data: dict) -> str:
+    return json.dumps({"type": type_, "conversation_id": cid, "ts": clock.now(), **data}, ensure_ascii=False)
+
+
 def _message_json(sender: Sender, text: str, ts: float, channel: str, client_message_id: str | None, author: str | None, meta: dict) -> str:
     body = {"sender": sender, "text": text, "ts": ts, "channel": channel, "client_message_id": client_message_id, "author": author, "meta": meta}
     return json.dumps(body, ensure_ascii=False)
@@ -176,11 +180,15 @@ class ConversationStore:
         return TransitionResult(True, previous, None, int(epoch))
 
     async def record_event(self, cid: str, type_: Event, **data) -> None:
-        await self.r.xadd(self.k.events, {"e": json.dumps({"type": type_, "conversation_id": cid, "ts": clock.now(), **data}, ensure_ascii=False)})
+        await self.r.xadd(self.k.events, {"e": _event_json(cid, type_, data)})
 
     # transcript
-    async def append(self, cid: str, sender: Sender, text: str, *, channel: str = "web", author: str | None = None, meta: dict | None = None, guard: Guard | None = None) -> Message | None:
-        """Append a bot, agent or system message; with a ``guard``, only if it still holds (else ``None``, and an event says why)."""
+    async def append(self, cid: str, sender: Sender, text: str, *, channel: str = "web", author: str | None = None, meta: dict | None = None, guard: Guard | None = None,
+                     event: tuple[Event, dict] | None = None) -> Message | None:
+        """Append a bot, agent or system message; with a ``guard``, only if it still holds (else ``None``, and an event says why).
+
+        ``event``: ``(type, data)`` recorded after the message in the same step, only if it is appended.
+        """
         guard = guard or Guard()
         ts = clock.now()
         meta = meta or {}
@@ -192,7 +200,7 @@ class ConversationStore:
         mid = await self._append(
             keys=[self.k.conv(cid), self.k.transcript(cid), self.k.events, self.k.outbox(cid), self.k.deliveries(cid), self.k.outbox_due],
             args=[cid, self.k.conv_channel(cid), body, ",".join(sorted(guard.statuses)), guard.agent, "" if guard.epoch is None else str(guard.epoch), refused, time.time(),  # real time: the outbox works on it
-                  "1" if for_customer else ""],
+                  "1" if for_customer else "", _event_json(cid, *event) if event else ""],
         )
         if not mid:
             return None

@@ -57,11 +57,12 @@ return {1, status, new_epoch}
 # ARGV[6] required ownership episode ('' = any)
 # ARGV[7] event JSON recorded when the guard refuses the message   ARGV[8] now
 # ARGV[9] '1': for the customer (queue it for their messaging channel, if they have one)
+# ARGV[10] event JSON recorded after the message when it is appended ('' = none)
 # Returns the new message id, or false when the guard refused it.
 APPEND = """
 local conv, transcript, events, outbox, deliveries, outbox_due = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local cid, channel, body = ARGV[1], ARGV[2], ARGV[3]
-local statuses, owner, epoch, refused_event, now, for_customer = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local statuses, owner, epoch, refused_event, now, for_customer, appended_event = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 
 local status = redis.call('HGET', conv, 'status')
 local ok = status ~= false
@@ -83,6 +84,7 @@ if for_customer == '1' and route and route ~= '' then
   redis.call('ZADD', outbox_due, 'NX', due, cid)
 end
 redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '","conversation_id":"' .. cid .. '",' .. string.sub(body, 2) .. '}')
+if appended_event and appended_event ~= '' then redis.call('XADD', events, '*', 'e', appended_event) end
 return id
 """
 
@@ -113,29 +115,62 @@ redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '"
 return {1, id}
 """
 
+# A stored message's JSON ('' if the transcript no longer has it), for the two scripts below.
+_MESSAGE_JSON = """
+local function message_json(transcript, mid)
+  local rows = redis.call('XRANGE', transcript, mid, mid)
+  if #rows == 0 then return '' end
+  local fields = rows[1][2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'm' then return fields[i + 1] end
+  end
+  return ''
+end
+"""
+
+# Take a conversation's turns: its turn lock, if free, and the oldest pending turn with its message,
+# in one round trip (a customer message's turn starts with these three reads).
+#
+# KEYS[1] turn lock   KEYS[2] pending turns list   KEYS[3] transcript stream   KEYS[4] open turns sorted set
+# ARGV[1] lock token  ARGV[2] lock lifetime (ms)   ARGV[3] conversation id
+# Returns {0} when someone else holds the lock; else {1, the oldest pending id or '', its message JSON or ''}.
+# With nothing pending the conversation is forgotten in the open turns (a recovery found it done).
+TAKE_TURNS = _MESSAGE_JSON + """
+local lock, pending, transcript, open_turns = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local token, lock_ms, cid = ARGV[1], ARGV[2], ARGV[3]
+
+if not redis.call('SET', lock, token, 'NX', 'PX', lock_ms) then return {0} end
+local mid = redis.call('LINDEX', pending, 0)
+if not mid then
+  redis.call('ZREM', open_turns, cid)
+  return {1, '', ''}
+end
+return {1, mid, message_json(transcript, mid)}
+"""
+
 # Record a customer turn as done. Only the oldest pending turn can be completed,
 # so turns finish in the order they were stored.
 #
-# KEYS[1] pending turns list   KEYS[2] turn outcomes hash   KEYS[3] open turns sorted set
+# KEYS[1] pending turns list   KEYS[2] turn outcomes hash   KEYS[3] open turns sorted set   KEYS[4] transcript stream
 # ARGV[1] conversation id      ARGV[2] customer message id  ARGV[3] outcome JSON
-# Returns {1, the next pending turn's id or ''}, or {0, the oldest pending id or ''} when that turn
-# was not the oldest pending one (already completed). The last turn forgets the conversation's open turns.
-COMPLETE_TURN = """
-local pending, outcomes, open_turns = KEYS[1], KEYS[2], KEYS[3]
+# Returns {1, the next pending turn's id or '', its message JSON or ''}, or {0, the oldest pending id or '',
+# its message JSON or ''} when that turn was not the oldest pending one (already completed). The last turn
+# forgets the conversation's open turns.
+COMPLETE_TURN = _MESSAGE_JSON + """
+local pending, outcomes, open_turns, transcript = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local cid, mid, outcome = ARGV[1], ARGV[2], ARGV[3]
 
-if redis.call('LINDEX', pending, 0) ~= mid then return {0, redis.call('LINDEX', pending, 0) or ''} end
+local oldest = redis.call('LINDEX', pending, 0)
+if oldest ~= mid then
+  if not oldest then return {0, '', ''} end
+  return {0, oldest, message_json(transcript, oldest)}
+end
 redis.call('LPOP', pending)
 redis.call('HSET', outcomes, mid, outcome)
 local next_mid = redis.call('LINDEX', pending, 0)
-if not next_mid then redis.call('ZREM', open_turns, cid) end
-return {1, next_mid or ''}
-"""
-
-# Forget a conversation in the open-turns set if it has nothing pending (after a recovery found it empty).
-#
-# KEYS[1] pending turns list   KEYS[2] open turns sorted set   ARGV[1] conversation id
-FORGET_IF_IDLE = """
-if redis.call('LLEN', KEYS[1]) == 0 then return redis.call('ZREM', KEYS[2], ARGV[1]) end
-return 0
+if not next_mid then
+  redis.call('ZREM', open_turns, cid)
+  return {1, '', ''}
+end
+return {1, next_mid, message_json(transcript, next_mid)}
 """

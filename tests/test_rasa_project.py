@@ -119,6 +119,37 @@ def test_the_rasa_launcher_judges_action_replies_exactly_as_rasa_does():
     assert all(original == cached for original, cached in verdicts)
 
 
+_SAME_SPARSE_JOIN = r'''
+import json
+import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix, hstack
+from rasa_run.sparse_features import hstack_pair
+
+rng = np.random.default_rng(7)
+def matrix(rows, cols, density, dtype, kind=coo_matrix):
+    return kind((rng.random((rows, cols)) < density).astype(dtype) * rng.integers(1, 5, (rows, cols)).astype(dtype))
+pairs = [(matrix(r, c1, d, t1), matrix(r, c2, d, t2)) for r in (1, 3, 12) for c1, c2 in ((5, 7), (40, 3000), (2, 1))
+         for d in (0.0, 0.1, 0.6) for t1, t2 in ((np.float32, np.float32), (np.float64, np.float32), (np.int64, np.float32))]
+pairs.append((matrix(4, 10, 0.3, np.float32, csr_matrix), matrix(4, 6, 0.3, np.float32)))  # not COO: scipy's own way
+pairs.append((coo_matrix(([1.0], ([1], [69999])), shape=(2, 70000), dtype=np.float32),  # past 2**31 columns: 64-bit indices
+              coo_matrix(([2.0], ([0], [2**31 - 1])), shape=(2, 2**31), dtype=np.float32)))
+same = []
+for a, b in pairs:
+    x, y = hstack([a, b]), hstack_pair(a, b)
+    entries = [(m.row.dtype, m.col.dtype, m.row.tolist(), m.col.tolist(), m.data.tolist()) for m in (x.tocoo(), y.tocoo())]
+    same.append(type(x) is type(y) and x.shape == y.shape and x.dtype == y.dtype and entries[0] == entries[1])
+print(json.dumps(same))
+'''
+
+
+def test_the_rasa_launcher_joins_sparse_features_exactly_as_scipy_does():
+    """``rasa_run`` joins a message's sparse NLU features without scipy's ``bmat``: the very same matrix, entry for entry."""
+    proc = subprocess.run([str(RASA_PYTHON), "-c", _SAME_SPARSE_JOIN], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    same = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(same) == 83 and all(same)
+
+
 _SAME_TRACKERS = r'''
 import asyncio, json, sys, uuid
 from urllib.parse import urlsplit
