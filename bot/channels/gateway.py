@@ -54,7 +54,7 @@ class Receipt:
     conversation: Conversation | None
     message: Message | None = None
     duplicate: bool = False
-    turn: asyncio.Task | None = None  # the message's turn, running; its result is the ids of the replies
+    turn: asyncio.Task | None = None  # the message's turn, running; its result is what it produced (bot/turns.TurnOutcome), or None if it outlasted the wait
     notice: str = ""  # a short word for the channel's acknowledgement (a tapped button)
 
 

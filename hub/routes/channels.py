@@ -87,10 +87,11 @@ async def wechat_push(request: Request, services: Svc, signature: str = Query(""
         return PlainTextResponse(SUCCESS)  # a retry: answered (or being answered) already
     # WeChat waits 5 s: answer in the response if the bot is done in time, else the outbox sends it.
     done, _ = await asyncio.wait({receipt.turn}, timeout=max(0.0, s.wechat_passive_reply_seconds - (time.monotonic() - started)))
-    if not done or receipt.turn.exception() is not None or not receipt.turn.result():
+    outcome = receipt.turn.result() if done and receipt.turn.exception() is None else None
+    if outcome is None or not outcome.ids:
         return PlainTextResponse(SUCCESS)
-    cid, ids = receipt.conversation.id, receipt.turn.result()
-    replies = await services.conversations.messages_by_id(cid, ids)
+    cid, ids = receipt.conversation.id, outcome.ids
+    replies = outcome.messages if outcome.messages is not None else await services.conversations.messages_by_id(cid, ids)
     body = channel.reply(inbound.address, channel.account(xml), [channel.render(m) for m in replies], encrypted=encrypted, nonce=nonce, timestamp=timestamp)
     if body is None or not await services.outbox.claim(cid, ids, "passive_reply"):
         return PlainTextResponse(SUCCESS)
