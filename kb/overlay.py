@@ -120,7 +120,7 @@ class OverlaidLanguageIndex:
         )
         self._hidden = np.concatenate([self.hidden_base, np.zeros(len(extra.ids), dtype=bool)])
         self.class_weights, self.class_bias, self.previous_class = self._overlay_classes(extra)
-        self.extra_chars = base.chars.vectorizer.transform(texts).T.tocsr() if texts else None
+        self.extra_chars = base.chars.vectors(texts).T.tocsr() if texts else None
         self.extra_terms = [Counter(tokenize(t) or ["\u0000"]) for t in texts]
         self.extra_norms = np.array([BM25_K1 * ((1 - BM25_B) + BM25_B * sum(c.values()) / base.avg_doc_len) for c in self.extra_terms], dtype="float32")
         overlay_df = Counter(t for c in self.extra_terms for t in c)
@@ -223,7 +223,7 @@ class OverlaidLanguageIndex:
         base_scores = self.base.row_scores(queries, texts)
         dense = queries @ self.extra_vectors.T
         if self.extra_chars is not None:
-            chars = np.asarray((self.base.chars.vectorizer.transform(texts) @ self.extra_chars).todense(), dtype="float32")
+            chars = np.asarray((self.base.chars.vectors(texts) @ self.extra_chars).todense(), dtype="float32")
         else:
             chars = np.zeros((len(texts), 0), dtype="float32")
         out = []
