@@ -50,7 +50,8 @@ local function store(key, conversation_id, tickets, now)
     texts[i] = cjson.encode(ticket)
     if ticket['expires'] > last then last = ticket['expires'] end
   end
-  redis.call('SET', key, cjson.encode({conversation_id = conversation_id, tickets = texts}), 'PX', math.max(1, math.ceil((last - now) * 1000)))
+  -- the key lives as long as its last ticket (the 0.001: float noise must not make 30 s into 30001 ms)
+  redis.call('SET', key, cjson.encode({conversation_id = conversation_id, tickets = texts}), 'PX', math.max(1, math.ceil((last - now) * 1000 - 0.001)))
 end
 """
 

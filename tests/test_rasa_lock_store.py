@@ -57,8 +57,8 @@ async def main():
 
     # 3. A replica killed in a turn (its ticket never released): the next message waits only for its lifetime.
     cid = "crashed-" + uuid.uuid4().hex
-    replicas[0].issue_ticket(cid, 0.3)
     t0 = time.monotonic()
+    replicas[0].issue_ticket(cid, 0.3)
     async with replicas[1].lock(cid, 30, 0.1):
         report["waited_for_dead_holder_s"] = time.monotonic() - t0
 
@@ -90,5 +90,5 @@ def test_two_rasa_replicas_share_one_conversation_lock(valkey_url):
     assert 0 < report["ttl_ms"] <= 30_000  # the lock goes by itself with its last ticket
     assert report["key_after_release"] == 0
     assert report["most_holders"] == 1 and report["entered"] == 30
-    assert 0.2 <= report["waited_for_dead_holder_s"] < 5
+    assert 0.29 <= report["waited_for_dead_holder_s"] < 10  # not before the dead ticket expired, and not for ever
     assert report["mixed_order"] == ["stock in", "stock out", "ours in"]

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from tests.browser import ARTIFACTS, DESKTOP, expect
-from tests.clients import PASSWORD, AgentClient
+from tests.clients import PASSWORD, AgentClient, ask_until
 
 HOSTILE_ANSWER = (
     "Hello **friend**. [click me](javascript:alert('link')) <img src=x onerror=\"alert('img')\"> "
@@ -43,11 +43,14 @@ def test_another_site_cannot_frame_the_console_or_the_editor(stack, attacker_sit
 
 
 @pytest.mark.usefixtures("manual_assignment")  # the agents claim the chat from the queue
-def test_markdown_from_the_knowledge_base_cannot_run_script(stack, settings, agents, browser, hub):
+def test_markdown_from_the_knowledge_base_cannot_run_script(stack, settings, agents, browser, hub, customer_factory):
     editor = AgentClient(hub, "erin")
     entry = {"id": "security-probe-en", "question": "what is the security probe answer", "answer": HOSTILE_ANSWER, "language": "en", "category": "other"}
     assert hub.post("/api/kb/entries", json=entry, headers=editor.headers).status_code == 201
     assert hub.post("/api/kb/publish", headers=editor.headers).status_code == 200
+    # The action server picks the new version up within a second (kb_reload_check_seconds): wait for it, or the
+    # browser's question can still be searched in the version before (seen once, on a quiet box).
+    assert "Hello" in ask_until(customer_factory, entry["question"], lambda r: "Hello" in r["text"])["text"]
     dialogs: list[str] = []
     violations: list[str] = []
     context = browser.new_context(viewport=DESKTOP, locale="en-US")
