@@ -47,6 +47,7 @@ class TurnOutcome:
     ids: list[str]
     messages: list[Message] | None = None
 
+
 # Release a lock only if we still hold it; extend it only if we still hold it.
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 _EXTEND = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"

@@ -115,16 +115,22 @@ redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '"
 return {1, id}
 """
 
-# A stored message's JSON ('' if the transcript no longer has it), for the two scripts below.
-_MESSAGE_JSON = """
-local function message_json(transcript, mid)
+# The oldest pending turn and its stored message ('' and '' when none is pending: the conversation is then
+# forgotten in the open turns), for the two scripts below.
+_OLDEST_TURN = """
+local function oldest_turn(pending, transcript, open_turns, cid)
+  local mid = redis.call('LINDEX', pending, 0)
+  if not mid then
+    redis.call('ZREM', open_turns, cid)
+    return '', ''
+  end
   local rows = redis.call('XRANGE', transcript, mid, mid)
-  if #rows == 0 then return '' end
+  if #rows == 0 then return mid, '' end
   local fields = rows[1][2]
   for i = 1, #fields, 2 do
-    if fields[i] == 'm' then return fields[i + 1] end
+    if fields[i] == 'm' then return mid, fields[i + 1] end
   end
-  return ''
+  return mid, ''
 end
 """
 
@@ -134,18 +140,12 @@ end
 # KEYS[1] turn lock   KEYS[2] pending turns list   KEYS[3] transcript stream   KEYS[4] open turns sorted set
 # ARGV[1] lock token  ARGV[2] lock lifetime (ms)   ARGV[3] conversation id
 # Returns {0} when someone else holds the lock; else {1, the oldest pending id or '', its message JSON or ''}.
-# With nothing pending the conversation is forgotten in the open turns (a recovery found it done).
-TAKE_TURNS = _MESSAGE_JSON + """
+TAKE_TURNS = _OLDEST_TURN + """
 local lock, pending, transcript, open_turns = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local token, lock_ms, cid = ARGV[1], ARGV[2], ARGV[3]
 
 if not redis.call('SET', lock, token, 'NX', 'PX', lock_ms) then return {0} end
-local mid = redis.call('LINDEX', pending, 0)
-if not mid then
-  redis.call('ZREM', open_turns, cid)
-  return {1, '', ''}
-end
-return {1, mid, message_json(transcript, mid)}
+return {1, oldest_turn(pending, transcript, open_turns, cid)}
 """
 
 # Record a customer turn as done. Only the oldest pending turn can be completed,
@@ -154,23 +154,13 @@ return {1, mid, message_json(transcript, mid)}
 # KEYS[1] pending turns list   KEYS[2] turn outcomes hash   KEYS[3] open turns sorted set   KEYS[4] transcript stream
 # ARGV[1] conversation id      ARGV[2] customer message id  ARGV[3] outcome JSON
 # Returns {1, the next pending turn's id or '', its message JSON or ''}, or {0, the oldest pending id or '',
-# its message JSON or ''} when that turn was not the oldest pending one (already completed). The last turn
-# forgets the conversation's open turns.
-COMPLETE_TURN = _MESSAGE_JSON + """
+# its message JSON or ''} when that turn was not the oldest pending one (already completed).
+COMPLETE_TURN = _OLDEST_TURN + """
 local pending, outcomes, open_turns, transcript = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local cid, mid, outcome = ARGV[1], ARGV[2], ARGV[3]
 
-local oldest = redis.call('LINDEX', pending, 0)
-if oldest ~= mid then
-  if not oldest then return {0, '', ''} end
-  return {0, oldest, message_json(transcript, oldest)}
-end
+if redis.call('LINDEX', pending, 0) ~= mid then return {0, oldest_turn(pending, transcript, open_turns, cid)} end
 redis.call('LPOP', pending)
 redis.call('HSET', outcomes, mid, outcome)
-local next_mid = redis.call('LINDEX', pending, 0)
-if not next_mid then
-  redis.call('ZREM', open_turns, cid)
-  return {1, '', ''}
-end
-return {1, next_mid, message_json(transcript, next_mid)}
+return {1, oldest_turn(pending, transcript, open_turns, cid)}
 """
