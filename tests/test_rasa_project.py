@@ -150,6 +150,46 @@ def test_the_rasa_launcher_joins_sparse_features_exactly_as_scipy_does():
     assert len(same) == 83 and all(same)
 
 
+_SAME_PREDICTIONS = r'''
+import asyncio, json, sys
+from rasa.core.agent import Agent
+from rasa.utils.tensorflow.models import RasaModel
+import rasa_run.tf_predict as tf_predict
+
+agent = Agent.load(sys.argv[1])
+texts = [item["text"] for item in json.load(open("tests/data/nlu_heldout.json"))]
+rasa_predict = RasaModel._rasa_predict
+
+async def parses():
+    found = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        found.append([parsed["intent"]["name"], parsed["intent"]["confidence"], [[r["name"], r["confidence"]] for r in parsed["intent_ranking"]]])
+    return found
+
+rasa_own = asyncio.run(parses())
+tf_predict.install()
+assert RasaModel._rasa_predict is not rasa_predict
+ours = asyncio.run(parses())
+import gc
+direct = any("_rasa_run_concrete" in vars(m) for m in gc.get_objects() if isinstance(m, RasaModel))  # the direct call ran
+print(json.dumps({"rasa": rasa_own, "ours": ours, "direct": direct}))
+'''
+
+
+def test_the_rasa_launcher_predicts_intents_exactly_as_rasa_does(stack, settings):
+    """``rasa_run`` calls DIET's compiled step directly: every held-out sentence gets the same intents and confidences."""
+    from core.stack import ensure_model
+
+    model = ensure_model(settings.models_dir, settings.models_dir / "rasa-cache")  # the stack's model, trained already
+    proc = subprocess.run([str(RASA_PYTHON), "-c", _SAME_PREDICTIONS, str(model)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(result["ours"]) == len(HELD_OUT) > 50
+    assert result["ours"] == result["rasa"] and result["direct"]
+
+
 _SAME_TRACKERS = r'''
 import asyncio, json, sys, uuid
 from urllib.parse import urlsplit
