@@ -13,7 +13,8 @@ reads and writes the same lock:
 
 - ``issue``: drop expired tickets, append the next one, return its number and the number being
   served (the common case, nobody else in the conversation, is acquired at once: no second read);
-- ``serving``: while waiting, drop expired tickets and return the number being served;
+- ``serving``: while waiting, drop expired tickets and return the number being served (or that the
+  waiting ticket itself expired);
 - ``release``: drop this ticket (and expired ones); delete the key once no ticket is left.
 
 The key also expires with its last ticket's lifetime, so a Rasa killed in a turn leaves no lock
@@ -67,15 +68,17 @@ store(key, conversation_id, tickets, now)
 return {number, tickets[1]['number']}
 """
 
-# KEYS[1] the conversation's lock; ARGV[1] conversation id, ARGV[2] now (s).
-# Returns the number now served, or -1 when the lock is gone (every ticket expired).
+# KEYS[1] the conversation's lock; ARGV[1] conversation id, ARGV[2] now (s), ARGV[3] the ticket waiting.
+# Returns the number now served, or -1 when the waiting ticket is gone (it expired, or the whole lock did).
 SERVING = _TICKETS + """
-local key, conversation_id, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local key, conversation_id, now, waiting = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local raw = redis.call('GET', key)
 local tickets = live_tickets(raw, now)
 if raw then store(key, conversation_id, tickets, now) end
-if #tickets == 0 then return -1 end
-return tickets[1]['number']
+for _, ticket in ipairs(tickets) do
+  if ticket['number'] == waiting then return tickets[1]['number'] end
+end
+return -1
 """
 
 # KEYS[1] the conversation's lock; ARGV[1] conversation id, ARGV[2] now (s), ARGV[3] the ticket served.
@@ -130,15 +133,15 @@ class ScriptedRedisLockStore(RedisLockStore):
         pause = min(_FIRST_POLL_SECONDS, wait_time_in_seconds)
         while True:
             await asyncio.sleep(pause)
-            serving = int(self._serving(keys=[self.key_prefix + conversation_id], args=[conversation_id, time.time()]))
+            serving = int(self._serving(keys=[self.key_prefix + conversation_id], args=[conversation_id, time.time(), ticket]))
             if serving == ticket:
                 return
-            if serving < 0:  # every ticket expired, ours too: Rasa's own store gives up the same way
+            if serving < 0:  # our ticket expired while waiting: Rasa's own store gives up too (once the whole lock is gone)
                 raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
             pause = min(pause * 2, wait_time_in_seconds)
 
     def update_lock(self, conversation_id: str) -> None:
-        self._serving(keys=[self.key_prefix + conversation_id], args=[conversation_id, time.time()])
+        self._serving(keys=[self.key_prefix + conversation_id], args=[conversation_id, time.time(), -1])  # prunes expired tickets
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         self._release(keys=[self.key_prefix + conversation_id], args=[conversation_id, time.time(), ticket_number])

@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 _REPLICAS = r'''
 import asyncio, json, sys, threading, time, uuid
 from urllib.parse import urlsplit
-from rasa.core.lock_store import RedisLockStore
+from rasa.core.lock_store import LockError, RedisLockStore
 from rasa_run.lock_store import ScriptedRedisLockStore
 
 url = urlsplit(sys.argv[1])
@@ -75,6 +75,16 @@ async def main():
     await asyncio.gather(stock_turn(), our_turn())
     report["mixed_order"] = order
 
+    # 5. A message whose own ticket expires while a stuck turn holds the lock gives up then, not when the lock goes.
+    cid = "stuck-" + uuid.uuid4().hex
+    replicas[0].issue_ticket(cid, 30)
+    t0 = time.monotonic()
+    try:
+        async with replicas[1].lock(cid, 0.3, 0.05):
+            report["stuck_gave_up_after_s"] = "acquired"
+    except LockError:
+        report["stuck_gave_up_after_s"] = time.monotonic() - t0
+
 asyncio.run(main())
 print(json.dumps(report))
 '''
@@ -92,3 +102,4 @@ def test_two_rasa_replicas_share_one_conversation_lock(valkey_url):
     assert report["most_holders"] == 1 and report["entered"] == 30
     assert 0.29 <= report["waited_for_dead_holder_s"] < 10  # not before the dead ticket expired, and not for ever
     assert report["mixed_order"] == ["stock in", "stock out", "ours in"]
+    assert report["stuck_gave_up_after_s"] != "acquired" and 0.29 <= report["stuck_gave_up_after_s"] < 10
