@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import redis.asyncio as aioredis
-
 from analytics.periods import between
 from analytics.rollup import Rollup
-from core.redis import Keys
 from handoff.agents import AgentDirectory
+from handoff.queue import HandoffQueue
 
 ACTIVE_SECONDS = 15 * 60  # a conversation with the bot counts as live if something happened in it this recently
 
 
-async def live_now(client: aioredis.Redis, keys: Keys, agents: AgentDirectory, rollup: Rollup, now: float) -> dict:
-    queued = await client.zrange(keys.queue, 0, -1)
-    pipe = client.pipeline(transaction=False)
-    for cid in queued:
-        pipe.hget(keys.conv(cid), "queued_at")
-    waits = [now - float(ts) for ts in await pipe.execute() if ts]
-    staff = [a for a in await agents.all() if a.chats]
-    loads = await agents.loads([a.username for a in staff])
+async def live_now(queue: HandoffQueue, agents: AgentDirectory, rollup: Rollup, now: float) -> dict:
+    queued = await queue.queued_at()
+    waits = [now - ts for ts in queued.values() if ts]
+    staff = await agents.with_loads()
     await rollup.catch_up()
     today = datetime.fromtimestamp(now, rollup.zone).date()
     recent = await rollup.facts(between(today - timedelta(days=1), today, rollup.zone))
@@ -30,6 +24,6 @@ async def live_now(client: aioredis.Redis, keys: Keys, agents: AgentDirectory, r
         "with_bot": len(with_bot),
         "queue": {"length": len(queued), "longest_wait_seconds": max(waits) if waits else 0.0},
         "agents": [{"agent": a.username, "name": a.display_name, "presence": a.presence, "chats": load, "capacity": a.capacity}
-                   for a, load in zip(staff, loads)],
-        "agents_online": sum(1 for a in staff if a.presence == "online"),
+                   for a, load in staff],
+        "agents_online": sum(1 for a, _ in staff if a.presence == "online"),
     }

@@ -24,7 +24,7 @@ from bot.feedback import with_person_choice
 from bot.language_slot import LanguageSlot
 from bot.query_prefetch import QueryPrefetch
 from bot.rasa_client import BotTurn, BotUnavailable, RasaClient
-from bot.turns import TurnQueue
+from bot.turns import TurnOutcome, TurnQueue
 from core import clock, telemetry
 from core.language import detect_language
 from core.redis import Keys
@@ -75,11 +75,13 @@ class Orchestrator:
         """
         message, duplicate = await self.accept(conv, text, client_message_id=client_message_id, payload=payload)
         turn = await self.turns.settle(conv.id, message.id, self.turn_wait_seconds)
-        if turn is None or turn.messages is None:  # run by another worker (or still running): read what it stored
-            replies = await self.conversations.messages_by_id(conv.id, turn.ids if turn else [])
-        else:
-            replies = turn.messages
-        return Outcome(message, replies, await self.conversations.get(conv.id), duplicate=duplicate, pending=turn is None)
+        return Outcome(message, await self.replies(conv.id, turn), await self.conversations.get(conv.id), duplicate=duplicate, pending=turn is None)
+
+    async def replies(self, cid: str, turn: TurnOutcome | None) -> list[Message]:
+        """What a turn said: as kept by the worker that ran it here, else read back (another worker ran it)."""
+        if turn is None:
+            return []
+        return turn.messages if turn.messages is not None else await self.conversations.messages_by_id(cid, turn.ids)
 
     async def accept(self, conv: Conversation, text: str, *, client_message_id: str | None = None, payload: str | None = None,
                      channel: str | None = None) -> tuple[Message, bool]:

@@ -120,10 +120,11 @@ class AgentDirectory:
             pipe.scard(self.k.agent_chats(name))
         return [int(n) for n in await pipe.execute()]
 
-    async def online_with_loads(self) -> list[tuple[Agent, int]]:
-        """Everyone online who takes chats, with how many they hold now: two round trips, whatever the team's size."""
-        online = [a for a in await self.all() if a.chats and a.presence == "online"]
-        return list(zip(online, await self.loads([a.username for a in online])))
+    async def with_loads(self, *, online: bool = False) -> list[tuple[Agent, int]]:
+        """Everyone who takes chats (``online``: only those online now), with how many they hold now: two
+        round trips, whatever the team's size."""
+        staff = [a for a in await self.all() if a.chats and (a.presence == "online" or not online)]
+        return list(zip(staff, await self.loads([a.username for a in staff])))
 
     async def chats(self, username: str) -> set[str]:
         return set(await self.r.smembers(self.k.agent_chats(username)))

@@ -143,12 +143,20 @@ class HandoffQueue:
     async def queued_ids(self) -> list[str]:
         return list(await self.r.zrange(self.k.queue, 0, -1))
 
+    async def queued_at(self) -> dict[str, float | None]:
+        """Each waiting customer's conversation, in queue order, and when it was queued: two round trips, however long the queue."""
+        queued = await self.queued_ids()
+        pipe = self.r.pipeline(transaction=False)
+        for cid in queued:
+            pipe.hget(self.k.conv(cid), "queued_at")
+        return {cid: float(ts) if ts else None for cid, ts in zip(queued, await pipe.execute())}
+
     async def spot(self, cid: str) -> QueueSpot | None:
         """Where a waiting customer stands, and how long they will wait (``handoff/estimate.py``)."""
         rank = await self.r.zrank(self.k.queue, cid)
         if rank is None:
             return None
-        online = await self.agents.online_with_loads()
+        online = await self.agents.with_loads(online=True)
         handle = [float(x) for x in await self.r.lrange(self.k.handle_times, 0, 49)]
         wait = estimate_wait(rank, [a.capacity for a, _ in online], [load for _, load in online], handle or [self.default_handle_seconds])
         return QueueSpot(rank + 1, int(wait), len(online))

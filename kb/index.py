@@ -32,6 +32,7 @@ import math
 import os
 import pickle
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
@@ -93,6 +94,11 @@ class CharIndex:
         self.by_feature = self.vectorizer.fit_transform(texts or [" "]).T.tocsr()
         self.rows = len(texts)
 
+    @cached_property
+    def _analyze(self):
+        """The vectorizer's n-gram analyzer, built once (an index pickled before it existed builds it on first use)."""
+        return self.vectorizer.build_analyzer()
+
     def scores(self, texts: list[str]) -> np.ndarray:
         """Cosine of each text with every wording: (texts, wordings)."""
         if not self.rows:
@@ -108,7 +114,7 @@ class CharIndex:
         known n-grams, ``log(count) + 1``, times the n-gram's idf, each row divided by its L2 norm
         (summed in double, in column order, as ``_inplace_csr_row_normalize_l2`` does).
         """
-        analyze = self.__dict__.get("_analyze") or self.__dict__.setdefault("_analyze", self.vectorizer.build_analyzer())
+        analyze = self._analyze
         vocabulary, idf = self.vectorizer.vocabulary_, self.vectorizer.idf_
         indptr, indices, values = [0], [], []
         for text in texts:

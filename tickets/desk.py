@@ -160,7 +160,7 @@ class TicketDesk:
         """Everyone who could take a chat now, with their load: two round trips to Redis, whatever the team's size."""
         last = dict(await self.r.zrange(self.k.agent_last_assigned(), 0, -1, withscores=True))
         return [Candidate(a.username, frozenset(a.skills), load, a.capacity, last.get(a.username, 0.0))
-                for a, load in await self.agents.online_with_loads() if not a.must_change_password]
+                for a, load in await self.agents.with_loads(online=True) if not a.must_change_password]
 
     async def route(self, ticket: Ticket) -> Message | None:
         """Push a waiting ticket to the best available agent (``tickets/routing.py``). Returns the "has joined" notice.

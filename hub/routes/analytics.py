@@ -65,7 +65,7 @@ async def conversations(me: Overseer, services: Svc, figure: Annotated[str, Quer
 
 @router.get("/live", summary="Now: customers with the bot, the queue and its longest wait, agents online and their load")
 async def live(me: Overseer, services: Svc) -> dict:
-    return await live_now(services.redis, services.keys, services.agents, services.rollup, clock.now())
+    return await live_now(services.queue, services.agents, services.rollup, clock.now())
 
 
 @router.get("/gaps", summary="Top unanswered questions in the period (the content-gap groups)")

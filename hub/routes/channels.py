@@ -91,7 +91,7 @@ async def wechat_push(request: Request, services: Svc, signature: str = Query(""
     if outcome is None or not outcome.ids:
         return PlainTextResponse(SUCCESS)
     cid, ids = receipt.conversation.id, outcome.ids
-    replies = outcome.messages if outcome.messages is not None else await services.conversations.messages_by_id(cid, ids)
+    replies = await services.orchestrator.replies(cid, outcome)
     body = channel.reply(inbound.address, channel.account(xml), [channel.render(m) for m in replies], encrypted=encrypted, nonce=nonce, timestamp=timestamp)
     if body is None or not await services.outbox.claim(cid, ids, "passive_reply"):
         return PlainTextResponse(SUCCESS)

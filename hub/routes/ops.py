@@ -76,15 +76,12 @@ async def metrics(services: Svc, authorization: Annotated[str | None, Header()] 
     token = services.settings.metrics_token
     if token is not None and not secrets.compare_digest(bearer(authorization) or "", token.get_secret_value()):
         raise HTTPException(401, "send the metrics token as a bearer token (CS_METRICS_TOKEN)")
-    queued = await services.redis.zrange(services.keys.queue, 0, -1)
-    pipe = services.redis.pipeline(transaction=False)  # one round trip, however long the queue
-    for cid in queued:
-        pipe.hget(services.keys.conv(cid), "queued_at")
-    starts = [float(ts) for ts in await pipe.execute() if ts]
-    staff = [a for a in await services.agents.all() if a.chats]
+    queued = await services.queue.queued_at()
+    starts = [ts for ts in queued.values() if ts]
+    staff = await services.agents.with_loads()
     telemetry.QUEUE_LENGTH.set(len(queued))
     telemetry.QUEUE_OLDEST_WAIT.set(max(0.0, clock.now() - min(starts)) if starts else 0.0)
-    telemetry.AGENTS_ONLINE.set(sum(1 for a in staff if a.presence == "online"))
-    telemetry.AGENT_CHATS.set(sum(await services.agents.loads([a.username for a in staff])))
+    telemetry.AGENTS_ONLINE.set(sum(1 for a, _ in staff if a.presence == "online"))
+    telemetry.AGENT_CHATS.set(sum(load for _, load in staff))
     telemetry.ROLLUP_LAG.set(await services.rollup.lag())
     return Response(generate_latest(telemetry.REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -200,8 +200,7 @@ async def load(me: Overseer, services: Svc) -> list[AgentLoad]:
     for ticket in await services.desk.tickets.active():
         if ticket.assignee:
             held.setdefault(ticket.assignee, []).append(ticket.ref)
-    team = [agent for agent in await services.agents.all() if agent.chats]
-    for agent, load in zip(team, await services.agents.loads([agent.username for agent in team])):
+    for agent, load in await services.agents.with_loads():
         out.append(AgentLoad(agent=agent, load=load, tickets=held.get(agent.username, [])))
     return out
 
