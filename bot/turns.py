@@ -13,8 +13,8 @@ A turn's outcome, the ids of the messages it produced, is kept: a client that
 retries with the same ``client_message_id`` gets the original replies.
 
 Taking the lock, the oldest pending turn and its message is one script call, and completing a
-turn returns the next one with its message: a customer message costs the turn queue two round
-trips, whatever worker runs it.
+turn returns the next one with its message, or lets the lock go when none is left: a customer
+message costs the turn queue two round trips, whatever worker runs it.
 """
 
 from __future__ import annotations
@@ -111,26 +111,31 @@ class TurnQueue:
                                         args=[token, self.lock_ms, cid])
         if not int(taken):
             return False
+        if not head[0]:
+            return True  # nothing pending: the script let the lock go
         keeper = asyncio.create_task(self._keep_lock(cid, token))
+        released = False
         try:
             while head[0]:
-                head = await self._process(cid, *head, outcomes)
+                head = await self._process(cid, token, *head, outcomes)
+            released = True  # completing the last turn let the lock go in the same step
         finally:
             keeper.cancel()
-            try:
-                await self._release(keys=[self.k.turn_lock(cid)], args=[token])
-            except RedisError:
-                pass  # it expires by itself
+            if not released:
+                try:
+                    await self._release(keys=[self.k.turn_lock(cid)], args=[token])
+                except RedisError:
+                    pass  # it expires by itself
         return True
 
-    async def _process(self, cid: str, mid: str, body: str, outcomes: dict[str, list[Message]] | None = None) -> list[str]:
+    async def _process(self, cid: str, token: str, mid: str, body: str, outcomes: dict[str, list[Message]] | None = None) -> list[str]:
         """Run one turn (``body``: its stored message, '' if gone) and record its outcome; the next pending turn as
-        ``[id, message]``, both '' when there is none."""
+        ``[id, message]``, both '' when there is none (the turn lock is then let go)."""
         produced: list[Message] = []
         if body:
             produced = await self.handler(Message(id=mid, conversation_id=cid, **json.loads(body)))
-        completed, *head = await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns, self.k.transcript(cid)],
-                                                args=[cid, mid, json.dumps([m.id for m in produced])])
+        completed, *head = await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns, self.k.transcript(cid), self.k.turn_lock(cid)],
+                                                args=[cid, mid, json.dumps([m.id for m in produced]), token])
         if int(completed) and outcomes is not None:
             outcomes[mid] = produced
         return head

@@ -116,12 +116,13 @@ return {1, id}
 """
 
 # The oldest pending turn and its stored message ('' and '' when none is pending: the conversation is then
-# forgotten in the open turns), for the two scripts below.
+# forgotten in the open turns, and the turn lock let go if the caller holds it), for the two scripts below.
 _OLDEST_TURN = """
-local function oldest_turn(pending, transcript, open_turns, cid)
+local function oldest_turn(pending, transcript, open_turns, cid, lock, token)
   local mid = redis.call('LINDEX', pending, 0)
   if not mid then
     redis.call('ZREM', open_turns, cid)
+    if redis.call('GET', lock) == token then redis.call('DEL', lock) end
     return '', ''
   end
   local rows = redis.call('XRANGE', transcript, mid, mid)
@@ -135,32 +136,36 @@ end
 """
 
 # Take a conversation's turns: its turn lock, if free, and the oldest pending turn with its message,
-# in one round trip (a customer message's turn starts with these three reads).
+# in one round trip (a customer message's turn starts with these three reads). With nothing pending the
+# lock is let go at once.
 #
 # KEYS[1] turn lock   KEYS[2] pending turns list   KEYS[3] transcript stream   KEYS[4] open turns sorted set
 # ARGV[1] lock token  ARGV[2] lock lifetime (ms)   ARGV[3] conversation id
-# Returns {0} when someone else holds the lock; else {1, the oldest pending id or '', its message JSON or ''}.
+# Returns {0} when someone else holds the lock; else {1, the oldest pending id or '', its message JSON or ''}
+# ('': nothing pending, and the lock is free again).
 TAKE_TURNS = _OLDEST_TURN + """
 local lock, pending, transcript, open_turns = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local token, lock_ms, cid = ARGV[1], ARGV[2], ARGV[3]
 
 if not redis.call('SET', lock, token, 'NX', 'PX', lock_ms) then return {0} end
-return {1, oldest_turn(pending, transcript, open_turns, cid)}
+return {1, oldest_turn(pending, transcript, open_turns, cid, lock, token)}
 """
 
 # Record a customer turn as done. Only the oldest pending turn can be completed,
-# so turns finish in the order they were stored.
+# so turns finish in the order they were stored. When none is left, the turn lock is let go in the
+# same step: a message stored a moment later finds it free (and a round trip is saved).
 #
 # KEYS[1] pending turns list   KEYS[2] turn outcomes hash   KEYS[3] open turns sorted set   KEYS[4] transcript stream
-# ARGV[1] conversation id      ARGV[2] customer message id  ARGV[3] outcome JSON
+# KEYS[5] turn lock
+# ARGV[1] conversation id      ARGV[2] customer message id  ARGV[3] outcome JSON          ARGV[4] lock token
 # Returns {1, the next pending turn's id or '', its message JSON or ''}, or {0, the oldest pending id or '',
 # its message JSON or ''} when that turn was not the oldest pending one (already completed).
 COMPLETE_TURN = _OLDEST_TURN + """
-local pending, outcomes, open_turns, transcript = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local cid, mid, outcome = ARGV[1], ARGV[2], ARGV[3]
+local pending, outcomes, open_turns, transcript, lock = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local cid, mid, outcome, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
-if redis.call('LINDEX', pending, 0) ~= mid then return {0, oldest_turn(pending, transcript, open_turns, cid)} end
+if redis.call('LINDEX', pending, 0) ~= mid then return {0, oldest_turn(pending, transcript, open_turns, cid, lock, token)} end
 redis.call('LPOP', pending)
 redis.call('HSET', outcomes, mid, outcome)
-return {1, oldest_turn(pending, transcript, open_turns, cid)}
+return {1, oldest_turn(pending, transcript, open_turns, cid, lock, token)}
 """

@@ -80,7 +80,8 @@ def test_a_turn_completing_while_its_outcome_is_read_is_never_taken_for_one_with
 
         async def finish(cid: str, mid: str) -> None:
             await asyncio.sleep(random.uniform(0, 0.004))
-            await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns], args=[cid, mid, json.dumps(["reply-1"])])
+            await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns, keys.transcript(cid), keys.turn_lock(cid)],
+                           args=[cid, mid, json.dumps(["reply-1"]), "token"])
 
         try:
             for i in range(300):
@@ -102,3 +103,66 @@ def _post_quietly(url: str, c, text: str, client_message_id: str) -> None:
         httpx.post(f"{url}/api/conversations/{c.id}/messages", json={"text": text, "client_message_id": client_message_id}, headers=c.headers, timeout=120)
     except httpx.HTTPError:
         pass  # the hub is killed under this request
+
+
+def test_the_turn_lock_is_free_the_moment_the_last_turn_completes_and_never_someone_elses(stack, settings):
+    """Completing the last pending turn lets the lock go in the same step, so a message stored right after is taken at
+    once; a worker whose lock expired and was taken over never frees the new holder's lock."""
+
+    async def scenario() -> dict:
+        client = async_client(settings)
+        keys = Keys(f"{settings.key_prefix}-lock-{uuid.uuid4().hex}")
+        cid = "conv-1"
+        seen: dict = {}
+
+        async def handler(message):
+            # While the turn runs, the lock is held; a second message stored now is taken by this drain too.
+            seen.setdefault("held", await client.get(keys.turn_lock(cid)) is not None)
+            if message.text == "first":
+                await store("second")
+            return []
+
+        async def store(text: str) -> str:
+            mid = await client.xadd(keys.transcript(cid), {"m": json.dumps({"sender": "customer", "text": text, "ts": 0})})
+            await client.rpush(keys.pending_turns(cid), mid)
+            return mid
+
+        turns = TurnQueue(client, keys, handler)
+        complete_turn = turns._complete
+        seen["lock_when_completed"] = []
+
+        async def completing(**kwargs):  # what a message stored right after each completion would find
+            head = await complete_turn(**kwargs)
+            seen["lock_when_completed"].append(await client.exists(keys.turn_lock(cid)))
+            return head
+
+        turns._complete = completing
+        try:
+            await store("first")
+            outcomes: dict = {}
+            seen["drained"] = await turns.drain(cid, outcomes)
+            seen["turns"] = len(outcomes)
+            seen["lock_after"] = await client.exists(keys.turn_lock(cid))
+            seen["pending_after"] = await client.llen(keys.pending_turns(cid))
+            # Nothing pending: taking the turns leaves no lock behind.
+            seen["drained_empty"] = await turns.drain(cid)
+            seen["lock_after_empty"] = await client.exists(keys.turn_lock(cid))
+            # Someone else's lock: completing with a stale token neither frees it nor counts as ours.
+            complete = client.register_script(scripts.COMPLETE_TURN)
+            mid = await store("third")
+            await client.set(keys.turn_lock(cid), "other-worker", px=10_000)
+            await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns, keys.transcript(cid), keys.turn_lock(cid)],
+                           args=[cid, mid, "[]", "stale-token"])
+            seen["other_lock"] = await client.get(keys.turn_lock(cid))
+        finally:
+            if leftovers := [key async for key in client.scan_iter(f"{keys.p}*")]:
+                await client.delete(*leftovers)
+            await client.aclose()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen["held"] and seen["drained"] and seen["turns"] == 2
+    assert seen["lock_when_completed"] == [1, 0]  # held while "second" was pending, free once the last one completed
+    assert seen["lock_after"] == 0 and seen["pending_after"] == 0
+    assert seen["drained_empty"] and seen["lock_after_empty"] == 0
+    assert seen["other_lock"] == "other-worker"
