@@ -7,6 +7,7 @@ sessions that ``retrieve`` leaves out. When the stored events are exactly the fi
 tracker being saved (same types, same timestamps: the usual case, one session, the conversation
 locked by the lock store), the merge would return the tracker unchanged, so ``save`` writes it at once;
 anything else (earlier sessions, a stored tracker that is not a prefix) takes Rasa's own merge.
+The tracker is encoded by ``rasa_run.json_text`` (ujson: the same JSON value, ~2.5x faster).
 
 What is stored is known without a second read in the usual case: the turn being saved read it
 (``retrieve``) moments before, under the conversation's lock (``rasa_run/lock_store.py``), so no other
@@ -22,6 +23,8 @@ from typing import Any, Iterable
 
 import rasa.shared.core.trackers
 from rasa.core.tracker_store import RedisTrackerStore
+
+from rasa_run.json_text import dumps
 
 Signature = tuple[tuple[str, float], ...]
 
@@ -95,6 +98,12 @@ async def _retrieve(self: Any, sender_id: str, fetch_all_sessions: bool) -> Any:
     return sessions[-1]
 
 
+def serialise_tracker(tracker: Any) -> str:
+    """Rasa's ``serialise_tracker``, encoded by ``rasa_run.json_text`` (the same JSON value)."""
+    return dumps(tracker.as_dialogue().as_dict())
+
+
 def install() -> None:
+    RedisTrackerStore.serialise_tracker = staticmethod(serialise_tracker)
     RedisTrackerStore.save = save
     RedisTrackerStore._retrieve = _retrieve

@@ -267,3 +267,64 @@ def test_the_rasa_launcher_stores_trackers_exactly_as_rasa_does(stack, settings)
     assert our_full == rasa_full
     sessions = [e for e in our_full if e["event"] == "session_started"]
     assert len(sessions) == 2 and sum(e["event"] == "user" for e in our_full) == 8  # both sessions, every message
+
+
+_ACTION_CALLS = r'''
+import asyncio, json
+from aiohttp import web
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+import rasa_run.endpoint_session as endpoint_session
+
+BODY = {"next_action": "action_answer_faq", "sender_id": "c1", "tracker": {"events": [
+    {"event": "user", "timestamp": 1795805744.4385493, "text": "运费怎么算? https://shop.example/a/b", "parse_data": {"intent": {"name": "faq", "confidence": 0.98765432109}}},
+    {"event": "slot", "timestamp": 1e16, "name": "failed_attempts", "value": None}]}, "version": "3.6"}
+
+async def calls():
+    connections, bodies = set(), []
+
+    async def webhook(request):
+        connections.add(request.transport.get_extra_info("peername")[1])  # the client port: one per connection
+        bodies.append(await request.json())
+        if request.query.get("fail"):
+            return web.json_response({"error": "no"}, status=500)
+        return web.json_response({"events": [], "responses": [{"text": "好的 / ok"}]})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    replies = [await endpoint.request(json=BODY, method="post") for _ in range(5)]
+    try:
+        await endpoint.request(json=BODY, method="post", params={"fail": "1"})
+        failed = None
+    except ClientResponseError as e:
+        failed = e.status
+    await endpoint_session.close_all()
+    await runner.cleanup()
+    return {"connections": len(connections), "bodies_equal": all(b == BODY for b in bodies), "calls": len(bodies),
+            "replies": replies, "failed": failed}
+
+rasa_own = asyncio.run(calls())
+endpoint_session.install()
+ours = asyncio.run(calls())
+print(json.dumps({"rasa": rasa_own, "ours": ours}, ensure_ascii=False))
+'''
+
+
+def test_the_rasa_launcher_calls_the_action_server_over_one_connection_with_the_same_bodies_and_errors():
+    """Rasa 3.6 opens a new connection for every action call; ``rasa_run`` keeps one open. The action server gets the
+    same JSON (Chinese text, URLs, floats), Rasa gets the same replies, and a status >= 400 raises Rasa's own error."""
+    proc = subprocess.run([str(RASA_PYTHON), "-c", _ACTION_CALLS], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    rasa, ours = result["rasa"], result["ours"]
+    assert rasa["connections"] == 6 and ours["connections"] == 1  # six calls: Rasa's own connects six times
+    assert ours["calls"] == rasa["calls"] == 6 and ours["bodies_equal"] and rasa["bodies_equal"]
+    assert ours["replies"] == rasa["replies"] == [{"events": [], "responses": [{"text": "好的 / ok"}]}] * 5
+    assert ours["failed"] == rasa["failed"] == 500
+    assert "Unclosed" not in proc.stderr
