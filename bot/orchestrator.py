@@ -26,9 +26,10 @@ from bot.query_prefetch import QueryPrefetch
 from bot.rasa_client import BotTurn, BotUnavailable, RasaClient
 from bot.turns import TurnOutcome, TurnQueue
 from core import clock, telemetry
+from core.errors import UnknownConversation
 from core.language import detect_language
 from core.redis import Keys
-from handoff.conversations import ConversationStore, Guard
+from handoff.conversations import ConversationStore, Guard, conversation_from_hash
 from handoff.events import Event, Frame
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.notices import say
@@ -75,7 +76,8 @@ class Orchestrator:
         """
         message, duplicate = await self.accept(conv, text, client_message_id=client_message_id, payload=payload)
         turn = await self.turns.settle(conv.id, message.id, self.turn_wait_seconds)
-        return Outcome(message, await self.replies(conv.id, turn), await self.conversations.get(conv.id), duplicate=duplicate, pending=turn is None)
+        after = conversation_from_hash(turn.conversation) if turn is not None and turn.conversation is not None else await self.conversations.get(conv.id)
+        return Outcome(message, await self.replies(conv.id, turn), after, duplicate=duplicate, pending=turn is None)
 
     async def replies(self, cid: str, turn: TurnOutcome | None) -> list[Message]:
         """What a turn said: as kept by the worker that ran it here, else read back (another worker ran it)."""
@@ -95,9 +97,12 @@ class Orchestrator:
         meta = {"language": language, **({"payload": payload} if payload else {})}
         return await self.conversations.append_customer(conv.id, text, channel=channel or conv.channel, client_message_id=client_message_id, meta=meta)
 
-    async def _turn(self, message: Message) -> list[Message]:
-        """One customer turn, run by whoever holds the conversation's turn lock."""
-        conv = await self.conversations.require(message.conversation_id)
+    async def _turn(self, message: Message, fields: dict[str, str]) -> list[Message]:
+        """One customer turn, run by whoever holds the conversation's turn lock (``fields``: the conversation as the
+        turn was taken, read in the same step)."""
+        conv = conversation_from_hash(fields)
+        if conv is None:
+            raise UnknownConversation()
         language = message.meta.get("language") or conv.language
         if conv.status == "bot" and not conv.ticket_id:  # no person has or had it: nobody can be closing it
             conv, notices, reopened = await self._arrive(conv, language)

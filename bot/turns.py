@@ -12,9 +12,10 @@ message stored just before a crash is still answered (or queued for a human).
 A turn's outcome, the ids of the messages it produced, is kept: a client that
 retries with the same ``client_message_id`` gets the original replies.
 
-Taking the lock, the oldest pending turn and its message is one script call, and completing a
-turn returns the next one with its message, or lets the lock go when none is left: a customer
-message costs the turn queue two round trips, whatever worker runs it.
+Taking the lock, the oldest pending turn, its message and the conversation's fields is one
+script call, and completing a turn returns the next one the same way, or lets the lock go when
+none is left: a customer message costs the turn queue two round trips, whatever worker runs it,
+and the turn and its reply need no read of the conversation of their own.
 """
 
 from __future__ import annotations
@@ -37,15 +38,22 @@ from handoff.models import Message
 
 log = logging.getLogger(__name__)
 
-TurnHandler = Callable[[Message], Awaitable[list[Message]]]
+# A turn: the customer's message and the conversation's fields as the turn was taken (one read with it).
+TurnHandler = Callable[[Message, dict[str, str]], Awaitable[list[Message]]]
 
 
 @dataclass(frozen=True)
 class TurnOutcome:
-    """What a customer message's turn produced: the ids, and the messages themselves when this worker ran it."""
+    """What a customer message's turn produced: the ids, and, when this worker ran it, the messages themselves and
+    the conversation's fields as the turn left them (read in the step that completed it)."""
 
     ids: list[str]
     messages: list[Message] | None = None
+    conversation: dict[str, str] | None = None
+
+
+def _fields(flat: list[str]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2]))
 
 
 # Release a lock only if we still hold it; extend it only if we still hold it.
@@ -87,10 +95,10 @@ class TurnQueue:
         while True:
             # Drain first: a message just stored is pending, so asking for its outcome first
             # would cost two Redis round trips per message for nothing.
-            outcomes: dict[str, list[Message]] = {}
+            outcomes: dict[str, TurnOutcome] = {}
             drained = await self.drain(cid, outcomes)
             if mid in outcomes:
-                return TurnOutcome([m.id for m in outcomes[mid]], outcomes[mid])
+                return outcomes[mid]
             done = await self.outcome(cid, mid)
             if done is not None:
                 return TurnOutcome(done)
@@ -100,15 +108,15 @@ class TurnQueue:
                 await asyncio.sleep(pause)
                 pause = min(pause * 1.5, 0.25)
 
-    async def drain(self, cid: str, outcomes: dict[str, list[Message]] | None = None) -> bool:
+    async def drain(self, cid: str, outcomes: dict[str, TurnOutcome] | None = None) -> bool:
         """Process every pending turn of ``cid`` in order, if its lock is free. False if someone else holds it.
 
         ``outcomes``: filled with what each turn processed here produced (saves reading it back).
         """
         token = uuid.uuid4().hex
         # Nothing pending forgets the conversation (a recovery found it done); so does completing the last turn.
-        taken, *head = await self._take(keys=[self.k.turn_lock(cid), self.k.pending_turns(cid), self.k.transcript(cid), self.k.open_turns],
-                                        args=[token, self.lock_ms, cid])
+        taken, *head = await self._take(keys=[self.k.turn_lock(cid), self.k.pending_turns(cid), self.k.transcript(cid), self.k.open_turns,
+                                              self.k.conv(cid)], args=[token, self.lock_ms, cid])
         if not int(taken):
             return False
         if not head[0]:
@@ -128,16 +136,19 @@ class TurnQueue:
                     pass  # it expires by itself
         return True
 
-    async def _process(self, cid: str, token: str, mid: str, body: str, outcomes: dict[str, list[Message]] | None = None) -> list[str]:
-        """Run one turn (``body``: its stored message, '' if gone) and record its outcome; the next pending turn as
-        ``[id, message]``, both '' when there is none (the turn lock is then let go)."""
+    async def _process(self, cid: str, token: str, mid: str, body: str, conversation: list[str],
+                       outcomes: dict[str, TurnOutcome] | None = None) -> list:
+        """Run one turn (``body``: its stored message, '' if gone; ``conversation``: the hash's fields as a flat list)
+        and record its outcome; the next pending turn as ``[id, message, conversation]``, id and message '' when
+        there is none (the turn lock is then let go)."""
         produced: list[Message] = []
         if body:
-            produced = await self.handler(Message(id=mid, conversation_id=cid, **json.loads(body)))
-        completed, *head = await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns, self.k.transcript(cid), self.k.turn_lock(cid)],
+            produced = await self.handler(Message(id=mid, conversation_id=cid, **json.loads(body)), _fields(conversation))
+        completed, *head = await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns, self.k.transcript(cid),
+                                                      self.k.turn_lock(cid), self.k.conv(cid)],
                                                 args=[cid, mid, json.dumps([m.id for m in produced]), token])
         if int(completed) and outcomes is not None:
-            outcomes[mid] = produced
+            outcomes[mid] = TurnOutcome([m.id for m in produced], produced, _fields(head[2]))
         return head
 
     async def _keep_lock(self, cid: str, token: str) -> None:

@@ -100,7 +100,8 @@ def _message_json(sender: Sender, text: str, ts: float, channel: str, client_mes
     return json.dumps(body, ensure_ascii=False)
 
 
-def _conversation(raw: dict[str, str]) -> Conversation | None:
+def conversation_from_hash(raw: dict[str, str]) -> Conversation | None:
+    """The conversation stored as ``raw`` (its hash's fields), None for an empty hash (no such conversation)."""
     if not raw:
         return None
     return Conversation(**{k: v for k, v in raw.items() if k in Conversation.model_fields and v != ""})
@@ -137,7 +138,7 @@ class ConversationStore:
         return conv, token
 
     async def get(self, cid: str) -> Conversation | None:
-        return _conversation(await self.r.hgetall(self.k.conv(cid)))
+        return conversation_from_hash(await self.r.hgetall(self.k.conv(cid)))
 
     async def require(self, cid: str) -> Conversation:
         conv = await self.get(cid)
@@ -149,7 +150,7 @@ class ConversationStore:
         """The conversation and whether ``token`` is its customer token, in one read (every customer request asks both)."""
         raw = await self.r.hgetall(self.k.conv(cid))
         stored = raw.get("token_hash")
-        return _conversation(raw), bool(stored and token) and secrets.compare_digest(stored, _hash_token(token))
+        return conversation_from_hash(raw), bool(stored and token) and secrets.compare_digest(stored, _hash_token(token))
 
     async def set_fields(self, cid: str, **fields: str) -> None:
         await self.r.hset(self.k.conv(cid), mapping=fields)

@@ -135,37 +135,45 @@ local function oldest_turn(pending, transcript, open_turns, cid, lock, token)
 end
 """
 
-# Take a conversation's turns: its turn lock, if free, and the oldest pending turn with its message,
-# in one round trip (a customer message's turn starts with these three reads). With nothing pending the
-# lock is let go at once.
+# Take a conversation's turns: its turn lock, if free, and the oldest pending turn with its message and the
+# conversation's fields, in one round trip (a customer message's turn starts with these four reads). With
+# nothing pending the lock is let go at once.
 #
 # KEYS[1] turn lock   KEYS[2] pending turns list   KEYS[3] transcript stream   KEYS[4] open turns sorted set
+# KEYS[5] conversation hash
 # ARGV[1] lock token  ARGV[2] lock lifetime (ms)   ARGV[3] conversation id
-# Returns {0} when someone else holds the lock; else {1, the oldest pending id or '', its message JSON or ''}
-# ('': nothing pending, and the lock is free again).
+# Returns {0} when someone else holds the lock; else {1, the oldest pending id or '', its message JSON or '',
+# the conversation hash as a flat field/value list} ('' id: nothing pending, and the lock is free again).
 TAKE_TURNS = _OLDEST_TURN + """
-local lock, pending, transcript, open_turns = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local lock, pending, transcript, open_turns, conv = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local token, lock_ms, cid = ARGV[1], ARGV[2], ARGV[3]
 
 if not redis.call('SET', lock, token, 'NX', 'PX', lock_ms) then return {0} end
-return {1, oldest_turn(pending, transcript, open_turns, cid, lock, token)}
+local mid, body = oldest_turn(pending, transcript, open_turns, cid, lock, token)
+return {1, mid, body, redis.call('HGETALL', conv)}
 """
 
 # Record a customer turn as done. Only the oldest pending turn can be completed,
 # so turns finish in the order they were stored. When none is left, the turn lock is let go in the
-# same step: a message stored a moment later finds it free (and a round trip is saved).
+# same step: a message stored a moment later finds it free (and a round trip is saved). The
+# conversation's fields come back too: the state the turn left (the reply's) and the next turn's start.
 #
 # KEYS[1] pending turns list   KEYS[2] turn outcomes hash   KEYS[3] open turns sorted set   KEYS[4] transcript stream
-# KEYS[5] turn lock
+# KEYS[5] turn lock            KEYS[6] conversation hash
 # ARGV[1] conversation id      ARGV[2] customer message id  ARGV[3] outcome JSON          ARGV[4] lock token
-# Returns {1, the next pending turn's id or '', its message JSON or ''}, or {0, the oldest pending id or '',
-# its message JSON or ''} when that turn was not the oldest pending one (already completed).
+# Returns {1, the next pending turn's id or '', its message JSON or '', the conversation hash as a flat list},
+# or {0, the oldest pending id or '', its message JSON or '', the hash} when that turn was not the oldest
+# pending one (already completed).
 COMPLETE_TURN = _OLDEST_TURN + """
-local pending, outcomes, open_turns, transcript, lock = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local pending, outcomes, open_turns, transcript, lock, conv = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local cid, mid, outcome, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
-if redis.call('LINDEX', pending, 0) ~= mid then return {0, oldest_turn(pending, transcript, open_turns, cid, lock, token)} end
-redis.call('LPOP', pending)
-redis.call('HSET', outcomes, mid, outcome)
-return {1, oldest_turn(pending, transcript, open_turns, cid, lock, token)}
+local completed = 0
+if redis.call('LINDEX', pending, 0) == mid then
+  redis.call('LPOP', pending)
+  redis.call('HSET', outcomes, mid, outcome)
+  completed = 1
+end
+local next_mid, body = oldest_turn(pending, transcript, open_turns, cid, lock, token)
+return {completed, next_mid, body, redis.call('HGETALL', conv)}
 """

@@ -80,8 +80,8 @@ def test_a_turn_completing_while_its_outcome_is_read_is_never_taken_for_one_with
 
         async def finish(cid: str, mid: str) -> None:
             await asyncio.sleep(random.uniform(0, 0.004))
-            await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns, keys.transcript(cid), keys.turn_lock(cid)],
-                           args=[cid, mid, json.dumps(["reply-1"]), "token"])
+            await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns, keys.transcript(cid), keys.turn_lock(cid),
+                                 keys.conv(cid)], args=[cid, mid, json.dumps(["reply-1"]), "token"])
 
         try:
             for i in range(300):
@@ -107,7 +107,8 @@ def _post_quietly(url: str, c, text: str, client_message_id: str) -> None:
 
 def test_the_turn_lock_is_free_the_moment_the_last_turn_completes_and_never_someone_elses(stack, settings):
     """Completing the last pending turn lets the lock go in the same step, so a message stored right after is taken at
-    once; a worker whose lock expired and was taken over never frees the new holder's lock."""
+    once; a worker whose lock expired and was taken over never frees the new holder's lock. Each turn is handed the
+    conversation as it was when the turn was taken (the turn before it handed over: the next one sees it)."""
 
     async def scenario() -> dict:
         client = async_client(settings)
@@ -115,11 +116,13 @@ def test_the_turn_lock_is_free_the_moment_the_last_turn_completes_and_never_some
         cid = "conv-1"
         seen: dict = {}
 
-        async def handler(message):
+        async def handler(message, conversation):
             # While the turn runs, the lock is held; a second message stored now is taken by this drain too.
             seen.setdefault("held", await client.get(keys.turn_lock(cid)) is not None)
+            seen.setdefault("status_seen", []).append(conversation.get("status"))
             if message.text == "first":
                 await store("second")
+                await client.hset(keys.conv(cid), "status", "queued")  # the first turn hands over: the second sees it
             return []
 
         async def store(text: str) -> str:
@@ -127,6 +130,7 @@ def test_the_turn_lock_is_free_the_moment_the_last_turn_completes_and_never_some
             await client.rpush(keys.pending_turns(cid), mid)
             return mid
 
+        await client.hset(keys.conv(cid), mapping={"id": cid, "status": "bot"})
         turns = TurnQueue(client, keys, handler)
         complete_turn = turns._complete
         seen["lock_when_completed"] = []
@@ -142,6 +146,7 @@ def test_the_turn_lock_is_free_the_moment_the_last_turn_completes_and_never_some
             outcomes: dict = {}
             seen["drained"] = await turns.drain(cid, outcomes)
             seen["turns"] = len(outcomes)
+            seen["status_after"] = [o.conversation.get("status") for o in outcomes.values()]
             seen["lock_after"] = await client.exists(keys.turn_lock(cid))
             seen["pending_after"] = await client.llen(keys.pending_turns(cid))
             # Nothing pending: taking the turns leaves no lock behind.
@@ -151,8 +156,8 @@ def test_the_turn_lock_is_free_the_moment_the_last_turn_completes_and_never_some
             complete = client.register_script(scripts.COMPLETE_TURN)
             mid = await store("third")
             await client.set(keys.turn_lock(cid), "other-worker", px=10_000)
-            await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns, keys.transcript(cid), keys.turn_lock(cid)],
-                           args=[cid, mid, "[]", "stale-token"])
+            await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns, keys.transcript(cid), keys.turn_lock(cid),
+                                 keys.conv(cid)], args=[cid, mid, "[]", "stale-token"])
             seen["other_lock"] = await client.get(keys.turn_lock(cid))
         finally:
             if leftovers := [key async for key in client.scan_iter(f"{keys.p}*")]:
@@ -162,6 +167,8 @@ def test_the_turn_lock_is_free_the_moment_the_last_turn_completes_and_never_some
 
     seen = asyncio.run(scenario())
     assert seen["held"] and seen["drained"] and seen["turns"] == 2
+    # Each turn gets the conversation as it was taken, each outcome the conversation as its turn left it.
+    assert seen["status_seen"] == ["bot", "queued"] and seen["status_after"] == ["queued", "queued"]
     assert seen["lock_when_completed"] == [1, 0]  # held while "second" was pending, free once the last one completed
     assert seen["lock_after"] == 0 and seen["pending_after"] == 0
     assert seen["drained_empty"] and seen["lock_after_empty"] == 0
