@@ -36,7 +36,7 @@ def session_for(config: EndpointConfig) -> aiohttp.ClientSession:
     """This endpoint's session on the running loop, created as Rasa's ``EndpointConfig.session`` would make it."""
     key = _key(config)
     session = _sessions.get(key)
-    if session is None or session.closed:
+    if session is None or session.closed or session.loop is not asyncio.get_running_loop():  # a new loop may reuse a dead one's id
         auth = aiohttp.BasicAuth(config.basic_auth["username"], config.basic_auth["password"]) if config.basic_auth else None
         session = aiohttp.ClientSession(headers=config.headers, auth=auth, json_serialize=dumps,
                                         timeout=aiohttp.ClientTimeout(total=endpoints.DEFAULT_REQUEST_TIMEOUT))

@@ -63,6 +63,20 @@ def test_a_retry_while_the_turn_is_running_waits_for_its_replies(customer_factor
     assert [m["text"] for m in c.transcript() if m["sender"] == "customer"] == [QUESTION]
 
 
+async def _complete_turn(client, keys: Keys, cid: str, mid: str, outcome: list[str], token: str) -> list:
+    """``COMPLETE_TURN`` as ``TurnQueue`` calls it."""
+    complete = client.register_script(scripts.COMPLETE_TURN)
+    return await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns, keys.transcript(cid), keys.turn_lock(cid),
+                                keys.conv(cid)], args=[cid, mid, json.dumps(outcome), token])
+
+
+async def _drop(client, keys: Keys) -> None:
+    """Delete every key a test wrote under its own prefix, and close its client."""
+    if leftovers := [key async for key in client.scan_iter(f"{keys.p}*")]:
+        await client.delete(*leftovers)
+    await client.aclose()
+
+
 def test_a_turn_completing_while_its_outcome_is_read_is_never_taken_for_one_without_replies(stack, settings):
     """The outcome is read while another worker completes the turn: the reader sees pending or the replies, never ``[]``."""
 
@@ -70,7 +84,6 @@ def test_a_turn_completing_while_its_outcome_is_read_is_never_taken_for_one_with
         client = async_client(settings)
         keys = Keys(f"{settings.key_prefix}-race-{uuid.uuid4().hex}")  # fresh keys: a completed turn would pass by itself
         turns = TurnQueue(client, keys, handler=None)  # type: ignore[arg-type]  # only outcome() is used
-        complete = client.register_script(scripts.COMPLETE_TURN)
         seen: list[list[str]] = []
 
         async def read_until_done(cid: str, mid: str) -> None:
@@ -80,8 +93,7 @@ def test_a_turn_completing_while_its_outcome_is_read_is_never_taken_for_one_with
 
         async def finish(cid: str, mid: str) -> None:
             await asyncio.sleep(random.uniform(0, 0.004))
-            await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns, keys.transcript(cid), keys.turn_lock(cid),
-                                 keys.conv(cid)], args=[cid, mid, json.dumps(["reply-1"]), "token"])
+            await _complete_turn(client, keys, cid, mid, ["reply-1"], "token")
 
         try:
             for i in range(300):
@@ -89,9 +101,7 @@ def test_a_turn_completing_while_its_outcome_is_read_is_never_taken_for_one_with
                 await client.rpush(keys.pending_turns(cid), mid)
                 await asyncio.gather(*(read_until_done(cid, mid) for _ in range(3)), finish(cid, mid))
         finally:
-            if leftovers := [key async for key in client.scan_iter(f"{keys.p}*")]:
-                await client.delete(*leftovers)
-            await client.aclose()
+            await _drop(client, keys)
         return seen
 
     seen = asyncio.run(race())
@@ -153,16 +163,12 @@ def test_the_turn_lock_is_free_the_moment_the_last_turn_completes_and_never_some
             seen["drained_empty"] = await turns.drain(cid)
             seen["lock_after_empty"] = await client.exists(keys.turn_lock(cid))
             # Someone else's lock: completing with a stale token neither frees it nor counts as ours.
-            complete = client.register_script(scripts.COMPLETE_TURN)
             mid = await store("third")
             await client.set(keys.turn_lock(cid), "other-worker", px=10_000)
-            await complete(keys=[keys.pending_turns(cid), keys.turn_outcomes(cid), keys.open_turns, keys.transcript(cid), keys.turn_lock(cid),
-                                 keys.conv(cid)], args=[cid, mid, "[]", "stale-token"])
+            await _complete_turn(client, keys, cid, mid, [], "stale-token")
             seen["other_lock"] = await client.get(keys.turn_lock(cid))
         finally:
-            if leftovers := [key async for key in client.scan_iter(f"{keys.p}*")]:
-                await client.delete(*leftovers)
-            await client.aclose()
+            await _drop(client, keys)
         return seen
 
     seen = asyncio.run(scenario())
