@@ -1,11 +1,12 @@
 """Rasa's calls to the action server over kept-alive connections, the tracker encoded by a faster JSON encoder.
 
-Rasa 3.6's ``EndpointConfig.request`` opens a new aiohttp ``ClientSession`` for every request, so every
-action call (each FAQ message makes one, with the whole tracker as its body) connects anew, and the
-action server accepts and tears down a connection per call. Here each endpoint keeps one session per
-event loop (headers, auth and timeout as Rasa sets them), whose pool keeps the connection open between
-calls (aiohttp drops an idle one after 15 s, the action server after 120 s), and the body is encoded by
-``rasa_run.json_text``. Everything else, from the URL to the error raised on a status >= 400, is Rasa's.
+Rasa 3.6's ``EndpointConfig.request`` enters ``async with self.session()``, a new aiohttp ``ClientSession``
+closed after each request, so every action call (each FAQ message makes one, with the whole tracker as
+its body) connects anew, and the action server accepts and tears down a connection per call. Here
+``session()`` gives each endpoint one session per event loop (headers, auth and timeout as Rasa sets
+them), which the request leaves open, so its pool keeps the connection between calls (aiohttp drops an
+idle one after 15 s, the action server after 120 s); its JSON bodies are encoded by ``rasa_run.json_text``.
+Rasa's ``request`` itself runs unchanged, from the URL to the error raised on a status >= 400.
 The sessions close with the server (``close_resources``). Runs in Rasa's own virtualenv; imports nothing
 of the app.
 """
@@ -13,8 +14,7 @@ of the app.
 from __future__ import annotations
 
 import asyncio
-import ssl
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 import rasa.core.run
@@ -33,7 +33,7 @@ def _key(config: EndpointConfig) -> tuple:
 
 
 def session_for(config: EndpointConfig) -> aiohttp.ClientSession:
-    """This endpoint's session on the running loop, created as Rasa's ``EndpointConfig.session`` would make it."""
+    """This endpoint's session on the running loop, made as Rasa's ``EndpointConfig.session`` makes one."""
     key = _key(config)
     session = _sessions.get(key)
     if session is None or session.closed or session.loop is not asyncio.get_running_loop():  # a new loop may reuse a dead one's id
@@ -48,32 +48,22 @@ def session_for(config: EndpointConfig) -> aiohttp.ClientSession:
     return session
 
 
-async def request(self: EndpointConfig, method: str = "post", subpath: Optional[str] = None,
-                  content_type: Optional[str] = "application/json", compress: bool = False, **kwargs: Any) -> Optional[Any]:
-    """Rasa's ``EndpointConfig.request`` on the endpoint's kept session."""
-    headers = {}
-    if content_type:
-        headers["Content-Type"] = content_type
-    if "headers" in kwargs:
-        headers.update(kwargs.pop("headers"))
-    if self.headers:
-        headers.update(self.headers)
-    url = endpoints.concat_url(self.url, subpath)
-    sslcontext = None
-    if self.cafile:
-        try:
-            sslcontext = ssl.create_default_context(cafile=self.cafile)
-        except FileNotFoundError as e:
-            raise endpoints.FileNotFoundException(f"Failed to find certificate file, '{self.cafile}' does not exist.") from e
-    session = session_for(self)
-    async with session.request(method, url, headers=headers, params=self.combine_parameters(kwargs), compress=compress,
-                               ssl=sslcontext, **kwargs) as response:
-        if response.status >= 400:
-            raise endpoints.ClientResponseError(response.status, response.reason, await response.content.read())
-        try:
-            return await response.json()
-        except aiohttp.ContentTypeError:
-            return None
+class _Kept:
+    """What ``async with endpoint.session() as session`` enters: the kept session, left open on the way out."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def session(self: EndpointConfig) -> _Kept:
+    """Rasa's ``EndpointConfig.session``, which every request enters and closes, as the endpoint's kept session."""
+    return _Kept(session_for(self))
 
 
 async def close_all() -> None:
@@ -85,7 +75,7 @@ async def close_all() -> None:
 
 
 def install() -> None:
-    EndpointConfig.request = request
+    EndpointConfig.session = session
     close_resources = rasa.core.run.close_resources
 
     async def close_resources_and_sessions(app: Any, loop: Any) -> None:
