@@ -192,6 +192,55 @@ def test_the_rasa_launcher_predicts_intents_exactly_as_rasa_does(stack, settings
     assert result["ours"] == result["rasa"] and result["direct"]
 
 
+
+_SAME_COUNTS = r"""
+import asyncio, json, sys
+from rasa.core.agent import Agent
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+import rasa_run.count_vectors as count_vectors
+
+agent = Agent.load(sys.argv[1])
+texts = [item["text"] for item in json.load(open("tests/data/nlu_heldout.json"))]
+texts += ["", "   ", "🙂🙂", "ＡＢＣ１２３？", "x" * 300, "运费怎么算？满多少包邮？", "where is my order #12345?!"]
+
+def entries(m):
+    return None if m is None else [type(m).__name__, list(m.shape), str(m.dtype), str(m.row.dtype), str(m.col.dtype), m.row.tolist(), m.col.tolist(), m.data.tolist()]
+
+def parses():
+    featurized, create = [], CountVectorsFeaturizer._create_features
+    def recorded(self, attribute, all_tokens):
+        sequence, sentence = create(self, attribute, all_tokens)
+        featurized.append([attribute, [entries(m) for m in sequence + sentence]])
+        return sequence, sentence
+    CountVectorsFeaturizer._create_features = recorded
+    async def run():
+        return [await agent.parse_message(text) for text in texts]
+    parsed = asyncio.run(run())
+    CountVectorsFeaturizer._create_features = create
+    return featurized, [[p["intent"]["name"], p["intent"]["confidence"], [[r["name"], r["confidence"]] for r in p["intent_ranking"]]] for p in parsed]
+
+rasa_features, rasa_intents = parses()
+count_vectors.install()
+our_features, our_intents = parses()
+print(json.dumps({"rasa": [rasa_features, rasa_intents], "ours": [our_features, our_intents]}))
+"""
+
+
+def test_the_rasa_launcher_counts_words_and_characters_exactly_as_scikit_learn_does(stack, settings):
+    """``rasa_run`` counts a message's word and character n-grams itself: every held-out sentence (and empty, emoji,
+    full-width and very long ones) gets the very same sparse features, entry for entry, and the same intents."""
+    from core.stack import ensure_model
+
+    model = ensure_model(settings.models_dir, settings.models_dir / "rasa-cache")  # the stack's model, trained already
+    proc = subprocess.run([str(RASA_PYTHON), "-c", _SAME_COUNTS, str(model)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    features, intents = result["ours"]
+    assert len(features) >= 2 * len(HELD_OUT) and any(f[1][0] and f[1][0][5] for f in features)  # both featurizers, real entries
+    assert result["ours"] == result["rasa"]
+
+
 _SAME_TRACKERS = r'''
 import asyncio, json, sys, uuid
 from urllib.parse import urlsplit
