@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 from bot.feedback import with_person_choice
 from bot.language_slot import LanguageSlot
 from bot.query_prefetch import QueryPrefetch
-from bot.rasa_client import BotTurn, BotUnavailable, RasaClient
+from bot.rasa_client import BotTurn, BotUnavailable, RasaClient, as_typed
 from bot.turns import TurnOutcome, TurnQueue
 from core import clock, telemetry
 from core.errors import UnknownConversation
@@ -31,12 +31,13 @@ from core.language import detect_language
 from core.redis import Keys
 from handoff.conversations import ConversationStore, Guard, conversation_from_hash
 from handoff.events import Event, Frame
-from handoff.models import Conversation, HandoffPacket, Message
+from handoff.models import HUMAN_PAYLOAD, Conversation, HandoffPacket, Message
 from handoff.notices import say
 from kb.gaps import GapLog
 from tickets.desk import TicketDesk
 
 log = logging.getLogger(__name__)
+OFFERS_LOOKBACK = 50  # messages back in which a button the bot showed can still be pressed
 
 
 @dataclass
@@ -73,7 +74,11 @@ class Orchestrator:
 
         A retry with a ``client_message_id`` seen before stores nothing and returns
         the original turn's replies, waiting for them if that turn is still running.
+        A ``payload`` is a command to Rasa, so only one the bot offered in this chat is
+        sent; any other is dropped and the button's text read as typed.
         """
+        if payload is not None and not await self._offered(conv.id, payload):
+            payload = None
         message, duplicate = await self.accept(conv, text, client_message_id=client_message_id, payload=payload)
         turn = await self.turns.settle(conv.id, message.id, self.turn_wait_seconds)
         after = conversation_from_hash(turn.conversation) if turn is not None and turn.conversation is not None else await self.conversations.get(conv.id)
@@ -116,7 +121,14 @@ class Orchestrator:
         if conv.status in ("queued", "assigned"):
             await self.conversations.publish_agents({"type": Frame.CUSTOMER_MESSAGE, "conversation_id": conv.id, "agent": conv.agent})
             return []
-        return await self._ask_bot(conv, message.meta.get("payload") or message.text, language)
+        return await self._ask_bot(conv, message.meta.get("payload") or as_typed(message.text), language)
+
+    async def _offered(self, cid: str, payload: str) -> bool:
+        """Whether the bot showed a button with this payload in the chat's recent messages (asking for a person always may)."""
+        if payload == HUMAN_PAYLOAD:
+            return True
+        return any(any(b.get("payload") == payload for b in m.meta.get("buttons") or ())
+                   for m in await self.conversations.recent(cid, OFFERS_LOOKBACK) if m.sender in ("bot", "system"))
 
     async def _arrive(self, conv: Conversation, language: str) -> tuple[Conversation, list[Message] | None, bool]:
         """Where a customer's message lands: ``(conversation as it now is, the desk's notices if a solved ticket

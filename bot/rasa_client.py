@@ -8,6 +8,19 @@ from typing import Any
 import httpx
 
 
+def as_typed(text: str) -> str:
+    """A customer's typed text as Rasa must read it: as words, never as a command.
+
+    Rasa takes a message that starts with ``/`` as ``/intent{entities}`` and skips its NLU: a
+    customer typing ``/restart`` would restart the dialogue (and the bot fall silent), and
+    ``/faq{"faq_id": ...}`` would pick any entry in any language. The leading slash becomes a
+    full-width one: the same text to a reader and to the knowledge base's search (NFKC), words to Rasa.
+    Only buttons the bot offered send commands (``Orchestrator.customer_message``).
+    """
+    stripped = text.lstrip()
+    return "\uff0f" + stripped[1:] if stripped.startswith("/") else text
+
+
 class BotUnavailable(RuntimeError):
     """Rasa did not answer in time, answered with an error, or said nothing at all."""
 

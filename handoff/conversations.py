@@ -246,6 +246,11 @@ class ConversationStore:
         rows = await self.r.xrange(self.k.transcript(cid), start, "+", count=limit)
         return [self._message(cid, mid, fields) for mid, fields in rows]
 
+    async def recent(self, cid: str, count: int) -> list[Message]:
+        """The last ``count`` messages, newest first."""
+        rows = await self.r.xrevrange(self.k.transcript(cid), "+", "-", count=count)
+        return [self._message(cid, mid, fields) for mid, fields in rows]
+
     async def message(self, cid: str, mid: str) -> Message | None:
         rows = await self.r.xrange(self.k.transcript(cid), mid, mid)
         return self._message(cid, *rows[0]) if rows else None

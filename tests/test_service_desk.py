@@ -252,6 +252,12 @@ def test_solved_tickets_close_by_themselves_and_a_customer_writing_first_reopens
     ticket = AgentClient(client, "desk-lead").get(f"/tickets/{again_ref}").json()["ticket"]
     assert ticket["reopened"] == 1 and ticket["status"] in ("new", "open")
     assert any(m["meta"].get("kind") == "ticket_reopened" for m in back["replies"])
+    # The customer reads "we reopened your ticket" before what follows from it (queued, an agent joined), in the
+    # transcript (what the WebSocket and the agent's console show) as in the reply.
+    transcript = again.transcript()
+    wrote = max(i for i, m in enumerate(transcript) if m["sender"] == "customer" and m["text"] == "Sorry, the refund has not arrived")
+    kinds = [m["meta"].get("kind") for m in transcript[wrote + 1:] if m["sender"] == "system"]
+    assert kinds[0] == "ticket_reopened" and len(kinds) >= 2, kinds
     reopened = [e for e in events(settings, since, "ticket_reopened") if e["ticket"] == again_ref]
     assert len(reopened) == 1
     assert not [e for e in events(settings, since, "ticket_reopened") if e["ticket"] == quiet_ref]

@@ -365,8 +365,12 @@ class TicketDesk:
         if ticket.status == "solved" and conv.status == "resolved":
             packet = (await self.conversations.packet(conv.id)) or HandoffPacket(reason="customer_request", language=language)
             packet = packet.model_copy(update={"created_at": current_time()})
+            # "We reopened your ticket" comes before what the reopening does ("you are in the queue", "Bob has
+            # joined"), and only while the chat is still the resolved one this turn saw.
+            reopened = await self.conversations.append(conv.id, "system", say("ticket_reopened", language, ticket=ticket.ref), channel=conv.channel,
+                                                       meta={"kind": "ticket_reopened", "ticket": ticket.ref},
+                                                       guard=Guard(frozenset({"resolved"}), epoch=conv.epoch))
             notices = await self.escalate(conv, packet, from_statuses=frozenset({"resolved"}))
-            reopened = await self.conversations.append(conv.id, "system", say("ticket_reopened", language, ticket=ticket.ref), channel=conv.channel, meta={"kind": "ticket_reopened", "ticket": ticket.ref})
             return [reopened, *notices] if reopened else notices
         return None
 
