@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._env import fresh_stack, isolate  # noqa: E402
+from bench._stats import percentile  # noqa: E402
 
 BENCH_ENV = isolate("bench-channels", hub=18300, rasa=15305, actions=15355, redis=16680,
                     CS_AUTO_ASSIGN="false",  # the bench agent claims its chats from the queue
@@ -40,7 +41,6 @@ BENCH_ENV = isolate("bench-channels", hub=18300, rasa=15305, actions=15355, redi
 import argparse  # noqa: E402
 import concurrent.futures  # noqa: E402
 import json  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
@@ -55,15 +55,11 @@ from tests.standins import TelegramApi, WeChatApi  # noqa: E402
 PASSWORD = "bench-password-1234"
 
 
-def pct(values: list[float], p: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 def line(name: str, seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
-    return f"{name:<44} n={len(ms):>4}  p50 {pct(ms, 50):8.1f} ms  p95 {pct(ms, 95):8.1f} ms  max {max(ms):8.1f} ms"
+    return f"{name:<44} n={len(ms):>4}  p50 {percentile(ms, 50):8.1f} ms  p95 {percentile(ms, 95):8.1f} ms  max {max(ms):8.1f} ms"
 
 
 def questions(limit: int) -> list[tuple[str, str]]:
@@ -200,8 +196,8 @@ def main() -> None:
     print(line("Telegram: agent reply -> sendMessage", tg_agent))
     print(line("WeChat: agent reply -> custom/send", wx_agent))
     print(f"{'Outbox throughput (1 hub worker, Telegram)':<44} {sent} messages to {len(tg_chats)} chats in {seconds:.2f} s = {sent / seconds:.0f} messages/s")
-    print(f"ratios: agent reply delivery is {pct(tg_agent, 50) / pct(tg, 50):.2f}x the bot's webhook->answer p50 on Telegram; "
-          f"WeChat passive p95 uses {pct(wx, 95) / 5.0:.0%} of WeChat's 5 s")
+    print(f"ratios: agent reply delivery is {percentile(tg_agent, 50) / percentile(tg, 50):.2f}x the bot's webhook->answer p50 on Telegram; "
+          f"WeChat passive p95 uses {percentile(wx, 95) / 5.0:.0%} of WeChat's 5 s")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._env import fresh_stack, isolate  # noqa: E402
+from bench._stats import percentile  # noqa: E402
 
 BENCH_ENV = isolate("bench-resilience", hub=18200, rasa=15205, actions=15255, redis=16580,
                     CS_AUTO_ASSIGN="false")  # escalations wait in the queue: the agents hear of each one
@@ -30,7 +31,6 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import signal  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime  # noqa: E402
@@ -48,12 +48,6 @@ MAX_SOCKETS = 5000
 PASSWORD = "bench-password-1234"
 
 
-def pct(values: list[float], p: int) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 def rss_mb(pid: int | None) -> float:
@@ -231,12 +225,12 @@ def main() -> int:
     table.add_row("customer sockets connected", f"{sockets['connected']} of {args.customers}")
     table.add_row(f"  of which in one burst of {args.burst}", f"{sockets['burst_connected']} in {sockets['burst_seconds']:.1f} s")
     c = sockets["connect_ms"]
-    table.add_row("connect to first frame, ms (p50 / p90 / p99)", f"{pct(c, 50):.0f} / {pct(c, 90):.0f} / {pct(c, 99):.0f}")
+    table.add_row("connect to first frame, ms (p50 / p90 / p99)", f"{percentile(c, 50):.0f} / {percentile(c, 90):.0f} / {percentile(c, 99):.0f}")
     table.add_row("agent sockets reached by one escalation", f"{sockets['agents_reached']} of {args.agents}")
     e = sockets["escalation_ms"]
-    table.add_row("escalation to agent socket, ms (p50 / p95)", f"{pct(e, 50):.0f} / {pct(e, 95):.0f}")
+    table.add_row("escalation to agent socket, ms (p50 / p95)", f"{percentile(e, 50):.0f} / {percentile(e, 95):.0f}")
     d = sockets["delivery_ms"]
-    table.add_row("customer message to own socket, ms (p50 / p95)", f"{pct(d, 50):.0f} / {pct(d, 95):.0f}")
+    table.add_row("customer message to own socket, ms (p50 / p95)", f"{percentile(d, 50):.0f} / {percentile(d, 95):.0f}")
     table.add_row("hub RSS idle -> all sockets open, MB", f"{sockets['rss_idle']:.0f} -> {sockets['rss_open']:.0f} "
                   f"({(sockets['rss_open'] - sockets['rss_idle']) * 1024 / max(1, sockets['connected'] + args.agents):.0f} KB per socket)")
     table.add_row("Redis connections while open", str(sockets["redis_clients"]))
@@ -245,8 +239,8 @@ def main() -> int:
     for col in ("", "p50 ms", "p90 ms", "ratio p50"):
         lt.add_column(col)
     a, b = logins["alone"], logins["during"]
-    lt.add_row("alone", f"{pct(a, 50):.1f}", f"{pct(a, 90):.1f}", "1.0")
-    lt.add_row("during logins", f"{pct(b, 50):.1f}", f"{pct(b, 90):.1f}", f"{pct(b, 50) / pct(a, 50):.1f}")
+    lt.add_row("alone", f"{percentile(a, 50):.1f}", f"{percentile(a, 90):.1f}", "1.0")
+    lt.add_row("during logins", f"{percentile(b, 50):.1f}", f"{percentile(b, 90):.1f}", f"{percentile(b, 50) / percentile(a, 50):.1f}")
     console.print(lt)
     if restarts:
         t = Table(title="kill -9, then back (healthy in /healthz)")
