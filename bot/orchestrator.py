@@ -102,12 +102,14 @@ class Orchestrator:
         meta = {"language": language, **({"payload": payload} if payload else {})}
         return await self.conversations.append_customer(conv.id, text, channel=channel or conv.channel, client_message_id=client_message_id, meta=meta)
 
-    async def _turn(self, message: Message, fields: dict[str, str]) -> list[Message]:
+    async def _turn(self, message: Message, fields: dict[str, str], taken: int = 1) -> list[Message]:
         """One customer turn, run by whoever holds the conversation's turn lock (``fields``: the conversation as the
-        turn was taken, read in the same step)."""
+        turn was taken, read in the same step; ``taken``: more than 1 when a worker began it and died)."""
         conv = conversation_from_hash(fields)
         if conv is None:
             raise UnknownConversation()
+        if taken > 1 and (said := await self._said(conv, message)):
+            return said
         language = message.meta.get("language") or conv.language
         if conv.status == "bot" and not conv.ticket_id:  # no person has or had it: nobody can be closing it
             conv, notices, reopened = await self._arrive(conv, language)
@@ -121,7 +123,19 @@ class Orchestrator:
         if conv.status in ("queued", "assigned"):
             await self.conversations.publish_agents({"type": Frame.CUSTOMER_MESSAGE, "conversation_id": conv.id, "agent": conv.agent})
             return []
-        return await self._ask_bot(conv, message.meta.get("payload") or as_typed(message.text), language)
+        return await self._ask_bot(conv, message.meta.get("payload") or as_typed(message.text), language, turn_id=message.id)
+
+    async def _said(self, conv: Conversation, message: Message) -> list[Message]:
+        """What a turn begun by a worker that died had already said (its messages carry the turn's id): said
+        once, not again. A hand-over the bot had decided (its packet saved before the replies) still happens."""
+        said = [m for m in await self.conversations.messages(conv.id, after=message.id, limit=OFFERS_LOOKBACK) if m.meta.get("turn") == message.id]
+        if not said:
+            return []
+        log.warning("conversation %s: turn %s was answered before its worker stopped; not answered again", conv.id, message.id)
+        packet = await self.conversations.packet(conv.id) if conv.status == "bot" else None
+        if packet is not None and packet.created_at >= message.ts:
+            said += await self.desk.escalate(conv, packet, epoch=conv.epoch)
+        return said
 
     async def _offered(self, cid: str, payload: str) -> bool:
         """Whether the bot showed a button with this payload in the chat's recent messages (asking for a person always may)."""
@@ -146,7 +160,9 @@ class Orchestrator:
             await self.language_slot.ensure(conversation_id, language)
             return await self.rasa.send(conversation_id, text, metadata)
 
-    async def _ask_bot(self, conv: Conversation, text: str, language: str) -> list[Message]:
+    async def _ask_bot(self, conv: Conversation, text: str, language: str, *, turn_id: str = "") -> list[Message]:
+        """``turn_id``: the customer message's id; what the bot says carries it, so a turn run again after a crash
+        finds what it had said (``_said``)."""
         # Everything the bot says in this turn holds only while it still owns this episode.
         guard = Guard(frozenset({"bot"}), epoch=conv.epoch)
         metadata = {"language": language, "channel": conv.channel, "customer_tier": conv.customer_tier}
@@ -158,21 +174,29 @@ class Orchestrator:
             if not isinstance(exc, BotUnavailable):
                 log.exception("conversation %s: unreadable bot turn", conv.id)
             log.warning("conversation %s: bot unavailable: %s", conv.id, exc)
-            note = await self.conversations.append(conv.id, "system", say("bot_unavailable", language), channel=conv.channel, meta={"kind": "bot_unavailable"}, guard=guard)
+            packet = HandoffPacket(reason="bot_unavailable", language=language, customer_tier=conv.customer_tier, summary=text[:300],
+                                   last_customer_message=text, created_at=clock.now())
+            await self.conversations.save_packet(conv.id, packet)  # before the note, as for any hand-over (``_said``)
+            note = await self.conversations.append(conv.id, "system", say("bot_unavailable", language), channel=conv.channel,
+                                                   meta={"kind": "bot_unavailable", "turn": turn_id}, guard=guard)
             if note is None:
                 return []
             await self.conversations.record_event(conv.id, Event.BOT_TURN, decision="unavailable", language=language)
             telemetry.BOT_DECISIONS.labels("unavailable").inc()
-            packet = HandoffPacket(reason="bot_unavailable", language=language, customer_tier=conv.customer_tier, summary=text[:300], last_customer_message=text, created_at=clock.now())
             return [note, *await self.desk.escalate(conv, packet, epoch=conv.epoch)]
         misses = [t.get("query") for t in turn.kb_turns if t.get("decision") == "fallback" and t.get("query")]
         if misses and self.gaps is not None:
             await run_in_threadpool(lambda: [self.gaps.record(q, language, "fallback", conv.id) for q in misses])
         decision = _decision(turn)
         bot_turn = {"decision": decision, "intent": turn.intent, "confidence": turn.confidence, "language": language}
+        packet: HandoffPacket | None = None
+        if turn.handoff is not None:  # saved before the replies: a turn run again after a crash still hands over
+            packet = HandoffPacket(**{"reason": "customer_request", "language": language, "customer_tier": conv.customer_tier, **turn.handoff,
+                                      "created_at": clock.now()})
+            await self.conversations.save_packet(conv.id, packet)
         replies: list[Message] = []
         for i, reply in enumerate(turn.replies, 1):
-            meta = {**reply.meta, "language": language}
+            meta = {**reply.meta, "language": language, "turn": turn_id}
             meta.setdefault("intent", turn.intent)
             meta.setdefault("confidence", turn.confidence)
             if reply.buttons:
@@ -186,8 +210,7 @@ class Orchestrator:
         if not turn.replies:
             await self.conversations.record_event(conv.id, Event.BOT_TURN, **bot_turn)
         telemetry.BOT_DECISIONS.labels(decision).inc()
-        if turn.handoff is not None:
-            packet = HandoffPacket(**{"reason": "customer_request", "language": language, "customer_tier": conv.customer_tier, **turn.handoff, "created_at": clock.now()})
+        if packet is not None:
             replies += await self.desk.escalate(conv, packet, epoch=conv.epoch)
         return replies
 

@@ -38,8 +38,9 @@ from handoff.models import Message
 
 log = logging.getLogger(__name__)
 
-# A turn: the customer's message and the conversation's fields as the turn was taken (one read with it).
-TurnHandler = Callable[[Message, dict[str, str]], Awaitable[list[Message]]]
+# A turn: the customer's message, the conversation's fields as the turn was taken (one read with it), and how
+# many times the turn has been taken (1: the first; more: a worker began it and died or failed before completing it).
+TurnHandler = Callable[[Message, dict[str, str], int], Awaitable[list[Message]]]
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class TurnQueue:
         token = uuid.uuid4().hex
         # Nothing pending forgets the conversation (a recovery found it done); so does completing the last turn.
         taken, *head = await self._take(keys=[self.k.turn_lock(cid), self.k.pending_turns(cid), self.k.transcript(cid), self.k.open_turns,
-                                              self.k.conv(cid)], args=[token, self.lock_ms, cid])
+                                              self.k.conv(cid), self.k.turn_outcomes(cid)], args=[token, self.lock_ms, cid])
         if not int(taken):
             return False
         if not head[0]:
@@ -136,19 +137,19 @@ class TurnQueue:
                     pass  # it expires by itself
         return True
 
-    async def _process(self, cid: str, token: str, mid: str, body: str, conversation: list[str],
+    async def _process(self, cid: str, token: str, mid: str, body: str, taken: int, conversation: list[str],
                        outcomes: dict[str, TurnOutcome] | None = None) -> list:
-        """Run one turn (``body``: its stored message, '' if gone; ``conversation``: the hash's fields as a flat list)
-        and record its outcome; the next pending turn as ``[id, message, conversation]``, id and message '' when
-        there is none (the turn lock is then let go)."""
+        """Run one turn (``body``: its stored message, '' if gone; ``taken``: times taken, this one included;
+        ``conversation``: the hash's fields as a flat list) and record its outcome; the next pending turn as
+        ``[id, message, taken, conversation]``, id and message '' when there is none (the turn lock is then let go)."""
         produced: list[Message] = []
         if body:
-            produced = await self.handler(Message(id=mid, conversation_id=cid, **json.loads(body)), _fields(conversation))
+            produced = await self.handler(Message(id=mid, conversation_id=cid, **json.loads(body)), _fields(conversation), int(taken))
         completed, *head = await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns, self.k.transcript(cid),
                                                       self.k.turn_lock(cid), self.k.conv(cid)],
                                                 args=[cid, mid, json.dumps([m.id for m in produced]), token])
         if int(completed) and outcomes is not None:
-            outcomes[mid] = TurnOutcome([m.id for m in produced], produced, _fields(head[2]))
+            outcomes[mid] = TurnOutcome([m.id for m in produced], produced, _fields(head[3]))
         return head
 
     async def _keep_lock(self, cid: str, token: str) -> None:

@@ -115,23 +115,26 @@ redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '"
 return {1, id}
 """
 
-# The oldest pending turn and its stored message ('' and '' when none is pending: the conversation is then
-# forgotten in the open turns, and the turn lock let go if the caller holds it), for the two scripts below.
+# The oldest pending turn, its stored message and how many times it has been taken, counting this one ('', ''
+# and 0 when none is pending: the conversation is then forgotten in the open turns, and the turn lock let go if
+# the caller holds it), for the two scripts below. A turn taken more than once was begun by a worker that died
+# or failed before completing it: its replies may already be in the transcript (``Orchestrator._turn``).
 _OLDEST_TURN = """
-local function oldest_turn(pending, transcript, open_turns, cid, lock, token)
+local function oldest_turn(pending, transcript, open_turns, outcomes, cid, lock, token)
   local mid = redis.call('LINDEX', pending, 0)
   if not mid then
     redis.call('ZREM', open_turns, cid)
     if redis.call('GET', lock) == token then redis.call('DEL', lock) end
-    return '', ''
+    return '', '', 0
   end
+  local taken = redis.call('HINCRBY', outcomes, 'taken:' .. mid, 1)
   local rows = redis.call('XRANGE', transcript, mid, mid)
-  if #rows == 0 then return mid, '' end
+  if #rows == 0 then return mid, '', taken end
   local fields = rows[1][2]
   for i = 1, #fields, 2 do
-    if fields[i] == 'm' then return mid, fields[i + 1] end
+    if fields[i] == 'm' then return mid, fields[i + 1], taken end
   end
-  return mid, ''
+  return mid, '', taken
 end
 """
 
@@ -140,17 +143,18 @@ end
 # nothing pending the lock is let go at once.
 #
 # KEYS[1] turn lock   KEYS[2] pending turns list   KEYS[3] transcript stream   KEYS[4] open turns sorted set
-# KEYS[5] conversation hash
+# KEYS[5] conversation hash   KEYS[6] turn outcomes hash
 # ARGV[1] lock token  ARGV[2] lock lifetime (ms)   ARGV[3] conversation id
 # Returns {0} when someone else holds the lock; else {1, the oldest pending id or '', its message JSON or '',
-# the conversation hash as a flat field/value list} ('' id: nothing pending, and the lock is free again).
+# how many times that turn has been taken (1: the first), the conversation hash as a flat field/value list}
+# ('' id: nothing pending, and the lock is free again).
 TAKE_TURNS = _OLDEST_TURN + """
-local lock, pending, transcript, open_turns, conv = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local lock, pending, transcript, open_turns, conv, outcomes = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local token, lock_ms, cid = ARGV[1], ARGV[2], ARGV[3]
 
 if not redis.call('SET', lock, token, 'NX', 'PX', lock_ms) then return {0} end
-local mid, body = oldest_turn(pending, transcript, open_turns, cid, lock, token)
-return {1, mid, body, redis.call('HGETALL', conv)}
+local mid, body, taken = oldest_turn(pending, transcript, open_turns, outcomes, cid, lock, token)
+return {1, mid, body, taken, redis.call('HGETALL', conv)}
 """
 
 # Record a customer turn as done. Only the oldest pending turn can be completed,
@@ -161,8 +165,8 @@ return {1, mid, body, redis.call('HGETALL', conv)}
 # KEYS[1] pending turns list   KEYS[2] turn outcomes hash   KEYS[3] open turns sorted set   KEYS[4] transcript stream
 # KEYS[5] turn lock            KEYS[6] conversation hash
 # ARGV[1] conversation id      ARGV[2] customer message id  ARGV[3] outcome JSON          ARGV[4] lock token
-# Returns {1, the next pending turn's id or '', its message JSON or '', the conversation hash as a flat list},
-# or {0, the oldest pending id or '', its message JSON or '', the hash} when that turn was not the oldest
+# Returns {1, the next pending turn's id or '', its message JSON or '', how many times it has been taken, the
+# conversation hash as a flat list}, or {0, the oldest pending id or '', ...} when that turn was not the oldest
 # pending one (already completed).
 COMPLETE_TURN = _OLDEST_TURN + """
 local pending, outcomes, open_turns, transcript, lock, conv = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -172,8 +176,9 @@ local completed = 0
 if redis.call('LINDEX', pending, 0) == mid then
   redis.call('LPOP', pending)
   redis.call('HSET', outcomes, mid, outcome)
+  redis.call('HDEL', outcomes, 'taken:' .. mid)
   completed = 1
 end
-local next_mid, body = oldest_turn(pending, transcript, open_turns, cid, lock, token)
-return {completed, next_mid, body, redis.call('HGETALL', conv)}
+local next_mid, body, taken = oldest_turn(pending, transcript, open_turns, outcomes, cid, lock, token)
+return {completed, next_mid, body, taken, redis.call('HGETALL', conv)}
 """
