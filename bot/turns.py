@@ -10,7 +10,9 @@ The lock is renewed while its holder lives and expires soon after it dies;
 every hub worker runs a recovery loop that picks up turns left behind, so a
 message stored just before a crash is still answered (or queued for a human).
 A turn's outcome, the ids of the messages it produced, is kept: a client that
-retries with the same ``client_message_id`` gets the original replies.
+retries with the same ``client_message_id`` gets the original replies. A turn
+taken again after its worker died is told so (``taken`` > 1): if it had already
+spoken (the bot's replies carry the turn's id), it is not answered twice.
 
 Taking the lock, the oldest pending turn, its message and the conversation's fields is one
 script call, and completing a turn returns the next one the same way, or lets the lock go when
