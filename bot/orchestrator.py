@@ -38,6 +38,7 @@ from tickets.desk import TicketDesk
 
 log = logging.getLogger(__name__)
 OFFERS_LOOKBACK = 50  # messages back in which a button the bot showed can still be pressed
+SAID_LOOKAHEAD = 50  # messages after a customer's in which a turn run again looks for what it had said
 
 
 @dataclass
@@ -128,7 +129,7 @@ class Orchestrator:
     async def _said(self, conv: Conversation, message: Message) -> list[Message]:
         """What a turn begun by a worker that died had already said (its messages carry the turn's id): said
         once, not again. A hand-over the bot had decided (its packet saved before the replies) still happens."""
-        said = [m for m in await self.conversations.messages(conv.id, after=message.id, limit=OFFERS_LOOKBACK) if m.meta.get("turn") == message.id]
+        said = [m for m in await self.conversations.messages(conv.id, after=message.id, limit=SAID_LOOKAHEAD) if m.meta.get("turn") == message.id]
         if not said:
             return []
         log.warning("conversation %s: turn %s was answered before its worker stopped; not answered again", conv.id, message.id)
