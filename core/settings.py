@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -249,6 +249,16 @@ class Settings(BaseSettings):
     # is served at once as that version plus an overlay (kb/overlay.py: searchable in ~1 s at 100k
     # entries instead of 60-90 s), and relearned in full in the background (kb/relearning.py). 0: always rebuild.
     kb_overlay_max_entries: int = 200
+    # Limits of one entry's phrasings (kb/records.py). Part of the record format, not a tuning knob: every
+    # process reads the same stored entries, so these are class constants, not environment settings.
+    # At most this many phrasings per entry: a hand-written entry has a handful (the starter KB at most 5);
+    # the largest entry any `kb eval` set loads has 186 (BANKING77; CLINC150 99), and a gap group's wordings
+    # become phrasings. More would let one entry crowd out the rest in the entry classifier and in the
+    # wordings held out at publish (kb_learning_max_held_out is 2,000 per language).
+    kb_max_phrasings: ClassVar[int] = 300
+    # A phrasing is another wording of the question, so it gets the question's limit; the longest wording in
+    # any eval set is 433 characters (BANKING77), and a customer message is at most max_message_chars (2,000).
+    kb_max_phrasing_chars: ClassVar[int] = 1000
     # Hand overrides of the calibrated gate, by "<language>" or "<model>/<language>"
     # (CS_KB_GATE_OVERRIDES='{"zh": {"answer": 0.8, "suggest": 0.3, "margin": 0.1}}'); empty: calibrated.
     kb_gate_overrides: dict[str, Gate] = {}

@@ -316,7 +316,7 @@ class KbIndex:
     @classmethod
     def load(cls, directory: Path) -> "KbIndex":
         meta = json.loads((directory / "meta.json").read_text())
-        entries = {e["id"]: FaqEntry(**e) for e in meta["entries"]}
+        entries = {e["id"]: FaqEntry.from_stored(e) for e in meta["entries"]}
         languages = {}
         for lang, spec in meta["languages"].items():
             saved = directory / f"dense-{lang}.faiss"

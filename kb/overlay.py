@@ -94,7 +94,7 @@ def load_version(directory_of: Callable[[int], Path], version: int, loaded: KbIn
     for lang, part in spec["languages"].items():
         vectors = np.load(directory / f"overlay-vectors-{lang}.npy")
         rows[lang] = (part["rows"], part["texts"], vectors)
-    entries = [FaqEntry(**e) for e in spec["entries"]]
+    entries = [FaqEntry.from_stored(e) for e in spec["entries"]]
     return OverlaidKbIndex(version, base, set(spec["changed"]), entries, rows, spec["models"])
 
 

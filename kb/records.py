@@ -1,16 +1,39 @@
-"""What a knowledge-base entry is."""
+"""What a knowledge-base entry is, and what an entry may hold.
+
+A new entry's question, answer and phrasings are trimmed of spaces and invisible characters at their ends.
+A question or answer with nothing else in it is refused; blank and repeated phrasings are dropped (an editor
+pasting a list expects the list, once), and their number and length are bounded (``Settings.kb_max_phrasings``,
+``Settings.kb_max_phrasing_chars``). Entries read back from the store or an index version on disk
+(``FaqEntry.from_stored``) were checked when they were written and are taken as they are: a limit added
+later must not make an existing KB, or its published index, unreadable.
+"""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from core.language import SUPPORTED
+from core.settings import Settings
 
 Status = Literal["draft", "published"]
 CATEGORIES = ("orders", "shipping", "returns", "payment", "account", "product", "other")
+# Spaces (str.isspace) and the invisible characters a paste can carry: zero-width space/joiners, LRM/RLM, word joiner, BOM.
+_EDGES = re.compile(r"^[\s\u200b-\u200f\u2060\ufeff]+|[\s\u200b-\u200f\u2060\ufeff]+$")
+_STORED = {"stored": True}
+
+
+def trim(text: str) -> str:
+    """``text`` without spaces and invisible characters at either end."""
+    return _EDGES.sub("", text)
+
+
+def _checking(info: ValidationInfo) -> bool:
+    """False for entries read back from the store: they were checked when written (module docstring)."""
+    return not (info.context or {}).get("stored")
 
 
 class FaqEntry(BaseModel):
@@ -41,10 +64,35 @@ class FaqEntry(BaseModel):
             return [part.strip() for part in value.split("|") if part.strip()]
         return value
 
+    @field_validator("question", "answer")
+    @classmethod
+    def _not_blank(cls, value: str, info: ValidationInfo) -> str:
+        if not _checking(info):
+            return value
+        value = trim(value)
+        if not value:
+            raise ValueError("must not be blank (it has only spaces or invisible characters)")
+        return value
+
     @field_validator("phrasings")
     @classmethod
-    def _clean_phrasings(cls, value: list[str]) -> list[str]:
-        return [p.strip() for p in value if p and p.strip()]
+    def _clean_phrasings(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if not _checking(info):
+            return value
+        kept = list(dict.fromkeys(t for t in map(trim, value) if t))  # blank and repeated ones dropped, order kept
+        if len(kept) > Settings.kb_max_phrasings:
+            raise ValueError(f"at most {Settings.kb_max_phrasings} phrasings per entry (this one has {len(kept)} different ones)")
+        for number, text in enumerate(kept, 1):
+            if len(text) > Settings.kb_max_phrasing_chars:
+                raise ValueError(f"phrasing {number} is too long: at most {Settings.kb_max_phrasing_chars} characters (it has {len(text)})")
+        return kept
+
+    @classmethod
+    def from_stored(cls, data: str | bytes | dict) -> "FaqEntry":
+        """An entry as the store (or an index version on disk) holds it, taken as it is (module docstring)."""
+        if isinstance(data, dict):
+            return cls.model_validate(data, context=_STORED)
+        return cls.model_validate_json(data, context=_STORED)
 
     def texts(self) -> list[str]:
         """Everything a customer question is matched against: the question and each phrasing."""

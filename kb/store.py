@@ -45,19 +45,19 @@ class KbStore:
 
     # entries
     def list_entries(self) -> list[FaqEntry]:
-        return sorted((FaqEntry.model_validate_json(v) for v in self.r.hvals(self._entries)), key=lambda e: e.id)
+        return sorted((FaqEntry.from_stored(v) for v in self.r.hvals(self._entries)), key=lambda e: e.id)
 
     def get(self, entry_id: str) -> FaqEntry:
         raw = self.r.hget(self._entries, entry_id)
         if raw is None:
             raise EntryNotFound(entry_id)
-        return FaqEntry.model_validate_json(raw)
+        return FaqEntry.from_stored(raw)
 
     def count(self) -> int:
         return int(self.r.hlen(self._entries))
 
     def list_published(self) -> list[FaqEntry]:
-        return sorted((FaqEntry.model_validate_json(v) for v in self.r.hvals(self._published)), key=lambda e: e.id)
+        return sorted((FaqEntry.from_stored(v) for v in self.r.hvals(self._published)), key=lambda e: e.id)
 
     def draft_revision(self) -> int:
         """Bumped by every change to the working copy: lets a draft index be cached until the next edit."""
@@ -89,7 +89,7 @@ class KbStore:
         raw = self.r.hget(self._entries, entry_id)
         if raw is None:
             raise EntryNotFound(entry_id)
-        tombstone = FaqEntry.model_validate_json(raw).model_copy(update={"updated_at": time.time(), "updated_by": author, "answer": "(deleted)"})
+        tombstone = FaqEntry.from_stored(raw).model_copy(update={"updated_at": time.time(), "updated_by": author, "answer": "(deleted)"})
         pipe = self.r.pipeline(transaction=True)
         pipe.hdel(self._entries, entry_id)
         pipe.sadd(self._deleted, entry_id)
@@ -115,7 +115,7 @@ class KbStore:
         for entry_id, data in raw.items():
             if entry_id in published and '"status":"draft"' not in data:
                 continue
-            entry = FaqEntry.model_validate_json(data)
+            entry = FaqEntry.from_stored(data)
             if entry.status == "draft" or entry_id not in published:
                 promoted.append(entry.model_copy(update={"status": "published"}))
         deleted = sorted(self.r.smembers(self._deleted))
@@ -135,7 +135,7 @@ class KbStore:
         """The published copy of these entries (those that have one)."""
         if not ids:
             return {}
-        return {i: FaqEntry.model_validate_json(v) for i, v in zip(ids, self.r.hmget(self._published, ids)) if v}
+        return {i: FaqEntry.from_stored(v) for i, v in zip(ids, self.r.hmget(self._published, ids)) if v}
 
     def published_count(self) -> int:
         return int(self.r.hlen(self._published))
@@ -156,7 +156,7 @@ class KbStore:
         pipe.execute()
 
     def history(self, entry_id: str) -> list[FaqEntry]:
-        return [FaqEntry.model_validate_json(v) for v in self.r.lrange(f"{self._history}:{entry_id}", 0, -1)]
+        return [FaqEntry.from_stored(v) for v in self.r.lrange(f"{self._history}:{entry_id}", 0, -1)]
 
     def clear(self) -> None:
         ids = self.r.hkeys(self._entries)

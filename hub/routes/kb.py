@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
+from core.settings import Settings
 from handoff.votes import VotedDown
 from hub.deps import Editor, Reader, Svc
 from kb import io as kbio
@@ -62,7 +63,7 @@ def _entry(data: dict) -> FaqEntry:
     try:
         return FaqEntry(**data)
     except ValidationError as exc:
-        raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+        raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())) from exc
 
 
 def _ensure_new(store, entry_id: str) -> None:
@@ -187,11 +188,15 @@ async def voted_down(me: Reader, services: Svc) -> list[VotedDown]:
 def gap_to_draft(body: GapDraft, me: Editor, services: Svc) -> FaqEntry:
     store = services.kb_store
     _ensure_new(store, body.id)
-    questions = list(dict.fromkeys(q.strip() for q in body.questions if q.strip()))
+    # The group's wordings that fit an entry (a customer message may be longer than a phrasing), as many as one holds.
+    fitting = [q.strip() for q in body.questions if q.strip() and len(q.strip()) <= Settings.kb_max_phrasing_chars]
+    questions = list(dict.fromkeys(fitting))[: Settings.kb_max_phrasings + 1]
+    if not questions:
+        raise HTTPException(422, f"questions: none of them fits an entry (at most {Settings.kb_max_phrasing_chars} characters)")
     placeholder = "（待补充答案）" if body.language == "zh" else "(answer to be written)"
     entry = _entry({"id": body.id, "question": questions[0], "phrasings": questions[1:], "answer": placeholder, "category": body.category, "language": body.language, "tags": ["from-gaps"]})
     store.save_many([entry], me.username)
-    services.gaps.dismiss(questions)
+    services.gaps.dismiss(list(dict.fromkeys(q.strip() for q in body.questions if q.strip())))  # the whole group, also wordings left out
     services.audit.record_sync(me.username, "kb_entry_created", body.id, source="gaps")
     return store.get(body.id)
 

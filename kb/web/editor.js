@@ -51,7 +51,9 @@ function fieldError(field, message) {
 // The API's validation messages, said plainly in the interface language.
 export function plainProblem(message) {
   const m = String(message || "");
-  if (/at least 1 (character|item)|field required|missing/i.test(m)) return t("errRequired");
+  if (/at least 1 (character|item)|field required|missing|blank/i.test(m)) return t("errRequired");
+  const many = m.match(/at most (\d+) phrasings/i);
+  if (many) return t("errTooManyPhrasings", Number(many[1]));
   if (/match pattern/i.test(m)) return t("errIdPattern");
   const long = m.match(/at most (\d+) character/i);
   if (long) return t("errTooLong", Number(long[1]));
