@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from core.redis import sync_client
@@ -40,7 +41,7 @@ def import_file(store: KbStore, path: Path, author: str, do_publish: bool = True
     """Validate the whole file first; write nothing unless every row is good."""
     parsed = kbio.read_file(path)
     if parsed.errors:
-        return {"ok": False, "errors": [e.__dict__ for e in parsed.errors], "entries": len(parsed.entries)}
+        return {"ok": False, "errors": [e.__dict__ for e in parsed.errors], "entries": len(parsed.entries), "file_problem": parsed.file_problem()}
     created, updated = store.save_many(parsed.entries, author)
     result: dict = {"ok": True, "created": created, "updated": updated, "unchanged": len(parsed.entries) - created - updated}
     if do_publish:
@@ -51,6 +52,9 @@ def import_file(store: KbStore, path: Path, author: str, do_publish: bool = True
 def cmd_import(args: argparse.Namespace) -> int:
     result = import_file(_store(args), Path(args.file), args.author, not args.no_publish)
     if not result["ok"]:
+        if result["file_problem"]:
+            console.print(f"[red]{escape(args.file)}: {escape(result['file_problem'])}; nothing was imported.[/red]")
+            return 1
         console.print(f"[red]{args.file}: {len(result['errors'])} bad row(s); nothing was imported.[/red]")
         for e in result["errors"]:
             console.print(f"  row {e['row']}" + (f" (id {e['id']})" if e["id"] else "") + f": {e['message']}")

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from kb.records import FaqEntry
 
 COLUMNS = ["id", "language", "category", "question", "phrasings", "answer", "tags", "status"]
+WRONG_JSON_SHAPE = 'expected a JSON array of entries, or an object with an "entries" array (each entry an object)'
 
 
 @dataclass
@@ -26,6 +27,10 @@ class RowError:
 class ParsedFile:
     entries: list[FaqEntry] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+
+    def file_problem(self) -> str | None:
+        """What is wrong with the file as a whole (row 0: not JSON, or not an array of entries), if that is the problem."""
+        return next((e.message for e in self.errors if e.row == 0), None)
 
 
 def parse_rows(rows: list[dict], first_row_number: int = 1) -> ParsedFile:
@@ -72,10 +77,10 @@ def read_json(text: str) -> ParsedFile:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return ParsedFile(errors=[RowError(0, None, f"not valid JSON: {exc}")])
-    if isinstance(data, dict):
-        data = data.get("entries", [])
+    if isinstance(data, dict):  # {"entries": [...]}, as some exports wrap it; any other object is not a KB
+        data = data.get("entries")
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        return ParsedFile(errors=[RowError(0, None, "expected a JSON array of entry objects")])
+        return ParsedFile(errors=[RowError(0, None, WRONG_JSON_SHAPE)])
     return parse_rows(data, 1)
 
 

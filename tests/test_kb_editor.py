@@ -8,7 +8,7 @@ import time
 import pytest
 
 from kb.search import Searcher
-from tests.clients import ask_until, kb
+from tests.clients import ask_until, kb, run_cli
 
 # Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
 pytestmark = pytest.mark.usefixtures("manual_assignment")
@@ -88,6 +88,35 @@ def test_import_with_bad_rows_changes_nothing_and_reports_every_row(editor):
     assert [e["row"] for e in errors] == [3, 4, 5]
     assert "unknown language" in errors[0]["message"] and "answer" in errors[1]["message"] and "duplicate" in errors[2]["message"]
     assert kb(editor, "GET", "/entries").json() == before
+
+
+def test_import_of_json_that_is_not_a_list_of_entries_is_refused_not_reported_as_success(editor, tmp_path):
+    before = kb(editor, "GET", "/entries").json()
+    resp = kb(editor, "POST", "/import", files={"file": ("kb.json", b'{"not": "a list"}', "application/json")})
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"]["message"].startswith('expected a JSON array of entries, or an object with an "entries" array')
+    path = tmp_path / "kb.json"
+    path.write_text('{"not": "a list"}')
+    cli = run_cli("-m", "kb", "import", str(path), "--no-publish")
+    said = " ".join(cli.stderr.split())  # the terminal's width wraps the line
+    assert cli.returncode == 1 and "expected a JSON array of entries" in said and "nothing was imported" in said, cli.stderr
+    assert kb(editor, "GET", "/entries").json() == before
+
+
+def test_blank_and_oversized_fields_are_refused_naming_field_and_limit(editor):
+    base = {**NEW, "id": "other-limits-probe-en"}
+    for field in ("question", "answer"):
+        resp = kb(editor, "POST", "/entries", json={**base, field: " \u200b  "})
+        assert resp.status_code == 422 and resp.json()["detail"].startswith(f"{field}: must not be blank"), resp.text
+    too_long = kb(editor, "POST", "/entries", json={**base, "phrasings": ["x" * 100_000]})
+    assert too_long.status_code == 422 and "phrasings: phrasing 1 is too long: at most 1000 characters" in too_long.json()["detail"], too_long.text
+    too_many = kb(editor, "POST", "/entries", json={**base, "phrasings": [f"wording {i}" for i in range(5000)]})
+    assert too_many.status_code == 422 and "at most 300 phrasings per entry" in too_many.json()["detail"], too_many.text
+    assert kb(editor, "GET", f"/entries/{base['id']}").status_code == 404
+    same = kb(editor, "POST", "/entries", json={**base, "question": "  Are limits probed here? ", "phrasings": ["probe the limits"] * 5000 + ["  ", ""]})
+    assert same.status_code == 201, same.text
+    assert same.json()["question"] == "Are limits probed here?" and same.json()["phrasings"] == ["probe the limits"]
+    assert kb(editor, "DELETE", f"/entries/{base['id']}").status_code == 204
 
 
 def test_export_then_import_is_idempotent(editor):

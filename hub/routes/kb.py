@@ -218,7 +218,9 @@ async def import_file(file: UploadFile, me: Editor, services: Svc) -> dict:
     else:
         raise HTTPException(415, "upload a .json, .csv or .xlsx file")
     if parsed.errors:
-        raise HTTPException(422, {"message": f"{len(parsed.errors)} bad row(s); nothing was imported", "errors": [e.__dict__ for e in parsed.errors]})
+        problem = parsed.file_problem()
+        message = f"{problem}; nothing was imported" if problem else f"{len(parsed.errors)} bad row(s); nothing was imported"
+        raise HTTPException(422, {"message": message, "errors": [e.__dict__ for e in parsed.errors]})
     created, updated = await run_in_threadpool(services.kb_store.save_many, parsed.entries, me.username)
     await services.audit.record(me.username, "kb_imported", file.filename or "", created=created, updated=updated)
     return {"created": created, "updated": updated, "unchanged": len(parsed.entries) - created - updated}
