@@ -5,6 +5,10 @@ Two copies of the KB live side by side: the *working* copy editors change
 from. Publishing promotes every draft (and applies deletions); rolling back
 restores the published copy of an earlier version.
 
+Every write to the working copy is a check-and-set (``kb/scripts.py``): an entry's revisions are unique
+and increasing, no save overwrites one it did not read, and a save based on a revision that is no longer
+the current one (``base_revisions``: the revision an editor loaded) is refused with ``StaleEntry``.
+
 A namespace keeps separate knowledge bases apart (the product's ``default``,
 evaluation data sets loaded by ``kb eval``, tests).
 """
@@ -15,16 +19,46 @@ import base64
 import hashlib
 import json
 import time
+from collections.abc import Mapping
 
 import numpy as np
 import redis
 
+from core.errors import Conflict
 from core.redis import Keys
+from kb import scripts
 from kb.records import FaqEntry
+
+# Reads and check-and-set attempts before a save gives up: each attempt loses only to a write that landed
+# between its read and its script, so even 16 saves to one entry at once are done in a few.
+SAVE_ATTEMPTS = 100
 
 
 class EntryNotFound(KeyError):
     pass
+
+
+class StaleEntry(Conflict):
+    """A save based on a revision of the entry that is no longer the current one: nothing was saved.
+
+    ``current`` is the entry as it is now (None: deleted since), ``last`` the newest revision in its history.
+    """
+
+    def __init__(self, entry_id: str, base_revision: int, current: FaqEntry | None, last: FaqEntry | None) -> None:
+        self.entry_id, self.base_revision, self.current, self.last = entry_id, base_revision, current, last
+        who = last or current
+        by = f" by {who.updated_by} at {time.strftime('%Y-%m-%d %H:%M:%S %Z', time.localtime(who.updated_at))}" if who else ""
+        if base_revision == 0:
+            what = f"entry {entry_id} already exists (revision {current.revision if current else 0}, saved{by})"
+        elif current is None:
+            what = f"entry {entry_id} was deleted{by} after revision {base_revision}, the one your change is based on"
+        else:
+            what = f"entry {entry_id} was changed{by} since revision {base_revision}, the one your change is based on; it is now at revision {current.revision}"
+        super().__init__(f"{what}. Nothing was saved: load the current version and apply your change to it.")
+
+
+class Busy(Conflict):
+    """Too many other writes to the same entries kept landing between a save's read and its write."""
 
 
 class KbStore:
@@ -42,6 +76,8 @@ class KbStore:
         self._version_seq = f"{base}:version-seq"
         self.channel = f"{base}:published"
         self._emb_prefix = f"{(keys or Keys()).p}:kb-embeddings"
+        self._save = self.r.register_script(scripts.SAVE)
+        self._promote = self.r.register_script(scripts.PROMOTE)
 
     # entries
     def list_entries(self) -> list[FaqEntry]:
@@ -63,39 +99,74 @@ class KbStore:
         """Bumped by every change to the working copy: lets a draft index be cached until the next edit."""
         return int(self.r.get(self._draft_seq) or 0)
 
-    def save_many(self, entries: list[FaqEntry], author: str) -> tuple[int, int]:
-        """Write entries in one transaction; each real change is a new draft revision. Returns (created, updated)."""
-        existing = {e.id: e for e in self.list_entries()}
-        created = updated = 0
-        pipe = self.r.pipeline(transaction=True)
-        now = time.time()
-        for entry in entries:
-            old = existing.get(entry.id)
-            if old is not None and old.content_equals(entry):
-                continue
-            entry = entry.model_copy(update={"status": "draft", "revision": (old.revision if old else 0) + 1, "updated_at": now, "updated_by": author})
-            pipe.hset(self._entries, entry.id, entry.model_dump_json())
-            pipe.rpush(f"{self._history}:{entry.id}", entry.model_dump_json())
-            pipe.srem(self._deleted, entry.id)
-            created += old is None
-            updated += old is not None
-        if created or updated:
-            pipe.incr(self._draft_seq)
-        pipe.execute()
+    def save_many(self, entries: list[FaqEntry], author: str, base_revisions: Mapping[str, int] | None = None) -> tuple[int, int]:
+        """Write entries in one atomic step, all or none; each real change is a new draft revision.
+
+        ``base_revisions``: the revision each entry's change is based on (0: a new entry); an entry no
+        longer at it raises ``StaleEntry``. Entries without one are saved over whatever is current,
+        still atomically. Returns (created, updated).
+        """
+        created, updated, _ = self._save_entries(entries, author, base_revisions or {})
         return created, updated
 
-    def delete(self, entry_id: str, author: str = "system") -> None:
-        """Removes the entry from the working copy; the bot keeps answering with it until the next publish."""
-        raw = self.r.hget(self._entries, entry_id)
-        if raw is None:
-            raise EntryNotFound(entry_id)
-        tombstone = FaqEntry.from_stored(raw).model_copy(update={"updated_at": time.time(), "updated_by": author, "answer": "(deleted)"})
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hdel(self._entries, entry_id)
-        pipe.sadd(self._deleted, entry_id)
-        pipe.rpush(f"{self._history}:{entry_id}", tombstone.model_dump_json())
-        pipe.incr(self._draft_seq)
-        pipe.execute()
+    def save(self, entry: FaqEntry, author: str, base_revision: int | None = None) -> FaqEntry:
+        """``save_many`` of one entry; returns it as this save left it (its own revision, whatever came after)."""
+        return self._save_entries([entry], author, {} if base_revision is None else {entry.id: base_revision})[2][entry.id]
+
+    def _save_entries(self, entries: list[FaqEntry], author: str, base_revisions: Mapping[str, int]) -> tuple[int, int, dict[str, FaqEntry]]:
+        ids = [e.id for e in entries]
+        for _ in range(SAVE_ATTEMPTS):
+            ops: list[tuple[str, str, int, str, str]] = []
+            saved: dict[str, FaqEntry] = {}
+            created = updated = 0
+            now = time.time()
+            for entry, raw in zip(entries, self.r.hmget(self._entries, ids) if ids else []):
+                old = FaqEntry.from_stored(raw) if raw else None
+                have = old.revision if old else 0
+                base = base_revisions.get(entry.id)
+                if base is not None and base != have:
+                    raise StaleEntry(entry.id, base, old, self._last_revision(entry.id))
+                if old is not None and old.content_equals(entry):
+                    saved[entry.id] = old
+                    continue
+                head, tail = _around_revision(entry.model_copy(update={"status": "draft", "revision": 0, "updated_at": now, "updated_by": author}))
+                ops.append(("put", entry.id, have, head, tail))
+                created += old is None
+                updated += old is not None
+            written = self._write(ops) if ops else []
+            if written is not None:
+                saved.update((op[1], FaqEntry.from_stored(f"{op[3]}{revision}{op[4]}")) for op, revision in zip(ops, written))
+                return created, updated, saved
+        raise Busy(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} kept changing while being saved; nothing was saved, try again")
+
+    def delete(self, entry_id: str, author: str = "system", base_revision: int | None = None) -> None:
+        """Removes the entry from the working copy; the bot keeps answering with it until the next publish.
+
+        The history gets a tombstone: the deleted revision again, answer ``(deleted)``."""
+        for _ in range(SAVE_ATTEMPTS):
+            raw = self.r.hget(self._entries, entry_id)
+            if raw is None:
+                raise EntryNotFound(entry_id)
+            old = FaqEntry.from_stored(raw)
+            if base_revision is not None and base_revision != old.revision:
+                raise StaleEntry(entry_id, base_revision, old, self._last_revision(entry_id))
+            tombstone = old.model_copy(update={"updated_at": time.time(), "updated_by": author, "answer": "(deleted)"})
+            if self._write([("del", entry_id, old.revision, tombstone.model_dump_json(), "")]) is not None:
+                return
+        raise Busy(f"entry {entry_id} kept changing while being deleted; nothing was deleted, try again")
+
+    def _write(self, ops: list[tuple[str, str, int, str, str]]) -> list[int] | None:
+        """Run the save script; None when an entry is no longer at the revision read (read again and retry)."""
+        keys = [self._entries, self._deleted, self._draft_seq, *(f"{self._history}:{op[1]}" for op in ops)]
+        args: list[str | int] = [len(ops)]
+        for op in ops:
+            args.extend(op)
+        result = self._save(keys=keys, args=args)
+        return [int(r) for r in result[1:]] if int(result[0]) == 1 else None
+
+    def _last_revision(self, entry_id: str) -> FaqEntry | None:
+        raw = self.r.lindex(f"{self._history}:{entry_id}", -1)
+        return FaqEntry.from_stored(raw) if raw else None
 
     def pending_changes(self) -> dict[str, list[str]]:
         """What the next publish would change."""
@@ -109,6 +180,7 @@ class KbStore:
         Only drafts are parsed: at 100k entries parsing every entry took ~5 s, and a re-publish must take
         less (kb.overlay). A JSON string escapes its quotes, so ``"status":"draft"`` only matches the field.
         """
+        deleted_read = set(self.r.smembers(self._deleted))  # before the entries: one re-created meanwhile is in both
         raw = self.r.hgetall(self._entries)
         published = set(self.r.hkeys(self._published))
         promoted = []
@@ -118,17 +190,13 @@ class KbStore:
             entry = FaqEntry.from_stored(data)
             if entry.status == "draft" or entry_id not in published:
                 promoted.append(entry.model_copy(update={"status": "published"}))
-        deleted = sorted(self.r.smembers(self._deleted))
+        deleted = sorted(deleted_read - raw.keys())
         changed = [e.id for e in promoted] + deleted
         before = self.published_entries(changed)
-        pipe = self.r.pipeline(transaction=True)
+        args: list[str | int] = [len(promoted)]
         for entry in promoted:
-            pipe.hset(self._entries, entry.id, entry.model_dump_json())
-            pipe.hset(self._published, entry.id, entry.model_dump_json())
-        if deleted:
-            pipe.hdel(self._published, *deleted)
-        pipe.delete(self._deleted)
-        pipe.execute()
+            args.extend((entry.id, str(entry.revision), entry.model_dump_json()))
+        self._promote(keys=[self._entries, self._published, self._deleted], args=[*args, *deleted])
         return {entry_id: before.get(entry_id) for entry_id in changed}
 
     def published_entries(self, ids: list[str]) -> dict[str, FaqEntry]:
@@ -141,19 +209,29 @@ class KbStore:
         return int(self.r.hlen(self._published))
 
     def restore_published(self, entries: list[FaqEntry]) -> None:
-        """Rollback: the published copy becomes exactly ``entries``; unpublished drafts are kept."""
-        drafts = {e.id for e in self.list_entries() if e.status == "draft"}
-        pipe = self.r.pipeline(transaction=True)
-        pipe.delete(self._published)
-        for entry_id in set(self.r.hkeys(self._entries)) - drafts:
-            pipe.hdel(self._entries, entry_id)
-        for entry in entries:
-            data = entry.model_copy(update={"status": "published"}).model_dump_json()
-            pipe.hset(self._published, entry.id, data)
-            if entry.id not in drafts:
-                pipe.hset(self._entries, entry.id, data)
-        pipe.incr(self._draft_seq)
-        pipe.execute()
+        """Rollback: the published copy becomes exactly ``entries``; unpublished drafts are kept.
+
+        Watched: a draft saved while the rollback reads is kept too (the rollback reads again)."""
+        with self.r.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(self._entries)
+                    working = pipe.hgetall(self._entries)
+                    drafts = {i for i, data in working.items() if '"status":"draft"' in data}  # as in promote()
+                    pipe.multi()
+                    pipe.delete(self._published)
+                    for entry_id in set(working) - drafts:
+                        pipe.hdel(self._entries, entry_id)
+                    for entry in entries:
+                        data = entry.model_copy(update={"status": "published"}).model_dump_json()
+                        pipe.hset(self._published, entry.id, data)
+                        if entry.id not in drafts:
+                            pipe.hset(self._entries, entry.id, data)
+                    pipe.incr(self._draft_seq)
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue
 
     def history(self, entry_id: str) -> list[FaqEntry]:
         return [FaqEntry.from_stored(v) for v in self.r.lrange(f"{self._history}:{entry_id}", 0, -1)]
@@ -216,6 +294,12 @@ class KbStore:
         if vectors:
             key = f"{self._emb_prefix}:{model}"
             self.r.hset(key, mapping={_text_key(t): base64.b64encode(v.astype("float32").tobytes()).decode() for t, v in vectors.items()})
+
+
+def _around_revision(entry: FaqEntry) -> tuple[str, str]:
+    """The entry's JSON (revision 0) before and after its revision number: the save script puts the number in."""
+    head, tail = entry.model_dump_json().split('"revision":0', 1)
+    return head + '"revision":', tail
 
 
 def _text_key(text: str) -> str:

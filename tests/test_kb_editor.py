@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -117,6 +118,49 @@ def test_blank_and_oversized_fields_are_refused_naming_field_and_limit(editor):
     assert same.status_code == 201, same.text
     assert same.json()["question"] == "Are limits probed here?" and same.json()["phrasings"] == ["probe the limits"]
     assert kb(editor, "DELETE", f"/entries/{base['id']}").status_code == 204
+
+
+def test_parallel_saves_through_the_hub_each_get_their_own_revision(editor):
+    entry = {**NEW, "id": "orders-parallel-saves-en"}
+    assert kb(editor, "POST", "/entries", json=entry).status_code == 201
+    answers = [f"Parallel answer {i}. MARKER-P{i}" for i in range(16)]
+    body = {k: v for k, v in entry.items() if k != "id"}
+    start = threading.Barrier(len(answers))
+
+    def save(answer: str):
+        start.wait()
+        return kb(editor, "PUT", f"/entries/{entry['id']}", json={**body, "answer": answer})
+
+    with ThreadPoolExecutor(len(answers)) as pool:
+        replies = list(pool.map(save, answers))
+    assert [r.status_code for r in replies] == [200] * len(answers), [r.text for r in replies if r.status_code != 200]
+    assert sorted(r.json()["revision"] for r in replies) == list(range(2, len(answers) + 2))  # no number given twice
+    history = kb(editor, "GET", f"/entries/{entry['id']}/history").json()
+    assert [h["revision"] for h in history] == list(range(1, len(answers) + 2))  # unique and increasing
+    assert sorted(h["answer"] for h in history[1:]) == sorted(answers)  # no save lost
+    assert kb(editor, "DELETE", f"/entries/{entry['id']}").status_code == 204
+
+
+def test_a_save_from_a_stale_copy_is_refused_and_says_who_changed_it(editor):
+    entry = {**NEW, "id": "orders-stale-save-en"}
+    body = {k: v for k, v in entry.items() if k != "id"}
+    assert kb(editor, "POST", "/entries", json=entry).json()["revision"] == 1
+    loaded_by_a = loaded_by_b = kb(editor, "GET", f"/entries/{entry['id']}").json()["revision"]
+    a = kb(editor, "PUT", f"/entries/{entry['id']}", json={**body, "answer": "A's new answer. MARKER-A", "base_revision": loaded_by_a})
+    assert a.status_code == 200 and a.json()["revision"] == 2
+    b = kb(editor, "PUT", f"/entries/{entry['id']}", json={**body, "tags": ["b-tag"], "base_revision": loaded_by_b})
+    assert b.status_code == 409, b.text
+    detail = b.json()["detail"]
+    assert "changed by erin" in detail["message"] and "since revision 1" in detail["message"] and "now at revision 2" in detail["message"]
+    assert detail["current"]["revision"] == 2 and detail["current"]["answer"] == "A's new answer. MARKER-A"
+    now = kb(editor, "GET", f"/entries/{entry['id']}").json()
+    assert now["answer"] == "A's new answer. MARKER-A" and now["tags"] == ["store"] and now["revision"] == 2
+    # Made again from the current revision it is saved; a client that sends no base revision still saves.
+    assert kb(editor, "PUT", f"/entries/{entry['id']}", json={**body, "answer": now["answer"], "tags": ["b-tag"], "base_revision": 2}).json()["revision"] == 3
+    assert kb(editor, "PUT", f"/entries/{entry['id']}", json={**body, "answer": "No base revision."}).json()["revision"] == 4
+    assert kb(editor, "DELETE", f"/entries/{entry['id']}").status_code == 204
+    gone = kb(editor, "PUT", f"/entries/{entry['id']}", json={**body, "base_revision": 4})
+    assert gone.status_code == 409 and "was deleted by erin" in gone.json()["detail"]["message"] and gone.json()["detail"]["current"] is None
 
 
 def test_export_then_import_is_idempotent(editor):

@@ -15,6 +15,7 @@ from pathlib import Path
 from core.redis import Keys, sync_client
 from kb.gaps import GapLog
 from tests.browser import ARTIFACTS, DESKTOP, PHONE, assert_accessible, expect, staff_page
+from tests.clients import kb
 
 
 WAIT = 60_000  # publishing and the first bot turn can be slow while models warm up
@@ -314,3 +315,68 @@ def test_editor_pages_are_accessible(stack, settings, agents, browser):
             expect(page.locator(f"#panel-{tab}")).to_be_visible()
             assert_accessible(page, f"editor, {tab} tab ({language})")
         ctx.close()
+
+
+def test_a_save_over_someone_elses_change_says_so_and_keeps_the_typed_text(stack, settings, agents, browser, editor):
+    """Two editors open the same entry; the one saving second is told (in their language) and loses nothing typed."""
+    entry_id = "orders-gift-wrap-conflict-en"
+    entry = {"id": entry_id, "question": "How much does gift wrapping cost?", "phrasings": ["price of gift wrap"],
+             "answer": "Gift wrap costs 2 EUR.", "category": "orders", "language": "en", "tags": ["wrap"]}
+    assert kb(editor, "POST", "/entries", json=entry).status_code == 201
+    errors: list[str] = []
+    a_ctx, a = sign_in(browser, settings.hub_url, "erin", DESKTOP)  # editor A, English
+    b_ctx, b = sign_in(browser, settings.hub_url, "erin", DESKTOP, locale="zh-CN")  # editor B, Chinese
+    for page in (a, b):
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.locator(f"#entry-list li[data-id='{entry_id}'] button").click()
+        expect(page.locator("#editor-title")).to_have_text(entry_id)
+
+    a.locator("#e-answer").fill("Gift wrap costs 3 EUR. MARKER-A1")
+    a.get_by_role("button", name="Save draft", exact=True).click()
+    expect(a.locator("#save-status")).to_contain_text("revision 2")
+
+    # B still has revision 1: the save is refused, said in Chinese, with A's version shown and B's text still in the form.
+    b.locator("#e-answer").fill("礼品包装 2 欧元。MARKER-B1")
+    b.locator("#e-tags").fill("wrap, gifts")
+    b.get_by_role("button", name="保存草稿", exact=True).click()
+    b_box = b.locator("#conflict")
+    expect(b_box).to_be_visible()
+    expect(b_box).to_contain_text("有人修改了这个条目")
+    expect(b_box).to_contain_text("erin 在")
+    expect(b_box).to_contain_text("保存了第 2 版，晚于你打开的第 1 版")
+    expect(b_box).to_contain_text("MARKER-A1")
+    expect(b.locator("#e-answer")).to_have_value("礼品包装 2 欧元。MARKER-B1")
+    expect(b.locator("#e-tags")).to_have_value("wrap, gifts")
+    b.screenshot(path=str(ARTIFACTS / "kb-conflict-zh.png"))
+    assert kb(editor, "GET", f"/entries/{entry_id}").json()["answer"] == "Gift wrap costs 3 EUR. MARKER-A1"  # A's answer kept
+
+    # B loads A's version: it fills the form, and B's own text stays on screen to copy from.
+    b_box.get_by_role("button", name="载入对方的版本", exact=True).click()
+    expect(b.locator("#e-answer")).to_have_value("Gift wrap costs 3 EUR. MARKER-A1")
+    expect(b_box).to_contain_text("你的内容（未保存）")
+    expect(b_box).to_contain_text("MARKER-B1")
+    expect(b_box).to_contain_text("wrap, gifts")
+    b.locator("#e-tags").fill("wrap, gifts")
+    b.get_by_role("button", name="保存草稿", exact=True).click()
+    expect(b.locator("#save-status")).to_contain_text("第 3 版")
+    expect(b_box).to_be_hidden()
+
+    # A, still at revision 2, edits again: refused in English; A chooses to save their text over revision 3.
+    a.locator("#e-answer").fill("Gift wrap is free this month. MARKER-A2")
+    a.get_by_role("button", name="Save draft", exact=True).click()
+    a_box = a.locator("#conflict")
+    expect(a_box).to_contain_text("Someone else changed this entry")
+    expect(a_box).to_contain_text("erin saved revision 3")
+    expect(a_box).to_contain_text("after you opened revision 2")
+    expect(a.locator("#e-answer")).to_have_value("Gift wrap is free this month. MARKER-A2")
+    a.screenshot(path=str(ARTIFACTS / "kb-conflict-desktop.png"))
+    a_box.get_by_role("button", name="Save mine over theirs", exact=True).click()
+    expect(a.locator("#save-status")).to_contain_text("revision 4")
+    expect(a_box).to_be_hidden()
+    now = kb(editor, "GET", f"/entries/{entry_id}").json()
+    assert now["answer"] == "Gift wrap is free this month. MARKER-A2" and now["revision"] == 4
+    assert [h["revision"] for h in kb(editor, "GET", f"/entries/{entry_id}/history").json()] == [1, 2, 3, 4]
+    assert errors == []
+    a_ctx.close()
+    b_ctx.close()
+    assert kb(editor, "DELETE", f"/entries/{entry_id}").status_code == 204

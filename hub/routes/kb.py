@@ -23,7 +23,7 @@ from kb.gaps import GapGroup, group
 from kb.publishing import publish, rollback
 from kb.records import FaqEntry
 from kb.search import NoPublishedIndex
-from kb.store import EntryNotFound
+from kb.store import EntryNotFound, StaleEntry
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 
@@ -35,6 +35,12 @@ class EntryIn(BaseModel):
     category: str = "other"
     language: Literal["en", "zh"] = "en"
     tags: list[str] = Field(default_factory=list)
+
+
+class EntryChange(EntryIn):
+    base_revision: int | None = Field(None, ge=1, description="the revision this change was made from (as loaded); if the entry "
+                                      "is no longer at it, nothing is saved and the answer is 409 with the current entry. "
+                                      "Omitted: saved over whatever is current")
 
 
 class NewEntry(EntryIn):
@@ -64,6 +70,14 @@ def _entry(data: dict) -> FaqEntry:
         return FaqEntry(**data)
     except ValidationError as exc:
         raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())) from exc
+
+
+def _stale(exc: StaleEntry) -> HTTPException:
+    """409 with what happened in words and the entry as it is now, so an editor can compare before saving again."""
+    current = exc.current.model_dump(mode="json") if exc.current else None
+    who = exc.last or exc.current
+    return HTTPException(409, {"message": exc.detail, "base_revision": exc.base_revision, "current": current,
+                               "changed_by": who.updated_by if who else None, "changed_at": who.updated_at if who else None})
 
 
 def _ensure_new(store, entry_id: str) -> None:
@@ -107,18 +121,30 @@ def history(entry_id: str, me: Reader, services: Svc) -> list[FaqEntry]:
 def create_entry(body: NewEntry, me: Editor, services: Svc) -> FaqEntry:
     store = services.kb_store
     _ensure_new(store, body.id)
-    store.save_many([_entry(body.model_dump())], me.username)
+    try:
+        saved = store.save(_entry(body.model_dump()), me.username, base_revision=0)
+    except StaleEntry:  # created by someone else since the check above
+        raise HTTPException(409, f"entry {body.id} already exists") from None
     services.audit.record_sync(me.username, "kb_entry_created", body.id)
-    return store.get(body.id)
+    return saved
 
 
-@router.put("/entries/{entry_id}", response_model=FaqEntry, summary="Change an entry (a new draft revision)")
-def update_entry(entry_id: str, body: EntryIn, me: Editor, services: Svc) -> FaqEntry:
+@router.put("/entries/{entry_id}", response_model=FaqEntry, summary="Change an entry (a new draft revision)",
+            responses={409: {"description": "the entry changed (or was deleted) since `base_revision`: nothing was saved"}})
+def update_entry(entry_id: str, body: EntryChange, me: Editor, services: Svc) -> FaqEntry:
     store = services.kb_store
-    get_entry(entry_id, me, services)
-    store.save_many([_entry({**body.model_dump(), "id": entry_id})], me.username)
+    try:
+        store.get(entry_id)
+    except EntryNotFound:  # deleted since it was loaded: the 409 below says by whom; never existed: 404
+        if body.base_revision is None or not store.history(entry_id):
+            raise HTTPException(404, f"no entry {entry_id}") from None
+    entry = _entry({**body.model_dump(exclude={"base_revision"}), "id": entry_id})
+    try:
+        saved = store.save(entry, me.username, body.base_revision)
+    except StaleEntry as exc:
+        raise _stale(exc) from None
     services.audit.record_sync(me.username, "kb_entry_changed", entry_id)
-    return store.get(entry_id)
+    return saved  # as this save left it: a save made just after has its own revision
 
 
 @router.delete("/entries/{entry_id}", status_code=204, summary="Delete (takes effect at the next publish)")
@@ -195,10 +221,13 @@ def gap_to_draft(body: GapDraft, me: Editor, services: Svc) -> FaqEntry:
         raise HTTPException(422, f"questions: none of them fits an entry (at most {Settings.kb_max_phrasing_chars} characters)")
     placeholder = "（待补充答案）" if body.language == "zh" else "(answer to be written)"
     entry = _entry({"id": body.id, "question": questions[0], "phrasings": questions[1:], "answer": placeholder, "category": body.category, "language": body.language, "tags": ["from-gaps"]})
-    store.save_many([entry], me.username)
+    try:
+        saved = store.save(entry, me.username, base_revision=0)
+    except StaleEntry:
+        raise HTTPException(409, f"entry {body.id} already exists") from None
     services.gaps.dismiss(list(dict.fromkeys(q.strip() for q in body.questions if q.strip())))  # the whole group, also wordings left out
     services.audit.record_sync(me.username, "kb_entry_created", body.id, source="gaps")
-    return store.get(body.id)
+    return saved
 
 
 @router.post("/import", summary="Import a .json, .csv or .xlsx file as drafts; nothing is written if any row is bad")

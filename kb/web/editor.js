@@ -4,6 +4,7 @@ import { confirmDialog } from "/static/common/dialog.js";
 import { $, el, showMsg } from "/static/common/dom.js";
 import { fmtDateTime } from "/static/common/i18n.js";
 import { renderMarkdown } from "/static/common/markdown.js";
+import { hideConflict, showConflict } from "./conflict.js";
 import { filters, renderList } from "./entries.js";
 import { loadHistory, hideHistory } from "./history.js";
 import { canEdit, hooks, kb, state } from "./state.js";
@@ -154,6 +155,7 @@ function showEditor() {
   els.readonlyNote.hidden = canEdit();
   renderEditorHead();
   clearErrors();
+  hideConflict();
   els.saveStatus.textContent = "";
 }
 
@@ -161,6 +163,7 @@ function closeEditor() {
   state.current = null;
   state.isNew = false;
   savedSnapshot = null;
+  hideConflict();
   els.editor.hidden = true;
   els.placeholder.hidden = false;
   hideHistory();
@@ -212,7 +215,7 @@ els.editor.addEventListener("submit", async (ev) => {
   try {
     const saved = state.isNew
       ? await kb("/entries", { method: "POST", body: { id, ...body } })
-      : await kb(`/entries/${encodeURIComponent(state.current.id)}`, { method: "PUT", body });
+      : await kb(`/entries/${encodeURIComponent(state.current.id)}`, { method: "PUT", body: { ...body, base_revision: state.current.revision } });
     state.current = saved;
     state.isNew = false;
     showEditor();
@@ -220,11 +223,21 @@ els.editor.addEventListener("submit", async (ev) => {
     els.saveStatus.textContent = t("savedDraft", saved.revision);
     await Promise.all([hooks.refreshAll(), loadHistory(saved.id)]);
   } catch (e) {
-    showApiErrors(e);
+    if (e.status === 409 && !state.isNew && e.detail && typeof e.detail === "object") conflict(e.detail, body);
+    else showApiErrors(e);
   } finally {
     els.save.disabled = false;
   }
 });
+
+// Someone else saved this entry since it was opened: nothing was saved, and the form keeps what was typed.
+function conflict(detail, mine) {
+  const theirs = detail.current;
+  showConflict(detail, mine, {
+    overwrite: () => { state.current = theirs; renderEditorHead(); els.editor.requestSubmit(); },  // the same text, from their revision
+    load: () => { state.current = theirs; fillForm(theirs); renderEditorHead(); clearErrors(); loadHistory(theirs.id); },
+  });
+}
 
 els.del.addEventListener("click", async () => {
   if (!state.current || !canEdit()) return;

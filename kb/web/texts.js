@@ -78,6 +78,12 @@ const TEXT = {
     errFix: "Please fix the fields marked in red.", votedDownAnswer: "Answer voted not helpful:", votes: (n) => `${n} vote${n === 1 ? "" : "s"}`,
     categoryNames: { orders: "Orders", shipping: "Shipping", returns: "Returns", payment: "Payment", account: "Account", product: "Product", other: "Other" },
     row: "Row", idColumn: "Id", message: "Problem",
+    conflictTitle: "Someone else changed this entry", close: "Close",
+    conflictChanged: (who, rev, when, base) => `${who} saved revision ${rev} at ${when}, after you opened revision ${base}. Your changes are not saved yet; they are still in the form.`,
+    conflictDeleted: (who, when) => `${who} deleted this entry at ${when}, after you opened it. Your changes are not saved; they are still in the form, so you can copy them.`,
+    theirVersion: (rev, who) => `Their version (revision ${rev}, ${who})`, yourVersion: "Your text (not saved)",
+    saveMineAnyway: "Save mine over theirs", useTheirs: "Load their version",
+    conflictLoaded: "Their version is in the form now. Your text is below: copy what you want to keep.",
   },
   zh: {
     title: "知识库", uiLanguage: "界面语言", username: "用户名", password: "密码", signIn: "登录",
@@ -139,6 +145,12 @@ const TEXT = {
     errFix: "请修改标红的字段。", votedDownAnswer: "被评为没帮助的答案：", votes: (n) => `${n} 票`,
     categoryNames: { orders: "订单", shipping: "物流配送", returns: "退换货", payment: "支付", account: "账户", product: "商品", other: "其他" },
     row: "行", idColumn: "ID", message: "问题",
+    conflictTitle: "有人修改了这个条目", close: "关闭",
+    conflictChanged: (who, rev, when, base) => `${who} 在 ${when} 保存了第 ${rev} 版，晚于你打开的第 ${base} 版。你的修改还没有保存，仍在表单中。`,
+    conflictDeleted: (who, when) => `${who} 在 ${when} 删除了这个条目（在你打开之后）。你的修改没有保存，仍在表单中，可以复制保留。`,
+    theirVersion: (rev, who) => `对方的版本（第 ${rev} 版，${who}）`, yourVersion: "你的内容（未保存）",
+    saveMineAnyway: "用我的内容覆盖", useTheirs: "载入对方的版本",
+    conflictLoaded: "表单中现在是对方的版本。你的内容在下面，请复制需要保留的部分。",
   },
 };
 
