@@ -94,7 +94,7 @@ function showApiErrors(e) {
       const m = part.match(/^([a-z_]+)(?:\.\d+)?: (.*)$/);
       problems.push(m ? [m[1], plainProblem(m[2])] : ["", plainProblem(part)]);
     }
-  } else if (e.status === 409) problems.push(["id", t("errExists")]);
+  } else if (e.status === 409 && state.isNew) problems.push(["id", t("errExists")]);
   else { showMsg(els.formError, e.message); return; }
   showProblems(problems);
 }
