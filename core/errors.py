@@ -6,13 +6,14 @@
      │    └── UnknownAgent
      ├── NotAllowed               it exists, but this caller may not do that
      │    └── NotOwner            another agent owns the conversation
+     ├── Invalid                  well-formed, but asks for something that makes no sense (a chat transferred to its own agent)
      ├── Conflict                 not possible in the thing's current state
      │    ├── WrongStatus         e.g. claiming a chat that is no longer queued
      │    ├── AtCapacity          the agent already has as many chats as allowed
      │    └── Stale               the conversation changed hands meanwhile
      └── Unavailable              a part the request needs is down (Redis): try again
 
-The hub maps each branch to one HTTP status in one place (``hub/errors.py``);
+The hub maps each branch to one HTTP status (404, 403, 422, 409, 503) in one place (``hub/errors.py``);
 domain code never speaks HTTP.
 """
 
@@ -47,6 +48,10 @@ class NotAllowed(ServiceError):
 
 
 class NotOwner(NotAllowed):
+    pass
+
+
+class Invalid(ServiceError):
     pass
 
 

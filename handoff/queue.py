@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from core import clock, telemetry
+from core.errors import Invalid
 from handoff.agents import Agent, AgentDirectory
 from handoff.conversations import ConversationStore, Move, TransitionResult
 from handoff.estimate import estimate_wait
@@ -92,6 +93,10 @@ class HandoffQueue:
         return await self.conversations.append(cid, "system", say("assigned", conv.language, agent=agent.display_name), channel=conv.channel, meta={"kind": "assigned", "agent": agent.display_name})
 
     async def transfer(self, conv: Conversation, from_agent: str, to_agent: str) -> None:
+        """Hand an assigned chat to another agent. Refused (``Invalid``) when it would stay with the same agent:
+        the customer would be told they were transferred, and the transfer counted, for nothing."""
+        if to_agent == from_agent:
+            raise Invalid(f"this chat is already {to_agent}'s: pick another agent")
         target = await self.agents.get(to_agent)
         if target is None:
             TransitionResult(False, conv.status, "unknown_agent").raise_for("transfer")

@@ -1,6 +1,6 @@
 """How every error leaves the hub: one status per kind, a ``detail`` that says what to do, never a bare 500.
 
-- ``core.errors`` branches map to 404 / 403 / 409 / 503.
+- ``core.errors`` branches map to 404 / 403 / 422 / 409 / 503.
 - Redis unreachable (stopped, restarting, overloaded) is a 503 with
   ``Retry-After``: the request did nothing, the client may send it again
   (customer messages carry a ``client_message_id``, so a retry never duplicates).
@@ -18,14 +18,14 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from core.errors import Conflict, NotAllowed, NotFound, ServiceError, Unavailable
+from core.errors import Conflict, Invalid, NotAllowed, NotFound, ServiceError, Unavailable
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 STORE_DOWN = "The service is briefly unavailable (its data store cannot be reached). Nothing was changed; please try again in a few seconds."
 
-_STATUS: list[tuple[type[ServiceError], int]] = [(NotFound, 404), (NotAllowed, 403), (Conflict, 409), (Unavailable, 503)]
+_STATUS: list[tuple[type[ServiceError], int]] = [(NotFound, 404), (NotAllowed, 403), (Invalid, 422), (Conflict, 409), (Unavailable, 503)]
 
 
 def status_of(exc: ServiceError) -> int:

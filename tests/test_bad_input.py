@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.clients import HangingServer, free_port, start_hub
+from tests.clients import AgentClient, HangingServer, free_port, start_hub
 
 # Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
 pytestmark = pytest.mark.usefixtures("manual_assignment")
@@ -80,3 +80,28 @@ def test_rasa_down_or_hanging_escalates_and_keeps_the_message(mode, customer_fac
     kinds = [m["meta"].get("kind") for m in body["replies"] if m["sender"] == "system"]
     assert "bot_unavailable" in kinds and "queued" in kinds
     assert [m["text"] for m in c.transcript() if m["sender"] == "customer"] == ["hello", "where is my parcel?"]
+
+
+def test_an_agent_cannot_transfer_a_chat_to_themselves(hub, customer_factory, agent_factory, supervisor):
+    c = customer_factory("en")
+    c.say("I want to talk to a person")
+    alice = agent_factory("alice")
+    assert alice.post(f"/conversations/{c.id}/claim").status_code == 200
+    before = c.transcript()
+    for _ in range(2):
+        resp = alice.post(f"/conversations/{c.id}/transfer", {"to": "alice"})
+        assert resp.status_code == 422 and "already yours" in resp.json()["detail"], resp.text
+    # A supervisor moving the chat to the agent who has it is refused the same way.
+    boss = AgentClient(hub, supervisor)
+    ticket = c.status()["conversation"]["ticket_id"]
+    again = hub.post(f"/api/agent/tickets/{ticket}/reassign", json={"to": "alice"}, headers=boss.headers)
+    assert again.status_code == 422 and "already alice's" in again.json()["detail"], again.text
+    # Nothing was said to the customer, the chat is still alice's, and no transfer was counted.
+    assert c.transcript() == before
+    assert not [m for m in before if m["meta"].get("kind") == "transferred"]
+    assert c.status()["conversation"]["agent"] == "alice"
+    listed = hub.get("/api/analytics/conversations", params={"period": "today", "figure": "transferred"}, headers=boss.headers).json()
+    assert c.id not in [row["conversation_id"] for row in listed["conversations"]]
+    # A real transfer still works.
+    assert alice.post(f"/conversations/{c.id}/transfer", {"to": "bob"}).json()["conversation"]["agent"] == "bob"
+

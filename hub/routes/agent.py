@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
 
-from core.errors import NotAllowed, NotOwner
+from core.errors import Invalid, NotAllowed, NotOwner
 from core.passwords import WeakPassword
 from core.relay import RESYNC
 from customers.store import CustomerRecord
@@ -259,12 +259,15 @@ async def hand_back(cid: ConversationId, me: ChatStaff, services: Svc) -> Conver
     return await _detail(services, cid, me, after_acting=True)
 
 
-@router.post("/conversations/{cid}/transfer", response_model=ConversationDetail)
+@router.post("/conversations/{cid}/transfer", response_model=ConversationDetail, responses={422: {"description": "the target takes no chats, or is you"}})
 async def transfer(cid: ConversationId, body: Transfer, me: ChatStaff, services: Svc) -> ConversationDetail:
     target = await services.agents.get(body.to)
     if target is not None and not target.chats:
         raise HTTPException(422, f"{body.to} does not take chats (role {target.role})")
-    await services.desk.transfer(await _owned(cid, me, services), me.username, body.to)
+    conv = await _owned(cid, me, services)
+    if body.to == me.username:
+        raise Invalid("this chat is already yours: pick another agent to transfer it to")
+    await services.desk.transfer(conv, me.username, body.to)
     return await _detail(services, cid, me, after_acting=True)
 
 
