@@ -7,10 +7,11 @@ malformed one is a 422 that says why, never a Redis error.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from fastapi import Cookie, Depends, Header, HTTPException, Path, Query, Request
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from core.errors import UnknownConversation
 from core.settings import Settings
@@ -38,6 +39,24 @@ AfterId = Annotated[str | None, Query(pattern=STREAM_ID, description="only messa
 
 def bearer(authorization: str | None) -> str | None:
     return authorization.removeprefix("Bearer ").strip() if authorization else None
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a reader would see: only whitespace (spaces, tabs, newlines) and invisible format characters
+    (zero-width space and joiners, word joiner, byte-order mark: Unicode category Cf)."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
+
+
+def _not_blank(text: str) -> str:
+    # Refused, not stripped: a blank message would be stored, answered with the fallback (a failed attempt:
+    # two of them hand the customer to a person) or shown as an empty bubble. Text with content is kept as typed.
+    if is_blank(text):
+        raise ValueError("must contain some visible text (spaces and invisible characters alone are not a message)")
+    return text
+
+
+# What a customer or an agent sends as a message: at least one visible character.
+MessageText = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
 
 
 def check_message_length(text: str, settings: Settings) -> None:

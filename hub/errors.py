@@ -62,4 +62,10 @@ def install(app: FastAPI) -> None:
 
 
 def _plain(errors: list[dict]) -> list[dict]:
-    return [{"loc": [str(part) for part in e.get("loc", [])], "msg": str(e.get("msg", ""))} for e in errors]
+    return [{"loc": [str(part) for part in e.get("loc", [])], "msg": _own_reason(e) or str(e.get("msg", ""))} for e in errors]
+
+
+def _own_reason(error: dict) -> str | None:
+    """Our own validators' words, without pydantic's "Value error, " in front."""
+    cause = (error.get("ctx") or {}).get("error")
+    return str(cause) if error.get("type") == "value_error" and cause is not None else None

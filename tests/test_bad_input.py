@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from tests.clients import AgentClient, HangingServer, free_port, start_hub
 
@@ -104,4 +106,43 @@ def test_an_agent_cannot_transfer_a_chat_to_themselves(hub, customer_factory, ag
     assert c.id not in [row["conversation_id"] for row in listed["conversations"]]
     # A real transfer still works.
     assert alice.post(f"/conversations/{c.id}/transfer", {"to": "bob"}).json()["conversation"]["agent"] == "bob"
+
+
+BLANK_TEXTS = [" ", "   \n\t ", "\n\n", "\t", "\u200b", "\u200b\u200c\u200d\u2060\ufeff", " \u200b \n\ufeff "]
+
+
+def test_blank_messages_are_refused_like_empty_ones_and_nothing_is_stored(hub, customer_factory, agent_factory, settings):
+    c = customer_factory("en")
+    started = c.transcript()
+    url = f"/api/conversations/{c.id}/messages"
+    empty = hub.post(url, json={"text": ""}, headers=c.headers)
+    assert empty.status_code == 422
+    for text in BLANK_TEXTS:
+        resp = hub.post(url, json={"text": text}, headers=c.headers)
+        assert resp.status_code == 422, (text, resp.text)
+        assert resp.json()["errors"][0]["loc"] == ["body", "text"] and "visible text" in resp.json()["errors"][0]["msg"]
+    # Over the live socket, too: an error frame, and nothing stored.
+    with connect(f"{settings.hub_url.replace('http', 'ws')}/api/conversations/{c.id}/ws?token={c.token}") as ws:
+        while json.loads(ws.recv(timeout=10))["type"] != "status":
+            pass
+        for text in BLANK_TEXTS:
+            ws.send(json.dumps({"type": "message", "text": text, "client_message_id": f"blank-{len(text)}"}))
+            frame = json.loads(ws.recv(timeout=10))
+            assert frame["type"] == "error" and "visible text" in frame["detail"], frame
+    assert c.transcript() == started  # no message stored, no fallback answered, no failed attempt counted
+    assert c.status()["conversation"]["status"] == "bot"  # not handed to a person for "failing" twice
+    # Text with content is kept as typed, spaces included.
+    sent = c.say("  hello  ")
+    assert sent["message"]["text"] == "  hello  "
+
+    # An agent's blank reply is refused too: no empty bubble for the customer.
+    queued = customer_factory("en")
+    queued.say("I want to talk to a person")
+    alice = agent_factory("alice")
+    assert alice.post(f"/conversations/{queued.id}/claim").status_code == 200
+    before = queued.transcript()
+    for text in ["", " \n ", "\u200b\ufeff"]:
+        assert alice.post(f"/conversations/{queued.id}/messages", {"text": text}).status_code == 422, repr(text)
+    assert queued.transcript() == before
+    assert alice.post(f"/conversations/{queued.id}/messages", {"text": " Hi, Alice here "}).json()["text"] == " Hi, Alice here "
 

@@ -25,7 +25,7 @@ from handoff.events import Frame
 from handoff.history import PastConversation
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.summary import customer_need
-from hub.deps import AGENT_COOKIE, STREAM_ID, ChatStaff, ConversationId, SignedIn, Svc, check_message_length, client_address, staff_token
+from hub.deps import AGENT_COOKIE, STREAM_ID, ChatStaff, ConversationId, MessageText, SignedIn, Svc, check_message_length, client_address, staff_token
 from hub.live import Socket, serve
 from hub.services import Services
 from kb.search import NoPublishedIndex
@@ -56,7 +56,7 @@ class PresenceBody(BaseModel):
 
 
 class Reply(BaseModel):
-    text: str = Field(min_length=1)
+    text: MessageText
 
 
 class Transfer(BaseModel):

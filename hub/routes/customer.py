@@ -23,7 +23,7 @@ from core.relay import RESYNC
 from handoff.events import Frame
 from handoff.models import Conversation, Message
 from handoff.summary import HUMAN_REQUEST_TEXT
-from hub.deps import CONVERSATION_ID, STREAM_ID, AfterId, Conv, MessageId, Svc, check_message_length
+from hub.deps import CONVERSATION_ID, STREAM_ID, AfterId, Conv, MessageId, MessageText, Svc, check_message_length
 from hub.errors import STORE_DOWN
 from hub.live import Socket, serve, stream_position
 from hub.services import Services
@@ -57,7 +57,7 @@ class Started(BaseModel):
 
 
 class SendMessage(BaseModel):
-    text: str = Field(min_length=1)
+    text: MessageText
     client_message_id: str | None = Field(None, max_length=100, description="idempotency key: resending the same id never duplicates the message, and returns the original replies")
     payload: str | None = Field(None, max_length=500, description="a quick-reply button's payload, sent to the bot instead of the text")
 
