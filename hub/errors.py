@@ -6,6 +6,8 @@
   (customer messages carry a ``client_message_id``, so a retry never duplicates).
 - Malformed JSON is a 400, JSON nested past what can be parsed safely a 400,
   fields that fail validation a 422 with every reason.
+- A WebSocket frame that fails validation gets one short line (``plain_errors``:
+  "text: must be a string"), never pydantic's multi-line dump with its links.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -69,3 +72,26 @@ def _own_reason(error: dict) -> str | None:
     """Our own validators' words, without pydantic's "Value error, " in front."""
     cause = (error.get("ctx") or {}).get("error")
     return str(cause) if error.get("type") == "value_error" and cause is not None else None
+
+
+_SHORT = {"missing": "required", "string_type": "must be a string", "int_type": "must be a whole number", "bool_type": "must be true or false",
+          "model_type": "must be a JSON object", "dict_type": "must be a JSON object"}
+
+
+def plain_reason(error: dict) -> str:
+    """One pydantic error in a few plain words."""
+    kind, ctx = error.get("type"), error.get("ctx") or {}
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"too long (at most {ctx.get('max_length')} characters)"
+    return _own_reason(error) or _SHORT.get(kind or "") or str(error.get("msg", "invalid"))
+
+
+def plain_errors(exc: ValidationError) -> str:
+    """Every reason a frame was refused, on one line: ``"text: must be a string; client_message_id: too long (...)"``."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in error.get("loc", ()))
+        parts.append(f"{field}: {plain_reason(error)}" if field else plain_reason(error))
+    return "; ".join(parts)

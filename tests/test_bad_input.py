@@ -146,3 +146,23 @@ def test_blank_messages_are_refused_like_empty_ones_and_nothing_is_stored(hub, c
     assert queued.transcript() == before
     assert alice.post(f"/conversations/{queued.id}/messages", {"text": " Hi, Alice here "}).json()["text"] == " Hi, Alice here "
 
+
+def test_websocket_errors_are_short_plain_lines(customer_factory, settings):
+    c = customer_factory("en")
+    started = c.transcript()
+    with connect(f"{settings.hub_url.replace('http', 'ws')}/api/conversations/{c.id}/ws?token={c.token}") as ws:
+        while json.loads(ws.recv(timeout=10))["type"] != "status":
+            pass
+        for frame, expected in [({"type": "message", "text": 123}, "text: must be a string"),
+                                ({"type": "message", "text": ""}, "text: must not be empty"),
+                                ({"type": "message"}, "text: required"),
+                                ({"type": "message", "text": "hi", "client_message_id": "x" * 101}, "client_message_id: too long (at most 100 characters)"),
+                                ({"type": "bogus"}, "unknown frame type 'bogus' (expected: message, typing)"),
+                                ({"type": "message", "text": "x" * (settings.max_message_chars + 1)}, "message too long")]:
+            ws.send(json.dumps(frame))
+            reply = json.loads(ws.recv(timeout=10))
+            assert reply["type"] == "error", reply
+            assert reply["detail"].startswith(expected), (frame, reply["detail"])
+            assert "\n" not in reply["detail"] and "pydantic" not in reply["detail"] and "validation error" not in reply["detail"]
+    assert c.transcript() == started
+

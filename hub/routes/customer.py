@@ -24,11 +24,13 @@ from handoff.events import Frame
 from handoff.models import Conversation, Message
 from handoff.summary import HUMAN_REQUEST_TEXT
 from hub.deps import CONVERSATION_ID, STREAM_ID, AfterId, Conv, MessageId, MessageText, Svc, check_message_length
-from hub.errors import STORE_DOWN
+from hub.errors import STORE_DOWN, plain_errors
 from hub.live import Socket, serve, stream_position
 from hub.services import Services
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
+
+CLIENT_FRAMES = ("message", "typing")  # what a customer's client may send over the live socket
 
 
 class CustomerInfo(BaseModel):
@@ -248,15 +250,22 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
             await socket.send(payload)
 
     async def on_frame(frame: dict) -> None:
-        if frame.get("type") == "typing":
+        kind = frame.get("type", "message")  # a frame without a type is a message, as it always was
+        if kind == "typing":
             # Ephemeral: shown to the agent, never stored in the transcript.
             await services.conversations.publish(cid, {"type": Frame.TYPING, "sender": "customer", "active": bool(frame.get("active", True))})
+            return
+        if kind != "message":
+            await socket.error(f"unknown frame type {str(kind)[:40]!r} (expected: {', '.join(CLIENT_FRAMES)})")
             return
         try:
             body = SendMessage.model_validate(frame.get("message", frame))
             check_message_length(body.text, services.settings)
-        except (ValidationError, HTTPException) as exc:
-            await socket.error(getattr(exc, "detail", None) or str(exc))
+        except ValidationError as exc:
+            await socket.error(plain_errors(exc))  # the same words as the REST API, not pydantic's dump
+            return
+        except HTTPException as exc:
+            await socket.error(str(exc.detail))
             return
         try:
             wait = await _message_wait(services, cid, address)
