@@ -115,6 +115,7 @@ class ConversationStore:
         self._transition = self.r.register_script(scripts.TRANSITION)
         self._append = self.r.register_script(scripts.APPEND)
         self._append_customer = self.r.register_script(scripts.APPEND_CUSTOMER)
+        self._rate = self.r.register_script(scripts.RATE)
 
     # lifecycle
     async def create(self, channel: str, language: str, customer_name: str = "", customer_tier: str = "standard", customer_ref: str = "",
@@ -154,6 +155,16 @@ class ConversationStore:
 
     async def set_fields(self, cid: str, **fields: str) -> None:
         await self.r.hset(self.k.conv(cid), mapping=fields)
+
+    async def rate(self, cid: str, score: int, comment: str, agent: str | None) -> tuple[TransitionResult, bool]:
+        """Store a resolved conversation's rating (``comment`` already masked) and its event.
+        Returns the result and whether it was the first rating of this resolution."""
+        event = _event_json(cid, Event.RATED, {"score": score, "comment": comment, "agent": agent})
+        ok, *rest = await self._rate(keys=[self.k.conv(cid), self.k.events], args=[str(score), comment, event])
+        if not ok:
+            refusal, current = rest
+            return TransitionResult(False, current, refusal), False
+        return TransitionResult(True, "resolved"), rest[0] in ("", b"")
 
     async def transition(self, cid: str, move: Move) -> TransitionResult:
         """Change status only if the conversation is in one of ``move.allowed_from`` (and the other conditions hold)."""

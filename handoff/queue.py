@@ -134,12 +134,12 @@ class HandoffQueue:
         return await self.conversations.transition(cid, Move(frozenset({"resolved"}), "bot", {"type": Event.REOPENED}, fields={"agent": "", "rating": "", "rating_comment": ""}))
 
     async def rate(self, conv: Conversation, score: int, comment: str) -> None:
-        if conv.status != "resolved":
-            TransitionResult(False, conv.status).raise_for("rate (only a resolved conversation can be rated)")
-        comment = self.conversations.masked(comment)
-        await self.conversations.set_fields(conv.id, rating=str(score), rating_comment=comment)
-        await self.conversations.record_event(conv.id, Event.RATED, score=score, comment=comment, agent=conv.agent)
-        await self.conversations.append(conv.id, "system", say("rating_thanks", conv.language), channel=conv.channel, meta={"kind": "rating_thanks", "score": score})
+        """The customer rates a resolved chat. Rating it again replaces the score and comment (analytics keep
+        one rating per chat, the latest) without a second "thanks for your rating" line."""
+        result, first = await self.conversations.rate(conv.id, score, self.conversations.masked(comment), conv.agent)
+        result.raise_for("rate (only a resolved conversation can be rated)")
+        if first:
+            await self.conversations.append(conv.id, "system", say("rating_thanks", conv.language), channel=conv.channel, meta={"kind": "rating_thanks", "score": score})
 
     async def _remember(self, username: str, cid: str) -> None:
         """Every chat an agent took stays findable in their "recent" list (``handoff/history.py``)."""

@@ -41,6 +41,28 @@ redis.call('XADD', events, '*', 'e', event)
 return {1, status, new_epoch}
 """
 
+# Record the customer's rating of a resolved conversation. One rating per resolution: rating again
+# replaces the score and comment (the customer changed their mind, or their client sent it twice),
+# and the caller learns it was not the first, so the customer is thanked once. Atomic, so two
+# ratings sent at the same instant cannot both be "the first".
+#
+# KEYS[1] conversation hash   KEYS[2] events stream
+# ARGV[1] score               ARGV[2] comment (already masked)
+# ARGV[3] event JSON
+# Returns {1, the previous score ('' if this is the first rating)} or {0, why it was refused, current status}.
+RATE = """
+local conv, events = KEYS[1], KEYS[2]
+local score, comment, event = ARGV[1], ARGV[2], ARGV[3]
+
+local status = redis.call('HGET', conv, 'status')
+if not status then return {0, 'unknown', ''} end
+if status ~= 'resolved' then return {0, 'wrong_status', status} end
+local previous = redis.call('HGET', conv, 'rating') or ''
+redis.call('HSET', conv, 'rating', score, 'rating_comment', comment)
+redis.call('XADD', events, '*', 'e', event)
+return {1, previous}
+"""
+
 # Append a message to a transcript if the conversation is still as the writer saw
 # it (a guarded append), and publish it in the same step, so that subscribers
 # receive messages in transcript order and a refused reply is never shown.

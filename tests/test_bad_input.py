@@ -108,6 +108,31 @@ def test_an_agent_cannot_transfer_a_chat_to_themselves(hub, customer_factory, ag
     assert alice.post(f"/conversations/{c.id}/transfer", {"to": "bob"}).json()["conversation"]["agent"] == "bob"
 
 
+def test_rating_again_replaces_the_score_with_one_thank_you_and_one_rating_counted(hub, customer_factory, agent_factory, supervisor):
+    boss = AgentClient(hub, supervisor)
+
+    def ratings() -> dict:
+        return hub.get("/api/analytics/summary", params={"period": "today"}, headers=boss.headers).json()["current"]["satisfaction"]
+
+    c = customer_factory("en")
+    c.say("I want to talk to a person")
+    alice = agent_factory("alice")
+    assert alice.post(f"/conversations/{c.id}/claim").status_code == 200
+    assert alice.post(f"/conversations/{c.id}/resolve").status_code == 200
+    before = ratings()
+    url = f"/api/conversations/{c.id}/rating"
+    first = hub.post(url, json={"score": 2, "comment": "slow"}, headers=c.headers)
+    assert first.status_code == 200 and first.json()["conversation"]["rating"] == 2
+    for _ in range(2):  # the customer changes their mind, or their client sends it again
+        again = hub.post(url, json={"score": 5, "comment": "solved after all"}, headers=c.headers)
+        assert again.status_code == 200 and again.json()["conversation"]["rating"] == 5, again.text
+    thanks = [m for m in c.transcript() if m["meta"].get("kind") == "rating_thanks"]
+    assert len(thanks) == 1
+    after = ratings()
+    assert after["ratings"] == before["ratings"] + 1
+    assert after["distribution"]["5"] == before["distribution"]["5"] + 1 and after["distribution"]["2"] == before["distribution"]["2"]
+
+
 BLANK_TEXTS = [" ", "   \n\t ", "\n\n", "\t", "\u200b", "\u200b\u200c\u200d\u2060\ufeff", " \u200b \n\ufeff "]
 
 
