@@ -58,6 +58,17 @@ class Socket:
             yield data
 
 
+async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    """Turn a client away with a close code it can act on (4401, 4403, 4422, 1013).
+
+    Closing before ``accept()`` makes the server answer the handshake with HTTP 403, which a
+    browser reports as close code 1006 whatever the reason: the chat page could never tell
+    "this conversation is gone, start over" (4403) from "reconnect" and retried forever.
+    """
+    await websocket.accept()
+    await websocket.close(code=code, reason=reason)
+
+
 async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict], Awaitable[None]], on_frame: Callable[[dict], Awaitable[None]]) -> None:
     """Pump relay items to ``on_item`` while reading client frames into ``on_frame``, until either side ends.
 

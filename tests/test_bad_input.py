@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.clients import AgentClient, HangingServer, free_port, start_hub
@@ -191,3 +192,22 @@ def test_websocket_errors_are_short_plain_lines(customer_factory, settings):
             assert "\n" not in reply["detail"] and "pydantic" not in reply["detail"] and "validation error" not in reply["detail"]
     assert c.transcript() == started
 
+
+def closed_with(url: str) -> tuple[int, str]:
+    """The close code and reason a WebSocket client sees when the hub turns it away."""
+    with pytest.raises(ConnectionClosed) as closed:
+        with connect(url) as ws:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd is not None, closed.value  # a close frame from the hub, not a refused handshake (a browser's 1006)
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+def test_websocket_refusals_reach_the_client_as_close_codes(customer_factory, agent_factory, settings):
+    c = customer_factory("en")
+    base = settings.hub_url.replace("http", "ws")
+    assert closed_with(f"{base}/api/conversations/{c.id}/ws?token=bad") == (4403, "unknown conversation or wrong token")
+    assert closed_with(f"{base}/api/conversations/{'0' * 32}/ws?token={c.token}")[0] == 4403
+    assert closed_with(f"{base}/api/conversations/{c.id}/ws?token={c.token}&after=notanid") == (4422, "after must be a message id")
+    # The agent console's socket: not signed in, and an account that takes no chats.
+    assert closed_with(f"{base}/api/agent/ws?token=bad") == (4401, "log in first")
+    assert closed_with(f"{base}/api/agent/ws?token={agent_factory('erin').token}") == (4403, "this account does not take chats")

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.browser import DESKTOP, LINK_ASK, NARROW, PHONE, WAIT, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
-from tests.clients import AgentClient
+from tests.clients import AgentClient, run_cli
 
 
 @pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
@@ -210,3 +210,34 @@ def test_the_header_keeps_its_title_at_320px_in_both_languages(stack, settings, 
         shot(page, f"chat-320-{language}")
         assert_accessible(page, f"chat at 320px ({language})")
         ctx.close()
+
+
+def test_a_chat_whose_conversation_was_erased_starts_a_new_one_instead_of_reconnecting_forever(stack, settings, browser):
+    """The conversation is erased (a privacy request, the retention purge) while the page is open; when the live
+    link next reconnects the hub refuses it with 4403, and the page starts a new conversation and says so.
+    (Chromium's offline emulation leaves open WebSockets alone, so the link is dropped by restarting the hub.)"""
+    ctx, page = chat_page(browser, settings.hub_url, PHONE)
+    old_id, _ = saved_conversation(page)
+    box = page.get_by_label("Your message")
+    box.fill("Where is my parcel 8820?")
+    box.press("Enter")
+    expect(page.locator(".row.customer:not(.pending)", has_text="Where is my parcel 8820?")).to_have_count(1, timeout=WAIT)
+    proc = run_cli("-m", "privacy", "delete", "--conversation", old_id, "--yes")
+    assert proc.returncode == 0, proc.stderr
+    stack.stop_service("hub")  # the hub restarts (a deploy, a crash): the live link drops and the page reconnects
+    try:
+        expect(page.locator("#conn")).to_have_text("Connection lost. Reconnecting…", timeout=WAIT)
+    finally:
+        stack.supervisor.start(stack.hub_service())
+    expect(page.get_by_text("Your previous conversation is no longer available, so a new one has started.")).to_be_visible(timeout=WAIT)
+    page.wait_for_function("(old) => { const s = JSON.parse(localStorage.getItem('cs_chat_v1') || 'null'); return s && s.id && s.id !== old; }", arg=old_id)
+    expect(page.locator("#conn")).to_be_hidden(timeout=WAIT)  # not "Reconnecting…" forever
+    expect(page.locator(".row.customer", has_text="Where is my parcel 8820?")).to_have_count(0)  # the erased transcript is gone
+    shot(page, "chat-phone-conversation-erased")
+    box.fill("How much does shipping cost?")
+    box.press("Enter")
+    expect(page.locator(".row.customer:not(.pending)", has_text="How much does shipping cost?")).to_have_count(1, timeout=WAIT)
+    new_id, token = saved_conversation(page)
+    transcript = httpx.get(f"{settings.hub_url}/api/conversations/{new_id}/messages", headers={"Authorization": f"Bearer {token}"}).json()
+    assert [m["text"] for m in transcript if m["sender"] == "customer"] == ["How much does shipping cost?"]
+    ctx.close()

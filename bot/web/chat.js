@@ -45,6 +45,17 @@ log.hooks.vote = async (messageId, helpful) => {
 log.hooks.arrived = (m, isLive) => { renderStatus(); if (isLive) noticeReply(m); };
 outbox.hooks.edit = setText;
 live.hooks.opened = () => { connection.serviceBack(); outbox.flush(); };
+// The hub refused the live link with 4403: this conversation no longer exists (erased for privacy or by retention).
+// Rather than reconnect forever, start a new one and say so; the old transcript is gone from the page too.
+live.hooks.gone = () => {
+  log.reset();
+  log.welcome();
+  log.notice("chat_gone");
+  renderStatus();
+  renderRating();
+  starting = null;
+  begin();
+};
 onView(() => { renderStatus(); renderRating(); });
 i18n.onChange(applyLanguage);
 langButton.addEventListener("click", () => i18n.set(i18n.lang === "zh" ? "en" : "zh"));

@@ -6,7 +6,7 @@ import { forget, session, updateView } from "./session.js";
 import { t } from "./texts.js";
 
 let ws = null, retry = 0, timer = null;
-export const hooks = { opened: null }; // the link is up again: send what waited
+export const hooks = { opened: null, gone: null }; // opened: the link is up again, send what waited; gone: see onclose
 
 export function isOpen() { return Boolean(ws && ws.readyState === WebSocket.OPEN); }
 
@@ -34,7 +34,9 @@ export function connect() {
   socket.onclose = (ev) => {
     if (ws !== socket) return;
     ws = null;
-    if (ev.code === 4403) { forget(); return; }
+    // 4403: the conversation no longer exists (erased for privacy, or by retention) or the token is wrong.
+    // Reconnecting cannot help: forget it, and let the page start over.
+    if (ev.code === 4403) { forget(); connection.reconnecting(false); if (hooks.gone) hooks.gone(); return; }
     connection.reconnecting(true);
     timer = setTimeout(connect, Math.min(15000, 500 * 2 ** retry++));
   };

@@ -37,6 +37,26 @@ export function welcome() {
   log.appendChild(row);
 }
 
+// The conversation is gone (erased on the service): an empty log, to start over with a new conversation.
+export function reset() {
+  log.replaceChildren();
+  seen.clear();
+  pendingRows.clear();
+  confirmed.clear();
+  lastId = null;
+  clearTimeout(typing.agentTimer);
+  Object.assign(typing, { agent: null, agentTimer: null, botPending: 0, row: null });
+}
+
+// A line from the page itself, not from the transcript (re-labelled on a language switch).
+export function notice(key) {
+  const row = renderMessage({ id: null, sender: "system", text: t(key) });
+  row.classList.add("notice");
+  row.querySelector(".bubble").dataset.t = key;
+  log.appendChild(row);
+  scrollDown();
+}
+
 // live: it arrived now (not part of the transcript loaded at start), so it may need the customer's attention.
 export function addMessage(m, { live = false } = {}) {
   if (!m || !m.id) return;

@@ -35,7 +35,8 @@ export function savedConversation() {
 
 export function forget() {
   storage.removeItem(STORE);
-  session.id = session.token = null;
+  session.id = session.token = session.conversation = session.queue = session.agentName = null;
+  session.contactLeft = false;
 }
 
 // Who the customer is when the shop's page signed it (widget.js puts it in the URL fragment); else anonymous.

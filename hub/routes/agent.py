@@ -26,7 +26,7 @@ from handoff.history import PastConversation
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.summary import customer_need
 from hub.deps import AGENT_COOKIE, STREAM_ID, ChatStaff, ConversationId, MessageText, SignedIn, Svc, check_message_length, client_address, staff_token
-from hub.live import Socket, serve
+from hub.live import Socket, refuse, serve
 from hub.services import Services
 from kb.search import NoPublishedIndex
 
@@ -374,13 +374,13 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
         username = await services.sessions.user(token) if token else None
         agent = await services.agents.get(username) if username else None
     except RedisError:
-        await websocket.close(code=1013, reason="temporarily unavailable, reconnect")
+        await refuse(websocket, 1013, "temporarily unavailable, reconnect")
         return
     if agent is None:
-        await websocket.close(code=4401, reason="log in first")
+        await refuse(websocket, 4401, "log in first")
         return
     if not agent.chats or agent.must_change_password:
-        await websocket.close(code=4403, reason="this account does not take chats")
+        await refuse(websocket, 4403, "this account does not take chats")
         return
     await websocket.accept()
     socket = Socket(websocket)

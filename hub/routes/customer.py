@@ -25,7 +25,7 @@ from handoff.models import Conversation, Message
 from handoff.summary import HUMAN_REQUEST_TEXT
 from hub.deps import CONVERSATION_ID, STREAM_ID, AfterId, Conv, MessageId, MessageText, Svc, check_message_length
 from hub.errors import STORE_DOWN, plain_errors
-from hub.live import Socket, serve, stream_position
+from hub.live import Socket, refuse, serve, stream_position
 from hub.services import Services
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -206,15 +206,15 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
     """
     services: Services = websocket.app.state.services
     if after is not None and not re.fullmatch(STREAM_ID, after):
-        await websocket.close(code=4422, reason="after must be a message id")
+        await refuse(websocket, 4422, "after must be a message id")
         return
     try:
         conv, allowed = await services.conversations.get_with_token(cid, token) if re.fullmatch(CONVERSATION_ID, cid) else (None, False)
     except RedisError:
-        await websocket.close(code=1013, reason="temporarily unavailable, reconnect")
+        await refuse(websocket, 1013, "temporarily unavailable, reconnect")
         return
     if not allowed:
-        await websocket.close(code=4403, reason="unknown conversation or wrong token")
+        await refuse(websocket, 4403, "unknown conversation or wrong token")
         return
     await websocket.accept()
     socket = Socket(websocket)
