@@ -61,7 +61,7 @@ class Started(BaseModel):
 class SendMessage(BaseModel):
     text: MessageText
     client_message_id: str | None = Field(None, max_length=100, description="idempotency key: resending the same id never duplicates the message, and returns the original replies")
-    payload: str | None = Field(None, max_length=500, description="a quick-reply button's payload, sent to the bot instead of the text")
+    payload: str | None = Field(None, max_length=500, description="a quick-reply button's payload, sent to the bot instead of the text if the bot offered that button in this chat (otherwise the text is used)")
 
 
 class QueueInfo(BaseModel):
