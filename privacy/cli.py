@@ -52,6 +52,11 @@ async def _subject(settings, keys: Keys, args: argparse.Namespace) -> tuple[Cust
         cids = set(await customers.conversations(customer_id)) if customer_id else set()
         if args.conversation and await client.exists(keys.conv(args.conversation)):
             cids.add(args.conversation)
+            owner = await client.hget(keys.conv(args.conversation), "customer_id")
+            if record is None and owner and set(await customers.conversations(owner)) <= cids:
+                # A record made for this conversation alone (a visitor who left a phone number or e-mail on the offline
+                # form): it is theirs with the conversation. One that other conversations share is not theirs to take.
+                record = await customers.get(owner)
         return record, cids
     finally:
         await client.aclose()
@@ -104,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             erased = eraser.erase(cids)
             if record:
                 asyncio.run(_forget(settings, keys, record.id))
-            audit.record_sync(ACTOR, "customer_erased", target, conversations=erased.conversations, events=erased.events, gap_records=erased.gap_records)
-            print(f"erased {erased.conversations} conversation(s), {erased.keys} keys, {erased.events} events, {erased.gap_records} content-gap records"
+            audit.record_sync(ACTOR, "customer_erased", target, conversations=erased.conversations, tickets=erased.tickets, events=erased.events,
+                              gap_records=erased.gap_records)
+            print(f"erased {erased.conversations} conversation(s), {erased.tickets} ticket(s), {erased.keys} keys, {erased.events} events, "
+                  f"{erased.gap_records} content-gap records"
                   f"{', the customer record' if record else ''}")
     elif args.command == "purge":
         policy = RetentionPolicy(settings.retention_days * 86400, settings.abandoned_conversation_hours * 3600)

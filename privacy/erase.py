@@ -6,6 +6,14 @@ conversations, the queue, an agent's chats and history, the customer's signed
 reference), Rasa's tracker and
 lock, the content-gap records it produced, and the events that name it. One
 pass over the event and gap streams serves a whole batch.
+
+Its tickets go with it: each ticket's hash (the customer's words in the
+summary, their contact, their rating), its internal notes, its places in the
+ticket indexes, its number, its follow-up call, and the due work rq holds for
+it (SLA clocks, auto-close: their job ids and arguments name the ticket). The
+ticket events are dropped with the conversation's other events, as the
+analytics already forget an erased conversation's facts (its ticket's figures
+are part of those facts).
 """
 
 from __future__ import annotations
@@ -14,10 +22,14 @@ import json
 from dataclasses import dataclass, field
 
 import redis
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from analytics.facts import ConversationFacts
 from analytics.index import tags
 from core.redis import Keys
+from privacy.subject import tickets_of
 
 # Rate-limit counters keyed by the conversation (hub/middleware/rate_limit.py): short-lived, erased with it all the same.
 CONVERSATION_RATE_SCOPES = ("messages_per_conversation", "customer_actions_per_conversation")
@@ -29,6 +41,8 @@ class Erased:
     keys: int = 0
     events: int = 0
     gap_records: int = 0
+    tickets: int = 0
+    jobs: int = 0
     ids: list[str] = field(default_factory=list)
 
 
@@ -45,15 +59,29 @@ class Eraser:
                 k.outbox(cid), k.deliveries(cid), k.outbox_lease(cid),
                 *(k.rate(scope, cid) for scope in CONVERSATION_RATE_SCOPES)]
 
+    def ticket_keys(self, ticket_id: str) -> list[str]:
+        return [self.k.ticket(ticket_id), self.k.ticket_notes(ticket_id)]
+
     def erase(self, cids: set[str]) -> Erased:
         done = Erased(ids=sorted(cids))
         if not cids:
             return done
         staff = self.r.smembers(self.k.agents)
+        tickets = tickets_of(self.r, self.k, cids)
         for cid in sorted(cids):
             conv = self.r.hgetall(self.k.conv(cid))
             pipe = self.r.pipeline(transaction=True)
+            deletes = [len(pipe)]  # where each DELETE sits in the transaction, to count the keys it removed
             pipe.delete(*self.conversation_keys(cid))
+            for ticket_id in tickets.get(cid, []):
+                number = self.r.hget(self.k.ticket(ticket_id), "number")
+                deletes.append(len(pipe))
+                pipe.delete(*self.ticket_keys(ticket_id))
+                pipe.zrem(self.k.tickets_active, ticket_id)
+                pipe.zrem(self.k.tickets_all, ticket_id)
+                pipe.zrem(self.k.followups, ticket_id)
+                if number:
+                    pipe.hdel(self.k.ticket_numbers, number)
             pipe.zrem(self.k.conversations, cid)
             pipe.zrem(self.k.queue, cid)
             pipe.zrem(self.k.open_turns, cid)
@@ -73,12 +101,46 @@ class Eraser:
                 pipe.delete(self.k.analytics_partials(day))  # the day's persisted figures hold its comments and ids
                 pipe.hincrby(self.k.analytics_versions, day, 1)
             pipe.hdel(self.k.analytics_days, cid)
-            done.keys += pipe.execute()[0]
+            results = pipe.execute()
+            done.keys += sum(results[i] for i in deletes)
             done.conversations += 1 if conv else 0
-        done.events = self._drop_mentions(self.k.events, cids, "conversation_id")
-        done.gap_records = sum(self._drop_mentions(stream, cids, "conversation_id") for stream in self.gap_streams)
+        ticket_ids = {ticket_id for ids in tickets.values() for ticket_id in ids}
+        done.tickets = len(ticket_ids)
+        done.jobs = self._cancel_jobs(ticket_ids)
+        done.events = self._drop_mentions(self.k.events, {"conversation_id": cids, "ticket_id": ticket_ids})
+        done.gap_records = sum(self._drop_mentions(stream, {"conversation_id": cids}) for stream in self.gap_streams)
         self._compact()
         return done
+
+    def _cancel_jobs(self, ticket_ids: set[str]) -> int:
+        """Delete the desk's rq jobs about these tickets (tickets/scheduler.py: each job id names its ticket), waiting
+        or kept after they ran, and the demo clock's waiting work. A job already running finds no ticket and does nothing."""
+        if not ticket_ids:
+            return 0
+        cancelled = 0
+        simulated = self.r.zrange(self.k.demo_due, 0, -1)  # members: JSON [func, args, job id]
+        doomed = [m for m in simulated if any(t in m for t in ticket_ids)]
+        if doomed:
+            cancelled += self.r.zrem(self.k.demo_due, *doomed)
+        kwargs = {**self.r.connection_pool.connection_kwargs, "decode_responses": False}  # rq speaks bytes
+        pool = redis.ConnectionPool(connection_class=self.r.connection_pool.connection_class, **kwargs)
+        connection = redis.Redis(connection_pool=pool)
+        try:
+            queue = Queue(self.k.scheduler_queue, connection=connection)
+            registries = (queue.scheduled_job_registry, queue.deferred_job_registry, queue.finished_job_registry,
+                          queue.failed_job_registry, queue.canceled_job_registry)
+            job_ids = {*queue.get_job_ids(), *(job_id for registry in registries for job_id in registry.get_job_ids(cleanup=False))}
+            for job_id in sorted(j for j in job_ids if any(t in j for t in ticket_ids)):
+                try:
+                    Job.fetch(job_id, connection=connection).delete()
+                except NoSuchJobError:  # an entry left without its job
+                    for registry in registries:
+                        registry.remove(job_id)
+                    queue.remove(job_id)
+                cancelled += 1
+        finally:
+            pool.disconnect()
+        return cancelled
 
     def _compact(self) -> None:
         """Rewrite the append-only file, so what was erased is gone from disk too, not only from memory."""
@@ -87,7 +149,8 @@ class Eraser:
         except redis.ResponseError:
             pass  # persistence is off (an external Redis may not allow it): nothing on disk to compact here
 
-    def _drop_mentions(self, stream: str, cids: set[str], field_name: str) -> int:
+    def _drop_mentions(self, stream: str, mentions: dict[str, set[str]]) -> int:
+        """Delete the entries of ``stream`` whose JSON body has, in any field named in ``mentions``, one of its values."""
         dropped = 0
         start = "-"
         while True:
@@ -100,7 +163,7 @@ class Eraser:
                     body = json.loads(next(iter(fields.values()), "{}"))
                 except ValueError:
                     continue
-                if body.get(field_name) in cids:
+                if any(body.get(name) in values for name, values in mentions.items()):
                     doomed.append(entry_id)
             if doomed:
                 dropped += self.r.xdel(stream, *doomed)

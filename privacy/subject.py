@@ -4,6 +4,10 @@ A customer is found by the reference the shop signed (``core/identity.py``),
 any other identity of their record (a phone number, a Telegram id...), or a
 conversation id (an anonymous web visitor quoting it). The export holds what
 they really wrote: their own masked personal data is unsealed for them.
+
+It holds their tickets too, each with its internal notes: what an agent wrote
+about them is personal data of theirs (GDPR art. 15, PIPL art. 45), though
+the console never shows it to them.
 """
 
 from __future__ import annotations
@@ -15,12 +19,34 @@ import redis
 from core.redis import Keys
 from core.vault import Vault
 from customers.store import CustomerRecord
+from tickets.store import ticket_from_hash
 
 HIDDEN_FIELDS = ("token_hash",)
 
 
+def tickets_of(client: redis.Redis, keys: Keys, cids: set[str]) -> dict[str, list[str]]:
+    """Conversation id -> the ids of its tickets, every one it ever had (the conversation's hash names only the
+    latest: a chat escalated again after its ticket closed gets a new one). One pass over all tickets."""
+    found: dict[str, list[str]] = {}
+    ids = client.zrange(keys.tickets_all, 0, -1)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        pipe = client.pipeline(transaction=False)
+        for ticket_id in chunk:
+            pipe.hget(keys.ticket(ticket_id), "conversation_id")
+        for ticket_id, cid in zip(chunk, pipe.execute()):
+            if cid in cids:
+                found.setdefault(cid, []).append(ticket_id)
+    for cid in cids:  # a ticket missing from the index is still found through its conversation
+        latest = client.hget(keys.conv(cid), "ticket_id")
+        if latest and latest not in found.get(cid, []):
+            found.setdefault(cid, []).append(latest)
+    return found
+
+
 def export(client: redis.Redis, keys: Keys, vault: Vault, cids: set[str], record: CustomerRecord | None = None) -> dict:
     out = []
+    tickets = tickets_of(client, keys, cids)
     for cid in sorted(cids):
         conv = {k: v for k, v in client.hgetall(keys.conv(cid)).items() if k not in HIDDEN_FIELDS}
         originals = client.hgetall(keys.pii(cid))
@@ -32,5 +58,11 @@ def export(client: redis.Redis, keys: Keys, vault: Vault, cids: set[str], record
             body.get("meta", {}).pop("hits", None)
             messages.append({"id": mid, **body})
         packet = client.get(keys.packet(cid))
-        out.append({"conversation": conv, "messages": messages, "handoff_packet": json.loads(packet) if packet else None})
+        mine = []
+        for ticket_id in tickets.get(cid, []):
+            raw = client.hgetall(keys.ticket(ticket_id))
+            if raw:
+                notes = [{"id": nid, **json.loads(fields["n"])} for nid, fields in client.xrange(keys.ticket_notes(ticket_id))]
+                mine.append({"ticket": ticket_from_hash(raw).model_dump(mode="json"), "internal_notes": notes})
+        out.append({"conversation": conv, "messages": messages, "handoff_packet": json.loads(packet) if packet else None, "tickets": mine})
     return {"customer": record.model_dump() if record else None, "conversations": out}

@@ -40,7 +40,8 @@ def _fields(ticket: Ticket) -> dict[str, str]:
     return out
 
 
-def _ticket(raw: dict[str, str]) -> Ticket:
+def ticket_from_hash(raw: dict[str, str]) -> Ticket:
+    """A ticket as its Redis hash holds it (also read by the privacy export, privacy/subject.py)."""
     data = {k: v for k, v in raw.items() if k in Ticket.model_fields and v != ""}
     for key in ("tags", "sla"):
         if key in data:
@@ -74,7 +75,7 @@ class TicketStore:
 
     async def get(self, ticket_id: str) -> Ticket | None:
         raw = await self.r.hgetall(self.k.ticket(ticket_id))
-        return _ticket(raw) if raw else None
+        return ticket_from_hash(raw) if raw else None
 
     async def require(self, ticket_id: str) -> Ticket:
         ticket = await self.get(ticket_id)
@@ -97,7 +98,7 @@ class TicketStore:
                     raw = await pipe.hgetall(key)
                     if not raw:
                         raise UnknownTicket()
-                    ticket = _ticket(raw)
+                    ticket = ticket_from_hash(raw)
                     event = change(ticket)
                     if event is None:
                         await pipe.unwatch()
@@ -128,7 +129,7 @@ class TicketStore:
         pipe = self.r.pipeline(transaction=False)
         for ticket_id in ids:
             pipe.hgetall(self.k.ticket(ticket_id))
-        return [_ticket(raw) for raw in await pipe.execute() if raw]
+        return [ticket_from_hash(raw) for raw in await pipe.execute() if raw]
 
     # internal notes: a stream per ticket, never part of the customer's transcript
     async def add_note(self, ticket_id: str, author: str, text: str) -> dict:
