@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from core.audit import AuditLog
+from core.pii import parse_contact
 from core.redis import Keys, async_client, sync_client
 from core.settings import get_settings
 from core.vault import Vault
@@ -48,6 +49,9 @@ async def _subject(settings, keys: Keys, args: argparse.Namespace) -> tuple[Cust
         elif args.identity:
             kind, _, value = args.identity.partition(":")
             customer_id = await customers.find(kind, value)
+            parsed = parse_contact(value) if kind in ("phone", "email") else None
+            if customer_id is None and parsed and parsed[0] == kind:  # stored as the offline form keeps it: +8613812345678
+                customer_id = await customers.find(kind, parsed[1])
         record = await customers.get(customer_id) if customer_id else None
         cids = set(await customers.conversations(customer_id)) if customer_id else set()
         if args.conversation and await client.exists(keys.conv(args.conversation)):
