@@ -11,10 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from core.audit import AuditLog
 from core.identity import sign_identity
-from core.redis import Keys, sync_client
+from core.redis import Keys, redis_url, sync_client
 from tests.clients import AgentClient, Customer, run_cli
 
 # Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
@@ -130,3 +131,70 @@ def test_retention_purges_what_is_old_or_abandoned_and_keeps_live_chats(hub, cus
     assert not r.exists(keys.conv(abandoned.id))
     assert r.exists(keys.conv(waiting.id))  # with a human (queued): kept until it is closed
     assert r.exists(keys.conv(recent.id))
+
+
+def flat(value) -> bytes:
+    """Every string in a Redis reply (a hash, a list of stream entries...), joined."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, dict):
+        return b"\n".join(flat(k) + b"=" + flat(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return b"\n".join(flat(v) for v in value)
+    return str(value).encode()
+
+
+def mentions_left(settings, needles: dict[str, str]) -> list[str]:
+    """Every key under the prefix whose name or value contains one of ``needles`` ("what in key"), and every key
+    anywhere (rq's job records too) whose name does. The audit log is left out: an erasure's own audit line names its
+    target, on purpose (who erased whom, when)."""
+    raw = redis.Redis.from_url(redis_url(settings))  # bytes: the knowledge base's keys hold binary vectors
+    keys, found = Keys(settings.key_prefix), []
+    read = {"string": lambda k: raw.get(k), "hash": lambda k: raw.hgetall(k), "list": lambda k: raw.lrange(k, 0, -1),
+            "set": lambda k: raw.smembers(k), "zset": lambda k: raw.zrange(k, 0, -1), "stream": lambda k: raw.xrange(k)}
+    try:
+        for key in raw.scan_iter(count=1000):
+            text = key
+            if key.decode("utf-8", "replace").startswith(f"{settings.key_prefix}:") and key.decode() != keys.audit:
+                text += b"\n" + flat(read.get(raw.type(key).decode(), lambda k: b"")(key))
+            found += [f"{what} in {key.decode('utf-8', 'replace')}" for what, needle in needles.items() if needle.encode() in text]
+    finally:
+        raw.close()
+    return found
+
+
+@pytest.mark.parametrize("by", ["conversation", "identity"])
+def test_erasure_takes_the_customers_tickets_and_notes_and_the_export_holds_them(hub, settings, r, agent_factory, supervisor, by):
+    keys = Keys(settings.key_prefix)
+    phone, email = f"139{uuid.uuid4().int % 10**8:08d}", f"c{uuid.uuid4().hex[:8]}@example.com"
+    complaint, note = f"投诉{uuid.uuid4().hex[:6]}：快递丢了", f"called {phone}, note-{uuid.uuid4().hex[:6]}"
+    c = Customer(hub, "zh")
+    c.say(f"我的手机号{phone}，邮箱{email}。{complaint}")
+    ref = c.say("转人工")["conversation"]["ticket_ref"]
+    agent = agent_factory("alice")
+    assert agent.post(f"/conversations/{c.id}/claim").status_code == 200
+    assert hub.post(f"/api/conversations/{c.id}/contact", json={"contact": phone}, headers=c.headers).status_code == 200
+    assert agent.post(f"/tickets/{ref}/notes", {"text": note}).status_code == 201
+    ticket_id = r.hget(keys.conv(c.id), "ticket_id")
+    boss = AgentClient(hub, supervisor)
+    listed = lambda: [t["ticket"]["ref"] for t in boss.get("/tickets?view=all").json()]  # noqa: E731  (it is active: open)
+    assert ref in listed() and boss.get(f"/tickets/{ref}").status_code == 200
+    target = ["--conversation", c.id] if by == "conversation" else ["--identity", f"phone:{phone}"]
+
+    out = settings.var_dir / f"export-{by}.json"
+    proc = run_cli("-m", "privacy", "export", *target, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    exported = json.loads(out.read_text())
+    out.unlink()
+    [conv] = [conv for conv in exported["conversations"] if conv["conversation"]["id"] == c.id]
+    [mine] = conv["tickets"]
+    assert mine["ticket"]["ref"] == ref and mine["ticket"]["contact"] == f"+86{phone}" and mine["ticket"]["status"] in ("new", "open")
+    assert [n["text"] for n in mine["internal_notes"]] == [note]
+
+    proc = run_cli("-m", "privacy", "delete", *target, "--yes")
+    assert proc.returncode == 0 and "1 ticket(s)" in proc.stdout, proc.stdout + proc.stderr
+    left = mentions_left(settings, {"conversation id": c.id, "ticket id": ticket_id, "ticket number": ref, "phone": phone, "e-mail": email,
+                                    "complaint": complaint, "note": note})
+    assert left == []
+    assert ref not in listed()
+    assert boss.get(f"/tickets/{ref}").status_code == 404 and boss.get(f"/tickets/{ticket_id}").status_code == 404
