@@ -56,8 +56,14 @@ def test_console_ticket_bar_notes_and_a_canned_reply_shortcut(stack, settings, a
     shot(console, "console-ticket")
     assert_accessible(console, "console with a ticket")
 
-    # The ticket list shows it under "mine".
-    expect(console.locator(f"#tickets li[data-ticket='{ref}']")).to_be_visible()
+    # The ticket list shows it under "mine"; switched to Chinese, the list and the chat's header follow at once.
+    row = console.locator(f"#tickets li[data-ticket='{ref}']")
+    expect(row).to_be_visible()
+    expect(row.locator(".item-text")).to_contain_text("Open")
+    console.locator("header .ui-lang-select").select_option("zh")
+    expect(row.locator(".item-text")).to_contain_text("处理中")
+    expect(console.locator("#conv-sub")).to_contain_text("网页")
+    console.locator("header .ui-lang-select").select_option("en")
     customer_ctx.close()
     agent_ctx.close()
 

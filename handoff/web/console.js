@@ -61,6 +61,7 @@ function applyLanguage() {
   if (!state.me) { document.title = t("title"); return; }
   lists.renderLists();
   rerender();
+  tickets.rerenderTickets();
   renderSuggestions();
 }
 

@@ -8,6 +8,7 @@ import { api, customerLabel, ownsCurrent, shortId, state } from "./state.js";
 import { resetSuggestions, scheduleSuggestions, showSuggestions } from "./suggestions.js";
 import { resetCustomer, showCustomer } from "./customer.js";
 import { decorateMessage, loadDeliveries, resetDeliveries } from "./delivery.js";
+import { channelName } from "./channel-texts.js";
 import { i18n, LANGS, named, t } from "./texts.js";
 import { showTicket } from "./tickets.js";
 import { showCustomerTyping, stopTyping } from "./typing.js";
@@ -69,7 +70,7 @@ function showDetail(detail) {
   state.current = detail.conversation;
   const conv = detail.conversation;
   els.convTitle.replaceChildren(el("span", null, customerLabel(conv)), el("span", "conv-short-id", shortId(conv)));
-  const bits = [named("statuses", conv.status), LANGS[conv.language] || conv.language, conv.channel];
+  const bits = [named("statuses", conv.status), LANGS[conv.language] || conv.language, channelName(conv.channel)];
   if (conv.customer_tier === "vip") bits.push(t("vip"));
   if (conv.agent && state.me && conv.agent !== state.me.username) bits.push(t("with", conv.agent));
   if (conv.rating) bits.push(t("rated", conv.rating) + (conv.rating_comment ? ` · “${conv.rating_comment}”` : ""));

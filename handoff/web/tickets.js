@@ -18,8 +18,10 @@ let rows = [];
 export const hooks = { open: null }; // set by console.js: open a conversation
 
 function countdown(dueAt, state_) {
-  if (!dueAt) return state_ === "breached" ? t("slaBreached") : "";
-  const left = Math.round(dueAt - Date.now() / 1000);
+  const left = dueAt ? Math.round(dueAt - Date.now() / 1000) : null;
+  // A breached ticket says so, even while another of its clocks still runs (not a red "2d left").
+  if (state_ === "breached" && (left === null || left >= 0)) return t("slaBreached");
+  if (left === null) return "";
   if (left < 0) return t("slaOverdue", fmtSpan(-left));
   return t("slaLeft", fmtSpan(left));
 }
@@ -141,6 +143,12 @@ function tick() {
     const sla = li.querySelector(".sla");
     if (row && sla) { sla.textContent = countdown(row.due_at, row.sla_state); sla.className = slaClass(row); }
   }
+}
+
+// The list and the open ticket in the console's current language (after a switch).
+export function rerenderTickets() {
+  renderTickets();
+  if (current) renderTicket();
 }
 
 export function ticketEvent(data) {
