@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from analytics.texts import ACTIONS, CATEGORY, DECISION, REASON, WORDS, t
+from analytics.texts import ACTIONS, CATEGORY, DECISION, POLICY, REASON, WORDS, t
 
 _EN_STOP = set("the a an and or to of in on for is was it i my me we you your with not no be been are at this that too very so but have has had just".split())
 
@@ -112,7 +112,7 @@ def build(summary: dict, gaps: list[dict], lang: str) -> dict:
                      "frt_within": pct(h["first_response"]["within_target"], lang), "wait_p50": duration(h["queue_wait"]["p50"], lang),
                      "wait_p90": duration(h["queue_wait"]["p90"], lang), "handle": duration(h["handle_time"]["mean"], lang),
                      "resolution": duration(h["resolution_time"]["mean"], lang), "complaint24": pct(cur["complaints"]["within_target"], lang)},
-        "sla": [{"policy": p["policy"], "met": p["met"], "breached": p["breached"], "attainment": pct(p["attainment"], lang)} for p in cur["sla"]["policies"]],
+        "sla": [{"policy": t(POLICY, p["policy"], lang), "met": p["met"], "breached": p["breached"], "attainment": pct(p["attainment"], lang)} for p in cur["sla"]["policies"]],
         "bot": {"containment": pct(cur["bot"]["containment"], lang),
                 "decisions": [(t(DECISION, k, lang), v) for k, v in cur["bot"]["decisions"].items() if v],
                 "votes": cur["bot"]["votes"], "helpful_share": pct(cur["bot"]["votes"]["helpful_share"], lang),

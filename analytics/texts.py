@@ -20,6 +20,9 @@ REASON = {
     "bot_unavailable": ("机器人不可用", "Bot unavailable"),
 }
 
+# The built-in SLA policies (core/settings.py); a shop's own policy names print as they are.
+POLICY = {"vip": ("VIP", "VIP"), "complaint": ("投诉", "Complaint"), "standard": ("标准", "Standard")}
+
 DECISION = {
     "answer": ("直接回答", "Answered"), "suggest": ("推荐选项", "Suggested"), "fallback": ("无法回答", "Fell back"),
     "handoff": ("转人工", "Handed to a person"), "other": ("其他", "Other"), "unavailable": ("不可用", "Unavailable"),

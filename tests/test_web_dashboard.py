@@ -64,6 +64,16 @@ def test_every_chart_draws_numbers_match_the_api_and_a_category_lists_its_conver
         shot(page, f"dashboard-desktop-{language}")
         if language == "en":
             assert_accessible(page, "dashboard")
+
+        # A custom period starts today (the browser's date, not UTC's) and says so, in the page's language, when it
+        # ends before it starts.
+        page.locator("#period").select_option("custom")
+        today = page.evaluate("() => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; }")
+        expect(page.locator("#from")).to_have_value(today)
+        page.locator("#from").fill("2026-03-10")
+        page.locator("#to").fill("2026-03-01")
+        page.locator("#filters button[type=submit]").click()
+        expect(page.locator("#error")).to_have_text("The start date is after the end date." if language == "en" else "开始日期晚于结束日期。")
     finally:
         ctx.close()
         sign_off(settings, supervisor_account)

@@ -37,6 +37,10 @@ function syncCustom() { for (const n of document.querySelectorAll(".filters .cus
 // ---------- loading ----------
 async function load() {
   showMsg($("error"), "");
+  if ($("period").value === "custom" && $("from").value && $("to").value && $("from").value > $("to").value) {
+    showMsg($("error"), t("fromAfterTo"));
+    return;
+  }
   try {
     state.summary = await api(`/api/analytics/summary?${params()}`);
   } catch (e) {
@@ -306,7 +310,9 @@ $("period").addEventListener("change", syncCustom);
 $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
 $("print").addEventListener("click", () => window.print());
 $("logout").addEventListener("click", async () => { try { await api("/api/agent/logout", { method: "POST" }); } finally { signedOut(); } });
-const today = new Date().toISOString().slice(0, 10);
+// Today in the browser's own time zone (toISOString would give the UTC date: yesterday, mornings in Shanghai).
+const now = new Date();
+const today = new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
 $("from").value = today; $("to").value = today; $("period").value = "7d";
 syncCustom();
 applyLang();
