@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +33,32 @@ class Gate(BaseModel):
 
 
 class BusinessHours(BaseModel):
-    """When humans are at work (tickets/hours.py), in the shop's timezone. ``always_open`` ignores the rest."""
+    """When humans are at work (tickets/hours.py), in the shop's timezone. ``always_open`` ignores the rest.
+
+    ``closes`` at or before ``opens`` is an overnight shift ending the next day (22:00-06:00); equal is 24 hours.
+    """
 
     always_open: bool = False
     timezone: str = "Asia/Shanghai"
-    weekdays: list[int] = [0, 1, 2, 3, 4, 5, 6]  # 0 = Monday
+    weekdays: list[int] = [0, 1, 2, 3, 4, 5, 6]  # 0 = Monday; the day a shift starts on
     opens: time = time(9, 0)
     closes: time = time(21, 0)
     holidays: list[date] = []
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays(cls, days: list[int]) -> list[int]:
+        bad = [d for d in days if not 0 <= d <= 6]
+        if bad:
+            raise ValueError(f"CS_BUSINESS_HOURS weekdays are 0 (Monday) to 6 (Sunday), not {bad}")
+        return days
+
+    @model_validator(mode="after")
+    def _ever_open(self) -> "BusinessHours":
+        # Without a working weekday no human is ever at work: every hand-over would wait for a morning that never comes.
+        if not self.always_open and not self.weekdays:
+            raise ValueError('CS_BUSINESS_HOURS names no weekdays: list at least one (0 = Monday) or set "always_open": true')
+        return self
 
 
 class SlaPolicy(BaseModel):

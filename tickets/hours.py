@@ -17,6 +17,13 @@ DAY = timedelta(days=1)
 
 @dataclass
 class Hours:
+    """Working time as shifts: each working day has one shift, from ``opens`` on that day to ``closes``.
+
+    A shift whose ``closes`` is not after its ``opens`` runs overnight and ends on the next day
+    ({"opens": "22:00", "closes": "06:00"}: Friday's shift is Friday 22:00 to Saturday 06:00), and
+    ``opens == closes`` is a 24-hour shift. Weekdays and holidays name the day a shift starts on.
+    """
+
     config: BusinessHours
     zone: ZoneInfo = field(init=False)
 
@@ -29,50 +36,64 @@ class Hours:
     def _working_day(self, day: date) -> bool:
         return day.weekday() in self.config.weekdays and day not in self.config.holidays
 
-    def _window(self, day: date) -> tuple[datetime, datetime]:
-        return (datetime.combine(day, self.config.opens, self.zone), datetime.combine(day, self.config.closes, self.zone))
+    def _window(self, day: date) -> tuple[float, float]:
+        """The shift that starts on ``day`` (working or not), as epoch seconds."""
+        overnight = self.config.closes <= self.config.opens
+        start = datetime.combine(day, self.config.opens, self.zone)
+        end = datetime.combine(day + DAY if overnight else day, self.config.closes, self.zone)
+        return start.timestamp(), end.timestamp()
+
+    def _shift_at(self, ts: float) -> tuple[float, float] | None:
+        """The working shift under way at ``ts``, if any (yesterday's overnight shift may still be)."""
+        today = self._local(ts).date()
+        for day in (today - DAY, today):
+            start, end = self._window(day)
+            if self._working_day(day) and start <= ts < end:
+                return start, end
+        return None
 
     def is_open(self, ts: float) -> bool:
-        if self.config.always_open:
-            return True
-        now = self._local(ts)
-        start, end = self._window(now.date())
-        return self._working_day(now.date()) and start <= now < end
+        return self.config.always_open or self._shift_at(ts) is not None
 
     def next_open(self, ts: float) -> float:
         """When humans are next at work (``ts`` itself if they are now)."""
         if self.is_open(ts):
             return ts
-        now = self._local(ts)
-        day = now.date()
-        for _ in range(366):
+        day = self._local(ts).date() - DAY
+        for _ in range(368):
             start, _end = self._window(day)
-            if self._working_day(day) and start > now:
-                return start.timestamp()
+            if self._working_day(day) and start > ts:
+                return start
             day += DAY
-        raise ValueError("no opening hours in the next year: check the business hours settings")
+        raise ValueError("no opening hours in the next year: check the business hours settings (CS_BUSINESS_HOURS)")
+
+    def _open_until(self, ts: float) -> tuple[float, float]:
+        """The next working moment at or after ``ts`` and the end of its shift."""
+        at = self.next_open(ts)
+        shift = self._shift_at(at)
+        assert shift is not None, "next_open returned a moment outside every shift"
+        return at, shift[1]
 
     def add_working_seconds(self, ts: float, seconds: float) -> float:
         """The moment ``seconds`` of working time after ``ts`` (SLA deadlines that pause outside hours)."""
         if self.config.always_open:
             return ts + seconds
         left = seconds
-        at = self.next_open(ts)
+        at, end = self._open_until(ts)
         for _ in range(3660):
-            _start, end = self._window(self._local(at).date())
-            available = end.timestamp() - at
+            available = end - at
             if left <= available:
                 return at + left
             left -= available
-            at = self.next_open(end.timestamp())
+            at, end = self._open_until(end)
         raise ValueError("SLA target too long for the business hours")
 
     def working_seconds_between(self, a: float, b: float) -> float:
         if self.config.always_open or b <= a:
             return max(0.0, b - a)
-        total, at = 0.0, self.next_open(a)
+        total = 0.0
+        at, end = self._open_until(a)
         while at < b:
-            _start, end = self._window(self._local(at).date())
-            total += min(end.timestamp(), b) - at
-            at = self.next_open(end.timestamp())
+            total += min(end, b) - at
+            at, end = self._open_until(end)
         return total
