@@ -12,6 +12,11 @@ from zoneinfo import ZoneInfo
 
 NAMED = ("today", "yesterday", "7d", "30d", "this-week", "last-week", "this-month", "last-month")
 MAX_DAYS = 366
+# The days a period may name. Far beyond any shop's history or plans, and far enough from
+# date.min/date.max that the period before one (up to MAX_DAYS earlier) and the midnight
+# after its last day are still dates: 0001-01-01 or 9999-12-31 would overflow there.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
 
 
 class InvalidPeriod(ValueError):
@@ -31,8 +36,8 @@ class Period:
         return (self.last_day - self.first_day).days + 1
 
     def previous(self) -> "Period":
-        """The period of the same length just before this one."""
-        return between(self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1), self.zone)
+        """The period of the same length just before this one (it may start before ``EARLIEST``)."""
+        return _period(self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1), self.zone)
 
     def as_dict(self) -> dict:
         return {"from": self.first_day.isoformat(), "to": self.last_day.isoformat(), "days": self.days, "timezone": str(self.zone),
@@ -48,6 +53,13 @@ def between(first: date, last: date, zone: ZoneInfo) -> Period:
         raise InvalidPeriod(f"the period ends ({last}) before it starts ({first})")
     if (last - first).days + 1 > MAX_DAYS:
         raise InvalidPeriod(f"a period is at most {MAX_DAYS} days ({first} to {last} is {(last - first).days + 1})")
+    for day in (first, last):
+        if not EARLIEST <= day <= LATEST:
+            raise InvalidPeriod(f"dates must be between {EARLIEST} and {LATEST}, not {day}")
+    return _period(first, last, zone)
+
+
+def _period(first: date, last: date, zone: ZoneInfo) -> Period:
     return Period(_midnight(first, zone), _midnight(last + timedelta(days=1), zone), first, last, zone)
 
 

@@ -58,6 +58,13 @@ def test_a_bad_range_is_422_with_the_reason_and_an_empty_one_is_zeros(hub, super
     assert hub.get("/api/analytics/conversations", params={"figure": "nonsense"}, headers=supervisor.headers).status_code == 422
     empty = hub.get("/api/analytics/summary", params={"from": "2001-01-01", "to": "2001-01-07"}, headers=supervisor.headers)
     assert empty.status_code == 200
+
+
+@pytest.mark.parametrize("route", ["/api/analytics/summary", "/api/analytics/conversations"])
+@pytest.mark.parametrize("first,last", [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31"), ("1999-12-31", "2000-01-01")])
+def test_dates_at_the_edge_of_the_calendar_are_422_not_500(hub, supervisor, route, first, last):
+    got = hub.get(route, params={"from": first, "to": last}, headers=supervisor.headers)
+    assert got.status_code == 422 and "dates must be between" in got.json()["detail"]
     body = empty.json()["current"]
     assert body["empty"] is True and body["volume"]["conversations"] == 0
     assert body["humans"]["fcr"] is None and body["satisfaction"]["csat"] is None
@@ -179,6 +186,9 @@ def test_briefing_as_a_workbook_and_the_scheduled_ones_listed_for_download(setti
 def test_report_command_refuses_a_bad_period_with_a_reason(stack):
     done = run_cli("-m", "analytics", "--from", "2026-05-01", "--to", "2026-04-01")
     assert done.returncode == 2 and "before it starts" in done.stderr
+    for first, last in (("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31")):
+        done = run_cli("-m", "analytics", "--from", first, "--to", last)
+        assert done.returncode == 2 and "dates must be between" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_demo_refuses_a_hub_without_the_demo_clock(stack, settings):

@@ -208,6 +208,19 @@ def test_periods_are_days_in_the_shops_zone_and_bad_ranges_say_why():
         resolve("fortnight", None, None, ZONE, T0)
 
 
+@pytest.mark.parametrize("first,last", [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31"), ("1999-12-31", "2000-01-01"), ("2100-12-31", "2101-01-01")])
+def test_dates_outside_the_supported_range_are_refused_with_the_range(first, last):
+    with pytest.raises(InvalidPeriod, match="dates must be between 2000-01-01 and 2100-12-31"):
+        resolve(None, first, last, ZONE, T0)
+
+
+def test_the_first_and_last_supported_days_have_a_period_and_a_previous_period():
+    first = resolve(None, "2000-01-01", "2000-01-07", ZONE, T0)
+    assert first.previous().first_day.isoformat() == "1999-12-25"
+    last = resolve(None, "2100-12-25", "2100-12-31", ZONE, T0)
+    assert last.end == datetime(2101, 1, 1, tzinfo=ZONE).timestamp()
+
+
 def test_the_briefing_states_every_kpi_against_its_target_and_derives_actions_from_the_data(summary):
     from dataclasses import asdict
 
