@@ -125,7 +125,7 @@ class Stack:
     def redis_service(self) -> Service:
         data = self.settings.var_dir / "redis"
         s = self.settings
-        return Service("redis", embedded_server_argv(data, s.embedded_redis_port, s.internal_host, s.secret("valkey-password")), cwd=data)
+        return Service("redis", embedded_server_argv(data, s.embedded_redis_port, s.internal_host, s.secret("valkey-password")), cwd=data, stop_last=True)
 
     def actions_service(self) -> Service:
         s = self.settings

@@ -44,6 +44,9 @@ class Service:
     after_ready: Callable[[], None] | None = None  # e.g. warm the action server's models up
     cwd: Path | None = None
     env: dict[str, str] = field(default_factory=dict)  # on top of the supervisor's environment (e.g. worker counts)
+    # A store the others use while they shut down (the embedded Valkey: the desk worker releases rq's scheduler
+    # lock in it on SIGTERM). ``stop_all`` stops it only after every other service has exited or had its grace time.
+    stop_last: bool = False
 
 
 @dataclass
@@ -136,13 +139,20 @@ class Supervisor:
             self._stop_group(entry.proc)
         self._record()
 
-    def stop_all(self) -> None:
-        for name in reversed(list(self.running)):
-            entry = self.running[name]
-            if entry.proc.poll() is None:
-                self._signal_group(entry.proc.pid, signal.SIGTERM)
-        for entry in self.running.values():
-            self._stop_group(entry.proc)
+    def stop_all(self, grace: float = 15.0) -> None:
+        """Stop every service: first all but the ``stop_last`` ones (together, newest first), then those.
+
+        Stopping them all at once let Valkey go before the desk worker released its scheduler lock; the lock
+        outlived the run by a minute and a quick restart ran with no scheduler (no SLA warnings or breaches).
+        """
+        entries = list(reversed(self.running.values()))
+        for wave in ([e for e in entries if not e.service.stop_last], [e for e in entries if e.service.stop_last]):
+            for entry in wave:
+                if entry.proc.poll() is None:
+                    self._signal_group(entry.proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            for entry in wave:
+                self._stop_group(entry.proc, timeout=max(0.0, deadline - time.monotonic()))
         self.running.clear()
         self.state_file.unlink(missing_ok=True)
 
