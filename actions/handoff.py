@@ -69,9 +69,11 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_tur
         "tried": [{"id": t["id"], "question": t["question"], "score": t["score"]} for t in tried],
     }
     if reason == "complaint" and text and not text.startswith("/"):
-        # The bot could not serve this turn: the hub records it as a content gap, like a fallback.
-        # Sent before any text so it describes no reply (bot/rasa_client.py:parse_rest_output).
-        dispatcher.utter_message(json_message={"type": "bot_turn", "intent": intent, "query": text, "decision": "fallback", "hits": []})
+        # A complaint is served by handing it to a person (counted under the complaint categories), not a
+        # question the knowledge base lacks: reported as a hand-over, which the hub does not record as a
+        # content gap (only "fallback" turns are). Sent before any text so it describes no reply
+        # (bot/rasa_client.py:parse_rest_output).
+        dispatcher.utter_message(json_message={"type": "bot_turn", "intent": intent, "query": text, "decision": "handoff", "hits": []})
     dispatcher.utter_message(response="utter_handoff")
     dispatcher.utter_message(json_message={"type": "handoff", "packet": packet})
     return [SlotSet("failed_attempts", 0)]

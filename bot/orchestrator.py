@@ -185,7 +185,10 @@ class Orchestrator:
             await self.conversations.record_event(conv.id, Event.BOT_TURN, decision="unavailable", language=language)
             telemetry.BOT_DECISIONS.labels("unavailable").inc()
             return [note, *await self.desk.escalate(conv, packet, epoch=conv.epoch)]
-        misses = [t.get("query") for t in turn.kb_turns if t.get("decision") == "fallback" and t.get("query")]
+        # Questions the knowledge base could not answer are content gaps. A turn handed over as a complaint is
+        # not one (the person who takes it serves it), even from an action server that still reports it as a miss.
+        complaint = turn.handoff is not None and turn.handoff.get("reason") == "complaint"
+        misses = [] if complaint else [t.get("query") for t in turn.kb_turns if t.get("decision") == "fallback" and t.get("query")]
         if misses and self.gaps is not None:
             await run_in_threadpool(lambda: [self.gaps.record(q, language, "fallback", conv.id) for q in misses])
         decision = _decision(turn)

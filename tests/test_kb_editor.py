@@ -190,6 +190,18 @@ def test_unanswered_questions_become_a_gap_group_then_a_draft(editor, customer_f
     assert not any(any("Osaka" in q for q in g["questions"]) for g in kb(editor, "GET", "/gaps").json())
 
 
+def test_a_complaint_handed_to_a_person_is_not_a_content_gap(editor, customer_factory, agent_factory):
+    """A complaint is served (a person takes it, it counts under the complaint categories): no FAQ entry would answer it."""
+    complaints = (("en", "I want to complain, your staff was very rude to me"), ("zh", "我要投诉，你们客服态度太差了，骂人"))
+    bob = agent_factory("bob")
+    for language, text in complaints:
+        c = customer_factory(language)
+        c.say(text)
+        assert bob.get(f"/conversations/{c.id}").json()["packet"]["reason"] == "complaint"
+    asked = [q for g in kb(editor, "GET", "/gaps").json() for q in g["questions"]]
+    assert not [text for _, text in complaints if text in asked], asked
+
+
 def test_not_helpful_vote_is_a_gap(editor, customer_factory, hub):
     c = customer_factory("en")
     answer = c.say("How long does delivery take?")["replies"][0]

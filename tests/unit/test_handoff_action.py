@@ -84,3 +84,13 @@ def test_asking_for_a_person_hands_over_with_the_episode_tried(missing_kb: list[
 
     packet = dispatcher.messages[-1]["custom"]["packet"]
     assert packet["reason"] == "customer_request" and [t["id"] for t in packet["tried"]] == ["a-1"]
+
+
+def test_a_complaint_is_handed_over_as_a_complaint_not_reported_as_a_miss(missing_kb: list[str]) -> None:
+    """A complaint is served by a person: no "fallback" report, which the hub would record as a content gap."""
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionHandoff().run(dispatcher, tracker([], "I want to complain, your staff was very rude to me", "complaint", 0), {}))
+
+    reports = [m["custom"] for m in dispatcher.messages if (m.get("custom") or {}).get("type") == "bot_turn"]
+    assert all(r["decision"] != "fallback" for r in reports), reports
+    assert dispatcher.messages[-1]["custom"]["packet"]["reason"] == "complaint"
