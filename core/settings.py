@@ -205,7 +205,7 @@ class Settings(BaseSettings):
     presence_grace_seconds: float = 60.0
     # How often the desk worker (rq) tries to take the scheduler lock when another holds it, and cleans its registries.
     # rq's default is 10 minutes: a lock left by a worker that could not release it kept a restarted desk without a
-    # scheduler that long. Cleaning a desk's small registries every 30 s costs nothing measurable.
+    # scheduler that long. rq also cleans the desk's registries at this interval (one small queue: a few Redis calls).
     desk_maintenance_seconds: float = 30.0
     # Push assignment: a new ticket goes straight to the best available agent. Off, agents pick chats from the
     # queue themselves. This is the default; supervisors switch it at run time (PUT /api/agent/desk/assignment).
