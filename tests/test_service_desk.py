@@ -57,6 +57,23 @@ def test_every_escalation_is_a_numbered_ticket_the_customer_and_agent_see(hub, o
     assert sam.get("/tickets/not-a-ticket").status_code == 422
 
 
+def test_a_hand_over_under_overnight_business_hours_opens_a_ticket(settings, only):
+    """Hours of a night team (22:00-06:00) were accepted but every hand-over was a 500 with no ticket and no notice."""
+    only()
+    hours = {"timezone": "Asia/Shanghai", "opens": "22:00", "closes": "06:00", "weekdays": [0, 1, 2, 3, 4, 5, 6]}
+    proc, night_url = start_hub(settings.rasa_port, timeout=15, CS_BUSINESS_HOURS=json.dumps(hours))
+    try:
+        with httpx.Client(base_url=night_url, timeout=60) as night:
+            c = Customer(night, "en")
+            result = c.say("I want to talk to a person")  # asserts 200
+            conv = result["conversation"]
+            assert conv["status"] == "queued" and conv["ticket_ref"].startswith("T-")
+            assert any(conv["ticket_ref"] in m["text"] for m in result["replies"] if m["sender"] == "system"), result["replies"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_a_night_time_message_waits_for_the_morning_with_a_contact(hub, agents, settings, only):
     """Clock by configuration: a second hub whose opening hours start two hours from now."""
     account("morning", "zh")
