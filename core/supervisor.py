@@ -195,14 +195,14 @@ class Supervisor:
         except (FileNotFoundError, ValueError):
             return []
         previous = int(state.get("supervisor") or 0)
-        if previous and previous != os.getpid() and _alive(previous) and _runs_under(previous, owned_by):
+        if previous and previous != os.getpid() and pid_alive(previous) and _runs_under(previous, owned_by):
             raise RuntimeError(f"already running (process {previous}); stop it first (Ctrl-C in its terminal, or kill {previous})")
         stopped = []
         for name, pgid in (state.get("groups") or {}).items():
-            if _alive(pgid) and _runs_under(pgid, owned_by):
+            if pid_alive(pgid) and _runs_under(pgid, owned_by):
                 self._signal_group(pgid, signal.SIGTERM)
                 for _ in range(50):
-                    if not _alive(pgid):
+                    if not pid_alive(pgid):
                         break
                     time.sleep(0.1)
                 self._kill_group(pgid)
@@ -211,7 +211,8 @@ class Supervisor:
         return stopped
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine is running (a zombie is dead for our purposes)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -13,7 +13,6 @@ and the maintenance interval is short (``Settings.desk_maintenance_seconds``).
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from collections.abc import Awaitable, Callable
 
@@ -24,6 +23,7 @@ from rq.scripts import release_lock
 
 from core.redis import Keys, async_client, redis_url
 from core.settings import get_settings
+from core.supervisor import pid_alive
 from core.vault import PersonalData, Vault
 from customers.store import CustomerStore
 from handoff.agents import AgentDirectory
@@ -54,16 +54,6 @@ def desk_for_jobs() -> tuple[TicketDesk, Callable[[], Awaitable[None]]]:
 log = logging.getLogger(__name__)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def release_stale_scheduler_locks(connection: redis.Redis, queue_names: list[str], hostname: str | None = None) -> list[str]:
     """Release the scheduler locks of ``queue_names`` held by a scheduler of this host whose process is gone.
 
@@ -83,7 +73,7 @@ def release_stale_scheduler_locks(connection: redis.Redis, queue_names: list[str
         meta = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
                 for k, v in connection.hgetall(SCHEDULER_KEY_TEMPLATE % owner).items()}
         pid = int(meta.get("pid") or 0)
-        if meta.get("hostname") == hostname and pid and not _pid_alive(pid):
+        if meta.get("hostname") == hostname and pid and not pid_alive(pid):
             if release_lock(connection, key, owner):  # only if still that owner's (token-checked)
                 log.warning("released the scheduler lock of %s left by scheduler %s (pid %d, no longer running)", name, owner, pid)
                 released.append(name)
