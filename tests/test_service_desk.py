@@ -445,3 +445,79 @@ def test_due_work_is_never_filed_before_its_moment(stack, settings):
         scheduler.queue.empty()
         scheduler.connection.delete(scheduler.queue.scheduled_job_registry.key)
         scheduler.close()
+
+
+# ---------------------------------------------------------------- SLA clocks as tickets change hands, solve, close
+# On a demo-clock hub (X-Simulated-Time): a request says what time it is and /api/demo/advance runs the due work
+# (warnings, breaches) a real scheduler would have run up to a moment, so days pass in a second.
+
+@pytest.fixture(scope="module")
+def demo_desk(stack, agents, settings, supervisor_account):
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_DEMO_CLOCK="true")
+    client = httpx.Client(base_url=url, timeout=60)
+    boss = AgentClient(client, supervisor_account)
+    boss.post("/presence", {"presence": "away"})  # supervisors take chats too: not these
+    yield client, boss
+    client.close()
+    proc.terminate()
+    proc.wait(10)
+
+
+def at(client: httpx.Client, ts: float) -> None:
+    """What time the following requests say it is (simulated)."""
+    client.headers["X-Simulated-Time"] = f"{ts:.3f}"
+
+
+def advance(boss: AgentClient, ts: float) -> None:
+    at(boss.hub, ts)
+    assert boss.hub.post("/api/demo/advance", json={"to": ts}, headers=boss.headers).status_code == 200
+
+
+def test_a_ticket_pending_the_customer_runs_its_clocks_again_when_it_changes_hands(demo_desk, only, settings):
+    """Pending the customer, then transferred (or its agent goes offline): the clocks run again, due later by the time
+    paused, and a resolution past that is a breach (it used to stay paused for ever and be recorded as met)."""
+    client, boss = demo_desk
+    account("keeper", capacity=5)
+    account("taker", capacity=5)
+    only("keeper")
+    t0 = time.time() - 100 * 3600
+    since = time.time()
+    at(client, t0)
+    c = Customer(client, "en")
+    ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+    assert c.status()["conversation"]["agent"] == "keeper"
+    keeper = AgentClient(client, "keeper")
+    at(client, t0 + 60)
+    assert keeper.post(f"/conversations/{c.id}/messages", {"text": "Let me check. Your order number, please?"}).status_code == 200
+    assert keeper.post(f"/tickets/{ref}/status", {"status": "pending_customer"}).status_code == 200
+    at(client, t0 + 3600)  # an hour waiting for the customer, then the chat changes hands
+    taker = AgentClient(client, "taker")
+    assert keeper.post(f"/conversations/{c.id}/transfer", {"to": "taker"}).status_code == 200
+    detail = taker.get(f"/tickets/{ref}").json()
+    resolution = detail["ticket"]["sla"]["clocks"]["resolution"]
+    assert detail["ticket"]["status"] == "open" and resolution["state"] == "running"
+    assert 72 * 3600 + 3600 - 120 <= resolution["due_at"] - t0 <= 72 * 3600 + 3600 + 5  # pushed by the hour paused
+    assert detail["due_at"] == resolution["due_at"]
+    advance(boss, t0 + 80 * 3600)
+    breached = [e for e in events(settings, since, "sla_breached") if e["ticket"] == ref]
+    assert [e["clock"] for e in breached] == ["resolution"]
+    at(client, t0 + 80 * 3600)
+    assert taker.post(f"/conversations/{c.id}/resolve").status_code == 200
+    solved = [e for e in events(settings, since, "ticket_status") if e["ticket"] == ref and e["status"] == "solved"]
+    assert len(solved) == 1 and solved[0]["met"] is False
+
+    # The same, but the agent goes offline: the chat goes back to the queue with its clocks running.
+    only("keeper")
+    at(client, t0 + 90 * 3600)
+    c2 = Customer(client, "en")
+    ref2 = c2.say("I want to talk to a person")["conversation"]["ticket_ref"]
+    keeper = AgentClient(client, "keeper")
+    assert c2.status()["conversation"]["agent"] == "keeper"
+    assert keeper.post(f"/conversations/{c2.id}/messages", {"text": "Could you send a photo?"}).status_code == 200
+    assert keeper.post(f"/tickets/{ref2}/status", {"status": "pending_customer"}).status_code == 200
+    at(client, t0 + 91 * 3600)
+    assert keeper.post("/presence", {"presence": "offline"}).status_code == 200
+    ticket = boss.get(f"/tickets/{ref2}").json()["ticket"]
+    assert ticket["status"] == "new" and ticket["assignee"] is None
+    assert ticket["sla"]["clocks"]["resolution"]["state"] == "running"
+    assert ticket["sla"]["clocks"]["resolution"]["due_at"] - (t0 + 90 * 3600) >= 72 * 3600 + 3600 - 120

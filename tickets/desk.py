@@ -202,12 +202,14 @@ class TicketDesk:
 
         def assign(t: Ticket) -> dict:
             previous = t.assignee
-            t.assignee, t.status = username, "open"
+            t.assignee = username
+            self._set_status(t, "open", now)
             if previous and previous != username:
                 t.transfers += 1
             return {"by": by, "previous": previous}
 
         ticket = await self.tickets.change(conv.ticket_id, assign, Event.TICKET_ASSIGNED)
+        await self._schedule_clocks(ticket)  # a chat taken over while pending the customer runs its clocks again
         await self.r.zadd(self.k.agent_last_assigned(), {username: now})
         await self._announce(ticket)
         return ticket
@@ -255,11 +257,7 @@ class TicketDesk:
             if t.status == status:
                 return None
             previous = t.status
-            t.status = status
-            if status == "pending_customer":
-                self.clocks.pause(t, now)
-            elif previous == "pending_customer":
-                self.clocks.resume(t, now)
+            self._set_status(t, status, now)
             return {"from": previous, "by": by}
 
         ticket = await self.tickets.change(ticket_id, move, Event.TICKET_STATUS)
@@ -406,10 +404,12 @@ class TicketDesk:
             await self.conversations.append(cid, "system", say("requeued", conv.language, agent=agent.display_name if agent else username), channel=conv.channel, meta={"kind": "requeued"})
             if conv.ticket_id:
                 def unassign(t: Ticket) -> dict:
-                    previous, t.assignee, t.status = t.assignee, None, "new"
+                    previous, t.assignee = t.assignee, None
+                    self._set_status(t, "new", current_time())
                     return {"by": "presence", "previous": previous, "reason": "agent offline"}
 
                 ticket = await self.tickets.change(conv.ticket_id, unassign, Event.TICKET_ASSIGNED)
+                await self._schedule_clocks(ticket)
                 await self._announce(ticket)
         if moved:
             log.info("%s went offline: %d chat(s) back in the queue", username, moved)
@@ -498,6 +498,19 @@ class TicketDesk:
             await self.tickets.change(conv.ticket_id, rate, Event.TICKET_UPDATED)
 
     # ---------------------------------------------------------------- helpers
+    def _set_status(self, t: Ticket, status: str, now: float) -> dict[str, bool]:
+        """Change a ticket's status and keep its clocks true to it, whatever made it change (an agent, a transfer, an
+        agent leaving, solving, closing): pending the customer pauses them, leaving that state runs them again (the
+        due time pushed by the pause), solved or closed stops every one. Returns the verdicts of the clocks it stopped."""
+        previous, t.status = t.status, status
+        if status in ("solved", "closed"):
+            return self.clocks.stop_all(t, now)
+        if status == "pending_customer" and previous != "pending_customer":
+            self.clocks.pause(t, now)
+        elif previous == "pending_customer" and status != "pending_customer":
+            self.clocks.resume(t, now)
+        return {}
+
     async def _schedule_clocks(self, ticket: Ticket) -> None:
         for name, clock in ticket.sla.clocks.items():
             if clock.state != "running":

@@ -64,14 +64,22 @@ class SlaClocks:
         return list(ticket.sla.clocks)
 
     def stop(self, ticket: Ticket, name: str, now: float) -> bool:
-        """The promise was kept (or not): returns whether it was met."""
+        """The promise was kept (or not): returns whether it was met.
+
+        Judged by the working time the clock ran against its target, paused or not: a running clock's due time
+        already carries every pause (``resume`` pushes it), and a paused clock ran out if nothing was left of it
+        when it paused."""
         clock = ticket.sla.clocks.get(name)
         if clock is None or clock.state in ("met", "breached"):
             return bool(clock and clock.state == "met")
-        met = clock.state == "paused" or now <= clock.due_at
+        met = clock.remaining > 0 if clock.state == "paused" else now <= clock.due_at
         clock.state, clock.stopped_at = ("met" if met else "breached"), now
         clock.version += 1
         return met
+
+    def stop_all(self, ticket: Ticket, now: float) -> dict[str, bool]:
+        """The ticket is solved or closed: every clock still running or paused stops. Returns each one's verdict."""
+        return {name: self.stop(ticket, name, now) for name, clock in ticket.sla.clocks.items() if clock.state in ("running", "paused")}
 
     def pause(self, ticket: Ticket, now: float) -> None:
         for clock in ticket.sla.clocks.values():
