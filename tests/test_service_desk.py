@@ -521,3 +521,35 @@ def test_a_ticket_pending_the_customer_runs_its_clocks_again_when_it_changes_han
     assert ticket["status"] == "new" and ticket["assignee"] is None
     assert ticket["sla"]["clocks"]["resolution"]["state"] == "running"
     assert ticket["sla"]["clocks"]["resolution"]["due_at"] - (t0 + 90 * 3600) >= 72 * 3600 + 3600 - 120
+
+
+def test_solving_or_handing_back_without_a_reply_stops_every_clock(demo_desk, only, settings):
+    """Solved without a word to the customer: the first-response clock stops with the ticket, judged by the time it
+    ran (within 5 min: met; later: missed), and no warning, breach or supervisor alert ever fires for the solved ticket."""
+    client, boss = demo_desk
+    account("keeper", capacity=5)
+    t0 = time.time() - 100 * 3600
+    since = time.time()
+    solved = {}
+    for action, after in (("resolve", 120), ("handback", 600)):
+        only("keeper")
+        at(client, t0)
+        c = Customer(client, "en")
+        ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+        assert c.status()["conversation"]["agent"] == "keeper"
+        keeper = AgentClient(client, "keeper")
+        at(client, t0 + after)
+        assert keeper.post(f"/conversations/{c.id}/{action}").status_code == 200
+        solved[ref] = after
+    advance(boss, t0 + 72 * 3600 + 60)  # every warning and breach moment is past, auto-closing (72 h after solving) not yet
+    for ref, after in solved.items():
+        assert not [e for e in events(settings, since, "sla_warning", "sla_breached") if e["ticket"] == ref]
+        detail = boss.get(f"/tickets/{ref}").json()
+        clocks = detail["ticket"]["sla"]["clocks"]
+        assert detail["ticket"]["status"] == "solved" and not detail["ticket"]["escalated"]
+        assert clocks["first_response"]["state"] == ("met" if after <= 300 else "breached")
+        assert clocks["resolution"]["state"] == "met"
+        event = next(e for e in events(settings, since, "ticket_status") if e["ticket"] == ref and e["status"] == "solved")
+        assert event["met"] is True and event["first_response_met"] is (after <= 300)
+        assert detail["sla_state"] == ("none" if after <= 300 else "breached")
+

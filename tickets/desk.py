@@ -276,12 +276,18 @@ class TicketDesk:
                 now = current_time()
 
                 def solve(t: Ticket) -> dict:
+                    # Every clock stops: the resolution clock judges the solve; a first-response clock still running
+                    # (solved without a reply) is judged by the time it ran too, so it can never breach afterwards.
                     previous = t.status
-                    t.status, t.solved_at = "solved", now
-                    met = self.clocks.stop(t, "resolution", now)
+                    t.solved_at = now
+                    verdicts = self._set_status(t, "solved", now)
+                    resolution = t.sla.clocks.get("resolution")
+                    met = verdicts.get("resolution", resolution is None or resolution.state == "met")
                     if t.reason in ("complaint", "negative_feedback"):
                         t.followup_due, t.followup_done_at = now + self.times.followup_seconds, None
-                    return {"from": previous, "by": agent.username, "resolution_seconds": round(now - t.created_at, 1), "met": met, "hand_back": hand_back}
+                    extra = {"first_response_met": verdicts["first_response"]} if "first_response" in verdicts else {}
+                    return {"from": previous, "by": agent.username, "resolution_seconds": round(now - t.created_at, 1), "met": met,
+                            "hand_back": hand_back, **extra}
 
                 ticket = await self.tickets.change(conv.ticket_id, solve, Event.TICKET_STATUS)
                 if ticket.followup_due:
@@ -435,32 +441,36 @@ class TicketDesk:
         """A clock's warning or breach moment: act only if the clock is still the one the job was scheduled for."""
         ticket = await self.tickets.get(ticket_id)
         clock = ticket.sla.clocks.get(name) if ticket else None
-        if clock is None or clock.version != version or clock.state != "running":
-            return
+        if clock is None or clock.version != version or clock.state != "running" or ticket.status not in ACTIVE:
+            return  # a solved or closed ticket alerts nobody, whatever its clocks say
         now = current_time()
+        acted = [False]  # the clock changed under the job (a reply, a solve) between the read and the write: no alert
         if kind == "warn":
             def warn(t: Ticket) -> dict | None:
-                c = t.sla.clocks[name]
-                if c.version != version or c.warned:
+                c, acted[0] = t.sla.clocks[name], False  # may run again on contention
+                if c.version != version or c.warned or t.status not in ACTIVE:
                     return None
-                c.warned = True
+                c.warned = acted[0] = True
                 return {"clock": name, "due_at": c.due_at, "seconds_left": round(c.due_at - now, 1)}
 
             ticket = await self.tickets.change(ticket_id, warn, Event.SLA_WARNING)
-            await self.conversations.publish_agents({"type": Frame.SLA_ALERT, "kind": "warning", "clock": name, "ticket_id": ticket_id,
+            if acted[0]:
+                await self.conversations.publish_agents({"type": Frame.SLA_ALERT, "kind": "warning", "clock": name, "ticket_id": ticket_id,
                                                      "ticket": ticket.ref, "conversation_id": ticket.conversation_id, "agent": ticket.assignee})
         else:
             def breach(t: Ticket) -> dict | None:
-                c = t.sla.clocks[name]
-                if c.version != version or c.state != "running":
+                c, acted[0] = t.sla.clocks[name], False
+                if c.version != version or c.state != "running" or t.status not in ACTIVE:
                     return None
+                acted[0] = True
                 c.state, c.stopped_at = "breached", now
                 c.version += 1
                 t.escalated = True
                 return {"clock": name, "due_at": c.due_at, "late_seconds": round(now - c.due_at, 1), "escalated_to": "supervisors"}
 
             ticket = await self.tickets.change(ticket_id, breach, Event.SLA_BREACHED)
-            await self.conversations.publish_agents({"type": Frame.SLA_ALERT, "kind": "breach", "clock": name, "ticket_id": ticket_id,
+            if acted[0]:
+                await self.conversations.publish_agents({"type": Frame.SLA_ALERT, "kind": "breach", "clock": name, "ticket_id": ticket_id,
                                                      "ticket": ticket.ref, "conversation_id": ticket.conversation_id, "agent": ticket.assignee, "to": "supervisors"})
 
     async def run_due(self, func: str, args: list) -> None:
