@@ -553,3 +553,21 @@ def test_solving_or_handing_back_without_a_reply_stops_every_clock(demo_desk, on
         assert event["met"] is True and event["first_response_met"] is (after <= 300)
         assert detail["sla_state"] == ("none" if after <= 300 else "breached")
 
+
+def test_a_ticket_closed_because_the_customer_left_the_queue_stops_its_clocks(demo_desk, only, settings):
+    client, boss = demo_desk
+    only()  # nobody takes it
+    t0 = time.time() - 100 * 3600
+    since = time.time()
+    at(client, t0)
+    c = Customer(client, "en")
+    ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+    at(client, t0 + 30)
+    assert client.post(f"/api/conversations/{c.id}/cancel", headers=c.headers).status_code == 200
+    advance(boss, t0 + 99 * 3600)
+    assert not [e for e in events(settings, since, "sla_warning", "sla_breached") if e["ticket"] == ref]
+    client.headers.pop("X-Simulated-Time")  # read now, 100 hours later
+    detail = boss.get(f"/tickets/{ref}").json()
+    assert detail["ticket"]["status"] == "closed"
+    assert {n: k["state"] for n, k in detail["ticket"]["sla"]["clocks"].items()} == {"first_response": "met", "resolution": "met"}
+    assert detail["sla_state"] == "none" and detail["due_at"] is None

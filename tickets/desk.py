@@ -490,10 +490,8 @@ class TicketDesk:
         def close(t: Ticket) -> dict | None:
             if t.status == "closed":
                 return None
-            previous, t.status, t.closed_at = t.status, "closed", now
-            for clock in t.sla.clocks.values():
-                if clock.state in ("running", "paused"):
-                    clock.state, clock.version = "met" if clock.state == "paused" else clock.state, clock.version + 1
+            previous, t.closed_at = t.status, now
+            self._set_status(t, "closed", now)  # every clock still running or paused stops, judged by the time it ran
             return {"from": previous, "by": by, "reason": reason}
 
         ticket = await self.tickets.change(ticket_id, close, Event.TICKET_STATUS)
