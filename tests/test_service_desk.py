@@ -571,3 +571,31 @@ def test_a_ticket_closed_because_the_customer_left_the_queue_stops_its_clocks(de
     assert detail["ticket"]["status"] == "closed"
     assert {n: k["state"] for n, k in detail["ticket"]["sla"]["clocks"].items()} == {"first_response": "met", "resolution": "met"}
     assert detail["sla_state"] == "none" and detail["due_at"] is None
+
+
+def test_a_chat_is_never_transferred_or_reassigned_to_someone_offline(hub, only, supervisor):
+    """The customer would be told "you've been transferred to alice" and then nothing: nobody routes a chat held by
+    someone offline. Refused with 409, the chat stays where it was."""
+    account("holder", capacity=5)
+    account("gone", capacity=5)
+    only("holder")
+    gone = AgentClient(hub, "gone")
+    assert gone.post("/presence", {"presence": "offline"}).status_code == 200
+    c = Customer(hub, "en")
+    ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+    holder = AgentClient(hub, "holder")
+    assert c.status()["conversation"]["agent"] == "holder"
+    refused = holder.post(f"/conversations/{c.id}/transfer", {"to": "gone"})
+    assert refused.status_code == 409 and "gone is offline" in refused.json()["detail"]
+    boss = AgentClient(hub, supervisor)
+    boss.post("/presence", {"presence": "away"})
+    refused = boss.post(f"/tickets/{ref}/reassign", {"to": "gone"})
+    assert refused.status_code == 409 and "gone is offline" in refused.json()["detail"]
+    assert c.status()["conversation"]["agent"] == "holder"
+    assert not [m for m in c.transcript() if m["meta"].get("kind") == "transferred"]
+    ticket = boss.get(f"/tickets/{ref}").json()["ticket"]
+    assert ticket["assignee"] == "holder" and ticket["transfers"] == 0
+    # Online again: the same transfer goes through.
+    assert gone.post("/presence", {"presence": "online"}).status_code == 200
+    assert holder.post(f"/conversations/{c.id}/transfer", {"to": "gone"}).status_code == 200
+    assert c.status()["conversation"]["agent"] == "gone"

@@ -21,6 +21,9 @@ def test_console_in_chinese_queue_needs_presence_packet_and_history(stack, setti
     ctx, page = staff_page(browser, hub_url, "/console", "alice", DESKTOP, "zh")
     expect(page.locator("#queue-title")).to_contain_text("排队中")
     expect(page.locator("#transfer-to option[value='bob']")).to_have_text(re.compile("离线"))
+    # An offline colleague is listed, but cannot be picked: the hub refuses a transfer to them.
+    expect(page.locator("#transfer-to option[value='bob']")).to_be_disabled()
+    assert page.locator("#transfer-to").input_value() != "bob"
 
     # Two customers with the same name: each row says what they need (not "转人工") and a short id tells them apart.
     first, second = Customer(hub, "zh"), Customer(hub, "zh")
@@ -39,6 +42,7 @@ def test_console_in_chinese_queue_needs_presence_packet_and_history(stack, setti
     # Presence is live: Bob comes online and the transfer list says so without a reload.
     assert bob.post("/presence", json={"presence": "online"}).status_code == 200
     expect(page.locator("#transfer-to option[value='bob']")).to_have_text(re.compile("在线"), timeout=WAIT)
+    expect(page.locator("#transfer-to option[value='bob']")).to_be_enabled()
 
     row1.get_by_role("button", name=re.compile("^接入")).click()
     expect(page.locator("#packet")).to_contain_text("转人工详情")

@@ -40,6 +40,10 @@ class IllegalStatus(Conflict):
     pass
 
 
+class AgentOffline(Conflict):
+    """A transfer or reassignment to an agent who is offline."""
+
+
 class InvalidContact(ValueError):
     pass
 
@@ -297,7 +301,15 @@ class TicketDesk:
                 await self._announce(ticket)
         await self.drain()  # a slot is free
 
+    async def _reachable(self, username: str) -> None:
+        """A chat handed to someone who is offline would be stranded: nothing routes it on, nobody sees it."""
+        target = await self.agents.get(username)
+        if target is not None and target.presence == "offline":
+            raise AgentOffline(f"{username} is offline: pick someone who is online")
+
     async def transfer(self, conv: Conversation, from_agent: str, to_agent: str) -> None:
+        """Hand an assigned chat to another agent, who must not be offline (``AgentOffline``)."""
+        await self._reachable(to_agent)
         await self.queue.transfer(conv, from_agent, to_agent)
         await self._assigned(conv.id, to_agent, by=from_agent)
 
@@ -307,6 +319,7 @@ class TicketDesk:
         target = await self.agents.get(to_agent)
         if target is None or not target.chats:
             raise NotAllowed(f"{to_agent} does not take chats")
+        await self._reachable(to_agent)
         if conv.status == "queued":
             await self.queue.claim(cid, target, by=supervisor.username)
             await self._assigned(cid, to_agent, by=supervisor.username)

@@ -180,16 +180,25 @@ els.recentQ.addEventListener("input", () => { clearTimeout(searchTimer); searchT
 els.recentDay.addEventListener("change", refreshRecent);
 els.recentForm.addEventListener("submit", (ev) => { ev.preventDefault(); refreshRecent(); });
 
+// Online colleagues first, then those away; the offline ones are listed, disabled and last: the hub refuses a
+// transfer to them (nothing would ever route the chat on), so the menu never picks one.
+const PRESENCE_ORDER = { online: 0, away: 1, offline: 2 };
+
 export function renderTransferOptions() {
-  const others = state.agents.filter((a) => !state.me || a.username !== state.me.username);
+  const others = state.agents.filter((a) => !state.me || a.username !== state.me.username)
+    .sort((a, b) => (PRESENCE_ORDER[a.presence] ?? 2) - (PRESENCE_ORDER[b.presence] ?? 2));
   const chosen = els.transferTo.value;
-  els.transferTo.replaceChildren(...others.map((a) => {
+  const options = others.map((a) => {
     const o = el("option", null, `${a.display_name || a.username} (${t(a.presence)})`);
     o.value = a.username;
+    o.disabled = a.presence === "offline";
     return o;
-  }));
-  if (others.some((a) => a.username === chosen)) els.transferTo.value = chosen;
-  els.transfer.disabled = others.length === 0;
+  });
+  els.transferTo.replaceChildren(...options);
+  const open = options.filter((o) => !o.disabled);
+  if (open.some((o) => o.value === chosen)) els.transferTo.value = chosen;
+  else if (open.length) els.transferTo.value = open[0].value;
+  els.transfer.disabled = open.length === 0;
 }
 
 export function renderLists() { renderQueue(); renderMine(); renderRecent(); renderTransferOptions(); }

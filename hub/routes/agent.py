@@ -259,7 +259,7 @@ async def hand_back(cid: ConversationId, me: ChatStaff, services: Svc) -> Conver
     return await _detail(services, cid, me, after_acting=True)
 
 
-@router.post("/conversations/{cid}/transfer", response_model=ConversationDetail, responses={422: {"description": "the target takes no chats, or is you"}})
+@router.post("/conversations/{cid}/transfer", response_model=ConversationDetail, responses={422: {"description": "the target takes no chats, or is you"}, 409: {"description": "the target is offline"}})
 async def transfer(cid: ConversationId, body: Transfer, me: ChatStaff, services: Svc) -> ConversationDetail:
     target = await services.agents.get(body.to)
     if target is not None and not target.chats:
