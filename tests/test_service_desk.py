@@ -599,3 +599,22 @@ def test_a_chat_is_never_transferred_or_reassigned_to_someone_offline(hub, only,
     assert gone.post("/presence", {"presence": "online"}).status_code == 200
     assert holder.post(f"/conversations/{c.id}/transfer", {"to": "gone"}).status_code == 200
     assert c.status()["conversation"]["agent"] == "gone"
+
+
+def test_a_reopened_ticket_goes_back_to_its_previous_agent_first(hub, only):
+    """r1 solves; r2 comes online with nothing to do; the customer writes again: the ticket goes back to r1, who is
+    online with room (the least busy rule alone would pick r2)."""
+    account("r1", capacity=5)
+    account("r2", capacity=5)
+    only("r1")
+    c = Customer(hub, "en")
+    c.say("I want to talk to a person")
+    assert c.status()["conversation"]["agent"] == "r1"
+    r1 = AgentClient(hub, "r1")
+    assert r1.post(f"/conversations/{c.id}/messages", {"text": "Your refund is on its way."}).status_code == 200
+    assert r1.post(f"/conversations/{c.id}/resolve").status_code == 200
+    AgentClient(hub, "r2")  # signs in: online, no chats, never assigned
+    back = c.say("Sorry, the refund has not arrived")
+    assert back["conversation"]["agent"] == "r1", back["conversation"]
+    ticket = r1.get(f"/tickets/{back['conversation']['ticket_ref']}").json()["ticket"]
+    assert ticket["reopened"] == 1 and ticket["assignee"] == "r1" and ticket["transfers"] == 0

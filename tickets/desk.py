@@ -174,7 +174,8 @@ class TicketDesk:
         if ticket.status != "new" or not self.hours.is_open(current_time()) or not await self.pushes():
             return None
         record = await self.customers.get(ticket.customer_id) if ticket.customer_id else None
-        for username in ranked(ticket, await self.candidates(), record.dedicated_agent if record else None):
+        # A waiting ticket that still names an assignee was solved by them and reopened: they come first if free.
+        for username in ranked(ticket, await self.candidates(), record.dedicated_agent if record else None, previous=ticket.assignee):
             agent = await self.agents.get(username)
             try:
                 joined = await self.queue.claim(ticket.conversation_id, agent, by="routing")

@@ -7,7 +7,9 @@ category skill is a generalist.
 
 The rule, in order:
 1. a VIP customer's dedicated agent, if online with room;
-2. among online agents with room who speak the ticket's language: for a VIP,
+2. a reopened ticket's previous agent, if online with room and speaking its language (the customer picks up
+   with the person who knows the case);
+3. among online agents with room who speak the ticket's language: for a VIP,
    the VIP group first; then the ticket's category specialists before
    generalists; then the least busy; then whoever waited longest since their
    last assignment (fair spread).
@@ -40,14 +42,15 @@ class Candidate:
         return not spoken or language in spoken
 
 
-def ranked(ticket: Ticket, candidates: list[Candidate], dedicated: str | None = None) -> list[str]:
-    """Usernames to offer the ticket to, best first (empty: it waits)."""
+def ranked(ticket: Ticket, candidates: list[Candidate], dedicated: str | None = None, previous: str | None = None) -> list[str]:
+    """Usernames to offer the ticket to, best first (empty: it waits). ``previous``: who last held the ticket."""
     free = [c for c in candidates if c.has_room and c.speaks(ticket.language)]
     vip = ticket.customer_tier == "vip"
 
     def preference(c: Candidate) -> tuple:
         return (
             0 if (vip and c.username == dedicated) else 1,
+            0 if c.username == previous else 1,
             0 if (vip and "vip" in c.skills) else 1,
             0 if ticket.category in c.skills else 1,
             c.load,
