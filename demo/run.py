@@ -199,18 +199,6 @@ async def wipe(settings: Settings) -> dict:
     client = async_client(settings)
     try:
         cids = set(sync.smembers(keys.demo_conversations))
-        tickets = 0
-        for ticket_id in sync.zrange(keys.tickets_all, 0, -1):
-            ticket = sync.hgetall(keys.ticket(ticket_id))
-            if ticket.get("conversation_id") in cids:
-                pipe = sync.pipeline()
-                pipe.delete(keys.ticket(ticket_id), keys.ticket_notes(ticket_id))
-                pipe.zrem(keys.tickets_all, ticket_id)
-                pipe.zrem(keys.tickets_active, ticket_id)
-                pipe.zrem(keys.followups, ticket_id)
-                pipe.hdel(keys.ticket_numbers, ticket.get("number", ""))
-                pipe.execute()
-                tickets += 1
         from kb.gaps import GapLog
 
         made_up = {sync.hget(keys.conv(cid), "customer_id") for cid in cids} - {None, ""}  # read before the conversations go
@@ -227,7 +215,7 @@ async def wipe(settings: Settings) -> dict:
             await directory.remove(username)
         sync.delete(keys.demo_conversations, keys.demo_info, keys.demo_due)
         events = await Rollup(client, keys, ZoneInfo(settings.business_hours.timezone)).rebuild()
-        return {"conversations": erased.conversations, "tickets": tickets, "customers": people, "accounts": len(accounts), "events_refolded": events}
+        return {"conversations": erased.conversations, "tickets": erased.tickets, "customers": people, "accounts": len(accounts), "events_refolded": events}
     finally:
         sync.close()
         await client.aclose()

@@ -205,16 +205,19 @@ class TicketDesk:
             return None
         now = current_time()
 
+        resumed = [False]  # taken over while pending the customer: its clocks run again and need their jobs
+
         def assign(t: Ticket) -> dict:
             previous = t.assignee
-            t.assignee = username
+            t.assignee, resumed[0] = username, t.status == "pending_customer"
             self._set_status(t, "open", now)
             if previous and previous != username:
                 t.transfers += 1
             return {"by": by, "previous": previous}
 
         ticket = await self.tickets.change(conv.ticket_id, assign, Event.TICKET_ASSIGNED)
-        await self._schedule_clocks(ticket)  # a chat taken over while pending the customer runs its clocks again
+        if resumed[0]:  # otherwise the jobs of its running clocks are already scheduled (every claim came here)
+            await self._schedule_clocks(ticket)
         await self.r.zadd(self.k.agent_last_assigned(), {username: now})
         await self._announce(ticket)
         return ticket
