@@ -2,7 +2,8 @@
 
 A new entry's question, answer and phrasings are trimmed of spaces and invisible characters at their ends.
 A question or answer with nothing else in it is refused; blank and repeated phrasings are dropped (an editor
-pasting a list expects the list, once), and their number and length are bounded (``Settings.kb_max_phrasings``,
+pasting a list expects the list, once; "Track my order" and "track my order?" are the same wording, as is a
+phrasing that repeats the question), and their number and length are bounded (``Settings.kb_max_phrasings``,
 ``Settings.kb_max_phrasing_chars``). Entries read back from the store or an index version on disk
 (``FaqEntry.from_stored``) were checked when they were written and are taken as they are: a limit added
 later must not make an existing KB, or its published index, unreadable.
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from core.language import SUPPORTED
 from core.settings import Settings
+from kb.text import normalize
 
 Status = Literal["draft", "published"]
 CATEGORIES = ("orders", "shipping", "returns", "payment", "account", "product", "other")
@@ -29,6 +31,16 @@ _STORED = {"stored": True}
 def trim(text: str) -> str:
     """``text`` without spaces and invisible characters at either end."""
     return _EDGES.sub("", text)
+
+
+_SPACES = re.compile(r"\s+")
+_END_MARKS = re.compile(r"[\s?？!！.。]+$")
+
+
+def same_wording_key(text: str) -> str:
+    """Two wordings with the same key are one phrasing: they differ only in width, script variant (traditional or
+    simplified), case, spacing or the mark at the end, none of which the search tells apart."""
+    return _END_MARKS.sub("", _SPACES.sub(" ", normalize(text).casefold()))
 
 
 def _checking(info: ValidationInfo) -> bool:
@@ -79,7 +91,12 @@ class FaqEntry(BaseModel):
     def _clean_phrasings(cls, value: list[str], info: ValidationInfo) -> list[str]:
         if not _checking(info):
             return value
-        kept = list(dict.fromkeys(t for t in map(trim, value) if t))  # blank and repeated ones dropped, order kept
+        seen = {same_wording_key(info.data["question"])} if "question" in info.data else set()
+        kept = []
+        for text in filter(None, map(trim, value)):  # blank and repeated ones dropped, order kept
+            if (key := same_wording_key(text)) not in seen:
+                seen.add(key)
+                kept.append(text)
         if len(kept) > Settings.kb_max_phrasings:
             raise ValueError(f"at most {Settings.kb_max_phrasings} phrasings per entry (this one has {len(kept)} different ones)")
         for number, text in enumerate(kept, 1):

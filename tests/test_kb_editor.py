@@ -158,7 +158,11 @@ def test_a_save_from_a_stale_copy_is_refused_and_says_who_changed_it(editor):
     # Made again from the current revision it is saved; a client that sends no base revision still saves.
     assert kb(editor, "PUT", f"/entries/{entry['id']}", json={**body, "answer": now["answer"], "tags": ["b-tag"], "base_revision": 2}).json()["revision"] == 3
     assert kb(editor, "PUT", f"/entries/{entry['id']}", json={**body, "answer": "No base revision."}).json()["revision"] == 4
-    assert kb(editor, "DELETE", f"/entries/{entry['id']}").status_code == 204
+    # A delete from a stale copy deletes nothing either; from the current revision it deletes.
+    stale_delete = kb(editor, "DELETE", f"/entries/{entry['id']}?base_revision=3")
+    assert stale_delete.status_code == 409 and stale_delete.json()["detail"]["current"]["answer"] == "No base revision."
+    assert kb(editor, "GET", f"/entries/{entry['id']}").json()["revision"] == 4
+    assert kb(editor, "DELETE", f"/entries/{entry['id']}?base_revision=4").status_code == 204
     gone = kb(editor, "PUT", f"/entries/{entry['id']}", json={**body, "base_revision": 4})
     assert gone.status_code == 409 and "was deleted by erin" in gone.json()["detail"]["message"] and gone.json()["detail"]["current"] is None
 

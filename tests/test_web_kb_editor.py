@@ -376,7 +376,16 @@ def test_a_save_over_someone_elses_change_says_so_and_keeps_the_typed_text(stack
     now = kb(editor, "GET", f"/entries/{entry_id}").json()
     assert now["answer"] == "Gift wrap is free this month. MARKER-A2" and now["revision"] == 4
     assert [h["revision"] for h in kb(editor, "GET", f"/entries/{entry_id}/history").json()] == [1, 2, 3, 4]
+
+    # B, still at revision 3, deletes: nothing is deleted until B has seen revision 4, then "delete anyway" does it.
+    b.get_by_role("button", name="删除", exact=True).click()
+    b.get_by_role("dialog").get_by_role("button", name="删除", exact=True).click()
+    expect(b_box).to_contain_text("条目没有删除")
+    expect(b_box).to_contain_text("MARKER-A2")
+    assert kb(editor, "GET", f"/entries/{entry_id}").json()["revision"] == 4
+    b_box.get_by_role("button", name="仍然删除", exact=True).click()
+    expect(b.locator("#publish-result")).to_contain_text(f"已删除 {entry_id}")
+    assert kb(editor, "GET", f"/entries/{entry_id}").status_code == 404
     assert errors == []
     a_ctx.close()
     b_ctx.close()
-    assert kb(editor, "DELETE", f"/entries/{entry_id}").status_code == 204

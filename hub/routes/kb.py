@@ -147,12 +147,17 @@ def update_entry(entry_id: str, body: EntryChange, me: Editor, services: Svc) ->
     return saved  # as this save left it: a save made just after has its own revision
 
 
-@router.delete("/entries/{entry_id}", status_code=204, summary="Delete (takes effect at the next publish)")
-def delete_entry(entry_id: str, me: Editor, services: Svc) -> None:
+@router.delete("/entries/{entry_id}", status_code=204, summary="Delete (takes effect at the next publish)",
+               responses={409: {"description": "the entry changed since `base_revision`: nothing was deleted"}})
+def delete_entry(entry_id: str, me: Editor, services: Svc,
+                 base_revision: int | None = Query(None, ge=1, description="the revision the editor saw (as loaded); if the entry "
+                                                   "changed since, nothing is deleted and the answer is 409 with the entry as it is now")) -> None:
     try:
-        services.kb_store.delete(entry_id, me.username)
+        services.kb_store.delete(entry_id, me.username, base_revision)
     except EntryNotFound:
         raise HTTPException(404, f"no entry {entry_id}") from None
+    except StaleEntry as exc:
+        raise _stale(exc) from None
     services.audit.record_sync(me.username, "kb_entry_deleted", entry_id)
 
 

@@ -23,14 +23,17 @@ function version(title, entry) {
   return box;
 }
 
-// detail: the 409's body ({message, current, changed_by, changed_at, base_revision}); mine: what the form holds.
-export function showConflict(detail, mine, { overwrite, load }) {
+// detail: the 409's body ({message, current, changed_by, changed_at, base_revision}); mine: what the form holds;
+// deleting: the refused change was a delete (the first button then deletes their revision).
+export function showConflict(detail, mine, { overwrite, load }, { deleting = false } = {}) {
   handlers = { overwrite, load };
   const theirs = detail.current;
   const when = fmtDateTime(detail.changed_at, i18n.locale);
   els.text.textContent = theirs
-    ? t("conflictChanged", detail.changed_by, theirs.revision, when, detail.base_revision)
+    ? t(deleting ? "conflictNotDeleted" : "conflictChanged", detail.changed_by, theirs.revision, when, detail.base_revision)
     : t("conflictDeleted", detail.changed_by, when);
+  els.overwrite.dataset.i18n = deleting ? "deleteAnyway" : "saveMineAnyway";
+  els.overwrite.textContent = t(els.overwrite.dataset.i18n);
   els.versions.replaceChildren(...(theirs ? [version(t("theirVersion", theirs.revision, detail.changed_by), theirs)] : []));
   els.overwrite.hidden = !theirs;
   els.load.hidden = !theirs;

@@ -243,12 +243,28 @@ els.del.addEventListener("click", async () => {
   if (!state.current || !canEdit()) return;
   const id = state.current.id;
   if (!(await confirmDialog({ title: t("confirmDeleteTitle"), body: [t("confirmDelete", id)], confirm: t("delete"), cancel: t("cancel"), danger: true }))) return;
-  try {
-    await kb(`/entries/${encodeURIComponent(id)}`, { method: "DELETE" });
-    closeEditor();
-    els.publishResult.textContent = t("deleted", id);
-    await hooks.refreshAll();
-  } catch (e) { showApiErrors(e); }
+  await remove(id, state.current.revision);
 });
+
+// Deletes only the revision this editor saw: if someone saved a newer one meanwhile, nothing is deleted and their
+// version is shown first (delete anyway, or load it). Someone else's delete of the same entry is no error.
+async function remove(id, revision) {
+  try {
+    await kb(`/entries/${encodeURIComponent(id)}?base_revision=${revision}`, { method: "DELETE" });
+  } catch (e) {
+    if (e.status === 409 && e.detail && typeof e.detail === "object" && e.detail.current) {
+      const theirs = e.detail.current;
+      showConflict(e.detail, formBody(), {
+        overwrite: () => remove(id, theirs.revision),
+        load: () => { state.current = theirs; fillForm(theirs); renderEditorHead(); clearErrors(); loadHistory(theirs.id); },
+      }, { deleting: true });
+      return;
+    }
+    if (e.status !== 404) { showApiErrors(e); return; }
+  }
+  closeEditor();
+  els.publishResult.textContent = t("deleted", id);
+  await hooks.refreshAll();
+}
 
 export function focusAnswer() { els.answer.focus(); els.answer.select(); }

@@ -82,7 +82,8 @@ const TEXT = {
     conflictChanged: (who, rev, when, base) => `${who} saved revision ${rev} at ${when}, after you opened revision ${base}. Your changes are not saved yet; they are still in the form.`,
     conflictDeleted: (who, when) => `${who} deleted this entry at ${when}, after you opened it. Your changes are not saved; they are still in the form, so you can copy them.`,
     theirVersion: (rev, who) => `Their version (revision ${rev}, ${who})`, yourVersion: "Your text (not saved)",
-    saveMineAnyway: "Save mine over theirs", useTheirs: "Load their version",
+    saveMineAnyway: "Save mine over theirs", useTheirs: "Load their version", deleteAnyway: "Delete anyway",
+    conflictNotDeleted: (who, rev, when, base) => `${who} saved revision ${rev} at ${when}, after you opened revision ${base}. Nothing was deleted: look at their version first.`,
     conflictLoaded: "Their version is in the form now. Your text is below: copy what you want to keep.",
   },
   zh: {
@@ -149,7 +150,8 @@ const TEXT = {
     conflictChanged: (who, rev, when, base) => `${who} 在 ${when} 保存了第 ${rev} 版，晚于你打开的第 ${base} 版。你的修改还没有保存，仍在表单中。`,
     conflictDeleted: (who, when) => `${who} 在 ${when} 删除了这个条目（在你打开之后）。你的修改没有保存，仍在表单中，可以复制保留。`,
     theirVersion: (rev, who) => `对方的版本（第 ${rev} 版，${who}）`, yourVersion: "你的内容（未保存）",
-    saveMineAnyway: "用我的内容覆盖", useTheirs: "载入对方的版本",
+    saveMineAnyway: "用我的内容覆盖", useTheirs: "载入对方的版本", deleteAnyway: "仍然删除",
+    conflictNotDeleted: (who, rev, when, base) => `${who} 在 ${when} 保存了第 ${rev} 版，晚于你打开的第 ${base} 版。条目没有删除：请先看看对方的版本。`,
     conflictLoaded: "表单中现在是对方的版本。你的内容在下面，请复制需要保留的部分。",
   },
 };

@@ -35,6 +35,15 @@ def test_texts_are_trimmed_and_blank_or_repeated_phrasings_dropped():
     assert FaqEntry(**{**GOOD, "phrasings": ["same wording"] * 5000}).phrasings == ["same wording"]
 
 
+def test_wordings_the_search_cannot_tell_apart_are_one_phrasing():
+    """Case, width, spacing, the end mark, traditional characters, or the question itself again: kept once."""
+    entry = FaqEntry(**{**GOOD, "phrasings": ["Track my parcel", "track  my parcel?", "TRACK MY PARCEL", "where is my order",
+                                              "Ｔｒａｃｋ my parcel！", "track my parcels"]})
+    assert entry.phrasings == ["Track my parcel", "track my parcels"]
+    zh = FaqEntry(**{**GOOD, "language": "zh", "question": "运费怎么算？", "phrasings": ["運費怎麼算", "运费怎么算 。", "邮费怎么算"]})
+    assert zh.phrasings == ["邮费怎么算"]
+
+
 def test_too_many_or_too_long_phrasings_are_refused_naming_the_limit():
     many = _refusal(phrasings=[f"wording number {i}" for i in range(Settings.kb_max_phrasings + 1)])
     assert many.startswith("phrasings: ") and f"at most {Settings.kb_max_phrasings} phrasings" in many
