@@ -11,6 +11,7 @@ from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,16 @@ class BusinessHours(BaseModel):
         if bad:
             raise ValueError(f"CS_BUSINESS_HOURS weekdays are 0 (Monday) to 6 (Sunday), not {bad}")
         return days
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        # Checked here, at start, rather than at the first hand-over that needs the hours.
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'CS_BUSINESS_HOURS timezone {name!r} is not a known IANA time zone (e.g. "Asia/Shanghai", "Europe/Berlin", "UTC")') from None
+        return name
 
     @model_validator(mode="after")
     def _ever_open(self) -> "BusinessHours":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -71,6 +73,12 @@ def test_business_hours_without_a_working_weekday_are_refused_at_start_up_naming
     monkeypatch.setenv("CS_BUSINESS_HOURS", '{"weekdays": [7]}')
     with pytest.raises(ValidationError, match="CS_BUSINESS_HOURS weekdays are 0"):
         Settings()
+    for zone in ("Mars/Olympus_Mons", "../../etc/passwd", ""):
+        monkeypatch.setenv("CS_BUSINESS_HOURS", json.dumps({"timezone": zone}))
+        with pytest.raises(ValidationError, match="CS_BUSINESS_HOURS timezone .* is not a known IANA time zone"):
+            Settings()
+    monkeypatch.setenv("CS_BUSINESS_HOURS", '{"timezone": "Europe/Berlin"}')
+    assert Settings().business_hours.timezone == "Europe/Berlin"
     monkeypatch.setenv("CS_BUSINESS_HOURS", '{"weekdays": [], "always_open": true}')
     assert Settings().business_hours.always_open
     monkeypatch.setenv("CS_BUSINESS_HOURS", '{"opens": "22:00", "closes": "06:00"}')
