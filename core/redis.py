@@ -251,6 +251,14 @@ class Keys:
         """Hash: "kind:value" (web visitor, shop reference, Telegram id, phone...) -> customer id."""
         return f"{self.p}:customer-identities"
 
+    def customer_record_contacts(self, customer_id: str) -> str:
+        """Set of "kind:value" contacts the customer typed themselves (unverified, customers/store.py)."""
+        return f"{self.p}:customer:{customer_id}:contacts"
+
+    def customer_contact(self, contact: str) -> str:
+        """Set of the customer ids that left this "kind:value" contact."""
+        return f"{self.p}:customer-contact:{contact}"
+
     @property
     def retention_lock(self) -> str:
         return f"{self.p}:retention:lock"

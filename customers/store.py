@@ -9,6 +9,14 @@ agents see the record beside the chat with every earlier conversation.
 Two records found to be one person are merged (an agent links them): the
 identities and conversations of one move to the other, which every later
 lookup of the old id follows.
+
+A phone number or e-mail address the customer typed themselves (the offline
+form) is a *contact*, not an identity: it is on their record for whoever calls
+them back, and finds them for a privacy request, but nothing proves it is
+theirs. Taken as an identity, anyone who typed a customer's number would be
+merged into their record: shown their name and history, and sent the
+messages they write next from another channel. An agent who has checked makes
+it an identity with Link.
 """
 
 from __future__ import annotations
@@ -96,6 +104,20 @@ class CustomerStore:
         await self.r.sadd(self.k.customer_record_identities(customer_id), key)
         return customer_id
 
+    async def add_contact(self, customer_id: str, kind: Literal["phone", "email"], value: str) -> None:
+        """A contact the customer typed (module docstring): on the record, findable, never merging or routing."""
+        contact = identity_key(kind, value)
+        await self.fill(customer_id, overwrite=True, **{kind: value})
+        pipe = self.r.pipeline(transaction=True)
+        pipe.sadd(self.k.customer_contact(contact), customer_id)
+        pipe.sadd(self.k.customer_record_contacts(customer_id), contact)
+        await pipe.execute()
+
+    async def with_contact(self, kind: IdentityKind, value: str) -> list[str]:
+        """Every record that left this contact (a privacy request names a person by their number)."""
+        found = [await self.resolve(cid) for cid in sorted(await self.r.smembers(self.k.customer_contact(identity_key(kind, value))))]
+        return list(dict.fromkeys(cid for cid in found if cid))
+
     async def attach(self, customer_id: str, cid: str, at: float) -> None:
         await self.r.zadd(self.k.customer_conversations(customer_id), {cid: at})
 
@@ -120,15 +142,20 @@ class CustomerStore:
         if into == other:
             return into
         identities = await self.r.smembers(self.k.customer_record_identities(other))
+        contacts = await self.r.smembers(self.k.customer_record_contacts(other))
         conversations = await self.r.zrange(self.k.customer_conversations(other), 0, -1, withscores=True)
         details = await self.r.hgetall(self.k.customer_record(other))
         pipe = self.r.pipeline(transaction=True)
         for key in identities:
             pipe.hset(self.k.customer_identities, key, into)
             pipe.sadd(self.k.customer_record_identities(into), key)
+        for contact in contacts:
+            pipe.srem(self.k.customer_contact(contact), other)
+            pipe.sadd(self.k.customer_contact(contact), into)
+            pipe.sadd(self.k.customer_record_contacts(into), contact)
         if conversations:
             pipe.zadd(self.k.customer_conversations(into), dict(conversations))
-        pipe.delete(self.k.customer_record_identities(other), self.k.customer_conversations(other))
+        pipe.delete(self.k.customer_record_identities(other), self.k.customer_record_contacts(other), self.k.customer_conversations(other))
         pipe.hset(self.k.customer_record(other), "merged_into", into)
         await pipe.execute()
         await self.fill(into, **{k: v for k, v in details.items() if k in ("name", "tier", "language", "phone", "email")})
@@ -140,8 +167,12 @@ class CustomerStore:
         if live is None:
             return
         identities = await self.r.smembers(self.k.customer_record_identities(live))
+        contacts = await self.r.smembers(self.k.customer_record_contacts(live))
         pipe = self.r.pipeline(transaction=True)
         if identities:
             pipe.hdel(self.k.customer_identities, *identities)
-        pipe.delete(self.k.customer_record(live), self.k.customer_record_identities(live), self.k.customer_conversations(live))
+        for contact in contacts:
+            pipe.srem(self.k.customer_contact(contact), live)
+        pipe.delete(self.k.customer_record(live), self.k.customer_record_identities(live), self.k.customer_record_contacts(live),
+                    self.k.customer_conversations(live))
         await pipe.execute()

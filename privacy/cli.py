@@ -38,30 +38,35 @@ def _write(data: object, out: str | None) -> None:
         print(text)
 
 
-async def _subject(settings, keys: Keys, args: argparse.Namespace) -> tuple[CustomerRecord | None, set[str]]:
-    """The customer record named on the command line (if any) and every conversation of theirs."""
+async def _subject(settings, keys: Keys, args: argparse.Namespace) -> tuple[list[CustomerRecord], set[str]]:
+    """The customer records named on the command line (if any) and every conversation of theirs.
+
+    A phone number or e-mail names the record it is an identity of and every record that left it as a contact
+    (customers/store.py): a person asking for their data is found wherever they typed their number."""
     client = async_client(settings)
     try:
         customers = CustomerStore(client, keys)
-        customer_id = None
+        customer_ids: list[str] = []
         if args.customer:
-            customer_id = await customers.find("shop", args.customer)
+            customer_ids = [found] if (found := await customers.find("shop", args.customer)) else []
         elif args.identity:
             kind, _, value = args.identity.partition(":")
-            customer_id = await customers.find(kind, value)
             parsed = parse_contact(value) if kind in ("phone", "email") else None
-            if customer_id is None and parsed and parsed[0] == kind:  # stored as the offline form keeps it: +8613812345678
-                customer_id = await customers.find(kind, parsed[1])
-        record = await customers.get(customer_id) if customer_id else None
-        cids = set(await customers.conversations(customer_id)) if customer_id else set()
+            values = [value] + ([parsed[1]] if parsed and parsed[0] == kind else [])  # stored as the offline form keeps it: +8613812345678
+            for each in values:
+                customer_ids += [found] if (found := await customers.find(kind, each)) else []
+                customer_ids += await customers.with_contact(kind, each) if parsed else []
+        customer_ids = list(dict.fromkeys(customer_ids))
+        records = [record for cid in customer_ids if (record := await customers.get(cid))]
+        cids = {conv for record in records for conv in await customers.conversations(record.id)}
         if args.conversation and await client.exists(keys.conv(args.conversation)):
             cids.add(args.conversation)
             owner = await client.hget(keys.conv(args.conversation), "customer_id")
-            if record is None and owner and set(await customers.conversations(owner)) <= cids:
+            if not records and owner and set(await customers.conversations(owner)) <= cids:
                 # A record made for this conversation alone (a visitor who left a phone number or e-mail on the offline
                 # form): it is theirs with the conversation. One that other conversations share is not theirs to take.
-                record = await customers.get(owner)
-        return record, cids
+                records = [record] if (record := await customers.get(owner)) else []
+        return records, cids
     finally:
         await client.aclose()
 
@@ -102,22 +107,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("export", "delete"):
         if not (args.customer or args.identity or args.conversation):
             parser.error("name the customer (--customer REF or --identity KIND:VALUE) or a conversation (--conversation ID)")
-        record, cids = asyncio.run(_subject(settings, keys, args))
+        records, cids = asyncio.run(_subject(settings, keys, args))
         target = args.customer or args.identity or args.conversation
+        named = "" if not records else " and the customer record" if len(records) == 1 else f" and {len(records)} customer records"
         if args.command == "export":
-            _write(export(client, keys, Vault(settings.secret("pii-key")), cids, record), args.out)
+            _write(export(client, keys, Vault(settings.secret("pii-key")), cids, records), args.out)
             audit.record_sync(ACTOR, "pii_exported", target, conversations=len(cids))
         elif not args.yes:
-            print(f"would erase {len(cids)} conversation(s): {', '.join(sorted(cids)) or '-'}{' and the customer record' if record else ''} (add --yes)")
+            print(f"would erase {len(cids)} conversation(s): {', '.join(sorted(cids)) or '-'}{named} (add --yes)")
         else:
             erased = eraser.erase(cids)
-            if record:
+            for record in records:
                 asyncio.run(_forget(settings, keys, record.id))
             audit.record_sync(ACTOR, "customer_erased", target, conversations=erased.conversations, tickets=erased.tickets, events=erased.events,
                               gap_records=erased.gap_records)
             print(f"erased {erased.conversations} conversation(s), {erased.tickets} ticket(s), {erased.keys} keys, {erased.events} events, "
-                  f"{erased.gap_records} content-gap records"
-                  f"{', the customer record' if record else ''}")
+                  f"{erased.gap_records} content-gap records{named.replace(' and', ',')}")
     elif args.command == "purge":
         policy = RetentionPolicy(settings.retention_days * 86400, settings.abandoned_conversation_hours * 3600)
         cids = due(client, keys, policy)

@@ -44,7 +44,9 @@ def tickets_of(client: redis.Redis, keys: Keys, cids: set[str]) -> dict[str, lis
     return found
 
 
-def export(client: redis.Redis, keys: Keys, vault: Vault, cids: set[str], record: CustomerRecord | None = None) -> dict:
+def export(client: redis.Redis, keys: Keys, vault: Vault, cids: set[str], records: list[CustomerRecord] = ()) -> dict:
+    """``customer``: the record found first (None without one); ``customers``: every record found (a number left on
+    several records finds each)."""
     out = []
     tickets = tickets_of(client, keys, cids)
     for cid in sorted(cids):
@@ -65,4 +67,5 @@ def export(client: redis.Redis, keys: Keys, vault: Vault, cids: set[str], record
                 notes = [{"id": nid, **json.loads(fields["n"])} for nid, fields in client.xrange(keys.ticket_notes(ticket_id))]
                 mine.append({"ticket": ticket_from_hash(raw).model_dump(mode="json"), "internal_notes": notes})
         out.append({"conversation": conv, "messages": messages, "handoff_packet": json.loads(packet) if packet else None, "tickets": mine})
-    return {"customer": record.model_dump() if record else None, "conversations": out}
+    found = [record.model_dump() for record in records]
+    return {"customer": found[0] if found else None, "customers": found, "conversations": out}

@@ -71,3 +71,40 @@ def test_signing_in_joins_the_anonymous_visits_and_linking_merges_two_records(hu
     for conv in (anonymous, signed, other_visit):
         assert hub.get(f"/api/conversations/{conv['conversation_id']}", headers=conv["headers"]).status_code == 404
     assert run_cli("-m", "privacy", "export", "--customer", ref).stdout.strip().startswith('{\n  "customer": null')
+
+
+def test_a_typed_phone_number_is_a_contact_not_a_key_to_someone_elses_record(hub, agents, settings):
+    """Anyone can type a number into the offline form: it goes on their own record and ticket, and never joins them to
+    the record of the customer who typed it first (their name, tier and history, and the messages they write next)."""
+    phone = f"139{secrets.randbelow(10**8):08d}"
+    ref = f"c-{secrets.token_hex(4)}"
+    victim = start(hub, secrets.token_hex(16), {"ref": ref, "tier": "vip", "name": "Li Na Secretname"}, settings)
+    say(hub, victim, "I want to talk to a person")
+    contact = lambda conv: hub.post(f"/api/conversations/{conv['conversation_id']}/contact", json={"contact": phone}, headers=conv["headers"])  # noqa: E731
+    assert contact(victim).status_code == 200
+    attacker = start(hub, secrets.token_hex(16))
+    say(hub, attacker, "I want to talk to a person")
+    assert contact(attacker).status_code == 200
+    other_shop_customer = start(hub, secrets.token_hex(16), {"ref": f"c-{secrets.token_hex(4)}", "tier": "standard", "name": "Wang Wu"}, settings)
+    say(hub, other_shop_customer, "I want to talk to a person")
+    assert contact(other_shop_customer).status_code == 200
+
+    agent = AgentClient(hub, "alice")
+    views = {}
+    for name, conv in (("victim", victim), ("attacker", attacker), ("other", other_shop_customer)):
+        assert agent.post(f"/conversations/{conv['conversation_id']}/claim").status_code == 200
+        views[name] = agent.get(f"/conversations/{conv['conversation_id']}/customer").json()
+        assert views[name]["customer"]["phone"] == f"+86{phone}"  # on each record, for whoever calls back
+        assert [c["conversation"]["id"] for c in views[name]["conversations"]] == [conv["conversation_id"]]
+    assert views["attacker"]["customer"]["name"] == "" and views["attacker"]["customer"]["tier"] == "standard"
+    assert not any(i.startswith("shop:") for i in views["attacker"]["customer"]["identities"])
+    assert views["victim"]["customer"]["name"] == "Li Na Secretname" and f"shop:{ref}" in views["victim"]["customer"]["identities"]
+    assert views["other"]["customer"]["name"] == "Wang Wu" and f"shop:{ref}" not in views["other"]["customer"]["identities"]
+    assert len({v["customer"]["id"] for v in views.values()}) == 3
+
+    # A privacy request names the person by their number: every record that left it is found (the operator checks the
+    # dry run before erasing), and the erasure leaves no record holding it.
+    dry = run_cli("-m", "privacy", "delete", "--identity", f"phone:{phone}")
+    assert dry.returncode == 0 and "would erase 3 conversation(s)" in dry.stdout and "3 customer records" in dry.stdout, dry.stdout + dry.stderr
+    assert run_cli("-m", "privacy", "delete", "--identity", f"phone:{phone}", "--yes").returncode == 0
+    assert "would erase 0 conversation(s)" in run_cli("-m", "privacy", "delete", "--identity", f"phone:+86{phone}").stdout

@@ -396,17 +396,19 @@ class TicketDesk:
         return None
 
     async def leave_contact(self, conv: Conversation, contact: str) -> Message | None:
-        """The offline form: a phone number or e-mail to reach the customer, on the ticket and their record."""
+        """The offline form: a phone number or e-mail to reach the customer, on the ticket and their record.
+
+        Unverified, so a contact and never an identity (customers/store.py): typing someone's number must not
+        join their record or receive their messages."""
         parsed = parse_contact(contact)
         if parsed is None:
             raise InvalidContact("not a phone number or e-mail address we can use")
         kind, value = parsed
-        customer_id = conv.customer_id or await self.customers.identify(kind, value, language=conv.language)
+        customer_id = conv.customer_id or await self.customers.identify("web", f"conversation-{conv.id}", language=conv.language)
         if not conv.customer_id:
             await self.conversations.set_fields(conv.id, customer_id=customer_id)
             await self.customers.attach(customer_id, conv.id, conv.created_at)
-        customer_id = await self.customers.add_identity(customer_id, kind, value)
-        await self.customers.fill(customer_id, overwrite=True, **{kind: value})
+        await self.customers.add_contact(customer_id, kind, value)
         if conv.ticket_id:
             await self.tickets.change(conv.ticket_id, lambda t: _set_contact(t, value), Event.TICKET_UPDATED)
         return await self.conversations.append(conv.id, "system", say("contact_saved", conv.language, contact=value), channel=conv.channel, meta={"kind": "contact_saved"})
