@@ -5,7 +5,9 @@ and then lock the account (the right password included) until it expires or an a
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -84,6 +86,25 @@ def test_failed_sign_ins_slow_down_then_lock_the_account_across_workers(two_work
     assert any(e["action"] == "login_locked" and e["target"] == "victim" for e in entries)
     assert any(e["action"] == "login_unlocked" and e["target"] == "victim" for e in entries)
     assert sum(1 for e in entries if e["action"] == "login_failed" and e["actor"] == "victim") >= 6
+
+
+def test_a_burst_of_parallel_guesses_is_held_to_the_same_lock(two_workers):
+    """Guesses sent all at once (the password hash is slow) must not all be checked before any is counted."""
+    proc = run_cli("-m", "handoff", "add", "burst-victim", "--name", "Burst", "--password", PASSWORD)
+    assert proc.returncode == 0, proc.stderr
+    start = threading.Barrier(24)
+
+    def guess(i: int) -> int:
+        start.wait()
+        return two_workers[i % 2].post("/api/agent/login", json={"username": "burst-victim", "password": f"guess-{i}"}).status_code
+
+    with ThreadPoolExecutor(24) as pool:
+        codes = list(pool.map(guess, range(24)))
+    # 3 free attempts and a slowed one are checked (CS_LOGIN_FREE_ATTEMPTS=3), one more each time a 1 s, 2 s... wait
+    # runs out on a slow machine; every other guess is refused unchecked. Checked first and counted after, all 24 were.
+    assert codes.count(401) <= 8 and codes.count(429) >= 16, codes
+    run_cli("-m", "handoff", "unlock", "burst-victim")
+    assert two_workers[0].post("/api/agent/login", json={"username": "burst-victim", "password": PASSWORD}).status_code == 200
 
 
 def test_the_websocket_obeys_the_same_message_limits(two_workers):

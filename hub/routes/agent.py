@@ -23,6 +23,7 @@ from handoff.agents import Agent, Presence
 from handoff.conversations import Guard
 from handoff.events import Frame
 from handoff.history import PastConversation
+from handoff.lockout import Refusal
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.summary import customer_need
 from hub.deps import AGENT_COOKIE, STREAM_ID, ChatStaff, ConversationId, MessageText, SignedIn, Svc, check_message_length, client_address, staff_token
@@ -87,19 +88,18 @@ class Suggestion(BaseModel):
 @router.post("/login", response_model=LoggedIn, responses={429: {"description": "too many failed sign-ins: wait (Retry-After), or the account is locked"}})
 async def login(body: Login, request: Request, response: Response, services: Svc) -> LoggedIn:
     address = client_address(request)
-    refusal = await services.login_guard.check(body.username, address)
-    if refusal:
-        detail = (f"too many failed sign-ins: this {refusal.scope} is locked for {refusal.retry_after} s (an admin can unlock it)"
-                  if refusal.locked else f"too many failed sign-ins: wait {refusal.retry_after} s before trying again")
-        raise HTTPException(429, detail, headers={"Retry-After": str(refusal.retry_after)})
+    attempt = await services.login_guard.begin(body.username, address)
+    if isinstance(attempt, Refusal):
+        detail = (f"too many failed sign-ins: this {attempt.scope} is locked for {attempt.retry_after} s (an admin can unlock it)"
+                  if attempt.locked else f"too many failed sign-ins: wait {attempt.retry_after} s before trying again")
+        raise HTTPException(429, detail, headers={"Retry-After": str(attempt.retry_after)})
     agent = await services.agents.verify_password(body.username, body.password)
     if agent is None:
-        locked = await services.login_guard.failed(body.username, address)
         await services.audit.record(body.username, "login_failed", address=address)
-        for scope in locked:
+        for scope in attempt.locks:
             await services.audit.record("system", "login_locked", body.username if scope == "account" else address, scope=scope)
         raise HTTPException(401, "wrong username or password")
-    await services.login_guard.succeeded(agent.username)
+    await services.login_guard.succeeded(body.username, address)
     await services.audit.record(agent.username, "login", address=address)
     token = await services.sessions.open(agent.username)
     if agent.chats and body.take_chats and not agent.must_change_password:  # editors are not counted as available for chats
