@@ -4,8 +4,9 @@ What this product meets, in Chinese and English text:
 
 - phone numbers: Google's libphonenumber (``phonenumbers``) finds and validates
   them, Chinese mobiles (13812345678, +86 139-1234-5678) and landlines alike;
-- resident ID numbers (18 digits, the last may be X): valid when the birth date
-  and the ISO 7064 check digit hold (``python-stdnum``'s ``cn.ric``);
+- resident ID numbers (18 digits, the last may be X, spaces or dashes allowed as in
+  "110105 19491231 002X"): valid when the birth date and the ISO 7064 check digit
+  hold (``python-stdnum``'s ``cn.ric``);
 - bank card numbers (13-19 digits, spaces or dashes allowed): valid when the Luhn
   check holds (``stdnum.luhn``);
 - e-mail addresses.
@@ -42,7 +43,8 @@ class Finding:
     value: str
 
 
-_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_ID = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \u3000-]?\d){16}[ \u3000-]?[\dXx](?![0-9A-Za-z])")
+_SEPARATORS = re.compile(r"[ \u3000-]")
 _CARD = re.compile(r"(?<![0-9])\d(?:[ -]?\d){12,18}(?![0-9])")
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}(?![\w-])")
 _ID_WORDS = re.compile(r"(身份证|证件号|身份号|id\s*card|identity|id\s*(number|no\.?))\D{0,8}$", re.IGNORECASE)
@@ -61,7 +63,7 @@ def find(text: str) -> list[Finding]:
         return all(end <= f.start or start >= f.end for f in found)
 
     for m in _ID.finditer(text):
-        if ric.is_valid(m.group()) or _labelled(text, m.start(), _ID_WORDS):
+        if ric.is_valid(_SEPARATORS.sub("", m.group())) or _labelled(text, m.start(), _ID_WORDS):
             found.append(Finding("id_card", m.start(), m.end(), m.group()))
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
@@ -82,7 +84,8 @@ def mask_value(kind: Kind, value: str) -> str:
         national = digits[-11:] if len(digits) >= 11 else digits
         return f"{national[:3]}****{national[-4:]}" if len(national) >= 8 else "*" * max(0, len(national) - 2) + national[-2:]
     if kind == "id_card":
-        return f"{value[:6]}********{value[-4:]}"
+        compact = _SEPARATORS.sub("", value)
+        return f"{compact[:6]}********{compact[-4:]}"
     if kind == "bank_card":
         return f"**** {digits[-4:]}"
     local, _, domain = value.partition("@")

@@ -21,6 +21,11 @@ VALID_CARD = "6222020200112233446"  # Luhn holds
     # labelled numbers are personal data even when mistyped (the issue's own example)
     ("我的手机号13812345678，身份证110101199003077777，卡号6222020200112233445",
      "我的手机号138****5678，身份证110101********7777，卡号**** 3445"),
+    # ID numbers written in groups, as on the card: valid, or labelled and mistyped
+    ("身份证 110101 19900307 7774 谢谢", "身份证 110101********7774 谢谢"),
+    ("身份证：110105-19491231-002X", "身份证：110105********002X"),
+    ("my id 110101-19900307-7774 ok", "my id 110101********7774 ok"),
+    ("证件号 110101 1990 0307 7777", "证件号 110101********7777"),
 ])
 def test_personal_data_is_masked(text, expected):
     assert mask(text)[0] == expected
