@@ -115,3 +115,32 @@ def parse_contact(text: str) -> tuple[Literal["phone", "email"], str] | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return "phone", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Contacts and identities the product stores (``parse_contact``'s E.164 numbers, e-mail addresses, channel ids),
+# masked for staff who may not see who the customer is (hub/visibility.py).
+_E164 = re.compile(r"\+\d{8,15}(?!\d)")
+
+
+def mask_contact(value: str) -> str:
+    """A contact as ``parse_contact`` returns it (an E.164 phone number or an e-mail address), masked."""
+    return mask_value("email" if "@" in value else "phone", value)
+
+
+def mask_contacts(text: str) -> str:
+    """A line the product wrote around a stored contact ("we can reach you at +8613812345678") with the contact masked.
+
+    Not ``mask``: that reads customers' free text, where "+8613812345678" can pass for a card number.
+    """
+    text = _E164.sub(lambda m: mask_contact(m.group()), text)
+    return _EMAIL.sub(lambda m: mask_contact(m.group()), text)
+
+
+def mask_identity(identity: str) -> str:
+    """A customer identity ``"kind:value"`` with its value masked: a phone number or e-mail like a contact, any other
+    id (the shop's reference, a Telegram id, a WeChat openid, a web visitor id) down to its last four characters, or
+    to nothing when it is short enough that four would give much of it away."""
+    kind, _, value = identity.partition(":")
+    if kind in ("phone", "email"):
+        return f"{kind}:{mask_contact(value)}"
+    return f"{kind}:****{value[-4:] if len(value) >= 12 else ''}"

@@ -3,6 +3,7 @@ must, the password policy, the first sign-in that must change a generated passwo
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import httpx
@@ -84,6 +85,42 @@ def test_agents_see_who_the_customer_is_only_in_their_own_chats(hub, staff):
     assert waiting["conversation"]["customer_name"] == ""
     assert next(i for i in supervisor.get("/queue").json() if i["conversation"]["id"] == c.id)["conversation"]["customer_name"] == "Li Na"
     assert agent.post(f"/conversations/{c.id}/claim").json()["conversation"]["customer_name"] == "Li Na"
+
+
+def test_a_waiting_customers_contact_identities_and_name_are_masked_for_agents_it_is_not_theirs(hub, staff):
+    """The customer panel listed "phone:+86..." and the shop's reference, and tickets their contact and name, to any agent."""
+    signed = {"ref": f"c-{secrets.token_hex(3)}", "tier": "vip", "name": "Zhao Minghui"}
+    started = hub.post("/api/conversations", json={"language": "en", "customer": {**signed, "signature": sign_identity(hub_secret(), **signed)}}).json()
+    cid, headers = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+    phone = f"139{secrets.randbelow(10 ** 8):08d}"
+    masked = f"{phone[:3]}****{phone[-4:]}"
+    assert hub.post(f"/api/conversations/{cid}/contact", json={"contact": phone}, headers=headers).status_code == 200
+    ref = hub.post(f"/api/conversations/{cid}/handoff", headers=headers).json()["conversation"]["ticket_ref"]
+    bob, sam, alice = AgentClient(hub, "bob"), AgentClient(hub, "sam"), AgentClient(hub, "alice")
+
+    def reads(agent: AgentClient) -> dict[str, httpx.Response]:
+        return {"queue": agent.get("/queue"), "detail": agent.get(f"/conversations/{cid}"), "customer": agent.get(f"/conversations/{cid}/customer"),
+                "tickets": agent.get("/tickets?view=all"), "ticket": agent.get(f"/tickets/{ref}"),
+                "tag": hub.patch(f"/api/agent/tickets/{ref}", json={"tags": ["vip"]}, headers=agent.headers)}
+
+    seen = reads(bob)  # waiting, not his
+    for what, resp in seen.items():
+        assert resp.status_code == 200, (what, resp.text)
+        for secret in (phone, signed["ref"], signed["name"]):
+            assert secret not in resp.text, (what, secret, resp.text)
+    assert f"phone:{masked}" in seen["customer"].json()["customer"]["identities"]
+    assert "shop:****" in seen["customer"].json()["customer"]["identities"]
+    assert seen["ticket"].json()["ticket"]["contact"] == masked and seen["ticket"].json()["conversation"]["customer_name"] == ""
+    assert any(masked in m["text"] for m in seen["detail"].json()["messages"] if m["meta"].get("kind") == "contact_saved")
+
+    # A supervisor sees who the customer is; so does the agent once the chat is theirs.
+    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    for agent in (sam, alice):
+        panel = agent.get(f"/conversations/{cid}/customer").json()["customer"]
+        assert {f"phone:+86{phone}", f"shop:{signed['ref']}"} <= set(panel["identities"]) and panel["name"] == signed["name"]
+        ticket = agent.get(f"/tickets/{ref}").json()
+        assert ticket["ticket"]["contact"] == f"+86{phone}" and ticket["conversation"]["customer_name"] == signed["name"]
+    assert f"+86{phone}" in str(alice.get(f"/conversations/{cid}").json()["messages"])
 
 
 def hub_secret() -> str:

@@ -108,3 +108,23 @@ def test_a_typed_phone_number_is_a_contact_not_a_key_to_someone_elses_record(hub
     assert dry.returncode == 0 and "would erase 3 conversation(s)" in dry.stdout and "3 customer records" in dry.stdout, dry.stdout + dry.stderr
     assert run_cli("-m", "privacy", "delete", "--identity", f"phone:{phone}", "--yes").returncode == 0
     assert "would erase 0 conversation(s)" in run_cli("-m", "privacy", "delete", "--identity", f"phone:+86{phone}").stdout
+
+
+def test_a_phone_number_links_however_the_agent_types_it(hub, agents):
+    """Linking "phone:139..." stored it as typed, never the "+86139..." the offline form and other links store: no merge."""
+    phone = f"139{secrets.randbelow(10 ** 8):08d}"
+    agent = AgentClient(hub, "alice")
+    first, second = start(hub, secrets.token_hex(16)), start(hub, secrets.token_hex(16))
+    for conv in (first, second):
+        say(hub, conv, "I want to talk to a person")
+        assert agent.post(f"/conversations/{conv['conversation_id']}/claim").status_code == 200
+    linked = agent.post(f"/conversations/{first['conversation_id']}/customer/link", {"identity": f"phone:+86 {phone[:3]} {phone[3:7]} {phone[7:]}"})
+    assert linked.status_code == 200, linked.text
+    assert f"phone:+86{phone}" in linked.json()["customer"]["identities"]
+    view = agent.post(f"/conversations/{second['conversation_id']}/customer/link", {"identity": f"phone:{phone}"}).json()
+    assert [i for i in view["customer"]["identities"] if i.startswith("phone:")] == [f"phone:+86{phone}"]
+    assert {c["conversation"]["id"] for c in view["conversations"]} >= {first["conversation_id"], second["conversation_id"]}
+    assert agent.post(f"/conversations/{second['conversation_id']}/customer/link", {"identity": "phone:12345"}).status_code == 422
+    email = f"Li.Na.{phone}@Example.CN"
+    view = agent.post(f"/conversations/{second['conversation_id']}/customer/link", {"identity": f"email:{email}"}).json()
+    assert f"email:{email.lower()}" in view["customer"]["identities"]

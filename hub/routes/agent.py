@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
 
 from core.errors import Invalid, NotAllowed, NotOwner
+from core.pii import parse_contact
 from core.passwords import WeakPassword
 from core.relay import RESYNC
 from customers.store import CustomerRecord
@@ -29,6 +30,7 @@ from handoff.summary import customer_need
 from hub.deps import AGENT_COOKIE, STREAM_ID, ChatStaff, ConversationId, MessageText, SignedIn, Svc, check_message_length, client_address, staff_token
 from hub.live import Socket, refuse, serve
 from hub.services import Services
+from hub.visibility import conversation_for, customer_for, messages_for
 from kb.search import NoPublishedIndex
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
@@ -175,15 +177,8 @@ async def queue(me: ChatStaff, services: Svc) -> list[QueueItem]:
         waited = int(now - (conv.queued_at or now))
         packet = await services.conversations.packet(cid)
         need = customer_need(await services.conversations.messages(cid), packet)
-        items.append(QueueItem(conversation=_as_seen_by(me, conv), packet=packet, position=position, waiting_seconds=waited, need=need))
+        items.append(QueueItem(conversation=conversation_for(me, conv), packet=packet, position=position, waiting_seconds=waited, need=need))
     return items
-
-
-def _as_seen_by(agent: Agent, conv: Conversation) -> Conversation:
-    """Agents see a customer's name only in chats that are theirs; supervisors and admins always."""
-    if agent.oversees or conv.agent == agent.username:
-        return conv
-    return conv.model_copy(update={"customer_name": ""})
 
 
 async def _may_read(services: Services, agent: Agent, conv: Conversation) -> bool:
@@ -212,7 +207,8 @@ async def _detail(services: Services, cid: str, agent: Agent, *, after_acting: b
     conv = await services.conversations.require(cid)
     if not after_acting and not await _may_read(services, agent, conv):
         raise NotAllowed("this conversation is not yours (agents see the queue and their own chats)")
-    return ConversationDetail(conversation=_as_seen_by(agent, conv), packet=await services.conversations.packet(cid), messages=await services.conversations.messages(cid))
+    return ConversationDetail(conversation=conversation_for(agent, conv), packet=await services.conversations.packet(cid),
+                              messages=messages_for(agent, conv, await services.conversations.messages(cid)))
 
 
 async def _owned(cid: str, me: Agent, services: Services) -> Conversation:
@@ -301,10 +297,8 @@ async def _customer_view(services: Services, me: Agent, conv: Conversation) -> C
     for other in cids[:50]:
         past = await services.conversations.get(other)
         if past:
-            shown.append(CustomerConversation(conversation=_as_seen_by(me, past), need=customer_need(await services.conversations.messages(other), await services.conversations.packet(other))))
-    if record and not (me.oversees or conv.agent == me.username):
-        record = record.model_copy(update={"name": "", "phone": "", "email": ""})  # who they are: once the chat is yours
-    return CustomerView(customer=record, conversations=shown)
+            shown.append(CustomerConversation(conversation=conversation_for(me, past), need=customer_need(await services.conversations.messages(other), await services.conversations.packet(other))))
+    return CustomerView(customer=customer_for(me, conv, record), conversations=shown)
 
 
 @router.post("/conversations/{cid}/customer/link", response_model=CustomerView,
@@ -313,6 +307,7 @@ async def link_customer(cid: ConversationId, body: Link, me: ChatStaff, services
     conv = await _owned(cid, me, services) if not me.oversees else await services.conversations.require(cid)
     if not (body.identity or body.customer_id):
         raise HTTPException(422, "name an identity (kind:value) or a customer_id")
+    identity = _normal_identity(body.identity) if body.identity else None
     customer_id = conv.customer_id or await services.customers.identify("web", f"conversation-{cid}")
     if not conv.customer_id:
         await services.conversations.set_fields(cid, customer_id=customer_id)
@@ -321,11 +316,22 @@ async def link_customer(cid: ConversationId, body: Link, me: ChatStaff, services
         if await services.customers.resolve(body.customer_id) is None:
             raise HTTPException(404, "no such customer")
         customer_id = await services.customers.merge(into=customer_id, other=body.customer_id)
-    if body.identity:
-        kind, _, value = body.identity.partition(":")
-        customer_id = await services.customers.add_identity(customer_id, kind, value)
-    await services.audit.record(me.username, "customer_linked", customer_id, conversation=cid, identity=body.identity or "", other=body.customer_id or "")
+    if identity:
+        customer_id = await services.customers.add_identity(customer_id, *identity)
+    await services.audit.record(me.username, "customer_linked", customer_id, conversation=cid, identity=":".join(identity or ()), other=body.customer_id or "")
     return await _customer_view(services, me, await services.conversations.require(cid))
+
+
+def _normal_identity(identity: str) -> tuple[str, str]:
+    """``kind:value`` as stored: a phone number or e-mail as the offline contact form stores it (``+8613812345678``,
+    lower case), so that the one an agent links and the one the customer left are the same identity."""
+    kind, _, value = identity.partition(":")
+    if kind not in ("phone", "email"):
+        return kind, value
+    parsed = parse_contact(value)
+    if parsed is None or parsed[0] != kind:
+        raise HTTPException(422, f"not a {'phone number' if kind == 'phone' else 'e-mail address'} we can use")
+    return parsed
 
 
 class Revealed(BaseModel):

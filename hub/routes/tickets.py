@@ -17,6 +17,7 @@ from handoff.agents import Agent
 from handoff.models import Category, Conversation
 from hub.deps import Admin, ChatStaff, Overseer, Svc
 from hub.services import Services
+from hub.visibility import conversation_for, sees_customer, ticket_for
 from tickets.canned import CannedReply
 from tickets.models import Ticket, TicketStatus
 
@@ -79,9 +80,8 @@ def _row(ticket: Ticket, me: Agent, conv: Conversation | None, now: float) -> Ti
         state = "warning"
     else:
         state = "ok" if running else "none"
-    mine = me.oversees or ticket.assignee == me.username
-    name = conv.customer_name if (conv and mine and conv.customer_name) else f"#{ticket.conversation_id[:6]}"
-    return TicketRow(ticket=ticket, customer=name, due_at=due, sla_state=state)
+    name = conv.customer_name if (conv and sees_customer(me, ticket.assignee) and conv.customer_name) else f"#{ticket.conversation_id[:6]}"
+    return TicketRow(ticket=ticket_for(me, ticket), customer=name, due_at=due, sla_state=state)
 
 
 async def _visible(services: Services, me: Agent, ticket: Ticket) -> Ticket:
@@ -123,7 +123,7 @@ async def ticket(key: TicketKey, me: ChatStaff, services: Svc) -> TicketDetail:
     found = await _ticket(services, key, me)
     conv = await services.conversations.get(found.conversation_id)
     row = _row(found, me, conv, time.time())
-    return TicketDetail(**row.model_dump(), notes=await services.desk.tickets.notes(found.id), conversation=conv)
+    return TicketDetail(**row.model_dump(), notes=await services.desk.tickets.notes(found.id), conversation=conversation_for(me, conv) if conv else None)
 
 
 @router.post("/api/agent/tickets/{key}/notes", status_code=201, summary="An internal note: agents only, never shown to the customer")
@@ -135,7 +135,7 @@ async def add_note(key: TicketKey, body: Note, me: ChatStaff, services: Svc) -> 
 @router.patch("/api/agent/tickets/{key}", response_model=Ticket, summary="Correct the category, set the tags")
 async def change(key: TicketKey, body: TicketChange, me: ChatStaff, services: Svc) -> Ticket:
     found = await _ticket(services, key, me)
-    return await services.desk.update(found.id, me, category=body.category, tags=body.tags)
+    return ticket_for(me, await services.desk.update(found.id, me, category=body.category, tags=body.tags))
 
 
 @router.post("/api/agent/tickets/{key}/status", response_model=Ticket, responses={409: {"description": "not possible from the current status"}},
@@ -144,7 +144,7 @@ async def set_status(key: TicketKey, body: StatusChange, me: ChatStaff, services
     found = await _ticket(services, key, me)
     if found.assignee != me.username and not me.oversees:
         raise NotAllowed("only the ticket's agent may change its status")
-    return await services.desk.set_status(found.conversation_id, me, body.status)
+    return ticket_for(me, await services.desk.set_status(found.conversation_id, me, body.status))
 
 
 @router.post("/api/agent/tickets/{key}/reassign", response_model=Ticket, summary="Supervisors: give a waiting or taken chat to another agent")
@@ -152,7 +152,7 @@ async def reassign(key: TicketKey, body: Reassign, me: Overseer, services: Svc) 
     found = await _ticket(services, key, me)
     await services.desk.reassign(found.conversation_id, me, body.to)
     await services.audit.record(me.username, "ticket_reassigned", found.ref, to=body.to)
-    return await services.desk.tickets.require(found.id)
+    return ticket_for(me, await services.desk.tickets.require(found.id))
 
 
 @router.get("/api/agent/followups", response_model=list[TicketRow], summary="Follow-up calls (回访) due, after complaints were solved")
@@ -169,7 +169,7 @@ async def followups(me: ChatStaff, services: Svc) -> list[TicketRow]:
 @router.post("/api/agent/tickets/{key}/followup", response_model=Ticket, summary="The follow-up call was made")
 async def followup_done(key: TicketKey, body: FollowUpDone, me: ChatStaff, services: Svc) -> Ticket:
     found = await _ticket(services, key, me)
-    return await services.desk.followup_done(found.id, me, body.note)
+    return ticket_for(me, await services.desk.followup_done(found.id, me, body.note))
 
 
 @router.get("/api/agent/canned", response_model=list[CannedReply], summary='Canned replies, by words or "/shortcut"')

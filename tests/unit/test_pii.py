@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.pii import find, mask
+from core.pii import find, mask, mask_contacts, mask_identity
 
 VALID_ID = "110101199003077774"  # birth date and check digit hold
 VALID_CARD = "6222020200112233446"  # Luhn holds
@@ -45,3 +45,20 @@ def test_what_is_not_personal_data_is_left_alone(text):
 def test_findings_keep_the_originals_for_sealing():
     findings = find(f"13812345678 和 {VALID_ID}")
     assert [(f.kind, f.value) for f in findings] == [("phone", "13812345678"), ("id_card", VALID_ID)]
+
+
+@pytest.mark.parametrize("identity, expected", [
+    ("phone:+8613812345678", "phone:138****5678"),
+    ("phone:13812345678", "phone:138****5678"),
+    ("email:li.na@example.cn", "email:l***@example.cn"),
+    ("shop:c-1a2b3c", "shop:****"),  # short: four characters would give much of it away
+    ("telegram:123456789", "telegram:****"),
+    ("web:conversation-0123456789abcdef0123456789abcdef", "web:****cdef"),
+])
+def test_identities_are_masked_for_staff_who_may_not_see_them(identity, expected):
+    assert mask_identity(identity) == expected
+
+
+def test_the_contact_in_a_line_the_product_wrote_is_masked_as_a_phone_number_not_a_card():
+    assert mask_contacts("Thank you. We'll answer here, and can reach you at +8613812345678.") == "Thank you. We'll answer here, and can reach you at 138****5678."
+    assert mask_contacts("谢谢！我们会在这里回复您，也可以通过 li.na@example.cn 联系您。") == "谢谢！我们会在这里回复您，也可以通过 l***@example.cn 联系您。"
