@@ -26,6 +26,10 @@ VALID_CARD = "6222020200112233446"  # Luhn holds
     ("身份证：110105-19491231-002X", "身份证：110105********002X"),
     ("my id 110101-19900307-7774 ok", "my id 110101********7774 ok"),
     ("证件号 110101 1990 0307 7777", "证件号 110101********7777"),
+    # a +86 mobile written whole is 13 digits, and this one passes the Luhn check: still a phone
+    ("reach me at +8613812345678", "reach me at 138****5678"),
+    ("电话8613812345678", "电话138****5678"),
+    ("卡号 8613812345678", "卡号 **** 5678"),  # said to be a card: a card
 ])
 def test_personal_data_is_masked(text, expected):
     assert mask(text)[0] == expected
