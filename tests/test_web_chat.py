@@ -241,3 +241,101 @@ def test_a_chat_whose_conversation_was_erased_starts_a_new_one_instead_of_reconn
     transcript = httpx.get(f"{settings.hub_url}/api/conversations/{new_id}/messages", headers={"Authorization": f"Bearer {token}"}).json()
     assert [m["text"] for m in transcript if m["sender"] == "customer"] == ["How much does shipping cost?"]
     ctx.close()
+
+
+FOCUS_ASKS = {"en": "How long does delivery take?", "zh": "下单后多久能收到货？"}
+FOCUS_LABELS = {
+    "en": {"box": "Your message", "no": "No", "person": "Talk to a person", "star": "Rate 4 out of 5", "comment": "Anything to add? (optional)"},
+    "zh": {"box": "您的消息", "no": "没帮助", "person": "转人工", "star": "4 星（满分 5 星）", "comment": "还有什么想说的吗？（选填）"},
+}
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue, then resolves it
+def test_keyboard_focus_moves_on_after_a_vote_a_choice_and_a_rating(stack, settings, agents, browser, hub):
+    """A keyboard or screen-reader user who votes "not helpful", picks one of the answers offered, or sends a
+    rating lands on the next thing to use, not at the top of the page (the control they used goes inactive)."""
+    for name, viewport, language in (("desktop", DESKTOP, "en"), ("phone", PHONE, "zh")):
+        labels = FOCUS_LABELS[language]
+        ctx, page = chat_page(browser, settings.hub_url, viewport, language)
+        box = page.get_by_label(labels["box"])
+        box.fill(FOCUS_ASKS[language])
+        box.press("Enter")
+        no = page.locator(".row.bot .feedback").get_by_role("button", name=labels["no"], exact=True)
+        expect(no).to_be_visible(timeout=WAIT)
+        page.keyboard.press("Shift+Tab")  # from the message box back to the answer's vote
+        expect(no).to_be_focused()
+        page.keyboard.press("Enter")
+        follow_up = page.locator(".row.bot", has=page.locator(".choices")).last
+        first_choice = follow_up.locator(".choice").first
+        expect(first_choice).to_be_focused(timeout=WAIT)  # the answers offered instead
+        chosen = first_choice.inner_text()
+        page.keyboard.press("Enter")
+        expect(box).to_be_focused()  # the choice went inactive; next, the message box
+        expect(page.locator(".row.customer", has_text=chosen)).to_have_count(1, timeout=WAIT)
+        shot(page, f"chat-{name}-{language}-focus-after-choice")
+
+        page.get_by_role("button", name=labels["person"], exact=True).click()
+        expect(page.locator(".row.system.queued")).to_be_visible(timeout=WAIT)
+        cid, _ = saved_conversation(page)
+        bob = AgentClient(hub, "bob")
+        assert bob.post(f"/conversations/{cid}/claim").status_code == 200
+        assert bob.post(f"/conversations/{cid}/resolve").status_code == 200
+        star = page.get_by_role("button", name=labels["star"])
+        expect(star).to_be_visible(timeout=WAIT)
+        star.focus()
+        page.keyboard.press("Enter")
+        expect(star).to_have_attribute("aria-pressed", "true")
+        page.get_by_label(labels["comment"]).focus()
+        page.keyboard.type("ok")
+        page.keyboard.press("Tab")  # to "Send rating"
+        page.keyboard.press("Enter")
+        expect(page.locator("#rating")).to_be_hidden(timeout=WAIT)
+        expect(box).to_be_focused()  # the survey went away; focus did not fall to the top of the page
+        ctx.close()
+
+
+def log_position(page) -> dict:
+    return page.locator("#log").evaluate("l => ({ top: l.scrollTop, fromBottom: l.scrollHeight - l.scrollTop - l.clientHeight })")
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_a_customer_reading_earlier_messages_is_not_pulled_to_the_bottom(stack, settings, agents, browser, hub):
+    """New messages follow only while the customer is at the bottom; otherwise they stay where they are reading and
+    a "new messages" button takes them down. What they send themselves always scrolls down."""
+    for name, viewport, language, jump_label in (("phone", PHONE, "zh", "有新消息"), ("desktop", DESKTOP, "en", "New messages")):
+        ctx, page = chat_page(browser, settings.hub_url, viewport, language)
+        cid, token = saved_conversation(page)
+        assert hub.post(f"/api/conversations/{cid}/handoff", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        alice = AgentClient(hub, "alice")
+        assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+        for i in range(25):
+            assert alice.post(f"/conversations/{cid}/messages", json={"text": f"Step {i}: part {i} of the instructions, please read carefully."}).status_code == 200
+        expect(page.locator(".row.agent", has_text="Step 24:")).to_be_visible(timeout=WAIT)
+        jump = page.locator("#jump")
+        assert log_position(page)["fromBottom"] < 60 and jump.is_hidden()  # at the bottom: it followed
+
+        page.locator("#log").evaluate("l => { l.scrollTop = 0; l.dispatchEvent(new Event('scroll')); }")  # reading from the start
+        assert alice.post(f"/conversations/{cid}/messages", json={"text": "One more thing about step 3."}).status_code == 200
+        expect(page.locator(".row.agent", has_text="One more thing")).to_have_count(1, timeout=WAIT)
+        expect(jump).to_be_visible()
+        expect(jump).to_have_text(jump_label)
+        assert log_position(page)["top"] == 0, "pulled away from what the customer was reading"
+        shot(page, f"chat-{name}-{language}-new-messages")
+        assert_accessible(page, f"chat with the new-messages button ({name}, {language})")
+        jump.click()
+        expect(jump).to_be_hidden()
+        assert log_position(page)["fromBottom"] < 60
+
+        page.locator("#log").evaluate("l => { l.scrollTop = 0; l.dispatchEvent(new Event('scroll')); }")
+        box = page.locator("#input")
+        box.fill("Thanks, step 3 is clear now")
+        box.press("Enter")  # the customer's own message: down to it
+        expect(page.locator(".row.customer:not(.pending)", has_text="step 3 is clear")).to_have_count(1, timeout=WAIT)
+        assert log_position(page)["fromBottom"] < 60
+        expect(jump).to_be_hidden()
+        assert alice.post(f"/conversations/{cid}/messages", json={"text": "Glad to help!"}).status_code == 200
+        expect(page.locator(".row.agent", has_text="Glad to help!")).to_have_count(1, timeout=WAIT)
+        assert log_position(page)["fromBottom"] < 60  # at the bottom, it keeps following
+        expect(jump).to_be_hidden()
+        assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
+        ctx.close()

@@ -1,5 +1,5 @@
 """The one-line embed: a shop's own page (another origin) loads widget.js, the launcher opens the chat, the bot answers;
-with the panel closed an agent's reply shows as an unread badge and a preview; Esc closes it, also from inside the chat."""
+with the panel closed an agent's reply shows as an unread badge and a plain-text preview; Esc closes it, also from inside the chat."""
 
 from __future__ import annotations
 
@@ -82,12 +82,14 @@ def test_unread_badge_and_preview_while_closed_and_esc_closes_from_inside(stack,
 
         alice = AgentClient(hub, "alice")
         assert alice.post(f"/conversations/{cid}/claim").status_code == 200
-        assert alice.post(f"/conversations/{cid}/messages", json={"text": "Hi, Alice here: your parcel left the warehouse today."}).status_code == 200
+        reply = "Hi, **Alice** here: your parcel [left the warehouse](https://example.com/track/5531) today."
+        assert alice.post(f"/conversations/{cid}/messages", json={"text": reply}).status_code == 200
         badge = page.locator(".cs-widget-badge")
         expect(badge).to_have_text(re.compile(r"^[12]$"), timeout=WAIT)  # the "joined" notice and the reply
         expect(launcher).to_have_attribute("aria-label", re.compile("unread|未读"))
         preview = page.locator(".cs-widget-preview")
-        expect(preview).to_contain_text("your parcel left the warehouse today")
+        # plain words on the shop's page, as the chat shows them: no markdown marks, the link as its label
+        expect(preview.locator(".cs-widget-preview-text")).to_have_text("Hi, Alice here: your parcel left the warehouse today.")
         expect(preview).to_contain_text("Alice")
         shot(page, f"widget-{name}-unread")
         assert_accessible(page, f"shop page with the widget's launcher ({name})")

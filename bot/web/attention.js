@@ -1,6 +1,7 @@
 // Getting the customer's attention for a reply they have not seen: the page title and favicon (full-page chat),
 // the launcher's unread badge and preview (widget, via its host page), and an optional chime.
 import { chime, createAttention, pageSeen } from "/static/common/attention.js";
+import { markdownToText } from "/static/common/markdown.js";
 import { storage } from "/static/common/storage.js";
 import { t } from "./texts.js";
 
@@ -33,7 +34,9 @@ function seen() { return embedded ? panelOpen && document.visibilityState === "v
 export function noticeReply(m) {
   if (m.sender === "customer" || seen()) return;
   title.bump();
-  tellHost({ type: "unread", count: title.count, preview: { author: m.author || "", sender: m.sender, text: String(m.text || "").slice(0, 140) } });
+  // The preview is plain text on the shop's page: the reply's words as the chat shows them, never its markdown.
+  const text = m.sender === "bot" || m.sender === "agent" ? markdownToText(m.text) : String(m.text || "");
+  tellHost({ type: "unread", count: title.count, preview: { author: m.author || "", sender: m.sender, text: text.slice(0, 140) } });
   if (soundOn()) chime();
 }
 

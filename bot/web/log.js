@@ -4,6 +4,7 @@ import { fmtTime } from "/static/common/i18n.js";
 import { idAfter } from "/static/common/ids.js";
 import { linkify, renderMarkdown } from "/static/common/markdown.js";
 import { renderContactForm } from "./contact.js";
+import { handOffFocus } from "./focus.js";
 import { session } from "./session.js";
 import { t } from "./texts.js";
 
@@ -18,10 +19,27 @@ export const lastMessageId = () => lastId;
 const typing = { agent: null, agentTimer: null, botPending: 0, row: null };
 const TYPING_SHOW_MS = 5000; // hide the agent's notice if nothing new arrives for this long
 
+// Follow the newest line only while the customer is at the bottom: someone reading earlier messages stays where
+// they are, and a "new messages" button takes them down (a message they send themselves always does).
+const NEAR_BOTTOM_PX = 60;
+const jump = document.getElementById("jump");
+const isNearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_BOTTOM_PX;
 let nearBottom = true;
-log.addEventListener("scroll", () => { nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 60; });
+log.addEventListener("scroll", () => { nearBottom = isNearBottom(); if (nearBottom) jump.hidden = true; });
 new ResizeObserver(() => { if (nearBottom) scrollDown(); }).observe(log);
-export function scrollDown() { log.scrollTop = log.scrollHeight; }
+export function scrollDown() { log.scrollTop = log.scrollHeight; jump.hidden = true; }
+jump.addEventListener("click", () => {
+  const refocus = handOffFocus(jump);
+  scrollDown();
+  refocus(log); // the conversation, where the new messages are (arrow keys scroll it)
+});
+
+// Add a row at the bottom of the log (or before `before`), following it down only if the customer was there.
+function place(row, before = null) {
+  const follow = isNearBottom();
+  if (before) log.insertBefore(row, before); else log.appendChild(row);
+  if (follow) scrollDown(); else jump.hidden = false;
+}
 
 export function whoLabel(sender, author) {
   if (sender === "customer") return t("you");
@@ -44,6 +62,7 @@ export function reset() {
   pendingRows.clear();
   confirmed.clear();
   lastId = null;
+  jump.hidden = true;
   clearTimeout(typing.agentTimer);
   Object.assign(typing, { agent: null, agentTimer: null, botPending: 0, row: null });
 }
@@ -53,8 +72,7 @@ export function notice(key) {
   const row = renderMessage({ id: null, sender: "system", text: t(key) });
   row.classList.add("notice");
   row.querySelector(".bubble").dataset.t = key;
-  log.appendChild(row);
-  scrollDown();
+  place(row);
 }
 
 // live: it arrived now (not part of the transcript loaded at start), so it may need the customer's attention.
@@ -77,10 +95,9 @@ export function addMessage(m, { live = false } = {}) {
   const row = renderMessage(m);
   seen.set(m.id, row);
   const before = [...log.querySelectorAll(".row[data-id]")].find((r) => idAfter(r.dataset.id, m.id));
-  if (before) log.insertBefore(row, before); else log.appendChild(row);
+  place(row, before);
   if (m.sender === "customer") retireChoices(m);
   renderTyping();
-  scrollDown();
   if (hooks.arrived) hooks.arrived(m, live);
 }
 
@@ -146,10 +163,12 @@ function renderChoices(buttons) {
     const btn = el("button", "choice", b.title || "");
     btn.type = "button";
     btn.addEventListener("click", () => {
+      const refocus = handOffFocus(box);
       for (const other of box.querySelectorAll("button")) other.disabled = true;
       btn.classList.add("chosen");
       box.classList.add("used");
       hooks.choose(b.title || "", b.payload || null);
+      refocus();
     });
     box.appendChild(btn);
   }
@@ -167,16 +186,27 @@ function renderVote(messageId) {
     btn.dataset.t = key;
     btn.setAttribute("aria-pressed", "false");
     btn.addEventListener("click", async () => {
+      const refocus = handOffFocus(box);
       for (const b of box.querySelectorAll("button")) b.disabled = true;
       if (await hooks.vote(messageId, helpful)) {
         btn.setAttribute("aria-pressed", "true");
         q.dataset.t = "feedback_thanks";
         q.textContent = t("feedback_thanks");
-      } else for (const b of box.querySelectorAll("button")) b.disabled = false;
+        refocus(helpful ? undefined : firstChoiceAfter(messageId));
+      } else {
+        for (const b of box.querySelectorAll("button")) b.disabled = false;
+        refocus(btn);
+      }
     });
     box.appendChild(btn);
   }
   return box;
+}
+
+// After "not helpful" the bot offers other answers: their first choice is the next thing to use, if it came.
+function firstChoiceAfter(messageId) {
+  const rows = [...log.querySelectorAll(".row[data-id]")].filter((r) => idAfter(r.dataset.id, messageId));
+  return rows.map((r) => r.querySelector(".choices:not(.used) .choice")).find(Boolean);
 }
 
 // Re-label the chrome around messages after a language switch (never the messages themselves).

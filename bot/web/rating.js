@@ -1,6 +1,7 @@
 // The satisfaction survey after an agent resolves the chat: 1-5 stars and an optional comment, sent together.
 // The thank-you is the hub's own line in the conversation; the survey simply goes away.
 import { el, showMsg } from "/static/common/dom.js";
+import { handOffFocus } from "./focus.js";
 import { api, session, status, updateView } from "./session.js";
 import { t } from "./texts.js";
 
@@ -46,8 +47,10 @@ export function renderRating() {
 form.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   if (!chosen) { showMsg(error, t("rate_pick")); return; }
+  const refocus = handOffFocus(section);
   try {
     updateView(await api(`/api/conversations/${session.id}/rating`, { method: "POST", body: { score: chosen, comment: comment.value.trim() } }));
     comment.value = "";
+    refocus(); // the survey is gone: on to the message box
   } catch { showMsg(error, t("rate_failed")); }
 });

@@ -61,7 +61,7 @@ const TEXT = {
     bot_typing: "The assistant is typing…",
     counter: "{used} / {limit} characters",
     too_long: "{over} characters too long: please shorten your message (limit {limit}).",
-    new_messages: "New message",
+    new_messages: "New messages",
   },
   zh: {
     title: "在线客服",
@@ -122,7 +122,7 @@ const TEXT = {
     bot_typing: "智能助手正在输入…",
     counter: "{used} / {limit} 字",
     too_long: "超出 {over} 字，请缩短后再发送（上限 {limit} 字）。",
-    new_messages: "新消息",
+    new_messages: "有新消息",
   },
 };
 

@@ -100,3 +100,11 @@ export function markdownToPlain(src) {
     .replace(/(^|[^*\w])\*([^*\s][^*\n]*?)\*/g, "$1$2")
     .replace(/`([^`\n]+)`/g, "$1")).join("\n");
 }
+
+// Markdown source -> the words a reader sees, on one line (the widget launcher's preview): no marks, a link as its label.
+export function markdownToText(src) {
+  const frag = renderMarkdown(src);
+  for (const br of frag.querySelectorAll("br")) br.replaceWith(" ");
+  return [...frag.children].flatMap((block) => (block.matches("ul, ol") ? [...block.children] : [block]))
+    .map((n) => n.textContent.trim()).filter(Boolean).join(" ");
+}
