@@ -317,9 +317,9 @@ def test_a_customer_reading_earlier_messages_is_not_pulled_to_the_bottom(stack, 
         page.locator("#log").evaluate("l => { l.scrollTop = 0; l.dispatchEvent(new Event('scroll')); }")  # reading from the start
         assert alice.post(f"/conversations/{cid}/messages", json={"text": "One more thing about step 3."}).status_code == 200
         expect(page.locator(".row.agent", has_text="One more thing")).to_have_count(1, timeout=WAIT)
+        assert log_position(page)["top"] == 0, "pulled away from what the customer was reading"
         expect(jump).to_be_visible()
         expect(jump).to_have_text(jump_label)
-        assert log_position(page)["top"] == 0, "pulled away from what the customer was reading"
         shot(page, f"chat-{name}-{language}-new-messages")
         assert_accessible(page, f"chat with the new-messages button ({name}, {language})")
         jump.click()
