@@ -22,7 +22,9 @@ AGENT_WEB = ROOT / "handoff" / "web"  # agent console
 KB_WEB = ROOT / "kb" / "web"  # knowledge-base editor
 DASHBOARD_WEB = ROOT / "analytics" / "web"  # supervisor dashboard
 ECHARTS = ROOT / "node_modules" / "echarts" / "dist"  # the chart library, installed by scripts/setup.sh from package-lock.json
+SWAGGER_UI = ROOT / "node_modules" / "swagger-ui-dist"  # the API reference's viewer, installed the same way
 COMMON_WEB = ROOT / "web" / "common"  # what the pages share: markdown, i18n, API calls, the staff look
+DOCS_WEB = ROOT / "web" / "docs"  # the API reference page (/docs)
 
 
 def from_environment() -> FastAPI:
@@ -51,6 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.2.0",
         description="Conversations between customers, the Rasa bot and human agents. See README.md for the protocol.",
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load their viewers from a CDN with an inline script, which the CSP below
+        # forbids (and offline machines cannot fetch): /docs is served from the hub instead (_pages), /redoc not at all.
+        docs_url=None,
+        redoc_url=None,
     )
     # Added innermost first: security headers wrap everything (413 and 429 answers too).
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, larger={"/api/kb/import": settings.max_upload_bytes})
@@ -84,7 +90,7 @@ def _file(path: Path, media_type: str | None = None):
 
 def _pages(app: FastAPI) -> None:
     pages = {"/chat": CUSTOMER_WEB / "chat.html", "/console": AGENT_WEB / "console.html", "/kb": KB_WEB / "kb.html",
-             "/dashboard": DASHBOARD_WEB / "dashboard.html"}
+             "/dashboard": DASHBOARD_WEB / "dashboard.html", "/docs": DOCS_WEB / "docs.html"}
     for path, file in pages.items():
         app.add_api_route(path, _file(file), include_in_schema=False)
     app.add_api_route("/widget.js", _file(CUSTOMER_WEB / "widget.js", "text/javascript"), include_in_schema=False)
@@ -99,3 +105,5 @@ def _pages(app: FastAPI) -> None:
     app.mount("/static/dashboard", StaticFiles(directory=DASHBOARD_WEB), name="dashboard-static")
     app.mount("/static/echarts", StaticFiles(directory=ECHARTS, check_dir=False), name="echarts-static")
     app.mount("/static/common", StaticFiles(directory=COMMON_WEB), name="common-static")
+    app.mount("/static/docs", StaticFiles(directory=DOCS_WEB), name="docs-static")
+    app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI, check_dir=False), name="swagger-ui-static")

@@ -35,7 +35,7 @@ install_venv .venv 3.11 requirements/app.lock torch==2.13.0
 install_venv .venv-rasa 3.10 requirements/rasa.lock
 
 # Front-end packages from package-lock.json: ECharts (served by the hub to the dashboard and inlined in the
-# briefing: no CDN) and axe-core (the browser tests' accessibility checker).
+# briefing: no CDN), Swagger UI (the API reference at /docs) and axe-core (the browser tests' accessibility checker).
 lock_stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
 if [ ! -f "$lock_stamp" ]; then
   command -v npm >/dev/null 2>&1 || { echo "npm not found (install Node.js 18 or later)" >&2; exit 1; }

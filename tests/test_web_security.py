@@ -1,10 +1,12 @@
 """In a real browser: another site cannot frame the console or the editor (clickjacking), the content security policy
-holds on every page, and markdown from the knowledge base cannot run script in the chat or the console."""
+holds on every page (the API reference at /docs too, offline), and markdown from the knowledge base cannot run script
+in the chat or the console."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 
 import pytest
@@ -88,3 +90,33 @@ def test_markdown_from_the_knowledge_base_cannot_run_script(stack, settings, age
     assert dialogs == []
     assert hub.delete("/api/kb/entries/security-probe-en", headers=editor.headers).status_code == 204
     hub.post("/api/kb/publish", headers=editor.headers)
+
+
+def test_the_api_reference_renders_offline_under_the_policy(stack, settings, browser, hub):
+    """/docs (the README sends users there) is Swagger UI served by the hub itself: FastAPI's default page loads it
+    from a CDN with an inline script, which the policy blocks (a blank page) and an offline machine cannot fetch."""
+    origin = settings.hub_url
+    outside: list[str] = []
+    problems: list[str] = []
+    context = browser.new_context(viewport=DESKTOP, locale="en-US")
+    # Offline: any request off the hub fails, as on a machine without internet access.
+    context.route(re.compile(r"^(?!" + re.escape(origin) + r")"), lambda route: (outside.append(route.request.url), route.abort()))
+    page = context.new_page()
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    assert page.goto(f"{origin}/docs").status == 200
+    expect(page.get_by_role("heading", name=re.compile("Customer service hub"))).to_be_visible(timeout=30_000)
+    start = page.locator(".opblock-post", has=page.locator(".opblock-summary-path[data-path='/api/conversations']"))
+    expect(start).to_be_visible()
+    assert page.locator(".opblock").count() > 50  # every operation of the API is listed
+    start.locator(".opblock-summary-control").click()  # open one: its request body and responses show
+    expect(start.get_by_text("Successful Response").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
+    health = page.locator(".opblock-get", has=page.locator(".opblock-summary-path[data-path='/healthz']"))
+    health.locator(".opblock-summary-control").click()  # "Try it out" calls the hub from the page (connect-src 'self')
+    health.get_by_role("button", name="Try it out").click()
+    health.get_by_role("button", name="Execute").click()
+    expect(health.locator(".live-responses-table tr.response .response-col_status")).to_have_text("200", timeout=30_000)
+    assert problems == [] and outside == []
+    assert hub.get("/redoc").status_code == 404  # not served: ReDoc needs inline styles the policy forbids
+    context.close()
