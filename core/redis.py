@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import re
 from pathlib import Path
 
 import redis
@@ -85,6 +86,17 @@ def redis_url(settings: Settings | None = None) -> str:
     if settings.redis_url:
         return settings.redis_url
     return f"redis://:{settings.secret('valkey-password')}@{settings.internal_host}:{settings.embedded_redis_port}/0"
+
+
+# A stream entry id is "<ms>-<seq>", two unsigned 64-bit numbers: the pattern bounds the digits, is_stream_id the values.
+STREAM_ID = r"^[0-9]{1,20}-[0-9]{1,20}$"
+LAST_STREAM_ID = f"{2**64 - 1}-{2**64 - 1}"
+
+
+def is_stream_id(text: str) -> bool:
+    """Whether Redis takes ``text`` as a stream id: twenty digits alone still let numbers past 2**64 through,
+    which Redis refuses with an error (a 500, were it not checked at the edge)."""
+    return re.fullmatch(STREAM_ID, text) is not None and all(int(part) < 2**64 for part in text.split("-"))
 
 
 def sync_client(settings: Settings | None = None) -> redis.Redis:

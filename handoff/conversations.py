@@ -31,7 +31,7 @@ import redis.asyncio as aioredis
 
 from core import clock
 from core.errors import AtCapacity, NotOwner, ServiceError, Stale, UnknownAgent, UnknownConversation, WrongStatus
-from core.redis import Keys
+from core.redis import LAST_STREAM_ID, Keys
 from core.vault import PersonalData
 from handoff import scripts
 from handoff.events import Event, Frame
@@ -253,6 +253,8 @@ class ConversationStore:
         return self.personal_data.vault.open(sealed)
 
     async def messages(self, cid: str, after: str | None = None, limit: int | None = None) -> list[Message]:
+        if after == LAST_STREAM_ID:  # nothing can follow it, and Redis refuses it as an exclusive start
+            return []
         start = f"({after}" if after else "-"
         rows = await self.r.xrange(self.k.transcript(cid), start, "+", count=limit)
         return [self._message(cid, mid, fields) for mid, fields in rows]

@@ -8,20 +8,20 @@ malformed one is a 422 that says why, never a Redis error.
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Cookie, Depends, Header, HTTPException, Path, Query, Request
 from pydantic import AfterValidator, Field
 
 from core.errors import UnknownConversation
+from core.redis import STREAM_ID, is_stream_id
 from core.settings import Settings
 from handoff.agents import Agent
 from handoff.models import Conversation
 from hub.services import Services
 
-# Conversation ids are uuid4 hex; transcript positions are Redis stream ids ("<ms>-<seq>").
+# Conversation ids are uuid4 hex; transcript positions are Redis stream ids ("<ms>-<seq>", core/redis.py STREAM_ID).
 CONVERSATION_ID = r"^[0-9a-f]{32}$"
-STREAM_ID = r"^[0-9]{1,20}-[0-9]{1,20}$"
 AGENT_COOKIE = "cs_agent"
 
 
@@ -31,10 +31,26 @@ async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
+def _stream_id(text: str | None) -> str | None:
+    # The pattern shows in the schema; the values are checked here (each part below 2**64, or Redis refuses it).
+    if text is not None and not is_stream_id(text):
+        raise ValueError("not a message id: each number of '<ms>-<seq>' must be below 2**64")
+    return text
+
+
 Svc = Annotated[Services, Depends(get_services)]
 ConversationId = Annotated[str, Path(pattern=CONVERSATION_ID, description="the id returned when the conversation started")]
-MessageId = Annotated[str, Field(pattern=STREAM_ID, description="a message id from the transcript")]
-AfterId = Annotated[str | None, Query(pattern=STREAM_ID, description="only messages after this message id")]
+MessageId = Annotated[str, Field(pattern=STREAM_ID, description="a message id from the transcript"), AfterValidator(_stream_id)]
+MessagePathId = Annotated[str, Path(pattern=STREAM_ID, description="a message id from the transcript"), AfterValidator(_stream_id)]
+AfterId = Annotated[str | None, Query(pattern=STREAM_ID, description="only messages after this message id"), AfterValidator(_stream_id)]
+
+LAST_EPOCH_SECOND = 253_402_300_799.0  # 9999-12-31 23:59:59 UTC, the last second a date can show
+
+
+def epoch_query(description: str) -> Any:
+    """A time as a query value (epoch seconds): a finite number a date can show, so ``inf``, ``nan`` or ``1e308``
+    is a 422 that says so, not an OverflowError (a 500) where it is turned into a stream id or a date."""
+    return Query(ge=0, le=LAST_EPOCH_SECOND, allow_inf_nan=False, description=description)
 
 
 def bearer(authorization: str | None) -> str | None:

@@ -17,10 +17,13 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.clients import AgentClient, Customer
+from tests.clients import PASSWORD, AgentClient, Customer, run_cli
 
 BAD_IDS = ["doesnotexist", "x" * 5000, "..%2F..%2Fetc%2Fpasswd", "%00", "a:transcript", "0" * 32 + ":transcript", "'%20OR%201=1", "%F0%9F%99%82", "%20", "*", "0" * 31 + "G"]
 BAD_STREAM_IDS = ["abc", "-1", "99999999999999999999999-1", "1-", "+", "-", "(1-1", "1-1-1", "9" * 30, "%00", "0-0"]
+# Twenty digits, as a stream id may have, but past the 64 bits Redis takes ("Invalid stream ID").
+PAST_64_BITS = ["99999999999999999999-99999999999999999999", f"{2**64}-0", f"0-{2**64}"]
+LAST_STREAM_ID = f"{2**64 - 1}-{2**64 - 1}"  # the largest Redis takes: nothing can come after it
 BAD_BODIES: list[bytes] = [
     b"", b"{", b'{"text": "hi",', b"null", b"[]", b"123", b'"text"', b"\xff\xfe\x00",
     b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 20_000 + b"1" + b"}" * 20_000,
@@ -107,6 +110,15 @@ def test_bad_stream_positions_and_limits(hub, people):
         resp = hub.post(f"/api/conversations/{customer.id}/feedback", json={"message_id": bad, "helpful": False}, headers=customer.headers)
         check(resp, f"feedback message_id={bad}")
     assert hub.get(f"/api/conversations/{customer.id}/messages", params={"after": first["id"]}, headers=customer.headers).status_code == 200
+    for past in PAST_64_BITS:  # a 422 that says why, not Redis's error as a 500
+        resp = hub.get(f"/api/conversations/{customer.id}/messages", params={"after": past}, headers=customer.headers)
+        assert resp.status_code == 422 and "2**64" in resp.text, (past, resp.status_code, resp.text[:200])
+        resp = hub.post(f"/api/conversations/{customer.id}/feedback", json={"message_id": past, "helpful": False}, headers=customer.headers)
+        assert resp.status_code == 422 and "2**64" in resp.text, (past, resp.status_code, resp.text[:200])
+        resp = hub.post(f"/api/agent/conversations/{customer.id}/messages/{past}/reveal", headers=people["agent"].headers)
+        assert resp.status_code == 422, (past, resp.status_code, resp.text[:200])
+    last = hub.get(f"/api/conversations/{customer.id}/messages", params={"after": LAST_STREAM_ID}, headers=customer.headers)
+    assert last.status_code == 200 and last.json() == []
     for limit in ("-1", "0", "99999999999999999999", "abc", "1e9"):
         check(hub.get("/api/kb/gaps", params={"limit": limit}, headers=editor.headers), f"gaps limit={limit}")
     for fmt in ("exe", "", "json'"):
@@ -194,17 +206,38 @@ def test_hostile_websocket_frames(hub, people, settings):
     for bad_url, code in [(f"{ws_base}/api/conversations/{customer.id}/ws?token=wrong", 4403),
                           (f"{ws_base}/api/conversations/{'a:transcript'}/ws?token=x", 4403),
                           (f"{ws_base}/api/conversations/{customer.id}/ws?token={customer.token}&after=abc", 4422),
+                          *((f"{ws_base}/api/conversations/{customer.id}/ws?token={customer.token}&after={past}", 4422) for past in PAST_64_BITS),
                           (f"{ws_base}/api/agent/ws?token=nope", 4401)]:
         with pytest.raises(ConnectionClosed) as refused:
             with connect(bad_url) as ws:
                 ws.recv(timeout=10)
         assert refused.value.rcvd is not None and refused.value.rcvd.code == code, (bad_url, refused.value)
+    # The largest position there is: nothing to replay, then the status, as after any other.
+    with connect(f"{url}&after={LAST_STREAM_ID}") as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "status"
     # Agent socket: garbage frames are ignored, the socket stays usable.
     agent = people["agent"]
     with connect(f"{ws_base}/api/agent/ws?token={agent.token}") as ws:
         for bad in [b"\x00binary", "not json", "[]", json.dumps({"type": "typing", "conversation_id": {"$ne": 1}})]:
             ws.send(bad)
         ws.send(json.dumps({"type": "ping"}))
+
+
+def test_times_that_are_not_finite_or_past_any_date_are_422(hub, people):
+    """Epoch seconds in a query: ``inf`` made the audit log an OverflowError (a 500); ``nan``, ``1e308`` and a year
+    past 9999 are no time either."""
+    assert run_cli("-m", "handoff", "add", "hal", "--role", "admin", "--password", PASSWORD).returncode == 0
+    signed_in = hub.post("/api/agent/login", json={"username": "hal", "password": PASSWORD, "take_chats": False})
+    admin, agent = {"Authorization": f"Bearer {signed_in.json()['token']}"}, people["agent"].headers
+    for bad in ("inf", "-inf", "Infinity", "nan", "1e308", "253402300800"):
+        resp = hub.get("/api/admin/audit", params={"since": bad}, headers=admin)
+        assert resp.status_code == 422 and "since" in resp.text, (bad, resp.status_code, resp.text[:200])
+        for name in ("since", "until"):
+            resp = hub.get("/api/agent/history", params={name: bad}, headers=agent)
+            assert resp.status_code == 422 and name in resp.text, (name, bad, resp.status_code, resp.text[:200])
+    assert hub.get("/api/admin/audit", params={"since": "253402300799"}, headers=admin).json() == []
+    assert hub.get("/api/admin/audit", params={"since": "0", "limit": 1}, headers=admin).status_code == 200
+    assert hub.get("/api/agent/history", params={"since": "0", "until": "253402300799"}, headers=agent).status_code == 200
 
 
 def test_the_hub_still_serves_after_all_of_it(hub, customer_factory):

@@ -22,6 +22,7 @@ from typing import ClassVar, Literal
 from markdown_it import MarkdownIt
 
 from bot.channels.texts import RATING_TITLES, channel_say
+from core.redis import is_stream_id
 from customers.store import IdentityKind
 from handoff.models import Message
 
@@ -89,7 +90,7 @@ def vote_data(message_id: str, helpful: bool) -> str:
 
 def read_choice(data: str) -> tuple[str, int] | int | None:
     """``(message id, button index)`` for a bot choice, the score for a rating, ``None`` if it is neither."""
-    if m := re.fullmatch(r"b:([0-9]{1,20}-[0-9]{1,20}):([0-9]{1,2})", data):
+    if (m := re.fullmatch(r"b:([0-9]{1,20}-[0-9]{1,20}):([0-9]{1,2})", data)) and is_stream_id(m.group(1)):
         return m.group(1), int(m.group(2))
     if m := re.fullmatch(r"r:([1-5])", data):
         return int(m.group(1))
@@ -98,7 +99,7 @@ def read_choice(data: str) -> tuple[str, int] | int | None:
 
 def read_vote(data: str) -> tuple[str, bool] | None:
     """``(message id, helpful)`` for a tap on a bot answer's helpful / not helpful choice."""
-    if m := re.fullmatch(r"v:([0-9]{1,20}-[0-9]{1,20}):([01])", data):
+    if (m := re.fullmatch(r"v:([0-9]{1,20}-[0-9]{1,20}):([01])", data)) and is_stream_id(m.group(1)):
         return m.group(1), m.group(2) == "1"
     return None
 

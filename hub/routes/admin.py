@@ -8,13 +8,14 @@ session of the account at once.
 from __future__ import annotations
 
 import secrets
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from handoff.agents import Agent, Role
-from hub.deps import Admin, Svc
+from hub.deps import Admin, Svc, epoch_query
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -95,5 +96,6 @@ async def remove_account(username: str, me: Admin, services: Svc) -> None:
 
 
 @router.get("/audit", summary="The audit log, oldest first (logins, lockouts, reveals and exports of personal data, KB and account changes)")
-async def audit(me: Admin, services: Svc, since: float = Query(0.0, ge=0), limit: int = Query(1000, ge=1, le=100_000)) -> list[dict]:
+async def audit(me: Admin, services: Svc, since: Annotated[float, epoch_query("entries at or after (epoch seconds)")] = 0.0,
+                limit: int = Query(1000, ge=1, le=100_000)) -> list[dict]:
     return await run_in_threadpool(services.audit.entries_sync, since, limit)

@@ -10,7 +10,7 @@ import contextlib
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, WebSocket
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
@@ -27,7 +27,7 @@ from handoff.history import PastConversation
 from handoff.lockout import Refusal
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.summary import customer_need
-from hub.deps import AGENT_COOKIE, STREAM_ID, ChatStaff, ConversationId, MessageText, SignedIn, Svc, check_message_length, client_address, staff_token
+from hub.deps import AGENT_COOKIE, ChatStaff, ConversationId, MessagePathId, MessageText, SignedIn, Svc, check_message_length, client_address, epoch_query, staff_token
 from hub.live import Socket, refuse, serve
 from hub.services import Services
 from hub.visibility import conversation_for, customer_for, messages_for
@@ -195,8 +195,8 @@ async def mine(me: ChatStaff, services: Svc) -> list[Conversation]:
 @router.get("/history", response_model=list[PastConversation], summary="This agent's past conversations, newest first, searchable")
 async def history(me: ChatStaff, services: Svc,
                   q: Annotated[str, Query(max_length=200, description="words in the customer's name, the conversation id or any transcript line")] = "",
-                  since: Annotated[float | None, Query(ge=0, description="last active at or after (epoch seconds)")] = None,
-                  until: Annotated[float | None, Query(ge=0, description="last active before (epoch seconds)")] = None,
+                  since: Annotated[float | None, epoch_query("last active at or after (epoch seconds)")] = None,
+                  until: Annotated[float | None, epoch_query("last active before (epoch seconds)")] = None,
                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[PastConversation]:
     return await services.history.search(me.username, q, since, until, limit)
 
@@ -341,7 +341,7 @@ class Revealed(BaseModel):
 
 @router.post("/conversations/{cid}/messages/{mid}/reveal", response_model=Revealed,
              summary="Show a message's masked personal data (the chat's agent, supervisors, admins); every reveal is audited")
-async def reveal(cid: ConversationId, mid: Annotated[str, Path(pattern=STREAM_ID)], me: ChatStaff, services: Svc) -> Revealed:
+async def reveal(cid: ConversationId, mid: MessagePathId, me: ChatStaff, services: Svc) -> Revealed:
     conv = await services.conversations.require(cid)
     if not (me.oversees or (conv.status == "assigned" and conv.agent == me.username)):
         raise NotAllowed("only the agent the chat is assigned to, a supervisor or an admin may reveal personal data")

@@ -18,12 +18,13 @@ from redis.exceptions import RedisError
 from bot.intake import SignedCustomer
 from core.identity import identity_is_signed
 from core.ratelimit import Limit
+from core.redis import is_stream_id
 from tickets.desk import InvalidContact
 from core.relay import RESYNC
 from handoff.events import Frame
 from handoff.models import Conversation, Message
 from handoff.summary import HUMAN_REQUEST_TEXT
-from hub.deps import CONVERSATION_ID, STREAM_ID, AfterId, Conv, MessageId, MessageText, Svc, check_message_length
+from hub.deps import CONVERSATION_ID, AfterId, Conv, MessageId, MessageText, Svc, check_message_length
 from hub.errors import STORE_DOWN, plain_errors
 from hub.live import Socket, refuse, serve, stream_position
 from hub.services import Services
@@ -205,7 +206,7 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
     1009 frame too large, 1011 the service is briefly unavailable (reconnect).
     """
     services: Services = websocket.app.state.services
-    if after is not None and not re.fullmatch(STREAM_ID, after):
+    if after is not None and not is_stream_id(after):
         await refuse(websocket, 4422, "after must be a message id")
         return
     try:

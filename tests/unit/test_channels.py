@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from wechatpy.exceptions import InvalidSignatureException
 
-from bot.channels.base import Outbound, choice_data, language_of, plain_text, rating_data, read_choice
+from bot.channels.base import Outbound, choice_data, language_of, plain_text, rating_data, read_choice, read_vote, vote_data
 from bot.channels.telegram import TelegramChannel, split_text, webhook_secret
 from bot.channels.wechat import InvalidPush, WeChatChannel, render_text, split_bytes
 from core.redis import Keys
@@ -84,6 +84,9 @@ def test_choices_render_for_each_channel_and_come_back_as_what_was_offered():
     assert [read_choice(c.data) for c in TelegramChannel("1:x", "http://x", secret="s").render(rating).choices] == [1, 2, 3, 4, 5]
     assert 'msgmenuid=r:5">★★★★★</a>' in render_text(TelegramChannel("1:x", "http://x", secret="s").render(rating))
     assert read_choice("b:not-an-id:0") is None and read_choice(rating_data(6)) is None and read_choice(choice_data("1-2", 3)) == ("1-2", 3)
+    # Twenty digits that are past Redis's 64 bits are no message id (Redis would refuse them with an error).
+    assert read_choice(choice_data(f"{2**64}-0", 0)) is None and read_vote(vote_data(f"0-{2**64}", True)) is None
+    assert read_vote(vote_data(f"{2**64 - 1}-0", False)) == (f"{2**64 - 1}-0", False)
 
 
 def test_text_helpers():
