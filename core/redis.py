@@ -15,6 +15,7 @@ import functools
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 import redis.asyncio as aioredis
@@ -86,6 +87,15 @@ def redis_url(settings: Settings | None = None) -> str:
     if settings.redis_url:
         return settings.redis_url
     return f"redis://:{settings.secret('valkey-password')}@{settings.internal_host}:{settings.embedded_redis_port}/0"
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit to print: its password (the embedded Valkey's secret, or one in ``REDIS_URL``, also as
+    ``?password=``) becomes ``***``."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}")
+    return urlunsplit(parts._replace(query=re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query)))
 
 
 # A stream entry id is "<ms>-<seq>", two unsigned 64-bit numbers: the pattern bounds the digits, is_stream_id the values.

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 import httpx
 
 from core.action_call import action_call
-from core.redis import Keys, embedded_server_argv, redis_url, sync_client
+from core.redis import Keys, embedded_server_argv, redis_url, shown_url, sync_client
 from core.settings import ROOT, Settings
 from core.supervisor import Service, Supervisor
 
@@ -160,7 +160,7 @@ class Stack:
         """An external Redis (``REDIS_URL``) must answer; otherwise the embedded Valkey is started (and supervised)."""
         if self.settings.redis_url:
             sync_client(self.settings).ping()
-            say(f"Redis: {self.settings.redis_url}")
+            say(f"Redis: {shown_url(self.settings.redis_url)}")
             return
         supervisor = self._supervisor()
         if "redis" in supervisor.running:
@@ -177,7 +177,7 @@ class Stack:
                 if time.time() > deadline or supervisor.pid("redis") is None:
                     raise RuntimeError(f"the embedded Valkey did not start; see {self.logs / 'redis.log'}") from None
                 time.sleep(0.2)
-        say(f"Redis: embedded Valkey on {redis_url(self.settings)} (data in {self.settings.var_dir / 'redis'}, append-only file on)")
+        say(f"Redis: embedded Valkey on {shown_url(redis_url(self.settings))} (data in {self.settings.var_dir / 'redis'}, append-only file on)")
 
     def ensure_kb(self) -> None:
         started = time.time()

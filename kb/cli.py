@@ -138,7 +138,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Measure retrieval on a labelled data set (kb/eval, docs/retrieval.md)."""
-    from core.redis import redis_url
+    from core.redis import redis_url, shown_url
     from kb.datasets import DatasetError, load
     from kb.eval.report import table
     from kb.eval.run import EvalOptions, run_eval
@@ -152,7 +152,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     try:
         client.ping()
     except Exception as exc:  # redis raises several connection error types
-        console.print(f"[red]Cannot reach Redis at {redis_url()} ({exc}).[/red] Start one (./run.sh) or set REDIS_URL.")
+        console.print(f"[red]Cannot reach Redis at {shown_url(redis_url())} ({exc}).[/red] Start one (./run.sh) or set REDIS_URL.")
         return 2
     namespace = args.eval_namespace or f"eval-{args.dataset}"
     if namespace == "default" or not namespace.startswith("eval-"):

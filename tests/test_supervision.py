@@ -145,6 +145,14 @@ def test_only_the_hub_faces_the_network_and_the_first_admin_must_change_the_gene
     assert refused.status_code == 403 and "change your password" in refused.json()["detail"]
 
 
+def test_the_launcher_prints_where_valkey_runs_but_not_its_password(launcher):
+    valkey_password = (VAR / "secrets" / "valkey-password").read_text().strip()
+    printed = launcher.output()
+    assert f"Redis: embedded Valkey on redis://:***@127.0.0.1:{launcher.ports['CS_EMBEDDED_REDIS_PORT']}/0" in printed
+    assert valkey_password not in printed
+    assert valkey_password not in "".join(p.read_text(errors="replace") for p in (VAR / "logs").glob("*.log"))
+
+
 @pytest.mark.parametrize("service, back_within", [("actions", 120), ("rasa", 240)])
 def test_bot_services_come_back_and_customers_are_queued_meanwhile(launcher, service, back_within):
     pgid, killed_at = kill(launcher, service)
