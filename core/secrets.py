@@ -9,6 +9,10 @@ starting at once agree on one value). Nothing here is ever logged.
 - ``rasa-token``: Rasa's HTTP API requires it (``--auth-token``); the hub sends it.
 - ``pii-key``: the key that encrypts the originals of masked personal data.
 - ``identity-secret``: the shop's site signs customer attributes with it (HMAC).
+
+Beside them, ``initial-admin-password``: the first ``admin`` account's generated
+password, written by the launcher (``core/stack.py``) and removed as soon as that
+password is changed, whoever changes it (``forget_initial_admin_password``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import secrets as _random
 from pathlib import Path
 
 NAMES = ("valkey-password", "rasa-token", "pii-key", "identity-secret")
+INITIAL_ADMIN = "admin"  # the account the launcher creates on the first run
 
 
 def _generate(name: str) -> str:
@@ -51,3 +56,24 @@ def read_secret(var_dir: Path, name: str) -> str:
         finally:
             draft.unlink()
     return path.read_text().strip()
+
+
+def initial_admin_password_file(var_dir: Path) -> Path:
+    return var_dir / "secrets" / "initial-admin-password"
+
+
+def keep_initial_admin_password(var_dir: Path, password: str) -> Path:
+    """The launcher's first run: the generated password of the ``admin`` it created, in an owner-only file."""
+    path = initial_admin_password_file(var_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(password + "\n")
+    return path
+
+
+def forget_initial_admin_password(var_dir: Path, username: str) -> None:
+    """Call after ``username``'s password was changed (or the account removed): once the first admin's generated
+    password no longer works, its file goes (the launcher keeps it only until then; a stale copy only misleads)."""
+    if username == INITIAL_ADMIN:
+        initial_admin_password_file(var_dir).unlink(missing_ok=True)

@@ -23,6 +23,7 @@ import httpx
 
 from core.action_call import action_call
 from core.redis import Keys, embedded_server_argv, redis_url, shown_url, sync_client
+from core.secrets import INITIAL_ADMIN, initial_admin_password_file, keep_initial_admin_password
 from core.settings import ROOT, Settings
 from core.supervisor import Service, Supervisor
 
@@ -194,29 +195,27 @@ class Stack:
 
     @property
     def admin_password_file(self) -> Path:
-        return self.settings.var_dir / "secrets" / "initial-admin-password"
+        return initial_admin_password_file(self.settings.var_dir)
 
     def ensure_admin(self) -> str | None:
         """A first admin account, so a new install can log in at once. Returns its password if created.
 
         The password goes to the account tool through the environment (not the command
         line, which other users can see), is kept only in an owner-only file until the
-        admin replaces it (the first login must), and is never written to a log.
+        password is changed (the first login must; ``core/secrets.py`` removes the file
+        then), and is never written to a log.
         """
         client = sync_client(self.settings)
         if client.scard(Keys(self.settings.key_prefix).agents):
             return None
         password = secrets.token_urlsafe(15)
         proc = subprocess.run(
-            [str(APP_PYTHON), "-m", "handoff", "add", "admin", "--name", "Admin", "--role", "admin", "--must-change-password"],
+            [str(APP_PYTHON), "-m", "handoff", "add", INITIAL_ADMIN, "--name", "Admin", "--role", "admin", "--must-change-password"],
             cwd=ROOT, env={**self.child_env(), "CS_AGENT_PASSWORD": password}, capture_output=True, text=True,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"could not create the admin account: {proc.stderr}")
-        self.admin_password_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.admin_password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(password + "\n")
+        keep_initial_admin_password(self.settings.var_dir, password)  # after the account: adding "admin" removes a stale file
         return password
 
     def warm_up_actions(self) -> None:

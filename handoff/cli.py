@@ -16,6 +16,7 @@ import sys
 from core.audit import AuditLog
 from core.passwords import WeakPassword
 from core.redis import Keys, async_client
+from core.secrets import forget_initial_admin_password
 from core.settings import get_settings
 from handoff.agents import Agent, AgentDirectory
 from handoff.lockout import LockoutPolicy, LoginGuard
@@ -51,6 +52,7 @@ async def _run(args: argparse.Namespace) -> int:
             agent = Agent(username=args.username, display_name=args.name or args.username, role=args.role, capacity=args.capacity,
                           skills=args.skill or [], must_change_password=args.must_change_password)
             await directory.create(agent, _password(args, f"password for {args.username}: "))
+            forget_initial_admin_password(settings.var_dir, agent.username)
             await sessions.close_all(agent.username)
             await audit.record(ACTOR, "account_saved", agent.username, role=agent.role)
             print(f"agent {agent.username} ({agent.role}) saved")
@@ -59,6 +61,7 @@ async def _run(args: argparse.Namespace) -> int:
                 print(f"no agent {args.username}", file=sys.stderr)
                 return 1
             await directory.set_password(args.username, _password(args, f"new password for {args.username}: "), must_change=args.must_change_password)
+            forget_initial_admin_password(settings.var_dir, args.username)
             ended = await sessions.close_all(args.username)
             await audit.record(ACTOR, "password_reset", args.username, sessions_ended=ended)
             print(f"password of {args.username} changed; {ended} session(s) ended")
@@ -73,6 +76,7 @@ async def _run(args: argparse.Namespace) -> int:
             if not await directory.remove(args.username):
                 print(f"no agent {args.username}", file=sys.stderr)
                 return 1
+            forget_initial_admin_password(settings.var_dir, args.username)
             await sessions.close_all(args.username)
             await audit.record(ACTOR, "account_removed", args.username)
             print(f"agent {args.username} removed")

@@ -11,6 +11,7 @@ import pytest
 from websockets.sync.client import connect
 
 from core.identity import sign_identity
+from core.secrets import initial_admin_password_file, keep_initial_admin_password
 from tests.clients import PASSWORD, AgentClient, Customer, run_cli, start_hub
 
 # Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
@@ -190,6 +191,33 @@ def test_a_generated_password_must_be_changed_at_first_sign_in(hub, staff):
     audit = hub.get("/api/admin/audit", headers=admin.headers).json()
     assert any(e["action"] == "account_created" and e["target"] == "newbie" and e["actor"] == "ada" for e in audit)
     assert any(e["action"] == "password_changed" and e["actor"] == "newbie" for e in audit)
+
+
+def test_the_first_admins_password_file_goes_once_that_password_is_changed(hub, staff, settings):
+    """The launcher keeps the first admin's generated password in var/secrets/initial-admin-password "until it is
+    changed" (its first-run message, docs/security.md): changed in the console (the API) or with ``./cs agents
+    passwd admin``, the file is gone; another account's change leaves it."""
+    secret = initial_admin_password_file(settings.var_dir)
+
+    def first_run() -> str:
+        """What the launcher's first run leaves: an ``admin`` who must change a generated password, kept in the file."""
+        generated = secrets.token_urlsafe(15)
+        assert run_cli("-m", "handoff", "add", "admin", "--role", "admin", "--password", generated, "--must-change-password").returncode == 0
+        keep_initial_admin_password(settings.var_dir, generated)
+        return generated
+
+    generated = first_run()
+    assert run_cli("-m", "handoff", "passwd", "sam", "--password", PASSWORD).returncode == 0
+    admin = AgentClient(hub, "admin", generated)
+    changed = hub.post("/api/agent/password", json={"current": PASSWORD, "new": "the-admins-own-passphrase"}, headers=admin.headers)
+    assert changed.status_code == 403 and secret.read_text().strip() == generated  # a wrong current password changes nothing
+    changed = hub.post("/api/agent/password", json={"current": generated, "new": "the-admins-own-passphrase"}, headers=admin.headers)
+    assert changed.status_code == 200 and not secret.exists()
+
+    first_run()
+    proc = run_cli("-m", "handoff", "passwd", "admin", "--password", "another-admin-passphrase")
+    assert proc.returncode == 0 and not secret.exists()
+    assert hub.post("/api/agent/login", json={"username": "admin", "password": "another-admin-passphrase", "take_chats": False}).status_code == 200
 
 
 def test_idle_and_absolute_session_expiry(stack, staff, settings):

@@ -140,9 +140,14 @@ def test_only_the_hub_faces_the_network_and_the_first_admin_must_change_the_gene
     password = secret.read_text().strip()
     assert password not in launcher.output()  # not a terminal: not printed
     assert password not in "".join(p.read_text(errors="replace") for p in (VAR / "logs").glob("*.log"))
+    assert f"The password is also in {secret} (readable by you only) until you change it" in launcher.output()
     token = httpx.post(f"{launcher.url}/api/agent/login", json={"username": "admin", "password": password}).json()["token"]
     refused = httpx.get(f"{launcher.url}/api/agent/queue", headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 403 and "change your password" in refused.json()["detail"]
+    # ...and once it is changed, the launcher's "until you change it" holds: the file is gone.
+    changed = httpx.post(f"{launcher.url}/api/agent/password", json={"current": password, "new": "the-admins-own-passphrase"},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert changed.status_code == 200 and not secret.exists()
 
 
 def test_the_launcher_prints_where_valkey_runs_but_not_its_password(launcher):

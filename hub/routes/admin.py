@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from core.secrets import forget_initial_admin_password
 from handoff.agents import Agent, Role
 from hub.deps import Admin, Svc, epoch_query
 
@@ -74,6 +75,7 @@ async def reset_password(username: str, me: Admin, services: Svc) -> TemporaryPa
         raise HTTPException(404, f"no account {username}")
     password = secrets.token_urlsafe(15)
     await services.agents.set_password(username, password, must_change=True)
+    forget_initial_admin_password(services.settings.var_dir, username)
     ended = await services.sessions.close_all(username)
     await services.audit.record(me.username, "password_reset", username, sessions_ended=ended)
     return TemporaryPassword(agent=await services.agents.get(username), password=password)
@@ -91,6 +93,7 @@ async def remove_account(username: str, me: Admin, services: Svc) -> None:
         raise HTTPException(409, "you cannot remove your own account")
     if not await services.agents.remove(username):
         raise HTTPException(404, f"no account {username}")
+    forget_initial_admin_password(services.settings.var_dir, username)
     await services.sessions.close_all(username)
     await services.audit.record(me.username, "account_removed", username)
 

@@ -19,6 +19,7 @@ from core.errors import Invalid, NotAllowed, NotOwner
 from core.pii import parse_contact
 from core.passwords import WeakPassword
 from core.relay import RESYNC
+from core.secrets import forget_initial_admin_password
 from customers.store import CustomerRecord
 from handoff.agents import Agent, Presence
 from handoff.conversations import Guard
@@ -138,6 +139,7 @@ async def change_password(body: PasswordChange, me: SignedIn, response: Response
         await services.agents.set_password(me.username, body.new)
     except WeakPassword as exc:
         raise HTTPException(422, str(exc)) from None
+    forget_initial_admin_password(services.settings.var_dir, me.username)
     ended = await services.sessions.close_all(me.username)
     await services.audit.record(me.username, "password_changed", me.username, sessions_ended=ended)
     token = await services.sessions.open(me.username)
