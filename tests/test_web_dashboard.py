@@ -61,6 +61,13 @@ def test_every_chart_draws_numbers_match_the_api_and_a_category_lists_its_conver
         expect(drill).to_have_attribute("data-key", top["category"])
         expect(drill).to_have_attribute("data-total", str(top["count"]))
         expect(drill.locator("tbody tr")).to_have_count(top["count"])
+        if language == "zh":  # channels, languages, statuses and presence in words, never the API's codes
+            channel, lang, status = (drill.locator(f"tbody tr td:nth-child({n})").all_inner_texts() for n in (3, 4, 10))
+            assert set(channel) <= {"网页", "微信", "Telegram", "App"} and set(lang) <= {"中文", "英文"}, (channel, lang)
+            assert set(status) <= {"机器人接待中", "排队中", "人工接待中", "已结束"}, status
+            expect(page.locator("#live tbody tr").first).to_be_visible()
+            presence = page.locator("#live tbody td:nth-child(2)").all_inner_texts()
+            assert presence and set(presence) <= {"在线", "离开", "离线"}, presence
         shot(page, f"dashboard-desktop-{language}")
         if language == "en":
             assert_accessible(page, "dashboard")
@@ -119,6 +126,107 @@ def test_a_drill_down_row_opens_the_conversations_transcript_in_the_console(brow
         expect(transcript.locator(".msg.bot")).to_have_count(sum(1 for m in expected if m["sender"] == "bot"))
         expect(page.locator("#reply-form")).to_be_hidden()  # resolved, and not the supervisor's: read-only
         shot(page, "dashboard-drill-to-console")
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)
+
+
+def test_a_drill_down_lists_the_period_on_screen_not_a_period_chosen_but_not_applied(browser, hub, settings, demo_history, supervisor_account):
+    """The cards show the last 7 days; choosing "Today" without pressing Apply changes nothing they show, so the
+    conversations behind a card are still the 7 days' ones."""
+    headers = AgentClient(hub, supervisor_account).headers
+    week, today = (hub.get("/api/analytics/summary", params={"period": p}, headers=headers).json()["current"]["volume"]["conversations"]
+                   for p in ("7d", "today"))
+    assert week != today, "the demo's three days are not all today"
+    sign_off(settings, supervisor_account)
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, DESKTOP)
+    try:
+        expect(page.locator("[data-kpi=conversations] .value")).to_have_text(str(week))
+        page.locator("#period").select_option("today")
+        page.locator("[data-kpi=conversations]").click()
+        expect(page.locator("#drill")).to_have_attribute("data-figure", "conversations")
+        expect(page.locator("#drill")).to_have_attribute("data-total", str(week))
+        expect(page.locator("#drill-title")).to_contain_text(f"{week} conversation")
+        # Applied, the cards and the list both say today.
+        page.locator("#filters button[type=submit]").click()
+        expect(page.locator("[data-kpi=conversations] .value")).to_have_text(str(today))
+        expect(page.locator("#drill")).to_have_attribute("data-total", str(today))
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)
+
+
+def test_the_dashboard_fits_a_phone(browser, settings, demo_history, supervisor_account):
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, {"width": 375, "height": 667}, "zh")
+    try:
+        for chart in CHARTS:
+            page.wait_for_function(f"() => ({DRAWN})('{chart}') > 500")
+        width = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width[0] <= width[1], f"the page scrolls sideways: {width[0]} px wide on a {width[1]} px screen"
+        for chart in CHARTS:
+            box = page.locator(f"#{chart} canvas").first.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width[1], (chart, box)
+        page.locator("#chart-trend").scroll_into_view_if_needed()
+        shot(page, "dashboard-phone-zh")
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)
+
+
+def test_charts_and_tables_work_by_keyboard_and_say_what_they_show(browser, hub, settings, demo_history, supervisor_account):
+    """Each chart is an image with a name and its numbers as a table; a slice, a bar, a sort and an agent's
+    conversations are reached with Tab and Enter, and the keyboard stays where it was when a table is rebuilt."""
+    cur = hub.get("/api/analytics/summary", params={"period": "7d"}, headers=AgentClient(hub, supervisor_account).headers).json()["current"]
+    sign_off(settings, supervisor_account)
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, DESKTOP)
+    try:
+        for chart in CHARTS:
+            node = page.locator(f"#{chart}")
+            expect(node).to_have_attribute("role", "img")
+            title = node.locator("xpath=..").locator("h2").inner_text()
+            expect(node).to_have_attribute("aria-label", f"Chart: {title}. Its numbers are in the table “Numbers” under it.")
+            expect(page.locator(f"#{chart}-data summary")).to_have_text("Numbers")
+        expect(page.locator("#chart-heatmap-data tbody tr")).to_have_count(7)
+
+        # A complaint category's slice, by keyboard: open its numbers, Tab to the category, Enter.
+        top = next(row for row in cur["complaints"]["by_category"] if row["count"] > 0)
+        page.locator("#chart-categories-data summary").focus()
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")  # the table's scrollable region
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement.closest('tr') && document.activeElement.closest('tr').rowIndex")
+        assert focused == 1, "the first row's button follows the table's region"
+        page.keyboard.press("Enter")
+        drill = page.locator("#drill")
+        expect(drill).to_have_attribute("data-key", top["category"])
+        expect(drill).to_have_attribute("data-total", str(top["count"]))
+        assert_accessible(page, "dashboard, a chart's numbers open")
+
+        # A channel's bar the same way (every chart with bars lists its conversations from its table).
+        channel, count = max(cur["volume"]["by_channel"].items(), key=lambda kv: kv[1])
+        page.locator("#chart-channels-data summary").press("Enter")
+        page.locator("#chart-channels-data tbody button").first.press("Enter")
+        expect(drill).to_have_attribute("data-figure", "channel")
+        expect(drill).to_have_attribute("data-key", channel)
+        expect(drill).to_have_attribute("data-total", str(count))
+
+        # The agents table: each column head is a button saying how it sorts; the keyboard stays on it.
+        chats = page.locator("#agents th[data-key=chats]")
+        expect(chats).to_have_attribute("aria-sort", "descending")
+        chats.get_by_role("button").focus()
+        page.keyboard.press("Enter")
+        expect(chats).to_have_attribute("aria-sort", "ascending")
+        assert page.evaluate("() => document.activeElement.closest('th') && document.activeElement.closest('th').dataset.key") == "chats"
+        page.locator("#agents th[data-key=resolved] button").press("Enter")
+        expect(page.locator("#agents th[data-key=resolved]")).to_have_attribute("aria-sort", "descending")
+        expect(chats).not_to_have_attribute("aria-sort", "ascending")
+        # An agent's row lists their conversations.
+        first = page.locator("#agents tbody tr").first.get_by_role("button")
+        name = first.inner_text()
+        first.press("Enter")
+        expect(drill).to_have_attribute("data-figure", "agent")
+        expect(drill).to_have_attribute("data-key", name)
+        assert int(drill.get_attribute("data-total")) > 0
     finally:
         ctx.close()
         sign_off(settings, supervisor_account)

@@ -1,14 +1,16 @@
 // The supervisor dashboard: a period and filters in, every figure of /api/analytics/summary out (with the previous
 // period beside it), as cards, ECharts charts and tables; any figure, bar or slice lists the conversations behind it.
+// Without a mouse or sight: each chart's numbers are also a table whose bars and slices are buttons.
 /* global echarts */
 import { createApi } from "/static/common/api.js";
-import { $, el, showMsg } from "/static/common/dom.js";
+import { $, button, el, showMsg } from "/static/common/dom.js";
 import { fmtDateTime } from "/static/common/i18n.js";
 import { startSignIn } from "/static/common/signin.js";
 import { i18n, t } from "./texts.js";
 
 const TOKEN_KEY = "cs_agent_token"; // shared with the console and the editor: one sign-in
-const state = { token: sessionStorage.getItem(TOKEN_KEY), me: null, summary: null, charts: {}, drill: null, liveTimer: null, sort: { key: "chats", dir: -1 } };
+// applied: the period and filters of the figures on screen (the form may have changed since, not yet applied)
+const state = { token: sessionStorage.getItem(TOKEN_KEY), me: null, summary: null, applied: null, charts: {}, drill: null, liveTimer: null, sort: { key: "chats", dir: -1 } };
 const api = createApi({ token: () => state.token, onUnauthorized: (path) => { if (!path.endsWith("/login")) signedOut(); } });
 const saveToken = (token) => { state.token = token; if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY); };
 const CATEGORIES = ["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"];
@@ -32,6 +34,8 @@ function params() {
   for (const f of ["channel", "language", "category", "agent", "tier"]) if ($(`f-${f}`).value) p.set(f, $(`f-${f}`).value);
   return p;
 }
+// What every list beside the figures asks with: the filters they were loaded with, never the form's unapplied ones.
+const applied = () => new URLSearchParams(state.applied || params());
 function syncCustom() { for (const n of document.querySelectorAll(".filters .custom")) n.hidden = $("period").value !== "custom"; }
 
 // ---------- loading ----------
@@ -41,12 +45,14 @@ async function load() {
     showMsg($("error"), t("fromAfterTo"));
     return;
   }
+  const p = params();
   try {
-    state.summary = await api(`/api/analytics/summary?${params()}`);
+    state.summary = await api(`/api/analytics/summary?${p}`);
   } catch (e) {
     showMsg($("error"), e.status === 403 ? t("forbidden") : e.message);
     return;
   }
+  state.applied = p;
   render();
   loadGaps(); loadReports(); loadLive();
   if (state.drill) drill(state.drill.figure, state.drill.key, state.drill.title);
@@ -125,39 +131,79 @@ function chart(id) {
   }
   return state.charts[id];
 }
-const base = () => ({ animation: false, tooltip: { renderMode: "richText" }, grid: { left: 48, right: 16, top: 24, bottom: 48 } });
+// ECharts' aria option makes the chart an image (role="img") whose label names it and points to its table.
+const base = (id) => ({ animation: false, tooltip: { renderMode: "richText" }, grid: { left: 48, right: 16, top: 24, bottom: 48 },
+  aria: { enabled: true, label: { description: t("chartLabel", { title: $(id).closest(".panel").querySelector("h2").textContent }) } } });
+
+// A button listing the conversations behind one bar, slice or row (the keyboard's way to what a click on the chart does).
+function drillButton(text, figure, key, title) {
+  return button("drill-btn", text, () => drill(figure, key, title), `${text}: ${t("listConversations")}`);
+}
+
+// The chart's numbers as a table, in a <details> under it (closed until asked for).
+function chartTable(id, head, rows) {
+  let box = $(`${id}-data`);
+  if (!box) {
+    box = el("details", "chart-data");
+    box.id = `${id}-data`;
+    const wrap = el("div", "table-wrap");
+    wrap.tabIndex = 0;
+    wrap.setAttribute("role", "region");
+    wrap.append(el("table", "data"));
+    box.append(el("summary"), wrap);
+    $(id).after(box);
+  }
+  box.querySelector("summary").textContent = t("numbers");
+  box.querySelector(".table-wrap").setAttribute("aria-label", t("numbersOf", { title: $(id).closest(".panel").querySelector("h2").textContent }));
+  table(box.querySelector("table"), head, rows);
+}
 
 function renderCharts(s) {
   const c = s.current;
   const days = Object.keys(c.volume.by_day);
-  chart("chart-trend").setOption({ ...base(), legend: { bottom: 0 }, xAxis: { type: "category", data: days }, yAxis: { type: "value", minInterval: 1 },
+  chart("chart-trend").setOption({ ...base("chart-trend"), legend: { bottom: 0 }, xAxis: { type: "category", data: days }, yAxis: { type: "value", minInterval: 1 },
     series: [
       { name: t("conversations"), type: "line", smooth: true, data: days.map((d) => ({ value: c.volume.by_day[d], figure: "conversations" })) },
       { name: t("complaints"), type: "bar", data: days.map((d) => ({ value: c.complaints.by_day[d] || 0, figure: "complaints" })) },
     ] }, true);
-  chart("chart-categories").setOption({ ...base(), legend: { bottom: 0, type: "scroll" },
+  chartTable("chart-trend", [{ label: t("day") }, { label: t("conversations"), num: true }, { label: t("complaints"), num: true }],
+    days.map((d) => [d, String(c.volume.by_day[d]), String(c.complaints.by_day[d] || 0)]));
+  const categories = c.complaints.by_category.filter((r) => r.count > 0);
+  chart("chart-categories").setOption({ ...base("chart-categories"), legend: { bottom: 0, type: "scroll" },
     series: [{ type: "pie", radius: ["42%", "68%"], label: { formatter: "{b}\n{d}%" },
-      data: c.complaints.by_category.filter((r) => r.count > 0).map((r) => ({ name: label("cat", r.category), value: r.count, figure: "complaints", key: r.category })) }] }, true);
+      data: categories.map((r) => ({ name: label("cat", r.category), value: r.count, figure: "complaints", key: r.category })) }] }, true);
+  chartTable("chart-categories", [{ label: t("category") }, { label: t("complaints"), num: true }, { label: t("share"), num: true }],
+    categories.map((r) => [drillButton(label("cat", r.category), "complaints", r.category, label("cat", r.category)), String(r.count), pct(r.share)]));
   const heat = [];
   c.volume.heatmap.forEach((row, day) => row.forEach((n, hour) => heat.push([hour, day, n])));
   const max = Math.max(1, ...heat.map((h) => h[2]));
-  chart("chart-heatmap").setOption({ ...base(), grid: { left: 56, right: 16, top: 10, bottom: 70 },
+  chart("chart-heatmap").setOption({ ...base("chart-heatmap"), grid: { left: 56, right: 16, top: 10, bottom: 70 },
     xAxis: { type: "category", data: [...Array(24).keys()].map((h) => `${h}`), splitArea: { show: true } },
     yAxis: { type: "category", data: t("days"), splitArea: { show: true } },
     visualMap: { min: 0, max, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#eef5fb", "#2f6fb2"] } },
     series: [{ type: "heatmap", data: heat }] }, true);
+  chartTable("chart-heatmap", [{ label: t("dayHour") }, ...[...Array(24).keys()].map((h) => ({ label: String(h), num: true }))],
+    c.volume.heatmap.map((row, day) => [t("days")[day], ...row.map(String)]));
   const channels = Object.entries(c.volume.by_channel).sort((a, b) => b[1] - a[1]);
-  chart("chart-channels").setOption({ ...base(), xAxis: { type: "category", data: channels.map((e) => e[0]) }, yAxis: { type: "value", minInterval: 1 },
+  chart("chart-channels").setOption({ ...base("chart-channels"), xAxis: { type: "category", data: channels.map((e) => label("ch", e[0])) }, yAxis: { type: "value", minInterval: 1 },
     series: [{ type: "bar", data: channels.map(([k, v]) => ({ value: v, figure: "channel", key: k })), itemStyle: { color: "#14b8a6" } }] }, true);
+  chartTable("chart-channels", [{ label: t("channel") }, { label: t("conversations"), num: true }],
+    channels.map(([k, v]) => [drillButton(label("ch", k), "channel", k, label("ch", k)), String(v)]));
   const decisions = Object.entries(c.bot.decisions);
-  chart("chart-decisions").setOption({ ...base(), xAxis: { type: "category", data: decisions.map((e) => label("dec", e[0])) }, yAxis: { type: "value", minInterval: 1 },
+  chart("chart-decisions").setOption({ ...base("chart-decisions"), xAxis: { type: "category", data: decisions.map((e) => label("dec", e[0])) }, yAxis: { type: "value", minInterval: 1 },
     series: [{ type: "bar", data: decisions.map(([k, v]) => ({ value: v, figure: "decision", key: k })), itemStyle: { color: "#3b82f6" } }] }, true);
+  chartTable("chart-decisions", [{ label: t("decision") }, { label: t("count"), num: true }],
+    decisions.map(([k, v]) => [drillButton(label("dec", k), "decision", k, label("dec", k)), String(v)]));
   const dist = c.satisfaction.distribution;
-  chart("chart-ratings").setOption({ ...base(), xAxis: { type: "category", data: ["1", "2", "3", "4", "5"] }, yAxis: { type: "value", minInterval: 1 },
+  chart("chart-ratings").setOption({ ...base("chart-ratings"), xAxis: { type: "category", data: ["1", "2", "3", "4", "5"] }, yAxis: { type: "value", minInterval: 1 },
     series: [{ type: "bar", data: ["1", "2", "3", "4", "5"].map((k) => ({ value: dist[k] || 0, figure: "rated", key: k })), itemStyle: { color: "#f59e0b" } }] }, true);
+  chartTable("chart-ratings", [{ label: t("rating") }, { label: t("count"), num: true }],
+    ["1", "2", "3", "4", "5"].map((k) => [drillButton(`${k}★`, "rated", k, k), String(dist[k] || 0)]));
   const reasons = Object.entries(c.bot.escalation_reasons).sort((a, b) => b[1] - a[1]);
-  chart("chart-reasons").setOption({ ...base(), grid: { left: 120, right: 16, top: 10, bottom: 24 }, yAxis: { type: "category", data: reasons.map((e) => label("rsn", e[0])) },
+  chart("chart-reasons").setOption({ ...base("chart-reasons"), grid: { left: 120, right: 16, top: 10, bottom: 24 }, yAxis: { type: "category", data: reasons.map((e) => label("rsn", e[0])) },
     xAxis: { type: "value", minInterval: 1 }, series: [{ type: "bar", data: reasons.map(([k, v]) => ({ value: v, figure: "reason", key: k })), itemStyle: { color: "#8b5cf6" } }] }, true);
+  chartTable("chart-reasons", [{ label: t("reason") }, { label: t("count"), num: true }],
+    reasons.map(([k, v]) => [drillButton(label("rsn", k), "reason", k, label("rsn", k)), String(v)]));
 }
 window.addEventListener("resize", () => Object.values(state.charts).forEach((c) => c.resize()));
 
@@ -187,16 +233,17 @@ function renderAgents(rows) {
   ];
   const { key, dir } = state.sort;
   const sorted = [...rows].sort((a, b) => ((a[key] ?? -1) > (b[key] ?? -1) ? dir : (a[key] ?? -1) < (b[key] ?? -1) ? -dir : 0));
-  const thead = table($("agents"), cols, sorted.map((r) => cols.map((c) => (c.fmt ? c.fmt(r[c.key]) : String(r[c.key])))));
+  const cell = (r, c) => (c.key === "agent" ? drillButton(r.agent, "agent", r.agent, r.agent) : c.fmt ? c.fmt(r[c.key]) : String(r[c.key]));
+  const thead = table($("agents"), cols, sorted.map((r) => cols.map((c) => cell(r, c))));
+  // Each column head is a button (sorting by keyboard); the table says which column it is sorted by.
   for (const th of thead.querySelectorAll("th")) {
-    if (th.dataset.key === key) th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending");
-    th.addEventListener("click", () => {
-      state.sort = { key: th.dataset.key, dir: state.sort.key === th.dataset.key ? -state.sort.dir : -1 };
+    const k = th.dataset.key;
+    if (k === key) th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending");
+    th.replaceChildren(button("sort", th.textContent, () => {
+      state.sort = { key: k, dir: state.sort.key === k ? -state.sort.dir : -1 };
       renderAgents(rows);
-    });
-  }
-  for (const [i, tr] of [...$("agents").querySelectorAll("tbody tr")].entries()) {
-    if (sorted[i]) tr.addEventListener("click", () => drill("agent", sorted[i].agent, sorted[i].agent));
+      $("agents").querySelector(`th[data-key="${k}"] button`).focus();  // the rebuilt table keeps the keyboard where it was
+    }));
   }
 }
 
@@ -234,15 +281,16 @@ function transcriptLink(cid) {
 
 async function drill(figure, key, title, offset = 0) {
   state.drill = { figure, key, title, offset };
-  const p = params(); p.set("figure", figure); if (key) p.set("key", key);
+  const p = applied(); p.set("figure", figure); if (key) p.set("key", key);
   p.set("offset", String(offset)); p.set("limit", String(PAGE));
   try {
     const res = await api(`/api/analytics/conversations?${p}`);
     $("drill-title").textContent = t("listOf", { figure: title || figure, n: res.total });
     table($("drill"), [{ label: t("id") }, { label: t("started") }, { label: t("channel") }, { label: t("language") }, { label: t("reason") },
       { label: t("category") }, { label: t("agent") }, { label: t("ticket") }, { label: t("rating"), num: true }, { label: t("status") }],
-      res.conversations.map((r) => [transcriptLink(r.conversation_id), fmtDateTime(r.started_at, i18n.locale), r.channel, r.language, r.reason ? label("rsn", r.reason) : "–",
-        r.category ? label("cat", r.category) : "–", r.agent || "–", r.ticket || "–", r.rating ? String(r.rating) : "–", r.status]));
+      res.conversations.map((r) => [transcriptLink(r.conversation_id), fmtDateTime(r.started_at, i18n.locale), label("ch", r.channel), label("lang", r.language),
+        r.reason ? label("rsn", r.reason) : "–", r.category ? label("cat", r.category) : "–", r.agent || "–", r.ticket || "–", r.rating ? String(r.rating) : "–",
+        label("st", r.status)]));
     $("drill").dataset.figure = figure; $("drill").dataset.key = key; $("drill").dataset.total = String(res.total);
     $("drill").dataset.offset = String(res.offset);
     $("drill-pager").hidden = res.total <= PAGE;
@@ -258,7 +306,7 @@ $("drill-next").addEventListener("click", () => { const d = state.drill; if (d) 
 // ---------- side panels ----------
 async function loadGaps() {
   try {
-    const gaps = await api(`/api/analytics/gaps?${params()}`);
+    const gaps = await api(`/api/analytics/gaps?${applied()}`);
     $("gaps").replaceChildren(...(gaps.length ? gaps.map((g) => el("li", "", `${g.question} (${g.count} ${t("times")})`)) : [el("li", "muted", t("none"))]));
   } catch { $("gaps").replaceChildren(el("li", "muted", t("noData"))); }
 }
@@ -281,7 +329,7 @@ async function loadLive() {
       const f = el("div"); f.append(el("strong", "", String(value)), el("span", "muted", name)); figures.append(f);
     }
     const tbl = el("table", "data");
-    table(tbl, [{ label: t("agent") }, { label: t("presence") }, { label: t("load"), num: true }], live.agents.map((a) => [a.name, a.presence, `${a.chats} / ${a.capacity}`]));
+    table(tbl, [{ label: t("agent") }, { label: t("presence") }, { label: t("load"), num: true }], live.agents.map((a) => [a.name, label("pr", a.presence), `${a.chats} / ${a.capacity}`]));
     box.replaceChildren(figures, tbl);
   } catch { /* the next round tries again */ }
 }
