@@ -17,7 +17,7 @@ from kb.index import KbIndex
 from kb.offtopic import probes
 from kb.overlay import is_complete, load_version, overlay_base, write_overlay
 from kb.records import FaqEntry
-from kb.store import KbStore
+from kb.store import KbStore, reopen_learning
 from kb.text import normalize
 from kb.training import LearningOptions, learn
 
@@ -118,7 +118,7 @@ def rollback(store: KbStore, version: int, author: str = "system", root: Path | 
         raise ValueError(f"no published version {version}; known: {sorted(known)}")
     index = load_version(lambda v: version_dir(store.namespace, v, root), version)
     store.restore_published(list(index.entries.values()))
-    info = {**known[version], "rolled_back_by": author, "rolled_back_at": time.time()}
+    info = {**reopen_learning(known[version]), "rolled_back_by": author, "rolled_back_at": time.time()}
     store.set_published_version(version, info)
     return info
 

@@ -249,31 +249,35 @@ class KbStore:
         return int(self.r.incr(self._version_seq))
 
     def set_published_version(self, version: int, info: dict) -> None:
-        pipe = self.r.pipeline(transaction=True)
-        self._go_live(pipe, version, info)
-        pipe.execute()
-
-    def _go_live(self, pipe, version: int, info: dict) -> None:
-        """Record the version, make it the live one and tell every searching process, in ``pipe``'s transaction."""
-        pipe.hset(self._versions, str(version), json.dumps({**info, "version": version}))
-        pipe.set(self._version, version)
-        pipe.publish(self.channel, version)
+        self._switch(version, info)
 
     def set_published_version_if(self, expected: int, version: int, info: dict) -> bool:
         """``set_published_version`` unless another version went live since ``expected``: a background
         relearn must never replace a newer publish or a rollback (kb.relearning)."""
+        return self._switch(version, info, expected)
+
+    def _switch(self, version: int, info: dict, expected: int | None = None) -> bool:
+        """Record ``version``, make it the live one and tell every searching process, in one transaction; the version
+        it replaces, if still ``learning: "pending"``, is settled (``settle_learning``): nothing relearns it any more."""
         with self.r.pipeline(transaction=True) as pipe:
-            try:
-                pipe.watch(self._version)
-                live = pipe.get(self._version)
-                if live is None or int(live) != expected:
-                    return False
-                pipe.multi()
-                self._go_live(pipe, version, info)
-                pipe.execute()
-                return True
-            except redis.WatchError:
-                return False
+            while True:
+                try:
+                    pipe.watch(self._version, self._versions)
+                    raw = pipe.get(self._version)
+                    live = int(raw) if raw else None
+                    if expected is not None and live != expected:
+                        return False
+                    before = pipe.hget(self._versions, str(live)) if live is not None and live != version else None
+                    pipe.multi()
+                    pipe.hset(self._versions, str(version), json.dumps({**info, "version": version}))
+                    if before and (settled := settle_learning(json.loads(before), version, info)):
+                        pipe.hset(self._versions, str(live), json.dumps(settled))
+                    pipe.set(self._version, version)
+                    pipe.publish(self.channel, version)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue  # another version went live meanwhile: read again
 
     def version_info(self, version: int) -> dict | None:
         raw = self.r.hget(self._versions, str(version))
@@ -294,6 +298,30 @@ class KbStore:
         if vectors:
             key = f"{self._emb_prefix}:{model}"
             self.r.hset(key, mapping={_text_key(t): base64.b64encode(v.astype("float32").tobytes()).decode() for t, v in vectors.items()})
+
+
+def settle_learning(replaced: dict, version: int, info: dict) -> dict | None:
+    """The info of a version that was live and ``learning: "pending"`` once ``version`` (with ``info``) replaced it;
+    None when it was not pending. Only the live version is ever relearned (kb.relearning), so a replaced one would
+    otherwise say "pending" for good. How it ended:
+
+    - ``"relearned"``: its complete version replaced it (``relearned_as``);
+    - ``"stopped"``: a rollback or a publish replaced it first (``stopped_by``, ``replaced_by``): it was never
+      learned in full; rolled back to, it is pending again (``reopen_learning``).
+    """
+    if replaced.get("learning") != "pending":
+        return None
+    if info.get("relearn_of") == replaced.get("version"):
+        return {**replaced, "learning": "relearned", "relearned_as": version}
+    return {**replaced, "learning": "stopped", "stopped_by": "rollback" if "rolled_back_by" in info else "publish", "replaced_by": version}
+
+
+def reopen_learning(info: dict) -> dict:
+    """A settled overlay version served again (a rollback): pending again, until its relearn (kb.relearning)."""
+    if info.get("learning") not in ("relearned", "stopped"):
+        return info
+    rest = {k: v for k, v in info.items() if k not in ("relearned_as", "stopped_by", "replaced_by")}
+    return {**rest, "learning": "pending"}
 
 
 def _around_revision(entry: FaqEntry) -> tuple[str, str]:

@@ -159,3 +159,73 @@ def test_editing_only_an_answer_changes_what_is_said_not_how_questions_match(sta
     assert ranked(after) == before
     assert "MARKER-A9" in after.search(entries[0].question, "en").top.answer
     store.clear()
+
+
+def test_a_version_replaced_while_learning_says_how_it_ended_not_learning_for_good(stack, settings):
+    """Only the live version is ever relearned: one replaced while pending settles as "stopped" (by a rollback or a
+    publish) or "relearned" (its complete version came first); rolled back to, it is pending again."""
+    from core.redis import sync_client
+    from kb.embeddings import EmbedderSet
+    from kb.publishing import publish, rollback
+    from kb.records import FaqEntry
+    from kb.relearning import relearn
+    from kb.store import KbStore
+    from tests.test_kb_training import LIBRARY
+
+    store = KbStore(sync_client(settings), "test-settle")
+    store.clear()
+    embedders = EmbedderSet.from_settings(settings)
+    entries = [FaqEntry(id=f"library-{key}-{lang}", question=q, phrasings=p, answer=f"({lang}) about {key}", language=lang)
+               for lang, rows in LIBRARY.items() for key, q, p in rows]
+    store.save_many(entries, "test")
+
+    def quick(answer: str) -> int:
+        store.save_many([entries[0].model_copy(update={"answer": answer})], "test")
+        info = publish(store, embedders, "test", root=settings.kb_dir, fast=True, settings=settings)
+        assert info["learning"] == "pending"
+        return info["version"]
+
+    full = publish(store, embedders, "test", root=settings.kb_dir, settings=settings)["version"]
+    pending = quick("Open until 22:00.")
+    rollback(store, full, "erin", root=settings.kb_dir)
+    settled = store.version_info(pending)
+    assert (settled["learning"], settled["stopped_by"], settled["replaced_by"]) == ("stopped", "rollback", full)
+    assert relearn(store, embedders, pending, settings, settings.kb_dir) is None  # a queued relearn of it does nothing
+
+    again = rollback(store, pending, "erin", root=settings.kb_dir)  # served again: its relearn is due again
+    assert again["learning"] == "pending" and "stopped_by" not in again and store.version_info(pending)["learning"] == "pending"
+    complete = relearn(store, embedders, pending, settings, settings.kb_dir)
+    assert complete["relearn_of"] == pending and store.published_version() == complete["version"]
+    assert store.version_info(pending)["learning"] == "relearned" and store.version_info(pending)["relearned_as"] == complete["version"]
+
+    first, second = quick("Open until 23:00."), quick("Open until midnight.")
+    assert store.version_info(first)["learning"] == "stopped" and store.version_info(first)["stopped_by"] == "publish"
+    assert store.version_info(first)["replaced_by"] == second and store.version_info(second)["learning"] == "pending"
+    assert [v["version"] for v in store.versions() if v["learning"] == "pending"] == [second]  # only the live one learns
+    store.clear()
+
+
+def test_rolling_back_from_a_version_still_learning_leaves_nothing_learning_through_the_hub(editor):
+    before = kb(editor, "GET", "/versions").json()["live"]
+    added = {**TANDEM, "id": "orders-tandem-rolled-back-en", "answer": "Tandems by the lake. MARKER-R1"}
+    assert kb(editor, "POST", "/entries", json=added).status_code == 201
+    pending = kb(editor, "POST", "/publish").json()
+    assert pending["learning"] == "pending"
+    assert kb(editor, "POST", "/rollback", json={"version": before}).status_code == 200
+
+    body = kb(editor, "GET", "/versions").json()
+    versions = {v["version"]: v for v in body["versions"]}
+    left = versions[pending["version"]]
+    assert body["live"] == before and left["learning"] != "pending", left
+    if left["learning"] == "stopped":  # rolled back before its relearn ended (the usual case)
+        assert left["stopped_by"] == "rollback" and left["replaced_by"] == before
+    else:  # a quick relearn replaced it first
+        assert left["learning"] == "relearned" and versions[left["relearned_as"]]["relearn_of"] == pending["version"]
+    assert [v["version"] for v in body["versions"] if v["learning"] == "pending"] == []
+
+    # Rolled back to, it is learning again, and its relearn completes it.
+    assert kb(editor, "POST", "/rollback", json={"version": pending["version"]}).json()["learning"] == "pending"
+    complete = wait_until_complete(editor)
+    assert complete["learning"] == "full" and complete["relearn_of"] == pending["version"]
+    kb(editor, "POST", "/rollback", json={"version": before})  # the added entry is gone again; later tests expect a complete version
+    assert live_info(editor)["learning"] == "full"

@@ -389,3 +389,54 @@ def test_a_save_over_someone_elses_change_says_so_and_keeps_the_typed_text(stack
     assert errors == []
     a_ctx.close()
     b_ctx.close()
+
+
+def test_the_keyboard_stays_put_and_a_rolled_back_version_is_not_learning(stack, settings, agents, browser, editor):
+    """Opening an entry with Enter keeps the focus on its row (on a phone, where the list hides: on the entry); rolling
+    back by keyboard keeps it on the version's row; the version rolled back from does not say "learning…" for good."""
+    entry_id = "orders-keyboard-umbrella-en"
+    entry = {"id": entry_id, "question": "Can I borrow an umbrella at the counter?", "phrasings": ["umbrella lending at the counter"],
+             "answer": "Yes, for a day. MARKER-KB5", "category": "orders", "language": "en", "tags": []}
+    assert kb(editor, "POST", "/entries", json=entry).status_code == 201
+    before = kb(editor, "GET", "/versions").json()["live"]
+    focused = "() => { const a = document.activeElement; return a.closest('[data-id]')?.dataset.id || a.closest('[data-version]')?.dataset.version || a.id || a.tagName; }"
+
+    ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP)
+    page.locator(f"#entry-list li[data-id='{entry_id}'] button").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#editor-title")).to_have_text(entry_id)
+    expect(page.locator(f"#entry-list li[data-id='{entry_id}'] button")).to_have_attribute("aria-current", "true")
+    assert page.evaluate(focused) == entry_id
+
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.get_by_role("dialog", name="Publish these changes?").get_by_role("button", name=re.compile(r"^Publish \d+ changes?$")).click()
+    expect(page.locator("#publish-result")).to_contain_text("Published version", timeout=WAIT)
+    version = int(re.search(r"version (\d+)", page.locator("#publish-result").inner_text()).group(1))
+    page.get_by_role("button", name="Versions", exact=True).click()
+    page.get_by_role("button", name=f"Roll back v{before}", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog", name="Roll back?")).to_be_visible()
+    page.keyboard.press("Enter")  # the dialog's "Roll back"
+    expect(page.locator("#publish-result")).to_have_text(f"Version {before} is live again.", timeout=WAIT)  # beside the relearn's CPU
+    expect(page.locator(f"#versions-body tr[data-version='{before}']")).to_contain_text("Live")
+    assert page.evaluate(focused) == str(before)
+
+    left = next(v for v in kb(editor, "GET", "/versions").json()["versions"] if v["version"] == version)
+    row = page.locator(f"#versions-body tr[data-version='{version}']")
+    expect(row).not_to_contain_text("learning")
+    if left["learning"] == "stopped":  # rolled back before its relearn ended (the usual case)
+        expect(row).to_contain_text(f"not learned: rolled back to v{before}")
+    page.screenshot(path=str(ARTIFACTS / "kb-versions-rolled-back-desktop.png"))
+    ctx.close()
+
+    # A phone shows the list or the entry: opened with Enter, the focus goes to the entry it opened.
+    phone_ctx, phone = sign_in(browser, settings.hub_url, "erin", PHONE)
+    first = phone.locator("#entry-list li").first
+    expect(first).to_be_visible()
+    first_id = first.get_attribute("data-id")
+    first.locator("button").focus()
+    phone.keyboard.press("Enter")
+    expect(phone.locator("#editor-title")).to_have_text(first_id)
+    expect(phone.locator("#entry-list")).to_be_hidden()
+    assert phone.evaluate(focused) == "editor-title"
+    phone_ctx.close()

@@ -169,6 +169,12 @@ function closeEditor() {
   hideHistory();
 }
 
+// Focus on nothing (a rebuilt or hidden control had it): the keyboard would start again from the top of the page.
+function focusLost() {
+  const a = document.activeElement;
+  return !a || a === document.body || !a.getClientRects().length;
+}
+
 export async function openEntry(id, { keepTab = false, force = false } = {}) {
   if (!force && !(await confirmDiscard())) return false;
   try {
@@ -179,6 +185,7 @@ export async function openEntry(id, { keepTab = false, force = false } = {}) {
     showEditor();
     if (!keepTab) hooks.showTab("entry");
     renderList();
+    if (focusLost()) els.editorTitle.focus();  // opened from a list or tab now hidden (a phone): to the entry it opened
     await loadHistory(id);
   } catch (e) {
     hooks.showTab("entry");

@@ -46,6 +46,7 @@ export function renderList() {
   els.listSummary.textContent = t("listSummary", entries.length, drafts, state.all.length);
   els.listEmpty.hidden = entries.length > 0;
   const currentId = state.current && !state.isNew ? state.current.id : null;
+  const focusedId = els.list.contains(document.activeElement) ? document.activeElement.closest("li")?.dataset.id : null;
   els.list.replaceChildren(...entries.map((e) => {
     const li = el("li");
     li.dataset.id = e.id;
@@ -62,4 +63,6 @@ export function renderList() {
     li.append(b);
     return li;
   }));
+  // The list is rebuilt under the keyboard (opening an entry, saving): keep focus on the same entry's row.
+  if (focusedId) els.list.querySelector(`li[data-id="${CSS.escape(focusedId)}"] button`)?.focus();
 }

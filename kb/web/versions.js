@@ -25,7 +25,7 @@ export function renderVersions() {
     const tr = el("tr"); const td = el("td", "muted", t("noVersions")); td.colSpan = 5; tr.append(td);
     els.versionsBody.replaceChildren(tr); return;
   }
-  const relearned = new Set(versions.map((v) => v.relearn_of).filter((v) => v != null)); // pending no more: a complete version replaced it
+  const focused = els.versionsBody.contains(document.activeElement) ? document.activeElement.closest("tr")?.dataset.version : null;
   els.versionsBody.replaceChildren(...[...versions].reverse().map((v) => {
     const tr = el("tr");
     tr.dataset.version = String(v.version);
@@ -33,7 +33,9 @@ export function renderVersions() {
     const vcell = el("td");
     vcell.append(el("strong", null, `v${v.version}`));
     if (v.version === live) vcell.append(" ", el("span", "tag status published", t("liveBadge")));
-    if (v.learning === "pending" && !relearned.has(v.version)) vcell.append(" ", el("span", "tag status draft", t("learningPending")));
+    // Only the live version is ever relearned: a pending one that is not live (stored before rollbacks settled it) is not learning.
+    if (v.learning === "pending" && v.version === live) vcell.append(" ", el("span", "tag status draft", t("learningPending")));
+    if (v.learning === "stopped") vcell.append(" ", el("span", "tag", t("notLearned", v.stopped_by, v.replaced_by)));
     const who = el("td", null, v.author || "");
     if (v.rolled_back_by) who.append(el("div", "muted small-text", t("rolledBackBy", v.rolled_back_by)));
     const act = el("td", "right");
@@ -41,6 +43,17 @@ export function renderVersions() {
     tr.append(vcell, el("td", "num", v.entries ?? ""), who, el("td", null, fmtDateTime(v.published_at, i18n.locale)), act);
     return tr;
   }));
+  if (focused) keepFocus(focused);
+}
+
+// The table is rebuilt under the keyboard (a rollback, a publish): stay on the same version's row, on its button if it
+// still has one (the version rolled back to has none: it is live now, so the row itself takes the focus).
+function keepFocus(version) {
+  const row = els.versionsBody.querySelector(`tr[data-version="${version}"]`);
+  if (!row) return;
+  const target = row.querySelector("button") || row;
+  if (target === row) row.tabIndex = -1;
+  target.focus();
 }
 
 async function doRollback(version) {
