@@ -201,22 +201,34 @@ class ConversationStore:
 
         ``event``: ``(type, data)`` recorded after the message in the same step, only if it is appended.
         """
+        message, _ = await self.append_once(cid, sender, text, None, channel=channel, author=author, meta=meta, guard=guard, event=event)
+        return message
+
+    async def append_once(self, cid: str, sender: Sender, text: str, client_message_id: str | None, *, channel: str = "web", author: str | None = None,
+                          meta: dict | None = None, guard: Guard | None = None, event: tuple[Event, dict] | None = None) -> tuple[Message | None, bool]:
+        """``append``, safe to send again: a ``client_message_id`` this sender used before in the conversation stores
+        nothing and returns ``(the message stored then, True)`` (an agent's reply resent after a lost answer)."""
         guard = guard or Guard()
         ts = clock.now()
         meta = meta or {}
-        body = _message_json(sender, text, ts, channel, None, author, meta)
+        body = _message_json(sender, text, ts, channel, client_message_id, author, meta)
         refused = json.dumps({"type": Event.MESSAGE_DROPPED, "conversation_id": cid, "ts": ts, "sender": sender, "text": text[:500], "kind": meta.get("kind"),
                               "required": {"statuses": sorted(guard.statuses), "agent": guard.agent, "epoch": guard.epoch}}, ensure_ascii=False)
         # Internal lines (an agent's note) never go to the customer's messaging channel, nor the customer's own lines.
         for_customer = sender != "customer" and not (meta.get("internal") or meta.get("kind") == "note")
-        mid = await self._append(
-            keys=[self.k.conv(cid), self.k.transcript(cid), self.k.events, self.k.outbox(cid), self.k.deliveries(cid), self.k.outbox_due],
+        # The customer's own ids share the hash unprefixed (append_customer): the sender in front keeps them apart.
+        client_key = f"{sender}:{client_message_id}" if client_message_id else ""
+        written = await self._append(
+            keys=[self.k.conv(cid), self.k.transcript(cid), self.k.events, self.k.outbox(cid), self.k.deliveries(cid), self.k.outbox_due, self.k.client_ids(cid)],
             args=[cid, self.k.conv_channel(cid), body, ",".join(sorted(guard.statuses)), guard.agent, "" if guard.epoch is None else str(guard.epoch), refused, time.time(),  # real time: the outbox works on it
-                  "1" if for_customer else "", _event_json(cid, *event) if event else ""],
+                  "1" if for_customer else "", _event_json(cid, *event) if event else "", client_key],
         )
-        if not mid:
-            return None
-        return Message(id=mid, conversation_id=cid, sender=sender, text=text, ts=ts, channel=channel, author=author, meta=meta)
+        if not written:
+            return None, False
+        appended, mid = written
+        if not appended:
+            return await self.message(cid, mid), True
+        return Message(id=mid, conversation_id=cid, sender=sender, text=text, ts=ts, channel=channel, client_message_id=client_message_id, author=author, meta=meta), False
 
     async def append_customer(self, cid: str, text: str, *, channel: str = "web", client_message_id: str | None = None, meta: dict | None = None) -> tuple[Message, bool]:
         """Store a customer message (personal data masked, the original sealed apart) and queue its turn.

@@ -70,8 +70,12 @@ return {1, previous}
 # A customer on a messaging channel (the conversation's reply_channel, bot/channels/) also gets
 # the message queued in the outbox (bot/outbox.py) in the same step: nothing appended is left unsent.
 #
+# A message sent again under the same client message id (an agent's reply whose answer never arrived, resent
+# by the console) is stored once: the repeat writes nothing and gets the first one's id, whatever the guard says now.
+#
 # KEYS[1] conversation hash   KEYS[2] transcript stream   KEYS[3] events stream
 # KEYS[4] outbox list         KEYS[5] deliveries hash     KEYS[6] outbox due sorted set
+# KEYS[7] client ids hash
 # ARGV[1] conversation id     ARGV[2] pub/sub channel of the conversation
 # ARGV[3] message JSON without its id (an object with at least one field)
 # ARGV[4] required statuses, comma-separated ('' = any)
@@ -80,12 +84,18 @@ return {1, previous}
 # ARGV[7] event JSON recorded when the guard refuses the message   ARGV[8] now
 # ARGV[9] '1': for the customer (queue it for their messaging channel, if they have one)
 # ARGV[10] event JSON recorded after the message when it is appended ('' = none)
-# Returns the new message id, or false when the guard refused it.
+# ARGV[11] client message id, as stored in KEYS[7] ('' = none)
+# Returns {1, new message id}, {0, id of the message stored before under that client id}, or false when the guard refused it.
 APPEND = """
-local conv, transcript, events, outbox, deliveries, outbox_due = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local conv, transcript, events, outbox, deliveries, outbox_due, client_ids = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local cid, channel, body = ARGV[1], ARGV[2], ARGV[3]
 local statuses, owner, epoch, refused_event, now, for_customer, appended_event = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local client_id = ARGV[11]
 
+if client_id ~= '' then
+  local before = redis.call('HGET', client_ids, client_id)
+  if before then return {0, before} end
+end
 local status = redis.call('HGET', conv, 'status')
 local ok = status ~= false
 if ok and statuses ~= '' then ok = string.find(',' .. statuses .. ',', ',' .. status .. ',', 1, true) ~= nil end
@@ -96,6 +106,7 @@ if not ok then
   return false
 end
 local id = redis.call('XADD', transcript, '*', 'm', body)
+if client_id ~= '' then redis.call('HSET', client_ids, client_id, id) end
 redis.call('HSET', conv, 'updated_at', now)
 local route = redis.call('HGET', conv, 'reply_channel')
 if for_customer == '1' and route and route ~= '' then
@@ -107,7 +118,7 @@ if for_customer == '1' and route and route ~= '' then
 end
 redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '","conversation_id":"' .. cid .. '",' .. string.sub(body, 2) .. '}')
 if appended_event and appended_event ~= '' then redis.call('XADD', events, '*', 'e', appended_event) end
-return id
+return {1, id}
 """
 
 # Store a customer message and queue its turn in one step, unless a message with

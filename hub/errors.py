@@ -3,7 +3,10 @@
 - ``core.errors`` branches map to 404 / 403 / 422 / 409 / 503.
 - Redis unreachable (stopped, restarting, overloaded) is a 503 with
   ``Retry-After``: the request did nothing, the client may send it again
-  (customer messages carry a ``client_message_id``, so a retry never duplicates).
+  (customer messages and agents' replies carry a ``client_message_id``, so a
+  retry never duplicates). The details are English: the staff pages say what
+  a 503, another 5xx or no answer at all means in their own language, by the
+  status code (``web/common/api.js``).
 - Malformed JSON is a 400, JSON nested past what can be parsed safely a 400,
   fields that fail validation a 422 with every reason.
 - A WebSocket frame that fails validation gets one short line (``plain_errors``:

@@ -10,6 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from core.redis import Keys, sync_client
 from tests.clients import AgentClient, HangingServer, free_port, start_hub
 
 # Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
@@ -57,6 +58,30 @@ def test_resending_a_client_message_id_does_not_duplicate(customer_factory):
     assert [m["text"] for m in c.transcript() if m["sender"] == "customer"] == ["hello"]
 
 
+def test_an_agent_reply_resent_with_its_client_message_id_is_stored_once(customer_factory, agent_factory, hub, settings):
+    """The console resends a reply whose answer it never got (the hub restarting): the customer sees it once,
+    analytics count it once; the customer's own ids never collide with the agent's."""
+    c = customer_factory()
+    c.say("I want to talk to a person")
+    hub.post(f"/api/conversations/{c.id}/handoff", headers=c.headers)
+    alice = agent_factory("alice")
+    assert alice.post(f"/conversations/{c.id}/claim").status_code == 200
+    first = alice.post(f"/conversations/{c.id}/messages", json={"text": "Hi, Alice here", "client_message_id": "r-1"})
+    again = alice.post(f"/conversations/{c.id}/messages", json={"text": "Hi, Alice here", "client_message_id": "r-1"})
+    assert first.status_code == again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    other = alice.post(f"/conversations/{c.id}/messages", json={"text": "One moment", "client_message_id": "r-2"})
+    assert other.json()["id"] != first.json()["id"]
+    mine = c.say("thanks", client_message_id="r-1")  # the same id from the customer is theirs, not the agent's
+    assert mine["duplicate"] is False
+    assert [(m["sender"], m["text"]) for m in c.transcript() if m["sender"] in ("customer", "agent")] == [
+        ("customer", "I want to talk to a person"), ("agent", "Hi, Alice here"), ("agent", "One moment"), ("customer", "thanks")]
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    counted = [json.loads(e["e"]) for _, e in r.xrange(keys.events, "-", "+")]
+    assert len([e for e in counted if e["type"] == "agent_message" and e["conversation_id"] == c.id]) == 2
+    too_long = alice.post(f"/conversations/{c.id}/messages", json={"text": "x", "client_message_id": "x" * 101})
+    assert too_long.status_code == 422
+
+
 @pytest.fixture
 def hanging_rasa():
     with HangingServer() as server:
@@ -88,6 +113,7 @@ def test_rasa_down_or_hanging_escalates_and_keeps_the_message(mode, customer_fac
 def test_an_agent_cannot_transfer_a_chat_to_themselves(hub, customer_factory, agent_factory, supervisor):
     c = customer_factory("en")
     c.say("I want to talk to a person")
+    hub.post(f"/api/conversations/{c.id}/handoff", headers=c.headers)
     alice = agent_factory("alice")
     assert alice.post(f"/conversations/{c.id}/claim").status_code == 200
     before = c.transcript()
@@ -117,6 +143,7 @@ def test_rating_again_replaces_the_score_with_one_thank_you_and_one_rating_count
 
     c = customer_factory("en")
     c.say("I want to talk to a person")
+    hub.post(f"/api/conversations/{c.id}/handoff", headers=c.headers)
     alice = agent_factory("alice")
     assert alice.post(f"/conversations/{c.id}/claim").status_code == 200
     assert alice.post(f"/conversations/{c.id}/resolve").status_code == 200

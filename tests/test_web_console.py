@@ -57,8 +57,10 @@ def test_console_in_chinese_queue_needs_presence_packet_and_history(stack, setti
     for state in ("false", "true"):
         if toggle.get_attribute("aria-expanded") != state:
             toggle.click()
-        packet, transcript = page.locator("#packet").bounding_box(), page.locator("#transcript").bounding_box()
-        assert packet["y"] + packet["height"] <= transcript["y"] + 1, (state, packet, transcript)
+        # the packet scrolls with the ticket bar and the customer panel in the room above the transcript
+        panels, transcript = page.locator(".conv-panels").bounding_box(), page.locator("#transcript").bounding_box()
+        assert page.locator(".conv-panels #packet").count() == 1
+        assert panels["y"] + panels["height"] <= transcript["y"] + 1, (state, panels, transcript)
         assert transcript["height"] > 150, "the transcript keeps room to read"
         shot(page, f"console-phone-zh-packet-{'open' if state == 'true' else 'closed'}")
     assert_accessible(page, "console with an open chat (phone, zh)")
@@ -115,3 +117,107 @@ def test_console_login_page_is_accessible_in_both_languages(stack, settings, bro
         expect(page.locator("#login-title")).to_have_text({"en": "Agent console", "zh": "客服工作台"}[language])
         assert_accessible(page, f"console sign-in ({language})")
         ctx.close()
+
+
+def _queued(hub, text: str, language: str = "en") -> Customer:
+    customer = Customer(hub, language)
+    customer.say(text)
+    hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
+    return customer
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_the_keyboard_stays_put_and_screen_readers_hear_only_news_as_the_queue_refreshes(stack, settings, agents, browser, hub):
+    """An agent working by keyboard: the queue's refreshes (every 30 s and on every queue event) keep the focus on the
+    same chat's button, and a refresh that found the same chats redraws nothing; a screen reader hears "New chat
+    waiting" for an arrival, not the whole list again; Resolve, Hand back and Transfer leave the keyboard on the chat's
+    heading, never on the page's top."""
+    first, second, third = (_queued(hub, f"My parcel {n} never arrived") for n in (4101, 4102, 4103))
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    page.clock.install()  # the 30 s refresh, on demand
+    page.reload()
+    row = lambda c: page.locator(f'#queue li[data-cid="{c.id}"]')  # noqa: E731
+    expect(row(third)).to_be_visible(timeout=WAIT)
+    assert page.locator("#queue").get_attribute("aria-live") is None and page.locator("#team").get_attribute("aria-live") is None
+    row(second).locator("button.claim").focus()
+    page.evaluate("() => document.querySelectorAll('#queue li').forEach((li) => { li.dataset.drawnBefore = '1'; })")
+    with page.expect_response(lambda r: r.url.endswith("/api/agent/queue")):
+        page.clock.fast_forward(30_000)
+    page.wait_for_timeout(300)  # whatever the answer would redraw, it has redrawn by now
+    assert page.evaluate("() => [...document.querySelectorAll('#queue li')].every((li) => li.dataset.drawnBefore)"), "nothing changed: nothing redrawn"
+    expect(row(second).locator("button.claim")).to_be_focused()
+    expect(page.locator("#queue-news")).to_have_text("")
+
+    # Someone new: one line for screen readers, and the keyboard has not moved.
+    fourth = _queued(hub, "Where is my refund for order 99?")
+    expect(page.locator("#queue-news")).to_have_text(re.compile(rf"^New chat waiting: Visitor #{fourth.id[:6]} \(Where is my refund for order 99\?\)\. \d+ waiting\.$"), timeout=WAIT)
+    expect(row(second).locator("button.claim")).to_be_focused()
+    # The focused chat is taken by a colleague: the keyboard goes to the chat that took its place.
+    bob = AgentClient(hub, "bob")
+    assert bob.post(f"/conversations/{second.id}/claim").status_code == 200
+    expect(row(second)).to_have_count(0, timeout=WAIT)
+    expect(row(third).locator("button.claim")).to_be_focused()
+
+    # Claim by keyboard, reply, then Resolve, Hand back and Transfer, each pressed with Enter.
+    for customer, action in ((third, "#resolve"), (first, "#handback"), (fourth, "#transfer")):
+        row(customer).locator("button.claim").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#reply")).to_be_focused(timeout=WAIT)
+        page.keyboard.type("Hello, Alice here.")
+        page.keyboard.press("Enter")
+        expect(page.locator("#transcript .msg.agent", has_text="Hello, Alice here.")).to_be_visible(timeout=WAIT)
+        if action == "#transfer":
+            page.locator("#transfer-to").select_option("bob")
+        page.locator(action).focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(action)).to_be_hidden(timeout=WAIT)
+        expect(page.locator("#conv-title")).to_be_focused()
+    bob.post(f"/conversations/{second.id}/resolve")
+    bob.post(f"/conversations/{fourth.id}/resolve")
+    ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_a_reply_sent_while_the_hub_is_unreachable_is_kept_said_so_in_chinese_and_sent_once_afterwards(stack, settings, agents, browser, hub):
+    """No answer from the hub at all (restarting): the console says so in the interface language, not "offline"; the
+    reply stays in the box, goes by itself once the hub answers again (Send pressed again meanwhile changes nothing),
+    and the customer gets it once. The message is gone once it is sent."""
+    customer = _queued(hub, "订单 5531 还没到", "zh")
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP, "zh")
+    live: list = []  # the console's live link, passed through, so the test can drop it as a hub restart would
+
+    def pass_through(ws) -> None:
+        ws.connect_to_server()
+        live.append(ws)
+
+    page.route_web_socket(re.compile(r"/api/agent/ws"), pass_through)
+    page.reload()
+    page.locator(f'#queue li[data-cid="{customer.id}"] button.claim').click(timeout=WAIT)
+    expect(page.locator("#reply")).to_be_focused(timeout=WAIT)
+    replies = "**/api/agent/conversations/*/messages"
+    page.route(replies, lambda route: route.abort("connectionrefused"))
+    page.locator("#reply").fill("您好，我来帮您查一下")
+    page.keyboard.press("Enter")
+    error = page.locator("#action-error")
+    expect(error).to_have_text("无法连接到服务。您的回复已保留在此，连接恢复后会自动发送。")
+    expect(page.locator("#reply")).to_have_value("您好，我来帮您查一下")
+    page.keyboard.press("Enter")  # impatient: Send again
+    expect(error).to_be_visible()
+    shot(page, "console-reply-kept-zh")
+    page.unroute(replies)
+    expect(error).to_be_hidden(timeout=WAIT)
+    expect(page.locator("#reply")).to_have_value("")
+    expect(page.locator("#transcript .msg.agent", has_text="您好，我来帮您查一下")).to_have_count(1)
+    assert [m["text"] for m in customer.transcript() if m["sender"] == "agent"] == ["您好，我来帮您查一下"]
+
+    # A failed action's connection error goes once the console has reconnected.
+    page.route("**/api/agent/conversations/*/resolve", lambda route: route.abort("connectionrefused"))
+    page.locator("#resolve").click()
+    expect(error).to_have_text("无法连接到服务，请在网络恢复后重试。")
+    page.unroute("**/api/agent/conversations/*/resolve")
+    connected = len(live)
+    live[-1].close(code=1011, reason="restarting")
+    expect(error).to_be_hidden(timeout=WAIT)
+    assert len(live) > connected, "hidden because the console reconnected"
+    ctx.close()
+    AgentClient(hub, "alice").post(f"/conversations/{customer.id}/resolve")

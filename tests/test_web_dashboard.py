@@ -230,3 +230,22 @@ def test_charts_and_tables_work_by_keyboard_and_say_what_they_show(browser, hub,
     finally:
         ctx.close()
         sign_off(settings, supervisor_account)
+
+
+def test_the_dashboard_says_in_its_language_when_the_service_fails_or_cannot_be_reached(browser, settings, supervisor_account):
+    """It showed "HTTP 500" and "offline" under a Chinese interface."""
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, DESKTOP, "zh")
+    try:
+        expect(page.locator("#kpis .kpi").first).to_be_visible()
+        failures = (
+            (lambda route: route.fulfill(status=500, body="Internal Server Error", content_type="text/plain"), "服务出错（500），请重试。"),
+            (lambda route: route.abort("connectionrefused"), "无法连接到服务，请在网络恢复后重试。"),
+        )
+        for failure, said in failures:
+            page.route("**/api/analytics/**", failure)
+            page.locator("#filters button[type=submit]").click()
+            expect(page.locator("#error")).to_have_text(said)
+            page.unroute("**/api/analytics/**")
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)

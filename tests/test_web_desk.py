@@ -43,6 +43,21 @@ def test_console_ticket_bar_notes_and_a_canned_reply_shortcut(stack, settings, a
     console.locator("#note-form button[type=submit]").click()
     expect(console.locator(".note-text", has_text="repeat buyer")).to_be_visible()
 
+    # The ticket bar with its notes, the handoff details and the customer panel all open: the transcript keeps its
+    # room (it had 150 px at 1366x768); on a phone the ticket bar wraps within the screen, "Add note" on it.
+    console.locator("#customer .customer-toggle").click()
+    expect(console.locator("#customer .customer-toggle")).to_have_attribute("aria-expanded", "true")
+    expect(console.locator("#packet-toggle")).to_have_attribute("aria-expanded", "true")
+    assert console.locator("#transcript").bounding_box()["height"] >= 280
+    shot(console, "console-ticket-all-open")
+    console.set_viewport_size(PHONE)
+    assert console.locator("#ticket").evaluate("(bar) => bar.scrollWidth <= bar.clientWidth"), "no sideways strip"
+    add_note = console.locator("#note-form button[type=submit]").bounding_box()
+    assert add_note["x"] >= 0 and add_note["x"] + add_note["width"] <= PHONE["width"], add_note
+    assert console.locator("#transcript").bounding_box()["height"] >= 200
+    shot(console, "console-ticket-phone")
+    console.set_viewport_size(DESKTOP)
+
     # The canned reply: "/refund" lists it, Enter puts its text in the box, Enter again sends it.
     reply = console.locator("#reply")
     reply.fill("/refund")

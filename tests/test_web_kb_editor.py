@@ -13,6 +13,7 @@ from pathlib import Path
 
 
 from core.redis import Keys, sync_client
+from hub.errors import STORE_DOWN
 from kb.gaps import GapLog
 from tests.browser import ARTIFACTS, DESKTOP, PHONE, assert_accessible, expect, staff_page
 from tests.clients import kb
@@ -440,3 +441,24 @@ def test_the_keyboard_stays_put_and_a_rolled_back_version_is_not_learning(stack,
     expect(phone.locator("#entry-list")).to_be_hidden()
     assert phone.evaluate(focused) == "editor-title"
     phone_ctx.close()
+
+
+def test_a_save_while_the_service_is_away_or_failing_says_so_in_the_interface_language(stack, settings, agents, browser):
+    """No answer at all, the hub's 503 (its sentence is English) or a bare 500: the editor says which, in Chinese
+    under a Chinese interface (it said "offline", the English sentence, "Request failed"), and the edit stays."""
+    ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP, locale="zh-CN")
+    page.locator("#entry-list li button").first.click()
+    answer = page.locator("#e-answer")
+    answer.fill("服务中断时的修改")
+    failures = (
+        (lambda route: route.abort("connectionrefused"), "无法连接到服务，请在网络恢复后重试。"),
+        (lambda route: route.fulfill(status=503, json={"detail": STORE_DOWN}, headers={"Retry-After": "5"}), "服务暂时不可用，请几秒后重试。"),
+        (lambda route: route.fulfill(status=500, body="Internal Server Error", content_type="text/plain"), "服务出错（500），请重试。"),
+    )
+    for failure, said in failures:
+        page.route("**/api/kb/**", failure)
+        page.locator("#save").click()
+        expect(page.locator("#form-error")).to_have_text(said)
+        expect(answer).to_have_value("服务中断时的修改")
+        page.unroute("**/api/kb/**")
+    ctx.close()

@@ -1,4 +1,5 @@
-"""The chat page while the service is briefly away, in a real browser: the customer is told, and nothing they typed is lost.
+"""The chat page and the agent console while the service is briefly away, in a real browser: the customer and the
+agent are told, and nothing they typed is lost.
 
 The session's Valkey is frozen (SIGSTOP: every request to it times out, the hub answers 503 with
 Retry-After); the page must say so and keep the message pending, then deliver it by itself, once,
@@ -11,8 +12,10 @@ import os
 import signal
 
 import httpx
+import pytest
 
-from tests.browser import ARTIFACTS, PHONE, expect
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, expect, staff_page
+from tests.clients import AgentClient, Customer
 
 
 def test_the_chat_says_so_while_the_store_is_away_and_delivers_afterwards(stack, settings, browser):
@@ -47,3 +50,35 @@ def test_the_chat_says_so_while_the_store_is_away_and_delivers_afterwards(stack,
     transcript = httpx.get(f"{settings.hub_url}/api/conversations/{saved['id']}/messages", headers={"Authorization": f"Bearer {saved['token']}"}).json()
     assert [m["text"] for m in transcript if m["sender"] == "customer"] == ["hello", "Do you ship to Canada?"]
     assert transcript[-1]["sender"] in ("bot", "system")
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_the_console_keeps_a_reply_while_the_store_is_away_and_sends_it_once_afterwards(stack, settings, agents, browser, hub):
+    """The hub answers 503 with its English sentence; the console says it in the agent's language, keeps the reply,
+    and sends it by itself when the store is back: the customer gets it once (a request that timed out may still
+    have been stored when the store woke up: the console's client message id keeps it single)."""
+    customer = Customer(hub, "zh")
+    customer.say("订单 7719 还没到")
+    hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP, "zh")
+    page.locator(f'#queue li[data-cid="{customer.id}"] button.claim').click(timeout=60_000)
+    reply, error = page.locator("#reply"), page.locator("#action-error")
+    expect(reply).to_be_focused(timeout=60_000)
+
+    valkey = stack.pid("redis")
+    os.kill(valkey, signal.SIGSTOP)
+    try:
+        reply.fill("您好，我来帮您查一下")
+        reply.press("Enter")
+        expect(error).to_have_text("无法连接到服务。您的回复已保留在此，连接恢复后会自动发送。", timeout=30_000)
+        expect(reply).to_have_value("您好，我来帮您查一下")
+        page.screenshot(path=str(ARTIFACTS / "console-store-away.png"))
+    finally:
+        os.kill(valkey, signal.SIGCONT)
+    expect(error).to_be_hidden(timeout=60_000)
+    expect(reply).to_have_value("")
+    expect(page.locator("#transcript .msg.agent", has_text="您好，我来帮您查一下")).to_have_count(1)
+    page.wait_for_timeout(500)  # a second copy, if any, would have arrived by now
+    assert [m["text"] for m in customer.transcript() if m["sender"] == "agent"] == ["您好，我来帮您查一下"]
+    ctx.close()
+    AgentClient(hub, "alice").post(f"/conversations/{customer.id}/resolve")

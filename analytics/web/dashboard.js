@@ -11,7 +11,7 @@ import { i18n, t } from "./texts.js";
 const TOKEN_KEY = "cs_agent_token"; // shared with the console and the editor: one sign-in
 // applied: the period and filters of the figures on screen (the form may have changed since, not yet applied)
 const state = { token: sessionStorage.getItem(TOKEN_KEY), me: null, summary: null, applied: null, charts: {}, drill: null, liveTimer: null, sort: { key: "chats", dir: -1 } };
-const api = createApi({ token: () => state.token, onUnauthorized: (path) => { if (!path.endsWith("/login")) signedOut(); } });
+const api = createApi({ token: () => state.token, language: () => i18n.lang, onUnauthorized: (path) => { if (!path.endsWith("/login")) signedOut(); } });
 const saveToken = (token) => { state.token = token; if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY); };
 const CATEGORIES = ["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"];
 

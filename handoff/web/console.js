@@ -21,6 +21,7 @@ function signedOut() {
   saveToken(null);
   state.me = null;
   live.disconnect();
+  lists.forgetQueue();
   els.app.hidden = true;
   els.loginView.hidden = false;
   document.title = t("title");

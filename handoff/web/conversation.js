@@ -1,7 +1,8 @@
 // The open conversation: the handoff packet (collapsible), the transcript, and the agent's actions and reply.
+import { isTransient } from "/static/common/api.js";
 import { $, el, showMsg } from "/static/common/dom.js";
 import { fmtTime } from "/static/common/i18n.js";
-import { idAfter } from "/static/common/ids.js";
+import { idAfter, newClientId } from "/static/common/ids.js";
 import { linkify, renderMarkdown } from "/static/common/markdown.js";
 import { loadAgents, refreshLists, renderMine, renderQueue, renderRecent } from "./lists.js";
 import { api, customerLabel, ownsCurrent, shortId, state } from "./state.js";
@@ -24,11 +25,16 @@ const seen = new Set();
 let packetOpen = null; // null: the default (open on desktop, closed on a phone) until the agent chooses
 let lastDetail = null;
 
-export function showError(message) { showMsg(els.actionError, message); }
+let troubleShown = false; // the error on screen is the connection's or the service's: it goes when the console reconnects
+
+export function showError(message, trouble = false) {
+  showMsg(els.actionError, message);
+  troubleShown = Boolean(message) && trouble;
+}
 
 async function act(fn) {
   showError("");
-  try { await fn(); } catch (e) { showError(e.message); }
+  try { await fn(); } catch (e) { showError(e.message, isTransient(e)); }
 }
 
 export async function openConversation(cid) {
@@ -58,7 +64,7 @@ export async function refreshCurrent() {
   try {
     const detail = await api(`/conversations/${encodeURIComponent(cid)}`);
     if (state.currentId === cid) showDetail(detail);
-  } catch (e) { showError(e.message); }
+  } catch (e) { showError(e.message, isTransient(e)); }
 }
 
 export function rerender() {
@@ -80,9 +86,13 @@ function showDetail(detail) {
   const firstLoad = seen.size === 0;
   for (const m of detail.messages) addMessage(m);
   const mine = ownsCurrent();
+  const had = els.conversation.contains(document.activeElement) ? document.activeElement : null;
   els.claim.hidden = conv.status !== "queued";
   els.resolve.hidden = els.handback.hidden = els.transferBox.hidden = !mine;
   els.replyForm.hidden = !mine;
+  // Resolve, Hand back or Transfer hid the button that had the keyboard: it goes to the chat's heading (which reads
+  // out its new status), not to the top of the page.
+  if (had && had.closest("[hidden]")) els.convTitle.focus();
   if (!mine) { stopTyping(); showCustomerTyping(false); }
   showSuggestions(mine);
   showCustomer(conv); loadDeliveries(conv.id);
@@ -199,16 +209,57 @@ els.back.addEventListener("click", () => {
   renderQueue(); renderMine(); renderRecent();
 });
 
+// A reply the hub has not confirmed yet: { cid, text, id, sending }. It is sent under a client message id, so sending
+// it again (after a lost answer, the hub restarting) stores it once. While the service cannot be reached the text
+// stays in the box, and goes by itself when the connection is back (or when the agent presses Send again).
+let unsent = null;
+let resendTimer = null;
+
+async function sendReply(reply) {
+  if (reply.sending) return;
+  reply.sending = true;
+  clearTimeout(resendTimer);
+  try {
+    const m = await api(`/conversations/${encodeURIComponent(reply.cid)}/messages`, { method: "POST", body: { text: reply.text, client_message_id: reply.id } });
+    if (unsent === reply) unsent = null;
+    if (els.reply.value.trim() === reply.text) els.reply.value = "";
+    if (troubleShown) showError("");
+    if (reply.cid === state.currentId) addMessage(m);
+  } catch (e) {
+    if (unsent !== reply) return;
+    if (isTransient(e)) {
+      showError(e.status === 429 ? e.message : t("replyKept"), true);
+      resendTimer = setTimeout(resendReply, 1000 * Math.max(e.retryAfter || 0, 5));
+    } else {
+      unsent = null;
+      showError(e.message);
+    }
+  } finally {
+    reply.sending = false;
+  }
+}
+
+// Only while the box still holds it: a reply the agent changed or cleared meanwhile is theirs to send.
+function resendReply() {
+  if (unsent && els.reply.value.trim() === unsent.text) sendReply(unsent);
+  else unsent = null;
+}
+
+// The live link is back (live.js): a connection error on screen is over, and a reply left waiting goes now.
+export function connectionBack() {
+  if (troubleShown) showError("");
+  resendReply();
+}
+
 els.replyForm.addEventListener("submit", (ev) => {
   ev.preventDefault();
   const text = els.reply.value.trim();
   if (!text || !state.currentId) return;
   stopTyping();
-  act(async () => {
-    const m = await post("messages", { text });
-    els.reply.value = "";
-    addMessage(m);
-  });
+  showError("");
+  // Send pressed again for the same reply to the same chat: the same id, so it can never arrive twice.
+  if (!unsent || unsent.cid !== state.currentId || unsent.text !== text) unsent = { cid: state.currentId, text, id: newClientId(), sending: false };
+  sendReply(unsent);
 });
 els.reply.addEventListener("keydown", (ev) => {
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); els.replyForm.requestSubmit(); }

@@ -6,7 +6,7 @@ import { i18n, LANGS, named, t } from "./texts.js";
 
 export const hooks = { open: null, claim: null }; // set by console.js
 const els = {
-  queue: $("queue"), queueCount: $("queue-count"), queueEmpty: $("queue-empty"),
+  queue: $("queue"), queueCount: $("queue-count"), queueEmpty: $("queue-empty"), queueNews: $("queue-news"),
   mine: $("mine"), mineCount: $("mine-count"), mineEmpty: $("mine-empty"),
   recent: $("recent"), recentEmpty: $("recent-empty"), recentForm: $("recent-form"), recentQ: $("recent-q"), recentDay: $("recent-day"),
   transferTo: $("transfer-to"), transfer: $("transfer"),
@@ -48,7 +48,7 @@ function newestOnly(load, show) {
 }
 
 export const refreshQueue = newestOnly(() => api("/queue"), (rows) => {
-  state.queue = rows; state.queueFetchedAt = Date.now(); renderQueue();
+  state.queue = rows; state.queueFetchedAt = Date.now(); renderQueue(); announceArrivals();
 });
 
 export const refreshMine = newestOnly(() => api("/conversations"), (rows) => { state.mine = rows; renderMine(); });
@@ -77,13 +77,62 @@ export function presenceChanged(username, presence) {
   if (agent) { agent.presence = presence; renderTransferOptions(); } else loadAgents();
 }
 
+// A list is drawn again only when what it shows changed (a refresh every 30 s that found the same chats redraws
+// nothing), and the keyboard stays where it was: on the same conversation's same button, or, when that row left,
+// on the row that took its place (else the list's heading), never thrown back to the top of the page.
+const drawn = new Map(); // list -> what it shows
+
+function redraw(list, shows, build) {
+  const key = JSON.stringify([i18n.lang, state.currentId, shows]);
+  if (drawn.get(list) === key) return false;
+  drawn.set(list, key);
+  const active = document.activeElement;
+  const row = list.contains(active) ? active.closest("li") : null;
+  const had = row && { cid: row.dataset.cid, claim: active.classList.contains("claim"), index: [...list.children].indexOf(row) };
+  list.replaceChildren(...build());
+  if (!had || list.contains(document.activeElement)) return true;
+  const rows = [...list.children];
+  const next = rows.find((li) => li.dataset.cid === had.cid) || rows[Math.min(had.index, rows.length - 1)];
+  const target = next && ((had.claim && next.querySelector("button.claim")) || next.querySelector("button"));
+  (target || list.closest("section").querySelector("h2")).focus();
+  return true;
+}
+
+// Screen readers hear who joined the queue (one polite line), not the whole list again.
+let queued = null; // the waiting conversations' ids at the last refresh (null: none since signing in)
+
+function announceArrivals() {
+  const ids = new Set(state.queue.map((item) => item.conversation.id));
+  const fresh = queued ? state.queue.filter((item) => !queued.has(item.conversation.id)) : [];
+  queued = ids;
+  if (fresh.length === 1) {
+    const item = fresh[0], conv = item.conversation;
+    els.queueNews.textContent = t("newWaiting", `${customerLabel(conv)} ${shortId(conv)}`, item.need || "", ids.size);
+  } else if (fresh.length > 1) els.queueNews.textContent = t("newWaitingMany", fresh.length, ids.size);
+}
+
+export function forgetQueue() { queued = null; drawn.clear(); }
+
 export function renderQueue() {
   const n = state.queue.length;
   els.queueCount.textContent = String(n);
   if (n) delete els.queueCount.dataset.zero; else els.queueCount.dataset.zero = "1";
   els.queueEmpty.hidden = n > 0;
   document.title = n ? t("waitingTitle", n) : t("title");
-  els.queue.replaceChildren(...state.queue.map(renderQueueItem));
+  if (!redraw(els.queue, state.queue.map(queueRowShows), () => state.queue.map(renderQueueItem))) {
+    for (const item of state.queue) {
+      const wait = els.queue.querySelector(`li[data-cid="${CSS.escape(item.conversation.id)}"] .item-wait`);
+      if (wait) wait.dataset.waiting = String(item.waiting_seconds);
+    }
+    tickWaits();
+  }
+}
+
+// What a queue row shows (how long they have waited is counted here every second, not redrawn).
+function queueRowShows(item) {
+  const conv = item.conversation, packet = item.packet || {};
+  return [conv.id, conv.customer_name, conv.priority, conv.customer_tier, conv.language, item.need,
+    packet.summary, packet.customer_tier, packet.reason, packet.category, packet.language];
 }
 
 function renderQueueItem(item) {
@@ -129,7 +178,7 @@ export function renderMine() {
   const n = state.mine.length;
   els.mineCount.textContent = String(n);
   els.mineEmpty.hidden = n > 0;
-  els.mine.replaceChildren(...state.mine.map((conv) => {
+  redraw(els.mine, state.mine.map((conv) => [conv, state.unread.get(conv.id) || 0]), () => state.mine.map((conv) => {
     const li = el("li");
     li.dataset.cid = conv.id;
     const b = el("button", `item${conv.id === state.currentId ? " active" : ""}`);
@@ -157,7 +206,7 @@ export function renderRecent() {
   const past = state.recent.filter((p) => !mine.has(p.conversation.id));
   els.recentEmpty.textContent = searching ? t("recentNone") : t("recentEmpty");
   els.recentEmpty.hidden = past.length > 0;
-  els.recent.replaceChildren(...past.map((p) => {
+  redraw(els.recent, past, () => past.map((p) => {
     const conv = p.conversation;
     const li = el("li");
     li.dataset.cid = conv.id;

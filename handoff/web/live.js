@@ -1,6 +1,6 @@
 // The console's live link (WebSocket): queue moves, new messages in my chats, typing, presence; reconnects by itself.
 import { $ } from "/static/common/dom.js";
-import { addMessage, refreshCurrent } from "./conversation.js";
+import { addMessage, connectionBack, refreshCurrent } from "./conversation.js";
 import { onDelivery } from "./delivery.js";
 import { presenceChanged, refreshLists, refreshQueue, renderMine } from "./lists.js";
 import { state } from "./state.js";
@@ -26,6 +26,7 @@ export function connect() {
   socket.onopen = () => {
     retry = 0;
     conn.textContent = "";
+    connectionBack();
     refreshLists();
     if (state.currentId) refreshCurrent();
     clearInterval(ping);

@@ -1,6 +1,6 @@
 // What the console's parts share: the signed-in agent, the lists, the open conversation, and the API.
 import { createApi } from "/static/common/api.js";
-import { t } from "./texts.js";
+import { i18n, t } from "./texts.js";
 
 const TOKEN_KEY = "cs_agent_token";
 
@@ -17,9 +17,11 @@ export function saveToken(token) {
   if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
 }
 
-const call = createApi({ base: "/api/agent", token: () => state.token, onUnauthorized: (path) => { if (path !== "/login" && hooks.signedOut) hooks.signedOut(); } });
+const call = createApi({ base: "/api/agent", token: () => state.token, language: () => i18n.lang,
+  onUnauthorized: (path) => { if (path !== "/login" && hooks.signedOut) hooks.signedOut(); } });
 
-// Errors come back as messages a person can read.
+// Errors come back as messages a person can read, in the interface language (the service or the connection
+// failing: createApi says so by status code).
 export async function api(path, options) {
   try {
     return await call(path, options);

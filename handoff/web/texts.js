@@ -40,6 +40,9 @@ const TEXT = {
     team: "Team", teamEmpty: "No agents yet.", teamLoad: (n, cap) => `${n}/${cap} chats`, reassignTo: "Reassign to", reassign: "Reassign",
     presences: { online: "Online", away: "Away", offline: "Offline" },
     cannedReplies: "Canned replies", slaAlert: (ref) => `SLA alert: ${ref}`,
+    newWaiting: (who, need, n) => `New chat waiting: ${who}${need ? ` (${need})` : ""}. ${n} waiting.`,
+    newWaitingMany: (k, n) => `${k} new chats waiting. ${n} waiting.`,
+    replyKept: "Can't reach the service. Your reply is kept here and will be sent when the connection is back.",
   },
   zh: {
     title: "客服工作台", uiLanguage: "界面语言", signInIntro: "登录后接待正在等待人工的顾客。",
@@ -79,6 +82,9 @@ const TEXT = {
     team: "团队", teamEmpty: "还没有客服。", teamLoad: (n, cap) => `${n}/${cap} 个会话`, reassignTo: "改派给", reassign: "改派",
     presences: { online: "在线", away: "离开", offline: "离线" },
     cannedReplies: "快捷回复", slaAlert: (ref) => `SLA 提醒：${ref}`,
+    newWaiting: (who, need, n) => `新会话排队：${who}${need ? `（${need}）` : ""}。共 ${n} 位在等待。`,
+    newWaitingMany: (k, n) => `${k} 个新会话排队。共 ${n} 位在等待。`,
+    replyKept: "无法连接到服务。您的回复已保留在此，连接恢复后会自动发送。",
   },
 };
 

@@ -61,6 +61,7 @@ class PresenceBody(BaseModel):
 
 class Reply(BaseModel):
     text: MessageText
+    client_message_id: str | None = Field(None, max_length=100, description="idempotency key: resending the same id never duplicates the reply, and returns the original")
 
 
 class Transfer(BaseModel):
@@ -236,11 +237,12 @@ async def reply(cid: ConversationId, body: Reply, me: ChatStaff, services: Svc) 
     check_message_length(body.text, services.settings)
     conv = await _owned(cid, me, services)
     # Checked again at the instant of writing: a chat transferred meanwhile refuses the reply.
-    sent = await services.conversations.append(cid, "agent", body.text, channel=conv.channel, author=me.display_name, meta={"agent": me.username},
-                                               guard=Guard(frozenset({"assigned"}), agent=me.username))
+    sent, repeated = await services.conversations.append_once(cid, "agent", body.text, body.client_message_id, channel=conv.channel, author=me.display_name,
+                                                              meta={"agent": me.username}, guard=Guard(frozenset({"assigned"}), agent=me.username))
     if sent is None:
         raise NotOwner("you no longer own this conversation")
-    await services.desk.replied(cid, me)  # the first response clock stops
+    if not repeated:  # a resend of a stored reply is the same reply: counted once
+        await services.desk.replied(cid, me)  # the first response clock stops
     return sent
 
 

@@ -1,6 +1,6 @@
 // What the editor's parts share: the signed-in person, the entries, what is pending, and the API.
 import { createApi } from "/static/common/api.js";
-import { t } from "./texts.js";
+import { i18n, t } from "./texts.js";
 
 const TOKEN_KEY = "cs_agent_token"; // shared with the agent console: one sign-in for both pages
 export const KNOWN_CATEGORIES = ["orders", "shipping", "returns", "payment", "account", "product", "other"];
@@ -21,7 +21,7 @@ export function saveToken(token) {
 
 export const canEdit = () => !!state.me && (state.me.role === "editor" || state.me.role === "admin");
 
-const call = createApi({ token: () => state.token, onUnauthorized: (path) => { if (!path.endsWith("/login")) hooks.signedOut(); } });
+const call = createApi({ token: () => state.token, language: () => i18n.lang, onUnauthorized: (path) => { if (!path.endsWith("/login")) hooks.signedOut(); } });
 
 // Errors come back as messages a person can read, in the interface language.
 export async function api(path, options) {

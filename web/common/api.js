@@ -16,8 +16,39 @@ export function isTransient(err) {
   return [0, 429, 502, 503, 504].includes(err.status);  // 429: too many requests, sent again after Retry-After
 }
 
-// token(): the bearer token to send, if any; onUnauthorized(): what to do on a 401 (sign in again).
-export function createApi({ base = "", token = () => null, onUnauthorized = null } = {}) {
+// What the staff pages say when the connection or the service failed, rather than the request: chosen by the
+// status code, never the hub's own words (they are English, and "offline" is all there is without an answer).
+const TROUBLE = {
+  en: {
+    unreachable: "Can't reach the service. Please try again once the connection is back.",
+    unavailable: "The service is briefly unavailable. Please try again in a few seconds.",
+    failed: (status) => `The service ran into a problem (${status}). Please try again.`,
+  },
+  zh: {
+    unreachable: "无法连接到服务，请在网络恢复后重试。",
+    unavailable: "服务暂时不可用，请几秒后重试。",
+    failed: (status) => `服务出错（${status}），请重试。`,
+  },
+};
+
+// The message for a failed request in the interface language ("en" or "zh"), or null: the request itself was
+// refused (4xx), and the hub's detail says why.
+export function troubleText(err, lang) {
+  const text = TROUBLE[lang] || TROUBLE.en;
+  if (err.status === 0) return text.unreachable;
+  if ([502, 503, 504].includes(err.status)) return text.unavailable;
+  if (err.status >= 500) return text.failed(err.status);
+  return null;
+}
+
+// token(): the bearer token to send, if any; onUnauthorized(): what to do on a 401 (sign in again);
+// language(): the interface language, for pages whose errors say so in it (troubleText), not in the hub's words.
+export function createApi({ base = "", token = () => null, onUnauthorized = null, language = null } = {}) {
+  const fail = (err) => {
+    const said = language && troubleText(err, language());
+    if (said) err.message = said;
+    return err;
+  };
   return async function api(path, { method = "GET", body, form, raw = false } = {}) {
     const headers = {};
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -27,7 +58,7 @@ export function createApi({ base = "", token = () => null, onUnauthorized = null
     try {
       resp = await fetch(`${base}${path}`, { method, headers, credentials: "same-origin", body: form || (body !== undefined ? JSON.stringify(body) : undefined) });
     } catch {
-      throw new ApiError(0, "offline");
+      throw fail(new ApiError(0, "offline"));
     }
     if (resp.status === 401 && onUnauthorized) onUnauthorized(path);
     if (!resp.ok) {
@@ -39,7 +70,7 @@ export function createApi({ base = "", token = () => null, onUnauthorized = null
         if (typeof detail === "string") message = detail;
         else if (detail && typeof detail.message === "string") message = detail.message;
       } catch { /* not JSON */ }
-      throw new ApiError(resp.status, message, { detail, errors, retryAfter: Number(resp.headers.get("Retry-After")) || 0 });
+      throw fail(new ApiError(resp.status, message, { detail, errors, retryAfter: Number(resp.headers.get("Retry-After")) || 0 }));
     }
     if (raw) return resp;
     return resp.status === 204 ? null : resp.json();
