@@ -221,6 +221,11 @@ class Keys:
     def agents_channel(self) -> str:
         return f"{self.p}:pub:agents"
 
+    @property
+    def sessions_channel(self) -> str:
+        """Staff sessions that ended (logout, password or role changed, account removed): their WebSockets close."""
+        return f"{self.p}:pub:sessions"
+
     # queue and agents
     @property
     def queue(self) -> str:

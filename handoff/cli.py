@@ -62,7 +62,7 @@ async def _run(args: argparse.Namespace) -> int:
                 return 1
             await directory.set_password(args.username, _password(args, f"new password for {args.username}: "), must_change=args.must_change_password)
             forget_initial_admin_password(settings.var_dir, args.username)
-            ended = await sessions.close_all(args.username)
+            ended = await sessions.close_all(args.username, "the password was reset: sign in again")
             await audit.record(ACTOR, "password_reset", args.username, sessions_ended=ended)
             print(f"password of {args.username} changed; {ended} session(s) ended")
         elif args.command == "unlock":
@@ -77,7 +77,7 @@ async def _run(args: argparse.Namespace) -> int:
                 print(f"no agent {args.username}", file=sys.stderr)
                 return 1
             forget_initial_admin_password(settings.var_dir, args.username)
-            await sessions.close_all(args.username)
+            await sessions.close_all(args.username, "the account was removed")
             await audit.record(ACTOR, "account_removed", args.username)
             print(f"agent {args.username} removed")
         return 0

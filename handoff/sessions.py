@@ -2,12 +2,16 @@
 
 A session ends when it has not been used for ``idle_seconds``, when it is
 ``absolute_seconds`` old whatever its use, at logout, and, for every session of
-the account at once, when its password changes.
+the account at once, when its password changes. An ending that someone caused
+(logout, ``close_all``) is published on ``Keys.sessions_channel``: a console
+WebSocket was let in by the session at connect, so every hub worker closes the
+sockets of the sessions that ended (``hub/routes/agent.py:live``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 
@@ -50,19 +54,31 @@ class Sessions:
         await self.r.expire(key, self.idle)
         return raw.get("user")
 
-    async def close(self, token: str) -> None:
+    async def close(self, token: str, reason: str = "signed out") -> None:
+        """End one session (logout); ``reason`` is what its open WebSockets are closed with."""
         digest = _digest(token)
         username = await self.r.hget(self.k.session(digest), "user")
         await self.r.delete(self.k.session(digest))
         if username:
             await self.r.srem(self.k.agent_sessions(username), digest)
+            await self._ended(username, digest, reason)
 
-    async def close_all(self, username: str) -> int:
-        """End every session of an account (password changed or reset, account removed)."""
+    async def close_all(self, username: str, reason: str = "the account changed: sign in again") -> int:
+        """End every session of an account (password changed or reset, role changed, account removed)."""
         digests = await self.r.smembers(self.k.agent_sessions(username))
         pipe = self.r.pipeline(transaction=True)
         for digest in digests:
             pipe.delete(self.k.session(digest))
         pipe.delete(self.k.agent_sessions(username))
         results = await pipe.execute()
+        await self._ended(username, None, reason)
         return sum(1 for r in results[:-1] if r)
+
+    async def _ended(self, username: str, digest: str | None, reason: str) -> None:
+        """Tell every hub worker (``digest`` None: every session of the account)."""
+        await self.r.publish(self.k.sessions_channel, json.dumps({"agent": username, "session": digest, "reason": reason}, ensure_ascii=False))
+
+    @staticmethod
+    def ends(item: dict, username: str, token: str) -> bool:
+        """Whether an item published on ``sessions_channel`` ends the session of ``token`` (held by ``username``)."""
+        return item.get("agent") == username and item.get("session") in (None, _digest(token))

@@ -22,6 +22,15 @@ from handoff.events import Frame
 from handoff.models import stream_position  # noqa: F401  (re-exported: routes order stream ids with it)
 
 
+class Ended(Exception):
+    """Raised by an ``on_item`` handler: close the socket with this code and reason (its session ended)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
 class Socket:
     """A WebSocket with serialised sends that ignores sends after the client left."""
 
@@ -33,6 +42,11 @@ class Socket:
         async with self._sending:
             if self.ws.application_state == WebSocketState.CONNECTED and self.ws.client_state == WebSocketState.CONNECTED:
                 await self.ws.send_text(json.dumps(frame, ensure_ascii=False))
+
+    async def close(self, code: int, reason: str) -> None:
+        async with self._sending:
+            if self.ws.application_state == WebSocketState.CONNECTED and self.ws.client_state == WebSocketState.CONNECTED:
+                await self.ws.close(code=code, reason=reason.encode()[:123].decode(errors="ignore"))  # room for 123 bytes
 
     async def error(self, detail: str) -> None:
         await self.send({"type": Frame.ERROR, "detail": detail})
@@ -74,6 +88,7 @@ async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict]
 
     If the pump fails (Redis went away while building a frame) the socket is
     closed with 1011, so the client reconnects and resumes from its last message id.
+    If ``on_item`` raises ``Ended``, the socket is closed with its code and reason.
     """
 
     async def pump() -> None:
@@ -88,8 +103,12 @@ async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict]
     tasks = {asyncio.create_task(pump(), name="ws-pump"), asyncio.create_task(read(), name="ws-read")}
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        failed = [t for t in done if not t.cancelled() and t.exception() and not isinstance(t.exception(), (WebSocketDisconnect, RuntimeError))]
-        if failed:
+        errors = [t.exception() for t in done if not t.cancelled() and t.exception()]
+        ended = next((e for e in errors if isinstance(e, Ended)), None)
+        if ended:
+            with contextlib.suppress(Exception):
+                await socket.close(ended.code, ended.reason)
+        elif any(not isinstance(e, (WebSocketDisconnect, RuntimeError)) for e in errors):
             with contextlib.suppress(Exception):
                 await socket.ws.close(code=1011, reason="temporarily unavailable, reconnect")
     finally:

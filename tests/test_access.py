@@ -3,16 +3,18 @@ must, the password policy, the first sign-in that must change a generated passwo
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from core.identity import sign_identity
 from core.secrets import initial_admin_password_file, keep_initial_admin_password
-from tests.clients import PASSWORD, AgentClient, Customer, run_cli, start_hub
+from tests.clients import PASSWORD, AgentClient, Customer, run_cli, sign_off, start_hub
 
 # Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
 pytestmark = pytest.mark.usefixtures("manual_assignment")
@@ -170,6 +172,61 @@ def test_logout_ends_the_session(hub, staff):
     a = AgentClient(hub, "bob")
     assert hub.post("/api/agent/logout", headers=a.headers).status_code == 204
     assert a.get("/queue").status_code == 401
+
+
+def closed_with(ws) -> tuple[int, str]:
+    """Read what the hub still pushes until it closes the socket: its close code and reason."""
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            ws.recv(timeout=20)
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+def still_served(ws) -> bool:
+    """The hub still reads this socket: a frame that is not JSON is answered with an error frame."""
+    ws.send("not json")
+    while json.loads(ws.recv(timeout=20))["type"] != "error":
+        pass
+    return True
+
+
+def test_ending_a_session_closes_its_open_console_sockets_on_every_hub_worker(hub, staff, settings):
+    """A console WebSocket was let in by its session: once the session ends it must not go on receiving customers'
+    messages (nor send typing) as REST calls with that token get 401. Logout closes that session's sockets; a password
+    change or reset, a role change and the account's removal every socket of the account, on whichever hub worker
+    it is open: 4401 and the reason."""
+    admin = AgentClient(hub, "ada")
+    proc, url = start_hub(settings.rasa_port, timeout=15)
+    here, there = settings.hub_url.replace("http", "ws"), url.replace("http", "ws")
+
+    def console(client: AgentClient, on: str):
+        return connect(f"{on}/api/agent/ws?token={client.token}")
+
+    try:
+        make_account("wes", "agent")
+        laptop, phone = AgentClient(hub, "wes"), AgentClient(hub, "wes")
+        with console(laptop, there) as on_laptop, console(phone, here) as on_phone:
+            assert laptop.post("/logout").status_code == 204
+            assert closed_with(on_laptop) == (4401, "signed out")
+            assert still_served(on_phone)  # the other session goes on
+        ends = {
+            "the password changed: sign in again": lambda name, own: own.post("/password", {"current": PASSWORD, "new": "another-long-passphrase-9"}),
+            "the password was reset: sign in again": lambda name, own: hub.post(f"/api/admin/agents/{name}/password", headers=admin.headers),
+            "the role changed: sign in again": lambda name, own: hub.patch(f"/api/admin/agents/{name}", json={"role": "supervisor"}, headers=admin.headers),
+            "the account was removed": lambda name, own: hub.delete(f"/api/admin/agents/{name}", headers=admin.headers),
+        }
+        for n, (reason, end) in enumerate(ends.items()):
+            name = f"wes{n}"
+            make_account(name, "agent")
+            first, second = AgentClient(hub, name), AgentClient(hub, name)
+            with console(first, here) as one, console(second, there) as other:
+                assert end(name, first).status_code in (200, 204)
+                assert closed_with(one) == closed_with(other) == (4401, reason), name
+            if reason != "the account was removed":
+                sign_off(settings, name)  # signed in, so online: no later test's chats for them
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_weak_passwords_are_refused_by_the_cli(stack):

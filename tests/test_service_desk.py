@@ -601,6 +601,44 @@ def test_a_chat_is_never_transferred_or_reassigned_to_someone_offline(hub, only,
     assert c.status()["conversation"]["agent"] == "gone"
 
 
+def test_a_removed_agent_or_one_whose_role_takes_no_chats_gives_their_chats_back_at_once(hub, only):
+    """As when signing out: the chat goes back to the queue (the customer is told) and on to whoever can take it.
+    Nothing may stay assigned to an account that is gone or no longer takes chats: nobody would ever answer."""
+    for name in ("quitter", "demoted", "heir"):
+        account(name, capacity=5)
+    account("hr-admin", role="admin")
+    signed_in = hub.post("/api/agent/login", json={"username": "hr-admin", "password": PASSWORD, "take_chats": False})
+    admin = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+
+    def held(c: Customer) -> tuple[str, str | None]:
+        conv = c.status()["conversation"]
+        return conv["status"], conv["agent"]
+
+    def told(c: Customer) -> list[str]:
+        return [m["text"] for m in c.transcript() if m["meta"].get("kind") == "requeued"]
+
+    only("quitter")
+    left = Customer(hub, "en")
+    left.say("I want to talk to a person")
+    only("demoted")
+    moved = Customer(hub, "en")
+    moved.say("I want to talk to a person")
+    assert held(left) == ("assigned", "quitter") and held(moved) == ("assigned", "demoted")
+
+    # Removed while nobody else is online: the chat waits in the queue for the next agent.
+    assert hub.delete("/api/admin/agents/quitter", headers=admin).status_code == 204
+    assert held(left)[0] == "queued" and not held(left)[1]
+    assert len(told(left)) == 1 and "Quitter" in told(left)[0]
+    AgentClient(hub, "heir")  # comes online: what waits is pushed to them
+    assert held(left) == ("assigned", "heir")
+    # Made an editor: their chat goes on to the colleague online at once.
+    assert hub.patch("/api/admin/agents/demoted", json={"role": "editor"}, headers=admin).status_code == 200
+    assert held(moved) == ("assigned", "heir") and len(told(moved)) == 1
+    load = {row["agent"]["username"]: row for row in hub.get("/api/agent/load", headers=admin).json()}
+    assert "quitter" not in load and "demoted" not in load and load["heir"]["load"] == 2
+    assert left.say("hello? is anyone there?")["conversation"]["agent"] == "heir"
+
+
 def test_a_reopened_ticket_goes_back_to_its_previous_agent_first(hub, only):
     """r1 solves; r2 comes online with nothing to do; the customer writes again: the ticket goes back to r1, who is
     online with room (the least busy rule alone would pick r2)."""

@@ -417,16 +417,18 @@ class TicketDesk:
     async def agent_available(self, username: str) -> int:
         return await self.drain()
 
-    async def agent_gone(self, username: str) -> int:
-        """The agent is offline: their chats go back to the queue (keeping their place) and to whoever can take them."""
+    async def agent_gone(self, username: str, display_name: str = "") -> int:
+        """The agent is offline (or their account removed, or their role takes no chats): their chats go back to the
+        queue (keeping their place) and to whoever can take them. ``display_name``: for an account already removed."""
         moved = 0
         agent = await self.agents.get(username)
+        name = agent.display_name if agent else display_name or username
         for cid in await self.agents.chats(username):
             conv = await self.conversations.get(cid)
             if conv is None or conv.status != "assigned" or not await self.queue.requeue(conv, username):
                 continue
             moved += 1
-            await self.conversations.append(cid, "system", say("requeued", conv.language, agent=agent.display_name if agent else username), channel=conv.channel, meta={"kind": "requeued"})
+            await self.conversations.append(cid, "system", say("requeued", conv.language, agent=name), channel=conv.channel, meta={"kind": "requeued"})
             if conv.ticket_id:
                 def unassign(t: Ticket) -> dict:
                     previous, t.assignee = t.assignee, None
@@ -450,7 +452,9 @@ class TicketDesk:
         if int(await self.r.get(self.k.agent_sockets(username)) or 0) > 0:
             return
         agent = await self.agents.get(username)
-        if agent and agent.presence == "online":
+        if agent is None or not agent.chats:  # removed, or no longer taking chats: nothing may stay with them
+            await self.agent_gone(username)
+        elif agent.presence == "online":
             await self.agents.set_presence(username, "offline")
             await self.conversations.publish_agents({"type": Frame.PRESENCE, "agent": username, "presence": "offline"})
             await self.agent_gone(username)

@@ -2,7 +2,9 @@
 
 A new account, and a password an admin resets, get a password the person must
 replace at their first sign-in; a reset, a role change and a removal end every
-session of the account at once.
+session of the account at once, open console WebSockets included. An account
+that stops taking chats (removed, or given a role without chats) gives its open
+chats back as if it had signed out: to the queue, keeping their place, routed again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from pydantic import BaseModel, Field
 
 from core.secrets import forget_initial_admin_password
 from handoff.agents import Agent, Role
+from handoff.events import Frame
 from hub.deps import Admin, Svc, epoch_query
+from hub.services import Services
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -64,7 +68,10 @@ async def change_account(username: str, body: AccountChange, me: Admin, services
     if agent is None:
         raise HTTPException(404, f"no account {username}")
     if "role" in changes:
-        await services.sessions.close_all(username)  # the new role applies from the next sign-in
+        await services.sessions.close_all(username, "the role changed: sign in again")  # the new role applies from the next sign-in
+        if not agent.chats:
+            await services.agents.set_presence(username, "offline")
+            await _chats_go_back(services, agent)
     await services.audit.record(me.username, "account_changed", username, **changes)
     return agent
 
@@ -76,7 +83,7 @@ async def reset_password(username: str, me: Admin, services: Svc) -> TemporaryPa
     password = secrets.token_urlsafe(15)
     await services.agents.set_password(username, password, must_change=True)
     forget_initial_admin_password(services.settings.var_dir, username)
-    ended = await services.sessions.close_all(username)
+    ended = await services.sessions.close_all(username, "the password was reset: sign in again")
     await services.audit.record(me.username, "password_reset", username, sessions_ended=ended)
     return TemporaryPassword(agent=await services.agents.get(username), password=password)
 
@@ -91,11 +98,21 @@ async def unlock(username: str, me: Admin, services: Svc) -> None:
 async def remove_account(username: str, me: Admin, services: Svc) -> None:
     if username == me.username:
         raise HTTPException(409, "you cannot remove your own account")
-    if not await services.agents.remove(username):
+    agent = await services.agents.get(username)
+    if agent is None or not await services.agents.remove(username):
         raise HTTPException(404, f"no account {username}")
     forget_initial_admin_password(services.settings.var_dir, username)
-    await services.sessions.close_all(username)
+    await services.sessions.close_all(username, "the account was removed")
+    await _chats_go_back(services, agent)
     await services.audit.record(me.username, "account_removed", username)
+
+
+async def _chats_go_back(services: Services, agent: Agent) -> None:
+    """The account takes no more chats: like an agent signing out, its open chats go back to the queue (keeping
+    their place) and on to whoever can take them, and their customers are told. Called once it can no longer be
+    routed a chat (removed, or its role changed), so none comes back to it."""
+    await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": agent.username, "presence": "offline"})
+    await services.desk.agent_gone(agent.username, agent.display_name)
 
 
 @router.get("/audit", summary="The audit log, oldest first (logins, lockouts, reveals and exports of personal data, KB and account changes)")

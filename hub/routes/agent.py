@@ -27,9 +27,10 @@ from handoff.events import Frame
 from handoff.history import PastConversation
 from handoff.lockout import Refusal
 from handoff.models import Conversation, HandoffPacket, Message
+from handoff.sessions import Sessions
 from handoff.summary import customer_need
 from hub.deps import AGENT_COOKIE, ChatStaff, ConversationId, MessagePathId, MessageText, SignedIn, Svc, check_message_length, client_address, epoch_query, staff_token
-from hub.live import Socket, refuse, serve
+from hub.live import Ended, Socket, refuse, serve
 from hub.services import Services
 from hub.visibility import conversation_for, customer_for, messages_for
 from kb.search import NoPublishedIndex
@@ -141,7 +142,7 @@ async def change_password(body: PasswordChange, me: SignedIn, response: Response
     except WeakPassword as exc:
         raise HTTPException(422, str(exc)) from None
     forget_initial_admin_password(services.settings.var_dir, me.username)
-    ended = await services.sessions.close_all(me.username)
+    ended = await services.sessions.close_all(me.username, "the password changed: sign in again")
     await services.audit.record(me.username, "password_changed", me.username, sessions_ended=ended)
     token = await services.sessions.open(me.username)
     _set_cookie(response, token, services)
@@ -378,24 +379,36 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
     ``message`` (new transcript lines of this agent's conversations), ``typing`` (the
     customer is typing), ``presence`` and ``resync`` (updates may have been missed:
     reload). Send ``{"type": "typing", "conversation_id", "active"}`` to show the
-    customer that you are typing; any other frame is a keep-alive."""
+    customer that you are typing; any other frame is a keep-alive.
+
+    Close codes: 4401 when the session is not (or no longer) valid: refused at
+    connect, and closed at once, on whichever hub worker holds the socket, when
+    the session ends while the socket is open (logout ends that session's sockets;
+    a password change or reset, a role change and the account's removal end every
+    socket of the account). The reason says why ("signed out", "the account was
+    removed", ...); sign in again. 4403: the account takes no chats (or must change
+    its password first). 1013 and 1011: temporarily unavailable, reconnect."""
     services: Services = websocket.app.state.services
+    prefix = services.keys.conv_channel("")
+    # Listening before the session is checked: a session that ends after the check is heard of (Sessions.ends).
+    sub = services.relay.subscribe(channels=(services.keys.agents_channel, services.keys.sessions_channel), prefixes=(prefix,))
     try:
         username = await services.sessions.user(token) if token else None
         agent = await services.agents.get(username) if username else None
     except RedisError:
+        sub.close()
         await refuse(websocket, 1013, "temporarily unavailable, reconnect")
         return
     if agent is None:
+        sub.close()
         await refuse(websocket, 4401, "log in first")
         return
     if not agent.chats or agent.must_change_password:
+        sub.close()
         await refuse(websocket, 4403, "this account does not take chats")
         return
     await websocket.accept()
     socket = Socket(websocket)
-    prefix = services.keys.conv_channel("")
-    sub = services.relay.subscribe(channels=(services.keys.agents_channel,), prefixes=(prefix,))
     mine: set[str] | None = None  # this agent's chats, re-read whenever a conversation moves
 
     async def my_chats() -> set[str]:
@@ -406,7 +419,14 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
 
     async def on_item(channel: str, payload: dict) -> None:
         nonlocal mine
+        if channel == services.keys.sessions_channel:  # never forwarded: other staff's sign-outs are not this agent's business
+            if Sessions.ends(payload, agent.username, token):
+                raise Ended(4401, str(payload.get("reason") or "session ended: sign in again"))
+            return
         if channel == RESYNC:
+            # A session end may have been published during the gap: check the session again.
+            if await services.sessions.user(token) != agent.username:
+                raise Ended(4401, "session ended: sign in again")
             mine = None
             await socket.send({"type": Frame.RESYNC})
             return
