@@ -617,12 +617,12 @@ def test_a_removed_agent_or_one_whose_role_takes_no_chats_gives_their_chats_back
     def told(c: Customer) -> list[str]:
         return [m["text"] for m in c.transcript() if m["meta"].get("kind") == "requeued"]
 
-    only("quitter")
-    left = Customer(hub, "en")
-    left.say("I want to talk to a person")
     only("demoted")
     moved = Customer(hub, "en")
     moved.say("I want to talk to a person")
+    only("quitter")  # demoted steps away
+    left = Customer(hub, "en")
+    left.say("I want to talk to a person")
     assert held(left) == ("assigned", "quitter") and held(moved) == ("assigned", "demoted")
 
     # Removed while nobody else is online: the chat waits in the queue for the next agent.
