@@ -131,8 +131,10 @@ def test_an_agent_cannot_transfer_a_chat_to_themselves(hub, customer_factory, ag
     assert c.status()["conversation"]["agent"] == "alice"
     listed = hub.get("/api/analytics/conversations", params={"period": "today", "figure": "transferred"}, headers=boss.headers).json()
     assert c.id not in [row["conversation_id"] for row in listed["conversations"]]
-    # A real transfer still works.
-    assert alice.post(f"/conversations/{c.id}/transfer", {"to": "bob"}).json()["conversation"]["agent"] == "bob"
+    # A real transfer still works (to a colleague signed in: a transfer to someone offline is refused).
+    agent_factory("bob")
+    moved = alice.post(f"/conversations/{c.id}/transfer", {"to": "bob"})
+    assert moved.status_code == 200 and moved.json()["conversation"]["agent"] == "bob", moved.text
 
 
 def test_rating_again_replaces_the_score_with_one_thank_you_and_one_rating_counted(hub, customer_factory, agent_factory, supervisor):
