@@ -120,23 +120,31 @@ def test_two_quick_publishes_end_with_the_last_ones_content(editor, customer_fac
     wait_until_complete(editor)  # later test files expect a complete version
 
 
-def test_editing_only_an_answer_changes_what_is_said_not_how_questions_match(stack, settings):
-    """The overlay scores its rows with the base's statistics and classifier: re-publishing an entry whose wordings
-    did not change ranks every question exactly as the previous version did."""
+def library_store(settings, name: str):
+    """A KB of its own (not the starter one) holding the training tests' small library, drafts not yet published:
+    the store, the embedding models and the entries."""
     from core.redis import sync_client
     from kb.embeddings import EmbedderSet
-    from kb.publishing import publish
     from kb.records import FaqEntry
-    from kb.search import Searcher
     from kb.store import KbStore
-    from tests.test_kb_training import IN_SCOPE, LIBRARY, OFF_TOPIC_QUESTIONS
+    from tests.test_kb_training import LIBRARY
 
-    store = KbStore(sync_client(settings), "test-republish")
+    store = KbStore(sync_client(settings), name)
     store.clear()
-    embedders = EmbedderSet.from_settings(settings)
     entries = [FaqEntry(id=f"library-{key}-{lang}", question=q, phrasings=p, answer=f"({lang}) about {key}", language=lang)
                for lang, rows in LIBRARY.items() for key, q, p in rows]
     store.save_many(entries, "test")
+    return store, EmbedderSet.from_settings(settings), entries
+
+
+def test_editing_only_an_answer_changes_what_is_said_not_how_questions_match(stack, settings):
+    """The overlay scores its rows with the base's statistics and classifier: re-publishing an entry whose wordings
+    did not change ranks every question exactly as the previous version did."""
+    from kb.publishing import publish
+    from kb.search import Searcher
+    from tests.test_kb_training import IN_SCOPE, OFF_TOPIC_QUESTIONS
+
+    store, embedders, entries = library_store(settings, "test-republish")
     publish(store, embedders, "test", root=settings.kb_dir, settings=settings)
     questions = [(q, lang) for lang, rows in IN_SCOPE.items() for q, _ in rows]
     questions += [(q, lang) for lang, rows in OFF_TOPIC_QUESTIONS.items() for q in rows]
@@ -164,20 +172,10 @@ def test_editing_only_an_answer_changes_what_is_said_not_how_questions_match(sta
 def test_a_version_replaced_while_learning_says_how_it_ended_not_learning_for_good(stack, settings):
     """Only the live version is ever relearned: one replaced while pending settles as "stopped" (by a rollback or a
     publish) or "relearned" (its complete version came first); rolled back to, it is pending again."""
-    from core.redis import sync_client
-    from kb.embeddings import EmbedderSet
     from kb.publishing import publish, rollback
-    from kb.records import FaqEntry
     from kb.relearning import relearn
-    from kb.store import KbStore
-    from tests.test_kb_training import LIBRARY
 
-    store = KbStore(sync_client(settings), "test-settle")
-    store.clear()
-    embedders = EmbedderSet.from_settings(settings)
-    entries = [FaqEntry(id=f"library-{key}-{lang}", question=q, phrasings=p, answer=f"({lang}) about {key}", language=lang)
-               for lang, rows in LIBRARY.items() for key, q, p in rows]
-    store.save_many(entries, "test")
+    store, embedders, entries = library_store(settings, "test-settle")
 
     def quick(answer: str) -> int:
         store.save_many([entries[0].model_copy(update={"answer": answer})], "test")
