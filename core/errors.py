@@ -10,7 +10,8 @@
      ├── Conflict                 not possible in the thing's current state
      │    ├── WrongStatus         e.g. claiming a chat that is no longer queued
      │    ├── AtCapacity          the agent already has as many chats as allowed
-     │    └── Stale               the conversation changed hands meanwhile
+     │    ├── Stale               the conversation changed hands meanwhile
+     │    └── CustomerWrote       the customer wrote something the agent closing the chat has not seen
      └── Unavailable              a part the request needs is down (Redis): try again
 
 The hub maps each branch to one HTTP status (404, 403, 422, 409, 503) in one place (``hub/errors.py``);
@@ -68,6 +69,10 @@ class AtCapacity(Conflict):
 
 
 class Stale(Conflict):
+    pass
+
+
+class CustomerWrote(Conflict):
     pass
 
 

@@ -30,14 +30,24 @@ from typing import Literal
 import redis.asyncio as aioredis
 
 from core import clock
-from core.errors import AtCapacity, NotOwner, ServiceError, Stale, UnknownAgent, UnknownConversation, WrongStatus
+from core.errors import AtCapacity, CustomerWrote, NotOwner, ServiceError, Stale, UnknownAgent, UnknownConversation, WrongStatus
 from core.redis import LAST_STREAM_ID, Keys
 from core.vault import PersonalData
 from handoff import scripts
 from handoff.events import Event, Frame
 from handoff.models import Conversation, HandoffPacket, Message, Sender, Status
 
-Refusal = Literal["unknown", "wrong_status", "not_owner", "stale", "at_capacity", "unknown_agent"]
+Refusal = Literal["unknown", "wrong_status", "not_owner", "stale", "at_capacity", "unknown_agent", "customer_writing", "unseen"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The system line that announces a status change, appended in the same step: no customer message can
+    come between the change and what the customer is told about it."""
+
+    text: str
+    meta: dict
+    channel: str = "web"
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,9 @@ class Move:
     release_from: str = ""  # agent whose chat list loses it
     assign_to: str = ""  # agent whose chat list gains it
     fields: dict[str, str] = field(default_factory=dict)
+    settled: bool = False  # only if no customer message still waits for its turn (it was written to the current owner)
+    seen: str = ""  # only if the customer wrote nothing after this message id (what the agent was shown; '' = no check)
+    notice: Notice | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,8 @@ class TransitionResult:
             "not_owner": NotOwner(f"cannot {action}: another agent owns this conversation"),
             "at_capacity": AtCapacity(f"cannot {action}: at maximum concurrent chats"),
             "stale": Stale(f"cannot {action}: the conversation changed meanwhile"),
+            "customer_writing": CustomerWrote(f"cannot {action}: the customer has just written; their message is on its way to you"),
+            "unseen": CustomerWrote(f"cannot {action}: the customer has written since; read their message first"),
         }.get(self.refusal or "", WrongStatus(f"cannot {action}: conversation is {self.previous}"))
         raise error
 
@@ -173,17 +188,20 @@ class ConversationStore:
         pairs: list[str] = ["updated_at", str(now)]
         for key, value in move.fields.items():
             pairs += [key, value]
-        keys = [self.k.conv(cid), self.k.events, self.k.queue, self.k.agent_chats(move.release_from or "-"), self.k.agent_chats(move.assign_to or "-")]
+        keys = [self.k.conv(cid), self.k.events, self.k.queue, self.k.agent_chats(move.release_from or "-"), self.k.agent_chats(move.assign_to or "-"),
+                self.k.pending_turns(cid), self.k.transcript(cid), self.k.outbox(cid), self.k.deliveries(cid), self.k.outbox_due]
+        notice = move.notice and _message_json("system", move.notice.text, now, move.notice.channel, None, None, move.notice.meta)
         args = [
             cid, ",".join(sorted(move.allowed_from)), move.to, move.owner, "" if move.epoch is None else str(move.epoch),
             move.queue or "", move.queue_score, move.capacity, "1" if move.release_from else "", "1" if move.assign_to else "",
-            json.dumps(event), *pairs,
+            json.dumps(event), "1" if move.settled else "", move.seen, notice or "", self.k.conv_channel(cid), time.time(),  # real time: the outbox works on it
+            *pairs,
         ]
         ok, *rest = await self._transition(keys=keys, args=args)
         if not ok:
             refusal, current = rest
             return TransitionResult(False, current, refusal)
-        previous, epoch = rest
+        previous, epoch, _notice_id = rest
         await self.publish(cid, {"type": Frame.STATUS, "status": move.to})
         if move.queue == "remove":  # everyone behind moved up a place: tell them
             for waiting in await self.r.zrange(self.k.queue, 0, -1):

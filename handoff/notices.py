@@ -27,6 +27,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{agent} had to step away. We're connecting you to another agent; they'll see the whole conversation.",
         "zh": "客服 {agent} 暂时离开，正在为您转接其他客服，对方可以看到全部对话记录。",
     },
+    "stepped_away": {  # before what a hand-over is told now, when nobody can take the chat at once
+        "en": "{agent} had to step away. ",
+        "zh": "客服 {agent} 暂时离开。",
+    },
     "ticket_reopened": {
         "en": "We've reopened your ticket {ticket}. An agent will be with you shortly.",
         "zh": "已为您重新打开工单 {ticket}，客服会尽快为您服务。",

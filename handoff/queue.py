@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from core import clock, telemetry
 from core.errors import Invalid
 from handoff.agents import Agent, AgentDirectory
-from handoff.conversations import ConversationStore, Move, TransitionResult
+from handoff.conversations import ConversationStore, Move, Notice, TransitionResult
 from handoff.estimate import estimate_wait
 from handoff.events import Event
 from handoff.models import Conversation, HandoffPacket, Message
@@ -108,10 +108,14 @@ class HandoffQueue:
         await self._remember(to_agent, conv.id)
         await self.conversations.append(conv.id, "system", say("transferred", conv.language, agent=target.display_name), channel=conv.channel, meta={"kind": "transferred", "agent": target.display_name})
 
-    async def resolve(self, conv: Conversation, username: str) -> None:
+    async def resolve(self, conv: Conversation, username: str, *, seen: str = "") -> None:
+        """The agent closes the chat. Refused (``CustomerWrote``) while a customer message written to the agent
+        waits for its turn, or (``seen``: the last message the agent was shown) the customer wrote after it:
+        a message written to the agent is the agent's to answer, never one that reopens what they just solved."""
         result = await self.conversations.transition(conv.id, Move(
             frozenset({"assigned"}), "resolved", {"type": Event.RESOLVED, "agent": username},
             owner=username, release_from=username, fields={"resolved_at": str(clock.now())},
+            settled=True, seen=seen, notice=Notice(say("resolved", conv.language), {"kind": "rating_request"}, conv.channel),
         ))
         result.raise_for("resolve")
         if conv.assigned_at:
@@ -119,15 +123,15 @@ class HandoffQueue:
             pipe.lpush(self.k.handle_times, round(clock.now() - conv.assigned_at, 1))
             pipe.ltrim(self.k.handle_times, 0, 199)
             await pipe.execute()
-        await self.conversations.append(conv.id, "system", say("resolved", conv.language), channel=conv.channel, meta={"kind": "rating_request"})
 
-    async def hand_back(self, conv: Conversation, username: str) -> None:
+    async def hand_back(self, conv: Conversation, username: str, *, seen: str = "") -> None:
+        """The agent gives the chat back to the bot; refused like ``resolve`` (a question to the agent is not the bot's)."""
         result = await self.conversations.transition(conv.id, Move(
             frozenset({"assigned"}), "bot", {"type": Event.HANDED_BACK, "agent": username},
             owner=username, release_from=username, fields={"agent": ""},
+            settled=True, seen=seen, notice=Notice(say("handed_back", conv.language), {"kind": "handed_back"}, conv.channel),
         ))
         result.raise_for("hand back")
-        await self.conversations.append(conv.id, "system", say("handed_back", conv.language), channel=conv.channel, meta={"kind": "handed_back"})
 
     async def reopen(self, cid: str) -> TransitionResult:
         """A customer writing into a resolved conversation starts a new bot episode in it."""

@@ -4,24 +4,67 @@ Each script is a constant with a header listing its KEYS and ARGV, and names
 its arguments as locals; ``ConversationStore.__init__`` registers them once.
 """
 
+# Append a line to a transcript and publish it; a line for a customer on a messaging channel (the conversation's
+# reply_channel, bot/channels/) is also queued in the outbox (bot/outbox.py): nothing appended is left unsent.
+# Shared by APPEND and TRANSITION (a status change may carry the notice that announces it).
+_APPEND_LINE = """
+local function append_line(conv, transcript, outbox, deliveries, outbox_due, cid, channel, body, now, for_customer)
+  local id = redis.call('XADD', transcript, '*', 'm', body)
+  local route = redis.call('HGET', conv, 'reply_channel')
+  if for_customer == '1' and route and route ~= '' then
+    -- held (a passive reply may still carry it: WeChat) until hold_until; a waiting outbox keeps its turn (NX)
+    local due = math.max(tonumber(now), tonumber(redis.call('HGET', conv, 'hold_until') or '0') or 0)
+    redis.call('RPUSH', outbox, id)
+    redis.call('HSET', deliveries, id, cjson.encode({state = 'pending', channel = route, to = redis.call('HGET', conv, 'reply_to') or '', attempts = 0, queued_at = tonumber(now)}))
+    redis.call('ZADD', outbox_due, 'NX', due, cid)
+  end
+  redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '","conversation_id":"' .. cid .. '",' .. string.sub(body, 2) .. '}')
+  return id
+end
+"""
+
 # Change a conversation's status only if its current state allows it (check-and-set).
+#
+# A change that ends an agent's episode (resolve, hand back) asks that the customer be settled: no message of
+# theirs still waiting for its turn (it was written to the agent and must not be handled as written after:
+# reopening what was just solved, or answered by the bot), and, with ``seen``, nothing written after the last
+# message the agent was shown. Its notice ("resolved, please rate") is appended in the same step, so the
+# transcript shows every customer message on the side of the notice whose episode it belongs to.
 #
 # KEYS[1] conversation hash              KEYS[2] events stream
 # KEYS[3] handoff queue (sorted set)     KEYS[4] chats of the agent giving it up
-# KEYS[5] chats of the agent taking it
+# KEYS[5] chats of the agent taking it   KEYS[6] pending customer turns (list)
+# KEYS[7] transcript stream              KEYS[8] outbox list
+# KEYS[9] deliveries hash                KEYS[10] outbox due sorted set
 # ARGV[1] conversation id                ARGV[2] allowed current statuses, comma-separated
 # ARGV[3] new status                     ARGV[4] only if this agent owns it ('' = anyone)
 # ARGV[5] only in this ownership episode ('' = any)
 # ARGV[6] queue: 'add', 'remove' or ''   ARGV[7] queue score
 # ARGV[8] capacity of the agent taking it (0 = no limit)
 # ARGV[9] '1': remove from KEYS[4]       ARGV[10] '1': add to KEYS[5]
-# ARGV[11] event JSON                    ARGV[12...] field, value pairs to set
-# Returns {1, previous status, new epoch} or {0, why it was refused, current status}.
-TRANSITION = """
+# ARGV[11] event JSON
+# ARGV[12] '1': only if no customer turn is pending
+# ARGV[13] only if the customer wrote nothing after this message id ('' = no check)
+# ARGV[14] notice: message JSON without its id ('' = none)   ARGV[15] pub/sub channel of the conversation
+# ARGV[16] now (real time, for the outbox)
+# ARGV[17...] field, value pairs to set
+# Returns {1, previous status, new epoch, the notice's id or ''} or {0, why it was refused, current status}.
+TRANSITION = _APPEND_LINE + """
 local conv, events, queue, released_chats, assigned_chats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local pending, transcript, outbox, deliveries, outbox_due = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local cid, allowed, to, owner, epoch = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local queue_op, queue_score, capacity = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local release, assign, event = ARGV[9], ARGV[10], ARGV[11]
+local settled, seen, notice, channel, now = ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+
+-- stream id a is later than b ("<ms>-<seq>")
+local function later(a, b)
+  local a1, a2 = string.match(a, '^(%d+)-(%d+)$')
+  local b1, b2 = string.match(b, '^(%d+)-(%d+)$')
+  if not a1 or not b1 then return a ~= b end
+  a1, a2, b1, b2 = tonumber(a1), tonumber(a2), tonumber(b1), tonumber(b2)
+  return a1 > b1 or (a1 == b1 and a2 > b2)
+end
 
 local status = redis.call('HGET', conv, 'status')
 if not status then return {0, 'unknown', ''} end
@@ -29,16 +72,23 @@ if not string.find(',' .. allowed .. ',', ',' .. status .. ',', 1, true) then re
 if owner ~= '' and redis.call('HGET', conv, 'agent') ~= owner then return {0, 'not_owner', status} end
 if epoch ~= '' and (redis.call('HGET', conv, 'epoch') or '0') ~= epoch then return {0, 'stale', status} end
 if capacity > 0 and redis.call('SCARD', assigned_chats) >= capacity then return {0, 'at_capacity', status} end
+if settled == '1' and redis.call('LLEN', pending) > 0 then return {0, 'customer_writing', status} end
+if seen ~= '' then
+  local last = redis.call('HGET', conv, 'last_customer_message')
+  if last and later(last, seen) then return {0, 'unseen', status} end
+end
 
 if queue_op == 'add' then redis.call('ZADD', queue, queue_score, cid) end
 if queue_op == 'remove' then redis.call('ZREM', queue, cid) end
 if release == '1' then redis.call('SREM', released_chats, cid) end
 if assign == '1' then redis.call('SADD', assigned_chats, cid) end
 redis.call('HSET', conv, 'status', to)
-for i = 12, #ARGV, 2 do redis.call('HSET', conv, ARGV[i], ARGV[i + 1]) end
+for i = 17, #ARGV, 2 do redis.call('HSET', conv, ARGV[i], ARGV[i + 1]) end
 local new_epoch = redis.call('HINCRBY', conv, 'epoch', 1)
 redis.call('XADD', events, '*', 'e', event)
-return {1, status, new_epoch}
+local notice_id = ''
+if notice ~= '' then notice_id = append_line(conv, transcript, outbox, deliveries, outbox_due, cid, channel, notice, now, '1') end
+return {1, status, new_epoch, notice_id}
 """
 
 # Record the customer's rating of a resolved conversation. One rating per resolution: rating again
@@ -68,7 +118,8 @@ return {1, previous}
 # receive messages in transcript order and a refused reply is never shown.
 #
 # A customer on a messaging channel (the conversation's reply_channel, bot/channels/) also gets
-# the message queued in the outbox (bot/outbox.py) in the same step: nothing appended is left unsent.
+# the message queued in the outbox (bot/outbox.py) in the same step: nothing appended is left unsent
+# (``_APPEND_LINE``).
 #
 # A message sent again under the same client message id (an agent's reply whose answer never arrived, resent
 # by the console) is stored once: the repeat writes nothing and gets the first one's id, whatever the guard says now.
@@ -86,7 +137,7 @@ return {1, previous}
 # ARGV[10] event JSON recorded after the message when it is appended ('' = none)
 # ARGV[11] client message id, as stored in KEYS[7] ('' = none)
 # Returns {1, new message id}, {0, id of the message stored before under that client id}, or false when the guard refused it.
-APPEND = """
+APPEND = _APPEND_LINE + """
 local conv, transcript, events, outbox, deliveries, outbox_due, client_ids = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local cid, channel, body = ARGV[1], ARGV[2], ARGV[3]
 local statuses, owner, epoch, refused_event, now, for_customer, appended_event = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
@@ -105,24 +156,16 @@ if not ok then
   redis.call('XADD', events, '*', 'e', refused_event)
   return false
 end
-local id = redis.call('XADD', transcript, '*', 'm', body)
+local id = append_line(conv, transcript, outbox, deliveries, outbox_due, cid, channel, body, now, for_customer)
 if client_id ~= '' then redis.call('HSET', client_ids, client_id, id) end
 redis.call('HSET', conv, 'updated_at', now)
-local route = redis.call('HGET', conv, 'reply_channel')
-if for_customer == '1' and route and route ~= '' then
-  -- held (a passive reply may still carry it: WeChat) until hold_until; a waiting outbox keeps its turn (NX)
-  local due = math.max(tonumber(now), tonumber(redis.call('HGET', conv, 'hold_until') or '0') or 0)
-  redis.call('RPUSH', outbox, id)
-  redis.call('HSET', deliveries, id, cjson.encode({state = 'pending', channel = route, to = redis.call('HGET', conv, 'reply_to') or '', attempts = 0, queued_at = tonumber(now)}))
-  redis.call('ZADD', outbox_due, 'NX', due, cid)
-end
-redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '","conversation_id":"' .. cid .. '",' .. string.sub(body, 2) .. '}')
 if appended_event and appended_event ~= '' then redis.call('XADD', events, '*', 'e', appended_event) end
 return {1, id}
 """
 
 # Store a customer message and queue its turn in one step, unless a message with
-# the same client message id was stored before (then nothing is written).
+# the same client message id was stored before (then nothing is written). The conversation
+# remembers it as the customer's latest (TRANSITION's ``seen``).
 #
 # KEYS[1] conversation hash   KEYS[2] transcript stream   KEYS[3] client ids hash
 # KEYS[4] pending turns list  KEYS[5] open turns sorted set  KEYS[6] sealed originals hash
@@ -143,7 +186,7 @@ if client_id ~= '' then redis.call('HSET', client_ids, client_id, id) end
 if sealed ~= '' then redis.call('HSET', originals, id, sealed) end
 redis.call('RPUSH', pending, id)
 redis.call('ZADD', open_turns, 'NX', now, cid)
-redis.call('HSET', conv, 'updated_at', now)
+redis.call('HSET', conv, 'updated_at', now, 'last_customer_message', id)
 redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '","conversation_id":"' .. cid .. '",' .. string.sub(body, 2) .. '}')
 return {1, id}
 """

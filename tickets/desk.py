@@ -40,6 +40,10 @@ class IllegalStatus(Conflict):
     pass
 
 
+# What an agent may set a ticket to by hand, and from which status (the rest follows what happens to the chat).
+_MANUAL_FROM: dict[str, frozenset[str]] = {"pending_customer": frozenset({"open"}), "open": frozenset({"pending_customer"})}
+
+
 class AgentOffline(Conflict):
     """A transfer or reassignment to an agent who is offline."""
 
@@ -101,23 +105,25 @@ class TicketDesk:
         now = current_time()
         spot = await self.queue.spot(conv.id)
         staffed = spot is not None and spot.agents_online > 0 and self.hours.is_open(now)
-        text, meta = self._queue_notice(ticket, spot, staffed, packet.language, now, pushing=staffed and await self.pushes())
+        text, meta = self._queue_notice(ticket.ref, spot, staffed, packet.language, now, pushing=staffed and await self.pushes())
         notice = await self.conversations.append(conv.id, "system", text, channel=conv.channel, meta=meta,
                                                  guard=Guard(frozenset({"queued"}), epoch=new_epoch))
         joined = await self.route(ticket)
         return [m for m in (notice, joined) if m is not None]
 
-    def _queue_notice(self, ticket: Ticket, spot: QueueSpot | None, staffed: bool, language: str, now: float,
+    def _queue_notice(self, ref: str, spot: QueueSpot | None, staffed: bool, language: str, now: float,
                       pushing: bool = True) -> tuple[str, dict]:
-        meta = {"kind": "queued", "ticket": ticket.ref, **(spot.__dict__ if spot else {})}
+        """What a customer just put in the queue is told (``ref``: their ticket's number): taken at once, their place
+        and wait, or that nobody is available (with the contact form, ``ask_contact``)."""
+        meta = {"kind": "queued", "ticket": ref, **(spot.__dict__ if spot else {})}
         if not staffed:
             back = self.hours.next_open(now) if not self.hours.is_open(now) else None
             when = say("back_at", language, when=_when(back, self.hours, language)) if back else ""
-            return say("queued_nobody_online", language, ticket=ticket.ref, back=when), {**meta, "kind": "offline", "ask_contact": True, "back_at": back}
+            return say("queued_nobody_online", language, ticket=ref, back=when), {**meta, "kind": "offline", "ask_contact": True, "back_at": back}
         if pushing and spot.estimated_wait_seconds <= 0:  # free capacity: routing assigns the chat right away
-            return say("queued_now", language, ticket=ticket.ref), meta
+            return say("queued_now", language, ticket=ref), meta
         minutes = max(1, round(spot.estimated_wait_seconds / 60))
-        return say("queued", language, ticket=ticket.ref, position=spot.position, ahead=spot.position - 1, minutes=minutes), meta
+        return say("queued", language, ticket=ref, position=spot.position, ahead=spot.position - 1, minutes=minutes), meta
 
     async def _ticket_for(self, conv: Conversation, packet: HandoffPacket) -> Ticket:
         """The conversation's ticket: a solved one is reopened, an active one kept, otherwise a new one."""
@@ -253,15 +259,18 @@ class TicketDesk:
         ticket = await self.tickets.require(conv.ticket_id) if conv.ticket_id else None
         if ticket is None:
             raise IllegalStatus("this conversation has no ticket")
-        allowed = {"pending_customer": {"open"}, "open": {"pending_customer"}}
-        if ticket.status not in allowed.get(status, set()):
-            raise IllegalStatus(f"cannot go from {ticket.status} to {status} (solve the ticket, or mark an open one pending customer)")
-        return await self._move(ticket.id, status, by=agent.username)
+        # Checked in the change itself, under the lock solving and handing back hold: a chat resolved at the same
+        # instant is either solved after this change, or refuses it (409), never left with an active ticket.
+        async with self.closing(cid):
+            return await self._move(ticket.id, status, by=agent.username, allowed_from=_MANUAL_FROM.get(status, frozenset()))
 
-    async def _move(self, ticket_id: str, status: str, *, by: str) -> Ticket:
+    async def _move(self, ticket_id: str, status: str, *, by: str, allowed_from: frozenset[str] | None = None) -> Ticket:
+        """``allowed_from``: the statuses the ticket may be in at the instant it changes (``IllegalStatus`` otherwise)."""
         now = current_time()
 
         def move(t: Ticket) -> dict | None:
+            if allowed_from is not None and t.status not in allowed_from:
+                raise IllegalStatus(f"cannot go from {t.status} to {status} (solve the ticket, or mark an open one pending customer)")
             if t.status == status:
                 return None
             previous = t.status
@@ -273,13 +282,14 @@ class TicketDesk:
         await self._announce(ticket)
         return ticket
 
-    async def solve(self, conv: Conversation, agent: Agent, *, hand_back: bool = False) -> None:
-        """Resolve the chat (or hand it back to the bot) and solve its ticket; a complaint gets a follow-up call."""
+    async def solve(self, conv: Conversation, agent: Agent, *, hand_back: bool = False, seen: str = "") -> None:
+        """Resolve the chat (or hand it back to the bot) and solve its ticket; a complaint gets a follow-up call.
+        ``seen``: the last message the agent was shown (``CustomerWrote`` if the customer wrote after it)."""
         async with self.closing(conv.id):
             if hand_back:
-                await self.queue.hand_back(conv, agent.username)
+                await self.queue.hand_back(conv, agent.username, seen=seen)
             else:
-                await self.queue.resolve(conv, agent.username)
+                await self.queue.resolve(conv, agent.username, seen=seen)
             if conv.ticket_id:
                 now = current_time()
 
@@ -428,7 +438,8 @@ class TicketDesk:
             if conv is None or conv.status != "assigned" or not await self.queue.requeue(conv, username):
                 continue
             moved += 1
-            await self.conversations.append(cid, "system", say("requeued", conv.language, agent=name), channel=conv.channel, meta={"kind": "requeued"})
+            text, meta = await self._requeued_notice(conv, name)
+            await self.conversations.append(cid, "system", text, channel=conv.channel, meta=meta)
             if conv.ticket_id:
                 def unassign(t: Ticket) -> dict:
                     previous, t.assignee = t.assignee, None
@@ -442,6 +453,19 @@ class TicketDesk:
             log.info("%s went offline: %d chat(s) back in the queue", username, moved)
         await self.drain()
         return moved
+
+    async def _requeued_notice(self, conv: Conversation, agent_name: str) -> tuple[str, dict]:
+        """What a customer whose agent left is told, true to who is there: another agent with room takes them at
+        once ("connecting you to another agent"); otherwise what a hand-over at this moment is told after "had to
+        step away" (their place and wait, or that nobody is available, with the contact form)."""
+        now = current_time()
+        spot = await self.queue.spot(conv.id)
+        staffed = spot is not None and spot.agents_online > 0 and self.hours.is_open(now)
+        pushing = staffed and await self.pushes()
+        if pushing and spot.estimated_wait_seconds <= 0:
+            return say("requeued", conv.language, agent=agent_name), {"kind": "requeued"}
+        text, meta = self._queue_notice(conv.ticket_ref or "", spot, staffed, conv.language, now, pushing=pushing)
+        return say("stepped_away", conv.language, agent=agent_name) + text, {**meta, "kind": "requeued"}
 
     async def socket_closed(self, username: str) -> None:
         """The agent's last console closed: if none is back within the grace period, they are offline."""

@@ -190,8 +190,10 @@ export async function claimConversation(cid) {
 
 const post = (action, body) => api(`/conversations/${encodeURIComponent(state.currentId)}/${action}`, { method: "POST", body });
 els.claim.addEventListener("click", () => state.currentId && claimConversation(state.currentId));
-els.resolve.addEventListener("click", () => act(async () => { showDetail(await post("resolve")); refreshLists(); }));
-els.handback.addEventListener("click", () => act(async () => { showDetail(await post("handback")); refreshLists(); }));
+// Closing says what the agent was shown: a message the customer wrote after it refuses the close (409), and is read first.
+const closing = () => (state.lastCustomerId ? { seen: state.lastCustomerId } : {});
+els.resolve.addEventListener("click", () => act(async () => { showDetail(await post("resolve", closing())); refreshLists(); }));
+els.handback.addEventListener("click", () => act(async () => { showDetail(await post("handback", closing())); refreshLists(); }));
 els.transfer.addEventListener("click", () => act(async () => {
   if (!els.transferTo.value) return;
   showDetail(await post("transfer", { to: els.transferTo.value }));

@@ -29,7 +29,7 @@ from handoff.lockout import Refusal
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.sessions import Sessions
 from handoff.summary import customer_need
-from hub.deps import AGENT_COOKIE, ChatStaff, ConversationId, MessagePathId, MessageText, SignedIn, Svc, check_message_length, client_address, epoch_query, staff_token
+from hub.deps import AGENT_COOKIE, ChatStaff, ConversationId, MessageId, MessagePathId, MessageText, SignedIn, Svc, check_message_length, client_address, epoch_query, staff_token
 from hub.live import Ended, Socket, refuse, serve
 from hub.services import Services
 from hub.visibility import conversation_for, customer_for, messages_for
@@ -63,6 +63,10 @@ class PresenceBody(BaseModel):
 class Reply(BaseModel):
     text: MessageText
     client_message_id: str | None = Field(None, max_length=100, description="idempotency key: resending the same id never duplicates the reply, and returns the original")
+
+
+class Close(BaseModel):
+    seen: MessageId | None = Field(None, description="the last customer message the agent was shown: refused (409) if the customer wrote after it")
 
 
 class Transfer(BaseModel):
@@ -247,15 +251,18 @@ async def reply(cid: ConversationId, body: Reply, me: ChatStaff, services: Svc) 
     return sent
 
 
-@router.post("/conversations/{cid}/resolve", response_model=ConversationDetail)
-async def resolve(cid: ConversationId, me: ChatStaff, services: Svc) -> ConversationDetail:
-    await services.desk.solve(await _owned(cid, me, services), me)
+_CLOSE_REFUSED = {409: {"description": "the customer has written something you were not shown yet (read it, then close)"}}
+
+
+@router.post("/conversations/{cid}/resolve", response_model=ConversationDetail, responses=_CLOSE_REFUSED)
+async def resolve(cid: ConversationId, me: ChatStaff, services: Svc, body: Close | None = None) -> ConversationDetail:
+    await services.desk.solve(await _owned(cid, me, services), me, seen=(body.seen if body else None) or "")
     return await _detail(services, cid, me, after_acting=True)
 
 
-@router.post("/conversations/{cid}/handback", response_model=ConversationDetail)
-async def hand_back(cid: ConversationId, me: ChatStaff, services: Svc) -> ConversationDetail:
-    await services.desk.solve(await _owned(cid, me, services), me, hand_back=True)
+@router.post("/conversations/{cid}/handback", response_model=ConversationDetail, responses=_CLOSE_REFUSED)
+async def hand_back(cid: ConversationId, me: ChatStaff, services: Svc, body: Close | None = None) -> ConversationDetail:
+    await services.desk.solve(await _owned(cid, me, services), me, hand_back=True, seen=(body.seen if body else None) or "")
     await services.rasa.set_slot(cid, "failed_attempts", 0)
     return await _detail(services, cid, me, after_acting=True)
 
