@@ -25,7 +25,7 @@ from handoff.conversations import ConversationStore, Guard
 from handoff.events import Event, Frame
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.notices import say
-from handoff.queue import HandoffQueue, QueueSpot
+from handoff.queue import HandoffQueue
 from tickets.hours import Hours
 from tickets.models import ACTIVE, Ticket
 from tickets.routing import Candidate, ranked
@@ -102,28 +102,27 @@ class TicketDesk:
         if new_epoch is None:
             return []
         ticket = await self._ticket_for(conv, packet)
-        now = current_time()
-        spot = await self.queue.spot(conv.id)
-        staffed = spot is not None and spot.agents_online > 0 and self.hours.is_open(now)
-        text, meta = self._queue_notice(ticket.ref, spot, staffed, packet.language, now, pushing=staffed and await self.pushes())
+        text, meta, _at_once = await self._queue_notice(conv.id, ticket.ref, packet.language)
         notice = await self.conversations.append(conv.id, "system", text, channel=conv.channel, meta=meta,
                                                  guard=Guard(frozenset({"queued"}), epoch=new_epoch))
         joined = await self.route(ticket)
         return [m for m in (notice, joined) if m is not None]
 
-    def _queue_notice(self, ref: str, spot: QueueSpot | None, staffed: bool, language: str, now: float,
-                      pushing: bool = True) -> tuple[str, dict]:
+    async def _queue_notice(self, cid: str, ref: str, language: str) -> tuple[str, dict, bool]:
         """What a customer just put in the queue is told (``ref``: their ticket's number): taken at once, their place
-        and wait, or that nobody is available (with the contact form, ``ask_contact``)."""
+        and wait, or that nobody is available (with the contact form, ``ask_contact``); and whether it is "at once"."""
+        now = current_time()
+        spot = await self.queue.spot(cid)
+        staffed = spot is not None and spot.agents_online > 0 and self.hours.is_open(now)
         meta = {"kind": "queued", "ticket": ref, **(spot.__dict__ if spot else {})}
         if not staffed:
             back = self.hours.next_open(now) if not self.hours.is_open(now) else None
             when = say("back_at", language, when=_when(back, self.hours, language)) if back else ""
-            return say("queued_nobody_online", language, ticket=ref, back=when), {**meta, "kind": "offline", "ask_contact": True, "back_at": back}
-        if pushing and spot.estimated_wait_seconds <= 0:  # free capacity: routing assigns the chat right away
-            return say("queued_now", language, ticket=ref), meta
+            return say("queued_nobody_online", language, ticket=ref, back=when), {**meta, "kind": "offline", "ask_contact": True, "back_at": back}, False
+        if spot.estimated_wait_seconds <= 0 and await self.pushes():  # free capacity: routing assigns the chat right away
+            return say("queued_now", language, ticket=ref), meta, True
         minutes = max(1, round(spot.estimated_wait_seconds / 60))
-        return say("queued", language, ticket=ref, position=spot.position, ahead=spot.position - 1, minutes=minutes), meta
+        return say("queued", language, ticket=ref, position=spot.position, ahead=spot.position - 1, minutes=minutes), meta, False
 
     async def _ticket_for(self, conv: Conversation, packet: HandoffPacket) -> Ticket:
         """The conversation's ticket: a solved one is reopened, an active one kept, otherwise a new one."""
@@ -458,13 +457,9 @@ class TicketDesk:
         """What a customer whose agent left is told, true to who is there: another agent with room takes them at
         once ("connecting you to another agent"); otherwise what a hand-over at this moment is told after "had to
         step away" (their place and wait, or that nobody is available, with the contact form)."""
-        now = current_time()
-        spot = await self.queue.spot(conv.id)
-        staffed = spot is not None and spot.agents_online > 0 and self.hours.is_open(now)
-        pushing = staffed and await self.pushes()
-        if pushing and spot.estimated_wait_seconds <= 0:
+        text, meta, at_once = await self._queue_notice(conv.id, conv.ticket_ref or "", conv.language)
+        if at_once:
             return say("requeued", conv.language, agent=agent_name), {"kind": "requeued"}
-        text, meta = self._queue_notice(conv.ticket_ref or "", spot, staffed, conv.language, now, pushing=pushing)
         return say("stepped_away", conv.language, agent=agent_name) + text, {**meta, "kind": "requeued"}
 
     async def socket_closed(self, username: str) -> None:
