@@ -344,9 +344,9 @@ class Keys:
         """Sorted set: ticket id -> when its follow-up call (回访) is due."""
         return f"{self.p}:followups"
 
-    def agent_sockets(self, username: str) -> str:
-        """How many console connections an agent has open (presence: none for a while means offline)."""
-        return f"{self.p}:agent:{username}:sockets"
+    def agent_consoles(self, username: str) -> str:
+        """Sorted set: lease id -> when it lapses, one per open console of the agent (``handoff/consoles.py``)."""
+        return f"{self.p}:agent:{username}:consoles"
 
     def agent_last_assigned(self) -> str:
         """Sorted set: username -> when they were last given a chat (routing spreads work fairly)."""

@@ -214,6 +214,9 @@ class Settings(BaseSettings):
     followup_after_hours: float = 24.0
     # An agent whose consoles have all been closed this long is offline; their chats go to others.
     presence_grace_seconds: float = 60.0
+    # An open console holds a lease its hub worker renews (every third of this); a worker killed with consoles open
+    # stops renewing, so their agent counts as gone this long after the crash (then the grace period above).
+    console_lease_seconds: float = 60.0
     # How often the desk worker (rq) tries to take the scheduler lock when another holds it, and cleans its registries.
     # rq's default is 10 minutes: a lock left by a worker that could not release it kept a restarted desk without a
     # scheduler that long. rq also cleans the desk's registries at this interval (one small queue: a few Redis calls).

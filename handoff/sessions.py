@@ -5,7 +5,9 @@ A session ends when it has not been used for ``idle_seconds``, when it is
 the account at once, when its password changes. An ending that someone caused
 (logout, ``close_all``) is published on ``Keys.sessions_channel``: a console
 WebSocket was let in by the session at connect, so every hub worker closes the
-sockets of the sessions that ended (``hub/routes/agent.py:live``).
+sockets of the sessions that ended (``hub/routes/agent.py:live``). One that
+ends by itself (idle, too old) is found by the socket's own periodic check
+(``Sessions.live``), which does not count as use.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ class Sessions:
             return None
         await self.r.expire(key, self.idle)
         return raw.get("user")
+
+    async def live(self, token: str) -> bool:
+        """Whether the session has neither idled out nor grown too old, without counting as use: an open
+        console socket is not the agent at work, and must not keep an abandoned session alive."""
+        created = await self.r.hget(self.k.session(_digest(token)), "created")
+        return created is not None and time.time() - float(created) <= self.absolute
 
     async def close(self, token: str, reason: str = "signed out") -> None:
         """End one session (logout); ``reason`` is what its open WebSockets are closed with."""

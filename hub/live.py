@@ -83,12 +83,15 @@ async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
     await websocket.close(code=code, reason=reason)
 
 
-async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict], Awaitable[None]], on_frame: Callable[[dict], Awaitable[None]]) -> None:
+async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict], Awaitable[None]], on_frame: Callable[[dict], Awaitable[None]],
+                keep: Callable[[], Awaitable[None]] | None = None) -> None:
     """Pump relay items to ``on_item`` while reading client frames into ``on_frame``, until either side ends.
 
     If the pump fails (Redis went away while building a frame) the socket is
     closed with 1011, so the client reconnects and resumes from its last message id.
     If ``on_item`` raises ``Ended``, the socket is closed with its code and reason.
+    ``keep``, if given, runs beside them for as long as the socket is open (the
+    console's lease and session check); it may raise ``Ended`` too.
     """
 
     async def pump() -> None:
@@ -101,6 +104,8 @@ async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict]
             await on_frame(frame)
 
     tasks = {asyncio.create_task(pump(), name="ws-pump"), asyncio.create_task(read(), name="ws-read")}
+    if keep is not None:
+        tasks.add(asyncio.create_task(keep(), name="ws-keep"))
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         errors = [t.exception() for t in done if not t.cancelled() and t.exception()]

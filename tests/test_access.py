@@ -229,6 +229,33 @@ def test_ending_a_session_closes_its_open_console_sockets_on_every_hub_worker(hu
         proc.wait(10)
 
 
+def test_a_session_that_expires_by_itself_closes_its_open_console(hub, staff, settings):
+    """Nobody announces an idle session's end: the key just lapses. Its open console socket must not go on
+    receiving customers' messages for ever: the socket checks its session (a third of the console lease, 1 s here)
+    and closes with 4401 once it has expired; the open socket itself is not use. An agent at work (REST calls)
+    keeps theirs."""
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_SESSION_IDLE_MINUTES="0.1", CS_CONSOLE_LEASE_SECONDS="3")
+    there = url.replace("http", "ws")
+    try:
+        with httpx.Client(base_url=url, timeout=60) as hub2:
+            make_account("idler", "agent")
+            make_account("worker", "agent")
+            idle, busy = AgentClient(hub2, "idler"), AgentClient(hub2, "worker")
+            with connect(f"{there}/api/agent/ws?token={idle.token}") as idle_ws, connect(f"{there}/api/agent/ws?token={busy.token}") as busy_ws:
+                deadline = time.time() + 12  # twice the idle time: the busy agent's session stays, the idle one's ends
+                while time.time() < deadline:
+                    assert busy.get("/me").status_code == 200
+                    time.sleep(1)
+                assert closed_with(idle_ws) == (4401, "the session expired: sign in again")
+                assert still_served(busy_ws)
+            assert idle.get("/me").status_code == 401
+    finally:
+        for name in ("idler", "worker"):
+            sign_off(settings, name)
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_weak_passwords_are_refused_by_the_cli(stack):
     proc = run_cli("-m", "handoff", "add", "weakling", "--password", "12345678")
     assert proc.returncode == 1 and "too short" in proc.stderr

@@ -351,6 +351,40 @@ def test_an_agent_whose_consoles_all_close_goes_offline_and_their_chats_move(sta
         proc.wait(10)
 
 
+def test_an_agent_whose_hub_worker_is_killed_goes_offline_and_their_chats_move(hub, stack, settings, only):
+    """The hub worker holding the agent's console is killed: it never says the console closed. Its lease lapses
+    (3 s here), and after the grace period the agent is offline and the chat goes to a colleague, as if the console
+    had closed. A counter of open consoles stayed at one after such a crash: "online" for ever, the chat unanswered."""
+    from websockets.sync.client import connect
+
+    account("crasher", capacity=2)
+    account("keeper", capacity=2)
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_PRESENCE_GRACE_SECONDS="2", CS_CONSOLE_LEASE_SECONDS="3")
+    console = None
+    try:
+        with httpx.Client(base_url=url, timeout=60) as doomed:
+            only()
+            crasher = AgentClient(doomed, "crasher")
+            console = connect(f"{url.replace('http', 'ws')}/api/agent/ws?token={crasher.token}")
+            c = Customer(hub, "en")
+            c.say("I want to talk to a person")
+            assert c.status()["conversation"]["agent"] == "crasher"
+        proc.kill()
+        proc.wait(10)
+        AgentClient(hub, "keeper")  # a colleague comes online, on the hub that lives
+        assert wait_for(lambda: c.status()["conversation"]["agent"] == "keeper", 60)
+        presence = sync_client(settings).hget(Keys(settings.key_prefix).agent("crasher"), "presence")
+        assert presence == "offline"
+        c.say("are you still there?")  # and the customer's next word reaches the agent who has the chat
+        assert wait_for(lambda: any(m["text"] == "are you still there?" for m in AgentClient(hub, "keeper").get(f"/conversations/{c.id}").json()["messages"]), 30)
+    finally:
+        if console is not None:
+            console.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 def test_a_supervisor_switches_push_assignment_off_and_on(hub, only, supervisor):
     """Manual: the chat waits in the queue although an agent is free, and the agent claims it. Back to push: what
     waits is handed out at once. Agents may read the mode but not change it."""

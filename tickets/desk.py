@@ -10,6 +10,7 @@ and the follow-up call after a complaint. Every change is an event.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from core.errors import Conflict, NotAllowed
 from core.pii import parse_contact
 from customers.store import CustomerStore
 from handoff.agents import Agent, AgentDirectory
+from handoff.consoles import Consoles
 from handoff.conversations import ConversationStore, Guard
 from handoff.events import Event, Frame
 from handoff.models import Conversation, HandoffPacket, Message
@@ -57,6 +59,7 @@ class DeskTimes:
     auto_close_seconds: float = 3 * 86400  # a solved ticket closes after this long without a word from the customer
     followup_seconds: float = 86400  # the follow-up call after a complaint is due this long after solving
     presence_grace_seconds: float = 60.0  # an agent whose consoles all closed is offline after this long
+    console_lease_seconds: float = 60.0  # an open console's lease lapses this long after its last renewal
     auto_assign: bool = True  # push new tickets to agents, unless a supervisor switched the desk to manual
 
 
@@ -74,6 +77,7 @@ class TicketDesk:
         self.times = times
         self.r = conversations.r
         self.k = conversations.k
+        self.consoles = Consoles(self.r, self.k, lease_seconds=times.console_lease_seconds)
 
     @classmethod
     def from_settings(cls, settings, conversations: ConversationStore, agents: AgentDirectory, queue: HandoffQueue,
@@ -81,7 +85,8 @@ class TicketDesk:
         """The desk with the SLA policies, business hours and times from configuration (hub and scheduler alike)."""
         hours = Hours(settings.business_hours)
         times = DeskTimes(auto_close_seconds=settings.ticket_auto_close_hours * 3600, followup_seconds=settings.followup_after_hours * 3600,
-                          presence_grace_seconds=settings.presence_grace_seconds, auto_assign=settings.auto_assign)
+                          presence_grace_seconds=settings.presence_grace_seconds, console_lease_seconds=settings.console_lease_seconds,
+                          auto_assign=settings.auto_assign)
         return cls(conversations, agents, queue, TicketStore(conversations.r, conversations.k), customers,
                    SlaClocks(settings.sla_policies, hours), hours, scheduler, times)
 
@@ -467,8 +472,19 @@ class TicketDesk:
         await self.scheduler.at(time.time() + self.times.presence_grace_seconds, "tickets.jobs.presence_check", username,
                                 job_id=f"presence-{username}-{int(time.time() * 1000)}")
 
+    async def watch_presence(self, username: str, lapses: float) -> None:
+        """A console's lease was renewed until ``lapses``: if its hub worker dies before renewing again, a check
+        after the lapse and the grace period finds no live console and sets the agent offline.
+
+        Called at every renewal of every console, so the checks are grouped per agent into slots one lease long
+        (one job per slot, whoever asks first): about one check per agent per lease, at most a lease late.
+        """
+        slot = math.ceil((lapses + self.times.presence_grace_seconds) / self.times.console_lease_seconds)
+        await self.scheduler.at(slot * self.times.console_lease_seconds, "tickets.jobs.presence_check", username,
+                                job_id=f"presence-watch-{username}-{slot}")
+
     async def presence_check(self, username: str) -> None:
-        if int(await self.r.get(self.k.agent_sockets(username)) or 0) > 0:
+        if await self.consoles.live(username) > 0:
             return
         agent = await self.agents.get(username)
         if agent is None or not agent.chats:  # removed, or no longer taking chats: nothing may stay with them

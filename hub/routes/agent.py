@@ -6,6 +6,7 @@ Authenticate with ``Authorization: Bearer <session token>`` from ``/login``
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from typing import Annotated
@@ -393,7 +394,10 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
     the session ends while the socket is open (logout ends that session's sockets;
     a password change or reset, a role change and the account's removal end every
     socket of the account). The reason says why ("signed out", "the account was
-    removed", ...); sign in again. 4403: the account takes no chats (or must change
+    removed", ...); sign in again. A session that ends by itself (unused for
+``CS_SESSION_IDLE_MINUTES``, or older than ``CS_AGENT_SESSION_HOURS``) closes
+its sockets with 4401 "the session expired" within a third of
+``CS_CONSOLE_LEASE_SECONDS``; an open socket does not count as use. 4403: the account takes no chats (or must change
     its password first). 1013 and 1011: temporarily unavailable, reconnect."""
     services: Services = websocket.app.state.services
     prefix = services.keys.conv_channel("")
@@ -454,13 +458,31 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
         if frame.get("type") == "typing" and isinstance(cid, str) and cid in await my_chats():
             await services.conversations.publish(cid, {"type": Frame.TYPING, "sender": "agent", "author": agent.display_name, "active": bool(frame.get("active", True))})
 
-    sockets = services.keys.agent_sockets(agent.username)
-    await services.redis.incr(sockets)
+    consoles = services.desk.consoles
+
+    async def keep() -> None:
+        """Renew this console's lease while it is open (a killed hub worker stops renewing, and the lease lapses),
+        and close it once its session has ended by itself (idle or too old: nobody announces that)."""
+        while True:
+            await asyncio.sleep(consoles.renew_every)
+            try:
+                if not await services.sessions.live(token):
+                    raise Ended(4401, "the session expired: sign in again")
+                await services.desk.watch_presence(agent.username, await consoles.renew(agent.username, lease))
+            except RedisError:
+                continue  # a blip: the lease outlives two missed renewals, and the relay resyncs the socket
+
     try:
-        await serve(socket, sub, on_item, on_frame)
+        lease, lapses = await consoles.open(agent.username)
+        await services.desk.watch_presence(agent.username, lapses)
+    except RedisError:
+        sub.close()
+        await socket.close(1013, "temporarily unavailable, reconnect")
+        return
+    try:
+        await serve(socket, sub, on_item, on_frame, keep)
     finally:
         # The last console of this agent closed: unless one is back soon, they are offline (tickets/desk.py).
         with contextlib.suppress(RedisError):
-            if await services.redis.decr(sockets) <= 0:
-                await services.redis.set(sockets, 0)
+            if await consoles.close(agent.username, lease) == 0:
                 await services.desk.socket_closed(agent.username)

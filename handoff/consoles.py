@@ -1,0 +1,59 @@
+"""Which agents have a console open: leases that lapse, so a hub worker that dies cannot keep an agent online.
+
+Each open console WebSocket holds a lease, a member of the agent's sorted set scored by when it
+lapses. Its hub worker renews it while the socket is open (``hub/routes/agent.py``) and gives it
+back when the socket closes. A worker that is killed with sockets open gives nothing back: its
+leases simply lapse, and the presence check (``tickets/desk.py``) counts only live ones. A plain
+counter, incremented at open and decremented at close, stayed high for ever after such a crash,
+and the agent stayed "online" with their chats.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import redis.asyncio as aioredis
+
+from core.redis import Keys
+
+
+class Consoles:
+    def __init__(self, client: aioredis.Redis, keys: Keys, *, lease_seconds: float = 60.0) -> None:
+        self.r = client
+        self.k = keys
+        self.lease_seconds = max(1.0, lease_seconds)
+
+    @property
+    def renew_every(self) -> float:
+        """Renewing three times per lease: one missed renewal (a slow moment, a Redis blip) does not lapse it."""
+        return self.lease_seconds / 3
+
+    async def open(self, username: str) -> tuple[str, float]:
+        """A new lease for a console that just connected: its id, and when it lapses unless renewed."""
+        lease = secrets.token_hex(8)
+        return lease, await self.renew(username, lease)
+
+    async def renew(self, username: str, lease: str) -> float:
+        """Keep ``lease`` live for another ``lease_seconds``; returns when it now lapses."""
+        now = time.time()
+        lapses = now + self.lease_seconds
+        key = self.k.agent_consoles(username)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.zadd(key, {lease: lapses})
+        pipe.zremrangebyscore(key, "-inf", now)  # the leases of consoles whose hub worker died
+        pipe.expire(key, int(self.lease_seconds * 2) + 1)  # and the whole set, once nobody renews anything
+        await pipe.execute()
+        return lapses
+
+    async def close(self, username: str, lease: str) -> int:
+        """Give the lease back; returns how many live consoles the agent still has."""
+        key = self.k.agent_consoles(username)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.zrem(key, lease)
+        pipe.zcount(key, time.time(), "+inf")
+        return int((await pipe.execute())[1])
+
+    async def live(self, username: str) -> int:
+        """How many consoles of the agent hold a lease that has not lapsed."""
+        return int(await self.r.zcount(self.k.agent_consoles(username), time.time(), "+inf"))
