@@ -18,7 +18,9 @@ reads and writes the same lock:
 - ``release``: drop this ticket (and expired ones); delete the key once no ticket is left.
 
 The key also expires with its last ticket's lifetime, so a Rasa killed in a turn leaves no lock
-behind for ever. Runs in Rasa's own virtualenv; imports nothing of the app.
+behind for ever; and a ticket lives only ``LEASE_SECONDS`` (10) at a time, renewed by the process
+that holds it up to Rasa's lock lifetime, so a killed Rasa blocks its conversations for seconds,
+not a minute. Runs in Rasa's own virtualenv; imports nothing of the app.
 """
 
 from __future__ import annotations
@@ -94,7 +96,24 @@ store(key, conversation_id, kept, now)
 return #kept
 """
 
+# KEYS[1] the conversation's lock; ARGV[1] conversation id, ARGV[2] now (s), ARGV[3] the ticket, ARGV[4] its new expiry.
+# Returns 1, or 0 when the ticket is gone (it lapsed: the renewal came too late).
+RENEW = _TICKETS + """
+local key, conversation_id, now, number, expires = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local tickets = live_tickets(redis.call('GET', key), now)
+local found = 0
+for _, ticket in ipairs(tickets) do
+  if ticket['number'] == number then ticket['expires'] = expires found = 1 end
+end
+if found == 1 then store(key, conversation_id, tickets, now) end
+return found
+"""
+
 _FIRST_POLL_SECONDS = 0.02  # a conversation's next message usually waits for one short turn
+# A ticket is issued for this long and renewed every third of it by the Rasa process that holds it (or waits with
+# it), up to the lock's whole lifetime (Rasa's 60 s): a Rasa killed in a turn blocks its conversation for at most
+# this long, not the whole lifetime.
+LEASE_SECONDS = 10.0
 
 
 class ScriptedRedisLockStore(RedisLockStore):
@@ -105,6 +124,7 @@ class ScriptedRedisLockStore(RedisLockStore):
         self._issue = self.red.register_script(ISSUE)
         self._serving = self.red.register_script(SERVING)
         self._release = self.red.register_script(RELEASE)
+        self._renew = self.red.register_script(RENEW)
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         return self._issue_and_serving(conversation_id, lock_lifetime)[0]
@@ -119,14 +139,32 @@ class ScriptedRedisLockStore(RedisLockStore):
     @asynccontextmanager
     async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
                    wait_time_in_seconds: float = 1) -> AsyncGenerator[TicketLock, None]:
-        """Rasa's ``lock``: wait for this conversation's earlier messages, then hold it while this one is handled."""
-        ticket, serving = self._issue_and_serving(conversation_id, lock_lifetime)
+        """Rasa's ``lock``: wait for this conversation's earlier messages, then hold it while this one is handled.
+
+        The ticket lives ``LEASE_SECONDS`` at a time, renewed while this process is alive, until ``lock_lifetime``.
+        """
+        deadline = time.time() + lock_lifetime
+        ticket, serving = self._issue_and_serving(conversation_id, min(LEASE_SECONDS, lock_lifetime))
+        keeper = asyncio.create_task(self._keep(conversation_id, ticket, deadline))
         try:
             if serving != ticket:
                 await self._wait_for(conversation_id, ticket, wait_time_in_seconds)
             yield TicketLock(conversation_id)
         finally:
+            keeper.cancel()
             self.cleanup(conversation_id, ticket)
+
+    async def _keep(self, conversation_id: str, ticket: int, deadline: float) -> None:
+        """Renew the ticket every third of the lease until the lock's lifetime is up (a stuck turn still ends)."""
+        while True:
+            await asyncio.sleep(LEASE_SECONDS / 3)
+            now = time.time()
+            if now >= deadline:
+                return
+            try:
+                self._renew(keys=[self.key_prefix + conversation_id], args=[conversation_id, now, ticket, min(now + LEASE_SECONDS, deadline)])
+            except Exception:  # a Redis blip: the next renewal may still come in time, and waiting fails loudly if not
+                continue
 
     async def _wait_for(self, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> None:
         # Polls soon, then every ``wait_time_in_seconds`` at most (Rasa polls every second from the start).

@@ -14,10 +14,12 @@ from core.stack import RASA_PYTHON
 from tests.conftest import ROOT
 
 _REPLICAS = r'''
-import asyncio, json, sys, threading, time, uuid
+import asyncio, json, subprocess, sys, threading, time, uuid
 from urllib.parse import urlsplit
 from rasa.core.lock_store import LockError, RedisLockStore
-from rasa_run.lock_store import ScriptedRedisLockStore
+from rasa_run.lock_store import LEASE_SECONDS, ScriptedRedisLockStore
+
+HOLDER = sys.argv[2]
 
 url = urlsplit(sys.argv[1])
 kwargs = dict(host=url.hostname, port=url.port, db=int(url.path.strip("/") or 0), password=url.password, key_prefix="test")
@@ -85,13 +87,43 @@ async def main():
     except LockError:
         report["stuck_gave_up_after_s"] = time.monotonic() - t0
 
+    # 6. A Rasa process killed while it holds the lock with Rasa's 60 s lifetime, after it renewed its ticket: the
+    # ticket lapses within the lease (seconds), not the minute; the next message then takes the lock.
+    cid = "killed-" + uuid.uuid4().hex
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, sys.argv[1], cid], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    await asyncio.sleep(LEASE_SECONDS / 3 + 1)  # it renewed at least once: alive, it would keep the lock
+    report["renewed_while_alive"] = replicas[0].red.exists(replicas[0].key_prefix + cid)
+    holder.kill(); holder.wait()
+    report["lock_ttl_after_kill_ms"] = replicas[0].red.pttl(replicas[0].key_prefix + cid)
+    t0 = time.monotonic()
+    async with replicas[1].lock(cid, 60, 0.2):
+        report["waited_for_killed_holder_s"] = time.monotonic() - t0
+
 asyncio.run(main())
 print(json.dumps(report))
 '''
 
+# A Rasa replica in a turn that never ends (until it is killed).
+HOLDER = r'''
+import asyncio, sys
+from urllib.parse import urlsplit
+from rasa_run.lock_store import ScriptedRedisLockStore
+
+url = urlsplit(sys.argv[1])
+store = ScriptedRedisLockStore(host=url.hostname, port=url.port, db=int(url.path.strip("/") or 0), password=url.password, key_prefix="test")
+
+async def main():
+    async with store.lock(sys.argv[2]):
+        print("held", flush=True)
+        await asyncio.sleep(3600)
+
+asyncio.run(main())
+'''
+
 
 def test_two_rasa_replicas_share_one_conversation_lock(valkey_url):
-    proc = subprocess.run([str(RASA_PYTHON), "-c", _REPLICAS, valkey_url], cwd=ROOT, capture_output=True, text=True, timeout=300,
+    proc = subprocess.run([str(RASA_PYTHON), "-c", _REPLICAS, valkey_url, HOLDER], cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -103,3 +135,7 @@ def test_two_rasa_replicas_share_one_conversation_lock(valkey_url):
     assert 0.29 <= report["waited_for_dead_holder_s"] < 10  # not before the dead ticket expired, and not for ever
     assert report["mixed_order"] == ["stock in", "stock out", "ours in"]
     assert report["stuck_gave_up_after_s"] != "acquired" and 0.29 <= report["stuck_gave_up_after_s"] < 10
+    # a killed Rasa: its lock was held past the first renewal, then lapses within the 10 s lease, not Rasa's 60 s
+    assert report["renewed_while_alive"] == 1
+    assert 0 < report["lock_ttl_after_kill_ms"] <= 10_000
+    assert report["waited_for_killed_holder_s"] < 30
