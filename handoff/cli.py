@@ -25,6 +25,11 @@ from handoff.sessions import Sessions
 ACTOR = "cli"
 
 
+def _say_moved(moved: int) -> None:
+    if moved:
+        print(f"{moved} open chat(s) went back to the queue")
+
+
 def _password(args: argparse.Namespace, prompt: str) -> str:
     given = args.password or os.environ.get("CS_AGENT_PASSWORD")
     if given:
@@ -33,6 +38,21 @@ def _password(args: argparse.Namespace, prompt: str) -> str:
     if getpass.getpass("again: ") != first:
         raise WeakPassword("the two passwords differ")
     return first
+
+
+async def _chats_go_back(username: str, display_name: str) -> int:
+    """As when the admin page removes an account or makes it an editor (``hub/routes/admin.py``): its open chats go
+    back to the queue and on to whoever can take them, at once, the customers told. Nothing else would move them
+    for an agent with no console open. The desk sits above this package, so it is imported only here."""
+    from handoff.events import Frame
+    from tickets.worker import desk_for_jobs
+
+    desk, close = desk_for_jobs()
+    try:
+        await desk.conversations.publish_agents({"type": Frame.PRESENCE, "agent": username, "presence": "offline"})
+        return await desk.agent_gone(username, display_name)
+    finally:
+        await close()
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -51,11 +71,15 @@ async def _run(args: argparse.Namespace) -> int:
         if args.command == "add":
             agent = Agent(username=args.username, display_name=args.name or args.username, role=args.role, capacity=args.capacity,
                           skills=args.skill or [], must_change_password=args.must_change_password)
+            before = await directory.get(agent.username)
             await directory.create(agent, _password(args, f"password for {args.username}: "))
             forget_initial_admin_password(settings.var_dir, agent.username)
             await sessions.close_all(agent.username)
             await audit.record(ACTOR, "account_saved", agent.username, role=agent.role)
             print(f"agent {agent.username} ({agent.role}) saved")
+            if before is not None and before.chats and not agent.chats:
+                await directory.set_presence(agent.username, "offline")
+                _say_moved(await _chats_go_back(agent.username, agent.display_name))
         elif args.command == "passwd":
             if await directory.get(args.username) is None:
                 print(f"no agent {args.username}", file=sys.stderr)
@@ -73,13 +97,15 @@ async def _run(args: argparse.Namespace) -> int:
             for a in await directory.all():
                 print(f"{a.username:20} {a.role:10} {a.presence:8} capacity {a.capacity}  {a.display_name}")
         elif args.command == "remove":
-            if not await directory.remove(args.username):
+            gone = await directory.get(args.username)
+            if gone is None or not await directory.remove(args.username):
                 print(f"no agent {args.username}", file=sys.stderr)
                 return 1
             forget_initial_admin_password(settings.var_dir, args.username)
             await sessions.close_all(args.username, "the account was removed")
             await audit.record(ACTOR, "account_removed", args.username)
             print(f"agent {args.username} removed")
+            _say_moved(await _chats_go_back(gone.username, gone.display_name))
         return 0
     except (WeakPassword, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -756,6 +756,28 @@ def test_a_removed_agent_or_one_whose_role_takes_no_chats_gives_their_chats_back
     assert left.say("hello? is anyone there?")["conversation"]["agent"] == "heir"
 
 
+def test_an_account_removed_or_made_an_editor_from_the_command_line_gives_its_chats_back_at_once(hub, only):
+    """The same from `./cs agents`, for an agent with no console open: nothing else would ever move the chat."""
+    account("cli-quitter", capacity=5)
+    account("cli-demoted", capacity=5)
+    account("cli-heir", capacity=5)
+    customers = {}
+    for name in ("cli-quitter", "cli-demoted"):
+        only(name)
+        customers[name] = Customer(hub, "en")
+        customers[name].say("I want to talk to a person")
+        assert customers[name].status()["conversation"]["agent"] == name
+    only("cli-heir")
+    removed = run_cli("-m", "handoff", "remove", "cli-quitter")
+    assert removed.returncode == 0 and "1 open chat(s) went back to the queue" in removed.stdout
+    demoted = run_cli("-m", "handoff", "add", "cli-demoted", "--role", "editor", "--password", PASSWORD)
+    assert demoted.returncode == 0, demoted.stderr
+    for name, c in customers.items():
+        conv = c.status()["conversation"]
+        assert (conv["status"], conv["agent"]) == ("assigned", "cli-heir"), name
+        assert len([m for m in c.transcript() if m["meta"].get("kind") == "requeued"]) == 1
+
+
 def test_a_reopened_ticket_goes_back_to_its_previous_agent_first(hub, only):
     """r1 solves; r2 comes online with nothing to do; the customer writes again: the ticket goes back to r1, who is
     online with room (the least busy rule alone would pick r2)."""
