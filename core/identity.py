@@ -26,7 +26,8 @@ def sign_identity(secret: str, ref: str, tier: str, name: str) -> str:
 
 
 def identity_is_signed(secret: str, ref: str, tier: str, name: str, signature: str | None) -> bool:
-    return bool(signature and ref) and hmac.compare_digest(sign_identity(secret, ref, tier, name), signature.lower())
+    # As bytes: a signature with non-ASCII characters is a wrong one, not a TypeError (compare_digest on such a str).
+    return bool(signature and ref) and hmac.compare_digest(sign_identity(secret, ref, tier, name).encode(), signature.lower().encode())
 
 
 def ref_digest(ref: str) -> str:

@@ -245,3 +245,23 @@ def test_the_hub_still_serves_after_all_of_it(hub, customer_factory):
     assert health.status_code == 200 and health.json()["redis"]["ok"]
     c = customer_factory("en")
     assert c.say("hello")["replies"]
+
+
+def test_secrets_with_characters_outside_ascii_are_wrong_not_a_server_error(hub, settings):
+    """compare_digest refuses a str with non-ASCII characters with a TypeError: a shop signature of "签名" or a
+    metrics token of "é" was a 500 (counted as a server error on /metrics, so anyone could set off 5xx alerts)."""
+    from tests.clients import start_hub
+
+    signed = {"ref": "cust-2001", "tier": "vip", "name": "王芳"}
+    started = hub.post("/api/conversations", json={"language": "zh", "customer": {**signed, "signature": "签名"}})
+    assert started.status_code < 500
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_METRICS_TOKEN="the-metrics-token")
+    try:
+        with httpx.Client(base_url=url, timeout=30) as guarded:
+            wrong = guarded.get("/metrics", headers={"Authorization": "Bearer é令牌".encode()})
+            assert wrong.status_code == 401
+            right = guarded.get("/metrics", headers={"Authorization": "Bearer the-metrics-token"})
+            assert right.status_code == 200 and 'status="500"' not in right.text
+    finally:
+        proc.terminate()
+        proc.wait(10)

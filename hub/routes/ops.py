@@ -74,7 +74,8 @@ async def health(services: Svc) -> JSONResponse:
             response_class=PlainTextResponse)
 async def metrics(services: Svc, authorization: Annotated[str | None, Header()] = None) -> Response:
     token = services.settings.metrics_token
-    if token is not None and not secrets.compare_digest(bearer(authorization) or "", token.get_secret_value()):
+    # Compared as bytes: compare_digest refuses a str with non-ASCII characters with a TypeError (a 500 anyone could cause).
+    if token is not None and not secrets.compare_digest((bearer(authorization) or "").encode(), token.get_secret_value().encode()):
         raise HTTPException(401, "send the metrics token as a bearer token (CS_METRICS_TOKEN)")
     queued = await services.queue.queued_at()
     starts = [ts for ts in queued.values() if ts]
