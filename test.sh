@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh
-# Chinese fonts too, so screenshots of the Chinese UI show characters, not boxes; poppler-utils (pdftotext,
-# pdftoppm) to read the briefing's PDF back.
+# The tests also need chromedriver beside the chromium and CJK fonts setup.sh installs (screenshots of the Chinese
+# UI show characters, not boxes), and poppler-utils (pdftotext, pdftoppm) to read the briefing's PDF back.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ] \
    || ! command -v pdftotext >/dev/null 2>&1; then
   echo "[setup] installing Debian's chromium, CJK fonts and poppler-utils for the browser and report tests"

@@ -76,13 +76,22 @@ async def _run(args: argparse.Namespace) -> int:
                       disable=not sys.stderr.isatty()) as bar:
                 print(f"rollup rebuilt from {await job.rollup.rebuild(progress=bar.update)} events")
         if args.scheduled:
+            # One file that cannot be written (no Chromium for a PDF) must not cost the others: each is tried,
+            # failures are said at the end, and the next run tries the missing ones again.
+            failed = []
             for kind, period in reports.due(settings.report_schedule, time.time(), job.zone):
                 for lang in settings.report_languages:
                     for fmt in ("html", "pdf"):
                         out = settings.reports_dir / reports.file_name(kind, period, lang, fmt)
-                        if not out.exists():
+                        if out.exists():
+                            continue
+                        try:
                             print(await job.write(period, lang, fmt, out))
-            return 0
+                        except RenderError as exc:
+                            failed.append(f"{out.name}: {exc}")
+            for line in failed:
+                print(f"error: {line}", file=sys.stderr)
+            return 2 if failed else 0
         period = resolve(args.period or ("last-week" if not (args.start or args.end) else None), args.start, args.end, job.zone, time.time())
         out = args.out or settings.reports_dir / reports.file_name("briefing", period, args.lang, args.format)
         print(await job.write(period, args.lang, args.format, out))

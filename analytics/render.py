@@ -41,12 +41,24 @@ def chromium() -> str:
     raise RenderError("a PDF needs Chromium: apt-get install chromium fonts-noto-cjk (or use --format html)")
 
 
-def pdf(page: str, out: Path, timeout: float = 120.0) -> None:
-    """Print the HTML page with headless Chromium (its JavaScript draws the charts first)."""
+def has_chinese_fonts() -> bool:
+    """Whether fontconfig knows a font with Chinese glyphs (without one, Chromium prints a Chinese page as boxes)."""
+    try:
+        return bool(subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=30).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def pdf(page: str, out: Path, timeout: float = 120.0, *, chinese: bool = False) -> None:
+    """Print the HTML page with headless Chromium (its JavaScript draws the charts first). ``chinese``: the page is
+    in Chinese, refused without Chinese fonts rather than printed as boxes."""
+    browser = chromium()
+    if chinese and not has_chinese_fonts():
+        raise RenderError("a Chinese PDF needs Chinese fonts: apt-get install fonts-noto-cjk (or use --format html)")
     with tempfile.TemporaryDirectory(prefix="cs-report-") as tmp:
         source = Path(tmp) / "briefing.html"
         source.write_text(page, encoding="utf-8")
-        argv = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        argv = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run", "--disable-extensions", f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer",
                 "--virtual-time-budget=10000", "--run-all-compositor-stages-before-draw", f"--print-to-pdf={out}", source.as_uri()]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)

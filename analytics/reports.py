@@ -31,7 +31,7 @@ def write(summary: dict, gaps: list[dict], lang: str, fmt: str, out: Path, *, si
     if fmt == "html":
         out.write_text(page, encoding="utf-8")
     else:
-        render.pdf(page, out)
+        render.pdf(page, out, chinese=lang == "zh")
     return out
 
 

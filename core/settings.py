@@ -229,7 +229,8 @@ class Settings(BaseSettings):
     report_targets: ReportTargets = ReportTargets()
     # How often each hub worker folds new events into the rollup (reads also catch up first).
     analytics_rollup_seconds: float = 2.0
-    # Briefings written by themselves (./cs report --scheduled, run by the desk worker), kept under var/reports.
+    # Briefings written by themselves (./cs report --scheduled, run by one hub worker a minute after start and hourly),
+    # kept under var/reports.
     report_schedule: list[Literal["weekly", "monthly"]] = ["weekly", "monthly"]
     report_languages: list[str] = ["zh", "en"]
     # GET /metrics (Prometheus): open unless a token is set (then "Authorization: Bearer <token>"); or block it at your proxy.

@@ -214,9 +214,12 @@ class Services:
             self._tasks.append(asyncio.create_task(self._report_loop(), name="scheduled-reports"))
 
     async def _report_loop(self) -> None:
-        """Once an hour, one worker writes the weekly/monthly briefings that are due and missing (./cs report --scheduled)."""
+        """A minute after start, then once an hour, one worker writes the weekly/monthly briefings that are due and
+        missing (./cs report --scheduled). Not an hour after start: a hub restarted more often would never write one."""
+        pause = 60.0
         while True:
-            await asyncio.sleep(3600)
+            await asyncio.sleep(pause)
+            pause = 3600.0
             try:
                 if not await self.redis.set(self.keys.reports_lock, "1", nx=True, ex=3000):
                     continue

@@ -42,3 +42,11 @@ if [ ! -f "$lock_stamp" ]; then
   log "installing the npm packages (npm ci)"
   npm ci --no-audit --no-fund --silent && touch "$lock_stamp"
 fi
+
+# The briefing's PDF (./cs report, the scheduled weekly/monthly ones) is printed by Debian's Chromium, and a Chinese
+# briefing needs CJK fonts (without them the PDF is boxes). The product needs both, not only the tests.
+if ! command -v chromium >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+  log "installing Debian's chromium and CJK fonts for the briefing's PDF"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi

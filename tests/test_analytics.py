@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -182,6 +184,40 @@ def test_briefing_as_a_workbook_and_the_scheduled_ones_listed_for_download(setti
     pdf = next(row for row in listed if row["kind"] == "weekly" and row["language"] == "zh" and row["format"] == "pdf")
     got = hub.get(pdf["url"], headers=supervisor.headers)
     assert got.status_code == 200 and got.content.startswith(b"%PDF")
+
+
+def test_scheduled_briefings_are_written_whatever_one_format_lacks(settings, demo_history, tmp_path):
+    """An install without Chromium wrote the first Chinese HTML, failed on its PDF and wrote nothing else, every hour;
+    one without Chinese fonts printed the Chinese PDF as boxes and said nothing. Now every file that can be written
+    is, what cannot is said (exit 2), and the next run writes what is missing."""
+    import shutil
+
+    def clear() -> None:
+        for old in [*settings.reports_dir.glob("weekly-*"), *settings.reports_dir.glob("monthly-*")]:
+            old.unlink()
+
+    def scheduled(**env: str):
+        return subprocess.run([sys.executable, "-m", "analytics", "--scheduled"], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
+
+    def written(fmt: str) -> set[str]:
+        return {p.name for p in settings.reports_dir.glob(f"*ly-*.{fmt}")}
+
+    expected = len(settings.report_languages) * len(settings.report_schedule)
+    bare = tmp_path / "bin"  # a PATH with fontconfig but no Chromium
+    bare.mkdir()
+    (bare / "fc-list").symlink_to(shutil.which("fc-list"))
+    clear()
+    no_browser = scheduled(PATH=str(bare))
+    assert no_browser.returncode == 2 and "needs Chromium" in no_browser.stderr and "Traceback" not in no_browser.stderr
+    assert len(written("html")) == expected and not written("pdf")
+    fonts = tmp_path / "fonts.conf"  # fontconfig with no fonts at all
+    fonts.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig><cachedir>' + str(tmp_path / "fc-cache") + "</cachedir></fontconfig>")
+    no_fonts = scheduled(FONTCONFIG_FILE=str(fonts))
+    assert no_fonts.returncode == 2 and "Chinese fonts" in no_fonts.stderr
+    assert written("pdf") and all(name.endswith("-en.pdf") for name in written("pdf"))  # English needs no CJK font
+    complete = scheduled()
+    assert complete.returncode == 0, complete.stderr
+    assert len(written("pdf")) == expected
 
 
 def test_report_command_refuses_a_bad_period_with_a_reason(stack):
