@@ -1,5 +1,6 @@
 import sys
 
+from core.cli import run
 from demo.run import main
 
-sys.exit(main())
+sys.exit(run(main))

@@ -25,6 +25,17 @@ from handoff.sessions import Sessions
 ACTOR = "cli"
 
 
+def _capacity(text: str) -> int:
+    """As the admin page allows: 1 to 100 chats at once."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"capacity is a number of chats from 1 to 100, not {text!r}")
+    return value
+
+
 def _say_moved(moved: int) -> None:
     if moved:
         print(f"{moved} open chat(s) went back to the queue")
@@ -69,9 +80,13 @@ async def _run(args: argparse.Namespace) -> int:
     audit = AuditLog(keys, client)
     try:
         if args.command == "add":
-            agent = Agent(username=args.username, display_name=args.name or args.username, role=args.role, capacity=args.capacity,
-                          skills=args.skill or [], must_change_password=args.must_change_password)
-            before = await directory.get(agent.username)
+            # Saving an existing account changes only what is given: its skills, capacity and name are not lost.
+            before = await directory.get(args.username)
+            agent = Agent(username=args.username, display_name=args.name or (before.display_name if before else args.username),
+                          role=args.role or (before.role if before else "agent"),
+                          capacity=args.capacity or (before.capacity if before else 3),
+                          skills=args.skill if args.skill is not None else (before.skills if before else []),
+                          must_change_password=args.must_change_password)
             await directory.create(agent, _password(args, f"password for {args.username}: "))
             forget_initial_admin_password(settings.var_dir, agent.username)
             await sessions.close_all(agent.username)
@@ -90,6 +105,9 @@ async def _run(args: argparse.Namespace) -> int:
             await audit.record(ACTOR, "password_reset", args.username, sessions_ended=ended)
             print(f"password of {args.username} changed; {ended} session(s) ended")
         elif args.command == "unlock":
+            if await directory.get(args.username) is None:
+                print(f"no agent {args.username}", file=sys.stderr)
+                return 1
             await LoginGuard(client, keys, LockoutPolicy()).unlock(args.username)
             await audit.record(ACTOR, "login_unlocked", args.username)
             print(f"{args.username} may sign in again")
@@ -119,10 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("add", help="create an account, or reset its password and settings")
     p.add_argument("username")
-    p.add_argument("--name", help="shown to customers (default: the username)")
-    p.add_argument("--role", choices=["agent", "supervisor", "editor", "admin"], default="agent")
-    p.add_argument("--capacity", type=int, default=3, help="max concurrent chats")
-    p.add_argument("--skill", action="append", help="category or language this agent takes (repeatable)")
+    p.add_argument("--name", help="shown to customers (default: the username, or the account's name)")
+    p.add_argument("--role", choices=["agent", "supervisor", "editor", "admin"], help="default: agent, or the account's role")
+    p.add_argument("--capacity", type=_capacity, help="max concurrent chats, 1 to 100 (default: 3, or what the account has)")
+    p.add_argument("--skill", action="append", help="category or language this agent takes (repeatable; default: the account's)")
     p.add_argument("--password", help="default: $CS_AGENT_PASSWORD, else asked for (at least 12 characters, not a common one)")
     p.add_argument("--must-change-password", action="store_true", help="the first sign-in must choose a new password")
     p = sub.add_parser("passwd", help="set a new password; every session of the account ends")

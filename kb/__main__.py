@@ -1,5 +1,6 @@
 import sys
 
+from core.cli import run
 from kb.cli import main
 
-sys.exit(main())
+sys.exit(run(main))

@@ -79,6 +79,14 @@ async def _forget(settings, keys: Keys, customer_id: str) -> None:
         await client.aclose()
 
 
+def _moment(text: str) -> float:
+    """``--since``: an ISO date or time, as epoch seconds; anything else is a usage error, not a traceback."""
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or time (e.g. 2026-11-01 or 2026-11-01T09:00)") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="privacy", description="Personal data: export or erase a customer's, purge what retention says, read the audit log.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("purge", help="erase what the retention settings say is due now")
     p.add_argument("--dry-run", action="store_true")
     p = sub.add_parser("audit", help="the audit log as JSON lines")
-    p.add_argument("--since", help="ISO date or time, e.g. 2026-11-01")
+    p.add_argument("--since", type=_moment, help="ISO date or time, e.g. 2026-11-01")
     p.add_argument("--out")
     args = parser.parse_args(argv)
 
@@ -133,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             audit.record_sync(ACTOR, "retention_purge", "", conversations=erased.conversations)
             print(f"erased {erased.conversations} conversation(s)")
     elif args.command == "audit":
-        since = datetime.fromisoformat(args.since).timestamp() if args.since else 0.0
+        since = args.since or 0.0
         lines = "\n".join(json.dumps(e, ensure_ascii=False) for e in audit.entries_sync(since))
         if args.out:
             Path(args.out).write_text(lines + "\n")
