@@ -24,6 +24,7 @@ from bot.feedback import with_person_choice
 from bot.language_slot import LanguageSlot
 from bot.query_prefetch import QueryPrefetch
 from bot.rasa_client import BotTurn, BotUnavailable, RasaClient, as_typed
+from bot.thanks import only_thanks
 from bot.turns import TurnOutcome, TurnQueue
 from core import clock, telemetry
 from core.errors import UnknownConversation
@@ -113,10 +114,10 @@ class Orchestrator:
             return said
         language = message.meta.get("language") or conv.language
         if conv.status == "bot" and not conv.ticket_id:  # no person has or had it: nobody can be closing it
-            conv, notices, reopened = await self._arrive(conv, language)
+            conv, notices, reopened = await self._arrive(conv, language, message)
         else:
             async with self.desk.closing(conv.id):  # an agent resolving right now finishes first; held for Redis calls only
-                conv, notices, reopened = await self._arrive(await self.conversations.require(conv.id), language)
+                conv, notices, reopened = await self._arrive(await self.conversations.require(conv.id), language, message)
         if notices is not None:
             return notices
         if reopened:
@@ -145,10 +146,16 @@ class Orchestrator:
         return any(any(b.get("payload") == payload for b in m.meta.get("buttons") or ())
                    for m in await self.conversations.recent(cid, OFFERS_LOOKBACK) if m.sender in ("bot", "system"))
 
-    async def _arrive(self, conv: Conversation, language: str) -> tuple[Conversation, list[Message] | None, bool]:
+    async def _arrive(self, conv: Conversation, language: str, message: Message) -> tuple[Conversation, list[Message] | None, bool]:
         """Where a customer's message lands: ``(conversation as it now is, the desk's notices if a solved ticket
-        reopened to the humans, whether a resolved chat reopened to the bot)``."""
+        reopened to the humans (or the reply to a thank-you after resolution), whether a resolved chat reopened to the bot)``."""
         await self.conversations.record_event(conv.id, Event.CUSTOMER_MESSAGE, language=language, to=conv.status)
+        if conv.status == "resolved" and not message.meta.get("payload") and only_thanks(message.text):
+            # "好的谢谢" after the agent resolved: courtesy, answered in kind; nothing reopens, nothing counts as a reopen.
+            reply = await self.conversations.append(conv.id, "system", say("welcome_after_resolved", language), channel=conv.channel,
+                                                    meta={"kind": "welcome_after_resolved", "turn": message.id},
+                                                    guard=Guard(frozenset({"resolved"}), epoch=conv.epoch))
+            return conv, [reply] if reply else [], False
         notices = await self.desk.customer_wrote(conv, language)  # a solved ticket reopens (to the humans); a pending one runs again
         if notices is not None or conv.status != "resolved":
             return conv, notices, False

@@ -23,6 +23,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Thank you. We'll answer here, and can reach you at {contact}.",
         "zh": "谢谢！我们会在这里回复您，也可以通过 {contact} 联系您。",
     },
+    "welcome_after_resolved": {
+        "en": "You're welcome! If anything else comes up, just write here.",
+        "zh": "不客气！如果还有其他问题，随时在这里留言。",
+    },
     "requeued": {
         "en": "{agent} had to step away. We're connecting you to another agent; they'll see the whole conversation.",
         "zh": "客服 {agent} 暂时离开，正在为您转接其他客服，对方可以看到全部对话记录。",

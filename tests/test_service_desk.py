@@ -795,3 +795,28 @@ def test_a_reopened_ticket_goes_back_to_its_previous_agent_first(hub, only):
     assert back["conversation"]["agent"] == "r1", back["conversation"]
     ticket = r1.get(f"/tickets/{back['conversation']['ticket_ref']}").json()["ticket"]
     assert ticket["reopened"] == 1 and ticket["assignee"] == "r1" and ticket["transfers"] == 0
+
+
+def test_a_thank_you_after_resolution_is_answered_and_reopens_nothing(hub, only, settings):
+    """"好的谢谢" right after the agent resolved reopened the solved ticket (back to the queue, "we reopened your
+    ticket") and counted as a reopen against first-contact resolution. Courtesy is answered in kind and changes
+    nothing; a real problem afterwards still reopens."""
+    account("thanked", capacity=5)
+    only("thanked")
+    since = time.time()
+    c = Customer(hub, "zh")
+    c.say("转人工")
+    agent = AgentClient(hub, "thanked")
+    assert agent.post(f"/conversations/{c.id}/messages", {"text": "已为您补发，请留意物流。"}).status_code == 200
+    assert agent.post(f"/conversations/{c.id}/resolve").status_code == 200
+    ref = c.status()["conversation"]["ticket_ref"]
+    for courtesy in ("好的，谢谢！", "收到了，辛苦了👍"):
+        reply = c.say(courtesy)
+        assert reply["conversation"]["status"] == "resolved", reply["conversation"]
+        assert [m["meta"].get("kind") for m in reply["replies"]] == ["welcome_after_resolved"] and "不客气" in reply["replies"][0]["text"]
+    assert agent.get(f"/tickets/{ref}").json()["ticket"]["status"] == "solved"
+    assert not events(settings, since, "ticket_reopened", "reopened")
+    back = c.say("谢谢，但是还是没收到货")  # thanks, but: a new problem
+    assert "ticket_reopened" in [m["meta"].get("kind") for m in back["replies"]]
+    assert agent.get(f"/tickets/{ref}").json()["ticket"]["reopened"] == 1
+    assert sum(m["sender"] == "customer" and m["text"] in ("好的，谢谢！", "收到了，辛苦了👍") for m in c.transcript()) == 2  # every word kept
