@@ -25,6 +25,7 @@ from analytics.render import RenderError
 from analytics.rollup import Rollup
 from core.redis import Keys, async_client, sync_client
 from core.settings import Settings, get_settings
+from kb.embeddings import EmbedderSet
 from kb.gaps import GapLog
 
 
@@ -52,13 +53,21 @@ class Briefings:
         self.sync = sync_client(settings)
         t = settings.report_targets
         self.rollup = Rollup(self.client, self.keys, self.zone)
+        self._embedders: EmbedderSet | None = None
         self.dashboard = Dashboard(self.rollup, Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), self.zone)
+
+    def embedders(self) -> EmbedderSet:
+        """The knowledge base's models, loaded once (seconds): the briefing groups unanswered questions by meaning,
+        as the dashboard does, so the two show the same groups."""
+        if self._embedders is None:
+            self._embedders = EmbedderSet.from_settings()
+        return self._embedders
 
     async def write(self, period: Period, lang: str, fmt: str, out: Path) -> Path:
         # Seconds for a month (figures, then Chromium for a PDF): say what it is doing; stdout keeps only the path.
         print(f"writing {out.name} ({period.first_day} to {period.last_day})...", file=sys.stderr, flush=True)
         summary = await self.dashboard.summary(period, Filters(), time.time())
-        gaps = top_gaps(GapLog(self.sync, self.keys).recent(5000), None, period, 5)
+        gaps = await asyncio.to_thread(top_gaps, GapLog(self.sync, self.keys).recent(5000), self.embedders(), period, 5)
         simulated = bool(await self.client.exists(self.keys.demo_info))
         return await asyncio.to_thread(reports.write, summary, gaps, lang, fmt, out, simulated=simulated, zone=self.zone)
 

@@ -220,6 +220,33 @@ def test_scheduled_briefings_are_written_whatever_one_format_lacks(settings, dem
     assert len(written("pdf")) == expected
 
 
+def test_the_briefing_groups_unanswered_questions_by_meaning_as_the_dashboard_does(stack, settings, tmp_path, hub, supervisor):
+    """The dashboard grouped one question asked four ways as one line (x4); the briefing of the same day listed
+    four lines "(1 times)" and its suggested action quoted them one by one. Recorded on a day of their own."""
+    import re
+
+    from core import clock
+    from core.redis import Keys, sync_client
+    from kb.gaps import GapLog
+
+    day = "2021-03-04"
+    zone = ZoneInfo(settings.business_hours.timezone)
+    noon = datetime.fromisoformat(f"{day}T12:00").replace(tzinfo=zone).timestamp()
+    log = GapLog(sync_client(settings), Keys(settings.key_prefix))
+    wordings = ["Can you recommend a sushi restaurant in Osaka?", "recommend me sushi places in Osaka please",
+                "where should I eat sushi in Osaka", "best sushi restaurant in Osaka?"]
+    for n, q in enumerate(wordings):
+        with clock.simulated(noon + n * 60):
+            log.record(q, "en", "fallback", f"gap-day-{n}")
+    out = tmp_path / "briefing.html"
+    done = run_cli("-m", "analytics", "--from", day, "--to", day, "--lang", "en", "--format", "html", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    listed = re.findall(r"<li>([^<]*) <span class=\"muted\">\((\d+) times\)</span></li>", out.read_text(encoding="utf-8"))
+    board = hub.get("/api/analytics/gaps", params={"from": day, "to": day, "limit": 5}, headers=supervisor.headers).json()
+    assert [(q.strip(), int(n)) for q, n in listed] == [(g["question"], g["count"]) for g in board]
+    assert [int(n) for _, n in listed] == [4]
+
+
 def test_report_command_refuses_a_bad_period_with_a_reason(stack):
     done = run_cli("-m", "analytics", "--from", "2026-05-01", "--to", "2026-04-01")
     assert done.returncode == 2 and "before it starts" in done.stderr
