@@ -1,7 +1,7 @@
 """``./run.sh``: start everything, print where to open it, keep it running, stop everything on Ctrl-C.
 
-A service that dies is restarted by itself (with backoff) while the others
-keep serving; a launcher that was itself killed leaves nothing behind that
+A service that dies, or runs but stops answering its health checks, is
+restarted by itself (with backoff) while the others keep serving; a launcher that was itself killed leaves nothing behind that
 would stop the next ``./run.sh`` (see ``core/supervisor.py``).
 """
 

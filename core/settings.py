@@ -242,6 +242,15 @@ class Settings(BaseSettings):
     # Supervision (core/supervisor.py): a crashed service is restarted after
     # 1, 2, 4, ... seconds up to this; the delay resets once it has run for a minute.
     restart_backoff_max_seconds: float = 30.0
+    # A service that runs but no longer serves (hung; or the action server's Sanic main process left with its
+    # worker killed, the port open and nobody answering) is restarted the same way: once ready, its health URL is
+    # probed every health_check_seconds (0: never) with health_timeout_seconds each, and health_failures failed
+    # probes in a row spanning at least health_window_seconds restart it. 15 s: a short stall is no reason, and
+    # by then the hub has given up on Rasa (rasa_timeout_seconds) and sent its customers to humans anyway.
+    health_check_seconds: float = Field(default=5.0, ge=0)
+    health_timeout_seconds: float = Field(default=5.0, gt=0)
+    health_failures: int = Field(default=3, ge=1)
+    health_window_seconds: float = Field(default=15.0, ge=0)
 
     # Knowledge base retrieval.
     # The embedding model per language (see kb/embeddings.py for the choices).

@@ -25,7 +25,7 @@ from core.action_call import action_call
 from core.redis import Keys, embedded_server_argv, redis_url, shown_url, sync_client
 from core.secrets import INITIAL_ADMIN, initial_admin_password_file, keep_initial_admin_password
 from core.settings import ROOT, Settings
-from core.supervisor import Service, Supervisor
+from core.supervisor import HealthPolicy, Service, Supervisor
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
@@ -115,12 +115,16 @@ class Stack:
         if self.supervisor is None:
             self.supervisor = Supervisor(
                 self.settings.var_dir / "run", self.logs, self.child_env(),
-                backoff_max=self.settings.restart_backoff_max_seconds, say=say,
+                backoff_max=self.settings.restart_backoff_max_seconds, say=say, health=self.health_policy(),
             )
             stopped = self.supervisor.clean_leftovers(owned_by=ROOT)
             if stopped:
                 say(f"stopped what a previous run left behind: {', '.join(stopped)}")
         return self.supervisor
+
+    def health_policy(self) -> HealthPolicy:
+        s = self.settings
+        return HealthPolicy(every=s.health_check_seconds, timeout=s.health_timeout_seconds, failures=s.health_failures, window=s.health_window_seconds)
 
     # services
     def redis_service(self) -> Service:
@@ -153,8 +157,9 @@ class Stack:
         return Service("desk", [str(APP_PYTHON), "-m", "tickets"], cwd=ROOT)
 
     def hub_service(self) -> Service:
+        # /healthz answers 503 while Redis is away: the hub serves then (and says so), so that is healthy too.
         return Service("hub", [str(APP_PYTHON), "-m", "hub"], ready_url=f"{self.settings.hub_url}/healthz", ready_timeout=60, cwd=ROOT,
-                       env={"CS_HUB_WORKERS": str(self.settings.hub_workers)})
+                       healthy=lambda r: r.status_code in (200, 503), env={"CS_HUB_WORKERS": str(self.settings.hub_workers)})
 
     # pieces
     def start_redis(self) -> None:
@@ -250,7 +255,7 @@ class Stack:
         return self
 
     def supervise(self) -> None:
-        """Restart whatever died (call every second or so from the thread that called ``start``)."""
+        """Restart whatever died or stopped serving (call every second or so from the thread that called ``start``)."""
         if self.supervisor:
             self.supervisor.check()
 

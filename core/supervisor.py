@@ -4,6 +4,12 @@
   it stops its workers too: no orphan ever keeps a port.
 - A service that dies is restarted after 1, 2, 4, ... seconds (capped); the
   delay resets once it has stayed up for a minute. The others keep serving.
+- A service that lives on but no longer serves is restarted the same way: once
+  ready, its health URL is probed every few seconds (``HealthPolicy``), and after
+  N failed probes in a row spanning at least M seconds its whole group is stopped
+  (SIGTERM, SIGKILL after a grace). A process that stays alive is not enough:
+  Sanic's main process (the action server's) outlives a killed worker and keeps
+  the port open with nobody answering, and a hung (or SIGSTOPped) process never exits.
 - Children get SIGTERM if the supervising process dies (Linux parent-death
   signal, set by util-linux's ``setpriv``), and the groups are recorded in
   ``<var>/run/services.json``: a supervisor that starts after a crash stops
@@ -11,7 +17,7 @@
 
 Processes are only ever forked from the thread that calls ``start``/``check``
 (the parent-death signal is tied to the forking thread); waiting for a
-restarted service to become ready happens in a helper thread.
+restarted service to become ready, and each health probe, happen in helper threads.
 """
 
 from __future__ import annotations
@@ -41,12 +47,26 @@ class Service:
     ready_url: str | None = None
     ready: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200
     ready_timeout: float = 60.0
+    # Probed while it runs, once ready (``HealthPolicy``); unset: ``ready_url`` and ``ready``.
+    health_url: str | None = None
+    healthy: Callable[[httpx.Response], bool] | None = None
     after_ready: Callable[[], None] | None = None  # e.g. warm the action server's models up
     cwd: Path | None = None
     env: dict[str, str] = field(default_factory=dict)  # on top of the supervisor's environment (e.g. worker counts)
     # A store the others use while they shut down (the embedded Valkey: the desk worker releases rq's scheduler
     # lock in it on SIGTERM). ``stop_all`` stops it only after every other service has exited or had its grace time.
     stop_last: bool = False
+
+
+@dataclass(frozen=True)
+class HealthPolicy:
+    """When a running service that has a health URL counts as not serving (``core/settings.py``: ``health_*``)."""
+
+    every: float = 5.0  # seconds between probes; 0: no health checks
+    timeout: float = 5.0  # per probe: a hung service never answers, so the timeout is the failure
+    failures: int = 3  # failed probes in a row...
+    window: float = 15.0  # ...from the start of the first to the end of the last: a short stall is not a failure
+    grace: float = 10.0  # after SIGTERM, before SIGKILL
 
 
 @dataclass
@@ -56,6 +76,12 @@ class _Running:
     started: float
     failures: int = 0  # consecutive crashes without a stable run in between
     restart_at: float | None = None  # when it died and a restart is due
+    ready_at: float | None = None  # health-checked only from then on (not while starting or restarting)
+    probing: bool = False  # a probe is under way in a helper thread
+    probed_at: float = 0.0
+    failed: tuple[int, float, float] | None = None  # failed probes in a row: (count, first started, last ended)
+    unhealthy: str | None = None  # why it must be restarted although its process runs
+    kill_at: float | None = None  # given SIGTERM for that reason; SIGKILL then
 
 
 @dataclass
@@ -65,6 +91,7 @@ class Supervisor:
     env: dict[str, str]
     backoff_max: float = 30.0
     say: Callable[[str], None] = print
+    health: HealthPolicy = field(default_factory=HealthPolicy)
     running: dict[str, _Running] = field(default_factory=dict)
 
     @property
@@ -103,30 +130,86 @@ class Supervisor:
                 time.sleep(0.3)
         if service.after_ready:
             service.after_ready()
+        entry.ready_at = time.monotonic()
 
     # watching
     def check(self) -> None:
-        """Restart what died. Call it every second or so, from the thread that started the services."""
+        """Restart what died or stopped serving. Call it every second or so, from the thread that started the services.
+
+        Never blocks for long: probes run in helper threads, and a service being stopped gets its grace across calls.
+        """
         now = time.monotonic()
         for name, entry in list(self.running.items()):
-            if entry.restart_at is None and entry.proc.poll() is not None:
+            if entry.restart_at is not None:
+                if now >= entry.restart_at:
+                    self.start(entry.service, wait=False)
+                    threading.Thread(target=self._announce_ready, args=(name,), daemon=True).start()
+            elif entry.kill_at is not None:
+                if entry.proc.poll() is None and now < entry.kill_at:
+                    continue
+                self._kill_group(entry.proc.pid)
+                try:
+                    entry.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+                delay = self._schedule_restart(entry, now)
+                self.say(f"{name} stopped (exit {entry.proc.returncode}); restarting in {delay:.0f} s")
+            elif entry.proc.poll() is not None:
                 self._kill_group(entry.proc.pid)  # its workers may still hold the port
-                stable = now - entry.started >= STABLE_SECONDS
-                entry.failures = 1 if stable else entry.failures + 1
-                delay = min(2 ** (entry.failures - 1), self.backoff_max)
-                entry.restart_at = now + delay
+                delay = self._schedule_restart(entry, now)
                 self.say(f"{name} stopped unexpectedly (exit {entry.proc.returncode}); restarting in {delay:.0f} s (see {self.logs / (name + '.log')})")
-            elif entry.restart_at is not None and now >= entry.restart_at:
-                self.start(entry.service, wait=False)
-                threading.Thread(target=self._announce_ready, args=(name,), daemon=True).start()
+            elif reason := entry.unhealthy or self._watch(entry, now):
+                self.say(f"{name}: {reason}, restarting (see {self.logs / (name + '.log')})")
+                entry.ready_at = None
+                entry.kill_at = now + self.health.grace
+                self._signal_group(entry.proc.pid, signal.SIGTERM)
+                self._signal_group(entry.proc.pid, signal.SIGCONT)  # a stopped process handles SIGTERM only once continued
+
+    def _schedule_restart(self, entry: _Running, now: float) -> float:
+        stable = now - entry.started >= STABLE_SECONDS
+        entry.failures = 1 if stable else entry.failures + 1
+        delay = min(2 ** (entry.failures - 1), self.backoff_max)
+        entry.restart_at = now + delay
+        return delay
+
+    def _watch(self, entry: _Running, now: float) -> str | None:
+        """Start a health probe if one is due; say why the service must be restarted once enough of them failed."""
+        service, policy = entry.service, self.health
+        url = service.health_url or service.ready_url
+        if not url or entry.ready_at is None or policy.every <= 0:
+            return None
+        failed = entry.failed
+        if failed and failed[0] >= policy.failures and failed[2] - failed[1] >= policy.window:
+            return f"health check failed {failed[0]} times in {failed[2] - failed[1]:.0f} s"
+        if not entry.probing and now - entry.probed_at >= policy.every:
+            entry.probing, entry.probed_at = True, now
+            threading.Thread(target=self._probe, args=(entry, url), daemon=True).start()
+        return None
+
+    def _probe(self, entry: _Running, url: str) -> None:
+        started = time.monotonic()
+        healthy = entry.service.healthy or entry.service.ready
+        try:
+            ok = healthy(httpx.get(url, timeout=self.health.timeout))
+        except Exception:  # no answer in time, refused, reset; or a body the check cannot read: not serving
+            ok = False
+        if ok:
+            entry.failed = None
+        else:
+            count, first = (entry.failed[0] + 1, entry.failed[1]) if entry.failed else (1, started)
+            entry.failed = (count, first, time.monotonic())
+        entry.probing = False
 
     def _announce_ready(self, name: str) -> None:
         started = time.monotonic()
+        entry = self.running[name]
         try:
             self.wait_ready(name)
             self.say(f"{name} is back ({time.monotonic() - started:.1f} s after restart)")
         except Exception as exc:
             self.say(f"{name} did not come back: {exc}")
+            if entry.proc.poll() is None:  # alive but not serving: restarted again (with a longer backoff)
+                entry.unhealthy = "not ready after its restart"
 
     def pid(self, name: str) -> int | None:
         entry = self.running.get(name)

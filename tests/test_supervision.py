@@ -211,6 +211,41 @@ def test_redis_away_is_a_clear_503_then_normal_service_and_nothing_lost(launcher
     print(f"\n[supervision] redis: serving again {back:.1f} s after kill -9")
 
 
+def workers_holding(leader: int, port: int) -> list[int]:
+    """The processes of ``leader``'s group, other than the leader, holding the socket that listens on ``port``."""
+    inodes = {line.split()[9] for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+              if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port}
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or int(proc.name) == leader or os.getpgid(int(proc.name)) != leader:
+                continue
+            if any(os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes for fd in (proc / "fd").iterdir()):
+                found.append(int(proc.name))
+        except OSError:
+            pass
+    return found
+
+
+def test_a_service_alive_but_not_serving_is_restarted_and_the_bot_answers_again(launcher):
+    """The action server's Sanic main process outlives its killed worker: it keeps the port open, nobody answers,
+    nothing exits. Its health probes fail, the launcher restarts it, and the bot answers again: nothing done by hand."""
+    leader = launcher.groups()["actions"]
+    workers = workers_holding(leader, launcher.ports["CS_ACTION_PORT"])
+    assert workers, "no worker process of the action server holds its port"
+    before = len(launcher.output())
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    assert wait_until(lambda: "actions: health check failed" in launcher.output()[before:], 120), launcher.output()[before:]
+    assert wait_until(lambda: "actions is back" in launcher.output()[before:], 300), launcher.output()[before:]
+    back = time.monotonic() - killed_at
+    assert launcher.groups()["actions"] != leader and not group_alive(leader)  # the whole old group is gone
+    after = Chat(launcher.url).say(QUESTION).json()
+    assert after["replies"][0]["meta"].get("decision") == "answer" and "¥99" in after["replies"][0]["text"]
+    print(f"\n[supervision] actions: worker killed, main alive; serving again {back:.1f} s later")
+
+
 def test_a_killed_launcher_leaves_nothing_behind_and_starts_again(launcher):
     groups = launcher.groups()
     os.kill(launcher.proc.pid, signal.SIGKILL)
@@ -242,3 +277,38 @@ def test_leftovers_of_a_crashed_launcher_are_stopped_at_the_next_start(tmp_path)
     assert second.clean_leftovers(owned_by=Path(ROOT)) == ["sleeper"]
     first.running["sleeper"].proc.wait(5)  # reap the leader here (a dead supervisor's children are reaped by init)
     assert wait_until(lambda: not group_alive(pgid), 5)
+
+
+def test_a_hung_service_is_restarted_and_serves_again(tmp_path):
+    """A SIGSTOPped service never exits: only its failing health probes show it no longer serves."""
+    from core.supervisor import HealthPolicy, Service, Supervisor
+
+    said: list[str] = []
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    (tmp_path / "index.html").write_text("hello")
+    supervisor = Supervisor(tmp_path / "run", tmp_path / "logs", {**os.environ}, say=said.append,
+                            health=HealthPolicy(every=0.5, timeout=1.0, failures=3, window=2.0, grace=3.0))
+    supervisor.start(Service("web", [str(APP_PYTHON), "-m", "http.server", str(port), "--bind", "127.0.0.1"], ready_url=url, cwd=tmp_path))
+    try:
+        first = supervisor.pid("web")
+
+        def supervise_until(predicate, timeout: float) -> bool:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                supervisor.check()
+                if predicate():
+                    return True
+                time.sleep(0.2)
+            return False
+
+        # Serving: probed all along, never restarted.
+        assert not supervise_until(lambda: supervisor.pid("web") != first, 5), said
+        os.killpg(first, signal.SIGSTOP)
+        assert supervise_until(lambda: supervisor.pid("web") not in (None, first), 60), said
+        assert any(line.startswith("web: health check failed") and "restarting" in line for line in said), said
+        assert supervise_until(lambda: any(line.startswith("web is back") for line in said), 60), said
+        assert httpx.get(url + "index.html", timeout=5).text == "hello"
+        assert wait_until(lambda: not group_alive(first), 10)
+    finally:
+        supervisor.stop_all(grace=5)
