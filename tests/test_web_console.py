@@ -178,6 +178,34 @@ def test_the_keyboard_stays_put_and_screen_readers_hear_only_news_as_the_queue_r
 
 
 @pytest.mark.usefixtures("manual_assignment")
+def test_what_the_agent_types_in_the_customer_panel_survives_the_customers_next_message(stack, settings, agents, browser, hub):
+    """Every message the customer sends redraws the chat, and the customer panel with it: the identity the agent was
+    typing to link was wiped and the keyboard thrown to the page's top, mid-word."""
+    customer = _queued(hub, "I ordered twice by mistake, can you merge my accounts?")
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    page.locator(f'#queue li[data-cid="{customer.id}"] button.claim').click()
+    panel = page.locator("#customer")
+    panel.locator(".customer-toggle").click()
+    field = page.locator("#customer-link-input")
+    field.click()
+    page.keyboard.type("phone:+86139")
+    customer.say("my other account uses the phone 13912345678")
+    expect(page.locator("#transcript .msg.customer", has_text="my other account uses the phone")).to_be_visible(timeout=WAIT)
+    page.wait_for_timeout(500)  # the panel's own reload after the redraw
+    expect(field).to_have_value("phone:+86139")
+    expect(field).to_be_focused()
+    page.keyboard.type("12345678")  # goes on typing where it was
+    expect(field).to_have_value("phone:+8613912345678")
+    panel.locator(".customer-toggle").focus()
+    customer.say("are you still there?")
+    expect(page.locator("#transcript .msg.customer", has_text="are you still there?")).to_be_visible(timeout=WAIT)
+    page.wait_for_timeout(500)
+    expect(panel.locator(".customer-toggle")).to_be_focused()
+    AgentClient(hub, "alice").post(f"/conversations/{customer.id}/resolve")
+    ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")
 def test_a_reply_sent_while_the_hub_is_unreachable_is_kept_said_so_in_chinese_and_sent_once_afterwards(stack, settings, agents, browser, hub):
     """No answer from the hub at all (restarting): the console says so in the interface language, not "offline"; the
     reply stays in the box, goes by itself once the hub answers again (Send pressed again meanwhile changes nothing),

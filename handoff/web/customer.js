@@ -8,7 +8,7 @@ import { api, ownsCurrent, state } from "./state.js";
 import { i18n } from "./texts.js";
 
 const els = { panel: $("customer") };
-const view = { cid: null, seq: 0, open: false, note: "", noteError: false, data: null };
+const view = { cid: null, seq: 0, open: false, note: "", noteError: false, data: null, draft: "" };
 
 export function resetCustomer() {
   view.cid = null;
@@ -16,6 +16,7 @@ export function resetCustomer() {
   view.open = false;
   view.note = "";
   view.data = null;
+  view.draft = "";
   els.panel.hidden = true;
   els.panel.replaceChildren();
 }
@@ -32,8 +33,25 @@ export async function showCustomer(conv) {
   render(conv);
 }
 
+// Which control of the panel has the keyboard, so a redraw (every new message redraws the chat) gives it back.
+function focusedControl() {
+  const active = document.activeElement;
+  if (!els.panel.contains(active)) return null;
+  return { id: active.id, className: active.className, start: active.selectionStart, end: active.selectionEnd };
+}
+
+function refocus(had) {
+  if (!had) return;
+  const again = [...els.panel.querySelectorAll("button, input")].find((e) => (had.id ? e.id === had.id : e.className === had.className));
+  if (!again) return;
+  again.focus();
+  if (had.start != null && again.setSelectionRange) again.setSelectionRange(had.start, had.end);
+}
+
 // One line (who, how many conversations, on which channels) that opens to the identities, the history and linking.
+// Redrawn whenever the chat is: what the agent was typing to link, and where the keyboard was, stay.
 function render(conv) {
+  const had = focusedControl();
   const data = view.data;
   const record = data.customer;
   const channels = [...new Set(data.conversations.map((c) => channelName(c.conversation.channel)))].join(", ");
@@ -74,6 +92,7 @@ function render(conv) {
   els.panel.classList.toggle("collapsed", !view.open);
   els.panel.replaceChildren(head, body);
   els.panel.hidden = false;
+  refocus(had);
 }
 
 // Every line of every conversation of the customer, oldest first, in a dialog (the transcript keeps its room).
@@ -131,6 +150,8 @@ function linkForm(conv) {
   input.maxLength = 210;
   input.placeholder = ct("linkPlaceholder");
   input.setAttribute("aria-label", ct("linkLabel"));
+  input.value = view.draft;
+  input.addEventListener("input", () => { view.draft = input.value; });
   const submit = el("button", "ghost", ct("link"));
   submit.type = "submit";
   form.append(label, input, submit);
@@ -140,7 +161,7 @@ function linkForm(conv) {
     if (!body) { view.note = ct("linkInvalid"); view.noteError = true; render(conv); return; }
     try {
       await api(`/conversations/${encodeURIComponent(conv.id)}/customer/link`, { method: "POST", body });
-      view.note = ct("linked"); view.noteError = false;
+      view.note = ct("linked"); view.noteError = false; view.draft = "";
     } catch (e) { view.note = e.message; view.noteError = true; }
     showCustomer(conv);
   });
