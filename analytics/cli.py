@@ -80,6 +80,9 @@ async def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     job = Briefings(settings)
     try:
+        # A bad period is refused before minutes of rebuilding, not after.
+        period = None if args.scheduled else resolve(args.period or ("last-week" if not (args.start or args.end) else None),
+                                                       args.start, args.end, job.zone, time.time())
         if args.rebuild:  # the whole stream: minutes on a long history, so it shows how far it is
             with tqdm(total=await job.client.xlen(job.keys.events), unit="event", desc="rebuilding the rollup", file=sys.stderr,
                       disable=not sys.stderr.isatty()) as bar:
@@ -101,7 +104,6 @@ async def _run(args: argparse.Namespace) -> int:
             for line in failed:
                 print(f"error: {line}", file=sys.stderr)
             return 2 if failed else 0
-        period = resolve(args.period or ("last-week" if not (args.start or args.end) else None), args.start, args.end, job.zone, time.time())
         out = args.out or settings.reports_dir / reports.file_name("briefing", period, args.lang, args.format)
         print(await job.write(period, args.lang, args.format, out))
         return 0

@@ -253,6 +253,9 @@ def test_report_command_refuses_a_bad_period_with_a_reason(stack):
     for first, last in (("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31")):
         done = run_cli("-m", "analytics", "--from", first, "--to", last)
         assert done.returncode == 2 and "dates must be between" in done.stderr and "Traceback" not in done.stderr
+    rebuilding = run_cli("-m", "analytics", "--rebuild", "--from", "2026-05-01", "--to", "2026-04-01")
+    assert rebuilding.returncode == 2 and "before it starts" in rebuilding.stderr
+    assert "rollup rebuilt" not in rebuilding.stdout  # refused first, not after minutes of rebuilding
 
 
 def test_the_demo_refuses_a_hub_without_the_demo_clock(stack, settings):
