@@ -4,7 +4,9 @@ Clients fail fast (short connect and read timeouts, no silent retries): a Redis
 that is away must turn into a clear "try again" for the caller within seconds,
 not a request that hangs. The hub's asynchronous pool is bounded and blocking,
 so a burst of requests waits for a connection instead of failing with "Too
-many connections"; WebSocket fan-out does not use the pool at all (see
+many connections"; a caller still waiting when the wait runs out gets
+``PoolBusy`` (this process is busy, Redis is fine), never the same error as a
+Redis that is down. WebSocket fan-out does not use the pool at all (see
 ``core/relay.py``: one pub/sub connection per process).
 """
 
@@ -77,6 +79,36 @@ class _HubConnection:
             raise RedisConnectionError(f"Redis connection lost while writing: {exc}") from exc
 
 
+class PoolBusy(RedisConnectionError):
+    """Every connection of this process's pool stayed in use for the whole wait: Redis is up, this worker is busy.
+
+    A ``ConnectionError`` to redis-py's vocabulary, so code that treats any Redis error as "try again later"
+    (turn recovery, the outbox, the rate limiter) still does; nothing was sent, so a retry is always safe. The
+    hub answers it apart from an outage: 503 "busy, retry" with ``Retry-After`` (``hub/errors.py``), close
+    code 1013 on a WebSocket (``hub/live.py``).
+    """
+
+
+class _HubPool(aioredis.BlockingConnectionPool):
+    """redis-py's blocking pool, saying ``PoolBusy`` when the wait for a free connection runs out.
+
+    redis-py raises the same ``ConnectionError`` for that as for a Redis it cannot reach ("No connection
+    available."), and the hub told customers the store was down when it was only busy.
+    """
+
+    async def get_connection(self, *args, **kwargs):
+        try:
+            return await super().get_connection(*args, **kwargs)
+        except PoolBusy:
+            raise
+        except RedisConnectionError as exc:
+            # The pool's own wait timed out (its TimeoutError is the cause); connecting is bounded apart, and says
+            # redis.TimeoutError or a ConnectionError of its own.
+            if isinstance(exc.__cause__, TimeoutError) and "No connection available" in str(exc):
+                raise PoolBusy(f"all {self.max_connections} Redis connections of this worker stayed in use for {self.timeout:g} s") from exc
+            raise
+
+
 @functools.cache
 def _hub_connection_class(base: type) -> type:
     return type(f"Hub{base.__name__}", (_HubConnection, base), {})
@@ -117,9 +149,10 @@ def sync_client(settings: Settings | None = None) -> redis.Redis:
 
 
 def async_client(settings: Settings | None = None, max_connections: int | None = None) -> aioredis.Redis:
-    """A client on a bounded pool: callers past ``max_connections`` wait for a free connection (up to the command timeout)."""
+    """A client on a bounded pool: callers past ``max_connections`` wait for a free connection (up to the command
+    timeout), then get ``PoolBusy``."""
     settings = settings or get_settings()
-    pool = aioredis.BlockingConnectionPool.from_url(
+    pool = _HubPool.from_url(
         redis_url(settings), decode_responses=True,
         max_connections=max_connections or settings.redis_pool_size, timeout=COMMAND_TIMEOUT, retry=_one_retry(AsyncRetry),
         socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT, health_check_interval=30,

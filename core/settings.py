@@ -130,10 +130,19 @@ class Settings(BaseSettings):
     hub_workers: int = Field(default=1, ge=1, le=32)
     rasa_workers: int = Field(default=1, ge=1, le=32)
     action_workers: int = Field(default=1, ge=1, le=32)
-    # Connections the hub's REST work may hold at once (per hub worker); more
-    # requests wait for a free one. WebSockets do not count: they share one
-    # pub/sub connection per worker (core/relay.py).
-    redis_pool_size: int = 50
+    # Redis connections one hub worker may hold at once (opened as needed, never more); a caller past it waits
+    # for a free one and, after 5 s, gets a 503 "busy, retry" (core/redis.py PoolBusy), never "store down". Open
+    # sockets hold none: fan-out is one pub/sub connection per worker (core/relay.py); a socket borrows a pooled
+    # connection for one command at a time, like a request. 300 lets a crowd of a few hundred customers (sockets
+    # connecting, messages, status reads) each have a command in flight without queueing on the pool
+    # (bench/redis_pool.py: a pool of 3 made 500 customers wait past 5 s). The arithmetic: the embedded Valkey
+    # allows maxclients 10,000 (core/redis.py; Valkey lowers it if the open-file limit is smaller);
+    # hub_workers x redis_pool_size may be at most REDIS_CLIENT_BUDGET (8,000: e.g. 26 workers x 300; the
+    # default 1 x 300 uses 3 %), which leaves at least 2,000 for the relays (1 per worker), Rasa's tracker and
+    # lock stores, the action servers, the desk worker (10) and the CLIs. An external Redis: keep its
+    # maxclients above hub_workers x pool + 2,000.
+    redis_pool_size: int = Field(default=300, ge=1, le=10_000)
+    REDIS_CLIENT_BUDGET: ClassVar[int] = 8_000
 
     # Customer turns (bot/turns.py). A turn lock is renewed every third of this
     # while its holder lives; if the holder dies, another worker (or the restarted
@@ -358,6 +367,16 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = 30.0
     # How often a sender looks for due work when nothing wakes it (a new line wakes it at once; retries come due).
     outbox_poll_seconds: float = 0.5
+
+    @model_validator(mode="after")
+    def _pools_fit_in_redis(self) -> "Settings":
+        """Every hub worker's full pool at once must leave Redis room for everything else (the arithmetic above)."""
+        total = self.hub_workers * self.redis_pool_size
+        if total > self.REDIS_CLIENT_BUDGET:
+            raise ValueError(f"hub_workers x redis_pool_size = {self.hub_workers} x {self.redis_pool_size} = {total} Redis connections, "
+                             f"more than {self.REDIS_CLIENT_BUDGET} (Valkey's maxclients 10,000 less room for Rasa, actions and relays): "
+                             f"lower CS_REDIS_POOL_SIZE or CS_HUB_WORKERS")
+        return self
 
     @field_validator("embedding_models")
     @classmethod

@@ -7,6 +7,9 @@
   retry never duplicates). The details are English: the staff pages say what
   a 503, another 5xx or no answer at all means in their own language, by the
   status code (``web/common/api.js``).
+- This worker's Redis pool stayed full for the whole wait (``core.redis.PoolBusy``:
+  a crowd, Redis itself is fine) is a 503 too, with a short ``Retry-After`` and
+  ``BUSY``, not ``STORE_DOWN``: nobody is told the store is down when it is not.
 - Malformed JSON is a 400, JSON nested past what can be parsed safely a 400,
   fields that fail validation a 422 with every reason.
 - A WebSocket frame that fails validation gets one short line (``plain_errors``:
@@ -25,11 +28,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.errors import Conflict, Invalid, NotAllowed, NotFound, ServiceError, Unavailable
+from core.redis import PoolBusy
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 STORE_DOWN = "The service is briefly unavailable (its data store cannot be reached). Nothing was changed; please try again in a few seconds."
+BUSY_RETRY_AFTER_SECONDS = 1
+BUSY = "The service is busy right now (too many requests at once). Please try again in a moment; a message sent again with its client_message_id is never stored twice."
 
 _STATUS: list[tuple[type[ServiceError], int]] = [(NotFound, 404), (NotAllowed, 403), (Invalid, 422), (Conflict, 409), (Unavailable, 503)]
 
@@ -40,6 +46,10 @@ def status_of(exc: ServiceError) -> int:
 
 def unavailable() -> JSONResponse:
     return JSONResponse({"detail": STORE_DOWN}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def busy() -> JSONResponse:
+    return JSONResponse({"detail": BUSY}, status_code=503, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
 
 
 def install(app: FastAPI) -> None:
@@ -54,6 +64,11 @@ def install(app: FastAPI) -> None:
     async def store_down(request: Request, exc: Exception) -> JSONResponse:
         log.warning("%s %s: Redis unavailable: %s", request.method, request.url.path, exc)
         return unavailable()
+
+    @app.exception_handler(PoolBusy)  # before its base class above: a handler is looked up along the exception's MRO
+    async def pool_busy(request: Request, exc: PoolBusy) -> JSONResponse:
+        log.warning("%s %s: busy: %s", request.method, request.url.path, exc)
+        return busy()
 
     @app.exception_handler(RecursionError)
     async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from core.redis import PoolBusy
 from core.relay import Subscription
 from handoff.events import Frame
 from handoff.models import stream_position  # noqa: F401  (re-exported: routes order stream ids with it)
@@ -72,6 +73,11 @@ class Socket:
             yield data
 
 
+# Close code and reason when this worker's Redis pool stayed full (core.redis.PoolBusy): Redis is fine, the
+# worker is busy. 1013 is "try again later"; the client reconnects with ``after`` as after any 1011/1013.
+BUSY_CLOSE = (1013, "busy, try again later")
+
+
 async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
     """Turn a client away with a close code it can act on (4401, 4403, 4422, 1013).
 
@@ -88,7 +94,8 @@ async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict]
     """Pump relay items to ``on_item`` while reading client frames into ``on_frame``, until either side ends.
 
     If the pump fails (Redis went away while building a frame) the socket is
-    closed with 1011, so the client reconnects and resumes from its last message id.
+    closed with 1011, so the client reconnects and resumes from its last message id;
+    with 1013 "busy, try again later" if the worker's Redis pool was only busy (``PoolBusy``).
     If ``on_item`` raises ``Ended``, the socket is closed with its code and reason.
     ``keep``, if given, runs beside them for as long as the socket is open (the
     console's lease and session check); it may raise ``Ended`` too.
@@ -113,6 +120,9 @@ async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict]
         if ended:
             with contextlib.suppress(Exception):
                 await socket.close(ended.code, ended.reason)
+        elif any(isinstance(e, PoolBusy) for e in errors):
+            with contextlib.suppress(Exception):
+                await socket.close(*BUSY_CLOSE)
         elif any(not isinstance(e, (WebSocketDisconnect, RuntimeError)) for e in errors):
             with contextlib.suppress(Exception):
                 await socket.ws.close(code=1011, reason="temporarily unavailable, reconnect")

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from core.errors import Invalid, NotAllowed, NotOwner
 from core.pii import parse_contact
+from core.redis import PoolBusy
 from core.passwords import WeakPassword
 from core.relay import RESYNC
 from core.secrets import forget_initial_admin_password
@@ -31,7 +32,7 @@ from handoff.models import Conversation, HandoffPacket, Message
 from handoff.sessions import Sessions
 from handoff.summary import customer_need
 from hub.deps import AGENT_COOKIE, ChatStaff, ConversationId, MessageId, MessagePathId, MessageText, SignedIn, Svc, check_message_length, client_address, epoch_query, staff_token
-from hub.live import Ended, Socket, refuse, serve
+from hub.live import BUSY_CLOSE, Ended, Socket, refuse, serve
 from hub.services import Services
 from hub.visibility import conversation_for, customer_for, messages_for
 from kb.search import NoPublishedIndex
@@ -406,9 +407,9 @@ its sockets with 4401 "the session expired" within a third of
     try:
         username = await services.sessions.user(token) if token else None
         agent = await services.agents.get(username) if username else None
-    except RedisError:
+    except RedisError as exc:
         sub.close()
-        await refuse(websocket, 1013, "temporarily unavailable, reconnect")
+        await refuse(websocket, *(BUSY_CLOSE if isinstance(exc, PoolBusy) else (1013, "temporarily unavailable, reconnect")))
         return
     if agent is None:
         sub.close()

@@ -18,15 +18,15 @@ from redis.exceptions import RedisError
 from bot.intake import SignedCustomer
 from core.identity import identity_is_signed
 from core.ratelimit import Limit
-from core.redis import is_stream_id
+from core.redis import PoolBusy, is_stream_id
 from tickets.desk import InvalidContact
 from core.relay import RESYNC
 from handoff.events import Frame
 from handoff.models import Conversation, Message
 from handoff.summary import HUMAN_REQUEST_TEXT
 from hub.deps import CONVERSATION_ID, AfterId, Conv, MessageId, MessageText, Svc, check_message_length
-from hub.errors import STORE_DOWN, plain_errors
-from hub.live import Socket, refuse, serve, stream_position
+from hub.errors import BUSY, BUSY_RETRY_AFTER_SECONDS, STORE_DOWN, plain_errors
+from hub.live import BUSY_CLOSE, Socket, refuse, serve, stream_position
 from hub.services import Services
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -203,7 +203,9 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
     On connect the server first replays every message after ``after`` (the last id
     the client has), so a reconnect loses nothing and duplicates nothing. Close
     codes: 4403 unknown conversation or wrong token, 4422 malformed ``after``,
-    1009 frame too large, 1011 the service is briefly unavailable (reconnect).
+    1009 frame too large, 1011 the service is briefly unavailable (reconnect), 1013 busy or briefly
+    unavailable (reconnect after a moment). A message frame the hub could not take gets an ``error`` frame with
+    ``retry: true`` (and ``retry_after`` seconds when the hub was only busy): send it again, same ``client_message_id``.
     """
     services: Services = websocket.app.state.services
     if after is not None and not is_stream_id(after):
@@ -211,6 +213,9 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
         return
     try:
         conv, allowed = await services.conversations.get_with_token(cid, token) if re.fullmatch(CONVERSATION_ID, cid) else (None, False)
+    except PoolBusy:
+        await refuse(websocket, *BUSY_CLOSE)
+        return
     except RedisError:
         await refuse(websocket, 1013, "temporarily unavailable, reconnect")
         return
@@ -275,13 +280,17 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
                 return
             conv = await services.conversations.require(cid)
             await services.orchestrator.customer_message(conv, body.text, client_message_id=body.client_message_id, payload=body.payload)
+        except PoolBusy:  # Redis is fine, this worker is crowded: the client sends it again in a moment
+            await socket.send({"type": Frame.ERROR, "detail": BUSY, "retry": True, "retry_after": BUSY_RETRY_AFTER_SECONDS,
+                               "client_message_id": body.client_message_id})
         except RedisError:
             await socket.send({"type": Frame.ERROR, "detail": STORE_DOWN, "retry": True, "client_message_id": body.client_message_id})
 
     try:
         await catch_up()
-    except RedisError:
+    except RedisError as exc:
         sub.close()
-        await websocket.close(code=1011, reason="temporarily unavailable, reconnect")
+        code, reason = BUSY_CLOSE if isinstance(exc, PoolBusy) else (1011, "temporarily unavailable, reconnect")
+        await websocket.close(code=code, reason=reason)
         return
     await serve(socket, sub, on_item, on_frame)
