@@ -82,3 +82,35 @@ def test_the_console_keeps_a_reply_while_the_store_is_away_and_sends_it_once_aft
     assert [m["text"] for m in customer.transcript() if m["sender"] == "agent"] == ["您好，我来帮您查一下"]
     ctx.close()
     AgentClient(hub, "alice").post(f"/conversations/{customer.id}/resolve")
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_the_console_says_a_reply_is_kept_while_the_hub_has_not_answered(stack, settings, agents, browser, hub):
+    """A send the hub leaves unanswered (its store frozen, the browser queueing the request behind the page's other
+    stalled ones: half a minute in a crowded run) is announced as kept within seconds, and stays announced through
+    the page's other refreshes; once the answer comes the notice goes and the reply is in the chat once."""
+    customer = Customer(hub, "en")
+    customer.say("my parcel is late")
+    hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "bob", DESKTOP, "en")
+    page.locator(f'#queue li[data-cid="{customer.id}"] button.claim').click(timeout=60_000)
+    reply, error = page.locator("#reply"), page.locator("#action-error")
+    expect(reply).to_be_focused(timeout=60_000)
+
+    held = []
+    page.route(f"**/api/agent/conversations/{customer.id}/messages", lambda route: held.append(route))
+    reply.fill("Let me check that for you")
+    reply.press("Enter")
+    expect(error).to_have_text("Can't reach the service. Your reply is kept here and will be sent when the connection is back.", timeout=20_000)
+    page.wait_for_timeout(3000)  # the page's own refreshes go on meanwhile
+    expect(error).to_have_text("Can't reach the service. Your reply is kept here and will be sent when the connection is back.")
+    expect(reply).to_have_value("Let me check that for you")
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute(f"**/api/agent/conversations/{customer.id}/messages")
+    expect(error).to_be_hidden(timeout=30_000)
+    expect(reply).to_have_value("")
+    expect(page.locator("#transcript .msg.agent", has_text="Let me check that for you")).to_have_count(1)
+    assert [m["text"] for m in customer.transcript() if m["sender"] == "agent"] == ["Let me check that for you"]
+    ctx.close()
+    AgentClient(hub, "bob").post(f"/conversations/{customer.id}/resolve")

@@ -28,6 +28,8 @@ let lastDetail = null;
 let troubleShown = false; // the error on screen is the connection's or the service's: it goes when the console reconnects
 
 export function showError(message, trouble = false) {
+  // A reply waiting to go outranks any other trouble (and a cleared error): the agent must not lose sight of it.
+  if ((!message || trouble) && unsent && unsent.kept && unsent.cid === state.currentId) [message, trouble] = [t("replyKept"), true];
   showMsg(els.actionError, message);
   troubleShown = Boolean(message) && trouble;
 }
@@ -211,16 +213,26 @@ els.back.addEventListener("click", () => {
   renderQueue(); renderMine(); renderRecent();
 });
 
-// A reply the hub has not confirmed yet: { cid, text, id, sending }. It is sent under a client message id, so sending
-// it again (after a lost answer, the hub restarting) stores it once. While the service cannot be reached the text
-// stays in the box, and goes by itself when the connection is back (or when the agent presses Send again).
+// A reply the hub has not confirmed yet: { cid, text, id, sending, kept }. It is sent under a client message id, so
+// sending it again (after a lost answer, the hub restarting) stores it once. While the service cannot be reached the
+// text stays in the box (kept: the agent is told so until it is delivered), and goes by itself when the connection is
+// back (or when the agent presses Send again).
 let unsent = null;
 let resendTimer = null;
+// How long a send may go unanswered before the agent is told the reply is kept: a hub whose store is frozen answers
+// 503 only after its command timeout, and the browser queues this request behind the page's other stalled ones
+// (six per host), so the answer itself can take half a minute.
+const REPLY_PATIENCE_MS = 8000;
 
 async function sendReply(reply) {
   if (reply.sending) return;
   reply.sending = true;
   clearTimeout(resendTimer);
+  const slow = setTimeout(() => {
+    if (unsent !== reply) return;
+    reply.kept = true;
+    showError(t("replyKept"), true);
+  }, REPLY_PATIENCE_MS);
   try {
     const m = await api(`/conversations/${encodeURIComponent(reply.cid)}/messages`, { method: "POST", body: { text: reply.text, client_message_id: reply.id } });
     if (unsent === reply) unsent = null;
@@ -230,6 +242,7 @@ async function sendReply(reply) {
   } catch (e) {
     if (unsent !== reply) return;
     if (isTransient(e)) {
+      reply.kept = e.status !== 429;  // too many requests: its own message says when to try again
       showError(e.status === 429 ? e.message : t("replyKept"), true);
       resendTimer = setTimeout(resendReply, 1000 * Math.max(e.retryAfter || 0, 5));
     } else {
@@ -237,6 +250,7 @@ async function sendReply(reply) {
       showError(e.message);
     }
   } finally {
+    clearTimeout(slow);
     reply.sending = false;
   }
 }
