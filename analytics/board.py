@@ -20,7 +20,8 @@ def _row(f: ConversationFacts) -> dict:
     """What a drill-down list shows for one conversation."""
     return {"conversation_id": f.conversation_id, "started_at": f.started_at, "channel": f.channel, "language": f.language,
             "customer_tier": f.customer_tier, "status": f.status, "reason": f.reason, "category": f.category, "agent": f.agent,
-            "ticket": f.ticket, "rating": f.rating, "first_response_seconds": f.first_response_seconds, "transfers": f.transfers,
+            "ticket": f.ticket, "rating": f.rating, "first_response_seconds": f.first_response_seconds,
+            "first_response_working_seconds": f.first_response, "transfers": f.transfers,
             "reopens": f.reopens, "sla": f.sla, "contained": f.contained, "first_contact_resolved": f.first_contact_resolved}
 
 

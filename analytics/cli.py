@@ -52,7 +52,7 @@ class Briefings:
         self.client = async_client(settings)
         self.sync = sync_client(settings)
         t = settings.report_targets
-        self.rollup = Rollup(self.client, self.keys, self.zone)
+        self.rollup = Rollup.from_settings(self.client, settings)
         self._embedders: EmbedderSet | None = None
         self.dashboard = Dashboard(self.rollup, Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), self.zone)
 

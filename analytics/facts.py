@@ -9,6 +9,10 @@ stream at any time. Events of a conversation arrive in stream order, so each
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tickets.hours import Hours
 
 COMPLAINT_REASONS = ("complaint", "negative_feedback")  # the same rule as the complaint SLA policy (tickets/sla.py)
 
@@ -38,7 +42,8 @@ class ConversationFacts:
     agent: str = ""  # who has (or last had) it
     agents: list[str] = field(default_factory=list)  # everyone who had it, in order
     first_response_at: float | None = None
-    first_response_seconds: float | None = None  # measured by the desk: ticket opened -> first agent reply
+    first_response_seconds: float | None = None  # measured by the desk: ticket opened -> first agent reply, wall-clock
+    first_response_working_seconds: float | None = None  # the same in working time, as the SLA clock counts it (the figure)
     resolved_at: float | None = None  # the first resolution
     resolved_by: str = ""
     transfers: int = 0
@@ -75,6 +80,12 @@ class ConversationFacts:
         return self.resolved_at is not None and self.reopens == 0 and self.transfers == 0
 
     @property
+    def first_response(self) -> float | None:
+        """The first response figure: working time (closed hours do not count), else the wall-clock time of facts
+        that have no working time (stored by an older version, until ``./cs report --rebuild``)."""
+        return self.first_response_working_seconds if self.first_response_working_seconds is not None else self.first_response_seconds
+
+    @property
     def queue_wait(self) -> float | None:
         return None if self.escalated_at is None or self.assigned_at is None else max(0.0, self.assigned_at - self.escalated_at)
 
@@ -98,8 +109,11 @@ def _first(current: float | None, ts: float) -> float:
     return ts if current is None else current
 
 
-def fold(facts: ConversationFacts, event: dict) -> ConversationFacts:
-    """Apply one event (as written to ``Keys.events``) to the conversation's facts; unknown types are ignored."""
+def fold(facts: ConversationFacts, event: dict, hours: Hours | None = None) -> ConversationFacts:
+    """Apply one event (as written to ``Keys.events``) to the conversation's facts; unknown types are ignored.
+
+    ``hours``: the shop's business hours, for events written before the desk measured the first response in
+    working time (their working time is counted from the wall-clock seconds they carry)."""
     kind = event.get("type", "")
     ts = float(event.get("ts") or 0.0)
     f = facts
@@ -157,6 +171,10 @@ def fold(facts: ConversationFacts, event: dict) -> ConversationFacts:
             f.first_response_at = ts
             if event.get("seconds") is not None:
                 f.first_response_seconds = float(event["seconds"])
+            if event.get("working_seconds") is not None:
+                f.first_response_working_seconds = float(event["working_seconds"])
+            elif hours is not None and f.first_response_seconds is not None:
+                f.first_response_working_seconds = round(hours.working_seconds_between(ts - f.first_response_seconds, ts), 1)
         _clock(f, "first_response", event.get("met"))
     elif kind == "sla_breached":
         clock = event.get("clock") or ""

@@ -164,7 +164,7 @@ def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo
             n["escalated"] += 1
             p.counter("reason")[f.reason] += 1
             p.add("wait", f.queue_wait)
-            p.add("frt", f.first_response_seconds)
+            p.add("frt", f.first_response)
             p.add("handle", f.handle_time)
             p.add("resolution", f.resolution_time)
             n["transfers"] += f.transfers
@@ -203,8 +203,8 @@ def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo
         for name in f.agents:
             a = p.agents.setdefault(name, Partial())
             a.counts["chats"] += 1
-            if f.agents[0] == name and f.first_response_seconds is not None:
-                a.add("frt", f.first_response_seconds)
+            if f.agents[0] == name and f.first_response is not None:
+                a.add("frt", f.first_response)
             if f.resolved_by == name:
                 a.counts["resolved"] += 1
                 a.counts["fcr"] += 1 if f.first_contact_resolved else 0

@@ -31,6 +31,8 @@ from analytics.facts import ConversationFacts, fold
 from analytics.index import tags as tags_of
 from analytics.periods import Period
 from core.redis import Keys
+from core.settings import Settings
+from tickets.hours import Hours
 
 log = logging.getLogger(__name__)
 BATCH = 500  # small batches, parsed and folded off the event loop: the hub keeps serving while it folds
@@ -63,11 +65,19 @@ return 1
 
 
 class Rollup:
-    def __init__(self, client: aioredis.Redis, keys: Keys, zone: ZoneInfo) -> None:
+    def __init__(self, client: aioredis.Redis, keys: Keys, zone: ZoneInfo, hours: Hours | None = None) -> None:
+        """``hours``: the shop's business hours, for the working time of first responses recorded before the desk
+        measured it (``analytics/facts.py: fold``)."""
         self.r = client
         self.k = keys
         self.zone = zone
+        self.hours = hours
         self._store_if_current = client.register_script(STORE_IF_CURRENT)
+
+    @classmethod
+    def from_settings(cls, client: aioredis.Redis, settings: Settings) -> "Rollup":
+        """The rollup of the configured store, in the shop's zone and business hours (hub, ./cs report, ./cs demo alike)."""
+        return cls(client, Keys(settings.key_prefix), ZoneInfo(settings.business_hours.timezone), Hours(settings.business_hours))
 
     def day_of(self, ts: float) -> str:
         return datetime.fromtimestamp(ts, self.zone).date().isoformat()
@@ -134,7 +144,7 @@ class Rollup:
             facts = ConversationFacts.from_dict(json.loads(raw)) if raw else ConversationFacts(cid)
             before, started = (tags_of(facts), facts.started_at) if raw else (set(), None)
             for event in events[cid]:
-                fold(facts, event)
+                fold(facts, event, self.hours)
             day = days[cid] or self.day_of(facts.started_at or facts.last_at)
             now = tags_of(facts)
             add = now if started != facts.started_at else now - before  # a new score: file it again under every tag

@@ -100,7 +100,7 @@ async def fill(settings: Settings, conversations: int, days: int) -> tuple[int, 
 
 async def fold_all(settings: Settings) -> tuple[int, float]:
     client = async_client(settings)
-    rollup = Rollup(client, Keys(settings.key_prefix), ZoneInfo(settings.business_hours.timezone))
+    rollup = Rollup.from_settings(client, settings)
     t0 = time.perf_counter()
     n = await rollup.catch_up(wait_seconds=60)
     elapsed = time.perf_counter() - t0
@@ -173,7 +173,7 @@ async def report_times(settings: Settings) -> dict[str, float]:
     client = async_client(settings)
     zone = ZoneInfo(settings.business_hours.timezone)
     t = settings.report_targets
-    dashboard = Dashboard(Rollup(client, Keys(settings.key_prefix), zone), Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), zone)
+    dashboard = Dashboard(Rollup.from_settings(client, settings), Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), zone)
     period = resolve("30d", None, None, zone, time.time())
     out = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -214,7 +214,7 @@ async def wipe(settings: Settings) -> dict:
         for username in accounts:
             await directory.remove(username)
         sync.delete(keys.demo_conversations, keys.demo_info, keys.demo_due)
-        events = await Rollup(client, keys, ZoneInfo(settings.business_hours.timezone)).rebuild()
+        events = await Rollup.from_settings(client, settings).rebuild()
         return {"conversations": erased.conversations, "tickets": erased.tickets, "customers": people, "accounts": len(accounts), "events_refolded": events}
     finally:
         sync.close()

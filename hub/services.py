@@ -89,7 +89,7 @@ class Services:
     # Supervisor analytics (analytics/): the rollup of the event stream, and the figures read from it.
     @cached_property
     def rollup(self) -> Rollup:
-        return Rollup(self.redis, self.keys, ZoneInfo(self.settings.business_hours.timezone))
+        return Rollup(self.redis, self.keys, ZoneInfo(self.settings.business_hours.timezone), self.desk.hours)
 
     @cached_property
     def dashboard(self) -> Dashboard:

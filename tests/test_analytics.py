@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.clients import ROOT, AgentClient, everyone_away, run_cli, sign_off
+from tests.clients import ROOT, AgentClient, Customer, everyone_away, run_cli, sign_off, start_hub
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -286,3 +287,72 @@ def test_a_days_figures_are_not_stored_once_its_facts_moved_on(stack, settings):
 
     refused, stored = asyncio.run(scenario())
     assert refused == [None] and stored == ["computed after it"]
+
+
+# ---------------------------------------------------------------- figures of chats played on the demo clock
+# A hub on the demo clock (X-Simulated-Time) with day-time business hours: each test plays a day of its own in the
+# past, to the minute, and reads that day's figures from the suite's hub.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DAY_HOURS = {"timezone": "Asia/Shanghai", "opens": "09:00", "closes": "21:00", "weekdays": [0, 1, 2, 3, 4, 5, 6]}
+
+
+@pytest.fixture(scope="module")
+def desk_clock(stack, agents, settings):
+    proc, url = start_hub(settings.rasa_port, 15, CS_DEMO_CLOCK="true", CS_BUSINESS_HOURS=json.dumps(DAY_HOURS))
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            yield client
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def by_hand(desk_clock, settings):
+    """The desk in manual assignment, nobody else online: chats wait until the test's agent claims them."""
+    from core.redis import Keys, sync_client
+
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    mode = r.get(keys.desk_assignment)
+    r.set(keys.desk_assignment, "manual")
+    with everyone_away(settings):
+        yield desk_clock
+    r.set(keys.desk_assignment, mode) if mode else r.delete(keys.desk_assignment)
+
+
+def at(client: httpx.Client, when: str) -> None:
+    """What time the following requests on ``client`` say it is, in Shanghai ("2020-06-10 22:00")."""
+    client.headers["X-Simulated-Time"] = f"{datetime.fromisoformat(when).replace(tzinfo=SHANGHAI).timestamp():.3f}"
+
+
+def events_of(settings, cid: str, kind: str) -> list[dict]:
+    """The recent stream events of one conversation, of one type, oldest first."""
+    from core.redis import Keys, sync_client
+
+    rows = sync_client(settings).xrevrange(Keys(settings.key_prefix).events, count=2000)
+    return [e for e in (json.loads(fields["e"]) for _, fields in reversed(rows)) if e.get("conversation_id") == cid and e.get("type") == kind]
+
+
+def figures_of(hub: httpx.Client, supervisor: AgentClient, first: str, last: str | None = None) -> dict:
+    got = hub.get("/api/analytics/summary", params={"from": first, "to": last or first}, headers=supervisor.headers)
+    assert got.status_code == 200, got.text
+    return got.json()["current"]
+
+
+def test_a_chat_escalated_at_night_and_answered_at_opening_has_a_first_response_of_minutes(by_hand, hub, supervisor, settings):
+    """09:00-21:00 desk: a customer asks for a person at 22:00 and alice answers at 09:02. Its SLA clock was met (two
+    working minutes); the dashboard's first response said 11 hours, a miss of the 5-minute target."""
+    client = by_hand
+    at(client, "2020-06-10 22:00")
+    customer = Customer(client, "en")
+    assert customer.say("I want to talk to a person")["conversation"]["status"] == "queued"
+    at(client, "2020-06-11 09:01")
+    alice = AgentClient(client, "alice")
+    assert alice.post(f"/conversations/{customer.id}/claim").status_code == 200
+    at(client, "2020-06-11 09:02")
+    assert alice.post(f"/conversations/{customer.id}/messages", {"text": "Good morning, how can I help?"}).status_code == 200
+    [measured] = events_of(settings, customer.id, "ticket_first_response")
+    assert 100 <= measured["working_seconds"] <= 130 and measured["seconds"] > 11 * 3600  # the desk's measure, and the night
+    frt = figures_of(hub, supervisor, "2020-06-10")["humans"]["first_response"]
+    assert frt["count"] == 1 and 100 <= frt["p50"] <= 130, frt
+    assert frt["within_target"] == 1.0

@@ -252,7 +252,9 @@ class TicketDesk:
                 return None
             t.first_response_at = now
             met = self.clocks.stop(t, "first_response", now)
-            return {"agent": agent.username, "seconds": round(now - t.created_at, 1), "met": met}
+            # seconds: wall-clock, as the customer lived it; working_seconds: as the SLA clock counts it (the figure)
+            return {"agent": agent.username, "seconds": round(now - t.created_at, 1),
+                    "working_seconds": round(self.clocks.working_seconds(t, t.created_at, now), 1), "met": met}
 
         ticket = await self.tickets.change(conv.ticket_id, first_response, Event.TICKET_FIRST_RESPONSE)
         await self._announce(ticket)

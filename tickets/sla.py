@@ -45,6 +45,13 @@ class SlaClocks:
     def _hours(self, sla: Sla) -> Hours | None:
         return self.hours if sla.business_hours_only else None
 
+    def working_seconds(self, ticket: Ticket, start: float, end: float) -> float:
+        """The time from ``start`` to ``end`` as the ticket's clocks count it: working time under a business-hours
+        policy (a ticket opened at 22:00 and answered at 09:02 waited two minutes of the desk's time), every second
+        otherwise. The first response is reported in it (analytics), so the figure and the SLA verdict agree."""
+        hours = self._hours(ticket.sla)
+        return hours.working_seconds_between(start, end) if hours else max(0.0, end - start)
+
     def _warn_fraction(self, sla: Sla) -> float:
         policy = next((p for p in self.policies if p.name == sla.policy), None)
         return policy.warn_fraction if policy else 0.8

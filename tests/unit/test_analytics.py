@@ -11,6 +11,8 @@ from analytics.facts import ConversationFacts, fold
 from analytics.index import filter_tags, tag_of, tags
 from analytics.metrics import SELECTORS, Filters, Partial, Targets, finish, partial, percentile, select, summarize
 from analytics.periods import InvalidPeriod, resolve
+from core.settings import BusinessHours
+from tickets.hours import Hours
 
 ZONE = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=ZONE).timestamp()  # a Monday, 10:00 in Shanghai
@@ -74,10 +76,10 @@ def history() -> list[dict]:
     return ev
 
 
-def facts_of(events: list[dict]) -> list[ConversationFacts]:
+def facts_of(events: list[dict], hours: Hours | None = None) -> list[ConversationFacts]:
     out: dict[str, ConversationFacts] = {}
     for e in events:
-        fold(out.setdefault(e["conversation_id"], ConversationFacts(e["conversation_id"])), e)
+        fold(out.setdefault(e["conversation_id"], ConversationFacts(e["conversation_id"])), e, hours)
     return list(out.values())
 
 
@@ -252,3 +254,30 @@ def test_figures_of_days_computed_apart_and_merged_equal_the_figures_of_all_at_o
     for part in (facts[:2], facts[2:3], facts[3:]):  # as if each had started on another day, cached apart
         merged.merge(partial(part, Targets(), ZONE, NOW))
     assert finish(merged, Targets()) == summarize(facts, Targets(), ZONE, NOW)
+
+
+def test_first_response_counts_working_time_not_the_night_the_desk_was_closed():
+    """Escalated at 22:00 after closing, answered at 09:02 when the desk opened (09:00-21:00): a 2-minute first response,
+    within the 5-minute target, as the SLA clock judged it; not an 11-hour miss. The desk measures it
+    (``working_seconds``); an event written before it did carries wall-clock seconds only, and the rollup counts its
+    working time in the shop's hours."""
+    night = datetime(2026, 3, 2, 22, 0, tzinfo=ZONE).timestamp()
+    reply = datetime(2026, 3, 3, 9, 2, tzinfo=ZONE).timestamp()
+
+    def chat(cid: str, **measured) -> list[dict]:
+        return [{"type": "conversation_started", "conversation_id": cid, "ts": night - 60},
+                {"type": "escalated", "conversation_id": cid, "ts": night, "reason": "customer_request", "to": "queued"},
+                {"type": "ticket_created", "conversation_id": cid, "ts": night, "ticket": "T-1", "policy": "standard"},
+                {"type": "assigned", "conversation_id": cid, "ts": reply - 30, "agent": "alice", "to": "assigned"},
+                {"type": "ticket_first_response", "conversation_id": cid, "ts": reply, "agent": "alice", "seconds": reply - night,
+                 "met": True, "policy": "standard", **measured}]
+
+    hours = Hours(BusinessHours(timezone="Asia/Shanghai", opens="09:00", closes="21:00"))
+    measured_by_the_desk = facts_of(chat("c1", working_seconds=120.0))
+    written_before = facts_of(chat("c2"), hours)
+    for facts in (measured_by_the_desk, written_before):
+        figures = summarize(facts, Targets(), ZONE, reply + 3600)
+        frt = figures["humans"]["first_response"]
+        assert (frt["p50"], frt["within_target"]) == (120, 1.0)
+        assert figures["agents"][0]["frt_p50"] == 120
+    assert measured_by_the_desk[0].first_response_seconds == reply - night  # the wall-clock time is kept beside it

@@ -65,3 +65,22 @@ def test_solving_without_a_reply_judges_the_first_response_clock_too():
     assert c.stop_all(t, T0 + 600) == {"first_response": False, "resolution": True}
     quick = ticket(c)
     assert c.stop_all(quick, T0 + 120) == {"first_response": True, "resolution": True}
+
+
+def test_the_time_to_a_reply_counts_working_time_under_a_business_hours_policy_and_every_hour_otherwise():
+    """A ticket opened at 22:00, after closing, and answered at 09:02: two minutes of the desk's time, not eleven hours."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Asia/Shanghai")
+    hours = Hours(BusinessHours(timezone="Asia/Shanghai", opens="09:00", closes="21:00"))
+    opened = datetime(2026, 3, 2, 22, 0, tzinfo=zone).timestamp()
+    replied = datetime(2026, 3, 3, 9, 2, tzinfo=zone).timestamp()
+    office = SlaClocks([SlaPolicy(name="standard", first_response_seconds=300)], hours)
+    t = Ticket(id="t1", number=1, conversation_id="c1", created_at=opened)
+    office.start(t, opened)
+    assert office.working_seconds(t, opened, replied) == 120
+    round_the_clock = SlaClocks([SlaPolicy(name="standard", first_response_seconds=300, business_hours_only=False)], hours)
+    t2 = Ticket(id="t2", number=2, conversation_id="c2", created_at=opened)
+    round_the_clock.start(t2, opened)
+    assert round_the_clock.working_seconds(t2, opened, replied) == replied - opened
