@@ -39,6 +39,8 @@ class ConversationFacts:
     reason: str = ""  # of the first escalation
     category: str = ""  # the ticket's category (last known)
     assigned_at: float | None = None  # the first time an agent took it
+    queued_since: float | None = None  # the escalation an agent has not taken yet (the open episode's start)
+    waits: list[float] = field(default_factory=list)  # queue wait of each escalation an agent took: escalation -> taken
     agent: str = ""  # who has (or last had) it
     agents: list[str] = field(default_factory=list)  # everyone who had it, in order
     first_response_at: float | None = None
@@ -84,10 +86,6 @@ class ConversationFacts:
         """The first response figure: working time (closed hours do not count), else the wall-clock time of facts
         that have no working time (stored by an older version, until ``./cs report --rebuild``)."""
         return self.first_response_working_seconds if self.first_response_working_seconds is not None else self.first_response_seconds
-
-    @property
-    def queue_wait(self) -> float | None:
-        return None if self.escalated_at is None or self.assigned_at is None else max(0.0, self.assigned_at - self.escalated_at)
 
     @property
     def handle_time(self) -> float | None:
@@ -138,12 +136,16 @@ def fold(facts: ConversationFacts, event: dict, hours: Hours | None = None) -> C
             f.votes_not_helpful += 1
     elif kind == "escalated":
         f.escalations += 1
+        f.queued_since = ts  # an episode with people starts: its wait runs until an agent takes it
         if f.escalated_at is None:
             f.escalated_at = ts
             f.reason = event.get("reason") or ""
         f.category = event.get("category") or f.category
     elif kind == "assigned":
         f.assigned_at = _first(f.assigned_at, ts)
+        if f.queued_since is not None:  # the episode's first taker; a chat requeued after its agent left is the same episode
+            f.waits.append(max(0.0, ts - f.queued_since))
+            f.queued_since = None
         f.agent = event.get("agent") or f.agent
         if f.agent and f.agent not in f.agents:
             f.agents.append(f.agent)
@@ -162,6 +164,7 @@ def fold(facts: ConversationFacts, event: dict, hours: Hours | None = None) -> C
         f.handed_back += 1
     elif kind == "queue_left":
         f.queue_left += 1
+        f.queued_since = None  # the customer gave up waiting: no wait of a taken chat
     elif kind == "rated":
         f.rating = int(event.get("score") or 0) or None
         f.rating_comment = event.get("comment") or ""

@@ -163,7 +163,8 @@ def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo
         if f.escalated:
             n["escalated"] += 1
             p.counter("reason")[f.reason] += 1
-            p.add("wait", f.queue_wait)
+            for wait in f.waits:
+                p.add("wait", wait)
             p.add("frt", f.first_response)
             p.add("handle", f.handle_time)
             p.add("resolution", f.resolution_time)

@@ -356,3 +356,25 @@ def test_a_chat_escalated_at_night_and_answered_at_opening_has_a_first_response_
     frt = figures_of(hub, supervisor, "2020-06-10")["humans"]["first_response"]
     assert frt["count"] == 1 and 100 <= frt["p50"] <= 130, frt
     assert frt["within_target"] == 1.0
+
+
+def test_a_chat_handed_to_a_person_twice_has_two_queue_waits(by_hand, hub, supervisor):
+    """Waited a minute for alice, handed back to the bot, asked for a person again and waited half a minute: two
+    waits. The figure knew only the first one (one wait per conversation, from its first escalation)."""
+    client = by_hand
+    at(client, "2020-06-12 10:00")
+    customer = Customer(client, "en")
+    assert customer.say("I want to talk to a person")["conversation"]["status"] == "queued"
+    at(client, "2020-06-12 10:01")
+    alice = AgentClient(client, "alice")
+    assert alice.post(f"/conversations/{customer.id}/claim").status_code == 200
+    assert alice.post(f"/conversations/{customer.id}/messages", {"text": "Hello, how can I help?"}).status_code == 200
+    at(client, "2020-06-12 10:05")
+    assert alice.post(f"/conversations/{customer.id}/handback").status_code == 200
+    at(client, "2020-06-12 10:20")
+    assert customer.say("I want to talk to a person")["conversation"]["status"] == "queued"
+    at(client, "2020-06-12 10:20:30")
+    assert alice.post(f"/conversations/{customer.id}/claim").status_code == 200
+    wait = figures_of(hub, supervisor, "2020-06-12")["humans"]["queue_wait"]
+    assert wait["count"] == 2, wait
+    assert 25 <= wait["p50"] <= 40 and 55 <= wait["p90"] <= 70, wait

@@ -281,3 +281,31 @@ def test_first_response_counts_working_time_not_the_night_the_desk_was_closed():
         assert (frt["p50"], frt["within_target"]) == (120, 1.0)
         assert figures["agents"][0]["frt_p50"] == 120
     assert measured_by_the_desk[0].first_response_seconds == reply - night  # the wall-clock time is kept beside it
+
+
+def test_queue_wait_is_one_wait_per_escalation_episode():
+    """c1 was handed to a person twice (handed back to the bot between): two waits, 60 s and 30 s, not only the first.
+    c2 left the queue and asked again later: the wait of the escalation that was taken (20 s), not the 520 s since the
+    first one. c3's agent went offline and the chat waited again: still one escalation, one wait (10 s)."""
+    ev: list[dict] = []
+
+    def add(cid: str, offset: float, type_: str, **data) -> None:
+        ev.append({"type": type_, "conversation_id": cid, "ts": T0 + offset, **data})
+
+    for cid in ("c1", "c2", "c3"):
+        add(cid, 0, "conversation_started")
+        add(cid, 1, "escalated", reason="customer_request", to="queued")
+    add("c1", 61, "assigned", agent="alice", to="assigned")
+    add("c1", 100, "handed_back", agent="alice", to="bot")
+    add("c1", 1000, "escalated", reason="customer_request", to="queued")
+    add("c1", 1030, "assigned", agent="alice", to="assigned")
+    add("c2", 51, "queue_left", to="bot")
+    add("c2", 500, "escalated", reason="customer_request", to="queued")
+    add("c2", 520, "assigned", agent="bob", to="assigned")
+    add("c3", 11, "assigned", agent="bob", to="assigned")
+    add("c3", 100, "requeued", to="queued")
+    add("c3", 400, "assigned", agent="alice", to="assigned")
+    facts = {f.conversation_id: f for f in facts_of(ev)}
+    assert (facts["c1"].waits, facts["c2"].waits, facts["c3"].waits) == ([60, 30], [20], [10])
+    wait = summarize(list(facts.values()), Targets(), ZONE, NOW)["humans"]["queue_wait"]
+    assert (wait["count"], wait["p50"], wait["p90"]) == (4, 20, 60)
