@@ -44,6 +44,7 @@ class ConversationFacts:
     agent: str = ""  # who has (or last had) it
     agents: list[str] = field(default_factory=list)  # everyone who had it, in order
     first_response_at: float | None = None
+    first_responder: str = ""  # the agent who sent the first human reply (not necessarily the first to hold the chat)
     first_response_seconds: float | None = None  # measured by the desk: ticket opened -> first agent reply, wall-clock
     first_response_working_seconds: float | None = None  # the same in working time, as the SLA clock counts it (the figure)
     resolved_at: float | None = None  # the first resolution
@@ -172,6 +173,7 @@ def fold(facts: ConversationFacts, event: dict, hours: Hours | None = None) -> C
     elif kind == "ticket_first_response":
         if f.first_response_at is None:
             f.first_response_at = ts
+            f.first_responder = event.get("agent") or f.agent
             if event.get("seconds") is not None:
                 f.first_response_seconds = float(event["seconds"])
             if event.get("working_seconds") is not None:

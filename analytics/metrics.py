@@ -204,7 +204,7 @@ def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo
         for name in f.agents:
             a = p.agents.setdefault(name, Partial())
             a.counts["chats"] += 1
-            if f.agents[0] == name and f.first_response is not None:
+            if f.first_responder == name and f.first_response is not None:
                 a.add("frt", f.first_response)
             if f.resolved_by == name:
                 a.counts["resolved"] += 1

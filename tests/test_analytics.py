@@ -378,3 +378,23 @@ def test_a_chat_handed_to_a_person_twice_has_two_queue_waits(by_hand, hub, super
     wait = figures_of(hub, supervisor, "2020-06-12")["humans"]["queue_wait"]
     assert wait["count"] == 2, wait
     assert 25 <= wait["p50"] <= 40 and 55 <= wait["p90"] <= 70, wait
+
+
+def test_the_agents_table_credits_the_first_response_to_who_sent_it(by_hand, hub, supervisor):
+    """Bob took the chat and transferred it to alice without a word; alice answered. The first response is alice's:
+    the table gave it to bob (the chat's first agent) and showed none for alice."""
+    client = by_hand
+    at(client, "2020-06-13 10:00")
+    customer = Customer(client, "en")
+    assert customer.say("I want to talk to a person")["conversation"]["status"] == "queued"
+    at(client, "2020-06-13 10:01")
+    bob, alice = AgentClient(client, "bob"), AgentClient(client, "alice")
+    assert bob.post(f"/conversations/{customer.id}/claim").status_code == 200
+    at(client, "2020-06-13 10:03")
+    assert bob.post(f"/conversations/{customer.id}/transfer", {"to": "alice"}).status_code == 200
+    at(client, "2020-06-13 10:04")
+    assert alice.post(f"/conversations/{customer.id}/messages", {"text": "Hello, I'm alice: how can I help?"}).status_code == 200
+    rows = {row["agent"]: row for row in figures_of(hub, supervisor, "2020-06-13")["agents"]}
+    assert rows["bob"]["chats"] == rows["alice"]["chats"] == 1
+    assert rows["bob"]["frt_p50"] is None, rows["bob"]
+    assert 230 <= rows["alice"]["frt_p50"] <= 260, rows["alice"]

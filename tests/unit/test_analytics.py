@@ -309,3 +309,27 @@ def test_queue_wait_is_one_wait_per_escalation_episode():
     assert (facts["c1"].waits, facts["c2"].waits, facts["c3"].waits) == ([60, 30], [20], [10])
     wait = summarize(list(facts.values()), Targets(), ZONE, NOW)["humans"]["queue_wait"]
     assert (wait["count"], wait["p50"], wait["p90"]) == (4, 20, 60)
+
+
+def test_an_agents_first_response_is_credited_to_who_replied_first():
+    """c1: bob took it and transferred it to alice without a word; alice replied first. c2: bob went offline before
+    replying and alice took it from the queue. Both first responses are alice's, none is bob's (the first agent)."""
+    ev: list[dict] = []
+
+    def add(cid: str, offset: float, type_: str, **data) -> None:
+        ev.append({"type": type_, "conversation_id": cid, "ts": T0 + offset, **data})
+
+    for cid in ("c1", "c2"):
+        add(cid, 0, "conversation_started")
+        add(cid, 1, "escalated", reason="customer_request", to="queued")
+        add(cid, 10, "assigned", agent="bob", to="assigned")
+    add("c1", 60, "transferred", agent="alice", to="assigned")
+    add("c1", 91, "ticket_first_response", agent="alice", seconds=90, working_seconds=90, met=True)
+    add("c2", 60, "requeued", to="queued")
+    add("c2", 100, "assigned", agent="alice", to="assigned")
+    add("c2", 121, "ticket_first_response", agent="alice", seconds=120, working_seconds=120, met=True)
+    facts = facts_of(ev)
+    assert [f.first_responder for f in facts] == ["alice", "alice"]
+    rows = {r["agent"]: r for r in summarize(facts, Targets(), ZONE, NOW)["agents"]}
+    assert rows["alice"]["frt_p50"] == 90 and rows["bob"]["frt_p50"] is None
+    assert rows["bob"]["chats"] == 2  # bob had both chats: they still count for him
