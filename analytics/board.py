@@ -56,7 +56,7 @@ class Dashboard:
             else:
                 stale.append((day, version))
         if not stale:
-            return finish(total, self.targets)
+            return finish(total, self.targets, days)
         field = _filters_field(filters)
         missing = []
         for (day, version), raw in zip(stale, await self.rollup.stored_partials([d for d, _ in stale], field)):
@@ -78,7 +78,7 @@ class Dashboard:
                     persist[day] = (version, json.dumps({"version": version, "partial": part.to_dict()}, ensure_ascii=False))
             if persist:
                 await self.rollup.store_partials(field, persist)
-        return finish(total, self.targets)
+        return finish(total, self.targets, days)
 
     async def summary(self, period: Period, filters: Filters, now: float) -> dict:
         """Every figure for the period and for the period before it (same length), with the targets."""

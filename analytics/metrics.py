@@ -223,8 +223,16 @@ def _within(values: list[float], limit: float) -> float | None:
     return ratio(sum(1 for v in values if v <= limit), len(values))
 
 
-def finish(p: Partial, targets: Targets) -> dict:
-    """The figures of a (merged) partial: the dashboard's and the briefing's numbers."""
+def _daily(counts: Counter, days: list[str] | None) -> dict[str, int]:
+    """A series by day: every day of the period in order, a quiet one at 0 (a chart's axis must not skip it)."""
+    if days is None:
+        return dict(sorted(counts.items()))
+    return {day: counts.get(day, 0) for day in days}
+
+
+def finish(p: Partial, targets: Targets, days: list[str] | None = None) -> dict:
+    """The figures of a (merged) partial: the dashboard's and the briefing's numbers. ``days``: the period's days
+    (ISO dates, in order), which every series by day lists; without them, the days with activity only."""
     n, by, v = p.counts, p.by, p.values
     get = lambda name: by.get(name, Counter())  # noqa: E731
     frts, waits, handles, resolutions = v.get("frt", []), v.get("wait", []), v.get("handle", []), v.get("resolution", [])
@@ -246,7 +254,7 @@ def finish(p: Partial, targets: Targets) -> dict:
     return {
         "empty": n["conversations"] == 0,
         "volume": {"conversations": n["conversations"], "tickets": n["tickets"], "messages": n["messages"], "by_channel": dict(get("channel")),
-                   "by_language": dict(get("language")), "heatmap": p.heatmap or [[0] * 24 for _ in range(7)], "by_day": dict(sorted(get("day").items()))},
+                   "by_language": dict(get("language")), "heatmap": p.heatmap or [[0] * 24 for _ in range(7)], "by_day": _daily(get("day"), days)},
         "bot": {"conversations_with_bot": n["talked"], "contained": n["contained"], "containment": ratio(n["contained"], n["talked"]),
                 "turns": n["turns"], "decisions": {d: decisions.get(d, 0) for d in DECISIONS} | {k: c for k, c in decisions.items() if k not in DECISIONS},
                 "votes": {"helpful": n["helpful"], "not_helpful": n["not_helpful"], "helpful_share": ratio(n["helpful"], n["helpful"] + n["not_helpful"])},
@@ -263,7 +271,7 @@ def finish(p: Partial, targets: Targets) -> dict:
         "complaints": {"count": n["complaints"],
                        "by_category": [{"category": c, "count": categories.get(c, 0), "share": ratio(categories.get(c, 0), n["complaints"])} for c in ordered],
                        "within_target": ratio(n["complaints_in_time"], n["complaints_decided"]), "target_hours": targets.complaint_hours,
-                       "pending": n["complaints"] - n["complaints_decided"], "by_day": dict(sorted(get("complaint_day").items()))},
+                       "pending": n["complaints"] - n["complaints_decided"], "by_day": _daily(get("complaint_day"), days)},
         "satisfaction": {"ratings": n["ratings"], "csat": ratio(n["satisfied"], n["ratings"]), "csat_target": targets.csat,
                          "distribution": {str(s): get("rating").get(str(s), 0) for s in range(1, 6)},
                          "response_rate": ratio(n["rated_resolved"], n["resolved"]),
@@ -283,9 +291,9 @@ def complaint_handled_in_time(f: ConversationFacts, hours: float, now: float) ->
     return None
 
 
-def summarize(facts: list[ConversationFacts], targets: Targets, zone: ZoneInfo, now: float) -> dict:
-    """Every figure of the dashboard and the briefing for one set of conversations."""
-    return finish(partial(facts, targets, zone, now), targets)
+def summarize(facts: list[ConversationFacts], targets: Targets, zone: ZoneInfo, now: float, days: list[str] | None = None) -> dict:
+    """Every figure of the dashboard and the briefing for one set of conversations (``days``: see ``finish``)."""
+    return finish(partial(facts, targets, zone, now), targets, days)
 
 
 # ---------------------------------------------------------------- drill-down: the conversations behind a figure

@@ -101,7 +101,7 @@ def test_demo_history_fills_every_group_of_figures_and_drill_downs_match(hub, su
     assert cur["bot"]["containment"] is not None and 0 < cur["bot"]["containment"] < 1
     assert cur["humans"]["first_response"]["count"] > 0 and cur["humans"]["fcr"] is not None
     assert cur["complaints"]["count"] > 0 and cur["satisfaction"]["ratings"] > 0
-    assert len({datetime.fromisoformat(d) for d in cur["volume"]["by_day"]}) >= 3  # the simulated days, not just today
+    assert len([d for d, n in cur["volume"]["by_day"].items() if n]) >= 3  # the simulated days, not just today
     assert cur["agents"], "the demo agents appear in the per-agent table"
     assert sum(row["count"] for row in cur["complaints"]["by_category"]) == cur["complaints"]["count"]
     params = {"period": "7d"}
@@ -398,3 +398,15 @@ def test_the_agents_table_credits_the_first_response_to_who_sent_it(by_hand, hub
     assert rows["bob"]["chats"] == rows["alice"]["chats"] == 1
     assert rows["bob"]["frt_p50"] is None, rows["bob"]
     assert 230 <= rows["alice"]["frt_p50"] <= 260, rows["alice"]
+
+
+def test_the_daily_series_has_every_day_of_the_period_with_zeros(desk_clock, hub, supervisor):
+    """One conversation on Wednesday of a quiet week: the week's series lists its seven days, six of them at 0 (it
+    listed only Wednesday, and the chart drew the week as one point)."""
+    at(desk_clock, "2020-06-17 11:00")
+    Customer(desk_clock, "en").say("hello")
+    volume_days = figures_of(hub, supervisor, "2020-06-15", "2020-06-21")
+    expected = [f"2020-06-{day}" for day in range(15, 22)]
+    assert list(volume_days["volume"]["by_day"]) == list(volume_days["complaints"]["by_day"]) == expected
+    assert [volume_days["volume"]["by_day"][d] for d in expected] == [0, 0, 1, 0, 0, 0, 0]
+    assert set(volume_days["complaints"]["by_day"].values()) == {0}

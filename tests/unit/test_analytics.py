@@ -333,3 +333,15 @@ def test_an_agents_first_response_is_credited_to_who_replied_first():
     rows = {r["agent"]: r for r in summarize(facts, Targets(), ZONE, NOW)["agents"]}
     assert rows["alice"]["frt_p50"] == 90 and rows["bob"]["frt_p50"] is None
     assert rows["bob"]["chats"] == 2  # bob had both chats: they still count for him
+
+
+def test_daily_series_list_every_day_of_the_period_with_zeros():
+    """The history is all on Monday 2 March: a 5-day period's series still has its 5 days, the quiet ones at 0, so a
+    chart's axis does not skip them (it drew 28 Feb - 4 Mar as one point)."""
+    from analytics.rollup import day_range
+
+    period = resolve(None, "2026-02-28", "2026-03-04", ZONE, NOW)
+    figures = summarize(facts_of(history()), Targets(), ZONE, NOW, days=day_range(period.first_day, period.last_day))
+    assert figures["volume"]["by_day"] == {"2026-02-28": 0, "2026-03-01": 0, "2026-03-02": 6, "2026-03-03": 0, "2026-03-04": 0}
+    assert list(figures["complaints"]["by_day"].values()) == [0, 0, 3, 0, 0]
+    assert list(summarize([], Targets(), ZONE, NOW, days=["2026-03-01", "2026-03-02"])["volume"]["by_day"].values()) == [0, 0]
