@@ -81,7 +81,7 @@ class Dashboard:
         return finish(total, self.targets, days)
 
     async def summary(self, period: Period, filters: Filters, now: float) -> dict:
-        """Every figure for the period and for the period before it (same length), with the targets."""
+        """Every figure for the period and for the period before it (``Period.previous``), with the targets."""
         await self.rollup.catch_up()
         previous = period.previous()
         current = await self._figures(period, filters, now)

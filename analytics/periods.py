@@ -6,7 +6,7 @@ shop's zone: "today" starts at the shop's midnight, not the server's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,18 +30,41 @@ class Period:
     first_day: date
     last_day: date  # inclusive
     zone: ZoneInfo
+    month_to_date: bool = False  # "this month": compared with the same days of the month before
 
     @property
     def days(self) -> int:
         return (self.last_day - self.first_day).days + 1
 
     def previous(self) -> "Period":
-        """The period of the same length just before this one (it may start before ``EARLIEST``)."""
-        return _period(self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1), self.zone)
+        """The period to compare with (it may start before ``EARLIEST``): for calendar months (last month, a quarter,
+        1-31 March typed as dates) the same number of calendar months before; for this month so far the same days of
+        the month before; for any other period the same number of days just before. A month is judged against a
+        month, not against the 30 or 31 days before it."""
+        first, last = self.first_day, self.last_day
+        if first.day == 1 and last == _month_end(last):
+            months = (last.year - first.year) * 12 + last.month - first.month + 1
+            start = _add_months(first, -months)
+            return _period(start, first - timedelta(days=1), self.zone)
+        if self.month_to_date:
+            start = _add_months(first, -1)
+            return _period(start, start.replace(day=min(last.day, _month_end(start).day)), self.zone)
+        return _period(first - timedelta(days=self.days), first - timedelta(days=1), self.zone)
 
     def as_dict(self) -> dict:
         return {"from": self.first_day.isoformat(), "to": self.last_day.isoformat(), "days": self.days, "timezone": str(self.zone),
                 "start": self.start, "end": self.end}
+
+
+def _month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    return _add_months(day.replace(day=1), 1) - timedelta(days=1)
+
+
+def _add_months(first: date, months: int) -> date:
+    """The first day of the month ``months`` after (or before) the month of ``first``."""
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def _midnight(day: date, zone: ZoneInfo) -> float:
@@ -92,7 +115,7 @@ def resolve(name: str | None, start: str | None, end: str | None, zone: ZoneInfo
         monday = today - timedelta(days=today.weekday() + 7)
         return between(monday, monday + timedelta(days=6), zone)
     if name == "this-month":
-        return between(today.replace(day=1), today, zone)
+        return replace(between(today.replace(day=1), today, zone), month_to_date=True)
     if name == "last-month":
         last = today.replace(day=1) - timedelta(days=1)
         return between(last.replace(day=1), last, zone)

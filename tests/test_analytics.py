@@ -410,3 +410,21 @@ def test_the_daily_series_has_every_day_of_the_period_with_zeros(desk_clock, hub
     assert list(volume_days["volume"]["by_day"]) == list(volume_days["complaints"]["by_day"]) == expected
     assert [volume_days["volume"]["by_day"][d] for d in expected] == [0, 0, 1, 0, 0, 0, 0]
     assert set(volume_days["complaints"]["by_day"].values()) == {0}
+
+
+def test_a_months_figures_and_briefing_compare_it_with_the_calendar_month_before(hub, supervisor, settings, tmp_path):
+    """February 2020 (29 days) beside January 1-31, in the API and in the briefing's "previous period"; it was the 29
+    days before (3-31 January), and a monthly briefing compared a month with most of another."""
+    got = hub.get("/api/analytics/summary", params={"from": "2020-02-01", "to": "2020-02-29"}, headers=supervisor.headers).json()
+    assert (got["previous_period"]["from"], got["previous_period"]["to"]) == ("2020-01-01", "2020-01-31")
+    zone = ZoneInfo(settings.business_hours.timezone)
+    this_month = datetime.now(zone).date().replace(day=1)
+    last = this_month - timedelta(days=1)
+    named = hub.get("/api/analytics/summary", params={"period": "last-month"}, headers=supervisor.headers).json()
+    assert (named["period"]["from"], named["period"]["to"]) == (last.replace(day=1).isoformat(), last.isoformat())
+    before = last.replace(day=1) - timedelta(days=1)
+    assert (named["previous_period"]["from"], named["previous_period"]["to"]) == (before.replace(day=1).isoformat(), before.isoformat())
+    out = tmp_path / "march.html"
+    done = run_cli("-m", "analytics", "--from", "2020-03-01", "--to", "2020-03-31", "--lang", "en", "--format", "html", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "Previous period: 2020-02-01 – 2020-02-29" in out.read_text(encoding="utf-8")

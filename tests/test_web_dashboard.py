@@ -156,6 +156,26 @@ def test_a_drill_down_lists_the_period_on_screen_not_a_period_chosen_but_not_app
         sign_off(settings, supervisor_account)
 
 
+def test_last_month_is_shown_beside_the_calendar_month_before_it(browser, settings, stack, supervisor_account):
+    """The period list offers this month and last month; last month's figures stand beside the whole calendar month
+    before it (the dashboard had only "last 30 days", compared with the 30 days before)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    last = datetime.now(ZoneInfo(settings.business_hours.timezone)).date().replace(day=1) - timedelta(days=1)
+    before = last.replace(day=1) - timedelta(days=1)
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, DESKTOP)
+    try:
+        expect(page.locator("#period-line")).not_to_be_empty()
+        page.locator("#period").select_option(label="Last month")
+        page.locator("#filters button[type=submit]").click()
+        expect(page.locator("#period-line")).to_contain_text(f"{last.replace(day=1)} – {last}")
+        expect(page.locator("#period-line")).to_contain_text(f"previous period {before.replace(day=1)} – {before}")
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)
+
+
 def test_the_dashboard_fits_a_phone(browser, settings, demo_history, supervisor_account):
     ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, {"width": 375, "height": 667}, "zh")
     try:

@@ -4,7 +4,7 @@ import { createI18n } from "/static/common/i18n.js";
 const en = {
   title: "Supervisor dashboard", uiLanguage: "Interface language", signInIntro: "Sign in as a supervisor or admin to see how the service is doing.",
   username: "Username", password: "Password", signIn: "Sign in", signOut: "Sign out", wrongLogin: "Wrong username or password.",
-  forbidden: "Only supervisors and admins can see the dashboard.", fromAfterTo: "The start date is after the end date.", period: "Period", today: "Today", days7: "Last 7 days", days30: "Last 30 days",
+  forbidden: "Only supervisors and admins can see the dashboard.", fromAfterTo: "The start date is after the end date.", period: "Period", today: "Today", days7: "Last 7 days", days30: "Last 30 days", thisMonth: "This month", lastMonth: "Last month",
   custom: "Custom", from: "From", to: "To", channel: "Channel", language: "Language", category: "Category", agent: "Agent", tier: "Customer tier",
   all: "All", standard: "Standard", apply: "Apply", print: "Print", kpis: "Key figures", trend: "Conversations and complaints per day",
   complaintShares: "Complaints by category", heatmap: "When customers come (day of week × hour)", channels: "Conversations by channel",
@@ -38,7 +38,7 @@ const en = {
 const zh = {
   title: "主管看板", uiLanguage: "界面语言", signInIntro: "请以主管或管理员身份登录，查看服务表现。", username: "用户名", password: "密码",
   signIn: "登录", signOut: "退出", wrongLogin: "用户名或密码错误。", forbidden: "只有主管和管理员可以查看看板。", fromAfterTo: "开始日期晚于结束日期。", period: "统计周期", today: "今天",
-  days7: "近 7 天", days30: "近 30 天", custom: "自定义", from: "开始", to: "结束", channel: "渠道", language: "语言", category: "类型", agent: "客服",
+  days7: "近 7 天", days30: "近 30 天", thisMonth: "本月", lastMonth: "上月", custom: "自定义", from: "开始", to: "结束", channel: "渠道", language: "语言", category: "类型", agent: "客服",
   tier: "客户等级", all: "全部", standard: "普通", apply: "应用", print: "打印", kpis: "核心指标", trend: "每日会话量与投诉量", complaintShares: "投诉类型占比",
   heatmap: "来访时段（星期 × 小时）", channels: "各渠道会话量", botMix: "机器人：回答 / 推荐 / 无法回答", ratings: "评分分布（1-5）",
   reasons: "转人工原因", live: "实时", drill: "指标明细会话", drillHint: "点击指标、柱子或扇区（或图表数据表中的一行），查看对应的会话。", agents: "客服人员",

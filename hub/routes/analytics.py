@@ -42,7 +42,7 @@ def _filters(channel: str | None, language: str | None, category: str | None, ag
     return Filters(channel or None, language or None, category or None, agent or None, tier or None)
 
 
-@router.get("/summary", summary="Every figure for a period, beside the previous period of the same length")
+@router.get("/summary", summary="Every figure for a period, beside the previous period (the calendar month before a month; else the same length before)")
 async def summary(me: Overseer, services: Svc, period: PeriodName = None, start: Annotated[Day, Query(alias="from")] = None,
                   end: Annotated[Day, Query(alias="to")] = None, channel: Word = None, language: Word = None, category: Word = None,
                   agent: Word = None, tier: Word = None) -> dict:

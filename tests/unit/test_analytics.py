@@ -345,3 +345,24 @@ def test_daily_series_list_every_day_of_the_period_with_zeros():
     assert figures["volume"]["by_day"] == {"2026-02-28": 0, "2026-03-01": 0, "2026-03-02": 6, "2026-03-03": 0, "2026-03-04": 0}
     assert list(figures["complaints"]["by_day"].values()) == [0, 0, 3, 0, 0]
     assert list(summarize([], Targets(), ZONE, NOW, days=["2026-03-01", "2026-03-02"])["volume"]["by_day"].values()) == [0, 0]
+
+
+def test_a_calendar_month_is_compared_with_the_calendar_month_before():
+    """Last month (February, 28 days) against January 1-31, not the 28 days before it (4-31 January); a month typed as
+    dates the same; a quarter against the quarter before; this month so far against the same days of last month."""
+    def days(period) -> tuple[str, str]:
+        return period.first_day.isoformat(), period.last_day.isoformat()
+
+    mid_march = datetime(2026, 3, 15, 12, 0, tzinfo=ZONE).timestamp()
+    last_month = resolve("last-month", None, None, ZONE, mid_march)
+    assert days(last_month) == ("2026-02-01", "2026-02-28")
+    assert days(last_month.previous()) == ("2026-01-01", "2026-01-31")
+    assert days(resolve(None, "2026-03-01", "2026-03-31", ZONE, mid_march).previous()) == ("2026-02-01", "2026-02-28")
+    assert days(resolve(None, "2026-05-01", "2026-05-31", ZONE, mid_march).previous()) == ("2026-04-01", "2026-04-30")
+    assert days(resolve(None, "2026-01-01", "2026-03-31", ZONE, mid_march).previous()) == ("2025-10-01", "2025-12-31")
+    this_month = resolve("this-month", None, None, ZONE, mid_march)
+    assert days(this_month.previous()) == ("2026-02-01", "2026-02-15")
+    month_end = resolve("this-month", None, None, ZONE, datetime(2026, 3, 30, 12, 0, tzinfo=ZONE).timestamp())
+    assert days(month_end.previous()) == ("2026-02-01", "2026-02-28")
+    assert days(resolve("7d", None, None, ZONE, mid_march).previous()) == ("2026-03-02", "2026-03-08")  # other periods: the same length before
+    assert days(resolve("30d", None, None, ZONE, mid_march).previous()) == ("2026-01-15", "2026-02-13")
