@@ -9,12 +9,8 @@ breaches or low satisfaction.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-
+from analytics import themes
 from analytics.texts import ACTIONS, CATEGORY, DECISION, POLICY, REASON, WORDS, t
-
-_EN_STOP = set("the a an and or to of in on for is was it i my me we you your with not no be been are at this that too very so but have has had just".split())
 
 
 def pct(value: float | None, lang: str) -> str:
@@ -38,20 +34,6 @@ def change(now: float | None, before: float | None, *, ratio: bool = True) -> st
     diff = now - before
     arrow = "▲" if diff > 0 else "▼" if diff < 0 else "="
     return f"{arrow} {abs(diff) * 100:.1f} pt" if ratio else f"{arrow} {abs(diff):.0f}"
-
-
-def themes(comments: list[str], lang: str, top: int = 5) -> list[tuple[str, int]]:
-    """The words low-rated customers used most (Chinese segmented with jieba)."""
-    counts: Counter[str] = Counter()
-    for text in comments:
-        if re.search(r"[\u4e00-\u9fff]", text):
-            import jieba
-
-            words = [w for w in jieba.lcut(text) if len(w) >= 2 and re.search(r"[\u4e00-\u9fff]", w)]
-        else:
-            words = [w for w in re.findall(r"[a-zA-Z]{3,}", text.lower()) if w not in _EN_STOP]
-        counts.update(set(words))
-    return counts.most_common(top)
 
 
 def _kpi(key: str, actual: float | None, before: float | None, target: float | None, lang: str, how: str, *, higher_is_better: bool = True) -> dict:
@@ -90,9 +72,10 @@ def build(summary: dict, gaps: list[dict], lang: str) -> dict:
     complaints = [{"category": row["category"], "name": t(CATEGORY, row["category"], lang), "count": row["count"], "share": pct(row["share"], lang),
                    "share_value": row["share"] or 0.0, "previous": previous_counts.get(row["category"], 0)}
                   for row in cur["complaints"]["by_category"]]
-    growing = sorted([c for c in complaints if c["count"] > c["previous"]], key=lambda c: (c["previous"] - c["count"], c["category"]))[:3]
+    growing = sorted([c for c in complaints if c["count"] > c["previous"]], key=lambda c: (c["previous"] - c["count"], c["category"]))
     low = cur["satisfaction"]["low_comments"]
-    top_themes = themes([c["comment"] for c in low], lang)
+    every_theme = cur["satisfaction"]["themes"]
+    main_theme = next((row["theme"] for row in every_theme if row["theme"]), None)
     return {
         "lang": lang,
         "empty": cur["empty"],
@@ -107,7 +90,8 @@ def build(summary: dict, gaps: list[dict], lang: str) -> dict:
                 "reopened": round((h["reopen_rate"] or 0) * h["resolved"]), "transferred": h["transfers"]},
         "satisfaction": {"csat": pct(cur["satisfaction"]["csat"], lang), "ratings": cur["satisfaction"]["ratings"],
                          "response_rate": pct(cur["satisfaction"]["response_rate"], lang), "distribution": cur["satisfaction"]["distribution"],
-                         "themes": top_themes, "comments": low[:8]},
+                         "themes": [_theme_row(row, lang) for row in themes.shown(every_theme)], "theme_total": cur["satisfaction"]["low_comment_count"],
+                         "every_theme": [_theme_row(row, lang) for row in every_theme], "comments": low[:8]},
         "response": {"frt_p50": duration(h["first_response"]["p50"], lang), "frt_p90": duration(h["first_response"]["p90"], lang),
                      "frt_within": pct(h["first_response"]["within_target"], lang), "wait_p50": duration(h["queue_wait"]["p50"], lang),
                      "wait_p90": duration(h["queue_wait"]["p90"], lang), "handle": duration(h["handle_time"]["mean"], lang),
@@ -119,11 +103,20 @@ def build(summary: dict, gaps: list[dict], lang: str) -> dict:
                 "reasons": [(t(REASON, k, lang), v) for k, v in sorted(cur["bot"]["escalation_reasons"].items(), key=lambda kv: -kv[1])]},
         "agents": [{**row, "frt": duration(row["frt_p50"], lang), "handle": duration(row["handle_time"], lang), "fcr_text": pct(row["fcr"], lang),
                     "csat_text": pct(row["csat"], lang)} for row in cur["agents"]],
-        "actions": actions(summary, gaps, top_themes, growing, lang),
+        "actions": actions(summary, gaps, main_theme, growing, lang),
     }
 
 
-def actions(summary: dict, gaps: list[dict], top_themes: list[tuple[str, int]], growing: list[dict], lang: str) -> list[str]:
+def _theme_row(row: dict, lang: str) -> dict:
+    """A theme as the briefing lists it: its word, or what a row of several (``others``) or of no word holds."""
+    if row.get("others"):
+        name = t(WORDS, "other_themes", lang, n=row["others"])
+    else:
+        name = row["theme"] or t(WORDS, "unthemed", lang)
+    return {"name": name, "comments": row["comments"], "share": pct(row["share"], lang), "share_value": row["share"]}
+
+
+def actions(summary: dict, gaps: list[dict], main_theme: str | None, growing: list[dict], lang: str) -> list[str]:
     cur, targets = summary["current"], summary["targets"]
     h = cur["humans"]
     out: list[str] = []
@@ -132,7 +125,7 @@ def actions(summary: dict, gaps: list[dict], top_themes: list[tuple[str, int]], 
                      reopened=round((h["reopen_rate"] or 0) * h["resolved"]), transferred=h["transfers"]))
     csat = cur["satisfaction"]["csat"]
     if csat is not None and csat < targets["csat"]:
-        theme = top_themes[0][0] if top_themes else t(WORDS, "none", lang)
+        theme = main_theme or t(WORDS, "none", lang)
         out.append(t(ACTIONS, "csat", lang, actual=pct(csat, lang), target=pct(targets["csat"], lang), theme=theme))
     within = h["first_response"]["within_target"]
     if within is not None and within < 0.9:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from analytics import themes
 from analytics.facts import ConversationFacts
 
 CATEGORIES = ("product_quality", "service_attitude", "logistics", "after_sales", "billing", "other")
@@ -80,7 +81,8 @@ class Partial:
     values: dict[str, list] = field(default_factory=dict)  # measured durations, for percentiles and means
     heatmap: list[list[int]] = field(default_factory=list)  # weekday x hour; [] is all zeros (an agent's partial has none)
     agents: dict[str, "Partial"] = field(default_factory=dict)
-    low_comments: list[dict] = field(default_factory=list)
+    low_comments: list[dict] = field(default_factory=list)  # the newest 50, to read; the themes count every one (low_words)
+    low_words: list[list[str]] = field(default_factory=list)  # the theme words of every comment of a low rating
     breaches: list[dict] = field(default_factory=list)
     # Until when these figures hold without a new event: a complaint still within its 24 hours decides its outcome
     # by the clock alone (``complaint_handled_in_time``). None: for good.
@@ -96,15 +98,15 @@ class Partial:
         """Plain JSON-able data, empty parts left out (the dashboard persists each day's partial in Redis, ``analytics/board.py``)."""
         data = {"counts": dict(self.counts), "by": {k: dict(c) for k, c in self.by.items()}, "values": self.values,
                 "heatmap": self.heatmap,
-                "agents": {k: a.to_dict() for k, a in self.agents.items()}, "low_comments": self.low_comments, "breaches": self.breaches,
-                "valid_until": self.valid_until}
+                "agents": {k: a.to_dict() for k, a in self.agents.items()}, "low_comments": self.low_comments, "low_words": self.low_words,
+                "breaches": self.breaches, "valid_until": self.valid_until}
         return {k: v for k, v in data.items() if v}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Partial":
         out = cls(counts=Counter(data.get("counts", {})), by={k: Counter(c) for k, c in data.get("by", {}).items()}, values=data.get("values", {}),
                   agents={k: cls.from_dict(a) for k, a in data.get("agents", {}).items()}, low_comments=data.get("low_comments", []),
-                  breaches=data.get("breaches", []), valid_until=data.get("valid_until"))
+                  low_words=data.get("low_words", []), breaches=data.get("breaches", []), valid_until=data.get("valid_until"))
         if data.get("heatmap"):
             out.heatmap = data["heatmap"]
         return out
@@ -129,6 +131,7 @@ class Partial:
             self.agents.setdefault(name, Partial()).merge(a)
         if other.low_comments:
             self.low_comments = sorted(self.low_comments + other.low_comments, key=lambda c: -c["at"])[:50]
+        self.low_words.extend(other.low_words)
         if other.breaches and len(self.breaches) < 200:
             self.breaches = (self.breaches + other.breaches)[:200]
         if other.valid_until is not None:
@@ -192,6 +195,7 @@ def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo
             n["satisfied"] += 1 if f.rating > LOW_RATING else 0
             p.counter("rating")[str(f.rating)] += 1
             if f.rating <= LOW_RATING and f.rating_comment:
+                p.low_words.append(themes.words(f.rating_comment))
                 p.low_comments.append({"conversation_id": f.conversation_id, "rating": f.rating, "comment": f.rating_comment,
                                        "agent": f.rated_agent, "category": f.category, "at": f.last_at})
         # SLA
@@ -275,6 +279,7 @@ def finish(p: Partial, targets: Targets, days: list[str] | None = None) -> dict:
         "satisfaction": {"ratings": n["ratings"], "csat": ratio(n["satisfied"], n["ratings"]), "csat_target": targets.csat,
                          "distribution": {str(s): get("rating").get(str(s), 0) for s in range(1, 6)},
                          "response_rate": ratio(n["rated_resolved"], n["resolved"]),
+                         "low_comment_count": len(p.low_words), "themes": themes.group(p.low_words),
                          "low_comments": [{k: c[k] for k in ("conversation_id", "rating", "comment", "agent", "category")} for c in p.low_comments]},
         "sla": {"policies": sla_rows, "attainment": ratio(met, met + breached), "breaches": p.breaches[:200], "breach_count": breached},
         "agents": agents,

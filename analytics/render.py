@@ -79,6 +79,8 @@ def xlsx(briefing: dict, out: Path) -> None:
                     [[k["name"], k["target"], k["actual"], k["previous"], k["change"], k["status"], k["how"]] for k in briefing["kpis"]]),
         w("complaints"): ([w("category"), w("count"), w("share"), w("previous")],
                           [[c["name"], c["count"], round(c["share_value"], 4), c["previous"]] for c in briefing["complaints"]]),
+        w("negative"): ([w("theme"), w("count"), w("share")],
+                        [[r["name"], r["comments"], round(r["share_value"], 4)] for r in briefing["satisfaction"]["every_theme"]]),
         "SLA": ([w("policy"), w("met"), w("breached"), w("attainment")], [[p["policy"], p["met"], p["breached"], p["attainment"]] for p in briefing["sla"]]),
         w("agents"): ([w("agent"), w("chats"), w("resolved"), w("frt_p50"), w("handle"), w("fcr"), w("csat"), w("breaches")],
                       [[a["agent"], a["chats"], a["resolved"], a["frt"], a["handle"], a["fcr_text"], a["csat_text"], a["breaches"]] for a in briefing["agents"]]),

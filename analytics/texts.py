@@ -63,6 +63,8 @@ WORDS = {
     "satisfaction": ("满意度调查结果", "Satisfaction survey results"),
     "ratings": ("评价数", "Ratings"), "response_rate": ("评价率", "Response rate"), "distribution": ("评分分布", "Distribution"),
     "negative": ("负面反馈主题", "Themes of negative feedback"), "comments": ("低分评价留言", "Comments of low ratings"),
+    "theme": ("主题", "Theme"), "theme_total": ("低分留言共 {n} 条", "{n} comments of low ratings"),
+    "other_themes": ("其他主题（{n} 个）", "other themes ({n})"), "unthemed": ("无可归类词语", "no word to group by"),
     "response": ("响应时效", "Response times"),
     "queue_wait": ("排队等待", "Queue wait"), "handle": ("处理时长（平均）", "Handle time (mean)"),
     "resolution": ("解决时长（平均）", "Resolution time (mean)"),

@@ -428,3 +428,30 @@ def test_a_months_figures_and_briefing_compare_it_with_the_calendar_month_before
     done = run_cli("-m", "analytics", "--from", "2020-03-01", "--to", "2020-03-31", "--lang", "en", "--format", "html", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "Previous period: 2020-02-01 – 2020-02-29" in out.read_text(encoding="utf-8")
+
+
+def test_the_briefings_feedback_themes_account_for_every_low_rated_comment(by_hand, tmp_path):
+    """Ten chats rated 2 with comments in seven themes: the briefing names the five biggest and puts the other two in
+    one line, every share adding up to the ten comments. It listed five words "(1)" and dropped the rest unsaid."""
+    import re
+
+    client = by_hand
+    comments = ["too slow", "so slow", "slow again", "rude agent", "rude reply", "refund missing", "broken box", "late delivery",
+                "expensive shipping", "confusing process"]
+    for n, comment in enumerate(comments):
+        at(client, f"2020-06-19 10:{n:02d}")
+        customer = Customer(client, "en")
+        assert customer.say("I want to talk to a person")["conversation"]["status"] == "queued"
+        alice = AgentClient(client, "alice")
+        assert alice.post(f"/conversations/{customer.id}/claim").status_code == 200
+        assert alice.post(f"/conversations/{customer.id}/resolve").status_code == 200
+        rated = client.post(f"/api/conversations/{customer.id}/rating", json={"score": 2, "comment": comment}, headers=customer.headers)
+        assert rated.status_code == 200, rated.text
+    out = tmp_path / "themes.html"
+    done = run_cli("-m", "analytics", "--from", "2020-06-19", "--to", "2020-06-19", "--lang", "en", "--format", "html", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    cell = re.search(r'<td id="themes">(.*?)</td>', out.read_text(encoding="utf-8"), re.S).group(1)
+    assert "10 comments of low ratings" in cell, cell
+    rows = re.findall(r"([a-z][a-z ()0-9]*?) (\d+) \(([\d.]+)%\)", cell)
+    assert [name for name, _, _ in rows] == ["slow", "rude", "broken", "confusing", "expensive", "other themes (2)"], cell
+    assert sum(int(n) for _, n, _ in rows) == 10 and sum(float(share) for _, _, share in rows) == pytest.approx(100.0)

@@ -366,3 +366,51 @@ def test_a_calendar_month_is_compared_with_the_calendar_month_before():
     assert days(month_end.previous()) == ("2026-02-01", "2026-02-28")
     assert days(resolve("7d", None, None, ZONE, mid_march).previous()) == ("2026-03-02", "2026-03-08")  # other periods: the same length before
     assert days(resolve("30d", None, None, ZONE, mid_march).previous()) == ("2026-01-15", "2026-02-13")
+
+
+def _low_ratings(comments: list[str]) -> list[ConversationFacts]:
+    """One rated conversation per comment (rating 2), the first comment the oldest."""
+    out = []
+    for n, comment in enumerate(comments):
+        f = ConversationFacts(f"low{n}", started_at=T0 + n, last_at=T0 + n, rating=2, rating_comment=comment, rated_agent="alice")
+        out.append(f)
+    return out
+
+
+def test_negative_feedback_themes_count_every_low_rated_comment_once_and_add_up():
+    """80 low ratings: 60 older "too slow", 20 newer "rude agent". The themes were the words of the 50 newest comments
+    (30 slow, 20 rude) and the top five words: now every comment counts, in one theme, and the shares add up."""
+    figures = summarize(_low_ratings(["too slow"] * 60 + ["rude agent"] * 20), Targets(), ZONE, NOW)
+    sat = figures["satisfaction"]
+    assert sat["low_comment_count"] == 80 and len(sat["low_comments"]) == 50  # the list shows the newest; the themes count all
+    assert [(row["theme"], row["comments"]) for row in sat["themes"]] == [("slow", 60), ("rude", 20)]
+    assert sum(row["share"] for row in sat["themes"]) == pytest.approx(1.0)
+
+
+def test_themes_group_each_comment_under_the_word_most_comments_share():
+    from analytics import themes
+
+    groups = themes.group([themes.words(c) for c in
+                           ["too slow", "so slow!", "slow and rude", "rude agent", "refund never came", "发货太慢了", "发货慢", "👎"]])
+    assert [(g["theme"], g["comments"]) for g in groups] == [("slow", 3), ("发货", 2), ("refund", 1), ("rude", 1), ("", 1)]
+    assert sum(g["comments"] for g in groups) == 8 and sum(g["share"] for g in groups) == pytest.approx(1.0)
+
+
+def test_the_briefing_shows_the_biggest_themes_and_what_is_left_in_one_line_never_drops_it(summary):
+    """Seven themes: the briefing names five and puts the other two in "other themes", so its rows still add up to
+    every comment (it listed five words and dropped the rest without a word)."""
+    from dataclasses import asdict
+
+    from analytics import briefing
+
+    comments = ["too slow"] * 3 + ["rude agent"] * 2 + ["refund missing", "broken box", "late delivery", "expensive shipping", "confusing process"]
+    current = summarize(_low_ratings(comments), Targets(), ZONE, NOW)
+    period = resolve(None, "2026-03-02", "2026-03-02", ZONE, NOW)
+    full = {"period": period.as_dict(), "previous_period": period.previous().as_dict(), "targets": asdict(Targets()),
+            "current": current, "previous": summarize([], Targets(), ZONE, NOW)}
+    en = briefing.build(full, [], "en")
+    rows = en["satisfaction"]["themes"]
+    assert [r["name"] for r in rows] == ["slow", "rude", "broken", "confusing", "expensive", "other themes (2)"]  # late, refund
+    assert [r["comments"] for r in rows] == [3, 2, 1, 1, 1, 2] and en["satisfaction"]["theme_total"] == 10
+    assert [r["share"] for r in rows] == ["30.0%", "20.0%", "10.0%", "10.0%", "10.0%", "20.0%"]
+    assert any("the main theme is \u201cslow\u201d" in a for a in en["actions"])
