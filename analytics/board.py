@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from analytics.facts import ConversationFacts
 from analytics.index import filter_tags, tag_of
-from analytics.metrics import SELECTORS, Filters, Partial, Targets, finish, partial
+from analytics.metrics import DEFINITIONS, SELECTORS, Filters, Partial, Targets, finish, partial
 from analytics.periods import InvalidPeriod, Period
 from analytics.rollup import Rollup, day_range
 
@@ -61,7 +61,8 @@ class Dashboard:
         missing = []
         for (day, version), raw in zip(stale, await self.rollup.stored_partials([d for d, _ in stale], field)):
             stored = json.loads(raw) if raw else None
-            part = Partial.from_dict(stored["partial"]) if stored and stored["version"] == version else None
+            current = stored and stored["version"] == version and stored.get("definitions") == DEFINITIONS  # not an older version's
+            part = Partial.from_dict(stored["partial"]) if current else None
             if part is not None and part.holds_at(now):
                 self._remember(day, filters, version, part)
                 total.merge(part)
@@ -75,7 +76,8 @@ class Dashboard:
                 self._remember(day, filters, version, part)
                 total.merge(part)
                 if version:  # a day never written stays without keys
-                    persist[day] = (version, json.dumps({"version": version, "partial": part.to_dict()}, ensure_ascii=False))
+                    persist[day] = (version, json.dumps({"version": version, "definitions": DEFINITIONS, "partial": part.to_dict()},
+                                                        ensure_ascii=False))
             if persist:
                 await self.rollup.store_partials(field, persist)
         return finish(total, self.targets, days)

@@ -101,7 +101,17 @@ class ConversationFacts:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ConversationFacts":
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        """Facts as stored in the rollup, by this version or an older one (unknown fields are ignored)."""
+        f = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        if "waits" not in data:  # stored before waits were kept per escalation: the one wait those versions counted
+            if f.escalated_at is not None and f.assigned_at is not None:  # first escalation -> first assignment
+                f.waits = [max(0.0, f.assigned_at - f.escalated_at)]
+            f.queued_since = f.escalated_at if f.status == "queued" and f.assigned_at is None else None
+        if "first_responder" not in data and f.first_response_at is not None:  # credited to the first agent, as then
+            f.first_responder = f.agents[0] if f.agents else f.agent
+        # first_response_working_seconds missing: ``first_response`` falls back to the wall-clock seconds. Exact
+        # figures for such facts come from refolding the stream: ./cs report --rebuild.
+        return f
 
 
 def _first(current: float | None, ts: float) -> float:

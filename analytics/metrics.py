@@ -23,6 +23,10 @@ from analytics.facts import ConversationFacts
 CATEGORIES = ("product_quality", "service_attitude", "logistics", "after_sales", "billing", "other")
 DECISIONS = ("answer", "suggest", "fallback", "handoff")
 LOW_RATING = 3  # ratings 1-3 are not satisfied; 4-5 are (CSAT)
+# The version of these definitions, stored with each day's persisted partial (analytics/board.py): a partial stored
+# under other definitions (an older version's) is computed again from the facts instead of being merged.
+# 2: first response in working time, a wait per escalation, the first responder credited, every feedback theme.
+DEFINITIONS = 2
 
 
 @dataclass(frozen=True)

@@ -414,3 +414,29 @@ def test_the_briefing_shows_the_biggest_themes_and_what_is_left_in_one_line_neve
     assert [r["comments"] for r in rows] == [3, 2, 1, 1, 1, 2] and en["satisfaction"]["theme_total"] == 10
     assert [r["share"] for r in rows] == ["30.0%", "20.0%", "10.0%", "10.0%", "10.0%", "20.0%"]
     assert any("the main theme is \u201cslow\u201d" in a for a in en["actions"])
+
+
+LEGACY = ("queued_since", "waits", "first_responder", "first_response_working_seconds")  # fields older versions did not store
+
+
+def test_facts_stored_by_an_older_version_read_with_the_figures_they_can_give():
+    """The rollup holds facts written before waits per escalation, the first responder and working time existed:
+    they read without error, with one wait (first escalation -> first agent), the first agent as first responder and
+    the wall-clock first response, as those versions counted them, until ./cs report --rebuild refolds the stream.
+    One still in the queue gets its wait when an agent takes it."""
+    import json
+
+    stored = []
+    for f in facts_of(history()):
+        data = json.loads(json.dumps(f.to_dict()))
+        for name in LEGACY:
+            data.pop(name)
+        stored.append(data)
+    old = [ConversationFacts.from_dict(data) for data in stored]
+    by_id = {f.conversation_id: f for f in old}
+    assert by_id["c2"].waits == [60] and by_id["c3"].waits == [300] and by_id["c5"].waits == []
+    assert by_id["c3"].first_responder == "bob" and by_id["c3"].first_response == 400
+    assert summarize(old, Targets(), ZONE, NOW) == summarize(facts_of(history()), Targets(), ZONE, NOW)
+    waiting = by_id["c5"]  # escalated at T0 + 1, never taken
+    fold(waiting, {"type": "assigned", "conversation_id": "c5", "ts": T0 + 901, "agent": "alice", "to": "assigned"})
+    assert waiting.waits == [900]
