@@ -52,18 +52,24 @@ def test_the_chat_says_so_while_the_store_is_away_and_delivers_afterwards(stack,
     assert transcript[-1]["sender"] in ("bot", "system")
 
 
+def _claimed_in_console(hub, browser, settings, agent: str, language: str, problem: str):
+    """A customer handed to people, claimed by ``agent`` in a console page of ``language``, its reply box focused."""
+    customer = Customer(hub, language)
+    customer.say(problem)
+    hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
+    ctx, page = staff_page(browser, settings.hub_url, "/console", agent, DESKTOP, language)
+    page.locator(f'#queue li[data-cid="{customer.id}"] button.claim').click(timeout=60_000)
+    expect(page.locator("#reply")).to_be_focused(timeout=60_000)
+    return customer, ctx, page
+
+
 @pytest.mark.usefixtures("manual_assignment")
 def test_the_console_keeps_a_reply_while_the_store_is_away_and_sends_it_once_afterwards(stack, settings, agents, browser, hub):
     """The hub answers 503 with its English sentence; the console says it in the agent's language, keeps the reply,
     and sends it by itself when the store is back: the customer gets it once (a request that timed out may still
     have been stored when the store woke up: the console's client message id keeps it single)."""
-    customer = Customer(hub, "zh")
-    customer.say("订单 7719 还没到")
-    hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
-    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP, "zh")
-    page.locator(f'#queue li[data-cid="{customer.id}"] button.claim').click(timeout=60_000)
+    customer, ctx, page = _claimed_in_console(hub, browser, settings, "alice", "zh", "订单 7719 还没到")
     reply, error = page.locator("#reply"), page.locator("#action-error")
-    expect(reply).to_be_focused(timeout=60_000)
 
     valkey = stack.pid("redis")
     os.kill(valkey, signal.SIGSTOP)
@@ -89,13 +95,8 @@ def test_the_console_says_a_reply_is_kept_while_the_hub_has_not_answered(stack, 
     """A send the hub leaves unanswered (its store frozen, the browser queueing the request behind the page's other
     stalled ones: half a minute in a crowded run) is announced as kept within seconds, and stays announced through
     the page's other refreshes; once the answer comes the notice goes and the reply is in the chat once."""
-    customer = Customer(hub, "en")
-    customer.say("my parcel is late")
-    hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
-    ctx, page = staff_page(browser, settings.hub_url, "/console", "bob", DESKTOP, "en")
-    page.locator(f'#queue li[data-cid="{customer.id}"] button.claim').click(timeout=60_000)
+    customer, ctx, page = _claimed_in_console(hub, browser, settings, "bob", "en", "my parcel is late")
     reply, error = page.locator("#reply"), page.locator("#action-error")
-    expect(reply).to_be_focused(timeout=60_000)
 
     held = []
     page.route(f"**/api/agent/conversations/{customer.id}/messages", lambda route: held.append(route))
