@@ -9,16 +9,24 @@ worker's memory: the queue survives restarts and is shared by every hub worker.
   One conversation's lines go out in order: a line that failed holds back the
   ones after it (the customer never reads an answer before its question's reply).
 - ``Keys.outbox_due``: conversation id -> when to work on it next.
-- ``Keys.outbox_lease(cid)``: the one sender working on it. A sender that dies
-  loses it after ``lease_seconds`` and another worker carries on.
+- ``Keys.outbox_lease(cid)``: the one sender working on it, renewed before every
+  send (a slow send must not let a second worker take the same line). A sender
+  that dies loses it after ``lease_seconds`` and another worker carries on.
 - ``Keys.deliveries(cid)``: each line's delivery, which the console shows:
   ``pending`` -> ``delivered`` | ``retrying`` (failed, will retry) | ``failed``
   (retrying cannot help: the channel refused, the reply window closed, or the
   attempts ran out).
 
+A line too long for one message goes out in pieces (``Channel.pieces``); each
+piece sent is counted in its delivery (``pieces_sent``), so a retry resumes at
+the first piece the customer does not have yet.
+
 A failed send is retried after the channel's ``retry_after`` (Telegram's 429,
 WeChat's quota errors) or an exponential backoff. A line is marked delivered
 only while its sender still holds the lease, so two senders never both send it.
+An error no channel foresaw (a bug, an address the channel cannot read) fails
+that line once, with the error for the agent and a traceback in the log: it
+neither stops the sender nor holds the conversation's later lines back forever.
 """
 
 from __future__ import annotations
@@ -78,6 +86,21 @@ redis.call('HSET', deliveries, mid, delivery)
 return 1
 """
 
+# Keep the lease for another ``lease`` ms (before each send), only if we still hold it.
+#
+# KEYS[1] the conversation's lease   KEYS[2] outbox due sorted set
+# ARGV[1] lease token   ARGV[2] conversation id   ARGV[3] now (s)   ARGV[4] lease (ms)
+# Returns 1, or 0 when the lease was lost (someone else carries on).
+RENEW = """
+local lease, due = KEYS[1], KEYS[2]
+local token, cid, now, lease_ms = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+
+if redis.call('GET', lease) ~= token then return 0 end
+redis.call('PEXPIRE', lease, lease_ms)
+redis.call('ZADD', due, 'XX', now + lease_ms / 1000, cid)
+return 1
+"""
+
 # Give the lease back: the conversation is due again at ``next`` if lines are left, else it leaves the due set.
 #
 # KEYS[1] the conversation's lease   KEYS[2] outbox list   KEYS[3] outbox due sorted set
@@ -129,6 +152,8 @@ class Delivery(BaseModel):
     next_attempt_at: float | None = None
     error: str = ""
     via: str = ""  # "api", or "passive_reply" (WeChat: in the answer to the customer's own push)
+    pieces: int = 0  # the messages the line goes out in (a long text is several), once known
+    pieces_sent: int = 0  # how many of them the customer has: a retry sends the rest
 
 
 class Outbox:
@@ -140,6 +165,7 @@ class Outbox:
         self._lease = self.r.register_script(LEASE)
         self._record = self.r.register_script(RECORD)
         self._release = self.r.register_script(RELEASE)
+        self._renew = self.r.register_script(RENEW)
         self._claim = self.r.register_script(CLAIM)
 
     async def deliveries(self, cid: str) -> dict[str, Delivery]:
@@ -155,6 +181,10 @@ class Outbox:
 
     async def lease(self, cid: str, token: str, seconds: float) -> bool:
         return bool(await self._lease(keys=[self.k.outbox_due, self.k.outbox_lease(cid)], args=[cid, token, time.time(), int(seconds * 1000)]))
+
+    async def renew(self, cid: str, token: str, seconds: float) -> bool:
+        """Hold the conversation ``seconds`` more; ``False`` if the lease was lost meanwhile."""
+        return bool(await self._renew(keys=[self.k.outbox_lease(cid), self.k.outbox_due], args=[token, cid, time.time(), int(seconds * 1000)]))
 
     async def head(self, cid: str) -> str | None:
         return await self.r.lindex(self.k.outbox(cid), 0)
@@ -255,20 +285,47 @@ class OutboxSender:
             return await self._finish(cid, token, mid, delivery.model_copy(update={"state": "failed", "error": closed}))
         attempt = delivery.attempts + 1
         try:
-            await channel.deliver(delivery.to, channel.render(message))
-        except DeliveryError as exc:
-            if exc.permanent or attempt >= self.policy.max_attempts:
-                why = exc.reason if exc.permanent else f"gave up after {attempt} attempts: {exc.reason}"
-                return await self._finish(cid, token, mid, delivery.model_copy(update={"state": "failed", "attempts": attempt, "error": why, "next_attempt_at": None}))
-            wait = self.policy.wait_before(attempt, exc.retry_after)
-            retrying = delivery.model_copy(update={"state": "retrying", "attempts": attempt, "error": exc.reason, "next_attempt_at": time.time() + wait})
-            if not await self.outbox.record(cid, token, mid, retrying, done=False):
+            pieces = channel.pieces(channel.render(message))
+        except Exception as exc:
+            return await self._unexpected(cid, token, mid, delivery, attempt, exc)
+        delivery = delivery.model_copy(update={"pieces": len(pieces)})
+        for index in range(min(delivery.pieces_sent, len(pieces)), len(pieces)):
+            # Renewed before every send: a slow send must not outlast the lease and let another worker send the line again.
+            if not await self.outbox.renew(cid, token, self.policy.lease_seconds):
                 return None
-            await self._announce(cid, mid, retrying)
-            log.info("outbox: %s message %s/%s not delivered (attempt %d): %s; retrying in %.1f s", delivery.channel, cid, mid, attempt, exc.reason, wait)
-            return wait
+            try:
+                await channel.deliver(delivery.to, pieces[index])
+            except DeliveryError as exc:
+                return await self._failed(cid, token, mid, delivery, attempt, exc)
+            except Exception as exc:
+                return await self._unexpected(cid, token, mid, delivery, attempt, exc)
+            delivery = delivery.model_copy(update={"pieces_sent": index + 1})
+            if index + 1 < len(pieces) and not await self.outbox.record(cid, token, mid, delivery, done=False):
+                return None  # the lease was lost: whoever holds it now resumes after this piece
         done = delivery.model_copy(update={"state": "delivered", "attempts": attempt, "delivered_at": time.time(), "error": "", "next_attempt_at": None, "via": "api"})
         return await self._finish(cid, token, mid, done)
+
+    async def _failed(self, cid: str, token: str, mid: str, delivery: Delivery, attempt: int, exc: DeliveryError) -> float | None:
+        """A send the channel refused: failed for good, or retried later (from the first piece not sent)."""
+        if exc.permanent or attempt >= self.policy.max_attempts:
+            why = exc.reason if exc.permanent else f"gave up after {attempt} attempts: {exc.reason}"
+            return await self._finish(cid, token, mid, delivery.model_copy(update={"state": "failed", "attempts": attempt, "error": why, "next_attempt_at": None}))
+        wait = self.policy.wait_before(attempt, exc.retry_after)
+        retrying = delivery.model_copy(update={"state": "retrying", "attempts": attempt, "error": exc.reason, "next_attempt_at": time.time() + wait})
+        if not await self.outbox.record(cid, token, mid, retrying, done=False):
+            return None
+        await self._announce(cid, mid, retrying)
+        log.info("outbox: %s message %s/%s not delivered (attempt %d): %s; retrying in %.1f s", delivery.channel, cid, mid, attempt, exc.reason, wait)
+        return wait
+
+    async def _unexpected(self, cid: str, token: str, mid: str, delivery: Delivery, attempt: int, exc: Exception) -> float | None:
+        """An error no channel foresaw: retrying the same line would fail the same way, forever, holding back every
+        later line. It fails once, saying what went wrong, and the conversation's next lines go on."""
+        if isinstance(exc, RedisError):
+            raise exc  # the outbox's own store: nothing was decided, the sender's loop tries again
+        log.exception("outbox: %s message %s/%s could not be sent (unexpected error); marked failed", delivery.channel, cid, mid)
+        why = f"could not be sent (unexpected error: {type(exc).__name__}: {str(exc)[:200]})"
+        return await self._finish(cid, token, mid, delivery.model_copy(update={"state": "failed", "attempts": attempt, "error": why, "next_attempt_at": None}))
 
     async def _finish(self, cid: str, token: str, mid: str, delivery: Delivery) -> float | None:
         if not await self.outbox.record(cid, token, mid, delivery, done=True):

@@ -192,11 +192,18 @@ class WeChatApi(StandIn):
         self.app_id, self.app_secret = app_id, app_secret
         self.tokens: list[str] = []  # every access_token handed out; only the latest is valid
         self.sent: list[dict] = []
-        self.refuse: list[dict] = []  # the next custom/send calls get these errcodes
+        self.refuse: list[dict | None] = []  # the next custom/send calls get these errcodes (None: that one goes through)
+        self.slow: list[float] = []  # the next custom/send calls take this many seconds each
 
-    def refuse_next(self, errcode: int, errmsg: str, times: int = 1) -> None:
+    def refuse_next(self, errcode: int, errmsg: str, times: int = 1, after: int = 0) -> None:
+        """The next ``times`` sends are refused with ``errcode``, once ``after`` sends went through."""
         with self.lock:
-            self.refuse += [{"errcode": errcode, "errmsg": errmsg}] * times
+            self.refuse += [None] * after + [{"errcode": errcode, "errmsg": errmsg}] * times
+
+    def slow_next(self, seconds: float, times: int = 1) -> None:
+        """The next ``times`` sends each take ``seconds`` before WeChat answers (a slow network, a busy WeChat)."""
+        with self.lock:
+            self.slow += [seconds] * times
 
     def expire_token(self) -> None:
         """WeChat invalidated the current token (another system fetched one, or it expired early)."""
@@ -218,10 +225,14 @@ class WeChatApi(StandIn):
             return 200, {"access_token": token, "expires_in": 7200}
         if path == "/cgi-bin/message/custom/send":
             with self.lock:
+                delay = self.slow.pop(0) if self.slow else 0.0
+            time.sleep(delay)
+            with self.lock:
                 if not self.tokens or q.get("access_token") != self.tokens[-1]:
                     return 200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
-                if self.refuse:
-                    return 200, self.refuse.pop(0)
+                refused = self.refuse.pop(0) if self.refuse else None
+                if refused is not None:
+                    return 200, refused
                 message = json.loads(body)
                 self.sent.append({**message, "at": time.time()})
                 self.lock.notify_all()

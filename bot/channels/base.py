@@ -6,8 +6,10 @@ An adapter only translates; it decides nothing (the model is httpx's ``BaseTrans
   ``bot/channels/gateway.py`` turns it into ``Orchestrator`` calls, the same for every channel.
 - ``render``: a transcript ``Message`` -> ``Outbound`` (plain text, choices, a rating request); shared here,
   so every channel offers the same choices and each only draws them its own way.
-- ``deliver``: send one ``Outbound`` to an address; ``bot/outbox.py`` calls it and retries what
-  ``DeliveryError`` says may be retried.
+- ``pieces``: an ``Outbound`` as the messages the channel takes (Telegram: 4096 characters each, WeChat:
+  2,000 bytes), and ``deliver``: send one piece to an address. ``bot/outbox.py`` sends the pieces one by
+  one and remembers how many went, so a failure midway resumes at the first piece not sent; it retries
+  what ``DeliveryError`` says may be retried.
 
 The orchestrator never sees a channel: it stores messages, and the outbox carries them out.
 """
@@ -188,9 +190,13 @@ class Channel(ABC):
         """Why the channel no longer lets the business write to this customer (WeChat: 48 hours after they last wrote), "" if it does."""
         return ""
 
+    def pieces(self, outbound: Outbound) -> list[Outbound]:
+        """``outbound`` as the messages this channel sends it in (one, unless it is too long for one)."""
+        return [outbound]
+
     @abstractmethod
-    async def deliver(self, address: str, outbound: Outbound) -> str:
-        """Send ``outbound`` to ``address``; the channel's id for what was sent. Raises ``DeliveryError``."""
+    async def deliver(self, address: str, piece: Outbound) -> str:
+        """Send one of ``pieces`` to ``address``; the channel's id for what was sent. Raises ``DeliveryError``."""
 
     async def acknowledge(self, inbound: Inbound, text: str = "") -> None:
         """Tell the channel an event was handled (Telegram stops the button's spinner). Nothing for most channels."""

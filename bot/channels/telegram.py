@@ -99,26 +99,26 @@ class TelegramChannel(Channel):
             return Inbound("message", text=text, payload=HUMAN_PAYLOAD, **common)
         return Inbound("message", text=text, **common)
 
-    async def deliver(self, address: str, outbound: Outbound) -> str:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.title[:64], callback_data=c.data)] for c in outbound.choices]) if outbound.choices else None
+    def pieces(self, outbound: Outbound) -> list[Outbound]:
+        """At most 4096 characters a message; the choices go under the last piece."""
         parts = split_text(outbound.text or "…", TEXT_LIMIT)
-        sent = ""
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            try:
-                result = await self.bot.send_message(int(address), part, reply_markup=markup if last else None)
-            except RetryAfter as exc:
-                raise DeliveryError("Telegram: too many requests", retry_after=_seconds(exc.retry_after)) from None
-            except Forbidden as exc:  # the customer blocked the bot or deleted the chat
-                raise DeliveryError(f"Telegram refused: {self._scrub(exc.message)}", permanent=True) from None
-            except BadRequest as exc:
-                raise DeliveryError(f"Telegram refused: {self._scrub(exc.message)}", permanent=True) from None
-            except InvalidToken:
-                raise DeliveryError("Telegram: the bot token is not valid (check CS_TELEGRAM_BOT_TOKEN)") from None
-            except (TimedOut, NetworkError, TelegramError) as exc:  # down, 5xx, connection refused: try again later
-                raise DeliveryError(f"Telegram unreachable: {type(exc).__name__}: {self._scrub(str(exc))}") from None
-            sent = str(result.message_id)
-        return sent
+        return [Outbound(part, outbound.choices if i == len(parts) - 1 else []) for i, part in enumerate(parts)]
+
+    async def deliver(self, address: str, piece: Outbound) -> str:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.title[:64], callback_data=c.data)] for c in piece.choices]) if piece.choices else None
+        try:
+            result = await self.bot.send_message(int(address), piece.text or "…", reply_markup=markup)
+        except RetryAfter as exc:
+            raise DeliveryError("Telegram: too many requests", retry_after=_seconds(exc.retry_after)) from None
+        except Forbidden as exc:  # the customer blocked the bot or deleted the chat
+            raise DeliveryError(f"Telegram refused: {self._scrub(exc.message)}", permanent=True) from None
+        except BadRequest as exc:
+            raise DeliveryError(f"Telegram refused: {self._scrub(exc.message)}", permanent=True) from None
+        except InvalidToken:
+            raise DeliveryError("Telegram: the bot token is not valid (check CS_TELEGRAM_BOT_TOKEN)") from None
+        except (TimedOut, NetworkError, TelegramError) as exc:  # down, 5xx, connection refused: try again later
+            raise DeliveryError(f"Telegram unreachable: {type(exc).__name__}: {self._scrub(str(exc))}") from None
+        return str(result.message_id)
 
     async def acknowledge(self, inbound: Inbound, text: str = "") -> None:
         if not inbound.ack:

@@ -16,5 +16,5 @@ class WebChannel(Channel):
     name = "web"
     identity = "web"
 
-    async def deliver(self, address: str, outbound: Outbound) -> str:
+    async def deliver(self, address: str, piece: Outbound) -> str:
         return ""  # already delivered: it is in the transcript the page reads

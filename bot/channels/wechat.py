@@ -173,14 +173,18 @@ class WeChatChannel(Channel):
             return REFUSED[45015]
         return ""
 
-    async def deliver(self, address: str, outbound: Outbound) -> str:
-        if outbound.choices:  # a menu message: each choice comes back as a text push with its bizmsgmenuid
-            body = {"touser": address, "msgtype": "msgmenu", "msgmenu": {
-                "head_content": outbound.text, "list": [{"id": c.data, "content": c.title} for c in outbound.choices], "tail_content": ""}}
-            await self._send(body)
+    def pieces(self, outbound: Outbound) -> list[Outbound]:
+        """A menu message is one; a text over 2,000 bytes is several."""
+        if outbound.choices:
+            return [outbound]
+        return [Outbound(part) for part in split_bytes(outbound.text or "…", CUSTOM_TEXT_LIMIT_BYTES)]
+
+    async def deliver(self, address: str, piece: Outbound) -> str:
+        if piece.choices:  # a menu message: each choice comes back as a text push with its bizmsgmenuid
+            await self._send({"touser": address, "msgtype": "msgmenu", "msgmenu": {
+                "head_content": piece.text, "list": [{"id": c.data, "content": c.title} for c in piece.choices], "tail_content": ""}})
         else:
-            for part in split_bytes(outbound.text or "…", CUSTOM_TEXT_LIMIT_BYTES):
-                await self._send({"touser": address, "msgtype": "text", "text": {"content": part}})
+            await self._send({"touser": address, "msgtype": "text", "text": {"content": piece.text or "…"}})
         return ""
 
     async def _send(self, body: dict) -> None:
