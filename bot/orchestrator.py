@@ -81,7 +81,7 @@ class Orchestrator:
         """
         if payload is not None and not await self._offered(conv.id, payload):
             payload = None
-        message, duplicate = await self.accept(conv, text, client_message_id=client_message_id, payload=payload)
+        message, duplicate = await self.accept(conv, text, client_message_id=client_message_id, payload=payload, reads_transcript=True)
         turn = await self.turns.settle(conv.id, message.id, self.turn_wait_seconds)
         after = conversation_from_hash(turn.conversation) if turn is not None and turn.conversation is not None else await self.conversations.get(conv.id)
         return Outcome(message, await self.replies(conv.id, turn), after, duplicate=duplicate, pending=turn is None)
@@ -93,16 +93,19 @@ class Orchestrator:
         return turn.messages if turn.messages is not None else await self.conversations.messages_by_id(cid, turn.ids)
 
     async def accept(self, conv: Conversation, text: str, *, client_message_id: str | None = None, payload: str | None = None,
-                     channel: str | None = None) -> tuple[Message, bool]:
+                     channel: str | None = None, reads_transcript: bool = False) -> tuple[Message, bool]:
         """Store the message and queue its turn, without waiting for it: ``(message, duplicate)``.
 
         Messaging channels (``bot/channels/``) answer their webhook once the message
         is safe, and the turn's replies reach the customer through the outbox.
         ``channel``: where this message came from, if not the conversation's own channel.
+        ``reads_transcript``: the customer wrote from the web chat, which shows the transcript
+        itself: a linked customer who wrote from a messaging channel before gets the replies here now.
         """
         language = detect_language(text, default=conv.language)
         meta = {"language": language, **({"payload": payload} if payload else {})}
-        return await self.conversations.append_customer(conv.id, text, channel=channel or conv.channel, client_message_id=client_message_id, meta=meta)
+        return await self.conversations.append_customer(conv.id, text, channel=channel or conv.channel, client_message_id=client_message_id, meta=meta,
+                                                        reads_transcript=reads_transcript)
 
     async def _turn(self, message: Message, fields: dict[str, str], taken: int = 1) -> list[Message]:
         """One customer turn, run by whoever holds the conversation's turn lock (``fields``: the conversation as the

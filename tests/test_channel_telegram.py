@@ -185,3 +185,43 @@ def test_a_photo_is_kept_for_the_agent_and_the_customer_is_told_to_write(setting
     customer = [m for m in lines if m["sender"] == "customer"]
     assert len(customer) == 1 and customer[0]["text"].startswith("[photo] 颜色和图片不一样")
     assert "13812345678" not in customer[0]["text"]
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_the_agents_reply_goes_to_the_channel_the_linked_customer_last_wrote_from(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+    """One chat, written to from the web page and from Telegram by the same (linked) customer: each reply of the
+    agent goes where the customer wrote last, not where they wrote once."""
+    web = hub.post("/api/conversations", json={"language": "en", "visitor_id": secrets.token_hex(16)}).json()
+    cid, auth = web["conversation_id"], {"Authorization": f"Bearer {web['token']}"}
+    hub.post(f"/api/conversations/{cid}/messages", json={"text": "My kettle leaks, I want a person"}, headers=auth)
+    hub.post(f"/api/conversations/{cid}/handoff", headers=auth)
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Lu")
+    assert alice.post(f"/conversations/{cid}/customer/link", {"identity": f"telegram:{user.user_id}"}).status_code == 200
+
+    user.say("It's me, on my phone now")
+    deadline = time.monotonic() + 20
+    while not any(m["channel"] == "telegram" for m in alice.get(f"/conversations/{cid}").json()["messages"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    on_phone = alice.post(f"/conversations/{cid}/messages", {"text": "Thanks Lu, which model is it?"}).json()
+    assert _wait_delivered(alice, cid, on_phone["id"])[on_phone["id"]]["channel"] == "telegram"
+
+    # Back at the computer: the next reply is read on the web page, not pushed to the phone.
+    assert hub.post(f"/api/conversations/{cid}/messages", json={"text": "Back at my desk: it's the K-200"}, headers=auth).status_code == 200
+    at_desk = alice.post(f"/conversations/{cid}/messages", {"text": "A K-200 replacement is on its way."}).json()
+    assert on_phone["id"] in alice.get(f"/conversations/{cid}/deliveries").json()
+    assert at_desk["id"] not in alice.get(f"/conversations/{cid}/deliveries").json()  # not queued for Telegram
+    shown = hub.get(f"/api/conversations/{cid}/messages", headers=auth).json()
+    assert "A K-200 replacement is on its way." in [m["text"] for m in shown]
+
+    # And on the phone again: the reply follows.
+    user.say("Will it come tomorrow?")
+    deadline = time.monotonic() + 20
+    while [m["text"] for m in alice.get(f"/conversations/{cid}").json()["messages"] if m["sender"] == "customer"][-1] != "Will it come tomorrow?":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    tomorrow = alice.post(f"/conversations/{cid}/messages", {"text": "Yes, before noon."}).json()
+    _wait_delivered(alice, cid, tomorrow["id"])
+    assert [m["text"] for m in telegram_api.messages_to(user.user_id)] == ["Thanks Lu, which model is it?", "Yes, before noon."]
