@@ -11,6 +11,7 @@ the 48-hour window is marked undeliverable for the agent.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -90,6 +91,13 @@ def test_forged_malformed_and_replayed_pushes_are_refused(settings, channels_hub
     assert f.push(xml, timestamp=int(time.time()) - 3600).status_code == 403  # a captured push sent again an hour later
     assert f.push("<xml><ToUserName>broken", encrypted=False).status_code == 400
     assert f.push("<html>not wechat</html>").status_code == 400
+    # well-formed XML, but not a push as WeChat sends one: a field that is an element, repeated, or a MsgId that is no number
+    for broken in (xml.replace("<Content><![CDATA[hello]]></Content>", "<Content><b>hello</b></Content>"),
+                   xml.replace("</FromUserName>", f"</FromUserName><FromUserName>{f.openid}x</FromUserName>", 1),
+                   re.sub(r"<MsgId>\d+</MsgId>", "<MsgId>abc</MsgId>", xml),
+                   re.sub(r"<MsgId>\d+</MsgId>", "", xml)):
+        resp = f.push(broken, encrypted=True)
+        assert resp.status_code == 400, (broken, resp.text)
     # safe mode: a body encrypted for another account (or tampered) fails its msg_signature
     other = WeChatFollower(channels_hub, WECHAT_TOKEN, app_id=WECHAT_APP_ID, aes_key="B" * 43)
     assert other.push(xml, encrypted=True).status_code == 403

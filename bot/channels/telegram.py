@@ -37,6 +37,16 @@ GREET_PAYLOAD = "/greet"
 TEXT_LIMIT = 4096  # characters in one Telegram message
 
 
+class MalformedUpdate(ValueError):
+    """Not an update the bot can read (broken JSON, no chat, a text that is not text): acknowledged and ignored,
+    because Telegram sends an update again until it gets a 2xx, holding the updates after it back meanwhile."""
+
+
+class InvalidUpdate(ValueError):
+    """An update with ids Telegram never sends (a chat id that is not an integer): forged or broken, refused with
+    a 400 saying why. Stored, its replies could never be sent."""
+
+
 def webhook_secret(token: str, configured: str | None = None) -> str:
     """The ``secret_token`` Telegram echoes in ``X-Telegram-Bot-Api-Secret-Token``: configured, or derived from the
     bot token (the same on every worker, nothing more to configure, and it reveals nothing about the token)."""
@@ -60,31 +70,50 @@ class TelegramChannel(Channel):
     def verify(self, header_secret: str | None) -> bool:
         return bool(header_secret) and hmac.compare_digest(header_secret.encode(), self.secret.encode())
 
-    def update(self, data: dict) -> Update:
-        """A pushed update's JSON as the Bot API type (``ValueError`` if it is not one)."""
+    def update(self, data: object) -> Update:
+        """A pushed update's JSON as the Bot API type (``MalformedUpdate`` if it is not one)."""
+        if not isinstance(data, dict):
+            raise MalformedUpdate(f"not a JSON object but {type(data).__name__}")
         try:
             update = Update.de_json(data, self.bot)
         except (TypeError, KeyError, AttributeError, ValueError) as exc:
-            raise ValueError(f"not a Telegram update: {exc}") from None
-        if update is None or not isinstance(update.update_id, int):
-            raise ValueError("not a Telegram update")
+            raise MalformedUpdate(f"not a Telegram update: {exc}") from None
+        if update is None or type(update.update_id) is not int:
+            raise MalformedUpdate("not a Telegram update (no integer update_id)")
         return update
 
     def parse(self, update: Update) -> Inbound | None:
-        """The update as what the customer did; ``None`` for what the bot does not handle (groups, edits, stickers...)."""
+        """The update as what the customer did; ``None`` for what the bot does not handle (groups, edits...).
+
+        Raises ``InvalidUpdate`` for ids Telegram never sends, ``MalformedUpdate`` for a message the bot cannot read.
+        """
         if update.callback_query is not None:
             query = update.callback_query
             chat = query.message.chat if query.message is not None else None
-            if chat is None or chat.type != "private":
+            if chat is None:
+                return None  # a tap on a message too old for Telegram to include: nothing to answer to
+            _check_ids(chat.id, query.from_user)
+            if chat.type != "private":
                 return None
-            return Inbound("choice", str(chat.id), str(query.from_user.id), f"cb:{query.id}", choice=query.data or "",
-                           language=language_of(query.from_user.language_code), name=query.from_user.full_name, ack=query.id)
+            if not isinstance(query.data, str) or not isinstance(query.id, str):
+                raise MalformedUpdate("a callback query without string data")
+            return Inbound("choice", str(chat.id), str(query.from_user.id), f"cb:{query.id}", choice=query.data,
+                           language=language_of(_text(query.from_user.language_code)), name=_text(query.from_user.full_name), ack=query.id)
         message = update.message
-        if message is None or message.chat.type != "private" or message.from_user is None:
+        if message is None:
             return None
+        if message.chat is None or message.from_user is None:
+            raise MalformedUpdate("a message without its chat or sender")
+        _check_ids(message.chat.id, message.from_user)
+        if message.chat.type != "private":
+            return None
+        if type(message.message_id) is not int:
+            raise MalformedUpdate("a message whose message_id is not an integer")
+        if not isinstance(message.text, str | None) or not isinstance(message.caption, str | None):
+            raise MalformedUpdate("a message whose text is not text")
         user = message.from_user
         common = dict(address=str(message.chat.id), user_id=str(user.id), event_id=f"m:{message.chat.id}:{message.message_id}",
-                      language=language_of(user.language_code), name=user.full_name)
+                      language=language_of(_text(user.language_code)), name=_text(user.full_name))
         text = (message.text or "").strip()
         if not text:
             kind = next((k for k in ("photo", "sticker", "voice", "video", "document", "location", "contact", "animation", "audio")
@@ -152,15 +181,36 @@ def split_text(text: str, limit: int) -> list[str]:
     return [*parts, text]
 
 
+def _check_ids(chat_id: object, user: object) -> None:
+    """Telegram's chat and user ids are integers (``bool`` is not one, though Python says so)."""
+    if type(chat_id) is not int:
+        raise InvalidUpdate(f"the chat id must be an integer, not {type(chat_id).__name__}")
+    if user is None or type(getattr(user, "id", None)) is not int:
+        raise InvalidUpdate("the sender's user id must be an integer")
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def receive_update(channel: TelegramChannel, gateway: ChannelGateway, update: Update) -> None:
-    """One update, pushed or polled: what the customer did goes through the gateway like any channel's."""
-    inbound = channel.parse(update)
-    if inbound is not None:
-        await gateway.receive(channel, inbound)
+    """One update, pushed or polled: what the customer did goes through the gateway like any channel's.
+
+    Raises ``InvalidUpdate`` (ids Telegram never sends); a malformed update is logged and ignored.
+    """
+    try:
+        inbound = channel.parse(update)
+    except MalformedUpdate as exc:
+        log.warning("telegram: ignored update %s: %s", update.update_id, exc)
+        return
+    if inbound is None:
+        log.info("telegram: ignored update %s: not a private message or tap the bot handles", update.update_id)
+        return
+    await gateway.receive(channel, inbound)
 
 
 class TelegramPoller:

@@ -58,6 +58,10 @@ REFUSED = {
 }
 
 
+# The fields of a push that are read (each must be one plain value).
+READ_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Content", "Event", "EventKey", "bizmsgmenuid")
+
+
 class InvalidPush(Exception):
     """A push that is not well-formed WeChat XML (a 400), as opposed to a forged one (``InvalidSignatureException``, a 403)."""
 
@@ -132,9 +136,19 @@ class WeChatChannel(Channel):
     def parse(self, xml: str) -> Inbound | None:
         """The push as what the customer did; ``None`` for what needs no answer (unsubscribe, location reports...)."""
         raw = self._xml(xml)
+        for key in READ_FIELDS:  # one value each: an element nested or repeated here is no push of WeChat's
+            if raw.get(key) is not None and not isinstance(raw[key], str):
+                raise InvalidPush(f"<{key}> is not a plain value")
         if not raw.get("FromUserName") or not raw.get("MsgType"):
             raise InvalidPush("a push without FromUserName or MsgType")
-        message = parse_message(xml)
+        if raw["MsgType"] != "event" and not str(raw.get("MsgId") or "").isdigit():
+            raise InvalidPush("a message without its numeric MsgId")
+        if not str(raw.get("CreateTime") or "0").isdigit():
+            raise InvalidPush("a push whose CreateTime is not a number")
+        try:
+            message = parse_message(xml)
+        except Exception:  # wechatpy's own reading of a field we do not check
+            raise InvalidPush("not a WeChat push wechatpy can read") from None
         openid = message.source
         common = dict(address=openid, user_id=openid)
         if isinstance(message, TextMessage):

@@ -1,8 +1,11 @@
 """Messaging channels over HTTP: the webhooks Telegram and WeChat push to, and each line's delivery for the console.
 
 The webhooks refuse what is not theirs before reading it: a wrong secret or
-signature is a 403, a body that is not the channel's JSON or XML a 400, a
-WeChat push whose timestamp is too old a 403 (a replay). A verified message
+signature is a 403, a WeChat body that is not its XML a 400, a WeChat push
+whose timestamp is too old a 403 (a replay). A Telegram update the bot cannot
+read is answered 200 and logged (Telegram sends an update again until it gets
+a 2xx, holding back the ones after it), except one whose ids Telegram never
+sends (a chat id that is not an integer): a 400. A verified message
 is stored before the webhook answers (Redis away: 503, and the channel sends
 it again); its replies go out through the outbox (``bot/outbox.py``), or, for
 WeChat when the bot is fast, in the webhook's answer itself.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Annotated
 
@@ -19,12 +23,14 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from wechatpy.exceptions import InvalidSignatureException
 
-from bot.channels.telegram import TelegramChannel, receive_update
+from bot.channels.telegram import InvalidUpdate, TelegramChannel, receive_update
 from bot.channels.wechat import InvalidPush, WeChatChannel
 from bot.outbox import Delivery, announce
 from core.errors import NotAllowed
 from hub.deps import ChatStaff, ConversationId, Svc, may_read
 from hub.services import Services
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/channels", tags=["channels"])
 agent_router = APIRouter(prefix="/api/agent", tags=["agent"])
@@ -46,9 +52,13 @@ async def telegram_webhook(request: Request, services: Svc,
         raise HTTPException(403, "wrong or missing X-Telegram-Bot-Api-Secret-Token")
     try:
         update = channel.update(json.loads(await request.body()))
-    except ValueError as exc:  # JSONDecodeError is one
-        raise HTTPException(400, f"malformed update: {exc}") from None
-    await receive_update(channel, services.gateway, update)
+    except ValueError as exc:  # broken JSON (JSONDecodeError), not an update: a non-2xx would only make Telegram send it again
+        log.warning("telegram: ignored update: %s", exc)
+        return {"ok": True}
+    try:
+        await receive_update(channel, services.gateway, update)
+    except InvalidUpdate as exc:
+        raise HTTPException(400, f"not a Telegram update: {exc}") from None
     return {"ok": True}
 
 

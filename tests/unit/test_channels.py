@@ -71,6 +71,13 @@ def test_wechat_events_and_menu_taps():
     photo = channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>5</CreateTime><MsgType>image</MsgType><PicUrl>u</PicUrl><MsgId>9</MsgId><MediaId>m</MediaId></xml>")
     assert (photo.kind, photo.text) == ("ignore", "[image]")
     assert channel.reply_window_closed(1.0) and not channel.reply_window_closed(0)
+    for broken in ("<xml><FromUserName><a>o1</a></FromUserName><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",
+                   "<xml><FromUserName>o1</FromUserName><MsgType><x/></MsgType></xml>",
+                   "<xml><FromUserName>o1</FromUserName><MsgType>text</MsgType><Content><b>hi</b></Content><MsgId>1</MsgId></xml>",
+                   "<xml><FromUserName>o1</FromUserName><MsgType>text</MsgType><Content>hi</Content><MsgId>abc</MsgId></xml>",
+                   "<xml><FromUserName>o1</FromUserName><MsgType>event</MsgType><Event>CLICK</Event><EventKey><a/></EventKey></xml>"):
+        with pytest.raises(InvalidPush):
+            channel.parse(broken)
 
 
 def test_choices_render_for_each_channel_and_come_back_as_what_was_offered():
