@@ -429,6 +429,10 @@ class Keys:
         """Who runs the channel's one-per-deployment loop (Telegram long polling: only one getUpdates may run)."""
         return f"{self.p}:channel:{channel}:leader"
 
+    def wechat_push(self, digest: str) -> str:
+        """A WeChat push seen (a hash of its timestamp, nonce, signature and body): the same one again is a replay."""
+        return f"{self.p}:channel:wechat:push:{digest}"
+
     def wechat_access_token(self, app_id: str) -> str:
         return f"{self.p}:channel:wechat:{app_id}:access-token"
 

@@ -344,6 +344,10 @@ class Settings(BaseSettings):
     wechat_token: SecretStr | None = None
     wechat_encoding_aes_key: SecretStr | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
+    # With an EncodingAESKey (compatible or safe mode), WeChat seals every push and signs its body (msg_signature); a
+    # plaintext push is signed on its URL only, so anyone who saw one URL could post any body with it. Plaintext
+    # pushes are refused then, unless this is true (only while switching the account from plaintext mode).
+    wechat_allow_plaintext: bool = False
     # WeChat waits 5 s for a passive reply (network included) and then retries the push: answer in the reply only
     # if the bot is done within this, else "success" now and the answer through the customer-service API. 1.5 s
     # are left for the network and a busy machine (on 2 shared cores a response took up to 1.2 s past its wait).
@@ -352,7 +356,8 @@ class Settings(BaseSettings):
     wechat_reply_window_hours: float = 48.0
     # The access_token (valid 7200 s) is renewed this long before it expires, by one worker at a time.
     wechat_token_refresh_margin_seconds: float = 300.0
-    # A push older than this (its timestamp) is refused as a replay; WeChat retries within about 15 s.
+    # A push older than this (its timestamp) is refused as a replay, and so is one seen before within it (the same
+    # timestamp, nonce, signature and body); WeChat retries within about 15 s.
     channel_replay_window_seconds: float = 300.0
     # A chat on a messaging channel continues its conversation (reopening it after "resolved") unless it was
     # resolved this long ago: then a new conversation starts (same customer record, history kept).

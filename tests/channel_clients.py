@@ -85,6 +85,10 @@ class WeChatFollower:
                 f"<EventKey><![CDATA[{key}]]></EventKey></xml>")
 
     def push(self, xml: str, *, encrypted: bool = False, signature: str | None = None, timestamp: int | None = None) -> httpx.Response:
+        return self.send(*self.request(xml, encrypted=encrypted, signature=signature, timestamp=timestamp))
+
+    def request(self, xml: str, *, encrypted: bool = False, signature: str | None = None, timestamp: int | None = None) -> tuple[dict, bytes]:
+        """The query and body WeChat's server posts for ``xml`` (a fresh nonce; sealed with AES in safe mode)."""
         timestamp = str(timestamp or int(time.time()))
         nonce = str(random.randint(10**8, 10**9))
         params = {"signature": signature or wechat_signature(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "openid": self.openid}
@@ -93,7 +97,11 @@ class WeChatFollower:
             sealed = xmltodict.parse(self.crypto.encrypt_message(xml, nonce, timestamp))["xml"]
             body = f"<xml><ToUserName><![CDATA[{self.account}]]></ToUserName><Encrypt><![CDATA[{sealed['Encrypt']}]]></Encrypt></xml>"
             params.update(encrypt_type="aes", msg_signature=sealed["MsgSignature"])
-        return self.hub.post("/api/channels/wechat", params=params, content=body.encode(), headers={"content-type": "text/xml"})
+        return params, body.encode()
+
+    def send(self, params: dict, body: bytes) -> httpx.Response:
+        """Post a push exactly as given (a captured one sent again is a replay)."""
+        return self.hub.post("/api/channels/wechat", params=params, content=body, headers={"content-type": "text/xml"})
 
     def reply_text(self, resp: httpx.Response) -> str:
         """The text of a passive reply (decrypted in safe mode); "" for ``success``."""

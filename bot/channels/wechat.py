@@ -21,9 +21,10 @@ without that single-flight renewal, so the two API calls are made here with http
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import re
 import time
 import uuid
-import re
 from urllib.parse import unquote
 
 import httpx
@@ -92,6 +93,15 @@ class WeChatChannel(Channel):
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
 
     # inbound
+    async def first_sight(self, signature: str, timestamp: str, nonce: str, body: bytes, *, window_seconds: float) -> bool:
+        """``False`` if this very push (timestamp, nonce, signature and body) was seen within the window: a replay.
+
+        The URL signature covers only the timestamp and nonce, so a captured push passes it again until its
+        timestamp is too old; remembered (``SET NX``) as long as a timestamp can be accepted, it passes once.
+        """
+        digest = hashlib.sha256("\n".join((timestamp, nonce, signature, hashlib.sha256(body).hexdigest())).encode()).hexdigest()
+        return bool(await self.r.set(self.k.wechat_push(digest), "1", nx=True, ex=int(2 * window_seconds) + 1))
+
     def signed(self, signature: str, timestamp: str, nonce: str) -> bool:
         """The URL signature every push (and the URL check) carries: sha1 of the sorted token, timestamp and nonce."""
         try:

@@ -2,7 +2,9 @@
 
 The webhooks refuse what is not theirs before reading it: a wrong secret or
 signature is a 403, a WeChat body that is not its XML a 400, a WeChat push
-whose timestamp is too old a 403 (a replay). A Telegram update the bot cannot
+whose timestamp is too old, or that was received before, a 403 (a replay), and
+so is a plaintext one when safe mode is configured (its body is signed by
+nothing) unless ``CS_WECHAT_ALLOW_PLAINTEXT``. A Telegram update the bot cannot
 read is answered 200 and logged (Telegram sends an update again until it gets
 a 2xx, holding back the ones after it), except one whose ids Telegram never
 sends (a chat id that is not an integer): a 400. A verified message
@@ -83,8 +85,14 @@ async def wechat_push(request: Request, services: Svc, signature: str = Query(""
     if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > s.channel_replay_window_seconds:
         raise HTTPException(403, "the push is too old (a replay?)")
     encrypted = encrypt_type == "aes"
+    if channel.crypto is not None and not encrypted and not s.wechat_allow_plaintext:
+        raise HTTPException(403, "a plaintext push, but an EncodingAESKey is configured: WeChat seals pushes in compatible and safe mode "
+                                 "(set CS_WECHAT_ALLOW_PLAINTEXT=true only while switching the account from plaintext mode)")
+    body = await request.body()
+    if not await channel.first_sight(signature, timestamp, nonce, body, window_seconds=s.channel_replay_window_seconds):
+        raise HTTPException(403, "this push was received before (a replay)")
     try:
-        xml = channel.open(await request.body(), encrypted=encrypted, msg_signature=msg_signature, timestamp=timestamp, nonce=nonce)
+        xml = channel.open(body, encrypted=encrypted, msg_signature=msg_signature, timestamp=timestamp, nonce=nonce)
         inbound = channel.parse(xml)
     except InvalidSignatureException:
         raise HTTPException(403, "wrong msg_signature") from None
