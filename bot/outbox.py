@@ -115,6 +115,23 @@ if redis.call('LLEN', outbox) == 0 then redis.call('ZREM', due, cid) else redis.
 return 1
 """
 
+# End a passive-reply hold early (the caller answered without the replies): they are due now, not at hold_until.
+# A conversation due later for another reason (a retry's wait) keeps its time.
+#
+# KEYS[1] conversation hash   KEYS[2] outbox due sorted set
+# ARGV[1] conversation id     ARGV[2] now (s)
+UNHOLD = """
+local conv, due = KEYS[1], KEYS[2]
+local cid, now = ARGV[1], tonumber(ARGV[2])
+
+local held = tonumber(redis.call('HGET', conv, 'hold_until') or '0') or 0
+if held <= now then return 0 end
+redis.call('HSET', conv, 'hold_until', '0')
+local at = redis.call('ZSCORE', due, cid)
+if at and tonumber(at) == held then redis.call('ZADD', due, 'XX', now, cid) end
+return 1
+"""
+
 # Hand the first lines of the outbox to a reply the caller sends itself (WeChat's passive reply), if no sender
 # holds the conversation and those lines are exactly the head of the outbox (order is kept).
 #
@@ -166,6 +183,7 @@ class Outbox:
         self._record = self.r.register_script(RECORD)
         self._release = self.r.register_script(RELEASE)
         self._renew = self.r.register_script(RENEW)
+        self._unhold = self.r.register_script(UNHOLD)
         self._claim = self.r.register_script(CLAIM)
 
     async def deliveries(self, cid: str) -> dict[str, Delivery]:
@@ -195,6 +213,10 @@ class Outbox:
 
     async def release(self, cid: str, token: str, next_due: float) -> None:
         await self._release(keys=[self.k.outbox_lease(cid), self.k.outbox(cid), self.k.outbox_due], args=[token, cid, next_due])
+
+    async def unhold(self, cid: str) -> None:
+        """The passive reply will not carry the held lines: send them now."""
+        await self._unhold(keys=[self.k.conv(cid), self.k.outbox_due], args=[cid, time.time()])
 
     async def claim(self, cid: str, mids: list[str], via: str) -> bool:
         """Take ``mids`` (the head of the outbox) for a reply the caller sends itself; ``False``: the outbox sends them."""

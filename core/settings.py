@@ -348,10 +348,11 @@ class Settings(BaseSettings):
     # plaintext push is signed on its URL only, so anyone who saw one URL could post any body with it. Plaintext
     # pushes are refused then, unless this is true (only while switching the account from plaintext mode).
     wechat_allow_plaintext: bool = False
-    # WeChat waits 5 s for a passive reply (network included) and then retries the push: answer in the reply only
-    # if the bot is done within this, else "success" now and the answer through the customer-service API. 1.5 s
-    # are left for the network and a busy machine (on 2 shared cores a response took up to 1.2 s past its wait).
-    wechat_passive_reply_seconds: float = 3.5
+    # WeChat waits 5 s for a passive reply (network included) and then retries the push: the answer goes in the
+    # reply only if it is ready within this many seconds of the push's arrival at the hub (counted from then, not
+    # from when the bot started: middleware, storing the message and rendering the reply all count), else the hub
+    # answers "success" and the answer follows at once through the customer-service API. 1 s is left for the network.
+    wechat_passive_reply_deadline_seconds: float = 4.0
     # Customer-service messages are allowed for 48 hours after the customer last wrote (WeChat's rule).
     wechat_reply_window_hours: float = 48.0
     # The access_token (valid 7200 s) is renewed this long before it expires, by one worker at a time.

@@ -11,6 +11,7 @@ the 48-hour window is marked undeliverable for the agent.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -70,6 +71,28 @@ def test_a_slow_bot_gets_success_in_time_and_the_answer_through_the_api(settings
         cid = conversation_of(settings, "wechat", f.openid)
         stored = [m for m in sync_client(settings).xrange(Keys(settings.key_prefix).transcript(cid)) if '"sender": "customer"' in m[1]["m"]]
         assert len(stored) == 1
+
+
+def test_past_the_passive_reply_deadline_the_answer_goes_through_the_api(settings, stack, telegram_api, wechat_api, channels_hub):
+    """The passive reply has a deadline counted from the push's arrival (CS_WECHAT_PASSIVE_REPLY_DEADLINE_SECONDS):
+    a bot done after it is not waited for; WeChat gets "success" and the customer the answer through the API, once."""
+    with DelayedRasa(settings.rasa_url, delay=1.0) as slow_rasa, \
+            channel_hub(settings, telegram_api, wechat_api, rasa_port=slow_rasa.port, name="deadline-hub", CS_TELEGRAM_MODE="polling",
+                        CS_TELEGRAM_BOT_TOKEN="", CS_WECHAT_PASSIVE_REPLY_DEADLINE_SECONDS="0.5") as url:
+        f = follower(url)
+        resp = f.push(f.text_xml("运费怎么算？")[0], encrypted=True)
+        assert (resp.status_code, resp.text) == (200, "success")
+        sent = wechat_api.wait_for(lambda: wechat_api.messages_to(f.openid), timeout=40)
+        assert "运费" in sent[0]["text"]["content"] or "包邮" in sent[0]["text"]["content"]
+        cid = conversation_of(settings, "wechat", f.openid)
+        deadline = time.monotonic() + 20
+        while not (deliveries := [json.loads(d) for d in sync_client(settings).hgetall(Keys(settings.key_prefix).deliveries(cid)).values()]) \
+                or any(d["state"] != "delivered" for d in deliveries):
+            assert time.monotonic() < deadline, deliveries
+            time.sleep(0.2)
+        assert {d["via"] for d in deliveries} == {"api"}
+        time.sleep(1)
+        assert len(wechat_api.messages_to(f.openid)) == len(sent)
 
 
 def test_a_retried_push_is_processed_once(settings, channels_hub, wechat_api):

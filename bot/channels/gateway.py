@@ -75,25 +75,26 @@ class ChannelGateway:
         self._release = self.r.register_script(_RELEASE)
         self._running: set[asyncio.Task] = set()
 
-    async def receive(self, channel: Channel, inbound: Inbound, *, hold_seconds: float = 0.0) -> Receipt:
+    async def receive(self, channel: Channel, inbound: Inbound, *, hold_until: float = 0.0) -> Receipt:
         """Take one inbound event; returns once it is stored (its turn goes on in the background).
 
-        ``hold_seconds``: replies appended within this time wait in the outbox, so the
-        caller may carry them in its own response instead (WeChat's passive reply).
+        ``hold_until`` (epoch seconds): replies appended before then wait in the outbox, so the
+        caller may carry them in its own response instead (WeChat's passive reply, whose
+        deadline the caller counts from the request's arrival).
         """
-        receipt = await self._receive(channel, inbound, hold_seconds)
+        receipt = await self._receive(channel, inbound, hold_until)
         if inbound.ack:
             await channel.acknowledge(inbound, receipt.notice)
         return receipt
 
-    async def _receive(self, channel: Channel, inbound: Inbound, hold_seconds: float) -> Receipt:
+    async def _receive(self, channel: Channel, inbound: Inbound, hold_until: float) -> Receipt:
         said = inbound.text if inbound.kind != "ignore" else ""  # "[photo]" says nothing of the language
         language = inbound.language or detect_language(said, default=channel.default_language)
         customer_id = await self.customers.identify(channel.identity, inbound.user_id, name=inbound.name, language=language)
         conv = await self._conversation(channel, inbound, customer_id, language)
         now = time.time()
         await self.conversations.set_fields(conv.id, reply_channel=channel.name, reply_to=inbound.address, last_inbound_at=str(now),
-                                            hold_until=str(now + hold_seconds if hold_seconds else 0))
+                                            hold_until=str(hold_until))
         if inbound.kind == "rating":
             return await self._rate(conv, inbound.rating, channel, inbound)
         if inbound.kind == "ignore":  # a photo, a sticker...: in the transcript for the agent; say what the channel can take, once per event

@@ -1,4 +1,4 @@
-"""Request latency, server errors and open WebSockets for ``GET /metrics`` (core/telemetry.py).
+"""Request latency, server errors and open WebSockets for ``GET /metrics`` (core/telemetry.py), and each request's arrival time.
 
 Requests are labelled by their route template (``/api/conversations/{cid}``),
 never the raw path, so ids cannot explode the number of series.
@@ -11,6 +11,13 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import telemetry
+
+ARRIVED = "cs.arrived"  # scope key: time.monotonic() when the request reached the hub (its headers were read)
+
+
+def arrived(scope: Scope) -> float:
+    """When the request reached the hub, before any middleware or route waited on anything (now, if unknown)."""
+    return scope.get(ARRIVED) or time.monotonic()
 
 
 class RequestMetrics:
@@ -28,6 +35,7 @@ class RequestMetrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope[ARRIVED] = time.monotonic()  # outermost: the earliest the app sees a request (WeChat's passive-reply deadline counts from it)
         started = time.perf_counter()
         status = {"code": 500}
 

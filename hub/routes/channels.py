@@ -30,6 +30,7 @@ from bot.channels.wechat import InvalidPush, WeChatChannel
 from bot.outbox import Delivery, announce
 from core.errors import NotAllowed
 from hub.deps import ChatStaff, ConversationId, Svc, may_read
+from hub.middleware.metrics import arrived
 from hub.services import Services
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,9 @@ async def wechat_check(services: Svc, signature: str = Query("", max_length=64),
 async def wechat_push(request: Request, services: Svc, signature: str = Query("", max_length=64), timestamp: str = Query("", max_length=20),
                       nonce: str = Query("", max_length=64), encrypt_type: str = Query("", max_length=10),
                       msg_signature: str = Query("", max_length=64)) -> Response:
-    started = time.monotonic()
     s = services.settings
+    # WeChat waits 5 s from sending: the passive reply's deadline counts from the push's arrival, not from this handler or the bot.
+    deadline = arrived(request.scope) + s.wechat_passive_reply_deadline_seconds
     channel: WeChatChannel = _channel(services, "wechat", WeChatChannel)
     if not channel.signed(signature, timestamp, nonce):
         raise HTTPException(403, "wrong signature")
@@ -100,24 +102,26 @@ async def wechat_push(request: Request, services: Svc, signature: str = Query(""
         raise HTTPException(400, str(exc)) from None
     if inbound is None:
         return PlainTextResponse(SUCCESS)
-    receipt = await services.gateway.receive(channel, inbound, hold_seconds=s.wechat_passive_reply_seconds + 1.0)
+    # Replies appended before the deadline wait for the passive reply; past it the outbox sends them.
+    receipt = await services.gateway.receive(channel, inbound, hold_until=time.time() + max(0.0, deadline - time.monotonic()))
     if receipt.duplicate or receipt.turn is None or receipt.conversation is None:
         return PlainTextResponse(SUCCESS)  # a retry: answered (or being answered) already
-    # WeChat waits 5 s: answer in the response if the bot is done in time, else the outbox sends it.
-    done, _ = await asyncio.wait({receipt.turn}, timeout=max(0.0, s.wechat_passive_reply_seconds - (time.monotonic() - started)))
+    cid = receipt.conversation.id
+    done, _ = await asyncio.wait({receipt.turn}, timeout=max(0.0, deadline - time.monotonic()))
     outcome = receipt.turn.result() if done and receipt.turn.exception() is None else None
-    if outcome is None or not outcome.ids:
+    reply = None
+    if outcome is not None and outcome.ids:
+        replies = await services.orchestrator.replies(cid, outcome)
+        reply = channel.reply(inbound.address, channel.account(xml), [channel.render(m) for m in replies], encrypted=encrypted, nonce=nonce, timestamp=timestamp)
+    # Past the deadline WeChat has given up on this request (and would show the customer an error): "success", and the API sends it.
+    if reply is None or time.monotonic() > deadline or not await services.outbox.claim(cid, outcome.ids, "passive_reply"):
+        await services.outbox.unhold(cid)
         return PlainTextResponse(SUCCESS)
-    cid, ids = receipt.conversation.id, outcome.ids
-    replies = await services.orchestrator.replies(cid, outcome)
-    body = channel.reply(inbound.address, channel.account(xml), [channel.render(m) for m in replies], encrypted=encrypted, nonce=nonce, timestamp=timestamp)
-    if body is None or not await services.outbox.claim(cid, ids, "passive_reply"):
-        return PlainTextResponse(SUCCESS)
-    for mid in ids:
+    for mid in outcome.ids:
         delivery = await services.outbox.delivery(cid, mid)
         if delivery:
             await announce(services.conversations, cid, mid, delivery)
-    return Response(body, media_type="application/xml")
+    return Response(reply, media_type="application/xml")
 
 
 @agent_router.get("/conversations/{cid}/deliveries", response_model=dict[str, Delivery],
