@@ -425,6 +425,23 @@ class Keys:
         """Hash: the channel's own bookkeeping (Telegram: the getUpdates offset)."""
         return f"{self.p}:channel:{channel}:state"
 
+    @property
+    def channel_deferred(self) -> str:
+        """Sorted set: conversation id -> when to take its deferred channel messages (over the message limits) again."""
+        return f"{self.p}:channel:deferred"
+
+    def channel_deferred_queue(self, cid: str) -> str:
+        """List: a channel conversation's messages kept over the message limits (JSON), oldest first."""
+        return f"{self.p}:conv:{cid}:deferred"
+
+    def channel_deferred_lock(self, cid: str) -> str:
+        """Held by the one worker taking a conversation's deferred messages again (expires if it dies)."""
+        return f"{self.p}:conv:{cid}:deferred-lock"
+
+    def channel_slow_down(self, cid: str) -> str:
+        """Set while the customer of a channel conversation has been told to slow down (one notice per limit window)."""
+        return f"{self.p}:conv:{cid}:slow-down"
+
     def channel_leader(self, channel: str) -> str:
         """Who runs the channel's one-per-deployment loop (Telegram long polling: only one getUpdates may run)."""
         return f"{self.p}:channel:{channel}:leader"

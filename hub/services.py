@@ -127,13 +127,15 @@ class Services:
     def gateway(self) -> ChannelGateway:
         s = self.settings
         return ChannelGateway(self.redis, self.keys, self.intake, self.customers, self.conversations, self.orchestrator, self.queue, self.feedback,
-                              new_conversation_after_seconds=s.channel_new_conversation_after_hours * 3600, turn_wait_seconds=s.rasa_timeout_seconds * 2 + 5)
+                              new_conversation_after_seconds=s.channel_new_conversation_after_hours * 3600, turn_wait_seconds=s.rasa_timeout_seconds * 2 + 5,
+                              limiter=self.limiter, limits=s.rate_limits)
 
     def _channel_workers(self) -> list[asyncio.Task]:
-        """The outbox sender, and Telegram's long polling (or its webhook registration)."""
+        """The outbox sender, deferred channel messages (over the message limits), and Telegram's long polling (or its webhook registration)."""
         s = self.settings
         sender = OutboxSender(self.outbox, self.conversations, self.channels, SendPolicy.from_settings(s))
-        tasks = [asyncio.create_task(sender.run(), name="outbox"), asyncio.create_task(self._wake_on_messages(sender), name="outbox-wake")]
+        tasks = [asyncio.create_task(sender.run(), name="outbox"), asyncio.create_task(self._wake_on_messages(sender), name="outbox-wake"),
+                 asyncio.create_task(self.gateway.run_deferred(self.channels), name="channel-deferred")]
         telegram = self.channels.get("telegram")
         if isinstance(telegram, TelegramChannel):
             if s.telegram_mode == "polling":

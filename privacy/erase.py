@@ -56,7 +56,7 @@ class Eraser:
         k = self.k
         return [k.conv(cid), k.transcript(cid), k.packet(cid), k.client_ids(cid), k.pii(cid), k.pending_turns(cid),
                 k.turn_outcomes(cid), k.turn_lock(cid), k.bot_language(cid), k.rasa_tracker(cid), k.rasa_lock(cid), k.answer_votes(cid),
-                k.outbox(cid), k.deliveries(cid), k.outbox_lease(cid),
+                k.outbox(cid), k.deliveries(cid), k.outbox_lease(cid), k.channel_deferred_queue(cid), k.channel_deferred_lock(cid), k.channel_slow_down(cid),
                 *(k.rate(scope, cid) for scope in CONVERSATION_RATE_SCOPES)]
 
     def ticket_keys(self, ticket_id: str) -> list[str]:
@@ -86,6 +86,7 @@ class Eraser:
             pipe.zrem(self.k.queue, cid)
             pipe.zrem(self.k.open_turns, cid)
             pipe.zrem(self.k.outbox_due, cid)
+            pipe.zrem(self.k.channel_deferred, cid)
             if conv.get("agent"):
                 pipe.srem(self.k.agent_chats(conv["agent"]), cid)
             for name in staff:  # the agents' "recent chats" lists

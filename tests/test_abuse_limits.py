@@ -159,3 +159,36 @@ def test_a_request_under_several_limits_counts_in_each_and_waits_for_the_stricte
     assert waits[:2] == [0, 0]
     assert 1 <= waits[2] <= 30  # the strict limit's window, not the loose one's
     assert waits[3:] == [0, 0, 0]
+
+
+def test_a_channel_customer_flooding_is_limited_like_the_web_told_once_and_loses_nothing(stack, settings, telegram_api, wechat_api):
+    """A Telegram customer sends six messages at once under a limit of three: three are taken at once (as the web
+    chat's REST API would take them), the customer is told once, in English, to slow down, and the other three are
+    taken after the wait, in order, as the web chat sends refused messages again by itself."""
+    from core.redis import Keys, sync_client
+    from tests.channel_clients import TelegramUser
+    from tests.channel_fixtures import TELEGRAM_TOKEN, channel_hub
+    from bot.channels.telegram import webhook_secret
+
+    limits = {**{name: "1000000/60" for name in LIMITS}, "messages_per_conversation": "3/6"}
+    with channel_hub(settings, telegram_api, wechat_api, name="limited-channel-hub", CS_RATE_LIMITS=json.dumps(limits)) as url:
+        user = TelegramUser(url, webhook_secret(TELEGRAM_TOKEN), language_code="en", name="Flo")
+        said = [f"Where is my parcel? ({i})" for i in range(1, 7)]
+        for text in said:
+            user.say(text)  # every update is acknowledged: Telegram would otherwise send it again and again
+        r, k = sync_client(settings), Keys(settings.key_prefix)
+        deadline = time.monotonic() + 40
+        while True:
+            cid = r.get(k.channel_conversation("telegram", str(user.user_id)))
+            lines = [json.loads(m[1]["m"]) for m in r.xrange(k.transcript(cid))] if cid else []
+            if len([m for m in lines if m["sender"] == "customer"]) >= len(said):
+                break
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.3)
+        assert [m["text"] for m in lines if m["sender"] == "customer"] == said  # nothing lost, in the order written
+        notices = [i for i, m in enumerate(lines) if m.get("meta", {}).get("kind") == "slow_down"]
+        assert len(notices) == 1
+        assert [m["text"] for m in lines[:notices[0]] if m["sender"] == "customer"] == said[:3]  # the limit held
+        telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "faster than we can read" in m["text"]])
+        time.sleep(1)
+        assert len([m for m in telegram_api.messages_to(user.user_id) if "faster than we can read" in m["text"]]) == 1

@@ -13,12 +13,21 @@
 4. The message is stored with the channel's own event id as its idempotency key
    (a webhook retried, an update polled twice: stored once), and its turn runs in
    the background; if this worker dies, another one runs it (``bot/turns.py``).
+5. A customer writing faster than the message limits allow (``Settings.rate_limits``,
+   the same ``messages_per_conversation`` / ``messages_per_address`` as the web chat,
+   the chat being the address) is limited the way the web chat is: the web page is
+   refused (429) and sends the message again by itself after ``Retry-After``; a
+   channel cannot be asked to, so the gateway keeps the message (``Keys.channel_deferred``)
+   and takes it again after the wait, in the order written, and the customer is told
+   once per window to slow down, in their language. Nothing is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import time
 import uuid
@@ -26,6 +35,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from bot.channels.base import Channel, Inbound, read_choice, read_vote
 from bot.channels.texts import channel_say
@@ -34,6 +44,7 @@ from bot.intake import Intake
 from bot.orchestrator import Orchestrator
 from core.errors import ServiceError
 from core.language import detect_language
+from core.ratelimit import Limit, RateLimiter
 from core.redis import Keys
 from customers.store import CustomerStore
 from handoff.conversations import ConversationStore
@@ -45,6 +56,16 @@ log = logging.getLogger(__name__)
 
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 SEEN_SECONDS = 7 * 86400  # how long a handled channel event (a tap, a rating) is remembered against retries
+MESSAGE_LIMITS = ("messages_per_conversation", "messages_per_address")  # the web chat's (hub/middleware/rate_limit.py)
+MAX_DEFERRALS = 30  # as many tries as the web chat makes (bot/web/outbox.js): then it is kept for the agent, unread by the bot
+DEFER_LOCK_SECONDS = 30.0  # a worker taking a conversation's deferred messages again holds it this long at most
+
+# Forget a conversation's deferred queue once it is empty, in one step with the check: a message queued behind
+# at that instant (RPUSH with ZADD NX) keeps it due. KEYS[1] the queue, KEYS[2] the due set; ARGV[1] conversation id.
+_FORGET_IF_EMPTY = """
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) return 1 end
+return 0
+"""
 
 
 @dataclass
@@ -56,12 +77,13 @@ class Receipt:
     duplicate: bool = False
     turn: asyncio.Task | None = None  # the message's turn, running; its result is what it produced (bot/turns.TurnOutcome), or None if it outlasted the wait
     notice: str = ""  # a short word for the channel's acknowledgement (a tapped button)
+    deferred: bool = False  # over the message limits: kept, and taken again after the wait
 
 
 class ChannelGateway:
     def __init__(self, client: aioredis.Redis, keys: Keys, intake: Intake, customers: CustomerStore, conversations: ConversationStore,
                  orchestrator: Orchestrator, queue: HandoffQueue, feedback: AnswerFeedback, *, new_conversation_after_seconds: float,
-                 turn_wait_seconds: float) -> None:
+                 turn_wait_seconds: float, limiter: RateLimiter | None = None, limits: dict[str, str] | None = None) -> None:
         self.r = client
         self.k = keys
         self.intake = intake
@@ -72,28 +94,33 @@ class ChannelGateway:
         self.feedback = feedback
         self.new_conversation_after = new_conversation_after_seconds
         self.turn_wait_seconds = turn_wait_seconds
+        self.limiter = limiter
+        self.limits = {name: Limit.parse(text) for name, text in (limits or {}).items() if name in MESSAGE_LIMITS}
         self._release = self.r.register_script(_RELEASE)
+        self._forget_if_empty = self.r.register_script(_FORGET_IF_EMPTY)
         self._running: set[asyncio.Task] = set()
 
-    async def receive(self, channel: Channel, inbound: Inbound, *, hold_until: float = 0.0) -> Receipt:
-        """Take one inbound event; returns once it is stored (its turn goes on in the background).
+    async def receive(self, channel: Channel, inbound: Inbound, *, hold_until: float = 0.0, written_at: float | None = None,
+                      deferrals: int = 0) -> Receipt:
+        """Take one inbound event; returns once it is stored (its turn goes on in the background), or kept for later
+        when the customer is over the message limits (``Receipt.deferred``).
 
         ``hold_until`` (epoch seconds): replies appended before then wait in the outbox, so the
         caller may carry them in its own response instead (WeChat's passive reply, whose
-        deadline the caller counts from the request's arrival).
+        deadline the caller counts from the request's arrival). ``written_at`` and ``deferrals``:
+        a deferred message taken again (``retry_deferred``): when it came, how often it waited.
         """
-        receipt = await self._receive(channel, inbound, hold_until)
+        receipt = await self._receive(channel, inbound, hold_until, written_at or time.time(), deferrals)
         if inbound.ack:
             await channel.acknowledge(inbound, receipt.notice)
         return receipt
 
-    async def _receive(self, channel: Channel, inbound: Inbound, hold_until: float) -> Receipt:
+    async def _receive(self, channel: Channel, inbound: Inbound, hold_until: float, written_at: float, deferrals: int) -> Receipt:
         said = inbound.text if inbound.kind != "ignore" else ""  # "[photo]" says nothing of the language
         language = inbound.language or detect_language(said, default=channel.default_language)
         customer_id = await self.customers.identify(channel.identity, inbound.user_id, name=inbound.name, language=language)
         conv = await self._conversation(channel, inbound, customer_id, language)
-        now = time.time()
-        await self.conversations.set_fields(conv.id, reply_channel=channel.name, reply_to=inbound.address, last_inbound_at=str(now),
+        await self.conversations.set_fields(conv.id, reply_channel=channel.name, reply_to=inbound.address, last_inbound_at=str(written_at),
                                             hold_until=str(hold_until))
         if inbound.kind == "rating":
             return await self._rate(conv, inbound.rating, channel, inbound)
@@ -114,10 +141,90 @@ class ChannelGateway:
             if button is None:
                 return Receipt(conv, notice=channel_say("choice_expired", conv.language))
             text, payload = button.get("title") or payload, button.get("payload") or ""
-        message, duplicate = await self.orchestrator.accept(conv, text, client_message_id=f"{channel.name}:{inbound.event_id}",
-                                                            payload=payload or None, channel=channel.name)
+        client_id = f"{channel.name}:{inbound.event_id}"
+        if not deferrals and self.limits and await self.r.llen(self.k.channel_deferred_queue(conv.id)):
+            return await self._defer(conv, channel, inbound, 0, written_at, deferrals)  # earlier ones wait: in order, behind them
+        if (wait := await self._over_limit(conv, channel, inbound, client_id)) and deferrals < MAX_DEFERRALS:
+            return await self._defer(conv, channel, inbound, wait, written_at, deferrals)
+        if wait:  # waited as long as the web chat would have tried: kept for the agent, not read by the bot
+            log.warning("%s: a message of conversation %s stayed over the message limits %d times; kept for the agent", channel.name, conv.id, deferrals)
+            await self.conversations.append(conv.id, "customer", self.conversations.masked(text), channel=channel.name, meta={"kind": "rate_limited"})
+            return Receipt(conv)
+        message, duplicate = await self.orchestrator.accept(conv, text, client_message_id=client_id, payload=payload or None, channel=channel.name)
         turn = None if duplicate else self._start_turn(conv.id, message.id)
         return Receipt(conv, message, duplicate, turn)
+
+    async def _over_limit(self, conv: Conversation, channel: Channel, inbound: Inbound, client_id: str) -> int:
+        """Seconds the customer must wait under the web chat's message limits (0: go ahead). A channel's retry of a
+        message already stored is not counted again."""
+        if self.limiter is None or not self.limits or await self.r.hexists(self.k.client_ids(conv.id), client_id):
+            return 0
+        idents = {"messages_per_conversation": conv.id, "messages_per_address": f"{channel.name}:{inbound.address}"}
+        return await self.limiter.hit_all([(name, idents[name], limit) for name, limit in self.limits.items()])
+
+    async def _defer(self, conv: Conversation, channel: Channel, inbound: Inbound, wait: int, written_at: float, deferrals: int) -> Receipt:
+        """Keep the message until the limit's window ends (``wait`` seconds; 0: behind earlier ones kept already),
+        and tell the customer to slow down, once per window."""
+        item = json.dumps({"channel": channel.name, "inbound": dataclasses.asdict(inbound), "written_at": written_at, "deferrals": deferrals + 1},
+                          ensure_ascii=False)
+        queue = self.k.channel_deferred_queue(conv.id)
+        async with self.r.pipeline(transaction=True) as pipe:
+            if deferrals:  # the head, taken again and still over: it keeps its place, due after the new wait
+                pipe.lset(queue, 0, item).zadd(self.k.channel_deferred, {conv.id: time.time() + wait})
+            else:
+                pipe.rpush(queue, item).zadd(self.k.channel_deferred, {conv.id: time.time() + max(wait, 1)}, nx=True)
+            await pipe.execute()
+        notice = ""
+        if wait and await self.r.set(self.k.channel_slow_down(conv.id), "1", nx=True, ex=max(1, wait)):
+            notice = channel_say("slow_down", conv.language)
+            await self.conversations.append(conv.id, "system", notice, channel=channel.name, meta={"kind": "slow_down"})
+        return Receipt(conv, deferred=True, notice=notice)
+
+    async def retry_deferred(self, channels: dict[str, Channel], limit: int = 100) -> int:
+        """Take again the deferred messages of each conversation whose wait is over, oldest first, until one must
+        wait again. Returns how many were taken in."""
+        taken = 0
+        for cid in await self.r.zrangebyscore(self.k.channel_deferred, "-inf", time.time(), start=0, num=limit):
+            lock, token = self.k.channel_deferred_lock(cid), uuid.uuid4().hex
+            if not await self.r.set(lock, token, nx=True, px=int(DEFER_LOCK_SECONDS * 1000)):
+                continue  # another worker has it
+            try:
+                queue = self.k.channel_deferred_queue(cid)
+                while (raw := await self.r.lindex(queue, 0)) is not None:
+                    item = json.loads(raw)
+                    channel = channels.get(item["channel"])
+                    if channel is None:
+                        log.warning("deferred %s messages of %s wait for a hub with that channel configured", item["channel"], cid)
+                        await self.r.zadd(self.k.channel_deferred, {cid: time.time() + 60}, xx=True)
+                        break
+                    try:
+                        receipt = await self.receive(channel, Inbound(**item["inbound"]), written_at=item["written_at"], deferrals=item["deferrals"])
+                    except RedisError:
+                        raise  # still at the head: taken again on the next round
+                    except Exception:
+                        log.exception("a deferred %s message of %s could not be taken in; dropped", item["channel"], cid)
+                        receipt = Receipt(None)
+                    if receipt.deferred:
+                        break  # still over the limit: due again after the new wait
+                    await self.r.lpop(queue)
+                    taken += 1
+                await self._forget_if_empty(keys=[queue, self.k.channel_deferred], args=[cid])
+            finally:
+                await self._release(keys=[lock], args=[token])
+        return taken
+
+    async def run_deferred(self, channels: dict[str, Channel], poll_seconds: float = 1.0) -> None:
+        """Every hub worker with channels: take deferred messages again when their wait is over."""
+        while True:
+            try:
+                await self.retry_deferred(channels)
+            except asyncio.CancelledError:
+                raise
+            except RedisError as exc:
+                log.debug("deferred channel messages: Redis unavailable (%s)", exc)
+            except Exception:
+                log.exception("deferred channel messages failed")
+            await asyncio.sleep(poll_seconds)
 
     async def _conversation(self, channel: Channel, inbound: Inbound, customer_id: str, language: str) -> Conversation:
         mapping = self.k.channel_conversation(channel.name, inbound.address)

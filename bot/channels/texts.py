@@ -10,6 +10,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "helpful": {"en": "👍 Helpful", "zh": "👍 有帮助"},
     "not_helpful": {"en": "👎 Not helpful", "zh": "👎 没帮助"},
     "vote_thanks": {"en": "Thanks for the feedback", "zh": "感谢您的反馈"},
+    "slow_down": {
+        "en": "You're sending messages faster than we can read them. We'll read the ones you just sent in a moment, in order: no need to send them again.",
+        "zh": "您发送消息的速度有点快。刚才的消息我们稍后会按顺序处理，无需重复发送。",
+    },
     "text_only": {
         "en": "Sorry, I can only read text messages here. Please type your question.",
         "zh": "抱歉，这里暂时只能处理文字消息，请直接输入您的问题。",

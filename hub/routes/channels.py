@@ -105,7 +105,9 @@ async def wechat_push(request: Request, services: Svc, signature: str = Query(""
     # Replies appended before the deadline wait for the passive reply; past it the outbox sends them.
     receipt = await services.gateway.receive(channel, inbound, hold_until=time.time() + max(0.0, deadline - time.monotonic()))
     if receipt.duplicate or receipt.turn is None or receipt.conversation is None:
-        return PlainTextResponse(SUCCESS)  # a retry: answered (or being answered) already
+        if receipt.conversation is not None:
+            await services.outbox.unhold(receipt.conversation.id)  # what it said (a slow-down notice) goes at once
+        return PlainTextResponse(SUCCESS)  # a retry (answered, or being answered, already), a tap, or kept over the limits
     cid = receipt.conversation.id
     done, _ = await asyncio.wait({receipt.turn}, timeout=max(0.0, deadline - time.monotonic()))
     outcome = receipt.turn.result() if done and receipt.turn.exception() is None else None
