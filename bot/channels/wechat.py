@@ -93,14 +93,20 @@ class WeChatChannel(Channel):
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
 
     # inbound
-    async def first_sight(self, signature: str, timestamp: str, nonce: str, body: bytes, *, window_seconds: float) -> bool:
-        """``False`` if this very push (timestamp, nonce, signature and body) was seen within the window: a replay.
+    @staticmethod
+    def push_digest(signature: str, timestamp: str, nonce: str, body: bytes) -> str:
+        """One push as WeChat posted it: its URL signature covers only the timestamp and nonce, so the body counts too."""
+        return hashlib.sha256("\n".join((timestamp, nonce, signature, hashlib.sha256(body).hexdigest())).encode()).hexdigest()
 
-        The URL signature covers only the timestamp and nonce, so a captured push passes it again until its
-        timestamp is too old; remembered (``SET NX``) as long as a timestamp can be accepted, it passes once.
-        """
-        digest = hashlib.sha256("\n".join((timestamp, nonce, signature, hashlib.sha256(body).hexdigest())).encode()).hexdigest()
-        return bool(await self.r.set(self.k.wechat_push(digest), "1", nx=True, ex=int(2 * window_seconds) + 1))
+    async def handled_before(self, digest: str) -> bool:
+        """Whether this very push was taken in already (``remember``): a replay, or WeChat's own retry of it."""
+        return bool(await self.r.exists(self.k.wechat_push(digest)))
+
+    async def remember(self, digest: str, *, window_seconds: float) -> None:
+        """Marked once taken in, not on arrival: WeChat retries a push it got no answer to (same body, MsgId and, when it
+        reuses them, URL), and a retry after a first attempt that failed before storing must still get in. Kept as
+        long as a timestamp can be accepted."""
+        await self.r.set(self.k.wechat_push(digest), "1", ex=int(2 * window_seconds) + 1)
 
     def signed(self, signature: str, timestamp: str, nonce: str) -> bool:
         """The URL signature every push (and the URL check) carries: sha1 of the sorted token, timestamp and nonce."""

@@ -2,9 +2,10 @@
 
 The webhooks refuse what is not theirs before reading it: a wrong secret or
 signature is a 403, a WeChat body that is not its XML a 400, a WeChat push
-whose timestamp is too old, or that was received before, a 403 (a replay), and
-so is a plaintext one when safe mode is configured (its body is signed by
-nothing) unless ``CS_WECHAT_ALLOW_PLAINTEXT``. A Telegram update the bot cannot
+whose timestamp is too old a 403, and so is a plaintext one when safe mode is
+configured (its body is signed by nothing) unless ``CS_WECHAT_ALLOW_PLAINTEXT``.
+A push taken in before (a replay, or WeChat's retry) is answered ``success``
+and does nothing. A Telegram update the bot cannot
 read is answered 200 and logged (Telegram sends an update again until it gets
 a 2xx, holding back the ones after it), except one whose ids Telegram never
 sends (a chat id that is not an integer): a 400. A verified message
@@ -91,8 +92,9 @@ async def wechat_push(request: Request, services: Svc, signature: str = Query(""
         raise HTTPException(403, "a plaintext push, but an EncodingAESKey is configured: WeChat seals pushes in compatible and safe mode "
                                  "(set CS_WECHAT_ALLOW_PLAINTEXT=true only while switching the account from plaintext mode)")
     body = await request.body()
-    if not await channel.first_sight(signature, timestamp, nonce, body, window_seconds=s.channel_replay_window_seconds):
-        raise HTTPException(403, "this push was received before (a replay)")
+    digest = channel.push_digest(signature, timestamp, nonce, body)
+    if await channel.handled_before(digest):
+        return PlainTextResponse(SUCCESS)  # a replay (or a retry of what was taken in): nothing happens twice
     try:
         xml = channel.open(body, encrypted=encrypted, msg_signature=msg_signature, timestamp=timestamp, nonce=nonce)
         inbound = channel.parse(xml)
@@ -104,6 +106,7 @@ async def wechat_push(request: Request, services: Svc, signature: str = Query(""
         return PlainTextResponse(SUCCESS)
     # Replies appended before the deadline wait for the passive reply; past it the outbox sends them.
     receipt = await services.gateway.receive(channel, inbound, hold_until=time.time() + max(0.0, deadline - time.monotonic()))
+    await channel.remember(digest, window_seconds=s.channel_replay_window_seconds)
     if receipt.duplicate or receipt.turn is None or receipt.conversation is None:
         if receipt.conversation is not None:
             await services.outbox.unhold(receipt.conversation.id)  # what it said (a slow-down notice) goes at once
