@@ -28,7 +28,7 @@ from bot.thanks import only_thanks
 from bot.turns import TurnOutcome, TurnQueue
 from core import clock, telemetry
 from core.errors import UnknownConversation
-from core.language import detect_language
+from core.language import detect_language, is_command
 from core.redis import Keys
 from handoff.conversations import ConversationStore, Guard, conversation_from_hash
 from handoff.events import Event, Frame
@@ -102,10 +102,12 @@ class Orchestrator:
         ``reads_transcript``: the customer wrote from the web chat, which shows the transcript
         itself: a linked customer who wrote from a messaging channel before gets the replies here now.
         """
-        language = detect_language(text, default=conv.language)
+        # A button's title or a command says nothing of the customer's language; links, codes and product names
+        # neither (core/language.py): the conversation keeps its language unless the customer wrote real words.
+        language = conv.language if payload or is_command(text) else detect_language(text, default=conv.language)
         meta = {"language": language, **({"payload": payload} if payload else {})}
         return await self.conversations.append_customer(conv.id, text, channel=channel or conv.channel, client_message_id=client_message_id, meta=meta,
-                                                        reads_transcript=reads_transcript)
+                                                        reads_transcript=reads_transcript, language=language)
 
     async def _turn(self, message: Message, fields: dict[str, str], taken: int = 1) -> list[Message]:
         """One customer turn, run by whoever holds the conversation's turn lock (``fields``: the conversation as the

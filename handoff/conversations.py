@@ -249,13 +249,14 @@ class ConversationStore:
         return Message(id=mid, conversation_id=cid, sender=sender, text=text, ts=ts, channel=channel, client_message_id=client_message_id, author=author, meta=meta), False
 
     async def append_customer(self, cid: str, text: str, *, channel: str = "web", client_message_id: str | None = None, meta: dict | None = None,
-                              reads_transcript: bool = False) -> tuple[Message, bool]:
+                              reads_transcript: bool = False, language: str = "") -> tuple[Message, bool]:
         """Store a customer message (personal data masked, the original sealed apart) and queue its turn.
 
         Returns ``(message, duplicate)``: a client message id seen before returns
         the message stored then, and stores nothing. ``reads_transcript``: written
         where the customer reads the transcript (the web chat), so replies stop
-        going to a messaging channel they wrote from before.
+        going to a messaging channel they wrote from before. ``language``: the conversation's
+        language from this message on (its notices, the default of the next message), set in the same step.
         """
         ts = clock.now()
         meta = dict(meta or {})
@@ -269,7 +270,7 @@ class ConversationStore:
         stored, mid = await self._append_customer(
             keys=[self.k.conv(cid), self.k.transcript(cid), self.k.client_ids(cid), self.k.pending_turns(cid), self.k.open_turns, self.k.pii(cid)],
             args=[cid, self.k.conv_channel(cid), body, client_message_id or "", time.time(), sealed,  # real time: turn recovery works on it
-                  "1" if reads_transcript else ""],
+                  "1" if reads_transcript else "", language],
         )
         if not stored:
             return await self.message(cid, mid) or Message(id=mid, conversation_id=cid, sender="customer", text=text, ts=ts, channel=channel, client_message_id=client_message_id, meta=meta), True

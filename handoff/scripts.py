@@ -165,9 +165,9 @@ return {1, id}
 
 # Store a customer message and queue its turn in one step, unless a message with
 # the same client message id was stored before (then nothing is written). The conversation
-# remembers it as the customer's latest (TRANSITION's ``seen``). A message written where the
-# customer reads the transcript itself (the web chat) ends the reply route to a messaging
-# channel they wrote from before: replies go where the customer last wrote.
+# remembers it as the customer's latest (TRANSITION's ``seen``), and takes its language. A message
+# written where the customer reads the transcript itself (the web chat) ends the reply route to a
+# messaging channel they wrote from before: replies go where the customer last wrote.
 #
 # KEYS[1] conversation hash   KEYS[2] transcript stream   KEYS[3] client ids hash
 # KEYS[4] pending turns list  KEYS[5] open turns sorted set  KEYS[6] sealed originals hash
@@ -175,10 +175,11 @@ return {1, id}
 # ARGV[3] message JSON without its id (text already masked)   ARGV[4] client message id ('' = none)
 # ARGV[5] now                 ARGV[6] the original text, sealed ('' = nothing was masked)
 # ARGV[7] '1': written in the transcript's own client (clear reply_channel / reply_to)
+# ARGV[8] the conversation's language from now on ('' = unchanged)
 # Returns {1, new message id} or {0, id of the message stored before}.
 APPEND_CUSTOMER = """
 local conv, transcript, client_ids, pending, open_turns, originals = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local cid, channel, body, client_id, now, sealed, in_transcript = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local cid, channel, body, client_id, now, sealed, in_transcript, language = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 
 if client_id ~= '' then
   local before = redis.call('HGET', client_ids, client_id)
@@ -191,6 +192,7 @@ redis.call('RPUSH', pending, id)
 redis.call('ZADD', open_turns, 'NX', now, cid)
 redis.call('HSET', conv, 'updated_at', now, 'last_customer_message', id)
 if in_transcript == '1' then redis.call('HDEL', conv, 'reply_channel', 'reply_to', 'hold_until') end
+if language ~= '' then redis.call('HSET', conv, 'language', language) end
 redis.call('PUBLISH', channel, '{"type":"message","message":{"id":"' .. id .. '","conversation_id":"' .. cid .. '",' .. string.sub(body, 2) .. '}')
 return {1, id}
 """
