@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge
 from actions.language import message_language
+from core.language import is_command
 
 _REASONS = {"request_human": "customer_request", "complaint": "complaint"}
 
@@ -41,6 +42,14 @@ def tried_entries(events: list[dict]) -> list[dict]:
     return sorted(best.values(), key=lambda h: h["score"], reverse=True)[:5]
 
 
+def _last_written(tracker: Tracker, text: str) -> str:
+    """What the customer last wrote: a button's payload (``/request_human``) is not it, their message before it is."""
+    if text and not is_command(text):
+        return text
+    written = [e["text"] for e in tracker.events if e.get("event") == "user" and e.get("text") and not is_command(e["text"])]
+    return written[-1] if written else ""
+
+
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_turn: dict | None = None) -> list[dict[str, Any]]:
     """Tell the customer a person is coming and send the hub the case packet.
 
@@ -54,7 +63,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_tur
     language = message_language(tracker)
     metadata = latest.get("metadata") or {}
     events = _episode(tracker)
-    said = [e.get("text") or "" for e in events if e.get("event") == "user" and e.get("text") and not e["text"].startswith("/")]
+    said = [e["text"] for e in events if e.get("event") == "user" and e.get("text") and not is_command(e["text"])]
     if this_turn:  # as Rasa will record it: a bot event carrying the report
         events = [*events, {"event": "bot", "data": {"custom": this_turn}}]
     tried = tried_entries(events)
@@ -65,10 +74,10 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_tur
         "language": language,
         "customer_tier": metadata.get("customer_tier", "standard"),
         "summary": " / ".join(said[-3:])[:400],
-        "last_customer_message": text,
+        "last_customer_message": _last_written(tracker, text),
         "tried": [{"id": t["id"], "question": t["question"], "score": t["score"]} for t in tried],
     }
-    if reason == "complaint" and text and not text.startswith("/"):
+    if reason == "complaint" and text and not is_command(text):
         # A complaint is served by handing it to a person (counted under the complaint categories), not a
         # question the knowledge base lacks: reported as a hand-over, which the hub does not record as a
         # content gap (only "fallback" turns are). Sent before any text so it describes no reply

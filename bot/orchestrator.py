@@ -144,6 +144,10 @@ class Orchestrator:
             said += await self.desk.escalate(conv, packet, epoch=conv.epoch)
         return said
 
+    async def _last_written(self, cid: str) -> str:
+        """The customer's last message of their own words (a button pressed is not one), for the agent's packet."""
+        return next((m.text for m in await self.conversations.recent(cid, OFFERS_LOOKBACK) if m.sender == "customer" and not m.meta.get("payload")), "")
+
     async def _offered(self, cid: str, payload: str) -> bool:
         """Whether the bot showed a button with this payload in the chat's recent messages (asking for a person always may)."""
         if payload == HUMAN_PAYLOAD:
@@ -187,8 +191,9 @@ class Orchestrator:
             if not isinstance(exc, BotUnavailable):
                 log.exception("conversation %s: unreadable bot turn", conv.id)
             log.warning("conversation %s: bot unavailable: %s", conv.id, exc)
-            packet = HandoffPacket(reason="bot_unavailable", language=language, customer_tier=conv.customer_tier, summary=text[:300],
-                                   last_customer_message=text, created_at=clock.now())
+            written = text if not is_command(text) else await self._last_written(conv.id)  # never a button's payload
+            packet = HandoffPacket(reason="bot_unavailable", language=language, customer_tier=conv.customer_tier, summary=written[:300],
+                                   last_customer_message=written, created_at=clock.now())
             await self.conversations.save_packet(conv.id, packet)  # before the note, as for any hand-over (``_said``)
             note = await self.conversations.append(conv.id, "system", say("bot_unavailable", language), channel=conv.channel,
                                                    meta={"kind": "bot_unavailable", "turn": turn_id}, guard=guard)

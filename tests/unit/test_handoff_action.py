@@ -94,3 +94,12 @@ def test_a_complaint_is_handed_over_as_a_complaint_not_reported_as_a_miss(missin
     reports = [m["custom"] for m in dispatcher.messages if (m.get("custom") or {}).get("type") == "bot_turn"]
     assert all(r["decision"] != "fallback" for r in reports), reports
     assert dispatcher.messages[-1]["custom"]["packet"]["reason"] == "complaint"
+
+
+def test_a_person_asked_for_with_a_button_shows_the_agent_what_the_customer_last_wrote(missing_kb: list[str]) -> None:
+    """The button's payload is no message of theirs: the packet names their question before it."""
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionHandoff().run(dispatcher, tracker(first_miss_events(), "/request_human", "request_human", 1), {}))
+
+    packet = dispatcher.messages[-1]["custom"]["packet"]
+    assert packet["last_customer_message"] == "a" and packet["summary"] == "a"
