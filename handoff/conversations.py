@@ -131,6 +131,7 @@ class ConversationStore:
         self._append = self.r.register_script(scripts.APPEND)
         self._append_customer = self.r.register_script(scripts.APPEND_CUSTOMER)
         self._rate = self.r.register_script(scripts.RATE)
+        self._set_language = self.r.register_script(scripts.SET_LANGUAGE)
 
     # lifecycle
     async def create(self, channel: str, language: str, customer_name: str = "", customer_tier: str = "standard", customer_ref: str = "",
@@ -170,6 +171,10 @@ class ConversationStore:
 
     async def set_fields(self, cid: str, **fields: str) -> None:
         await self.r.hset(self.k.conv(cid), mapping=fields)
+
+    async def set_language(self, cid: str, language: str) -> bool:
+        """The language the customer chose for their chat: the notices they are sent from now on speak it (False: no such conversation)."""
+        return bool(await self._set_language(keys=[self.k.conv(cid)], args=[language]))
 
     async def rate(self, cid: str, score: int, comment: str, agent: str | None) -> tuple[TransitionResult, bool]:
         """Store a resolved conversation's rating (``comment`` already masked) and its event.

@@ -113,6 +113,21 @@ redis.call('XADD', events, '*', 'e', event)
 return {1, previous}
 """
 
+# The customer chose the language of their chat (the web page's 中文 / English switch): the
+# conversation's notices follow it. Never writes a conversation that is gone (erased meanwhile):
+# a lone field would make a hash without its status or token.
+#
+# KEYS[1] conversation hash
+# ARGV[1] language
+# Returns 1, or 0 when the conversation does not exist.
+SET_LANGUAGE = """
+local conv, language = KEYS[1], ARGV[1]
+
+if redis.call('EXISTS', conv) == 0 then return 0 end
+redis.call('HSET', conv, 'language', language)
+return 1
+"""
+
 # Append a message to a transcript if the conversation is still as the writer saw
 # it (a guarded append), and publish it in the same step, so that subscribers
 # receive messages in transcript order and a refused reply is never shown.

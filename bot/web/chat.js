@@ -7,7 +7,7 @@ import * as live from "./live.js";
 import * as log from "./log.js";
 import * as outbox from "./outbox.js";
 import { renderRating, renderStars } from "./rating.js";
-import { announceStarted, api, create, forget, loadLimits, onView, savedConversation, session, updateView } from "./session.js";
+import { announceStarted, api, chooseLanguage, create, forget, loadLimits, onView, savedConversation, session, updateView } from "./session.js";
 import { renderStatus } from "./status.js";
 import { i18n, t } from "./texts.js";
 
@@ -58,7 +58,7 @@ live.hooks.gone = () => {
 };
 onView(() => { renderStatus(); renderRating(); });
 i18n.onChange(applyLanguage);
-langButton.addEventListener("click", () => i18n.set(i18n.lang === "zh" ? "en" : "zh"));
+langButton.addEventListener("click", () => { i18n.set(i18n.lang === "zh" ? "en" : "zh"); chooseLanguage(i18n.lang); });
 window.addEventListener("online", () => { connection.online(); live.reconnectNow(); outbox.flush(); });
 document.getElementById("close").addEventListener("click", closePanel);
 document.addEventListener("keydown", (ev) => { if (embedded && ev.key === "Escape" && !ev.isComposing) closePanel(); });

@@ -10,7 +10,7 @@ import { newClientId } from "/static/common/ids.js";
 import { readJson, writeJson } from "/static/common/storage.js";
 import { addMessage, addPendingRow, botThinking, confirmed, pendingRows } from "./log.js";
 import { api, session, status, updateView } from "./session.js";
-import { t } from "./texts.js";
+import { i18n, t } from "./texts.js";
 import { connection } from "./connection.js";
 
 const STORE = "cs_chat_outbox_v1";
@@ -33,7 +33,7 @@ function update(clientId, change) { save(load().map((x) => (x.clientId === clien
 export function send(text, payload = null) {
   text = text.trim();
   if (!text) return;
-  const item = { clientId: newClientId(), text, payload, failed: null };
+  const item = { clientId: newClientId(), text, payload, language: i18n.lang, failed: null }; // the page's language as it was typed
   save([...load(), item]);
   addPendingRow(item.clientId, text);
   deliver(item, 0);
@@ -67,7 +67,7 @@ async function deliver(item, attempt) {
   if (botTurn) botThinking(+1);
   let retryIn = null;
   try {
-    const body = { text: item.text, client_message_id: id };
+    const body = { text: item.text, client_message_id: id, language: item.language || i18n.lang };
     if (item.payload) body.payload = item.payload;
     const res = await api(`/api/conversations/${session.id}/messages`, { method: "POST", body });
     update(id, { done: true });

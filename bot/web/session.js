@@ -64,6 +64,13 @@ export async function create(language) {
   announceStarted();
 }
 
+// The customer switched the page's language: the conversation's notices (queue, agent, desk) follow it. Best effort: every
+// message and request for a person carries the page's language too.
+export async function chooseLanguage(language) {
+  if (!session.id) return; // the conversation starts in it (create)
+  try { updateView(await api(`/api/conversations/${session.id}/language`, { method: "POST", body: { language } })); } catch { /* sent with the next message */ }
+}
+
 export async function loadLimits() {
   try { session.maxChars = (await api("/api/conversations/limits")).max_message_chars; } catch { /* the hub still enforces it */ }
 }

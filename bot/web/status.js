@@ -49,7 +49,7 @@ human.addEventListener("click", async () => {
   human.disabled = true;
   try {
     await started;
-    updateView(await api(`/api/conversations/${session.id}/handoff`, { method: "POST" }));
+    updateView(await api(`/api/conversations/${session.id}/handoff`, { method: "POST", body: { language: i18n.lang } })); // written in the page's language
   } catch { /* not sent: the button is offered again */ }
   asked = false;
   renderStatus();

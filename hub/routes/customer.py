@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 
 from bot.intake import SignedCustomer
+from core.errors import UnknownConversation
 from core.identity import identity_is_signed
 from core.ratelimit import Limit
 from core.redis import PoolBusy, is_stream_id
@@ -59,10 +60,24 @@ class Started(BaseModel):
     conversation: Conversation
 
 
+ChatLanguage = Literal["en", "zh"]
+LANGUAGE_FIELD = ("the language the customer chose for the chat (the page's 中文 / English switch): the conversation's notices follow it, "
+                  "and a message without words of either language (a tracking number, a link) is read in it")
+
+
 class SendMessage(BaseModel):
     text: MessageText
+    language: ChatLanguage | None = Field(None, description=LANGUAGE_FIELD)
     client_message_id: str | None = Field(None, max_length=100, description="idempotency key: resending the same id never duplicates the message, and returns the original replies")
     payload: str | None = Field(None, max_length=500, description="a quick-reply button's payload, sent to the bot instead of the text if the bot offered that button in this chat (otherwise the text is used)")
+
+
+class ChosenLanguage(BaseModel):
+    language: ChatLanguage = Field(description=LANGUAGE_FIELD)
+
+
+class HumanRequest(BaseModel):
+    language: ChatLanguage | None = Field(None, description=LANGUAGE_FIELD + "; the request is written in it (转人工)")
 
 
 class QueueInfo(BaseModel):
@@ -139,7 +154,8 @@ async def status(conv: Conv, services: Svc) -> ConversationView:
 @router.post("/{cid}/messages", response_model=SendResult, summary="Send a message; the bot's replies come back in the response")
 async def send(body: SendMessage, conv: Conv, services: Svc) -> SendResult:
     check_message_length(body.text, services.settings)
-    outcome = await services.orchestrator.customer_message(conv, body.text, client_message_id=body.client_message_id, payload=body.payload)
+    outcome = await services.orchestrator.customer_message(_in_language(conv, body.language), body.text, client_message_id=body.client_message_id,
+                                                           payload=body.payload)
     view = await _view(services, outcome.conversation or conv)
     return SendResult(**view.model_dump(), message=outcome.message, replies=outcome.replies, duplicate=outcome.duplicate, pending=outcome.pending)
 
@@ -150,12 +166,29 @@ async def transcript(conv: Conv, services: Svc, after: AfterId = None) -> list[M
 
 
 @router.post("/{cid}/handoff", response_model=ConversationView, summary="Ask for a human (the widget's 'talk to a person' button)")
-async def request_human(conv: Conv, services: Svc) -> ConversationView:
+async def request_human(conv: Conv, services: Svc, body: HumanRequest | None = None) -> ConversationView:
+    language = body.language if body is not None else None
     if conv.status in ("bot", "resolved"):
-        text = HUMAN_REQUEST_TEXT["zh" if conv.language == "zh" else "en"]
-        outcome = await services.orchestrator.customer_message(conv, text)
+        conv = _in_language(conv, language)
+        outcome = await services.orchestrator.customer_message(conv, HUMAN_REQUEST_TEXT["zh" if conv.language == "zh" else "en"])
         conv = outcome.conversation or conv
+    elif language and language != conv.language:  # already with the humans: what they send next speaks it
+        await services.conversations.set_language(conv.id, language)
+        conv = conv.model_copy(update={"language": language})
     return await _view(services, conv)
+
+
+@router.post("/{cid}/language", response_model=ConversationView, summary="The language the customer chose for the chat (the page's 中文 / English switch)",
+             description="Queue, agent and desk notices sent from now on speak it; the bot answers each message in the language it is written in.")
+async def choose_language(body: ChosenLanguage, conv: Conv, services: Svc) -> ConversationView:
+    if body.language != conv.language and not await services.conversations.set_language(conv.id, body.language):
+        raise UnknownConversation()
+    return await _view(services, conv.model_copy(update={"language": body.language}))
+
+
+def _in_language(conv: Conversation, language: str | None) -> Conversation:
+    """The conversation as the customer's page sees it: in the language they chose there, if it said one (stored with their message)."""
+    return conv.model_copy(update={"language": language}) if language else conv
 
 
 @router.post("/{cid}/cancel", response_model=ConversationView, summary="Leave the queue and go back to the bot")
@@ -279,7 +312,8 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
                 await socket.send({"type": Frame.ERROR, "detail": f"too many messages: please wait {wait} s", "retry_after": wait, "client_message_id": body.client_message_id})
                 return
             conv = await services.conversations.require(cid)
-            await services.orchestrator.customer_message(conv, body.text, client_message_id=body.client_message_id, payload=body.payload)
+            await services.orchestrator.customer_message(_in_language(conv, body.language), body.text, client_message_id=body.client_message_id,
+                                                         payload=body.payload)
         except PoolBusy:  # Redis is fine, this worker is crowded: the client sends it again in a moment
             await socket.send({"type": Frame.ERROR, "detail": BUSY, "retry": True, "retry_after": BUSY_RETRY_AFTER_SECONDS,
                                "client_message_id": body.client_message_id})
