@@ -3,10 +3,14 @@ switch, so the way to a person is written in it and what the desk says speaks it
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import httpx
 
-from tests.browser import PHONE, WAIT, chat_page, expect, saved_conversation
-from tests.clients import wait_for
+from tests.browser import LOCALES, PHONE, WAIT, chat_page, expect, saved_conversation, shot
+from tests.clients import start_hub, wait_for
 
 
 def has_han(text: str) -> bool:
@@ -41,3 +45,28 @@ def test_switched_to_chinese_the_person_button_and_the_desks_notices_speak_chine
     expect(resolved).to_be_visible(timeout=WAIT)
     assert not has_han(resolved.inner_text()), resolved.inner_text()
     ctx.close()
+
+
+def test_out_of_hours_the_banner_and_the_notice_say_the_same_time_on_the_shops_clock(stack, settings, browser):
+    """A customer in New York, a shop in Shanghai: the banner used the browser's clock, the notice the shop's without a zone."""
+    zone = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(zone).replace(second=0, microsecond=0)
+    opens = now + timedelta(hours=2) if (now + timedelta(hours=3)).date() == now.date() else now - timedelta(hours=3)
+    hours = {"timezone": "Asia/Shanghai", "opens": opens.strftime("%H:%M"), "closes": (opens + timedelta(hours=1)).strftime("%H:%M")}
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_BUSINESS_HOURS=json.dumps(hours))
+    try:
+        for language in ("zh", "en"):
+            ctx = browser.new_context(viewport=PHONE, locale=LOCALES[language], timezone_id="America/New_York")
+            page = ctx.new_page()
+            page.goto(f"{url}/chat")
+            page.locator("#human").click()
+            notice = page.locator(".row.offline .bubble")
+            expect(notice).to_be_visible(timeout=WAIT)
+            said = f"{opens:%H:%M} UTC+8"
+            expect(notice).to_contain_text(said)
+            expect(page.locator("#banner-text")).to_contain_text(said)
+            shot(page, f"chat-closed-banner-{language}")
+            ctx.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)

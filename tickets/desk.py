@@ -13,7 +13,6 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from redis.asyncio.lock import Lock
 
@@ -122,7 +121,7 @@ class TicketDesk:
         meta = {"kind": "queued", "ticket": ref, **(spot.__dict__ if spot else {})}
         if not staffed:
             back = self.hours.next_open(now) if not self.hours.is_open(now) else None
-            when = say("back_at", language, when=_when(back, self.hours, language)) if back else ""
+            when = say("back_at", language, when=self.hours.when(back, language, now)) if back else ""
             return say("queued_nobody_online", language, ticket=ref, back=when), {**meta, "kind": "offline", "ask_contact": True, "back_at": back}, False
         if spot.estimated_wait_seconds <= 0 and await self.pushes():  # free capacity: routing assigns the chat right away
             return say("queued_now", language, ticket=ref), meta, True
@@ -597,10 +596,3 @@ class TicketDesk:
 def _set_contact(ticket: Ticket, value: str) -> dict:
     ticket.contact = value
     return {"contact": "set"}  # the value itself stays out of the event stream
-
-
-def _when(ts: float, hours: Hours, language: str) -> str:
-    local = datetime.fromtimestamp(ts, hours.zone)
-    today = datetime.now(hours.zone).date()
-    day = "" if local.date() == today else (local.strftime("%m-%d ") if language == "zh" else local.strftime("%a %d %b, "))
-    return f"{day}{local:%H:%M}"

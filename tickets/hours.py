@@ -33,6 +33,14 @@ class Hours:
     def _local(self, ts: float) -> datetime:
         return datetime.fromtimestamp(ts, self.zone)
 
+    def when(self, ts: float, language: str, now: float) -> str:
+        """A moment as customers are told it: the shop's clock with its zone ("Sat 29 Nov, 09:00 UTC+8", "11月29日 09:00 UTC+8";
+        the time alone today). The chat's notice and its banner both say this, so they cannot disagree, whatever the
+        customer's own time zone."""
+        local = self._local(ts)
+        day = "" if local.date() == self._local(now).date() else (f"{local.month}月{local.day}日 " if language == "zh" else local.strftime("%a %d %b, "))
+        return f"{day}{local:%H:%M} {_utc_offset(local)}"
+
     def _working_day(self, day: date) -> bool:
         return day.weekday() in self.config.weekdays and day not in self.config.holidays
 
@@ -97,3 +105,12 @@ class Hours:
             total += min(end, b) - at
             at, end = self._open_until(end)
         return total
+
+
+def _utc_offset(local: datetime) -> str:
+    """"UTC+8", "UTC+5:30", "UTC-3", "UTC": the zone as every reader can place it (a zone's abbreviation, such as CST, is ambiguous)."""
+    minutes = round(local.utcoffset().total_seconds() / 60)
+    if not minutes:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")

@@ -29,7 +29,8 @@ export function renderStatus() {
     const q = session.queue;
     banner.className = "banner";
     bannerText.textContent = withTicket(q && q.agents_online && q.open_now !== false ? t("queue_banner", { position: q.position, ahead: Math.max(0, q.position - 1), minutes: Math.max(1, Math.ceil(q.estimated_wait_seconds / 60)) })
-      : q && q.back_at ? t("queue_banner_closed", { when: new Date(q.back_at * 1000).toLocaleString(i18n.locale, { weekday: "short", hour: "2-digit", minute: "2-digit" }) })
+      // the hub's words for when the team is back: the shop's clock and zone, as in the chat's notice (not this browser's clock)
+      : q && q.back_at_text ? t("queue_banner_closed", { when: q.back_at_text[i18n.lang] })
       : t("queue_banner_unknown"));
     leave.hidden = false;
     banner.hidden = false;

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from bot.intake import SignedCustomer
 from core.errors import UnknownConversation
 from core.identity import identity_is_signed
+from core.language import SUPPORTED
 from core.ratelimit import Limit
 from core.redis import PoolBusy, is_stream_id
 from tickets.desk import InvalidContact
@@ -86,6 +87,8 @@ class QueueInfo(BaseModel):
     agents_online: int
     open_now: bool = Field(True, description="within business hours: false means no agent will be pushed the chat until back_at")
     back_at: float | None = Field(None, description="when humans are back (epoch seconds), out of business hours")
+    back_at_text: dict[ChatLanguage, str] | None = Field(None, description="back_at as the chat's notices say it, per language: the shop's clock "
+                                                                          "and time zone (\"Sat 29 Nov, 09:00 UTC+8\"), never the reader's")
 
 
 class ConversationView(BaseModel):
@@ -127,8 +130,11 @@ async def _view(services: Services, conv: Conversation) -> ConversationView:
         return ConversationView(conversation=conv)
     now = time.time()
     hours = services.desk.hours
-    open_now = hours.is_open(now)
-    return ConversationView(conversation=conv, queue=QueueInfo(**spot.__dict__, open_now=open_now, back_at=None if open_now else hours.next_open(now)))
+    if hours.is_open(now):
+        return ConversationView(conversation=conv, queue=QueueInfo(**spot.__dict__))
+    back = hours.next_open(now)
+    return ConversationView(conversation=conv, queue=QueueInfo(**spot.__dict__, open_now=False, back_at=back,
+                                                               back_at_text={language: hours.when(back, language, now) for language in SUPPORTED}))
 
 
 @router.post("", response_model=Started, status_code=201, summary="Start a conversation")

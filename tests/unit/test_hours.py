@@ -83,3 +83,15 @@ def test_business_hours_without_a_working_weekday_are_refused_at_start_up_naming
     assert Settings().business_hours.always_open
     monkeypatch.setenv("CS_BUSINESS_HOURS", '{"opens": "22:00", "closes": "06:00"}')
     assert Settings().business_hours.closes.hour == 6
+
+
+def test_a_moment_is_told_on_the_shops_clock_with_its_zone():
+    hours = night()
+    now = at("2026-03-06T15:00")
+    assert hours.when(at("2026-03-06T22:00"), "en", now) == "22:00 UTC+8"  # today: the time alone
+    assert hours.when(at("2026-03-07T22:00"), "en", now) == "Sat 07 Mar, 22:00 UTC+8"
+    assert hours.when(at("2026-03-07T22:00"), "zh", now) == "3月7日 22:00 UTC+8"
+    india = Hours(BusinessHours(timezone="Asia/Kolkata", opens="09:00", closes="18:00"))
+    assert india.when(at("2026-03-07T11:30"), "en", now).endswith("09:00 UTC+5:30")
+    newfoundland = Hours(BusinessHours(timezone="America/St_Johns", opens="09:00", closes="18:00"))
+    assert newfoundland.when(at("2026-03-07T11:30"), "en", now).endswith("UTC-3:30")
