@@ -70,3 +70,23 @@ def test_out_of_hours_the_banner_and_the_notice_say_the_same_time_on_the_shops_c
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_message_times_follow_the_pages_language_not_the_browsers(stack, settings, browser):
+    """An American browser (12-hour clock) on the chat switched to 中文: every time is written the Chinese way."""
+    ctx, page = chat_page(browser, settings.hub_url, PHONE, "en")  # en-US
+    box = page.locator("#input")
+    box.fill("hello")
+    box.press("Enter")
+    expect(page.locator(".row.bot time").first).to_be_visible(timeout=WAIT)
+    page.locator("#lang").click()
+    box.fill("你好")
+    box.press("Enter")
+    expect(page.locator(".row.customer time")).to_have_count(2, timeout=WAIT)
+    expect(page.locator(".row.bot time")).to_have_count(2, timeout=WAIT)
+    times = page.locator("#log time").evaluate_all(
+        "(ns) => ns.map((n) => [n.textContent, new Date(n.dateTime).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit' })])")
+    assert len(times) >= 4
+    for shown, chinese in times:
+        assert shown == chinese and "M" not in shown, times  # 14:05, never 02:05 PM
+    ctx.close()

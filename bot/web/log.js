@@ -6,7 +6,7 @@ import { linkify, renderMarkdown } from "/static/common/markdown.js";
 import { renderContactForm } from "./contact.js";
 import { handOffFocus } from "./focus.js";
 import { session } from "./session.js";
-import { t } from "./texts.js";
+import { i18n, t } from "./texts.js";
 
 const log = document.getElementById("log");
 const seen = new Map(); // message id -> row
@@ -149,8 +149,9 @@ function renderMessage(m) {
     for (const form of log.querySelectorAll(".contact-form")) form.remove();
   }
   if (m.ts) {
-    const time = el("time", "time", fmtTime(m.ts));
+    const time = el("time", "time", fmtTime(m.ts, i18n.locale)); // the page's language, not the browser's (re-done by relabel)
     time.dateTime = new Date(m.ts * 1000).toISOString();
+    time.dataset.ts = String(m.ts);
     row.appendChild(time);
   }
   return row;
@@ -209,10 +210,11 @@ function firstChoiceAfter(messageId) {
   return rows.map((r) => r.querySelector(".choices:not(.used) .choice")).find(Boolean);
 }
 
-// Re-label the chrome around messages after a language switch (never the messages themselves).
+// Re-label the chrome around messages after a language switch, times included (never the messages themselves).
 export function relabel() {
   for (const n of log.querySelectorAll("[data-who]")) n.textContent = whoLabel(n.dataset.who, n.dataset.author);
   for (const n of log.querySelectorAll("[data-t]")) n.textContent = t(n.dataset.t);
+  for (const n of log.querySelectorAll("time[data-ts]")) n.textContent = fmtTime(Number(n.dataset.ts), i18n.locale);
   renderTyping();
 }
 
