@@ -23,7 +23,10 @@ DRAWN = """(id) => {
 
 
 def _pct(value: float | None) -> str:
-    return "no data" if value is None else f"{value * 100:.1f}%"
+    """As the page writes it: JavaScript's toFixed rounds the exact value half up (0.8125 -> 81.3%), Python's format half to even."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return "no data" if value is None else f"{Decimal(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
