@@ -147,6 +147,8 @@ def partial(facts: Iterable[ConversationFacts], targets: Targets, zone: ZoneInfo
     p = Partial()
     n = p.counts
     for f in facts:
+        if not f.started_at:  # no start: what a writer racing an erasure left (stored before the rollup skipped it); no conversation
+            continue
         local = datetime.fromtimestamp(f.started_at, zone)
         day = local.date().isoformat()
         n["conversations"] += 1

@@ -7,6 +7,12 @@ lock); readers call ``catch_up`` first, so a figure always includes every
 event written before the request, and the hub also folds in the background so
 that reads rarely have anything to do.
 
+An erasure (``privacy/erase.py``) takes the same lock (``holding_lock``), and a
+fold writes only while it still holds it, so a fold can never write back the
+facts of a conversation erased while it ran. Events of a conversation whose
+start is not in the stream (what a writer racing its erasure may leave) are
+never filed: they would count as a conversation of their own.
+
 Buckets are days in the shop's time zone (the day a conversation started):
 a period reads only its own days. The same fold files each conversation in
 the drill-down index (``analytics/index.py``): per day and tag, a sorted set
@@ -19,13 +25,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import redis
 import redis.asyncio as aioredis
+from redis.exceptions import WatchError
 
 from analytics.facts import ConversationFacts, fold
 from analytics.index import tags as tags_of
@@ -52,6 +62,15 @@ class Folded:
     drop: set[str]  # tags it no longer carries
 
 
+# The rollup's lock, let go or kept only by its holder (a fold that outlived its lock must not end someone else's).
+# KEYS[1]: Keys.analytics_lock   ARGV[1]: the holder's token   ARGV[2]: seconds to keep it ('' = let it go)
+RELEASE_OR_KEEP = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
+return redis.call('EXPIRE', KEYS[1], ARGV[2])
+"""
+
+
 # Store a day's partial figures only if the day's facts have not changed since they were read: an erasure bumps the
 # version as it drops the day's partials, so figures computed from the erased facts can never be stored after it.
 # KEYS[1]: Keys.analytics_versions   KEYS[2]: Keys.analytics_partials(day)
@@ -73,6 +92,7 @@ class Rollup:
         self.zone = zone
         self.hours = hours
         self._store_if_current = client.register_script(STORE_IF_CURRENT)
+        self._release_or_keep = client.register_script(RELEASE_OR_KEEP)
 
     @classmethod
     def from_settings(cls, client: aioredis.Redis, settings: Settings) -> "Rollup":
@@ -94,18 +114,22 @@ class Rollup:
         try:
             folded = 0
             while True:
-                n = await self._fold_batch()
+                n = await self._fold_batch(token)
+                if n is None:  # the lock lapsed under this fold: its batch was not written, the next fold does it
+                    log.warning("analytics rollup: lock lost while folding; batch left to the next fold")
+                    return folded
                 folded += n
                 if progress is not None:
                     progress(n)
                 if n < BATCH:
                     return folded
-                await self.r.expire(self.k.analytics_lock, LOCK_SECONDS)
+                await self._release_or_keep(keys=[self.k.analytics_lock], args=[token, LOCK_SECONDS])
         finally:
-            if await self.r.get(self.k.analytics_lock) == token:
-                await self.r.delete(self.k.analytics_lock)
+            await self._release_or_keep(keys=[self.k.analytics_lock], args=[token, ""])
 
-    async def _fold_batch(self) -> int:
+    async def _fold_batch(self, token: str) -> int | None:
+        """Fold the next batch; None (nothing written) if this fold no longer holds the lock: an erasure may have
+        taken it meanwhile (``holding_lock``), and facts read before it must not be written back after it."""
         cursor = await self.r.get(self.k.analytics_cursor)
         rows = await self.r.xrange(self.k.events, f"({cursor}" if cursor else "-", "+", count=BATCH)
         if not rows:
@@ -118,7 +142,19 @@ class Rollup:
             pipe.hget(self.k.analytics_day(days[cid]), cid) if days[cid] else pipe.echo("")
         stored = await pipe.execute() if cids else []
         folded = await asyncio.to_thread(self._folded, cids, stored, events, days)
-        pipe = self.r.pipeline(transaction=True)
+        async with self.r.pipeline(transaction=True) as pipe:
+            try:
+                await pipe.watch(self.k.analytics_lock)  # the write fails if the lock changes hands before it
+                if await pipe.get(self.k.analytics_lock) != token:
+                    return None
+                pipe.multi()
+                self._write(pipe, folded, rows[-1][0])
+                await pipe.execute()
+            except WatchError:
+                return None
+        return len(rows)
+
+    def _write(self, pipe, folded: list[Folded], cursor: str) -> None:
         touched: set[str] = set()
         for c in folded:
             if c.new_day:
@@ -133,9 +169,7 @@ class Rollup:
             touched.add(c.day)
         for day in touched:
             pipe.hincrby(self.k.analytics_versions, day, 1)
-        pipe.set(self.k.analytics_cursor, rows[-1][0])
-        await pipe.execute()
-        return len(rows)
+        pipe.set(self.k.analytics_cursor, cursor)
 
     def _folded(self, cids: list[str], stored: list, events: dict[str, list[dict]], days: dict) -> list[Folded]:
         """Each conversation's facts with its new events folded in, and its tag changes. CPU only."""
@@ -145,6 +179,10 @@ class Rollup:
             before, started = (tags_of(facts), facts.started_at) if raw else (set(), None)
             for event in events[cid]:
                 fold(facts, event, self.hours)
+            if not facts.started_at:
+                # No conversation_started, ever (it is always its first event): what is left of an erased conversation,
+                # an event written as it was erased. Filed, it would count as a conversation of its own: half a one.
+                continue
             day = days[cid] or self.day_of(facts.started_at or facts.last_at)
             now = tags_of(facts)
             add = now if started != facts.started_at else now - before  # a new score: file it again under every tag
@@ -253,20 +291,6 @@ class Rollup:
         await pipe.execute()
         return await self.catch_up(progress=progress)
 
-    async def forget(self, cid: str) -> None:
-        """A deleted conversation (privacy/retention) leaves the rollup too: its facts, its index entries, the day's partials."""
-        day = await self.r.hget(self.k.analytics_days, cid)
-        if day:
-            raw = await self.r.hget(self.k.analytics_day(day), cid)
-            pipe = self.r.pipeline(transaction=True)
-            for tag in tags_of(ConversationFacts.from_dict(json.loads(raw))) if raw else ():
-                pipe.zrem(self.k.analytics_index(day, tag), cid)
-            pipe.hdel(self.k.analytics_day(day), cid)
-            pipe.delete(self.k.analytics_partials(day))
-            pipe.hincrby(self.k.analytics_versions, day, 1)
-            await pipe.execute()
-        await self.r.hdel(self.k.analytics_days, cid)
-
 
 async def run_forever(rollup: Rollup, interval: float, stop: asyncio.Event) -> None:
     """The hub's background fold: keeps reads cheap by keeping the rollup close to the stream."""
@@ -279,6 +303,21 @@ async def run_forever(rollup: Rollup, interval: float, stop: asyncio.Event) -> N
             await asyncio.wait_for(stop.wait(), interval)
         except asyncio.TimeoutError:
             pass
+
+
+@contextmanager
+def holding_lock(client: redis.Redis, keys: Keys, poll_seconds: float = 0.05) -> Iterator[Callable[[], None]]:
+    """The rollup's lock, held from synchronous code (an erasure, ``privacy/erase.py``): no fold runs while it is
+    held, so facts a fold read before the erasure are never written back after it. Waits for a fold in progress
+    (the lock of one that died lapses after ``LOCK_SECONDS``). Yields ``keep``, to call during long work."""
+    token = uuid.uuid4().hex
+    release_or_keep = client.register_script(RELEASE_OR_KEEP)
+    while not client.set(keys.analytics_lock, token, nx=True, ex=LOCK_SECONDS):
+        time.sleep(poll_seconds)
+    try:
+        yield lambda: release_or_keep(keys=[keys.analytics_lock], args=[token, LOCK_SECONDS])
+    finally:
+        release_or_keep(keys=[keys.analytics_lock], args=[token, ""])
 
 
 def day_range(first: date, last: date) -> list[str]:

@@ -74,6 +74,7 @@ class TurnQueue:
         self._complete = self.r.register_script(scripts.COMPLETE_TURN)
         self._release = self.r.register_script(_RELEASE)
         self._extend = self.r.register_script(_EXTEND)
+        self._record_event = self.r.register_script(scripts.RECORD_EVENT)
 
     async def outcome(self, cid: str, mid: str) -> list[str] | None:
         """The ids of the messages the turn produced, or ``None`` while it is still pending."""
@@ -173,7 +174,7 @@ class TurnQueue:
             if await self.drain(cid) and pending:
                 log.warning("conversation %s: recovered %d unfinished turn(s)", cid, pending)
                 event = {"type": Event.TURN_RECOVERED, "conversation_id": cid, "ts": time.time(), "turns": pending}
-                await self.r.xadd(self.k.events, {"e": json.dumps(event)})
+                await self._record_event(keys=[self.k.conv(cid), self.k.events], args=[json.dumps(event)])  # not if erased meanwhile
                 recovered += 1
         return recovered
 

@@ -132,6 +132,7 @@ class ConversationStore:
         self._append_customer = self.r.register_script(scripts.APPEND_CUSTOMER)
         self._rate = self.r.register_script(scripts.RATE)
         self._set_language = self.r.register_script(scripts.SET_LANGUAGE)
+        self._record_event = self.r.register_script(scripts.RECORD_EVENT)
 
     # lifecycle
     async def create(self, channel: str, language: str, customer_name: str = "", customer_tier: str = "standard", customer_ref: str = "",
@@ -214,8 +215,10 @@ class ConversationStore:
         await self.publish_agents({"type": Frame.CONVERSATION_CHANGED, "conversation_id": cid, "status": move.to, "event": event["type"], "at": now})
         return TransitionResult(True, previous, None, int(epoch))
 
-    async def record_event(self, cid: str, type_: Event, **data) -> None:
-        await self.r.xadd(self.k.events, {"e": _event_json(cid, type_, data)})
+    async def record_event(self, cid: str, type_: Event, **data) -> bool:
+        """Record an event about the conversation, unless it is gone (erased while this worker was busy with it):
+        returns whether it was recorded."""
+        return bool(await self._record_event(keys=[self.k.conv(cid), self.k.events], args=[_event_json(cid, type_, data)]))
 
     # transcript
     async def append(self, cid: str, sender: Sender, text: str, *, channel: str = "web", author: str | None = None, meta: dict | None = None, guard: Guard | None = None,
@@ -262,6 +265,7 @@ class ConversationStore:
         where the customer reads the transcript (the web chat), so replies stop
         going to a messaging channel they wrote from before. ``language``: the conversation's
         language from this message on (its notices, the default of the next message), set in the same step.
+        ``UnknownConversation`` if it is gone (erased).
         """
         ts = clock.now()
         meta = dict(meta or {})
@@ -277,6 +281,8 @@ class ConversationStore:
             args=[cid, self.k.conv_channel(cid), body, client_message_id or "", time.time(), sealed,  # real time: turn recovery works on it
                   "1" if reads_transcript else "", language],
         )
+        if stored == -1:  # erased after the caller found it: nothing was stored
+            raise UnknownConversation()
         if not stored:
             return await self.message(cid, mid) or Message(id=mid, conversation_id=cid, sender="customer", text=text, ts=ts, channel=channel, client_message_id=client_message_id, meta=meta), True
         return Message(id=mid, conversation_id=cid, sender="customer", text=text, ts=ts, channel=channel, client_message_id=client_message_id, meta=meta), False

@@ -91,6 +91,23 @@ if notice ~= '' then notice_id = append_line(conv, transcript, outbox, deliverie
 return {1, status, new_epoch, notice_id}
 """
 
+# Record an event about a conversation, only while the conversation exists. A hub worker that finishes a turn
+# after the conversation was erased (privacy/erase.py: the bot was still thinking) must not write it back into the
+# stream: the analytics would fold it into a conversation that no longer exists (a "ghost" in the figures), and the
+# stream would name the erased conversation again.
+#
+# KEYS[1] conversation hash   KEYS[2] events stream
+# ARGV[1] event JSON
+# Returns 1 when recorded, 0 when the conversation is gone.
+RECORD_EVENT = """
+local conv, events = KEYS[1], KEYS[2]
+local event = ARGV[1]
+
+if redis.call('EXISTS', conv) == 0 then return 0 end
+redis.call('XADD', events, '*', 'e', event)
+return 1
+"""
+
 # Record the customer's rating of a resolved conversation. One rating per resolution: rating again
 # replaces the score and comment (the customer changed their mind, or their client sent it twice),
 # and the caller learns it was not the first, so the customer is thanked once. Atomic, so two
@@ -151,7 +168,8 @@ return 1
 # ARGV[9] '1': for the customer (queue it for their messaging channel, if they have one)
 # ARGV[10] event JSON recorded after the message when it is appended ('' = none)
 # ARGV[11] client message id, as stored in KEYS[7] ('' = none)
-# Returns {1, new message id}, {0, id of the message stored before under that client id}, or false when the guard refused it.
+# Returns {1, new message id}, {0, id of the message stored before under that client id}, or false when the guard refused it
+# (its event recorded) or the conversation is gone (erased: nothing recorded, the refusal would name it again).
 APPEND = _APPEND_LINE + """
 local conv, transcript, events, outbox, deliveries, outbox_due, client_ids = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local cid, channel, body = ARGV[1], ARGV[2], ARGV[3]
@@ -163,8 +181,9 @@ if client_id ~= '' then
   if before then return {0, before} end
 end
 local status = redis.call('HGET', conv, 'status')
-local ok = status ~= false
-if ok and statuses ~= '' then ok = string.find(',' .. statuses .. ',', ',' .. status .. ',', 1, true) ~= nil end
+if not status then return false end  -- gone (erased): nothing is written about it, not even the refusal
+local ok = true
+if statuses ~= '' then ok = string.find(',' .. statuses .. ',', ',' .. status .. ',', 1, true) ~= nil end
 if ok and owner ~= '' then ok = redis.call('HGET', conv, 'agent') == owner end
 if ok and epoch ~= '' then ok = (redis.call('HGET', conv, 'epoch') or '0') == epoch end
 if not ok then
@@ -183,6 +202,8 @@ return {1, id}
 # remembers it as the customer's latest (TRANSITION's ``seen``), and takes its language. A message
 # written where the customer reads the transcript itself (the web chat) ends the reply route to a
 # messaging channel they wrote from before: replies go where the customer last wrote.
+# Nothing is written for a conversation that is gone: one erased after the hub checked the
+# customer's token must not get a transcript again.
 #
 # KEYS[1] conversation hash   KEYS[2] transcript stream   KEYS[3] client ids hash
 # KEYS[4] pending turns list  KEYS[5] open turns sorted set  KEYS[6] sealed originals hash
@@ -191,10 +212,12 @@ return {1, id}
 # ARGV[5] now                 ARGV[6] the original text, sealed ('' = nothing was masked)
 # ARGV[7] '1': written in the transcript's own client (clear reply_channel / reply_to)
 # ARGV[8] the conversation's language from now on ('' = unchanged)
-# Returns {1, new message id} or {0, id of the message stored before}.
+# Returns {1, new message id}, {0, id of the message stored before} or {-1, ''} when the conversation is gone.
 APPEND_CUSTOMER = """
 local conv, transcript, client_ids, pending, open_turns, originals = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local cid, channel, body, client_id, now, sealed, in_transcript, language = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+
+if redis.call('EXISTS', conv) == 0 then return {-1, ''} end
 
 if client_id ~= '' then
   local before = redis.call('HGET', client_ids, client_id)

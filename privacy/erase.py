@@ -13,12 +13,16 @@ ticket indexes, its number, its follow-up call, and the due work rq holds for
 it (SLA clocks, auto-close: their job ids and arguments name the ticket). The
 ticket events are dropped with the conversation's other events, as the
 analytics already forget an erased conversation's facts (its ticket's figures
-are part of those facts).
+are part of those facts). The analytics part is done under the rollup's lock
+(``analytics/rollup.py:holding_lock``), from the first facts removed to the
+last event dropped: a fold running at the same time cannot write back what it
+read before the erasure.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
@@ -28,6 +32,7 @@ from rq.job import Job
 
 from analytics.facts import ConversationFacts
 from analytics.index import tags
+from analytics.rollup import holding_lock
 from core.redis import Keys
 from privacy.subject import tickets_of
 
@@ -68,50 +73,58 @@ class Eraser:
             return done
         staff = self.r.smembers(self.k.agents)
         tickets = tickets_of(self.r, self.k, cids)
-        for cid in sorted(cids):
-            conv = self.r.hgetall(self.k.conv(cid))
-            pipe = self.r.pipeline(transaction=True)
-            deletes = [len(pipe)]  # where each DELETE sits in the transaction, to count the keys it removed
-            pipe.delete(*self.conversation_keys(cid))
-            for ticket_id in tickets.get(cid, []):
-                number = self.r.hget(self.k.ticket(ticket_id), "number")
-                deletes.append(len(pipe))
-                pipe.delete(*self.ticket_keys(ticket_id))
-                pipe.zrem(self.k.tickets_active, ticket_id)
-                pipe.zrem(self.k.tickets_all, ticket_id)
-                pipe.zrem(self.k.followups, ticket_id)
-                if number:
-                    pipe.hdel(self.k.ticket_numbers, number)
-            pipe.zrem(self.k.conversations, cid)
-            pipe.zrem(self.k.queue, cid)
-            pipe.zrem(self.k.open_turns, cid)
-            pipe.zrem(self.k.outbox_due, cid)
-            pipe.zrem(self.k.channel_deferred, cid)
-            if conv.get("agent"):
-                pipe.srem(self.k.agent_chats(conv["agent"]), cid)
-            for name in staff:  # the agents' "recent chats" lists
-                pipe.zrem(self.k.agent_history(name), cid)
-            if conv.get("customer_id"):
-                pipe.zrem(self.k.customer_conversations(conv["customer_id"]), cid)
-            day = self.r.hget(self.k.analytics_days, cid)  # its facts in the analytics rollup (analytics/rollup.py)
-            if day:
-                raw = self.r.hget(self.k.analytics_day(day), cid)
-                for tag in tags(ConversationFacts.from_dict(json.loads(raw))) if raw else ():  # the drill-down index
-                    pipe.zrem(self.k.analytics_index(day, tag), cid)
-                pipe.hdel(self.k.analytics_day(day), cid)
-                pipe.delete(self.k.analytics_partials(day))  # the day's persisted figures hold its comments and ids
-                pipe.hincrby(self.k.analytics_versions, day, 1)
-            pipe.hdel(self.k.analytics_days, cid)
-            results = pipe.execute()
-            done.keys += sum(results[i] for i in deletes)
-            done.conversations += 1 if conv else 0
-        ticket_ids = {ticket_id for ids in tickets.values() for ticket_id in ids}
+        # Under the rollup's lock, from the first facts removed to the last event dropped: a fold running meanwhile
+        # would write back the facts it read before (or fold the events not dropped yet) and bring the conversation back.
+        with holding_lock(self.r, self.k) as keep:
+            for cid in sorted(cids):
+                self._erase_one(cid, tickets.get(cid, []), staff, done)
+                keep()
+            ticket_ids = {ticket_id for ids in tickets.values() for ticket_id in ids}
+            done.events = self._drop_mentions(self.k.events, {"conversation_id": cids, "ticket_id": ticket_ids}, keep)
         done.tickets = len(ticket_ids)
         done.jobs = self._cancel_jobs(ticket_ids)
-        done.events = self._drop_mentions(self.k.events, {"conversation_id": cids, "ticket_id": ticket_ids})
         done.gap_records = sum(self._drop_mentions(stream, {"conversation_id": cids}) for stream in self.gap_streams)
         self._compact()
         return done
+
+    def _erase_one(self, cid: str, ticket_ids: list[str], staff: set[str], done: Erased) -> None:
+        """One conversation's keys, tickets, places in the indexes and its facts in the analytics rollup, in one transaction."""
+        conv = self.r.hgetall(self.k.conv(cid))
+        pipe = self.r.pipeline(transaction=True)
+        deletes = [len(pipe)]  # where each DELETE sits in the transaction, to count the keys it removed
+        pipe.delete(*self.conversation_keys(cid))
+        for ticket_id in ticket_ids:
+            number = self.r.hget(self.k.ticket(ticket_id), "number")
+            deletes.append(len(pipe))
+            pipe.delete(*self.ticket_keys(ticket_id))
+            pipe.zrem(self.k.tickets_active, ticket_id)
+            pipe.zrem(self.k.tickets_all, ticket_id)
+            pipe.zrem(self.k.followups, ticket_id)
+            if number:
+                pipe.hdel(self.k.ticket_numbers, number)
+        pipe.zrem(self.k.conversations, cid)
+        pipe.zrem(self.k.queue, cid)
+        pipe.zrem(self.k.open_turns, cid)
+        pipe.zrem(self.k.outbox_due, cid)
+        pipe.zrem(self.k.channel_deferred, cid)
+        if conv.get("agent"):
+            pipe.srem(self.k.agent_chats(conv["agent"]), cid)
+        for name in staff:  # the agents' "recent chats" lists
+            pipe.zrem(self.k.agent_history(name), cid)
+        if conv.get("customer_id"):
+            pipe.zrem(self.k.customer_conversations(conv["customer_id"]), cid)
+        day = self.r.hget(self.k.analytics_days, cid)  # its facts in the analytics rollup (analytics/rollup.py)
+        if day:
+            raw = self.r.hget(self.k.analytics_day(day), cid)
+            for tag in tags(ConversationFacts.from_dict(json.loads(raw))) if raw else ():  # the drill-down index
+                pipe.zrem(self.k.analytics_index(day, tag), cid)
+            pipe.hdel(self.k.analytics_day(day), cid)
+            pipe.delete(self.k.analytics_partials(day))  # the day's persisted figures hold its comments and ids
+            pipe.hincrby(self.k.analytics_versions, day, 1)
+        pipe.hdel(self.k.analytics_days, cid)
+        results = pipe.execute()
+        done.keys += sum(results[i] for i in deletes)
+        done.conversations += 1 if conv else 0
 
     def _cancel_jobs(self, ticket_ids: set[str]) -> int:
         """Delete the desk's rq jobs about these tickets (tickets/scheduler.py: each job id names its ticket), waiting
@@ -150,11 +163,13 @@ class Eraser:
         except redis.ResponseError:
             pass  # persistence is off (an external Redis may not allow it): nothing on disk to compact here
 
-    def _drop_mentions(self, stream: str, mentions: dict[str, set[str]]) -> int:
-        """Delete the entries of ``stream`` whose JSON body has, in any field named in ``mentions``, one of its values."""
+    def _drop_mentions(self, stream: str, mentions: dict[str, set[str]], keep: Callable[[], object] = lambda: None) -> int:
+        """Delete the entries of ``stream`` whose JSON body has, in any field named in ``mentions``, one of its values.
+        ``keep`` is called between pages (it keeps the rollup's lock held through a long stream)."""
         dropped = 0
         start = "-"
         while True:
+            keep()
             rows = self.r.xrange(stream, start, "+", count=1000)
             if not rows:
                 return dropped

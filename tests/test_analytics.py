@@ -503,3 +503,41 @@ def test_what_an_older_version_stored_is_read_and_rebuild_gives_the_new_figures(
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert seen() == (1, 2, True, False)
     assert {"waits", "first_responder", "first_response_working_seconds"} <= set(json.loads(r.hget(keys.analytics_day(day), customer.id)))
+
+
+def test_events_of_a_conversation_whose_start_is_gone_are_not_filed(stack, settings):
+    """An event written for a conversation as it was being erased (a ticket change, a recovered turn) outlives the
+    erasure's sweep of the stream. Folded, it made a conversation of its own: facts without a start, filed under the
+    day of the event, its id and rating comment in the rollup again. It is not filed at all."""
+    import asyncio
+    import json
+    import time
+    import uuid
+
+    from analytics.rollup import Rollup
+    from core.redis import Keys, async_client
+
+    keys = Keys(f"cs-startless-{uuid.uuid4().hex[:8]}")
+    kept, gone = f"kept-{uuid.uuid4().hex[:6]}", f"gone-{uuid.uuid4().hex[:6]}"
+
+    async def scenario() -> tuple[list[str], object, object]:
+        client = async_client(settings)
+        try:
+            now = time.time()
+            for event in ({"type": "conversation_started", "conversation_id": kept, "ts": now, "channel": "web", "language": "en"},
+                          {"type": "rated", "conversation_id": gone, "ts": now, "score": 1, "comment": "a comment of the erased", "agent": "alice"},
+                          {"type": "customer_message", "conversation_id": kept, "ts": now}):
+                await client.xadd(keys.events, {"e": json.dumps(event)})
+            rollup = Rollup(client, keys, ZoneInfo("UTC"))
+            await rollup.catch_up()
+            read = {"hash": client.hgetall, "zset": lambda k: client.zrange(k, 0, -1), "set": client.smembers, "string": client.get}
+            left = [key async for key in client.scan_iter(f"{keys.p}:analytics:*")
+                    if gone in key + json.dumps(await read[await client.type(key)](key), default=list)]
+            return left, await rollup.one(gone), await rollup.one(kept)
+        finally:
+            await client.delete(*[key async for key in client.scan_iter(f"{keys.p}:*")])
+            await client.aclose()
+
+    left, ghost, facts = asyncio.run(scenario())
+    assert facts is not None and facts.customer_messages == 1  # the conversation with a start is filed as ever
+    assert ghost is None and left == []

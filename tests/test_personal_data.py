@@ -198,3 +198,103 @@ def test_erasure_takes_the_customers_tickets_and_notes_and_the_export_holds_them
     assert left == []
     assert ref not in listed()
     assert boss.get(f"/tickets/{ref}").status_code == 404 and boss.get(f"/tickets/{ticket_id}").status_code == 404
+
+
+def test_an_erased_conversation_leaves_no_ghost_in_the_figures_whatever_was_still_in_flight(hub, settings, r, supervisor):
+    """A hub worker still busy with the conversation when it is erased (the bot was thinking; a customer message had
+    passed its token check) finishes its turn afterwards: its events, its dropped reply, the message it stores. None of
+    that may bring the conversation back: not in today's figures (it counted as a conversation again, a startless
+    "ghost"), not in Redis."""
+    import asyncio
+
+    from core.errors import UnknownConversation
+    from core.redis import async_client
+    from handoff.conversations import ConversationStore, Guard
+    from handoff.events import Event
+
+    boss = AgentClient(hub, supervisor)
+    today = lambda: hub.get("/api/analytics/summary", params={"period": "today"}, headers=boss.headers).json()["current"]["volume"]["conversations"]  # noqa: E731
+    before = today()
+    c = Customer(hub, "en")
+    c.say(f"hello, my number is {PHONE}")
+    assert today() == before + 1  # folded into the rollup: the erasure has facts to remove
+    proc = run_cli("-m", "privacy", "delete", "--conversation", c.id, "--yes")
+    assert proc.returncode == 0 and "erased 1 conversation" in proc.stdout, proc.stdout + proc.stderr
+
+    async def the_turn_finishes() -> None:  # what bot/orchestrator.py writes at the end of a turn begun before the erasure
+        client = async_client(settings)
+        try:
+            store = ConversationStore(client, Keys(settings.key_prefix))
+            await store.record_event(c.id, Event.CUSTOMER_MESSAGE, language="en", to="bot")
+            assert await store.append(c.id, "bot", "Here is what I found", meta={"turn": "x"}, guard=Guard(frozenset({"bot"}), epoch=0),
+                                      event=(Event.BOT_TURN, {"decision": "answer"})) is None
+            await store.record_event(c.id, Event.BOT_TURN, decision="other", language="en")
+            try:  # the hub answers 404: the conversation is gone
+                await store.append_customer(c.id, f"still there? {PHONE}")
+            except UnknownConversation:
+                pass
+        finally:
+            await client.aclose()
+
+    asyncio.run(the_turn_finishes())
+    assert today() == before
+    assert mentions_left(settings, {"conversation id": c.id, "phone": PHONE}) == []
+
+
+def test_an_erasure_while_the_rollup_folds_is_not_undone_by_the_fold(stack, settings):
+    """The analytics rollup reads a conversation's facts, folds its new events in, and writes the facts back. An
+    erasure between the read and the write was undone by the write: the conversation was back in the figures, its
+    rating comment with it. The erasure takes the rollup's lock: it waits for the fold, then removes what it wrote."""
+    import asyncio
+    import threading
+    from zoneinfo import ZoneInfo
+
+    from analytics.board import Dashboard
+    from analytics.metrics import Filters, Targets
+    from analytics.periods import resolve
+    from analytics.rollup import Rollup
+    from core.redis import async_client
+    from handoff.conversations import ConversationStore
+    from handoff.events import Event
+    from privacy.erase import Eraser
+
+    keys, utc = Keys(f"cs-erase-fold-{uuid.uuid4().hex[:8]}"), ZoneInfo("UTC")
+    comment = f"rude agent {uuid.uuid4().hex[:6]}"
+    erasures: list[threading.Thread] = []
+
+    class ErasedMidFold(Rollup):
+        """A fold during which the conversation is erased: after it read the stored facts, before it writes them."""
+
+        def _folded(self, cids, *rest):
+            folded = super()._folded(cids, *rest)
+            if not erasures:
+                erasure = threading.Thread(target=Eraser(sync_client(settings), keys, []).erase, args=(set(cids),))
+                erasures.append(erasure)
+                erasure.start()
+                erasure.join(timeout=3)  # done by now, unless it waits for this fold to finish
+            return folded
+
+    async def scenario() -> tuple[object, dict, list[str]]:
+        client = async_client(settings)
+        try:
+            store = ConversationStore(client, keys)
+            conv, _ = await store.create("web", "en")
+            await store.record_event(conv.id, Event.CUSTOMER_MESSAGE, language="en", to="bot")
+            rollup = Rollup(client, keys, utc)
+            await rollup.catch_up()  # its facts are stored
+            await store.record_event(conv.id, Event.RATED, score=1, comment=comment, agent="alice")
+            await ErasedMidFold(client, keys, utc).catch_up()
+            await asyncio.to_thread(erasures[0].join)
+            now = time.time()
+            figures = await Dashboard(rollup, Targets(), utc).summary(resolve("today", None, None, utc, now), Filters(), now)
+            read = {"hash": client.hgetall, "zset": lambda k: client.zrange(k, 0, -1), "set": client.smembers, "string": client.get,
+                    "list": lambda k: client.lrange(k, 0, -1), "stream": client.xrange}
+            left = [key async for key in client.scan_iter(f"{keys.p}:*") if conv.id in key + json.dumps(await read[await client.type(key)](key), default=list)]
+            return await rollup.one(conv.id), figures["current"], left
+        finally:
+            await client.delete(*[key async for key in client.scan_iter(f"{keys.p}:*")])
+            await client.aclose()
+
+    facts, today, left = asyncio.run(scenario())
+    assert facts is None and left == []
+    assert today["volume"]["conversations"] == 0 and today["satisfaction"]["low_comments"] == []

@@ -440,3 +440,17 @@ def test_facts_stored_by_an_older_version_read_with_the_figures_they_can_give():
     waiting = by_id["c5"]  # escalated at T0 + 1, never taken
     fold(waiting, {"type": "assigned", "conversation_id": "c5", "ts": T0 + 901, "agent": "alice", "to": "assigned"})
     assert waiting.waits == [900]
+
+
+def test_what_is_left_of_an_erased_conversation_counts_for_nothing():
+    """Events of a conversation erased as they were written (a solve, a breach, a low rating, with no
+    conversation_started: the erasure took it) fold into facts without a start. Rollups stored before they were
+    skipped still hold such facts: they are no conversation, and change no figure."""
+    ghost: list[dict] = [
+        {"type": "ticket_status", "conversation_id": "gone", "ts": T0 + 50, "status": "solved", "met": False, "policy": "standard"},
+        {"type": "sla_breached", "conversation_id": "gone", "ts": T0 + 60, "clock": "first_response", "policy": "standard"},
+        {"type": "rated", "conversation_id": "gone", "ts": T0 + 70, "score": 1, "comment": "awful", "agent": "alice"},
+    ]
+    [leftover] = facts_of(ghost)
+    assert leftover.started_at == 0
+    assert summarize(facts_of(history()) + [leftover], Targets(), ZONE, NOW) == summarize(facts_of(history()), Targets(), ZONE, NOW)
