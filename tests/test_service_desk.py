@@ -671,6 +671,40 @@ def test_solving_or_handing_back_without_a_reply_stops_every_clock(demo_desk, on
         assert detail["sla_state"] == ("none" if after <= 300 else "breached")
 
 
+def test_a_reopened_ticket_owes_the_customer_a_new_first_response(demo_desk, only, settings):
+    """The customer writes again after their ticket was solved: the reopened ticket waits for a reply as a new one
+    does, within the policy's first-response target counted from the reopen. The first episode's reply was taken for
+    it: a reopened ticket nobody answered for hours never breached, and the reply that came recorded nothing."""
+    client, boss = demo_desk
+    account("keeper", capacity=5)
+    only("keeper")
+    t0 = time.time() - 100 * 3600
+    since = time.time()
+    at(client, t0)
+    c = Customer(client, "en")
+    ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+    assert c.status()["conversation"]["agent"] == "keeper"
+    keeper = AgentClient(client, "keeper")
+    at(client, t0 + 60)
+    assert keeper.post(f"/conversations/{c.id}/messages", {"text": "Your refund is on its way."}).status_code == 200
+    assert keeper.post(f"/conversations/{c.id}/resolve").status_code == 200
+    reopened = t0 + 3600
+    at(client, reopened)
+    assert c.say("Sorry, the refund has not arrived")["conversation"]["agent"] == "keeper"  # back to its agent
+    ticket = keeper.get(f"/tickets/{ref}").json()["ticket"]
+    first = ticket["sla"]["clocks"]["first_response"]
+    assert ticket["reopened"] == 1 and ticket["first_response_at"] is None
+    assert first["state"] == "running" and abs(first["due_at"] - (reopened + 300)) < 5  # standard policy: 5 min from the reopen
+    advance(boss, reopened + 600)  # ten minutes without a word to the customer
+    breached = [e for e in events(settings, since, "sla_breached") if e["ticket"] == ref]
+    assert [e["clock"] for e in breached] == ["first_response"]
+    at(client, reopened + 700)
+    assert keeper.post(f"/conversations/{c.id}/messages", {"text": "Sorry for the wait: I am checking with the bank."}).status_code == 200
+    responses = [e for e in events(settings, since, "ticket_first_response") if e["ticket"] == ref]
+    assert [e["met"] for e in responses] == [True, False]
+    assert abs(responses[0]["seconds"] - 60) < 5 and abs(responses[1]["seconds"] - 700) < 5  # each from its episode's start
+
+
 def test_a_ticket_closed_because_the_customer_left_the_queue_stops_its_clocks(demo_desk, only, settings):
     client, boss = demo_desk
     only()  # nobody takes it

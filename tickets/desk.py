@@ -136,6 +136,10 @@ class TicketDesk:
             def reopen(t: Ticket) -> dict:
                 previous = t.assignee
                 t.status, t.reopened, t.solved_at = "new", t.reopened + 1, None
+                # A new episode: the customer is owed a first reply again, within the target from now (the first
+                # episode's reply answered another message), and a resolution.
+                t.reopened_at, t.first_response_at = now, None
+                self.clocks.restart(t, "first_response", now)
                 self.clocks.restart(t, "resolution", now)
                 return {"from": "solved", "previous": previous}
             ticket = await self.tickets.change(current.id, reopen, Event.TICKET_REOPENED)
@@ -237,7 +241,8 @@ class TicketDesk:
         await self._assigned(cid, agent.username, by="claim")
 
     async def replied(self, cid: str, agent: Agent) -> None:
-        """An agent wrote to the customer: the first response clock stops (met or breached)."""
+        """An agent wrote to the customer: the first response clock stops (met or breached), once per episode (the
+        ticket's opening, each reopen)."""
         conv = await self.conversations.get(cid)
         if not conv:
             return
@@ -251,9 +256,11 @@ class TicketDesk:
                 return None
             t.first_response_at = now
             met = self.clocks.stop(t, "first_response", now)
-            # seconds: wall-clock, as the customer lived it; working_seconds: as the SLA clock counts it (the figure)
-            return {"agent": agent.username, "seconds": round(now - t.created_at, 1),
-                    "working_seconds": round(self.clocks.working_seconds(t, t.created_at, now), 1), "met": met}
+            # From this episode's start (a reopen owes a new first response). seconds: wall-clock, as the customer lived
+            # it; working_seconds: as the SLA clock counts it (the figure).
+            start = t.reopened_at or t.created_at
+            return {"agent": agent.username, "seconds": round(now - start, 1),
+                    "working_seconds": round(self.clocks.working_seconds(t, start, now), 1), "met": met}
 
         ticket = await self.tickets.change(conv.ticket_id, first_response, Event.TICKET_FIRST_RESPONSE)
         await self._announce(ticket)

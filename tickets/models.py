@@ -60,6 +60,7 @@ class Ticket(BaseModel):
     solved_at: float | None = None
     closed_at: float | None = None
     reopened: int = 0
+    reopened_at: float | None = None  # the last reopen: the episode the current first response is owed for began then
     transfers: int = 0
     escalated: bool = False  # an SLA breach sent it to the supervisors
     followup_due: float | None = None  # 回访: when the owner should call back (complaints)

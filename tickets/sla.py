@@ -104,7 +104,7 @@ class SlaClocks:
                 clock.version += 1
 
     def restart(self, ticket: Ticket, name: str, now: float) -> None:
-        """A reopened ticket: the resolution promise starts over."""
+        """A reopened ticket: the promise starts over from ``now``, its full target ahead (first response and resolution alike)."""
         clock = ticket.sla.clocks.get(name)
         if clock is None:
             return
