@@ -40,6 +40,7 @@ from redis.exceptions import WatchError
 from analytics.facts import ConversationFacts, fold
 from analytics.index import tags as tags_of
 from analytics.periods import Period
+from core.loops import every
 from core.redis import Keys
 from core.settings import Settings
 from tickets.hours import Hours
@@ -294,15 +295,7 @@ class Rollup:
 
 async def run_forever(rollup: Rollup, interval: float, stop: asyncio.Event) -> None:
     """The hub's background fold: keeps reads cheap by keeping the rollup close to the stream."""
-    while not stop.is_set():
-        try:
-            await rollup.catch_up(wait_seconds=0)
-        except Exception:  # Redis away for a moment: the next round catches up
-            log.warning("analytics rollup: catch-up failed", exc_info=True)
-        try:
-            await asyncio.wait_for(stop.wait(), interval)
-        except asyncio.TimeoutError:
-            pass
+    await every(interval, lambda: rollup.catch_up(wait_seconds=0), "analytics rollup", stop)
 
 
 @contextmanager

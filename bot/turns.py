@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from core.loops import every
 from core.redis import Keys
 from handoff import scripts
 from handoff.events import Event
@@ -180,13 +181,4 @@ class TurnQueue:
 
     async def run_recovery(self, interval: float, older_than: float) -> None:
         """The recovery loop every hub worker runs, from its start (so a restart picks up at once)."""
-        while True:
-            try:
-                await self.recover(older_than)
-            except asyncio.CancelledError:
-                raise
-            except RedisError as exc:
-                log.debug("turn recovery: Redis unavailable (%s)", exc)
-            except Exception:
-                log.exception("turn recovery failed")
-            await asyncio.sleep(interval)
+        await every(interval, lambda: self.recover(older_than), "turn recovery")

@@ -44,6 +44,7 @@ from bot.intake import Intake
 from bot.orchestrator import Orchestrator
 from core.errors import ServiceError
 from core.language import detect_language
+from core.loops import every
 from core.ratelimit import Limit, RateLimiter
 from core.redis import Keys
 from customers.store import CustomerStore
@@ -215,16 +216,7 @@ class ChannelGateway:
 
     async def run_deferred(self, channels: dict[str, Channel], poll_seconds: float = 1.0) -> None:
         """Every hub worker with channels: take deferred messages again when their wait is over."""
-        while True:
-            try:
-                await self.retry_deferred(channels)
-            except asyncio.CancelledError:
-                raise
-            except RedisError as exc:
-                log.debug("deferred channel messages: Redis unavailable (%s)", exc)
-            except Exception:
-                log.exception("deferred channel messages failed")
-            await asyncio.sleep(poll_seconds)
+        await every(poll_seconds, lambda: self.retry_deferred(channels), "deferred channel messages")
 
     async def _conversation(self, channel: Channel, inbound: Inbound, customer_id: str, language: str) -> Conversation:
         mapping = self.k.channel_conversation(channel.name, inbound.address)
