@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -95,6 +99,21 @@ def start_hub(rasa_port: int, timeout: float, log: Path | None = None, **env: st
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("the extra hub did not start")
+
+
+@contextmanager
+def hub_out_of_hours(rasa_port: int, zone: str = "Asia/Shanghai") -> Iterator[tuple[str, datetime]]:
+    """Another hub worker whose shop is closed now: open an hour a day, two hours from now (late in the day, the hour
+    that ended two hours ago: back tomorrow). Yields its address and the opening time, on the shop's clock."""
+    now = datetime.now(ZoneInfo(zone)).replace(second=0, microsecond=0)
+    opens = now + timedelta(hours=2) if (now + timedelta(hours=3)).date() == now.date() else now - timedelta(hours=3)
+    hours = {"timezone": zone, "opens": f"{opens:%H:%M}", "closes": f"{opens + timedelta(hours=1):%H:%M}", "weekdays": list(range(7))}
+    proc, url = start_hub(rasa_port, timeout=15, CS_BUSINESS_HOURS=json.dumps(hours))
+    try:
+        yield url, opens
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 class HangingServer:

@@ -15,15 +15,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from core.identity import sign_identity
 from core.redis import Keys, sync_client
-from tests.clients import PASSWORD, ROOT, AgentClient, Customer, run_cli, start_hub, wait_for
+from tests.clients import PASSWORD, ROOT, AgentClient, Customer, hub_out_of_hours, run_cli, start_hub, wait_for
 
 
 def events(settings, since: float, *types: str) -> list[dict]:
@@ -81,14 +79,7 @@ def test_a_night_time_message_waits_for_the_morning_with_a_contact(hub, agents, 
     """Clock by configuration: a second hub whose opening hours start two hours from now."""
     account("morning", "zh")
     only()  # nobody online
-    zone = ZoneInfo("Asia/Shanghai")
-    now = datetime.now(zone).replace(second=0, microsecond=0)
-    # Open for an hour, two hours from now (or, late in the day, the window that ended two hours ago: back tomorrow).
-    opens = now + timedelta(hours=2) if (now + timedelta(hours=3)).date() == now.date() else now - timedelta(hours=3)
-    hours = {"timezone": "Asia/Shanghai", "opens": opens.strftime("%H:%M"), "closes": (opens + timedelta(hours=1)).strftime("%H:%M"),
-             "weekdays": [0, 1, 2, 3, 4, 5, 6]}
-    proc, night_url = start_hub(settings.rasa_port, timeout=15, CS_BUSINESS_HOURS=json.dumps(hours))
-    try:
+    with hub_out_of_hours(settings.rasa_port) as (night_url, opens):
         with httpx.Client(base_url=night_url, timeout=60) as night:
             c = Customer(night, "zh")
             result = c.say("转人工")
@@ -100,9 +91,6 @@ def test_a_night_time_message_waits_for_the_morning_with_a_contact(hub, agents, 
             assert saved.status_code == 200
             c.hub = night
             c.say("我的快递三天没动了，帮我查一下")
-    finally:
-        proc.terminate()
-        proc.wait(10)
     # Morning: the agent signs in (on a hub in opening hours) and the ticket is pushed to them.
     morning = AgentClient(hub, "morning")
     mine = morning.get("/tickets?view=mine").json()
@@ -590,6 +578,19 @@ def advance(boss: AgentClient, ts: float) -> None:
     assert boss.hub.post("/api/demo/advance", json={"to": ts}, headers=boss.headers).status_code == 200
 
 
+def answered_by_keeper(client: httpx.Client, t0: float, reply: str) -> tuple[Customer, str, AgentClient]:
+    """At ``t0`` a customer asks for a person and keeper (online alone) takes the chat; a minute later keeper replies.
+    Returns the customer, the ticket's reference and keeper."""
+    at(client, t0)
+    c = Customer(client, "en")
+    ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+    assert c.status()["conversation"]["agent"] == "keeper"
+    keeper = AgentClient(client, "keeper")
+    at(client, t0 + 60)
+    assert keeper.post(f"/conversations/{c.id}/messages", {"text": reply}).status_code == 200
+    return c, ref, keeper
+
+
 def test_a_ticket_pending_the_customer_runs_its_clocks_again_when_it_changes_hands(demo_desk, only, settings):
     """Pending the customer, then transferred (or its agent goes offline): the clocks run again, due later by the time
     paused, and a resolution past that is a breach (it used to stay paused for ever and be recorded as met)."""
@@ -599,13 +600,7 @@ def test_a_ticket_pending_the_customer_runs_its_clocks_again_when_it_changes_han
     only("keeper")
     t0 = time.time() - 100 * 3600
     since = time.time()
-    at(client, t0)
-    c = Customer(client, "en")
-    ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
-    assert c.status()["conversation"]["agent"] == "keeper"
-    keeper = AgentClient(client, "keeper")
-    at(client, t0 + 60)
-    assert keeper.post(f"/conversations/{c.id}/messages", {"text": "Let me check. Your order number, please?"}).status_code == 200
+    c, ref, keeper = answered_by_keeper(client, t0, "Let me check. Your order number, please?")
     assert keeper.post(f"/tickets/{ref}/status", {"status": "pending_customer"}).status_code == 200
     at(client, t0 + 3600)  # an hour waiting for the customer, then the chat changes hands
     taker = AgentClient(client, "taker")
@@ -680,13 +675,7 @@ def test_a_reopened_ticket_owes_the_customer_a_new_first_response(demo_desk, onl
     only("keeper")
     t0 = time.time() - 100 * 3600
     since = time.time()
-    at(client, t0)
-    c = Customer(client, "en")
-    ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
-    assert c.status()["conversation"]["agent"] == "keeper"
-    keeper = AgentClient(client, "keeper")
-    at(client, t0 + 60)
-    assert keeper.post(f"/conversations/{c.id}/messages", {"text": "Your refund is on its way."}).status_code == 200
+    c, ref, keeper = answered_by_keeper(client, t0, "Your refund is on its way.")
     assert keeper.post(f"/conversations/{c.id}/resolve").status_code == 200
     reopened = t0 + 3600
     at(client, reopened)

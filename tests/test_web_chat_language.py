@@ -3,14 +3,10 @@ switch, so the way to a person is written in it and what the desk says speaks it
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import httpx
 
 from tests.browser import LOCALES, PHONE, WAIT, chat_page, expect, saved_conversation, shot
-from tests.clients import start_hub, wait_for
+from tests.clients import hub_out_of_hours, wait_for
 
 
 def has_han(text: str) -> bool:
@@ -49,12 +45,7 @@ def test_switched_to_chinese_the_person_button_and_the_desks_notices_speak_chine
 
 def test_out_of_hours_the_banner_and_the_notice_say_the_same_time_on_the_shops_clock(stack, settings, browser):
     """A customer in New York, a shop in Shanghai: the banner used the browser's clock, the notice the shop's without a zone."""
-    zone = ZoneInfo("Asia/Shanghai")
-    now = datetime.now(zone).replace(second=0, microsecond=0)
-    opens = now + timedelta(hours=2) if (now + timedelta(hours=3)).date() == now.date() else now - timedelta(hours=3)
-    hours = {"timezone": "Asia/Shanghai", "opens": opens.strftime("%H:%M"), "closes": (opens + timedelta(hours=1)).strftime("%H:%M")}
-    proc, url = start_hub(settings.rasa_port, timeout=15, CS_BUSINESS_HOURS=json.dumps(hours))
-    try:
+    with hub_out_of_hours(settings.rasa_port) as (url, opens):
         for language in ("zh", "en"):
             ctx = browser.new_context(viewport=PHONE, locale=LOCALES[language], timezone_id="America/New_York")
             page = ctx.new_page()
@@ -67,9 +58,6 @@ def test_out_of_hours_the_banner_and_the_notice_say_the_same_time_on_the_shops_c
             expect(page.locator("#banner-text")).to_contain_text(said)
             shot(page, f"chat-closed-banner-{language}")
             ctx.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_message_times_follow_the_pages_language_not_the_browsers(stack, settings, browser):

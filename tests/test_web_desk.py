@@ -3,12 +3,8 @@ a canned reply typed as /shortcut; the customer's chat showing the ticket number
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 from tests.browser import DESKTOP, PHONE, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
-from tests.clients import PASSWORD, AgentClient, Customer, run_cli, sign_off, start_hub
+from tests.clients import PASSWORD, AgentClient, Customer, hub_out_of_hours, run_cli, sign_off
 
 WAIT = 60_000
 
@@ -84,12 +80,7 @@ def test_console_ticket_bar_notes_and_a_canned_reply_shortcut(stack, settings, a
 
 
 def test_out_of_hours_the_chat_asks_for_a_contact(stack, settings, agents, browser):
-    zone = ZoneInfo("Asia/Shanghai")
-    now = datetime.now(zone).replace(second=0, microsecond=0)
-    opens = now + timedelta(hours=2) if (now + timedelta(hours=3)).date() == now.date() else now - timedelta(hours=3)
-    hours = {"timezone": "Asia/Shanghai", "opens": opens.strftime("%H:%M"), "closes": (opens + timedelta(hours=1)).strftime("%H:%M")}
-    proc, url = start_hub(settings.rasa_port, timeout=15, CS_BUSINESS_HOURS=json.dumps(hours))
-    try:
+    with hub_out_of_hours(settings.rasa_port) as (url, opens):
         ctx, page = chat_page(browser, url, PHONE, "zh")
         box = page.get_by_label("您的消息")
         box.fill("转人工")
@@ -108,9 +99,6 @@ def test_out_of_hours_the_chat_asks_for_a_contact(stack, settings, agents, brows
         shot(page, "chat-offline-contact")
         assert_accessible(page, "chat, offline contact form")
         ctx.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_a_supervisor_sees_the_team_load_and_reassigns_a_ticket(stack, settings, agents, browser, hub, only):
