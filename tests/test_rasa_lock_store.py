@@ -129,7 +129,9 @@ def test_two_rasa_replicas_share_one_conversation_lock(valkey_url):
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["tickets"] == list(range(60))  # no ticket given twice, none skipped
     assert report["stock_reads_them"] == list(range(60))  # Rasa's own store reads the same lock
-    assert 0 < report["ttl_ms"] <= 30_000  # the lock goes by itself with its last ticket
+    # The lock goes by itself with its last ticket: 30 s from the clock reading of the replica that issued it, which a
+    # thread may read a few ms before another's script runs (a CI run saw 30,001 ms), so the key may outlive 30 s by that.
+    assert 0 < report["ttl_ms"] <= 31_000
     assert report["key_after_release"] == 0
     assert report["most_holders"] == 1 and report["entered"] == 30
     assert 0.29 <= report["waited_for_dead_holder_s"] < 10  # not before the dead ticket expired, and not for ever
