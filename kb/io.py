@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kb.records import FaqEntry
+from kb.records import FaqEntry, trim
 
 COLUMNS = ["id", "language", "category", "question", "phrasings", "answer", "tags", "status"]
 WRONG_JSON_SHAPE = 'expected a JSON array of entries, or an object with an "entries" array (each entry an object)'
@@ -33,13 +33,32 @@ class ParsedFile:
         return next((e.message for e in self.errors if e.row == 0), None)
 
 
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not trim(value))
+
+
+def _cell(column: str, value: object) -> object:
+    """A spreadsheet cell as an entry field: the id and language codes without the spaces a paste leaves around them
+    (" faq-1 " is the id faq-1), the language code in either case ("ZH" is zh)."""
+    if isinstance(value, str) and column in ("id", "language", "status"):
+        value = trim(value)
+        return value.lower() if column != "id" else value
+    return value
+
+
 def parse_rows(rows: list[dict], first_row_number: int = 1) -> ParsedFile:
-    """Validate every row; collect every problem instead of stopping at the first."""
+    """Validate every row; collect every problem instead of stopping at the first.
+
+    A row with nothing in it (a spreadsheet's empty separator row, or the trailing rows Excel keeps formatted) is
+    skipped, not reported as missing its id, question and answer; rows keep their numbers as the file counts them.
+    """
     result = ParsedFile()
     seen: dict[str, int] = {}
     for offset, row in enumerate(rows):
         number = first_row_number + offset
-        row = {k: v for k, v in row.items() if k in COLUMNS and v not in (None, "")}
+        row = {k: _cell(k, v) for k, v in row.items() if k in COLUMNS and not _blank(v)}
+        if not row:
+            continue
         rid = row.get("id")
         if rid in seen:
             result.errors.append(RowError(number, rid, f"duplicate id (first seen in row {seen[rid]})"))

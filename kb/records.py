@@ -34,6 +34,8 @@ def trim(text: str) -> str:
 
 
 _SPACES = re.compile(r"\s+")
+_PHRASING_SEPARATORS = re.compile(r"[|\uff5c\r\n]")  # | and its full-width form ｜, line breaks
+_TAG_SEPARATORS = re.compile(r"[|\uff5c\r\n,\uff0c]")  # the same, and commas (, ，)
 _END_MARKS = re.compile(r"[\s?？!！.。]+$")
 
 
@@ -70,10 +72,13 @@ class FaqEntry(BaseModel):
 
     @field_validator("phrasings", "tags", mode="before")
     @classmethod
-    def _split_cell(cls, value: object) -> object:
-        # CSV cells carry lists as "a | b | c".
+    def _split_cell(cls, value: object, info: ValidationInfo) -> object:
+        # Spreadsheet cells carry lists as "a | b | c" (the export's form). Typed with a Chinese input method the bar
+        # is full-width ("a｜b"); a cell may list one per line (Alt+Enter, or pasted from the editor's one-per-line
+        # box); tags may also be separated by commas, as the editor page's tag field takes them ("发票，礼品").
         if isinstance(value, str):
-            return [part.strip() for part in value.split("|") if part.strip()]
+            separators = _TAG_SEPARATORS if info.field_name == "tags" else _PHRASING_SEPARATORS
+            return [part.strip() for part in separators.split(value) if part.strip()]
         return value
 
     @field_validator("question", "answer")

@@ -213,6 +213,50 @@ def test_a_chinese_excel_csv_in_gbk_imports_as_chinese_and_formulas_export_as_te
         kb(editor, "DELETE", f"/entries/{gone}")
 
 
+def test_a_spreadsheet_as_editors_keep_it_imports_blank_rows_full_width_bars_and_stray_spaces_included(editor):
+    """A Chinese editor's spreadsheet: an empty separator row (and Excel's empty trailing rows), phrasings split by a
+    full-width ｜ or one per line, tags by "，", an id cell with a space around it, "ZH" for the language. Each of these
+    used to refuse the whole file ("id: missing; question: missing; answer: missing" for the empty row, a regex for the
+    id) or keep "a｜b｜c" as one phrasing; a real duplicate is still refused, naming its row."""
+    import io
+
+    from openpyxl import Workbook
+
+    header = "id,language,category,question,phrasings,answer,tags,status"
+    rows = [
+        "imp-gift-invoice-zh,zh,payment,可以开礼品发票吗？,礼品发票｜送礼发票｜能不能开礼品票,可以，下单时选择**礼品发票**即可。,发票，礼品,draft",
+        ",,,,,,,",
+        "imp-expired-coupon-zh,zh,payment,优惠券过期了还能用吗？,\"券过期了\n过期优惠券\",过期的优惠券无法使用。,优惠券,draft",
+        " ,  , ,\u3000,,,,",
+    ]
+    dup = "imp-expired-coupon-zh,zh,payment,优惠券过期了还能用吗？,券过期了,重复的一行。,优惠券,draft"
+    refused = kb(editor, "POST", "/import", files={"file": ("faq.csv", ("\ufeff" + "\r\n".join([header, *rows, dup]) + "\r\n").encode(), "text/csv")})
+    assert refused.status_code == 422, refused.text
+    assert [(e["row"], e["id"]) for e in refused.json()["detail"]["errors"]] == [(6, "imp-expired-coupon-zh")]  # the blank rows 3 and 5 are no error
+
+    imported = kb(editor, "POST", "/import", files={"file": ("faq.csv", ("\ufeff" + "\r\n".join([header, *rows]) + "\r\n").encode(), "text/csv")})
+    assert imported.status_code == 200 and imported.json()["created"] == 2, imported.text
+    gift = kb(editor, "GET", "/entries/imp-gift-invoice-zh").json()
+    assert gift["phrasings"] == ["礼品发票", "送礼发票", "能不能开礼品票"] and gift["tags"] == ["发票", "礼品"]
+    assert kb(editor, "GET", "/entries/imp-expired-coupon-zh").json()["phrasings"] == ["券过期了", "过期优惠券"]
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header.split(","))
+    sheet.append(["imp-weekend-zh", "zh", "shipping", "周末发货吗？", "周六发货吗 | 周日发不发货", "周末正常发货。", "", ""])
+    sheet.append([None] * 8)
+    sheet.append([" imp-holiday-zh ", " ZH", "shipping", "节假日发货吗？", "", "节假日顺延发货。", "", ""])
+    sheet.append([None] * 8)
+    out = io.BytesIO()
+    book.save(out)
+    from_excel = kb(editor, "POST", "/import", files={"file": ("faq.xlsx", out.getvalue(), "application/octet-stream")})
+    assert from_excel.status_code == 200 and from_excel.json()["created"] == 2, from_excel.text
+    holiday = kb(editor, "GET", "/entries/imp-holiday-zh").json()
+    assert holiday["language"] == "zh" and holiday["question"] == "节假日发货吗？"
+    for gone in ("imp-gift-invoice-zh", "imp-expired-coupon-zh", "imp-weekend-zh", "imp-holiday-zh"):
+        assert kb(editor, "DELETE", f"/entries/{gone}").status_code == 204
+
+
 def test_kb_import_of_a_missing_or_unreadable_file_says_what_is_wrong(tmp_path):
     for name, content, says in (("absent.csv", None, "No such file"), ("faq", b"x", "unsupported file type"),
                                 ("broken.xlsx", b"PK not a workbook", "not a readable Excel workbook")):
