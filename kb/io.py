@@ -170,8 +170,16 @@ def _unguarded(value: object) -> object:
     return value[1:] if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) else value
 
 
+# Excel opens a .csv by double-click in the system's ANSI code page (GBK on Chinese Windows) unless the file starts
+# with a UTF-8 byte-order mark: without it every Chinese question and answer of an export showed as mojibake.
+# Our own import reads the mark (decode_text: utf-8-sig).
+CSV_BOM = "\ufeff"
+
+
 def to_csv(entries: list[FaqEntry]) -> str:
+    """The entries as CSV text for Excel: UTF-8 with a byte-order mark first (CSV_BOM)."""
     out = io.StringIO()
+    out.write(CSV_BOM)
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     for e in entries:

@@ -167,9 +167,13 @@ def test_a_save_from_a_stale_copy_is_refused_and_says_who_changed_it(editor):
     assert gone.status_code == 409 and "was deleted by erin" in gone.json()["detail"]["message"] and gone.json()["detail"]["current"] is None
 
 
-def test_export_then_import_is_idempotent(editor):
+def test_export_then_import_is_idempotent(editor, tmp_path):
     exported = kb(editor, "GET", "/export?format=csv")
-    assert exported.status_code == 200 and exported.text.startswith("id,")
+    # UTF-8 with a byte-order mark: Excel (GBK on Chinese Windows) showed every Chinese answer of a mark-less export as mojibake.
+    assert exported.status_code == 200 and exported.content.startswith(b"\xef\xbb\xbfid,")
+    assert "运费怎么算？满多少包邮？" in exported.content.decode("utf-8-sig")
+    cli = run_cli("-m", "kb", "export", str(tmp_path / "kb.csv"))
+    assert cli.returncode == 0 and (tmp_path / "kb.csv").read_bytes().startswith(b"\xef\xbb\xbfid,"), cli.stderr
     again = kb(editor, "POST", "/import", files={"file": ("kb.csv", exported.content, "text/csv")})
     assert again.status_code == 200 and again.json()["created"] == 0 and again.json()["updated"] == 0
     xlsx = kb(editor, "GET", "/export?format=xlsx")
