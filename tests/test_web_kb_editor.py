@@ -462,3 +462,41 @@ def test_a_save_while_the_service_is_away_or_failing_says_so_in_the_interface_la
         expect(answer).to_have_value("服务中断时的修改")
         page.unroute("**/api/kb/**")
     ctx.close()
+
+
+def test_an_import_refused_under_a_chinese_interface_says_why_in_chinese(stack, settings, agents, browser, editor):
+    """The import's summary and every row's problem came as the hub's English ("2 bad row(s); nothing was imported",
+    "id: String should match pattern '^[A-Za-z0-9_.:\\-]+$'", "duplicate id (first seen in row 2)") under a Chinese
+    interface, in a column headed 问题 (which in this editor means the entry's question). Now all of it is Chinese."""
+    before = kb(editor, "GET", "/entries").json()
+    ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP, locale="zh-CN")
+    page.get_by_role("button", name="导入 / 导出", exact=True).click()
+    bad_csv = ("id,language,question,answer\n"
+               "imp-zh-ok-zh,zh,可以开发票吗？,可以。\n"
+               "bad id!,zh,问题？,答案。\n"
+               "imp-zh-no-answer-zh,zh,没有答案的问题？,\n"
+               "imp-zh-ok-zh,zh,重复的问题？,重复。\n"
+               "imp-zh-french-zh,FR,法语？,不支持。\n")
+    page.locator("#import-file").set_input_files({"name": "问答.csv", "mimeType": "text/csv", "buffer": bad_csv.encode()})
+    page.get_by_role("button", name="导入", exact=True).click()
+    errors = page.locator("#import-errors")
+    expect(errors.locator(".import-msg")).to_have_text("有 4 行有误，未导入任何内容。请在文件中改正后重新导入。")
+    expect(errors.locator("thead")).to_have_text(re.compile(r"行\s*ID\s*错误原因"))
+    rows = errors.locator("tbody tr")
+    expect(rows).to_have_count(4)
+    expect(rows.nth(0)).to_contain_text("条目 ID：只能使用字母、数字和 - _ . :（不能有空格）。")
+    expect(rows.nth(1)).to_contain_text("答案：此项不能为空。")
+    expect(rows.nth(2)).to_contain_text("这个 ID 在第 2 行已经用过")
+    expect(rows.nth(3)).to_contain_text("语言：请选择英文或中文。")
+    said = [errors.locator(".import-msg").inner_text(), *errors.locator("tbody td:nth-child(3)").all_inner_texts()]
+    assert not [text for text in said if re.search(r"[A-Za-z]{3,}", text)], said  # no English word left in what the page says
+    page.screenshot(path=str(ARTIFACTS / "kb-import-zh-desktop.png"))
+
+    # A file without the columns the import needs: one sentence about the file, no table of rows.
+    page.locator("#import-file").set_input_files({"name": "问答.csv", "mimeType": "text/csv", "buffer": "编号,问题,答案\n1,运费？,8元\n".encode()})
+    page.get_by_role("button", name="导入", exact=True).click()
+    expect(errors.locator(".import-msg")).to_have_text("第一行必须是列名，缺少：id, question, answer。 未导入任何内容。")
+    expect(errors.locator("table")).to_have_count(0)
+    assert_accessible(page, "kb import errors (zh)")
+    ctx.close()
+    assert kb(editor, "GET", "/entries").json() == before

@@ -1,5 +1,6 @@
 // Import (every row checked; one bad row and nothing is imported, each problem listed) and export.
 import { $, el } from "/static/common/dom.js";
+import { plainProblem } from "./editor.js";
 import { hooks, kb } from "./state.js";
 import { t } from "./texts.js";
 
@@ -21,9 +22,9 @@ els.importForm.addEventListener("submit", async (ev) => {
   } catch (e) {
     els.importStatus.textContent = "";
     const box = el("div", "error");
-    box.append(el("p", "import-msg", e.message));
     const rows = (e.detail && Array.isArray(e.detail.errors) && e.detail.errors) || [];
-    if (rows.length) {
+    box.append(el("p", "import-msg", importProblem(e, rows)));
+    if (rows.length && !wholeFile(rows)) {
       const wrap = el("div", "table-wrap");
       const table = el("table", "table compact");
       const head = el("tr");
@@ -32,7 +33,7 @@ els.importForm.addEventListener("submit", async (ev) => {
       const tbody = el("tbody");
       for (const r of rows) {
         const tr = el("tr");
-        tr.append(el("td", "num", r.row ?? ""), el("td", null, r.id ?? ""), el("td", null, r.message ?? ""));
+        tr.append(el("td", "num", r.row ?? ""), el("td", null, r.id ?? ""), el("td", null, rowProblem(r.message)));
         tbody.append(tr);
       }
       table.append(thead, tbody); wrap.append(table); box.append(wrap);
@@ -40,6 +41,52 @@ els.importForm.addEventListener("submit", async (ev) => {
     els.importErrors.append(box);
   }
 });
+
+// The hub reports what is wrong with an import in English words ("3 bad row(s); nothing was imported", "id: String
+// should match pattern '^[A-Za-z0-9_.:\-]+$'"): said here in the interface language, like the editor's field errors.
+const FIELD_NAMES = { id: "entryId", question: "fieldQuestion", phrasings: "fieldPhrasings", answer: "fieldAnswer", category: "fieldCategory", language: "fieldLanguage", tags: "fieldTags", status: "status" };
+
+function fileProblem(message) {
+  const m = String(message || "");
+  const columns = m.match(/header lacks column\(s\): (.*)$/);
+  if (columns) return t("importNoColumns", columns[1]);
+  if (/neither UTF-8 nor GBK/i.test(m)) return t("importNotText");
+  if (/not valid JSON/i.test(m)) return t("importNotJson");
+  if (/expected a JSON array/i.test(m)) return t("importWrongShape");
+  if (/empty sheet/i.test(m)) return t("importEmptySheet");
+  if (/not a readable Excel workbook|not an \.xlsx file/i.test(m)) return t("importNotWorkbook");
+  return null;
+}
+
+// One row's problems: "field: problem; field: problem" (a problem may hold "; " itself), or a duplicate id.
+function rowProblem(message) {
+  const m = String(message || "");
+  const dup = m.match(/^duplicate id \(first seen in row (\d+)\)$/);
+  if (dup) return t("importDuplicate", Number(dup[1]));
+  const said = fileProblem(m);
+  if (said) return said;
+  return m.split(/; (?=[a-z_]+(?:\.\d+)?: )/).map((part) => {
+    const field = part.match(/^([a-z_]+)(?:\.\d+)?: (.*)$/);
+    return field && FIELD_NAMES[field[1]] ? t("importField", t(FIELD_NAMES[field[1]]), plainProblem(field[2])) : plainProblem(part);
+  }).join(" ");
+}
+
+// A problem with the file as a whole (row 0, or the header), said in the interface language, or null: row problems.
+function wholeFile(rows) {
+  if (rows.length !== 1 || rows[0].id) return null;
+  const said = fileProblem(rows[0].message);
+  return said || (rows[0].row === 0 ? rows[0].message : null);
+}
+
+function importProblem(e, rows) {
+  if (e.status !== 422 && e.status !== 413 && e.status !== 415) return e.message;  // no connection, 5xx: said by state.js
+  const file = wholeFile(rows);
+  if (file) return `${file} ${t("importNothing")}`;
+  if (rows.length) return t("importBadRows", rows.length);
+  const said = fileProblem(e.message);
+  if (said) return `${said} ${t("importNothing")}`;
+  return e.status === 415 ? t("importWrongType") : e.status === 413 ? t("importTooLarge") : e.message;
+}
 
 for (const b of document.querySelectorAll(".export")) {
   b.addEventListener("click", async () => {
