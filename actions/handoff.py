@@ -15,6 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import knowledge
 from actions.language import message_language
 from core.language import is_command
+from kb.search import NoPublishedIndex
+from kb.text import match_key
 
 _REASONS = {"request_human": "customer_request", "complaint": "complaint"}
 
@@ -88,11 +90,42 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_tur
     return [SlotSet("failed_attempts", 0)]
 
 
+async def repeats_stored_wording(tracker: Tracker) -> bool:
+    """Whether the customer's message is, whole, a wording an editor stored for a published entry.
+
+    The complaint intent is learned from words like "到底" and "太差": "邮费到底要多少钱", written into an entry as one of
+    its phrasings, was handed to a person as a complaint, while the editor's "try it" said the bot answers it. A
+    wording the knowledge base holds is a question its entry answers (README: a repeated wording is answered by its
+    entry), so it is answered. Only the whole wording counts (compared as ``kb.text.match_key``: width, case,
+    punctuation and particles aside): a complaint that merely contains a question ("快递员态度太差，运费怎么算") or
+    comes near one is still a complaint.
+    """
+    text = (tracker.latest_message or {}).get("text") or ""
+    if not text or is_command(text):
+        return False
+    try:
+        index = knowledge.searcher().current()
+    except NoPublishedIndex:
+        return False
+    result = await knowledge.search(text, message_language(tracker), None, tracker.sender_id)
+    if not result.hits or not result.hits[0].exact:
+        return False
+    entry = index.entries.get(result.hits[0].id)
+    key = match_key(text)
+    return entry is not None and any(match_key(wording) == key for wording in entry.texts())
+
+
 class ActionHandoff(Action):
-    """A customer who asks for a person, or complains, is handed over at once (data/rules.yml)."""
+    """A customer who asks for a person, or complains, is handed over at once (data/rules.yml), unless the
+    "complaint" repeats a wording of the knowledge base (``repeats_stored_wording``): then its entry answers."""
 
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent == "complaint" and await repeats_stored_wording(tracker):
+            from actions.faq import ActionAnswerFaq  # here, not at the top: actions.faq imports hand_over from this module
+
+            return await ActionAnswerFaq().run(dispatcher, tracker, domain)
         return await hand_over(dispatcher, tracker)

@@ -19,7 +19,7 @@ from actions.handoff import ActionHandoff
 
 def hit(entry_id: str, score: float) -> SimpleNamespace:
     return SimpleNamespace(id=entry_id, question=f"question {entry_id}", category="shipping", score=score, dense=score,
-                           lexical=0.0, answer=f"answer {entry_id}")
+                           lexical=0.0, answer=f"answer {entry_id}", exact=False)
 
 
 @pytest.fixture
