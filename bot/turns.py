@@ -14,6 +14,10 @@ retries with the same ``client_message_id`` gets the original replies. A turn
 taken again after its worker died is told so (``taken`` > 1): if it had already
 spoken (the bot's replies carry the turn's id), it is not answered twice.
 
+A turn still running when its conversation is erased (the bot was thinking) leaves nothing behind: the hub's
+writes about a conversation check, in the same step, that it still exists, and the step that ends the turn deletes
+what Rasa wrote meanwhile (its tracker and lock), which the hub cannot stop Rasa from writing.
+
 Taking the lock, the oldest pending turn, its message and the conversation's fields is one
 script call, and completing a turn returns the next one the same way, or lets the lock go when
 none is left: a customer message costs the turn queue two round trips, whatever worker runs it,
@@ -76,6 +80,7 @@ class TurnQueue:
         self._release = self.r.register_script(_RELEASE)
         self._extend = self.r.register_script(_EXTEND)
         self._record_event = self.r.register_script(scripts.RECORD_EVENT)
+        self._forget_if_gone = self.r.register_script(scripts.FORGET_IF_GONE)
 
     async def outcome(self, cid: str, mid: str) -> list[str] | None:
         """The ids of the messages the turn produced, or ``None`` while it is still pending."""
@@ -137,6 +142,9 @@ class TurnQueue:
             if not released:
                 try:
                     await self._release(keys=[self.k.turn_lock(cid)], args=[token])
+                    # A turn that failed may have failed because the conversation was erased under it, after Rasa wrote
+                    # its tracker again: what a completed turn deletes (COMPLETE_TURN), a failed one deletes too.
+                    await self._forget_if_gone(keys=self.k.of_conversation(cid), args=[])
                 except RedisError:
                     pass  # it expires by itself
         return True
@@ -149,8 +157,10 @@ class TurnQueue:
         produced: list[Message] = []
         if body:
             produced = await self.handler(Message(id=mid, conversation_id=cid, **json.loads(body)), _fields(conversation), int(taken))
+        # The conversation's keys go along: if it was erased while the turn ran, Rasa (and any write begun before the
+        # erasure) may have made some again, and the script deletes them in the step that finds it gone.
         completed, *head = await self._complete(keys=[self.k.pending_turns(cid), self.k.turn_outcomes(cid), self.k.open_turns, self.k.transcript(cid),
-                                                      self.k.turn_lock(cid), self.k.conv(cid)],
+                                                      self.k.turn_lock(cid), self.k.conv(cid), *self.k.of_conversation(cid)],
                                                 args=[cid, mid, json.dumps([m.id for m in produced]), token])
         if int(completed) and outcomes is not None:
             outcomes[mid] = TurnOutcome([m.id for m in produced], produced, _fields(head[3]))

@@ -29,6 +29,9 @@ from redis.retry import Retry
 
 from core.settings import Settings, get_settings
 
+# Rate-limit scopes counted per conversation (hub/middleware/rate_limit.py): their counters are named after it.
+CONVERSATION_RATE_SCOPES = ("messages_per_conversation", "customer_actions_per_conversation")
+
 # Seconds. A command that takes longer than this is treated as Redis being unreachable.
 CONNECT_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 5.0
@@ -403,6 +406,16 @@ class Keys:
     @staticmethod
     def rasa_lock(cid: str) -> str:
         return f"rasa:lock:{cid}"
+
+    def of_conversation(self, cid: str) -> list[str]:
+        """Every key named after one conversation: its own, Rasa's tracker and lock, its per-conversation rate counters.
+        An erasure deletes them all (privacy/erase.py), and so does a turn that ends after the conversation was erased
+        (``handoff/scripts.py:COMPLETE_TURN``): Rasa, or a write that began before the erasure, may have made some again."""
+        return [self.conv(cid), self.transcript(cid), self.packet(cid), self.client_ids(cid), self.pii(cid), self.pending_turns(cid),
+                self.turn_outcomes(cid), self.turn_lock(cid), self.desk_lock(cid), self.bot_language(cid), self.rasa_tracker(cid),
+                self.rasa_lock(cid), self.answer_votes(cid), self.outbox(cid), self.deliveries(cid), self.outbox_lease(cid),
+                self.channel_deferred_queue(cid), self.channel_deferred_lock(cid), self.channel_slow_down(cid),
+                *(self.rate(scope, cid) for scope in CONVERSATION_RATE_SCOPES)]
 
     # knowledge base
     def kb(self, namespace: str) -> str:

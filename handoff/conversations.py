@@ -133,6 +133,8 @@ class ConversationStore:
         self._rate = self.r.register_script(scripts.RATE)
         self._set_language = self.r.register_script(scripts.SET_LANGUAGE)
         self._record_event = self.r.register_script(scripts.RECORD_EVENT)
+        self._save_packet = self.r.register_script(scripts.SAVE_PACKET)
+        self._set_fields = self.r.register_script(scripts.SET_FIELDS)
 
     # lifecycle
     async def create(self, channel: str, language: str, customer_name: str = "", customer_tier: str = "standard", customer_ref: str = "",
@@ -170,8 +172,10 @@ class ConversationStore:
         stored = raw.get("token_hash")
         return conversation_from_hash(raw), bool(stored and token) and secrets.compare_digest(stored, _hash_token(token))
 
-    async def set_fields(self, cid: str, **fields: str) -> None:
-        await self.r.hset(self.k.conv(cid), mapping=fields)
+    async def set_fields(self, cid: str, **fields: str) -> bool:
+        """Set fields of the conversation, unless it is gone (erased meanwhile): returns whether they were set."""
+        pairs = [str(part) for item in fields.items() for part in item]
+        return bool(await self._set_fields(keys=[self.k.conv(cid)], args=pairs))
 
     async def set_language(self, cid: str, language: str) -> bool:
         """The language the customer chose for their chat: the notices they are sent from now on speak it (False: no such conversation)."""
@@ -328,8 +332,10 @@ class ConversationStore:
         return Message(id=mid, conversation_id=cid, **json.loads(fields["m"]))
 
     # handoff packet
-    async def save_packet(self, cid: str, packet: HandoffPacket) -> None:
-        await self.r.set(self.k.packet(cid), packet.model_dump_json())
+    async def save_packet(self, cid: str, packet: HandoffPacket) -> bool:
+        """Save the hand-over packet, unless the conversation is gone (erased while the bot was thinking): returns
+        whether it was saved."""
+        return bool(await self._save_packet(keys=[self.k.conv(cid), self.k.packet(cid)], args=[packet.model_dump_json()]))
 
     async def packet(self, cid: str) -> HandoffPacket | None:
         raw = await self.r.get(self.k.packet(cid))

@@ -108,6 +108,73 @@ redis.call('XADD', events, '*', 'e', event)
 return 1
 """
 
+# Save the hand-over packet the bot decided on, only while the conversation exists. A turn that ends after the
+# conversation was erased (privacy/erase.py: Rasa answered after the erasure) must not leave its packet behind: the
+# customer's words in its summary and last message would outlive the erasure, named after the conversation.
+#
+# KEYS[1] conversation hash   KEYS[2] handoff packet
+# ARGV[1] packet JSON
+# Returns 1 when saved, 0 when the conversation is gone.
+SAVE_PACKET = """
+local conv, packet = KEYS[1], KEYS[2]
+local body = ARGV[1]
+
+if redis.call('EXISTS', conv) == 0 then return 0 end
+redis.call('SET', packet, body)
+return 1
+"""
+
+# Set fields of a conversation, only while it exists: a lone field written after an erasure would make a hash
+# without its status or token (a conversation that half exists again), with what the field says about the customer.
+#
+# KEYS[1] conversation hash
+# ARGV[1...] field, value pairs
+# Returns 1 when set, 0 when the conversation is gone.
+SET_FIELDS = """
+local conv = KEYS[1]
+
+if redis.call('EXISTS', conv) == 0 then return 0 end
+for i = 1, #ARGV, 2 do redis.call('HSET', conv, ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+
+# Keep a customer's vote on a bot answer, only while the conversation exists (a vote that passed its token check
+# just before an erasure must not make the conversation's votes again).
+#
+# KEYS[1] conversation hash   KEYS[2] answer votes hash
+# ARGV[1] bot message id      ARGV[2] vote JSON
+# Returns 1 when kept, 0 when the conversation is gone.
+RECORD_VOTE = """
+local conv, votes = KEYS[1], KEYS[2]
+local mid, vote = ARGV[1], ARGV[2]
+
+if redis.call('EXISTS', conv) == 0 then return 0 end
+redis.call('HSET', votes, mid, vote)
+return 1
+"""
+
+# Delete what is left of a conversation that is gone. Rasa writes its tracker and lock itself, and nothing the hub
+# does can stop it: a turn under way when the conversation was erased has Rasa write them again when it answers. So
+# whoever ends a turn checks, in one step, whether the conversation still exists, and if not deletes every key named
+# after it (``Keys.of_conversation``). Shared by COMPLETE_TURN and FORGET_IF_GONE.
+_FORGET_IF_GONE = """
+local function forget_if_gone(conv, first)
+  if redis.call('EXISTS', conv) == 1 then return 0 end
+  local gone = 0
+  for i = first, #KEYS do gone = gone + redis.call('DEL', KEYS[i]) end
+  return gone
+end
+"""
+
+# What a turn that failed leaves of a conversation erased meanwhile (``_FORGET_IF_GONE``): the normal end of a turn
+# does the same in COMPLETE_TURN.
+#
+# KEYS[1] conversation hash   KEYS[2...] every key named after the conversation
+# Returns how many keys were deleted (0 while the conversation exists).
+FORGET_IF_GONE = _FORGET_IF_GONE + """
+return forget_if_gone(KEYS[1], 2)
+"""
+
 # Record the customer's rating of a resolved conversation. One rating per resolution: rating again
 # replaces the score and comment (the customer changed their mind, or their client sent it twice),
 # and the caller learns it was not the first, so the customer is thanked once. Atomic, so two
@@ -282,13 +349,17 @@ return {1, mid, body, taken, redis.call('HGETALL', conv)}
 # same step: a message stored a moment later finds it free (and a round trip is saved). The
 # conversation's fields come back too: the state the turn left (the reply's) and the next turn's start.
 #
+# A turn that ends after its conversation was erased (the bot was still thinking) completes nothing, and deletes
+# what Rasa and the turn wrote about the conversation meanwhile (``_FORGET_IF_GONE``, with KEYS[7...]).
+#
 # KEYS[1] pending turns list   KEYS[2] turn outcomes hash   KEYS[3] open turns sorted set   KEYS[4] transcript stream
 # KEYS[5] turn lock            KEYS[6] conversation hash
+# KEYS[7...] every key named after the conversation (``Keys.of_conversation``), deleted if it is gone
 # ARGV[1] conversation id      ARGV[2] customer message id  ARGV[3] outcome JSON          ARGV[4] lock token
 # Returns {1, the next pending turn's id or '', its message JSON or '', how many times it has been taken, the
 # conversation hash as a flat list}, or {0, the oldest pending id or '', ...} when that turn was not the oldest
-# pending one (already completed).
-COMPLETE_TURN = _OLDEST_TURN + """
+# pending one (already completed, or the conversation is gone: then the hash is an empty list).
+COMPLETE_TURN = _OLDEST_TURN + _FORGET_IF_GONE + """
 local pending, outcomes, open_turns, transcript, lock, conv = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local cid, mid, outcome, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
@@ -300,5 +371,6 @@ if redis.call('LINDEX', pending, 0) == mid then
   completed = 1
 end
 local next_mid, body, taken = oldest_turn(pending, transcript, open_turns, outcomes, cid, lock, token)
+forget_if_gone(conv, 7)
 return {completed, next_mid, body, taken, redis.call('HGETALL', conv)}
 """

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel
 
 from core.redis import Keys
+from handoff import scripts
 from handoff.models import VotedAnswer
 
 
@@ -32,11 +33,16 @@ class AnswerVotes:
     def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
         self.r = client
         self.k = keys
+        self._record = self.r.register_script(scripts.RECORD_VOTE)
 
-    async def record(self, cid: str, helpful: bool, answer: VotedAnswer) -> None:
-        await self.r.hset(self.k.answer_votes(cid), answer.message_id, json.dumps({"helpful": helpful, **answer.model_dump()}, ensure_ascii=False))
+    async def record(self, cid: str, helpful: bool, answer: VotedAnswer) -> bool:
+        """Keep the vote, unless the conversation is gone (erased meanwhile): returns whether it was kept."""
+        vote = json.dumps({"helpful": helpful, **answer.model_dump()}, ensure_ascii=False)
+        if not await self._record(keys=[self.k.conv(cid), self.k.answer_votes(cid)], args=[answer.message_id, vote]):
+            return False
         if not helpful and answer.question and answer.entry_id:
             await self._count_down(answer)
+        return True
 
     async def _count_down(self, answer: VotedAnswer) -> None:
         raw = await self.r.hget(self.k.voted_down, answer.question)

@@ -19,6 +19,23 @@ from core.redis import Keys
 from kb.embeddings import EmbedderSet
 
 SIMILAR = 0.8  # cosine at which two questions count as the same gap
+MAX_RECORDS = 20000  # the gap stream is capped (approximately) at this many records
+
+# Record a question the bot could not answer, only while the conversation it came from exists. The hub records it
+# when the bot's answer arrives: a conversation erased while the bot was thinking (privacy/erase.py) must not be
+# named again by a record of its customer's words after the erasure dropped its records.
+#
+# KEYS[1] gap stream   KEYS[2] the conversation's hash (left out for a gap from no conversation: recorded as is)
+# ARGV[1] record JSON  ARGV[2] stream cap (approximate)
+# Returns 1 when recorded, 0 when the conversation is gone.
+RECORD_GAP = """
+local gaps, conv = KEYS[1], KEYS[2]
+local record, cap = ARGV[1], ARGV[2]
+
+if conv and redis.call('EXISTS', conv) == 0 then return 0 end
+redis.call('XADD', gaps, 'MAXLEN', '~', cap, '*', 'e', record)
+return 1
+"""
 
 
 @dataclass
@@ -35,11 +52,15 @@ class GapGroup:
 class GapLog:
     def __init__(self, client: redis.Redis, keys: Keys | None = None, namespace: str = "default") -> None:
         self.r = client
-        self.key = f"{(keys or Keys()).kb(namespace)}:gaps"
+        self.k = keys or Keys()
+        self.key = f"{self.k.kb(namespace)}:gaps"
+        self._record = self.r.register_script(RECORD_GAP)
 
-    def record(self, question: str, language: str, reason: str, conversation_id: str = "") -> None:
+    def record(self, question: str, language: str, reason: str, conversation_id: str = "") -> bool:
+        """Record a content gap; one from a conversation that is gone (erased meanwhile) is not: returns whether it was."""
         entry = {"q": question.strip(), "lang": language, "reason": reason, "conversation_id": conversation_id, "ts": clock.now()}
-        self.r.xadd(self.key, {"e": json.dumps(entry, ensure_ascii=False)}, maxlen=20000, approximate=True)
+        keys = [self.key, self.k.conv(conversation_id)] if conversation_id else [self.key]
+        return bool(self._record(keys=keys, args=[json.dumps(entry, ensure_ascii=False), MAX_RECORDS]))
 
     def recent(self, limit: int = 2000) -> list[dict]:
         return [json.loads(fields["e"]) for _, fields in self.r.xrevrange(self.key, count=limit)]

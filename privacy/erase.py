@@ -5,7 +5,10 @@ originals, answer votes, turn bookkeeping, the indexes that list it (all
 conversations, the queue, an agent's chats and history, the customer's signed
 reference), Rasa's tracker and
 lock, the content-gap records it produced, and the events that name it. One
-pass over the event and gap streams serves a whole batch.
+pass over the event and gap streams serves a whole batch. What a bot turn still
+under way writes afterwards is not kept: the hub's writes check that the
+conversation exists, and the end of the turn deletes what Rasa wrote
+(``bot/turns.py``, ``Keys.of_conversation``).
 
 Its tickets go with it: each ticket's hash (the customer's words in the
 summary, their contact, their rating), its internal notes, its places in the
@@ -36,9 +39,6 @@ from analytics.rollup import holding_lock
 from core.redis import Keys
 from privacy.subject import tickets_of
 
-# Rate-limit counters keyed by the conversation (hub/middleware/rate_limit.py): short-lived, erased with it all the same.
-CONVERSATION_RATE_SCOPES = ("messages_per_conversation", "customer_actions_per_conversation")
-
 
 @dataclass
 class Erased:
@@ -58,11 +58,8 @@ class Eraser:
         self.gap_streams = gap_streams
 
     def conversation_keys(self, cid: str) -> list[str]:
-        k = self.k
-        return [k.conv(cid), k.transcript(cid), k.packet(cid), k.client_ids(cid), k.pii(cid), k.pending_turns(cid),
-                k.turn_outcomes(cid), k.turn_lock(cid), k.bot_language(cid), k.rasa_tracker(cid), k.rasa_lock(cid), k.answer_votes(cid),
-                k.outbox(cid), k.deliveries(cid), k.outbox_lease(cid), k.channel_deferred_queue(cid), k.channel_deferred_lock(cid), k.channel_slow_down(cid),
-                *(k.rate(scope, cid) for scope in CONVERSATION_RATE_SCOPES)]
+        """Every key named after the conversation (``Keys.of_conversation``), its short-lived rate counters too."""
+        return self.k.of_conversation(cid)
 
     def ticket_keys(self, ticket_id: str) -> list[str]:
         return [self.k.ticket(ticket_id), self.k.ticket_notes(ticket_id)]

@@ -1,4 +1,5 @@
-"""What the tests drive the product with: customers and agents over the real HTTP API, extra hubs, a Rasa that hangs, the CLI."""
+"""What the tests drive the product with: customers and agents over the real HTTP API, extra hubs, a Rasa that hangs or is held
+at will (``RasaGate``), the CLI."""
 
 from __future__ import annotations
 
@@ -146,6 +147,68 @@ class HangingServer:
         for s in self._held:
             s.close()
         self.server.close()
+
+
+class RasaGate:
+    """A pass-through in front of the real Rasa that can hold one conversation's next message before Rasa sees it.
+
+    ``hold(cid)``: the next ``/webhooks/rest/webhook`` call for ``cid`` waits (``arrived`` is set when it does) until
+    ``release()``; then it goes on to Rasa, which handles it as ever (writes its tracker, runs the actions). Every other
+    call passes straight through. A hub pointed at it (``start_hub(gate.port, ...)``) has a turn in flight for as long
+    as the test likes, with nothing faked on either side."""
+
+    def __init__(self, rasa_url: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        gate = self
+        self.rasa_url = rasa_url.rstrip("/")
+        self.arrived, self._released = threading.Event(), threading.Event()
+        self._held: str | None = None
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if self.path.startswith("/webhooks/rest/webhook") and gate._held and f'"{gate._held}"'.encode() in body:
+                    gate._held = None  # this message only
+                    gate.arrived.set()
+                    gate._released.wait(120)
+                headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")}
+                resp = httpx.request(self.command, gate.rasa_url + self.path, content=body, headers=headers, timeout=120)
+                self.send_response(resp.status_code)
+                self.send_header("content-type", resp.headers.get("content-type", "application/json"))
+                self.send_header("content-length", str(len(resp.content)))
+                self.end_headers()
+                self.wfile.write(resp.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def hold(self, cid: str) -> None:
+        self.arrived.clear()
+        self._released.clear()
+        self._held = cid
+
+    def release(self) -> None:
+        self._released.set()
+
+    def __enter__(self) -> "RasaGate":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._released.set()
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def wait_for(predicate, timeout: float, step: float = 0.1):

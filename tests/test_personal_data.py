@@ -298,3 +298,82 @@ def test_an_erasure_while_the_rollup_folds_is_not_undone_by_the_fold(stack, sett
     facts, today, left = asyncio.run(scenario())
     assert facts is None and left == []
     assert today["volume"]["conversations"] == 0 and today["satisfaction"]["low_comments"] == []
+
+
+@pytest.mark.parametrize("says", ["转人工", "这个问题机器人答不了：火星上能送货吗"], ids=["hand-over", "knowledge-base-miss"])
+def test_an_erasure_while_the_bot_is_thinking_leaves_nothing_once_the_turn_ends(hub, settings, says):
+    """The customer's message has reached the bot when the conversation is erased; Rasa answers afterwards. Rasa
+    writes its tracker and lock for the turn, and the hub's turn, on Rasa's answer, would save the hand-over packet or
+    record the question as a content gap. Once the turn has ended, nothing may be left that names the conversation."""
+    import threading
+
+    from tests.clients import RasaGate, start_hub
+
+    c = Customer(hub, "zh")
+    c.say(f"你好，我的手机号{PHONE}")  # Rasa has a tracker of it, the hub its bookkeeping
+    with RasaGate(settings.rasa_url) as gate:
+        proc, url = start_hub(gate.port, timeout=120)  # a hub worker whose Rasa we hold
+        try:
+            gate.hold(c.id)
+            answered: list[httpx.Response] = []
+            turn = threading.Thread(target=lambda: answered.append(
+                httpx.post(f"{url}/api/conversations/{c.id}/messages", json={"text": says}, headers=c.headers, timeout=180)))
+            turn.start()
+            assert gate.arrived.wait(60), "the message never reached Rasa"
+            erased = run_cli("-m", "privacy", "delete", "--conversation", c.id, "--yes")  # while the bot is thinking
+            assert erased.returncode == 0 and "erased 1 conversation" in erased.stdout, erased.stdout + erased.stderr
+            gate.release()  # Rasa handles the message now, and the hub's turn ends on its answer
+            turn.join(180)
+            assert answered, "the turn never ended"
+            assert answered[0].status_code in (200, 404), answered[0].text  # the customer learns it is gone (or gets the last word)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    assert mentions_left(settings, {"conversation id": c.id, "phone": PHONE}) == []
+
+
+def test_what_a_worker_writes_about_a_conversation_after_its_erasure_is_not_written(hub, settings):
+    """Each write the hub makes about a conversation, begun before its erasure and done after it: the hand-over packet,
+    its fields (the ticket it got, the channel it replies on), the customer's vote on an answer, a content gap from it,
+    the ticket a hand-over opens. None of them may make the conversation (or a record naming it) exist again."""
+    import asyncio
+
+    from core.errors import UnknownConversation
+    from core.redis import async_client
+    from handoff.conversations import ConversationStore
+    from handoff.models import HandoffPacket, VotedAnswer
+    from handoff.votes import AnswerVotes
+    from kb.gaps import GapLog
+    from tickets.store import TicketStore
+
+    keys = Keys(settings.key_prefix)
+    c = Customer(hub, "en")
+    c.say(f"hello, my number is {PHONE}")
+    question = f"can you ship to the moon {uuid.uuid4().hex[:6]}"
+    proc = run_cli("-m", "privacy", "delete", "--conversation", c.id, "--yes")
+    assert proc.returncode == 0 and "erased 1 conversation" in proc.stdout, proc.stdout + proc.stderr
+
+    async def late_writes() -> dict:
+        client = async_client(settings)
+        try:
+            store, tickets = ConversationStore(client, keys), TicketStore(client, keys)
+            done = {
+                "packet": await store.save_packet(c.id, HandoffPacket(reason="customer_request", summary=question, last_customer_message=question)),
+                "fields": await store.set_fields(c.id, ticket_id="t-1", reply_channel="telegram", reply_to=PHONE),
+                "vote": await AnswerVotes(client, keys).record(c.id, False, VotedAnswer(message_id="1-0", question=question, entry_id="shipping-en")),
+                "gap": await asyncio.to_thread(GapLog(sync_client(settings), keys).record, question, "en", "fallback", c.id),
+            }
+            ticket = await tickets.create(conversation_id=c.id, channel="web", language="en", customer_id=None, customer_tier="standard",
+                                          category="logistics", reason="customer_request", priority=0, summary=question, contact="")
+            try:
+                await tickets.save_new(ticket, {"reason": "customer_request"})
+                done["ticket"] = True
+            except UnknownConversation:
+                done["ticket"] = False
+            return done
+        finally:
+            await client.aclose()
+
+    written = asyncio.run(late_writes())
+    assert mentions_left(settings, {"conversation id": c.id, "phone": PHONE, "question": question}) == []
+    assert written == {"packet": False, "fields": False, "vote": False, "gap": False, "ticket": False}  # each writer learns it is gone

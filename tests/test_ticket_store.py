@@ -14,6 +14,7 @@ async def test_the_lists_keep_their_order_and_skip_a_ticket_that_vanished(valkey
     try:
         made = []
         for i in range(5):
+            await client.hset(keys.conv(f"c{i}"), "status", "queued")  # a ticket is opened only for a conversation that exists
             ticket = await store.create(conversation_id=f"c{i}", channel="web", language="en", customer_id=None, customer_tier="standard",
                                         category="logistics", reason="low_confidence", priority=0, summary=f"parcel {i}", contact="")
             ticket.created_at += i  # distinct, increasing creation times

@@ -16,12 +16,14 @@ import threading
 import uuid
 
 import httpx
+import pytest
 
 from bot.turns import TurnQueue
-from core.redis import Keys, async_client
+from core.redis import Keys, async_client, sync_client
 from handoff import scripts
 from handoff.conversations import ConversationStore
 from handoff.models import HandoffPacket
+from privacy.erase import Eraser
 from tests.clients import HangingServer, start_hub, wait_for
 
 QUESTION = "How much does shipping cost? Is there free delivery?"
@@ -198,6 +200,7 @@ def test_a_turn_taken_again_after_its_worker_failed_is_told_so(stack, settings):
                 raise RuntimeError("the worker fails after speaking")
             return []
 
+        await client.hset(keys.conv(cid), mapping={"id": cid, "status": "bot"})  # a turn of a conversation that exists (one erased leaves nothing)
         turns = TurnQueue(client, keys, handler)
         try:
             for text in ("first", "second"):
@@ -219,6 +222,40 @@ def test_a_turn_taken_again_after_its_worker_failed_is_told_so(stack, settings):
     assert seen["lock_after_failure"] == 0
     assert seen["taken"] == [("first", 1), ("first", 2), ("second", 1)]
     assert seen["pending"] == 0 and seen["counts_left"] == []
+
+
+@pytest.mark.parametrize("ends", ["completed", "failed"])
+def test_a_turn_whose_conversation_is_erased_under_it_leaves_nothing_however_it_ends(stack, settings, ends):
+    """The conversation is erased while its turn runs; then Rasa writes its tracker (and the hub what it remembers of
+    Rasa's slots), which the hub cannot prevent. The step that ends the turn, completed or failed, finds the
+    conversation gone and deletes them: nothing named after it is left."""
+    async def scenario() -> list[str]:
+        client = async_client(settings)
+        keys = Keys(f"{settings.key_prefix}-gone-{uuid.uuid4().hex}")
+        cid = uuid.uuid4().hex
+
+        async def handler(message, conversation, taken):
+            await asyncio.to_thread(Eraser(sync_client(settings), keys, []).erase, {cid})  # while the bot is thinking
+            await client.set(Keys.rasa_tracker(cid), json.dumps({"sender_id": cid, "events": []}))  # Rasa answers afterwards
+            await client.set(Keys.rasa_lock(cid), "{}")
+            await client.set(keys.bot_language(cid), "en")
+            if ends == "failed":
+                raise RuntimeError("the turn fails after Rasa answered")
+            return []
+
+        await client.hset(keys.conv(cid), mapping={"id": cid, "status": "bot"})
+        mid = await client.xadd(keys.transcript(cid), {"m": json.dumps({"sender": "customer", "text": "hello", "ts": 0})})
+        await client.rpush(keys.pending_turns(cid), mid)
+        try:
+            try:
+                await TurnQueue(client, keys, handler).drain(cid)
+            except RuntimeError:
+                assert ends == "failed"
+            return [key async for key in client.scan_iter(f"*{cid}*")]
+        finally:
+            await _drop(client, keys)
+
+    assert asyncio.run(scenario()) == []
 
 
 def _orphaned_turn(settings, cid: str, question: str, reply: str, packet: HandoffPacket | None = None) -> str:

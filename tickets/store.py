@@ -17,12 +17,34 @@ import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
 from core import clock
-from core.errors import NotFound
+from core.errors import NotFound, UnknownConversation
 from core.redis import Keys
 from handoff.events import Event
 from tickets.models import ACTIVE, Ticket
 
 Change = Callable[[Ticket], dict | None]  # mutates the ticket; returns the event's fields, or None for "no change"
+
+# Store a new ticket, its places in the indexes and its event, only while its conversation exists. A hand-over that
+# opens the ticket a moment after the conversation was erased (privacy/erase.py) must not leave a ticket behind: the
+# customer's words in its summary, an event the analytics would count, a number that names the erased conversation.
+#
+# KEYS[1] the conversation's hash   KEYS[2] ticket hash   KEYS[3] ticket numbers hash
+# KEYS[4] active tickets            KEYS[5] all tickets   KEYS[6] events stream
+# ARGV[1] ticket id   ARGV[2] ticket number   ARGV[3] created at   ARGV[4] event JSON
+# ARGV[5...] the ticket's field, value pairs
+# Returns 1 when stored, 0 when the conversation is gone.
+SAVE_NEW = """
+local conv, ticket, numbers, active, all, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local id, number, created_at, event = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+
+if redis.call('EXISTS', conv) == 0 then return 0 end
+for i = 5, #ARGV, 2 do redis.call('HSET', ticket, ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', numbers, number, id)
+redis.call('ZADD', active, created_at, id)
+redis.call('ZADD', all, created_at, id)
+redis.call('XADD', events, '*', 'e', event)
+return 1
+"""
 
 
 class UnknownTicket(NotFound):
@@ -56,6 +78,7 @@ class TicketStore:
     def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
         self.r = client
         self.k = keys
+        self._save_new = self.r.register_script(SAVE_NEW)
 
     async def create(self, **fields: object) -> Ticket:
         now = clock.now()
@@ -64,13 +87,12 @@ class TicketStore:
         return ticket
 
     async def save_new(self, ticket: Ticket, event: dict) -> Ticket:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hset(self.k.ticket(ticket.id), mapping=_fields(ticket))
-        pipe.hset(self.k.ticket_numbers, str(ticket.number), ticket.id)
-        pipe.zadd(self.k.tickets_active, {ticket.id: ticket.created_at})
-        pipe.zadd(self.k.tickets_all, {ticket.id: ticket.created_at})
-        pipe.xadd(self.k.events, {"e": json.dumps({"type": Event.TICKET_CREATED, **_event_base(ticket), **event})})
-        await pipe.execute()
+        """Store a new ticket, unless its conversation is gone (erased meanwhile): ``UnknownConversation`` then."""
+        keys = [self.k.conv(ticket.conversation_id), self.k.ticket(ticket.id), self.k.ticket_numbers, self.k.tickets_active, self.k.tickets_all, self.k.events]
+        body = json.dumps({"type": Event.TICKET_CREATED, **_event_base(ticket), **event})
+        pairs = [part for item in _fields(ticket).items() for part in item]
+        if not await self._save_new(keys=keys, args=[ticket.id, str(ticket.number), repr(ticket.created_at), body, *pairs]):
+            raise UnknownConversation()
         return ticket
 
     async def get(self, ticket_id: str) -> Ticket | None:
