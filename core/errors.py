@@ -15,16 +15,24 @@
      └── Unavailable              a part the request needs is down (Redis): try again
 
 The hub maps each branch to one HTTP status (404, 403, 422, 409, 503) in one place (``hub/errors.py``);
-domain code never speaks HTTP.
+domain code never speaks HTTP. Beside its English ``detail`` each error names its kind as a ``code`` (the class
+name in snake case: ``at_capacity``, ``wrong_status``, ...), so a page can say why in its own language.
 """
 
 from __future__ import annotations
+
+import re
 
 
 class ServiceError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+    @property
+    def code(self) -> str:
+        """The kind of refusal, stable for clients to translate: ``AtCapacity`` -> ``at_capacity``."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.detail!r})"

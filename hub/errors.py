@@ -1,6 +1,8 @@
 """How every error leaves the hub: one status per kind, a ``detail`` that says what to do, never a bare 500.
 
-- ``core.errors`` branches map to 404 / 403 / 422 / 409 / 503.
+- ``core.errors`` branches map to 404 / 403 / 422 / 409 / 503, with the error's ``code``
+  (``at_capacity``, ``wrong_status``, ...) beside the English ``detail``: the console says
+  why in the agent's language from it.
 - Redis unreachable (stopped, restarting, overloaded) is a 503 with
   ``Retry-After``: the request did nothing, the client may send it again
   (customer messages and agents' replies carry a ``client_message_id``, so a
@@ -57,7 +59,7 @@ def install(app: FastAPI) -> None:
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
         code = status_of(exc)
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if code == 503 else None
-        return JSONResponse({"detail": exc.detail}, status_code=code, headers=headers)
+        return JSONResponse({"detail": exc.detail, "code": exc.code}, status_code=code, headers=headers)
 
     @app.exception_handler(RedisConnectionError)
     @app.exception_handler(RedisTimeoutError)

@@ -249,3 +249,56 @@ def test_a_reply_sent_while_the_hub_is_unreachable_is_kept_said_so_in_chinese_an
     assert len(live) > connected, "hidden because the console reconnected"
     ctx.close()
     AgentClient(hub, "alice").post(f"/conversations/{customer.id}/resolve")
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_a_chinese_console_says_in_chinese_why_an_action_was_refused_and_drops_a_claim_a_colleague_beat_it_to(stack, settings, agents, browser, hub):
+    """The hub's refusals are English details; the console said them as they were ("cannot claim: at maximum
+    concurrent chats", "message too long: ...") under a Chinese interface, and a queued chat a colleague took while
+    it was open kept its Claim button (whose press was then refused in English). Now each refusal is said in the
+    interface language from the hub's code for it, and the taken chat offers nothing more and says why."""
+    from tests.clients import run_cli
+    assert run_cli("-m", "handoff", "add", "chen", "--name", "陈静", "--role", "agent", "--password", "correct-horse-battery",
+                   "--capacity", "1").returncode == 0
+    held, full, taken = (_queued(hub, text, "zh") for text in ("我的快递丢了", "我要退款", "发票开错了"))
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(f"{settings.hub_url}/console")
+    page.locator("#username").fill("chen")
+    page.locator("#password").fill("correct-horse-battery")
+    page.locator("#login-submit").click()
+    row = lambda c: page.locator(f'#queue li[data-cid="{c.id}"]')  # noqa: E731
+    expect(row(held)).to_be_visible(timeout=WAIT)
+    row(held).locator("button.claim").click()
+    expect(page.locator("#reply")).to_be_visible(timeout=WAIT)
+
+    # Too long a reply: kept in the box, and said in Chinese.
+    page.locator("#reply").fill("好" * (settings.max_message_chars + 1))
+    page.locator("#reply").press("Enter")
+    expect(page.locator("#action-error")).to_have_text("回复太长，请缩短后再发送。", timeout=WAIT)
+    assert len(page.locator("#reply").input_value()) == settings.max_message_chars + 1
+    page.locator("#reply").fill("")
+
+    # At capacity (one chat): the claim is refused, in Chinese, and the chat is still there to claim later.
+    row(full).locator(".item").first.click()
+    expect(page.locator("#claim")).to_be_visible(timeout=WAIT)
+    page.locator("#claim").click()
+    expect(page.locator("#action-error")).to_have_text("您接待的会话已达上限，请先结束一个会话。", timeout=WAIT)
+    expect(page.locator("#claim")).to_be_visible()
+
+    # A colleague takes the open queued chat: no Claim left to press, and the console says what happened.
+    row(taken).locator(".item").first.click()
+    expect(page.locator("#claim")).to_be_visible(timeout=WAIT)
+    assert AgentClient(hub, "bob").post(f"/conversations/{taken.id}/claim").status_code == 200
+    expect(page.locator("#claim")).to_be_hidden(timeout=WAIT)
+    expect(page.locator("#action-error")).to_have_text("其他客服已接入这个会话，它已不在排队中。", timeout=WAIT)
+    expect(page.locator("#conv-sub")).not_to_contain_text("排队中")
+    assert_accessible(page, "a refused action in Chinese")
+    shot(page, "console-refusals-zh")
+
+    page.locator("#logout").click()
+    bob = AgentClient(hub, "bob")
+    bob.post(f"/conversations/{taken.id}/resolve")
+    for c in (held, full):
+        hub.post(f"/api/conversations/{c.id}/cancel", headers=c.headers)
+    ctx.close()

@@ -66,7 +66,21 @@ export async function refreshCurrent() {
   try {
     const detail = await api(`/conversations/${encodeURIComponent(cid)}`);
     if (state.currentId === cid) showDetail(detail);
-  } catch (e) { showError(e.message, isTransient(e)); }
+  } catch (e) {
+    if (state.currentId !== cid) return;
+    // A queued chat another agent took is no longer this agent's to see: it offers nothing to do any more
+    // (a Claim left on screen would only be refused).
+    if (e.status === 403) {
+      els.claim.hidden = els.resolve.hidden = els.handback.hidden = els.transferBox.hidden = els.replyForm.hidden = true;
+      const conv = state.current;
+      if (conv && conv.status === "queued") {
+        els.convSub.textContent = [named("statuses", "assigned"), LANGS[conv.language] || conv.language, channelName(conv.channel)].join(" · ");
+      }
+      showError(conv && conv.status === "queued" ? t("takenByOther") : e.message);
+      return;
+    }
+    showError(e.message, isTransient(e));
+  }
 }
 
 export function rerender() {
@@ -188,6 +202,8 @@ export async function claimConversation(cid) {
     els.reply.focus();
   });
   if (els.actionError.textContent && state.currentId !== cid) await openConversation(cid);
+  // Refused (another agent was quicker, or this one is full): the chat as it is now, its reason still on screen.
+  else if (els.actionError.textContent && state.currentId === cid) await refreshCurrent();
 }
 
 const post = (action, body) => api(`/conversations/${encodeURIComponent(state.currentId)}/${action}`, { method: "POST", body });

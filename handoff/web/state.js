@@ -21,12 +21,15 @@ const call = createApi({ base: "/api/agent", token: () => state.token, language:
   onUnauthorized: (path) => { if (path !== "/login" && hooks.signedOut) hooks.signedOut(); } });
 
 // Errors come back as messages a person can read, in the interface language (the service or the connection
-// failing: createApi says so by status code).
+// failing: createApi says so by status code; a refusal by the hub's code for it, its English detail otherwise).
 export async function api(path, options) {
   try {
     return await call(path, options);
   } catch (e) {
+    const refusal = e.code && (t("refusals") || {})[e.code];
     if (e.status === 401 && path !== "/login") e.message = t("signInAgain");
+    else if (refusal) e.message = refusal;
+    else if (e.status === 413) e.message = t("tooLong");
     else if (e.status && e.message.startsWith("HTTP ")) e.message = t("requestFailed", e.status);
     throw e;
   }

@@ -43,6 +43,14 @@ const TEXT = {
     newWaiting: (who, need, n) => `New chat waiting: ${who}${need ? ` (${need})` : ""}. ${n} waiting.`,
     newWaitingMany: (k, n) => `${k} new chats waiting. ${n} waiting.`,
     replyKept: "Can't reach the service. Your reply is kept here and will be sent when the connection is back.",
+    // Why the hub refused an action, by its code (hub/errors.py): the hub's own details are English.
+    refusals: { at_capacity: "You already have as many chats as you can take. Finish one first.",
+      wrong_status: "This chat has changed meanwhile (another agent may have taken it). What it is now is shown.",
+      stale: "This chat changed hands meanwhile. What it is now is shown.",
+      not_owner: "This chat is no longer yours: another agent has it.",
+      customer_wrote: "The customer has just written. Read their message first, then try again." },
+    tooLong: "The reply is too long. Shorten it and send it again.",
+    takenByOther: "Another agent has taken this chat: it is no longer in the queue.",
   },
   zh: {
     title: "客服工作台", uiLanguage: "界面语言", signInIntro: "登录后接待正在等待人工的顾客。",
@@ -85,6 +93,13 @@ const TEXT = {
     newWaiting: (who, need, n) => `新会话排队：${who}${need ? `（${need}）` : ""}。共 ${n} 位在等待。`,
     newWaitingMany: (k, n) => `${k} 个新会话排队。共 ${n} 位在等待。`,
     replyKept: "无法连接到服务。您的回复已保留在此，连接恢复后会自动发送。",
+    refusals: { at_capacity: "您接待的会话已达上限，请先结束一个会话。",
+      wrong_status: "这个会话的状态已变化（可能已被其他客服接入），下面显示的是它现在的状态。",
+      stale: "这个会话刚刚转给了别人，下面显示的是它现在的状态。",
+      not_owner: "这个会话已不归您接待：其他客服正在处理。",
+      customer_wrote: "顾客刚发来新消息，请先查看再操作。" },
+    tooLong: "回复太长，请缩短后再发送。",
+    takenByOther: "其他客服已接入这个会话，它已不在排队中。",
   },
 };
 

@@ -1,10 +1,12 @@
 // Calling the hub: JSON in and out, and one error shape for every page.
-// An ApiError carries the HTTP status (0: no connection), the server's reason and how long to wait before retrying.
+// An ApiError carries the HTTP status (0: no connection), the server's reason, its kind (code: "at_capacity", ...,
+// for a page to say why in its own language) and how long to wait before retrying.
 
 export class ApiError extends Error {
-  constructor(status, message, { detail = null, errors = null, retryAfter = 0 } = {}) {
+  constructor(status, message, { detail = null, errors = null, retryAfter = 0, code = null } = {}) {
     super(message);
     this.status = status;
+    this.code = code;
     this.detail = detail;
     this.errors = errors;
     this.retryAfter = retryAfter;
@@ -62,15 +64,16 @@ export function createApi({ base = "", token = () => null, onUnauthorized = null
     }
     if (resp.status === 401 && onUnauthorized) onUnauthorized(path);
     if (!resp.ok) {
-      let detail = null, errors = null, message = `HTTP ${resp.status}`;
+      let detail = null, errors = null, code = null, message = `HTTP ${resp.status}`;
       try {
         const j = await resp.json();
         detail = j.detail;
+        code = typeof j.code === "string" ? j.code : null;
         errors = j.errors || (detail && detail.errors) || null;
         if (typeof detail === "string") message = detail;
         else if (detail && typeof detail.message === "string") message = detail.message;
       } catch { /* not JSON */ }
-      throw fail(new ApiError(resp.status, message, { detail, errors, retryAfter: Number(resp.headers.get("Retry-After")) || 0 }));
+      throw fail(new ApiError(resp.status, message, { detail, errors, code, retryAfter: Number(resp.headers.get("Retry-After")) || 0 }));
     }
     if (raw) return resp;
     return resp.status === 204 ? null : resp.json();
