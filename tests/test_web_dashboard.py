@@ -272,3 +272,31 @@ def test_the_dashboard_says_in_its_language_when_the_service_fails_or_cannot_be_
     finally:
         ctx.close()
         sign_off(settings, supervisor_account)
+
+
+def test_a_chinese_dashboard_names_sla_policies_clocks_and_briefings_in_chinese(browser, hub, settings, demo_history, supervisor_account):
+    """The SLA table and the breaches listed the policies and clocks by their codes ("complaint", "first_response"),
+    and the briefings as "weekly 2026-11-16 – 2026-11-22 · en · pdf", in the middle of a Chinese page (the briefing
+    itself says 投诉 / 标准). Now they are words of the interface language, and follow its switch."""
+    from datetime import date, timedelta
+
+    from tests.clients import run_cli
+    today = date.today()
+    done = run_cli("-m", "analytics", "--from", (today - timedelta(days=6)).isoformat(), "--to", today.isoformat(), "--lang", "en", "--format", "html")
+    assert done.returncode == 0, done.stderr
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, {**DESKTOP, "height": 900}, "zh")
+    try:
+        policies = page.locator("#sla tbody tr td:first-child")
+        expect(policies.first).to_be_visible()
+        assert set(policies.all_inner_texts()) <= {"VIP", "投诉", "标准"}, policies.all_inner_texts()
+        clocks = page.locator("#breaches tbody tr td:nth-child(3)").all_inner_texts()
+        assert set(clocks) <= {"首次响应", "解决"}, clocks
+        briefing = page.locator("#reports li", has_text="英文").first
+        expect(briefing).to_have_text(f"简报 {(today - timedelta(days=6)).isoformat()} – {today.isoformat()} · 英文 · html")
+        page.locator(".ui-lang-select:visible").select_option("en")
+        expect(page.locator("#reports li", has_text="English").first).to_contain_text("Briefing ")
+        assert set(page.locator("#sla tbody tr td:first-child").all_inner_texts()) <= {"VIP", "Complaint", "Standard"}
+        shot(page, "dashboard-sla-briefings-zh-then-en")
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)

@@ -249,9 +249,9 @@ function renderAgents(rows) {
 
 function renderSla(sla) {
   table($("sla"), [{ label: t("policy") }, { label: t("met"), num: true }, { label: t("breached"), num: true }, { label: t("attainment"), num: true }],
-    sla.policies.map((p) => [p.policy, String(p.met), String(p.breached), pct(p.attainment)]));
+    sla.policies.map((p) => [label("pol", p.policy), String(p.met), String(p.breached), pct(p.attainment)]));
   table($("breaches"), [{ label: t("ticket") }, { label: t("policy") }, { label: t("clock") }, { label: t("agent") }, { label: t("category") }],
-    sla.breaches.slice(0, 50).map((b) => [b.ticket, b.policy, b.clock, b.agent || "–", label("cat", b.category)]));
+    sla.breaches.slice(0, 50).map((b) => [b.ticket, label("pol", b.policy), label("clk", b.clock), b.agent || "–", label("cat", b.category)]));
 }
 
 function renderComments(rows) {
@@ -315,7 +315,7 @@ async function loadReports() {
   try {
     const rows = await api("/api/analytics/reports");
     $("reports").replaceChildren(...(rows.length ? rows.slice(0, 20).map((r) => {
-      const li = el("li"); const a = el("a", "", `${r.kind} ${r.from} – ${r.to} · ${r.language} · ${r.format}`); a.href = r.url; a.download = r.name; li.append(a); return li;
+      const li = el("li"); const a = el("a", "", `${label("kind", r.kind)} ${r.from} – ${r.to} · ${label("lang", r.language)} · ${r.format}`); a.href = r.url; a.download = r.name; li.append(a); return li;
     }) : [el("li", "muted", t("none"))]));
   } catch { /* shown as empty */ }
 }
@@ -351,6 +351,7 @@ function applyLang() {
   document.title = t("title");
   for (const s of document.querySelectorAll(".ui-lang-select")) s.value = i18n.lang;
   render();
+  if (state.summary) loadReports();  // its lines are in the interface language too
 }
 i18n.onChange(applyLang);
 for (const s of document.querySelectorAll(".ui-lang-select")) s.addEventListener("change", () => i18n.set(s.value));

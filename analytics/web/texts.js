@@ -32,6 +32,8 @@ const en = {
   cat_billing: "Billing", cat_other: "Other", dec_answer: "Answered", dec_suggest: "Suggested", dec_fallback: "Fell back", dec_handoff: "To a person",
   dec_other: "Other", dec_unavailable: "Unavailable", rsn_customer_request: "Asked for a person", rsn_low_confidence: "Bot could not answer",
   rsn_complaint: "Complaint", rsn_negative_feedback: "Negative feedback", rsn_vip: "VIP", rsn_bot_unavailable: "Bot unavailable",
+  pol_vip: "VIP", pol_complaint: "Complaint", pol_standard: "Standard", clk_first_response: "First response", clk_resolution: "Resolution",
+  kind_weekly: "Weekly", kind_monthly: "Monthly", kind_briefing: "Briefing",
   days: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
 };
 
@@ -62,6 +64,8 @@ const zh = {
   cat_other: "其他", dec_answer: "直接回答", dec_suggest: "推荐选项", dec_fallback: "无法回答", dec_handoff: "转人工", dec_other: "其他", dec_unavailable: "不可用",
   rsn_customer_request: "客户要求人工", rsn_low_confidence: "机器人无法回答", rsn_complaint: "投诉", rsn_negative_feedback: "负面反馈", rsn_vip: "VIP 客户",
   rsn_bot_unavailable: "机器人不可用", days: ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
+  pol_vip: "VIP", pol_complaint: "投诉", pol_standard: "标准", clk_first_response: "首次响应", clk_resolution: "解决",
+  kind_weekly: "周报", kind_monthly: "月报", kind_briefing: "简报",
 };
 
 export const i18n = createI18n({ en, zh }, "cs_dashboard_lang");
