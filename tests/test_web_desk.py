@@ -142,3 +142,36 @@ def test_a_supervisor_sees_the_team_load_and_reassigns_a_ticket(stack, settings,
     expect(agent_console.locator("#team-section")).to_be_hidden()
     assert alice.get("/load").status_code == 403
     ctx.close()
+
+
+def test_follow_up_calls_due_are_listed_in_the_console_and_leave_the_list_once_made(stack, settings, agents, browser, hub, only):
+    """A solved complaint owes the customer a follow-up call (回访), yet no list in the console showed one: the ticket
+    views hold active tickets only, so the call was found only by opening that chat again from Recent. Now "待回访"
+    lists the calls due (when, the ticket, the customer's request); a row opens the chat, and "已回访" takes it off."""
+    (alice,) = only("alice")  # alone at work: the complaint is pushed to her
+    customer = Customer(hub, "zh")
+    customer.say("你们的快递太慢了，我要投诉！一周了还没到")
+    conv = customer.status()["conversation"]
+    assert conv["agent"] == "alice", conv
+    ref = conv["ticket_ref"]
+    assert alice.get(f"/tickets/{ref}").json()["ticket"]["reason"] == "complaint"
+    assert alice.post(f"/conversations/{customer.id}/messages", {"text": "已为您催促快递，明天送达。"}).status_code == 200
+    assert alice.post(f"/conversations/{customer.id}/resolve").status_code == 200
+
+    ctx, console = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP, "zh")
+    console.locator("#tickets-view").select_option("followups")
+    row = console.locator("#tickets .ticket-row", has_text=ref)
+    expect(row).to_be_visible(timeout=WAIT)
+    expect(row).to_contain_text("回访时间：")
+    expect(row).to_contain_text("已解决")
+    assert_accessible(console, "the follow-up calls due")
+    shot(console, "console-followups-zh")
+    row.locator("button").click()
+    expect(console.locator("#ticket-ref")).to_have_text(ref, timeout=WAIT)
+    expect(console.locator("#followup")).to_be_visible()
+    console.locator("#followup-done").click()
+    expect(row).to_have_count(0, timeout=WAIT)
+    expect(console.locator("#tickets-empty")).to_be_visible()
+    expect(console.locator("#followup")).to_be_hidden()
+    assert ref not in [r["ticket"]["ref"] for r in alice.get("/followups").json()]
+    ctx.close()

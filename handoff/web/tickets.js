@@ -1,5 +1,6 @@
 // The service desk in the console: the open chat's ticket (number, status, SLA countdown, category, tags, notes,
-// follow-up), and the ticket list (mine, waiting, breaching soon, all). Notes are internal: never shown to customers.
+// follow-up), and the ticket list (mine, waiting, breaching soon, all, follow-up calls due: solved complaints to call
+// back, which no other view lists). Notes are internal: never shown to customers.
 import { $, el } from "/static/common/dom.js";
 import { fmtDateTime } from "/static/common/i18n.js";
 import { api, state } from "./state.js";
@@ -108,14 +109,20 @@ els.noteForm.addEventListener("submit", (ev) => {
   if (!text) return;
   change(async () => { await api(`/tickets/${current.ticket.ref}/notes`, { method: "POST", body: { text } }); els.noteText.value = ""; });
 });
-els.followupDone.addEventListener("click", () => change(() => api(`/tickets/${current.ticket.ref}/followup`, { method: "POST", body: { note: "" } })));
+els.followupDone.addEventListener("click", async () => {
+  await change(() => api(`/tickets/${current.ticket.ref}/followup`, { method: "POST", body: { note: "" } }));
+  refreshTickets();  // called back: off the list of calls due
+});
 
 // ---------- the ticket list
 // Supervisors start on every ticket they may see, agents on their own.
 export function setView(view) { els.view.value = view; }
 
 export async function refreshTickets() {
-  try { rows = await api(`/tickets?view=${encodeURIComponent(els.view.value)}`); } catch { return; }
+  const view = els.view.value;
+  try { rows = await api(view === "followups" ? "/followups" : `/tickets?view=${encodeURIComponent(view)}`); } catch { return; }
+  if (els.view.value !== view) return;  // switched meanwhile: that view's answer draws the list
+  rows.followups = view === "followups";
   renderTickets();
 }
 
@@ -128,7 +135,7 @@ function renderTickets() {
     const b = el("button", `item${row.ticket.conversation_id === state.currentId ? " active" : ""}`);
     b.type = "button";
     const top = el("div", "item-top");
-    top.append(el("span", "item-name", `${row.ticket.ref} · ${row.customer}`), el("span", slaClass(row), countdown(row.due_at, row.sla_state)));
+    top.append(el("span", "item-name", `${row.ticket.ref} · ${row.customer}`), rows.followups ? followupDue(row) : el("span", slaClass(row), countdown(row.due_at, row.sla_state)));
     b.append(top, el("div", "item-text", `${named("ticketStatuses", row.ticket.status)} · ${named("categories", row.ticket.category)}${row.ticket.summary ? " · " + row.ticket.summary : ""}`));
     b.addEventListener("click", () => hooks.open && hooks.open(row.ticket.conversation_id));
     li.append(b);
@@ -136,11 +143,17 @@ function renderTickets() {
   }));
 }
 
+// A follow-up call's row says when it is due (red once late), not an SLA: the ticket's clocks have stopped.
+function followupDue(row) {
+  const late = row.ticket.followup_due && row.ticket.followup_due * 1000 < Date.now();
+  return el("span", `followup-due${late ? " sla red" : ""}`, t("followupDue", fmtDateTime(row.ticket.followup_due, i18n.locale)));
+}
+
 function tick() {
   tickSla();
   for (const li of els.list.querySelectorAll(".ticket-row")) {
     const row = rows.find((r) => r.ticket.ref === li.dataset.ticket);
-    const sla = li.querySelector(".sla");
+    const sla = rows.followups ? null : li.querySelector(".sla");
     if (row && sla) { sla.textContent = countdown(row.due_at, row.sla_state); sla.className = slaClass(row); }
   }
 }
