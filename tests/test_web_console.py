@@ -302,3 +302,22 @@ def test_a_chinese_console_says_in_chinese_why_an_action_was_refused_and_drops_a
     for c in (held, full):
         hub.post(f"/api/conversations/{c.id}/cancel", headers=c.headers)
     ctx.close()
+
+
+def test_a_chat_handed_to_a_colleague_names_them_as_the_team_knows_them(stack, settings, agents, browser, hub, only):
+    """After a transfer the chat's heading said "由 bob 接待": the colleague's sign-in name, while the transfer list,
+    the team and the customer's chat ("客服 Bob 已接入") use the name they are known by. Now it is that name."""
+    (alice,) = only("alice")  # alone at work: the chat is pushed to her
+    customer = Customer(hub, "zh")
+    customer.say("转人工")
+    assert customer.status()["conversation"]["agent"] == "alice"
+    assert AgentClient(hub, "bob").post("/presence", {"presence": "online"}).status_code == 200
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP, "zh")
+    page.locator(f'#mine li[data-cid="{customer.id}"] button').first.click()
+    expect(page.locator("#transfer-to option[value=bob]")).to_have_text("Bob (在线)", timeout=WAIT)
+    page.locator("#transfer-to").select_option("bob")
+    page.locator("#transfer").click()
+    expect(page.locator("#conv-sub")).to_contain_text("由 Bob 接待", timeout=WAIT)
+    assert customer.status()["conversation"]["agent"] == "bob"
+    ctx.close()
+    AgentClient(hub, "bob").post(f"/conversations/{customer.id}/resolve")

@@ -94,7 +94,7 @@ function showDetail(detail) {
   els.convTitle.replaceChildren(el("span", null, customerLabel(conv)), el("span", "conv-short-id", shortId(conv)));
   const bits = [named("statuses", conv.status), LANGS[conv.language] || conv.language, channelName(conv.channel)];
   if (conv.customer_tier === "vip") bits.push(t("vip"));
-  if (conv.agent && state.me && conv.agent !== state.me.username) bits.push(t("with", conv.agent));
+  if (conv.agent && state.me && conv.agent !== state.me.username) bits.push(t("with", agentName(conv.agent)));
   if (conv.rating) bits.push(t("rated", conv.rating) + (conv.rating_comment ? ` · “${conv.rating_comment}”` : ""));
   els.convSub.textContent = bits.join(" · ");
   renderPacket(detail.packet);
@@ -113,6 +113,13 @@ function showDetail(detail) {
   showSuggestions(mine);
   showCustomer(conv); loadDeliveries(conv.id);
   if (firstLoad) { stickBottom = true; els.transcript.scrollTop = els.transcript.scrollHeight; }
+}
+
+// A colleague by the name the team knows them by (李娜), as the transfer list and the customer's chat say it, not
+// their sign-in name (li).
+function agentName(username) {
+  const agent = state.agents.find((a) => a.username === username);
+  return (agent && agent.display_name) || username;
 }
 
 function applyPacketOpen() {
