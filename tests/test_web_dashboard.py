@@ -71,6 +71,12 @@ def test_every_chart_draws_numbers_match_the_api_and_a_category_lists_its_conver
             expect(page.locator("#live tbody tr").first).to_be_visible()
             presence = page.locator("#live tbody td:nth-child(2)").all_inner_texts()
             assert presence and set(presence) <= {"在线", "离开", "离线"}, presence
+            # Switched to English, the live panel follows at once, not at its next 15-second round.
+            page.locator(".ui-lang-select:visible").select_option("en")
+            expect(page.locator("#live .live-figures")).to_contain_text("With the bot", timeout=3000)
+            assert set(page.locator("#live tbody td:nth-child(2)").all_inner_texts()) <= {"Online", "Away", "Offline"}
+            page.locator(".ui-lang-select:visible").select_option("zh")
+            expect(page.locator("#live .live-figures")).to_contain_text("与机器人对话中", timeout=3000)
         shot(page, f"dashboard-desktop-{language}")
         if language == "en":
             assert_accessible(page, "dashboard")

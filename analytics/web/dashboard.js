@@ -352,6 +352,7 @@ function applyLang() {
   for (const s of document.querySelectorAll(".ui-lang-select")) s.value = i18n.lang;
   render();
   if (state.summary) loadReports();  // its lines are in the interface language too
+  if (state.me) loadLive();  // so is the live panel: not left in the other language until its next round
 }
 i18n.onChange(applyLang);
 for (const s of document.querySelectorAll(".ui-lang-select")) s.addEventListener("change", () => i18n.set(s.value));
