@@ -46,6 +46,8 @@ def test_the_reported_misfilings_are_fixed(triage):
     assert triage.categorize(["衣服和图片颜色不一样"], "zh") == "product_quality"
     assert triage.categorize(["my coupon didn't work at checkout"], "en") == "billing"
     assert triage.categorize(["tell me a joke"], "en") == "other"
+    assert triage.categorize(["我的快递一直没到，太差劲了，我要投诉"], "zh") == "logistics"  # angry, about the parcel, not staff
+    assert triage.categorize(["你们客服态度太差了，我要投诉"], "zh") == "service_attitude"
 
 
 def test_no_held_out_request_is_in_the_training_data():
