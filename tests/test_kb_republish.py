@@ -99,28 +99,51 @@ def test_edit_delete_and_add_are_live_at_once_then_relearned_in_full(editor, cus
     wait_until_complete(editor)  # later test files expect a complete version
 
 
+def wait_until_relearned(editor, pending: int, seconds: float = 1200) -> dict:
+    """The live version once it is the complete relearn of ``pending``. Generous: a relearn took over 6 minutes on a
+    loaded two-core box (the deadline only stops a hung run; nothing here asserts speed)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        info = live_info(editor)
+        if info.get("relearn_of") == pending or time.monotonic() > deadline:
+            return info
+        time.sleep(2)
+
+
+# Wordings of its own: an entry left published by a failed earlier test (TANDEM has the same meaning) would tie with it.
+QUICK = entry("orders-kayak-quick-en", "Can I borrow a kayak at the riverside kiosk?",
+              ["kayak lending at the river kiosk", "does the riverside kiosk lend kayaks"], "Kayaks at the riverside kiosk. MARKER-Q1")
+
+
 def test_two_quick_publishes_end_with_the_last_ones_content(editor, customer_factory):
-    first = {**TANDEM, "id": "orders-tandem-quick-en", "answer": "Tandems at the lakeside pop-up. MARKER-Q1"}
-    assert kb(editor, "POST", "/entries", json=first).status_code == 201
-    one = kb(editor, "POST", "/publish").json()
-    changed = kb(editor, "PUT", f"/entries/{first['id']}", json={**{k: v for k, v in first.items() if k != "id"}, "answer": "Tandems, now also at the harbour. MARKER-Q2"})
-    assert changed.status_code == 200
-    two = kb(editor, "POST", "/publish").json()  # while the first one's relearn runs
-    assert two["version"] > one["version"]
-    served = ask_until(customer_factory, "can we hire a bicycle for two by the lake?", lambda r: "MARKER-Q2" in r["text"] or hit_ids(r)[:1] == [first["id"]])
-    assert "MARKER-Q2" in served["text"] or hit_ids(served)[0] == first["id"]
+    """The first publish's relearn is still running (or just done) when the second publish replaces it: whatever the
+    order, the version that ends up live is the complete relearn of the second one, and it serves the second's answer."""
+    question = "could I borrow a kayak from the kiosk by the river?"
+    assert kb(editor, "POST", "/entries", json=QUICK).status_code == 201
+    try:
+        one = kb(editor, "POST", "/publish").json()
+        changed = kb(editor, "PUT", f"/entries/{QUICK['id']}", json={**{k: v for k, v in QUICK.items() if k != "id"}, "answer": "Kayaks, now also at the harbour. MARKER-Q2"})
+        assert changed.status_code == 200
+        two = kb(editor, "POST", "/publish").json()  # while the first one's relearn runs (or right after it)
+        assert two["version"] > one["version"] and two["learning"] == "pending"
 
-    complete = wait_until_complete(editor)
-    assert complete["learning"] == "full" and complete["relearn_of"] == two["version"]
-    # The complete version's own gate may answer or suggest it; either way it is that entry with the second answer.
-    reply = ask_until(customer_factory, "can we hire a bicycle for two by the lake?", lambda r: hit_ids(r)[:1] == [first["id"]] or "MARKER-Q2" in r["text"])
-    assert "MARKER-Q2" in reply["text"] or hit_ids(reply)[0] == first["id"]
-    tried = kb(editor, "POST", "/try", json={"question": "can we hire a bicycle for two by the lake?", "target": "published"}).json()
-    assert tried["version"] == complete["version"] and "MARKER-Q2" in tried["hits"][0]["answer"] and "MARKER-Q1" not in json.dumps(tried)
+        complete = wait_until_relearned(editor, two["version"])
+        assert complete["learning"] == "full" and complete["relearn_of"] == two["version"], complete
+        versions = {v["version"]: v for v in kb(editor, "GET", "/versions").json()["versions"]}
+        # The first one never went back live: stopped by the second publish, or relearned first and then replaced.
+        assert versions[one["version"]]["learning"] in ("stopped", "relearned"), versions[one["version"]]
+        assert [v for v, i in versions.items() if i["learning"] == "pending"] == []
 
-    kb(editor, "DELETE", f"/entries/{first['id']}")
-    kb(editor, "POST", "/publish")
-    wait_until_complete(editor)  # later test files expect a complete version
+        # What the customer and the editor see: the second answer (answered, or that entry offered first), never the first.
+        reply = ask_until(customer_factory, question, lambda r: hit_ids(r)[:1] == [QUICK["id"]] or "MARKER-Q2" in r["text"], seconds=60)
+        assert "MARKER-Q1" not in reply["text"] and ("MARKER-Q2" in reply["text"] or hit_ids(reply)[0] == QUICK["id"]), reply
+        tried = kb(editor, "POST", "/try", json={"question": question, "target": "published"}).json()
+        assert tried["version"] == complete["version"] and tried["learning"] == "full"
+        assert tried["hits"][0]["id"] == QUICK["id"] and "MARKER-Q2" in tried["hits"][0]["answer"] and "MARKER-Q1" not in json.dumps(tried)
+    finally:
+        kb(editor, "DELETE", f"/entries/{QUICK['id']}")
+        kb(editor, "POST", "/publish")
+        wait_until_complete(editor)  # later test files expect a complete version
 
 
 def library_store(settings, name: str):
