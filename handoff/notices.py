@@ -29,11 +29,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "requeued": {
         "en": "{agent} had to step away. We're connecting you to another agent; they'll see the whole conversation.",
-        "zh": "客服 {agent} 暂时离开，正在为您转接其他客服，对方可以看到全部对话记录。",
+        "zh": "{agent} 暂时离开，正在为您转接其他客服，对方可以看到全部对话记录。",
     },
     "stepped_away": {  # before what a hand-over is told now, when nobody can take the chat at once
         "en": "{agent} had to step away. ",
-        "zh": "客服 {agent} 暂时离开。",
+        "zh": "{agent} 暂时离开。",
     },
     "ticket_reopened": {
         "en": "We've reopened your ticket {ticket}. An agent will be with you shortly.",
@@ -45,11 +45,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "assigned": {
         "en": "{agent} has joined the conversation.",
-        "zh": "客服 {agent} 已接入，为您服务。",
+        "zh": "{agent} 已接入，为您服务。",
     },
     "transferred": {
         "en": "You've been transferred to {agent}.",
-        "zh": "已为您转接给客服 {agent}。",
+        "zh": "已为您转接给{agent}。",
     },
     "resolved": {
         "en": "This conversation has been marked as resolved. How would you rate the help you got, from 1 (poor) to 5 (excellent)?",
@@ -83,6 +83,23 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# How a notice names the agent, by language: Chinese puts the word for "agent" before the name ("客服 小李"), unless
+# the display name already starts with it: an agent named "客服小李" was announced as "客服 客服小李 已接入".
+# English notices use the bare name ("Agent Li has joined"), so no title is added there and none can double.
+AGENT_TITLE: dict[str, str] = {"zh": "客服"}
+
+
+def agent_called(name: str, language: str) -> str:
+    """The agent as a notice in ``language`` names them: their display name with the language's title, said once."""
+    title = AGENT_TITLE.get(language)
+    if not title or name.strip().startswith(title):
+        return name
+    return f"{title} {name}"
+
+
 def say(key: str, language: str, **values: object) -> str:
+    """A notice in the customer's language; an ``agent`` value is the display name, titled by ``agent_called``."""
     variants = TEXTS[key]
+    if isinstance(values.get("agent"), str):
+        values["agent"] = agent_called(values["agent"], language)
     return variants.get(language, variants["en"]).format(**values)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.browser import DESKTOP, LINK_ASK, NARROW, PHONE, WAIT, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
-from tests.clients import AgentClient, run_cli
+from tests.clients import PASSWORD, AgentClient, Customer, run_cli
 
 
 @pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
@@ -339,3 +339,29 @@ def test_a_customer_reading_earlier_messages_is_not_pulled_to_the_bottom(stack, 
         expect(jump).to_be_hidden()
         assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
         ctx.close()
+
+
+def test_an_agent_named_with_the_word_for_agent_is_not_called_agent_twice(stack, settings, agents, browser, hub, only):
+    """An agent whose display name already starts with 客服 ("客服小李", as Chinese shops name their staff) was announced
+    as "客服 客服小李 已接入" and shown as "客服 客服小李 正在为您服务"; the word is said once. A plain name keeps it."""
+    for username, name in (("kf-xiaoli", "客服小李"), ("kf-xiaowang", "小王")):
+        proc = run_cli("-m", "handoff", "add", username, "--name", name, "--role", "agent", "--password", PASSWORD, "--capacity", "5")
+        assert proc.returncode == 0, proc.stderr
+    for username, called in (("kf-xiaoli", "客服小李"), ("kf-xiaowang", "客服 小王")):
+        only(username)  # the only agent online: the chat is theirs at once
+        ctx, page = chat_page(browser, settings.hub_url, PHONE, "zh")
+        page.get_by_role("button", name="转人工", exact=True).click()
+        joined = page.locator(".row.system.assigned .bubble")
+        expect(joined).to_have_text(f"{called} 已接入，为您服务。", timeout=WAIT)
+        expect(page.locator("#subtitle")).to_have_text(called)
+        expect(page.locator("#banner-text")).to_have_text(re.compile(f"(^|· ){called} 正在为您服务$"))
+        shot(page, f"chat-phone-zh-agent-{username}")
+        page.reload()  # the same from the transcript as loaded
+        expect(page.locator(".row.system.assigned .bubble")).to_have_text(f"{called} 已接入，为您服务。", timeout=WAIT)
+        expect(page.locator("#subtitle")).to_have_text(called)
+        ctx.close()
+    # English names the agent by their name alone, whatever it is.
+    only("kf-xiaoli")
+    en = Customer(hub, "en")
+    en.say("I want to talk to a person")
+    assert [m["text"] for m in en.transcript() if m["meta"].get("kind") == "assigned"] == ["客服小李 has joined the conversation."]

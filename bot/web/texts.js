@@ -1,6 +1,14 @@
 // Everything the customer chat says about itself, in English and Chinese (the bot's and agents' words come from the hub).
 import { createI18n } from "/static/common/i18n.js";
 
+// How the Chinese page names an agent: "客服 小李", but a display name that already starts with 客服 ("客服小李", or the
+// bare word when the name is not known yet) is not titled again ("客服 客服小李 正在为您服务"). The hub's notices do
+// the same (handoff/notices.py agent_called); English uses the bare name and adds no title.
+function agentCalledZh(agent) {
+  const name = String(agent || "").trim();
+  return !name || name.startsWith("客服") ? name || "客服" : `客服 ${name}`;
+}
+
 const TEXT = {
   en: {
     title: "Support",
@@ -73,7 +81,7 @@ const TEXT = {
     contact_done: "谢谢！我们会在这里回复您，也可以通过您留下的方式联系您。",
     contact_invalid: "这看起来不是有效的手机号或邮箱地址。",
     contact_failed: "保存失败，请重试。",
-    subtitle_assigned: "客服 {agent}",
+    subtitle_assigned: ({ agent }) => agentCalledZh(agent),
     subtitle_resolved: "已结束",
     talk_to_person: "转人工",
     talk_short: "转人工",
@@ -85,7 +93,7 @@ const TEXT = {
     queue_banner: "您排在第 {position} 位 · 预计等待约 {minutes} 分钟",
     queue_banner_unknown: "正在排队等待人工客服",
     queue_banner_closed: "客服将于 {when} 上线，届时会在这里回复您",
-    assigned_banner: "客服 {agent} 正在为您服务",
+    assigned_banner: ({ agent }) => `${agentCalledZh(agent)} 正在为您服务`,
     you: "我",
     assistant: "智能助手",
     agent: "客服",
