@@ -365,3 +365,44 @@ def test_an_agent_named_with_the_word_for_agent_is_not_called_agent_twice(stack,
     en = Customer(hub, "en")
     en.say("I want to talk to a person")
     assert [m["text"] for m in en.transcript() if m["meta"].get("kind") == "assigned"] == ["客服小李 has joined the conversation."]
+
+
+def test_the_offline_contact_form_closes_once_an_agent_joins_or_the_request_ends(stack, settings, agents, browser, hub, only):
+    """With nobody online the chat offers a form for a phone number or e-mail. It stayed usable in the log after an
+    agent had joined and talked, and after the chat was resolved; now it gives way to a line saying it is not needed
+    (also when the page loads the transcript again), and so it does when the customer leaves the queue."""
+    only()  # nobody online
+    ctx, page = chat_page(browser, settings.hub_url, PHONE, "zh")
+    page.get_by_role("button", name="转人工", exact=True).click()
+    offered = page.locator(".row.system.offline")
+    expect(offered.locator(".contact-form")).to_be_visible(timeout=WAIT)
+    expect(offered.get_by_role("button", name="留下联系方式")).to_be_enabled()
+    cid, _ = saved_conversation(page)
+    alice = AgentClient(hub, "alice")  # signing in makes her online (only() would clear the queue)
+    claimed = alice.post(f"/conversations/{cid}/claim")  # 409 when signing in already handed her the waiting chat
+    assert claimed.status_code in (200, 409), claimed.text
+    expect(page.locator(".row.system.assigned")).to_be_visible(timeout=WAIT)
+    not_needed = "客服已接入，无需再留联系方式，直接在这里留言即可。"
+    expect(offered.locator(".contact-form")).to_have_count(0)
+    expect(offered.locator(".contact-closed")).to_have_text(not_needed)
+    expect(page.get_by_role("button", name="留下联系方式")).to_have_count(0)
+    shot(page, "chat-phone-zh-contact-not-needed")
+    assert alice.post(f"/conversations/{cid}/messages", json={"text": "您好，我来帮您处理。"}).status_code == 200
+    assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
+    expect(page.locator(".row.system.rating_request")).to_be_visible(timeout=WAIT)
+    page.reload()  # the transcript as loaded: the form is not offered again
+    expect(page.locator(".row.system.rating_request")).to_be_visible(timeout=WAIT)
+    expect(page.locator(".row.system.offline .contact-closed")).to_have_text(not_needed)
+    expect(page.locator(".contact-form")).to_have_count(0)
+    ctx.close()
+
+    only()
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP, "en")
+    page.get_by_role("button", name="Talk to a person").click()
+    expect(page.locator(".row.system.offline .contact-form")).to_be_visible(timeout=WAIT)
+    page.get_by_role("button", name="Leave queue", exact=True).click()
+    expect(page.locator(".row.system.queue_left")).to_be_visible(timeout=WAIT)
+    expect(page.locator(".contact-form")).to_have_count(0)
+    expect(page.locator(".row.system.offline .contact-closed")).to_have_text("This request has ended: no contact is needed.")
+    assert_accessible(page, "chat with a closed contact form (desktop, en)")
+    ctx.close()

@@ -62,6 +62,7 @@ export function reset() {
   pendingRows.clear();
   confirmed.clear();
   lastId = null;
+  contactClosedAfter = null;
   jump.hidden = true;
   clearTimeout(typing.agentTimer);
   Object.assign(typing, { agent: null, agentTimer: null, botPending: 0, row: null });
@@ -126,6 +127,26 @@ function retireChoices(customerMessage) {
   }
 }
 
+// The offline contact form is for a customer nobody can answer yet: once an agent joins (or the request ends: resolved,
+// back with the bot, queue left) a form still offered earlier in the log is replaced by a line saying it is not needed;
+// it stayed usable under the agent's first reply. A later "nobody available" notice offers a new form.
+const CONTACT_CLOSED_BY = { assigned: "contact_not_needed", transferred: "contact_not_needed", rating_request: "contact_closed", handed_back: "contact_closed", queue_left: "contact_closed" };
+let contactClosedAfter = null; // { id, key }: the newest line that closed the forms before it
+
+function contactClosedNote(key) {
+  const note = el("p", "contact-done contact-closed", t(key));
+  note.dataset.t = key; // re-labelled on a language switch
+  return note;
+}
+
+function closeContactForms(closingId, key) {
+  if (!contactClosedAfter || idAfter(closingId, contactClosedAfter.id)) contactClosedAfter = { id: closingId, key };
+  for (const form of log.querySelectorAll(".contact-form")) {
+    const row = form.closest(".row");
+    if (row && row.dataset.id && idAfter(closingId, row.dataset.id)) form.replaceWith(contactClosedNote(key));
+  }
+}
+
 function renderMessage(m) {
   const meta = m.meta || {};
   const row = el("div", `row ${m.sender}`);
@@ -143,11 +164,15 @@ function renderMessage(m) {
   row.appendChild(bubble);
   if (m.sender === "bot" && Array.isArray(meta.buttons) && meta.buttons.length) row.appendChild(renderChoices(meta.buttons));
   if (m.sender === "bot" && meta.decision === "answer") row.appendChild(renderVote(m.id));
-  if (m.sender === "system" && meta.ask_contact && !session.contactLeft) row.appendChild(renderContactForm());
+  if (m.sender === "system" && meta.ask_contact && !session.contactLeft) {
+    // Already answered by a later line (loaded out of order): say so instead of offering a form that is not needed.
+    row.appendChild(contactClosedAfter && idAfter(contactClosedAfter.id, m.id) ? contactClosedNote(contactClosedAfter.key) : renderContactForm());
+  }
   if (m.sender === "system" && meta.kind === "contact_saved") {
     session.contactLeft = true;
     for (const form of log.querySelectorAll(".contact-form")) form.remove();
   }
+  if (m.sender === "system" && CONTACT_CLOSED_BY[meta.kind] && m.id) closeContactForms(m.id, CONTACT_CLOSED_BY[meta.kind]);
   if (m.ts) {
     const time = el("time", "time", fmtTime(m.ts, i18n.locale)); // the page's language, not the browser's (re-done by relabel)
     time.dateTime = new Date(m.ts * 1000).toISOString();
