@@ -37,11 +37,23 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not trim(value))
 
 
+# What editors write in a spreadsheet's language column besides the codes: the language's name in either language,
+# and the locale tags Excel and other tools write. Keys are lower case; anything else is left for the entry's own check,
+# which refuses it naming the codes ("FR", "日本語").
+LANGUAGE_NAMES: dict[str, str] = {
+    **dict.fromkeys(("中文", "简体中文", "汉语", "中文（简体）", "中文(简体)", "chinese", "simplified chinese", "chinese (simplified)", "zh-cn", "zh_cn", "zh-hans", "zh-hans-cn"), "zh"),
+    **dict.fromkeys(("英文", "英语", "english", "en-us", "en_us", "en-gb", "en_gb"), "en"),
+}
+
+
 def _cell(column: str, value: object) -> object:
     """A spreadsheet cell as an entry field: the id and language codes without the spaces a paste leaves around them
-    (" faq-1 " is the id faq-1), the language code in either case ("ZH" is zh)."""
+    (" faq-1 " is the id faq-1), the language code in either case ("ZH" is zh), or the language named ("中文", "English")."""
     if isinstance(value, str) and column in ("id", "language", "status"):
         value = trim(value)
+        if column == "language":
+            value = " ".join(value.lower().split())
+            return LANGUAGE_NAMES.get(value, value)
         return value.lower() if column != "id" else value
     return value
 

@@ -261,6 +261,40 @@ def test_a_spreadsheet_as_editors_keep_it_imports_blank_rows_full_width_bars_and
         assert kb(editor, "DELETE", f"/entries/{gone}").status_code == 204
 
 
+def test_a_spreadsheet_naming_the_language_instead_of_its_code_imports(editor):
+    """Editors write the language's name in the language column: "中文", "简体中文", "Chinese", "English", "英文". Each
+    refused the whole file ("unknown language '中文'; expected one of en, zh"); now they are zh and en. A language the
+    knowledge base does not have is still refused, naming its row."""
+    import io
+
+    from openpyxl import Workbook
+
+    header = "id,language,category,question,answer"
+    named = [("imp-name-zh-1", "中文", "zh"), ("imp-name-zh-2", "简体中文", "zh"), ("imp-name-zh-3", " Chinese ", "zh"),
+             ("imp-name-en-1", "English", "en"), ("imp-name-en-2", "英文", "en"), ("imp-name-en-3", "ENGLISH", "en")]
+    rows = [f"{rid},{cell},other,问题{n}？,答案{n}。" for n, (rid, cell, _) in enumerate(named)]
+    refused = kb(editor, "POST", "/import", files={"file": ("faq.csv", "\r\n".join([header, *rows, "imp-name-fr,Français,other,Question ?,Réponse."]).encode(), "text/csv")})
+    assert refused.status_code == 422, refused.text
+    assert [(e["row"], e["id"]) for e in refused.json()["detail"]["errors"]] == [(8, "imp-name-fr")], refused.text
+    imported = kb(editor, "POST", "/import", files={"file": ("faq.csv", "\r\n".join([header, *rows]).encode(), "text/csv")})
+    assert imported.status_code == 200 and imported.json()["created"] == len(named), imported.text
+    for rid, _, code in named:
+        assert kb(editor, "GET", f"/entries/{rid}").json()["language"] == code, rid
+
+    book = Workbook()
+    book.active.append(header.split(","))
+    book.active.append(["imp-name-xlsx-zh", "中文", "shipping", "周末发货吗？", "周末正常发货。"])
+    book.active.append(["imp-name-xlsx-en", "English", "shipping", "Do you ship at weekends?", "Yes, every day."])
+    out = io.BytesIO()
+    book.save(out)
+    from_excel = kb(editor, "POST", "/import", files={"file": ("faq.xlsx", out.getvalue(), "application/octet-stream")})
+    assert from_excel.status_code == 200 and from_excel.json()["created"] == 2, from_excel.text
+    assert kb(editor, "GET", "/entries/imp-name-xlsx-zh").json()["language"] == "zh"
+    assert kb(editor, "GET", "/entries/imp-name-xlsx-en").json()["language"] == "en"
+    for rid in [*(r for r, _, _ in named), "imp-name-xlsx-zh", "imp-name-xlsx-en"]:
+        assert kb(editor, "DELETE", f"/entries/{rid}").status_code == 204
+
+
 def test_kb_import_of_a_missing_or_unreadable_file_says_what_is_wrong(tmp_path):
     for name, content, says in (("absent.csv", None, "No such file"), ("faq", b"x", "unsupported file type"),
                                 ("broken.xlsx", b"PK not a workbook", "not a readable Excel workbook")):
