@@ -321,3 +321,21 @@ def test_a_chat_handed_to_a_colleague_names_them_as_the_team_knows_them(stack, s
     assert customer.status()["conversation"]["agent"] == "bob"
     ctx.close()
     AgentClient(hub, "bob").post(f"/conversations/{customer.id}/resolve")
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_the_chinese_customer_panel_labels_take_the_full_width_colon(stack, settings, agents, browser, hub):
+    """The customer panel read "顾客编号: …" and "身份:" under a Chinese console: an ASCII colon after Chinese words."""
+    started = hub.post("/api/conversations", json={"channel": "web", "language": "zh", "visitor_id": f"colon-{time.time_ns()}"}).json()
+    cid, auth = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+    assert hub.post(f"/api/conversations/{cid}/messages", json={"text": "我想合并两个账号"}, headers=auth).status_code == 200
+    assert hub.post(f"/api/conversations/{cid}/handoff", headers=auth).status_code == 200  # a web visitor: a customer record
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP, "zh")
+    page.locator(f'#queue li[data-cid="{cid}"] button.claim').click()
+    panel = page.locator("#customer")
+    panel.locator(".customer-toggle").click()
+    expect(panel.locator(".customer-line", has=page.locator(".customer-id"))).to_contain_text(re.compile(r"^顾客编号：\S"))
+    expect(panel.locator(".customer-line", has_not=page.locator(".customer-id"))).to_contain_text(re.compile(r"^身份：\s*网页"))
+    assert not re.search(r"[\u3400-\u9fff][:,]", panel.inner_text()), panel.inner_text()
+    AgentClient(hub, "alice").post(f"/conversations/{cid}/resolve")
+    ctx.close()

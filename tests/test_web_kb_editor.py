@@ -500,3 +500,38 @@ def test_an_import_refused_under_a_chinese_interface_says_why_in_chinese(stack, 
     assert_accessible(page, "kb import errors (zh)")
     ctx.close()
     assert kb(editor, "GET", "/entries").json() == before
+
+
+HAN_THEN_ASCII_PUNCTUATION = re.compile(r"[\u3400-\u9fff][:,]")
+
+
+def test_chinese_labels_use_the_full_width_colon(stack, settings, agents, browser, editor):
+    """The content gaps said "最新: …" and "原因: 没有合适答案 ×1, 顾客评为没帮助 ×1" under a Chinese interface, ASCII
+    colon and comma after Chinese words; the history's changed lines were read out as "added: …" in English. Chinese
+    takes "：" and "、" (English keeps ": " and ", ")."""
+    question = "河边音乐节期间可以租皮划艇吗"
+    log = GapLog(sync_client(settings), Keys(settings.key_prefix))
+    log.record(question, "zh", "fallback")
+    log.record(question, "zh", "not_helpful")
+    entry_id = "other-colon-history-zh"
+    entry = {"id": entry_id, "question": "可以寄存行李吗？", "phrasings": ["行李寄存"], "answer": "可以，免费寄存一天。",
+             "category": "other", "language": "zh", "tags": []}
+    assert kb(editor, "POST", "/entries", json=entry).status_code == 201
+    assert kb(editor, "PUT", f"/entries/{entry_id}", json={**{k: v for k, v in entry.items() if k != "id"}, "phrasings": ["行李寄存", "能存包吗"]}).status_code == 200
+
+    for locale, newest, reasons in (("zh-CN", "最新：", ("原因：", "、")), ("en-US", "Newest: ", ("Reasons: ", ", "))):
+        ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP, locale=locale)
+        page.get_by_role("button", name="内容缺口" if locale == "zh-CN" else "Content gaps", exact=True).click()
+        gap = page.locator("#gaps-list li.gap", has_text=question).first
+        expect(gap).to_be_visible(timeout=WAIT)
+        expect(gap.locator(".gap-newest")).to_contain_text(newest)
+        reasons_line = gap.locator("p.muted.small-text")
+        expect(reasons_line).to_have_text(re.compile(f"^{reasons[0]}.+×\\d+{reasons[1]}.+×\\d+$"))  # other tests' gaps may join the group
+        if locale == "zh-CN":
+            assert not HAN_THEN_ASCII_PUNCTUATION.search(gap.inner_text()), gap.inner_text()
+            page.screenshot(path=str(ARTIFACTS / "kb-gaps-colon-zh.png"))
+            page.locator(f"#entry-list li[data-id='{entry_id}'] button").click()
+            expect(page.locator("#diff .line.ins")).to_have_attribute("aria-label", "新增：能存包吗")
+        ctx.close()
+    assert kb(editor, "DELETE", f"/entries/{entry_id}").status_code == 204
+    log.dismiss([question])

@@ -1,7 +1,7 @@
 // The customer panel: who the customer is across channels (their record and identities), their history on every
 // channel in one timeline, and linking another identity or record of the same person (one customer, one history).
 import { $, button, el, showMsg } from "/static/common/dom.js";
-import { fmtDateTime } from "/static/common/i18n.js";
+import { fmtDateTime, labelled } from "/static/common/i18n.js";
 import { renderMarkdown } from "/static/common/markdown.js";
 import { channelName, ct } from "./channel-texts.js";
 import { api, ownsCurrent, state } from "./state.js";
@@ -66,12 +66,12 @@ function render(conv) {
   body.id = "customer-body";
   body.hidden = !view.open;
   if (record) {
-    const id = el("div", "customer-line", `${ct("customerId")}: `);
+    const id = el("div", "customer-line", labelled(ct("customerId"), i18n.lang));
     id.append(el("span", "customer-id", record.id));
     body.append(id);
   }
   const ids = el("div", "customer-line");
-  ids.append(el("span", null, `${ct("identities")}:`));
+  ids.append(el("span", null, labelled(ct("identities"), i18n.lang).trimEnd()));
   const identities = record ? record.identities : [];
   if (!identities.length) ids.append(el("span", "muted", ct("noIdentities")));
   for (const identity of identities) {

@@ -1,7 +1,7 @@
 // Content gaps: questions the bot could not answer (or answered unhelpfully), grouped by meaning; each group
 // becomes a draft entry in one step, and a "voted not helpful" group links to the answer that was voted down.
 import { $, button, el, showMsg } from "/static/common/dom.js";
-import { fmtDateTime } from "/static/common/i18n.js";
+import { fmtDateTime, labelled, listed } from "/static/common/i18n.js";
 import { editEntryFromGap } from "./gap-draft.js";
 import { hooks, kb, state } from "./state.js";
 import { i18n, t } from "./texts.js";
@@ -47,7 +47,7 @@ export function renderGaps() {
     top.append(el("span", "muted small-text", fmtDateTime(g.newest_at, i18n.locale)));
     li.append(top);
     const newest = el("p", "gap-newest");
-    newest.append(el("span", "muted", `${t("newest")}: `), el("q", null, g.newest));
+    newest.append(el("span", "muted", labelled(t("newest"), i18n.lang)), el("q", null, g.newest));
     li.append(newest);
     const det = el("details");
     det.append(el("summary", null, t("allWordings", g.questions.length)));
@@ -56,7 +56,7 @@ export function renderGaps() {
     det.append(ul);
     li.append(det);
     const reasons = Object.entries(g.reasons || {});
-    if (reasons.length) li.append(el("p", "muted small-text", `${t("reasons")}: ${reasons.map(([k, v]) => `${t("reasonNames")[k] || k} ×${v}`).join(", ")}`));
+    if (reasons.length) li.append(el("p", "muted small-text", labelled(t("reasons"), i18n.lang) + listed(reasons.map(([k, v]) => `${t("reasonNames")[k] || k} ×${v}`), i18n.lang)));
     const voted = votedDownFor(g);
     if (voted.length) {
       const p = el("p", "gap-voted");

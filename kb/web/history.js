@@ -1,6 +1,6 @@
 // An entry's revision history, and what changed between two revisions (word and line diffs).
 import { $, button, el } from "/static/common/dom.js";
-import { fmtDateTime } from "/static/common/i18n.js";
+import { fmtDateTime, labelled } from "/static/common/i18n.js";
 import { kb, state } from "./state.js";
 import { i18n, t } from "./texts.js";
 
@@ -60,7 +60,7 @@ function diffNode(ops, lines) {
     if (lines) {
       const row = el("div", op === "+" ? "line ins" : op === "-" ? "line del" : "line", text);
       row.prepend(el("span", "mark", op === "=" ? "  " : `${op} `));
-      if (op !== "=") row.setAttribute("aria-label", `${op === "+" ? "added" : "removed"}: ${text}`);
+      if (op !== "=") row.setAttribute("aria-label", labelled(t(op === "+" ? "lineAdded" : "lineRemoved"), i18n.lang) + text);
       box.append(row);
     } else if (op === "=") box.append(document.createTextNode(text));
     else box.append(el(op === "+" ? "ins" : "del", null, text));

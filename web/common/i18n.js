@@ -44,6 +44,17 @@ export function createI18n(tables, storageKey) {
   };
 }
 
+// A label before what it labels, with the colon of the interface language: "Newest: " in English, "最新：" in Chinese
+// (the full-width colon carries its own space; "最新: " with the ASCII one reads as a typo in Chinese text).
+export function labelled(label, lang) {
+  return lang === "zh" ? `${label}：` : `${label}: `;
+}
+
+// A list inside a sentence: "a, b" in English, "a、b" in Chinese (the enumeration comma).
+export function listed(items, lang) {
+  return items.join(lang === "zh" ? "、" : ", ");
+}
+
 export function fmtTime(ts, locale) {
   return ts ? new Date(ts * 1000).toLocaleTimeString(locale || [], { hour: "2-digit", minute: "2-digit" }) : "";
 }
