@@ -535,3 +535,35 @@ def test_chinese_labels_use_the_full_width_colon(stack, settings, agents, browse
         ctx.close()
     assert kb(editor, "DELETE", f"/entries/{entry_id}").status_code == 204
     log.dismiss([question])
+
+
+def test_a_draft_from_a_chinese_gap_gets_an_id_an_editor_can_read(stack, settings, agents, browser, editor):
+    """"Create entry from this group" kept only a question's ASCII words, so a Chinese question got "other-3fa2b1c9-zh".
+    Now its customer-service terms make the id, in English, in the question's order; a question with none of them gets
+    "gap-" and a short hash. The suggested id is the one the draft is created under."""
+    with_terms, without = "发票能开公司抬头吗？运费也能开吗", "你们那个东西到底怎么样啊"
+    log = GapLog(sync_client(settings), Keys(settings.key_prefix))
+    log.record(with_terms, "zh", "fallback")  # the newest wording of its group: the id is made from it
+    ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP, locale="zh-CN")
+    page.get_by_role("button", name="内容缺口", exact=True).click()
+    gap = page.locator("#gaps-list li.gap", has_text=with_terms).first
+    expect(gap).to_be_visible(timeout=WAIT)
+    suggested = gap.get_by_label("新条目的 ID")
+    expect(suggested).to_have_value("other-invoice-company-title-zh")
+    gap.get_by_label("分类").select_option("payment")
+    expect(suggested).to_have_value("payment-invoice-company-title-zh")
+    page.screenshot(path=str(ARTIFACTS / "kb-gaps-zh-id.png"))
+    gap.get_by_role("button", name="用这一组新建条目", exact=True).click()
+    expect(page.locator("#editor-title")).to_have_text("payment-invoice-company-title-zh")
+    expect(page.locator("#e-question")).to_have_value(with_terms)
+
+    log.record(without, "zh", "fallback")
+    page.get_by_role("button", name="内容缺口", exact=True).click()
+    refresh = page.get_by_role("button", name="刷新", exact=True)
+    refresh.click()
+    expect(refresh).to_be_enabled(timeout=WAIT)
+    other = page.locator("#gaps-list li.gap", has_text=without).first
+    expect(other.get_by_label("新条目的 ID")).to_have_value(re.compile(r"^other-gap-[0-9a-f]{6}-zh$"), timeout=WAIT)
+    ctx.close()
+    assert kb(editor, "DELETE", "/entries/payment-invoice-company-title-zh").status_code == 204
+    log.dismiss([without])

@@ -2,6 +2,7 @@
 import { el, showMsg } from "/static/common/dom.js";
 import { focusAnswer, plainProblem } from "./editor.js";
 import { canEdit, categories, hooks, kb, state } from "./state.js";
+import { zhIdWords } from "./id-words.js";
 import { categoryName, t } from "./texts.js";
 
 const STOPWORDS = new Set("a an the is are am was be do does did i me my we our you your it its to of for in on at by with can could how what when where which who why will would should and or not no if from about this that there please".split(" "));
@@ -12,8 +13,12 @@ function slugify(text, fallback) {
   return words.slice(0, 5).join("-") || fallback;
 }
 
+// A Chinese question has no ASCII words to keep: its customer-service terms in English make the id (id-words.js),
+// else "gap-" and the group's short hash: "payment-invoice-company-title-zh", "other-gap-3fa2b1-zh".
 function gapId(group, category) {
-  return `${category}-${slugify(group.newest, group.id.slice(0, 8))}-${group.language}`;
+  const fallback = `gap-${group.id.slice(0, 6)}`;
+  const words = group.language === "zh" ? zhIdWords(group.newest).slice(0, 3).join("-") || fallback : slugify(group.newest, fallback);
+  return `${category}-${words}-${group.language}`;
 }
 
 // onCreated(): the group became an entry (drop it from the list).
