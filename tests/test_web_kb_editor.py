@@ -567,3 +567,39 @@ def test_a_draft_from_a_chinese_gap_gets_an_id_an_editor_can_read(stack, setting
     ctx.close()
     assert kb(editor, "DELETE", "/entries/payment-invoice-company-title-zh").status_code == 204
     log.dismiss([without])
+
+
+def test_the_versions_list_pairs_a_publish_with_its_complete_learning(stack, settings, agents, browser, editor):
+    """A publish of one edit shows as two versions: the one live at once and, about half a minute later, its full
+    relearn in the background. The list showed v2 and v3 with nothing linking them, as if there had been two
+    publishes; now v3 says it is the complete learning of v2 and v2 that it was relearned as v3, in both languages."""
+    entry = {"id": "orders-versions-pair-en", "question": "Can I collect my parcel at the harbour kiosk?", "phrasings": ["parcel pickup at the harbour kiosk"],
+             "answer": "Yes, with your order number. MARKER-KB7", "category": "orders", "language": "en", "tags": []}
+    assert kb(editor, "POST", "/entries", json=entry).status_code == 201
+    ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP)
+    expect(page.locator("#pending-summary")).to_have_text(re.compile(r"^\d+ changes? waiting to be published$"))  # loaded: Publish asks about them
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.get_by_role("dialog", name="Publish these changes?").get_by_role("button", name=re.compile(r"^Publish \d+ changes?$")).click()
+    expect(page.locator("#publish-result")).to_contain_text("Published version", timeout=WAIT)
+    published = int(re.search(r"version (\d+)", page.locator("#publish-result").inner_text()).group(1))
+    deadline = time.monotonic() + 400  # the background relearn: about half a minute, more on a busy machine
+    while True:
+        versions = kb(editor, "GET", "/versions").json()["versions"]
+        complete = next((v["version"] for v in versions if v.get("relearn_of") == published), None)
+        if complete or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert complete, versions
+
+    for locale, versions_tab, pair in (("en-US", "Versions", (f"complete learning of v{published}", f"relearned as v{complete}")),
+                                       ("zh-CN", "版本", (f"v{published} 的完整学习", f"已完整学习为 v{complete}"))):
+        if locale == "zh-CN":
+            ctx.close()
+            ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP, locale=locale)
+        page.get_by_role("button", name=versions_tab, exact=True).click()
+        expect(page.locator(f"#versions-body tr[data-version='{complete}'] td").first).to_contain_text(pair[0], timeout=WAIT)
+        expect(page.locator(f"#versions-body tr[data-version='{published}'] td").first).to_contain_text(pair[1])
+        expect(page.locator(f"#versions-body tr[data-version='{published}']")).not_to_contain_text("learning…")
+        page.screenshot(path=str(ARTIFACTS / f"kb-versions-pair-{locale}.png"))
+    assert_accessible(page, "editor, versions with a relearn (desktop, zh)")
+    ctx.close()

@@ -36,6 +36,10 @@ export function renderVersions() {
     // Only the live version is ever relearned: a pending one that is not live (stored before rollbacks settled it) is not learning.
     if (v.learning === "pending" && v.version === live) vcell.append(" ", el("span", "tag status draft", t("learningPending")));
     if (v.learning === "stopped") vcell.append(" ", el("span", "tag", t("notLearned", v.stopped_by, v.replaced_by)));
+    // One publish from the editor makes two versions: the overlay, live at once, and its background full relearn
+    // (docs/retrieval.md "Re-publishing a few entries"). Without these the list showed two versions for one publish.
+    if (v.learning === "relearned" && v.relearned_as) vcell.append(" ", el("span", "tag relearn", t("relearnedAs", v.relearned_as)));
+    if (v.relearn_of) vcell.append(" ", el("span", "tag relearn", t("relearnOf", v.relearn_of)));
     const who = el("td", null, v.author || "");
     if (v.rolled_back_by) who.append(el("div", "muted small-text", t("rolledBackBy", v.rolled_back_by)));
     const act = el("td", "right");
