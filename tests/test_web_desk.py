@@ -171,7 +171,8 @@ def test_follow_up_calls_due_are_listed_in_the_console_and_leave_the_list_once_m
     expect(console.locator("#followup")).to_be_visible()
     console.locator("#followup-done").click()
     expect(row).to_have_count(0, timeout=WAIT)
-    expect(console.locator("#tickets-empty")).to_be_visible()
+    if not alice.get("/followups").json():  # other tests' solved complaints may still be due to her
+        expect(console.locator("#tickets-empty")).to_be_visible()
     expect(console.locator("#followup")).to_be_hidden()
     assert ref not in [r["ticket"]["ref"] for r in alice.get("/followups").json()]
     ctx.close()
