@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -406,6 +407,12 @@ class Keys:
     @staticmethod
     def rasa_lock(cid: str) -> str:
         return f"rasa:lock:{cid}"
+
+    @staticmethod
+    def rasa_erased(cid: str) -> str:
+        """String, for an hour after the conversation's erasure: Rasa does not write its tracker back meanwhile
+        (``rasa_run/tracker_store.py``, same name). Named by a hash: it must not name the erased conversation."""
+        return f"rasa:erased:{hashlib.sha256(cid.encode()).hexdigest()}"
 
     def of_conversation(self, cid: str) -> list[str]:
         """Every key named after one conversation: its own, Rasa's tracker and lock, its per-conversation rate counters.

@@ -8,7 +8,8 @@ lock, the content-gap records it produced, and the events that name it. One
 pass over the event and gap streams serves a whole batch. What a bot turn still
 under way writes afterwards is not kept: the hub's writes check that the
 conversation exists, and the end of the turn deletes what Rasa wrote
-(``bot/turns.py``, ``Keys.of_conversation``).
+(``bot/turns.py``, ``Keys.of_conversation``), and a Rasa turn the hub gave up on does not write its tracker back
+(``Keys.rasa_erased``).
 
 Its tickets go with it: each ticket's hash (the customer's words in the
 summary, their contact, their rating), its internal notes, its places in the
@@ -38,6 +39,8 @@ from analytics.index import tags
 from analytics.rollup import holding_lock
 from core.redis import Keys
 from privacy.subject import tickets_of
+
+RASA_ERASED_SECONDS = 3600  # longer than any Rasa turn runs (the hub gives up on one after rasa_timeout_seconds)
 
 
 @dataclass
@@ -90,6 +93,7 @@ class Eraser:
         pipe = self.r.pipeline(transaction=True)
         deletes = [len(pipe)]  # where each DELETE sits in the transaction, to count the keys it removed
         pipe.delete(*self.conversation_keys(cid))
+        pipe.set(self.k.rasa_erased(cid), 1, ex=RASA_ERASED_SECONDS)  # a Rasa turn still under way must not write its tracker back
         for ticket_id in ticket_ids:
             number = self.r.hget(self.k.ticket(ticket_id), "number")
             deletes.append(len(pipe))

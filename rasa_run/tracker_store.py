@@ -9,6 +9,10 @@ locked by the lock store), the merge would return the tracker unchanged, so ``sa
 anything else (earlier sessions, a stored tracker that is not a prefix) takes Rasa's own merge.
 The tracker is encoded by ``rasa_run.json_text`` (ujson: the same JSON value, ~2.5x faster).
 
+A conversation erased while Rasa was still handling one of its messages (a turn the hub had already given up on) is
+not written back: the erasure leaves a marker named by a hash of the conversation id (``erased_key``, the hub's
+``Keys.rasa_erased``) for an hour, and the write is one script that deletes the tracker instead while the marker is there.
+
 What is stored is known without a second read in the usual case: the turn being saved read it
 (``retrieve``) moments before, under the conversation's lock (``rasa_run/lock_store.py``), so no other
 writer came in between. ``_retrieve`` remembers the types and timestamps it read; the next ``save``
@@ -18,6 +22,7 @@ its turn) reads the stored tracker as before.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Iterable
 
@@ -29,6 +34,25 @@ from rasa_run.json_text import dumps
 Signature = tuple[tuple[str, float], ...]
 
 _REMEMBERED_MAX = 4096  # reads never followed by a save (the tracker API's GET) must not pile up
+
+# KEYS[1] the tracker, KEYS[2] the conversation's erasure marker; ARGV[1] the tracker's JSON, ARGV[2] seconds it lives (0: for ever)
+_SAVE_UNLESS_ERASED = """
+local tracker, erased = KEYS[1], KEYS[2]
+local text, seconds = ARGV[1], tonumber(ARGV[2])
+if redis.call('EXISTS', erased) == 1 then
+  redis.call('DEL', tracker)
+  return 0
+end
+if seconds > 0 then redis.call('SET', tracker, text, 'EX', seconds) else redis.call('SET', tracker, text) end
+return 1
+"""
+
+
+def erased_key(tracker_prefix: str, sender_id: str) -> str:
+    """The erasure marker of a conversation: ``rasa:erased:<sha256 of its id>`` beside ``rasa:tracker:<id>``.
+    Hashed so that nothing left after an erasure names the conversation."""
+    base = tracker_prefix[: -len("tracker:")] if tracker_prefix.endswith("tracker:") else tracker_prefix
+    return f"{base}erased:{hashlib.sha256(sender_id.encode()).hexdigest()}"
 
 
 def signature(events: Iterable[Any]) -> Signature:
@@ -76,7 +100,10 @@ async def save(self: Any, tracker: Any, timeout: float | None = None) -> None:
         stored = self.red.get(key)
         if stored is not None and not stored_is_prefix(stored, tracker):
             tracker = self._merge_trackers(self.deserialise_tracker(tracker.sender_id, stored), tracker)
-    self.red.set(key, self.serialise_tracker(tracker), ex=timeout)
+    write = self.__dict__.get("_rasa_run_save")
+    if write is None:
+        write = self.__dict__["_rasa_run_save"] = self.red.register_script(_SAVE_UNLESS_ERASED)
+    write(keys=[key, erased_key(self.key_prefix, tracker.sender_id)], args=[self.serialise_tracker(tracker), int(timeout or 0)])
 
 
 async def _retrieve(self: Any, sender_id: str, fetch_all_sessions: bool) -> Any:

@@ -155,14 +155,15 @@ class RasaGate:
     ``hold(cid)``: the next ``/webhooks/rest/webhook`` call for ``cid`` waits (``arrived`` is set when it does) until
     ``release()``; then it goes on to Rasa, which handles it as ever (writes its tracker, runs the actions). Every other
     call passes straight through. A hub pointed at it (``start_hub(gate.port, ...)``) has a turn in flight for as long
-    as the test likes, with nothing faked on either side."""
+    as the test likes, with nothing faked on either side. ``passed`` is set once Rasa has answered the held message
+    (the hub may have stopped waiting for it long before)."""
 
     def __init__(self, rasa_url: str) -> None:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         gate = self
         self.rasa_url = rasa_url.rstrip("/")
-        self.arrived, self._released = threading.Event(), threading.Event()
+        self.arrived, self._released, self.passed = threading.Event(), threading.Event(), threading.Event()
         self._held: str | None = None
 
         class Handler(BaseHTTPRequestHandler):
@@ -171,12 +172,15 @@ class RasaGate:
             def _serve(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                if self.path.startswith("/webhooks/rest/webhook") and gate._held and f'"{gate._held}"'.encode() in body:
+                held = self.path.startswith("/webhooks/rest/webhook") and gate._held and f'"{gate._held}"'.encode() in body
+                if held:
                     gate._held = None  # this message only
                     gate.arrived.set()
                     gate._released.wait(120)
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")}
                 resp = httpx.request(self.command, gate.rasa_url + self.path, content=body, headers=headers, timeout=120)
+                if held:
+                    gate.passed.set()
                 self.send_response(resp.status_code)
                 self.send_header("content-type", resp.headers.get("content-type", "application/json"))
                 self.send_header("content-length", str(len(resp.content)))
@@ -196,6 +200,7 @@ class RasaGate:
     def hold(self, cid: str) -> None:
         self.arrived.clear()
         self._released.clear()
+        self.passed.clear()
         self._held = cid
 
     def release(self) -> None:

@@ -332,6 +332,39 @@ def test_an_erasure_while_the_bot_is_thinking_leaves_nothing_once_the_turn_ends(
     assert mentions_left(settings, {"conversation id": c.id, "phone": PHONE}) == []
 
 
+def test_a_rasa_turn_the_hub_gave_up_on_does_not_write_an_erased_conversation_back(hub, settings):
+    """The hub stops waiting for Rasa (rasa_timeout_seconds) and hands the customer to people; the conversation is
+    then erased; Rasa, still on the message, finishes afterwards and saves its tracker. No turn of the hub's is left
+    to clean up after it: the tracker must not be written back (it held the conversation for two days)."""
+    import threading
+
+    from tests.clients import RasaGate, start_hub, wait_for
+
+    c = Customer(hub, "zh")
+    c.say(f"你好，我的手机号{PHONE}")  # Rasa has a tracker of it
+    r = sync_client(settings)
+    assert r.exists(Keys.rasa_tracker(c.id))
+    with RasaGate(settings.rasa_url) as gate:
+        proc, url = start_hub(gate.port, timeout=2)  # a hub worker that gives up on Rasa after 2 s
+        try:
+            gate.hold(c.id)
+            answered: list[httpx.Response] = []
+            turn = threading.Thread(target=lambda: answered.append(
+                httpx.post(f"{url}/api/conversations/{c.id}/messages", json={"text": "运费怎么算"}, headers=c.headers, timeout=60)))
+            turn.start()
+            assert gate.arrived.wait(60), "the message never reached Rasa"
+            turn.join(60)
+            assert answered and answered[0].status_code == 200, answered and answered[0].text  # the hub gave up on Rasa
+            erased = run_cli("-m", "privacy", "delete", "--conversation", c.id, "--yes")
+            assert erased.returncode == 0 and "erased 1 conversation" in erased.stdout, erased.stdout + erased.stderr
+            gate.release()  # Rasa handles the message now, long after the hub's turn ended
+            assert gate.passed.wait(120), "Rasa never answered the held message"
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    assert mentions_left(settings, {"conversation id": c.id, "phone": PHONE}) == []
+
+
 def test_what_a_worker_writes_about_a_conversation_after_its_erasure_is_not_written(hub, settings):
     """Each write the hub makes about a conversation, begun before its erasure and done after it: the hand-over packet,
     its fields (the ticket it got, the channel it replies on), the customer's vote on an answer, a content gap from it,
