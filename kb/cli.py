@@ -22,7 +22,7 @@ from kb.datasets import DATASETS
 from kb.embeddings import EmbedderSet, prepare_models
 from kb.publishing import publish
 from kb.search import Searcher
-from kb.store import KbStore
+from kb.store import NOTHING_TO_REPLACE_WITH, KbStore
 
 console = Console(stderr=True)
 
@@ -37,20 +37,27 @@ def _store(args: argparse.Namespace) -> KbStore:
     return KbStore(client, args.namespace)
 
 
-def import_file(store: KbStore, path: Path, author: str, do_publish: bool = True, progress: bool = True) -> dict:
-    """Validate the whole file first; write nothing unless every row is good."""
+def import_file(store: KbStore, path: Path, author: str, do_publish: bool = True, progress: bool = True, replace: bool = False) -> dict:
+    """Validate the whole file first; write nothing unless every row is good. ``replace``: entries not in the file
+    are deleted in the same atomic step (a shop's own FAQ over the starter one)."""
     parsed = kbio.read_file(path)
     if parsed.errors:
         return {"ok": False, "errors": [e.__dict__ for e in parsed.errors], "entries": len(parsed.entries), "file_problem": parsed.file_problem()}
-    created, updated = store.save_many(parsed.entries, author)
-    result: dict = {"ok": True, "created": created, "updated": updated, "unchanged": len(parsed.entries) - created - updated}
+    deleted = 0
+    if replace and not parsed.entries:
+        return {"ok": False, "errors": [], "entries": 0, "file_problem": NOTHING_TO_REPLACE_WITH}
+    if replace:
+        created, updated, deleted = store.replace_all(parsed.entries, author)
+    else:
+        created, updated = store.save_many(parsed.entries, author)
+    result: dict = {"ok": True, "created": created, "updated": updated, "unchanged": len(parsed.entries) - created - updated, "deleted": deleted}
     if do_publish:
         result["published"] = publish(store, EmbedderSet.from_settings(), author, progress=progress)
     return result
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    result = import_file(_store(args), Path(args.file), args.author, not args.no_publish)
+    result = import_file(_store(args), Path(args.file), args.author, not args.no_publish, replace=getattr(args, "replace", False))
     if not result["ok"]:
         if result["file_problem"]:
             console.print(f"[red]{escape(args.file)}: {escape(result['file_problem'])}; nothing was imported.[/red]")
@@ -59,7 +66,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         for e in result["errors"]:
             console.print(f"  row {e['row']}" + (f" (id {e['id']})" if e["id"] else "") + f": {e['message']}")
         return 1
-    console.print(f"imported: {result['created']} new, {result['updated']} changed, {result['unchanged']} unchanged")
+    console.print(f"imported: {result['created']} new, {result['updated']} changed, {result['unchanged']} unchanged"
+                  + (f", {result['deleted']} deleted (not in the file)" if result["deleted"] else ""))
     if "published" in result:
         p = result["published"]
         console.print(f"published version {p['version']}: {p['entries']} entries, {p['texts']} texts, {p['build_seconds']} s")
@@ -182,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("import", help="add or update entries from a .json, .csv or .xlsx file, then publish")
     p.add_argument("file")
     p.add_argument("--no-publish", action="store_true", help="save the entries but do not build a new index version")
+    p.add_argument("--replace", action="store_true",
+                   help="make the knowledge base exactly this file: every entry not in it is deleted (e.g. the starter FAQ)")
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("bootstrap", help="import FILE if the knowledge base is empty, publish it if never published")
     p.add_argument("file")

@@ -61,6 +61,13 @@ class Busy(Conflict):
     """Too many other writes to the same entries kept landing between a save's read and its write."""
 
 
+NOTHING_TO_REPLACE_WITH = "the file has no entries: replacing the knowledge base with it would delete every entry"
+
+
+class NothingToReplaceWith(ValueError):
+    """A replacing import of a file without entries (a header alone, ``[]``): it would empty the knowledge base."""
+
+
 class KbStore:
     def __init__(self, client: redis.Redis, namespace: str = "default", keys: Keys | None = None) -> None:
         self.r = client
@@ -106,20 +113,38 @@ class KbStore:
         longer at it raises ``StaleEntry``. Entries without one are saved over whatever is current,
         still atomically. Returns (created, updated).
         """
-        created, updated, _ = self._save_entries(entries, author, base_revisions or {})
+        created, updated, _, _ = self._save_entries(entries, author, base_revisions or {})
         return created, updated
+
+    def replace_all(self, entries: list[FaqEntry], author: str) -> tuple[int, int, int]:
+        """Make the working copy exactly ``entries`` in one atomic step: save them (as ``save_many``) and delete every
+        other entry (each with its tombstone, as ``delete``). A shop importing its own FAQ over the starter one leaves
+        no entry of the demo shop behind. Returns (created, updated, deleted); nothing is live until the next publish."""
+        if not entries:
+            raise NothingToReplaceWith(NOTHING_TO_REPLACE_WITH)
+        created, updated, _, deleted = self._save_entries(entries, author, {}, delete_others=True)
+        return created, updated, deleted
 
     def save(self, entry: FaqEntry, author: str, base_revision: int | None = None) -> FaqEntry:
         """``save_many`` of one entry; returns it as this save left it (its own revision, whatever came after)."""
         return self._save_entries([entry], author, {} if base_revision is None else {entry.id: base_revision})[2][entry.id]
 
-    def _save_entries(self, entries: list[FaqEntry], author: str, base_revisions: Mapping[str, int]) -> tuple[int, int, dict[str, FaqEntry]]:
+    def _save_entries(self, entries: list[FaqEntry], author: str, base_revisions: Mapping[str, int],
+                      delete_others: bool = False) -> tuple[int, int, dict[str, FaqEntry], int]:
         ids = [e.id for e in entries]
         for _ in range(SAVE_ATTEMPTS):
             ops: list[tuple[str, str, int, str, str]] = []
             saved: dict[str, FaqEntry] = {}
             created = updated = 0
             now = time.time()
+            if delete_others:
+                keep = set(ids)
+                for raw in self.r.hvals(self._entries):
+                    old = FaqEntry.from_stored(raw)
+                    if old.id not in keep:
+                        tombstone = old.model_copy(update={"updated_at": now, "updated_by": author, "answer": "(deleted)"})
+                        ops.append(("del", old.id, old.revision, tombstone.model_dump_json(), ""))
+            deleted = len(ops)
             for entry, raw in zip(entries, self.r.hmget(self._entries, ids) if ids else []):
                 old = FaqEntry.from_stored(raw) if raw else None
                 have = old.revision if old else 0
@@ -135,8 +160,8 @@ class KbStore:
                 updated += old is not None
             written = self._write(ops) if ops else []
             if written is not None:
-                saved.update((op[1], FaqEntry.from_stored(f"{op[3]}{revision}{op[4]}")) for op, revision in zip(ops, written))
-                return created, updated, saved
+                saved.update((op[1], FaqEntry.from_stored(f"{op[3]}{revision}{op[4]}")) for op, revision in zip(ops, written) if op[0] == "put")
+                return created, updated, saved, deleted
         raise Busy(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} kept changing while being saved; nothing was saved, try again")
 
     def delete(self, entry_id: str, author: str = "system", base_revision: int | None = None) -> None:

@@ -180,6 +180,45 @@ def test_export_then_import_is_idempotent(editor, tmp_path):
     assert kb(editor, "POST", "/import", files={"file": ("kb.xlsx", xlsx.content, "application/octet-stream")}).json()["updated"] == 0
 
 
+def test_a_shop_importing_its_own_faq_can_replace_the_whole_kb(editor, tmp_path):
+    """A new shop imported its own FAQ and the starter one (the demo shop "Harbor Market") stayed beside it: its own
+    wordings were ambiguous against the starter's entries on the same topics, and "how do I create an account" was
+    answered outright with "Download the Harbor Market app". The only way out was deleting 132 entries one by one.
+    An import with replace (API ?replace=true, ./cs kb import --replace) makes the working copy exactly the file: the
+    other entries are deleted as drafts in the same atomic step. Here the "file" is the KB as it is plus two entries
+    made for the test, so what it deletes is those two and the shared KB is left as it was."""
+    exported = kb(editor, "GET", "/export?format=csv").content
+    made = [{**NEW, "id": f"replace-me-{n}-en", "question": f"Replace me {n}?"} for n in (1, 2)]
+    for entry in made:
+        assert kb(editor, "POST", "/entries", json=entry).status_code == 201
+    before = {e["id"]: e["revision"] for e in kb(editor, "GET", "/entries").json()}
+
+    replaced = kb(editor, "POST", "/import?replace=true", files={"file": ("faq.csv", exported, "text/csv")})
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json() == {"created": 0, "updated": 0, "unchanged": len(before) - 2, "deleted": 2}
+    after = {e["id"]: e["revision"] for e in kb(editor, "GET", "/entries").json()}
+    assert after == {k: v for k, v in before.items() if not k.startswith("replace-me-")}  # the rest untouched, same revisions
+    assert {"replace-me-1-en", "replace-me-2-en"} <= set(kb(editor, "GET", "/pending").json()["deleted"])
+    assert kb(editor, "GET", "/entries/replace-me-1-en/history").json()[-1]["answer"] == "(deleted)"
+
+    # The same from a terminal: ./cs kb import --replace
+    for entry in made:
+        assert kb(editor, "POST", "/entries", json=entry).status_code == 201
+    (tmp_path / "faq.csv").write_bytes(exported)
+    cli = run_cli("-m", "kb", "import", str(tmp_path / "faq.csv"), "--replace", "--no-publish")
+    assert cli.returncode == 0 and "2 deleted (not in the file)" in " ".join(cli.stderr.split()), cli.stdout + cli.stderr
+    assert {e["id"]: e["revision"] for e in kb(editor, "GET", "/entries").json()} == after
+
+    # A file with no entries would empty the KB: refused, nothing deleted, from the API and the terminal.
+    header_only = b"\xef\xbb\xbfid,language,question,answer\r\n"
+    empty = kb(editor, "POST", "/import?replace=true", files={"file": ("faq.csv", header_only, "text/csv")})
+    assert empty.status_code == 422 and "would delete every entry" in empty.json()["detail"]["message"], empty.text
+    (tmp_path / "empty.csv").write_bytes(header_only)
+    cli = run_cli("-m", "kb", "import", str(tmp_path / "empty.csv"), "--replace", "--no-publish")
+    assert cli.returncode == 1 and "would delete every entry" in " ".join(cli.stderr.split()), cli.stdout + cli.stderr
+    assert {e["id"]: e["revision"] for e in kb(editor, "GET", "/entries").json()} == after
+
+
 def test_a_chinese_excel_csv_in_gbk_imports_as_chinese_and_formulas_export_as_text(editor, tmp_path):
     """Excel on Chinese Windows saves "CSV" in GBK: it came in as replacement characters (the API) or a traceback
     (./cs kb import). And a customer's "=HYPERLINK(...)" drafted from a content gap came out of an export as a live

@@ -502,6 +502,37 @@ def test_an_import_refused_under_a_chinese_interface_says_why_in_chinese(stack, 
     assert kb(editor, "GET", "/entries").json() == before
 
 
+def test_an_import_can_replace_the_whole_kb_from_the_editor(stack, settings, agents, browser, editor):
+    """A new shop imports its own FAQ over the starter one: the import form's "用此文件替换整个知识库" box deletes what
+    the file does not hold (drafts until publish) and the status says how many. Without it the demo shop's 132 entries
+    stayed and answered this shop's customers. The file here is the KB as it is, so only the two test entries go."""
+    exported = kb(editor, "GET", "/export?format=csv").content
+    for n in (1, 2):
+        entry = {"id": f"web-replace-{n}-zh", "language": "zh", "category": "other", "question": f"要被替换的问题{n}？", "answer": "示例答案。"}
+        assert kb(editor, "POST", "/entries", json=entry).status_code == 201
+    ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP, locale="zh-CN")
+    page.get_by_role("button", name="导入 / 导出", exact=True).click()
+    replace = page.get_by_role("checkbox", name="用此文件替换整个知识库")
+    expect(replace).not_to_be_checked()
+    expect(page.locator("#import-replace-help")).to_contain_text("文件中没有的条目将被删除")
+    assert_accessible(page, "kb import with replace (zh)")
+
+    # A header alone would empty the KB: refused, said in Chinese.
+    page.locator("#import-file").set_input_files({"name": "问答.csv", "mimeType": "text/csv", "buffer": b"id,language,question,answer\n"})
+    replace.check()
+    page.get_by_role("button", name="导入", exact=True).click()
+    expect(page.locator("#import-errors .import-msg")).to_have_text("文件中没有任何条目：用它替换知识库会删除所有条目。 未导入任何内容。")
+
+    page.locator("#import-file").set_input_files({"name": "问答.csv", "mimeType": "text/csv", "buffer": exported})
+    page.get_by_role("button", name="导入", exact=True).click()
+    expect(page.locator("#import-status")).to_have_text(re.compile(r"^已导入：新增 0，修改 0，未变 \d+，删除 2（文件中没有）。$"))
+    expect(replace).not_to_be_checked()  # one replace per choice: the next import adds again
+    page.screenshot(path=str(ARTIFACTS / "kb-import-replace-zh.png"))
+    ctx.close()
+    ids = {e["id"] for e in kb(editor, "GET", "/entries").json()}
+    assert not ids & {"web-replace-1-zh", "web-replace-2-zh"} and "shipping-shipping-fee-zh" in ids
+
+
 HAN_THEN_ASCII_PUNCTUATION = re.compile(r"[\u3400-\u9fff][:,]")
 
 

@@ -23,7 +23,7 @@ from kb.gaps import GapGroup, group
 from kb.publishing import publish, rollback
 from kb.records import FaqEntry
 from kb.search import NoPublishedIndex
-from kb.store import EntryNotFound, StaleEntry
+from kb.store import EntryNotFound, NothingToReplaceWith, StaleEntry
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 
@@ -236,7 +236,8 @@ def gap_to_draft(body: GapDraft, me: Editor, services: Svc) -> FaqEntry:
 
 
 @router.post("/import", summary="Import a .json, .csv or .xlsx file as drafts; nothing is written if any row is bad")
-async def import_file(file: UploadFile, me: Editor, services: Svc) -> dict:
+async def import_file(file: UploadFile, me: Editor, services: Svc,
+                      replace: bool = Query(False, description="make the knowledge base exactly the file: entries not in it are deleted (as drafts)")) -> dict:
     data = await file.read()
     suffix = Path(file.filename or "").suffix.lower()
     if suffix in (".json", ".csv"):
@@ -257,9 +258,16 @@ async def import_file(file: UploadFile, me: Editor, services: Svc) -> dict:
         problem = parsed.file_problem()
         message = f"{problem}; nothing was imported" if problem else f"{len(parsed.errors)} bad row(s); nothing was imported"
         raise HTTPException(422, {"message": message, "errors": [e.__dict__ for e in parsed.errors]})
-    created, updated = await run_in_threadpool(services.kb_store.save_many, parsed.entries, me.username)
-    await services.audit.record(me.username, "kb_imported", file.filename or "", created=created, updated=updated)
-    return {"created": created, "updated": updated, "unchanged": len(parsed.entries) - created - updated}
+    deleted = 0
+    if replace:
+        try:
+            created, updated, deleted = await run_in_threadpool(services.kb_store.replace_all, parsed.entries, me.username)
+        except NothingToReplaceWith as exc:
+            raise HTTPException(422, {"message": f"{exc}; nothing was imported", "errors": [{"row": 0, "id": None, "message": str(exc)}]}) from exc
+    else:
+        created, updated = await run_in_threadpool(services.kb_store.save_many, parsed.entries, me.username)
+    await services.audit.record(me.username, "kb_imported", file.filename or "", created=created, updated=updated, deleted=deleted)
+    return {"created": created, "updated": updated, "unchanged": len(parsed.entries) - created - updated, "deleted": deleted}
 
 
 @router.get("/export", summary="Every entry (working copy) as JSON, CSV or Excel")

@@ -4,7 +4,7 @@ import { plainProblem } from "./editor.js";
 import { hooks, kb } from "./state.js";
 import { t } from "./texts.js";
 
-const els = { importForm: $("import-form"), importFile: $("import-file"), importStatus: $("import-status"), importErrors: $("import-errors"), exportStatus: $("export-status") };
+const els = { importForm: $("import-form"), importFile: $("import-file"), importReplace: $("import-replace"), importStatus: $("import-status"), importErrors: $("import-errors"), exportStatus: $("export-status") };
 
 els.importForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -15,9 +15,10 @@ els.importForm.addEventListener("submit", async (ev) => {
   form.append("file", file, file.name);
   els.importStatus.textContent = t("importing");
   try {
-    const res = await kb("/import", { method: "POST", form });
+    const res = await kb(els.importReplace.checked ? "/import?replace=true" : "/import", { method: "POST", form });
     els.importStatus.textContent = t("imported", res);
     els.importFile.value = "";
+    els.importReplace.checked = false;
     await hooks.refreshAll();
   } catch (e) {
     els.importStatus.textContent = "";
@@ -54,6 +55,7 @@ function fileProblem(message) {
   if (/not valid JSON/i.test(m)) return t("importNotJson");
   if (/expected a JSON array/i.test(m)) return t("importWrongShape");
   if (/empty sheet/i.test(m)) return t("importEmptySheet");
+  if (/has no entries: replacing/i.test(m)) return t("importNothingToReplace");
   if (/not a readable Excel workbook|not an \.xlsx file/i.test(m)) return t("importNotWorkbook");
   return null;
 }
