@@ -18,7 +18,14 @@ from core import clock
 from core.redis import Keys
 from kb.embeddings import EmbedderSet
 
-SIMILAR = 0.8  # cosine at which two questions count as the same gap
+# Two questions are the same gap when their cosine is at least SIMILAR of the way from what the language's model gives
+# two unrelated questions (the median over pairs of the built-in off-topic probes, kb.offtopic) to 1. A raw cosine
+# threshold means something else for every model: at the 0.8 this used to be, multilingual-e5 (whose cosines sit at
+# 0.83 for unrelated Chinese questions) put every Chinese gap in one group, and MiniLM (0.04) almost never grouped
+# two English paraphrases. Measured on the starter KB's and a second shop's wordings (same entry vs different entries;
+# docs/retrieval.md "Content gaps"): at 0.6, 0.1-0.2% of different-entry pairs are merged in both languages (raw 0.8:
+# 99.7% in Chinese) and 18-24% of same-entry pairs are (raw 0.8: 2% in English).
+SIMILAR = 0.6
 MAX_RECORDS = 20000  # the gap stream is capped (approximately) at this many records
 
 # Record a question the bot could not answer, only while the conversation it came from exists. The hub records it
@@ -75,8 +82,24 @@ class GapLog:
         return removed
 
 
+_unrelated: dict[tuple[str, str], float] = {}
+
+
+def unrelated_cosine(embedder, language: str) -> float:
+    """The cosine this model gives two unrelated questions of the language (median over the off-topic probes' pairs)."""
+    key = (getattr(embedder, "name", type(embedder).__name__), language)
+    if key not in _unrelated:
+        from kb.offtopic import probes
+
+        vectors = embedder.embed(probes(language))
+        cosines = (vectors @ vectors.T)[np.triu_indices(len(vectors), 1)]
+        _unrelated[key] = float(np.median(cosines))
+    return _unrelated[key]
+
+
 def group(gaps: list[dict], embedders: EmbedderSet, similar: float = SIMILAR) -> list[GapGroup]:
-    """Greedy clustering per language: each question joins the first group whose seed is similar enough."""
+    """Greedy clustering per language: each question joins the first group whose seed is similar enough (``similar``
+    of the way from the model's unrelated-question cosine to 1)."""
     groups: list[GapGroup] = []
     by_lang: dict[str, list[dict]] = {}
     for gap in gaps:  # newest first
@@ -84,11 +107,14 @@ def group(gaps: list[dict], embedders: EmbedderSet, similar: float = SIMILAR) ->
             by_lang.setdefault(gap["lang"], []).append(gap)
     for language, items in by_lang.items():
         distinct = list(dict.fromkeys(g["q"] for g in items))
-        vectors = dict(zip(distinct, embedders.for_language(language).embed(distinct)))
+        embedder = embedders.for_language(language)
+        vectors = dict(zip(distinct, embedder.embed(distinct)))
+        floor = unrelated_cosine(embedder, language)
+        threshold = floor + similar * (1.0 - floor)
         seeds: list[tuple[np.ndarray, GapGroup]] = []
         for gap in items:
             vec = vectors[gap["q"]]
-            home = next((g for seed, g in seeds if float(seed @ vec) >= similar), None)
+            home = next((g for seed, g in seeds if float(seed @ vec) >= threshold), None)
             if home is None:
                 home = GapGroup(hashlib.sha1(f"{language}:{gap['q']}".encode()).hexdigest()[:12], language, 0, gap["q"], gap["ts"])
                 seeds.append((vec, home))

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from core.redis import Keys, sync_client
+from kb.gaps import GapLog
 from kb.search import Searcher
 from tests.clients import ask_until, kb, run_cli
 
@@ -370,6 +372,29 @@ def test_unanswered_questions_become_a_gap_group_then_a_draft(editor, customer_f
     assert entry["status"] == "draft" and entry["question"] == typewriter["questions"][0]
     assert set(entry["phrasings"]) == set(typewriter["questions"][1:])
     assert not any(any("Osaka" in q for q in g["questions"]) for g in kb(editor, "GET", "/gaps").json())
+
+
+def test_content_gaps_group_chinese_questions_by_meaning_not_all_in_one(editor, settings):
+    """A new shop's content gaps showed one Chinese group "asked 28x" holding 20 unrelated questions (account sign-up,
+    weather, restocking, a poem...): groups were cut at a raw cosine of 0.8, and the Chinese model gives 0.83 to two
+    unrelated questions. English had the opposite fault (MiniLM's paraphrases mostly under 0.8: "do you take alipay"
+    and "can I pay with alipay" were two gaps). The cut is now relative to each model's cosine for unrelated questions."""
+    log = GapLog(sync_client(settings), Keys(settings.key_prefix))
+    asked = {"zh": ["今天深圳天气怎么样呀", "深圳明天会下雨吗", "帮我写一首关于秋天的诗", "你们老板叫什么名字"],
+             "en": ["do you take alipay", "can I pay with alipay"]}
+    for language, questions in asked.items():
+        for question in questions:
+            assert log.record(question, language, "fallback")
+    groups = kb(editor, "GET", "/gaps").json()
+
+    def home(question: str) -> set[str]:
+        return next(set(g["questions"]) for g in groups if question in g["questions"])
+
+    assert home("今天深圳天气怎么样呀") >= {"深圳明天会下雨吗"}, home("今天深圳天气怎么样呀")
+    assert not home("今天深圳天气怎么样呀") & {"帮我写一首关于秋天的诗", "你们老板叫什么名字"}, home("今天深圳天气怎么样呀")
+    assert "你们老板叫什么名字" not in home("帮我写一首关于秋天的诗")
+    assert home("do you take alipay") >= {"can I pay with alipay"}
+    assert log.dismiss([q for questions in asked.values() for q in questions]) == 6
 
 
 def test_a_complaint_handed_to_a_person_is_not_a_content_gap(editor, customer_factory, agent_factory):
