@@ -7,6 +7,7 @@ Served by ``python -m rasa_sdk --actions actions``. Models load on first use
 from actions.faq import ActionAnswerFaq
 from actions.handoff import ActionHandoff
 from actions.prefetch import ActionPrefetchQuery
+from actions.small_talk import ActionSmallTalk
 from actions.warmup import ActionWarmup
 
-__all__ = ["ActionAnswerFaq", "ActionHandoff", "ActionPrefetchQuery", "ActionWarmup"]
+__all__ = ["ActionAnswerFaq", "ActionHandoff", "ActionPrefetchQuery", "ActionSmallTalk", "ActionWarmup"]

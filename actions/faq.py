@@ -48,12 +48,17 @@ class ActionAnswerFaq(Action):
     def name(self) -> str:
         return "action_answer_faq"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], *,
+                  heard_as: str | None = None) -> list[dict[str, Any]]:
+        """``heard_as``: the small-talk intent the NLU gave a message that says more (``actions/small_talk.py``):
+        reported as a question ("faq"), so the hand-over summary counts it as the customer's need."""
         text = tracker.latest_message.get("text") or ""
         intent = tracker.latest_message.get("intent") or {}
         language = message_language(tracker)
         failed = int(tracker.get_slot("failed_attempts") or 0)
-        turn = {"type": "bot_turn", "intent": intent.get("name"), "confidence": intent.get("confidence"), "query": text}
+        turn = {"type": "bot_turn", "intent": "faq" if heard_as else intent.get("name"), "confidence": intent.get("confidence"), "query": text}
+        if heard_as:
+            turn["heard_as"] = heard_as
 
         chosen = next(tracker.get_latest_entity_values("faq_id"), None)
         try:
