@@ -176,3 +176,89 @@ def test_follow_up_calls_due_are_listed_in_the_console_and_leave_the_list_once_m
     expect(console.locator("#followup")).to_be_hidden()
     assert ref not in [r["ticket"]["ref"] for r in alice.get("/followups").json()]
     ctx.close()
+
+
+def test_an_agent_finds_a_ticket_solved_earlier_by_status_and_category(stack, settings, agents, browser, hub, only):
+    """The console's ticket list could not be filtered, and held active tickets only: the ticket an agent solved
+    yesterday was nowhere in it to follow up on. Now a status filter (新建 … 已关闭, or every status, solved and closed
+    included) and a category filter, labelled in Chinese and English and used by keyboard; solved and closed tickets
+    are listed when asked for, the latest finished first, each with when it was finished. The hub takes the same
+    filters on /api/agent/tickets and refuses an unknown value with a 422 that lists the allowed ones."""
+    added = run_cli("-m", "handoff", "add", "gina", "--name", "Gina", "--role", "agent", "--password", PASSWORD, "--capacity", "50")
+    assert added.returncode == 0, added.stderr
+    (gina,) = only("gina")  # alone at work, with no tickets of earlier tests: the chats are pushed to her
+
+    def ticket(category: str) -> tuple[Customer, str]:
+        customer = Customer(hub, "zh")
+        customer.say("转人工")
+        conv = customer.status()["conversation"]
+        assert conv["agent"] == "gina", conv
+        assert hub.patch(f"/api/agent/tickets/{conv['ticket_ref']}", json={"category": category}, headers=gina.headers).status_code == 200
+        return customer, conv["ticket_ref"]
+
+    (first, billing), (second, logistics), (third, active) = ticket("billing"), ticket("logistics"), ticket("logistics")
+    for customer in (first, second):  # solved in this order: the logistics one is the latest
+        assert gina.post(f"/conversations/{customer.id}/messages", {"text": "已为您处理好了。"}).status_code == 200
+        assert gina.post(f"/conversations/{customer.id}/resolve").status_code == 200
+
+    ctx, console = staff_page(browser, settings.hub_url, "/console", "gina", DESKTOP, "zh")
+    refs = console.locator("#tickets .ticket-row")
+    expect(console.locator(f"#tickets li[data-ticket='{active}']")).to_be_visible(timeout=WAIT)
+    expect(refs).to_have_count(1)  # her active ticket; the solved ones only when asked for
+
+    # By keyboard: from "which tickets" the next stop is the status filter; arrows pick a status, and the list follows.
+    status = console.get_by_label("工单状态")
+    expect(status).to_have_value("")
+    console.locator("#tickets-view").focus()
+    console.keyboard.press("Tab")
+    expect(status).to_be_focused()
+    for _ in range(4):  # 进行中 → 新建 → 处理中 → 待顾客回复 → 已解决
+        console.keyboard.press("ArrowDown")
+    expect(status).to_have_value("solved")
+    expect(refs).to_have_count(2)
+    assert [refs.nth(i).get_attribute("data-ticket") for i in range(2)] == [logistics, billing]  # the latest solved first
+    expect(refs.first.locator(".ticket-done")).to_contain_text("已解决")
+    expect(refs.first.locator(".item-text")).to_contain_text("物流")
+
+    console.keyboard.press("Tab")
+    category = console.get_by_label("工单分类")
+    expect(category).to_be_focused()
+    category.select_option("billing")
+    expect(refs).to_have_count(1)
+    expect(refs.first).to_have_attribute("data-ticket", billing)
+    status.select_option("closed")
+    expect(console.locator("#tickets-empty")).to_have_text("没有符合筛选条件的工单。")
+    expect(refs).to_have_count(0)
+
+    # Every status: the active ticket first, then the finished ones, the latest first.
+    category.select_option("")
+    status.select_option("any")
+    expect(refs).to_have_count(3)
+    assert [refs.nth(i).get_attribute("data-ticket") for i in range(3)] == [active, logistics, billing]
+    assert_accessible(console, "the ticket list with its filters")
+    shot(console, "console-ticket-filters-zh")
+
+    # The solved ticket opens its chat and its ticket, to follow up on.
+    console.locator(f"#tickets li[data-ticket='{billing}'] button").click()
+    expect(console.locator("#ticket-ref")).to_have_text(billing, timeout=WAIT)
+    expect(console.locator("#ticket-status")).to_have_text("已解决")
+
+    console.locator("header .ui-lang-select").select_option("en")
+    expect(console.get_by_label("Ticket status")).to_have_value("any")
+    expect(console.locator("#tickets-status option[value=solved]")).to_have_text("Solved")
+    expect(console.locator("#tickets-category option[value='']")).to_have_text("Any category")
+    expect(console.locator(f"#tickets li[data-ticket='{billing}'] .ticket-done")).to_contain_text("Solved")
+    console.locator("#tickets-view").select_option("followups")  # the calls due are their own list: no filters there
+    expect(console.locator("#tickets-filters")).to_be_hidden()
+    ctx.close()
+
+    # The API behind it.
+    listed = gina.get("/tickets?view=mine&status=solved&category=logistics").json()
+    assert [row["ticket"]["ref"] for row in listed] == [logistics]
+    assert [row["ticket"]["ref"] for row in gina.get("/tickets?view=mine&include_closed=true").json()] == [active, logistics, billing]
+    for query, field in (("status=done", "status"), ("category=weather", "category"), ("include_closed=maybe", "include_closed")):
+        refused = gina.get(f"/tickets?{query}")
+        assert refused.status_code == 422, (query, refused.text)
+        assert refused.json()["errors"][0]["loc"] == ["query", field], refused.text
+    assert "'solved'" in gina.get("/tickets?status=done").json()["errors"][0]["msg"]  # says what it takes
+    assert gina.post(f"/conversations/{third.id}/resolve").status_code == 200

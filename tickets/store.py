@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
@@ -144,6 +144,16 @@ class TicketStore:
 
     async def recent(self, limit: int = 200) -> list[Ticket]:
         return await self._many(await self.r.zrevrange(self.k.tickets_all, 0, limit - 1))
+
+    async def newest(self, scan: int, batch: int = 500) -> AsyncIterator[Ticket]:
+        """Every ticket, newest first, up to ``scan`` of them, read ``batch`` at a time (a caller that found
+        what it wanted stops reading)."""
+        for start in range(0, scan, batch):
+            ids = await self.r.zrevrange(self.k.tickets_all, start, min(start + batch, scan) - 1)
+            for ticket in await self._many(ids):
+                yield ticket
+            if len(ids) < batch:
+                return
 
     async def _many(self, ids: list[str]) -> list[Ticket]:
         """The tickets of ``ids`` that exist, in order: one pipeline (one round trip each made the

@@ -1,6 +1,7 @@
 // The service desk in the console: the open chat's ticket (number, status, SLA countdown, category, tags, notes,
 // follow-up), and the ticket list (mine, waiting, breaching soon, all, follow-up calls due: solved complaints to call
-// back, which no other view lists). Notes are internal: never shown to customers.
+// back, which no other view lists), filtered by status (solved and closed ones too, when asked for) and category.
+// Notes are internal: never shown to customers.
 import { $, el } from "/static/common/dom.js";
 import { fmtDateTime } from "/static/common/i18n.js";
 import { api, state } from "./state.js";
@@ -12,8 +13,12 @@ const els = {
   tags: $("ticket-tags"), pending: $("ticket-pending"), notesToggle: $("notes-toggle"), notes: $("notes"), noteList: $("note-list"),
   noteForm: $("note-form"), noteText: $("note-text"), followup: $("followup"), followupDone: $("followup-done"), error: $("ticket-error"),
   list: $("tickets"), view: $("tickets-view"), count: $("tickets-count"), empty: $("tickets-empty"),
+  filters: $("tickets-filters"), statusFilter: $("tickets-status"), categoryFilter: $("tickets-category"),
 };
 const CATEGORIES = ["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"];
+// The status filter: "" is the active tickets (the default), "any" adds the solved and closed ones.
+const STATUSES = ["new", "open", "pending_customer", "solved", "closed"];
+const FINISHED = ["solved", "closed"];
 let current = null; // the open chat's ticket row
 let rows = [];
 export const hooks = { open: null }; // set by console.js: open a conversation
@@ -118,29 +123,66 @@ els.followupDone.addEventListener("click", async () => {
 // Supervisors start on every ticket they may see, agents on their own.
 export function setView(view) { els.view.value = view; }
 
+// The filters' options in the console's language, keeping what is chosen.
+function labelFilters() {
+  const options = (select, pairs) => {
+    const chosen = select.value;
+    select.replaceChildren(...pairs.map(([value, text]) => new Option(text, value)));
+    select.value = chosen;
+  };
+  options(els.statusFilter, [["", t("statusActive")], ...STATUSES.map((s) => [s, named("ticketStatuses", s)]), ["any", t("statusAny")]]);
+  options(els.categoryFilter, [["", t("categoryAny")], ...CATEGORIES.map((c) => [c, named("categories", c)])]);
+}
+labelFilters();
+
+function ticketsQuery() {
+  const q = new URLSearchParams({ view: els.view.value });
+  const status = els.statusFilter.value;
+  if (status === "any") q.set("include_closed", "true");
+  else if (status) q.set("status", status);
+  if (els.categoryFilter.value) q.set("category", els.categoryFilter.value);
+  return q.toString();
+}
+
+// Answers can come back out of order (a filter changed twice, live events): only the newest request's draws the list.
+let asked = 0;
 export async function refreshTickets() {
   const view = els.view.value;
-  try { rows = await api(view === "followups" ? "/followups" : `/tickets?view=${encodeURIComponent(view)}`); } catch { return; }
-  if (els.view.value !== view) return;  // switched meanwhile: that view's answer draws the list
-  rows.followups = view === "followups";
+  const followups = view === "followups";
+  els.filters.hidden = followups;  // the calls due are their own list: solved complaints, whatever the filters say
+  const request = ++asked;
+  let got;
+  try { got = await api(followups ? "/followups" : `/tickets?${ticketsQuery()}`); } catch { return; }
+  if (request !== asked) return;
+  rows = got;
+  rows.followups = followups;
+  rows.filtered = !followups && Boolean(els.statusFilter.value || els.categoryFilter.value);
   renderTickets();
 }
 
 function renderTickets() {
   els.count.textContent = String(rows.length);
   els.empty.hidden = rows.length > 0;
+  els.empty.textContent = rows.filtered ? t("ticketsNone") : t("ticketsEmpty");
   els.list.replaceChildren(...rows.map((row) => {
     const li = el("li", "ticket-row");
     li.dataset.ticket = row.ticket.ref;
     const b = el("button", `item${row.ticket.conversation_id === state.currentId ? " active" : ""}`);
     b.type = "button";
     const top = el("div", "item-top");
-    top.append(el("span", "item-name", `${row.ticket.ref} · ${row.customer}`), rows.followups ? followupDue(row) : el("span", slaClass(row), countdown(row.due_at, row.sla_state)));
+    top.append(el("span", "item-name", `${row.ticket.ref} · ${row.customer}`), rows.followups ? followupDue(row) : FINISHED.includes(row.ticket.status) ? finished(row)
+      : el("span", slaClass(row), countdown(row.due_at, row.sla_state)));
     b.append(top, el("div", "item-text", `${named("ticketStatuses", row.ticket.status)} · ${named("categories", row.ticket.category)}${row.ticket.summary ? " · " + row.ticket.summary : ""}`));
     b.addEventListener("click", () => hooks.open && hooks.open(row.ticket.conversation_id));
     li.append(b);
     return li;
   }));
+}
+
+// A solved or closed ticket's row says when it was finished (its clocks have stopped): yesterday's is found by its day.
+function finished(row) {
+  const tk = row.ticket;
+  return el("span", "ticket-done", t("finishedAt", named("ticketStatuses", tk.status), fmtDateTime(tk.closed_at || tk.solved_at || tk.updated_at, i18n.locale)));
 }
 
 // A follow-up call's row says when it is due (red once late), not an SLA: the ticket's clocks have stopped.
@@ -160,6 +202,7 @@ function tick() {
 
 // The list and the open ticket in the console's current language (after a switch).
 export function rerenderTickets() {
+  labelFilters();
   renderTickets();
   if (current) renderTicket();
 }
@@ -171,4 +214,6 @@ export function ticketEvent(data) {
 
 teamHooks.reassigned = (error) => change(async () => { if (error) throw new Error(error); });
 els.view.addEventListener("change", refreshTickets);
+els.statusFilter.addEventListener("change", refreshTickets);
+els.categoryFilter.addEventListener("change", refreshTickets);
 setInterval(tick, 1000);

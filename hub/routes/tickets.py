@@ -19,12 +19,14 @@ from hub.deps import Admin, ChatStaff, Overseer, Svc
 from hub.services import Services
 from hub.visibility import conversation_for, sees_customer, ticket_for
 from tickets.canned import CannedReply
-from tickets.models import Ticket, TicketStatus
+from tickets.models import ACTIVE, Ticket, TicketStatus
 
 router = APIRouter(tags=["service desk"])
 TicketKey = Annotated[str, Path(pattern=r"^([0-9a-f]{32}|[Tt]-\d{1,9})$", description="ticket id, or its number as T-000123")]
 View = Literal["mine", "unassigned", "breaching", "all"]
 SOON_SECONDS = 15 * 60  # "breaching soon": a running clock due within this long
+DONE_ROWS = 200  # solved and closed tickets listed at most, the latest first
+DONE_SCAN = 5000  # how many of the newest tickets a list of solved and closed ones looks through, at most
 
 
 class TicketRow(BaseModel):
@@ -97,25 +99,41 @@ async def _ticket(services: Services, key: str, me: Agent) -> Ticket:
     return await _visible(services, me, ticket)
 
 
-@router.get("/api/agent/tickets", response_model=list[TicketRow], summary="Tickets: mine, waiting for an agent, breaching soon, or all (supervisors)")
-async def tickets(me: ChatStaff, services: Svc, view: View = "mine", status: TicketStatus | None = None, category: Category | None = None,
-                  channel: Annotated[str | None, Query(max_length=40)] = None,
-                  include_closed: bool = Query(False, description="also solved and closed tickets (the latest 500)")) -> list[TicketRow]:
+@router.get("/api/agent/tickets", response_model=list[TicketRow], summary="Tickets: mine, waiting for an agent, breaching soon, or all (supervisors); by status and category",
+            responses={422: {"description": "an unknown view, status or category (the reason lists the allowed values)"}})
+async def tickets(me: ChatStaff, services: Svc, view: View = "mine",
+                  status: TicketStatus | None = Query(None, description="only this status; solved and closed ones are listed only when asked for"),
+                  category: Category | None = None, channel: Annotated[str | None, Query(max_length=40)] = None,
+                  include_closed: bool = Query(False, description=f"also solved and closed tickets (the latest {DONE_ROWS}, "
+                                                                  f"among the {DONE_SCAN} newest tickets)")) -> list[TicketRow]:
+    """Active tickets first, the SLA deadline nearest first; then the solved and closed ones asked for, the latest
+    finished first (an agent following up yesterday's ticket finds it at the top)."""
     now = time.time()
-    pool = await (services.desk.tickets.recent(500) if include_closed or status in ("solved", "closed") else services.desk.tickets.active())
-    rows = []
-    for ticket in pool:
+
+    def keep(ticket: Ticket) -> bool:
         if not me.oversees and ticket.assignee != me.username and ticket.status != "new":
-            continue
+            return False
         if view == "mine" and ticket.assignee != me.username or view == "unassigned" and ticket.assignee:
-            continue
-        if status and ticket.status != status or category and ticket.category != category or channel and ticket.channel != channel:
-            continue
-        row = _row(ticket, me, await services.conversations.get(ticket.conversation_id), now)
-        if view == "breaching" and not (row.due_at and row.due_at - now < SOON_SECONDS or row.sla_state == "breached"):
-            continue
-        rows.append(row)
-    return sorted(rows, key=lambda r: (r.due_at or float("inf"), r.ticket.created_at))
+            return False
+        return not (status and ticket.status != status or category and ticket.category != category or channel and ticket.channel != channel)
+
+    active = []
+    if status is None or status in ACTIVE:
+        for ticket in await services.desk.tickets.active():
+            if keep(ticket):
+                row = _row(ticket, me, await services.conversations.get(ticket.conversation_id), now)
+                if view != "breaching" or row.due_at and row.due_at - now < SOON_SECONDS or row.sla_state == "breached":
+                    active.append(row)
+    done = []
+    if view != "breaching" and (include_closed and status is None or status in ("solved", "closed")):
+        async for ticket in services.desk.tickets.newest(DONE_SCAN):
+            if ticket.status not in ACTIVE and keep(ticket):
+                done.append(_row(ticket, me, await services.conversations.get(ticket.conversation_id), now))
+                if len(done) >= DONE_ROWS:
+                    break
+    active.sort(key=lambda r: (r.due_at or float("inf"), r.ticket.created_at))
+    done.sort(key=lambda r: -(r.ticket.closed_at or r.ticket.solved_at or r.ticket.updated_at))
+    return active + done
 
 
 @router.get("/api/agent/tickets/{key}", response_model=TicketDetail)
