@@ -11,6 +11,7 @@ from analytics.index import filter_tags, tag_of
 from analytics.metrics import DEFINITIONS, SELECTORS, Filters, Partial, Targets, finish, partial
 from analytics.periods import InvalidPeriod, Period
 from analytics.rollup import Rollup, day_range
+from handoff.agents import AgentDirectory
 
 CACHE_LIMIT = 20_000  # (day, filters) entries kept per process
 PAGE = 100  # conversations per drill-down page, unless the caller asks for another size
@@ -30,10 +31,11 @@ def _filters_field(filters: Filters) -> str:
 
 
 class Dashboard:
-    def __init__(self, rollup: Rollup, targets: Targets, zone: ZoneInfo) -> None:
+    def __init__(self, rollup: Rollup, targets: Targets, zone: ZoneInfo, agents: AgentDirectory | None = None) -> None:
         self.rollup = rollup
         self.targets = targets
         self.zone = zone
+        self.agents = agents  # who the staff are: the figures name agents as the team knows them (their display name)
         # Each day's partial figures, per filter set, kept while the day's version is unchanged and the figures hold
         # (``Partial.holds_at``): a 30-day period then recomputes only the days that moved (today). The same partials
         # are persisted in Redis (``Keys.analytics_partials``), so a new process (a hub start, ./cs report) merges
@@ -88,8 +90,16 @@ class Dashboard:
         previous = period.previous()
         current = await self._figures(period, filters, now)
         before = await self._figures(previous, filters, now)
+        names = await self.agent_names()
         return {"period": period.as_dict(), "previous_period": previous.as_dict(), "filters": asdict(filters),
-                "targets": asdict(self.targets), "current": current, "previous": before}
+                "targets": asdict(self.targets), "current": named(current, names), "previous": named(before, names)}
+
+    async def agent_names(self) -> dict[str, str]:
+        """Each account's display name ("Alice Wang") by its sign-in name ("alice"). The figures keep the sign-in name
+        (the events record it, and the filters and drill-downs take it); people read the display name."""
+        if self.agents is None:
+            return {}
+        return {a.username: a.display_name for a in await self.agents.all() if a.display_name}
 
     async def conversations(self, period: Period, filters: Filters, figure: str, key: str = "", offset: int = 0, limit: int = PAGE) -> dict:
         """One page of the conversations a figure counts, newest first, and how many there are in all. Read through the
@@ -99,4 +109,24 @@ class Dashboard:
         await self.rollup.catch_up()
         total, facts = await self.rollup.page(period.first_day, period.last_day, period.start, period.end,
                                               [tag_of(figure, key), *filter_tags(filters)], offset, limit)
-        return {"figure": figure, "key": key, "total": total, "offset": offset, "limit": limit, "conversations": [_row(f) for f in facts]}
+        names = await self.agent_names()
+        rows = [{**_row(f), "agent_name": display_name(f.agent, names)} for f in facts]
+        return {"figure": figure, "key": key, "total": total, "offset": offset, "limit": limit, "conversations": rows}
+
+
+def display_name(username: str | None, names: dict[str, str]) -> str | None:
+    """The name an agent is known by: their display name, else their sign-in name (an account removed since, or one
+    without a name); None for no agent."""
+    return (names.get(username) or username) if username else None
+
+
+def named(figures: dict, names: dict[str, str]) -> dict:
+    """The figures with every agent they mention named as the team knows them (``name`` beside ``agent`` in the
+    agents table, ``agent_name`` in the SLA breaches and the low-rated comments), the agents table in the order of
+    those names. New dicts: the figures' own rows are cached partials, never changed in place."""
+    sla, satisfaction = figures["sla"], figures["satisfaction"]
+    agents = sorted(({**row, "name": display_name(row["agent"], names)} for row in figures["agents"]),
+                    key=lambda row: (row["name"].casefold(), row["agent"]))
+    return {**figures, "agents": agents,
+            "sla": {**sla, "breaches": [{**b, "agent_name": display_name(b.get("agent"), names)} for b in sla["breaches"]]},
+            "satisfaction": {**satisfaction, "low_comments": [{**c, "agent_name": display_name(c.get("agent"), names)} for c in satisfaction["low_comments"]]}}

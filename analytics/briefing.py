@@ -101,7 +101,7 @@ def build(summary: dict, gaps: list[dict], lang: str) -> dict:
                 "decisions": [(t(DECISION, k, lang), v) for k, v in cur["bot"]["decisions"].items() if v],
                 "votes": cur["bot"]["votes"], "helpful_share": pct(cur["bot"]["votes"]["helpful_share"], lang),
                 "reasons": [(t(REASON, k, lang), v) for k, v in sorted(cur["bot"]["escalation_reasons"].items(), key=lambda kv: -kv[1])]},
-        "agents": [{**row, "frt": duration(row["frt_p50"], lang), "handle": duration(row["handle_time"], lang), "fcr_text": pct(row["fcr"], lang),
+        "agents": [{**row, "name": row.get("name") or row["agent"], "frt": duration(row["frt_p50"], lang), "handle": duration(row["handle_time"], lang), "fcr_text": pct(row["fcr"], lang),
                     "csat_text": pct(row["csat"], lang)} for row in cur["agents"]],
         "actions": actions(summary, gaps, main_theme, growing, lang),
     }
@@ -141,8 +141,9 @@ def actions(summary: dict, gaps: list[dict], main_theme: str | None, growing: li
         quoted = "、".join(f"“{g['question']}”" for g in gaps[:3]) if lang == "zh" else ", ".join(f"\u201c{g['question']}\u201d" for g in gaps[:3])
         out.append(t(ACTIONS, "gaps", lang, questions=quoted))
     for row in cur["agents"]:
+        name = row.get("name") or row["agent"]  # as the team knows them (the summary names them; its sign-in name otherwise)
         if row["breaches"] >= 2:
-            out.append(t(ACTIONS, "agent_breaches", lang, agent=row["agent"], n=row["breaches"]))
+            out.append(t(ACTIONS, "agent_breaches", lang, agent=name, n=row["breaches"]))
         elif row["csat"] is not None and row["csat"] < targets["csat"] - 0.15:
-            out.append(t(ACTIONS, "agent_csat", lang, agent=row["agent"], actual=pct(row["csat"], lang)))
+            out.append(t(ACTIONS, "agent_csat", lang, agent=name, actual=pct(row["csat"], lang)))
     return out or [t(ACTIONS, "keep", lang)]

@@ -24,6 +24,7 @@ from analytics.periods import NAMED, InvalidPeriod, Period, resolve
 from analytics.render import RenderError
 from analytics.rollup import Rollup
 from core.redis import Keys, async_client, sync_client
+from handoff.agents import AgentDirectory
 from core.settings import Settings, get_settings
 from kb.embeddings import EmbedderSet
 from kb.gaps import GapLog
@@ -54,7 +55,8 @@ class Briefings:
         t = settings.report_targets
         self.rollup = Rollup.from_settings(self.client, settings)
         self._embedders: EmbedderSet | None = None
-        self.dashboard = Dashboard(self.rollup, Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), self.zone)
+        self.dashboard = Dashboard(self.rollup, Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), self.zone,
+                                   AgentDirectory(self.client, self.keys))
 
     def embedders(self) -> EmbedderSet:
         """The knowledge base's models, loaded once (seconds): the briefing groups unanswered questions by meaning,

@@ -83,7 +83,7 @@ def xlsx(briefing: dict, out: Path) -> None:
                         [[r["name"], r["comments"], round(r["share_value"], 4)] for r in briefing["satisfaction"]["every_theme"]]),
         "SLA": ([w("policy"), w("met"), w("breached"), w("attainment")], [[p["policy"], p["met"], p["breached"], p["attainment"]] for p in briefing["sla"]]),
         w("agents"): ([w("agent"), w("chats"), w("resolved"), w("frt_p50"), w("handle"), w("fcr"), w("csat"), w("breaches")],
-                      [[a["agent"], a["chats"], a["resolved"], a["frt"], a["handle"], a["fcr_text"], a["csat_text"], a["breaches"]] for a in briefing["agents"]]),
+                      [[a["name"], a["chats"], a["resolved"], a["frt"], a["handle"], a["fcr_text"], a["csat_text"], a["breaches"]] for a in briefing["agents"]]),
         w("actions"): ([w("actions")], [[a] for a in briefing["actions"]]),
     }
     book.remove(book.active)

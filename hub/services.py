@@ -94,7 +94,7 @@ class Services:
     @cached_property
     def dashboard(self) -> Dashboard:
         t = self.settings.report_targets
-        return Dashboard(self.rollup, Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), self.rollup.zone)
+        return Dashboard(self.rollup, Targets(t.fcr, t.csat, t.first_response_seconds, t.complaint_hours), self.rollup.zone, self.agents)
 
     # Knowledge base: built on first use (loading the embedding models takes seconds and memory).
     @cached_property

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.clients import ROOT, AgentClient, Customer, everyone_away, run_cli, sign_off, start_hub
+from tests.clients import PASSWORD, ROOT, AgentClient, Customer, everyone_away, run_cli, sign_off, start_hub
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -456,6 +456,74 @@ def test_the_briefings_feedback_themes_account_for_every_low_rated_comment(by_ha
     rows = re.findall(r'<tr><td>([^<]*)</td><td class="num">(\d+)</td><td class="num">([\d.]+)%</td></tr>', table)
     assert [name for name, _, _ in rows] == ["slow", "rude", "broken", "confusing", "expensive", "other themes (2)"], table
     assert sum(int(n) for _, n, _ in rows) == 10 and sum(float(share) for _, _, share in rows) == pytest.approx(100.0)
+
+
+def test_agents_are_named_as_the_team_knows_them_on_the_dashboard_and_in_every_briefing(by_hand, hub, supervisor, supervisor_account,
+                                                                                        settings, tmp_path):
+    """The dashboard's agents table and the briefing's (HTML, PDF, workbook, its suggested actions) named agents by their
+    sign-in name ("dora") rather than the name set with ./cs agents add dora --name "Dora Chen". Now the display name; an
+    agent whose account was removed since keeps the sign-in name, the only name left of them."""
+    import re
+
+    from openpyxl import load_workbook
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, DESKTOP, FLAGS, expect, staff_page
+
+    day = "2020-06-24"
+    for username, name in (("dora", "Dora Chen"), ("fayl", "Fay Lin")):
+        added = run_cli("-m", "handoff", "add", username, "--name", name, "--role", "agent", "--password", PASSWORD, "--capacity", "50")
+        assert added.returncode == 0, added.stderr
+    client = by_hand
+    for n, username in enumerate(("dora", "fayl")):
+        at(client, f"{day} 10:0{n}")
+        customer = Customer(client, "en")
+        assert customer.say("I want to talk to a person")["conversation"]["status"] == "queued"
+        agent = AgentClient(client, username)
+        assert agent.post(f"/conversations/{customer.id}/claim").status_code == 200
+        assert agent.post(f"/conversations/{customer.id}/messages", {"text": "Hello, how can I help?"}).status_code == 200
+        assert agent.post(f"/conversations/{customer.id}/resolve").status_code == 200
+        if username == "dora":  # a low rating: the briefing suggests coaching for her, by name
+            assert client.post(f"/api/conversations/{customer.id}/rating", json={"score": 1, "comment": "no help at all"},
+                               headers=customer.headers).status_code == 200
+        sign_off(settings, username)
+    assert run_cli("-m", "handoff", "remove", "fayl").returncode == 0
+
+    rows = {row["agent"]: row for row in figures_of(hub, supervisor, day)["agents"]}
+    assert (rows["dora"]["name"], rows["fayl"]["name"]) == ("Dora Chen", "fayl"), rows
+
+    for fmt in ("html", "pdf", "xlsx"):
+        done = run_cli("-m", "analytics", "--from", day, "--to", day, "--lang", "en", "--format", fmt, "--out", str(tmp_path / f"names.{fmt}"))
+        assert done.returncode == 0, done.stderr
+    page = (tmp_path / "names.html").read_text(encoding="utf-8")
+    named = re.findall(r"<tr><td>([^<]*)</td>", re.search(r'<table id="agents">(.*?)</table>', page, re.S).group(1))
+    assert named == ["Dora Chen", "fayl"], named
+    assert "Dora Chen&#39;s CSAT is 0.0%" in page or "Dora Chen's CSAT is 0.0%" in page
+    printed = subprocess.run(["pdftotext", "-layout", str(tmp_path / "names.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Dora Chen" in printed and not re.search(r"\bdora\b", printed), printed
+    sheet = next(ws for ws in load_workbook(tmp_path / "names.xlsx").worksheets if ws.title == "Agents")
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Dora Chen", "fayl"]
+
+    # A browser of this test's own, closed when it ends: the module's later tests run event loops of their own.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        ctx, dashboard = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, DESKTOP)
+        try:
+            dashboard.locator("#period").select_option("custom")
+            dashboard.locator("#from").fill(day)
+            dashboard.locator("#to").fill(day)
+            dashboard.locator("#filters button[type=submit]").click()
+            names = dashboard.locator("#agents tbody tr td:first-child")
+            expect(names).to_have_text(["Dora Chen", "fayl"])
+            expect(dashboard.locator("#comments")).to_contain_text("(Dora Chen)")
+            expect(dashboard.locator("#f-agent option[value=dora]")).to_have_text("Dora Chen")
+            names.first.get_by_role("button").click()  # her conversations: the drill-down takes her sign-in name, and names her
+            expect(dashboard.locator("#drill")).to_have_attribute("data-key", "dora")
+            expect(dashboard.locator("#drill tbody")).to_contain_text("Dora Chen")
+        finally:
+            ctx.close()
+            browser.close()
+            sign_off(settings, supervisor_account)
 
 
 def test_what_an_older_version_stored_is_read_and_rebuild_gives_the_new_figures(by_hand, hub, supervisor, settings, tmp_path):

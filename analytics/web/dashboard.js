@@ -226,14 +226,15 @@ function table(node, head, rows) {
 
 function renderAgents(rows) {
   const cols = [
-    { key: "agent", label: t("agent") }, { key: "chats", label: t("chats"), num: true }, { key: "resolved", label: t("resolved"), num: true },
+    { key: "name", label: t("agent") }, { key: "chats", label: t("chats"), num: true }, { key: "resolved", label: t("resolved"), num: true },
     { key: "frt_p50", label: t("frt"), num: true, fmt: dur }, { key: "handle_time", label: t("handle"), num: true, fmt: dur },
     { key: "fcr", label: t("fcrShort"), num: true, fmt: pct }, { key: "csat", label: t("csatShort"), num: true, fmt: pct },
     { key: "breaches", label: t("breachCount"), num: true },
   ];
   const { key, dir } = state.sort;
   const sorted = [...rows].sort((a, b) => ((a[key] ?? -1) > (b[key] ?? -1) ? dir : (a[key] ?? -1) < (b[key] ?? -1) ? -dir : 0));
-  const cell = (r, c) => (c.key === "agent" ? drillButton(r.agent, "agent", r.agent, r.agent) : c.fmt ? c.fmt(r[c.key]) : String(r[c.key]));
+  // An agent by the name the team knows them by (their sign-in name only when they have none); the drill-down takes the sign-in name.
+  const cell = (r, c) => (c.key === "name" ? drillButton(agentName(r), "agent", r.agent, agentName(r)) : c.fmt ? c.fmt(r[c.key]) : String(r[c.key]));
   const thead = table($("agents"), cols, sorted.map((r) => cols.map((c) => cell(r, c))));
   // Each column head is a button (sorting by keyboard); the table says which column it is sorted by.
   for (const th of thead.querySelectorAll("th")) {
@@ -247,16 +248,18 @@ function renderAgents(rows) {
   }
 }
 
+function agentName(row) { return row.name || row.agent; }
+
 function renderSla(sla) {
   table($("sla"), [{ label: t("policy") }, { label: t("met"), num: true }, { label: t("breached"), num: true }, { label: t("attainment"), num: true }],
     sla.policies.map((p) => [label("pol", p.policy), String(p.met), String(p.breached), pct(p.attainment)]));
   table($("breaches"), [{ label: t("ticket") }, { label: t("policy") }, { label: t("clock") }, { label: t("agent") }, { label: t("category") }],
-    sla.breaches.slice(0, 50).map((b) => [b.ticket, label("pol", b.policy), label("clk", b.clock), b.agent || "–", label("cat", b.category)]));
+    sla.breaches.slice(0, 50).map((b) => [b.ticket, label("pol", b.policy), label("clk", b.clock), b.agent_name || b.agent || "–", label("cat", b.category)]));
 }
 
 function renderComments(rows) {
   const ul = $("comments");
-  ul.replaceChildren(...(rows.length ? rows.slice(0, 20).map((c) => el("li", "", `${c.rating}★ ${c.comment} (${c.agent || "–"})`)) : [el("li", "muted", t("none"))]));
+  ul.replaceChildren(...(rows.length ? rows.slice(0, 20).map((c) => el("li", "", `${c.rating}★ ${c.comment} (${c.agent_name || c.agent || "–"})`)) : [el("li", "muted", t("none"))]));
 }
 
 function fillFilterChoices(s) {
@@ -264,7 +267,7 @@ function fillFilterChoices(s) {
   if (cat.options.length === 1) for (const c of CATEGORIES) cat.append(new Option(label("cat", c), c));
   for (const o of cat.options) if (o.value) o.textContent = label("cat", o.value);
   const known = new Set([...ag.options].map((o) => o.value));
-  for (const row of s.current.agents) if (!known.has(row.agent)) ag.append(new Option(row.agent, row.agent));
+  for (const row of s.current.agents) if (!known.has(row.agent)) ag.append(new Option(agentName(row), row.agent));
 }
 
 // ---------- drill-down ----------
@@ -289,7 +292,7 @@ async function drill(figure, key, title, offset = 0) {
     table($("drill"), [{ label: t("id") }, { label: t("started") }, { label: t("channel") }, { label: t("language") }, { label: t("reason") },
       { label: t("category") }, { label: t("agent") }, { label: t("ticket") }, { label: t("rating"), num: true }, { label: t("status") }],
       res.conversations.map((r) => [transcriptLink(r.conversation_id), fmtDateTime(r.started_at, i18n.locale), label("ch", r.channel), label("lang", r.language),
-        r.reason ? label("rsn", r.reason) : "–", r.category ? label("cat", r.category) : "–", r.agent || "–", r.ticket || "–", r.rating ? String(r.rating) : "–",
+        r.reason ? label("rsn", r.reason) : "–", r.category ? label("cat", r.category) : "–", r.agent_name || r.agent || "–", r.ticket || "–", r.rating ? String(r.rating) : "–",
         label("st", r.status)]));
     $("drill").dataset.figure = figure; $("drill").dataset.key = key; $("drill").dataset.total = String(res.total);
     $("drill").dataset.offset = String(res.offset);
