@@ -323,6 +323,52 @@ def test_a_chat_handed_to_a_colleague_names_them_as_the_team_knows_them(stack, s
     AgentClient(hub, "bob").post(f"/conversations/{customer.id}/resolve")
 
 
+def test_a_chat_handed_to_a_colleague_is_not_asked_for_its_ticket_any_more(stack, settings, agents, browser, hub, only):
+    """After alice transferred a chat to bob, her console asked for its ticket, bob's now, at every change of the chat:
+    the transfer itself, bob's note and status change, the customer's next message, each a 403 ("Failed to load
+    resource" in the browser's console). Now it asks only while the ticket is hers to read, and nothing is shown to
+    her as an error; transferred back, the ticket bar is hers again."""
+    (alice,) = only("alice")  # alone at work: the chat is pushed to her
+    customer = Customer(hub, "en")
+    customer.say("I want to talk to a person")
+    assert customer.status()["conversation"]["agent"] == "alice"
+    bob = AgentClient(hub, "bob")
+    assert bob.post("/presence", {"presence": "online"}).status_code == 200
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    failed, pending = [], set()
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.request.method} {r.url}"))
+    page.on("console", lambda m: m.type == "error" and failed.append(m.text))
+    page.on("request", lambda r: pending.add(r))
+    page.on("requestfinished", lambda r: pending.discard(r))
+    page.on("requestfailed", lambda r: pending.discard(r))
+
+    page.locator(f'#mine li[data-cid="{customer.id}"] button').first.click()
+    expect(page.locator("#ticket")).to_be_visible(timeout=WAIT)
+    ref = page.locator("#ticket-ref").inner_text()
+    page.locator("#notes-toggle").click()  # the ticket bar in use as the chat goes
+    page.locator("#transfer-to").select_option("bob")
+    page.locator("#transfer").click()
+    expect(page.locator("#conv-sub")).to_contain_text("with Bob", timeout=WAIT)
+    expect(page.locator("#ticket")).to_be_hidden()
+
+    # The chat goes on under bob; alice still has it open.
+    assert bob.post(f"/tickets/{ref}/notes", {"text": "taking over from alice"}).status_code == 201
+    assert bob.post(f"/tickets/{ref}/status", {"status": "pending_customer"}).status_code == 200
+    customer.say("Any news about my parcel?")
+    expect(page.locator("#transcript")).to_contain_text("Any news about my parcel?", timeout=WAIT)
+    # Handed back to her: her ticket again (asked for once more, and shown).
+    assert bob.post(f"/conversations/{customer.id}/transfer", {"to": "alice"}).status_code == 200
+    expect(page.locator("#ticket-ref")).to_have_text(ref, timeout=WAIT)
+    expect(page.locator("#ticket")).to_be_visible()
+    while pending:  # what the page asked meanwhile has all been answered
+        page.wait_for_timeout(100)
+    assert failed == [], failed
+    expect(page.locator("#action-error")).to_be_hidden()
+    expect(page.locator("#ticket-error")).to_be_hidden()
+    ctx.close()
+    assert alice.post(f"/conversations/{customer.id}/resolve").status_code == 200
+
+
 @pytest.mark.usefixtures("manual_assignment")
 def test_the_chinese_customer_panel_labels_take_the_full_width_colon(stack, settings, agents, browser, hub):
     """The customer panel read "顾客编号: …" and "身份:" under a Chinese console: an ASCII colon after Chinese words."""

@@ -11,7 +11,7 @@ import { resetCustomer, showCustomer } from "./customer.js";
 import { decorateMessage, loadDeliveries, resetDeliveries } from "./delivery.js";
 import { channelName } from "./channel-texts.js";
 import { i18n, LANGS, named, t } from "./texts.js";
-import { showTicket } from "./tickets.js";
+import { showTicket, ticketHolder } from "./tickets.js";
 import { showCustomerTyping, stopTyping } from "./typing.js";
 
 const PHONE = window.matchMedia("(max-width: 800px)");
@@ -98,6 +98,7 @@ function showDetail(detail) {
   if (conv.rating) bits.push(t("rated", conv.rating) + (conv.rating_comment ? ` · “${conv.rating_comment}”` : ""));
   els.convSub.textContent = bits.join(" · ");
   renderPacket(detail.packet);
+  ticketHolder(conv.id, detail.ticket);
   showTicket(conv);
   const firstLoad = seen.size === 0;
   for (const m of detail.messages) addMessage(m);

@@ -47,11 +47,34 @@ function slaClass(row) {
 }
 
 // ---------- the open chat's ticket
+// Who holds the open chat's ticket, as the hub last said: the chat's detail, then each ticket_changed frame. The
+// ticket is asked for only while this agent may read it (its agent; supervisors and admins; anyone while it is new):
+// once a chat went to a colleague (transferred, reassigned), every change of it asked again and got a 403.
+let holder = null; // { cid, status, assignee }
+
+export function ticketHolder(cid, ticket) {
+  holder = ticket ? { cid, status: ticket.status, assignee: ticket.assignee } : null;
+}
+
+function mayRead(conv) {
+  if (!state.me) return false;
+  if (["supervisor", "admin"].includes(state.me.role)) return true;
+  const me = state.me.username;
+  if (conv.status === "assigned" && conv.agent !== me) return false;  // a colleague's chat: theirs, its ticket too
+  if (holder && holder.cid === conv.id) return holder.status === "new" || holder.assignee === me;
+  return conv.status === "queued" || conv.agent === me;
+}
+
+function hideTicket() { current = null; state.ticket = null; els.bar.hidden = true; }
+
 export async function showTicket(conv) {
-  if (!conv || !conv.ticket_ref) { current = null; state.ticket = null; els.bar.hidden = true; return; }
+  if (!conv || !conv.ticket_ref || !mayRead(conv)) { hideTicket(); return; }
+  let found;
   try {
-    current = await api(`/tickets/${encodeURIComponent(conv.ticket_ref)}`);
-  } catch { current = null; state.ticket = null; els.bar.hidden = true; return; }
+    found = await api(`/tickets/${encodeURIComponent(conv.ticket_ref)}`);
+  } catch { hideTicket(); return; }
+  if (!state.current || state.current.id !== conv.id || !mayRead(state.current)) { hideTicket(); return; }  // moved on meanwhile
+  current = found;
   state.ticket = current.ticket;
   renderTicket();
   renderReassign();
@@ -209,7 +232,9 @@ export function rerenderTickets() {
 
 export function ticketEvent(data) {
   refreshTickets();
-  if (current && data.ticket_id === current.ticket.id) showTicket(state.current);
+  const open = state.current && data.conversation_id === state.current.id;
+  if (open && data.type === "ticket_changed" && "assignee" in data && data.status) ticketHolder(state.current.id, data);
+  if ((current && data.ticket_id === current.ticket.id) || (open && !current)) showTicket(state.current);
 }
 
 teamHooks.reassigned = (error) => change(async () => { if (error) throw new Error(error); });

@@ -36,6 +36,7 @@ from hub.live import BUSY_CLOSE, Ended, Socket, refuse, serve
 from hub.services import Services
 from hub.visibility import conversation_for, customer_for, messages_for
 from kb.search import NoPublishedIndex
+from tickets.models import TicketStatus
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
@@ -83,10 +84,20 @@ class QueueItem(BaseModel):
     need: str = Field("", description="one line: the customer's last substantive message, or the packet's summary")
 
 
+class TicketHolder(BaseModel):
+    """Who holds the chat's ticket now, and its status: whether its detail (``GET /api/agent/tickets/{ref}``) is
+    this agent's to read (its agent, supervisors and admins, anyone while it is new)."""
+
+    ref: str
+    status: TicketStatus
+    assignee: str | None
+
+
 class ConversationDetail(BaseModel):
     conversation: Conversation
     packet: HandoffPacket | None
     messages: list[Message]
+    ticket: TicketHolder | None = Field(None, description="the chat's ticket, if it has one: its holder and status (a chat transferred to a colleague is read, its ticket is theirs)")
 
 
 class Suggestion(BaseModel):
@@ -217,8 +228,10 @@ async def _detail(services: Services, cid: str, agent: Agent, *, after_acting: b
     conv = await services.conversations.require(cid)
     if not after_acting and not await _may_read(services, agent, conv):
         raise NotAllowed("this conversation is not yours (agents see the queue and their own chats)")
+    ticket = await services.desk.tickets.get(conv.ticket_id) if conv.ticket_id else None
     return ConversationDetail(conversation=conversation_for(agent, conv), packet=await services.conversations.packet(cid),
-                              messages=messages_for(agent, conv, await services.conversations.messages(cid)))
+                              messages=messages_for(agent, conv, await services.conversations.messages(cid)),
+                              ticket=TicketHolder(ref=ticket.ref, status=ticket.status, assignee=ticket.assignee) if ticket else None)
 
 
 async def _owned(cid: str, me: Agent, services: Services) -> Conversation:
