@@ -46,6 +46,28 @@ LANGUAGE_NAMES: dict[str, str] = {
 }
 
 
+# What a shop's spreadsheet calls the columns: the export's own names in any case, and the Chinese headers a Chinese
+# FAQ sheet (or a helpdesk's export of one) has. A sheet headed 编号/问题/答案 was refused as lacking id, question, answer.
+COLUMN_NAMES: dict[str, str] = {
+    **{c: c for c in COLUMNS},
+    **dict.fromkeys(("编号", "条目编号", "问题编号", "标识"), "id"),
+    **dict.fromkeys(("语言", "语种"), "language"),
+    **dict.fromkeys(("分类", "类别", "类目", "问题分类", "问题类别", "业务类型"), "category"),
+    **dict.fromkeys(("问题", "标准问题", "标准问", "标准问法", "主问题"), "question"),
+    **dict.fromkeys(("相似问法", "相似问题", "相似问", "其他问法", "扩展问法", "扩展问题", "同义问法", "phrasing", "similar questions"),
+                    "phrasings"),
+    **dict.fromkeys(("答案", "回答", "答复", "标准答案", "回复"), "answer"),
+    **dict.fromkeys(("标签", "tag"), "tags"),
+    **dict.fromkeys(("状态",), "status"),
+}
+
+
+def column_of(header: object) -> str:
+    """The entry field a header names (``COLUMN_NAMES``: "Question", "问题", "相似问法"), or the header as it is."""
+    name = " ".join(str(header or "").replace("\u3000", " ").split())
+    return COLUMN_NAMES.get(name.lower(), name)
+
+
 def _cell(column: str, value: object) -> object:
     """A spreadsheet cell as an entry field: the id and language codes without the spaces a paste leaves around them
     (" faq-1 " is the id faq-1), the language code in either case ("ZH" is zh), or the language named ("中文", "English")."""
@@ -68,6 +90,7 @@ def parse_rows(rows: list[dict], first_row_number: int = 1) -> ParsedFile:
     seen: dict[str, int] = {}
     for offset, row in enumerate(rows):
         number = first_row_number + offset
+        row = {column_of(k): v for k, v in row.items()}
         row = {k: _cell(k, v) for k, v in row.items() if k in COLUMNS and not _blank(v)}
         if not row:
             continue
@@ -145,7 +168,7 @@ def read_json(text: str) -> ParsedFile:
 
 def read_csv(text: str) -> ParsedFile:
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("id", "question", "answer") if c not in (reader.fieldnames or [])]
+    missing = [c for c in ("id", "question", "answer") if c not in {column_of(f) for f in reader.fieldnames or []}]
     if missing:
         return ParsedFile(errors=[RowError(1, None, f"header lacks column(s): {', '.join(missing)}")])
     return parse_rows([{k: _unguarded(v) for k, v in row.items()} for row in reader], 2)

@@ -336,6 +336,36 @@ def test_a_spreadsheet_naming_the_language_instead_of_its_code_imports(editor):
         assert kb(editor, "DELETE", f"/entries/{rid}").status_code == 204
 
 
+def test_a_sheet_with_chinese_column_headers_imports(editor):
+    """A Chinese shop's FAQ sheet is headed 编号/语言/分类/问题/相似问法/答案 (or "Question"/"Answer" in title case): the
+    import refused it as lacking the columns id, question, answer. Now the headers are read by name in either language."""
+    import io
+
+    from openpyxl import Workbook
+
+    header = "编号,语言,分类,标准问题,相似问法,答案"
+    rows = ["imp-head-zh-1,中文,shipping,周日发货吗？,周末发不发货 | 星期天能发货吗,周末正常发货。",
+            'imp-head-en-1,英文,shipping,Do you ship on Sundays?,Sunday shipping?,"Yes, every day."']
+    imported = kb(editor, "POST", "/import", files={"file": ("faq.csv", ("\ufeff" + "\r\n".join([header, *rows])).encode(), "text/csv")})
+    assert imported.status_code == 200 and imported.json()["created"] == 2, imported.text
+    zh = kb(editor, "GET", "/entries/imp-head-zh-1").json()
+    assert (zh["language"], zh["question"], zh["phrasings"], zh["answer"]) == ("zh", "周日发货吗？", ["周末发不发货", "星期天能发货吗"], "周末正常发货。")
+    assert kb(editor, "GET", "/entries/imp-head-en-1").json()["answer"] == "Yes, every day."
+
+    book = Workbook()
+    book.active.append(["ID", "Language", "Category", "Question", "Answer"])
+    book.active.append(["imp-head-xlsx-en", "en", "shipping", "Do you ship on holidays?", "Yes, except New Year."])
+    out = io.BytesIO()
+    book.save(out)
+    from_excel = kb(editor, "POST", "/import", files={"file": ("faq.xlsx", out.getvalue(), "application/octet-stream")})
+    assert from_excel.status_code == 200 and from_excel.json()["created"] == 1, from_excel.text
+
+    missing = kb(editor, "POST", "/import", files={"file": ("faq.csv", "编号,语言,问题\r\nx-1,zh,在吗？".encode(), "text/csv")})
+    assert missing.status_code == 422 and "answer" in missing.text, missing.text  # still named when truly missing
+    for rid in ("imp-head-zh-1", "imp-head-en-1", "imp-head-xlsx-en"):
+        assert kb(editor, "DELETE", f"/entries/{rid}").status_code == 204
+
+
 def test_kb_import_of_a_missing_or_unreadable_file_says_what_is_wrong(tmp_path):
     for name, content, says in (("absent.csv", None, "No such file"), ("faq", b"x", "unsupported file type"),
                                 ("broken.xlsx", b"PK not a workbook", "not a readable Excel workbook")):
