@@ -17,6 +17,20 @@ from tests.clients import ask_until, kb, run_cli
 pytestmark = pytest.mark.usefixtures("manual_assignment")
 
 
+def xlsx(*rows: list) -> bytes:
+    """An Excel workbook whose first sheet holds ``rows`` (the first: the header), as a shop's spreadsheet would."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 
 
 
@@ -263,10 +277,6 @@ def test_a_spreadsheet_as_editors_keep_it_imports_blank_rows_full_width_bars_and
     full-width ｜ or one per line, tags by "，", an id cell with a space around it, "ZH" for the language. Each of these
     used to refuse the whole file ("id: missing; question: missing; answer: missing" for the empty row, a regex for the
     id) or keep "a｜b｜c" as one phrasing; a real duplicate is still refused, naming its row."""
-    import io
-
-    from openpyxl import Workbook
-
     header = "id,language,category,question,phrasings,answer,tags,status"
     rows = [
         "imp-gift-invoice-zh,zh,payment,可以开礼品发票吗？,礼品发票｜送礼发票｜能不能开礼品票,可以，下单时选择**礼品发票**即可。,发票，礼品,draft",
@@ -285,16 +295,9 @@ def test_a_spreadsheet_as_editors_keep_it_imports_blank_rows_full_width_bars_and
     assert gift["phrasings"] == ["礼品发票", "送礼发票", "能不能开礼品票"] and gift["tags"] == ["发票", "礼品"]
     assert kb(editor, "GET", "/entries/imp-expired-coupon-zh").json()["phrasings"] == ["券过期了", "过期优惠券"]
 
-    book = Workbook()
-    sheet = book.active
-    sheet.append(header.split(","))
-    sheet.append(["imp-weekend-zh", "zh", "shipping", "周末发货吗？", "周六发货吗 | 周日发不发货", "周末正常发货。", "", ""])
-    sheet.append([None] * 8)
-    sheet.append([" imp-holiday-zh ", " ZH", "shipping", "节假日发货吗？", "", "节假日顺延发货。", "", ""])
-    sheet.append([None] * 8)
-    out = io.BytesIO()
-    book.save(out)
-    from_excel = kb(editor, "POST", "/import", files={"file": ("faq.xlsx", out.getvalue(), "application/octet-stream")})
+    workbook = xlsx(header.split(","), ["imp-weekend-zh", "zh", "shipping", "周末发货吗？", "周六发货吗 | 周日发不发货", "周末正常发货。", "", ""],
+                    [None] * 8, [" imp-holiday-zh ", " ZH", "shipping", "节假日发货吗？", "", "节假日顺延发货。", "", ""], [None] * 8)
+    from_excel = kb(editor, "POST", "/import", files={"file": ("faq.xlsx", workbook, "application/octet-stream")})
     assert from_excel.status_code == 200 and from_excel.json()["created"] == 2, from_excel.text
     holiday = kb(editor, "GET", "/entries/imp-holiday-zh").json()
     assert holiday["language"] == "zh" and holiday["question"] == "节假日发货吗？"
@@ -306,10 +309,6 @@ def test_a_spreadsheet_naming_the_language_instead_of_its_code_imports(editor):
     """Editors write the language's name in the language column: "中文", "简体中文", "Chinese", "English", "英文". Each
     refused the whole file ("unknown language '中文'; expected one of en, zh"); now they are zh and en. A language the
     knowledge base does not have is still refused, naming its row."""
-    import io
-
-    from openpyxl import Workbook
-
     header = "id,language,category,question,answer"
     named = [("imp-name-zh-1", "中文", "zh"), ("imp-name-zh-2", "简体中文", "zh"), ("imp-name-zh-3", " Chinese ", "zh"),
              ("imp-name-en-1", "English", "en"), ("imp-name-en-2", "英文", "en"), ("imp-name-en-3", "ENGLISH", "en")]
@@ -322,13 +321,9 @@ def test_a_spreadsheet_naming_the_language_instead_of_its_code_imports(editor):
     for rid, _, code in named:
         assert kb(editor, "GET", f"/entries/{rid}").json()["language"] == code, rid
 
-    book = Workbook()
-    book.active.append(header.split(","))
-    book.active.append(["imp-name-xlsx-zh", "中文", "shipping", "周末发货吗？", "周末正常发货。"])
-    book.active.append(["imp-name-xlsx-en", "English", "shipping", "Do you ship at weekends?", "Yes, every day."])
-    out = io.BytesIO()
-    book.save(out)
-    from_excel = kb(editor, "POST", "/import", files={"file": ("faq.xlsx", out.getvalue(), "application/octet-stream")})
+    workbook = xlsx(header.split(","), ["imp-name-xlsx-zh", "中文", "shipping", "周末发货吗？", "周末正常发货。"],
+                    ["imp-name-xlsx-en", "English", "shipping", "Do you ship at weekends?", "Yes, every day."])
+    from_excel = kb(editor, "POST", "/import", files={"file": ("faq.xlsx", workbook, "application/octet-stream")})
     assert from_excel.status_code == 200 and from_excel.json()["created"] == 2, from_excel.text
     assert kb(editor, "GET", "/entries/imp-name-xlsx-zh").json()["language"] == "zh"
     assert kb(editor, "GET", "/entries/imp-name-xlsx-en").json()["language"] == "en"
@@ -339,10 +334,6 @@ def test_a_spreadsheet_naming_the_language_instead_of_its_code_imports(editor):
 def test_a_sheet_with_chinese_column_headers_imports(editor):
     """A Chinese shop's FAQ sheet is headed 编号/语言/分类/问题/相似问法/答案 (or "Question"/"Answer" in title case): the
     import refused it as lacking the columns id, question, answer. Now the headers are read by name in either language."""
-    import io
-
-    from openpyxl import Workbook
-
     header = "编号,语言,分类,标准问题,相似问法,答案"
     rows = ["imp-head-zh-1,中文,shipping,周日发货吗？,周末发不发货 | 星期天能发货吗,周末正常发货。",
             'imp-head-en-1,英文,shipping,Do you ship on Sundays?,Sunday shipping?,"Yes, every day."']
@@ -352,12 +343,8 @@ def test_a_sheet_with_chinese_column_headers_imports(editor):
     assert (zh["language"], zh["question"], zh["phrasings"], zh["answer"]) == ("zh", "周日发货吗？", ["周末发不发货", "星期天能发货吗"], "周末正常发货。")
     assert kb(editor, "GET", "/entries/imp-head-en-1").json()["answer"] == "Yes, every day."
 
-    book = Workbook()
-    book.active.append(["ID", "Language", "Category", "Question", "Answer"])
-    book.active.append(["imp-head-xlsx-en", "en", "shipping", "Do you ship on holidays?", "Yes, except New Year."])
-    out = io.BytesIO()
-    book.save(out)
-    from_excel = kb(editor, "POST", "/import", files={"file": ("faq.xlsx", out.getvalue(), "application/octet-stream")})
+    workbook = xlsx(["ID", "Language", "Category", "Question", "Answer"], ["imp-head-xlsx-en", "en", "shipping", "Do you ship on holidays?", "Yes, except New Year."])
+    from_excel = kb(editor, "POST", "/import", files={"file": ("faq.xlsx", workbook, "application/octet-stream")})
     assert from_excel.status_code == 200 and from_excel.json()["created"] == 1, from_excel.text
 
     missing = kb(editor, "POST", "/import", files={"file": ("faq.csv", "编号,语言,问题\r\nx-1,zh,在吗？".encode(), "text/csv")})
