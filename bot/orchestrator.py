@@ -13,7 +13,7 @@ episode it started answering in: one speaker at a time.
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
@@ -24,10 +24,11 @@ from bot.feedback import with_person_choice
 from bot.language_slot import LanguageSlot
 from bot.query_prefetch import QueryPrefetch
 from bot.rasa_client import BotTurn, BotUnavailable, RasaClient, as_typed
+from bot.ratings import typed_score
 from bot.thanks import only_thanks
 from bot.turns import TurnOutcome, TurnQueue
 from core import clock, telemetry
-from core.errors import UnknownConversation
+from core.errors import ServiceError, UnknownConversation
 from core.language import detect_language, is_command
 from core.redis import Keys
 from handoff.conversations import ConversationStore, Guard, conversation_from_hash
@@ -165,6 +166,11 @@ class Orchestrator:
                                                     meta={"kind": "welcome_after_resolved", "turn": message.id},
                                                     guard=Guard(frozenset({"resolved"}), epoch=conv.epoch))
             return conv, [reply] if reply else [], False
+        if conv.status == "resolved" and not message.meta.get("payload") and (score := typed_score(message.text)):
+            # "5" or "五星" under "rate us from 1 to 5": the rating, typed (a messaging channel's choices are easy to miss).
+            with suppress(ServiceError):  # no longer resolved (an agent reopened it): an ordinary message after all
+                thanks = await self.desk.rate(conv, score, turn=message.id)
+                return conv, [thanks] if thanks else [], False
         notices = await self.desk.customer_wrote(conv, language)  # a solved ticket reopens (to the humans); a pending one runs again
         if notices is not None or conv.status != "resolved":
             return conv, notices, False

@@ -137,13 +137,16 @@ class HandoffQueue:
         """A customer writing into a resolved conversation starts a new bot episode in it."""
         return await self.conversations.transition(cid, Move(frozenset({"resolved"}), "bot", {"type": Event.REOPENED}, fields={"agent": "", "rating": "", "rating_comment": ""}))
 
-    async def rate(self, conv: Conversation, score: int, comment: str) -> None:
+    async def rate(self, conv: Conversation, score: int, comment: str, *, turn: str = "") -> Message | None:
         """The customer rates a resolved chat. Rating it again replaces the score and comment (analytics keep
-        one rating per chat, the latest) without a second "thanks for your rating" line."""
+        one rating per chat, the latest) without a second "thanks for your rating" line. Returns the thanks line,
+        if one was said; ``turn``: the customer message that was the rating (a score typed on a messaging channel)."""
         result, first = await self.conversations.rate(conv.id, score, self.conversations.masked(comment), conv.agent)
         result.raise_for("rate (only a resolved conversation can be rated)")
-        if first:
-            await self.conversations.append(conv.id, "system", say("rating_thanks", conv.language), channel=conv.channel, meta={"kind": "rating_thanks", "score": score})
+        if not first:
+            return None
+        return await self.conversations.append(conv.id, "system", say("rating_thanks", conv.language), channel=conv.channel,
+                                               meta={"kind": "rating_thanks", "score": score, **({"turn": turn} if turn else {})})
 
     async def _remember(self, username: str, cid: str) -> None:
         """Every chat an agent took stays findable in their "recent" list (``handoff/history.py``)."""

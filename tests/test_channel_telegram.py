@@ -74,7 +74,9 @@ def test_a_telegram_customer_gets_answers_choices_a_person_and_rates(settings, h
     user.tap(rating["message"], stars[4]["callback_data"])
     telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["text"] == "感谢您的评价！"])
     user.tap(rating["message"], stars[0]["callback_data"])
-    assert alice.get(f"/conversations/{cid}").json()["conversation"]["rating"] == 5
+    conv = alice.get(f"/conversations/{cid}").json()["conversation"]
+    assert conv["rating"] == 5
+    assert alice.get(f"/tickets/{conv['ticket_id']}").json()["ticket"]["rating"] == 5  # the ticket is rated, as from the web chat
     time.sleep(1)
     assert len([m for m in telegram_api.messages_to(user.user_id) if m["text"] == "感谢您的评价！"]) == 1
 
@@ -279,3 +281,27 @@ def test_the_agents_reply_goes_to_the_channel_the_linked_customer_last_wrote_fro
     tomorrow = alice.post(f"/conversations/{cid}/messages", {"text": "Yes, before noon."}).json()
     _wait_delivered(alice, cid, tomorrow["id"])
     assert [m["text"] for m in telegram_api.messages_to(user.user_id)] == ["Thanks Lu, which model is it?", "Yes, before noon."]
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_a_score_typed_under_the_rating_request_is_the_rating_and_rates_the_ticket(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+    """"Rate us from 1 to 5": a customer on a phone types "5" rather than tapping a star. That is the rating (of the
+    chat and of its ticket), thanked for, not a new problem that reopens the solved ticket and queues them again.
+    """
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Ann")
+    user.say("I want to talk to a person")
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "queue" in m["text"]])
+    cid = conversation_of(settings, "telegram", user.user_id)
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    alice.post(f"/conversations/{cid}/messages", {"text": "Your parcel was reshipped today."})
+    assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["reply_markup"] and "rate" in m["text"]])
+
+    user.say("5")
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["text"] == "Thank you for your feedback!"])
+    conv = alice.get(f"/conversations/{cid}").json()["conversation"]
+    assert (conv["status"], conv["rating"]) == ("resolved", 5)
+    ticket = alice.get(f"/tickets/{conv['ticket_id']}").json()["ticket"]
+    assert ticket["rating"] == 5 and ticket["status"] != "open", ticket
+    assert not [m for m in telegram_api.messages_to(user.user_id) if "reopened" in m["text"]]

@@ -208,3 +208,22 @@ def test_with_an_aes_key_a_plaintext_push_is_refused_unless_plaintext_is_allowed
         assert g.reply_text(g.push(g.event_xml("subscribe")))
         asked = g.reply_text(g.push(g.event_xml("CLICK", "human")))
         assert "人工" in asked or "agent" in asked.lower()
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_a_follower_who_types_the_score_rates_the_chat(settings, hub, agents, channels_hub, wechat_api):
+    """WeChat shows the rating request's choices as menu links; "请为本次服务打分：1 到 5" invites typing "5分"."""
+    f = follower(channels_hub)
+    f.push(f.text_xml("转人工")[0], encrypted=True)
+    cid = conversation_of(settings, "wechat", f.openid)
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    alice.post(f"/conversations/{cid}/messages", {"text": "已为您补发。"})
+    assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
+    wechat_api.wait_for(lambda: [m for m in wechat_api.messages_to(f.openid) if m["msgtype"] == "msgmenu"])
+    request = [m for m in alice.get(f"/conversations/{cid}").json()["messages"] if m["meta"].get("kind") == "rating_request"][-1]
+    _wait_delivered(alice, cid, request["id"])  # the outbox is done with it: the thanks can go in the passive reply
+    assert f.reply_text(f.push(f.text_xml("5分")[0], encrypted=True)) == "感谢您的评价！"
+    conv = alice.get(f"/conversations/{cid}").json()["conversation"]
+    assert (conv["status"], conv["rating"]) == ("resolved", 5)
+    assert alice.get(f"/tickets/{conv['ticket_id']}").json()["ticket"]["rating"] == 5

@@ -563,6 +563,13 @@ class TicketDesk:
         ticket = await self.tickets.change(ticket_id, close, Event.TICKET_STATUS)
         await self._announce(ticket)
 
+    async def rate(self, conv: Conversation, score: int, comment: str = "", *, turn: str = "") -> Message | None:
+        """The customer rates the resolved chat, from whichever channel: the conversation's rating and its ticket's.
+        Returns the thanks line if one was said (``HandoffQueue.rate``). Raises ``ServiceError`` if it is not resolved."""
+        thanks = await self.queue.rate(conv, score, comment, turn=turn)
+        await self.rated(conv, score)
+        return thanks
+
     async def rated(self, conv: Conversation, score: int) -> None:
         if conv.ticket_id:
             def rate(t: Ticket) -> dict:

@@ -248,7 +248,7 @@ class ChannelGateway:
         if not await self.r.set(self.k.channel_seen(channel.name, f"rate:{conv.id}:{conv.epoch}"), inbound.event_id, nx=True, ex=SEEN_SECONDS):
             return Receipt(conv, duplicate=True, notice=say("rating_thanks", conv.language))
         try:
-            await self.queue.rate(conv, score, "")
+            await self.orchestrator.desk.rate(conv, score)  # the ticket is rated too, as from the web chat
         except ServiceError:  # not resolved (any more): nothing to rate
             await self.r.delete(self.k.channel_seen(channel.name, f"rate:{conv.id}:{conv.epoch}"))
             return Receipt(conv, notice=channel_say("choice_expired", conv.language))

@@ -219,8 +219,7 @@ async def leave_contact(body: Contact, conv: Conv, services: Svc) -> Conversatio
 
 @router.post("/{cid}/rating", response_model=ConversationView, summary="Rate a resolved conversation (CSAT, 1-5)")
 async def rate(body: Rating, conv: Conv, services: Svc) -> ConversationView:
-    await services.queue.rate(conv, body.score, body.comment)
-    await services.desk.rated(conv, body.score)
+    await services.desk.rate(conv, body.score, body.comment)
     return await _view(services, await services.conversations.require(conv.id))
 
 
