@@ -223,24 +223,89 @@ def test_a_linked_customer_who_switches_to_telegram_continues_with_the_same_agen
     assert _wait_delivered(alice, web["conversation_id"], reply["id"])[reply["id"]]["channel"] == "telegram"
 
 
-def test_a_photo_is_kept_for_the_agent_and_the_customer_is_told_to_write(settings, channels_hub, telegram_api, telegram_secret):
-    """The bot reads text only, but nothing the customer sent is dropped: the photo (with its caption, personal data
-    masked) is a line of the transcript, and the customer is told once, even when Telegram sends the update again."""
-    user = TelegramUser(channels_hub, telegram_secret)
+def _attachment_update(user: TelegramUser, caption: str = "", **content) -> dict:
     update = user.message_update("")
     del update["message"]["text"]
-    update["message"]["photo"] = [{"file_id": "AgAD1", "file_unique_id": "u1", "width": 90, "height": 90}]
-    update["message"]["caption"] = "颜色和图片不一样 13812345678"
+    update["message"].update(content, **({"caption": caption} if caption else {}))
+    return update
+
+
+def _lines(settings, cid: str) -> list[dict]:
+    return [json.loads(m[1]["m"]) for m in sync_client(settings).xrange(Keys(settings.key_prefix).transcript(cid))]
+
+
+PHOTO = [{"file_id": "AgAD-small", "file_unique_id": "u1", "width": 90, "height": 90},
+         {"file_id": "AgAD-large", "file_unique_id": "u2", "width": 1280, "height": 960}]
+
+
+def test_a_photo_is_kept_for_the_agent_and_the_customer_is_offered_one(settings, channels_hub, telegram_api, telegram_secret):
+    """The bot reads text only, but nothing the customer sent is lost: the photo is a line of the transcript with the
+    file_id that fetches it (the largest size), said once even when Telegram sends the update again. The customer hears
+    that an agent can look at it, one tap away, not "please type your question"."""
+    user = TelegramUser(channels_hub, telegram_secret)
+    update = _attachment_update(user, photo=PHOTO)
     assert user.post(update).status_code == 200
     assert user.post(update).status_code == 200  # the retry
     told = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id))
     time.sleep(1)
     assert len(telegram_api.messages_to(user.user_id)) == len(told) == 1
+    assert "人工客服可以查看" in told[0]["text"], told[0]["text"]
+    button = told[0]["reply_markup"]["inline_keyboard"][0][0]
     cid = conversation_of(settings, "telegram", user.user_id)
-    lines = [json.loads(m[1]["m"]) for m in sync_client(settings).xrange(Keys(settings.key_prefix).transcript(cid))]
-    customer = [m for m in lines if m["sender"] == "customer"]
-    assert len(customer) == 1 and customer[0]["text"].startswith("[photo] 颜色和图片不一样")
-    assert "13812345678" not in customer[0]["text"]
+    customer = [m for m in _lines(settings, cid) if m["sender"] == "customer"]
+    assert len(customer) == 1 and customer[0]["text"] == "[photo]"
+    assert customer[0]["meta"]["media"]["file_id"] == "AgAD-large"
+
+    user.tap(told[0]["message"], button["callback_data"])  # "show it to an agent": handed over
+    deadline = time.monotonic() + 20
+    while sync_client(settings).hget(Keys(settings.key_prefix).conv(cid), "status") not in ("queued", "assigned"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+def test_the_words_beside_a_photo_are_read_and_personal_data_masked(settings, channels_hub, telegram_api, telegram_secret):
+    """A photo of a damaged parcel captioned "the box arrived crushed": the caption is the customer's question, answered
+    by the bot like any text (the photo kept before it), not "sorry, I can only read text"."""
+    user = TelegramUser(channels_hub, telegram_secret)
+    update = _attachment_update(user, "快递到了，箱子压坏了，里面的东西也碎了 13812345678", photo=PHOTO)
+    assert user.post(update).status_code == 200
+    assert user.post(update).status_code == 200  # the retry
+    answer = telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id))[0]
+    assert "只能处理文字" not in answer["text"] and "看不了图片" not in answer["text"], answer["text"]
+    cid = conversation_of(settings, "telegram", user.user_id)
+    time.sleep(1)
+    customer = [m for m in _lines(settings, cid) if m["sender"] == "customer"]
+    assert [m["text"].split(" ")[0] for m in customer] == ["[photo]", "快递到了，箱子压坏了，里面的东西也碎了"], customer
+    assert customer[0]["meta"]["media"]["file_id"] == "AgAD-large"
+    assert "13812345678" not in customer[1]["text"]
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_what_a_customer_sends_an_agent_reaches_the_agent_and_nothing_tells_them_to_type(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+    """The agent asks for a photo of the damage and where to pick the parcel up: the photo, the voice message, the
+    place and the file reach the transcript with what the agent needs (file_id, coordinates, the file's name), and the
+    customer is not told the chat takes text only."""
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Ann")
+    user.say("I want to talk to a person")
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "queue" in m["text"]])
+    cid = conversation_of(settings, "telegram", user.user_id)
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    alice.post(f"/conversations/{cid}/messages", {"text": "Please send a photo of the damage and your pick-up location."})
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["text"].startswith("Please send a photo")])
+    before = len(telegram_api.messages_to(user.user_id))
+    for content in ({"photo": PHOTO}, {"voice": {"file_id": "AwAC-voice", "file_unique_id": "v1", "duration": 7}},
+                    {"location": {"latitude": 31.2304, "longitude": 121.4737}},
+                    {"document": {"file_id": "BQAC-doc", "file_unique_id": "d1", "file_name": "receipt.pdf"}}):
+        assert user.post(_attachment_update(user, **content)).status_code == 200
+    deadline = time.monotonic() + 20
+    while len(shown := [m for m in alice.get(f"/conversations/{cid}").json()["messages"] if m["sender"] == "customer"]) < 5:
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.2)
+    assert [m["text"] for m in shown[1:]] == ["[photo]", "[voice] 7s", "[location] (31.2304, 121.4737)", "[document] receipt.pdf"]
+    assert [m["meta"]["media"].get("file_id") for m in shown[1:]] == ["AgAD-large", "AwAC-voice", None, "BQAC-doc"]
+    time.sleep(1)
+    assert len(telegram_api.messages_to(user.user_id)) == before  # nothing said to the customer: the agent has it
 
 
 @pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue

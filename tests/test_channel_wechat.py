@@ -12,6 +12,7 @@ the 48-hour window is marked undeliverable for the agent.
 from __future__ import annotations
 
 import json
+import random
 import re
 import time
 
@@ -227,3 +228,34 @@ def test_a_follower_who_types_the_score_rates_the_chat(settings, hub, agents, ch
     conv = alice.get(f"/conversations/{cid}").json()["conversation"]
     assert (conv["status"], conv["rating"]) == ("resolved", 5)
     assert alice.get(f"/tickets/{conv['ticket_id']}").json()["ticket"]["rating"] == 5
+
+
+def _push_xml(f: WeChatFollower, msgtype: str, **fields: str) -> str:
+    more = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items())
+    return (f"<xml><ToUserName><![CDATA[{f.account}]]></ToUserName><FromUserName><![CDATA[{f.openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msgtype}]]></MsgType>{more}"
+            f"<MsgId>{random.randint(10**18, 10**19 - 1)}</MsgId></xml>")
+
+
+def test_a_picture_a_place_and_a_voice_message_reach_the_transcript_and_a_heard_voice_is_answered(settings, channels_hub, wechat_api):
+    """A follower sends a picture of the damaged parcel: the transcript keeps its address and MediaId, and the follower
+    is offered an agent (a menu message: one tap) rather than told to type. A place keeps its name and coordinates.
+    A voice message WeChat heard ("Recognition") is answered like the same words typed."""
+    f = follower(channels_hub)
+    resp = f.push(_push_xml(f, "image", PicUrl="http://mmbiz.qpic.cn/mmbiz_jpg/parcel/0", MediaId="media-parcel-1"), encrypted=True)
+    assert resp.status_code == 200
+    offer = wechat_api.wait_for(lambda: wechat_api.messages_to(f.openid))[0]
+    assert offer["msgtype"] == "msgmenu" and "人工客服可以查看" in offer["msgmenu"]["head_content"], offer
+    assert [c["content"] for c in offer["msgmenu"]["list"]] == ["转人工客服查看"]
+    f.push(_push_xml(f, "location", Location_X="23.134521", Location_Y="113.358803", Scale="20", Label="广州市天河区天河路"), encrypted=True)
+    heard = f.push(_push_xml(f, "voice", MediaId="media-voice-1", Format="amr", Recognition="退货运费谁出？"), encrypted=True)
+    # in the passive reply, or through the API when the place's notice is still on its way (replies keep their order)
+    answer = f.reply_text(heard) or wechat_api.wait_for(lambda: [m["text"]["content"] for m in wechat_api.messages_to(f.openid)
+                                                                 if m["msgtype"] == "text" and "运费" in m["text"]["content"]])[0]
+    assert "运费" in answer, answer
+    cid = conversation_of(settings, "wechat", f.openid)
+    lines = [json.loads(m[1]["m"]) for m in sync_client(settings).xrange(Keys(settings.key_prefix).transcript(cid))]
+    customer = [m for m in lines if m["sender"] == "customer"]
+    assert [m["text"] for m in customer] == ["[image] http://mmbiz.qpic.cn/mmbiz_jpg/parcel/0", "[location] 广州市天河区天河路 (23.134521, 113.358803)",
+                                             "[voice]", "退货运费谁出？"], customer
+    assert customer[0]["meta"]["media"]["media_id"] == "media-parcel-1" and customer[2]["meta"]["media"]["media_id"] == "media-voice-1"

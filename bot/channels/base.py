@@ -28,7 +28,7 @@ from core.redis import is_stream_id
 from customers.store import IdentityKind
 from handoff.models import Message
 
-InboundKind = Literal["message", "choice", "rating", "start", "ignore"]
+InboundKind = Literal["message", "choice", "rating", "start", "attachment"]
 RATING_SCORES = (1, 2, 3, 4, 5)
 
 
@@ -47,6 +47,9 @@ class Inbound:
     language: str | None = None  # the channel's hint (Telegram's language_code), else the text decides
     name: str = ""
     ack: str = ""  # an id the channel wants acknowledged (a Telegram callback query)
+    # an attachment's kind ("photo", "voice", "location"...), the transcript's line for it ("line") and the channel's
+    # reference that fetches it (a Telegram file_id, a WeChat MediaId or picture URL); ``text``: what came with it (a caption)
+    media: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

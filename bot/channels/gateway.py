@@ -49,7 +49,8 @@ from core.ratelimit import Limit, RateLimiter
 from core.redis import Keys
 from customers.store import CustomerStore
 from handoff.conversations import ConversationStore
-from handoff.models import Conversation, Message
+from handoff.events import Frame
+from handoff.models import HUMAN_PAYLOAD, Conversation, Message
 from handoff.notices import say
 from handoff.queue import HandoffQueue
 
@@ -117,7 +118,7 @@ class ChannelGateway:
         return receipt
 
     async def _receive(self, channel: Channel, inbound: Inbound, hold_until: float, written_at: float, deferrals: int) -> Receipt:
-        said = inbound.text if inbound.kind != "ignore" else ""  # "[photo]" says nothing of the language
+        said = inbound.text  # a caption's language, if any (a photo alone says nothing of it)
         language = inbound.language or detect_language(said, default=channel.default_language)
         customer_id = await self.customers.identify(channel.identity, inbound.user_id, name=inbound.name, language=language)
         conv = await self._conversation(channel, inbound, customer_id, language)
@@ -125,12 +126,11 @@ class ChannelGateway:
                                             hold_until=str(hold_until))
         if inbound.kind == "rating":
             return await self._rate(conv, inbound.rating, channel, inbound)
-        if inbound.kind == "ignore":  # a photo, a sticker...: in the transcript for the agent; say what the channel can take, once per event
-            if await self.r.set(self.k.channel_seen(channel.name, inbound.event_id), "1", nx=True, ex=SEEN_SECONDS):
-                await self.conversations.append(conv.id, "customer", self.conversations.masked(inbound.text or "[attachment]"), channel=channel.name,
-                                                meta={"kind": "unsupported"})
-                await self.conversations.append(conv.id, "system", channel_say("text_only", conv.language), channel=channel.name, meta={"kind": "text_only"})
-            return Receipt(conv)
+        if inbound.kind == "attachment":
+            await self._attachment(conv, channel, inbound)
+            if not inbound.text:
+                return Receipt(conv)
+            inbound = dataclasses.replace(inbound, kind="message", event_id=f"{inbound.event_id}:text")  # its caption, read as a message
         text, payload = inbound.text, inbound.payload
         if inbound.kind == "choice" and (vote := read_vote(inbound.choice)):
             return await self._vote(conv, *vote, channel, inbound)
@@ -154,6 +154,27 @@ class ChannelGateway:
         message, duplicate = await self.orchestrator.accept(conv, text, client_message_id=client_id, payload=payload or None, channel=channel.name)
         turn = None if duplicate else self._start_turn(conv.id, message.id)
         return Receipt(conv, message, duplicate, turn)
+
+    async def _attachment(self, conv: Conversation, channel: Channel, inbound: Inbound) -> None:
+        """A photo, a voice message, a file, a place...: a line of the transcript with the channel's reference to it, so
+        the agent knows it came and can fetch it. Nothing else happens while a person has the chat (they asked for it,
+        perhaps); else, with nothing written beside it, the customer hears that the bot cannot open it and a person can
+        (one tap away). Once per event (the channel's retry of it adds nothing); what was written beside it (a caption)
+        is the caller's to read as a message."""
+        if not await self.r.set(self.k.channel_seen(channel.name, inbound.event_id), "1", nx=True, ex=SEEN_SECONDS):
+            return
+        media = inbound.media or {"type": "attachment", "line": "[attachment]"}
+        line = self.conversations.masked(media.get("line") or f"[{media.get('type', 'attachment')}]")
+        await self.conversations.append(conv.id, "customer", line, channel=channel.name, meta={"kind": "attachment", "media": media})
+        if conv.status in ("queued", "assigned"):
+            await self.conversations.publish_agents({"type": Frame.CUSTOMER_MESSAGE, "conversation_id": conv.id, "agent": conv.agent})
+        elif not inbound.text:
+            if media.get("type") in ("sticker", "dice"):  # a feeling, not a document of the problem
+                await self.conversations.append(conv.id, "system", channel_say("text_only", conv.language), channel=channel.name, meta={"kind": "text_only"})
+            else:
+                await self.conversations.append(conv.id, "system", channel_say("media_for_agent", conv.language), channel=channel.name,
+                                                meta={"kind": "media_for_agent",
+                                                      "buttons": [{"title": channel_say("to_agent", conv.language), "payload": HUMAN_PAYLOAD}]})
 
     async def _over_limit(self, conv: Conversation, channel: Channel, inbound: Inbound, client_id: str) -> int:
         """Seconds the customer must wait under the web chat's message limits (0: go ahead). A channel's retry of a

@@ -116,11 +116,8 @@ class TelegramChannel(Channel):
                       language=language_of(_text(user.language_code)), name=_text(user.full_name))
         text = (message.text or "").strip()
         if not text:
-            kind = next((k for k in ("photo", "sticker", "voice", "video", "document", "location", "contact", "animation", "audio")
-                         if getattr(message, k, None)), "attachment")
-            caption = (message.caption or "").strip()
-            # photos, stickers...: kept in the transcript as a line the agent can read; the README says what the channel takes
-            return Inbound("ignore", text=f"[{kind}] {caption}".strip(), **common)
+            # a photo, a voice message, a file...: kept in the transcript with what an agent needs to find it; a caption is read
+            return Inbound("attachment", text=(message.caption or "").strip(), media=media_of(message), **common)
         command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
         if command == "/start":
             return Inbound("start", text=text, payload=GREET_PAYLOAD, **common)
@@ -179,6 +176,38 @@ def split_text(text: str, limit: int) -> list[str]:
         parts.append(text[:cut])
         text = text[cut:].lstrip("\n")
     return [*parts, text]
+
+
+def media_of(message: object) -> dict:
+    """What a message without text carries, for the transcript: its kind, a line an agent can read (a file's name, a
+    place's coordinates, a voice message's length) and the ``file_id`` that fetches it (``getFile``)."""
+    for kind in ("photo", "video", "video_note", "animation", "document", "audio", "voice", "sticker", "venue", "location", "contact", "poll", "dice"):
+        value = getattr(message, kind, None)
+        if value:
+            break
+    else:
+        return {"type": "attachment", "line": "[attachment]"}
+    media: dict = {"type": kind}
+    item = value[-1] if kind == "photo" else value  # the photo's sizes, smallest first: the largest
+    if isinstance(getattr(item, "file_id", None), str):
+        media["file_id"] = item.file_id
+    detail = ""
+    if kind in ("document", "audio", "animation") and isinstance(getattr(item, "file_name", None), str):
+        detail = media["file_name"] = item.file_name
+    elif kind in ("voice", "audio", "video", "video_note") and isinstance(duration := getattr(item, "duration", None), int | float | timedelta):
+        detail = f"{int(_seconds(duration))}s"
+    elif kind == "sticker" and isinstance(item.emoji, str):
+        detail = item.emoji
+    elif kind in ("location", "venue"):
+        place = item.location if kind == "venue" else item
+        media.update(latitude=place.latitude, longitude=place.longitude)
+        detail = f"{_text(getattr(item, 'title', None))} {_text(getattr(item, 'address', None))} ({place.latitude}, {place.longitude})".strip()
+    elif kind == "contact":
+        detail = f"{_text(item.first_name)} {_text(item.last_name)} {_text(item.phone_number)}".strip()
+    elif kind == "poll":
+        detail = _text(item.question)
+    media["line"] = f"[{kind}] {detail}".strip()
+    return media
 
 
 def _check_ids(chat_id: object, user: object) -> None:

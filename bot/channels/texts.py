@@ -14,6 +14,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You're sending messages faster than we can read them. We'll read the ones you just sent in a moment, in order: no need to send them again.",
         "zh": "您发送消息的速度有点快。刚才的消息我们稍后会按顺序处理，无需重复发送。",
     },
+    "media_for_agent": {
+        "en": "I can't open photos, voice messages or files myself, but our agents can. Tell me in a few words what it's about, "
+              "or tap below and an agent will look at it.",
+        "zh": "抱歉，我暂时看不了图片、语音和文件，但人工客服可以查看。您可以用文字简单描述一下问题，或点击下方转人工，由客服为您查看。",
+    },
+    "to_agent": {"en": "Show it to an agent", "zh": "转人工客服查看"},
     "text_only": {
         "en": "Sorry, I can only read text messages here. Please type your question.",
         "zh": "抱歉，这里暂时只能处理文字消息，请直接输入您的问题。",

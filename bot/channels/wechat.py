@@ -60,7 +60,8 @@ REFUSED = {
 
 
 # The fields of a push that are read (each must be one plain value).
-READ_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Content", "Event", "EventKey", "bizmsgmenuid")
+READ_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Content", "Event", "EventKey", "bizmsgmenuid",
+               "MediaId", "PicUrl", "Url", "Format", "Title", "Label", "Location_X", "Location_Y", "Recognition")
 
 
 class InvalidPush(Exception):
@@ -182,8 +183,10 @@ class WeChatChannel(Channel):
             return Inbound("message", event_id=event_id, text=f"[菜单] {key}", payload=payload, **common)
         if raw.get("MsgType") == "event":
             return None
-        # images, voice...: kept in the transcript as a line the agent can read (text only for the bot)
-        return Inbound("ignore", event_id=f"msg:{raw.get('MsgId', event_id)}", text=f"[{raw.get('MsgType') or 'attachment'}]", **common)
+        # an image, a voice message, a place...: kept in the transcript with what an agent needs to find it; what WeChat
+        # heard in a voice message (Recognition, when the account has it on) is read like a text
+        text = _plain(raw, "Recognition") if raw.get("MsgType") == "voice" else ""
+        return Inbound("attachment", event_id=f"msg:{raw.get('MsgId', event_id)}", text=text, media=media_of(raw), **common)
 
     def account(self, xml: str) -> str:
         """The official account a push was sent to (its ToUserName): the sender of the passive reply."""
@@ -276,6 +279,32 @@ class WeChatChannel(Channel):
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _plain(raw: dict, key: str) -> str:
+    value = raw.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def media_of(raw: dict) -> dict:
+    """What a push other than a text carries, for the transcript: its kind, a line an agent can read (the picture's
+    address, a place's name and coordinates, a link) and the ``MediaId`` that fetches it (``/cgi-bin/media/get``,
+    for three days)."""
+    kind = _plain(raw, "MsgType") or "attachment"
+    media: dict = {"type": kind}
+    for key, field_name in (("MediaId", "media_id"), ("PicUrl", "url"), ("Url", "url"), ("Format", "format"), ("Title", "title"), ("Label", "label")):
+        if value := _plain(raw, key):
+            media[field_name] = value
+    detail = ""
+    if kind == "image":
+        detail = media.get("url", "")
+    elif kind == "location":
+        media.update(latitude=_plain(raw, "Location_X"), longitude=_plain(raw, "Location_Y"))
+        detail = f"{media.get('label', '')} ({media['latitude']}, {media['longitude']})".strip()
+    elif kind in ("link", "file"):
+        detail = f"{media.get('title', '')} {media.get('url', '')}".strip()
+    media["line"] = f"[{kind}] {detail}".strip()
+    return media
 
 
 def _delivery_error(exc: WeChatApiError) -> DeliveryError:

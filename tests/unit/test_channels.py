@@ -69,7 +69,7 @@ def test_wechat_events_and_menu_taps():
     assert (tap.kind, read_choice(tap.choice)) == ("choice", 5)
     assert channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>4</CreateTime><MsgType>event</MsgType><Event>unsubscribe</Event></xml>") is None
     photo = channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>5</CreateTime><MsgType>image</MsgType><PicUrl>u</PicUrl><MsgId>9</MsgId><MediaId>m</MediaId></xml>")
-    assert (photo.kind, photo.text) == ("ignore", "[image]")
+    assert (photo.kind, photo.text, photo.media) == ("attachment", "", {"type": "image", "media_id": "m", "url": "u", "line": "[image] u"})
     assert channel.reply_window_closed(1.0) and not channel.reply_window_closed(0)
     for broken in ("<xml><FromUserName><a>o1</a></FromUserName><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",
                    "<xml><FromUserName>o1</FromUserName><MsgType><x/></MsgType></xml>",
