@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from tests.browser import LOCALES, PHONE, WAIT, chat_page, expect, saved_conversation, shot
-from tests.clients import hub_out_of_hours, wait_for
+from tests.clients import AgentClient, hub_out_of_hours, wait_for
 
 
 def has_han(text: str) -> bool:
@@ -77,4 +77,43 @@ def test_message_times_follow_the_pages_language_not_the_browsers(stack, setting
     assert len(times) >= 4
     for shown, chinese in times:
         assert shown == chinese and "M" not in shown, times  # 14:05, never 02:05 PM
+    ctx.close()
+
+
+def test_the_contact_form_and_its_notices_follow_a_later_switch_of_language(stack, settings, browser, hub, only):
+    """The offline form, its error, the line saying it is no longer needed and the survey's error were written once,
+    in the language of the moment: a customer who switched to 中文 after the form appeared still read English labels."""
+    only()  # nobody online: the chat offers the contact form
+    ctx, page = chat_page(browser, settings.hub_url, PHONE, "en")
+    page.get_by_role("button", name="Talk to a person").click()
+    form = page.locator(".row.system.offline .contact-form")
+    expect(form).to_be_visible(timeout=WAIT)
+    form.get_by_label("Your phone number or e-mail").fill("not a phone")
+    form.get_by_role("button", name="Leave contact").click()
+    expect(form.locator(".contact-error")).to_have_text("That doesn't look like a phone number or an e-mail address.")
+
+    page.locator("#lang").click()  # 中文
+    expect(form.locator(".contact-label")).to_have_text("您的手机号或邮箱")
+    expect(form.get_by_label("您的手机号或邮箱")).to_have_value("not a phone")  # the label still names the box
+    expect(form.get_by_role("button", name="留下联系方式")).to_be_visible()
+    expect(form.locator(".contact-error")).to_have_text("这看起来不是有效的手机号或邮箱地址。")
+    shot(page, "chat-phone-contact-form-switched-zh")
+
+    cid, _ = saved_conversation(page)
+    alice = AgentClient(hub, "alice")
+    claimed = alice.post(f"/conversations/{cid}/claim")  # 409 when signing in already handed her the waiting chat
+    assert claimed.status_code in (200, 409), claimed.text
+    closed = page.locator(".row.system.offline .contact-closed")
+    expect(closed).to_have_text("客服已接入，无需再留联系方式，直接在这里留言即可。", timeout=WAIT)
+    page.locator("#lang").click()  # back to English
+    expect(closed).to_have_text("An agent has joined: no need to leave a contact, just write here.")
+
+    assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
+    rating = page.locator("#rating")
+    expect(rating).to_be_visible(timeout=WAIT)
+    rating.get_by_role("button", name="Send rating").click()
+    expect(page.locator("#rating-error")).to_have_text("Pick a number of stars first.")
+    page.locator("#lang").click()  # 中文 again
+    expect(page.locator("#rating-error")).to_have_text("请先选择星级。")
+    expect(closed).to_have_text("客服已接入，无需再留联系方式，直接在这里留言即可。")
     ctx.close()

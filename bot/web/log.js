@@ -134,9 +134,7 @@ const CONTACT_CLOSED_BY = { assigned: "contact_not_needed", transferred: "contac
 let contactClosedAfter = null; // { id, key }: the newest line that closed the forms before it
 
 function contactClosedNote(key) {
-  const note = el("p", "contact-done contact-closed", t(key));
-  note.dataset.t = key; // re-labelled on a language switch
-  return note;
+  return i18n.label(el("p", "contact-done contact-closed"), key); // re-labelled on a language switch
 }
 
 function closeContactForms(closingId, key) {

@@ -10,7 +10,7 @@ import { newClientId } from "/static/common/ids.js";
 import { readJson, writeJson } from "/static/common/storage.js";
 import { addMessage, addPendingRow, botThinking, confirmed, pendingRows } from "./log.js";
 import { api, session, status, updateView } from "./session.js";
-import { i18n, t } from "./texts.js";
+import { i18n } from "./texts.js";
 import { connection } from "./connection.js";
 
 const STORE = "cs_chat_outbox_v1";
@@ -97,10 +97,10 @@ async function deliver(item, attempt) {
 function showFailed(item, row, reason) {
   row.classList.remove("pending");
   row.classList.add("failed");
-  const why = reason && reason !== "-" ? t("send_failed", { reason }) : t("send_failed_plain");
-  const note = el("p", "failed-note", why);
+  // Labelled (i18n.label): the note and its buttons follow a later switch of language.
+  const note = reason && reason !== "-" ? i18n.label(el("p", "failed-note"), "send_failed", { reason }) : i18n.label(el("p", "failed-note"), "send_failed_plain");
   note.setAttribute("role", "alert");
-  const retry = el("button", "link", t("retry"));
+  const retry = i18n.label(el("button", "link"), "retry");
   retry.type = "button";
   retry.addEventListener("click", () => {
     note.remove(); actions.remove();
@@ -108,7 +108,7 @@ function showFailed(item, row, reason) {
     update(item.clientId, { failed: null });
     deliver({ ...item, failed: null }, 0);
   });
-  const edit = el("button", "link", t("edit"));
+  const edit = i18n.label(el("button", "link"), "edit");
   edit.type = "button";
   edit.addEventListener("click", () => {
     update(item.clientId, { done: true });

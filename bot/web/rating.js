@@ -1,9 +1,9 @@
 // The satisfaction survey after an agent resolves the chat: 1-5 stars and an optional comment, sent together.
 // The thank-you is the hub's own line in the conversation; the survey simply goes away.
-import { el, showMsg } from "/static/common/dom.js";
+import { el } from "/static/common/dom.js";
 import { handOffFocus } from "./focus.js";
 import { api, session, status, updateView } from "./session.js";
-import { t } from "./texts.js";
+import { i18n, t } from "./texts.js";
 
 const section = document.getElementById("rating");
 const stars = document.getElementById("stars");
@@ -11,6 +11,12 @@ const form = document.getElementById("rating-form");
 const comment = document.getElementById("rating-comment");
 const error = document.getElementById("rating-error");
 let chosen = 0;
+
+// The survey's error line, by key, so a switch of language re-writes it (i18n.label); none: hidden.
+function showError(key) {
+  i18n.label(error, key);
+  error.hidden = !key;
+}
 
 const SVG = "http://www.w3.org/2000/svg";
 function starIcon() {
@@ -33,7 +39,7 @@ export function renderStars() {
     b.dataset.score = String(n);
     b.setAttribute("aria-label", t("rate_star", { n }));
     b.setAttribute("aria-pressed", String(n === chosen));
-    b.addEventListener("click", () => { chosen = n; renderStars(); showMsg(error, ""); stars.querySelector(`[data-score="${n}"]`).focus(); });
+    b.addEventListener("click", () => { chosen = n; renderStars(); showError(null); stars.querySelector(`[data-score="${n}"]`).focus(); });
     stars.appendChild(b);
   }
 }
@@ -46,11 +52,11 @@ export function renderRating() {
 
 form.addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  if (!chosen) { showMsg(error, t("rate_pick")); return; }
+  if (!chosen) { showError("rate_pick"); return; }
   const refocus = handOffFocus(section);
   try {
     updateView(await api(`/api/conversations/${session.id}/rating`, { method: "POST", body: { score: chosen, comment: comment.value.trim() } }));
     comment.value = "";
     refocus(); // the survey is gone: on to the message box
-  } catch { showMsg(error, t("rate_failed")); }
+  } catch { showError("rate_failed"); }
 });

@@ -20,13 +20,32 @@ export function createI18n(tables, storageKey) {
     return v.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ""));
   }
 
-  // data-i18n: text; data-i18n-placeholder / -aria / -title: that attribute.
+  // data-i18n: text (with the slots in data-i18n-args, JSON); data-i18n-placeholder / -aria / -title: that attribute.
   function apply(root = document) {
     document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-    for (const n of root.querySelectorAll("[data-i18n]")) n.textContent = t(n.dataset.i18n);
+    for (const n of root.querySelectorAll("[data-i18n]")) n.textContent = t(n.dataset.i18n, argsOf(n));
     for (const n of root.querySelectorAll("[data-i18n-placeholder]")) n.placeholder = t(n.dataset.i18nPlaceholder);
     for (const n of root.querySelectorAll("[data-i18n-aria]")) n.setAttribute("aria-label", t(n.dataset.i18nAria));
     for (const n of root.querySelectorAll("[data-i18n-title]")) n.title = t(n.dataset.i18nTitle);
+  }
+
+  function argsOf(node) {
+    try { return node.dataset.i18nArgs ? JSON.parse(node.dataset.i18nArgs) : {}; } catch { return {}; }
+  }
+
+  // Put a text from the table into a node built at run time, marked so that a switch of language re-writes it
+  // (apply): a label written once stayed in the language it was built in. No key: the node is emptied.
+  function label(node, key, args) {
+    if (!key) {
+      delete node.dataset.i18n;
+      delete node.dataset.i18nArgs;
+      node.textContent = "";
+      return node;
+    }
+    node.dataset.i18n = key;
+    if (args) node.dataset.i18nArgs = JSON.stringify(args); else delete node.dataset.i18nArgs;
+    node.textContent = t(key, args);
+    return node;
   }
 
   return {
@@ -34,6 +53,7 @@ export function createI18n(tables, storageKey) {
     get locale() { return lang === "zh" ? "zh-CN" : "en-GB"; },
     t,
     apply,
+    label,
     set(next) {
       lang = next === "zh" ? "zh" : "en";
       storage.setItem(storageKey, lang);
