@@ -382,7 +382,7 @@ class Keys:
         return f"{self.p}:followups"
 
     def agent_consoles(self, username: str) -> str:
-        """Sorted set: lease id -> when it lapses, one per open console of the agent (``handoff/consoles.py``)."""
+        """Sorted set: lease id -> when it lapses (or ended: a closed console, kept for the grace period), one per console of the agent (``handoff/consoles.py``)."""
         return f"{self.p}:agent:{username}:consoles"
 
     def agent_last_assigned(self) -> str:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from core.passwords import check_password
 from core.redis import Keys
+from handoff.consoles import Consoles
 
 Role = Literal["agent", "supervisor", "editor", "admin"]
 Presence = Literal["online", "away", "offline"]
@@ -51,10 +52,15 @@ class Agent(BaseModel):
 
 
 class AgentDirectory:
-    def __init__(self, client: aioredis.Redis, keys: Keys, *, hash_concurrency: int = 1) -> None:
+    """``consoles``: when given, an agent is available (``with_loads(online=True)``) only while at a console
+    (``handoff/consoles.py``), not merely "online": signing in through the API alone offered them chats that
+    waited for a console that never opened. Without it (tools and benchmarks that simulate agents), presence alone."""
+
+    def __init__(self, client: aioredis.Redis, keys: Keys, *, hash_concurrency: int = 1, consoles: Consoles | None = None) -> None:
         self.r = client
         self.k = keys
         self._hashing = asyncio.Semaphore(hash_concurrency)
+        self.consoles = consoles
 
     async def _off_loop(self, fn, *args):
         async with self._hashing:
@@ -121,9 +127,11 @@ class AgentDirectory:
         return [int(n) for n in await pipe.execute()]
 
     async def with_loads(self, *, online: bool = False) -> list[tuple[Agent, int]]:
-        """Everyone who takes chats (``online``: only those online now), with how many they hold now: two
-        round trips, whatever the team's size."""
+        """Everyone who takes chats (``online``: only those available now: online and at a console), with how many
+        they hold now: a few round trips, whatever the team's size."""
         staff = [a for a in await self.all() if a.chats and (a.presence == "online" or not online)]
+        if online and self.consoles is not None and staff:
+            staff = [a for a, here in zip(staff, await self.consoles.present([a.username for a in staff])) if here]
         return list(zip(staff, await self.loads([a.username for a in staff])))
 
     async def chats(self, username: str) -> set[str]:

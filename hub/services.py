@@ -40,6 +40,7 @@ from core.settings import Settings
 from core.vault import PersonalData, Vault
 from customers.store import CustomerStore
 from handoff.agents import AgentDirectory
+from handoff.consoles import Consoles
 from handoff.conversations import ConversationStore
 from handoff.history import AgentHistory
 from handoff.lockout import LockoutPolicy, LoginGuard
@@ -177,7 +178,9 @@ class Services:
         personal_data = PersonalData(Vault(settings.secret("pii-key")), enabled=settings.pii_masking)
         conversations = ConversationStore(client, keys, personal_data)
         customers = CustomerStore(client, keys)
-        agents = AgentDirectory(client, keys, hash_concurrency=settings.password_hash_concurrency)
+        # Who is at a console: only they are offered chats (handoff/consoles.py).
+        consoles = Consoles(client, keys, lease_seconds=settings.console_lease_seconds, grace_seconds=settings.presence_grace_seconds)
+        agents = AgentDirectory(client, keys, hash_concurrency=settings.password_hash_concurrency, consoles=consoles)
         sessions = Sessions(client, keys, idle_seconds=int(settings.session_idle_minutes * 60), absolute_seconds=int(settings.agent_session_hours * 3600))
         guard = LoginGuard(client, keys, LockoutPolicy(
             window_seconds=int(settings.login_window_minutes * 60), free_attempts=settings.login_free_attempts,

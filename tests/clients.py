@@ -47,13 +47,85 @@ class Customer:
         return self.hub.get(f"/api/conversations/{self.id}", headers=self.headers).json()
 
 
+class Console:
+    """An agent's console WebSocket, open until ``close()`` (or until the hub ends the session): the live link the console
+    page keeps. Only an agent at a console is offered chats (``handoff/consoles.py``); frames are read and dropped.
+
+    ``per_test``: closed at the end of the test that opened it (``close_test_consoles``, run by conftest), so a client
+    the test let go of (``AgentClient(hub, "bob")  # comes online``) still has its console while the test runs."""
+
+    _per_test: list["Console"] = []
+
+    def __init__(self, hub_url: str, token: str, *, per_test: bool = True) -> None:
+        from websockets.sync.client import connect
+
+        url = hub_url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/")
+        self.ws = connect(f"{url}/api/agent/ws?token={token}", open_timeout=60, close_timeout=5)
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+        if per_test:
+            Console._per_test.append(self)
+
+    def _drain(self) -> None:
+        try:
+            for _ in self.ws:
+                pass
+        except Exception:  # closed by either side: nothing more to read
+            pass
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def close_test_consoles() -> None:
+    while Console._per_test:
+        Console._per_test.pop().close()
+
+
+class StandingConsole:
+    """A console kept open for the whole session, whatever ends it (a hub restarted, the session expired): signed in
+    with ``take_chats`` false, so it leaves the agent's presence as the tests set it. The suite's regular agents
+    (alice, bob) are at work with it, as an agent with the console open all day is."""
+
+    def __init__(self, hub_url: str, username: str, password: str = PASSWORD) -> None:
+        self.hub_url, self.username, self.password = hub_url, username, password
+        self._stop = threading.Event()
+        self._console: Console | None = None
+        self._up = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+        assert self._up.wait(60), f"{username}'s console did not connect"
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                login = httpx.post(f"{self.hub_url}/api/agent/login", timeout=60,
+                                   json={"username": self.username, "password": self.password, "take_chats": False})
+                self._console = Console(self.hub_url, login.json()["token"], per_test=False)
+                self._up.set()
+                self._console._reader.join()
+            except Exception:
+                pass
+            self._stop.wait(1)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._console is not None:
+            self._console.close()
+
+
 class AgentClient:
-    def __init__(self, hub: httpx.Client, username: str, password: str = PASSWORD) -> None:
+    """An agent signed in over the API. ``console``: with their console open (as the console page does) until the end of
+    the test, so routing offers them chats; ``False``: the API alone, offered nothing."""
+
+    def __init__(self, hub: httpx.Client, username: str, password: str = PASSWORD, *, console: bool = True) -> None:
         self.hub = hub
         resp = hub.post("/api/agent/login", json={"username": username, "password": password})
         assert resp.status_code == 200, resp.text
         self.token = resp.json()["token"]
         self.headers = {"Authorization": f"Bearer {self.token}"}
+        self.console = None
+        if console and resp.json()["agent"]["role"] != "editor" and not resp.json()["agent"].get("must_change_password"):
+            self.console = Console(str(hub.base_url), self.token)
 
     def get(self, path: str) -> httpx.Response:
         return self.hub.get(f"/api/agent{path}", headers=self.headers)

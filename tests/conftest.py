@@ -13,7 +13,7 @@ import os
 import httpx
 import pytest
 
-from tests.clients import PASSWORD, ROOT, AgentClient, Customer, everyone_away, run_cli, sign_off, start_hub, throwaway_valkey
+from tests.clients import PASSWORD, ROOT, AgentClient, Customer, StandingConsole, close_test_consoles, everyone_away, run_cli, sign_off, start_hub, throwaway_valkey
 
 # Several suites can run side by side with CS_TEST_PORT_OFFSET=100 (200, ...): own ports, own data.
 _OFFSET = int(os.environ.get("CS_TEST_PORT_OFFSET", "0"))
@@ -44,6 +44,13 @@ __all__ = ["PASSWORD", "ROOT", "AgentClient", "Customer", "run_cli"]  # older te
 pytest_plugins = ["tests.browser", "tests.channel_fixtures"]  # the `browser` fixture; stand-ins of the messaging APIs and a hub using them
 
 
+@pytest.fixture(autouse=True)
+def _consoles_close_with_the_test():
+    """The consoles AgentClient opened during a test close at its end (the agents stay at a console for the grace)."""
+    yield
+    close_test_consoles()
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings()
@@ -67,13 +74,18 @@ def stack(settings: Settings):
 
 
 @pytest.fixture(scope="session")
-def agents(stack) -> list[str]:
+def agents(stack):
     """Agent accounts, created the way an operator would: with the CLI."""
     names = {"alice": "agent", "bob": "agent", "erin": "editor"}
     for name, role in names.items():
         proc = run_cli("-m", "handoff", "add", name, "--name", name.title(), "--role", role, "--password", PASSWORD, "--capacity", "50")
         assert proc.returncode == 0, proc.stderr
-    return list(names)
+    # Chats are offered only to agents at a console: alice and bob keep theirs open all session (their presence,
+    # online or away, is what the tests set), and every AgentClient opens one of its own.
+    consoles = [StandingConsole(stack.settings.hub_url, name) for name in ("alice", "bob")]
+    yield list(names)
+    for console in consoles:
+        console.close()
 
 
 @pytest.fixture(scope="session")

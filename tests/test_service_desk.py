@@ -324,7 +324,7 @@ def test_an_agent_whose_consoles_all_close_goes_offline_and_their_chats_move(sta
     try:
         with httpx.Client(base_url=url, timeout=60) as hub2:
             only()
-            leaver = AgentClient(hub2, "leaver")
+            leaver = AgentClient(hub2, "leaver", console=False)  # the console is the one opened (and closed) below
             with connect(f"{url.replace('http', 'ws')}/api/agent/ws?token={leaver.token}"):
                 c = Customer(hub2, "en")
                 c.say("I want to talk to a person")
@@ -334,6 +334,46 @@ def test_an_agent_whose_consoles_all_close_goes_offline_and_their_chats_move(sta
             assert c.status()["conversation"]["agent"] == "leaver"
             assert wait_for(lambda: c.status()["conversation"]["agent"] == "stayer", 30)
             assert leaver.get("/me").json()["presence"] == "offline"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_an_agent_signed_in_through_the_api_alone_is_offered_no_chat_until_a_console_connects(hub, settings, only):
+    """Signing in (take_chats, the default) with no console open counted the agent online: chats were pushed to them
+    and waited for a console that never opened, and customers were told someone would be with them in a moment.
+    Now only an agent at a console is offered chats; the chat waits (with the contact form, nobody being available)
+    and is pushed the moment their console connects."""
+    from websockets.sync.client import connect
+
+    account("apionly", capacity=3)
+    only()
+    api_only = AgentClient(hub, "apionly", console=False)
+    assert api_only.get("/me").json()["presence"] == "online"
+    c = Customer(hub, "en")
+    c.say("I want to talk to a person")
+    assert c.status()["conversation"]["status"] == "queued"
+    assert c.status()["conversation"]["agent"] is None
+    offline = [m for m in c.transcript() if m["meta"].get("kind") == "offline"]
+    assert offline and offline[-1]["meta"].get("ask_contact") is True, c.transcript()[-1]
+    with connect(f"{settings.hub_url.replace('http', 'ws')}/api/agent/ws?token={api_only.token}"):
+        assert wait_for(lambda: c.status()["conversation"]["agent"] == "apionly", 30)
+        later = Customer(hub, "en")
+        later.say("I want to talk to a person")
+        assert later.status()["conversation"]["agent"] == "apionly"  # at the console: offered at once
+
+
+def test_an_agent_who_signs_in_and_never_opens_a_console_goes_offline_after_the_grace(stack, settings, only):
+    """No console within the grace period (2 s on a hub of its own) after signing in: offline, like an agent whose last
+    console closed, so nobody counts them as available."""
+    account("noconsole", capacity=2)
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_PRESENCE_GRACE_SECONDS="2")
+    try:
+        with httpx.Client(base_url=url, timeout=60) as hub2:
+            only()
+            agent = AgentClient(hub2, "noconsole", console=False)
+            assert agent.get("/me").json()["presence"] == "online"
+            assert wait_for(lambda: agent.get("/me").json()["presence"] == "offline", 30)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -352,7 +392,7 @@ def test_an_agent_whose_hub_worker_is_killed_goes_offline_and_their_chats_move(h
     try:
         with httpx.Client(base_url=url, timeout=60) as doomed:
             only()
-            crasher = AgentClient(doomed, "crasher")
+            crasher = AgentClient(doomed, "crasher", console=False)  # the console is the one opened below
             console = connect(f"{url.replace('http', 'ws')}/api/agent/ws?token={crasher.token}")
             c = Customer(hub, "en")
             c.say("I want to talk to a person")

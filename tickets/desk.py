@@ -76,7 +76,7 @@ class TicketDesk:
         self.times = times
         self.r = conversations.r
         self.k = conversations.k
-        self.consoles = Consoles(self.r, self.k, lease_seconds=times.console_lease_seconds)
+        self.consoles = agents.consoles or Consoles(self.r, self.k, lease_seconds=times.console_lease_seconds, grace_seconds=times.presence_grace_seconds)
 
     @classmethod
     def from_settings(cls, settings, conversations: ConversationStore, agents: AgentDirectory, queue: HandoffQueue,
@@ -474,6 +474,12 @@ class TicketDesk:
         if at_once:
             return say("requeued", conv.language, agent=agent_name), {"kind": "requeued"}
         return say("stepped_away", conv.language, agent=agent_name) + text, {**meta, "kind": "requeued"}
+
+    async def signed_in(self, username: str) -> None:
+        """The agent signed in to take chats: if no console of theirs connects within the grace period, they are
+        offline (and any chat they hold goes to others), as when their last console closes."""
+        await self.scheduler.at(time.time() + self.times.presence_grace_seconds, "tickets.jobs.presence_check", username,
+                                job_id=f"presence-signin-{username}-{int(time.time() * 1000)}")
 
     async def socket_closed(self, username: str) -> None:
         """The agent's last console closed: if none is back within the grace period, they are offline."""

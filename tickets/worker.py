@@ -27,6 +27,7 @@ from core.supervisor import pid_alive
 from core.vault import PersonalData, Vault
 from customers.store import CustomerStore
 from handoff.agents import AgentDirectory
+from handoff.consoles import Consoles
 from handoff.conversations import ConversationStore
 from handoff.queue import HandoffQueue
 from tickets.desk import TicketDesk
@@ -39,7 +40,8 @@ def desk_for_jobs() -> tuple[TicketDesk, Callable[[], Awaitable[None]]]:
     client = async_client(settings, max_connections=10)
     keys = Keys(settings.key_prefix)
     conversations = ConversationStore(client, keys, PersonalData(Vault(settings.secret("pii-key")), enabled=settings.pii_masking))
-    agents = AgentDirectory(client, keys)
+    consoles = Consoles(client, keys, lease_seconds=settings.console_lease_seconds, grace_seconds=settings.presence_grace_seconds)
+    agents = AgentDirectory(client, keys, consoles=consoles)  # routing from due work offers chats to agents at a console too
     queue = HandoffQueue(conversations, agents, default_capacity=settings.default_agent_capacity, default_handle_seconds=settings.default_handle_seconds)
     scheduler = Scheduler(redis_url(settings), keys.scheduler_queue)
     desk = TicketDesk.from_settings(settings, conversations, agents, queue, CustomerStore(client, keys), scheduler)

@@ -128,7 +128,10 @@ async def login(body: Login, request: Request, response: Response, services: Svc
         await services.agents.set_presence(agent.username, "online")
         await services.conversations.publish_agents({"type": Frame.PRESENCE, "agent": agent.username, "presence": "online"})
         agent = agent.model_copy(update={"presence": "online"})
-        await services.desk.agent_available(agent.username)  # what waited (overnight) is pushed now
+        # Chats are offered to agents at a console (handoff/consoles.py): what waited (overnight) is pushed once the
+        # console connects, or now if one is open already. No console within the grace period: offline again.
+        await services.desk.agent_available(agent.username)
+        await services.desk.signed_in(agent.username)
     _set_cookie(response, token, services)
     return LoggedIn(token=token, agent=agent)
 
@@ -432,7 +435,29 @@ its sockets with 4401 "the session expired" within a third of
         sub.close()
         await refuse(websocket, 4403, "this account does not take chats")
         return
-    await websocket.accept()
+    consoles = services.desk.consoles
+    # The lease is taken before the handshake completes: a console that is open is counted at once (routing offers
+    # chats only to agents at a console), so a chat asked for right after it connected finds the agent, and what
+    # waited for them (overnight, or since they signed in) is theirs by the time it has connected, as it was at sign-in.
+    try:
+        arrived = not (await consoles.present([agent.username]))[0]
+        lease, lapses = await consoles.open(agent.username)
+        await services.desk.watch_presence(agent.username, lapses)
+    except RedisError as exc:
+        sub.close()
+        await refuse(websocket, *(BUSY_CLOSE if isinstance(exc, PoolBusy) else (1013, "temporarily unavailable, reconnect")))
+        return
+    try:
+        if arrived and agent.presence == "online":
+            with contextlib.suppress(RedisError):  # a blip: the next chat that moves drains the queue again
+                await services.desk.agent_available(agent.username)
+        await websocket.accept()
+    except BaseException:
+        sub.close()
+        with contextlib.suppress(RedisError):
+            if await consoles.close(agent.username, lease) == 0:
+                await services.desk.socket_closed(agent.username)
+        raise
     socket = Socket(websocket)
     mine: set[str] | None = None  # this agent's chats, re-read whenever a conversation moves
 
@@ -472,8 +497,6 @@ its sockets with 4401 "the session expired" within a third of
         if frame.get("type") == "typing" and isinstance(cid, str) and cid in await my_chats():
             await services.conversations.publish(cid, {"type": Frame.TYPING, "sender": "agent", "author": agent.display_name, "active": bool(frame.get("active", True))})
 
-    consoles = services.desk.consoles
-
     async def keep() -> None:
         """Renew this console's lease while it is open (a killed hub worker stops renewing, and the lease lapses),
         and close it once its session has ended by itself (idle or too old: nobody announces that)."""
@@ -486,13 +509,6 @@ its sockets with 4401 "the session expired" within a third of
             except RedisError:
                 continue  # a blip: the lease outlives two missed renewals, and the relay resyncs the socket
 
-    try:
-        lease, lapses = await consoles.open(agent.username)
-        await services.desk.watch_presence(agent.username, lapses)
-    except RedisError:
-        sub.close()
-        await socket.close(1013, "temporarily unavailable, reconnect")
-        return
     try:
         await serve(socket, sub, on_item, on_frame, keep)
     finally:
