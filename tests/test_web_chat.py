@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from tests.browser import DESKTOP, LINK_ASK, NARROW, PHONE, WAIT, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
+from tests.browser import DESKTOP, LINK_ASK, LOCALES, NARROW, PHONE, WAIT, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
 from tests.clients import PASSWORD, AgentClient, Customer, run_cli
 
 
@@ -406,3 +406,57 @@ def test_the_offline_contact_form_closes_once_an_agent_joins_or_the_request_ends
     expect(page.locator(".row.system.offline .contact-closed")).to_have_text("This request has ended: no contact is needed.")
     assert_accessible(page, "chat with a closed contact form (desktop, en)")
     ctx.close()
+
+
+def test_a_score_typed_after_the_agent_resolved_rates_the_chat_and_reopens_nothing(stack, settings, agents, browser, hub, only):
+    """The service asks "请为本次服务打分：1（很差）到 5（非常满意）". A customer who typed "5分" in answer reopened the solved
+    ticket: "已为您重新打开工单", an agent pulled back, the survey still waiting and no rating recorded. Now the typed score
+    is the rating: thanked once, the survey goes away, the ticket stays solved."""
+    (alice,) = only("alice")  # alone at work: the chat is pushed to her
+    ctx, page = chat_page(browser, settings.hub_url, {"width": 375, "height": 740}, "zh")
+    page.get_by_role("button", name="转人工", exact=True).click()
+    expect(page.locator(".row.system.assigned")).to_be_visible(timeout=WAIT)
+    cid, token = saved_conversation(page)
+    assert alice.post(f"/conversations/{cid}/messages", json={"text": "已为您处理好了。"}).status_code == 200
+    assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
+    expect(page.locator("#rating")).to_be_visible(timeout=WAIT)
+    box = page.get_by_label("您的消息")
+    box.fill("5分")
+    box.press("Enter")
+    expect(page.locator(".row.system.rating_thanks")).to_have_count(1, timeout=WAIT)
+    expect(page.locator("#rating")).to_be_hidden()
+    expect(page.locator("#subtitle")).to_have_text("已结束")
+    expect(page.locator(".row.system.ticket_reopened")).to_have_count(0)
+    expect(page.locator(".row.system.assigned")).to_have_count(1)  # the first "已接入" only: nobody pulled back
+    shot(page, "chat-phone-zh-typed-rating")
+    view = httpx.get(f"{settings.hub_url}/api/conversations/{cid}", headers={"Authorization": f"Bearer {token}"}).json()["conversation"]
+    assert view["status"] == "resolved" and view["rating"] == 5, view
+    ticket = alice.get(f"/tickets/{view['ticket_ref']}").json()["ticket"]
+    assert ticket["status"] == "solved" and ticket["reopened"] == 0 and ticket["rating"] == 5, ticket
+    ctx.close()
+
+
+def test_the_header_keeps_its_title_on_phones_and_in_the_widgets_panel(stack, settings, browser):
+    """Fixed breakpoints shortened the buttons only below 370 px: at 375 and 390 px the English title "Support" was cut
+    under the buttons, and in the widget's panel (one more button: close) up to 430 px, in Chinese too at 375 px.
+    The buttons now get shorter whenever the title would be cut, in either language, after a switch as well."""
+    for path, width in (("/chat", 375), ("/chat", 390), ("/chat?embed=1", 375), ("/chat?embed=1", 414)):
+        for language in ("en", "zh"):
+            ctx = browser.new_context(viewport={"width": width, "height": 740}, locale=LOCALES[language])
+            page = ctx.new_page()
+            page.goto(f"{settings.hub_url}{path}")
+            for switched in (False, True):
+                where = f"{path} at {width}px, {language}{' then switched' if switched else ''}"
+                heading = page.get_by_role("heading", level=1)
+                expect(heading).to_have_text("Support" if (language == "en") != switched else "在线客服")
+                assert heading.evaluate("h => h.scrollWidth <= h.clientWidth"), f"the title is cut: {where}"
+                actions = page.locator(".top-actions").bounding_box()
+                assert heading.bounding_box()["x"] + heading.evaluate("h => h.scrollWidth") <= actions["x"], f"the title runs under the buttons: {where}"
+                for button in page.locator(".top-actions button:visible").all():
+                    b = button.bounding_box()
+                    assert b["x"] + b["width"] <= width, f"{button.get_attribute('aria-label')}: {where}"
+                expect(page.locator("#human")).to_have_accessible_name("Talk to a person" if (language == "en") != switched else "转人工")
+                if not switched:
+                    shot(page, f"chat-header-{width}-{language}{'-embed' if 'embed' in path else ''}")
+                    page.locator("#lang").click()
+            ctx.close()

@@ -11,6 +11,22 @@ const leave = document.getElementById("leave");
 
 let asked = false; // the customer asked for a person and the request is on its way
 
+// The header's title keeps its room whatever the width (a phone, the widget's panel with its close button) and
+// the language ("Talk to a person" is longer than "转人工"): when it would be cut, the buttons get shorter ("compact":
+// no language name, the short label for a person), then the avatar goes ("tight"). Fixed breakpoints cut "Support"
+// at 375-390 px, and in the widget's panel up to 430 px.
+const top = document.querySelector(".top");
+const title = document.getElementById("title");
+export function fitHeader() {
+  top.classList.remove("compact", "tight");
+  for (const step of ["compact", "tight"]) {
+    if (title.scrollWidth <= title.clientWidth) return;
+    top.classList.add(step);
+  }
+}
+window.addEventListener("resize", fitHeader);
+if (document.fonts) document.fonts.ready.then(fitHeader);
+
 export function renderStatus() {
   const now = status();
   const agent = session.agentName || (session.conversation && session.conversation.agent) || t("agent");
@@ -40,6 +56,7 @@ export function renderStatus() {
     leave.hidden = true;
     banner.hidden = false;
   } else banner.hidden = true;
+  fitHeader(); // the person button's label and whether it shows changed with the status or the language
 }
 
 // Asked before the conversation exists (the page still starting it, the service away), the request waits for it
