@@ -8,14 +8,15 @@ when Valkey is back (SIGCONT).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
 import httpx
 import pytest
 
-from tests.browser import ARTIFACTS, DESKTOP, PHONE, expect, staff_page
-from tests.clients import AgentClient, Customer
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, WAIT, expect, shot, staff_page
+from tests.clients import AgentClient, Customer, start_hub
 
 
 def test_the_chat_says_so_while_the_store_is_away_and_delivers_afterwards(stack, settings, browser):
@@ -115,3 +116,33 @@ def test_the_console_says_a_reply_is_kept_while_the_hub_has_not_answered(stack, 
     assert [m["text"] for m in customer.transcript() if m["sender"] == "agent"] == ["Let me check that for you"]
     ctx.close()
     AgentClient(hub, "bob").post(f"/conversations/{customer.id}/resolve")
+
+
+def test_a_chat_refused_for_now_at_start_says_when_it_starts_not_to_check_the_connection(stack, settings, browser):
+    """Too many chats started from one address (an office, a campus, a carrier's NAT: common in China) and the hub
+    refuses a new one for a while (429, Retry-After). The page said "无法开始会话，请检查网络后刷新页面" (check your network
+    and reload), which helps nobody, and tried again every 5 s. It says when the chat starts by itself, in the
+    page's language, and keeps what the customer types for it."""
+    limits = {name: "1000000/60" for name in ("messages_per_conversation", "messages_per_address", "customer_actions_per_conversation",
+                                              "login_per_address", "kb_search_per_user", "requests_per_address")}
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_RATE_LIMITS=json.dumps({**limits, "start_per_address": "1/600"}))
+    try:
+        assert httpx.post(f"{url}/api/conversations", json={"language": "zh"}).status_code == 201  # the address's one chat
+        ctx = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN")
+        page = ctx.new_page()
+        page.goto(f"{url}/chat")
+        conn = page.locator("#conn")
+        expect(conn).to_contain_text("分钟后自动开始", timeout=WAIT)
+        expect(conn).not_to_contain_text("检查网络")
+        assert page.evaluate("() => localStorage.getItem('cs_chat_v1')") is None  # nothing started
+        box = page.get_by_label("您的消息")
+        box.fill("我的订单还没发货")
+        box.press("Enter")
+        expect(page.locator(".row.customer.pending")).to_have_count(1)  # kept for the chat when it starts
+        shot(page, "chat-phone-zh-start-refused")
+        page.locator("#lang").click()
+        expect(conn).to_contain_text("starts by itself in about 10 min")
+        ctx.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)

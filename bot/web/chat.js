@@ -85,10 +85,13 @@ function begin() {
       connection.startFailed(false);
       outbox.flush();
       live.connect();
-    } catch {
-      connection.startFailed(true);
+    } catch (e) {
+      // Tried again by itself: after the wait the hub names when too many chats were started from this network
+      // (a shared address: an office, a campus, a carrier's NAT), else in a few seconds.
+      const wait = e.status === 429 && e.retryAfter > 0 ? e.retryAfter : 0;
+      connection.startFailed(true, wait);
       starting = null;
-      setTimeout(begin, 5000);
+      setTimeout(begin, wait ? wait * 1000 : 5000);
     }
   })();
   return starting;
