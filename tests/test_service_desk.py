@@ -363,6 +363,25 @@ def test_an_agent_signed_in_through_the_api_alone_is_offered_no_chat_until_a_con
         assert later.status()["conversation"]["agent"] == "apionly"  # at the console: offered at once
 
 
+def test_the_queue_notice_says_at_once_only_when_an_agent_online_can_take_the_chat(hub, only):
+    """The notice followed the queue's free capacity, not who can take the chat: with only a Chinese-speaking agent
+    free, an English customer was told "an agent will be with you in a moment" and waited; a Chinese customer behind
+    that chat was told their place and wait, then joined at once."""
+    account("zh-only", "zh", capacity=3)
+    (agent,) = only("zh-only")
+    en = Customer(hub, "en")
+    en.say("I want to talk to a person")
+    assert en.status()["conversation"]["status"] == "queued"
+    told = [m for m in en.transcript() if m["meta"].get("kind") == "queued"][-1]["text"]
+    assert "in a moment" not in told and "number 1 in the queue" in told, told
+    zh = Customer(hub, "zh")
+    zh.say("转人工")
+    assert zh.status()["conversation"]["agent"] == "zh-only"
+    told = [m for m in zh.transcript() if m["meta"].get("kind") == "queued"][-1]["text"]
+    assert "客服马上为您服务" in told and "第 2 位" not in told, told
+    assert agent.post(f"/conversations/{zh.id}/resolve").status_code == 200
+
+
 def test_an_agent_who_signs_in_and_never_opens_a_console_goes_offline_after_the_grace(stack, settings, only):
     """No console within the grace period (2 s on a hub of its own) after signing in: offline, like an agent whose last
     console closed, so nobody counts them as available."""

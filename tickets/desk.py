@@ -106,15 +106,20 @@ class TicketDesk:
         if new_epoch is None:
             return []
         ticket = await self._ticket_for(conv, packet)
-        text, meta, _at_once = await self._queue_notice(conv.id, ticket.ref, packet.language)
+        text, meta, _at_once = await self._queue_notice(conv.id, ticket.ref, packet.language, ticket)
         notice = await self.conversations.append(conv.id, "system", text, channel=conv.channel, meta=meta,
                                                  guard=Guard(frozenset({"queued"}), epoch=new_epoch))
         joined = await self.route(ticket)
         return [m for m in (notice, joined) if m is not None]
 
-    async def _queue_notice(self, cid: str, ref: str, language: str) -> tuple[str, dict, bool]:
+    async def _queue_notice(self, cid: str, ref: str, language: str, ticket: Ticket | None = None) -> tuple[str, dict, bool]:
         """What a customer just put in the queue is told (``ref``: their ticket's number): taken at once, their place
-        and wait, or that nobody is available (with the contact form, ``ask_contact``); and whether it is "at once"."""
+        and wait, or that nobody is available (with the contact form, ``ask_contact``); and whether it is "at once".
+
+        ``ticket``: the new ticket about to be routed: "at once" is then whether an agent online fits it now (has room,
+        speaks its language), not the queue's free capacity. The estimate counts every waiting chat and every free
+        seat: a Chinese customer behind an English chat nobody online speaks was told "第 2 位，约 1 分钟" and joined at
+        once; an English customer with only Chinese speakers free was told "an agent will be with you in a moment"."""
         now = current_time()
         spot = await self.queue.spot(cid)
         staffed = spot is not None and spot.agents_online > 0 and self.hours.is_open(now)
@@ -123,7 +128,11 @@ class TicketDesk:
             back = self.hours.next_open(now) if not self.hours.is_open(now) else None
             when = say("back_at", language, when=self.hours.when(back, language, now)) if back else ""
             return say("queued_nobody_online", language, ticket=ref, back=when), {**meta, "kind": "offline", "ask_contact": True, "back_at": back}, False
-        if spot.estimated_wait_seconds <= 0 and await self.pushes():  # free capacity: routing assigns the chat right away
+        if ticket is not None:
+            at_once = ticket.status == "new" and await self.pushes() and bool(ranked(ticket, await self.candidates()))
+        else:
+            at_once = spot.estimated_wait_seconds <= 0 and await self.pushes()  # free capacity: routing assigns the chat right away
+        if at_once:
             return say("queued_now", language, ticket=ref), meta, True
         minutes = max(1, round(spot.estimated_wait_seconds / 60))
         return say("queued", language, ticket=ref, position=spot.position, ahead=spot.position - 1, minutes=minutes), meta, False
