@@ -94,7 +94,7 @@ class Orchestrator:
         return turn.messages if turn.messages is not None else await self.conversations.messages_by_id(cid, turn.ids)
 
     async def accept(self, conv: Conversation, text: str, *, client_message_id: str | None = None, payload: str | None = None,
-                     channel: str | None = None, reads_transcript: bool = False) -> tuple[Message, bool]:
+                     channel: str | None = None, reads_transcript: bool = False, too_long: bool = False) -> tuple[Message, bool]:
         """Store the message and queue its turn, without waiting for it: ``(message, duplicate)``.
 
         Messaging channels (``bot/channels/``) answer their webhook once the message
@@ -102,11 +102,13 @@ class Orchestrator:
         ``channel``: where this message came from, if not the conversation's own channel.
         ``reads_transcript``: the customer wrote from the web chat, which shows the transcript
         itself: a linked customer who wrote from a messaging channel before gets the replies here now.
+        ``too_long``: longer than the web chat accepts (``Settings.max_message_chars``), from a channel that cannot be
+        told so: stored whole, and its turn passes it to a person instead of the bot (``_pass_long_message``).
         """
         # A button's title or a command says nothing of the customer's language; links, codes and product names
         # neither (core/language.py): the conversation keeps its language unless the customer wrote real words.
         language = conv.language if payload or is_command(text) else detect_language(text, default=conv.language)
-        meta = {"language": language, **({"payload": payload} if payload else {})}
+        meta = {"language": language, **({"payload": payload} if payload else {}), **({"too_long": True} if too_long else {})}
         return await self.conversations.append_customer(conv.id, text, channel=channel or conv.channel, client_message_id=client_message_id, meta=meta,
                                                         reads_transcript=reads_transcript, language=language)
 
@@ -131,7 +133,22 @@ class Orchestrator:
         if conv.status in ("queued", "assigned"):
             await self.conversations.publish_agents({"type": Frame.CUSTOMER_MESSAGE, "conversation_id": conv.id, "agent": conv.agent})
             return []
+        if message.meta.get("too_long") and not message.meta.get("payload"):
+            return await self._pass_long_message(conv, message, language)
         return await self._ask_bot(conv, message.meta.get("payload") or as_typed(message.text), language, turn_id=message.id)
+
+    async def _pass_long_message(self, conv: Conversation, message: Message, language: str) -> list[Message]:
+        """A message longer than the web chat accepts, from a messaging channel (which has no way to refuse it): a
+        pasted complaint or a whole story, not a question the bot can match (it would only say it did not understand).
+        A person reads it: the customer is told so, and the chat is handed over with the message as its summary."""
+        packet = HandoffPacket(reason="customer_request", language=language, customer_tier=conv.customer_tier, summary=message.text[:300],
+                               last_customer_message=message.text, created_at=clock.now())
+        await self.conversations.save_packet(conv.id, packet)  # before the note, as for any hand-over (``_said``)
+        note = await self.conversations.append(conv.id, "system", say("long_message", language), channel=conv.channel,
+                                               meta={"kind": "long_message", "turn": message.id}, guard=Guard(frozenset({"bot"}), epoch=conv.epoch))
+        if note is None:
+            return []
+        return [note, *await self.desk.escalate(conv, packet, epoch=conv.epoch)]
 
     async def _said(self, conv: Conversation, message: Message) -> list[Message]:
         """What a turn begun by a worker that died had already said (its messages carry the turn's id): said

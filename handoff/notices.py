@@ -43,6 +43,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, our assistant is having trouble right now. I'm passing your message to a human agent.",
         "zh": "抱歉，智能助手暂时出现故障，已为您转接人工客服。",
     },
+    "long_message": {  # a messaging channel's message over the web chat's limit (max_message_chars): kept whole, read by a person
+        "en": "Your message is long, so I've passed it to a human agent, who will read all of it.",
+        "zh": "您的消息内容较长，已为您转交人工客服，客服会完整阅读。",
+    },
     "assigned": {
         "en": "{agent} has joined the conversation.",
         "zh": "{agent} 已接入，为您服务。",

@@ -129,7 +129,7 @@ class Services:
         s = self.settings
         return ChannelGateway(self.redis, self.keys, self.intake, self.customers, self.conversations, self.orchestrator, self.queue, self.feedback,
                               new_conversation_after_seconds=s.channel_new_conversation_after_hours * 3600, turn_wait_seconds=s.rasa_timeout_seconds * 2 + 5,
-                              limiter=self.limiter, limits=s.rate_limits)
+                              limiter=self.limiter, limits=s.rate_limits, max_message_chars=s.max_message_chars)
 
     def _channel_workers(self) -> list[asyncio.Task]:
         """The outbox sender, deferred channel messages (over the message limits), and Telegram's long polling (or its webhook registration)."""

@@ -10,6 +10,7 @@ by long polling; a retried update is stored once; the bot token never reaches a 
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import time
 
@@ -370,3 +371,30 @@ def test_a_score_typed_under_the_rating_request_is_the_rating_and_rates_the_tick
     ticket = alice.get(f"/tickets/{conv['ticket_id']}").json()["ticket"]
     assert ticket["rating"] == 5 and ticket["status"] != "open", ticket
     assert not [m for m in telegram_api.messages_to(user.user_id) if "reopened" in m["text"]]
+
+
+def test_a_message_over_the_chat_limit_is_kept_whole_and_passed_to_a_person(settings, channels_hub, telegram_api, telegram_secret):
+    """The web chat refuses a message over its limit (max_message_chars) and says so; a channel cannot, and the customer
+    is waiting. Such a message (a pasted complaint, a whole story) got the bot's "I didn't quite understand, could you
+    rephrase?": it is no question the bot can match. It stays whole in the transcript, and a person reads it; the
+    customer is told so, in their language."""
+    user = TelegramUser(channels_hub, telegram_secret)
+    rng = random.Random(7)  # a long complaint pasted from a document: varied words, not one sentence repeated
+    long_text = "我的订单号是 A12345，" + "".join(rng.choice(HANZI) + ("，" if i % 17 == 16 else "") for i in range(3900))
+    assert len(long_text) > settings.max_message_chars
+    user.say(long_text)
+    told = telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "消息内容较长" in m["text"]], timeout=60)
+    assert "人工客服" in told[0]["text"]
+    cid = conversation_of(settings, "telegram", user.user_id)
+    lines = _lines(settings, cid)
+    assert [m["text"] for m in lines if m["sender"] == "customer"] == [long_text]  # nothing the customer sent is lost
+    assert not [m for m in lines if m["sender"] == "bot" and "没太理解" in m["text"]]
+    r, k = sync_client(settings), Keys(settings.key_prefix)
+    deadline = time.monotonic() + 20
+    while r.hget(k.conv(cid), "status") != "queued":
+        assert time.monotonic() < deadline, r.hgetall(k.conv(cid))
+        time.sleep(0.2)
+
+HANZI = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
+         "十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表"
+         "间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员")

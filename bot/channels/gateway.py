@@ -20,6 +20,9 @@
    channel cannot be asked to, so the gateway keeps the message (``Keys.channel_deferred``)
    and takes it again after the wait, in the order written, and the customer is told
    once per window to slow down, in their language. Nothing is dropped.
+6. A message longer than the web chat accepts (``Settings.max_message_chars``: the page refuses it and says
+   so) cannot be refused on a channel: it is stored whole and passed to a person, and the customer is told
+   (``Orchestrator.accept(too_long=True)``).
 """
 
 from __future__ import annotations
@@ -85,7 +88,8 @@ class Receipt:
 class ChannelGateway:
     def __init__(self, client: aioredis.Redis, keys: Keys, intake: Intake, customers: CustomerStore, conversations: ConversationStore,
                  orchestrator: Orchestrator, queue: HandoffQueue, feedback: AnswerFeedback, *, new_conversation_after_seconds: float,
-                 turn_wait_seconds: float, limiter: RateLimiter | None = None, limits: dict[str, str] | None = None) -> None:
+                 turn_wait_seconds: float, limiter: RateLimiter | None = None, limits: dict[str, str] | None = None,
+                 max_message_chars: int = 2000) -> None:
         self.r = client
         self.k = keys
         self.intake = intake
@@ -96,6 +100,7 @@ class ChannelGateway:
         self.feedback = feedback
         self.new_conversation_after = new_conversation_after_seconds
         self.turn_wait_seconds = turn_wait_seconds
+        self.max_message_chars = max_message_chars
         self.limiter = limiter
         self.limits = {name: Limit.parse(text) for name, text in (limits or {}).items() if name in MESSAGE_LIMITS}
         self._release = self.r.register_script(_RELEASE)
@@ -151,7 +156,8 @@ class ChannelGateway:
             log.warning("%s: a message of conversation %s stayed over the message limits %d times; kept for the agent", channel.name, conv.id, deferrals)
             await self.conversations.append(conv.id, "customer", self.conversations.masked(text), channel=channel.name, meta={"kind": "rate_limited"})
             return Receipt(conv)
-        message, duplicate = await self.orchestrator.accept(conv, text, client_message_id=client_id, payload=payload or None, channel=channel.name)
+        message, duplicate = await self.orchestrator.accept(conv, text, client_message_id=client_id, payload=payload or None, channel=channel.name,
+                                                            too_long=len(text) > self.max_message_chars)
         turn = None if duplicate else self._start_turn(conv.id, message.id)
         return Receipt(conv, message, duplicate, turn)
 
