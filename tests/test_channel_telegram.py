@@ -398,3 +398,27 @@ def test_a_message_over_the_chat_limit_is_kept_whole_and_passed_to_a_person(sett
 HANZI = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
          "十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表"
          "间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员")
+
+
+@pytest.mark.parametrize("kind", ["group", "supergroup"])
+def test_a_message_in_a_group_is_answered_once_with_an_invitation_to_write_privately(settings, channels_hub, telegram_api, telegram_secret, kind):
+    """The bot serves customers one to one: in a group it was silent, even to /start, and people thought it broken.
+    It now says once, in the group and in the sender's language, to message it privately, and opens no conversation."""
+    zh = TelegramUser(channels_hub, telegram_secret)
+    en = TelegramUser(channels_hub, telegram_secret, language_code="en-GB", name="Ann")
+    group = {"id": -(10**12 + zh.user_id), "type": kind, "title": "Shop fans"}
+    zh.chat = en.chat = group
+    assert zh.say("/start@shop_help_bot") and zh.say("运费怎么算？")
+    told = telegram_api.wait_for(lambda: telegram_api.messages_to(group["id"]))
+    assert len(told) == 1 and "私聊" in told[0]["text"], told
+    en.say("/start")
+    told = telegram_api.wait_for(lambda: telegram_api.messages_to(group["id"])[1:])
+    assert len(told) == 1 and "private chat" in told[0]["text"], told
+    r, k = sync_client(settings), Keys(settings.key_prefix)
+    for address in (group["id"], zh.user_id, en.user_id):
+        assert r.get(k.channel_conversation("telegram", str(address))) is None
+    zh.say("还在吗？")  # said once to each: the group is not answered at every message
+    zh.chat = {"id": zh.user_id, "type": "private", "first_name": "李雷"}
+    zh.say("运费怎么算？")  # and in private, the bot answers as usual
+    telegram_api.wait_for(lambda: telegram_api.messages_to(zh.user_id))
+    assert len(telegram_api.messages_to(group["id"])) == 2

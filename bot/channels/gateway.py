@@ -161,6 +161,10 @@ class ChannelGateway:
         turn = None if duplicate else self._start_turn(conv.id, message.id)
         return Receipt(conv, message, duplicate, turn)
 
+    async def first_time(self, channel: Channel, event_id: str) -> bool:
+        """Whether this is the first time the channel event ``event_id`` is seen (remembered ``SEEN_SECONDS``)."""
+        return bool(await self.r.set(self.k.channel_seen(channel.name, event_id), "1", nx=True, ex=SEEN_SECONDS))
+
     async def _attachment(self, conv: Conversation, channel: Channel, inbound: Inbound) -> None:
         """A photo, a voice message, a file, a place...: a line of the transcript with the channel's reference to it, so
         the agent knows it came and can fetch it. Nothing else happens while a person has the chat (they asked for it,

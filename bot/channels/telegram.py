@@ -26,6 +26,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.base import Channel, DeliveryError, Inbound, Outbound, language_of
 from bot.channels.gateway import ChannelGateway
+from bot.channels.texts import channel_say
 from core.redis import Keys
 from handoff.models import HUMAN_PAYLOAD
 
@@ -124,6 +125,17 @@ class TelegramChannel(Channel):
         if command in ("/human", "/agent"):
             return Inbound("message", text=text, payload=HUMAN_PAYLOAD, **common)
         return Inbound("message", text=text, **common)
+
+    def group_chat(self, update: Update) -> tuple[int, str, str] | None:
+        """``(chat id, sender's user id, sender's language)`` for a message written in a group or supergroup, else
+        ``None``. The bot serves customers one to one (an order number, an address has no place in a group), so none
+        is taken in there."""
+        message = update.message
+        if message is None or message.chat is None or message.chat.type not in ("group", "supergroup") or type(message.chat.id) is not int:
+            return None
+        user = message.from_user
+        sender = str(user.id) if user is not None and type(user.id) is int else ""
+        return message.chat.id, sender, language_of(_text(user.language_code) if user is not None else "") or self.default_language
 
     def pieces(self, outbound: Outbound) -> list[Outbound]:
         """At most 4096 characters a message; the choices go under the last piece."""
@@ -237,9 +249,24 @@ async def receive_update(channel: TelegramChannel, gateway: ChannelGateway, upda
         log.warning("telegram: ignored update %s: %s", update.update_id, exc)
         return
     if inbound is None:
+        if (group := channel.group_chat(update)) is not None:
+            await _tell_group(channel, gateway, *group)
+            return
         log.info("telegram: ignored update %s: not a private message or tap the bot handles", update.update_id)
         return
     await gateway.receive(channel, inbound)
+
+
+async def _tell_group(channel: TelegramChannel, gateway: ChannelGateway, chat_id: int, sender: str, language: str) -> None:
+    """Someone wrote to the bot in a group (/start there, a mention): it tells them once, in the group and in their
+    language, to message it privately, and takes nothing in (no conversation, no customer: a group is not one).
+    Once per person and group, so a group is not answered at every message."""
+    if not await gateway.first_time(channel, f"group:{chat_id}:{sender}"):
+        return
+    try:
+        await channel.deliver(str(chat_id), Outbound(channel_say("private_only", language)))
+    except DeliveryError as exc:  # removed from the group meanwhile, or may not write there: nobody waits for an answer
+        log.info("telegram: could not tell group %s to write privately: %s", chat_id, exc.reason)
 
 
 class TelegramPoller:

@@ -24,6 +24,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, I can only read text messages here. Please type your question.",
         "zh": "抱歉，这里暂时只能处理文字消息，请直接输入您的问题。",
     },
+    "private_only": {
+        "en": "Hi! I can only help in a private chat, so your order details stay between us. Please tap my name and send me a message there.",
+        "zh": "您好！为保护您的订单和个人信息，我只在私聊中提供服务。请点击我的头像，在私聊中给我发消息。",
+    },
 }
 RATING_TITLES = ("★", "★★", "★★★", "★★★★", "★★★★★")
 
