@@ -47,6 +47,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your message is long, so I've passed it to a human agent, who will read all of it.",
         "zh": "您的消息内容较长，已为您转交人工客服，客服会完整阅读。",
     },
+    "unfollowed": {  # for the agent (an internal line): a WeChat follower unfollowed the official account
+        "en": "The customer unfollowed the WeChat account: replies can no longer reach them.",
+        "zh": "顾客已取消关注公众号：回复将无法再送达对方。",
+    },
     "assigned": {
         "en": "{agent} has joined the conversation.",
         "zh": "{agent} 已接入，为您服务。",

@@ -28,7 +28,7 @@ from core.redis import is_stream_id
 from customers.store import IdentityKind
 from handoff.models import Message
 
-InboundKind = Literal["message", "choice", "rating", "start", "attachment"]
+InboundKind = Literal["message", "choice", "rating", "start", "attachment", "unfollow"]  # unfollow: the customer can no longer be written to
 RATING_SCORES = (1, 2, 3, 4, 5)
 
 

@@ -123,6 +123,8 @@ class ChannelGateway:
         return receipt
 
     async def _receive(self, channel: Channel, inbound: Inbound, hold_until: float, written_at: float, deferrals: int) -> Receipt:
+        if inbound.kind == "unfollow":
+            return await self._unfollowed(channel, inbound)
         said = inbound.text  # a caption's language, if any (a photo alone says nothing of it)
         language = inbound.language or detect_language(said, default=channel.default_language)
         customer_id = await self.customers.identify(channel.identity, inbound.user_id, name=inbound.name, language=language)
@@ -160,6 +162,20 @@ class ChannelGateway:
                                                             too_long=len(text) > self.max_message_chars)
         turn = None if duplicate else self._start_turn(conv.id, message.id)
         return Receipt(conv, message, duplicate, turn)
+
+    async def _unfollowed(self, channel: Channel, inbound: Inbound) -> Receipt:
+        """The customer unfollowed (WeChat): nothing sent to them arrives any more. Their open conversation gets a line
+        saying so for the agent (internal: never queued for the customer), once, so nobody writes into the void; no
+        conversation is opened for it, and the reply route stays as it was."""
+        cid = await self.r.get(self.k.channel_conversation(channel.name, inbound.address))
+        conv = await self.conversations.get(cid) if cid else None
+        if conv is None or conv.status == "resolved" or not await self.first_time(channel, inbound.event_id):
+            return Receipt(conv)
+        await self.conversations.append(conv.id, "system", say("unfollowed", conv.language), channel=channel.name,
+                                        meta={"kind": "unfollowed", "internal": True})
+        if conv.status in ("queued", "assigned"):
+            await self.conversations.publish_agents({"type": Frame.CUSTOMER_MESSAGE, "conversation_id": conv.id, "agent": conv.agent})
+        return Receipt(conv)
 
     async def first_time(self, channel: Channel, event_id: str) -> bool:
         """Whether this is the first time the channel event ``event_id`` is seen (remembered ``SEEN_SECONDS``)."""

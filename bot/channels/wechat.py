@@ -34,7 +34,7 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.messages import TextMessage
-from wechatpy.events import ClickEvent, SubscribeEvent, SubscribeScanEvent
+from wechatpy.events import ClickEvent, SubscribeEvent, SubscribeScanEvent, UnsubscribeEvent
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
@@ -151,7 +151,7 @@ class WeChatChannel(Channel):
         return data["xml"]
 
     def parse(self, xml: str) -> Inbound | None:
-        """The push as what the customer did; ``None`` for what needs no answer (unsubscribe, location reports...)."""
+        """The push as what the customer did; ``None`` for what needs no answer (location reports, template receipts...)."""
         raw = self._xml(xml)
         for key in READ_FIELDS:  # one value each: an element nested or repeated here is no push of WeChat's
             if raw.get(key) is not None and not isinstance(raw[key], str):
@@ -177,6 +177,8 @@ class WeChatChannel(Channel):
         event_id = f"event:{openid}:{raw.get('CreateTime', '')}:{raw.get('Event', '')}:{raw.get('EventKey') or ''}"
         if isinstance(message, (SubscribeEvent, SubscribeScanEvent)):
             return Inbound("start", event_id=event_id, text="[关注公众号]", payload=GREET_PAYLOAD, **common)
+        if isinstance(message, UnsubscribeEvent):  # nothing reaches them any more: the agent must know before replying
+            return Inbound("unfollow", event_id=event_id, **common)
         if isinstance(message, ClickEvent):
             key = (message.key or "").strip()
             payload = HUMAN_PAYLOAD if key.lower() in ("human", "agent", HUMAN_PAYLOAD) else (key if key.startswith("/") else "")

@@ -67,7 +67,8 @@ def test_wechat_events_and_menu_taps():
     tap = channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>3</CreateTime><MsgType>text</MsgType><Content>★★★★★</Content>"
                         "<MsgId>7</MsgId><bizmsgmenuid>r:5</bizmsgmenuid></xml>")
     assert (tap.kind, read_choice(tap.choice)) == ("choice", 5)
-    assert channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>4</CreateTime><MsgType>event</MsgType><Event>unsubscribe</Event></xml>") is None
+    gone = channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>4</CreateTime><MsgType>event</MsgType><Event>unsubscribe</Event></xml>")
+    assert (gone.kind, gone.address, gone.event_id) == ("unfollow", "o1", "event:o1:4:unsubscribe:")
     photo = channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>5</CreateTime><MsgType>image</MsgType><PicUrl>u</PicUrl><MsgId>9</MsgId><MediaId>m</MediaId></xml>")
     assert (photo.kind, photo.text, photo.media) == ("attachment", "", {"type": "image", "media_id": "m", "url": "u", "line": "[image] u"})
     assert channel.reply_window_closed(1.0) and not channel.reply_window_closed(0)
