@@ -94,7 +94,8 @@ class Orchestrator:
         return turn.messages if turn.messages is not None else await self.conversations.messages_by_id(cid, turn.ids)
 
     async def accept(self, conv: Conversation, text: str, *, client_message_id: str | None = None, payload: str | None = None,
-                     channel: str | None = None, reads_transcript: bool = False, too_long: bool = False) -> tuple[Message, bool]:
+                     channel: str | None = None, reads_transcript: bool = False, too_long: bool = False,
+                     edited_of: str | None = None) -> tuple[Message, bool]:
         """Store the message and queue its turn, without waiting for it: ``(message, duplicate)``.
 
         Messaging channels (``bot/channels/``) answer their webhook once the message
@@ -104,11 +105,14 @@ class Orchestrator:
         itself: a linked customer who wrote from a messaging channel before gets the replies here now.
         ``too_long``: longer than the web chat accepts (``Settings.max_message_chars``), from a channel that cannot be
         told so: stored whole, and its turn passes it to a person instead of the bot (``_pass_long_message``).
+        ``edited_of``: the customer edited an earlier message on their channel (the id of that line, "" if it is not in
+        this conversation): a new message, answered like any, marked ``meta.edited_of`` for the agent.
         """
         # A button's title or a command says nothing of the customer's language; links, codes and product names
         # neither (core/language.py): the conversation keeps its language unless the customer wrote real words.
         language = conv.language if payload or is_command(text) else detect_language(text, default=conv.language)
-        meta = {"language": language, **({"payload": payload} if payload else {}), **({"too_long": True} if too_long else {})}
+        meta = {"language": language, **({"payload": payload} if payload else {}), **({"too_long": True} if too_long else {}),
+                **({"edited_of": edited_of} if edited_of is not None else {})}
         return await self.conversations.append_customer(conv.id, text, channel=channel or conv.channel, client_message_id=client_message_id, meta=meta,
                                                         reads_transcript=reads_transcript, language=language)
 

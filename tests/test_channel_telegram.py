@@ -113,12 +113,6 @@ def test_the_webhook_refuses_what_telegram_did_not_send(channels_hub, telegram_s
     assert resp.status_code == 403, resp.text
 
 
-def _edited(user: TelegramUser) -> dict:
-    update = user.message_update("typo fixed")
-    update["edited_message"] = update.pop("message")
-    return update
-
-
 def _without_chat(user: TelegramUser) -> dict:
     update = user.message_update("hello")
     del update["message"]["chat"]
@@ -140,8 +134,7 @@ def _text_not_a_string(user: TelegramUser) -> dict:
     (_text_not_a_string, True),
     (lambda user: {"update_id": user.update_id + 1}, False),  # no message at all
     (lambda user: {"update_id": user.update_id + 1, "message": None}, False),
-    (_edited, False),  # an update the bot does not take (allowed_updates excludes it, but one may still come)
-], ids=["broken-json", "empty", "a-list", "no-update-id", "no-chat", "text-not-a-string", "no-message", "null-message", "edited-message"])
+], ids=["broken-json", "empty", "a-list", "no-update-id", "no-chat", "text-not-a-string", "no-message", "null-message"])
 def test_a_malformed_or_unhandled_update_is_acknowledged_and_ignored(settings, channels_hub, telegram_api, telegram_secret, make, malformed):
     """Telegram sends an update again and again until it gets a 2xx (and holds the updates after it back
     meanwhile): what the bot cannot use is answered 200 and nothing is stored or sent; a malformed one is logged."""
@@ -422,3 +415,22 @@ def test_a_message_in_a_group_is_answered_once_with_an_invitation_to_write_priva
     zh.say("运费怎么算？")  # and in private, the bot answers as usual
     telegram_api.wait_for(lambda: telegram_api.messages_to(zh.user_id))
     assert len(telegram_api.messages_to(group["id"])) == 2
+
+
+def test_an_edited_message_is_a_new_message_marked_as_the_edit_and_answered(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+    """A customer corrects the order number in the message they sent (Telegram's "Edit"). The edit was not even asked
+    for (allowed_updates) and was ignored: the agent saw the wrong number. It is now a new line of the transcript marked
+    as the edit of the earlier one (which is kept), answered like any message; Telegram's retry of it is stored once."""
+    assert "edited_message" in [w for w in telegram_api.webhooks[-1]["allowed_updates"]]
+    user = TelegramUser(channels_hub, telegram_secret)
+    sent = user.say("运费怎么算？订单号 A10023")
+    telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id))
+    user.update_id += 1
+    edit = {"update_id": user.update_id, "edited_message": {**sent["message"], "text": "运费怎么算？订单号 A10032", "edit_date": int(time.time())}}
+    assert user.post(edit).status_code == 200
+    telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id)[1:])  # answered like a new message
+    assert user.post(edit).status_code == 200  # Telegram sends it again
+    cid = conversation_of(settings, "telegram", user.user_id)
+    shown = [m for m in AgentClient(hub, "alice").get(f"/conversations/{cid}").json()["messages"] if m["sender"] == "customer"]
+    assert [m["text"] for m in shown] == ["运费怎么算？订单号 A10023", "运费怎么算？订单号 A10032"]
+    assert shown[1]["meta"]["edited_of"] == shown[0]["id"] and "edited_of" not in shown[0]["meta"]

@@ -50,6 +50,7 @@ class Inbound:
     # an attachment's kind ("photo", "voice", "location"...), the transcript's line for it ("line") and the channel's
     # reference that fetches it (a Telegram file_id, a WeChat MediaId or picture URL); ``text``: what came with it (a caption)
     media: dict = field(default_factory=dict)
+    edited_of: str = ""  # an edit of an earlier message: that message's ``event_id`` (the edit is taken in as a new message)
 
 
 @dataclass(frozen=True)

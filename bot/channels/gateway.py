@@ -158,8 +158,11 @@ class ChannelGateway:
             log.warning("%s: a message of conversation %s stayed over the message limits %d times; kept for the agent", channel.name, conv.id, deferrals)
             await self.conversations.append(conv.id, "customer", self.conversations.masked(text), channel=channel.name, meta={"kind": "rate_limited"})
             return Receipt(conv)
+        edited_of = None
+        if inbound.edited_of:  # the transcript line it corrects, if it is in this conversation ("" if not: still marked an edit)
+            edited_of = await self.r.hget(self.k.client_ids(conv.id), f"{channel.name}:{inbound.edited_of}") or ""
         message, duplicate = await self.orchestrator.accept(conv, text, client_message_id=client_id, payload=payload or None, channel=channel.name,
-                                                            too_long=len(text) > self.max_message_chars)
+                                                            too_long=len(text) > self.max_message_chars, edited_of=edited_of)
         turn = None if duplicate else self._start_turn(conv.id, message.id)
         return Receipt(conv, message, duplicate, turn)
 

@@ -33,7 +33,7 @@ from handoff.models import HUMAN_PAYLOAD
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/channels/telegram/webhook"
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 GREET_PAYLOAD = "/greet"
 TEXT_LIMIT = 4096  # characters in one Telegram message
 
@@ -84,7 +84,10 @@ class TelegramChannel(Channel):
         return update
 
     def parse(self, update: Update) -> Inbound | None:
-        """The update as what the customer did; ``None`` for what the bot does not handle (groups, edits...).
+        """The update as what the customer did; ``None`` for what the bot does not handle (groups, a photo's edited caption...).
+
+        An edited text (a corrected order number) is a new message marked as an edit of the earlier one (``edited_of``):
+        the transcript keeps both, and the bot answers it as it would any message.
 
         Raises ``InvalidUpdate`` for ids Telegram never sends, ``MalformedUpdate`` for a message the bot cannot read.
         """
@@ -100,7 +103,8 @@ class TelegramChannel(Channel):
                 raise MalformedUpdate("a callback query without string data")
             return Inbound("choice", str(chat.id), str(query.from_user.id), f"cb:{query.id}", choice=query.data,
                            language=language_of(_text(query.from_user.language_code)), name=_text(query.from_user.full_name), ack=query.id)
-        message = update.message
+        edited = update.message is None and update.edited_message is not None
+        message = update.edited_message if edited else update.message
         if message is None:
             return None
         if message.chat is None or message.from_user is None:
@@ -116,6 +120,12 @@ class TelegramChannel(Channel):
         common = dict(address=str(message.chat.id), user_id=str(user.id), event_id=f"m:{message.chat.id}:{message.message_id}",
                       language=language_of(_text(user.language_code)), name=_text(user.full_name))
         text = (message.text or "").strip()
+        if edited:
+            if not text:
+                return None  # a caption edited: the photo is in the transcript already, the caption was read then
+            original = f"m:{message.chat.id}:{message.message_id}"
+            # each edit is an update of its own (update_id): a second correction is taken in too, Telegram's retry of one is not
+            common.update(event_id=f"e:{message.chat.id}:{message.message_id}:{update.update_id}", edited_of=original)
         if not text:
             # a photo, a voice message, a file...: kept in the transcript with what an agent needs to find it; a caption is read
             return Inbound("attachment", text=(message.caption or "").strip(), media=media_of(message), **common)

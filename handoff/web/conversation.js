@@ -176,6 +176,7 @@ export function addMessage(m) {
     if (m.sender === "bot") who.append(el("span", "badge botb", t("bot")));
     else if (m.sender === "agent") who.append(el("span", "badge", t("agent")), el("span", null, m.author || ""));
     else who.append(el("span", null, state.current ? customerLabel(state.current) : t("customer")));
+    if (m.meta && m.meta.edited_of !== undefined) who.append(el("span", "badge", t("edited"))); // corrected on their app: a new line, the old one kept
     who.append(el("time", null, fmtTime(m.ts, i18n.locale)));
     row.append(who);
   }
