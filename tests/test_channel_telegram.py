@@ -82,6 +82,18 @@ def test_a_telegram_customer_gets_answers_choices_a_person_and_rates(settings, h
     assert len([m for m in telegram_api.messages_to(user.user_id) if m["text"] == "感谢您的评价！"]) == 1
 
 
+def claimed_chat(settings, hub, channels_hub, telegram_api, telegram_secret, name: str, agent: str) -> tuple[TelegramUser, AgentClient, str]:
+    """An English Telegram customer ``name`` who asked for a person, claimed from the queue by ``agent``, and told so."""
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name=name)
+    user.say("I want to talk to a person")
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "queue" in m["text"]])
+    cid = conversation_of(settings, "telegram", user.user_id)
+    client = AgentClient(hub, agent)
+    assert client.post(f"/conversations/{cid}/claim").status_code == 200
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "has joined" in m["text"]])
+    return user, client, cid
+
+
 def _wait_delivered(agent: AgentClient, cid: str, mid: str, state: str = "delivered") -> dict:
     deadline = time.monotonic() + 30
     while True:
@@ -279,12 +291,7 @@ def test_what_a_customer_sends_an_agent_reaches_the_agent_and_nothing_tells_them
     """The agent asks for a photo of the damage and where to pick the parcel up: the photo, the voice message, the
     place and the file reach the transcript with what the agent needs (file_id, coordinates, the file's name), and the
     customer is not told the chat takes text only."""
-    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Ann")
-    user.say("I want to talk to a person")
-    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "queue" in m["text"]])
-    cid = conversation_of(settings, "telegram", user.user_id)
-    alice = AgentClient(hub, "alice")
-    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    user, alice, cid = claimed_chat(settings, hub, channels_hub, telegram_api, telegram_secret, "Ann", "alice")
     alice.post(f"/conversations/{cid}/messages", {"text": "Please send a photo of the damage and your pick-up location."})
     telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["text"].startswith("Please send a photo")])
     before = len(telegram_api.messages_to(user.user_id))
@@ -347,12 +354,7 @@ def test_a_score_typed_under_the_rating_request_is_the_rating_and_rates_the_tick
     """"Rate us from 1 to 5": a customer on a phone types "5" rather than tapping a star. That is the rating (of the
     chat and of its ticket), thanked for, not a new problem that reopens the solved ticket and queues them again.
     """
-    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Ann")
-    user.say("I want to talk to a person")
-    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "queue" in m["text"]])
-    cid = conversation_of(settings, "telegram", user.user_id)
-    alice = AgentClient(hub, "alice")
-    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    user, alice, cid = claimed_chat(settings, hub, channels_hub, telegram_api, telegram_secret, "Ann", "alice")
     alice.post(f"/conversations/{cid}/messages", {"text": "Your parcel was reshipped today."})
     assert alice.post(f"/conversations/{cid}/resolve").status_code == 200
     telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if m["reply_markup"] and "rate" in m["text"]])

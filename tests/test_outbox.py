@@ -25,18 +25,11 @@ from handoff.conversations import ConversationStore
 from tests.channel_clients import TelegramUser
 from tests.channel_fixtures import TELEGRAM_TOKEN, WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_TOKEN, channel_hub
 from tests.clients import AgentClient
-from tests.test_channel_telegram import _wait_delivered, conversation_of
+from tests.test_channel_telegram import _wait_delivered, claimed_chat
 
 
 def _claimed_telegram_chat(settings, hub, channels_hub, telegram_api, telegram_secret) -> tuple[TelegramUser, AgentClient, str]:
-    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Bo")
-    user.say("I want to talk to a person")
-    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "queue" in m["text"]])
-    cid = conversation_of(settings, "telegram", user.user_id)
-    agent = AgentClient(hub, "bob")
-    assert agent.post(f"/conversations/{cid}/claim").status_code == 200
-    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "has joined" in m["text"]])
-    return user, agent, cid
+    return claimed_chat(settings, hub, channels_hub, telegram_api, telegram_secret, "Bo", "bob")
 
 
 def _texts(telegram_api, user) -> list[str]:
