@@ -419,7 +419,7 @@ def test_a_message_in_a_group_is_answered_once_with_an_invitation_to_write_priva
     assert len(telegram_api.messages_to(group["id"])) == 2
 
 
-def test_an_edited_message_is_a_new_message_marked_as_the_edit_and_answered(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+def test_an_edited_message_is_a_new_message_marked_as_the_edit_and_answered(settings, hub, agents, supervisor, channels_hub, telegram_api, telegram_secret):
     """A customer corrects the order number in the message they sent (Telegram's "Edit"). The edit was not even asked
     for (allowed_updates) and was ignored: the agent saw the wrong number. It is now a new line of the transcript marked
     as the edit of the earlier one (which is kept), answered like any message; Telegram's retry of it is stored once."""
@@ -433,6 +433,6 @@ def test_an_edited_message_is_a_new_message_marked_as_the_edit_and_answered(sett
     telegram_api.wait_for(lambda: telegram_api.messages_to(user.user_id)[1:])  # answered like a new message
     assert user.post(edit).status_code == 200  # Telegram sends it again
     cid = conversation_of(settings, "telegram", user.user_id)
-    shown = [m for m in AgentClient(hub, "alice").get(f"/conversations/{cid}").json()["messages"] if m["sender"] == "customer"]
+    shown = [m for m in AgentClient(hub, supervisor).get(f"/conversations/{cid}").json()["messages"] if m["sender"] == "customer"]
     assert [m["text"] for m in shown] == ["运费怎么算？订单号 A10023", "运费怎么算？订单号 A10032"]
     assert shown[1]["meta"]["edited_of"] == shown[0]["id"] and "edited_of" not in shown[0]["meta"]

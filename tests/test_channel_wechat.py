@@ -261,7 +261,7 @@ def test_a_picture_a_place_and_a_voice_message_reach_the_transcript_and_a_heard_
     assert customer[0]["meta"]["media"]["media_id"] == "media-parcel-1" and customer[2]["meta"]["media"]["media_id"] == "media-voice-1"
 
 
-def test_unfollowing_the_account_is_a_line_for_the_agent_in_the_open_conversation(settings, hub, agents, channels_hub, wechat_api):
+def test_unfollowing_the_account_is_a_line_for_the_agent_in_the_open_conversation(settings, hub, agents, supervisor, channels_hub, wechat_api):
     """A follower who unfollows can no longer be written to. The agent learned it only when a reply failed; now the
     open conversation says so at once (an internal line, in the conversation's language: never sent to the customer),
     once however often WeChat sends the event, and an unfollow with no conversation opens none."""
@@ -270,12 +270,12 @@ def test_unfollowing_the_account_is_a_line_for_the_agent_in_the_open_conversatio
     cid = conversation_of(settings, "wechat", f.openid)
     params, body = f.request(f.event_xml("unsubscribe"), encrypted=True)
     assert f.send(params, body).text == "success"
-    alice = AgentClient(hub, "alice")
-    lines = [m for m in alice.get(f"/conversations/{cid}").json()["messages"] if m["meta"].get("kind") == "unfollowed"]
+    sue = AgentClient(hub, supervisor)  # whoever holds the chat (push assignment): a supervisor reads it
+    lines = [m for m in sue.get(f"/conversations/{cid}").json()["messages"] if m["meta"].get("kind") == "unfollowed"]
     assert [(m["sender"], m["text"]) for m in lines] == [("system", "顾客已取消关注公众号：回复将无法再送达对方。")]
     f.push(f.event_xml("unsubscribe"), encrypted=True)  # WeChat's retry of the event (same CreateTime): not said twice
-    assert len([m for m in alice.get(f"/conversations/{cid}").json()["messages"] if m["meta"].get("kind") == "unfollowed"]) == 1
-    assert lines[0]["id"] not in alice.get(f"/conversations/{cid}/deliveries").json()  # never queued for the customer
+    assert len([m for m in sue.get(f"/conversations/{cid}").json()["messages"] if m["meta"].get("kind") == "unfollowed"]) == 1
+    assert lines[0]["id"] not in sue.get(f"/conversations/{cid}/deliveries").json()  # never queued for the customer
     assert not [m for m in wechat_api.messages_to(f.openid) if "取消关注" in json.dumps(m, ensure_ascii=False)]
 
     stranger = follower(channels_hub)

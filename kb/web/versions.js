@@ -67,5 +67,9 @@ async function doRollback(version) {
     state.lastPublish = null;
     await Promise.all([loadVersions(), hooks.refreshAll()]);
     els.publishResult.textContent = t("rolledBack", version);
+    // The dialog hands the focus back to the row's button, which the redraw removes: if the table was redrawn before
+    // that (a fast rollback, or a second redraw from the refresh), the focus fell to the page. Stay on the version.
+    const at = document.activeElement;
+    if (!at || at === document.body || els.versionsBody.contains(at)) keepFocus(version);
   } catch (e) { showMsg(els.versionsError, e.message); }
 }
