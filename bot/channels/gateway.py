@@ -176,9 +176,13 @@ class ChannelGateway:
             return Receipt(conv)
         await self.conversations.append(conv.id, "system", say("unfollowed", conv.language), channel=channel.name,
                                         meta={"kind": "unfollowed", "internal": True})
+        await self._tell_agents(conv)
+        return Receipt(conv)
+
+    async def _tell_agents(self, conv: Conversation) -> None:
+        """A line came into a chat people hold (queued or assigned): their consoles read it again."""
         if conv.status in ("queued", "assigned"):
             await self.conversations.publish_agents({"type": Frame.CUSTOMER_MESSAGE, "conversation_id": conv.id, "agent": conv.agent})
-        return Receipt(conv)
 
     async def first_time(self, channel: Channel, event_id: str) -> bool:
         """Whether this is the first time the channel event ``event_id`` is seen (remembered ``SEEN_SECONDS``)."""
@@ -190,13 +194,13 @@ class ChannelGateway:
         perhaps); else, with nothing written beside it, the customer hears that the bot cannot open it and a person can
         (one tap away). Once per event (the channel's retry of it adds nothing); what was written beside it (a caption)
         is the caller's to read as a message."""
-        if not await self.r.set(self.k.channel_seen(channel.name, inbound.event_id), "1", nx=True, ex=SEEN_SECONDS):
+        if not await self.first_time(channel, inbound.event_id):
             return
         media = inbound.media or {"type": "attachment", "line": "[attachment]"}
         line = self.conversations.masked(media.get("line") or f"[{media.get('type', 'attachment')}]")
         await self.conversations.append(conv.id, "customer", line, channel=channel.name, meta={"kind": "attachment", "media": media})
         if conv.status in ("queued", "assigned"):
-            await self.conversations.publish_agents({"type": Frame.CUSTOMER_MESSAGE, "conversation_id": conv.id, "agent": conv.agent})
+            await self._tell_agents(conv)
         elif not inbound.text:
             if media.get("type") in ("sticker", "dice"):  # a feeling, not a document of the problem
                 await self.conversations.append(conv.id, "system", channel_say("text_only", conv.language), channel=channel.name, meta={"kind": "text_only"})
