@@ -18,6 +18,7 @@ REASON = {
     "negative_feedback": ("负面反馈", "Negative feedback"),
     "vip": ("VIP 客户", "VIP customer"),
     "bot_unavailable": ("机器人不可用", "Bot unavailable"),
+    "long_message": ("消息过长", "Message too long for the bot"),
 }
 
 # The built-in SLA policies (core/settings.py); a shop's own policy names print as they are.

@@ -145,7 +145,7 @@ class Orchestrator:
         """A message longer than the web chat accepts, from a messaging channel (which has no way to refuse it): a
         pasted complaint or a whole story, not a question the bot can match (it would only say it did not understand).
         A person reads it: the customer is told so, and the chat is handed over with the message as its summary."""
-        packet = HandoffPacket(reason="customer_request", language=language, customer_tier=conv.customer_tier, summary=message.text[:300],
+        packet = HandoffPacket(reason="long_message", language=language, customer_tier=conv.customer_tier, summary=message.text[:300],
                                last_customer_message=message.text, created_at=clock.now())
         await self.conversations.save_packet(conv.id, packet)  # before the note, as for any hand-over (``_said``)
         note = await self.conversations.append(conv.id, "system", say("long_message", language), channel=conv.channel,

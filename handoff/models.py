@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field
 
 Sender = Literal["customer", "bot", "agent", "system"]
 Status = Literal["bot", "queued", "assigned", "resolved"]
-Reason = Literal["customer_request", "low_confidence", "complaint", "negative_feedback", "vip", "bot_unavailable"]
+# long_message: a messaging channel's message over the web chat's length limit, passed to a person unread by the bot
+# (bot/orchestrator.py:_pass_long_message); the customer did not ask for a person.
+Reason = Literal["customer_request", "low_confidence", "complaint", "negative_feedback", "vip", "bot_unavailable", "long_message"]
 # A customer message with this payload asks for a person (the Rasa intent that hands the conversation over).
 HUMAN_PAYLOAD = "/request_human"
 Category = Literal["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"]

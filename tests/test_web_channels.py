@@ -8,6 +8,7 @@ and says "Delivered" under it.
 
 from __future__ import annotations
 
+import random
 import re
 import secrets
 
@@ -15,6 +16,7 @@ import pytest
 
 from tests.browser import DESKTOP, WAIT, assert_accessible, expect, shot, staff_page
 from tests.channel_clients import TelegramUser
+from tests.clients import AgentClient
 from tests.test_channel_telegram import conversation_of
 
 
@@ -72,3 +74,41 @@ def test_linking_a_web_and_a_telegram_customer_shows_one_history(stack, settings
     expect(panel).to_contain_text("2 个会话")
     expect(page.locator("#transcript .msg.customer .channel-badge").first).to_have_text("Telegram")
     ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the chat waits in the queue, where the agent sees why it came
+def test_a_message_too_long_for_the_bot_is_named_as_such_in_the_console_and_the_figures(stack, settings, hub, agents, supervisor, browser,
+                                                                                         channels_hub, telegram_api, telegram_secret):
+    """A Telegram message over the web chat's length limit goes to a person unread by the bot. The customer never asked
+    for a person: the console said "Asked for a person", and the dashboard counted it among those, so a supervisor read
+    the wrong reason why the bot escalated. It has its own reason, in both languages, on both pages."""
+    boss = AgentClient(hub, supervisor, console=False)
+    figures = lambda: hub.get("/api/analytics/summary", params={"period": "today"}, headers=boss.headers).json()["current"]["bot"]["escalation_reasons"]
+    before = figures()
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Lin")
+    rng = random.Random(11)
+    long_text = "Order A12345 and what happened to it: " + " ".join(rng.choice(WORDS) for _ in range(int(settings.max_message_chars / 4)))
+    assert len(long_text) > settings.max_message_chars
+    user.say(long_text)
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "Your message is long" in m["text"]], timeout=60)
+    cid = conversation_of(settings, "telegram", user.user_id)
+
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    row = page.locator(f'#queue li[data-cid="{cid}"]')
+    expect(row.locator(".tag.reason")).to_have_text("Message too long for the bot", timeout=WAIT)
+    row.locator("button.item").click()
+    expect(page.locator("#packet-summary")).to_contain_text("Message too long for the bot")
+    page.locator("header .ui-lang-select").select_option("zh")
+    expect(row.locator(".tag.reason")).to_have_text("消息过长")
+    expect(page.locator("#packet-summary")).to_contain_text("消息过长")
+    ctx.close()
+
+    after = figures()
+    assert after.get("long_message", 0) == before.get("long_message", 0) + 1, after
+    assert after.get("customer_request", 0) == before.get("customer_request", 0), after
+    listed = hub.get("/api/analytics/conversations", params={"period": "today", "figure": "reason", "key": "long_message"}, headers=boss.headers).json()
+    assert cid in [c["conversation_id"] for c in listed["conversations"]]
+
+
+WORDS = ("parcel", "courier", "refund", "broken", "box", "week", "called", "nobody", "answered", "address", "wrong", "driver", "receipt",
+         "screen", "cracked", "paid", "twice", "store", "promised", "again", "email", "tracking", "number", "warehouse", "late", "sorry")

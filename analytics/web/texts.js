@@ -32,6 +32,7 @@ const en = {
   cat_billing: "Billing", cat_other: "Other", dec_answer: "Answered", dec_suggest: "Suggested", dec_fallback: "Fell back", dec_handoff: "To a person",
   dec_other: "Other", dec_unavailable: "Unavailable", rsn_customer_request: "Asked for a person", rsn_low_confidence: "Bot could not answer",
   rsn_complaint: "Complaint", rsn_negative_feedback: "Negative feedback", rsn_vip: "VIP", rsn_bot_unavailable: "Bot unavailable",
+  rsn_long_message: "Message too long for the bot",
   pol_vip: "VIP", pol_complaint: "Complaint", pol_standard: "Standard", clk_first_response: "First response", clk_resolution: "Resolution",
   kind_weekly: "Weekly", kind_monthly: "Monthly", kind_briefing: "Briefing",
   days: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
@@ -63,7 +64,7 @@ const zh = {
   cat_product_quality: "产品质量", cat_service_attitude: "服务态度", cat_logistics: "物流配送", cat_after_sales: "售后服务", cat_billing: "账单支付",
   cat_other: "其他", dec_answer: "直接回答", dec_suggest: "推荐选项", dec_fallback: "无法回答", dec_handoff: "转人工", dec_other: "其他", dec_unavailable: "不可用",
   rsn_customer_request: "客户要求人工", rsn_low_confidence: "机器人无法回答", rsn_complaint: "投诉", rsn_negative_feedback: "负面反馈", rsn_vip: "VIP 客户",
-  rsn_bot_unavailable: "机器人不可用", days: ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
+  rsn_bot_unavailable: "机器人不可用", rsn_long_message: "消息过长", days: ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
   pol_vip: "VIP", pol_complaint: "投诉", pol_standard: "标准", clk_first_response: "首次响应", clk_resolution: "解决",
   kind_weekly: "周报", kind_monthly: "月报", kind_briefing: "简报",
 };

@@ -454,3 +454,22 @@ def test_what_is_left_of_an_erased_conversation_counts_for_nothing():
     [leftover] = facts_of(ghost)
     assert leftover.started_at == 0
     assert summarize(facts_of(history()) + [leftover], Targets(), ZONE, NOW) == summarize(facts_of(history()), Targets(), ZONE, NOW)
+
+
+def test_every_escalation_reason_is_named_in_both_languages_wherever_it_is_shown():
+    """A reason with no text shows its raw key ("long_message") to an agent or a supervisor: the console's table,
+    the dashboard's and the briefing's name every ``Reason``, in Chinese and in English."""
+    import re
+    import typing
+    from pathlib import Path
+
+    from analytics.texts import REASON
+    from handoff.models import Reason
+
+    root = Path(__file__).resolve().parents[2]
+    console = re.findall(r"reasons: \{([^}]*)\}", (root / "handoff/web/texts.js").read_text(encoding="utf-8"))  # en, zh
+    dashboard = (root / "analytics/web/texts.js").read_text(encoding="utf-8")
+    for reason in typing.get_args(Reason):
+        assert all(REASON[reason]), reason
+        assert len(console) == 2 and all(re.search(rf"\b{reason}: \"[^\"]+\"", table) for table in console), reason
+        assert len(re.findall(rf"\brsn_{reason}: \"[^\"]+\"", dashboard)) == 2, reason
