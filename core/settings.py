@@ -353,6 +353,12 @@ class Settings(BaseSettings):
     # from when the bot started: middleware, storing the message and rendering the reply all count), else the hub
     # answers "success" and the answer follows at once through the customer-service API. 1 s is left for the network.
     wechat_passive_reply_deadline_seconds: float = 4.0
+    # The shop's own custom-menu buttons (自定义菜单, CLICK events): EventKey -> what the button means. A text is read by
+    # the bot as if the customer had typed it ({"ORDER_STATUS": "我的快递到哪了？"}), "human" asks for a person, "/..." is
+    # an intent. Keys not listed keep the built-in meaning ("human" / "agent": a person, "/...": an intent); any other
+    # key gets a menu fallback (the button does nothing yet; type the question or tap for a person). WeChat allows
+    # EventKeys of up to 128 bytes. In .env as JSON: CS_WECHAT_MENU='{"ORDER_STATUS": "我的快递到哪了？", "CONTACT": "human"}'.
+    wechat_menu: dict[str, str] = {}
     # Customer-service messages are allowed for 48 hours after the customer last wrote (WeChat's rule).
     wechat_reply_window_hours: float = 48.0
     # The access_token (valid 7200 s) is renewed this long before it expires, by one worker at a time.
@@ -383,6 +389,17 @@ class Settings(BaseSettings):
                              f"more than {self.REDIS_CLIENT_BUDGET} (Valkey's maxclients 10,000 less room for Rasa, actions and relays): "
                              f"lower CS_REDIS_POOL_SIZE or CS_HUB_WORKERS")
         return self
+
+    @field_validator("wechat_menu")
+    @classmethod
+    def _menu_keys_wechat_can_send(cls, menu: dict[str, str]) -> dict[str, str]:
+        """A key WeChat cannot send (empty, over 128 bytes) or a button that would say nothing is a typo in .env."""
+        for key, action in menu.items():
+            if not key.strip() or len(key.encode()) > 128 or key != key.strip():
+                raise ValueError(f"wechat_menu: {key!r} is no EventKey WeChat sends (1 to 128 bytes, no surrounding spaces)")
+            if not action.strip():
+                raise ValueError(f"wechat_menu: the key {key!r} has no text, \"human\" or \"/intent\"")
+        return menu
 
     @field_validator("embedding_models")
     @classmethod

@@ -9,6 +9,7 @@ pointing at the local stand-ins.
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 
 import pytest
@@ -23,6 +24,8 @@ WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 WECHAT_APP_ID = "wx2c2769f8efd9abc2"
 WECHAT_APP_SECRET = "test-app-secret-do-not-log"
 PUBLIC_WEBHOOK = "https://support.shop.example/api/channels/telegram/webhook"
+# The shop's own custom-menu keys (CS_WECHAT_MENU), as an operator writes them: one read as a question, one a person.
+WECHAT_MENU = {"V1001_SHIPPING_FEE": "运费怎么算？", "V1002_CONTACT_US": "human"}
 
 
 def channel_env(telegram: TelegramApi, wechat: WeChatApi, **extra: str) -> dict[str, str]:
@@ -30,7 +33,7 @@ def channel_env(telegram: TelegramApi, wechat: WeChatApi, **extra: str) -> dict[
         "CS_TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "CS_TELEGRAM_API_BASE": telegram.url, "CS_TELEGRAM_MODE": "webhook",
         "CS_TELEGRAM_WEBHOOK_URL": PUBLIC_WEBHOOK,
         "CS_WECHAT_APP_ID": WECHAT_APP_ID, "CS_WECHAT_APP_SECRET": WECHAT_APP_SECRET, "CS_WECHAT_TOKEN": WECHAT_TOKEN,
-        "CS_WECHAT_ENCODING_AES_KEY": WECHAT_AES_KEY, "CS_WECHAT_API_BASE": wechat.url,
+        "CS_WECHAT_ENCODING_AES_KEY": WECHAT_AES_KEY, "CS_WECHAT_API_BASE": wechat.url, "CS_WECHAT_MENU": json.dumps(WECHAT_MENU, ensure_ascii=False),
         "CS_OUTBOX_BACKOFF_SECONDS": "0.5", "CS_OUTBOX_BACKOFF_MAX_SECONDS": "2",
         **extra,
     }
@@ -79,4 +82,4 @@ def telegram_secret(channels_hub, telegram_api) -> str:
     return hook["secret_token"]
 
 
-__all__ = ["ROOT", "TELEGRAM_TOKEN", "WECHAT_AES_KEY", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_TOKEN", "channel_hub"]
+__all__ = ["ROOT", "TELEGRAM_TOKEN", "WECHAT_AES_KEY", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_MENU", "WECHAT_TOKEN", "channel_hub"]

@@ -177,6 +177,38 @@ def test_subscribing_greets_and_a_menu_click_can_ask_for_a_person(channels_hub):
     assert "人工" in asked or "agent" in asked.lower()
 
 
+def test_the_shops_own_menu_keys_do_what_the_shop_configured_and_an_unknown_one_says_so(settings, channels_hub, wechat_api):
+    """A shop's menu has its own EventKeys (CS_WECHAT_MENU). Only "human" and "/..." meant anything: the bot got
+    "[菜单] V1001_SHIPPING_FEE", words the customer never wrote, and answered that it did not understand. A mapped
+    key is read as the text the shop gave it, or asks for a person; a key nobody mapped is answered with a menu
+    fallback (type the question, or one tap for a person), not a guess."""
+    f = follower(channels_hub)
+    asked = f.push(f.event_xml("CLICK", "V1001_SHIPPING_FEE"), encrypted=True)
+    answer = f.reply_text(asked) or wechat_api.wait_for(lambda: [m["text"]["content"] for m in wechat_api.messages_to(f.openid)
+                                                                  if m["msgtype"] == "text"])[0]
+    assert "运费" in answer and "没太理解" not in answer, answer
+    cid = conversation_of(settings, "wechat", f.openid)
+    r, k = sync_client(settings), Keys(settings.key_prefix)
+    customer = lambda: [json.loads(m[1]["m"]) for m in r.xrange(k.transcript(cid)) if json.loads(m[1]["m"])["sender"] == "customer"]
+    assert [m["text"] for m in customer()] == ["运费怎么算？"]
+
+    assert f.push(f.event_xml("CLICK", "V9_SPRING_SALE"), encrypted=True).status_code == 200
+    offer = wechat_api.wait_for(lambda: [m for m in wechat_api.messages_to(f.openid) if m["msgtype"] == "msgmenu"
+                                         and "菜单功能暂未开通" in m["msgmenu"]["head_content"]])[0]
+    assert [c["content"] for c in offer["msgmenu"]["list"]] == ["转人工客服"]
+    assert customer()[-1]["text"] == "[菜单] V9_SPRING_SALE"
+    assert r.hget(k.conv(cid), "status") == "bot"
+
+    person = f.push(f.event_xml("CLICK", "V1002_CONTACT_US"), encrypted=True)
+    told = f.reply_text(person) or wechat_api.wait_for(lambda: [m["text"]["content"] for m in wechat_api.messages_to(f.openid)
+                                                                 if m["msgtype"] == "text" and "人工" in m["text"]["content"]])[0]
+    assert "人工" in told, told
+    deadline = time.monotonic() + 20
+    while r.hget(k.conv(cid), "status") not in ("queued", "assigned"):
+        assert time.monotonic() < deadline, r.hgetall(k.conv(cid))
+        time.sleep(0.2)
+
+
 def test_a_captured_push_sent_again_within_the_time_window_does_nothing(settings, channels_hub):
     """The URL signature covers only the timestamp and nonce: a push captured on the way and posted again at once
     passes it. The same push taken in before is answered "success" (a 403 would also refuse WeChat's own retry of a

@@ -28,7 +28,8 @@ from core.redis import is_stream_id
 from customers.store import IdentityKind
 from handoff.models import Message
 
-InboundKind = Literal["message", "choice", "rating", "start", "attachment", "unfollow"]  # unfollow: the customer can no longer be written to
+# unfollow: the customer can no longer be written to; unmapped_menu: a custom-menu button the shop gave no meaning (WeChat)
+InboundKind = Literal["message", "choice", "rating", "start", "attachment", "unfollow", "unmapped_menu"]
 RATING_SCORES = (1, 2, 3, 4, 5)
 
 

@@ -133,6 +133,9 @@ class ChannelGateway:
                                             hold_until=str(hold_until))
         if inbound.kind == "rating":
             return await self._rate(conv, inbound.rating, channel, inbound)
+        if inbound.kind == "unmapped_menu":
+            await self._unmapped_menu(conv, channel, inbound)
+            return Receipt(conv)
         if inbound.kind == "attachment":
             await self._attachment(conv, channel, inbound)
             if not inbound.text:
@@ -208,6 +211,21 @@ class ChannelGateway:
                 await self.conversations.append(conv.id, "system", channel_say("media_for_agent", conv.language), channel=channel.name,
                                                 meta={"kind": "media_for_agent",
                                                       "buttons": [{"title": channel_say("to_agent", conv.language), "payload": HUMAN_PAYLOAD}]})
+
+    async def _unmapped_menu(self, conv: Conversation, channel: Channel, inbound: Inbound) -> None:
+        """A custom-menu button the shop gave no meaning (``Settings.wechat_menu``): the bot was never taught its key, and
+        a tap that is met with silence, or with "I didn't understand" to words the customer never wrote, looks broken.
+        The tap is a line of the transcript; unless a person has the chat, the customer hears that the button does nothing
+        yet, to type the question instead, or to tap for a person. Once per event."""
+        if not await self.first_time(channel, inbound.event_id):
+            return
+        await self.conversations.append(conv.id, "customer", self.conversations.masked(inbound.text), channel=channel.name, meta={"kind": "menu"})
+        if conv.status in ("queued", "assigned"):
+            await self._tell_agents(conv)
+            return
+        await self.conversations.append(conv.id, "system", channel_say("menu_unmapped", conv.language), channel=channel.name,
+                                        meta={"kind": "menu_unmapped",
+                                              "buttons": [{"title": channel_say("menu_to_agent", conv.language), "payload": HUMAN_PAYLOAD}]})
 
     async def _over_limit(self, conv: Conversation, channel: Channel, inbound: Inbound, client_id: str) -> int:
         """Seconds the customer must wait under the web chat's message limits (0: go ahead). A channel's retry of a

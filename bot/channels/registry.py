@@ -24,6 +24,7 @@ def configured_channels(settings: Settings, client: aioredis.Redis, keys: Keys) 
         channels["wechat"] = WeChatChannel(
             s.wechat_app_id, s.wechat_app_secret.get_secret_value(), s.wechat_token.get_secret_value(), aes_key, s.wechat_api_base, client, keys,
             reply_window_seconds=s.wechat_reply_window_hours * 3600, refresh_margin_seconds=s.wechat_token_refresh_margin_seconds,
+            menu=s.wechat_menu,
         )
     return channels
 

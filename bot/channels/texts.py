@@ -24,6 +24,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, I can only read text messages here. Please type your question.",
         "zh": "抱歉，这里暂时只能处理文字消息，请直接输入您的问题。",
     },
+    "menu_unmapped": {  # a WeChat custom-menu button the shop gave no meaning (Settings.wechat_menu)
+        "en": "Sorry, that menu button doesn't do anything yet. Please type your question, or tap below to talk to an agent.",
+        "zh": "抱歉，该菜单功能暂未开通。请直接输入您的问题，或点击下方转人工客服。",
+    },
+    "menu_to_agent": {"en": "Talk to an agent", "zh": "转人工客服"},
     "private_only": {
         "en": "Hi! I can only help in a private chat, so your order details stay between us. Please tap my name and send me a message there.",
         "zh": "您好！为保护您的订单和个人信息，我只在私聊中提供服务。请点击我的头像，在私聊中给我发消息。",

@@ -44,6 +44,8 @@ from handoff.models import HUMAN_PAYLOAD
 
 WEBHOOK_PATH = "/api/channels/wechat"
 GREET_PAYLOAD = "/greet"
+# Custom-menu keys every account has (whatever ``Settings.wechat_menu`` says): a person. A key starting with "/" is an intent.
+HUMAN_KEYS = ("human", "agent", HUMAN_PAYLOAD)
 REPLY_LIMIT_BYTES = 2000  # a passive text reply (WeChat allows 2048 bytes); longer answers go through the API
 CUSTOM_TEXT_LIMIT_BYTES = 2000
 # errcodes (https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html)
@@ -81,8 +83,9 @@ class WeChatChannel(Channel):
     default_language = "zh"
 
     def __init__(self, app_id: str, app_secret: str, token: str, encoding_aes_key: str | None, api_base: str, client: aioredis.Redis, keys: Keys,
-                 *, reply_window_seconds: float, refresh_margin_seconds: float, timeout: float = 10.0) -> None:
+                 *, reply_window_seconds: float, refresh_margin_seconds: float, timeout: float = 10.0, menu: dict[str, str] | None = None) -> None:
         self.app_id = app_id
+        self.menu = dict(menu or {})  # the shop's custom-menu keys (Settings.wechat_menu): key -> a text, "human" or "/intent"
         self._secret = app_secret
         self.token = token
         self.crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
@@ -180,15 +183,29 @@ class WeChatChannel(Channel):
         if isinstance(message, UnsubscribeEvent):  # nothing reaches them any more: the agent must know before replying
             return Inbound("unfollow", event_id=event_id, **common)
         if isinstance(message, ClickEvent):
-            key = (message.key or "").strip()
-            payload = HUMAN_PAYLOAD if key.lower() in ("human", "agent", HUMAN_PAYLOAD) else (key if key.startswith("/") else "")
-            return Inbound("message", event_id=event_id, text=f"[菜单] {key}", payload=payload, **common)
+            return self._menu_click((message.key or "").strip(), event_id, common)
         if raw.get("MsgType") == "event":
             return None
         # an image, a voice message, a place...: kept in the transcript with what an agent needs to find it; what WeChat
         # heard in a voice message (Recognition, when the account has it on) is read like a text
         text = _plain(raw, "Recognition") if raw.get("MsgType") == "voice" else ""
         return Inbound("attachment", event_id=f"msg:{raw.get('MsgId', event_id)}", text=text, media=media_of(raw), **common)
+
+    def _menu_click(self, key: str, event_id: str, common: dict) -> Inbound:
+        """A custom-menu button (a CLICK event with its EventKey), as the shop mapped it (``Settings.wechat_menu``): a text
+        the bot reads as if the customer had typed it, ``human`` (a person) or an intent (``/...``). Unmapped, the built-in
+        keys still work (``human``, ``/...``); any other key is ``unmapped_menu``: the customer is told the button does
+        nothing yet and offered a person, rather than the bot guessing at a key it was never taught."""
+        action = self.menu.get(key)
+        if action is None:
+            action = key if key.lower() in HUMAN_KEYS or key.startswith("/") else None
+        if action is None:
+            return Inbound("unmapped_menu", event_id=event_id, text=f"[菜单] {key}", **common)
+        if action.strip().lower() in HUMAN_KEYS:
+            return Inbound("message", event_id=event_id, text=f"[菜单] {key}", payload=HUMAN_PAYLOAD, **common)
+        if action.startswith("/"):
+            return Inbound("message", event_id=event_id, text=f"[菜单] {key}", payload=action, **common)
+        return Inbound("message", event_id=event_id, text=action, **common)
 
     def account(self, xml: str) -> str:
         """The official account a push was sent to (its ToUserName): the sender of the passive reply."""

@@ -129,3 +129,26 @@ def test_retries_back_off_exponentially_and_honour_the_channels_retry_after():
     policy = SendPolicy(backoff_seconds=1, backoff_max_seconds=300)
     assert [policy.wait_before(n, None) for n in (1, 2, 3, 4, 12)] == [1, 2, 4, 8, 300]
     assert policy.wait_before(1, 30) == 30  # Telegram's 429 retry_after, WeChat's quota wait
+
+
+def test_the_shops_menu_keys_are_read_as_configured():
+    menu = {"V1001_FEE": "运费怎么算？", "V1002_US": "human", "V1003_GREET": "/greet", "human": "我想咨询一下"}
+    channel = WeChatChannel(APP_ID, "s", TOKEN, None, "http://x", None, Keys("t"), reply_window_seconds=10, refresh_margin_seconds=1, menu=menu)
+    click = lambda key: channel.parse("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>2</CreateTime><MsgType>event</MsgType>"
+                                      f"<Event>CLICK</Event><EventKey>{key}</EventKey></xml>")
+    assert (click("V1001_FEE").kind, click("V1001_FEE").text, click("V1001_FEE").payload) == ("message", "运费怎么算？", "")
+    assert click("V1002_US").payload == "/request_human" and click("V1003_GREET").payload == "/greet"
+    assert (click("human").text, click("human").payload) == ("我想咨询一下", "")  # the shop's meaning wins over the built-in one
+    assert click("agent").payload == "/request_human" and click("/request_human").payload == "/request_human"  # built-ins still work
+    unknown = click("V9_SALE")
+    assert (unknown.kind, unknown.text, unknown.payload) == ("unmapped_menu", "[菜单] V9_SALE", "")
+
+
+@pytest.mark.parametrize("menu", [{"": "x"}, {"K": " "}, {"K" * 129: "x"}, {" K": "x"}])
+def test_a_menu_key_wechat_cannot_send_or_a_button_that_says_nothing_is_refused(menu):
+    from pydantic import ValidationError
+
+    from core.settings import Settings
+
+    with pytest.raises(ValidationError, match="wechat_menu"):
+        Settings(wechat_menu=menu)
