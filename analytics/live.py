@@ -16,6 +16,7 @@ async def live_now(queue: HandoffQueue, agents: AgentDirectory, rollup: Rollup, 
     queued = await queue.queued_at()
     waits = [now - ts for ts in queued.values() if ts]
     staff = await agents.with_loads()
+    available = await agents.available([a for a, _ in staff])  # what routing uses: online *and* at a console
     await rollup.catch_up()
     today = datetime.fromtimestamp(now, rollup.zone).date()
     recent = await rollup.facts(between(today - timedelta(days=1), today, rollup.zone))
@@ -23,7 +24,7 @@ async def live_now(queue: HandoffQueue, agents: AgentDirectory, rollup: Rollup, 
     return {
         "with_bot": len(with_bot),
         "queue": {"length": len(queued), "longest_wait_seconds": max(waits) if waits else 0.0},
-        "agents": [{"agent": a.username, "name": a.display_name, "presence": a.presence, "chats": load, "capacity": a.capacity}
-                   for a, load in staff],
-        "agents_online": sum(1 for a, _ in staff if a.presence == "online"),
+        "agents": [{"agent": a.username, "name": a.display_name, "presence": a.presence, "available": free, "chats": load, "capacity": a.capacity}
+                   for (a, load), free in zip(staff, available)],
+        "agents_online": sum(available),  # offered chats now (an agent online through the API alone is not)
     }

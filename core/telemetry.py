@@ -22,6 +22,6 @@ QUEUE_WAIT = Histogram("cs_queue_wait_seconds", "Time from escalation to an agen
 # Read from the live store when /metrics is scraped.
 QUEUE_LENGTH = Gauge("cs_queue_length", "Conversations waiting for an agent", registry=REGISTRY)
 QUEUE_OLDEST_WAIT = Gauge("cs_queue_oldest_wait_seconds", "How long the longest-waiting customer has waited", registry=REGISTRY)
-AGENTS_ONLINE = Gauge("cs_agents_online", "Agents signed in and online", registry=REGISTRY)
+AGENTS_ONLINE = Gauge("cs_agents_online", "Agents available for chats: online and at a console (what routing offers chats to)", registry=REGISTRY)
 AGENT_CHATS = Gauge("cs_agent_chats", "Chats agents hold right now", registry=REGISTRY)
 ROLLUP_LAG = Gauge("cs_analytics_rollup_lag_events", "Events not yet folded into the analytics rollup", registry=REGISTRY)

@@ -127,12 +127,21 @@ class AgentDirectory:
         return [int(n) for n in await pipe.execute()]
 
     async def with_loads(self, *, online: bool = False) -> list[tuple[Agent, int]]:
-        """Everyone who takes chats (``online``: only those available now: online and at a console), with how many
-        they hold now: a few round trips, whatever the team's size."""
-        staff = [a for a in await self.all() if a.chats and (a.presence == "online" or not online)]
-        if online and self.consoles is not None and staff:
-            staff = [a for a, here in zip(staff, await self.consoles.present([a.username for a in staff])) if here]
+        """Everyone who takes chats (``online``: only those available now, ``available``), with how many they hold
+        now: a few round trips, whatever the team's size."""
+        staff = [a for a in await self.all() if a.chats]
+        if online and staff:
+            staff = [a for a, free in zip(staff, await self.available(staff)) if free]
         return list(zip(staff, await self.loads([a.username for a in staff])))
+
+    async def available(self, agents: list[Agent]) -> list[bool]:
+        """For each agent, whether routing offers them chats now: they take chats, are online and (with ``consoles``)
+        at a console. The one rule for routing, the queue estimate, the supervisor dashboard and the console's team
+        list: "online" alone counted an agent signed in through the API, whom routing passes over, as available."""
+        online = [a for a in agents if a.chats and a.presence == "online"]
+        here = await self.consoles.present([a.username for a in online]) if self.consoles is not None and online else [True] * len(online)
+        free = {a.username for a, at in zip(online, here) if at}
+        return [a.username in free for a in agents]
 
     async def chats(self, username: str) -> set[str]:
         return set(await self.r.smembers(self.k.agent_chats(username)))

@@ -9,7 +9,7 @@ import pytest
 
 from core.redis import Keys, sync_client
 from tests.browser import DESKTOP, assert_accessible, expect, shot, staff_page
-from tests.clients import AgentClient, sign_off
+from tests.clients import PASSWORD, AgentClient, Console, run_cli, sign_off
 
 CHARTS = ("chart-trend", "chart-categories", "chart-heatmap", "chart-channels", "chart-decisions", "chart-ratings", "chart-reasons")
 DRAWN = """(id) => {
@@ -70,11 +70,11 @@ def test_every_chart_draws_numbers_match_the_api_and_a_category_lists_its_conver
             assert set(status) <= {"机器人接待中", "排队中", "人工接待中", "已结束"}, status
             expect(page.locator("#live tbody tr").first).to_be_visible()
             presence = page.locator("#live tbody td:nth-child(2)").all_inner_texts()
-            assert presence and set(presence) <= {"在线", "离开", "离线"}, presence
+            assert presence and set(presence) <= {"在线", "离开", "离线", "在线，未打开工作台"}, presence
             # Switched to English, the live panel follows at once, not at its next 15-second round.
             page.locator(".ui-lang-select:visible").select_option("en")
             expect(page.locator("#live .live-figures")).to_contain_text("With the bot", timeout=3000)
-            assert set(page.locator("#live tbody td:nth-child(2)").all_inner_texts()) <= {"Online", "Away", "Offline"}
+            assert set(page.locator("#live tbody td:nth-child(2)").all_inner_texts()) <= {"Online", "Away", "Offline", "Online, no console open"}
             page.locator(".ui-lang-select:visible").select_option("zh")
             expect(page.locator("#live .live-figures")).to_contain_text("与机器人对话中", timeout=3000)
         shot(page, f"dashboard-desktop-{language}")
@@ -309,4 +309,40 @@ def test_a_chinese_dashboard_names_sla_policies_clocks_and_briefings_in_chinese(
         shot(page, "dashboard-sla-briefings-zh-then-en")
     finally:
         ctx.close()
+        sign_off(settings, supervisor_account)
+
+
+def test_an_agent_signed_in_through_the_api_alone_is_not_shown_available(browser, hub, settings, agents, supervisor_account):
+    """Routing offers chats only to agents at a console (CS_PRESENCE_GRACE_SECONDS, handoff/consoles.py). An agent signed
+    in through the API alone, with no console open, is "online" but offered nothing: the dashboard showed them online
+    and counted them among the agents online, so a supervisor saw help where routing saw none. Now the live panel, the
+    count and the team list say what routing does, and the agent turns available once a console connects."""
+    proc = run_cli("-m", "handoff", "add", "apiuser", "--name", "Apiuser", "--role", "agent", "--password", PASSWORD, "--capacity", "3")
+    assert proc.returncode == 0, proc.stderr
+    api_only = AgentClient(hub, "apiuser", console=False)
+    assert api_only.get("/me").json()["presence"] == "online"
+    boss = AgentClient(hub, supervisor_account, console=False)
+    live = hub.get("/api/analytics/live", headers=boss.headers).json()
+    (row,) = [a for a in live["agents"] if a["agent"] == "apiuser"]
+    assert (row["presence"], row["available"]) == ("online", False)
+    assert live["agents_online"] == sum(a["available"] for a in live["agents"])
+    (team,) = [r for r in boss.get("/load").json() if r["agent"]["username"] == "apiuser"]
+    assert team["available"] is False
+    sign_off(settings, supervisor_account)
+
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, DESKTOP)
+    try:
+        presence = page.locator("#live tbody tr", has_text="Apiuser").locator("td:nth-child(2)")
+        expect(presence).to_have_text("Online, no console open")
+        page.locator(".ui-lang-select:visible").select_option("zh")  # the live panel is drawn again at once
+        expect(presence).to_have_text("在线，未打开工作台")
+        console = Console(settings.hub_url, api_only.token)  # the console page connects: routing offers chats now
+        page.locator(".ui-lang-select:visible").select_option("en")
+        expect(presence).to_have_text("Online")
+        (row,) = [a for a in hub.get("/api/analytics/live", headers=boss.headers).json()["agents"] if a["agent"] == "apiuser"]
+        assert row["available"] is True
+        console.close()
+    finally:
+        ctx.close()
+        sign_off(settings, "apiuser")
         sign_off(settings, supervisor_account)

@@ -323,6 +323,9 @@ async function loadReports() {
   } catch { /* shown as empty */ }
 }
 
+// Online but offered no chats (signed in through the API, no console open): routing passes them over, so the page does too.
+function shownPresence(a) { return a.presence === "online" && a.available === false ? "no_console" : a.presence; }
+
 async function loadLive() {
   try {
     const live = await api("/api/analytics/live");
@@ -332,7 +335,7 @@ async function loadLive() {
       const f = el("div"); f.append(el("strong", "", String(value)), el("span", "muted", name)); figures.append(f);
     }
     const tbl = el("table", "data");
-    table(tbl, [{ label: t("agent") }, { label: t("presence") }, { label: t("load"), num: true }], live.agents.map((a) => [a.name, label("pr", a.presence), `${a.chats} / ${a.capacity}`]));
+    table(tbl, [{ label: t("agent") }, { label: t("presence") }, { label: t("load"), num: true }], live.agents.map((a) => [a.name, label("pr", shownPresence(a)), `${a.chats} / ${a.capacity}`]));
     box.replaceChildren(figures, tbl);
   } catch { /* the next round tries again */ }
 }

@@ -21,13 +21,16 @@ export async function refreshTeam() {
   if (!oversees()) return;
   let fresh;
   try { fresh = await api("/load"); } catch { return; }
-  const order = { online: 0, away: 1, offline: 2 };
-  fresh.sort((a, b) => (order[a.agent.presence] - order[b.agent.presence]) || (b.load - a.load) || a.agent.username.localeCompare(b.agent.username));
+  const order = { online: 0, no_console: 1, away: 2, offline: 3 };
+  fresh.sort((a, b) => (order[shown(a)] - order[shown(b)]) || (b.load - a.load) || a.agent.username.localeCompare(b.agent.username));
   const changed = JSON.stringify(fresh) !== JSON.stringify(rows);
   rows = fresh;
   if (changed) render(); // unchanged: keep the elements (a supervisor may be clicking one)
   else renderReassign();
 }
+
+// Online but offered no chats (signed in through the API, no console open): shown as routing sees them.
+function shown(row) { return row.agent.presence === "online" && row.available === false ? "no_console" : row.agent.presence; }
 
 // Presence and ticket events arrive in bursts: one reload for a burst.
 export function teamChanged() {
@@ -42,11 +45,11 @@ function render() {
     li.dataset.agent = row.agent.username;
     const top = el("div", "item-top");
     const name = el("span", "item-name");
-    name.append(el("span", `dot ${row.agent.presence}`), ` ${row.agent.display_name || row.agent.username}`);
+    name.append(el("span", `dot ${shown(row) === "no_console" ? "away" : row.agent.presence}`), ` ${row.agent.display_name || row.agent.username}`);
     const full = row.load >= row.agent.capacity;
     top.append(name, el("span", `team-load${full ? " full" : ""}`, t("teamLoad", row.load, row.agent.capacity)));
     const sub = el("div", "team-sub");
-    sub.append(`${named("presences", row.agent.presence)}${row.agent.skills.length ? " · " + row.agent.skills.map((s) => named("categories", s)).join(", ") : ""}`);
+    sub.append(`${named("presences", shown(row))}${row.agent.skills.length ? " · " + row.agent.skills.map((s) => named("categories", s)).join(", ") : ""}`);
     for (const ref of row.tickets) {
       const chip = el("button", "ticket-chip", ref);
       chip.type = "button";
@@ -66,8 +69,8 @@ export function renderReassign(ticket = state.ticket) {
   if (!can) return;
   const keep = els.reassignTo.value;
   const options = rows.filter((r) => r.agent.username !== ticket.assignee).map((r) => {
-    const o = new Option(`${r.agent.display_name || r.agent.username} (${named("presences", r.agent.presence)}, ${t("teamLoad", r.load, r.agent.capacity)})`, r.agent.username);
-    o.disabled = r.agent.presence !== "online";
+    const o = new Option(`${r.agent.display_name || r.agent.username} (${named("presences", shown(r))}, ${t("teamLoad", r.load, r.agent.capacity)})`, r.agent.username);
+    o.disabled = shown(r) !== "online";
     return o;
   });
   els.reassignTo.replaceChildren(...options);

@@ -82,7 +82,7 @@ async def metrics(services: Svc, authorization: Annotated[str | None, Header()] 
     staff = await services.agents.with_loads()
     telemetry.QUEUE_LENGTH.set(len(queued))
     telemetry.QUEUE_OLDEST_WAIT.set(max(0.0, clock.now() - min(starts)) if starts else 0.0)
-    telemetry.AGENTS_ONLINE.set(sum(1 for a, _ in staff if a.presence == "online"))
+    telemetry.AGENTS_ONLINE.set(sum(await services.agents.available([a for a, _ in staff])))
     telemetry.AGENT_CHATS.set(sum(load for _, load in staff))
     telemetry.ROLLUP_LAG.set(await services.rollup.lag())
     return Response(generate_latest(telemetry.REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -65,6 +65,7 @@ class FollowUpDone(BaseModel):
 class AgentLoad(BaseModel):
     agent: Agent
     load: int
+    available: bool = Field(description="offered chats now: online and at a console (AgentDirectory.available, as routing)")
     tickets: list[str] = Field(description="the ticket numbers they hold")
 
 
@@ -218,8 +219,9 @@ async def load(me: Overseer, services: Svc) -> list[AgentLoad]:
     for ticket in await services.desk.tickets.active():
         if ticket.assignee:
             held.setdefault(ticket.assignee, []).append(ticket.ref)
-    for agent, load in await services.agents.with_loads():
-        out.append(AgentLoad(agent=agent, load=load, tickets=held.get(agent.username, [])))
+    staff = await services.agents.with_loads()
+    for (agent, load), free in zip(staff, await services.agents.available([a for a, _ in staff])):
+        out.append(AgentLoad(agent=agent, load=load, available=free, tickets=held.get(agent.username, [])))
     return out
 
 
