@@ -5,6 +5,10 @@ The NLU hears a problem that starts with a yes or a no as that small talk ("嗯 
 "Great! Anything else I can help with?". A customer's problem must never get a small-talk reply (issue 8, item 5),
 so a message with any word beyond small talk (``core.courtesy.SMALL_TALK``) is searched in the knowledge base like a
 question: answered, offered suggestions, or, not served, recorded as a content gap.
+
+A problem phrased as thanks or goodbye is the same mistake the other way round ("感谢回复，但问题还是没有解决" got
+"不客气哦，能帮到您就好～", "拜拜，耳机用了两天就坏了" got "祝您生活愉快，再见～"): it is searched too when it carries a problem
+beside the courtesy (``core.courtesy.carries_problem``).
 """
 
 from __future__ import annotations
@@ -15,16 +19,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq
-from core.courtesy import SMALL_TALK
+from core.courtesy import small_talk_reply
 
 
 class ActionSmallTalk(Action):
-    """affirm and deny (data/rules.yml): their response when the message is only that.
-
-    Thanks and goodbye keep their rules: a message heard as one of them that says more ("thanks for sorting that
-    out", "关闭对话") is, in the NLU's training data, nearly always courtesy in other words, and searching it offered
-    suggestions or, once, a confident wrong answer; a yes or a no that says more is nearly always a problem or a
-    correction ("不是我要问的"), which the knowledge base search answers or records as a gap."""
+    """affirm, deny, thanks and goodbye (data/rules.yml): their response when the message is that (``small_talk_reply``);
+    otherwise the knowledge base search, which answers it or records it as a gap."""
 
     def name(self) -> str:
         return "action_small_talk"
@@ -32,7 +32,7 @@ class ActionSmallTalk(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         latest = tracker.latest_message or {}
         intent = (latest.get("intent") or {}).get("name")
-        if SMALL_TALK.only(latest.get("text") or "") and f"utter_{intent}" in domain.get("responses", {}):
+        if small_talk_reply(intent, latest.get("text") or "") and f"utter_{intent}" in domain.get("responses", {}):
             dispatcher.utter_message(response=f"utter_{intent}")
             return []
         return await ActionAnswerFaq().run(dispatcher, tracker, domain, heard_as=intent)

@@ -6,6 +6,11 @@ deny ("嗯 表带断了", "right earbud no sound"): a canned "Great! Anything el
 can give, so only a message made of small-talk words gets one (``SMALL_TALK``, ``actions/small_talk.py``).
 A message counts only whole: every word must be one of the vocabulary's (Chinese is split into its pieces,
 longest first), punctuation and emoji aside; anything else is a message to answer.
+
+Thanks and goodbye are read more leniently (``carries_problem``): said in other words they are still courtesy
+("thanks for sorting that out", "谢谢你帮我查到了"), so only a message that also carries a problem beside them ("谢谢，
+但是我的快递还没到", "拜拜，耳机用了两天就坏了") is a message to answer: a contrast ("but", "但是"), a negation or a word of
+trouble outside the courtesy words themselves ("没问题" and "no worries" are courtesy, "没到" and "never came" are not).
 """
 
 from __future__ import annotations
@@ -77,5 +82,45 @@ class Courtesy:
         return True
 
 
+# A problem beside the courtesy (``carries_problem``): a contrast, or a negation or word of trouble once the courtesy
+# phrases that hold one are taken out ("没问题了，再见", "no worries" say nothing is wrong; "发票一直没收到" does).
+_CONTRAST_ZH = re.compile(r"但|可是|不过|却|然而")
+_ZH_COURTESY_NEGATIONS = re.compile(r"没问题|没事|不用|不客气|别客气|没关系|不需要|不要了|没有?(别的|其他|其它)(问题)?|没什么|没啥|没有了|暂时没有"
+                                    r"|不好意思|不错|不麻烦|不打扰了?|不聊了|不说了|差不多|问题(已经?|都)?解决了?")
+_TROUBLE_ZH = re.compile(r"[没不未无别]|坏|破|碎|裂|错|丢|漏|缺|少了|太慢|好慢|很慢|退款|退货|换货|投诉|差评|骗|假货|问题|故障|毛病|划痕|过期|烂|差(?!不多)")
+_EN_COURTESY_NEGATIONS = re.compile(r"\b(no (problem|problems|worries|worry|rush|hurry|need)|not at all|not a problem|never mind|nothing else"
+                                    r"|no,? thanks?( you)?|not bad|don'?t worry|(don'?t|do not) need anything( else)?)\b")
+_TROUBLE_EN = re.compile(r"\b(but|however|though|although|yet|except|still|not|no|never|nobody|nothing|none|cannot|without|\w+n't|(ca|do|does|did|is|was|wo|have|has|are|were|could)nt"
+                         r"|broken|broke|damaged|missing|wrong|late|lost|refund|charged|faulty|defective|cracked|scratched|stuck|failed"
+                         r"|problem|problems|issue|issues|complain\w*|error|torn|hole|leak\w*|dead|worse|terrible|awful|disappointed|crash\w*|rude|bad|poor)\b")
+
+
+def carries_problem(text: str) -> bool:
+    """Whether a message heard as thanks or goodbye also states a problem ("谢谢，但是我的快递还没到", "thanks but the
+    parcel never came", "再见，东西坏了也没人管"): then it is answered as a question, not with "you're welcome". A message of
+    courtesy words alone (``SMALL_TALK.only``) carries none, nor does courtesy in other words ("thanks, it works now")."""
+    text = unicodedata.normalize("NFKC", text).lower().strip()
+    if not text or SMALL_TALK.only(text):
+        return False
+    if _NEGATED.search(text) or _CONTRAST_ZH.search(text):  # "没收到", "还没到": an acknowledgement negated; "谢谢，但是…"
+        return True
+    if _TROUBLE_ZH.search(_ZH_COURTESY_NEGATIONS.sub(" ", text)):
+        return True
+    return bool(_TROUBLE_EN.search(_EN_COURTESY_NEGATIONS.sub(" ", text)))
+
+
 THANKS = Courtesy(frozenset(_THANKS_ZH), frozenset(_THANKS_EN))
 SMALL_TALK = Courtesy(frozenset(_SMALL_TALK_ZH), frozenset(_SMALL_TALK_EN))
+
+# Heard as these, a message that says more is nearly always courtesy in other words ("thanks for sorting that out",
+# "关闭对话": searching it offered suggestions or, once, a confident wrong answer): answered as small talk unless it
+# carries a problem. A yes or a no that says more is nearly always a problem or a correction ("不是我要问的").
+LENIENT = frozenset({"thanks", "goodbye"})
+
+
+def small_talk_reply(intent: str | None, text: str) -> bool:
+    """Whether a message the NLU heard as ``intent`` (affirm, deny, thanks or goodbye) gets that small-talk reply
+    (``actions/small_talk.py``); if not, the knowledge base search answers it or records it as a gap."""
+    if SMALL_TALK.only(text):
+        return True
+    return intent in LENIENT and not carries_problem(text)
