@@ -12,9 +12,10 @@
      │    ├── AtCapacity          the agent already has as many chats as allowed
      │    ├── Stale               the conversation changed hands meanwhile
      │    └── CustomerWrote       the customer wrote something the agent closing the chat has not seen
-     └── Unavailable              a part the request needs is down (Redis): try again
+     ├── Unavailable              a part the request needs is down (Redis): try again
+     └── Upstream                 a platform the request goes through (Telegram, WeChat) refused or failed
 
-The hub maps each branch to one HTTP status (404, 403, 422, 409, 503) in one place (``hub/errors.py``);
+The hub maps each branch to one HTTP status (404, 403, 422, 409, 503, 502) in one place (``hub/errors.py``);
 domain code never speaks HTTP. Beside its English ``detail`` each error names its kind as a ``code`` (the class
 name in snake case: ``at_capacity``, ``wrong_status``, ...), so a page can say why in its own language.
 """
@@ -85,4 +86,8 @@ class CustomerWrote(Conflict):
 
 
 class Unavailable(ServiceError):
+    pass
+
+
+class Upstream(ServiceError):
     pass

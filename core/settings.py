@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     # Request bodies (chunked or not). Knowledge-base imports get their own, larger limit.
     max_body_bytes: int = 256 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Largest attachment (a customer's photo, file, voice message) the console opens from a channel: Telegram hands
+    # bots files up to 20 MB, WeChat's media are at most 10 MB (video) and 2 MB (voice).
+    attachment_max_bytes: int = 20 * 1024 * 1024
     # Largest WebSocket frame a client may send; a bigger one closes the socket with 1009.
     max_ws_frame_bytes: int = 64 * 1024
     # WebSocket heartbeat: a ping every this many seconds; a client that does not

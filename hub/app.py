@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from core.settings import Settings, get_settings
 from hub import errors
 from hub.middleware import BodyLimit, CsrfGuard, DemoClock, RateLimit, RequestMetrics, SecurityHeaders
-from hub.routes import admin, agent, analytics, channels, customer, customers, demo, kb, ops, tickets
+from hub.routes import admin, agent, analytics, attachments, channels, customer, customers, demo, kb, ops, tickets
 from hub.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channels.router)  # messaging channels' webhooks
     app.include_router(channels.agent_router)  # each line's delivery, for the console
     app.include_router(customers.router)  # the customer's history across channels, for the console
+    app.include_router(attachments.router)  # what customers sent on the channels (photos, files), for the console
     _pages(app)
     return app
 

@@ -1,6 +1,6 @@
 """How every error leaves the hub: one status per kind, a ``detail`` that says what to do, never a bare 500.
 
-- ``core.errors`` branches map to 404 / 403 / 422 / 409 / 503, with the error's ``code``
+- ``core.errors`` branches map to 404 / 403 / 422 / 409 / 503 / 502, with the error's ``code``
   (``at_capacity``, ``wrong_status``, ...) beside the English ``detail``: the console says
   why in the agent's language from it.
 - Redis unreachable (stopped, restarting, overloaded) is a 503 with
@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from core.errors import Conflict, Invalid, NotAllowed, NotFound, ServiceError, Unavailable
+from core.errors import Conflict, Invalid, NotAllowed, NotFound, ServiceError, Unavailable, Upstream
 from core.redis import PoolBusy
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ STORE_DOWN = "The service is briefly unavailable (its data store cannot be reach
 BUSY_RETRY_AFTER_SECONDS = 1
 BUSY = "The service is busy right now (too many requests at once). Please try again in a moment; a message sent again with its client_message_id is never stored twice."
 
-_STATUS: list[tuple[type[ServiceError], int]] = [(NotFound, 404), (NotAllowed, 403), (Invalid, 422), (Conflict, 409), (Unavailable, 503)]
+_STATUS: list[tuple[type[ServiceError], int]] = [(NotFound, 404), (NotAllowed, 403), (Invalid, 422), (Conflict, 409), (Unavailable, 503), (Upstream, 502)]
 
 
 def status_of(exc: ServiceError) -> int:

@@ -24,6 +24,7 @@ from analytics.rollup import Rollup, run_forever
 
 from bot.channels.base import Channel
 from bot.channels.gateway import ChannelGateway
+from bot.channels.media import Attachments
 from bot.channels.registry import configured_channels, telegram_webhook_url
 from bot.channels.telegram import TelegramChannel, TelegramPoller
 from bot.feedback import AnswerFeedback
@@ -119,6 +120,11 @@ class Services:
     @cached_property
     def channels(self) -> dict[str, Channel]:
         return configured_channels(self.settings, self.redis, self.keys)
+
+    @cached_property
+    def attachments(self) -> Attachments:
+        """What customers sent on the channels (photos, files), fetched for the console."""
+        return Attachments(self.channels, max_bytes=self.settings.attachment_max_bytes)
 
     @cached_property
     def outbox(self) -> Outbox:
@@ -263,6 +269,8 @@ class Services:
             await self.gateway.aclose()
             for channel in self.channels.values():
                 await channel.aclose()
+        if "attachments" in self.__dict__:
+            await self.attachments.aclose()
         await self.rasa.aclose()
         if self.orchestrator.prefetch is not None:
             await self.orchestrator.prefetch.aclose()

@@ -2,10 +2,11 @@
 
 They answer the way the real APIs document: the Telegram Bot API methods the
 adapter calls (``getMe``, ``getUpdates`` with long polling and offsets,
-``sendMessage``, ``answerCallbackQuery``, ``setWebhook``, ``deleteWebhook``)
+``sendMessage``, ``answerCallbackQuery``, ``setWebhook``, ``deleteWebhook``,
+``getFile`` and the file download at ``/file/bot<token>/<file_path>``)
 with ``{"ok": ..., "result"|"error_code"}`` bodies, 429 with
-``parameters.retry_after``; WeChat's ``/cgi-bin/token`` and
-``/cgi-bin/message/custom/send`` with its errcodes. A test can make them
+``parameters.retry_after``; WeChat's ``/cgi-bin/token``,
+``/cgi-bin/message/custom/send`` and ``/cgi-bin/media/get`` with its errcodes. A test can make them
 refuse (429, 45009, -1), go down (connections dropped) and come back.
 """
 
@@ -17,10 +18,20 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
+
+@dataclass(frozen=True)
+class Raw:
+    """An answer that is not JSON: a file's bytes."""
+
+    data: bytes
+    content_type: str
+    headers: dict = field(default_factory=dict)
 
 
 class _Server(ThreadingHTTPServer):
@@ -45,12 +56,14 @@ class StandIn:
                     self.connection.shutdown(2)
                     return
                 status, payload = owner.handle(self.command, parts.path, parse_qs(parts.query), body, self.headers.get("content-type", ""))
-                data = json.dumps(payload, ensure_ascii=False).encode()
+                raw = payload if isinstance(payload, Raw) else Raw(json.dumps(payload, ensure_ascii=False).encode(), "application/json")
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
+                self.send_header("content-type", raw.content_type)
+                for name, value in raw.headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(raw.data)))
                 self.end_headers()
-                self.wfile.write(data)
+                self.wfile.write(raw.data)
 
             do_GET = do_POST = _serve
 
@@ -109,6 +122,9 @@ class TelegramApi(StandIn):
         self.updates: list[dict] = []  # queued for getUpdates
         self.refuse: list[tuple[int, dict]] = []  # the next sendMessage calls get these answers
         self.calls: list[str] = []
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes): what customers sent, for getFile
+        self.file_refusals: dict[str, tuple[int, dict]] = {}  # file_id -> what getFile answers instead
+        self.downloads: list[str] = []  # every file path downloaded
         self._ids = itertools.count(1000)
         self._update_ids = itertools.count(500000)
 
@@ -130,8 +146,21 @@ class TelegramApi(StandIn):
         with self.lock:
             return [m for m in self.sent if str(m["chat_id"]) == str(chat_id)]
 
+    def add_file(self, data: bytes, file_path: str) -> str:
+        """A file a customer sent (Telegram keeps it): its new file_id."""
+        file_id = "AgAC" + secrets.token_urlsafe(18)
+        with self.lock:
+            self.files[file_id] = (file_path, data)
+        return file_id
+
     # the API
     def handle(self, method, path, query, body, content_type):
+        files = f"/file/bot{self.token}/"
+        if path.startswith(files):
+            with self.lock:
+                found = [data for file_path, data in self.files.values() if file_path == path[len(files):]]
+                self.downloads.append(path[len(files):])
+            return (200, Raw(found[0], "application/octet-stream")) if found else (404, {"ok": False, "error_code": 404, "description": "Not Found"})
         prefix = f"/bot{self.token}/"
         if not path.startswith(prefix):
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
@@ -158,6 +187,16 @@ class TelegramApi(StandIn):
             self.sent.append({"chat_id": args["chat_id"], "text": args["text"], "reply_markup": args.get("reply_markup"), "message": message, "at": time.time()})
             self.lock.notify_all()
         return 200, {"ok": True, "result": message}
+
+    def _getFile(self, args):
+        file_id = str(args.get("file_id") or "")
+        with self.lock:
+            if file_id in self.file_refusals:
+                return self.file_refusals[file_id]
+            if file_id not in self.files:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            file_path, data = self.files[file_id]
+        return 200, {"ok": True, "result": {"file_id": file_id, "file_unique_id": file_id[-8:], "file_size": len(data), "file_path": file_path}}
 
     def _answerCallbackQuery(self, args):
         with self.lock:
@@ -194,6 +233,8 @@ class WeChatApi(StandIn):
         self.sent: list[dict] = []
         self.refuse: list[dict | None] = []  # the next custom/send calls get these errcodes (None: that one goes through)
         self.slow: list[float] = []  # the next custom/send calls take this many seconds each
+        self.media: dict[str, tuple[bytes, str, str]] = {}  # media_id -> (bytes, content type, file name): what followers sent
+        self.pictures: dict[str, bytes] = {}  # path -> bytes: the pictures' addresses (PicUrl)
 
     def refuse_next(self, errcode: int, errmsg: str, times: int = 1, after: int = 0) -> None:
         """The next ``times`` sends are refused with ``errcode``, once ``after`` sends went through."""
@@ -213,6 +254,13 @@ class WeChatApi(StandIn):
     def messages_to(self, openid: str) -> list[dict]:
         with self.lock:
             return [m for m in self.sent if m["touser"] == openid]
+
+    def add_media(self, data: bytes, content_type: str = "image/jpeg", filename: str = "") -> str:
+        """What a follower sent (WeChat keeps it three days): its MediaId."""
+        media_id = "media-" + secrets.token_urlsafe(18)
+        with self.lock:
+            self.media[media_id] = (data, content_type, filename or f"{media_id}.jpg")
+        return media_id
 
     def handle(self, method, path, query, body, content_type):
         q = {k: v[0] for k, v in query.items()}
@@ -237,6 +285,17 @@ class WeChatApi(StandIn):
                 self.sent.append({**message, "at": time.time()})
                 self.lock.notify_all()
             return 200, {"errcode": 0, "errmsg": "ok"}
+        if path == "/cgi-bin/media/get":
+            with self.lock:
+                if not self.tokens or q.get("access_token") != self.tokens[-1]:
+                    return 200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+                found = self.media.get(q.get("media_id", ""))
+            if found is None:
+                return 200, Raw(json.dumps({"errcode": 40007, "errmsg": "invalid media_id"}).encode(), "text/plain")
+            data, kind, name = found
+            return 200, Raw(data, kind, {"content-disposition": f'attachment; filename="{name}"'})
+        if path in self.pictures:
+            return 200, Raw(self.pictures[path], "image/jpeg")
         return 404, {"errcode": 40066, "errmsg": "invalid url"}
 
 

@@ -65,7 +65,9 @@ class TelegramChannel(Channel):
         request = HTTPXRequest(connection_pool_size=16, connect_timeout=5.0, read_timeout=timeout, write_timeout=timeout, pool_timeout=timeout)
         # getUpdates holds its request open for up to poll_timeout seconds: a connection of its own.
         polling = HTTPXRequest(connection_pool_size=1, connect_timeout=5.0, read_timeout=poll_timeout + 10.0, write_timeout=timeout)
-        self.bot = Bot(token, base_url=f"{api_base.rstrip('/')}/bot", request=request, get_updates_request=polling)
+        # files the customer sent come from <api base>/file/bot<token>/<file_path> (bot/channels/media.py)
+        self.bot = Bot(token, base_url=f"{api_base.rstrip('/')}/bot", base_file_url=f"{api_base.rstrip('/')}/file/bot", request=request,
+                       get_updates_request=polling)
         self.poll_timeout = poll_timeout
 
     def verify(self, header_secret: str | None) -> bool:

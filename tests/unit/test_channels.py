@@ -8,6 +8,7 @@ import pytest
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.channels.base import Outbound, choice_data, language_of, plain_text, rating_data, read_choice, read_vote, vote_data
+from bot.channels.media import content_disposition_name, safe_filename, sniff
 from bot.channels.telegram import TelegramChannel, split_text, webhook_secret
 from bot.channels.wechat import InvalidPush, WeChatChannel, render_text, split_bytes
 from core.redis import Keys
@@ -152,3 +153,19 @@ def test_a_menu_key_wechat_cannot_send_or_a_button_that_says_nothing_is_refused(
 
     with pytest.raises(ValidationError, match="wechat_menu"):
         Settings(wechat_menu=menu)
+
+
+def test_only_the_first_bytes_of_a_known_image_make_an_attachment_inline():
+    assert sniff(b"\x89PNG\r\n\x1a\n" + b"\0" * 8) == "image/png"
+    assert sniff(b"\xff\xd8\xff\xe0" + b"\0" * 12) == "image/jpeg"
+    assert sniff(b"GIF89a" + b"\0" * 10) == "image/gif"
+    assert sniff(b"RIFF\x24\0\0\0WEBPVP8 ") == "image/webp"
+    for other in (b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", b"<html><script>", b"%PDF-1.7", b"", b"\xff\xd8"):
+        assert sniff(other) is None, other
+
+
+def test_a_download_is_named_safely_in_any_language():
+    assert safe_filename("../../etc/passwd", "x") == "passwd"
+    assert safe_filename('C:\\Users\\a\\收据"\r\n.pdf', "x") == "收据.pdf"
+    assert safe_filename(" .. ", "photo_1") == "photo_1"
+    assert content_disposition_name("收据 5512.pdf") == "filename=\"___5512.pdf\"; filename*=UTF-8''%E6%94%B6%E6%8D%AE%205512.pdf"

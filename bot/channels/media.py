@@ -1,0 +1,285 @@
+"""What a customer sent on a messaging channel (a photo of the broken item, a voice message, a file), fetched from
+the platform for the agent who reads the chat.
+
+The transcript keeps only the platform's reference (``Inbound.media``: a Telegram ``file_id``, a WeChat ``MediaId``
+or picture address); ``Attachments.open`` turns it into the bytes, through the adapter's own API base and credentials:
+
+- Telegram: ``getFile`` (the adapter's ``Bot``), then the file from ``<api base>/file/bot<token>/<file_path>``
+  (Telegram serves files up to 20 MB to bots).
+- WeChat: ``/cgi-bin/media/get`` with the account's access_token (renewed once if WeChat says it is stale; WeChat
+  keeps a customer's media three days), or, for a picture without a MediaId, its ``PicUrl``. A link's ``Url`` is
+  never fetched: the customer chose it.
+
+Nothing the platform says is trusted for how the browser treats the bytes: an image is served inline only when its
+first bytes are a JPEG, PNG, GIF or WebP, with that type; anything else is ``application/octet-stream``, to download.
+Errors, for the hub to map (``core/errors.py``)::
+
+    NotFound
+     ├── NotAnAttachment     the line carries nothing to fetch (a place, a contact: the line says it all)
+     └── AttachmentGone      the platform no longer has it (expired, or an id it never gave)
+    Upstream (502)
+     ├── ChannelRefused      the platform refused (the token, the account), or this hub has no such channel
+     ├── ChannelUnreachable  the platform did not answer, or answered 5xx
+     └── AttachmentTooLarge  bigger than ``Settings.attachment_max_bytes``
+
+Errors never carry a URL (Telegram's has the bot token in it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+import httpx
+from telegram.error import BadRequest, InvalidToken, TelegramError
+
+from bot.channels.base import Channel, DeliveryError
+from bot.channels.telegram import TelegramChannel
+from bot.channels.wechat import STALE_TOKEN, WeChatChannel
+from core.errors import NotFound, Upstream
+
+log = logging.getLogger(__name__)
+
+# first bytes -> the image type a browser may show inline (no SVG: it can carry script)
+IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
+SNIFF_BYTES = 16
+WECHAT_GONE = {40007}  # invalid media_id: expired (three days) or never this account's
+DOWNLOAD = "application/octet-stream"
+
+
+class NotAnAttachment(NotFound):
+    pass
+
+
+class AttachmentGone(NotFound):
+    pass
+
+
+class ChannelRefused(Upstream):
+    pass
+
+
+class ChannelUnreachable(Upstream):
+    pass
+
+
+class AttachmentTooLarge(Upstream):
+    pass
+
+
+@dataclass
+class Download:
+    """An attachment on its way: its headers are known, its bytes stream from the platform (``chunks``, once)."""
+
+    media_type: str
+    inline: bool  # an image the browser may show; else a file to save
+    filename: str
+    size: int | None
+    chunks: AsyncIterator[bytes]
+
+    def headers(self) -> dict[str, str]:
+        disposition = "inline" if self.inline else "attachment"
+        # X-Content-Type-Options: nosniff is on every answer of the hub (hub/middleware/security_headers.py)
+        headers = {"Content-Disposition": f"{disposition}; {content_disposition_name(self.filename)}", "Cache-Control": "private, max-age=300"}
+        if self.size is not None:
+            headers["Content-Length"] = str(self.size)
+        return headers
+
+
+def openable(media: dict) -> bool:
+    """Whether a transcript line's ``media`` names something a platform can hand over."""
+    return bool(media.get("file_id") or media.get("media_id") or (media.get("type") == "image" and media.get("url")))
+
+
+def sniff(head: bytes) -> str | None:
+    """The image type of these first bytes, if a browser may show it inline."""
+    for signature, media_type in IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return media_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    """A file name for the download: no path, no control characters, at most 100 characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in '"').strip(" .")
+    return name[:100] or fallback
+
+
+def content_disposition_name(filename: str) -> str:
+    """``filename=`` in ASCII for old clients, ``filename*=`` (RFC 6266) for the real name (Chinese included)."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "attachment"
+    return f"filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+class Attachments:
+    """Fetches attachments from the channels this hub has; one HTTP client for the downloads."""
+
+    def __init__(self, channels: dict[str, Channel], *, max_bytes: int, timeout: float = 30.0) -> None:
+        self.channels = channels
+        self.max_bytes = max_bytes
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=False)
+
+    async def open(self, channel_name: str, media: dict, message_id: str = "") -> Download:
+        """The attachment ``media`` (a transcript line's ``meta.media``) as it streams from ``channel_name``."""
+        if not openable(media):
+            raise NotAnAttachment("this line carries nothing to open (what it says is all there is)")
+        channel = self.channels.get(channel_name)
+        fallback = f"{media.get('type') or 'attachment'}-{message_id or 'file'}".replace("-", "_")
+        if isinstance(channel, TelegramChannel):
+            return await self._telegram(channel, media, fallback)
+        if isinstance(channel, WeChatChannel):
+            return await self._wechat(channel, media, fallback)
+        raise ChannelRefused(f"the {channel_name} channel is not configured on this hub: its attachments cannot be fetched")
+
+    async def _telegram(self, channel: TelegramChannel, media: dict, fallback: str) -> Download:
+        file_id = str(media.get("file_id") or "")
+        if not file_id:
+            raise NotAnAttachment("this line carries nothing to open")
+        try:
+            file = await channel.bot.get_file(file_id)
+        except BadRequest as exc:  # "file is too big", "wrong file_id or the file is temporarily unavailable"
+            if "too big" in exc.message.lower():
+                raise AttachmentTooLarge("Telegram gives bots files up to 20 MB: this one is larger") from None
+            raise AttachmentGone(f"Telegram no longer has this file ({exc.message})") from None
+        except InvalidToken:
+            raise ChannelRefused("Telegram refused the bot token (check CS_TELEGRAM_BOT_TOKEN)") from None
+        except TelegramError as exc:
+            raise ChannelUnreachable(f"Telegram did not hand the file over ({type(exc).__name__})") from None
+        if file.file_size and file.file_size > self.max_bytes:
+            raise AttachmentTooLarge(f"the file is {file.file_size} bytes, more than the {self.max_bytes} the console opens")
+        if not file.file_path:
+            raise AttachmentGone("Telegram gave no path for this file")
+        name = str(media.get("file_name") or "") or urlsplit(file.file_path).path.rsplit("/", 1)[-1]
+        resp = await self._get("Telegram", file.file_path)
+        if resp.status_code != 200:
+            await resp.aclose()
+            if resp.status_code in (400, 404):
+                raise AttachmentGone(f"Telegram no longer has this file (HTTP {resp.status_code})")
+            raise ChannelUnreachable(f"Telegram answered HTTP {resp.status_code} for the file")
+        return await self._download(resp, safe_filename(name, fallback))
+
+    async def _wechat(self, channel: WeChatChannel, media: dict, fallback: str) -> Download:
+        media_id = str(media.get("media_id") or "")
+        if not media_id:  # a picture WeChat gave only an address for
+            url = str(media.get("url") or "")
+            if media.get("type") != "image" or urlsplit(url).scheme not in ("http", "https"):
+                raise NotAnAttachment("this line carries nothing to open")
+            resp = await self._get("WeChat", url)
+            if resp.status_code != 200:
+                await resp.aclose()
+                raise AttachmentGone(f"WeChat no longer has this picture (HTTP {resp.status_code})")
+            return await self._download(resp, fallback)
+        stale = None
+        for renewed in (False, True):
+            try:
+                token = await channel.access_token(stale=stale)
+            except DeliveryError as exc:
+                raise ChannelRefused(f"WeChat gave no access_token: {exc.reason}") from None
+            resp = await self._get("WeChat", f"{channel.api_base}/cgi-bin/media/get", params={"access_token": token, "media_id": media_id})
+            if resp.status_code != 200:
+                await resp.aclose()
+                raise ChannelUnreachable(f"WeChat answered HTTP {resp.status_code}")
+            if not _is_json(resp):
+                name = _disposition_name(resp.headers.get("content-disposition", ""))
+                return await self._download(resp, safe_filename(name, fallback))
+            answer = await _small_json(resp)
+            if answer.get("video_url"):  # a video: WeChat answers with where to fetch it
+                video = await self._get("WeChat", str(answer["video_url"]))
+                if video.status_code != 200:
+                    await video.aclose()
+                    raise AttachmentGone(f"WeChat no longer has this video (HTTP {video.status_code})")
+                return await self._download(video, fallback)
+            errcode = int(answer.get("errcode") or 0)
+            if errcode in STALE_TOKEN and not renewed:
+                stale = token
+                continue
+            if errcode in WECHAT_GONE:
+                raise AttachmentGone(f"WeChat no longer has this file (it keeps a customer's media three days): errcode {errcode}")
+            raise ChannelRefused(f"WeChat refused the file: errcode {errcode} {str(answer.get('errmsg') or '')[:100]}".strip())
+        raise ChannelRefused("WeChat kept refusing the access_token")
+
+    async def _get(self, platform: str, url: str, **kwargs) -> httpx.Response:
+        try:
+            return await self._http.send(self._http.build_request("GET", url, **kwargs), stream=True)
+        except httpx.HTTPError as exc:
+            raise ChannelUnreachable(f"{platform} could not be reached ({type(exc).__name__})") from None
+
+    async def _download(self, resp: httpx.Response, filename: str) -> Download:
+        """The response's bytes as a ``Download``: its size checked first, its first bytes read to tell an image."""
+        encoded = resp.headers.get("content-encoding", "identity") != "identity"
+        size = None if encoded else _int(resp.headers.get("content-length"))  # decoded here, so only a plain length holds
+        if size is not None and size > self.max_bytes:
+            await resp.aclose()
+            raise AttachmentTooLarge(f"the file is {size} bytes, more than the {self.max_bytes} the console opens")
+        body = resp.aiter_bytes()
+        head = b""
+        try:
+            while len(head) < SNIFF_BYTES and (chunk := await anext(body, None)) is not None:
+                head += chunk
+        except httpx.HTTPError as exc:
+            await resp.aclose()
+            raise ChannelUnreachable(f"the download broke off ({type(exc).__name__})") from None
+        if len(head) > self.max_bytes:
+            await resp.aclose()
+            raise AttachmentTooLarge(f"the file is more than the {self.max_bytes} bytes the console opens")
+        image = sniff(head)
+        if image and "." not in filename:
+            filename = f"{filename}.{image.split('/')[1].replace('jpeg', 'jpg')}"
+        return Download(image or DOWNLOAD, image is not None, filename, size, self._rest(resp, head, body))
+
+    async def _rest(self, resp: httpx.Response, head: bytes, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        sent = len(head)
+        try:
+            if head:
+                yield head
+            async for chunk in body:
+                sent += len(chunk)
+                if sent > self.max_bytes:  # more than the platform announced: cut off, never past the cap
+                    log.warning("an attachment went past %d bytes while streaming: cut off", self.max_bytes)
+                    return
+                yield chunk
+        finally:
+            with contextlib.suppress(Exception):
+                await resp.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _is_json(resp: httpx.Response) -> bool:
+    kind = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in ("application/json", "text/plain", "text/json")
+
+
+async def _small_json(resp: httpx.Response) -> dict:
+    try:
+        raw = b""
+        async for chunk in resp.aiter_bytes():
+            raw += chunk
+            if len(raw) > 64 * 1024:
+                break
+    finally:
+        await resp.aclose()
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ChannelRefused("WeChat answered neither a file nor JSON") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _disposition_name(header: str) -> str:
+    m = re.search(r'filename="?([^";]+)"?', header)
+    return m.group(1) if m else ""
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None

@@ -1,0 +1,139 @@
+"""What a customer sends beside their words on a messaging channel (the photo of the broken item, a receipt), opened by
+the agent who reads the chat: through the real stack, with the platforms' stand-ins holding the files.
+
+The hub fetches the file from the platform (Telegram ``getFile`` and its file server, WeChat ``/cgi-bin/media/get``
+or the picture's address) and streams it back: an image inline, anything else as a download, never sniffed. Only
+an agent who may read the conversation gets it; a platform that refuses is a clear 404 or 502 with a ``code``.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+import zlib
+
+import httpx
+import pytest
+
+from core.redis import Keys, sync_client
+from tests.channel_clients import TelegramUser
+from tests.clients import AgentClient
+from tests.test_channel_telegram import _attachment_update, claimed_chat, conversation_of
+from tests.test_channel_wechat import _push_xml, follower
+
+
+def png(width: int = 48, height: int = 32, rgb: tuple[int, int, int] = (200, 40, 40)) -> bytes:
+    """A real PNG (a browser draws it): one colour, ``width`` x ``height``."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 8 + b"\xff\xd9"
+
+
+def attachment_path(cid: str, mid: str) -> str:
+    return f"/api/agent/conversations/{cid}/messages/{mid}/attachment"
+
+
+def customer_lines(settings, cid: str, count: int, kind: str = "attachment") -> list[dict]:
+    """The conversation's first ``count`` customer lines of ``kind``, once they are stored."""
+    deadline = time.monotonic() + 20
+    while True:
+        lines = [{**json.loads(m[1]["m"]), "id": m[0]} for m in sync_client(settings).xrange(Keys(settings.key_prefix).transcript(cid))]
+        found = [m for m in lines if m["sender"] == "customer" and m["meta"].get("kind") == kind]
+        if len(found) >= count:
+            return found
+        assert time.monotonic() < deadline, lines
+        time.sleep(0.2)
+
+
+def photo_of(file_id: str) -> list[dict]:
+    return [{"file_id": "AgAD-thumb", "file_unique_id": "t1", "width": 90, "height": 60},
+            {"file_id": file_id, "file_unique_id": file_id[-6:], "width": 48, "height": 32}]
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_the_agent_opens_the_photo_and_the_file_a_telegram_customer_sent(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+    """The customer sends a photo of the broken item and a file: the agent who holds the chat gets the very bytes
+    Telegram has, the photo inline as a PNG, the file (HTML, whatever it claims) as a download under its own name.
+    Another agent gets a 403, a line that is no attachment a 404."""
+    user, alice, cid = claimed_chat(settings, hub, channels_hub, telegram_api, telegram_secret, "Ann", "alice")
+    picture = png()
+    photo_id = telegram_api.add_file(picture, "photos/file_7.png")
+    page = b"<html><script>alert(document.cookie)</script></html>"
+    doc_id = telegram_api.add_file(page, "documents/file_8.html")
+    assert user.post(_attachment_update(user, photo=photo_of(photo_id))).status_code == 200
+    assert user.post(_attachment_update(user, document={"file_id": doc_id, "file_unique_id": "d8", "file_name": "收据 5512.html"})).status_code == 200
+    photo, document = customer_lines(settings, cid, 2)
+
+    with httpx.Client(base_url=channels_hub, timeout=60) as client:
+        resp = client.get(attachment_path(cid, photo["id"]), headers=alice.headers)
+        assert resp.status_code == 200, resp.text
+        assert resp.content == picture
+        assert resp.headers["content-type"] == "image/png"
+        assert resp.headers["content-disposition"].startswith("inline")
+        assert resp.headers["x-content-type-options"] == "nosniff"
+
+        resp = client.get(attachment_path(cid, document["id"]), headers=alice.headers)
+        assert resp.status_code == 200, resp.text
+        assert resp.content == page
+        assert resp.headers["content-type"] == "application/octet-stream"  # never text/html: the browser saves it
+        assert resp.headers["content-disposition"].startswith("attachment;")
+        assert "filename*=UTF-8''%E6%94%B6%E6%8D%AE%205512.html" in resp.headers["content-disposition"]
+        assert resp.headers["x-content-type-options"] == "nosniff"
+
+        bob = AgentClient(client, "bob", console=False)  # another agent: not his chat
+        resp = client.get(attachment_path(cid, photo["id"]), headers=bob.headers)
+        assert resp.status_code == 403 and resp.json()["code"] == "not_allowed", resp.text
+        assert httpx.get(channels_hub + attachment_path(cid, photo["id"])).status_code == 401  # signed in as nobody
+
+        said = alice.post(f"/conversations/{cid}/messages", {"text": "Thanks, I can see the crack."}).json()
+        resp = client.get(attachment_path(cid, said["id"]), headers=alice.headers)
+        assert resp.status_code == 404 and resp.json()["code"] == "not_an_attachment", resp.text
+    assert telegram_api.downloads.count("photos/file_7.png") == 1  # bob never reached Telegram
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_a_file_telegram_refuses_is_a_clear_error(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+    """Telegram no longer has the file, is down for it, or it is over 20 MB: the agent gets why (a code the console
+    words), never a broken stream or a 500."""
+    user, alice, cid = claimed_chat(settings, hub, channels_hub, telegram_api, telegram_secret, "Bo", "alice")
+    telegram_api.file_refusals["AgAD-busy"] = (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+    telegram_api.file_refusals["AgAD-huge"] = (400, {"ok": False, "error_code": 400, "description": "Bad Request: file is too big"})
+    for file_id in ("AgAD-forgotten", "AgAD-busy", "AgAD-huge"):
+        assert user.post(_attachment_update(user, photo=photo_of(file_id))).status_code == 200
+    lines = customer_lines(settings, cid, 3)
+    with httpx.Client(base_url=channels_hub, timeout=60) as client:
+        got = [client.get(attachment_path(cid, m["id"]), headers=alice.headers) for m in lines]
+    assert [(r.status_code, r.json()["code"]) for r in got] == [(404, "attachment_gone"), (502, "channel_unreachable"), (502, "attachment_too_large")]
+    assert all(TELEGRAM_TOKEN_PART not in r.text for r in got)
+
+
+TELEGRAM_TOKEN_PART = "AAH-test_token"
+
+
+def test_an_overseer_opens_what_a_wechat_follower_sent(settings, hub, agents, supervisor, channels_hub, wechat_api):
+    """A follower sends a picture (MediaId), a picture WeChat gave only an address for (PicUrl), and one WeChat no
+    longer keeps: the first two come back as sent, even right after WeChat dropped the access_token; the third is a
+    404 that says so."""
+    f = follower(channels_hub)
+    media_id = wechat_api.add_media(JPEG, "image/jpeg", "parcel.jpg")
+    wechat_api.pictures["/pic/parcel-2.png"] = png(rgb=(20, 120, 200))
+    f.push(_push_xml(f, "image", PicUrl=f"{wechat_api.url}/mmbiz_jpg/parcel/0", MediaId=media_id), encrypted=True)
+    f.push(_push_xml(f, "image", PicUrl=f"{wechat_api.url}/pic/parcel-2.png"), encrypted=True)
+    f.push(_push_xml(f, "image", PicUrl=f"{wechat_api.url}/mmbiz_jpg/parcel/3", MediaId="media-expired"), encrypted=True)
+    cid = conversation_of(settings, "wechat", f.openid)
+    first, second, third = customer_lines(settings, cid, 3)
+    wechat_api.expire_token()
+    with httpx.Client(base_url=channels_hub, timeout=60) as client:
+        sue = AgentClient(client, supervisor, console=False)
+        resp = client.get(attachment_path(cid, first["id"]), headers=sue.headers)
+        assert resp.status_code == 200 and resp.content == JPEG and resp.headers["content-type"] == "image/jpeg", resp.text
+        resp = client.get(attachment_path(cid, second["id"]), headers=sue.headers)
+        assert resp.status_code == 200 and resp.content == wechat_api.pictures["/pic/parcel-2.png"] and resp.headers["content-type"] == "image/png"
+        resp = client.get(attachment_path(cid, third["id"]), headers=sue.headers)
+        assert resp.status_code == 404 and resp.json()["code"] == "attachment_gone", resp.text
