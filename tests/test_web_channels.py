@@ -17,7 +17,8 @@ import pytest
 from tests.browser import DESKTOP, WAIT, assert_accessible, expect, shot, staff_page
 from tests.channel_clients import TelegramUser
 from tests.clients import AgentClient
-from tests.test_channel_telegram import conversation_of
+from tests.test_channel_attachments import photo_of, png
+from tests.test_channel_telegram import _attachment_update, conversation_of
 
 
 @pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
@@ -112,3 +113,58 @@ def test_a_message_too_long_for_the_bot_is_named_as_such_in_the_console_and_the_
 
 WORDS = ("parcel", "courier", "refund", "broken", "box", "week", "called", "nobody", "answered", "address", "wrong", "driver", "receipt",
          "screen", "cracked", "paid", "twice", "store", "promised", "again", "email", "tracking", "number", "warehouse", "late", "sorry")
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_the_photo_a_telegram_customer_sends_shows_in_the_console(stack, settings, agents, browser, channels_hub, telegram_api, telegram_secret):
+    """"商品和图片不一样": the customer sends a photo of what arrived and the receipt. The agent who holds the chat sees
+    the photo itself under its line (the very bytes Telegram has), opens it full size with a click, downloads the
+    receipt, and is told in their language when Telegram no longer has a file."""
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Lin")
+    user.say("I want to talk to a person")
+    telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "queue" in m["text"]])
+    cid = conversation_of(settings, "telegram", user.user_id)
+    ctx, page = staff_page(browser, channels_hub, "/console", "alice", DESKTOP)
+    page.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    expect(page.locator("#reply")).to_be_visible(timeout=WAIT)
+
+    picture = png()
+    receipt = b"%PDF-1.4\n% receipt for order 5512\n%%EOF\n"
+    photo_id = telegram_api.add_file(picture, "photos/file_21.png")
+    doc_id = telegram_api.add_file(receipt, "documents/file_22.pdf")
+    assert user.post(_attachment_update(user, photo=photo_of(photo_id))).status_code == 200
+    assert user.post(_attachment_update(user, document={"file_id": doc_id, "file_unique_id": "r1", "file_name": "收据.pdf"})).status_code == 200
+    assert user.post(_attachment_update(user, photo=photo_of("AgAD-long-gone"))).status_code == 200
+
+    shown = page.locator("#transcript .msg.customer .attachment-thumb img").first
+    expect(shown).to_have_attribute("alt", "Photo the customer sent", timeout=WAIT)
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=shown.element_handle())
+    assert shown.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [48, 32]
+    served = shown.evaluate("""async (img) => { const r = await fetch(img.src, { credentials: 'same-origin' });
+        return [r.headers.get('content-type'), Array.from(new Uint8Array(await r.arrayBuffer()))]; }""")
+    assert served[0] == "image/png" and bytes(served[1]) == picture
+
+    with ctx.expect_page() as opened:
+        shown.click()
+    full = opened.value
+    full.wait_for_load_state()
+    assert full.url.endswith("/attachment") and full.evaluate("() => document.images.length") == 1
+    full.close()
+
+    file_link = page.locator("#transcript .msg.customer .attachment-file")
+    expect(file_link).to_have_text("⬇ Download 收据.pdf")
+    with page.expect_download() as saved:
+        file_link.click()
+    assert saved.value.suggested_filename == "收据.pdf"
+    assert open(saved.value.path(), "rb").read() == receipt
+
+    gone = page.locator("#transcript .msg.customer .attachment-error:not([hidden])")
+    expect(gone).to_have_text(re.compile("no longer keeps this attachment"), timeout=WAIT)
+    assert_accessible(page, "console with a customer's photo and file")
+    shot(page, "console-customer-photo")
+
+    page.locator("header .ui-lang-select").select_option("zh")
+    expect(page.locator("#transcript .msg.customer .attachment-thumb img").first).to_have_attribute("alt", "顾客发来的图片")
+    expect(file_link).to_have_text("⬇ 下载收据.pdf")
+    expect(gone).to_contain_text("渠道已不再保存这个附件", timeout=WAIT)
+    ctx.close()

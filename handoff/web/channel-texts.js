@@ -13,6 +13,17 @@ const TEXT = {
     linkLabel: "Same person as (identity, phone, e-mail or customer id)", linkPlaceholder: "telegram:123456, web:…, +8613800138000, a@b.cn, customer id",
     link: "Link", linked: "Linked: one customer, one history.", linkInvalid: "Enter kind:value (web, shop, telegram, wechat, phone, email), a phone number, an e-mail address or a customer id.",
     senders: { customer: "Customer", bot: "Bot", agent: "Agent", system: "System" },
+    photoAlt: "Photo the customer sent", openFull: "Open full size", download: (name) => `Download ${name}`,
+    kinds: { attachment: "attachment", photo: "photo", image: "photo", voice: "voice message", audio: "audio", video: "video",
+      video_note: "video message", animation: "animation", document: "file", file: "file", sticker: "sticker" },
+    attachmentFailed: "The attachment could not be opened.",
+    refused: {
+      attachment_gone: "The channel no longer keeps this attachment (WeChat keeps media three days). Ask the customer to send it again.",
+      attachment_too_large: "This attachment is too large to open here. Ask the customer for a smaller one.",
+      channel_unreachable: "The channel did not hand the attachment over. Try again in a moment.",
+      channel_refused: "The channel refused to hand the attachment over (check the channel's settings).",
+      not_an_attachment: "Nothing to open on this line.",
+    },
   },
   zh: {
     channels: { web: "网页", telegram: "Telegram", wechat: "微信" },
@@ -25,6 +36,17 @@ const TEXT = {
     linkLabel: "与此人为同一顾客（身份、手机号、邮箱或顾客编号）", linkPlaceholder: "telegram:123456、web:…、+8613800138000、a@b.cn、顾客编号",
     link: "关联", linked: "已关联：同一位顾客，同一份历史。", linkInvalid: "请输入 类型:值（web、shop、telegram、wechat、phone、email）、手机号、邮箱或顾客编号。",
     senders: { customer: "顾客", bot: "机器人", agent: "客服", system: "系统" },
+    photoAlt: "顾客发来的图片", openFull: "查看原图", download: (name) => `下载${name}`,
+    kinds: { attachment: "附件", photo: "图片", image: "图片", voice: "语音", audio: "音频", video: "视频",
+      video_note: "视频消息", animation: "动图", document: "文件", file: "文件", sticker: "表情" },
+    attachmentFailed: "无法打开这个附件。",
+    refused: {
+      attachment_gone: "渠道已不再保存这个附件（微信的素材只保存三天），请让顾客重新发送。",
+      attachment_too_large: "附件太大，无法在这里打开，请让顾客发送小一些的文件。",
+      channel_unreachable: "渠道暂时没有返回这个附件，请稍后再试。",
+      channel_refused: "渠道拒绝提供这个附件（请检查渠道设置）。",
+      not_an_attachment: "这一行没有可打开的附件。",
+    },
   },
 };
 

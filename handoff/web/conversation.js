@@ -9,6 +9,7 @@ import { api, customerLabel, ownsCurrent, shortId, state } from "./state.js";
 import { resetSuggestions, scheduleSuggestions, showSuggestions } from "./suggestions.js";
 import { resetCustomer, showCustomer } from "./customer.js";
 import { decorateMessage, loadDeliveries, resetDeliveries } from "./delivery.js";
+import { attachmentOf } from "./attachment.js";
 import { channelName } from "./channel-texts.js";
 import { i18n, LANGS, named, t } from "./texts.js";
 import { showTicket, ticketHolder } from "./tickets.js";
@@ -184,6 +185,8 @@ export function addMessage(m) {
   // what the customer sees: markdown from the bot and agents, plain text (links made clickable) from the customer
   text.append(m.sender === "bot" || m.sender === "agent" ? renderMarkdown(m.text) : m.sender === "customer" ? linkify(m.text) : document.createTextNode(m.text));
   row.append(text);
+  const attachment = attachmentOf(m); // the photo or file itself, fetched from the channel
+  if (attachment) row.append(attachment);
   decorateMessage(row, m);
   const atBottom = els.transcript.scrollHeight - els.transcript.scrollTop - els.transcript.clientHeight < 80;
   els.transcript.append(row);
