@@ -206,6 +206,10 @@ class Keys:
     def packet(self, cid: str) -> str:
         return f"{self.p}:conv:{cid}:packet"
 
+    def uploads(self, cid: str) -> str:
+        """Hash: the pictures the web-chat customer attached (``bot/uploads.py``): upload id -> the picture, id + ":type" -> its type."""
+        return f"{self.p}:conv:{cid}:uploads"
+
     def pii(self, cid: str) -> str:
         """Hash: customer message id -> its original text, sealed (privacy/vault.py)."""
         return f"{self.p}:conv:{cid}:pii"
@@ -421,7 +425,7 @@ class Keys:
         return [self.conv(cid), self.transcript(cid), self.packet(cid), self.client_ids(cid), self.pii(cid), self.pending_turns(cid),
                 self.turn_outcomes(cid), self.turn_lock(cid), self.desk_lock(cid), self.bot_language(cid), self.rasa_tracker(cid),
                 self.rasa_lock(cid), self.answer_votes(cid), self.outbox(cid), self.deliveries(cid), self.outbox_lease(cid),
-                self.channel_deferred_queue(cid), self.channel_deferred_lock(cid), self.channel_slow_down(cid),
+                self.channel_deferred_queue(cid), self.channel_deferred_lock(cid), self.channel_slow_down(cid), self.uploads(cid),
                 *(self.rate(scope, cid) for scope in CONVERSATION_RATE_SCOPES)]
 
     # knowledge base

@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     # Largest attachment (a customer's photo, file, voice message) the console opens from a channel: Telegram hands
     # bots files up to 20 MB, WeChat's media are at most 10 MB (video) and 2 MB (voice).
     attachment_max_bytes: int = 20 * 1024 * 1024
+    # Largest picture a web-chat customer may attach (JPEG, PNG, WebP, GIF: a phone photo is 2-5 MB); kept in Redis
+    # with the transcript (bot/uploads.py), so mind the memory: images_per_conversation in rate_limits bounds a chat's.
+    web_image_max_bytes: int = 5 * 1024 * 1024
     # Largest WebSocket frame a client may send; a bigger one closes the socket with 1009.
     max_ws_frame_bytes: int = 64 * 1024
     # WebSocket heartbeat: a ping every this many seconds; a client that does not
@@ -198,6 +201,7 @@ class Settings(BaseSettings):
         "messages_per_conversation": "30/60",
         "messages_per_address": "120/60",
         "customer_actions_per_conversation": "30/60",
+        "images_per_conversation": "10/600",
         "login_per_address": "30/300",
         "kb_search_per_user": "120/60",
         "requests_per_address": "1200/60",

@@ -318,6 +318,11 @@ class ConversationStore:
         rows = await self.r.xrange(self.k.transcript(cid), mid, mid)
         return self._message(cid, *rows[0]) if rows else None
 
+    async def by_client_id(self, cid: str, sender: Sender, client_message_id: str) -> Message | None:
+        """The line ``sender`` stored under ``client_message_id`` (``append_once``), if any."""
+        mid = await self.r.hget(self.k.client_ids(cid), f"{sender}:{client_message_id}")
+        return await self.message(cid, mid) if mid else None
+
     async def messages_by_id(self, cid: str, ids: list[str]) -> list[Message]:
         if not ids:
             return []

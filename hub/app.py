@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from core.settings import Settings, get_settings
 from hub import errors
 from hub.middleware import BodyLimit, CsrfGuard, DemoClock, RateLimit, RequestMetrics, SecurityHeaders
-from hub.routes import admin, agent, analytics, attachments, channels, customer, customers, demo, kb, ops, tickets
+from hub.routes import admin, agent, analytics, attachments, channels, customer, customers, demo, kb, ops, tickets, uploads
 from hub.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     # Added innermost first: security headers wrap everything (413 and 429 answers too).
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, larger={"/api/kb/import": settings.max_upload_bytes})
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
+                       larger={"/api/kb/import": settings.max_upload_bytes, uploads.UPLOAD_PATH: settings.web_image_max_bytes})
     app.add_middleware(RateLimit, limiter_factory=lambda: app.state.services.limiter, limits=settings.rate_limits)
     app.add_middleware(CsrfGuard, trusted_origins=[settings.public_url] if settings.public_url else [])
     if settings.widget_origins:  # shops calling the customer API from their own pages; nobody else
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channels.router)  # messaging channels' webhooks
     app.include_router(channels.agent_router)  # each line's delivery, for the console
     app.include_router(customers.router)  # the customer's history across channels, for the console
+    app.include_router(uploads.router)  # pictures web-chat customers attach
     app.include_router(attachments.router)  # what customers sent on the channels (photos, files), for the console
     _pages(app)
     return app

@@ -33,6 +33,7 @@ from bot.orchestrator import Orchestrator
 from bot.outbox import Outbox, OutboxSender, SendPolicy
 from bot.query_prefetch import QueryPrefetch
 from bot.rasa_client import RasaClient
+from bot.uploads import Uploads
 from core.audit import AuditLog
 from core.ratelimit import RateLimiter
 from core.redis import Keys, async_client, redis_url, sync_client
@@ -125,6 +126,12 @@ class Services:
     def attachments(self) -> Attachments:
         """What customers sent on the channels (photos, files), fetched for the console."""
         return Attachments(self.channels, max_bytes=self.settings.attachment_max_bytes)
+
+    @cached_property
+    def uploads(self) -> Uploads:
+        """Pictures web-chat customers attach, kept as long as the transcript."""
+        s = self.settings
+        return Uploads(self.redis, self.keys, max_bytes=s.web_image_max_bytes, keep_seconds=int(s.retention_days * 86400))
 
     @cached_property
     def outbox(self) -> Outbox:

@@ -17,8 +17,9 @@ import httpx
 import pytest
 
 from core.redis import Keys, sync_client
+from handoff.models import HUMAN_PAYLOAD
 from tests.channel_clients import TelegramUser
-from tests.clients import AgentClient
+from tests.clients import AgentClient, run_cli
 from tests.test_channel_telegram import _attachment_update, claimed_chat, conversation_of
 from tests.test_channel_wechat import _push_xml, follower
 
@@ -137,3 +138,46 @@ def test_an_overseer_opens_what_a_wechat_follower_sent(settings, hub, agents, su
         assert resp.status_code == 200 and resp.content == wechat_api.pictures["/pic/parcel-2.png"] and resp.headers["content-type"] == "image/png"
         resp = client.get(attachment_path(cid, third["id"]), headers=sue.headers)
         assert resp.status_code == 404 and resp.json()["code"] == "attachment_gone", resp.text
+
+
+def test_a_web_customer_attaches_a_picture_an_agent_opens_and_erasure_deletes(settings, hub, agents, supervisor):
+    """The web chat's customer attaches a photo of what arrived: it is stored once (sent again under the same id), the
+    bot says an agent can look at it (as for a channel's photo), the agent opens the very bytes, another agent may
+    not. Only a real picture within the limit is taken. Erasing the conversation deletes the picture too."""
+    started = hub.post("/api/conversations", json={"language": "zh"}).json()
+    cid, bearer = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+    url = f"/api/conversations/{cid}/attachments"
+    picture = png(rgb=(10, 160, 90))
+    sent = hub.post(url, params={"client_message_id": "pic-1"}, content=picture, headers={**bearer, "Content-Type": "image/png"})
+    assert sent.status_code == 201, sent.text
+    line = sent.json()
+    assert line["sender"] == "customer" and line["meta"]["kind"] == "attachment" and line["meta"]["media"]["type"] == "image"
+    again = hub.post(url, params={"client_message_id": "pic-1"}, content=picture, headers={**bearer, "Content-Type": "image/png"})
+    assert again.status_code in (200, 201) and again.json()["id"] == line["id"]
+    transcript = hub.get(f"/api/conversations/{cid}/messages", headers=bearer).json()
+    assert [m["id"] for m in transcript if m["sender"] == "customer"] == [line["id"]]
+    told = [m for m in transcript if m["meta"].get("kind") == "media_for_agent"]
+    assert len(told) == 1 and "人工客服可以查看" in told[0]["text"] and told[0]["meta"]["buttons"][0]["payload"] == HUMAN_PAYLOAD
+
+    html = b"<html><script>alert(1)</script></html>"
+    refused = hub.post(url, content=html, headers={**bearer, "Content-Type": "image/png"})
+    assert refused.status_code == 422 and refused.json()["code"] == "not_an_image", refused.text
+    huge = hub.post(url, content=picture + b"\0" * settings.web_image_max_bytes, headers={**bearer, "Content-Type": "image/png"})
+    assert huge.status_code == 413, huge.text
+    assert hub.post(url, content=picture, headers={"Content-Type": "image/png"}).status_code in (401, 403)  # no token: not theirs to add to
+    assert hub.get("/api/conversations/limits").json()["max_image_bytes"] == settings.web_image_max_bytes
+
+    sue = AgentClient(hub, supervisor, console=False)
+    opened = hub.get(attachment_path(cid, line["id"]), headers=sue.headers)
+    assert opened.status_code == 200 and opened.content == picture and opened.headers["content-type"] == "image/png", opened.text
+    assert opened.headers["content-disposition"].startswith("inline")
+    bob = AgentClient(hub, "bob", console=False)  # a chat with the bot: not his to read
+    assert hub.get(attachment_path(cid, line["id"]), headers=bob.headers).status_code == 403
+
+    r = sync_client(settings)
+    assert r.exists(Keys(settings.key_prefix).uploads(cid))
+    assert 0 < r.ttl(Keys(settings.key_prefix).uploads(cid)) <= settings.retention_days * 86400
+    proc = run_cli("-m", "privacy", "delete", "--conversation", cid, "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert not r.exists(Keys(settings.key_prefix).uploads(cid))
+    assert hub.get(attachment_path(cid, line["id"]), headers=sue.headers).status_code == 404

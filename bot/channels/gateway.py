@@ -199,18 +199,28 @@ class ChannelGateway:
         is the caller's to read as a message."""
         if not await self.first_time(channel, inbound.event_id):
             return
-        media = inbound.media or {"type": "attachment", "line": "[attachment]"}
+        await self.attachment(conv, channel.name, inbound.media or {"type": "attachment", "line": "[attachment]"}, with_text=bool(inbound.text))
+
+    async def attachment(self, conv: Conversation, channel: str, media: dict, *, with_text: bool = False,
+                         client_message_id: str | None = None) -> tuple[Message | None, bool]:
+        """The attachment's line in the transcript, and what follows it, the same on every channel (the web chat's
+        pictures too, ``hub/routes/uploads.py``). ``with_text``: something was written beside it, which the caller
+        reads as a message. Returns ``(the line, duplicate)``: a ``client_message_id`` used before stores nothing."""
         line = self.conversations.masked(media.get("line") or f"[{media.get('type', 'attachment')}]")
-        await self.conversations.append(conv.id, "customer", line, channel=channel.name, meta={"kind": "attachment", "media": media})
+        message, duplicate = await self.conversations.append_once(conv.id, "customer", line, client_message_id, channel=channel,
+                                                                  meta={"kind": "attachment", "media": media})
+        if duplicate or message is None:
+            return message, duplicate
         if conv.status in ("queued", "assigned"):
             await self._tell_agents(conv)
-        elif not inbound.text:
+        elif not with_text:
             if media.get("type") in ("sticker", "dice"):  # a feeling, not a document of the problem
-                await self.conversations.append(conv.id, "system", channel_say("text_only", conv.language), channel=channel.name, meta={"kind": "text_only"})
+                await self.conversations.append(conv.id, "system", channel_say("text_only", conv.language), channel=channel, meta={"kind": "text_only"})
             else:
-                await self.conversations.append(conv.id, "system", channel_say("media_for_agent", conv.language), channel=channel.name,
+                await self.conversations.append(conv.id, "system", channel_say("media_for_agent", conv.language), channel=channel,
                                                 meta={"kind": "media_for_agent",
                                                       "buttons": [{"title": channel_say("to_agent", conv.language), "payload": HUMAN_PAYLOAD}]})
+        return message, False
 
     async def _unmapped_menu(self, conv: Conversation, channel: Channel, inbound: Inbound) -> None:
         """A custom-menu button the shop gave no meaning (``Settings.wechat_menu``): the bot was never taught its key, and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,16 +15,17 @@ class BodyLimit:
     A declared length over the limit is refused before anything is read; a
     chunked body is counted as it arrives and refused the moment it passes the
     limit, so no route ever reads more than the limit into memory.
-    ``larger`` gives some path prefixes their own limit (file uploads).
+    ``larger`` gives some paths their own limit (file uploads): each key a regular expression matched at the start
+    of the path (a plain prefix is one).
     """
 
     def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
-        self.larger = larger or {}
+        self._larger = [(re.compile(pattern), n) for pattern, n in (larger or {}).items()]
 
     def limit_for(self, path: str) -> int:
-        return next((n for prefix, n in self.larger.items() if path.startswith(prefix)), self.limit)
+        return next((n for pattern, n in self._larger if pattern.match(path)), self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -59,8 +59,9 @@ class Rule:
 CID = r"(?P<cid>[0-9a-f]{32})"
 RULES = [
     Rule("start_per_address", "POST", re.compile(r"^/api/conversations$"), by_address),
-    Rule("messages_per_conversation", "POST", re.compile(rf"^/api/conversations/{CID}/messages$"), by_conversation),
-    Rule("messages_per_address", "POST", re.compile(rf"^/api/conversations/{CID}/messages$"), by_address),
+    Rule("messages_per_conversation", "POST", re.compile(rf"^/api/conversations/{CID}/(messages|attachments)$"), by_conversation),
+    Rule("messages_per_address", "POST", re.compile(rf"^/api/conversations/{CID}/(messages|attachments)$"), by_address),
+    Rule("images_per_conversation", "POST", re.compile(rf"^/api/conversations/{CID}/attachments$"), by_conversation),
     Rule("customer_actions_per_conversation", "POST", re.compile(rf"^/api/conversations/{CID}/(handoff|cancel|rating|feedback|language)$"), by_conversation),
     Rule("login_per_address", "POST", re.compile(r"^/api/agent/login$"), by_address),
     Rule("kb_search_per_user", "POST", re.compile(r"^/api/kb/try$"), by_user),

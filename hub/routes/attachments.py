@@ -1,7 +1,7 @@
 """What a customer sent beside their words (a photo of the broken item, a file, a voice message), opened from the console.
 
 ``GET /api/agent/conversations/{cid}/messages/{mid}/attachment``: the transcript line ``mid`` names the attachment
-(its ``meta.media``), so an agent can open only what was sent in a conversation they may read, under the same rule as
+(its ``meta.media``: a channel's reference, or a picture the web-chat customer attached), so an agent can open only what was sent in a conversation they may read, under the same rule as
 reading it (``hub.deps.may_read``), never an id of their own choosing. The bytes stream from the platform
 (``bot/channels/media.py``): an image inline, anything else as a download, ``nosniff`` either way. Refusals carry a
 ``code`` the console words in the agent's language: 404 ``not_an_attachment`` / ``attachment_gone``, 403
@@ -10,10 +10,12 @@ reading it (``hub.deps.may_read``), never an id of their own choosing. The bytes
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from bot.channels.media import NotAnAttachment
+from bot.channels.media import Download, NotAnAttachment
 from core.errors import NotAllowed
 from hub.deps import ChatStaff, ConversationId, MessagePathId, Svc, may_read
 
@@ -33,5 +35,14 @@ async def attachment(cid: ConversationId, mid: MessagePathId, me: ChatStaff, ser
     message = await services.conversations.message(cid, mid)
     if message is None or message.sender != "customer" or message.meta.get("kind") != "attachment":
         raise NotAnAttachment("no attachment on this line")
-    download = await services.attachments.open(message.channel, message.meta.get("media") or {}, mid)
+    media = message.meta.get("media") or {}
+    if media.get("upload_id"):  # a picture the web-chat customer attached, kept with the conversation (bot/uploads.py)
+        data, kind = await services.uploads.open(cid, str(media["upload_id"]))
+        picture = Download(kind, True, f"image_{mid.replace('-', '_')}.{kind.split('/')[1].replace('jpeg', 'jpg')}", len(data), _once(data))
+        return StreamingResponse(picture.chunks, media_type=picture.media_type, headers=picture.headers())
+    download = await services.attachments.open(message.channel, media, mid)
     return StreamingResponse(download.chunks, media_type=download.media_type, headers=download.headers())
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data

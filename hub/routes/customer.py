@@ -110,6 +110,7 @@ class Rating(BaseModel):
 
 class ChatLimits(BaseModel):
     max_message_chars: int = Field(description="longest message a customer may send (characters)")
+    max_image_bytes: int = Field(0, description="largest picture a customer may attach (POST /api/conversations/{cid}/attachments), in bytes")
 
 
 class Feedback(BaseModel):
@@ -149,7 +150,7 @@ async def start(body: StartConversation, services: Svc) -> Started:
 
 @router.get("/limits", response_model=ChatLimits, summary="What a chat client must respect before it sends (the chat shows a counter near the limit)")
 async def limits(services: Svc) -> ChatLimits:
-    return ChatLimits(max_message_chars=services.settings.max_message_chars)
+    return ChatLimits(max_message_chars=services.settings.max_message_chars, max_image_bytes=services.settings.web_image_max_bytes)
 
 
 @router.get("/{cid}", response_model=ConversationView, summary="Status and queue position")

@@ -1,0 +1,69 @@
+"""Pictures a web-chat customer attaches (the broken item, the wrong parcel): kept with the conversation for the agent.
+
+A picture is taken only if its first bytes say JPEG, PNG, WebP or GIF (``bot/channels/media.py:sniff``; what the
+browser claims is not trusted) and it is at most ``Settings.web_image_max_bytes``. It is stored in the conversation's
+own hash (``Keys.uploads``, base64: the hub's Redis clients speak text), so it lives exactly as long as the
+transcript: the retention sweep and a customer's erasure delete every key named after the conversation
+(``Keys.of_conversation``, ``privacy/erase.py``), this one with them; and the hash expires on its own after
+``Settings.retention_days`` since the last picture, should the conversation outlive it in no other way.
+
+The transcript gets an attachment line like a channel's photo (``ChannelGateway.attachment``): ``meta.media`` names
+the upload (``upload_id``), and the agent opens it through the same endpoint (``hub/routes/attachments.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+import redis.asyncio as aioredis
+
+from bot.channels.media import sniff
+from core.errors import Invalid, NotFound
+from core.redis import Keys
+
+class NotAnImage(Invalid):
+    pass
+
+
+class ImageTooLarge(Invalid):
+    pass
+
+
+class UploadGone(NotFound):
+    pass
+
+
+class Uploads:
+    def __init__(self, client: aioredis.Redis, keys: Keys, *, max_bytes: int, keep_seconds: int) -> None:
+        self.r = client
+        self.k = keys
+        self.max_bytes = max_bytes
+        self.keep_seconds = keep_seconds
+
+    def check(self, data: bytes) -> str:
+        """The picture's type; ``NotAnImage`` or ``ImageTooLarge`` if it cannot be taken."""
+        if len(data) > self.max_bytes:
+            raise ImageTooLarge(f"the picture is {len(data)} bytes; the limit is {self.max_bytes}")
+        kind = sniff(data[:16])
+        if kind is None:
+            raise NotAnImage("only JPEG, PNG, WebP and GIF pictures can be attached")
+        return kind
+
+    async def store(self, cid: str, data: bytes) -> dict:
+        """Keep the picture; the ``media`` of its transcript line."""
+        kind = self.check(data)
+        upload_id = secrets.token_urlsafe(18)
+        key = self.k.uploads(cid)
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={upload_id: base64.b64encode(data).decode(), f"{upload_id}:type": kind})
+            pipe.expire(key, self.keep_seconds)
+            await pipe.execute()
+        return {"type": "image", "upload_id": upload_id, "content_type": kind, "size": len(data), "line": "[image]"}
+
+    async def open(self, cid: str, upload_id: str) -> tuple[bytes, str]:
+        """The picture and its type; ``UploadGone`` if it is not kept (any more)."""
+        data, kind = await self.r.hmget(self.k.uploads(cid), [upload_id, f"{upload_id}:type"])
+        if not data or not kind:
+            raise UploadGone("this picture is no longer kept")
+        return base64.b64decode(data), kind
