@@ -6,6 +6,7 @@ import { renderCounter, restoreDraft, setText } from "./composer.js";
 import * as live from "./live.js";
 import * as log from "./log.js";
 import * as outbox from "./outbox.js";
+import "./pictures.js";
 import { renderRating, renderStars } from "./rating.js";
 import { announceStarted, api, chooseLanguage, create, forget, loadLimits, onView, savedConversation, session, updateView } from "./session.js";
 import { renderStatus } from "./status.js";

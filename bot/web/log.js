@@ -12,6 +12,7 @@ const log = document.getElementById("log");
 const seen = new Map(); // message id -> row
 export const pendingRows = new Map(); // client message id -> the customer's row not yet confirmed by the hub
 export const confirmed = new Set(); // client message ids the hub has stored
+export const previews = new Map(); // client message id -> the picture the customer attached (a data: URL), shown from the file itself
 export const hooks = { choose: null, vote: null, arrived: null }; // set by chat.js
 let lastId = null;
 export const lastMessageId = () => lastId;
@@ -103,8 +104,8 @@ export function addMessage(m, { live = false } = {}) {
 }
 
 // The customer's message before the hub has it (pending), or after it refused it (failed).
-export function addPendingRow(clientId, text) {
-  const row = renderMessage({ id: null, sender: "customer", text, ts: Date.now() / 1000 });
+export function addPendingRow(clientId, text, meta = null) {
+  const row = renderMessage({ id: null, sender: "customer", text, ts: Date.now() / 1000, client_message_id: clientId, meta });
   row.classList.add("pending");
   row.dataset.client = clientId;
   pendingRows.set(clientId, row);
@@ -158,9 +159,11 @@ function renderMessage(m) {
     row.appendChild(who);
   }
   const bubble = el("div", "bubble");
-  bubble.append(m.sender === "bot" || m.sender === "agent" ? renderMarkdown(m.text) : linkify(m.text));
+  if (m.sender === "customer" && meta.kind === "attachment" && meta.media && meta.media.upload_id !== undefined) bubble.append(...renderPicture(m));
+  else bubble.append(m.sender === "bot" || m.sender === "agent" ? renderMarkdown(m.text) : linkify(m.text));
   row.appendChild(bubble);
-  if (m.sender === "bot" && Array.isArray(meta.buttons) && meta.buttons.length) row.appendChild(renderChoices(meta.buttons));
+  // the bot's choices, and "show it to an agent" under the line that says an agent can look at a picture
+  if ((m.sender === "bot" || meta.kind === "media_for_agent") && Array.isArray(meta.buttons) && meta.buttons.length) row.appendChild(renderChoices(meta.buttons));
   if (m.sender === "bot" && meta.decision === "answer") row.appendChild(renderVote(m.id));
   if (m.sender === "system" && meta.ask_contact && !session.contactLeft) {
     // Already answered by a later line (loaded out of order): say so instead of offering a form that is not needed.
@@ -178,6 +181,21 @@ function renderMessage(m) {
     row.appendChild(time);
   }
   return row;
+}
+
+// A picture the customer attached: itself while this page has it (it was sent from here), else a line saying it went.
+function renderPicture(m) {
+  const preview = m.client_message_id && previews.get(m.client_message_id);
+  if (!preview && !m.id) return [document.createTextNode(m.text || "")]; // not sent: its name, and why below it
+  if (!preview) {
+    const sent = el("span", "picture-sent", t("picture_sent"));
+    sent.dataset.t = "picture_sent";
+    return [sent];
+  }
+  const img = el("img", "picture");
+  img.src = preview;
+  img.alt = t("picture_alt");
+  return [img];
 }
 
 function renderChoices(buttons) {

@@ -8,6 +8,7 @@ const VISITOR = "cs_visitor";
 export const session = {
   id: null, token: null, conversation: null, queue: null, agentName: null,
   maxChars: null, // the hub's message limit (GET /api/conversations/limits)
+  maxImageBytes: null, // the largest picture the customer may attach (the same)
 };
 
 export const api = createApi({ token: () => session.token });
@@ -72,7 +73,11 @@ export async function chooseLanguage(language) {
 }
 
 export async function loadLimits() {
-  try { session.maxChars = (await api("/api/conversations/limits")).max_message_chars; } catch { /* the hub still enforces it */ }
+  try {
+    const limits = await api("/api/conversations/limits");
+    session.maxChars = limits.max_message_chars;
+    session.maxImageBytes = limits.max_image_bytes || null;
+  } catch { /* the hub still enforces them */ }
 }
 
 export const status = () => (session.conversation ? session.conversation.status : "bot");

@@ -9,8 +9,9 @@ import { api } from "./state.js";
 const PICTURES = new Set(["photo", "image"]);
 
 // As bot/channels/media.py openable(): the line names something the platform can hand over.
+// A picture the web-chat customer attached is kept by the hub itself (upload_id).
 export function openable(media) {
-  return Boolean(media && (media.file_id || media.media_id || (media.type === "image" && media.url)));
+  return Boolean(media && (media.upload_id || media.file_id || media.media_id || (media.type === "image" && media.url)));
 }
 
 export function attachmentOf(m) {

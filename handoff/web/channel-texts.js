@@ -23,6 +23,7 @@ const TEXT = {
       channel_unreachable: "The channel did not hand the attachment over. Try again in a moment.",
       channel_refused: "The channel refused to hand the attachment over (check the channel's settings).",
       not_an_attachment: "Nothing to open on this line.",
+      upload_gone: "This picture is no longer kept.",
     },
   },
   zh: {
@@ -46,6 +47,7 @@ const TEXT = {
       channel_unreachable: "渠道暂时没有返回这个附件，请稍后再试。",
       channel_refused: "渠道拒绝提供这个附件（请检查渠道设置）。",
       not_an_attachment: "这一行没有可打开的附件。",
+      upload_gone: "这张图片已不再保存。",
     },
   },
 };

@@ -1,0 +1,53 @@
+"""A web-chat customer attaches a picture of what arrived ("商品和图片不一样"), in a real browser against the real stack:
+they see it in their chat at once, the bot says an agent can look at it and hands them over with one tap, and the
+agent who claims the chat sees the very picture in the console and opens it full size."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser import DESKTOP, PHONE, WAIT, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
+from tests.test_channel_attachments import png
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_a_picture_the_customer_attaches_reaches_the_agents_console(stack, settings, agents, browser):
+    picture = png(64, 40, (240, 160, 0))
+    ctx, page = chat_page(browser, settings.hub_url, PHONE, language="zh")
+    attach = page.get_by_role("button", name="发送图片")
+    expect(attach).to_be_visible()
+    with page.expect_file_chooser() as chooser:
+        attach.click()
+    chooser.value.set_files(files=[{"name": "到货照片.png", "mimeType": "image/png", "buffer": picture}])
+    mine = page.locator(".row.customer img.picture")
+    expect(mine).to_have_attribute("alt", "您发送的图片", timeout=WAIT)
+    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)  # the hub has it
+    told = page.locator(".row.system.media_for_agent")
+    expect(told).to_contain_text("人工客服可以查看", timeout=WAIT)
+    assert_accessible(page, "chat with an attached picture")
+    shot(page, "chat-picture-attached")
+
+    with page.expect_file_chooser() as chooser:  # not a picture: said under it, in the page's language, never sent
+        attach.click()
+    chooser.value.set_files(files=[{"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}])
+    expect(page.locator(".row.customer.failed .failed-note")).to_have_text("只能发送 JPEG、PNG、WebP 或 GIF 格式的图片。")
+
+    told.get_by_role("button", name="转人工客服查看").click()
+    cid, _token = saved_conversation(page)
+    console, agent = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    agent.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    thumb = agent.locator("#transcript .msg.customer .attachment-thumb img")
+    expect(thumb).to_have_attribute("alt", "Photo the customer sent", timeout=WAIT)
+    agent.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    assert thumb.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [64, 40]
+    served = thumb.evaluate("async (img) => Array.from(new Uint8Array(await (await fetch(img.src)).arrayBuffer()))")
+    assert bytes(served) == picture
+    with console.expect_page() as opened:
+        thumb.click()
+    opened.value.wait_for_load_state()
+    assert opened.value.evaluate("() => document.images.length") == 1
+    shot(agent, "console-web-picture")
+    console.close()
+    ctx.close()
