@@ -235,9 +235,12 @@ class ConversationStore:
         return message
 
     async def append_once(self, cid: str, sender: Sender, text: str, client_message_id: str | None, *, channel: str = "web", author: str | None = None,
-                          meta: dict | None = None, guard: Guard | None = None, event: tuple[Event, dict] | None = None) -> tuple[Message | None, bool]:
+                          meta: dict | None = None, guard: Guard | None = None, event: tuple[Event, dict] | None = None,
+                          reads_transcript: bool = False) -> tuple[Message | None, bool]:
         """``append``, safe to send again: a ``client_message_id`` this sender used before in the conversation stores
-        nothing and returns ``(the message stored then, True)`` (an agent's reply resent after a lost answer)."""
+        nothing and returns ``(the message stored then, True)`` (an agent's reply resent after a lost answer).
+        ``reads_transcript``: the customer's own line written where they read the transcript (a picture attached in
+        the web chat): replies stop going to a messaging channel they wrote from before, as ``append_customer``'s."""
         guard = guard or Guard()
         ts = clock.now()
         meta = meta or {}
@@ -251,7 +254,8 @@ class ConversationStore:
         written = await self._append(
             keys=[self.k.conv(cid), self.k.transcript(cid), self.k.events, self.k.outbox(cid), self.k.deliveries(cid), self.k.outbox_due, self.k.client_ids(cid)],
             args=[cid, self.k.conv_channel(cid), body, ",".join(sorted(guard.statuses)), guard.agent, "" if guard.epoch is None else str(guard.epoch), refused, time.time(),  # real time: the outbox works on it
-                  "1" if for_customer else "", _event_json(cid, *event) if event else "", client_key],
+                  "1" if for_customer else "", _event_json(cid, *event) if event else "", client_key,
+                  "1" if reads_transcript and sender == "customer" else ""],
         )
         if not written:
             return None, False

@@ -235,13 +235,15 @@ return 1
 # ARGV[9] '1': for the customer (queue it for their messaging channel, if they have one)
 # ARGV[10] event JSON recorded after the message when it is appended ('' = none)
 # ARGV[11] client message id, as stored in KEYS[7] ('' = none)
+# ARGV[12] '1': the customer's own line, written where they read the transcript (the web chat's picture,
+#          hub/routes/uploads.py): it ends the reply route to a messaging channel, as APPEND_CUSTOMER does
 # Returns {1, new message id}, {0, id of the message stored before under that client id}, or false when the guard refused it
 # (its event recorded) or the conversation is gone (erased: nothing recorded, the refusal would name it again).
 APPEND = _APPEND_LINE + """
 local conv, transcript, events, outbox, deliveries, outbox_due, client_ids = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local cid, channel, body = ARGV[1], ARGV[2], ARGV[3]
 local statuses, owner, epoch, refused_event, now, for_customer, appended_event = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local client_id = ARGV[11]
+local client_id, in_transcript = ARGV[11], ARGV[12]
 
 if client_id ~= '' then
   local before = redis.call('HGET', client_ids, client_id)
@@ -257,6 +259,7 @@ if not ok then
   redis.call('XADD', events, '*', 'e', refused_event)
   return false
 end
+if in_transcript == '1' then redis.call('HDEL', conv, 'reply_channel', 'reply_to', 'hold_until') end
 local id = append_line(conv, transcript, outbox, deliveries, outbox_due, cid, channel, body, now, for_customer)
 if client_id ~= '' then redis.call('HSET', client_ids, client_id, id) end
 redis.call('HSET', conv, 'updated_at', now)

@@ -202,13 +202,15 @@ class ChannelGateway:
         await self.attachment(conv, channel.name, inbound.media or {"type": "attachment", "line": "[attachment]"}, with_text=bool(inbound.text))
 
     async def attachment(self, conv: Conversation, channel: str, media: dict, *, with_text: bool = False,
-                         client_message_id: str | None = None) -> tuple[Message | None, bool]:
+                         client_message_id: str | None = None, reads_transcript: bool = False) -> tuple[Message | None, bool]:
         """The attachment's line in the transcript, and what follows it, the same on every channel (the web chat's
         pictures too, ``hub/routes/uploads.py``). ``with_text``: something was written beside it, which the caller
-        reads as a message. Returns ``(the line, duplicate)``: a ``client_message_id`` used before stores nothing."""
+        reads as a message. ``reads_transcript``: sent from the web chat, where the customer reads the transcript, so
+        replies come back there, not to a messaging channel they wrote from before (as a message typed there does).
+        Returns ``(the line, duplicate)``: a ``client_message_id`` used before stores nothing."""
         line = self.conversations.masked(media.get("line") or f"[{media.get('type', 'attachment')}]")
         message, duplicate = await self.conversations.append_once(conv.id, "customer", line, client_message_id, channel=channel,
-                                                                  meta={"kind": "attachment", "media": media})
+                                                                  meta={"kind": "attachment", "media": media}, reads_transcript=reads_transcript)
         if duplicate or message is None:
             return message, duplicate
         if conv.status in ("queued", "assigned"):

@@ -1,6 +1,7 @@
 """A picture the web-chat customer attaches (``bot/web/composer.js``): kept with the conversation (``bot/uploads.py``)
 and put in the transcript as an attachment line, with what follows it on any channel (``ChannelGateway.attachment``:
-the agents' consoles are told, or the customer hears that an agent can look at it, one tap away).
+the agents' consoles are told, or the customer hears that an agent can look at it, one tap away). Sent from the page where the customer reads the
+transcript, it brings replies back there from a messaging channel they wrote from before, as a typed line does.
 
 The body is the picture itself (``Content-Type: image/jpeg``, ``image/png``, ``image/webp`` or ``image/gif``), at most
 ``Settings.web_image_max_bytes`` (a larger body is a 413 before it is read, ``hub/middleware/body_limit.py``); what
@@ -32,5 +33,5 @@ async def attach(conv: Conv, request: Request, services: Svc,
     if client_message_id and (before := await services.conversations.by_client_id(conv.id, "customer", client_message_id)):
         return before
     media = await services.uploads.store(conv.id, await request.body())
-    message, _ = await services.gateway.attachment(conv, "web", media, client_message_id=client_message_id)
+    message, _ = await services.gateway.attachment(conv, "web", media, client_message_id=client_message_id, reads_transcript=True)
     return message
