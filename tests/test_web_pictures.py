@@ -51,3 +51,50 @@ def test_a_picture_the_customer_attaches_reaches_the_agents_console(stack, setti
     shot(agent, "console-web-picture")
     console.close()
     ctx.close()
+
+
+def test_the_customer_sees_their_own_picture_again_after_a_reload(stack, settings, hub, browser):
+    """After a reload the customer's chat showed "📷 Picture sent" where their photo was: the page had it only from
+    the file they picked. It now fetches it from the hub with the conversation's token (the way it reads its
+    transcript) and shows the very picture under the page's own CSP; another customer's token is refused."""
+    picture = png(64, 40, (30, 120, 220))
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
+    blocked: list[str] = []
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Attach a picture").click()
+    chooser.value.set_files(files=[{"name": "parcel.png", "mimeType": "image/png", "buffer": picture}])
+    expect(page.locator(".row.customer img.picture")).to_be_visible(timeout=WAIT)
+    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)  # the hub has it
+
+    page.reload()
+    mine = page.locator(".row.customer img.picture")
+    expect(mine).to_have_attribute("alt", "Your picture", timeout=WAIT)
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=mine.element_handle())
+    assert mine.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [64, 40]
+    expect(page.locator(".row.customer .picture-sent")).to_have_count(0)
+    page.locator("#lang").click()  # its label follows the page's language
+    expect(mine).to_have_attribute("alt", "您发送的图片")
+    assert not blocked, blocked
+    assert_accessible(page, "chat with the customer's picture after a reload (zh)")
+    shot(page, "chat-picture-after-reload")
+
+    cid, token = saved_conversation(page)
+    mine_auth = {"Authorization": f"Bearer {token}"}
+    lines = hub.get(f"/api/conversations/{cid}/messages", headers=mine_auth).json()
+    line = next(m for m in lines if m["sender"] == "customer" and m["meta"].get("kind") == "attachment")
+    url = f"/api/conversations/{cid}/messages/{line['id']}/picture"
+    served = hub.get(url, headers=mine_auth)
+    assert served.status_code == 200 and served.content == picture, served.text
+    assert served.headers["content-type"] == "image/png" and served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["cache-control"].startswith("private")
+    other = hub.post("/api/conversations", json={"language": "en"}).json()
+    assert hub.get(url, headers={"Authorization": f"Bearer {other['token']}"}).status_code == 403  # another customer's session
+    assert hub.get(url).status_code in (401, 403)
+    told = next(m for m in lines if m["meta"].get("kind") == "media_for_agent")
+    not_a_picture = hub.get(f"/api/conversations/{cid}/messages/{told['id']}/picture", headers=mine_auth)
+    assert not_a_picture.status_code == 404 and not_a_picture.json()["code"] == "not_an_attachment"
+    # a picture of another conversation cannot be reached through this one's token
+    theirs = hub.get(f"/api/conversations/{other['conversation_id']}/messages/{line['id']}/picture", headers={"Authorization": f"Bearer {other['token']}"})
+    assert theirs.status_code == 404
+    ctx.close()

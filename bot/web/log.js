@@ -5,7 +5,7 @@ import { idAfter } from "/static/common/ids.js";
 import { linkify, renderMarkdown } from "/static/common/markdown.js";
 import { renderContactForm } from "./contact.js";
 import { handOffFocus } from "./focus.js";
-import { session } from "./session.js";
+import { api, session } from "./session.js";
 import { i18n, t } from "./texts.js";
 
 const log = document.getElementById("log");
@@ -13,6 +13,7 @@ const seen = new Map(); // message id -> row
 export const pendingRows = new Map(); // client message id -> the customer's row not yet confirmed by the hub
 export const confirmed = new Set(); // client message ids the hub has stored
 export const previews = new Map(); // client message id -> the picture the customer attached (a data: URL), shown from the file itself
+const fetched = new Map(); // message id -> a picture sent before this page was loaded, fetched from the hub (a data: URL)
 export const hooks = { choose: null, vote: null, arrived: null }; // set by chat.js
 let lastId = null;
 export const lastMessageId = () => lastId;
@@ -183,19 +184,47 @@ function renderMessage(m) {
   return row;
 }
 
-// A picture the customer attached: itself while this page has it (it was sent from here), else a line saying it went.
+// A picture the customer attached: itself while this page has it (it was sent from here); sent before (a reload, another
+// tab), fetched from the hub and shown once it arrives, "📷 Picture sent" meanwhile or if it is no longer kept.
 function renderPicture(m) {
-  const preview = m.client_message_id && previews.get(m.client_message_id);
+  const preview = (m.client_message_id && previews.get(m.client_message_id)) || (m.id && fetched.get(m.id));
   if (!preview && !m.id) return [document.createTextNode(m.text || "")]; // not sent: its name, and why below it
-  if (!preview) {
-    const sent = el("span", "picture-sent", t("picture_sent"));
-    sent.dataset.t = "picture_sent";
-    return [sent];
-  }
   const img = el("img", "picture");
-  img.src = preview;
   img.alt = t("picture_alt");
-  return [img];
+  if (preview) {
+    img.src = preview;
+    return [img];
+  }
+  const sent = el("span", "picture-sent", t("picture_sent"));
+  sent.dataset.t = "picture_sent";
+  fetchPicture(m.conversation_id || session.id, m.id).then((url) => {
+    if (!url || !sent.isConnected) return;
+    img.src = url;
+    sent.replaceWith(img);
+  });
+  return [sent];
+}
+
+// With the conversation's token, which an <img> cannot send; shown as a data: URL (the page's CSP allows img-src data:).
+async function fetchPicture(cid, mid) {
+  if (!cid) return null;
+  try {
+    const resp = await api(`/api/conversations/${encodeURIComponent(cid)}/messages/${encodeURIComponent(mid)}/picture`, { raw: true });
+    const url = await dataUrl(await resp.blob());
+    if (url) fetched.set(mid, url);
+    return url;
+  } catch {
+    return null; // gone (erased, expired) or offline: the line still says it was sent
+  }
+}
+
+export function dataUrl(blob) {
+  return new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => resolve("");
+    reader.readAsDataURL(blob);
+  });
 }
 
 function renderChoices(buttons) {
@@ -255,6 +284,7 @@ function firstChoiceAfter(messageId) {
 export function relabel() {
   for (const n of log.querySelectorAll("[data-who]")) n.textContent = whoLabel(n.dataset.who, n.dataset.author);
   for (const n of log.querySelectorAll("[data-t]")) n.textContent = t(n.dataset.t);
+  for (const n of log.querySelectorAll("img.picture")) n.alt = t("picture_alt");
   for (const n of log.querySelectorAll("time[data-ts]")) n.textContent = fmtTime(Number(n.dataset.ts), i18n.locale);
   renderTyping();
 }

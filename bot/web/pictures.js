@@ -4,7 +4,7 @@
 // that cannot be sent, says why under it and can be sent again.
 import { el } from "/static/common/dom.js";
 import { newClientId } from "/static/common/ids.js";
-import { addMessage, addPendingRow, pendingRows, previews } from "./log.js";
+import { addMessage, addPendingRow, dataUrl, pendingRows, previews } from "./log.js";
 import { api, session } from "./session.js";
 import { i18n } from "./texts.js";
 
@@ -62,13 +62,4 @@ function refused(row, key, args = {}, again = null) {
   const actions = el("div", "failed-actions");
   actions.append(retry);
   row.append(actions);
-}
-
-function dataUrl(file) {
-  return new Promise((resolve) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result));
-    reader.onerror = () => resolve("");
-    reader.readAsDataURL(file);
-  });
 }

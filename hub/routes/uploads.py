@@ -7,16 +7,23 @@ The body is the picture itself (``Content-Type: image/jpeg``, ``image/png``, ``i
 ``Settings.web_image_max_bytes`` (a larger body is a 413 before it is read, ``hub/middleware/body_limit.py``); what
 it is, is read from its first bytes: anything else is a 422 ``not_an_image``. Counted as a message against the chat's
 message limits, and against ``images_per_conversation`` (``hub/middleware/rate_limit.py``).
+
+``GET /api/conversations/{cid}/messages/{mid}/picture``: the customer's own view of a picture they attached (their chat
+shows it again after a reload), authorised by their conversation's token exactly like their transcript (``hub.deps.Conv``:
+another conversation's token is a 403). Only a line of theirs naming a picture kept with the conversation is served,
+never an id of their own choosing (404 ``not_an_attachment`` / ``upload_gone``); its type is read from its bytes
+again, ``nosniff``, and it is cached only privately (it is personal data).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
+from bot.channels.media import NotAnAttachment, sniff
 from handoff.models import Message
-from hub.deps import Conv, Svc
+from hub.deps import Conv, MessagePathId, Svc
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
 
@@ -35,3 +42,20 @@ async def attach(conv: Conv, request: Request, services: Svc,
     media = await services.uploads.store(conv.id, await request.body())
     message, _ = await services.gateway.attachment(conv, "web", media, client_message_id=client_message_id, reads_transcript=True)
     return message
+
+
+@router.get("/{cid}/messages/{mid}/picture", response_class=Response, summary="A picture the customer attached on this line, for their own chat",
+            responses={200: {"content": {kind: {} for kind in IMAGE_TYPES}},
+                       403: {"description": "the token is not this conversation's"},
+                       404: {"description": "no picture of the customer's on this line (code not_an_attachment), or no longer kept (upload_gone)"}})
+async def picture(conv: Conv, mid: MessagePathId, services: Svc) -> Response:
+    message = await services.conversations.message(conv.id, mid)
+    media = (message.meta.get("media") or {}) if message is not None else {}
+    if message is None or message.sender != "customer" or message.meta.get("kind") != "attachment" or not media.get("upload_id"):
+        raise NotAnAttachment("no picture of yours on this line")
+    data, _ = await services.uploads.open(conv.id, str(media["upload_id"]))
+    kind = sniff(data[:16])
+    if kind is None:  # stored only after the same check (bot/uploads.py): never served as anything else
+        raise NotAnAttachment("no picture of yours on this line")
+    # X-Content-Type-Options: nosniff is on every answer of the hub (hub/middleware/security_headers.py)
+    return Response(data, media_type=kind, headers={"Content-Disposition": "inline", "Cache-Control": "private, max-age=3600", "Vary": "Authorization"})
