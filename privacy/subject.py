@@ -8,10 +8,16 @@ they really wrote: their own masked personal data is unsealed for them.
 It holds their tickets too, each with its internal notes: what an agent wrote
 about them is personal data of theirs (GDPR art. 15, PIPL art. 45), though
 the console never shows it to them.
+
+And the pictures they attached in the web chat (``bot/uploads.py``), kept with the conversation: each under
+``pictures`` with its content type and its bytes in base64, beside the transcript line that names it
+(``message_id``; the line's ``meta.media.upload_id``). What they sent on a messaging channel stays with the
+platform (Telegram, WeChat): its line names it, the hub keeps no copy.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 
 import redis
@@ -44,6 +50,23 @@ def tickets_of(client: redis.Redis, keys: Keys, cids: set[str]) -> dict[str, lis
     return found
 
 
+def pictures_of(client: redis.Redis, keys: Keys, cid: str, messages: list[dict]) -> list[dict]:
+    """The pictures kept with the conversation (``Keys.uploads``: upload id -> base64, id + ":type" -> its type), in
+    transcript order, each with the line that names it; one whose line is gone is still theirs, and listed last."""
+    kept = client.hgetall(keys.uploads(cid))
+    lines = {str((m.get("meta") or {}).get("media", {}).get("upload_id")): m["id"] for m in messages
+             if (m.get("meta") or {}).get("kind") == "attachment" and (m.get("meta") or {}).get("media", {}).get("upload_id")}
+    order = list(lines) + sorted(k for k in kept if ":" not in k and k not in lines)
+    pictures = []
+    for upload_id in order:
+        data = kept.get(upload_id)
+        if data is None:
+            continue  # named by a line, no longer kept (it expired with its hash)
+        pictures.append({"message_id": lines.get(upload_id), "upload_id": upload_id, "content_type": kept.get(f"{upload_id}:type"),
+                         "size": len(base64.b64decode(data)), "data_base64": data})
+    return pictures
+
+
 def export(client: redis.Redis, keys: Keys, vault: Vault, cids: set[str], records: list[CustomerRecord] = ()) -> dict:
     """``customer``: the record found first (None without one); ``customers``: every record found (a number left on
     several records finds each)."""
@@ -66,6 +89,7 @@ def export(client: redis.Redis, keys: Keys, vault: Vault, cids: set[str], record
             if raw:
                 notes = [{"id": nid, **json.loads(fields["n"])} for nid, fields in client.xrange(keys.ticket_notes(ticket_id))]
                 mine.append({"ticket": ticket_from_hash(raw).model_dump(mode="json"), "internal_notes": notes})
-        out.append({"conversation": conv, "messages": messages, "handoff_packet": json.loads(packet) if packet else None, "tickets": mine})
+        out.append({"conversation": conv, "messages": messages, "pictures": pictures_of(client, keys, cid, messages),
+                    "handoff_packet": json.loads(packet) if packet else None, "tickets": mine})
     found = [record.model_dump() for record in records]
     return {"customer": found[0] if found else None, "customers": found, "conversations": out}

@@ -8,6 +8,7 @@ an agent who may read the conversation gets it; a platform that refuses is a cle
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import struct
@@ -215,3 +216,31 @@ def test_a_picture_attached_on_the_web_brings_the_linked_customers_replies_back_
     assert seen["id"] not in deliveries, deliveries[seen["id"]]  # not queued for Telegram: the customer reads it on the web page
     shown = hub.get(f"/api/conversations/{cid}/messages", headers=auth).json()
     assert "I see the crack: a new kettle is on its way." in [m["text"] for m in shown]
+
+
+def test_the_privacy_export_holds_the_pictures_the_customer_attached(settings, hub):
+    """A data-subject export (``./cs privacy export``) gave the customer their words but not the photos they
+    attached in the web chat. It now holds each picture, its type and its bytes, beside the line that names it."""
+    started = hub.post("/api/conversations", json={"language": "en"}).json()
+    cid, bearer = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+    pictures = [png(rgb=(120, 10, 10)), JPEG]
+    lines = []
+    for n, (picture, kind) in enumerate(zip(pictures, ("image/png", "image/jpeg"))):
+        sent = hub.post(f"/api/conversations/{cid}/attachments", params={"client_message_id": f"p-{n}"}, content=picture,
+                        headers={**bearer, "Content-Type": kind})
+        assert sent.status_code == 201, sent.text
+        lines.append(sent.json()["id"])
+
+    out = settings.var_dir / f"export-{cid}.json"
+    proc = run_cli("-m", "privacy", "export", "--conversation", cid, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    exported = json.loads(out.read_text())
+    out.unlink()
+    [conversation] = exported["conversations"]
+    got = conversation["pictures"]
+    assert [p["message_id"] for p in got] == lines
+    assert [p["content_type"] for p in got] == ["image/png", "image/jpeg"]
+    assert [base64.b64decode(p["data_base64"]) for p in got] == pictures
+    assert [p["size"] for p in got] == [len(p) for p in pictures]
+    named = {m["id"]: m["meta"]["media"]["upload_id"] for m in conversation["messages"] if m["meta"].get("kind") == "attachment"}
+    assert [named[p["message_id"]] for p in got] == [p["upload_id"] for p in got]
