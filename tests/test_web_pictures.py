@@ -98,3 +98,58 @@ def test_the_customer_sees_their_own_picture_again_after_a_reload(stack, setting
     theirs = hub.get(f"/api/conversations/{other['conversation_id']}/messages/{line['id']}/picture", headers={"Authorization": f"Bearer {other['token']}"})
     assert theirs.status_code == 404
     ctx.close()
+
+
+def test_a_picture_the_hub_could_not_take_waits_in_the_outbox_and_is_sent_once(stack, settings, hub, browser):
+    """A picture sent while the hub was away was marked failed at once and lost with a reload, where a typed message
+    waits in the outbox and goes by itself. Now a picture waits the same way (kept across a reload), is sent once
+    when the hub is back; one that fails for good says so, survives a reload with "Retry", and goes when retried."""
+    first, second = png(50, 30, (200, 30, 120)), png(30, 50, (20, 180, 60))
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
+    cid, token = saved_conversation(page)
+    upload = re.compile(rf"/api/conversations/{cid}/attachments")
+
+    def attach(picture: bytes, name: str) -> None:
+        with page.expect_file_chooser() as chooser:
+            page.locator("#attach").click()
+        chooser.value.set_files(files=[{"name": name, "mimeType": "image/png", "buffer": picture}])
+
+    def sent_pictures() -> list[bytes]:
+        auth = {"Authorization": f"Bearer {token}"}
+        lines = hub.get(f"/api/conversations/{cid}/messages", headers=auth).json()
+        return [hub.get(f"/api/conversations/{cid}/messages/{m['id']}/picture", headers=auth).content
+                for m in lines if m["sender"] == "customer" and m["meta"].get("kind") == "attachment"]
+
+    page.route(upload, lambda route: route.fulfill(status=503, content_type="application/json", body='{"detail": "the hub is restarting"}'))
+    attach(first, "box.png")
+    waiting = page.locator(".row.customer.pending img.picture")
+    expect(waiting).to_have_count(1, timeout=WAIT)
+    expect(page.locator("#conn")).to_be_visible(timeout=WAIT)  # the service is away: it is sent again by itself
+    expect(page.locator(".row.customer.failed")).to_have_count(0)
+    page.reload()
+    expect(waiting).to_have_count(1, timeout=WAIT)  # still waiting after the reload, the picture itself shown
+    page.wait_for_function("(img) => img.complete && img.naturalWidth === 50", arg=waiting.element_handle())
+    page.unroute(upload)
+    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)
+    assert sent_pictures() == [first]
+
+    page.route(upload, lambda route: route.fulfill(status=500, content_type="application/json", body='{"detail": "internal error"}'))
+    attach(second, "label.png")
+    failed = page.locator(".row.customer.failed")
+    expect(failed.locator(".failed-note")).to_have_text("The picture couldn't be sent. Please try again.", timeout=WAIT)
+    expect(failed.locator("img.picture")).to_be_visible()
+    page.reload()
+    page.locator("#lang").click()
+    expect(failed.locator(".failed-note")).to_have_text("图片发送失败，请重试。", timeout=WAIT)
+    expect(failed.get_by_role("button", name="不发送了")).to_be_visible()
+    assert_accessible(page, "chat with a picture not sent (zh)")
+    shot(page, "chat-picture-not-sent-zh")
+    page.unroute(upload)
+    failed.get_by_role("button", name="重试").click()
+    expect(page.locator(".row.customer.failed, .row.customer.pending")).to_have_count(0, timeout=WAIT)
+    assert sent_pictures() == [first, second]
+    page.reload()  # nothing left in the outbox: nothing sent again, nothing shown twice
+    expect(page.locator(".row.customer img.picture")).to_have_count(2, timeout=WAIT)
+    expect(page.locator(".row.customer.failed, .row.customer.pending")).to_have_count(0)
+    assert sent_pictures() == [first, second]
+    ctx.close()

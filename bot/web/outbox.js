@@ -4,11 +4,15 @@
 // brief outage, a lost connection or a reload) carries the same id, and the hub stores it once. While the
 // service is briefly away the message stays pending and is retried by itself; when the browser is offline it
 // waits for the connection to return. A message the hub refuses shows why, and can be edited or retried.
+// A picture the customer attaches (pictures.js) waits the same way, the picture itself in IndexedDB (blobs.js):
+// retried while the hub is away, kept across a reload, and if it fails for good, marked as not sent with "Retry"
+// and "Don't send"; one the hub refuses as not a picture or too large says so and is dropped.
 import { el } from "/static/common/dom.js";
 import { isTransient } from "/static/common/api.js";
 import { newClientId } from "/static/common/ids.js";
 import { readJson, writeJson } from "/static/common/storage.js";
-import { addMessage, addPendingRow, botThinking, confirmed, pendingRows } from "./log.js";
+import * as blobs from "./blobs.js";
+import { addMessage, addPendingRow, botThinking, confirmed, dataUrl, pendingRows, previews } from "./log.js";
 import { api, session, status, updateView } from "./session.js";
 import { i18n } from "./texts.js";
 import { connection } from "./connection.js";
@@ -17,6 +21,8 @@ const STORE = "cs_chat_outbox_v1";
 const MAX_ATTEMPTS = 30;
 const inFlight = new Set();
 const retryTimers = new Map(); // client message id -> the timer of its next attempt
+const restoring = new Set(); // pictures being read back from IndexedDB after a reload
+const PICTURE = { kind: "attachment", media: { type: "image", upload_id: null } }; // a pending picture's row (log.js)
 export const hooks = { edit: null }; // put a refused message back into the composer
 
 // Messages typed before the conversation exists (the page still starting it, the service away) are saved under no
@@ -39,14 +45,41 @@ export function send(text, payload = null) {
   deliver(item, 0);
 }
 
+// A picture (its row already shown by pictures.js): kept before it is listed, so a reload finds every listed one.
+export async function sendPicture(file, clientId) {
+  const item = { clientId, picture: { name: file.name, type: file.type }, language: i18n.lang, failed: null };
+  await blobs.keep(clientId, file);
+  save([...load(), item]);
+  deliver(item, 0);
+}
+
+function finished(clientId) {
+  update(clientId, { done: true });
+  blobs.drop(clientId);
+}
+
 // After a reload: show what was never confirmed, and send it again.
 export function restore() {
   for (const item of load()) {
-    if (confirmed.has(item.clientId)) { update(item.clientId, { done: true }); continue; } // stored before the reload
-    if (pendingRows.has(item.clientId)) continue;
+    if (confirmed.has(item.clientId)) { finished(item.clientId); continue; } // stored before the reload
+    if (pendingRows.has(item.clientId) || restoring.has(item.clientId)) continue;
+    if (item.picture) { restorePicture(item); continue; }
     const row = addPendingRow(item.clientId, item.text);
     if (item.failed) showFailed(item, row, item.failed); else deliver(item, 0);
   }
+}
+
+async function restorePicture(item) {
+  restoring.add(item.clientId);
+  const blob = await blobs.find(item.clientId);
+  if (blob) previews.set(item.clientId, await dataUrl(blob));
+  restoring.delete(item.clientId);
+  if (pendingRows.has(item.clientId)) return;
+  if (confirmed.has(item.clientId)) { finished(item.clientId); return; }
+  const row = addPendingRow(item.clientId, item.picture.name, PICTURE);
+  if (!blob) showGone(item, row);
+  else if (item.failed) showFailed(item, row, item.failed);
+  else deliver(item, 0);
 }
 
 // The connection is back: send everything still waiting, now.
@@ -61,12 +94,24 @@ async function deliver(item, attempt) {
   retryTimers.delete(id);
   if (inFlight.has(id)) return;
   const row = pendingRows.get(id);
-  if (!row) { update(id, { done: true }); return; }
+  if (!row) { // taken back (edited); a picture's row is shown only once it is read back after a reload (restore)
+    if (!item.picture) update(id, { done: true });
+    return;
+  }
   inFlight.add(id);
-  const botTurn = status() === "bot";
+  const botTurn = !item.picture && status() === "bot"; // a picture starts no bot turn (hub/routes/uploads.py)
   if (botTurn) botThinking(+1);
   let retryIn = null;
   try {
+    if (item.picture) {
+      const blob = await blobs.find(id);
+      if (!blob) { showGone(item, row); return; }
+      const message = await api(`/api/conversations/${session.id}/attachments?client_message_id=${encodeURIComponent(id)}`, { method: "POST", form: blob });
+      finished(id);
+      connection.serviceBack();
+      addMessage(message, { live: true });
+      return;
+    }
     const body = { text: item.text, client_message_id: id, language: item.language || i18n.lang };
     if (item.payload) body.payload = item.payload;
     const res = await api(`/api/conversations/${session.id}/messages`, { method: "POST", body });
@@ -84,6 +129,11 @@ async function deliver(item, attempt) {
       else connection.serviceAway();
       return;
     }
+    if (item.picture && (e.code === "not_an_image" || e.code === "image_too_large" || e.status === 413)) {
+      finished(id); // never taken, however often it is sent
+      showRefused(row, e.code === "not_an_image" ? "picture_type" : "picture_too_large");
+      return;
+    }
     const reason = typeof e.detail === "string" ? e.detail : "";
     update(id, { failed: reason || "-" });
     showFailed(item, row, reason);
@@ -94,12 +144,47 @@ async function deliver(item, attempt) {
   }
 }
 
-function showFailed(item, row, reason) {
+function markFailed(row, key, args = {}) {
   row.classList.remove("pending");
   row.classList.add("failed");
+  for (const old of row.querySelectorAll(".failed-note, .failed-actions")) old.remove();
   // Labelled (i18n.label): the note and its buttons follow a later switch of language.
-  const note = reason && reason !== "-" ? i18n.label(el("p", "failed-note"), "send_failed", { reason }) : i18n.label(el("p", "failed-note"), "send_failed_plain");
+  const note = i18n.label(el("p", "failed-note"), key, args);
   note.setAttribute("role", "alert");
+  return note;
+}
+
+// "Don't send": a picture that failed is taken out of the outbox, and its row out of the chat.
+function discardButton(item, row) {
+  const discard = i18n.label(el("button", "link"), "picture_discard");
+  discard.type = "button";
+  discard.addEventListener("click", () => {
+    finished(item.clientId);
+    pendingRows.delete(item.clientId);
+    previews.delete(item.clientId);
+    row.remove();
+  });
+  return discard;
+}
+
+// A picture the hub will never take (not a picture, too large): why, and nothing to retry.
+function showRefused(row, key) {
+  const mb = Math.floor((session.maxImageBytes || 0) / 1048576);
+  row.append(markFailed(row, key, { mb }));
+  pendingRows.delete(row.dataset.client);
+}
+
+// A picture listed in the outbox that this browser no longer has (its storage was cleared): it cannot be sent.
+function showGone(item, row) {
+  const note = markFailed(row, "picture_gone");
+  const actions = el("div", "failed-actions");
+  actions.append(discardButton(item, row));
+  row.append(note, actions);
+}
+
+function showFailed(item, row, reason) {
+  const note = item.picture ? markFailed(row, "picture_failed")
+    : reason && reason !== "-" ? markFailed(row, "send_failed", { reason }) : markFailed(row, "send_failed_plain");
   const retry = i18n.label(el("button", "link"), "retry");
   retry.type = "button";
   retry.addEventListener("click", () => {
@@ -117,6 +202,6 @@ function showFailed(item, row, reason) {
     hooks.edit(item.text);
   });
   const actions = el("div", "failed-actions");
-  actions.append(retry, edit);
+  actions.append(retry, item.picture ? discardButton(item, row) : edit);
   row.append(note, actions);
 }

@@ -78,6 +78,8 @@ const TEXT = {
     picture_type: "Only JPEG, PNG, WebP or GIF pictures can be sent.",
     picture_too_large: "This picture is too large: at most {mb} MB.",
     picture_failed: "The picture couldn't be sent. Please try again.",
+    picture_gone: "This picture wasn't sent and is no longer on this device: please attach it again.",
+    picture_discard: "Don't send",
     new_messages: "New messages",
   },
   zh: {
@@ -148,6 +150,8 @@ const TEXT = {
     picture_type: "只能发送 JPEG、PNG、WebP 或 GIF 格式的图片。",
     picture_too_large: "图片太大，最大 {mb} MB。",
     picture_failed: "图片发送失败，请重试。",
+    picture_gone: "这张图片未发送，且已不在本设备上，请重新选择图片。",
+    picture_discard: "不发送了",
     new_messages: "有新消息",
   },
 };
