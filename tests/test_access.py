@@ -126,6 +126,22 @@ def test_a_waiting_customers_contact_identities_and_name_are_masked_for_agents_i
     assert f"+86{phone}" in str(alice.get(f"/conversations/{cid}").json()["messages"])
 
 
+def test_a_note_on_another_agents_ticket_does_not_reach_other_consoles(hub, staff, settings):
+    """Bob may not read alice's ticket (403), yet his console's WebSocket was told every note she wrote on it, word for
+    word: the "ticket changed" frame every console hears carried the note. It says which ticket changed, nothing more."""
+    alice, bob = AgentClient(hub, "alice"), AgentClient(hub, "bob", console=False)
+    chat = queued_chat(hub)
+    ref = alice.post(f"/conversations/{chat.id}/claim").json()["ticket"]["ref"]
+    with connect(f"{settings.hub_url.replace('http', 'ws')}/api/agent/ws?token={bob.token}") as console:
+        note = alice.post(f"/tickets/{ref}/notes", {"text": "callback on 13912345678 after 6pm, she is upset"})
+        assert note.status_code == 201
+        assert bob.get(f"/tickets/{ref}").status_code == 403
+        while (frame := json.loads(console.recv(timeout=20))).get("type") != "ticket_changed" or frame.get("conversation_id") != chat.id:
+            pass
+    assert "13912345678" not in json.dumps(frame) and frame["note_id"] == note.json()["id"]
+    sign_off(settings, "bob")
+
+
 def hub_secret() -> str:
     from core.settings import Settings
 

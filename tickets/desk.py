@@ -373,7 +373,10 @@ class TicketDesk:
         ticket = await self.tickets.require(ticket_id)
         note = await self.tickets.add_note(ticket.id, agent.username, text)
         await self.tickets.change(ticket.id, lambda t: {"by": agent.username, "note_id": note["id"]}, Event.TICKET_NOTE)
-        await self.conversations.publish_agents({"type": Frame.TICKET_CHANGED, "ticket_id": ticket.id, "conversation_id": ticket.conversation_id, "note": note})
+        # Every console hears this: which ticket has a new note, never what it says (notes are read through the ticket,
+        # by its agent, supervisors and admins: hub/routes/tickets.py).
+        await self.conversations.publish_agents({"type": Frame.TICKET_CHANGED, "ticket_id": ticket.id, "conversation_id": ticket.conversation_id,
+                                                 "note_id": note["id"]})
         return note
 
     async def update(self, ticket_id: str, agent: Agent, *, category: str | None = None, tags: list[str] | None = None) -> Ticket:
