@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Literal
 
 import redis.asyncio as aioredis
@@ -31,10 +32,17 @@ CHAT_ROLES: frozenset[str] = frozenset({"agent", "supervisor", "admin"})
 OVERSEER_ROLES: frozenset[str] = frozenset({"supervisor", "admin"})
 
 _hasher = PasswordHasher()
+# What a username may be. Every account key is built from it (``agent:<name>``, ``agent:<name>:chats`` ...), so a name
+# from a request that is not one ("alice:chats") names no account, rather than another key of an account.
+USERNAME = r"^[A-Za-z0-9_.\-]{2,40}$"
+
+
+def is_username(name: str) -> bool:
+    return isinstance(name, str) and re.fullmatch(USERNAME, name) is not None
 
 
 class Agent(BaseModel):
-    username: str = Field(pattern=r"^[A-Za-z0-9_.\-]{2,40}$")
+    username: str = Field(pattern=USERNAME)
     display_name: str
     role: Role = "agent"
     capacity: int = 3
@@ -75,7 +83,7 @@ class AgentDirectory:
         await self.r.sadd(self.k.agents, agent.username)
 
     async def update(self, username: str, **changes: object) -> Agent | None:
-        agent = await self.get(username)
+        agent = await self.get(username)  # None for a name that is not a username: nothing written
         if agent is None:
             return None
         agent = agent.model_copy(update=changes)
@@ -90,10 +98,14 @@ class AgentDirectory:
         await self.r.hset(self.k.agent(username), mapping={"password_hash": password_hash, "must_change_password": _field(must_change)})
 
     async def remove(self, username: str) -> bool:
+        if not is_username(username):
+            return False
         await self.r.srem(self.k.agents, username)
         return bool(await self.r.delete(self.k.agent(username)))
 
     async def get(self, username: str) -> Agent | None:
+        if not is_username(username):
+            return None
         return _agent(await self.r.hgetall(self.k.agent(username)))
 
     async def all(self) -> list[Agent]:
@@ -104,7 +116,7 @@ class AgentDirectory:
         return [a for a in (_agent(raw) for raw in await pipe.execute()) if a]
 
     async def verify_password(self, username: str, password: str) -> Agent | None:
-        stored = await self.r.hget(self.k.agent(username), "password_hash")
+        stored = await self.r.hget(self.k.agent(username), "password_hash") if is_username(username) else None
         if not stored:
             await self._off_loop(_hasher.hash, password)  # same cost as a real check: do not reveal which usernames exist
             return None

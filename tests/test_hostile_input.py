@@ -99,6 +99,25 @@ def test_bad_ids_never_reach_redis(hub, people):
     assert resp.status_code in (404, 422)
 
 
+def test_usernames_that_name_other_account_keys_are_no_account(hub, people, stack):
+    """"alice:chats" is the key of alice's set of chats: signing in as it (no session needed), or an admin changing,
+    resetting or removing it, ran a hash command on that set, and the hub answered 500 (WRONGTYPE)."""
+    admin_name = "ada-hostile"
+    proc = run_cli("-m", "handoff", "add", admin_name, "--name", "Ada", "--role", "admin", "--password", PASSWORD)
+    assert proc.returncode == 0, proc.stderr
+    admin = AgentClient(hub, admin_name)
+    agent = people["agent"]
+    for suffix in (":chats", ":sessions", ":history"):
+        name = f"alice{suffix}"
+        resp = hub.post("/api/agent/login", json={"username": name, "password": PASSWORD})
+        assert resp.status_code == 401, (name, resp.status_code, resp.text[:200])
+        for method, path in [("PATCH", f"/api/admin/agents/{name}"), ("POST", f"/api/admin/agents/{name}/password"), ("DELETE", f"/api/admin/agents/{name}")]:
+            resp = hub.request(method, path, json={"capacity": 5}, headers=admin.headers)
+            assert resp.status_code == 404, (method, path, resp.status_code, resp.text[:200])
+        assert agent.post(f"/conversations/{people['customer'].id}/transfer", {"to": name}).status_code < 500
+    assert agent.get("/conversations").status_code == 200  # alice's keys are as they were
+
+
 def test_bad_stream_positions_and_limits(hub, people):
     customer, editor = people["customer"], people["editor"]
     customer.say("hello")
