@@ -364,5 +364,8 @@ class OutboxSender:
 
 
 async def announce(conversations: ConversationStore, cid: str, mid: str, delivery: Delivery) -> None:
-    """The console shows each line's delivery as it changes."""
-    await conversations.publish_agents({"type": Frame.DELIVERY, "conversation_id": cid, "message_id": mid, "delivery": delivery.model_dump(mode="json")})
+    """The console shows each line's delivery as it changes. Every console hears it: without the customer's address on
+    the channel (their Telegram id, WeChat openid), which only staff who may see the customer read, through the
+    conversation's deliveries."""
+    await conversations.publish_agents({"type": Frame.DELIVERY, "conversation_id": cid, "message_id": mid,
+                                        "delivery": delivery.model_dump(mode="json", exclude={"to"})})

@@ -11,6 +11,7 @@ through here (an agent's own chats and history are theirs, shown as they are).
 
 from __future__ import annotations
 
+from bot.outbox import Delivery
 from core.pii import mask_contact, mask_contacts, mask_identity
 from customers.store import CustomerRecord
 from handoff.agents import Agent
@@ -43,6 +44,13 @@ def customer_for(agent: Agent, conv: Conversation, record: CustomerRecord | None
     return record.model_copy(update={"name": "", "phone": mask_contact(record.phone) if record.phone else "",
                                      "email": mask_contact(record.email) if record.email else "",
                                      "identities": [mask_identity(i) for i in record.identities]})
+
+
+def deliveries_for(agent: Agent, conv: Conversation, deliveries: dict[str, Delivery]) -> dict[str, Delivery]:
+    """Each line's delivery: the customer's address on their channel (a Telegram id, a WeChat openid) is an identity."""
+    if sees_customer(agent, conv.agent):
+        return deliveries
+    return {mid: d.model_copy(update={"to": mask_identity(f"{d.channel}:{d.to}").partition(":")[2]}) if d.to else d for mid, d in deliveries.items()}
 
 
 def ticket_for(agent: Agent, ticket: Ticket) -> Ticket:

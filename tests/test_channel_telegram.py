@@ -15,11 +15,12 @@ import secrets
 import time
 
 import pytest
+from websockets.sync.client import connect
 
 from core.redis import Keys, sync_client
 from tests.channel_clients import TelegramUser
 from tests.channel_fixtures import TELEGRAM_TOKEN, channel_hub
-from tests.clients import AgentClient
+from tests.clients import AgentClient, sign_off
 
 
 def conversation_of(settings, channel: str, address: str) -> str:
@@ -436,3 +437,25 @@ def test_an_edited_message_is_a_new_message_marked_as_the_edit_and_answered(sett
     shown = [m for m in AgentClient(hub, supervisor).get(f"/conversations/{cid}").json()["messages"] if m["sender"] == "customer"]
     assert [m["text"] for m in shown] == ["运费怎么算？订单号 A10023", "运费怎么算？订单号 A10032"]
     assert shown[1]["meta"]["edited_of"] == shown[0]["id"] and "edited_of" not in shown[0]["meta"]
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the chat waits in the queue, nobody's yet
+def test_a_telegram_customers_id_reaches_only_staff_who_may_see_them(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
+    """The queue notice sent to a waiting Telegram customer was announced to every console with the customer's
+    Telegram id in it, and any agent reading the waiting chat's deliveries got it too: an identity the customer panel
+    masks for agents whose chat it is not (hub/visibility.py)."""
+    bob = AgentClient(hub, "bob", console=False)
+    with connect(f"{settings.hub_url.replace('http', 'ws')}/api/agent/ws?token={bob.token}") as console:
+        user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Queued Quinn")
+        user.say("I want to talk to a person")
+        telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "queue" in m["text"]])
+        cid = conversation_of(settings, "telegram", user.user_id)
+        while (frame := json.loads(console.recv(timeout=30))).get("type") != "delivery" or frame["conversation_id"] != cid:
+            pass
+    assert str(user.user_id) not in json.dumps(frame)
+    deliveries = bob.get(f"/conversations/{cid}/deliveries").json()
+    assert deliveries and str(user.user_id) not in json.dumps(deliveries)
+    supervisor = AgentClient(hub, "sue", console=False)
+    assert any(d["to"] == str(user.user_id) for d in supervisor.get(f"/conversations/{cid}/deliveries").json().values())
+    sign_off(settings, "bob")
+    sign_off(settings, "sue")

@@ -33,6 +33,7 @@ from core.errors import NotAllowed
 from hub.deps import ChatStaff, ConversationId, Svc, may_read
 from hub.middleware.metrics import arrived
 from hub.services import Services
+from hub.visibility import deliveries_for
 
 log = logging.getLogger(__name__)
 
@@ -135,4 +136,4 @@ async def deliveries(cid: ConversationId, me: ChatStaff, services: Svc) -> dict[
     conv = await services.conversations.require(cid)
     if not await may_read(services, me, conv):
         raise NotAllowed("this conversation is not yours")
-    return await services.outbox.deliveries(cid)
+    return deliveries_for(me, conv, await services.outbox.deliveries(cid))
