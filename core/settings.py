@@ -155,6 +155,8 @@ class Settings(BaseSettings):
 
     # Input limits.
     max_message_chars: int = 2000
+    # A request's line and headers together (the console's cookie and a proxy's headers are a few KiB); larger: 431.
+    max_header_bytes: int = 64 * 1024
     # Request bodies (chunked or not). Knowledge-base imports get their own, larger limit.
     max_body_bytes: int = 256 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024

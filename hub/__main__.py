@@ -7,6 +7,7 @@ import uvicorn
 from core.settings import get_settings
 from hub import log_scrub
 from hub.app import create_app
+from hub.http import BoundedHeadProtocol
 
 
 def raise_open_file_limit() -> None:
@@ -23,6 +24,7 @@ options = dict(
     ws_max_size=settings.max_ws_frame_bytes,
     ws_ping_interval=settings.ws_heartbeat_seconds, ws_ping_timeout=settings.ws_heartbeat_seconds,
     backlog=4096,
+    http=BoundedHeadProtocol,  # httptools with a limit on a request's headers (hub/http.py)
     # Longer than a client's own idle expiry (httpx: 5 s, uvicorn's default too): with equal timeouts a client
     # could send its next request on a connection the hub was closing that instant, and get a read error.
     timeout_keep_alive=30,
