@@ -29,6 +29,7 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
 from core.redis import Keys
+from core.text import shown_as_typed
 
 IdentityKind = Literal["web", "shop", "telegram", "wechat", "phone", "email"]
 MAX_MERGE_HOPS = 10
@@ -85,7 +86,7 @@ class CustomerStore:
         return found
 
     async def fill(self, customer_id: str, overwrite: bool = False, **details: str) -> None:
-        details = {k: v for k, v in details.items() if v and k in ("name", "tier", "language", "phone", "email", "dedicated_agent")}
+        details = {k: shown_as_typed(v) for k, v in details.items() if v and k in ("name", "tier", "language", "phone", "email", "dedicated_agent")}
         if not details:
             return
         if not overwrite:

@@ -14,15 +14,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from core.passwords import check_password
 from core.redis import Keys
+from core.text import shown_as_typed
 from handoff.consoles import Consoles
 
 Role = Literal["agent", "supervisor", "editor", "admin"]
@@ -43,7 +44,7 @@ def is_username(name: str) -> bool:
 
 class Agent(BaseModel):
     username: str = Field(pattern=USERNAME)
-    display_name: str
+    display_name: Annotated[str, AfterValidator(shown_as_typed)]  # shown to customers and colleagues beside other text
     role: Role = "agent"
     capacity: int = 3
     skills: list[str] = Field(default_factory=list)  # categories or languages this agent takes

@@ -32,6 +32,7 @@ import redis.asyncio as aioredis
 from core import clock
 from core.errors import AtCapacity, CustomerWrote, NotOwner, ServiceError, Stale, UnknownAgent, UnknownConversation, WrongStatus
 from core.redis import LAST_STREAM_ID, Keys
+from core.text import shown_as_typed
 from core.vault import PersonalData
 from handoff import scripts
 from handoff.events import Event, Frame
@@ -144,6 +145,7 @@ class ConversationStore:
         cid = uuid.uuid4().hex
         token = secrets.token_urlsafe(32)
         now = clock.now()
+        customer_name = shown_as_typed(customer_name)
         conv = Conversation(id=cid, status="bot", channel=channel, language=language, customer_name=customer_name, customer_tier=customer_tier,
                             customer_verified=verified, customer_id=customer_id or None, created_at=now, updated_at=now)
         fields = {k: ("" if v is None else str(v)) for k, v in conv.model_dump().items()}
@@ -244,6 +246,7 @@ class ConversationStore:
         guard = guard or Guard()
         ts = clock.now()
         meta = meta or {}
+        text, author = shown_as_typed(text), shown_as_typed(author) if author else author
         body = _message_json(sender, text, ts, channel, client_message_id, author, meta)
         refused = json.dumps({"type": Event.MESSAGE_DROPPED, "conversation_id": cid, "ts": ts, "sender": sender, "text": text[:500], "kind": meta.get("kind"),
                               "required": {"statuses": sorted(guard.statuses), "agent": guard.agent, "epoch": guard.epoch}}, ensure_ascii=False)
@@ -278,6 +281,7 @@ class ConversationStore:
         ts = clock.now()
         meta = dict(meta or {})
         sealed = ""
+        text = shown_as_typed(text)
         if self.personal_data is not None:
             protected = self.personal_data.protect(text)
             text, sealed = protected.text, protected.sealed or ""
@@ -297,6 +301,7 @@ class ConversationStore:
 
     def masked(self, text: str) -> str:
         """Customer text that is stored without a sealed original (a rating comment): masked only."""
+        text = shown_as_typed(text)
         return self.personal_data.masked(text) if self.personal_data else text
 
     async def original(self, cid: str, mid: str) -> str | None:

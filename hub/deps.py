@@ -58,9 +58,10 @@ def bearer(authorization: str | None) -> str | None:
 
 
 def is_blank(text: str) -> bool:
-    """Nothing a reader would see: only whitespace (spaces, tabs, newlines) and invisible format characters
-    (zero-width space and joiners, word joiner, byte-order mark: Unicode category Cf)."""
-    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
+    """Nothing a reader would see: only whitespace (spaces, tabs, newlines), invisible format characters
+    (zero-width space and joiners, word joiner, byte-order mark, direction controls: Unicode category Cf) and
+    control characters (NUL, ESC ...: Cc, dropped where text is stored, core/text.py)."""
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
 
 
 def _not_blank(text: str) -> str:

@@ -11,7 +11,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from core.redis import Keys, sync_client
-from tests.clients import AgentClient, HangingServer, free_port, start_hub
+from core.identity import sign_identity
+from core.settings import Settings
+from tests.clients import PASSWORD, AgentClient, HangingServer, free_port, run_cli, sign_off, start_hub
 
 # Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
 pytestmark = pytest.mark.usefixtures("manual_assignment")
@@ -163,7 +165,7 @@ def test_rating_again_replaces_the_score_with_one_thank_you_and_one_rating_count
     assert after["distribution"]["5"] == before["distribution"]["5"] + 1 and after["distribution"]["2"] == before["distribution"]["2"]
 
 
-BLANK_TEXTS = [" ", "   \n\t ", "\n\n", "\t", "\u200b", "\u200b\u200c\u200d\u2060\ufeff", " \u200b \n\ufeff "]
+BLANK_TEXTS = [" ", "   \n\t ", "\n\n", "\t", "\u200b", "\u200b\u200c\u200d\u2060\ufeff", " \u200b \n\ufeff ", "\x00", "\x1b\x07 \x7f", "\u202e"]
 
 
 def test_blank_messages_are_refused_like_empty_ones_and_nothing_is_stored(hub, customer_factory, agent_factory, settings):
@@ -200,6 +202,42 @@ def test_blank_messages_are_refused_like_empty_ones_and_nothing_is_stored(hub, c
         assert alice.post(f"/conversations/{queued.id}/messages", {"text": text}).status_code == 422, repr(text)
     assert queued.transcript() == before
     assert alice.post(f"/conversations/{queued.id}/messages", {"text": " Hi, Alice here "}).json()["text"] == " Hi, Alice here "
+
+
+RLO, PDF, LRI, PDI = "\u202e", "\u202c", "\u2066", "\u2069"
+DIRECTION_CONTROLS = (RLO, PDF, LRI, PDI, "\u202a", "\u202b", "\u202d", "\u2067", "\u2068")
+
+
+def test_direction_controls_and_control_characters_are_not_stored(hub, settings):
+    """A right-to-left override (U+202E) in a customer's name or message acts on the text shown after it: the
+    console's "Rated 1/5" beside the name read "5/1 detaR", and the lines after the message in the handoff summary
+    came out mirrored. Names, messages, notes, tags and comments are stored without direction controls and control
+    characters; the words stay as typed."""
+    signed = {"ref": "rtl-1", "tier": "standard", "name": f"Li{RLO} Na"}
+    started = hub.post("/api/conversations", json={"language": "en", "customer": {
+        **signed, "signature": sign_identity(Settings().secret("identity-secret"), **signed)}}).json()
+    cid, headers = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+    assert started["conversation"]["customer_name"] == "Li Na"
+    said = hub.post(f"/api/conversations/{cid}/messages", json={"text": f"I want to talk to a person {RLO}about order 12{PDF}\x00"}, headers=headers)
+    assert said.json()["message"]["text"] == "I want to talk to a person about order 12"
+    proc = run_cli("-m", "handoff", "add", "rtl-agent", "--name", f"{LRI}Ann{RLO}a", "--password", PASSWORD, "--capacity", "5")
+    assert proc.returncode == 0, proc.stderr
+    agent = AgentClient(hub, "rtl-agent")
+    claimed = agent.post(f"/conversations/{cid}/claim").json()
+    assert claimed["conversation"]["customer_name"] == "Li Na"
+    ref = claimed["ticket"]["ref"]
+    assert agent.post(f"/tickets/{ref}/notes", {"text": f"call{RLO} back"}).json()["text"] == "call back"
+    assert hub.patch(f"/api/agent/tickets/{ref}", json={"tags": [f"refund{RLO}", RLO]}, headers=agent.headers).json()["tags"] == ["refund"]
+    assert agent.post(f"/conversations/{cid}/messages", {"text": f"Hello{RLO} there"}).json()["text"] == "Hello there"
+    assert agent.post(f"/conversations/{cid}/resolve").status_code == 200
+    assert hub.post(f"/api/conversations/{cid}/rating", json={"score": 1, "comment": f"slow{RLO}!"}, headers=headers).status_code == 200
+    conv = agent.get(f"/conversations/{cid}").json()
+    assert conv["conversation"]["rating_comment"] == "slow!"
+    everything = json.dumps([conv, agent.get(f"/tickets/{ref}").json(), agent.get(f"/conversations/{cid}/customer").json(),
+                             hub.get(f"/api/conversations/{cid}/messages", headers=headers).json(), agent.get("/me").json()])
+    assert not [c for c in DIRECTION_CONTROLS + ("\x00",) if f"\\u{ord(c):04x}" in everything]  # json.dumps writes them as \\uXXXX
+    assert agent.get("/me").json()["display_name"] == "Anna"
+    sign_off(settings, "rtl-agent")
 
 
 def test_websocket_errors_are_short_plain_lines(customer_factory, settings):

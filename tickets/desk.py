@@ -19,6 +19,7 @@ from redis.asyncio.lock import Lock
 from core.clock import now as current_time
 from core.errors import Conflict, NotAllowed
 from core.pii import parse_contact
+from core.text import shown_as_typed
 from customers.store import CustomerStore
 from handoff.agents import Agent, AgentDirectory
 from handoff.consoles import Consoles
@@ -380,6 +381,9 @@ class TicketDesk:
         return note
 
     async def update(self, ticket_id: str, agent: Agent, *, category: str | None = None, tags: list[str] | None = None) -> Ticket:
+        if tags is not None:
+            tags = [clean for clean in (shown_as_typed(tag) for tag in tags) if clean.strip()]
+
         def update(t: Ticket) -> dict | None:
             changes = {}
             if category and category != t.category:

@@ -19,6 +19,7 @@ from redis.exceptions import WatchError
 from core import clock
 from core.errors import NotFound, UnknownConversation
 from core.redis import Keys
+from core.text import shown_as_typed
 from handoff.events import Event
 from tickets.models import ACTIVE, Ticket
 
@@ -165,7 +166,7 @@ class TicketStore:
 
     # internal notes: a stream per ticket, never part of the customer's transcript
     async def add_note(self, ticket_id: str, author: str, text: str) -> dict:
-        note = {"author": author, "text": text, "ts": time.time()}
+        note = {"author": author, "text": shown_as_typed(text), "ts": time.time()}
         note_id = await self.r.xadd(self.k.ticket_notes(ticket_id), {"n": json.dumps(note, ensure_ascii=False)})
         return {"id": note_id, **note}
 
