@@ -192,3 +192,37 @@ def test_a_channel_customer_flooding_is_limited_like_the_web_told_once_and_loses
         telegram_api.wait_for(lambda: [m for m in telegram_api.messages_to(user.user_id) if "faster than we can read" in m["text"]])
         time.sleep(1)
         assert len([m for m in telegram_api.messages_to(user.user_id) if "faster than we can read" in m["text"]]) == 1
+
+
+def test_websocket_handshakes_count_under_the_per_address_ceiling(stack, settings):
+    """Each handshake reads the conversation and sends its whole transcript again, yet no limit counted them: one
+    address reconnected 120 times a second, with the ceiling of every other request at 1200 a minute. Past the
+    ceiling the socket is closed with 1013 and the wait; another address is not affected."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    limits = {**LIMITS, "requests_per_address": "6/600"}
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_RATE_LIMITS=json.dumps(limits))
+    try:
+        flooder, other = {"X-Forwarded-For": "192.0.2.41"}, {"X-Forwarded-For": "192.0.2.42"}
+        started = httpx.post(f"{url}/api/conversations", json={"language": "en"}, headers=flooder).json()  # 1 of 6
+        ws_url = url.replace("http", "ws") + f"/api/conversations/{started['conversation_id']}/ws?token={started['token']}"
+
+        def handshake(headers: dict) -> tuple[int, str] | None:
+            """None: served (its status frame came); else the close code and reason."""
+            try:
+                with connect(ws_url, additional_headers=headers) as ws:
+                    while json.loads(ws.recv(timeout=20))["type"] != "status":
+                        pass
+                return None
+            except ConnectionClosed as closed:
+                return closed.rcvd.code, closed.rcvd.reason
+
+        assert [handshake(flooder) for _ in range(5)] == [None] * 5  # 2 to 6 of 6
+        refused = handshake(flooder)
+        assert refused is not None, "a 7th request from the address was served"
+        assert refused[0] == 1013 and "too many requests" in refused[1], refused
+        assert handshake(other) is None
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -2,7 +2,9 @@
 
 Each rule names a route (method and path pattern), what it counts by (the
 client's address, the conversation, the signed-in user) and its limit from
-``Settings.rate_limits``. A refused request never reaches the route: nothing
+``Settings.rate_limits``. WebSocket handshakes count under the per-address
+ceiling (``requests_per_address``); the messages sent over a socket are
+limited by the routes, like the REST ones (hub/routes/customer.py). A refused request never reaches the route: nothing
 is stored, and the client can send it again later (customer messages carry a
 ``client_message_id``, so a retry never duplicates).
 
@@ -79,6 +81,9 @@ class RateLimit:
         self.limits = {name: Limit.parse(text) for name, text in limits.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -91,12 +96,26 @@ class RateLimit:
             return
         await self.app(scope, receive, send)
 
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket handshake is a request like any other under the per-address ceiling: each one reads the
+        conversation and sends its transcript again, so a client reconnecting in a loop was a flood nothing counted.
+        Refused: accepted and closed at once with 1013 "try again later" and the wait (closing before accepting
+        would reach a browser as 1006, which says nothing); clients reconnect after a moment, as after any 1013."""
+        wait = await self._check(scope)
+        if not wait:
+            await self.app(scope, receive, send)
+            return
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 1013, "reason": f"too many requests: please wait {wait} s"})
+
     async def _check(self, scope: Scope) -> int:
         limiter = self._limiter or self._factory()
         self._limiter = limiter
         hits = []
         for rule in RULES:
-            if rule.method not in ("*", scope["method"]) or rule.name not in self.limits:
+            if rule.method not in ("*", scope.get("method")) or rule.name not in self.limits:
                 continue
             match = rule.path.match(scope["path"])
             ident = match and rule.identify(scope, match)
