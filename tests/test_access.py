@@ -184,6 +184,35 @@ def test_a_password_change_ends_every_other_session(hub, staff):
     assert fresh.get("/queue").status_code == 401
 
 
+def test_guessing_the_current_password_with_a_session_is_held_to_the_sign_in_lockout(hub, staff, settings):
+    """Changing the password checks the current one: with a session left open (or stolen) anyone could guess it
+    there as fast as the hub answered, never slowed or locked, then change it and keep the account. Wrong guesses
+    count like failed sign-ins: slowed after the free ones (429, Retry-After), then a lock the right password
+    cannot pass until an admin lifts it."""
+    make_account("gus", "agent")
+    session = AgentClient(hub, "gus", console=False)
+    guesser = {**session.headers, "X-Forwarded-For": "192.0.2.77"}  # an address of its own (the hub trusts loopback as its proxy): no other test's count
+    change = {"new": "a-brand-new-passphrase-7"}
+    wrong, slowed, locked = 0, 0, None
+    for n in range(settings.login_lock_after + 10):
+        resp = hub.post("/api/agent/password", json={**change, "current": f"guess-{n}-not-it"}, headers=guesser)
+        if resp.status_code == 403:
+            wrong += 1
+        elif resp.status_code == 429 and "wait" in resp.json()["detail"] and wrong < settings.login_lock_after:
+            slowed += 1
+            time.sleep(int(resp.headers["retry-after"]))  # the guesser waits as told: the lock still comes
+        else:
+            locked = resp
+            break
+    assert wrong == settings.login_lock_after and locked is not None and locked.status_code == 429, (wrong, slowed, locked and locked.text)
+    refused = hub.post("/api/agent/password", json={**change, "current": PASSWORD}, headers=guesser)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 60
+    assert hub.post("/api/agent/login", json={"username": "gus", "password": PASSWORD}).status_code == 429  # the account is locked
+    assert run_cli("-m", "handoff", "unlock", "gus").returncode == 0
+    assert hub.post("/api/agent/password", json={**change, "current": PASSWORD}, headers=guesser).status_code == 200
+    sign_off(settings, "gus")
+
+
 def test_logout_ends_the_session(hub, staff):
     a = AgentClient(hub, "bob")
     assert hub.post("/api/agent/logout", headers=a.headers).status_code == 204

@@ -151,10 +151,23 @@ async def logout(me: SignedIn, response: Response, services: Svc, token: Annotat
     response.delete_cookie(AGENT_COOKIE)
 
 
-@router.post("/password", response_model=LoggedIn, summary="Change your own password: every other session of the account ends")
-async def change_password(body: PasswordChange, me: SignedIn, response: Response, services: Svc) -> LoggedIn:
+@router.post("/password", response_model=LoggedIn, summary="Change your own password: every other session of the account ends",
+             responses={429: {"description": "too many wrong current passwords: wait (Retry-After), as at sign-in"}})
+async def change_password(body: PasswordChange, me: SignedIn, request: Request, response: Response, services: Svc) -> LoggedIn:
+    # The current password is checked under the sign-in lockout: a session (left open, or stolen) is no way to
+    # guess the password, and with it keep the account, at the rate the hub answers.
+    address = client_address(request)
+    attempt = await services.login_guard.begin(me.username, address)
+    if isinstance(attempt, Refusal):
+        detail = (f"too many wrong passwords: this {attempt.scope} is locked for {attempt.retry_after} s (an admin can unlock it)"
+                  if attempt.locked else f"too many wrong passwords: wait {attempt.retry_after} s before trying again")
+        raise HTTPException(429, detail, headers={"Retry-After": str(attempt.retry_after)})
     if await services.agents.verify_password(me.username, body.current) is None:
+        await services.audit.record(me.username, "password_change_failed", me.username, address=address)
+        for scope in attempt.locks:
+            await services.audit.record("system", "login_locked", me.username if scope == "account" else address, scope=scope)
         raise HTTPException(403, "the current password is wrong")
+    await services.login_guard.succeeded(me.username, address)
     if body.new == body.current:
         raise HTTPException(422, "the new password must differ from the current one")
     try:
