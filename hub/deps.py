@@ -97,7 +97,9 @@ Conv = Annotated[Conversation, Depends(customer_conversation)]
 
 # staff: a session token from /api/agent/login, as a bearer token or the console's cookie
 async def staff_token(authorization: Annotated[str | None, Header()] = None, cs_agent: Annotated[str | None, Cookie()] = None) -> str | None:
-    return bearer(authorization) or cs_agent
+    # A request that sends an Authorization header is judged by it alone: an empty "Bearer " never falls back to
+    # the cookie (the CSRF guard lets requests with that header through, as a bearer token cannot be forged).
+    return bearer(authorization) if authorization is not None else cs_agent
 
 
 async def signed_in(services: Svc, token: Annotated[str | None, Depends(staff_token)]) -> Agent:

@@ -4,6 +4,8 @@ cannot be used from another site."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import stat
 
 import httpx
@@ -27,7 +29,7 @@ def test_valkey_refuses_clients_without_the_password(stack, settings):
     assert redis.Redis(host=settings.internal_host, port=settings.embedded_redis_port, password=settings.secret("valkey-password")).ping()
 
 
-def test_secrets_are_owner_only_and_never_logged(stack, settings, customer_factory, hub):
+def test_secrets_are_owner_only_and_never_logged(stack, settings, customer_factory, hub, agents):
     folder = settings.var_dir / "secrets"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     for path in folder.iterdir():
@@ -73,6 +75,16 @@ def test_the_console_cookie_cannot_be_used_from_another_site(hub, stack, agents)
         assert no_origin.status_code == 403
         same_site = browser.post("/api/agent/presence", json={"presence": "online"}, headers={"Origin": str(hub.base_url)})
         assert same_site.status_code == 200
+    # An Authorization header with no token in it ("Bearer ") let the request past the guard, and the cookie then signed
+    # it in (http.client: httpx refuses to send a header value ending in a space).
+    host, port = str(hub.base_url).removeprefix("http://").rstrip("/").split(":")
+    for empty in ("Bearer ", "Bearer  ", "Bearer", ""):
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn.request("POST", "/api/agent/presence", body=json.dumps({"presence": "away"}), headers={
+            "Cookie": f"cs_agent={cookie['cs_agent']}", "Origin": "https://evil.example", "Authorization": empty, "Content-Type": "application/json"})
+        status = conn.getresponse().status
+        conn.close()
+        assert status in (401, 403), (empty, status)
 
 
 def test_over_https_cookies_are_secure_and_hsts_is_sent(stack, agents, settings):

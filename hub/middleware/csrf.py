@@ -38,7 +38,7 @@ class CsrfGuard:
         await self.app(scope, receive, send)
 
     def _allowed(self, headers: Headers) -> bool:
-        if COOKIE not in headers.get("cookie", "") or headers.get("authorization"):
+        if COOKIE not in headers.get("cookie", "") or headers.get("authorization", "").removeprefix("Bearer ").strip():
             return True
         source = headers.get("origin") or headers.get("referer")
         if not source:
