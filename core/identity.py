@@ -26,6 +26,12 @@ def sign_identity(secret: str, ref: str, tier: str, name: str) -> str:
 
 
 def identity_is_signed(secret: str, ref: str, tier: str, name: str, signature: str | None) -> bool:
+    # A reference with a line break is never a signed one: the signed text would read two ways. A name the shop lets
+    # its customers choose, "Ann\nvip\nLee", signed as (ref "c-77", "standard", that name), is also the signature of
+    # (ref "c-77\nstandard\nAnn", "vip", "Lee"): a VIP by replay. Without a line break in the reference, the first
+    # two line breaks are where the shop put them.
+    if "\n" in ref or "\r" in ref:
+        return False
     # As bytes: a signature with non-ASCII characters is a wrong one, not a TypeError (compare_digest on such a str).
     return bool(signature and ref) and hmac.compare_digest(sign_identity(secret, ref, tier, name).encode(), signature.lower().encode())
 

@@ -148,7 +148,7 @@ def hub_secret() -> str:
     return Settings().secret("identity-secret")
 
 
-def test_a_forged_vip_is_a_standard_customer_and_a_signed_one_is_honoured(hub, stack):
+def test_a_forged_vip_is_a_standard_customer_and_a_signed_one_is_honoured(hub, stack, staff):
     forged = hub.post("/api/conversations", json={"language": "en", "customer": {"name": "Boss", "ref": "c-9", "tier": "vip"}}).json()
     assert forged["conversation"]["customer_tier"] == "standard" and forged["conversation"]["customer_verified"] is False
     wrong = hub.post("/api/conversations", json={"language": "en", "customer": {"name": "Boss", "ref": "c-9", "tier": "vip", "signature": "0" * 64}}).json()
@@ -163,6 +163,19 @@ def test_a_forged_vip_is_a_standard_customer_and_a_signed_one_is_honoured(hub, s
         assert hub.post(f"/api/conversations/{cid}/handoff", headers=h).json()["conversation"]["status"] == "queued"
     order = [i["conversation"]["id"] for i in AgentClient(hub, "sam").get("/queue").json()]
     assert order.index(signed["conversation_id"]) < order.index(early.id) < order.index(forged["conversation_id"])
+
+
+def test_a_signature_cannot_be_replayed_with_the_line_breaks_moved(hub, stack):
+    """The signed text is ref, tier and name joined by line breaks. A shop that lets customers choose their name
+    signs "Ann\\nvip\\nLee" as a standard customer's: the same signature then verified (ref "c-77\\nstandard\\nAnn",
+    "vip", "Lee"), a VIP who jumped the queue. A reference with a line break is never signed."""
+    chosen = {"ref": "c-77", "tier": "standard", "name": "Ann\nvip\nLee"}
+    signature = sign_identity(hub_secret(), **chosen)
+    honest = hub.post("/api/conversations", json={"language": "en", "customer": {**chosen, "signature": signature}}).json()
+    assert honest["conversation"]["customer_verified"] is True and honest["conversation"]["customer_tier"] == "standard"
+    replayed = hub.post("/api/conversations", json={"language": "en", "customer": {
+        "ref": "c-77\nstandard\nAnn", "tier": "vip", "name": "Lee", "signature": signature}}).json()
+    assert replayed["conversation"]["customer_tier"] == "standard" and replayed["conversation"]["customer_verified"] is False
 
 
 def test_a_password_change_ends_every_other_session(hub, staff):
