@@ -116,6 +116,8 @@ def test_usernames_that_name_other_account_keys_are_no_account(hub, people, stac
             resp = hub.request(method, path, json={"capacity": 5}, headers=admin.headers)
             assert resp.status_code == 404, (method, path, resp.status_code, resp.text[:200])
         assert agent.post(f"/conversations/{people['customer'].id}/transfer", {"to": name}).status_code < 500
+        assert hub.post("/api/agent/tickets/T-1/reassign", json={"to": name}, headers=admin.headers).status_code < 500
+        assert hub.put(f"/api/agent/conversations/{people['customer'].id}/customer/dedicated", json={"agent": name}, headers=admin.headers).status_code < 500
     assert agent.get("/conversations").status_code == 200  # alice's keys are as they were
 
 
