@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import WebSocket
@@ -71,6 +72,26 @@ class Socket:
                 await self.error("a frame must be a JSON object")
                 continue
             yield data
+
+
+class TypingBudget:
+    """How many typing notices one socket may pass on: a burst of ``burst``, then ``per_second``. The pages send one
+    every 2 s while someone types (and one when they stop); a client sending thousands a second had each published
+    and forwarded to the other side's screen. Notices over the budget are dropped: they are ephemeral, and the
+    "is typing" line hides by itself a few seconds after the last one."""
+
+    def __init__(self, burst: float = 4, per_second: float = 2) -> None:
+        self.burst, self.rate = burst, per_second
+        self.tokens, self.at = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 # Close code and reason when this worker's Redis pool stayed full (core.redis.PoolBusy): Redis is fine, the

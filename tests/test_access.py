@@ -142,6 +142,30 @@ def test_a_note_on_another_agents_ticket_does_not_reach_other_consoles(hub, staf
     sign_off(settings, "bob")
 
 
+def test_a_flood_of_typing_notices_does_not_reach_the_agents_screen(hub, staff, settings):
+    """The chat page says "typing" every 2 s; the hub forwarded every typing frame a client sent, so a customer sending
+    thousands a second had each published and pushed to the agent's console. A socket's notices beyond a small budget
+    are dropped."""
+    alice = AgentClient(hub, "alice", console=False)
+    chat = queued_chat(hub)
+    assert alice.post(f"/conversations/{chat.id}/claim").status_code == 200
+    base = settings.hub_url.replace("http", "ws")
+    with connect(f"{base}/api/agent/ws?token={alice.token}") as console, connect(f"{base}/api/conversations/{chat.id}/ws?token={chat.token}") as customer:
+        while json.loads(customer.recv(timeout=20))["type"] != "status":
+            pass
+        for n in range(300):
+            customer.send(json.dumps({"type": "typing", "active": n % 2 == 0}))
+        customer.send(json.dumps({"type": "message", "text": "end of the flood", "client_message_id": "flood-end"}))
+        typing = 0
+        while True:
+            frame = json.loads(console.recv(timeout=30))
+            if frame.get("type") == "typing":
+                typing += 1
+            elif frame.get("type") == "message" and frame["message"]["text"] == "end of the flood":
+                break
+    assert 1 <= typing <= 30, typing
+
+
 def hub_secret() -> str:
     from core.settings import Settings
 

@@ -32,7 +32,7 @@ from handoff.models import Conversation, HandoffPacket, Message
 from handoff.sessions import Sessions
 from handoff.summary import customer_need
 from hub.deps import AGENT_COOKIE, ChatStaff, ConversationId, MessageId, MessagePathId, MessageText, SignedIn, Svc, check_message_length, client_address, epoch_query, staff_token
-from hub.live import BUSY_CLOSE, Ended, Socket, refuse, serve
+from hub.live import BUSY_CLOSE, Ended, Socket, TypingBudget, refuse, serve
 from hub.services import Services
 from hub.visibility import conversation_for, customer_for, messages_for
 from kb.search import NoPublishedIndex
@@ -473,6 +473,7 @@ its sockets with 4401 "the session expired" within a third of
         raise
     socket = Socket(websocket)
     mine: set[str] | None = None  # this agent's chats, re-read whenever a conversation moves
+    typing = TypingBudget()
 
     async def my_chats() -> set[str]:
         nonlocal mine
@@ -507,7 +508,7 @@ its sockets with 4401 "the session expired" within a third of
 
     async def on_frame(frame: dict) -> None:
         cid = frame.get("conversation_id")
-        if frame.get("type") == "typing" and isinstance(cid, str) and cid in await my_chats():
+        if frame.get("type") == "typing" and isinstance(cid, str) and cid in await my_chats() and typing.take():
             await services.conversations.publish(cid, {"type": Frame.TYPING, "sender": "agent", "author": agent.display_name, "active": bool(frame.get("active", True))})
 
     async def keep() -> None:

@@ -28,7 +28,7 @@ from handoff.models import Conversation, Message
 from handoff.summary import HUMAN_REQUEST_TEXT
 from hub.deps import CONVERSATION_ID, AfterId, Conv, MessageId, MessageText, Svc, check_message_length
 from hub.errors import BUSY, BUSY_RETRY_AFTER_SECONDS, STORE_DOWN, plain_errors
-from hub.live import BUSY_CLOSE, Socket, refuse, serve, stream_position
+from hub.live import BUSY_CLOSE, Socket, TypingBudget, refuse, serve, stream_position
 from hub.services import Services
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -267,6 +267,7 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
     # Listen before reading the transcript: a message stored in between comes both ways and is sent once.
     sub = services.relay.subscribe(channels=(services.keys.conv_channel(cid),))
     last = after
+    typing = TypingBudget()
 
     async def catch_up() -> None:
         nonlocal last
@@ -297,8 +298,9 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
     async def on_frame(frame: dict) -> None:
         kind = frame.get("type", "message")  # a frame without a type is a message, as it always was
         if kind == "typing":
-            # Ephemeral: shown to the agent, never stored in the transcript.
-            await services.conversations.publish(cid, {"type": Frame.TYPING, "sender": "customer", "active": bool(frame.get("active", True))})
+            # Ephemeral: shown to the agent, never stored in the transcript; a flood of them is dropped.
+            if typing.take():
+                await services.conversations.publish(cid, {"type": Frame.TYPING, "sender": "customer", "active": bool(frame.get("active", True))})
             return
         if kind != "message":
             await socket.error(f"unknown frame type {str(kind)[:40]!r} (expected: {', '.join(CLIENT_FRAMES)})")
