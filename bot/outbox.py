@@ -42,11 +42,13 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
-from bot.channels.base import Channel, DeliveryError
+from bot.channels.base import Channel, DeliveryError, Outbound, OutboundFile
+from bot.uploads import Uploads, UploadGone
 from core.redis import Keys
 from core.settings import Settings
 from handoff.conversations import ConversationStore
 from handoff.events import Frame
+from handoff.models import Message
 
 log = logging.getLogger(__name__)
 
@@ -244,11 +246,13 @@ class SendPolicy:
 class OutboxSender:
     """The loop every hub worker with channels runs: lease due conversations, send their lines in order, record how it went."""
 
-    def __init__(self, outbox: Outbox, conversations: ConversationStore, channels: dict[str, Channel], policy: SendPolicy) -> None:
+    def __init__(self, outbox: Outbox, conversations: ConversationStore, channels: dict[str, Channel], policy: SendPolicy,
+                 uploads: Uploads | None = None) -> None:
         self.outbox = outbox
         self.conversations = conversations
         self.channels = channels
         self.policy = policy
+        self.uploads = uploads  # what agents send customers (a picture, a PDF): sent from where it is kept
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -307,7 +311,9 @@ class OutboxSender:
             return await self._finish(cid, token, mid, delivery.model_copy(update={"state": "failed", "error": closed}))
         attempt = delivery.attempts + 1
         try:
-            pieces = channel.pieces(channel.render(message))
+            pieces = channel.pieces(await self._outbound(channel, cid, message))
+        except UploadGone:
+            return await self._finish(cid, token, mid, delivery.model_copy(update={"state": "failed", "attempts": attempt, "error": "the file was erased"}))
         except Exception as exc:
             return await self._unexpected(cid, token, mid, delivery, attempt, exc)
         delivery = delivery.model_copy(update={"pieces": len(pieces)})
@@ -326,6 +332,14 @@ class OutboxSender:
                 return None  # the lease was lost: whoever holds it now resumes after this piece
         done = delivery.model_copy(update={"state": "delivered", "attempts": attempt, "delivered_at": time.time(), "error": "", "next_attempt_at": None, "via": "api"})
         return await self._finish(cid, token, mid, done)
+
+    async def _outbound(self, channel: Channel, cid: str, message: Message) -> Outbound:
+        """The line as the channel sends it; a file an agent sent (``meta.media.upload_id``) with its bytes."""
+        media = message.meta.get("media") or {}
+        if message.sender == "agent" and message.meta.get("kind") == "attachment" and media.get("upload_id") and self.uploads is not None:
+            data, kind = await self.uploads.open(cid, str(media["upload_id"]))
+            return Outbound("", file=OutboundFile(data, kind, str(media.get("name") or "")))
+        return channel.render(message)
 
     async def _failed(self, cid: str, token: str, mid: str, delivery: Delivery, attempt: int, exc: DeliveryError) -> float | None:
         """A send the channel refused: failed for good, or retried later (from the first piece not sent)."""

@@ -9,6 +9,10 @@ transcript: the retention sweep and a customer's erasure delete every key named 
 
 The transcript gets an attachment line like a channel's photo (``ChannelGateway.attachment``): ``meta.media`` names
 the upload (``upload_id``), and the agent opens it through the same endpoint (``hub/routes/attachments.py``).
+
+What an agent sends the customer (``store_for_customer``: a return label as a PDF, a size chart, a screenshot) is kept
+the same way, in the same hash: a picture, or a PDF (``%PDF-`` first), at most ``Settings.agent_attachment_max_bytes``.
+The web chat shows it from there; the outbox sends it to a messaging channel from there (``bot/outbox.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import secrets
 
 import redis.asyncio as aioredis
 
-from bot.channels.media import sniff
+from bot.channels.media import safe_filename, sniff
 from core.errors import Invalid, NotFound
 from core.redis import Keys
 
@@ -34,11 +38,28 @@ class UploadGone(NotFound):
     pass
 
 
+class NotAPictureOrPdf(Invalid):
+    pass
+
+
+class FileTooLarge(Invalid):
+    pass
+
+
+PDF = "application/pdf"
+
+
+def sniff_sendable(head: bytes) -> str | None:
+    """What an agent may send a customer, read from the first bytes: a picture's type, ``application/pdf``, or ``None``."""
+    return sniff(head) or (PDF if head.startswith(b"%PDF-") else None)
+
+
 class Uploads:
-    def __init__(self, client: aioredis.Redis, keys: Keys, *, max_bytes: int, keep_seconds: int) -> None:
+    def __init__(self, client: aioredis.Redis, keys: Keys, *, max_bytes: int, keep_seconds: int, agent_max_bytes: int = 10 * 1024 * 1024) -> None:
         self.r = client
         self.k = keys
         self.max_bytes = max_bytes
+        self.agent_max_bytes = agent_max_bytes
         self.keep_seconds = keep_seconds
 
     def check(self, data: bytes) -> str:
@@ -53,13 +74,37 @@ class Uploads:
     async def store(self, cid: str, data: bytes) -> dict:
         """Keep the picture; the ``media`` of its transcript line."""
         kind = self.check(data)
+        upload_id = await self._keep(cid, data, kind)
+        return {"type": "image", "upload_id": upload_id, "content_type": kind, "size": len(data), "line": "[image]"}
+
+    def check_for_customer(self, data: bytes) -> str:
+        """The type of what an agent sends; ``NotAPictureOrPdf`` or ``FileTooLarge`` if it cannot be sent."""
+        if len(data) > self.agent_max_bytes:
+            raise FileTooLarge(f"the file is {len(data)} bytes; the limit is {self.agent_max_bytes}")
+        kind = sniff_sendable(data[:16])
+        if kind is None:
+            raise NotAPictureOrPdf("only JPEG, PNG, WebP and GIF pictures and PDF files can be sent")
+        return kind
+
+    async def store_for_customer(self, cid: str, data: bytes, name: str) -> dict:
+        """Keep what an agent sends the customer; the ``media`` of the agent's transcript line (``type`` image or file)."""
+        kind = self.check_for_customer(data)
+        upload_id = await self._keep(cid, data, kind)
+        if kind == PDF:
+            name = safe_filename(name, "document.pdf")
+            if not name.lower().endswith(".pdf"):
+                name += ".pdf"
+            return {"type": "file", "upload_id": upload_id, "content_type": kind, "size": len(data), "name": name, "line": f"[file] {name}"}
+        return {"type": "image", "upload_id": upload_id, "content_type": kind, "size": len(data), "name": safe_filename(name, "image"), "line": "[image]"}
+
+    async def _keep(self, cid: str, data: bytes, kind: str) -> str:
         upload_id = secrets.token_urlsafe(18)
         key = self.k.uploads(cid)
         async with self.r.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={upload_id: base64.b64encode(data).decode(), f"{upload_id}:type": kind})
             pipe.expire(key, self.keep_seconds)
             await pipe.execute()
-        return {"type": "image", "upload_id": upload_id, "content_type": kind, "size": len(data), "line": "[image]"}
+        return upload_id
 
     async def open(self, cid: str, upload_id: str) -> tuple[bytes, str]:
         """The picture and its type; ``UploadGone`` if it is not kept (any more)."""

@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     # Largest picture a web-chat customer may attach (JPEG, PNG, WebP, GIF: a phone photo is 2-5 MB); kept in Redis
     # with the transcript (bot/uploads.py), so mind the memory: images_per_conversation in rate_limits bounds a chat's.
     web_image_max_bytes: int = 5 * 1024 * 1024
+    # Largest picture (JPEG, PNG, WebP, GIF) or PDF an agent may send a customer (a return label, a size chart), kept
+    # the same way (bot/uploads.py). 10 MB: Telegram's sendPhoto limit, and WeChat's for a temporary image.
+    agent_attachment_max_bytes: int = 10 * 1024 * 1024
     # Largest WebSocket frame a client may send; a bigger one closes the socket with 1009.
     max_ws_frame_bytes: int = 64 * 1024
     # WebSocket heartbeat: a ping every this many seconds; a client that does not

@@ -131,7 +131,8 @@ class Services:
     def uploads(self) -> Uploads:
         """Pictures web-chat customers attach, kept as long as the transcript."""
         s = self.settings
-        return Uploads(self.redis, self.keys, max_bytes=s.web_image_max_bytes, keep_seconds=int(s.retention_days * 86400))
+        return Uploads(self.redis, self.keys, max_bytes=s.web_image_max_bytes, keep_seconds=int(s.retention_days * 86400),
+                       agent_max_bytes=s.agent_attachment_max_bytes)
 
     @cached_property
     def outbox(self) -> Outbox:
@@ -147,7 +148,7 @@ class Services:
     def _channel_workers(self) -> list[asyncio.Task]:
         """The outbox sender, deferred channel messages (over the message limits), and Telegram's long polling (or its webhook registration)."""
         s = self.settings
-        sender = OutboxSender(self.outbox, self.conversations, self.channels, SendPolicy.from_settings(s))
+        sender = OutboxSender(self.outbox, self.conversations, self.channels, SendPolicy.from_settings(s), uploads=self.uploads)
         tasks = [asyncio.create_task(sender.run(), name="outbox"), asyncio.create_task(self._wake_on_messages(sender), name="outbox-wake"),
                  asyncio.create_task(self.gateway.run_deferred(self.channels), name="channel-deferred")]
         telegram = self.channels.get("telegram")

@@ -60,12 +60,27 @@ class Choice:
     data: str  # comes back in ``Inbound.choice`` when tapped
 
 
+@dataclass(frozen=True)
+class OutboundFile:
+    """A picture or a PDF an agent sends the customer (``bot/uploads.py``): its bytes, type (read from the bytes) and name."""
+
+    data: bytes
+    content_type: str
+    name: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
 @dataclass
 class Outbound:
-    """A message as every channel can show it: plain text and, optionally, choices to tap."""
+    """A message as every channel can show it: plain text and, optionally, choices to tap; or a file the agent sends
+    (``file``; ``text`` is then its caption, if any)."""
 
     text: str
     choices: list[Choice] = field(default_factory=list)
+    file: OutboundFile | None = None
 
 
 class DeliveryError(Exception):

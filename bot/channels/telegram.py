@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
@@ -150,13 +150,22 @@ class TelegramChannel(Channel):
         return message.chat.id, sender, language_of(_text(user.language_code) if user is not None else "") or self.default_language
 
     def pieces(self, outbound: Outbound) -> list[Outbound]:
-        """At most 4096 characters a message; the choices go under the last piece."""
+        """At most 4096 characters a message; the choices go under the last piece. A file is one."""
+        if outbound.file is not None:
+            return [outbound]
         parts = split_text(outbound.text or "…", TEXT_LIMIT)
         return [Outbound(part, outbound.choices if i == len(parts) - 1 else []) for i, part in enumerate(parts)]
 
     async def deliver(self, address: str, piece: Outbound) -> str:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.title[:64], callback_data=c.data)] for c in piece.choices]) if piece.choices else None
         try:
+            if piece.file is not None:  # an agent's picture (sendPhoto; a GIF as a document, so it moves) or PDF (sendDocument), uploaded
+                upload = InputFile(piece.file.data, filename=piece.file.name or None, attach=True)
+                if piece.file.is_image and piece.file.content_type != "image/gif":
+                    result = await self.bot.send_photo(int(address), upload, caption=piece.text or None)
+                else:
+                    result = await self.bot.send_document(int(address), upload, caption=piece.text or None)
+                return str(result.message_id)
             result = await self.bot.send_message(int(address), piece.text or "…", reply_markup=markup)
         except RetryAfter as exc:
             raise DeliveryError("Telegram: too many requests", retry_after=_seconds(exc.retry_after)) from None

@@ -38,7 +38,7 @@ from wechatpy.events import ClickEvent, SubscribeEvent, SubscribeScanEvent, Unsu
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from bot.channels.base import Channel, DeliveryError, Inbound, Outbound
+from bot.channels.base import Channel, DeliveryError, Inbound, Outbound, OutboundFile
 from core.redis import Keys
 from handoff.models import HUMAN_PAYLOAD
 
@@ -49,6 +49,9 @@ HUMAN_KEYS = ("human", "agent", HUMAN_PAYLOAD)
 REPLY_LIMIT_BYTES = 2000  # a passive text reply (WeChat allows 2048 bytes); longer answers go through the API
 CUSTOM_TEXT_LIMIT_BYTES = 2000
 # errcodes (https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html)
+# What a customer-service message can carry of an agent's files: a picture (WeChat takes PNG, JPEG and GIF as
+# temporary media). An official account cannot send a file (a PDF) or a WebP picture: the console refuses them.
+WECHAT_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif")
 STALE_TOKEN = {40001, 40014, 42001}  # invalid / expired access_token: renew it and send again
 BUSY = {-1}  # system busy: try again shortly
 QUOTA = {45009}  # the daily API quota is used up: try again much later
@@ -226,18 +229,42 @@ class WeChatChannel(Channel):
         return ""
 
     def pieces(self, outbound: Outbound) -> list[Outbound]:
-        """A menu message is one; a text over 2,000 bytes is several."""
-        if outbound.choices:
+        """A menu message is one, a picture is one; a text over 2,000 bytes is several."""
+        if outbound.choices or outbound.file is not None:
             return [outbound]
         return [Outbound(part) for part in split_bytes(outbound.text or "…", CUSTOM_TEXT_LIMIT_BYTES)]
 
     async def deliver(self, address: str, piece: Outbound) -> str:
-        if piece.choices:  # a menu message: each choice comes back as a text push with its bizmsgmenuid
+        if piece.file is not None:  # an agent's picture: uploaded as temporary media (kept three days), then sent by its media_id
+            if piece.file.content_type not in WECHAT_IMAGE_TYPES:
+                raise DeliveryError(f"WeChat official accounts cannot send a customer this file ({piece.file.content_type})", permanent=True)
+            media_id = await self._upload(piece.file)
+            await self._send({"touser": address, "msgtype": "image", "image": {"media_id": media_id}})
+        elif piece.choices:  # a menu message: each choice comes back as a text push with its bizmsgmenuid
             await self._send({"touser": address, "msgtype": "msgmenu", "msgmenu": {
                 "head_content": piece.text, "list": [{"id": c.data, "content": c.title} for c in piece.choices], "tail_content": ""}})
         else:
             await self._send({"touser": address, "msgtype": "text", "text": {"content": piece.text or "…"}})
         return ""
+
+    async def _upload(self, file: OutboundFile) -> str:
+        """``/cgi-bin/media/upload`` (type image, multipart field ``media``): the temporary media's id."""
+        suffix = file.content_type.split("/")[1].replace("jpeg", "jpg")
+        name = file.name if file.name.lower().endswith(f".{suffix}") else f"image.{suffix}"
+        for renewed in (False, True):
+            try:
+                token = await self.access_token(stale=None)
+                result = await self._call("POST", "/cgi-bin/media/upload", params={"access_token": token, "type": "image"},
+                                          files={"media": (name, file.data, file.content_type)})
+                return str(result["media_id"])
+            except WeChatApiError as exc:
+                if exc.errcode in STALE_TOKEN and not renewed:
+                    await self.access_token(stale=token)
+                    continue
+                raise _delivery_error(exc) from None
+            except KeyError:
+                raise DeliveryError("WeChat answered the media upload without a media_id") from None
+        raise DeliveryError("WeChat kept refusing the access_token")
 
     async def _send(self, body: dict) -> None:
         for renewed in (False, True):

@@ -12,7 +12,12 @@ message limits, and against ``images_per_conversation`` (``hub/middleware/rate_l
 shows it again after a reload), authorised by their conversation's token exactly like their transcript (``hub.deps.Conv``:
 another conversation's token is a 403). Only a line of theirs naming a picture kept with the conversation is served,
 never an id of their own choosing (404 ``not_an_attachment`` / ``upload_gone``); its type is read from its bytes
-again, ``nosniff``, and it is cached only privately (it is personal data).
+again, ``nosniff``, and it is cached only privately (it is personal data). A picture an agent sent the customer
+(``hub/routes/attachments.py``) is served the same way, from the agent's line.
+
+``GET /api/conversations/{cid}/messages/{mid}/file``: its sibling for a PDF an agent sent (a return label): the same
+authorisation, only an agent's attachment line naming a kept PDF (else 404), always as a download
+(``Content-Disposition: attachment``, under the name the agent gave it), ``nosniff``.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from bot.channels.media import NotAnAttachment, sniff
+from bot.channels.media import NotAnAttachment, content_disposition_name, sniff
+from bot.uploads import PDF
 from handoff.models import Message
 from hub.deps import Conv, MessagePathId, Svc
+from hub.services import Services
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
 
@@ -49,13 +56,32 @@ async def attach(conv: Conv, request: Request, services: Svc,
                        403: {"description": "the token is not this conversation's"},
                        404: {"description": "no picture of the customer's on this line (code not_an_attachment), or no longer kept (upload_gone)"}})
 async def picture(conv: Conv, mid: MessagePathId, services: Svc) -> Response:
-    message = await services.conversations.message(conv.id, mid)
-    media = (message.meta.get("media") or {}) if message is not None else {}
-    if message is None or message.sender != "customer" or message.meta.get("kind") != "attachment" or not media.get("upload_id"):
-        raise NotAnAttachment("no picture of yours on this line")
-    data, _ = await services.uploads.open(conv.id, str(media["upload_id"]))
+    data, _ = await _kept(services, conv.id, mid, ("customer", "agent"))
     kind = sniff(data[:16])
     if kind is None:  # stored only after the same check (bot/uploads.py): never served as anything else
         raise NotAnAttachment("no picture of yours on this line")
     # X-Content-Type-Options: nosniff is on every answer of the hub (hub/middleware/security_headers.py)
     return Response(data, media_type=kind, headers={"Content-Disposition": "inline", "Cache-Control": "private, max-age=3600", "Vary": "Authorization"})
+
+
+@router.get("/{cid}/messages/{mid}/file", response_class=Response, summary="A PDF the agent sent on this line, as a download",
+            responses={200: {"content": {PDF: {}}},
+                       403: {"description": "the token is not this conversation's"},
+                       404: {"description": "no file of the agent's on this line (code not_an_attachment), or no longer kept (upload_gone)"}})
+async def file(conv: Conv, mid: MessagePathId, services: Svc) -> Response:
+    data, media = await _kept(services, conv.id, mid, ("agent",))
+    if not data.startswith(b"%PDF-"):
+        raise NotAnAttachment("no file on this line")
+    name = str(media.get("name") or "document.pdf")
+    return Response(data, media_type=PDF, headers={"Content-Disposition": f"attachment; {content_disposition_name(name)}",
+                                                   "Cache-Control": "private, max-age=3600", "Vary": "Authorization"})
+
+
+async def _kept(services: Services, cid: str, mid: str, senders: tuple[str, ...]) -> tuple[bytes, dict]:
+    """What the attachment line ``mid`` of one of ``senders`` names, kept with the conversation: never an id of the caller's choosing."""
+    message = await services.conversations.message(cid, mid)
+    media = (message.meta.get("media") or {}) if message is not None else {}
+    if message is None or message.sender not in senders or message.meta.get("kind") != "attachment" or not media.get("upload_id"):
+        raise NotAnAttachment("no attachment on this line")
+    data, _ = await services.uploads.open(cid, str(media["upload_id"]))
+    return data, media
