@@ -2,16 +2,17 @@
 
 They answer the way the real APIs document: the Telegram Bot API methods the
 adapter calls (``getMe``, ``getUpdates`` with long polling and offsets,
-``sendMessage``, ``answerCallbackQuery``, ``setWebhook``, ``deleteWebhook``,
-``getFile`` and the file download at ``/file/bot<token>/<file_path>``)
+``sendMessage``, ``sendPhoto`` and ``sendDocument`` (multipart uploads), ``answerCallbackQuery``, ``setWebhook``,
+``deleteWebhook``, ``getFile`` and the file download at ``/file/bot<token>/<file_path>``)
 with ``{"ok": ..., "result"|"error_code"}`` bodies, 429 with
-``parameters.retry_after``; WeChat's ``/cgi-bin/token``,
-``/cgi-bin/message/custom/send`` and ``/cgi-bin/media/get`` with its errcodes. A test can make them
+``parameters.retry_after``; WeChat's ``/cgi-bin/token``, ``/cgi-bin/message/custom/send`` (text, menu, image),
+``/cgi-bin/media/upload`` (temporary media, multipart) and ``/cgi-bin/media/get`` with its errcodes. A test can make them
 refuse (429, 45009, -1), go down (connections dropped) and come back.
 """
 
 from __future__ import annotations
 
+import email.policy
 import itertools
 import json
 import secrets
@@ -19,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -100,7 +102,24 @@ class StandIn:
         self.server.server_close()
 
 
+def multipart(body: bytes, content_type: str) -> tuple[dict[str, str], dict[str, tuple[str, str, bytes]]]:
+    """A multipart/form-data body: its plain fields, and its files (field -> (file name, content type, bytes))."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields, files = {}, {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files[name] = (part.get_filename(), part.get_content_type(), data)
+        else:
+            fields[name] = data.decode()
+    return fields, files
+
+
 def _form(body: bytes, content_type: str) -> dict:
+    if "multipart/form-data" in content_type:
+        fields, files = multipart(body, content_type)
+        return {**fields, "_files": files}
     if "json" in content_type:
         return json.loads(body or b"{}")
     fields = {k: v[0] for k, v in parse_qs(body.decode()).items()}
@@ -117,6 +136,7 @@ class TelegramApi(StandIn):
         super().__init__()
         self.token = token
         self.sent: list[dict] = []  # every sendMessage that succeeded
+        self.uploads: list[dict] = []  # every sendPhoto / sendDocument: method, chat_id, file name, content type, bytes, caption
         self.answered: list[dict] = []  # answerCallbackQuery calls
         self.webhooks: list[dict] = []
         self.updates: list[dict] = []  # queued for getUpdates
@@ -188,6 +208,41 @@ class TelegramApi(StandIn):
             self.lock.notify_all()
         return 200, {"ok": True, "result": message}
 
+    def _sendPhoto(self, args):
+        return self._upload("sendPhoto", "photo", args)
+
+    def _sendDocument(self, args):
+        return self._upload("sendDocument", "document", args)
+
+    def _upload(self, method: str, field_name: str, args: dict):
+        """A file uploaded with the call (multipart: the field names an attach:// part, or is the part itself)."""
+        files = args.get("_files") or {}
+        ref = str(args.get(field_name) or "")
+        part = files.get(ref[len("attach://"):]) if ref.startswith("attach://") else files.get(field_name)
+        if part is None:
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: there is no {field_name} in the request"}
+        filename, kind, data = part
+        with self.lock:
+            if self.refuse:
+                return self.refuse.pop(0)
+            message = {"message_id": next(self._ids), "date": int(time.time()), "chat": {"id": int(args["chat_id"]), "type": "private"},
+                       "from": {"id": 42, "is_bot": True, "first_name": "Shop"}}
+            unique = secrets.token_hex(4)
+            if method == "sendPhoto":
+                message["photo"] = [{"file_id": "AgAC" + unique, "file_unique_id": unique, "width": 48, "height": 32, "file_size": len(data)}]
+            else:
+                message["document"] = {"file_id": "BQAC" + unique, "file_unique_id": unique, "file_name": filename, "file_size": len(data)}
+            if args.get("caption"):
+                message["caption"] = args["caption"]
+            self.uploads.append({"method": method, "chat_id": args["chat_id"], "filename": filename, "content_type": kind, "data": data,
+                                 "caption": args.get("caption"), "at": time.time()})
+            self.lock.notify_all()
+        return 200, {"ok": True, "result": message}
+
+    def uploads_to(self, chat_id: int | str) -> list[dict]:
+        with self.lock:
+            return [u for u in self.uploads if str(u["chat_id"]) == str(chat_id)]
+
     def _getFile(self, args):
         file_id = str(args.get("file_id") or "")
         with self.lock:
@@ -235,6 +290,7 @@ class WeChatApi(StandIn):
         self.slow: list[float] = []  # the next custom/send calls take this many seconds each
         self.media: dict[str, tuple[bytes, str, str]] = {}  # media_id -> (bytes, content type, file name): what followers sent
         self.pictures: dict[str, bytes] = {}  # path -> bytes: the pictures' addresses (PicUrl)
+        self.uploaded: dict[str, tuple[bytes, str, str]] = {}  # media_id -> (bytes, type, file name): temporary media the account uploaded
 
     def refuse_next(self, errcode: int, errmsg: str, times: int = 1, after: int = 0) -> None:
         """The next ``times`` sends are refused with ``errcode``, once ``after`` sends went through."""
@@ -282,9 +338,27 @@ class WeChatApi(StandIn):
                 if refused is not None:
                     return 200, refused
                 message = json.loads(body)
+                if message.get("msgtype") == "image" and (message.get("image") or {}).get("media_id") not in self.uploaded:
+                    return 200, {"errcode": 40007, "errmsg": "invalid media_id"}
                 self.sent.append({**message, "at": time.time()})
                 self.lock.notify_all()
             return 200, {"errcode": 0, "errmsg": "ok"}
+        if path == "/cgi-bin/media/upload":
+            with self.lock:
+                if not self.tokens or q.get("access_token") != self.tokens[-1]:
+                    return 200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+            if q.get("type") not in ("image", "voice", "video", "thumb"):
+                return 200, {"errcode": 40004, "errmsg": "invalid media type"}
+            _fields, files = multipart(body, content_type) if "multipart/form-data" in content_type else ({}, {})
+            if "media" not in files:
+                return 200, {"errcode": 41005, "errmsg": "media data missing"}
+            filename, kind, data = files["media"]
+            if q["type"] == "image" and not filename.lower().endswith((".jpg", ".jpeg", ".png", ".gif", ".bmp")):
+                return 200, {"errcode": 40005, "errmsg": "invalid file type"}
+            media_id = secrets.token_urlsafe(32)
+            with self.lock:
+                self.uploaded[media_id] = (data, kind, filename)
+            return 200, {"type": q["type"], "media_id": media_id, "created_at": int(time.time())}
         if path == "/cgi-bin/media/get":
             with self.lock:
                 if not self.tokens or q.get("access_token") != self.tokens[-1]:
