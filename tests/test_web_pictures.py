@@ -4,6 +4,7 @@ agent who claims the chat sees the very picture in the console and opens it full
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -152,4 +153,61 @@ def test_a_picture_the_hub_could_not_take_waits_in_the_outbox_and_is_sent_once(s
     expect(page.locator(".row.customer img.picture")).to_have_count(2, timeout=WAIT)
     expect(page.locator(".row.customer.failed, .row.customer.pending")).to_have_count(0)
     assert sent_pictures() == [first, second]
+    ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_an_agent_sends_a_picture_and_a_pdf_the_web_customer_sees_and_downloads(stack, settings, agents, browser):
+    """An agent could not send the customer anything but words. Now the paper-clip beside the reply box sends a picture
+    or a PDF: the customer's chat shows the very picture live (over the WebSocket) and again after a reload, and
+    downloads the PDF under its name; a file that is not a picture or a PDF is refused in the console, in Chinese too."""
+    picture, label = png(72, 36, (250, 90, 30)), b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n%%EOF\n"
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
+    page.get_by_role("button", name="Talk to a person").click()
+    cid, _token = saved_conversation(page)
+    console, agent = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    agent.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    attach = agent.get_by_role("button", name="Send a picture or PDF")
+    expect(attach).to_be_visible(timeout=WAIT)
+    with agent.expect_file_chooser() as chooser:
+        attach.click()
+    chooser.value.set_files(files=[{"name": "where-is-the-order-number.png", "mimeType": "image/png", "buffer": picture}])
+    sent = agent.locator("#transcript .msg.agent .attachment-thumb img")
+    expect(sent).to_have_attribute("alt", "Picture sent to the customer", timeout=WAIT)
+
+    shown = page.locator(".row.agent img.picture.from-agent")  # live, over the WebSocket
+    expect(shown).to_have_attribute("alt", "Picture from the agent", timeout=WAIT)
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=shown.element_handle())
+    assert shown.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [72, 36]
+    source = shown.get_attribute("src")  # a data: URL (the page's CSP allows no other): the very bytes the agent sent
+    assert source.startswith("data:image/png;base64,") and base64.b64decode(source.split(",", 1)[1]) == picture
+
+    with agent.expect_file_chooser() as chooser:
+        attach.click()
+    chooser.value.set_files(files=[{"name": "退货标签.pdf", "mimeType": "application/pdf", "buffer": label}])
+    link = page.get_by_role("link", name="Download 退货标签.pdf (from the agent)")
+    expect(link).to_be_visible(timeout=WAIT)
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "退货标签.pdf"
+    assert open(download.value.path(), "rb").read() == label
+    assert_accessible(page, "chat with a picture and a file from the agent")
+    shot(page, "chat-agent-picture-and-file")
+
+    page.reload()  # after a reload: fetched again with the conversation's token
+    again = page.locator(".row.agent img.picture.from-agent")
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=again.element_handle(timeout=WAIT))
+    assert again.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [72, 36]
+    expect(page.get_by_role("link", name="Download 退货标签.pdf (from the agent)")).to_be_visible()
+
+    agent.locator("header .ui-lang-select").select_option("zh")  # a refusal in the agent's language
+    attach = agent.get_by_role("button", name="发送图片或 PDF")
+    with agent.expect_file_chooser() as chooser:
+        attach.click()
+    chooser.value.set_files(files=[{"name": "fake.png", "mimeType": "image/png", "buffer": b"<html><script>alert(1)</script></html>"}])
+    expect(agent.locator("#action-error")).to_have_text("只能发送 JPEG、PNG、WebP、GIF 图片或 PDF 文件。", timeout=WAIT)
+    assert_accessible(agent, "console with the attach button")
+    shot(agent, "console-agent-sent-picture")
+    expect(page.locator(".row.agent img.picture.from-agent")).to_have_count(1)  # nothing else reached the customer
+    console.close()
     ctx.close()

@@ -161,6 +161,7 @@ function renderMessage(m) {
   }
   const bubble = el("div", "bubble");
   if (m.sender === "customer" && meta.kind === "attachment" && meta.media && meta.media.upload_id !== undefined) bubble.append(...renderPicture(m));
+  else if (m.sender === "agent" && meta.kind === "attachment" && meta.media && meta.media.upload_id) bubble.append(renderAgentFile(m, meta.media));
   else bubble.append(m.sender === "bot" || m.sender === "agent" ? renderMarkdown(m.text) : linkify(m.text));
   row.appendChild(bubble);
   // the bot's choices, and "show it to an agent" under the line that says an agent can look at a picture
@@ -203,6 +204,58 @@ function renderPicture(m) {
     sent.replaceWith(img);
   });
   return [sent];
+}
+
+// What the agent sent: a picture, fetched with the conversation's token and shown in the log ("📷 A picture from the
+// agent" until it arrives, or if it is no longer kept); a PDF, a download under its name (fetched the same way).
+function renderAgentFile(m, media) {
+  const cid = m.conversation_id || session.id;
+  if (media.type === "image") {
+    const img = el("img", "picture from-agent");
+    img.alt = t("agent_picture_alt");
+    const known = m.id && fetched.get(m.id);
+    if (known) {
+      img.src = known;
+      return img;
+    }
+    const waiting = el("span", "picture-sent", t("agent_picture"));
+    waiting.dataset.t = "agent_picture";
+    fetchPicture(cid, m.id).then((url) => {
+      if (!url || !waiting.isConnected) return;
+      img.src = url;
+      waiting.replaceWith(img);
+    });
+    return waiting;
+  }
+  const name = String(media.name || "document.pdf");
+  const box = el("span", "agent-file");
+  const link = el("a", "file-link", t("agent_file", { name }));
+  link.href = "#";
+  link.setAttribute("aria-label", t("agent_file_label", { name }));
+  link.dataset.name = name;
+  const problem = el("span", "file-gone");
+  problem.hidden = true;
+  link.addEventListener("click", async (ev) => {
+    ev.preventDefault();
+    problem.hidden = true;
+    try {
+      const resp = await api(`/api/conversations/${encodeURIComponent(cid)}/messages/${encodeURIComponent(m.id)}/file`, { raw: true });
+      const url = URL.createObjectURL(await resp.blob());
+      const save = el("a");
+      save.href = url;
+      save.download = name;
+      document.body.append(save);
+      save.click();
+      save.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch {
+      problem.textContent = t("agent_file_gone");
+      problem.dataset.t = "agent_file_gone";
+      problem.hidden = false;
+    }
+  });
+  box.append(link, problem);
+  return box;
 }
 
 // With the conversation's token, which an <img> cannot send; shown as a data: URL (the page's CSP allows img-src data:).
@@ -284,7 +337,11 @@ function firstChoiceAfter(messageId) {
 export function relabel() {
   for (const n of log.querySelectorAll("[data-who]")) n.textContent = whoLabel(n.dataset.who, n.dataset.author);
   for (const n of log.querySelectorAll("[data-t]")) n.textContent = t(n.dataset.t);
-  for (const n of log.querySelectorAll("img.picture")) n.alt = t("picture_alt");
+  for (const n of log.querySelectorAll("img.picture")) n.alt = t(n.classList.contains("from-agent") ? "agent_picture_alt" : "picture_alt");
+  for (const n of log.querySelectorAll("a.file-link")) {
+    n.textContent = t("agent_file", { name: n.dataset.name });
+    n.setAttribute("aria-label", t("agent_file_label", { name: n.dataset.name }));
+  }
   for (const n of log.querySelectorAll("time[data-ts]")) n.textContent = fmtTime(Number(n.dataset.ts), i18n.locale);
   renderTyping();
 }

@@ -80,6 +80,11 @@ const TEXT = {
     picture_failed: "The picture couldn't be sent. Please try again.",
     picture_gone: "This picture wasn't sent and is no longer on this device: please attach it again.",
     picture_discard: "Don't send",
+    agent_picture: "📷 A picture from the agent",
+    agent_picture_alt: "Picture from the agent",
+    agent_file: "📄 {name}",
+    agent_file_label: "Download {name} (from the agent)",
+    agent_file_gone: "This file is no longer available.",
     new_messages: "New messages",
   },
   zh: {
@@ -152,6 +157,11 @@ const TEXT = {
     picture_failed: "图片发送失败，请重试。",
     picture_gone: "这张图片未发送，且已不在本设备上，请重新选择图片。",
     picture_discard: "不发送了",
+    agent_picture: "📷 客服发来的图片",
+    agent_picture_alt: "客服发来的图片",
+    agent_file: "📄 {name}",
+    agent_file_label: "下载 {name}（客服发来的文件）",
+    agent_file_gone: "这个文件已无法下载。",
     new_messages: "有新消息",
   },
 };

@@ -16,7 +16,8 @@ export function openable(media) {
 
 export function attachmentOf(m) {
   const meta = m.meta || {};
-  if (m.sender !== "customer" || meta.kind !== "attachment" || !openable(meta.media)) return null;
+  // what the customer sent, or what an agent sent them (kept by the hub: upload_id)
+  if (meta.kind !== "attachment" || !openable(meta.media) || !(m.sender === "customer" || (m.sender === "agent" && meta.media.upload_id))) return null;
   const media = meta.media;
   const path = `/conversations/${encodeURIComponent(m.conversation_id)}/messages/${encodeURIComponent(m.id)}/attachment`;
   const box = el("div", "attachment");
@@ -29,7 +30,7 @@ export function attachmentOf(m) {
     link.rel = "noopener";
     link.title = ct("openFull");
     const img = el("img");
-    img.alt = ct("photoAlt");
+    img.alt = ct(m.sender === "agent" ? "sentPhotoAlt" : "photoAlt");
     img.loading = "lazy";
     img.src = link.href;
     // Not an image after all, or the channel refused: a download, or why not.
@@ -44,10 +45,10 @@ export function attachmentOf(m) {
 }
 
 function fileLink(path, media, problem) {
-  const name = media.file_name || (ct("kinds") || {})[media.type] || ct("kinds").attachment;
+  const name = media.file_name || media.name || (ct("kinds") || {})[media.type] || ct("kinds").attachment;
   const link = el("a", "attachment-file", `⬇ ${ct("download", name)}`);
   link.href = `/api/agent${path}`;
-  link.setAttribute("download", media.file_name || "");
+  link.setAttribute("download", media.file_name || media.name || "");
   // Fetched here rather than followed: a refusal is said beside the link, not on a page of JSON.
   link.addEventListener("click", async (ev) => {
     ev.preventDefault();
@@ -58,7 +59,7 @@ function fileLink(path, media, problem) {
       const url = URL.createObjectURL(await resp.blob());
       const save = el("a");
       save.href = url;
-      save.download = savedName(resp.headers.get("Content-Disposition")) || media.file_name || "attachment";
+      save.download = savedName(resp.headers.get("Content-Disposition")) || media.file_name || media.name || "attachment";
       document.body.append(save);
       save.click();
       save.remove();

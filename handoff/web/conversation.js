@@ -21,6 +21,7 @@ const els = {
   claim: $("claim"), transferBox: $("transfer-box"), transferTo: $("transfer-to"), transfer: $("transfer"),
   handback: $("handback"), resolve: $("resolve"), packet: $("packet"), packetToggle: $("packet-toggle"), packetSummary: $("packet-summary"),
   packetBody: $("packet-body"), transcript: $("transcript"), actionError: $("action-error"), replyForm: $("reply-form"), reply: $("reply"), back: $("back"),
+  attach: $("attach"), attachFile: $("attach-file"),
 };
 const seen = new Set();
 let packetOpen = null; // null: the default (open on desktop, closed on a phone) until the agent chooses
@@ -308,3 +309,41 @@ els.replyForm.addEventListener("submit", (ev) => {
 els.reply.addEventListener("keydown", (ev) => {
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); els.replyForm.requestSubmit(); }
 });
+
+// A picture or a PDF for the customer (a return label, a size chart): checked here against what the hub takes, then
+// sent as the file itself; the hub reads its type from its bytes and says why it refuses, in the agent's language.
+let sendLimits = null;
+async function limits() {
+  if (!sendLimits) {
+    try { sendLimits = await api("/attachments/limits"); } catch { return { max_bytes: 0, types: [] }; }
+  }
+  return sendLimits;
+}
+
+function attachRefusal(e, maxBytes) {
+  const said = t("attachRefused");
+  const mb = Math.floor((maxBytes || 0) / 1048576) || "?";
+  if (e.status === 413) return said.too_large(mb);
+  return said[e.code] || e.message;
+}
+
+els.attach.addEventListener("click", () => els.attachFile.click());
+els.attachFile.addEventListener("change", () => act(async () => {
+  const file = els.attachFile.files && els.attachFile.files[0];
+  els.attachFile.value = "";
+  const cid = state.currentId;
+  if (!file || !cid) return;
+  const { max_bytes: maxBytes, types } = await limits();
+  if (types.length && file.type && !types.includes(file.type)) throw new Error(t("attachRefused").not_a_picture_or_pdf);
+  if (maxBytes && file.size > maxBytes) throw new Error(attachRefusal({ status: 413 }, maxBytes));
+  els.attach.setAttribute("aria-busy", "true");
+  try {
+    const query = new URLSearchParams({ name: file.name || "", client_message_id: newClientId() });
+    const m = await api(`/conversations/${encodeURIComponent(cid)}/attachments?${query}`, { method: "POST", form: file });
+    if (cid === state.currentId) addMessage(m);
+  } catch (e) {
+    throw new Error(attachRefusal(e, maxBytes));
+  } finally {
+    els.attach.removeAttribute("aria-busy");
+  }
+}));

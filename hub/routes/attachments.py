@@ -25,6 +25,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from bot.channels.media import Download, NotAnAttachment
 from bot.channels.wechat import WECHAT_IMAGE_TYPES
@@ -42,6 +43,16 @@ SEND_PATH = r"^/api/agent/conversations/[0-9a-f]{32}/attachments$"  # the body l
 
 class NotForThisChannel(Invalid):
     pass
+
+
+class SendLimits(BaseModel):
+    max_bytes: int = Field(description="largest picture or PDF an agent may send a customer, in bytes")
+    types: list[str] = Field(description="what may be sent (read from the file's first bytes)")
+
+
+@router.get("/attachments/limits", response_model=SendLimits, summary="What the console may send a customer: types and size")
+async def send_limits(me: ChatStaff, services: Svc) -> SendLimits:
+    return SendLimits(max_bytes=services.settings.agent_attachment_max_bytes, types=list(SEND_TYPES))
 
 
 @router.post("/conversations/{cid}/attachments", response_model=Message, status_code=201,
