@@ -58,6 +58,9 @@ def test_each_role_is_refused_where_it_must_be(hub, staff, settings):
     assert agent.get(f"/conversations/{theirs.id}/suggestions").status_code == 403
     assert agent.post(f"/conversations/{theirs.id}/messages", {"text": "hi"}).status_code == 403
     assert agent.post(f"/conversations/{theirs.id}/resolve").status_code == 403
+    for who in (agent, editor, supervisor):  # a file for the customer: only from the agent who holds the chat, as a typed reply
+        sent = hub.post(f"/api/agent/conversations/{theirs.id}/attachments", content=b"%PDF-1.4\n%%EOF\n", headers={**who.headers, "Content-Type": "application/pdf"})
+        assert sent.status_code == 403, (who, sent.status_code)
     assert hub.post("/api/kb/entries", json={"id": "x-en", "question": "q", "answer": "a"}, headers=agent.headers).status_code == 403
     assert hub.post("/api/kb/publish", headers=agent.headers).status_code == 403
     assert hub.get("/api/admin/agents", headers=agent.headers).status_code == 403
