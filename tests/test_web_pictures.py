@@ -206,6 +206,9 @@ def test_an_agent_sends_a_picture_and_a_pdf_the_web_customer_sees_and_downloads(
         attach.click()
     chooser.value.set_files(files=[{"name": "fake.png", "mimeType": "image/png", "buffer": b"<html><script>alert(1)</script></html>"}])
     expect(agent.locator("#action-error")).to_have_text("只能发送 JPEG、PNG、WebP、GIF 图片或 PDF 文件。", timeout=WAIT)
+    # what alice sent stays in her transcript across the switch of language (it was only added to the screen)
+    expect(agent.locator("#transcript .msg.agent .attachment-thumb img")).to_have_attribute("alt", "发给顾客的图片", timeout=WAIT)
+    expect(agent.locator("#transcript .msg.agent .attachment-file")).to_have_text("⬇ 下载退货标签.pdf")
     assert_accessible(agent, "console with the attach button")
     shot(agent, "console-agent-sent-picture")
     expect(page.locator(".row.agent img.picture.from-agent")).to_have_count(1)  # nothing else reached the customer

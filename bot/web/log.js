@@ -229,7 +229,8 @@ function renderAgentFile(m, media) {
   }
   const name = String(media.name || "document.pdf");
   const box = el("span", "agent-file");
-  const link = el("a", "file-link", t("agent_file", { name }));
+  const link = el("a", "file-link");
+  link.append(fileIcon(), el("span", "file-name", t("agent_file", { name })));
   link.href = "#";
   link.setAttribute("aria-label", t("agent_file_label", { name }));
   link.dataset.name = name;
@@ -256,6 +257,19 @@ function renderAgentFile(m, media) {
   });
   box.append(link, problem);
   return box;
+}
+
+function fileIcon() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "18");
+  svg.setAttribute("height", "18");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", "M14 2H6c-1.1 0-2 .9-2 2v16c0 1.1.9 2 2 2h12c1.1 0 2-.9 2-2V8l-6-6zm2 16H8v-2h8v2zm0-4H8v-2h8v2zm-3-5V3.5L18.5 9H13z");
+  svg.append(path);
+  return svg;
 }
 
 // With the conversation's token, which an <img> cannot send; shown as a data: URL (the page's CSP allows img-src data:).
@@ -339,7 +353,7 @@ export function relabel() {
   for (const n of log.querySelectorAll("[data-t]")) n.textContent = t(n.dataset.t);
   for (const n of log.querySelectorAll("img.picture")) n.alt = t(n.classList.contains("from-agent") ? "agent_picture_alt" : "picture_alt");
   for (const n of log.querySelectorAll("a.file-link")) {
-    n.textContent = t("agent_file", { name: n.dataset.name });
+    n.querySelector(".file-name").textContent = t("agent_file", { name: n.dataset.name });
     n.setAttribute("aria-label", t("agent_file_label", { name: n.dataset.name }));
   }
   for (const n of log.querySelectorAll("time[data-ts]")) n.textContent = fmtTime(Number(n.dataset.ts), i18n.locale);

@@ -86,7 +86,9 @@ export async function refreshCurrent() {
 }
 
 export function rerender() {
-  if (lastDetail) { els.transcript.replaceChildren(); seen.clear(); showDetail(lastDetail); }
+  if (!lastDetail) return;
+  els.transcript.replaceChildren(); seen.clear(); showDetail(lastDetail);
+  refreshCurrent(); // the lines since that detail (the agent's own replies and files were only added to the screen)
 }
 
 function showDetail(detail) {
