@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import struct
 import time
 import zlib
@@ -20,10 +19,9 @@ import pytest
 
 from core.redis import Keys, sync_client
 from handoff.models import HUMAN_PAYLOAD
-from tests.channel_clients import TelegramUser
 from tests.channel_fixtures import TELEGRAM_TOKEN
 from tests.clients import AgentClient, run_cli
-from tests.test_channel_telegram import _attachment_update, _wait_delivered, claimed_chat, conversation_of
+from tests.test_channel_telegram import _attachment_update, claimed_chat, conversation_of, linked_on_phone
 from tests.test_channel_wechat import _push_xml, follower
 
 
@@ -190,22 +188,7 @@ def test_a_picture_attached_on_the_web_brings_the_linked_customers_replies_back_
     """A linked customer wrote last from Telegram, so the agent's replies went there; back at the computer they attach a
     photo in the web chat. Like a line typed there, it brings the replies back to the web page: the agent's next reply
     is shown in the chat and not pushed to the phone (before, it kept going to Telegram)."""
-    web = hub.post("/api/conversations", json={"language": "en", "visitor_id": secrets.token_hex(16)}).json()
-    cid, auth = web["conversation_id"], {"Authorization": f"Bearer {web['token']}"}
-    hub.post(f"/api/conversations/{cid}/messages", json={"text": "My kettle leaks, I want a person"}, headers=auth)
-    hub.post(f"/api/conversations/{cid}/handoff", headers=auth)
-    alice = AgentClient(hub, "alice")
-    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
-    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Lu")
-    assert alice.post(f"/conversations/{cid}/customer/link", {"identity": f"telegram:{user.user_id}"}).status_code == 200
-
-    user.say("It's me, on my phone now")
-    deadline = time.monotonic() + 20
-    while not any(m["channel"] == "telegram" for m in alice.get(f"/conversations/{cid}").json()["messages"]):
-        assert time.monotonic() < deadline
-        time.sleep(0.3)
-    on_phone = alice.post(f"/conversations/{cid}/messages", {"text": "Thanks Lu, can you show me the leak?"}).json()
-    assert _wait_delivered(alice, cid, on_phone["id"])[on_phone["id"]]["channel"] == "telegram"
+    _, alice, cid, auth, on_phone = linked_on_phone(hub, channels_hub, telegram_secret, "Thanks Lu, can you show me the leak?")
 
     sent = hub.post(f"/api/conversations/{cid}/attachments", params={"client_message_id": "leak-1"}, content=png(rgb=(20, 60, 200)),
                     headers={**auth, "Content-Type": "image/png"})

@@ -105,6 +105,28 @@ def _wait_delivered(agent: AgentClient, cid: str, mid: str, state: str = "delive
         time.sleep(0.2)
 
 
+def linked_on_phone(hub, channels_hub, telegram_secret, reply: str) -> tuple[TelegramUser, AgentClient, str, dict, dict]:
+    """A web customer claimed by alice, linked to their Telegram account, who wrote last from the phone: alice's
+    ``reply`` went to Telegram. Returns the Telegram user, alice, the chat, the web customer's auth header, the reply."""
+    web = hub.post("/api/conversations", json={"language": "en", "visitor_id": secrets.token_hex(16)}).json()
+    cid, auth = web["conversation_id"], {"Authorization": f"Bearer {web['token']}"}
+    hub.post(f"/api/conversations/{cid}/messages", json={"text": "My kettle leaks, I want a person"}, headers=auth)
+    hub.post(f"/api/conversations/{cid}/handoff", headers=auth)
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Lu")
+    assert alice.post(f"/conversations/{cid}/customer/link", {"identity": f"telegram:{user.user_id}"}).status_code == 200
+
+    user.say("It's me, on my phone now")
+    deadline = time.monotonic() + 20
+    while not any(m["channel"] == "telegram" for m in alice.get(f"/conversations/{cid}").json()["messages"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    on_phone = alice.post(f"/conversations/{cid}/messages", {"text": reply}).json()
+    assert _wait_delivered(alice, cid, on_phone["id"])[on_phone["id"]]["channel"] == "telegram"
+    return user, alice, cid, auth, on_phone
+
+
 def test_a_retried_update_is_stored_once_and_answered_once(settings, hub, channels_hub, telegram_api, telegram_secret):
     user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Ann")
     update = user.message_update("How much does shipping cost?")
@@ -314,22 +336,7 @@ def test_what_a_customer_sends_an_agent_reaches_the_agent_and_nothing_tells_them
 def test_the_agents_reply_goes_to_the_channel_the_linked_customer_last_wrote_from(settings, hub, agents, channels_hub, telegram_api, telegram_secret):
     """One chat, written to from the web page and from Telegram by the same (linked) customer: each reply of the
     agent goes where the customer wrote last, not where they wrote once."""
-    web = hub.post("/api/conversations", json={"language": "en", "visitor_id": secrets.token_hex(16)}).json()
-    cid, auth = web["conversation_id"], {"Authorization": f"Bearer {web['token']}"}
-    hub.post(f"/api/conversations/{cid}/messages", json={"text": "My kettle leaks, I want a person"}, headers=auth)
-    hub.post(f"/api/conversations/{cid}/handoff", headers=auth)
-    alice = AgentClient(hub, "alice")
-    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
-    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Lu")
-    assert alice.post(f"/conversations/{cid}/customer/link", {"identity": f"telegram:{user.user_id}"}).status_code == 200
-
-    user.say("It's me, on my phone now")
-    deadline = time.monotonic() + 20
-    while not any(m["channel"] == "telegram" for m in alice.get(f"/conversations/{cid}").json()["messages"]):
-        assert time.monotonic() < deadline
-        time.sleep(0.3)
-    on_phone = alice.post(f"/conversations/{cid}/messages", {"text": "Thanks Lu, which model is it?"}).json()
-    assert _wait_delivered(alice, cid, on_phone["id"])[on_phone["id"]]["channel"] == "telegram"
+    user, alice, cid, auth, on_phone = linked_on_phone(hub, channels_hub, telegram_secret, "Thanks Lu, which model is it?")
 
     # Back at the computer: the next reply is read on the web page, not pushed to the phone.
     assert hub.post(f"/api/conversations/{cid}/messages", json={"text": "Back at my desk: it's the K-200"}, headers=auth).status_code == 200

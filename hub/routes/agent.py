@@ -27,7 +27,7 @@ from handoff.agents import Agent, Presence
 from handoff.conversations import Guard
 from handoff.events import Frame
 from handoff.history import PastConversation
-from handoff.lockout import Refusal
+from handoff.lockout import Attempt, Refusal
 from handoff.models import Conversation, HandoffPacket, Message
 from handoff.sessions import Sessions
 from handoff.summary import customer_need
@@ -110,16 +110,11 @@ class Suggestion(BaseModel):
 @router.post("/login", response_model=LoggedIn, responses={429: {"description": "too many failed sign-ins: wait (Retry-After), or the account is locked"}})
 async def login(body: Login, request: Request, response: Response, services: Svc) -> LoggedIn:
     address = client_address(request)
-    attempt = await services.login_guard.begin(body.username, address)
-    if isinstance(attempt, Refusal):
-        detail = (f"too many failed sign-ins: this {attempt.scope} is locked for {attempt.retry_after} s (an admin can unlock it)"
-                  if attempt.locked else f"too many failed sign-ins: wait {attempt.retry_after} s before trying again")
-        raise HTTPException(429, detail, headers={"Retry-After": str(attempt.retry_after)})
+    attempt = await _password_attempt(services, body.username, address, "failed sign-ins")
     agent = await services.agents.verify_password(body.username, body.password)
     if agent is None:
         await services.audit.record(body.username, "login_failed", address=address)
-        for scope in attempt.locks:
-            await services.audit.record("system", "login_locked", body.username if scope == "account" else address, scope=scope)
+        await _record_locks(services, attempt, body.username, address)
         raise HTTPException(401, "wrong username or password")
     await services.login_guard.succeeded(body.username, address)
     await services.audit.record(agent.username, "login", address=address)
@@ -134,6 +129,22 @@ async def login(body: Login, request: Request, response: Response, services: Svc
         await services.desk.signed_in(agent.username)
     _set_cookie(response, token, services)
     return LoggedIn(token=token, agent=agent)
+
+
+async def _password_attempt(services: Services, username: str, address: str, what: str) -> Attempt:
+    """One password try under the sign-in lockout (per account and per address), or 429 while it is held."""
+    attempt = await services.login_guard.begin(username, address)
+    if isinstance(attempt, Refusal):
+        detail = (f"too many {what}: this {attempt.scope} is locked for {attempt.retry_after} s (an admin can unlock it)"
+                  if attempt.locked else f"too many {what}: wait {attempt.retry_after} s before trying again")
+        raise HTTPException(429, detail, headers={"Retry-After": str(attempt.retry_after)})
+    return attempt
+
+
+async def _record_locks(services: Services, attempt: Attempt, username: str, address: str) -> None:
+    """Audit the locks a wrong password just set (the account's, the address's)."""
+    for scope in attempt.locks:
+        await services.audit.record("system", "login_locked", username if scope == "account" else address, scope=scope)
 
 
 def _set_cookie(response: Response, token: str, services: Services) -> None:
@@ -157,15 +168,10 @@ async def change_password(body: PasswordChange, me: SignedIn, request: Request, 
     # The current password is checked under the sign-in lockout: a session (left open, or stolen) is no way to
     # guess the password, and with it keep the account, at the rate the hub answers.
     address = client_address(request)
-    attempt = await services.login_guard.begin(me.username, address)
-    if isinstance(attempt, Refusal):
-        detail = (f"too many wrong passwords: this {attempt.scope} is locked for {attempt.retry_after} s (an admin can unlock it)"
-                  if attempt.locked else f"too many wrong passwords: wait {attempt.retry_after} s before trying again")
-        raise HTTPException(429, detail, headers={"Retry-After": str(attempt.retry_after)})
+    attempt = await _password_attempt(services, me.username, address, "wrong passwords")
     if await services.agents.verify_password(me.username, body.current) is None:
         await services.audit.record(me.username, "password_change_failed", me.username, address=address)
-        for scope in attempt.locks:
-            await services.audit.record("system", "login_locked", me.username if scope == "account" else address, scope=scope)
+        await _record_locks(services, attempt, me.username, address)
         raise HTTPException(403, "the current password is wrong")
     await services.login_guard.succeeded(me.username, address)
     if body.new == body.current:
