@@ -157,14 +157,19 @@ class Orchestrator:
     async def _said(self, conv: Conversation, message: Message) -> list[Message]:
         """What a turn begun by a worker that died had already said (its messages carry the turn's id): said
         once, not again. A hand-over the bot had decided (its packet saved before the replies) still happens."""
-        said = [m for m in await self.conversations.messages(conv.id, after=message.id, limit=SAID_LOOKAHEAD) if m.meta.get("turn") == message.id]
+        after = await self.conversations.messages(conv.id, after=message.id, limit=SAID_LOOKAHEAD)
+        said = [m for m in after if m.meta.get("turn") == message.id]
         if not said:
             return []
         log.warning("conversation %s: turn %s was answered before its worker stopped; not answered again", conv.id, message.id)
-        packet = await self.conversations.packet(conv.id) if conv.status == "bot" else None
-        if packet is not None and packet.created_at >= message.ts:
-            said += await self.desk.escalate(conv, packet, epoch=conv.epoch)
-        return said
+        packet = await self.conversations.packet(conv.id) if conv.status in ("bot", "queued") else None
+        if packet is None or packet.created_at < message.ts:
+            return said
+        if conv.status == "bot":
+            return said + await self.desk.escalate(conv, packet, epoch=conv.epoch)
+        # Queued already: the worker died after the move to the queue, maybe before the ticket, the notice or the push.
+        told = any(m.sender == "system" and m.meta.get("kind") in ("queued", "offline") for m in after)
+        return said + await self.desk.queued(conv, packet, conv.epoch, told=told)
 
     async def _last_written(self, cid: str) -> str:
         """The customer's last message of their own words (a button pressed is not one), for the agent's packet."""

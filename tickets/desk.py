@@ -106,10 +106,18 @@ class TicketDesk:
         new_epoch = await self.queue.escalate(conv, packet, epoch=epoch, from_statuses=from_statuses)
         if new_epoch is None:
             return []
+        return await self.queued(conv, packet, new_epoch)
+
+    async def queued(self, conv: Conversation, packet: HandoffPacket, epoch: int, *, told: bool = False) -> list[Message]:
+        """What follows the move to the queue (``epoch``: the episode it began): the ticket, the customer told, the
+        chat pushed to an agent. Run again for a hand-over whose hub died part way (``Orchestrator._said``): the
+        ticket opened then is kept, and ``told``: the customer was told already."""
         ticket = await self._ticket_for(conv, packet)
-        text, meta, _at_once = await self._queue_notice(conv.id, ticket.ref, packet.language, ticket)
-        notice = await self.conversations.append(conv.id, "system", text, channel=conv.channel, meta=meta,
-                                                 guard=Guard(frozenset({"queued"}), epoch=new_epoch))
+        notice = None
+        if not told:
+            text, meta, _at_once = await self._queue_notice(conv.id, ticket.ref, packet.language, ticket)
+            notice = await self.conversations.append(conv.id, "system", text, channel=conv.channel, meta=meta,
+                                                     guard=Guard(frozenset({"queued"}), epoch=epoch))
         joined = await self.route(ticket)
         return [m for m in (notice, joined) if m is not None]
 
