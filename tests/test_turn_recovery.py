@@ -340,3 +340,29 @@ def test_a_hand_over_its_hub_died_in_the_middle_of_is_finished_once(customer_fac
     r, keys = sync_client(settings), Keys(settings.key_prefix)
     assert r.hget(keys.ticket(conversation["ticket_id"]), "assignee") == "alice"
     assert [m["text"] for m in c.transcript() if m["sender"] == "bot"].count("I'm connecting you with a member of our team.") == 1
+
+
+def test_two_workers_finishing_the_same_hand_over_tell_the_customer_once(customer_factory, settings, manual_assignment):
+    """A Redis stalled longer than the turn lock lets a second worker take a turn its first worker is still running:
+    both may finish the same hand-over at once (each having looked and found no queue notice yet). The customer is
+    told once, on one ticket."""
+    c = customer_factory("en")
+    c.say("hello")
+    packet = HandoffPacket(reason="customer_request", language="en", summary="wants a person", last_customer_message="a person please")
+
+    async def both() -> None:
+        desk, close = desk_for_jobs()
+        try:
+            conv = await desk.conversations.require(c.id)
+            await desk.conversations.save_packet(c.id, packet)
+            epoch = await desk.queue.escalate(conv, packet, epoch=conv.epoch)
+            await asyncio.gather(*(desk.queued(conv, packet, epoch) for _ in range(2)))
+        finally:
+            await close()
+
+    asyncio.run(both())
+    told = [m for m in c.transcript() if m["sender"] == "system" and m["meta"].get("kind") in ("queued", "offline")]
+    assert len(told) == 1, [(m["sender"], m["text"][:40]) for m in c.transcript()]
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    opened = [t for t in r.zrange(keys.tickets_all, 0, -1) if r.hget(keys.ticket(t), "conversation_id") == c.id]
+    assert len(opened) == 1 and told[0]["meta"]["ticket"] == c.status()["conversation"]["ticket_ref"], opened

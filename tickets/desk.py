@@ -115,9 +115,12 @@ class TicketDesk:
         ticket = await self._ticket_for(conv, packet)
         notice = None
         if not told:
+            # Once per episode, whoever writes it: a turn taken again while its first worker still runs (the turn lock
+            # expired under a stalled Redis) may get here twice at once.
             text, meta, _at_once = await self._queue_notice(conv.id, ticket.ref, packet.language, ticket)
-            notice = await self.conversations.append(conv.id, "system", text, channel=conv.channel, meta=meta,
-                                                     guard=Guard(frozenset({"queued"}), epoch=epoch))
+            notice, again = await self.conversations.append_once(conv.id, "system", text, f"queued-{epoch}", channel=conv.channel, meta=meta,
+                                                                 guard=Guard(frozenset({"queued"}), epoch=epoch))
+            notice = None if again else notice
         joined = await self.route(ticket)
         return [m for m in (notice, joined) if m is not None]
 
@@ -151,7 +154,9 @@ class TicketDesk:
         now = current_time()
         current = await self.tickets.get(conv.ticket_id) if conv.ticket_id else None
         if current and current.status == "solved":
-            def reopen(t: Ticket) -> dict:
+            def reopen(t: Ticket) -> dict | None:
+                if t.status != "solved":
+                    return None  # reopened meanwhile (another worker finishing the same hand-over): once
                 previous = t.assignee
                 t.status, t.reopened, t.solved_at = "new", t.reopened + 1, None
                 # A new episode: the customer is owed a first reply again, within the target from now (the first
@@ -174,8 +179,9 @@ class TicketDesk:
         refreshed = await self.conversations.get(conv.id)
         ticket.priority = refreshed.priority if refreshed else ticket.priority
         self.clocks.start(ticket, now)
-        await self.tickets.save_new(ticket, {"reason": packet.reason})
-        await self.conversations.set_fields(conv.id, ticket_id=ticket.id, ticket_ref=ticket.ref)
+        stored = await self.tickets.save_new(ticket, {"reason": packet.reason}, replaces=conv.ticket_id or "")
+        if stored.id != ticket.id:  # another worker finishing the same hand-over opened it first
+            return stored
         await self._schedule_clocks(ticket)
         await self._announce(ticket)
         return ticket

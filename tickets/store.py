@@ -29,17 +29,28 @@ Change = Callable[[Ticket], dict | None]  # mutates the ticket; returns the even
 # opens the ticket a moment after the conversation was erased (privacy/erase.py) must not leave a ticket behind: the
 # customer's words in its summary, an event the analytics would count, a number that names the erased conversation.
 #
+# With ``replaces`` (the ticket the conversation had when the caller read it, '' for none), the ticket becomes the
+# conversation's in the same step, only if the conversation still has that one: two workers finishing the same
+# hand-over at once (``TicketDesk.queued``) open one ticket, and the second is handed the first one's.
+#
 # KEYS[1] the conversation's hash   KEYS[2] ticket hash   KEYS[3] ticket numbers hash
 # KEYS[4] active tickets            KEYS[5] all tickets   KEYS[6] events stream
 # ARGV[1] ticket id   ARGV[2] ticket number   ARGV[3] created at   ARGV[4] event JSON
-# ARGV[5...] the ticket's field, value pairs
-# Returns 1 when stored, 0 when the conversation is gone.
+# ARGV[5] '1': the conversation's ticket from now on   ARGV[6] the ticket it replaces   ARGV[7] the ticket's ref
+# ARGV[8...] the ticket's field, value pairs
+# Returns 1 when stored, 0 when the conversation is gone, or the id of the ticket another worker gave it meanwhile.
 SAVE_NEW = """
 local conv, ticket, numbers, active, all, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local id, number, created_at, event = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local attach, replaces, ref = ARGV[5], ARGV[6], ARGV[7]
 
 if redis.call('EXISTS', conv) == 0 then return 0 end
-for i = 5, #ARGV, 2 do redis.call('HSET', ticket, ARGV[i], ARGV[i + 1]) end
+if attach == '1' then
+  local current = redis.call('HGET', conv, 'ticket_id') or ''
+  if current ~= replaces then return current end
+  redis.call('HSET', conv, 'ticket_id', id, 'ticket_ref', ref)
+end
+for i = 8, #ARGV, 2 do redis.call('HSET', ticket, ARGV[i], ARGV[i + 1]) end
 redis.call('HSET', numbers, number, id)
 redis.call('ZADD', active, created_at, id)
 redis.call('ZADD', all, created_at, id)
@@ -87,13 +98,20 @@ class TicketStore:
         ticket = Ticket(id=uuid.uuid4().hex, number=number, created_at=now, updated_at=now, **fields)
         return ticket
 
-    async def save_new(self, ticket: Ticket, event: dict) -> Ticket:
-        """Store a new ticket, unless its conversation is gone (erased meanwhile): ``UnknownConversation`` then."""
+    async def save_new(self, ticket: Ticket, event: dict, *, replaces: str | None = None) -> Ticket:
+        """Store a new ticket, unless its conversation is gone (erased meanwhile): ``UnknownConversation`` then.
+
+        ``replaces``: the conversation's ticket as the caller read it ('' for none): the new one becomes the
+        conversation's, unless another was given it meanwhile: that one is returned, and nothing stored."""
         keys = [self.k.conv(ticket.conversation_id), self.k.ticket(ticket.id), self.k.ticket_numbers, self.k.tickets_active, self.k.tickets_all, self.k.events]
         body = json.dumps({"type": Event.TICKET_CREATED, **_event_base(ticket), **event})
         pairs = [part for item in _fields(ticket).items() for part in item]
-        if not await self._save_new(keys=keys, args=[ticket.id, str(ticket.number), repr(ticket.created_at), body, *pairs]):
+        stored = await self._save_new(keys=keys, args=[ticket.id, str(ticket.number), repr(ticket.created_at), body,
+                                                       "" if replaces is None else "1", replaces or "", ticket.ref, *pairs])
+        if stored == 0:
             raise UnknownConversation()
+        if stored != 1:
+            return await self.get(stored) or ticket  # (a ticket erased this instant: the conversation goes with it)
         return ticket
 
     async def get(self, ticket_id: str) -> Ticket | None:
