@@ -162,11 +162,14 @@ class Orchestrator:
         if not said:
             return []
         log.warning("conversation %s: turn %s was answered before its worker stopped; not answered again", conv.id, message.id)
-        packet = await self.conversations.packet(conv.id) if conv.status in ("bot", "queued") else None
+        packet = await self.conversations.packet(conv.id) if conv.status in ("bot", "queued", "assigned") else None
         if packet is None or packet.created_at < message.ts:
             return said
         if conv.status == "bot":
             return said + await self.desk.escalate(conv, packet, epoch=conv.epoch)
+        if conv.status == "assigned":  # pushed to an agent: the worker may have died before the ticket said so
+            await self.desk.catch_up_assignment(conv, by="routing")
+            return said
         # Queued already: the worker died after the move to the queue, maybe before the ticket, the notice or the push.
         told = any(m.sender == "system" and m.meta.get("kind") in ("queued", "offline") for m in after)
         return said + await self.desk.queued(conv, packet, conv.epoch, told=told)

@@ -86,6 +86,7 @@ class TransitionResult:
     previous: str = ""  # the status before the move (on success) or now (on refusal)
     refusal: Refusal | None = None
     epoch: int = 0  # the new episode, on success
+    notice_id: str = ""  # the id of the move's notice, if it had one (on success)
 
     def raise_for(self, action: str) -> None:
         """Turn a refusal into the named error a caller can act on."""
@@ -213,13 +214,13 @@ class ConversationStore:
         if not ok:
             refusal, current = rest
             return TransitionResult(False, current, refusal)
-        previous, epoch, _notice_id = rest
+        previous, epoch, notice_id = rest
         await self.publish(cid, {"type": Frame.STATUS, "status": move.to})
         if move.queue == "remove":  # everyone behind moved up a place: tell them
             for waiting in await self.r.zrange(self.k.queue, 0, -1):
                 await self.publish(waiting, {"type": Frame.STATUS, "status": "queued"})
         await self.publish_agents({"type": Frame.CONVERSATION_CHANGED, "conversation_id": cid, "status": move.to, "event": event["type"], "at": now})
-        return TransitionResult(True, previous, None, int(epoch))
+        return TransitionResult(True, previous, None, int(epoch), notice_id or "")
 
     async def record_event(self, cid: str, type_: Event, **data) -> bool:
         """Record an event about the conversation, unless it is gone (erased while this worker was busy with it):

@@ -78,19 +78,21 @@ class HandoffQueue:
         await self.conversations.append(conv.id, "system", say("queue_left", conv.language), channel=conv.channel, meta={"kind": "queue_left"})
 
     async def claim(self, cid: str, agent: Agent, *, by: str = "claim") -> Message | None:
-        """The agent takes the chat (``by``: "claim", "routing" or a supervisor). Returns the "has joined" notice."""
+        """The agent takes the chat (``by``: "claim", "routing" or a supervisor). Returns the "has joined" notice,
+        written in the same step as the claim: a worker that dies right after never leaves the customer untold."""
+        conv = await self.conversations.require(cid)
         result = await self.conversations.transition(cid, Move(
             frozenset({"queued"}), "assigned", {"type": Event.ASSIGNED, "agent": agent.username, "by": by},
             queue="remove", capacity=agent.capacity or self.default_capacity, assign_to=agent.username,
             fields={"agent": agent.username, "assigned_at": str(clock.now())},
+            notice=Notice(say("assigned", conv.language, agent=agent.display_name), {"kind": "assigned", "agent": agent.display_name}, conv.channel),
         ))
         result.raise_for("claim")
         queued = await self.conversations.get(cid)
         if queued and queued.queued_at and queued.assigned_at:
             telemetry.QUEUE_WAIT.observe(max(0.0, queued.assigned_at - queued.queued_at))
         await self._remember(agent.username, cid)
-        conv = await self.conversations.require(cid)
-        return await self.conversations.append(cid, "system", say("assigned", conv.language, agent=agent.display_name), channel=conv.channel, meta={"kind": "assigned", "agent": agent.display_name})
+        return await self.conversations.message(cid, result.notice_id)
 
     async def transfer(self, conv: Conversation, from_agent: str, to_agent: str) -> None:
         """Hand an assigned chat to another agent. Refused (``Invalid``) when it would stay with the same agent:

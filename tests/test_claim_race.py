@@ -41,3 +41,34 @@ def test_an_agent_at_capacity_cannot_claim_more(customer_factory, hub):
     assert refused.status_code == 409 and "maximum" in refused.json()["detail"]
     assert carol.post(f"/conversations/{first.id}/resolve").status_code == 200
     assert carol.post(f"/conversations/{second.id}/claim").status_code == 200
+
+
+def test_a_claim_sent_again_after_its_hub_died_is_the_agents_with_its_ticket(customer_factory, agent_factory, settings):
+    """The agent's claim reached the hub, which died after the chat became theirs (that step is atomic, with the
+    customer's "has joined" line) and before its ticket did; the console sends the claim again. It used to be
+    refused ("conversation is assigned", to its own agent) and the ticket stayed unassigned, "new", for good."""
+    import asyncio
+
+    from core.redis import Keys, sync_client
+    from tickets.worker import desk_for_jobs
+
+    alice = agent_factory("alice")
+    c = customer_factory("en")
+    assert c.say("I want to talk to a person")["conversation"]["status"] == "queued"
+
+    async def claimed_then_died() -> None:
+        desk, close = desk_for_jobs()
+        try:
+            assert await desk.queue.claim(c.id, await desk.agents.get("alice"))
+        finally:
+            await close()
+
+    asyncio.run(claimed_then_died())
+    again = alice.post(f"/conversations/{c.id}/claim")
+    assert again.status_code == 200, again.text
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    ticket = r.hgetall(keys.ticket(again.json()["conversation"]["ticket_id"]))
+    assert (ticket["assignee"], ticket["status"]) == ("alice", "open")
+    joined = [m for m in c.transcript() if m["sender"] == "system" and m["meta"].get("kind") == "assigned"]
+    assert len(joined) == 1
+    assert agent_factory("bob").post(f"/conversations/{c.id}/claim").status_code == 409  # someone else's still refused

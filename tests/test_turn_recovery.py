@@ -262,8 +262,9 @@ def test_a_turn_whose_conversation_is_erased_under_it_leaves_nothing_however_it_
 def _orphaned_turn(settings, cid: str, question: str, reply: str, packet: HandoffPacket | None = None, queued: str = "") -> str:
     """What a hub that died right after answering leaves: the customer's message pending, taken once, the bot's
     reply (tagged with the turn) in the transcript, and, for a hand-over, the packet saved before the reply.
-    ``queued``: the hub died inside the hand-over, the chat already in the queue, "before_the_ticket" was opened or
-    "before_routing" (the ticket opened and the customer told, the chat not yet pushed to an agent)."""
+    ``queued``: the hub died inside the hand-over, the chat already in the queue, "before_the_ticket" was opened,
+    "before_routing" (the ticket opened and the customer told, the chat not yet pushed to an agent) or
+    "before_the_ticket_named_the_agent" (pushed to alice, the ticket not yet assigned to her)."""
 
     async def leave() -> str:
         desk, close = desk_for_jobs()  # the desk as any process builds it, on the suite's Redis
@@ -280,10 +281,12 @@ def _orphaned_turn(settings, cid: str, question: str, reply: str, packet: Handof
                 conv = await store.require(cid)
                 epoch = await desk.queue.escalate(conv, packet_now, epoch=conv.epoch)
                 assert epoch is not None
-                if queued == "before_routing":
+                if queued in ("before_routing", "before_the_ticket_named_the_agent"):
                     ticket = await desk._ticket_for(conv, packet_now)
                     text, meta, _ = await desk._queue_notice(cid, ticket.ref, "en", ticket)
                     assert await store.append(cid, "system", text, meta=meta)
+                if queued == "before_the_ticket_named_the_agent":  # pushed: the chat's step done, not the ticket's
+                    assert await desk.queue.claim(cid, await desk.agents.get("alice"), by="routing")
             return message.id
         finally:
             await close()
@@ -319,26 +322,32 @@ def test_a_hand_over_decided_before_its_hub_died_still_happens_once(customer_fac
     assert len(queued) == 1 and c.status()["conversation"]["ticket_ref"], queued  # handed over once, with a ticket
 
 
-@pytest.mark.parametrize("died", ["before_the_ticket", "before_routing"])
+@pytest.mark.parametrize("died", ["before_the_ticket", "before_routing", "before_the_ticket_named_the_agent"])
 def test_a_hand_over_its_hub_died_in_the_middle_of_is_finished_once(customer_factory, settings, only, died):
     """The hub died inside the hand-over: the chat was already in the queue (the step that moves it there is atomic),
     but its ticket was never opened, or never pushed to an agent, and the customer never told. The turn, taken again,
     found its own reply and said nothing more, and nothing ever routed the chat: it waited in the queue, without a
-    ticket or a word, with agents free. Now the turn taken again finishes the hand-over: one ticket, one notice, pushed."""
+    ticket or a word, with agents free (or, pushed, its ticket stayed unassigned, "new", for good). Now the turn
+    taken again finishes the hand-over: one ticket, one notice, pushed, the ticket with its agent."""
     only("alice")
     c = customer_factory("en")
     c.say("hello")
     packet = HandoffPacket(reason="customer_request", language="en", summary="wants a person", last_customer_message="a person please")
     _orphaned_turn(settings, c.id, "a person please", "I'm connecting you with a member of our team.", packet, queued=died)
-    owner = wait_for(lambda: c.status()["conversation"]["agent"], 30, 0.3)
-    assert owner == "alice", c.status()
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+
+    def ticket_holder() -> str | None:
+        ticket_id = c.status()["conversation"]["ticket_id"]
+        return ticket_id and r.hget(keys.ticket(ticket_id), "assignee")
+
+    assert wait_for(ticket_holder, 30, 0.3) == "alice", c.status()
+    assert c.status()["conversation"]["agent"] == "alice"
     told = [m for m in c.transcript() if m["sender"] == "system" and m["meta"].get("kind") in ("queued", "offline")]
     joined = [m for m in c.transcript() if m["sender"] == "system" and m["meta"].get("kind") == "assigned"]
     assert len(told) == 1 and len(joined) == 1, [(m["sender"], m["text"][:40]) for m in c.transcript()]
     conversation = c.status()["conversation"]
     assert conversation["ticket_ref"] and told[0]["meta"]["ticket"] == conversation["ticket_ref"]
-    r, keys = sync_client(settings), Keys(settings.key_prefix)
-    assert r.hget(keys.ticket(conversation["ticket_id"]), "assignee") == "alice"
+    assert r.hget(keys.ticket(conversation["ticket_id"]), "status") == "open"
     assert [m["text"] for m in c.transcript() if m["sender"] == "bot"].count("I'm connecting you with a member of our team.") == 1
 
 

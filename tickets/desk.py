@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from redis.asyncio.lock import Lock
 
 from core.clock import now as current_time
-from core.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed, WrongStatus
 from core.pii import parse_contact
 from core.text import shown_as_typed
 from customers.store import CustomerStore
@@ -261,8 +261,24 @@ class TicketDesk:
 
     # ---------------------------------------------------------------- what agents do
     async def claim(self, cid: str, agent: Agent) -> None:
-        await self.queue.claim(cid, agent)
+        """The agent takes a waiting chat. Sent again by its owner (the answer to the first was lost: its hub worker
+        died), it is theirs already: the ticket is made to say so, if it does not yet, and the claim succeeds."""
+        try:
+            await self.queue.claim(cid, agent)
+        except WrongStatus:
+            conv = await self.conversations.get(cid)
+            if conv is None or conv.status != "assigned" or conv.agent != agent.username:
+                raise
+            await self.catch_up_assignment(conv, by="claim")
+            return
         await self._assigned(cid, agent.username, by="claim")
+
+    async def catch_up_assignment(self, conv: Conversation, *, by: str) -> None:
+        """An assigned chat whose ticket does not name its agent yet: the worker that assigned it died between the
+        two steps (the chat's own step is atomic, the ticket's is the next). The ticket follows the chat."""
+        ticket = await self.tickets.get(conv.ticket_id) if conv.ticket_id else None
+        if conv.status == "assigned" and conv.agent and ticket is not None and ticket.status in ACTIVE and (ticket.status == "new" or ticket.assignee != conv.agent):
+            await self._assigned(conv.id, conv.agent, by=by)
 
     async def replied(self, cid: str, agent: Agent) -> None:
         """An agent wrote to the customer: the first response clock stops (met or breached), once per episode (the
