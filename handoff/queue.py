@@ -73,9 +73,9 @@ class HandoffQueue:
 
     async def cancel(self, conv: Conversation) -> None:
         """The customer leaves the queue and goes back to the bot."""
-        result = await self.conversations.transition(conv.id, Move(frozenset({"queued"}), "bot", {"type": Event.QUEUE_LEFT}, queue="remove"))
+        result = await self.conversations.transition(conv.id, Move(frozenset({"queued"}), "bot", {"type": Event.QUEUE_LEFT}, queue="remove",
+                                                                   notice=Notice(say("queue_left", conv.language), {"kind": "queue_left"}, conv.channel)))
         result.raise_for("leave the queue")
-        await self.conversations.append(conv.id, "system", say("queue_left", conv.language), channel=conv.channel, meta={"kind": "queue_left"})
 
     async def claim(self, cid: str, agent: Agent, *, by: str = "claim") -> Message | None:
         """The agent takes the chat (``by``: "claim", "routing" or a supervisor). Returns the "has joined" notice,
@@ -105,10 +105,10 @@ class HandoffQueue:
         result = await self.conversations.transition(conv.id, Move(
             frozenset({"assigned"}), "assigned", {"type": Event.TRANSFERRED, "from": from_agent, "agent": to_agent},
             owner=from_agent, capacity=target.capacity, release_from=from_agent, assign_to=to_agent, fields={"agent": to_agent},
+            notice=Notice(say("transferred", conv.language, agent=target.display_name), {"kind": "transferred", "agent": target.display_name}, conv.channel),
         ))
         result.raise_for("transfer")
         await self._remember(to_agent, conv.id)
-        await self.conversations.append(conv.id, "system", say("transferred", conv.language, agent=target.display_name), channel=conv.channel, meta={"kind": "transferred", "agent": target.display_name})
 
     async def resolve(self, conv: Conversation, username: str, *, seen: str = "") -> None:
         """The agent closes the chat. Refused (``CustomerWrote``) while a customer message written to the agent
