@@ -902,3 +902,27 @@ def test_a_thank_you_after_resolution_is_answered_and_reopens_nothing(hub, only,
     assert "ticket_reopened" in [m["meta"].get("kind") for m in back["replies"]]
     assert agent.get(f"/tickets/{ref}").json()["ticket"]["reopened"] == 1
     assert sum(m["sender"] == "customer" and m["text"] in ("好的，谢谢！", "收到了，辛苦了👍") for m in c.transcript()) == 2  # every word kept
+
+
+def test_a_seat_freed_before_a_long_queue_costs_the_same_as_before_a_short_one(hub, only, settings):
+    """200 customers waiting for 5 agents: every resolve offered the freed seat by reading the whole queue, ~45 Redis
+    commands a waiting chat, though nobody had room after the first (6000 commands, half a second, per resolve with
+    135 waiting). Now the offering stops when nobody online has room: a resolve costs the same, however long the queue."""
+    account("dora", capacity=1)
+    (dora,) = only("dora")
+    first = Customer(hub, "en")
+    assert first.say("I want to talk to a person")["conversation"]["agent"] == "dora"
+    waiting = [Customer(hub, "en") for _ in range(30)]
+    for c in waiting:
+        assert c.say("I want to talk to a person")["conversation"]["status"] == "queued"
+    r = sync_client(settings)
+
+    def commands() -> int:
+        return sum(v["calls"] for v in r.info("commandstats").values())
+
+    before = commands()
+    assert dora.post(f"/conversations/{first.id}/resolve").status_code == 200
+    spent = commands() - before
+    assert waiting[0].status()["conversation"]["agent"] == "dora"  # the seat went to the first in line
+    assert all(c.status()["conversation"]["status"] == "queued" for c in waiting[1:])
+    assert spent < 400, spent  # the 29 still waiting were not each read and offered (about 150 against 700 before)
