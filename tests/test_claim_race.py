@@ -72,3 +72,39 @@ def test_a_claim_sent_again_after_its_hub_died_is_the_agents_with_its_ticket(cus
     joined = [m for m in c.transcript() if m["sender"] == "system" and m["meta"].get("kind") == "assigned"]
     assert len(joined) == 1
     assert agent_factory("bob").post(f"/conversations/{c.id}/claim").status_code == 409  # someone else's still refused
+
+
+def test_a_customer_who_leaves_the_queue_while_the_ticket_is_being_opened_leaves_no_open_ticket(customer_factory, settings):
+    """The customer pressed "back to the bot" the instant the chat entered the queue, before the hand-over had opened
+    its ticket (a busy hub): leaving found no ticket to close, and the hand-over then opened one, "new", for a chat
+    back with the bot: its SLA clocks ran and breached, alerting supervisors about a customer nobody owed anything."""
+    import asyncio
+
+    from core.redis import Keys, sync_client
+    from handoff.models import HandoffPacket
+    from tickets.worker import desk_for_jobs
+
+    c = customer_factory("en")
+    c.say("hello")
+    packet = HandoffPacket(reason="customer_request", language="en", summary="wants a person", last_customer_message="a person please")
+
+    async def hand_over(step: str) -> int | None:
+        desk, close = desk_for_jobs()
+        try:
+            conv = await desk.conversations.require(c.id)
+            if step == "queue":
+                await desk.conversations.save_packet(c.id, packet)
+                return await desk.queue.escalate(conv, packet, epoch=conv.epoch)
+            await desk.queued(conv, packet, int(step))
+        finally:
+            await close()
+
+    epoch = asyncio.run(hand_over("queue"))
+    assert c.hub.post(f"/api/conversations/{c.id}/cancel", headers=c.headers).status_code == 200
+    asyncio.run(hand_over(str(epoch)))  # the rest of the hand-over, a moment later
+    conversation = c.status()["conversation"]
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    assert conversation["status"] == "bot" and conversation["ticket_id"]
+    assert r.hget(keys.ticket(conversation["ticket_id"]), "status") == "closed"
+    assert r.zscore(keys.tickets_active, conversation["ticket_id"]) is None
+    assert not [m for m in c.transcript() if m["sender"] == "system" and m["meta"].get("kind") in ("queued", "offline")]

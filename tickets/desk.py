@@ -113,6 +113,11 @@ class TicketDesk:
         chat pushed to an agent. Run again for a hand-over whose hub died part way (``Orchestrator._said``): the
         ticket opened then is kept, and ``told``: the customer was told already."""
         ticket = await self._ticket_for(conv, packet)
+        now = await self.conversations.get(conv.id)
+        if now is not None and now.status == "bot" and ticket.status in ACTIVE:
+            # The customer left the queue while the ticket was being opened: their leaving found no ticket to close.
+            await self._close(ticket.id, by="customer", reason="cancelled")
+            return []
         notice = None
         if not told:
             # Once per episode, whoever writes it: a turn taken again while its first worker still runs (the turn lock
@@ -401,8 +406,11 @@ class TicketDesk:
     async def cancel(self, conv: Conversation) -> None:
         """The customer left the queue: the ticket closes, unanswered."""
         await self.queue.cancel(conv)
-        if conv.ticket_id:
-            await self._close(conv.ticket_id, by="customer", reason="cancelled")
+        # The ticket as it is now: a hand-over still under way may have opened it since ``conv`` was read (it closes
+        # the ticket itself if it opens it after this, ``queued``).
+        now = await self.conversations.get(conv.id)
+        if ticket_id := (now.ticket_id if now else None) or conv.ticket_id:
+            await self._close(ticket_id, by="customer", reason="cancelled")
 
     async def note(self, ticket_id: str, agent: Agent, text: str) -> dict:
         ticket = await self.tickets.require(ticket_id)
