@@ -21,6 +21,7 @@ from tests.clients import AgentClient, Customer, run_cli
 # Chats wait in the queue for an agent to claim them (the desk's push assignment is tested in test_service_desk.py).
 pytestmark = pytest.mark.usefixtures("manual_assignment")
 
+# Other tests use other numbers: ``mentions_left`` scans every key of the session's Valkey, not only this test's.
 PHONE, ID_CARD, CARD = "13812345678", "110101199003077777", "6222020200112233445"
 SENSITIVE = f"我的手机号{PHONE}，身份证{ID_CARD}，卡号{CARD}，快递一直没到"
 RAW = (PHONE, ID_CARD, CARD)

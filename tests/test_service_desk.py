@@ -87,7 +87,7 @@ def test_a_night_time_message_waits_for_the_morning_with_a_contact(hub, agents, 
             assert offline and offline[0]["meta"]["ask_contact"] and opens.strftime("%H:%M") in offline[0]["text"]
             assert result["conversation"]["status"] == "queued" and not result["conversation"]["agent"]
             assert night.post(f"/api/conversations/{c.id}/contact", json={"contact": "not a phone"}, headers=c.headers).status_code == 422
-            saved = night.post(f"/api/conversations/{c.id}/contact", json={"contact": "13812345678"}, headers=c.headers)
+            saved = night.post(f"/api/conversations/{c.id}/contact", json={"contact": "13722223333"}, headers=c.headers)
             assert saved.status_code == 200
             c.hub = night
             c.say("我的快递三天没动了，帮我查一下")
@@ -95,7 +95,7 @@ def test_a_night_time_message_waits_for_the_morning_with_a_contact(hub, agents, 
     morning = AgentClient(hub, "morning")
     mine = morning.get("/tickets?view=mine").json()
     ticket = next(r["ticket"] for r in mine if r["ticket"]["conversation_id"] == c.id)
-    assert ticket["status"] == "open" and ticket["contact"] == "+8613812345678"
+    assert ticket["status"] == "open" and ticket["contact"] == "+8613722223333"
     assert morning.post(f"/conversations/{c.id}/messages", {"text": "您好，已为您查询，快递明天送达。"}).status_code == 200
     # The customer comes back and finds the answer in their chat.
     c.hub = hub
