@@ -214,3 +214,41 @@ def test_an_agent_sends_a_picture_and_a_pdf_the_web_customer_sees_and_downloads(
     expect(page.locator(".row.agent img.picture.from-agent")).to_have_count(1)  # nothing else reached the customer
     console.close()
     ctx.close()
+
+
+# A file handed to the page the way a paste or a drop hands it (a DataTransfer holding the file's bytes).
+_HAND_OVER = """([target, kind, name, type, bytes]) => {
+  const data = new DataTransfer();
+  data.items.add(new File([new Uint8Array(bytes)], name, { type }));
+  const node = document.querySelector(target);
+  if (kind === "paste") return node.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  node.dispatchEvent(new DragEvent("dragover", { dataTransfer: data, bubbles: true, cancelable: true }));
+  return node.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+}"""
+
+
+def test_a_picture_pasted_into_the_box_or_dropped_onto_the_chat_is_attached(stack, settings, hub, browser):
+    """A screenshot pasted into the message box did nothing, and a photo dragged from the desktop onto the chat made the
+    browser open the file in place of the chat (the conversation gone from the screen). Both are now attached like one
+    picked with the button: shown at once, sent to the hub; pasted text is still left to the box."""
+    pasted, dropped = png(48, 32, (10, 90, 200)), png(32, 48, (200, 90, 10))
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
+    cid, token = saved_conversation(page)
+    handled = page.evaluate(_HAND_OVER, ["#input", "paste", "image.png", "image/png", list(pasted)])
+    assert handled is False  # taken by the chat, not pasted into the box as well
+    expect(page.locator(".row.customer img.picture")).to_have_count(1, timeout=WAIT)
+    handled = page.evaluate(_HAND_OVER, ["#log", "drop", "包裹.png", "image/png", list(dropped)])
+    assert handled is False  # the browser does not open the file in place of the chat
+    expect(page.locator(".row.customer img.picture")).to_have_count(2, timeout=WAIT)
+    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)
+    auth = {"Authorization": f"Bearer {token}"}
+    lines = hub.get(f"/api/conversations/{cid}/messages", headers=auth).json()
+    sent = [hub.get(f"/api/conversations/{cid}/messages/{m['id']}/picture", headers=auth).content
+            for m in lines if m["sender"] == "customer" and m["meta"].get("kind") == "attachment"]
+    assert sent == [pasted, dropped]
+    page.locator("#input").focus()  # words pasted are still the box's to take
+    assert page.evaluate("""() => document.querySelector('#input').dispatchEvent(new ClipboardEvent('paste', {
+        clipboardData: (() => { const d = new DataTransfer(); d.setData('text/plain', 'hi'); return d; })(), bubbles: true, cancelable: true }))""")
+    assert_accessible(page, "chat with a pasted and a dropped picture")
+    shot(page, "chat-picture-pasted-dropped")
+    ctx.close()

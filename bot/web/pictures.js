@@ -2,7 +2,8 @@
 // the hub checks again), shown at once from the file itself, and sent through the outbox (outbox.js) like a typed
 // message (hub/routes/uploads.py), under a client message id, so sending it again stores it once: while the hub is
 // away it waits and is sent again by itself, across a reload too; one that fails for good says so under it, with
-// "Retry". The agent opens it in their console.
+// "Retry". The agent opens it in their console. Pasted into the message box (a screenshot) or dropped onto the chat
+// (a file from the desktop), it is attached the same way.
 import { el } from "/static/common/dom.js";
 import { newClientId } from "/static/common/ids.js";
 import { addPendingRow, dataUrl, pendingRows, previews } from "./log.js";
@@ -18,6 +19,38 @@ button.addEventListener("click", () => picker.click());
 picker.addEventListener("change", () => {
   const file = picker.files && picker.files[0];
   picker.value = ""; // the same file can be picked again
+  if (file) attach(file);
+});
+
+// The first file a paste or a drop carries, if any (pasted text is left to the message box).
+function fileIn(data) {
+  for (const item of (data && data.items) || []) {
+    if (item.kind === "file") return item.getAsFile();
+  }
+  return null;
+}
+
+document.getElementById("input").addEventListener("paste", (ev) => {
+  const file = fileIn(ev.clipboardData);
+  if (!file) return;
+  ev.preventDefault();
+  attach(file);
+});
+
+// Dropped anywhere on the chat (the browser would otherwise open the file in place of the chat).
+const carriesFiles = (ev) => ev.dataTransfer && Array.from(ev.dataTransfer.types || []).includes("Files");
+document.addEventListener("dragover", (ev) => {
+  if (!carriesFiles(ev)) return;
+  ev.preventDefault();
+  ev.dataTransfer.dropEffect = "copy";
+  document.body.classList.add("dropping");
+});
+document.addEventListener("dragleave", (ev) => { if (!ev.relatedTarget) document.body.classList.remove("dropping"); });
+document.addEventListener("drop", (ev) => {
+  document.body.classList.remove("dropping");
+  if (!carriesFiles(ev)) return;
+  ev.preventDefault();
+  const file = fileIn(ev.dataTransfer);
   if (file) attach(file);
 });
 
