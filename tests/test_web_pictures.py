@@ -252,3 +252,42 @@ def test_a_picture_pasted_into_the_box_or_dropped_onto_the_chat_is_attached(stac
     assert_accessible(page, "chat with a pasted and a dropped picture")
     shot(page, "chat-picture-pasted-dropped")
     ctx.close()
+
+
+def test_a_big_photo_is_a_bounded_thumbnail_a_phone_customer_taps_to_see_full_size(stack, settings, browser):
+    """A customer on a phone sends a 4000x3000 photo: it is a thumbnail inside their chat (no sideways scroll), but
+    tapping it did nothing, so the photo could not be seen any bigger, nor the agent's picture. Tapping it (or Enter on
+    it) now shows it full size over the chat, labelled in Chinese; the close button or Escape brings the chat back."""
+    photo = png(4000, 3000, (90, 140, 60))
+    ctx = browser.new_context(viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True)
+    page = ctx.new_page()
+    page.goto(f"{settings.hub_url}/chat")
+    page.wait_for_function("() => { const s = JSON.parse(localStorage.getItem('cs_chat_v1') || 'null'); return s && s.id && s.token; }")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="发送图片").tap()
+    chooser.value.set_files(files=[{"name": "IMG_0001.png", "mimeType": "image/png", "buffer": photo}])
+    thumb = page.locator(".row.customer img.picture")
+    page.wait_for_function("(img) => img.complete && img.naturalWidth === 4000", arg=thumb.element_handle(timeout=WAIT))
+    box = thumb.bounding_box()
+    assert box["width"] <= 240 and box["height"] <= 240, box
+    assert abs(box["width"] / box["height"] - 4 / 3) < 0.05, box  # scaled, not squashed
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), "the chat scrolls sideways"
+
+    opener = page.get_by_role("button", name="您发送的图片：查看大图")
+    opener.tap()
+    viewer = page.get_by_role("dialog", name="您发送的图片")
+    expect(viewer).to_be_visible()
+    full = viewer.locator("img")
+    big = full.bounding_box()
+    assert big["width"] > box["width"] * 1.4 and big["width"] <= PHONE["width"], big
+    assert_accessible(page, "a picture shown full size (zh)")
+    shot(page, "chat-picture-full-size")
+    viewer.get_by_role("button", name="关闭图片").tap()
+    expect(viewer).to_be_hidden()
+    opener.focus()  # from the keyboard too; Escape closes it and the keyboard is back on the thumbnail
+    page.keyboard.press("Enter")
+    expect(viewer).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    assert page.evaluate("() => document.activeElement.classList.contains('picture-open')")
+    ctx.close()

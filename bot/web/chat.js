@@ -62,7 +62,8 @@ i18n.onChange(applyLanguage);
 langButton.addEventListener("click", () => { i18n.set(i18n.lang === "zh" ? "en" : "zh"); chooseLanguage(i18n.lang); });
 window.addEventListener("online", () => { connection.online(); live.reconnectNow(); outbox.flush(); });
 document.getElementById("close").addEventListener("click", closePanel);
-document.addEventListener("keydown", (ev) => { if (embedded && ev.key === "Escape" && !ev.isComposing) closePanel(); });
+// Escape on a picture shown full size closes the picture only (pictures.js), not the widget's panel.
+document.addEventListener("keydown", (ev) => { if (embedded && ev.key === "Escape" && !ev.isComposing && !document.querySelector("dialog[open]")) closePanel(); });
 
 async function resume(saved) {
   session.id = saved.id;

@@ -194,14 +194,14 @@ function renderPicture(m) {
   img.alt = t("picture_alt");
   if (preview) {
     img.src = preview;
-    return [img];
+    return [viewable(img)];
   }
   const sent = el("span", "picture-sent", t("picture_sent"));
   sent.dataset.t = "picture_sent";
   fetchPicture(m.conversation_id || session.id, m.id).then((url) => {
     if (!url || !sent.isConnected) return;
     img.src = url;
-    sent.replaceWith(img);
+    sent.replaceWith(viewable(img));
   });
   return [sent];
 }
@@ -216,14 +216,14 @@ function renderAgentFile(m, media) {
     const known = m.id && fetched.get(m.id);
     if (known) {
       img.src = known;
-      return img;
+      return viewable(img);
     }
     const waiting = el("span", "picture-sent", t("agent_picture"));
     waiting.dataset.t = "agent_picture";
     fetchPicture(cid, m.id).then((url) => {
       if (!url || !waiting.isConnected) return;
       img.src = url;
-      waiting.replaceWith(img);
+      waiting.replaceWith(viewable(img));
     });
     return waiting;
   }
@@ -270,6 +270,19 @@ function fileIcon() {
   path.setAttribute("d", "M14 2H6c-1.1 0-2 .9-2 2v16c0 1.1.9 2 2 2h12c1.1 0 2-.9 2-2V8l-6-6zm2 16H8v-2h8v2zm0-4H8v-2h8v2zm-3-5V3.5L18.5 9H13z");
   svg.append(path);
   return svg;
+}
+
+// A picture in the log is a small thumbnail: tapped (or Enter), pictures.js shows it full size over the chat.
+function viewable(img) {
+  const open = el("button", "picture-open");
+  open.type = "button";
+  open.append(img);
+  labelViewable(open);
+  return open;
+}
+
+function labelViewable(open) {
+  open.setAttribute("aria-label", t("picture_open", { what: open.querySelector("img").alt }));
 }
 
 // With the conversation's token, which an <img> cannot send; shown as a data: URL (the page's CSP allows img-src data:).
@@ -352,6 +365,7 @@ export function relabel() {
   for (const n of log.querySelectorAll("[data-who]")) n.textContent = whoLabel(n.dataset.who, n.dataset.author);
   for (const n of log.querySelectorAll("[data-t]")) n.textContent = t(n.dataset.t);
   for (const n of log.querySelectorAll("img.picture")) n.alt = t(n.classList.contains("from-agent") ? "agent_picture_alt" : "picture_alt");
+  for (const n of log.querySelectorAll("button.picture-open")) labelViewable(n);
   for (const n of log.querySelectorAll("a.file-link")) {
     n.querySelector(".file-name").textContent = t("agent_file", { name: n.dataset.name });
     n.setAttribute("aria-label", t("agent_file_label", { name: n.dataset.name }));

@@ -9,7 +9,7 @@ import { newClientId } from "/static/common/ids.js";
 import { addPendingRow, dataUrl, pendingRows, previews } from "./log.js";
 import { sendPicture } from "./outbox.js";
 import { session } from "./session.js";
-import { i18n } from "./texts.js";
+import { i18n, t } from "./texts.js";
 
 const TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif"];
 const button = document.getElementById("attach");
@@ -52,6 +52,36 @@ document.addEventListener("drop", (ev) => {
   ev.preventDefault();
   const file = fileIn(ev.dataTransfer);
   if (file) attach(file);
+});
+
+// Full size over the chat (the log shows a thumbnail): a modal dialog, so Escape, the close button or a tap beside the
+// picture closes it and the keyboard goes back to the thumbnail; a phone can pinch to zoom into it.
+let viewer = null;
+function view(thumb) {
+  if (!viewer) {
+    viewer = el("dialog", "viewer");
+    const close = el("button", "viewer-close");
+    close.type = "button";
+    close.append("×");
+    close.addEventListener("click", () => viewer.close());
+    viewer.addEventListener("click", (ev) => { if (ev.target === viewer) viewer.close(); });
+    viewer.append(close, el("img", "viewer-picture"));
+    document.body.append(viewer);
+  }
+  const close = viewer.querySelector(".viewer-close");
+  close.setAttribute("aria-label", t("picture_close")); // in the page's language at the time it opens
+  close.title = t("picture_close");
+  const img = viewer.querySelector("img");
+  img.src = thumb.src;
+  img.alt = thumb.alt;
+  viewer.setAttribute("aria-label", thumb.alt);
+  viewer.showModal();
+  close.focus();
+}
+
+document.getElementById("log").addEventListener("click", (ev) => {
+  const open = ev.target.closest("button.picture-open");
+  if (open) view(open.querySelector("img"));
 });
 
 async function attach(file) {
