@@ -291,3 +291,32 @@ def test_a_big_photo_is_a_bounded_thumbnail_a_phone_customer_taps_to_see_full_si
     expect(viewer).to_be_hidden()
     assert page.evaluate("() => document.activeElement.classList.contains('picture-open')")
     ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_an_agent_drops_or_pastes_a_file_onto_the_reply_box_and_it_is_sent(stack, settings, agents, browser):
+    """An agent dragging a return label from the desktop onto the reply box sent nothing (the browser would open the file
+    in place of the console), and a screenshot pasted into the box was lost. Both are now sent like a file picked with
+    the paper-clip; a big photo is a bounded thumbnail in the transcript on a 1366x768 screen; the customer gets both."""
+    photo, label = png(4000, 3000, (30, 60, 200)), b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
+    page.get_by_role("button", name="Talk to a person").click()
+    cid, _token = saved_conversation(page)
+    console, agent = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    agent.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    expect(agent.locator("#reply")).to_be_visible(timeout=WAIT)
+    handled = agent.evaluate(_HAND_OVER, ["#reply", "drop", "退货标签.pdf", "application/pdf", list(label)])
+    assert handled is False  # taken by the console, not opened by the browser
+    expect(page.get_by_role("link", name="Download 退货标签.pdf (from the agent)")).to_be_visible(timeout=WAIT)
+    handled = agent.evaluate(_HAND_OVER, ["#reply", "paste", "image.png", "image/png", list(photo)])
+    assert handled is False
+    sent = agent.locator("#transcript .msg.agent .attachment-thumb img")
+    agent.wait_for_function("(img) => img.complete && img.naturalWidth === 4000", arg=sent.element_handle(timeout=WAIT))
+    box = sent.bounding_box()
+    assert box["width"] <= 240 and box["height"] <= 180, box
+    assert agent.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    expect(page.locator(".row.agent img.picture.from-agent")).to_have_count(1, timeout=WAIT)
+    assert_accessible(agent, "console after a dropped file and a pasted picture")
+    shot(agent, "console-dropped-and-pasted")
+    console.close()
+    ctx.close()

@@ -330,9 +330,44 @@ function attachRefusal(e, maxBytes) {
 }
 
 els.attach.addEventListener("click", () => els.attachFile.click());
-els.attachFile.addEventListener("change", () => act(async () => {
+els.attachFile.addEventListener("change", () => {
   const file = els.attachFile.files && els.attachFile.files[0];
   els.attachFile.value = "";
+  sendFile(file);
+});
+
+// Dropped onto the reply box (a label from the desktop) or pasted into it (a screenshot): sent like a picked file.
+// Only while the reply box is shown, i.e. the chat is the agent's; pasted words stay the box's.
+function fileIn(data) {
+  for (const item of (data && data.items) || []) {
+    if (item.kind === "file") return item.getAsFile();
+  }
+  return null;
+}
+const carriesFiles = (ev) => ev.dataTransfer && Array.from(ev.dataTransfer.types || []).includes("Files");
+els.replyForm.addEventListener("dragover", (ev) => {
+  if (!carriesFiles(ev)) return;
+  ev.preventDefault();
+  ev.dataTransfer.dropEffect = "copy";
+  els.replyForm.classList.add("dropping");
+});
+els.replyForm.addEventListener("dragleave", (ev) => {
+  if (!els.replyForm.contains(ev.relatedTarget)) els.replyForm.classList.remove("dropping");
+});
+els.replyForm.addEventListener("drop", (ev) => {
+  els.replyForm.classList.remove("dropping");
+  if (!carriesFiles(ev)) return;
+  ev.preventDefault();
+  sendFile(fileIn(ev.dataTransfer));
+});
+els.reply.addEventListener("paste", (ev) => {
+  const file = fileIn(ev.clipboardData);
+  if (!file) return;
+  ev.preventDefault();
+  sendFile(file);
+});
+
+const sendFile = (file) => act(async () => {
   const cid = state.currentId;
   if (!file || !cid) return;
   const { max_bytes: maxBytes, types } = await limits();
@@ -348,4 +383,4 @@ els.attachFile.addEventListener("change", () => act(async () => {
   } finally {
     els.attach.removeAttribute("aria-busy");
   }
-}));
+});
