@@ -320,3 +320,46 @@ def test_an_agent_drops_or_pastes_a_file_onto_the_reply_box_and_it_is_sent(stack
     shot(agent, "console-dropped-and-pasted")
     console.close()
     ctx.close()
+
+
+def _noisy_png(width: int, height: int) -> bytes:
+    """A PNG that does not compress (random pixels): as heavy as a phone photo of its size."""
+    import os
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    rows = b"".join(b"\x00" + os.urandom(width * 3) for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 0)) + chunk(b"IEND", b""))
+
+
+def test_a_picture_sent_over_a_slow_connection_shows_how_much_has_gone(stack, settings, hub, browser):
+    """On a slow mobile connection a 1 MB photo took many seconds to send with nothing but a spinner: the customer could
+    not tell it was moving. A bar under it now says how much has gone (labelled 正在发送图片 for a screen reader), and
+    goes once the hub has the picture."""
+    photo = _noisy_png(600, 600)
+    ctx, page = chat_page(browser, settings.hub_url, PHONE, language="zh")
+    cid, token = saved_conversation(page)
+    cdp = ctx.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 100, "downloadThroughput": -1,
+                                                  "uploadThroughput": 64 * 1024})
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="发送图片").click()
+    chooser.value.set_files(files=[{"name": "IMG_0002.png", "mimeType": "image/png", "buffer": photo}])
+    bar = page.get_by_role("progressbar", name="正在发送图片")
+    expect(bar).to_be_visible(timeout=WAIT)
+    page.wait_for_function("() => { const b = document.querySelector('.row.pending progress.upload'); return b && b.value > 0 && b.value < 100; }")
+    assert_accessible(page, "chat while a picture is being sent (zh)")
+    shot(page, "chat-picture-sending")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)
+    expect(page.locator("progress.upload")).to_have_count(0)
+    auth = {"Authorization": f"Bearer {token}"}
+    lines = hub.get(f"/api/conversations/{cid}/messages", headers=auth).json()
+    sent = [hub.get(f"/api/conversations/{cid}/messages/{m['id']}/picture", headers=auth).content
+            for m in lines if m["sender"] == "customer" and m["meta"].get("kind") == "attachment"]
+    assert sent == [photo]
+    ctx.close()

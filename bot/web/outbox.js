@@ -106,7 +106,8 @@ async function deliver(item, attempt) {
     if (item.picture) {
       const blob = await blobs.find(id);
       if (!blob) { showGone(item, row); return; }
-      const message = await api(`/api/conversations/${session.id}/attachments?client_message_id=${encodeURIComponent(id)}`, { method: "POST", form: blob });
+      const message = await api(`/api/conversations/${session.id}/attachments?client_message_id=${encodeURIComponent(id)}`,
+        { method: "POST", form: blob, onProgress: (part) => showProgress(row, part) });
       finished(id);
       connection.serviceBack();
       addMessage(message, { live: true });
@@ -138,10 +139,24 @@ async function deliver(item, attempt) {
     update(id, { failed: reason || "-" });
     showFailed(item, row, reason);
   } finally {
+    if (item.picture) row.querySelector("progress.upload")?.remove();
     inFlight.delete(id);
     if (botTurn) botThinking(-1);
     if (retryIn !== null) retryTimers.set(id, setTimeout(() => deliver(item, attempt + 1), retryIn));
   }
+}
+
+// How much of a picture has gone, under it while it is sent (a photo on a slow mobile connection takes a while).
+function showProgress(row, part) {
+  let bar = row.querySelector("progress.upload");
+  if (!bar) {
+    bar = el("progress", "upload");
+    bar.max = 100;
+    bar.dataset.i18nAria = "picture_sending"; // follows a switch of language (i18n.apply)
+    bar.setAttribute("aria-label", i18n.t("picture_sending"));
+    row.append(bar);
+  }
+  bar.value = Math.round(part * 100);
 }
 
 function markFailed(row, key, args = {}) {

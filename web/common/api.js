@@ -51,14 +51,17 @@ export function createApi({ base = "", token = () => null, onUnauthorized = null
     if (said) err.message = said;
     return err;
   };
-  return async function api(path, { method = "GET", body, form, raw = false } = {}) {
+  // onProgress(fraction): a file being sent says how much of it has gone (fetch cannot tell; XMLHttpRequest can).
+  return async function api(path, { method = "GET", body, form, raw = false, onProgress = null } = {}) {
     const headers = {};
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const bearer = token();
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     let resp;
     try {
-      resp = await fetch(`${base}${path}`, { method, headers, credentials: "same-origin", body: form || (body !== undefined ? JSON.stringify(body) : undefined) });
+      const payload = form || (body !== undefined ? JSON.stringify(body) : undefined);
+      resp = form && onProgress ? await sendWithProgress(`${base}${path}`, method, headers, payload, onProgress)
+        : await fetch(`${base}${path}`, { method, headers, credentials: "same-origin", body: payload });
     } catch {
       throw fail(new ApiError(0, "offline"));
     }
@@ -78,4 +81,26 @@ export function createApi({ base = "", token = () => null, onUnauthorized = null
     if (raw) return resp;
     return resp.status === 204 ? null : resp.json();
   };
+}
+
+// An upload through XMLHttpRequest, for its progress events; answered as a fetch Response, so the rest is the same.
+function sendWithProgress(url, method, headers, payload, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.responseType = "blob";
+    xhr.upload.onprogress = (ev) => { if (ev.lengthComputable && ev.total) onProgress(ev.loaded / ev.total); };
+    xhr.onload = () => {
+      const answered = new Headers();
+      for (const line of xhr.getAllResponseHeaders().split(/\r?\n/)) {
+        const colon = line.indexOf(":");
+        if (colon > 0) answered.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      }
+      const empty = [101, 204, 205, 304].includes(xhr.status);
+      resolve(new Response(empty ? null : xhr.response, { status: xhr.status, headers: answered }));
+    };
+    xhr.onerror = xhr.onabort = xhr.ontimeout = () => reject(new TypeError("network"));
+    xhr.send(payload);
+  });
 }
