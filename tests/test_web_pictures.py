@@ -363,3 +363,37 @@ def test_a_picture_sent_over_a_slow_connection_shows_how_much_has_gone(stack, se
             for m in lines if m["sender"] == "customer" and m["meta"].get("kind") == "attachment"]
     assert sent == [photo]
     ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_a_file_the_agent_sends_over_a_slow_line_shows_how_much_has_gone(stack, settings, agents, browser):
+    """An agent sending a 1 MB photo over a slow line saw only a dimmed paper-clip for many seconds. A bar along the top
+    of the reply box now fills as it goes (named for a screen reader, in the agent's language across a switch) and goes
+    once the customer has the picture."""
+    photo = _noisy_png(600, 600)
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
+    page.get_by_role("button", name="Talk to a person").click()
+    cid, _token = saved_conversation(page)
+    console, agent = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    agent.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    attach = agent.get_by_role("button", name="Send a picture or PDF")
+    expect(attach).to_be_visible(timeout=WAIT)
+    cdp = console.new_cdp_session(agent)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 100, "downloadThroughput": -1,
+                                                  "uploadThroughput": 64 * 1024})
+    with agent.expect_file_chooser() as chooser:
+        attach.click()
+    chooser.value.set_files(files=[{"name": "size-chart.png", "mimeType": "image/png", "buffer": photo}])
+    expect(agent.get_by_role("progressbar", name="Sending the file to the customer")).to_be_visible(timeout=WAIT)
+    agent.wait_for_function("() => { const b = document.querySelector('#reply-form progress.upload'); return b && b.value > 0 && b.value < 100; }")
+    agent.locator("header .ui-lang-select").select_option("zh")
+    expect(agent.get_by_role("progressbar", name="正在把文件发给顾客")).to_be_visible()
+    assert_accessible(agent, "console while a file is being sent (zh)")
+    shot(agent, "console-file-sending")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    expect(agent.locator("#transcript .msg.agent .attachment-thumb img")).to_be_visible(timeout=WAIT)
+    expect(agent.locator("progress.upload")).to_have_count(0)
+    expect(page.locator(".row.agent img.picture.from-agent")).to_have_count(1, timeout=WAIT)
+    console.close()
+    ctx.close()

@@ -367,6 +367,19 @@ els.reply.addEventListener("paste", (ev) => {
   sendFile(file);
 });
 
+// How much of a file has gone, along the top of the reply box while it is sent (a photo over a slow line takes a while).
+function showSending(part) {
+  let bar = els.replyForm.querySelector("progress.upload");
+  if (!bar) {
+    bar = el("progress", "upload");
+    bar.max = 100;
+    bar.dataset.i18nAria = "attachSending"; // follows a switch of language (i18n.apply)
+    bar.setAttribute("aria-label", t("attachSending"));
+    els.replyForm.append(bar);
+  }
+  bar.value = Math.round(part * 100);
+}
+
 const sendFile = (file) => act(async () => {
   const cid = state.currentId;
   if (!file || !cid) return;
@@ -376,11 +389,12 @@ const sendFile = (file) => act(async () => {
   els.attach.setAttribute("aria-busy", "true");
   try {
     const query = new URLSearchParams({ name: file.name || "", client_message_id: newClientId() });
-    const m = await api(`/conversations/${encodeURIComponent(cid)}/attachments?${query}`, { method: "POST", form: file });
+    const m = await api(`/conversations/${encodeURIComponent(cid)}/attachments?${query}`, { method: "POST", form: file, onProgress: showSending });
     if (cid === state.currentId) addMessage(m);
   } catch (e) {
     throw new Error(attachRefusal(e, maxBytes));
   } finally {
     els.attach.removeAttribute("aria-busy");
+    els.replyForm.querySelector("progress.upload")?.remove();
   }
 });
