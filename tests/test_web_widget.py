@@ -3,6 +3,7 @@ with the panel closed an agent's reply shows as an unread badge and a plain-text
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
 import re
@@ -136,3 +137,34 @@ def test_a_customer_the_shop_signed_is_known_to_the_agents(stack, signed_shop_si
     queue = AgentClient(hub, "alice").get("/queue").json()
     mine = [i for i in queue if i["conversation"]["customer_tier"] == "vip" and i["conversation"]["customer_verified"]]
     assert mine and mine[-1]["conversation"]["priority"] == 2  # a verified VIP: served first
+
+
+GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
+
+
+def test_a_phone_customer_sends_a_webp_and_a_gif_from_the_widget_and_views_one_full_size(stack, shop_site, browser):
+    """In the widget on a phone (zh): the picture button is there and named, a WebP and a GIF are shown in the chat, a tap
+    on one shows it full size inside the panel, and Escape closes the picture, not the panel."""
+    context, page, _launcher, chat = open_widget(browser, shop_site, PHONE, "zh")
+    frame = next(f for f in page.frames if "/chat" in f.url)
+    webp = frame.evaluate("""() => new Promise((done) => { const c = document.createElement('canvas'); c.width = 1600; c.height = 1200;
+        const g = c.getContext('2d'); g.fillStyle = '#c33'; g.fillRect(0, 0, 1600, 1200);
+        c.toBlob(async (b) => done(Array.from(new Uint8Array(await b.arrayBuffer()))), 'image/webp'); })""")
+    attach = chat.get_by_role("button", name="发送图片")
+    for name, kind, data in (("photo.webp", "image/webp", bytes(webp)), ("wave.gif", "image/gif", GIF)):
+        with page.expect_file_chooser() as chooser:
+            attach.click()
+        chooser.value.set_files(files=[{"name": name, "mimeType": kind, "buffer": data}])
+    pictures = chat.locator(".row.customer img.picture")
+    expect(pictures).to_have_count(2, timeout=WAIT)
+    expect(chat.locator(".row.customer.pending, .row.customer.failed")).to_have_count(0, timeout=WAIT)
+    box = pictures.first.bounding_box()
+    assert box["width"] <= 240 and box["height"] <= 240, box
+    chat.get_by_role("button", name="您发送的图片：查看大图").first.click()
+    viewer = chat.get_by_role("dialog", name="您发送的图片")
+    expect(viewer).to_be_visible()
+    shot(page, "widget-phone-picture-full-size")
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    expect(page.locator("#cs-widget-panel")).to_be_visible()  # the chat is still open
+    context.close()
