@@ -397,3 +397,24 @@ def test_a_file_the_agent_sends_over_a_slow_line_shows_how_much_has_gone(stack, 
     expect(page.locator(".row.agent img.picture.from-agent")).to_have_count(1, timeout=WAIT)
     console.close()
     ctx.close()
+
+
+def test_after_a_reload_the_chat_with_pictures_opens_at_the_latest_line(stack, settings, browser):
+    """A phone customer who had sent a few photos reloaded the chat and landed in the middle of it, the latest reply
+    below the fold: the log was scrolled to the end before the pictures (fetched from the hub) arrived and grew it.
+    Now a picture that loads while the log is at its end keeps it there."""
+    ctx, page = chat_page(browser, settings.hub_url, PHONE, language="zh")
+    for i in range(3):
+        with page.expect_file_chooser() as chooser:
+            page.locator("#attach").click()
+        chooser.value.set_files(files=[{"name": f"p{i}.png", "mimeType": "image/png", "buffer": png(4000, 3000, (40 * i, 100, 100))}])
+        expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)
+    expect(page.locator(".row.system.media_for_agent")).to_have_count(3, timeout=WAIT)
+    page.reload()
+    expect(page.locator(".row.customer img.picture")).to_have_count(3, timeout=WAIT)
+    page.wait_for_function("""() => { const log = document.getElementById('log');
+        return [...log.querySelectorAll('img.picture')].every((img) => img.complete && img.naturalWidth > 0)
+          && log.scrollHeight > log.clientHeight && log.scrollTop + log.clientHeight >= log.scrollHeight - 2; }""", timeout=WAIT)
+    expect(page.locator(".row.system.media_for_agent").last).to_be_in_viewport()
+    shot(page, "chat-pictures-after-reload-at-end")
+    ctx.close()

@@ -29,6 +29,8 @@ const isNearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight <
 let nearBottom = true;
 log.addEventListener("scroll", () => { nearBottom = isNearBottom(); if (nearBottom) jump.hidden = true; });
 new ResizeObserver(() => { if (nearBottom) scrollDown(); }).observe(log);
+// A picture fetched after its line was shown (a reload) grows the log once it loads: the latest line stays in view.
+log.addEventListener("load", (ev) => { if (ev.target.tagName === "IMG" && nearBottom) scrollDown(); }, true);
 export function scrollDown() { log.scrollTop = log.scrollHeight; jump.hidden = true; }
 jump.addEventListener("click", () => {
   const refocus = handOffFocus(jump);
