@@ -418,3 +418,31 @@ def test_after_a_reload_the_chat_with_pictures_opens_at_the_latest_line(stack, s
     expect(page.locator(".row.system.media_for_agent").last).to_be_in_viewport()
     shot(page, "chat-pictures-after-reload-at-end")
     ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_the_agent_opening_a_chat_with_photos_sees_its_latest_line(stack, settings, agents, browser):
+    """An agent claiming a chat where the customer had sent a few photos saw the middle of the transcript on a 1366x768
+    screen, the customer's latest words below the fold: it was scrolled to its end before the photos loaded and grew it.
+    Now a photo that loads while the transcript is at its end keeps it there; each photo is a bounded thumbnail."""
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP, language="zh")
+    for i in range(3):
+        with page.expect_file_chooser() as chooser:
+            page.locator("#attach").click()
+        chooser.value.set_files(files=[{"name": f"p{i}.png", "mimeType": "image/png", "buffer": png(4000, 3000, (100, 40 * i, 100))}])
+        expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)
+    page.locator(".row.system.media_for_agent").last.get_by_role("button", name="转人工客服查看").click(timeout=WAIT)
+    cid, _token = saved_conversation(page)
+    console, agent = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    agent.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    thumbs = agent.locator("#transcript .msg.customer .attachment-thumb img")
+    expect(thumbs).to_have_count(3, timeout=WAIT)
+    agent.wait_for_function("""() => { const t = document.getElementById('transcript');
+        return [...t.querySelectorAll('.attachment-thumb img')].every((img) => img.complete && img.naturalWidth > 0)
+          && t.scrollHeight > t.clientHeight && t.scrollTop + t.clientHeight >= t.scrollHeight - 2; }""", timeout=WAIT)
+    for box in (thumbs.nth(i).bounding_box() for i in range(3)):
+        assert box["width"] <= 240 and box["height"] <= 180, box
+    expect(agent.locator("#transcript .msg").last).to_be_in_viewport()
+    shot(agent, "console-photos-at-end")
+    console.close()
+    ctx.close()

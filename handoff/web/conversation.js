@@ -207,6 +207,10 @@ els.transcript.addEventListener("scroll", () => {
   stickBottom = els.transcript.scrollHeight - els.transcript.scrollTop - els.transcript.clientHeight < 80;
 });
 new ResizeObserver(() => { if (stickBottom) els.transcript.scrollTop = els.transcript.scrollHeight; }).observe(els.transcript);
+// A photo grows its line once it loads (after the line was shown): the newest line stays in view.
+els.transcript.addEventListener("load", (ev) => {
+  if (ev.target.tagName === "IMG" && stickBottom) els.transcript.scrollTop = els.transcript.scrollHeight;
+}, true);
 
 export async function claimConversation(cid) {
   await act(async () => {
