@@ -27,7 +27,14 @@ const NEAR_BOTTOM_PX = 60;
 const jump = document.getElementById("jump");
 const isNearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_BOTTOM_PX;
 let nearBottom = true;
-log.addEventListener("scroll", () => { nearBottom = isNearBottom(); if (nearBottom) jump.hidden = true; });
+// Only a scroll up lets go of the end: a scroll down reported after a picture already grew the log is still "at the end".
+let lastTop = 0;
+log.addEventListener("scroll", () => {
+  const near = isNearBottom();
+  if (near || log.scrollTop < lastTop) nearBottom = near;
+  lastTop = log.scrollTop;
+  if (nearBottom) jump.hidden = true;
+});
 new ResizeObserver(() => { if (nearBottom) scrollDown(); }).observe(log);
 // A picture fetched after its line was shown (a reload) grows the log once it loads: the latest line stays in view.
 log.addEventListener("load", (ev) => { if (ev.target.tagName === "IMG" && nearBottom) scrollDown(); }, true);

@@ -202,9 +202,15 @@ export function addMessage(m) {
 }
 
 // Stay pinned to the newest line while the transcript is resized (panels appearing, phone rotation).
+// Only a scroll up lets go: a scroll down to the end, reported after a photo above already grew the transcript, is
+// still at the end as far as the agent is concerned.
 let stickBottom = true;
+let lastTop = 0;
 els.transcript.addEventListener("scroll", () => {
-  stickBottom = els.transcript.scrollHeight - els.transcript.scrollTop - els.transcript.clientHeight < 80;
+  const t = els.transcript;
+  const atEnd = t.scrollHeight - t.scrollTop - t.clientHeight < 80;
+  if (atEnd || t.scrollTop < lastTop) stickBottom = atEnd;
+  lastTop = t.scrollTop;
 });
 new ResizeObserver(() => { if (stickBottom) els.transcript.scrollTop = els.transcript.scrollHeight; }).observe(els.transcript);
 // A photo grows its line once it loads (after the line was shown): the newest line stays in view.
