@@ -5,7 +5,10 @@ agent who claims the chat sees the very picture in the console and opens it full
 from __future__ import annotations
 
 import base64
+import os
 import re
+import struct
+import zlib
 
 import pytest
 
@@ -324,10 +327,6 @@ def test_an_agent_drops_or_pastes_a_file_onto_the_reply_box_and_it_is_sent(stack
 
 def _noisy_png(width: int, height: int) -> bytes:
     """A PNG that does not compress (random pixels): as heavy as a phone photo of its size."""
-    import os
-    import struct
-    import zlib
-
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
     rows = b"".join(b"\x00" + os.urandom(width * 3) for _ in range(height))
