@@ -240,6 +240,7 @@ def test_a_picture_pasted_into_the_box_or_dropped_onto_the_chat_is_attached(stac
     handled = page.evaluate(_HAND_OVER, ["#input", "paste", "image.png", "image/png", list(pasted)])
     assert handled is False  # taken by the chat, not pasted into the box as well
     expect(page.locator(".row.customer img.picture")).to_have_count(1, timeout=WAIT)
+    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)  # the hub has it: the two in order
     handled = page.evaluate(_HAND_OVER, ["#log", "drop", "包裹.png", "image/png", list(dropped)])
     assert handled is False  # the browser does not open the file in place of the chat
     expect(page.locator(".row.customer img.picture")).to_have_count(2, timeout=WAIT)
@@ -269,8 +270,9 @@ def test_a_big_photo_is_a_bounded_thumbnail_a_phone_customer_taps_to_see_full_si
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="发送图片").tap()
     chooser.value.set_files(files=[{"name": "IMG_0001.png", "mimeType": "image/png", "buffer": photo}])
+    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)  # its row as the hub has it, not the pending one
     thumb = page.locator(".row.customer img.picture")
-    page.wait_for_function("(img) => img.complete && img.naturalWidth === 4000", arg=thumb.element_handle(timeout=WAIT))
+    page.wait_for_function("() => { const img = document.querySelector('.row.customer img.picture'); return img && img.complete && img.naturalWidth === 4000 && img.getBoundingClientRect().width > 0; }", timeout=WAIT)
     box = thumb.bounding_box()
     assert box["width"] <= 240 and box["height"] <= 240, box
     assert abs(box["width"] / box["height"] - 4 / 3) < 0.05, box  # scaled, not squashed
