@@ -159,17 +159,23 @@ def test_a_picture_the_hub_could_not_take_waits_in_the_outbox_and_is_sent_once(s
     ctx.close()
 
 
+def claimed_by_alice(browser, settings):
+    """A web customer (English, desktop) who asked for a person, claimed by alice in her console: the two pages."""
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
+    page.get_by_role("button", name="Talk to a person").click()
+    cid, _token = saved_conversation(page)
+    console, agent = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    agent.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    return ctx, page, cid, console, agent
+
+
 @pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_an_agent_sends_a_picture_and_a_pdf_the_web_customer_sees_and_downloads(stack, settings, agents, browser):
     """An agent could not send the customer anything but words. Now the paper-clip beside the reply box sends a picture
     or a PDF: the customer's chat shows the very picture live (over the WebSocket) and again after a reload, and
     downloads the PDF under its name; a file that is not a picture or a PDF is refused in the console, in Chinese too."""
     picture, label = png(72, 36, (250, 90, 30)), b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n%%EOF\n"
-    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
-    page.get_by_role("button", name="Talk to a person").click()
-    cid, _token = saved_conversation(page)
-    console, agent = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
-    agent.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    ctx, page, cid, console, agent = claimed_by_alice(browser, settings)
     attach = agent.get_by_role("button", name="Send a picture or PDF")
     expect(attach).to_be_visible(timeout=WAIT)
     with agent.expect_file_chooser() as chooser:
@@ -304,11 +310,7 @@ def test_an_agent_drops_or_pastes_a_file_onto_the_reply_box_and_it_is_sent(stack
     in place of the console), and a screenshot pasted into the box was lost. Both are now sent like a file picked with
     the paper-clip; a big photo is a bounded thumbnail in the transcript on a 1366x768 screen; the customer gets both."""
     photo, label = png(4000, 3000, (30, 60, 200)), b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
-    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
-    page.get_by_role("button", name="Talk to a person").click()
-    cid, _token = saved_conversation(page)
-    console, agent = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
-    agent.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    ctx, page, cid, console, agent = claimed_by_alice(browser, settings)
     expect(agent.locator("#reply")).to_be_visible(timeout=WAIT)
     handled = agent.evaluate(_HAND_OVER, ["#reply", "drop", "退货标签.pdf", "application/pdf", list(label)])
     assert handled is False  # taken by the console, not opened by the browser
@@ -372,11 +374,7 @@ def test_a_file_the_agent_sends_over_a_slow_line_shows_how_much_has_gone(stack, 
     of the reply box now fills as it goes (named for a screen reader, in the agent's language across a switch) and goes
     once the customer has the picture."""
     photo = _noisy_png(600, 600)
-    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
-    page.get_by_role("button", name="Talk to a person").click()
-    cid, _token = saved_conversation(page)
-    console, agent = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
-    agent.locator(f'#queue li[data-cid="{cid}"]').get_by_role("button", name=re.compile("^Claim")).click()
+    ctx, page, cid, console, agent = claimed_by_alice(browser, settings)
     attach = agent.get_by_role("button", name="Send a picture or PDF")
     expect(attach).to_be_visible(timeout=WAIT)
     cdp = console.new_cdp_session(agent)
