@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
@@ -54,6 +55,16 @@ def sniff_sendable(head: bytes) -> str | None:
     return sniff(head) or (PDF if head.startswith(b"%PDF-") else None)
 
 
+def _checked(data: bytes, limit: int, kind_of: Callable[[bytes], str | None], too_large: Invalid, wrong_kind: Invalid) -> str:
+    """``data``'s type by its first bytes, if it is within ``limit`` and of a kind ``kind_of`` names; else the refusal."""
+    if len(data) > limit:
+        raise too_large
+    kind = kind_of(data[:16])
+    if kind is None:
+        raise wrong_kind
+    return kind
+
+
 class Uploads:
     def __init__(self, client: aioredis.Redis, keys: Keys, *, max_bytes: int, keep_seconds: int, agent_max_bytes: int = 10 * 1024 * 1024) -> None:
         self.r = client
@@ -64,12 +75,8 @@ class Uploads:
 
     def check(self, data: bytes) -> str:
         """The picture's type; ``NotAnImage`` or ``ImageTooLarge`` if it cannot be taken."""
-        if len(data) > self.max_bytes:
-            raise ImageTooLarge(f"the picture is {len(data)} bytes; the limit is {self.max_bytes}")
-        kind = sniff(data[:16])
-        if kind is None:
-            raise NotAnImage("only JPEG, PNG, WebP and GIF pictures can be attached")
-        return kind
+        return _checked(data, self.max_bytes, sniff, ImageTooLarge(f"the picture is {len(data)} bytes; the limit is {self.max_bytes}"),
+                        NotAnImage("only JPEG, PNG, WebP and GIF pictures can be attached"))
 
     async def store(self, cid: str, data: bytes) -> dict:
         """Keep the picture; the ``media`` of its transcript line."""
@@ -79,12 +86,8 @@ class Uploads:
 
     def check_for_customer(self, data: bytes) -> str:
         """The type of what an agent sends; ``NotAPictureOrPdf`` or ``FileTooLarge`` if it cannot be sent."""
-        if len(data) > self.agent_max_bytes:
-            raise FileTooLarge(f"the file is {len(data)} bytes; the limit is {self.agent_max_bytes}")
-        kind = sniff_sendable(data[:16])
-        if kind is None:
-            raise NotAPictureOrPdf("only JPEG, PNG, WebP and GIF pictures and PDF files can be sent")
-        return kind
+        return _checked(data, self.agent_max_bytes, sniff_sendable, FileTooLarge(f"the file is {len(data)} bytes; the limit is {self.agent_max_bytes}"),
+                        NotAPictureOrPdf("only JPEG, PNG, WebP and GIF pictures and PDF files can be sent"))
 
     async def store_for_customer(self, cid: str, data: bytes, name: str) -> dict:
         """Keep what an agent sends the customer; the ``media`` of the agent's transcript line (``type`` image or file)."""

@@ -38,6 +38,10 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 UPLOAD_PATH = r"^/api/conversations/[0-9a-f]{32}/attachments$"  # the body limit for pictures (hub/app.py)
 
 
+# Personal data: cached by the customer's browser only, and only for the token that asked.
+_PERSONAL = {"Cache-Control": "private, max-age=3600", "Vary": "Authorization"}
+
+
 @router.post("/{cid}/attachments", response_model=Message, status_code=201, summary="Attach a picture (JPEG, PNG, WebP or GIF): the body is the picture",
              openapi_extra={"requestBody": {"required": True, "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_TYPES}}},
              responses={413: {"description": "larger than the limit (GET /api/conversations/limits)"},
@@ -61,7 +65,7 @@ async def picture(conv: Conv, mid: MessagePathId, services: Svc) -> Response:
     if kind is None:  # stored only after the same check (bot/uploads.py): never served as anything else
         raise NotAnAttachment("no picture of yours on this line")
     # X-Content-Type-Options: nosniff is on every answer of the hub (hub/middleware/security_headers.py)
-    return Response(data, media_type=kind, headers={"Content-Disposition": "inline", "Cache-Control": "private, max-age=3600", "Vary": "Authorization"})
+    return Response(data, media_type=kind, headers={"Content-Disposition": "inline", **_PERSONAL})
 
 
 @router.get("/{cid}/messages/{mid}/file", response_class=Response, summary="A PDF the agent sent on this line, as a download",
@@ -73,8 +77,7 @@ async def file(conv: Conv, mid: MessagePathId, services: Svc) -> Response:
     if not data.startswith(b"%PDF-"):
         raise NotAnAttachment("no file on this line")
     name = str(media.get("name") or "document.pdf")
-    return Response(data, media_type=PDF, headers={"Content-Disposition": f"attachment; {content_disposition_name(name)}",
-                                                   "Cache-Control": "private, max-age=3600", "Vary": "Authorization"})
+    return Response(data, media_type=PDF, headers={"Content-Disposition": f"attachment; {content_disposition_name(name)}", **_PERSONAL})
 
 
 async def _kept(services: Services, cid: str, mid: str, senders: tuple[str, ...]) -> tuple[bytes, dict]:
