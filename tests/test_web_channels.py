@@ -118,7 +118,7 @@ WORDS = ("parcel", "courier", "refund", "broken", "box", "week", "called", "nobo
 @pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
 def test_the_photo_a_telegram_customer_sends_shows_in_the_console(stack, settings, agents, browser, channels_hub, telegram_api, telegram_secret):
     """"商品和图片不一样": the customer sends a photo of what arrived and the receipt. The agent who holds the chat sees
-    the photo itself under its line (the very bytes Telegram has), opens it full size with a click, downloads the
+    the photo itself under its line (the very bytes Telegram has), opens it full size in the console, downloads the
     receipt, and is told in their language when Telegram no longer has a file."""
     user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Lin")
     user.say("I want to talk to a person")
@@ -144,12 +144,12 @@ def test_the_photo_a_telegram_customer_sends_shows_in_the_console(stack, setting
         return [r.headers.get('content-type'), Array.from(new Uint8Array(await r.arrayBuffer()))]; }""")
     assert served[0] == "image/png" and bytes(served[1]) == picture
 
-    with ctx.expect_page() as opened:
-        shown.click()
-    full = opened.value
-    full.wait_for_load_state()
-    assert full.url.endswith("/attachment") and full.evaluate("() => document.images.length") == 1
-    full.close()
+    shown.click()  # full size over the console (tests/test_console_viewer.py has the rest), not in a new tab
+    viewer = page.get_by_role("dialog", name="Photo the customer sent")
+    expect(viewer).to_be_visible()
+    assert len(ctx.pages) == 1
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
 
     file_link = page.locator("#transcript .msg.customer .attachment-file")
     expect(file_link).to_have_text("⬇ Download 收据.pdf")

@@ -1,6 +1,6 @@
 """A web-chat customer attaches a picture of what arrived ("商品和图片不一样"), in a real browser against the real stack:
 they see it in their chat at once, the bot says an agent can look at it and hands them over with one tap, and the
-agent who claims the chat sees the very picture in the console and opens it full size."""
+agent who claims the chat sees the very picture in the console and opens it full size, inside the console."""
 
 from __future__ import annotations
 
@@ -48,11 +48,23 @@ def test_a_picture_the_customer_attaches_reaches_the_agents_console(stack, setti
     assert thumb.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [64, 40]
     served = thumb.evaluate("async (img) => Array.from(new Uint8Array(await (await fetch(img.src)).arrayBuffer()))")
     assert bytes(served) == picture
-    with console.expect_page() as opened:
-        thumb.click()
-    opened.value.wait_for_load_state()
-    assert opened.value.evaluate("() => document.images.length") == 1
+    # Full size inside the console (it opened a new browser tab, away from the chat): Escape or a click beside it
+    # closes it, and the keyboard is back on the thumbnail.
+    opener = agent.get_by_role("button", name="Photo the customer sent: view full size")
+    opener.click()
+    viewer = agent.get_by_role("dialog", name="Photo the customer sent")
+    expect(viewer).to_be_visible()
+    assert len(console.pages) == 1
+    agent.wait_for_function("() => { const img = document.querySelector('dialog.viewer img'); return img.complete && img.naturalWidth === 64; }")
+    assert_accessible(agent, "console with a customer's picture full size")
     shot(agent, "console-web-picture")
+    agent.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    assert agent.evaluate("() => document.activeElement.classList.contains('attachment-thumb')")
+    agent.keyboard.press("Enter")  # from the keyboard too
+    expect(viewer).to_be_visible()
+    agent.mouse.click(5, 5)  # beside the picture
+    expect(viewer).to_be_hidden()
     console.close()
     ctx.close()
 

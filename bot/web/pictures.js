@@ -6,6 +6,7 @@
 // (a file from the desktop), it is attached the same way.
 import { el } from "/static/common/dom.js";
 import { newClientId } from "/static/common/ids.js";
+import { viewPicture } from "/static/common/viewer.js";
 import { addPendingRow, dataUrl, pendingRows, previews } from "./log.js";
 import { sendPicture } from "./outbox.js";
 import { session } from "./session.js";
@@ -54,34 +55,10 @@ document.addEventListener("drop", (ev) => {
   if (file) attach(file);
 });
 
-// Full size over the chat (the log shows a thumbnail): a modal dialog, so Escape, the close button or a tap beside the
-// picture closes it and the keyboard goes back to the thumbnail; a phone can pinch to zoom into it.
-let viewer = null;
-function view(thumb) {
-  if (!viewer) {
-    viewer = el("dialog", "viewer");
-    const close = el("button", "viewer-close");
-    close.type = "button";
-    close.append("×");
-    close.addEventListener("click", () => viewer.close());
-    viewer.addEventListener("click", (ev) => { if (ev.target === viewer) viewer.close(); });
-    viewer.append(close, el("img", "viewer-picture"));
-    document.body.append(viewer);
-  }
-  const close = viewer.querySelector(".viewer-close");
-  close.setAttribute("aria-label", t("picture_close")); // in the page's language at the time it opens
-  close.title = t("picture_close");
-  const img = viewer.querySelector("img");
-  img.src = thumb.src;
-  img.alt = thumb.alt;
-  viewer.setAttribute("aria-label", thumb.alt);
-  viewer.showModal();
-  close.focus();
-}
-
+// Full size over the chat (the log shows a thumbnail): web/common/viewer.js, as the agent's console shows its pictures.
 document.getElementById("log").addEventListener("click", (ev) => {
   const open = ev.target.closest("button.picture-open");
-  if (open) view(open.querySelector("img"));
+  if (open) viewPicture(open.querySelector("img"), { from: open, closeLabel: t("picture_close") });
 });
 
 async function attach(file) {

@@ -1,8 +1,9 @@
 // What the customer sent beside their words (the photo of the broken item, a receipt, a voice message), under its line:
-// a photo as a thumbnail that opens full size, anything else as a download. The hub fetches it from the channel
+// a photo as a thumbnail that opens full size over the console, anything else as a download. The hub fetches it from the channel
 // (hub/routes/attachments.py); the session cookie lets the <img> load it. A refusal says why, in the agent's language.
 import { isTransient } from "/static/common/api.js";
 import { el } from "/static/common/dom.js";
+import { viewPicture } from "/static/common/viewer.js";
 import { ct } from "./channel-texts.js";
 import { api } from "./state.js";
 
@@ -24,15 +25,16 @@ export function attachmentOf(m) {
   const problem = el("p", "attachment-error");
   problem.hidden = true;
   if (PICTURES.has(media.type)) {
-    const link = el("a", "attachment-thumb");
-    link.href = `/api/agent${path}`;
-    link.target = "_blank";
-    link.rel = "noopener";
-    link.title = ct("openFull");
+    // A thumbnail that opens full size inside the console (web/common/viewer.js), as the customer's chat does.
+    const link = el("button", "attachment-thumb");
+    link.type = "button";
     const img = el("img");
     img.alt = ct(m.sender === "agent" ? "sentPhotoAlt" : "photoAlt");
     img.loading = "lazy";
-    img.src = link.href;
+    img.src = `/api/agent${path}`;
+    link.title = ct("openFull");
+    link.setAttribute("aria-label", ct("viewFull", img.alt));
+    link.addEventListener("click", () => viewPicture(img, { from: link, closeLabel: ct("closePicture") }));
     // Not an image after all, or the channel refused: a download, or why not.
     img.addEventListener("error", () => explain(path, box, link, problem, media), { once: true });
     link.append(img);
