@@ -457,3 +457,69 @@ def test_the_agent_opening_a_chat_with_photos_sees_its_latest_line(stack, settin
     shot(agent, "console-photos-at-end")
     console.close()
     ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_a_file_the_agent_sent_that_failed_on_the_way_is_retried_and_arrives_once(stack, settings, hub, agents, browser):
+    """An agent's picture sent while the connection dropped was lost with an error: the agent had to find the file
+    and send it again. It now stays at the end of the transcript as not sent, with Retry (and Discard); retried, it
+    reaches the customer. Sent again under the same client message id, a file the hub took but whose answer was
+    lost is stored once, whatever Retry is pressed twice."""
+    picture, label = png(60, 40, (10, 150, 90)), b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+    ctx, page, cid, console, agent = claimed_by_alice(browser, settings)
+    _cid, token = saved_conversation(page)
+    upload = re.compile(rf"/api/agent/conversations/{cid}/attachments\?")
+    attach = agent.get_by_role("button", name="Send a picture or PDF")
+    expect(attach).to_be_visible(timeout=WAIT)
+
+    def sent_files() -> list[dict]:
+        lines = hub.get(f"/api/conversations/{cid}/messages", headers={"Authorization": f"Bearer {token}"}).json()
+        return [m for m in lines if m["sender"] == "agent" and m["meta"].get("kind") == "attachment"]
+
+    def send(name: str, kind: str, data: bytes) -> None:
+        with agent.expect_file_chooser() as chooser:
+            attach.click()
+        chooser.value.set_files(files=[{"name": name, "mimeType": kind, "buffer": data}])
+
+    agent.route(upload, lambda route: route.abort("internetdisconnected"))  # the hub never hears of it
+    send("size-chart.png", "image/png", picture)
+    unsent = agent.locator("#transcript .msg.unsent")
+    expect(unsent.locator(".attachment-error")).to_have_text("Not sent: Can't reach the service. Please try again once the connection is back.", timeout=WAIT)
+    expect(unsent).to_contain_text("size-chart.png")
+    assert_accessible(agent, "console with a file not sent")
+    shot(agent, "console-file-not-sent")
+    agent.locator("header .ui-lang-select").select_option("zh")  # still there, in the agent's language
+    expect(unsent.locator(".attachment-error")).to_have_text("未发出：无法连接到服务，请在网络恢复后重试。", timeout=WAIT)
+    expect(unsent.get_by_role("button", name="重试发送size-chart.png")).to_be_visible()
+    agent.locator("header .ui-lang-select").select_option("en")
+    assert sent_files() == []
+    agent.unroute(upload)
+    unsent.get_by_role("button", name="Retry sending size-chart.png").click()
+    expect(unsent).to_have_count(0, timeout=WAIT)
+    expect(agent.locator("#transcript .msg.agent .attachment-thumb img")).to_have_count(1, timeout=WAIT)
+    expect(page.locator(".row.agent img.picture.from-agent")).to_have_count(1, timeout=WAIT)
+    assert len(sent_files()) == 1
+
+    def lost_answer(route) -> None:  # the hub takes it, the answer never reaches the console
+        route.fetch()
+        route.abort("connectionreset")
+    agent.route(upload, lost_answer)
+    send("退货标签.pdf", "application/pdf", label)
+    expect(unsent.locator(".attachment-error")).to_contain_text("Not sent:", timeout=WAIT)
+    assert len(sent_files()) == 2  # it reached the hub
+    agent.unroute(upload)
+    unsent.get_by_role("button", name="Retry sending 退货标签.pdf").dblclick()
+    expect(unsent).to_have_count(0, timeout=WAIT)
+    expect(agent.locator("#transcript .msg.agent .attachment-file")).to_have_count(1, timeout=WAIT)
+    files = sent_files()
+    assert len(files) == 2 and files[1]["meta"]["media"]["name"] == "退货标签.pdf"  # stored once
+    expect(page.get_by_role("link", name="Download 退货标签.pdf (from the agent)")).to_have_count(1, timeout=WAIT)
+
+    agent.route(upload, lambda route: route.abort("internetdisconnected"))  # Discard: it goes, nothing is sent
+    send("wrong.png", "image/png", picture)
+    unsent.get_by_role("button", name="Discard wrong.png (not sent)").click(timeout=WAIT)
+    expect(unsent).to_have_count(0)
+    agent.unroute(upload)
+    assert len(sent_files()) == 2
+    console.close()
+    ctx.close()

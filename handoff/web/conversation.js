@@ -1,5 +1,5 @@
 // The open conversation: the handoff packet (collapsible), the transcript, and the agent's actions and reply.
-import { isTransient } from "/static/common/api.js";
+import { isTransient, troubleText } from "/static/common/api.js";
 import { $, el, showMsg } from "/static/common/dom.js";
 import { fmtTime } from "/static/common/i18n.js";
 import { idAfter, newClientId } from "/static/common/ids.js";
@@ -117,6 +117,7 @@ function showDetail(detail) {
   if (!mine) { stopTyping(); showCustomerTyping(false); }
   showSuggestions(mine);
   showCustomer(conv); loadDeliveries(conv.id);
+  showUnsentFiles();
   if (firstLoad) { stickBottom = true; els.transcript.scrollTop = els.transcript.scrollHeight; }
 }
 
@@ -390,21 +391,90 @@ function showSending(part) {
   bar.value = Math.round(part * 100);
 }
 
+// A file whose sending failed on the way (the connection dropped, the hub restarted): kept in this page under its
+// chat, shown at the end of the transcript as not sent, with "Retry" (sent again under the same client message id,
+// so a send whose answer was lost is stored once) and "Discard". A refusal (not a picture or a PDF, too large, not
+// the agent's chat any more) is said at once instead: sending it again would be refused again.
+const unsentFiles = new Map(); // client message id -> { cid, id, file, name, sending, error }
+
 const sendFile = (file) => act(async () => {
   const cid = state.currentId;
   if (!file || !cid) return;
   const { max_bytes: maxBytes, types } = await limits();
   if (types.length && file.type && !types.includes(file.type)) throw new Error(t("attachRefused").not_a_picture_or_pdf);
   if (maxBytes && file.size > maxBytes) throw new Error(attachRefusal({ status: 413 }, maxBytes));
+  await sendJob({ cid, id: newClientId(), file, name: file.name || "", sending: false, error: null }, maxBytes);
+});
+
+// Worth sending again: no answer, the service failing or busy; a 4xx is the hub's refusal.
+const retryable = (e) => e.status === 0 || e.status === 429 || e.status >= 500;
+
+async function sendJob(job, maxBytes) {
+  if (job.sending) return; // Retry pressed twice: one send at a time (the same id either way)
+  job.sending = true;
+  showUnsent(job);
   els.attach.setAttribute("aria-busy", "true");
   try {
-    const query = new URLSearchParams({ name: file.name || "", client_message_id: newClientId() });
-    const m = await api(`/conversations/${encodeURIComponent(cid)}/attachments?${query}`, { method: "POST", form: file, onProgress: showSending });
-    if (cid === state.currentId) addMessage(m);
+    const query = new URLSearchParams({ name: job.name, client_message_id: job.id });
+    const m = await api(`/conversations/${encodeURIComponent(job.cid)}/attachments?${query}`, { method: "POST", form: job.file, onProgress: showSending });
+    unsentFiles.delete(job.id);
+    unsentRow(job.id)?.remove();
+    if (job.cid === state.currentId) addMessage(m);
   } catch (e) {
-    throw new Error(attachRefusal(e, maxBytes));
+    if (!retryable(e)) {
+      unsentFiles.delete(job.id);
+      unsentRow(job.id)?.remove();
+      throw new Error(attachRefusal(e, maxBytes ?? (sendLimits && sendLimits.max_bytes)));
+    }
+    job.error = e;
+    unsentFiles.set(job.id, job);
   } finally {
+    job.sending = false;
     els.attach.removeAttribute("aria-busy");
     els.replyForm.querySelector("progress.upload")?.remove();
+    if (unsentFiles.has(job.id)) showUnsent(job);
   }
-});
+}
+
+const unsentRow = (id) => els.transcript.querySelector(`.msg.unsent[data-client="${CSS.escape(id)}"]`);
+
+// The line of a file not sent (yet), at the end of its chat's transcript: its name, why, Retry and Discard.
+function showUnsent(job) {
+  if (job.cid !== state.currentId) return;
+  let row = unsentRow(job.id);
+  if (!row) {
+    if (!unsentFiles.has(job.id)) return; // a first send under way: its progress bar says so
+    row = el("div", "msg agent unsent");
+    row.dataset.client = job.id;
+    els.transcript.append(row);
+    els.transcript.scrollTop = els.transcript.scrollHeight;
+  }
+  const retry = el("button", "ghost", t("fileRetry"));
+  retry.type = "button";
+  retry.setAttribute("aria-label", t("fileRetryLabel", job.name));
+  if (job.sending) retry.setAttribute("aria-disabled", "true");
+  retry.addEventListener("click", () => act(() => sendJob(job)));
+  const discard = el("button", "ghost", t("fileDiscard"));
+  discard.type = "button";
+  discard.setAttribute("aria-label", t("fileDiscardLabel", job.name));
+  discard.addEventListener("click", () => {
+    if (job.sending) return;
+    unsentFiles.delete(job.id);
+    row.remove();
+    els.reply.focus();
+  });
+  // why, in the agent's language at the time it is drawn (a switch of language draws it again)
+  const why = job.error ? troubleText(job.error, i18n.lang) || job.error.message : "";
+  const note = el("p", "attachment-error", job.sending ? t("fileSendingAgain") : t("fileNotSent", why));
+  note.setAttribute("role", job.sending ? "status" : "alert");
+  const actions = el("div", "unsent-actions");
+  actions.append(retry, discard);
+  const hadFocus = row.contains(document.activeElement);
+  row.replaceChildren(el("div", "text", job.name || t("fileUnnamed")), note, actions);
+  if (hadFocus) retry.focus();
+}
+
+// After the transcript is drawn again (a chat opened, a switch of language): its files not sent, at its end.
+function showUnsentFiles() {
+  for (const job of unsentFiles.values()) if (job.cid === state.currentId) showUnsent(job);
+}
