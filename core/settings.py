@@ -163,6 +163,10 @@ class Settings(BaseSettings):
     # Largest attachment (a customer's photo, file, voice message) the console opens from a channel: Telegram hands
     # bots files up to 20 MB, WeChat's media are at most 10 MB (video) and 2 MB (voice).
     attachment_max_bytes: int = 20 * 1024 * 1024
+    # At most this many bytes of what customers sent on a messaging channel go into one data-subject export
+    # (``./cs privacy export`` fetches them from Telegram / WeChat, each within attachment_max_bytes); those past it
+    # are listed in the export as not fetched, with why. 200 MB: ten of Telegram's largest files, a JSON of ~270 MB.
+    export_channel_files_max_bytes: int = 200 * 1024 * 1024
     # Largest picture a web-chat customer may attach (JPEG, PNG, WebP, GIF: a phone photo is 2-5 MB); kept in Redis
     # with the transcript (bot/uploads.py), so mind the memory: images_per_conversation in rate_limits bounds a chat's.
     web_image_max_bytes: int = 5 * 1024 * 1024

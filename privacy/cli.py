@@ -20,6 +20,9 @@ from core.settings import get_settings
 from core.vault import Vault
 from customers.store import CustomerRecord, CustomerStore
 from kb.gaps import GapLog
+from bot.channels.media import Attachments
+from bot.channels.registry import configured_channels
+from privacy.channel_files import Fetched, add_channel_files
 from privacy.erase import Eraser
 from privacy.retention import RetentionPolicy, due
 from privacy.subject import export
@@ -71,6 +74,21 @@ async def _subject(settings, keys: Keys, args: argparse.Namespace) -> tuple[list
         await client.aclose()
 
 
+async def _channel_files(settings, keys: Keys, exported: dict) -> Fetched:
+    """What the customer sent on Telegram / WeChat, fetched from the platform into the export (privacy/channel_files.py),
+    with this machine's channel credentials (the hub's settings)."""
+    client = async_client(settings)
+    channels = configured_channels(settings, client, keys)
+    attachments = Attachments(channels, max_bytes=settings.attachment_max_bytes)
+    try:
+        return await add_channel_files(attachments, exported["conversations"], budget=settings.export_channel_files_max_bytes)
+    finally:
+        await attachments.aclose()
+        for channel in channels.values():
+            await channel.aclose()
+        await client.aclose()
+
+
 async def _forget(settings, keys: Keys, customer_id: str) -> None:
     client = async_client(settings)
     try:
@@ -119,8 +137,14 @@ def main(argv: list[str] | None = None) -> int:
         target = args.customer or args.identity or args.conversation
         named = "" if not records else " and the customer record" if len(records) == 1 else f" and {len(records)} customer records"
         if args.command == "export":
-            _write(export(client, keys, Vault(settings.secret("pii-key")), cids, records), args.out)
-            audit.record_sync(ACTOR, "pii_exported", target, conversations=len(cids))
+            exported = export(client, keys, Vault(settings.secret("pii-key")), cids, records)
+            fetched = asyncio.run(_channel_files(settings, keys, exported))
+            _write(exported, args.out)
+            if fetched.not_fetched:
+                print(f"{fetched.not_fetched} file(s) the customer sent on a messaging channel could not be fetched: "
+                      "listed under channel_files_not_fetched, with why", file=sys.stderr)
+            audit.record_sync(ACTOR, "pii_exported", target, conversations=len(cids), channel_files=fetched.files,
+                              channel_files_not_fetched=fetched.not_fetched)
         elif not args.yes:
             print(f"would erase {len(cids)} conversation(s): {', '.join(sorted(cids)) or '-'}{named} (add --yes)")
         else:

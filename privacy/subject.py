@@ -11,8 +11,8 @@ the console never shows it to them.
 
 And the pictures they attached in the web chat (``bot/uploads.py``), kept with the conversation: each under
 ``pictures`` with its content type and its bytes in base64, beside the transcript line that names it
-(``message_id``; the line's ``meta.media.upload_id``). What they sent on a messaging channel stays with the
-platform (Telegram, WeChat): its line names it, the hub keeps no copy.
+(``message_id``; the line's ``meta.media.upload_id``). What they sent on a messaging channel (Telegram, WeChat) the
+hub keeps no copy of: ``privacy/channel_files.py`` fetches it from the platform into the export, or lists why not.
 """
 
 from __future__ import annotations

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
+import subprocess
+import sys
 import time
 import zlib
 
@@ -19,8 +22,9 @@ import pytest
 
 from core.redis import Keys, sync_client
 from handoff.models import HUMAN_PAYLOAD
-from tests.channel_fixtures import TELEGRAM_TOKEN
-from tests.clients import AgentClient, run_cli
+from tests.channel_clients import TelegramUser
+from tests.channel_fixtures import TELEGRAM_TOKEN, channel_env
+from tests.clients import ROOT, AgentClient, run_cli
 from tests.test_channel_telegram import _attachment_update, claimed_chat, conversation_of, linked_on_phone
 from tests.test_channel_wechat import _push_xml, follower
 
@@ -227,3 +231,68 @@ def test_the_privacy_export_holds_the_pictures_the_customer_attached(settings, h
     assert [p["size"] for p in got] == [len(p) for p in pictures]
     named = {m["id"]: m["meta"]["media"]["upload_id"] for m in conversation["messages"] if m["meta"].get("kind") == "attachment"}
     assert [named[p["message_id"]] for p in got] == [p["upload_id"] for p in got]
+
+
+def _export(settings, cid: str, **env: str) -> tuple[dict, subprocess.CompletedProcess]:
+    out = settings.var_dir / f"export-{cid}.json"
+    proc = subprocess.run([sys.executable, "-m", "privacy", "export", "--conversation", cid, "--out", str(out)], cwd=ROOT,
+                          env={**os.environ, **env}, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    exported = json.loads(out.read_text())
+    out.unlink()
+    [conversation] = exported["conversations"]
+    return conversation, proc
+
+
+def test_the_privacy_export_fetches_what_a_channel_customer_sent_and_lists_what_it_could_not(settings, hub, channels_hub, telegram_api, telegram_secret, wechat_api):
+    """A data-subject export gave a Telegram or WeChat customer the words they wrote but not the photos and files they
+    sent (the hub keeps only the platform's reference), and did not say so. It now fetches each from the platform at
+    export time, within a size allowance, and lists each one it could not fetch with why: gone from the platform,
+    the platform failing, past the allowance, or no credentials for the channel on this machine."""
+    user = TelegramUser(channels_hub, telegram_secret, language_code="en", name="Cy")
+    photo, receipt, big = png(rgb=(90, 30, 160)), b"%PDF-1.4\n" + bytes(range(256)) * 4 + b"\n%%EOF\n", b"\0" * 4096
+    telegram_api.file_refusals["AgAD-down"] = (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+    sent = [{"photo": photo_of(telegram_api.add_file(photo, "photos/file_90.png"))},
+            {"document": {"file_id": telegram_api.add_file(receipt, "documents/file_91.pdf"), "file_unique_id": "r91", "file_name": "收据 5512.pdf"}},
+            {"photo": photo_of("AgAD-expired")}, {"photo": photo_of("AgAD-down")},
+            {"document": {"file_id": telegram_api.add_file(big, "documents/file_92.bin"), "file_unique_id": "b92", "file_name": "video.bin"}}]
+    for content in sent:
+        assert user.post(_attachment_update(user, **content)).status_code == 200
+    deadline = time.monotonic() + 20
+    while not sync_client(settings).get(Keys(settings.key_prefix).channel_conversation("telegram", str(user.user_id))):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    cid = conversation_of(settings, "telegram", user.user_id)
+    lines = customer_lines(settings, cid, len(sent))
+
+    allowance = str(len(photo) + len(receipt) + 100)  # the big one is past it
+    conversation, proc = _export(settings, cid, **channel_env(telegram_api, wechat_api, CS_EXPORT_CHANNEL_FILES_MAX_BYTES=allowance))
+    got = conversation["channel_files"]
+    assert [f["message_id"] for f in got] == [lines[0]["id"], lines[1]["id"]]
+    assert [base64.b64decode(f["data_base64"]) for f in got] == [photo, receipt]
+    assert [(f["content_type"], f["size"], f["channel"]) for f in got] == [("image/png", len(photo), "telegram"), ("application/octet-stream", len(receipt), "telegram")]
+    assert got[1]["file_name"] == "收据 5512.pdf" and got[1]["media"] == lines[1]["meta"]["media"]
+    missing = conversation["channel_files_not_fetched"]
+    assert [(f["message_id"], f["code"]) for f in missing] == [(lines[2]["id"], "attachment_gone"), (lines[3]["id"], "channel_unreachable"),
+                                                                (lines[4]["id"], "export_size_limit")]
+    assert all(f["reason"] and f["media"]["file_id"] for f in missing)
+    assert "3 file(s)" in proc.stderr and "channel_files_not_fetched" in proc.stderr
+    assert TELEGRAM_TOKEN.split(":")[1] not in json.dumps(conversation)  # the file URLs hold the bot token
+
+    # No Telegram credentials where the export runs: said, not skipped.
+    conversation, _ = _export(settings, cid)
+    assert conversation["channel_files"] == []
+    assert {f["code"] for f in conversation["channel_files_not_fetched"]} == {"channel_refused"}
+    assert len(conversation["channel_files_not_fetched"]) == len(sent)
+    assert "not configured" in conversation["channel_files_not_fetched"][0]["reason"]
+
+    f = follower(channels_hub)  # WeChat: a picture it still keeps, one past its three days
+    parcel = png(rgb=(20, 160, 120))
+    f.push(_push_xml(f, "image", PicUrl=f"{wechat_api.url}/mmbiz_jpg/parcel/5", MediaId=wechat_api.add_media(parcel, "image/png", "parcel.png")), encrypted=True)
+    f.push(_push_xml(f, "image", PicUrl=f"{wechat_api.url}/mmbiz_jpg/parcel/6", MediaId="media-expired"), encrypted=True)
+    wx = conversation_of(settings, "wechat", f.openid)
+    kept, expired = customer_lines(settings, wx, 2)
+    conversation, _ = _export(settings, wx, **channel_env(telegram_api, wechat_api))
+    assert [(p["message_id"], base64.b64decode(p["data_base64"]), p["content_type"]) for p in conversation["channel_files"]] == [(kept["id"], parcel, "image/png")]
+    assert [(p["message_id"], p["code"]) for p in conversation["channel_files_not_fetched"]] == [(expired["id"], "attachment_gone")]
+    assert conversation["pictures"] == []  # web-chat pictures: none here

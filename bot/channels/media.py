@@ -81,7 +81,8 @@ class Download:
     inline: bool  # an image the browser may show; else a file to save
     filename: str
     size: int | None
-    chunks: AsyncIterator[bytes]
+    chunks: AsyncIterator[bytes] | None = None
+    cut_off: bool = False  # set once streamed: it went past the cap, so what came is not the whole file
 
     def headers(self) -> dict[str, str]:
         disposition = "inline" if self.inline else "attachment"
@@ -234,9 +235,33 @@ class Attachments:
         image = sniff(head)
         if image and "." not in filename:
             filename = f"{filename}.{image.split('/')[1].replace('jpeg', 'jpg')}"
-        return Download(image or DOWNLOAD, image is not None, filename, size, self._rest(resp, head, body))
+        download = Download(image or DOWNLOAD, image is not None, filename, size)
+        download.chunks = self._rest(resp, head, body, download)
+        return download
 
-    async def _rest(self, resp: httpx.Response, head: bytes, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async def read(self, channel_name: str, media: dict, message_id: str = "", *, max_bytes: int | None = None) -> tuple[Download, bytes]:
+        """The whole attachment in memory (a data-subject export holds it), at most ``max_bytes`` (this instance's cap
+        if smaller): one larger is ``AttachmentTooLarge``, never a part of it."""
+        cap = min(self.max_bytes, max_bytes) if max_bytes is not None else self.max_bytes
+        download = await self.open(channel_name, media, message_id)
+        if download.size is not None and download.size > cap:
+            await download.chunks.aclose()
+            raise AttachmentTooLarge(f"the file is {download.size} bytes, more than the {cap} allowed here")
+        data = bytearray()
+        try:
+            async for chunk in download.chunks:
+                data += chunk
+                if len(data) > cap:
+                    raise AttachmentTooLarge(f"the file is more than the {cap} bytes allowed here")
+        except httpx.HTTPError as exc:
+            raise ChannelUnreachable(f"the download broke off ({type(exc).__name__})") from None
+        finally:
+            await download.chunks.aclose()
+        if download.cut_off:
+            raise AttachmentTooLarge(f"the file is more than the {self.max_bytes} bytes allowed here")
+        return download, bytes(data)
+
+    async def _rest(self, resp: httpx.Response, head: bytes, body: AsyncIterator[bytes], download: Download) -> AsyncIterator[bytes]:
         sent = len(head)
         try:
             if head:
@@ -245,6 +270,7 @@ class Attachments:
                 sent += len(chunk)
                 if sent > self.max_bytes:  # more than the platform announced: cut off, never past the cap
                     log.warning("an attachment went past %d bytes while streaming: cut off", self.max_bytes)
+                    download.cut_off = True
                     return
                 yield chunk
         finally:
