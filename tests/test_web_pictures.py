@@ -519,6 +519,7 @@ def test_a_file_the_agent_sent_that_failed_on_the_way_is_retried_and_arrives_onc
     send("wrong.png", "image/png", picture)
     unsent.get_by_role("button", name="Discard wrong.png (not sent)").click(timeout=WAIT)
     expect(unsent).to_have_count(0)
+    expect(agent.locator("#reply")).to_be_focused()  # the keyboard is not lost with the line
     agent.unroute(upload)
     assert len(sent_files()) == 2
     console.close()

@@ -418,12 +418,12 @@ async function sendJob(job, maxBytes) {
     const query = new URLSearchParams({ name: job.name, client_message_id: job.id });
     const m = await api(`/conversations/${encodeURIComponent(job.cid)}/attachments?${query}`, { method: "POST", form: job.file, onProgress: showSending });
     unsentFiles.delete(job.id);
-    unsentRow(job.id)?.remove();
+    dropUnsent(job.id);
     if (job.cid === state.currentId) addMessage(m);
   } catch (e) {
     if (!retryable(e)) {
       unsentFiles.delete(job.id);
-      unsentRow(job.id)?.remove();
+      dropUnsent(job.id);
       throw new Error(attachRefusal(e, maxBytes ?? (sendLimits && sendLimits.max_bytes)));
     }
     job.error = e;
@@ -437,6 +437,15 @@ async function sendJob(job, maxBytes) {
 }
 
 const unsentRow = (id) => els.transcript.querySelector(`.msg.unsent[data-client="${CSS.escape(id)}"]`);
+
+// Its line goes (sent, refused or discarded); the keyboard, if it was on the line, goes to the reply box.
+function dropUnsent(id) {
+  const row = unsentRow(id);
+  if (!row) return;
+  const focused = row.contains(document.activeElement);
+  row.remove();
+  if (focused) els.reply.focus();
+}
 
 // The line of a file not sent (yet), at the end of its chat's transcript: its name, why, Retry and Discard.
 function showUnsent(job) {
@@ -460,8 +469,7 @@ function showUnsent(job) {
   discard.addEventListener("click", () => {
     if (job.sending) return;
     unsentFiles.delete(job.id);
-    row.remove();
-    els.reply.focus();
+    dropUnsent(job.id);
   });
   // why, in the agent's language at the time it is drawn (a switch of language draws it again)
   const why = job.error ? troubleText(job.error, i18n.lang) || job.error.message : "";
