@@ -29,6 +29,10 @@ NO_RATE_LIMITS = json.dumps({name: "1000000/60" for name in (
     "start_per_address", "messages_per_conversation", "messages_per_address", "customer_actions_per_conversation",
     "login_per_address", "kb_search_per_user", "requests_per_address")})
 
+# Likewise how many sockets may be open at once (core/sockets.py): a benchmark opens thousands from loopback. Every
+# stack a benchmark isolates gets it, unless it passes its own CS_SOCKET_LIMITS.
+NO_SOCKET_LIMITS = json.dumps({"per_conversation": 1_000_000, "per_address": 1_000_000, "per_agent": 1_000_000})
+
 
 def isolate(name: str, *, redis: int, hub: int | None = None, rasa: int | None = None, actions: int | None = None,
             **extra: str) -> dict[str, str]:
@@ -42,6 +46,7 @@ def isolate(name: str, *, redis: int, hub: int | None = None, rasa: int | None =
     for key, port in (("CS_HUB_PORT", hub), ("CS_RASA_PORT", rasa), ("CS_ACTION_PORT", actions)):
         if port is not None:
             env[key] = str(port)
+    env["CS_SOCKET_LIMITS"] = NO_SOCKET_LIMITS
     env.update(extra)
     os.environ.update(env)
     os.environ.pop("REDIS_URL", None)

@@ -293,6 +293,10 @@ class Keys:
     def rate(self, scope: str, ident: str) -> str:
         return f"{self.p}:rate:{scope}:{ident}"
 
+    def open_sockets(self, scope: str, ident: str) -> str:
+        """Sorted set: socket id -> when its lease lapses, one per WebSocket open under (scope, ident) (``core/sockets.py``)."""
+        return f"{self.p}:sockets:{scope}:{ident}"
+
     def login_failures(self, scope: str, ident: str) -> str:
         return f"{self.p}:login-failures:{scope}:{ident}"
 
@@ -426,7 +430,7 @@ class Keys:
                 self.turn_outcomes(cid), self.turn_lock(cid), self.desk_lock(cid), self.bot_language(cid), self.rasa_tracker(cid),
                 self.rasa_lock(cid), self.answer_votes(cid), self.outbox(cid), self.deliveries(cid), self.outbox_lease(cid),
                 self.channel_deferred_queue(cid), self.channel_deferred_lock(cid), self.channel_slow_down(cid), self.uploads(cid),
-                *(self.rate(scope, cid) for scope in CONVERSATION_RATE_SCOPES)]
+                self.open_sockets("conversation", cid), *(self.rate(scope, cid) for scope in CONVERSATION_RATE_SCOPES)]
 
     # knowledge base
     def kb(self, namespace: str) -> str:

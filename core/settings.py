@@ -93,6 +93,20 @@ class ReportTargets(BaseModel):
     complaint_hours: float = 24.0  # complaints handled within 24 hours
 
 
+class SocketLimits(BaseModel):
+    """How many WebSockets may be open at once (core/sockets.py), counted in Redis across every hub worker. The rate of
+    opening is limited apart (rate_limits: requests_per_address); these bound what stays open: one address held
+    thousands of idle sockets, and one chat hundreds, each sent every frame of the chat."""
+
+    # A customer with the chat open in several tabs and on a phone has a handful; 20 is far past any person.
+    per_conversation: int = Field(default=20, ge=1)
+    # An office or a mobile carrier's NAT puts many people behind one address: customers' chats and agents' consoles
+    # together. Raise it for a contact centre behind one address with more than ~100 consoles.
+    per_address: int = Field(default=200, ge=1)
+    # One agent's consoles (tabs, a second screen, a phone).
+    per_agent: int = Field(default=10, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CS_", env_file=ROOT / ".env", env_nested_delimiter="__", extra="ignore"
@@ -178,6 +192,11 @@ class Settings(BaseSettings):
     # WebSocket heartbeat: a ping every this many seconds; a client that does not
     # answer within the same time is disconnected (its resources freed).
     ws_heartbeat_seconds: float = 20.0
+    # WebSockets open at once (SocketLimits above); past a limit the socket is closed with 1013 "too many open ...".
+    socket_limits: SocketLimits = SocketLimits()
+    # Each open socket is counted with a lease its hub worker renews (every third of this); a worker killed with sockets
+    # open stops renewing, so they stop counting this long after the crash instead of filling the limits for ever.
+    socket_lease_seconds: float = Field(default=60.0, gt=0)
     # Largest total uncompressed size of an uploaded .xlsx (a zip): refuses zip bombs.
     max_xlsx_uncompressed_bytes: int = 50 * 1024 * 1024
     # Password hashing (argon2, ~60 MB and ~50 ms of a core each) runs off the event loop, at most this

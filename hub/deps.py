@@ -11,6 +11,7 @@ import unicodedata
 from typing import Annotated, Any
 
 from fastapi import Cookie, Depends, Header, HTTPException, Path, Query, Request
+from starlette.requests import HTTPConnection
 from pydantic import AfterValidator, Field
 
 from core.errors import UnknownConversation
@@ -139,7 +140,8 @@ Editor = Annotated[Agent, Depends(_role({"editor", "admin"}, "editors and admins
 Admin = Annotated[Agent, Depends(_role({"admin"}, "admins"))]
 
 
-def client_address(request: Request) -> str:
+def client_address(request: HTTPConnection) -> str:
+    """The client's address (a request's or a WebSocket's): the connection's, or X-Forwarded-For's from a trusted proxy."""
     return request.client.host if request.client else "unknown"
 
 

@@ -16,10 +16,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import WebSocket
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from core.redis import PoolBusy
 from core.relay import Subscription
+from core.sockets import Cap, OpenSockets, TooManySockets
 from handoff.events import Frame
 from handoff.models import stream_position  # noqa: F401  (re-exported: routes order stream ids with it)
 
@@ -108,6 +110,25 @@ async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
     """
     await websocket.accept()
     await websocket.close(code=code, reason=reason)
+
+
+async def admit(websocket: WebSocket, sockets: OpenSockets, caps: list[Cap]) -> str | None:
+    """Count the socket under ``caps`` (how many may be open at once: core/sockets.py); its id, for ``release`` when it closes.
+    None when it was turned away: 1013 "too many open connections ..." when one is full (the pages say so, and try
+    again after a while: one of the others may have closed by then), or the usual 1013 when Redis is unavailable."""
+    try:
+        return await sockets.admit(caps)
+    except TooManySockets as exc:
+        await refuse(websocket, 1013, str(exc))
+    except RedisError as exc:
+        await refuse(websocket, *(BUSY_CLOSE if isinstance(exc, PoolBusy) else (1013, "temporarily unavailable, reconnect")))
+    return None
+
+
+async def release(sockets: OpenSockets, sid: str) -> None:
+    """The socket closed: it no longer counts (if Redis is away now, its lease lapses instead)."""
+    with contextlib.suppress(RedisError):
+        await sockets.release(sid)
 
 
 async def serve(socket: Socket, sub: Subscription, on_item: Callable[[str, dict], Awaitable[None]], on_frame: Callable[[dict], Awaitable[None]],

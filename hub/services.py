@@ -35,10 +35,12 @@ from bot.query_prefetch import QueryPrefetch
 from bot.rasa_client import RasaClient
 from bot.uploads import Uploads
 from core.audit import AuditLog
+from core.loops import every
 from core.ratelimit import RateLimiter
 from core.redis import Keys, async_client, redis_url, sync_client
 from core.relay import Relay
 from core.settings import Settings
+from core.sockets import OpenSockets
 from core.vault import PersonalData, Vault
 from customers.store import CustomerStore
 from handoff.agents import AgentDirectory
@@ -87,6 +89,7 @@ class Services:
     intake: Intake
     desk: TicketDesk
     canned: CannedReplies
+    sockets: OpenSockets  # how many WebSockets are open, per chat, address and agent, across workers (core/sockets.py)
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     # Supervisor analytics (analytics/): the rollup of the event stream, and the figures read from it.
@@ -215,7 +218,7 @@ class Services:
         return cls(settings, client, sync, keys, relay, conversations, agents, sessions, guard, RateLimiter(client, keys),
                    AuditLog(keys, client, sync), queue, rasa, gaps, orchestrator,
                    votes, AnswerFeedback(conversations, votes, gaps), AgentHistory(conversations), customers, Intake(conversations, customers),
-                   desk, CannedReplies(client, keys))
+                   desk, CannedReplies(client, keys), OpenSockets(client, keys, lease_seconds=settings.socket_lease_seconds))
 
     async def start(self) -> None:
         """Live updates, the loop that finishes turns a dead worker left behind (at once: this may be the restart), retention."""
@@ -225,6 +228,8 @@ class Services:
             self.orchestrator.turns.run_recovery(s.turn_recovery_interval_seconds, s.turn_recovery_grace_seconds), name="turn-recovery",
         ))
         self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
+        # This worker's open sockets stay counted while they are open (a killed worker's lapse: core/sockets.py).
+        self._tasks.append(asyncio.create_task(every(self.sockets.renew_every, self.sockets.renew_all, "socket leases"), name="socket-leases"))
         self._stop_rollup = asyncio.Event()
         self._tasks.append(asyncio.create_task(run_forever(self.rollup, s.analytics_rollup_seconds, self._stop_rollup), name="analytics-rollup"))
         if self.channels:

@@ -32,6 +32,8 @@ TEST_ENV = {
     # The suite starts thousands of chats from one address; the abuse limits are tested on hubs of their own.
     "CS_RATE_LIMITS": json.dumps({name: "1000000/60" for name in ("start_per_address", "messages_per_conversation", "messages_per_address",
                                   "customer_actions_per_conversation", "login_per_address", "kb_search_per_user", "requests_per_address")}),
+    # Likewise the sockets open at once (thousands from loopback in test_many_sockets.py); tested in test_socket_limits.py.
+    "CS_SOCKET_LIMITS": json.dumps({"per_conversation": 1_000_000, "per_address": 1_000_000, "per_agent": 1_000_000}),
 }
 os.environ.update(TEST_ENV)
 os.environ.pop("REDIS_URL", None) if not os.environ.get("CS_TEST_REDIS_URL") else os.environ.update(REDIS_URL=os.environ["CS_TEST_REDIS_URL"])

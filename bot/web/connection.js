@@ -3,11 +3,12 @@ import { t } from "./texts.js";
 
 const bar = document.getElementById("conn");
 // startWait: the hub refused to start the chat for now (too many started from this network), seconds until it starts.
-const state = { offline: !navigator.onLine, serviceAway: false, tooFast: 0, reconnecting: false, startFailed: false, startWait: 0 };
+// tooManyWindows: the hub turned the live link away, too many open for this chat (or from this network); it retries.
+const state = { offline: !navigator.onLine, serviceAway: false, tooFast: 0, reconnecting: false, tooManyWindows: false, startFailed: false, startWait: 0 };
 
 function render() {
   const key = state.offline ? "offline" : state.startWait ? "start_wait" : state.startFailed ? "start_failed" : state.serviceAway ? "unavailable"
-    : state.tooFast ? "too_fast" : state.reconnecting ? "reconnecting" : "";
+    : state.tooFast ? "too_fast" : state.tooManyWindows ? "too_many_windows" : state.reconnecting ? "reconnecting" : "";
   bar.hidden = !key;
   bar.textContent = key ? t(key, { seconds: state.tooFast, minutes: Math.max(1, Math.ceil(state.startWait / 60)) }) : "";
   bar.dataset.state = key;
@@ -19,7 +20,7 @@ export const connection = {
   serviceAway() { state.serviceAway = true; render(); },
   tooFast(seconds) { state.tooFast = seconds; render(); },  // rate-limited (429): sent again by itself after this long
   serviceBack() { state.serviceAway = false; state.tooFast = 0; render(); },
-  reconnecting(on) { state.reconnecting = on; render(); },
+  reconnecting(on, tooMany = false) { state.reconnecting = on; state.tooManyWindows = on && tooMany; render(); },
   // The chat could not start (on: true) and is tried again by itself; waitSeconds: the hub said when (429).
   startFailed(on, waitSeconds = 0) { state.startFailed = on; state.startWait = on ? waitSeconds : 0; render(); },
   render,

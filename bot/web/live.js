@@ -37,8 +37,11 @@ export function connect() {
     // 4403: the conversation no longer exists (erased for privacy, or by retention) or the token is wrong.
     // Reconnecting cannot help: forget it, and let the page start over.
     if (ev.code === 4403) { forget(); connection.reconnecting(false); if (hooks.gone) hooks.gone(); return; }
-    connection.reconnecting(true);
-    timer = setTimeout(connect, Math.min(15000, 500 * 2 ** retry++));
+    // 1013 "too many open connections ...": this chat is open in too many tabs (or this network holds too many chats).
+    // Say so, and try again now and then: one of the others may have closed.
+    const tooMany = ev.code === 1013 && (ev.reason || "").startsWith("too many open");
+    connection.reconnecting(true, tooMany);
+    timer = setTimeout(connect, tooMany ? 15000 : Math.min(15000, 500 * 2 ** retry++));
   };
 }
 

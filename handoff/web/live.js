@@ -40,8 +40,10 @@ export function connect() {
     if (ws !== socket) return;
     ws = null;
     if (ev.code === 4401) { hooks.signedOut(); return; }
-    conn.textContent = t("reconnecting");
-    setTimeout(() => { if (state.token) connect(); }, Math.min(15000, 500 * 2 ** retry++));
+    // 1013 "too many open connections ...": this agent (or this network) has too many consoles open; try again now and then.
+    const tooMany = ev.code === 1013 && (ev.reason || "").startsWith("too many open");
+    conn.textContent = t(tooMany ? "tooManyConsoles" : "reconnecting");
+    setTimeout(() => { if (state.token) connect(); }, tooMany ? 15000 : Math.min(15000, 500 * 2 ** retry++));
   };
 }
 

@@ -20,7 +20,8 @@ from core.errors import Invalid, NotAllowed, NotOwner
 from core.pii import parse_contact
 from core.redis import PoolBusy
 from core.passwords import WeakPassword
-from core.relay import RESYNC
+from core.relay import RESYNC, Subscription
+from core.sockets import Cap
 from core.secrets import forget_initial_admin_password
 from customers.store import CustomerRecord
 from handoff.agents import Agent, Presence
@@ -32,7 +33,7 @@ from handoff.models import Conversation, HandoffPacket, Message
 from handoff.sessions import Sessions
 from handoff.summary import customer_need
 from hub.deps import AGENT_COOKIE, ChatStaff, ConversationId, MessageId, MessagePathId, MessageText, SignedIn, Svc, check_message_length, client_address, epoch_query, staff_token
-from hub.live import BUSY_CLOSE, Ended, Socket, TypingBudget, refuse, serve
+from hub.live import BUSY_CLOSE, Ended, Socket, TypingBudget, admit, refuse, release, serve
 from hub.services import Services
 from hub.visibility import conversation_for, customer_for, messages_for
 from kb.search import NoPublishedIndex
@@ -434,7 +435,8 @@ async def live(websocket: WebSocket, token: str = Query("")) -> None:
 ``CS_SESSION_IDLE_MINUTES``, or older than ``CS_AGENT_SESSION_HOURS``) closes
 its sockets with 4401 "the session expired" within a third of
 ``CS_CONSOLE_LEASE_SECONDS``; an open socket does not count as use. 4403: the account takes no chats (or must change
-    its password first). 1013 and 1011: temporarily unavailable, reconnect."""
+    its password first). 1013 and 1011: temporarily unavailable, reconnect; 1013 "too many open connections ..." when
+    the agent, or the client's address, has as many sockets open as ``CS_SOCKET_LIMITS`` allows."""
     services: Services = websocket.app.state.services
     prefix = services.keys.conv_channel("")
     # Listening before the session is checked: a session that ends after the check is heard of (Sessions.ends).
@@ -454,6 +456,20 @@ its sockets with 4401 "the session expired" within a third of
         sub.close()
         await refuse(websocket, 4403, "this account does not take chats")
         return
+    limits = services.settings.socket_limits
+    held = await admit(websocket, services.sockets, [Cap("agent", agent.username, limits.per_agent), Cap("address", client_address(websocket), limits.per_address)])
+    if held is None:
+        sub.close()
+        return
+    try:
+        await _console(websocket, services, sub, agent, token)
+    finally:
+        await release(services.sockets, held)
+
+
+async def _console(websocket: WebSocket, services: Services, sub: Subscription, agent: Agent, token: str) -> None:
+    """The agent's console socket, once admitted: its lease (the agent is at a console), then live updates until either side ends."""
+    prefix = services.keys.conv_channel("")
     consoles = services.desk.consoles
     # The lease is taken before the handshake completes: a console that is open is counted at once (routing offers
     # chats only to agents at a console), so a chat asked for right after it connected finds the agent, and what

@@ -26,9 +26,10 @@ from core.relay import RESYNC
 from handoff.events import Frame
 from handoff.models import Conversation, Message
 from handoff.summary import HUMAN_REQUEST_TEXT
-from hub.deps import CONVERSATION_ID, AfterId, Conv, MessageId, MessageText, Svc, check_message_length
+from hub.deps import CONVERSATION_ID, AfterId, Conv, MessageId, MessageText, Svc, check_message_length, client_address
 from hub.errors import BUSY, BUSY_RETRY_AFTER_SECONDS, STORE_DOWN, plain_errors
-from hub.live import BUSY_CLOSE, Socket, TypingBudget, refuse, serve, stream_position
+from core.sockets import Cap
+from hub.live import BUSY_CLOSE, Socket, TypingBudget, admit, refuse, release, serve, stream_position
 from hub.services import Services
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -243,7 +244,8 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
     the client has), so a reconnect loses nothing and duplicates nothing. Close
     codes: 4403 unknown conversation or wrong token, 4422 malformed ``after``,
     1009 frame too large, 1011 the service is briefly unavailable (reconnect), 1013 busy or briefly
-    unavailable (reconnect after a moment). A message frame the hub could not take gets an ``error`` frame with
+    unavailable (reconnect after a moment), or "too many open connections ..." when this chat, or the client's
+    address, has as many sockets open as ``CS_SOCKET_LIMITS`` allows (try again later: one may have closed). A message frame the hub could not take gets an ``error`` frame with
     ``retry: true`` (and ``retry_after`` seconds when the hub was only busy): send it again, same ``client_message_id``.
     """
     services: Services = websocket.app.state.services
@@ -261,9 +263,21 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
     if not allowed:
         await refuse(websocket, 4403, "unknown conversation or wrong token")
         return
+    address = client_address(websocket)
+    limits = services.settings.socket_limits
+    held = await admit(websocket, services.sockets, [Cap("conversation", cid, limits.per_conversation), Cap("address", address, limits.per_address)])
+    if held is None:
+        return
+    try:
+        await _live(websocket, services, cid, address, after)
+    finally:
+        await release(services.sockets, held)
+
+
+async def _live(websocket: WebSocket, services: Services, cid: str, address: str, after: str | None) -> None:
+    """The customer's socket, once admitted: the transcript after ``after``, then live updates until either side ends."""
     await websocket.accept()
     socket = Socket(websocket)
-    address = websocket.client.host if websocket.client else "unknown"
     # Listen before reading the transcript: a message stored in between comes both ways and is sent once.
     sub = services.relay.subscribe(channels=(services.keys.conv_channel(cid),))
     last = after
