@@ -7,7 +7,9 @@ console's "Rated 1/5" beside it into "5/1 detaR", and the next lines of the hand
 writing ("Trojan Source" spoofing). Nobody writing Chinese or English needs them (right-to-left scripts
 are shown right to left without them), so they are dropped where such text is stored: names, messages,
 notes, tags, comments. So are control characters (NUL, ESC, ...) other than tab and line breaks: nothing
-shows them, and a message of them alone is refused as blank (hub/deps.py).
+shows them, and a message of them alone is refused as blank (hub/deps.py). Text stored before this rule still
+has them: every page drops the same characters from whatever the hub sends it (web/common/text.js), so keep the
+two character classes the same.
 """
 
 from __future__ import annotations

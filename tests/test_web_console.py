@@ -4,11 +4,13 @@ recent list whose search finds an old, resolved chat."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 import pytest
 
+from core.redis import Keys, sync_client
 from tests.browser import DESKTOP, PHONE, WAIT, assert_accessible, expect, shot, staff_page
 from tests.clients import AgentClient, Customer
 
@@ -384,4 +386,40 @@ def test_the_chinese_customer_panel_labels_take_the_full_width_colon(stack, sett
     expect(panel.locator(".customer-line", has_not=page.locator(".customer-id"))).to_contain_text(re.compile(r"^身份：\s*网页"))
     assert not re.search(r"[\u3400-\u9fff][:,]", panel.inner_text()), panel.inner_text()
     AgentClient(hub, "alice").post(f"/conversations/{cid}/resolve")
+    ctx.close()
+
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: mirrors everything shown after it, up to the end of its paragraph
+
+
+@pytest.mark.usefixtures("manual_assignment")  # the agent claims the chat from the queue
+def test_direction_controls_stored_before_they_were_dropped_do_not_mirror_the_console(stack, settings, agents, browser, hub):
+    """Names and messages have been stored without direction controls since core/text.py, but what was stored before
+    still had them: a right-to-left override in a customer's name or an old line mirrored the console's own words after
+    it. The pages drop them from everything the hub sends (web/common/text.js), over REST and over the live socket."""
+    customer = _queued(hub, "Where is my parcel?")
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+
+    def stored_line(text: str) -> str:
+        """A customer line written straight into the transcript, as an older hub stored it."""
+        body = {"sender": "customer", "text": text, "ts": time.time(), "channel": "web", "client_message_id": None, "author": None, "meta": {}}
+        return r.xadd(keys.transcript(customer.id), {"m": json.dumps(body, ensure_ascii=False)})
+
+    r.hset(keys.conv(customer.id), "customer_name", f"Li{RLO} Na")
+    stored_line(f"order 12{RLO} arrived broken")
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    page.locator(f'#queue li[data-cid="{customer.id}"] button.claim').click(timeout=WAIT)
+    line = page.locator("#transcript .msg.customer", has_text="arrived broken")
+    expect(line).to_contain_text("order 12 arrived broken", timeout=WAIT)  # in logical order, the control gone
+    expect(page.locator("#transcript .msg.customer").first).to_contain_text("Li Na")
+    # A line that reaches the console live (the frame as an older hub published it).
+    text = f"and the box{RLO} was open"
+    mid = stored_line(text)
+    frame = {"type": "message", "message": {"id": mid, "conversation_id": customer.id, "sender": "customer", "text": text, "ts": time.time(),
+                                            "channel": "web", "client_message_id": None, "author": None, "meta": {}}}
+    r.publish(keys.conv_channel(customer.id), json.dumps(frame, ensure_ascii=False))
+    expect(page.locator("#transcript .msg.customer", has_text="was open")).to_contain_text("and the box was open", timeout=WAIT)
+    assert RLO not in page.evaluate("() => document.body.innerText")  # nowhere on the page: queue, header, panel, transcript
+    shot(page, "console-stored-direction-controls")
+    AgentClient(hub, "alice").post(f"/conversations/{customer.id}/resolve")
     ctx.close()

@@ -1,5 +1,6 @@
 // The live link to the hub (WebSocket): new messages, status changes and the agent's typing, pushed as they happen.
 // On every (re)connect the hub first replays what was missed after the last message this page has.
+import { parseShown } from "/static/common/text.js";
 import { connection } from "./connection.js";
 import { addMessage, lastMessageId, setAgentTyping } from "./log.js";
 import { forget, session, updateView } from "./session.js";
@@ -24,7 +25,7 @@ export function connect() {
   ws = socket;
   socket.onopen = () => { retry = 0; connection.reconnecting(false); if (hooks.opened) hooks.opened(); };
   socket.onmessage = (ev) => {
-    let data; try { data = JSON.parse(ev.data); } catch { return; }
+    let data; try { data = parseShown(ev.data); } catch { return; }
     if (data.type === "message" && data.message) addMessage(data.message, { live: true });
     else if (data.type === "status") updateView(data);
     else if (data.type === "typing" && data.sender === "agent") {

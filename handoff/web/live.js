@@ -1,4 +1,5 @@
 // The console's live link (WebSocket): queue moves, new messages in my chats, typing, presence; reconnects by itself.
+import { parseShown } from "/static/common/text.js";
 import { $ } from "/static/common/dom.js";
 import { addMessage, connectionBack, refreshCurrent } from "./conversation.js";
 import { onDelivery } from "./delivery.js";
@@ -33,7 +34,7 @@ export function connect() {
     ping = setInterval(() => { if (socket.readyState === WebSocket.OPEN) socket.send("ping"); }, 20000);
   };
   socket.onmessage = (ev) => {
-    let data; try { data = JSON.parse(ev.data); } catch { return; }
+    let data; try { data = parseShown(ev.data); } catch { return; }
     onEvent(data);
   };
   socket.onclose = (ev) => {

@@ -1,4 +1,5 @@
 // Calling the hub: JSON in and out, and one error shape for every page.
+import { parseShown } from "./text.js";
 // An ApiError carries the HTTP status (0: no connection), the server's reason, its kind (code: "at_capacity", ...,
 // for a page to say why in its own language) and how long to wait before retrying.
 
@@ -69,7 +70,7 @@ export function createApi({ base = "", token = () => null, onUnauthorized = null
     if (!resp.ok) {
       let detail = null, errors = null, code = null, message = `HTTP ${resp.status}`;
       try {
-        const j = await resp.json();
+        const j = parseShown(await resp.text());
         detail = j.detail;
         code = typeof j.code === "string" ? j.code : null;
         errors = j.errors || (detail && detail.errors) || null;
@@ -79,7 +80,8 @@ export function createApi({ base = "", token = () => null, onUnauthorized = null
       throw fail(new ApiError(resp.status, message, { detail, errors, code, retryAfter: Number(resp.headers.get("Retry-After")) || 0 }));
     }
     if (raw) return resp;
-    return resp.status === 204 ? null : resp.json();
+    // Every string of the answer without direction controls, whatever was stored (text.js).
+    return resp.status === 204 ? null : parseShown(await resp.text());
   };
 }
 
