@@ -8,6 +8,7 @@ addresses of their own (X-Forwarded-For from loopback, a trusted proxy), so the 
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import httpx
@@ -16,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from core.redis import Keys, sync_client
-from tests.browser import DESKTOP, WAIT, chat_page, expect, shot
+from tests.browser import DESKTOP, WAIT, chat_page, expect, shot, staff_page
 from tests.clients import PASSWORD, run_cli, sign_off, start_hub
 
 LIMITS = {"per_conversation": 2, "per_address": 3, "per_agent": 2}
@@ -175,3 +176,24 @@ def test_the_chat_page_says_when_the_chat_is_open_in_too_many_tabs(stack, settin
         ctx.close()
     finally:
         stop(proc)
+
+
+def test_the_console_says_when_the_agent_has_too_many_consoles_open(stack, settings, agents, browser):
+    limits = {**LIMITS, "per_agent": 1, "per_address": 1_000_000}
+    proc = run_cli("-m", "handoff", "add", "tabby", "--name", "Tabby", "--role", "agent", "--password", PASSWORD)
+    assert proc.returncode == 0, proc.stderr
+    hub, url = start_hub(settings.rasa_port, timeout=15, CS_SOCKET_LIMITS=json.dumps(limits))
+    try:
+        token = httpx.post(f"{url}/api/agent/login", json={"username": "tabby", "password": PASSWORD, "take_chats": False}, timeout=60).json()["token"]
+        elsewhere = connect(f"{url.replace('http', 'ws')}/api/agent/ws?token={token}", open_timeout=60)  # a console open in another tab
+        elsewhere.send("ping")
+        assert json.loads(elsewhere.recv(timeout=60))["type"] == "error"  # it is open (and answers)
+        ctx, page = staff_page(browser, url, "/console", "tabby", DESKTOP)
+        expect(page.locator("#conn")).to_have_text(re.compile("Too many consoles are open"), timeout=WAIT)
+        shot(page, "console-too-many-consoles")
+        elsewhere.close()
+        expect(page.locator("#conn")).to_have_text("", timeout=WAIT)  # it tries again by itself, and is let in
+        ctx.close()
+    finally:
+        stop(hub)
+        sign_off(settings, "tabby")
