@@ -423,3 +423,29 @@ def test_direction_controls_stored_before_they_were_dropped_do_not_mirror_the_co
     shot(page, "console-stored-direction-controls")
     AgentClient(hub, "alice").post(f"/conversations/{customer.id}/resolve")
     ctx.close()
+
+
+def test_the_consoles_keep_alive_is_a_frame_the_hub_accepts(stack, settings, agents, browser):
+    """The console pings its socket every 20 s; a bare "ping" was not JSON, so every ping earned an error frame back."""
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP)
+    page.clock.install()
+    sent: list[str] = []
+    received: list[str] = []
+
+    def watch(ws) -> None:
+        ws.on("framesent", lambda payload: sent.append(payload if isinstance(payload, str) else ""))
+        ws.on("framereceived", lambda payload: received.append(payload if isinstance(payload, str) else ""))
+
+    page.on("websocket", watch)
+    with page.expect_response(lambda r: r.url.endswith("/api/agent/queue"), timeout=WAIT):  # asked once the socket opened
+        page.reload()
+    for _ in range(2):
+        page.clock.fast_forward(20_000)
+    deadline = time.monotonic() + 30
+    while not any("ping" in frame for frame in sent) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert any("ping" in frame for frame in sent), "the console sent no keep-alive"
+    page.wait_for_timeout(500)  # an error frame answering the ping would have arrived by now
+    errors = [frame for frame in received if '"error"' in frame]
+    assert not errors, errors
+    ctx.close()

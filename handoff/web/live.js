@@ -31,7 +31,7 @@ export function connect() {
     refreshLists();
     if (state.currentId) refreshCurrent();
     clearInterval(ping);
-    ping = setInterval(() => { if (socket.readyState === WebSocket.OPEN) socket.send("ping"); }, 20000);
+    ping = setInterval(() => { if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping" })); }, 20000);
   };
   socket.onmessage = (ev) => {
     let data; try { data = parseShown(ev.data); } catch { return; }
