@@ -398,6 +398,11 @@ class Keys:
         return f"{self.p}:agents:last-assigned"
 
     @property
+    def desk_sweep_lock(self) -> str:
+        """String held for most of a sweep interval by the hub worker sweeping the desk (``TicketDesk.sweep``)."""
+        return f"{self.p}:desk:sweep-lock"
+
+    @property
     def desk_assignment(self) -> str:
         """String: "push" or "manual", a supervisor's choice that overrides ``auto_assign`` from the settings."""
         return f"{self.p}:desk:assignment"

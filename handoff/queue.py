@@ -91,7 +91,7 @@ class HandoffQueue:
         queued = await self.conversations.get(cid)
         if queued and queued.queued_at and queued.assigned_at:
             telemetry.QUEUE_WAIT.observe(max(0.0, queued.assigned_at - queued.queued_at))
-        await self._remember(agent.username, cid)
+        await self.remember(agent.username, cid)
         return await self.conversations.message(cid, result.notice_id)
 
     async def transfer(self, conv: Conversation, from_agent: str, to_agent: str) -> None:
@@ -108,7 +108,7 @@ class HandoffQueue:
             notice=Notice(say("transferred", conv.language, agent=target.display_name), {"kind": "transferred", "agent": target.display_name}, conv.channel),
         ))
         result.raise_for("transfer")
-        await self._remember(to_agent, conv.id)
+        await self.remember(to_agent, conv.id)
 
     async def resolve(self, conv: Conversation, username: str, *, seen: str = "") -> None:
         """The agent closes the chat. Refused (``CustomerWrote``) while a customer message written to the agent
@@ -150,7 +150,7 @@ class HandoffQueue:
         return await self.conversations.append(conv.id, "system", say("rating_thanks", conv.language), channel=conv.channel,
                                                meta={"kind": "rating_thanks", "score": score, **({"turn": turn} if turn else {})})
 
-    async def _remember(self, username: str, cid: str) -> None:
+    async def remember(self, username: str, cid: str) -> None:
         """Every chat an agent took stays findable in their "recent" list (``handoff/history.py``)."""
         await self.r.zadd(self.k.agent_history(username), {cid: time.time()})
 

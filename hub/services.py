@@ -221,7 +221,8 @@ class Services:
                    desk, CannedReplies(client, keys), OpenSockets(client, keys, lease_seconds=settings.socket_lease_seconds))
 
     async def start(self) -> None:
-        """Live updates, the loop that finishes turns a dead worker left behind (at once: this may be the restart), retention."""
+        """Live updates, the loop that finishes turns a dead worker left behind (at once: this may be the restart), retention,
+        the desk's sweep (the queue offered to agents with room, tickets left behind by a cut hand-over mended)."""
         await self.relay.start()
         s = self.settings
         self._tasks.append(asyncio.create_task(
@@ -230,6 +231,10 @@ class Services:
         self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
         # This worker's open sockets stay counted while they are open (a killed worker's lapse: core/sockets.py).
         self._tasks.append(asyncio.create_task(every(self.sockets.renew_every, self.sockets.renew_all, "socket leases"), name="socket-leases"))
+        # Every worker runs the loop, one of them sweeps each round (the lock is held most of an interval).
+        self._tasks.append(asyncio.create_task(
+            every(s.desk_sweep_seconds, lambda: self.desk.sweep(s.desk_sweep_seconds * 0.8), "desk sweep"), name="desk-sweep",
+        ))
         self._stop_rollup = asyncio.Event()
         self._tasks.append(asyncio.create_task(run_forever(self.rollup, s.analytics_rollup_seconds, self._stop_rollup), name="analytics-rollup"))
         if self.channels:
@@ -265,6 +270,7 @@ class Services:
                 erased = await asyncio.to_thread(sweep, self.sync_redis, self.keys, eraser, policy)
                 if erased and erased.conversations:
                     log.info("retention: erased %d conversation(s)", erased.conversations)
+                    await self.desk.drain()  # an erased chat that was assigned freed its agent's seat
                     await self.audit.record("system", "retention_purge", "", conversations=erased.conversations)
             except Exception:
                 log.exception("retention sweep failed")

@@ -245,15 +245,22 @@ class TicketDesk:
                 assigned += 1
         return assigned
 
-    async def _assigned(self, cid: str, username: str, *, by: str) -> Ticket | None:
+    async def _assigned(self, cid: str, username: str, *, by: str, follow: bool = True) -> Ticket | None:
+        """The ticket names ``username``, to whom the chat just went (claimed, pushed, transferred). ``follow``: then,
+        if the chat moved on meanwhile (transferred again, back in the queue), the ticket follows it (``settle``)."""
         conv = await self.conversations.require(cid)
         if not conv.ticket_id:
             return None
+        if follow and (conv.status != "assigned" or conv.agent != username):
+            await self.settle(cid, by=by)  # moved on already: the ticket follows where it is, no transfer counted twice
+            return await self.tickets.get(conv.ticket_id)
         now = current_time()
 
         resumed = [False]  # taken over while pending the customer: its clocks run again and need their jobs
 
-        def assign(t: Ticket) -> dict:
+        def assign(t: Ticket) -> dict | None:
+            if t.assignee == username and t.status == "open":
+                return None  # said already (a repair and the step it repairs, both at once): one event, one transfer counted
             previous = t.assignee
             t.assignee, resumed[0] = username, t.status == "pending_customer"
             self._set_status(t, "open", now)
@@ -266,7 +273,80 @@ class TicketDesk:
             await self._schedule_clocks(ticket)
         await self.r.zadd(self.k.agent_last_assigned(), {username: now})
         await self._announce(ticket)
+        if follow:
+            # Two moves of one chat finish their tickets in either order (a transfer to bob, then bob's own to carol,
+            # whose ticket step came first): the last ticket write must not name bob while carol has the chat.
+            now_conv = await self.conversations.get(cid)
+            if now_conv is not None and not _agrees(now_conv, ticket):
+                await self.settle(cid, by=by)
         return ticket
+
+    async def _unassigned(self, ticket_id: str, *, by: str, reason: str) -> Ticket:
+        """The ticket waits for an agent again ("new", nobody's): its chat went back to the queue."""
+        def unassign(t: Ticket) -> dict | None:
+            if t.status not in ("open", "pending_customer"):
+                return None  # waiting already, or closed meanwhile
+            previous, t.assignee = t.assignee, None
+            self._set_status(t, "new", current_time())
+            return {"by": by, "previous": previous, "reason": reason}
+
+        ticket = await self.tickets.change(ticket_id, unassign, Event.TICKET_ASSIGNED)
+        await self._schedule_clocks(ticket)
+        await self._announce(ticket)
+        return ticket
+
+    async def settle(self, cid: str, *, by: str = "recovery") -> None:
+        """Make the chat's ticket say what the chat says, whatever step of a hand-over was cut short (idempotent).
+
+        A chat's move (claim, push, transfer, back to the queue) is one atomic step; its ticket's is the next. A hub
+        that died between them left an assigned chat whose ticket named the agent who had it before (a transfer),
+        or nobody ("new": a claim), or a chat back in the queue whose ticket still named the agent who left ("open":
+        routing offers only "new" tickets, so it waited for good). The ticket follows the chat: assigned, it names
+        the chat's agent and is open; queued, it is "new" again (``drain`` then offers it). Run by the sweep for every
+        chat that disagrees with its ticket, and after every ticket step whose chat moved on meanwhile."""
+        for _ in range(3):  # the chat may move again while its ticket is made to follow (each move then settles it too)
+            conv = await self.conversations.get(cid)
+            ticket = await self.tickets.get(conv.ticket_id) if conv and conv.ticket_id else None
+            if conv is None or ticket is None or _agrees(conv, ticket):
+                return
+            if conv.status == "assigned":
+                log.warning("conversation %s: its ticket did not name %s, who has the chat: it does now", cid, conv.agent)
+                await self.queue.remember(conv.agent, cid)  # the step between the chat's and the ticket's
+                await self._assigned(cid, conv.agent, by=by, follow=False)
+            else:
+                log.warning("conversation %s: back in the queue, its ticket still named %s: waiting again", cid, ticket.assignee)
+                await self._unassigned(ticket.id, by=by, reason="chat back in the queue")
+
+    async def _disagreeing(self) -> list[str]:
+        """The chats, assigned or waiting, whose ticket does not say what they say: a few round trips, whatever the
+        team's size (every agent's chats, the queue, then their conversations and tickets, one pipeline each)."""
+        names = sorted(await self.r.smembers(self.k.agents))
+        pipe = self.r.pipeline(transaction=False)
+        for name in names:
+            pipe.smembers(self.k.agent_chats(name))
+        pipe.zrange(self.k.queue, 0, -1)
+        cids = sorted({cid for found in await pipe.execute() for cid in found})
+        if not cids:
+            return []
+        for cid in cids:
+            pipe.hmget(self.k.conv(cid), "status", "agent", "ticket_id")
+        convs = [(cid, status, agent, ticket_id) for cid, (status, agent, ticket_id) in zip(cids, await pipe.execute()) if ticket_id]
+        for _, _, _, ticket_id in convs:
+            pipe.hmget(self.k.ticket(ticket_id), "status", "assignee")
+        return [cid for (cid, status, agent, _), (t_status, assignee) in zip(convs, await pipe.execute())
+                if _disagree_raw(status or "", agent or "", t_status or "", assignee or "")]
+
+    async def sweep(self, hold_seconds: float) -> int | None:
+        """One sweep of the desk, by one hub worker of however many (``Settings.desk_sweep_seconds``): tickets left
+        behind by a hand-over cut short follow their chat (``settle``), then the queue is offered to whoever has room
+        (``drain``). The events that drain it (a chat resolved, an agent online) can be missed: the hub restarted
+        between them, a seat freed by an erasure or by a transfer's hub dying, the desk opening in the morning.
+        Returns how many chats were assigned, ``None`` if another worker holds this sweep (``hold_seconds``)."""
+        if not await self.r.set(self.k.desk_sweep_lock, "1", nx=True, px=max(1, int(hold_seconds * 1000))):
+            return None
+        for cid in await self._disagreeing():
+            await self.settle(cid)
+        return await self.drain()
 
     # ---------------------------------------------------------------- what agents do
     async def claim(self, cid: str, agent: Agent) -> None:
@@ -285,9 +365,8 @@ class TicketDesk:
     async def catch_up_assignment(self, conv: Conversation, *, by: str) -> None:
         """An assigned chat whose ticket does not name its agent yet: the worker that assigned it died between the
         two steps (the chat's own step is atomic, the ticket's is the next). The ticket follows the chat."""
-        ticket = await self.tickets.get(conv.ticket_id) if conv.ticket_id else None
-        if conv.status == "assigned" and conv.agent and ticket is not None and ticket.status in ACTIVE and (ticket.status == "new" or ticket.assignee != conv.agent):
-            await self._assigned(conv.id, conv.agent, by=by)
+        if conv.status == "assigned":
+            await self.settle(conv.id, by=by)
 
     async def replied(self, cid: str, agent: Agent) -> None:
         """An agent wrote to the customer: the first response clock stops (met or breached), once per episode (the
@@ -387,6 +466,7 @@ class TicketDesk:
         await self._reachable(to_agent)
         await self.queue.transfer(conv, from_agent, to_agent)
         await self._assigned(conv.id, to_agent, by=from_agent)
+        await self.drain()  # a seat of the agent who gave it up is free
 
     async def reassign(self, cid: str, supervisor: Agent, to_agent: str) -> None:
         """A supervisor moves a chat to another agent (waiting or already taken)."""
@@ -511,14 +591,7 @@ class TicketDesk:
             text, meta = await self._requeued_notice(conv, name)
             await self.conversations.append(cid, "system", text, channel=conv.channel, meta=meta)
             if conv.ticket_id:
-                def unassign(t: Ticket) -> dict:
-                    previous, t.assignee = t.assignee, None
-                    self._set_status(t, "new", current_time())
-                    return {"by": "presence", "previous": previous, "reason": "agent offline"}
-
-                ticket = await self.tickets.change(conv.ticket_id, unassign, Event.TICKET_ASSIGNED)
-                await self._schedule_clocks(ticket)
-                await self._announce(ticket)
+                await self._unassigned(conv.ticket_id, by="presence", reason="agent offline")
         if moved:
             log.info("%s went offline: %d chat(s) back in the queue", username, moved)
         await self.drain()
@@ -669,6 +742,20 @@ class TicketDesk:
     async def _announce(self, ticket: Ticket) -> None:
         await self.conversations.publish_agents({"type": Frame.TICKET_CHANGED, "ticket_id": ticket.id, "ticket": ticket.ref,
                                                  "conversation_id": ticket.conversation_id, "status": ticket.status, "assignee": ticket.assignee})
+
+
+def _disagree_raw(status: str, agent: str, ticket_status: str, assignee: str) -> bool:
+    """Whether a chat (its status and agent) and its ticket disagree about who has it: assigned, with an active ticket
+    that is waiting ("new") or names someone else; waiting, with a ticket still taken ("open", "pending_customer")."""
+    if ticket_status not in ACTIVE:
+        return False
+    if status == "assigned":
+        return bool(agent) and (ticket_status == "new" or assignee != agent)
+    return status == "queued" and ticket_status in ("open", "pending_customer")
+
+
+def _agrees(conv: Conversation, ticket: Ticket) -> bool:
+    return conv.ticket_id != ticket.id or not _disagree_raw(conv.status, conv.agent or "", ticket.status, ticket.assignee or "")
 
 
 def _set_contact(ticket: Ticket, value: str) -> dict:

@@ -72,6 +72,8 @@ async def change_account(username: str, body: AccountChange, me: Admin, services
         if not agent.chats:
             await services.agents.set_presence(username, "offline")
             await _chats_go_back(services, agent)
+    if {"capacity", "skills"} & changes.keys():
+        await services.desk.agent_available(username)  # more room, or a language they now speak: waiting chats may be theirs
     await services.audit.record(me.username, "account_changed", username, **changes)
     return agent
 
