@@ -120,3 +120,22 @@ def test_a_waiting_chat_whose_agent_is_free_event_was_missed_is_offered_anyway(h
     assert (ticket["assignee"], ticket["status"]) == ("alice", "open")
     joined = [m for m in c.transcript() if m["sender"] == "system" and m["meta"].get("kind") == "assigned"]
     assert len(joined) == 1
+
+
+def test_a_seat_freed_by_a_transfer_is_offered_the_first_waiting_chat_at_once(hub, only, settings):
+    """The agent who gives a chat away has a seat free: nothing offered it (only resolving and agents coming online
+    drained the queue), so the Chinese customer waiting for the one Chinese speaker waited on after she had room."""
+    for name, skills in (("giver", ["en", "zh"]), ("taker", ["en"])):
+        args = ["-m", "handoff", "add", name, "--name", name.title(), "--password", PASSWORD, "--capacity", "1" if name == "giver" else "5"]
+        assert run_cli(*args, *[part for skill in skills for part in ("--skill", skill)]).returncode == 0
+    only("giver")
+    giver = AgentClient(hub, "giver")
+    en = Customer(hub, "en")
+    en.say("I want to talk to a person")
+    assert wait_for(lambda: en.status()["conversation"]["agent"] == "giver", 30)
+    zh = Customer(hub, "zh")
+    zh.say("转人工")
+    AgentClient(hub, "taker")  # online with room, but speaks no Chinese: the Chinese customer waits for the giver
+    assert zh.status()["conversation"]["status"] == "queued"
+    assert giver.post(f"/conversations/{en.id}/transfer", {"to": "taker"}).status_code == 200
+    assert zh.status()["conversation"]["agent"] == "giver"  # by the time the transfer is answered, not a sweep later
