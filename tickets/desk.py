@@ -208,16 +208,18 @@ class TicketDesk:
         return [Candidate(a.username, frozenset(a.skills), load, a.capacity, last.get(a.username, 0.0))
                 for a, load in await self.agents.with_loads(online=True) if not a.must_change_password]
 
-    async def route(self, ticket: Ticket) -> Message | None:
+    async def route(self, ticket: Ticket, candidates: list[Candidate] | None = None) -> Message | None:
         """Push a waiting ticket to the best available agent (``tickets/routing.py``). Returns the "has joined" notice.
+        ``candidates``: as just read by the caller (each claim checks the agent's room again anyway).
 
         Out of business hours nothing is pushed: the desk is closed, the ticket waits for the morning (an
         agent who is online may still claim it by hand). With push assignment off, nothing is pushed either."""
         if ticket.status != "new" or not self.hours.is_open(current_time()) or not await self.pushes():
             return None
         record = await self.customers.get(ticket.customer_id) if ticket.customer_id else None
+        candidates = candidates if candidates is not None else await self.candidates()
         # A waiting ticket that still names an assignee was solved by them and reopened: they come first if free.
-        for username in ranked(ticket, await self.candidates(), record.dedicated_agent if record else None, previous=ticket.assignee):
+        for username in ranked(ticket, candidates, record.dedicated_agent if record else None, previous=ticket.assignee):
             agent = await self.agents.get(username)
             try:
                 joined = await self.queue.claim(ticket.conversation_id, agent, by="routing")
@@ -234,14 +236,18 @@ class TicketDesk:
 
         Stops as soon as nobody online has room: with a long queue and a full team, the chat that just freed a seat
         is offered the first waiting ticket, not every one (each resolve read the whole queue, ~45 Redis commands a
-        waiting chat: 6000 for 135 waiting)."""
+        waiting chat: 6000 for 135 waiting). A waiting chat nobody free can take (their language) costs a few round
+        trips, not a routing: the sweep drains every few seconds, with a queue of Chinese chats and an idle English agent."""
         assigned = 0
         for cid in await self.queue.queued_ids():
-            if not await self.pushes() or not any(c.has_room for c in await self.candidates()):
+            if not await self.pushes():
+                break
+            candidates = await self.candidates()
+            if not any(c.has_room for c in candidates):
                 break
             conv = await self.conversations.get(cid)
             ticket = await self.tickets.get(conv.ticket_id) if conv and conv.ticket_id else None
-            if ticket and await self.route(ticket):
+            if ticket and ranked(ticket, candidates) and await self.route(ticket, candidates):
                 assigned += 1
         return assigned
 
