@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from redis.asyncio.lock import Lock
+from redis.exceptions import RedisError
 
 from core.clock import now as current_time
 from core.errors import Conflict, NotAllowed, WrongStatus
@@ -351,7 +352,12 @@ class TicketDesk:
         if not await self.r.set(self.k.desk_sweep_lock, "1", nx=True, px=max(1, int(hold_seconds * 1000))):
             return None
         for cid in await self._disagreeing():
-            await self.settle(cid)
+            try:
+                await self.settle(cid)
+            except RedisError:
+                raise
+            except Exception:  # one chat that cannot be mended (erased meanwhile) must not keep the queue waiting
+                log.exception("conversation %s: its ticket could not be made to follow it", cid)
         return await self.drain()
 
     # ---------------------------------------------------------------- what agents do
