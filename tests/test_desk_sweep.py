@@ -139,3 +139,28 @@ def test_a_seat_freed_by_a_transfer_is_offered_the_first_waiting_chat_at_once(hu
     assert zh.status()["conversation"]["status"] == "queued"
     assert giver.post(f"/conversations/{en.id}/transfer", {"to": "taker"}).status_code == 200
     assert zh.status()["conversation"]["agent"] == "giver"  # by the time the transfer is answered, not a sweep later
+
+
+def test_a_chat_left_with_an_agent_who_went_offline_goes_back_to_the_queue_and_on(hub, only, settings):
+    """Dana signed out (or her last console closed for good): going offline and giving her chats back are two steps,
+    and the hub died between them (or Alice's transfer reached her at the moment she left). Her chat stayed hers,
+    offline: nothing routed it again, the customer waited for nobody. Now the sweep does what the presence check
+    does, the chat goes back to the queue and on to Bob, and the ticket with it."""
+    assert run_cli("-m", "handoff", "add", "dana", "--name", "Dana", "--password", PASSWORD, "--capacity", "5").returncode == 0
+    c = _pushed_to_alice(hub, only)
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    r.hset(keys.agent("dana"), "presence", "online")  # online through the API alone: transfers reach her, routing does not
+
+    async def transfer_to_dana(desk):
+        await desk.transfer(await desk.conversations.require(c.id), "alice", "dana")
+
+    _with_desk(transfer_to_dana)
+    assert _ticket(settings, c)["assignee"] == "dana"
+    r.hset(keys.agent("alice"), "presence", "away")  # the chat is Bob's to take
+    r.hset(keys.agent("dana"), "presence", "offline")  # signed out; the hub died before her chats went back
+    AgentClient(hub, "bob")
+    assert wait_for(lambda: c.status()["conversation"]["agent"] == "bob", DEADLINE), c.status()
+    assert wait_for(lambda: _ticket(settings, c).get("assignee") == "bob", DEADLINE), _ticket(settings, c)
+    assert not r.smembers(keys.agent_chats("dana"))
+    told = [m["meta"].get("kind") for m in c.transcript() if m["sender"] == "system"]
+    assert told.count("requeued") == 1, told  # the customer hears their agent left, once

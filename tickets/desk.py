@@ -343,21 +343,36 @@ class TicketDesk:
         return [cid for (cid, status, agent, _), (t_status, assignee) in zip(convs, await pipe.execute())
                 if _disagree_raw(status or "", agent or "", t_status or "", assignee or "")]
 
+    async def _left_holding_chats(self) -> list[Agent]:
+        """Agents who hold chats nobody answers: offline (or no longer taking chats) and at no console for the grace
+        period, as the presence check finds them. Going offline and giving the chats back are two steps (signing
+        out, the presence check, an admin's role change): a hub that died between them, or a transfer that reached
+        an agent at the moment they left, left the chats with them, and nothing moved them again."""
+        staff = await self.agents.all()
+        loads = await self.agents.loads([a.username for a in staff])
+        holding = [a for a, load in zip(staff, loads) if load and (a.presence == "offline" or not a.chats)]
+        present = await self.consoles.present([a.username for a in holding]) if holding else []
+        return [a for a, here in zip(holding, present) if not here or not a.chats]
+
     async def sweep(self, hold_seconds: float) -> int | None:
-        """One sweep of the desk, by one hub worker of however many (``Settings.desk_sweep_seconds``): tickets left
-        behind by a hand-over cut short follow their chat (``settle``), then the queue is offered to whoever has room
+        """One sweep of the desk, by one hub worker of however many (``Settings.desk_sweep_seconds``): chats left with
+        an agent who is gone go back to the queue (``agent_gone``), tickets left behind by a hand-over cut short follow
+        their chat (``settle``), then the queue is offered to whoever has room
         (``drain``). The events that drain it (a chat resolved, an agent online) can be missed: the hub restarted
         between them, a seat freed by an erasure or by a transfer's hub dying, the desk opening in the morning.
         Returns how many chats were assigned, ``None`` if another worker holds this sweep (``hold_seconds``)."""
         if not await self.r.set(self.k.desk_sweep_lock, "1", nx=True, px=max(1, int(hold_seconds * 1000))):
             return None
-        for cid in await self._disagreeing():
+        mends = [(f"{a.username}'s chats", lambda a=a: self.agent_gone(a.username)) for a in await self._left_holding_chats()]
+        mends += [(f"conversation {cid}", lambda cid=cid: self.settle(cid)) for cid in await self._disagreeing()]
+        for what, mend in mends:
+            log.warning("desk sweep: mending %s", what)
             try:
-                await self.settle(cid)
+                await mend()
             except RedisError:
                 raise
-            except Exception:  # one chat that cannot be mended (erased meanwhile) must not keep the queue waiting
-                log.exception("conversation %s: its ticket could not be made to follow it", cid)
+            except Exception:  # one that cannot be mended (erased meanwhile) must not keep the queue waiting
+                log.exception("desk sweep: %s could not be mended", what)
         return await self.drain()
 
     # ---------------------------------------------------------------- what agents do
