@@ -164,3 +164,19 @@ def test_a_chat_left_with_an_agent_who_went_offline_goes_back_to_the_queue_and_o
     assert not r.smembers(keys.agent_chats("dana"))
     told = [m["meta"].get("kind") for m in c.transcript() if m["sender"] == "system"]
     assert told.count("requeued") == 1, told  # the customer hears their agent left, once
+
+
+def test_more_capacity_given_by_an_admin_is_offered_the_first_waiting_chat_at_once(hub, only, settings):
+    """An admin raised a full agent's capacity: nothing offered her the waiting chat until another chat moved."""
+    for name, role in (("narrow", "agent"), ("cap-admin", "admin")):
+        assert run_cli("-m", "handoff", "add", name, "--name", name.title(), "--role", role, "--password", PASSWORD, "--capacity", "1").returncode == 0
+    signed_in = hub.post("/api/agent/login", json={"username": "cap-admin", "password": PASSWORD, "take_chats": False})
+    admin = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+    only("narrow")
+    first, second = Customer(hub, "en"), Customer(hub, "en")
+    first.say("I want to talk to a person")
+    assert wait_for(lambda: first.status()["conversation"]["agent"] == "narrow", 30)
+    second.say("I want to talk to a person")
+    assert second.status()["conversation"]["status"] == "queued"  # she is full
+    assert hub.patch("/api/admin/agents/narrow", json={"capacity": 2}, headers=admin).status_code == 200
+    assert second.status()["conversation"]["agent"] == "narrow"  # by the time the change is answered, not a sweep later
