@@ -149,3 +149,27 @@ def test_a_chat_refused_for_now_at_start_says_when_it_starts_not_to_check_the_co
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_asking_for_a_person_while_offline_is_sent_once_the_network_is_back(stack, settings, browser):
+    """A customer taps 转人工 on a phone whose network just dropped (a lift, a tunnel). The page dropped the request:
+    the button came back as if nothing had been asked, the connection line said "messages will be sent when you're
+    back", and once back nobody was asked for. The request waits like a message does, and is sent by itself when
+    the network is back (a service briefly away, 503 or 429, is asked again the same way)."""
+    ctx = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(f"{settings.hub_url}/chat")
+    page.wait_for_function("() => { const s = JSON.parse(localStorage.getItem('cs_chat_v1') || 'null'); return s && s.id; }")
+    saved = page.evaluate("() => JSON.parse(localStorage.getItem('cs_chat_v1'))")
+    ctx.set_offline(True)
+    try:
+        page.get_by_role("button", name="转人工").click()
+        expect(page.locator("#conn")).to_contain_text("网络已断开")
+        shot(page, "chat-phone-zh-person-asked-offline")
+    finally:
+        ctx.set_offline(False)
+    expect(page.locator("#banner")).to_be_visible(timeout=60_000)  # in the queue (or already with an agent)
+    expect(page.locator("#conn")).to_be_hidden()
+    view = httpx.get(f"{settings.hub_url}/api/conversations/{saved['id']}", headers={"Authorization": f"Bearer {saved['token']}"}).json()
+    assert view["conversation"]["status"] in ("queued", "assigned")
+    ctx.close()

@@ -1,4 +1,6 @@
 // The header and banner: who the customer is talking to, their place in the queue, and the way to a person.
+import { isTransient } from "/static/common/api.js";
+import { connection } from "./connection.js";
 import { api, session, started, status, updateView } from "./session.js";
 import { i18n, t } from "./texts.js";
 
@@ -60,18 +62,39 @@ export function renderStatus() {
 }
 
 // Asked before the conversation exists (the page still starting it, the service away), the request waits for it
-// rather than being dropped.
+// rather than being dropped. So does one asked while the network or the service is away: like a message, it is sent
+// once they are back (the connection line says so), not lost with the button offered again as if nothing was asked.
 human.addEventListener("click", async () => {
   if (asked) return;
   asked = true;
   human.disabled = true;
   try {
     await started;
-    updateView(await api(`/api/conversations/${session.id}/handoff`, { method: "POST", body: { language: i18n.lang } })); // written in the page's language
-  } catch { /* not sent: the button is offered again */ }
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        updateView(await api(`/api/conversations/${session.id}/handoff`, { method: "POST", body: { language: i18n.lang } })); // written in the page's language
+        connection.serviceBack();
+        break;
+      } catch (err) {
+        if (!isTransient(err)) throw err;
+        await backAgain(err, attempt);
+      }
+    }
+  } catch { /* refused: the button is offered again */ }
   asked = false;
   renderStatus();
 });
+
+// Until the request is worth sending again: the browser back online, or the wait the hub asked for (else 1, 2, 4 … 15 s).
+function backAgain(err, attempt) {
+  if (err.status === 0 && !navigator.onLine) {
+    connection.offline();
+    return new Promise((resolve) => window.addEventListener("online", resolve, { once: true }));
+  }
+  if (err.status === 429) connection.tooFast(err.retryAfter || 1);
+  else connection.serviceAway();
+  return new Promise((resolve) => setTimeout(resolve, 1000 * Math.max(err.retryAfter || 0, Math.min(2 ** attempt, 15))));
+}
 leave.addEventListener("click", async () => {
   try { updateView(await api(`/api/conversations/${session.id}/cancel`, { method: "POST" })); } catch { /* not queued any more */ }
 });
