@@ -448,4 +448,30 @@ def test_the_consoles_keep_alive_is_a_frame_the_hub_accepts(stack, settings, age
     page.wait_for_timeout(500)  # an error frame answering the ping would have arrived by now
     errors = [frame for frame in received if '"error"' in frame]
     assert not errors, errors
+
+
+@pytest.mark.usefixtures("manual_assignment")
+@pytest.mark.parametrize(("language", "viewport"), [("zh", DESKTOP), ("en", PHONE)])
+def test_the_transcript_shows_the_choices_the_bot_gave_the_customer(stack, settings, agents, browser, hub, language, viewport):
+    """The bot often answers with a question and choices ("您是想问以下哪个问题？", or after a "not helpful" vote, the
+    next best answers and "none of these, talk to a person"). The console showed the question alone: the agent
+    read "which of these did you mean?" with nothing to choose from, and could not tell what the customer had
+    been offered. The choices are listed under the bot's line, as the customer saw them."""
+    customer = Customer(hub, language)
+    said = customer.say({"zh": "运费怎么算", "en": "How much is shipping?"}[language])
+    answer = said["replies"][0]
+    assert answer["meta"]["decision"] == "answer", answer["meta"]
+    assert hub.post(f"/api/conversations/{customer.id}/feedback", json={"message_id": answer["id"], "helpful": False}, headers=customer.headers).status_code == 204
+    follow_up = customer.transcript()[-1]
+    offered = [b["title"] for b in follow_up["meta"]["buttons"]]
+    assert len(offered) >= 2, follow_up  # other answers, and a person
+    hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", viewport, language)
+    page.locator(f'#queue li[data-cid="{customer.id}"]').click(timeout=WAIT)
+    line = page.locator(f'#transcript .msg.bot[data-id="{follow_up["id"]}"]')
+    expect(line.locator(".text")).to_have_text(follow_up["text"].strip())
+    choices = line.get_by_role("list", name={"zh": "顾客看到的选项", "en": "Choices the customer was shown"}[language])
+    expect(choices.get_by_role("listitem")).to_have_text(offered)
+    line.scroll_into_view_if_needed()
+    shot(page, f"console-{language}-bot-choices")
     ctx.close()

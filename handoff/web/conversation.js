@@ -189,6 +189,8 @@ export function addMessage(m) {
   // what the customer sees: markdown from the bot and agents, plain text (links made clickable) from the customer
   text.append(m.sender === "bot" || m.sender === "agent" ? renderMarkdown(m.text) : m.sender === "customer" ? linkify(m.text) : document.createTextNode(m.text));
   row.append(text);
+  const offered = offeredChoices(m);
+  if (offered) row.append(offered);
   const attachment = attachmentOf(m); // the photo or file itself, fetched from the channel
   if (attachment) row.append(attachment);
   decorateMessage(row, m);
@@ -200,6 +202,18 @@ export function addMessage(m) {
     showCustomerTyping(false);
     scheduleSuggestions();
   }
+}
+
+// The choices a bot line gave the customer ("which of these did you mean?", "none of these, talk to a person"), as
+// the customer saw them: without them the agent reads a question with nothing to choose from. Shown, not clickable.
+function offeredChoices(m) {
+  const buttons = m.sender === "bot" && m.meta && Array.isArray(m.meta.buttons) ? m.meta.buttons.filter((b) => b && b.title) : [];
+  if (!buttons.length) return null;
+  const list = el("ul", "offered");
+  list.setAttribute("aria-label", t("offered"));
+  list.title = t("offered");
+  for (const b of buttons) list.append(el("li", null, b.title));
+  return list;
 }
 
 // Stay pinned to the newest line while the transcript is resized (panels appearing, phone rotation).
