@@ -3,6 +3,8 @@ a canned reply typed as /shortcut; the customer's chat showing the ticket number
 
 from __future__ import annotations
 
+import pytest
+
 from tests.browser import DESKTOP, PHONE, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
 from tests.clients import PASSWORD, AgentClient, Customer, hub_out_of_hours, run_cli, sign_off
 
@@ -262,3 +264,25 @@ def test_an_agent_finds_a_ticket_solved_earlier_by_status_and_category(stack, se
         assert refused.json()["errors"][0]["loc"] == ["query", field], refused.text
     assert "'solved'" in gina.get("/tickets?status=done").json()["errors"][0]["msg"]  # says what it takes
     assert gina.post(f"/conversations/{third.id}/resolve").status_code == 200
+
+
+@pytest.mark.usefixtures("manual_assignment")
+@pytest.mark.parametrize(("language", "viewport", "says"), [("zh", DESKTOP, "没有匹配“/zz-none”的快捷回复。"), ("en", PHONE, "No canned reply matches “/zz-none”.")])
+def test_a_canned_reply_shortcut_that_matches_nothing_says_so(stack, settings, agents, browser, hub, language, viewport, says):
+    """An agent used to macros types "/" and a shortcut in the reply box. When no canned reply matched (on a fresh
+    install there are none at all) nothing happened: "/" looked broken, and Enter sent "/zz-none" to the customer
+    unnoticed. The list says that nothing matches (or that there are no canned replies yet), and Esc closes it."""
+    customer = Customer(hub, language)
+    hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
+    ctx, console = staff_page(browser, settings.hub_url, "/console", "alice", viewport, language)
+    console.locator(f'#queue li[data-cid="{customer.id}"] button.claim').click(timeout=WAIT)
+    reply = console.locator("#reply")
+    expect(reply).to_be_focused(timeout=WAIT)
+    reply.fill("/zz-none")
+    hint = console.locator("#canned .canned-none")
+    expect(hint).to_have_text(says)
+    shot(console, f"console-{language}-canned-none")
+    assert_accessible(console, "console with the canned-reply list saying nothing matches")
+    reply.press("Escape")
+    expect(console.locator("#canned")).to_be_hidden()
+    ctx.close()

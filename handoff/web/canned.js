@@ -2,20 +2,32 @@
 // click), and the reply box gets the text, ready to edit and send. Admins manage the replies (/api/admin/canned).
 import { $, el } from "/static/common/dom.js";
 import { api, state } from "./state.js";
+import { t } from "./texts.js";
 
 const reply = $("reply");
 const box = $("canned");
 let items = [];
 let active = 0;
 let asked = "";
+let none = ""; // what the list says when nothing matched what was typed: not silence, which reads as "/ does nothing"
 
 function close() {
   box.hidden = true;
   items = [];
+  none = "";
   reply.removeAttribute("aria-activedescendant");
 }
 
 function render() {
+  if (!items.length && none) {
+    const li = el("li", "canned-none", none);
+    li.setAttribute("role", "option");
+    li.setAttribute("aria-disabled", "true");
+    box.replaceChildren(li);
+    box.hidden = false;
+    reply.removeAttribute("aria-activedescendant");
+    return;
+  }
   box.replaceChildren(...items.map((c, i) => {
     const li = el("li", `canned-item${i === active ? " active" : ""}`);
     li.id = `canned-${i}`;
@@ -48,6 +60,7 @@ reply.addEventListener("input", async () => {
     const found = await api(`/canned?q=${encodeURIComponent(q)}${language ? `&language=${language}` : ""}`);
     if (asked !== q) return; // typed on meanwhile
     items = found.slice(0, 8);
+    none = items.length ? "" : q ? t("cannedNone", q) : t("cannedNoneYet");
     active = 0;
     render();
   } catch { close(); }
@@ -55,6 +68,7 @@ reply.addEventListener("input", async () => {
 
 // Capture phase: while the list is open, Enter and Tab pick a reply instead of sending the text.
 reply.addEventListener("keydown", (ev) => {
+  if (!box.hidden && !items.length && ev.key === "Escape") close();
   if (box.hidden || !items.length) return;
   if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
     ev.preventDefault();
