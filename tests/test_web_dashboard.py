@@ -346,3 +346,26 @@ def test_an_agent_signed_in_through_the_api_alone_is_not_shown_available(browser
         ctx.close()
         sign_off(settings, "apiuser")
         sign_off(settings, supervisor_account)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_agents_table_shows_every_column_on_a_laptop(browser, settings, supervisor_account, language):
+    """On a 1366x768 laptop the Agents table sits in half of the page, and its heads were kept on one line
+    ("Handle time (mean)", "First response"): the table was wider than its half, and the last column (Breaches,
+    the one a supervisor looks for) showed as a lone "B" at the edge, the rest behind a sideways scroll. Heads wrap,
+    and every column is in view."""
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, DESKTOP, language)
+    try:
+        heads = page.locator("#agents th")
+        expect(heads.last).to_have_text({"en": "Breaches", "zh": "超时"}[language])
+        region = page.get_by_role("region", name={"en": "Agents", "zh": "客服人员"}[language])
+        wide, shown = region.evaluate("(wrap) => [wrap.scrollWidth, wrap.clientWidth]")
+        assert wide <= shown, f"the Agents table is {wide} px wide in a {shown} px region: its last columns are cut off"
+        edge = region.bounding_box()
+        last = heads.last.bounding_box()
+        assert last["x"] + last["width"] <= edge["x"] + edge["width"] + 1, (last, edge)
+        region.scroll_into_view_if_needed()
+        shot(page, f"dashboard-{language}-agents-laptop")
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)
