@@ -9,7 +9,7 @@ import pytest
 
 from core.redis import Keys, sync_client
 from tests.browser import DESKTOP, assert_accessible, expect, shot, staff_page
-from tests.clients import PASSWORD, AgentClient, Console, run_cli, sign_off
+from tests.clients import PASSWORD, AgentClient, Console, Customer, run_cli, sign_off
 
 CHARTS = ("chart-trend", "chart-categories", "chart-heatmap", "chart-channels", "chart-decisions", "chart-ratings", "chart-reasons")
 DRAWN = """(id) => {
@@ -366,6 +366,33 @@ def test_the_agents_table_shows_every_column_on_a_laptop(browser, settings, supe
         assert last["x"] + last["width"] <= edge["x"] + edge["width"] + 1, (last, edge)
         region.scroll_into_view_if_needed()
         shot(page, f"dashboard-{language}-agents-laptop")
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)
+
+
+@pytest.mark.parametrize(("language", "says"), [("en", "No complaints in this period."), ("zh", "本期没有投诉。")])
+def test_a_period_without_complaints_says_so_instead_of_a_grey_ring(browser, hub, settings, supervisor_account, language, says):
+    """A week without complaints drew "Complaints by category" as a bare grey ring, and the channel and handoff
+    charts as empty axes: it read as still loading or broken. Each says in words that the period has none."""
+    Customer(hub, language).say({"en": "How much is shipping?", "zh": "运费怎么算"}[language])  # this week has a chat
+    ctx, page = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, DESKTOP, language)
+    try:
+        page.locator("#period").select_option("custom")
+        page.locator("#from").fill("2021-03-01")
+        page.locator("#to").fill("2021-03-07")
+        page.locator("#apply, .filters button[type=submit]").first.click()
+        expect(page.locator("#period-line")).to_contain_text("2021-03-01")
+        expect(page.locator("#chart-categories-empty")).to_have_text(says)
+        expect(page.locator("#chart-categories")).to_be_hidden()
+        for chart in ("chart-channels", "chart-reasons"):
+            expect(page.locator(f"#{chart}-empty")).to_be_visible()
+        page.locator("#chart-categories-empty").scroll_into_view_if_needed()
+        shot(page, f"dashboard-{language}-no-complaints")
+        page.locator("#period").select_option("7d")  # back to a period with chats: the channel chart draws again
+        page.locator("#apply, .filters button[type=submit]").first.click()
+        expect(page.locator("#chart-channels-empty")).to_be_hidden()
+        page.wait_for_function(f"() => ({DRAWN})('chart-channels') > 500")
     finally:
         ctx.close()
         sign_off(settings, supervisor_account)

@@ -158,6 +158,22 @@ function chartTable(id, head, rows) {
   table(box.querySelector("table"), head, rows);
 }
 
+// A chart with nothing to draw says so in words: an empty pie is drawn as a bare grey ring, and an empty bar chart
+// as axes alone, which read as "still loading" or "broken" rather than "none this period".
+function emptyNote(id, text) {
+  let note = $(`${id}-empty`);
+  if (!note) {
+    note = el("p", "chart-empty");
+    note.id = `${id}-empty`;
+    $(id).before(note);
+  }
+  note.textContent = text;
+  note.hidden = !text;
+  const wasHidden = $(id).hidden;
+  $(id).hidden = Boolean(text);
+  if (wasHidden && !text && state.charts[id]) requestAnimationFrame(() => state.charts[id].resize()); // drawn while hidden: at no size
+}
+
 function renderCharts(s) {
   const c = s.current;
   const days = Object.keys(c.volume.by_day);
@@ -169,6 +185,7 @@ function renderCharts(s) {
   chartTable("chart-trend", [{ label: t("day") }, { label: t("conversations"), num: true }, { label: t("complaints"), num: true }],
     days.map((d) => [d, String(c.volume.by_day[d]), String(c.complaints.by_day[d] || 0)]));
   const categories = c.complaints.by_category.filter((r) => r.count > 0);
+  emptyNote("chart-categories", categories.length ? "" : t("noComplaints"));
   chart("chart-categories").setOption({ ...base("chart-categories"), legend: { bottom: 0, type: "scroll" },
     series: [{ type: "pie", radius: ["42%", "68%"], label: { formatter: "{b}\n{d}%" },
       data: categories.map((r) => ({ name: label("cat", r.category), value: r.count, figure: "complaints", key: r.category })) }] }, true);
@@ -185,6 +202,7 @@ function renderCharts(s) {
   chartTable("chart-heatmap", [{ label: t("dayHour") }, ...[...Array(24).keys()].map((h) => ({ label: String(h), num: true }))],
     c.volume.heatmap.map((row, day) => [t("days")[day], ...row.map(String)]));
   const channels = Object.entries(c.volume.by_channel).sort((a, b) => b[1] - a[1]);
+  emptyNote("chart-channels", channels.some(([, v]) => v > 0) ? "" : t("emptyChart"));
   chart("chart-channels").setOption({ ...base("chart-channels"), xAxis: { type: "category", data: channels.map((e) => label("ch", e[0])) }, yAxis: { type: "value", minInterval: 1 },
     series: [{ type: "bar", data: channels.map(([k, v]) => ({ value: v, figure: "channel", key: k })), itemStyle: { color: "#14b8a6" } }] }, true);
   chartTable("chart-channels", [{ label: t("channel") }, { label: t("conversations"), num: true }],
@@ -200,6 +218,7 @@ function renderCharts(s) {
   chartTable("chart-ratings", [{ label: t("rating") }, { label: t("count"), num: true }],
     ["1", "2", "3", "4", "5"].map((k) => [drillButton(`${k}★`, "rated", k, k), String(dist[k] || 0)]));
   const reasons = Object.entries(c.bot.escalation_reasons).sort((a, b) => b[1] - a[1]);
+  emptyNote("chart-reasons", reasons.some(([, v]) => v > 0) ? "" : t("emptyChart"));
   chart("chart-reasons").setOption({ ...base("chart-reasons"), grid: { left: 120, right: 16, top: 10, bottom: 24 }, yAxis: { type: "category", data: reasons.map((e) => label("rsn", e[0])) },
     xAxis: { type: "value", minInterval: 1 }, series: [{ type: "bar", data: reasons.map(([k, v]) => ({ value: v, figure: "reason", key: k })), itemStyle: { color: "#8b5cf6" } }] }, true);
   chartTable("chart-reasons", [{ label: t("reason") }, { label: t("count"), num: true }],
