@@ -3,6 +3,8 @@ a canned reply typed as /shortcut; the customer's chat showing the ticket number
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser import DESKTOP, PHONE, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
@@ -286,3 +288,29 @@ def test_a_canned_reply_shortcut_that_matches_nothing_says_so(stack, settings, a
     reply.press("Escape")
     expect(console.locator("#canned")).to_be_hidden()
     ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_a_chinese_desk_counts_waits_and_sla_clocks_in_chinese_units(stack, settings, agents, browser, hub, supervisor_account):
+    """The Chinese console said "SLA 剩余 4m 58s", "2d" and a queue wait of "37s", and the Chinese dashboard "4.3 min":
+    English units in a Chinese page, which an agent at a Chinese desk reads as untranslated. They say 秒, 分, 小时, 天
+    (分钟 on the dashboard); the English pages keep s, m, h, d."""
+    customer = Customer(hub, "zh")
+    hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
+    ctx, console = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP, "zh")
+    row = console.locator(f'#queue li[data-cid="{customer.id}"]')
+    expect(row.locator(".item-wait")).to_have_text(re.compile(r"^\d+秒$"), timeout=WAIT)
+    row.click()
+    expect(console.locator("#ticket-sla")).to_have_text(re.compile(r"^SLA 剩余 (\d+分)?\d+秒$"), timeout=WAIT)
+    shot(console, "console-zh-sla-units")
+    console.locator("header .ui-lang-select").select_option("en")
+    expect(console.locator("#ticket-sla")).to_have_text(re.compile(r"^SLA (\d+m )?\d+s left$"))
+    expect(row.locator(".item-wait")).to_have_text(re.compile(r"^\d+s$"))
+    ctx.close()
+    ctx, dashboard = staff_page(browser, settings.hub_url, "/dashboard", supervisor_account, DESKTOP, "zh")
+    try:
+        longest = dashboard.locator("#live .live-figures > div", has_text="最长等待").locator("strong")
+        expect(longest).to_have_text(re.compile(r"^\d+(\.\d)? (秒|分钟)$"), timeout=WAIT)
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)

@@ -19,9 +19,9 @@ const CATEGORIES = ["product_quality", "service_attitude", "logistics", "after_s
 const pct = (v) => (v === null || v === undefined ? t("noData") : `${(v * 100).toFixed(1)}%`);
 function dur(s) {
   if (s === null || s === undefined) return t("noData");
-  if (s < 90) return `${Math.round(s)} s`;
-  if (s < 5400) return `${(s / 60).toFixed(1)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
+  if (s < 90) return t("seconds", { n: Math.round(s) });
+  if (s < 5400) return t("minutes", { n: (s / 60).toFixed(1) });
+  return t("hours", { n: (s / 3600).toFixed(1) });
 }
 const num = (v) => (v === null || v === undefined ? t("noData") : String(v));
 const label = (prefix, key) => { const k = `${prefix}_${key}`; const v = t(k); return v === k ? key : v; };

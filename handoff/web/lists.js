@@ -1,6 +1,6 @@
 // The sidebar: who is waiting (with what they need), my chats, and my recent chats with search; the transfer list.
 import { $, el } from "/static/common/dom.js";
-import { fmtDateTime, fmtTime } from "/static/common/i18n.js";
+import { fmtDateTime, fmtSpan, fmtTime } from "/static/common/i18n.js";
 import { api, customerLabel, shortId, state } from "./state.js";
 import { i18n, LANGS, named, t } from "./texts.js";
 
@@ -12,13 +12,7 @@ const els = {
   transferTo: $("transfer-to"), transfer: $("transfer"),
 };
 
-function fmtWait(seconds) {
-  seconds = Math.max(0, Math.floor(seconds));
-  if (seconds < 60) return `${seconds}s`;
-  const m = Math.floor(seconds / 60), s = seconds % 60;
-  if (m < 60) return `${m}m ${String(s).padStart(2, "0")}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
+const fmtWait = (seconds) => fmtSpan(seconds, i18n.lang, { padSeconds: true });
 
 function nameLine(conv, extra) {
   const top = el("div", "item-top");

@@ -3,7 +3,7 @@
 // back, which no other view lists), filtered by status (solved and closed ones too, when asked for) and category.
 // Notes are internal: never shown to customers.
 import { $, el } from "/static/common/dom.js";
-import { fmtDateTime } from "/static/common/i18n.js";
+import { fmtDateTime, fmtSpan } from "/static/common/i18n.js";
 import { api, state } from "./state.js";
 import { hooks as teamHooks, renderReassign } from "./team.js";
 import { i18n, named, t } from "./texts.js";
@@ -28,16 +28,11 @@ function countdown(dueAt, state_) {
   // A breached ticket says so, even while another of its clocks still runs (not a red "2d left").
   if (state_ === "breached" && (left === null || left >= 0)) return t("slaBreached");
   if (left === null) return "";
-  if (left < 0) return t("slaOverdue", fmtSpan(-left));
-  return t("slaLeft", fmtSpan(left));
+  if (left < 0) return t("slaOverdue", span(-left));
+  return t("slaLeft", span(left));
 }
 
-function fmtSpan(seconds) {
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
-  const h = Math.floor(seconds / 3600);
-  return h < 48 ? `${h}h ${Math.floor((seconds % 3600) / 60)}m` : `${Math.floor(h / 24)}d`;
-}
+const span = (seconds) => fmtSpan(seconds, i18n.lang);
 
 function slaClass(row) {
   const left = row.due_at ? row.due_at - Date.now() / 1000 : null;

@@ -75,6 +75,19 @@ export function listed(items, lang) {
   return items.join(lang === "zh" ? "、" : ", ");
 }
 
+// A span of time as a countdown or a wait shows it, in the page's language: "4m 05s" / "4分05秒", "3h 20m" /
+// "3小时20分", "2d" / "2天" (a Chinese agent read "SLA 剩余 4m 58s" and "2d", English units in a Chinese console).
+const SPAN_UNITS = { en: { s: "s", m: "m", h: "h", d: "d", gap: " " }, zh: { s: "秒", m: "分", h: "小时", d: "天", gap: "" } };
+export function fmtSpan(seconds, lang, { padSeconds = false } = {}) {
+  const u = SPAN_UNITS[lang] || SPAN_UNITS.en;
+  seconds = Math.max(0, Math.floor(seconds));
+  if (seconds < 60) return `${seconds}${u.s}`;
+  const m = Math.floor(seconds / 60), s = seconds % 60;
+  if (m < 60) return `${m}${u.m}${u.gap}${padSeconds ? String(s).padStart(2, "0") : s}${u.s}`;
+  const h = Math.floor(m / 60);
+  return h < 48 ? `${h}${u.h}${u.gap}${m % 60}${u.m}` : `${Math.floor(h / 24)}${u.d}`;
+}
+
 export function fmtTime(ts, locale) {
   return ts ? new Date(ts * 1000).toLocaleTimeString(locale || [], { hour: "2-digit", minute: "2-digit" }) : "";
 }
