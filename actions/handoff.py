@@ -6,6 +6,7 @@ second miss in a row.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,6 +20,10 @@ from kb.search import NoPublishedIndex
 from kb.text import match_key
 
 _REASONS = {"request_human": "customer_request", "complaint": "complaint"}
+# A customer who asks for a person in the words of a complaint ("我要投诉，转人工", "I want to file a complaint, get me
+# an agent") is a complaint: the request-a-person intent wins the NLU (its words are the stronger), which handed the
+# chat over as a plain request, without the complaint's priority, its 24-hour clock, its follow-up call or its count.
+_COMPLAINT_WORDS = re.compile(r"投诉|客诉|\bcomplain(?:t|ts|ing|ed)?\b", re.IGNORECASE)
 
 
 def _episode(tracker: Tracker) -> list[dict]:
@@ -70,6 +75,8 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_tur
         events = [*events, {"event": "bot", "data": {"custom": this_turn}}]
     tried = tried_entries(events)
     reason = _REASONS.get(intent, "low_confidence")
+    if reason == "customer_request" and any(_COMPLAINT_WORDS.search(s) for s in said[-2:]):
+        reason = "complaint"
     packet = {
         "reason": reason,
         "category": await knowledge.categorize(said[-5:], language, tracker.sender_id),

@@ -475,3 +475,29 @@ def test_the_transcript_shows_the_choices_the_bot_gave_the_customer(stack, setti
     line.scroll_into_view_if_needed()
     shot(page, f"console-{language}-bot-choices")
     ctx.close()
+
+
+@pytest.mark.usefixtures("manual_assignment")
+@pytest.mark.parametrize(("language", "says", "reason"), [("en", "I want to file a complaint, get me a human", "Complaint"), ("zh", "我要投诉，转人工", "投诉")])
+def test_a_customer_who_asks_for_a_person_to_complain_is_handed_over_as_a_complaint(stack, settings, agents, browser, hub, language, says, reason):
+    """"I want to file a complaint, get me a human": the request-a-person words win the bot's understanding, and the
+    chat reached the queue as a plain request ("Asked for a person"), without the complaint's place at the front
+    of the queue, its 24-hour clock and follow-up call, and not counted among the dashboard's complaints. It is
+    handed over as a complaint, and the agent's queue says so."""
+    ctx = browser.new_context(viewport=PHONE, locale={"en": "en-US", "zh": "zh-CN"}[language])
+    chat = ctx.new_page()
+    chat.goto(f"{settings.hub_url}/chat")
+    chat.wait_for_function("() => { const s = JSON.parse(localStorage.getItem('cs_chat_v1') || 'null'); return s && s.id; }")
+    cid = chat.evaluate("() => JSON.parse(localStorage.getItem('cs_chat_v1')).id")
+    box = chat.locator("#input")
+    box.fill(says)
+    box.press("Enter")
+    expect(chat.locator("#banner")).to_be_visible(timeout=WAIT)  # in the queue
+    agent_ctx, console = staff_page(browser, settings.hub_url, "/console", "alice", DESKTOP, language)
+    row = console.locator(f'#queue li[data-cid="{cid}"]')
+    expect(row).to_contain_text(reason, timeout=WAIT)
+    row.click()
+    expect(console.locator("#packet-summary")).to_contain_text(reason)
+    shot(console, f"console-{language}-complaint-asked-for-a-person")
+    agent_ctx.close()
+    ctx.close()
