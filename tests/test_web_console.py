@@ -501,3 +501,34 @@ def test_a_customer_who_asks_for_a_person_to_complain_is_handed_over_as_a_compla
     shot(console, f"console-{language}-complaint-asked-for-a-person")
     agent_ctx.close()
     ctx.close()
+
+
+@pytest.mark.parametrize(("language", "viewport", "choose"), [("en", DESKTOP, "Choose a colleague…"), ("zh", PHONE, "选择同事…")])
+def test_transfer_waits_for_the_agent_to_choose_a_colleague(stack, settings, agents, browser, hub, only, language, viewport, choose):
+    """The transfer list came with the first online colleague already chosen (a supervisor, in a team of three), so
+    one click on Transfer, taken for "show me who I can transfer to", gave the chat away at once. Nobody is chosen
+    until the agent picks: Transfer stays disabled until then, and a chat opened next starts with nobody chosen."""
+    only("alice")  # alone at work: the chats are pushed to her
+    first, second = Customer(hub, language), Customer(hub, language)
+    for customer in (first, second):
+        customer.say({"en": "talk to a human", "zh": "转人工"}[language])
+        assert customer.status()["conversation"]["agent"] == "alice"
+    assert AgentClient(hub, "bob").post("/presence", {"presence": "online"}).status_code == 200
+    ctx, page = staff_page(browser, settings.hub_url, "/console", "alice", viewport, language)
+    page.locator(f'#mine li[data-cid="{first.id}"] button').first.click()
+    expect(page.locator("#transfer-to option[value=bob]")).to_be_enabled(timeout=WAIT)
+    expect(page.locator("#transfer-to option:checked")).to_have_text(choose)
+    expect(page.locator("#transfer")).to_be_disabled()
+    shot(page, f"console-{language}-transfer-choose")
+    page.locator("#transfer-to").select_option("bob")
+    expect(page.locator("#transfer")).to_be_enabled()
+    if viewport is PHONE:
+        page.locator("#back").click()
+    page.locator(f'#mine li[data-cid="{second.id}"] button').first.click()  # another chat: nobody chosen for it
+    expect(page.locator("#conv-title")).to_be_visible()
+    expect(page.locator("#transfer-to option:checked")).to_have_text(choose)
+    expect(page.locator("#transfer")).to_be_disabled()
+    assert first.status()["conversation"]["agent"] == "alice" and second.status()["conversation"]["agent"] == "alice"
+    ctx.close()
+    for customer in (first, second):
+        AgentClient(hub, "alice").post(f"/conversations/{customer.id}/resolve")

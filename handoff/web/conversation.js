@@ -4,7 +4,7 @@ import { $, el, showMsg } from "/static/common/dom.js";
 import { fmtTime } from "/static/common/i18n.js";
 import { idAfter, newClientId } from "/static/common/ids.js";
 import { linkify, renderMarkdown } from "/static/common/markdown.js";
-import { loadAgents, refreshLists, renderMine, renderQueue, renderRecent } from "./lists.js";
+import { loadAgents, refreshLists, renderMine, renderQueue, renderRecent, resetTransferChoice } from "./lists.js";
 import { api, customerLabel, ownsCurrent, shortId, state } from "./state.js";
 import { resetSuggestions, scheduleSuggestions, showSuggestions } from "./suggestions.js";
 import { resetCustomer, showCustomer } from "./customer.js";
@@ -42,7 +42,7 @@ async function act(fn) {
 }
 
 export async function openConversation(cid) {
-  if (state.currentId !== cid) stopTyping();
+  if (state.currentId !== cid) { stopTyping(); resetTransferChoice(); }
   state.currentId = cid;
   state.current = null;
   state.lastCustomerId = null;

@@ -224,7 +224,9 @@ els.recentDay.addEventListener("change", refreshRecent);
 els.recentForm.addEventListener("submit", (ev) => { ev.preventDefault(); refreshRecent(); });
 
 // Online colleagues first, then those away; the offline ones are listed, disabled and last: the hub refuses a
-// transfer to them (nothing would ever route the chat on), so the menu never picks one.
+// transfer to them (nothing would ever route the chat on), so the menu never picks one. Nor does it pick anyone by
+// itself: with the first colleague chosen in advance, one click on Transfer (taken for "open the transfer choices")
+// gave the chat to whoever was first in the list. Transfer waits for the agent to choose.
 const PRESENCE_ORDER = { online: 0, away: 1, offline: 2 };
 
 export function renderTransferOptions() {
@@ -237,11 +239,19 @@ export function renderTransferOptions() {
     o.disabled = a.presence === "offline";
     return o;
   });
-  els.transferTo.replaceChildren(...options);
-  const open = options.filter((o) => !o.disabled);
-  if (open.some((o) => o.value === chosen)) els.transferTo.value = chosen;
-  else if (open.length) els.transferTo.value = open[0].value;
-  els.transfer.disabled = open.length === 0;
+  const choose = el("option", null, t("transferChoose"));
+  choose.value = "";
+  choose.disabled = true;
+  els.transferTo.replaceChildren(choose, ...options);
+  els.transferTo.value = options.some((o) => !o.disabled && o.value === chosen) ? chosen : "";
+  els.transfer.disabled = !els.transferTo.value;
 }
+
+// A new chat opened: no colleague chosen for it yet.
+export function resetTransferChoice() {
+  els.transferTo.value = "";
+  els.transfer.disabled = true;
+}
+els.transferTo.addEventListener("change", () => { els.transfer.disabled = !els.transferTo.value; });
 
 export function renderLists() { renderQueue(); renderMine(); renderRecent(); renderTransferOptions(); }
