@@ -296,3 +296,35 @@ def test_the_privacy_export_fetches_what_a_channel_customer_sent_and_lists_what_
     assert [(p["message_id"], base64.b64decode(p["data_base64"]), p["content_type"]) for p in conversation["channel_files"]] == [(kept["id"], parcel, "image/png")]
     assert [(p["message_id"], p["code"]) for p in conversation["channel_files_not_fetched"]] == [(expired["id"], "attachment_gone")]
     assert conversation["pictures"] == []  # web-chat pictures: none here
+
+
+def test_a_picture_address_that_is_not_wechats_is_never_fetched(settings, hub, agents, supervisor, channels_hub, telegram_api, wechat_api):
+    """A WeChat picture without a MediaId is fetched from its PicUrl. A push that named an address on the hub's own
+    network instead (a plaintext-mode push is signed over its timestamp and nonce only, so one captured URL lets its
+    body be replaced; here: another service beside the hub, standing for a cloud metadata address or an admin port)
+    had the hub fetch it and hand the answer to the agent who opened the line, and into the customer's data export.
+    Only WeChat's picture servers, or the configured API base, are fetched now: the line is a 404 not_an_attachment,
+    and the export lists it as not fetched; a picture at a WeChat address is still fetched."""
+    internal = b"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+    telegram_api.add_file(internal, "secrets/metadata.txt")
+    inside = f"{telegram_api.url}/file/bot{telegram_api.token}/secrets/metadata.txt"
+    assert httpx.get(inside).content == internal  # reachable from where the hub runs
+    wechat_api.pictures["/pic/parcel-7.png"] = png(rgb=(200, 200, 20))
+    f = follower(channels_hub)
+    for address in (inside, "http://127.0.0.1:1/latest/meta-data/", f"{wechat_api.url}/pic/parcel-7.png"):
+        f.push(_push_xml(f, "image", PicUrl=address), encrypted=True)
+    cid = conversation_of(settings, "wechat", f.openid)
+    forged, closed_port, genuine = customer_lines(settings, cid, 3)
+    with httpx.Client(base_url=channels_hub, timeout=60) as client:
+        sue = AgentClient(client, supervisor, console=False)
+        for line in (forged, closed_port):
+            resp = client.get(attachment_path(cid, line["id"]), headers=sue.headers)
+            assert resp.status_code == 404 and resp.json()["code"] == "not_an_attachment", resp.text
+            assert internal not in resp.content
+        resp = client.get(attachment_path(cid, genuine["id"]), headers=sue.headers)
+        assert resp.status_code == 200 and resp.content == wechat_api.pictures["/pic/parcel-7.png"], resp.text
+
+    conversation, _ = _export(settings, cid, **channel_env(telegram_api, wechat_api))
+    assert internal not in json.dumps(conversation).encode() and base64.b64encode(internal).decode() not in json.dumps(conversation)
+    assert [p["message_id"] for p in conversation["channel_files"]] == [genuine["id"]]
+    assert [(p["message_id"], p["code"]) for p in conversation["channel_files_not_fetched"]] == [(forged["id"], "not_an_attachment"), (closed_port["id"], "not_an_attachment")]

@@ -7,8 +7,11 @@ or picture address); ``Attachments.open`` turns it into the bytes, through the a
 - Telegram: ``getFile`` (the adapter's ``Bot``), then the file from ``<api base>/file/bot<token>/<file_path>``
   (Telegram serves files up to 20 MB to bots).
 - WeChat: ``/cgi-bin/media/get`` with the account's access_token (renewed once if WeChat says it is stale; WeChat
-  keeps a customer's media three days), or, for a picture without a MediaId, its ``PicUrl``. A link's ``Url`` is
-  never fetched: the customer chose it.
+  keeps a customer's media three days), or, for a picture without a MediaId, its ``PicUrl``, only from WeChat's own
+  picture servers (``*.qpic.cn``, ``*.qlogo.cn``) or the configured API base (``wechat_picture_address``): a
+  plaintext-mode push is signed over its timestamp and nonce only, not its body, so a forged one could otherwise
+  have the hub fetch an address on its own network (a cloud metadata service, an admin port) into the console and
+  into the customer's data export. Never through a redirect. A link's ``Url`` is never fetched: the customer chose it.
 
 Nothing the platform says is trusted for how the browser treats the bytes: an image is served inline only when its
 first bytes are a JPEG, PNG, GIF or WebP, with that type; anything else is ``application/octet-stream``, to download.
@@ -49,6 +52,7 @@ log = logging.getLogger(__name__)
 # first bytes -> the image type a browser may show inline (no SVG: it can carry script)
 IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
 SNIFF_BYTES = 16
+WECHAT_PICTURE_HOSTS = ("qpic.cn", "qlogo.cn")  # where WeChat's PicUrl points (mmbiz.qpic.cn ...)
 WECHAT_GONE = {40007}  # invalid media_id: expired (three days) or never this account's
 DOWNLOAD = "application/octet-stream"
 
@@ -106,6 +110,23 @@ def sniff(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+def wechat_picture_address(url: str, api_base: str) -> bool:
+    """Whether ``url`` is a picture address WeChat gives (``PicUrl``): http(s) on WeChat's picture servers, or on the
+    configured API base itself (a stand-in, a proxy in front of WeChat); never anything else the hub can reach.
+    Read by the parser that fetches it (httpx), so the two cannot disagree on the host."""
+    try:
+        parts, base = httpx.URL(url), httpx.URL(api_base)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    host = parts.host.lower()
+    if parts.scheme not in ("http", "https") or not host or parts.userinfo:
+        return False
+    if (parts.scheme, host, parts.port) == (base.scheme, base.host.lower(), base.port):
+        return True
+    named = re.fullmatch(r"[a-z0-9.-]+", host) is not None
+    return named and parts.port is None and any(host == domain or host.endswith(f".{domain}") for domain in WECHAT_PICTURE_HOSTS)
 
 
 def safe_filename(name: str, fallback: str) -> str:
@@ -172,8 +193,8 @@ class Attachments:
         media_id = str(media.get("media_id") or "")
         if not media_id:  # a picture WeChat gave only an address for
             url = str(media.get("url") or "")
-            if media.get("type") != "image" or urlsplit(url).scheme not in ("http", "https"):
-                raise NotAnAttachment("this line carries nothing to open")
+            if media.get("type") != "image" or not wechat_picture_address(url, channel.api_base):
+                raise NotAnAttachment("this line carries nothing to open (the picture's address is not WeChat's)")
             resp = await self._get("WeChat", url)
             if resp.status_code != 200:
                 await resp.aclose()
