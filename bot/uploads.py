@@ -1,7 +1,10 @@
 """Pictures a web-chat customer attaches (the broken item, the wrong parcel): kept with the conversation for the agent.
 
 A picture is taken only if its first bytes say JPEG, PNG, WebP or GIF (``bot/channels/media.py:sniff``; what the
-browser claims is not trusted) and it is at most ``Settings.web_image_max_bytes``. It is stored in the conversation's
+browser claims is not trusted) and it is at most ``Settings.web_image_max_bytes``, and at most ``MAX_PIXELS`` as its
+header declares (``pixels``; nothing here decodes it): a few hundred KB of PNG can declare 20000 x 20000 pixels, which
+the console shows as a thumbnail, and ten of them (within a chat's picture limit) left the agent's console unable to
+draw a frame for over a minute, each decoded to 1.6 GB. A phone's 48-megapixel photo is well within it. It is stored in the conversation's
 own hash (``Keys.uploads``, base64: the hub's Redis clients speak text), so it lives exactly as long as the
 transcript: the retention sweep and a customer's erasure delete every key named after the conversation
 (``Keys.of_conversation``, ``privacy/erase.py``), this one with them; and the hash expires on its own after
@@ -35,6 +38,10 @@ class ImageTooLarge(Invalid):
     pass
 
 
+class ImageTooManyPixels(Invalid):
+    pass
+
+
 class UploadGone(NotFound):
     pass
 
@@ -48,6 +55,78 @@ class FileTooLarge(Invalid):
 
 
 PDF = "application/pdf"
+MAX_PIXELS = 64_000_000  # 8000 x 8000; a 50-megapixel phone photo (8160 x 6144) is 50.1 million
+
+
+def pixels(data: bytes, kind: str) -> int | None:
+    """How many pixels the picture's header says a browser will decode (width x height; a GIF: its largest frame's
+    extent too), read without decoding; ``None`` where the header cannot be read (a browser cannot show it either)."""
+    try:
+        if kind == "image/png":  # IHDR: always the first chunk
+            return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big") if data[12:16] == b"IHDR" else None
+        if kind == "image/gif":
+            return _gif_pixels(data)
+        if kind == "image/webp":
+            return _webp_pixels(data)
+        if kind == "image/jpeg":
+            return _jpeg_pixels(data)
+    except (IndexError, ValueError):
+        return None
+    return None
+
+
+def _jpeg_pixels(data: bytes) -> int | None:
+    i = 2
+    while i + 9 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame: the picture's size
+            return int.from_bytes(data[i + 5:i + 7], "big") * int.from_bytes(data[i + 7:i + 9], "big")
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return None
+
+
+def _webp_pixels(data: bytes) -> int | None:
+    chunk = data[12:16]
+    if chunk == b"VP8X":  # the canvas: 24-bit width - 1, height - 1
+        return (int.from_bytes(data[24:27], "little") + 1) * (int.from_bytes(data[27:30], "little") + 1)
+    if chunk == b"VP8 ":  # a key frame: 14-bit width and height after the start code
+        return (int.from_bytes(data[26:28], "little") & 0x3FFF) * (int.from_bytes(data[28:30], "little") & 0x3FFF)
+    if chunk == b"VP8L":  # 14-bit width - 1, height - 1 after the signature byte
+        bits = int.from_bytes(data[21:25], "little")
+        return ((bits & 0x3FFF) + 1) * (((bits >> 14) & 0x3FFF) + 1)
+    return None
+
+
+def _gif_pixels(data: bytes) -> int | None:
+    """The logical screen, grown to every frame's extent (a browser makes room for a frame larger than the screen)."""
+    width, height = int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    i = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    while i < len(data):
+        block = data[i]
+        if block == 0x3B:  # trailer
+            break
+        if block == 0x21:  # extension: label, then sub-blocks
+            i += 2
+        elif block == 0x2C:  # image descriptor: left, top, width, height, packed; a local colour table; LZW code size
+            left, top = int.from_bytes(data[i + 1:i + 3], "little"), int.from_bytes(data[i + 3:i + 5], "little")
+            w, h = int.from_bytes(data[i + 5:i + 7], "little"), int.from_bytes(data[i + 7:i + 9], "little")
+            width, height = max(width, left + w), max(height, top + h)
+            packed = data[i + 9]
+            i += 10 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0) + 1
+        else:
+            break
+        while i < len(data) and data[i]:  # sub-blocks, up to the empty one
+            i += data[i] + 1
+        i += 1
+    return width * height
 
 
 def sniff_sendable(head: bytes) -> str | None:
@@ -56,12 +135,15 @@ def sniff_sendable(head: bytes) -> str | None:
 
 
 def _checked(data: bytes, limit: int, kind_of: Callable[[bytes], str | None], too_large: Invalid, wrong_kind: Invalid) -> str:
-    """``data``'s type by its first bytes, if it is within ``limit`` and of a kind ``kind_of`` names; else the refusal."""
+    """``data``'s type by its first bytes, if it is within ``limit`` and of a kind ``kind_of`` names, and a picture
+    within ``MAX_PIXELS``; else the refusal."""
     if len(data) > limit:
         raise too_large
     kind = kind_of(data[:16])
     if kind is None:
         raise wrong_kind
+    if (count := pixels(data, kind)) is not None and count > MAX_PIXELS:
+        raise ImageTooManyPixels(f"the picture declares {count} pixels; the limit is {MAX_PIXELS} (8000 x 8000)")
     return kind
 
 

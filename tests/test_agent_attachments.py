@@ -7,6 +7,9 @@ large, is refused with a code the console words; erasure deletes what was sent.
 
 from __future__ import annotations
 
+import struct
+import zlib
+
 import pytest
 
 from core.redis import Keys, sync_client
@@ -108,3 +111,52 @@ def test_a_web_customer_reads_what_the_agent_sent_and_erasure_deletes_it(setting
     proc = run_cli("-m", "privacy", "delete", "--conversation", cid, "--yes")
     assert proc.returncode == 0, proc.stderr
     assert not r.exists(Keys(settings.key_prefix).uploads(cid))
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """A valid grey PNG of ``width`` x ``height``: a few hundred KB even at 20000 x 20000 (all one shade)."""
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+# A JPEG whose frame header says 30000 x 30000 (the scan that follows is a few bytes), and a 10 x 10 GIF whose one
+# frame is 20000 x 20000 (a browser grows the picture to hold it).
+JPEG_30000 = (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+              + b"\xff\xc0\x00\x0b\x08" + struct.pack(">HH", 30000, 30000) + b"\x01\x01\x11\x00" + bytes(64) + b"\xff\xd9")
+GIF_FRAME_20000 = (b"GIF89a" + struct.pack("<HH", 10, 10) + b"\x00\x00\x00"
+                   + b"\x2c" + struct.pack("<HHHH", 0, 0, 20000, 20000) + b"\x00" + b"\x02\x02\x4c\x01\x00" + b"\x3b")
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_a_picture_declaring_more_pixels_than_a_browser_can_draw_is_refused(settings, hub, agents):
+    """A few hundred KB of PNG can declare 20000 x 20000 pixels: it passed as a picture, and the agent's console
+    (which shows every picture of the chat as a thumbnail) decoded each one to 1.6 GB; ten of them, within a chat's
+    picture limit, left it unable to draw for over a minute. A picture whose header declares more than 8000 x 8000
+    pixels is refused now, from the customer (422 image_too_many_pixels) and from an agent, whatever its format;
+    nothing is stored; a 48-megapixel phone photo is still taken."""
+    started = hub.post("/api/conversations", json={"language": "en"}).json()
+    cid, bearer = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+    url = f"/api/conversations/{cid}/attachments"
+    bomb = declared_png(20000, 20000)
+    assert len(bomb) < settings.web_image_max_bytes
+    for picture, kind in ((bomb, "image/png"), (JPEG_30000, "image/jpeg"), (GIF_FRAME_20000, "image/gif")):
+        refused = hub.post(url, content=picture, headers={**bearer, "Content-Type": kind})
+        assert refused.status_code == 422 and refused.json()["code"] == "image_too_many_pixels", (kind, refused.text)
+    assert not sync_client(settings).exists(Keys(settings.key_prefix).uploads(cid))
+    photo = declared_png(8000, 6000)
+    taken = hub.post(url, content=photo, headers={**bearer, "Content-Type": "image/png"})
+    assert taken.status_code == 201, taken.text
+
+    hub.post(f"/api/conversations/{cid}/handoff", headers=bearer)
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    for picture, kind in ((bomb, "image/png"), (GIF_FRAME_20000, "image/gif")):
+        refused = hub.post(send_path(cid), params={"name": "chart.png"}, content=picture, headers={**alice.headers, "Content-Type": kind})
+        assert refused.status_code == 422 and refused.json()["code"] == "image_too_many_pixels", (kind, refused.text)
+    lines = hub.get(f"/api/conversations/{cid}/messages", headers=bearer).json()
+    assert [m["meta"].get("kind") for m in lines if m["sender"] in ("customer", "agent")].count("attachment") == 1

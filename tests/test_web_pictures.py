@@ -524,3 +524,32 @@ def test_a_file_the_agent_sent_that_failed_on_the_way_is_retried_and_arrives_onc
     assert len(sent_files()) == 2
     console.close()
     ctx.close()
+
+
+def test_a_picture_too_large_to_draw_is_refused_in_the_customers_words(stack, settings, hub, browser):
+    """A picture whose header declares 20000 x 20000 pixels (a few hundred KB) was taken and shown to the agent; the
+    hub refuses it now (image_too_many_pixels), and the customer reads why under it, in the page's language, never
+    sent again; an ordinary photo after it goes."""
+    from tests.test_agent_attachments import declared_png
+
+    ctx, page = chat_page(browser, settings.hub_url, DESKTOP)
+    cid, token = saved_conversation(page)
+
+    def attach(picture: bytes, name: str) -> None:
+        with page.expect_file_chooser() as chooser:
+            page.locator("#attach").click()
+        chooser.value.set_files(files=[{"name": name, "mimeType": "image/png", "buffer": picture}])
+
+    attach(declared_png(20000, 20000), "huge.png")
+    failed = page.locator(".row.customer.failed")
+    expect(failed.locator(".failed-note")).to_have_text(
+        "This picture is too large to show (more than 8000 × 8000 pixels). Send a smaller one: a photo or a screenshot is fine.", timeout=WAIT)
+    page.locator("#lang").click()
+    expect(failed.locator(".failed-note")).to_have_text("图片尺寸太大，无法显示（超过 8000 × 8000 像素）。请发送小一些的图片，照片或截图都可以。")
+    attach(png(60, 40, (30, 30, 200)), "box.png")
+    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)
+    lines = hub.get(f"/api/conversations/{cid}/messages", headers={"Authorization": f"Bearer {token}"}).json()
+    assert [m["meta"]["media"]["size"] for m in lines if m["meta"].get("kind") == "attachment"] == [len(png(60, 40, (30, 30, 200)))]
+    page.reload()  # refused for good: not in the outbox, never sent again
+    expect(page.locator(".row.customer img.picture")).to_have_count(1, timeout=WAIT)
+    ctx.close()

@@ -22,6 +22,8 @@ const MAX_ATTEMPTS = 30;
 const inFlight = new Set();
 const retryTimers = new Map(); // client message id -> the timer of its next attempt
 const restoring = new Set(); // pictures being read back from IndexedDB after a reload
+// Why the hub refuses a picture for good, by its code: what the customer is told under it (texts.js).
+const REFUSED = { not_an_image: "picture_type", image_too_large: "picture_too_large", image_too_many_pixels: "picture_too_many_pixels" };
 const PICTURE = { kind: "attachment", media: { type: "image", upload_id: null } }; // a pending picture's row (log.js)
 export const hooks = { edit: null }; // put a refused message back into the composer
 
@@ -130,9 +132,9 @@ async function deliver(item, attempt) {
       else connection.serviceAway();
       return;
     }
-    if (item.picture && (e.code === "not_an_image" || e.code === "image_too_large" || e.status === 413)) {
+    if (item.picture && (REFUSED[e.code] || e.status === 413)) {
       finished(id); // never taken, however often it is sent
-      showRefused(row, e.code === "not_an_image" ? "picture_type" : "picture_too_large");
+      showRefused(row, REFUSED[e.code] || "picture_too_large");
       return;
     }
     const reason = typeof e.detail === "string" ? e.detail : "";

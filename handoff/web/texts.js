@@ -56,6 +56,7 @@ const TEXT = {
     fileDiscard: "Discard", fileDiscardLabel: (name) => `Discard ${name} (not sent)`,
     attachRefused: { not_owner: "Only the agent who holds this chat can send it a file.",
       not_a_picture_or_pdf: "Only JPEG, PNG, WebP or GIF pictures and PDF files can be sent.",
+      image_too_many_pixels: "This picture is too large to show (more than 8000 × 8000 pixels). Send a smaller one.",
       not_for_this_channel: "A WeChat customer can be sent JPEG, PNG or GIF pictures only (WeChat accounts cannot send files).",
       too_large: (mb) => `This file is too large: at most ${mb} MB.` },
     // Why the hub refused an action, by its code (hub/errors.py): the hub's own details are English.
@@ -121,6 +122,7 @@ const TEXT = {
     fileDiscard: "不发了", fileDiscardLabel: (name) => `不发了：${name}`,
     attachRefused: { not_owner: "只有接待此会话的客服才能发送文件。",
       not_a_picture_or_pdf: "只能发送 JPEG、PNG、WebP、GIF 图片或 PDF 文件。",
+      image_too_many_pixels: "图片尺寸太大，无法显示（超过 8000 × 8000 像素）。请发送小一些的图片。",
       not_for_this_channel: "微信顾客只能接收 JPEG、PNG 或 GIF 图片（公众号无法发送文件）。",
       too_large: (mb) => `文件太大，最大 ${mb} MB。` },
     refusals: { at_capacity: "您接待的会话已达上限，请先结束一个会话。",

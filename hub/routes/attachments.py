@@ -9,7 +9,7 @@ reading it (``hub.deps.may_read``), never an id of their own choosing. The bytes
 
 ``POST /api/agent/conversations/{cid}/attachments?name=...``: the agent who owns the chat sends the customer a picture
 (JPEG, PNG, WebP, GIF) or a PDF (a return label, a size chart); the body is the file. Its type is read from its first
-bytes (422 ``not_a_picture_or_pdf``), at most ``Settings.agent_attachment_max_bytes`` (a larger body is a 413 before it
+bytes (422 ``not_a_picture_or_pdf``; a picture of more than 8000 x 8000 pixels: ``image_too_many_pixels``), at most ``Settings.agent_attachment_max_bytes`` (a larger body is a 413 before it
 is read); not the owner: 403 ``not_owner``. It is kept with the conversation like a customer's picture
 (``bot/uploads.py``: retention and erasure delete it) and appended as the agent's line (``meta.kind`` attachment,
 ``meta.media.upload_id``): the web chat shows it (``hub/routes/uploads.py``), and a messaging channel's customer

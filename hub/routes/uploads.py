@@ -5,7 +5,8 @@ transcript, it brings replies back there from a messaging channel they wrote fro
 
 The body is the picture itself (``Content-Type: image/jpeg``, ``image/png``, ``image/webp`` or ``image/gif``), at most
 ``Settings.web_image_max_bytes`` (a larger body is a 413 before it is read, ``hub/middleware/body_limit.py``); what
-it is, is read from its first bytes: anything else is a 422 ``not_an_image``. Counted as a message against the chat's
+it is, is read from its first bytes: anything else is a 422 ``not_an_image``; one whose header declares more than
+8000 x 8000 pixels (``bot/uploads.py:MAX_PIXELS``) a 422 ``image_too_many_pixels``. Counted as a message against the chat's
 message limits, and against ``images_per_conversation`` (``hub/middleware/rate_limit.py``).
 
 ``GET /api/conversations/{cid}/messages/{mid}/picture``: the customer's own view of a picture they attached (their chat
@@ -45,7 +46,7 @@ _PERSONAL = {"Cache-Control": "private, max-age=3600", "Vary": "Authorization"}
 @router.post("/{cid}/attachments", response_model=Message, status_code=201, summary="Attach a picture (JPEG, PNG, WebP or GIF): the body is the picture",
              openapi_extra={"requestBody": {"required": True, "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_TYPES}}},
              responses={413: {"description": "larger than the limit (GET /api/conversations/limits)"},
-                        422: {"description": "not a JPEG, PNG, WebP or GIF picture (code not_an_image)"}})
+                        422: {"description": "not a JPEG, PNG, WebP or GIF picture (code not_an_image), or more than 8000 x 8000 pixels (image_too_many_pixels)"}})
 async def attach(conv: Conv, request: Request, services: Svc,
                  client_message_id: Annotated[str | None, Query(max_length=100, description="idempotency key: sending the same picture again with it stores it once")] = None) -> Message:
     if client_message_id and (before := await services.conversations.by_client_id(conv.id, "customer", client_message_id)):
