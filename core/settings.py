@@ -173,6 +173,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = 64 * 1024
     # Request bodies (chunked or not). Knowledge-base imports get their own, larger limit.
     max_body_bytes: int = 256 * 1024
+    # A request body that stops arriving for this long before its end is answered 408 (hub/middleware/body_limit.py).
+    body_idle_seconds: float = 30.0
     max_upload_bytes: int = 10 * 1024 * 1024
     # Largest attachment (a customer's photo, file, voice message) the console opens from a channel: Telegram hands
     # bots files up to 20 MB, WeChat's media are at most 10 MB (video) and 2 MB (voice).

@@ -61,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: security headers wrap everything (413 and 429 answers too).
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
                        larger={"/api/kb/import": settings.max_upload_bytes, uploads.UPLOAD_PATH: settings.web_image_max_bytes,
-                               attachments.SEND_PATH: settings.agent_attachment_max_bytes})
+                               attachments.SEND_PATH: settings.agent_attachment_max_bytes},
+                       idle_seconds=settings.body_idle_seconds)
     app.add_middleware(RateLimit, limiter_factory=lambda: app.state.services.limiter, limits=settings.rate_limits)
     app.add_middleware(CsrfGuard, trusted_origins=[settings.public_url] if settings.public_url else [])
     if settings.widget_origins:  # shops calling the customer API from their own pages; nobody else

@@ -11,6 +11,7 @@ import io
 import json
 import select
 import socket
+import time
 import zipfile
 
 import httpx
@@ -314,3 +315,51 @@ def test_secrets_with_characters_outside_ascii_are_wrong_not_a_server_error(hub,
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """What the hub answers on ``sock`` until it closes the connection (the socket's own timeout bounds the wait)."""
+    answer = b""
+    try:
+        while chunk := sock.recv(65536):
+            answer += chunk
+    except TimeoutError:
+        pass
+    return answer
+
+
+def test_an_upload_whose_body_stops_arriving_is_answered_408_and_closed(stack, settings):
+    """A client could send the head of a picture upload and then nothing (or a byte now and then): the hub waited for
+    the rest for ever, holding the connection and what had come (a few thousand such clients hold its memory and
+    file descriptors). A body with nothing new for ``body_idle_seconds`` is answered 408 and its connection closed,
+    declared or chunked; one that keeps coming, however slowly, is taken."""
+    from tests.clients import start_hub
+    from tests.test_channel_attachments import png
+
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_BODY_IDLE_SECONDS="3")
+    try:
+        started = httpx.post(f"{url}/api/conversations", json={"language": "en"}).json()
+        cid, token = started["conversation_id"], started["token"]
+        host, port = url.removeprefix("http://").split(":")
+        head = f"POST /api/conversations/{cid}/attachments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: image/png\r\n"
+        for framing, first in ((f"Content-Length: {100_000}\r\n\r\n", b"\x89PNG\r\n\x1a\n"),
+                               ("Transfer-Encoding: chunked\r\n\r\n", b"8\r\n\x89PNG\r\n\x1a\n\r\n")):
+            with socket.create_connection((host, int(port)), timeout=60) as sock:
+                sock.sendall((head + framing).encode() + first)
+                answer = _answer(sock)  # the hub closes it: no hanging until our own timeout
+            assert answer.startswith(b"HTTP/1.1 408"), (framing, answer[:200])
+            assert b"stopped arriving" in answer
+
+        picture = png(40, 30, (10, 200, 10))
+        with socket.create_connection((host, int(port)), timeout=60) as sock:  # slow but steady: taken
+            sock.sendall((head + f"Content-Length: {len(picture)}\r\nConnection: close\r\n\r\n").encode())
+            for at in range(0, len(picture), len(picture) // 4 + 1):
+                time.sleep(1)
+                sock.sendall(picture[at:at + len(picture) // 4 + 1])
+            answer = _answer(sock)
+        assert answer.startswith(b"HTTP/1.1 201"), answer[:300]
+        lines = httpx.get(f"{url}/api/conversations/{cid}/messages", headers={"Authorization": f"Bearer {token}"}).json()
+        assert [m["meta"]["media"]["size"] for m in lines if m["meta"].get("kind") == "attachment"] == [len(picture)]
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -1,7 +1,9 @@
-"""Request bodies over a size limit are refused with 413, declared or chunked (starlette shape: options in ``__init__``, work in ``__call__``)."""
+"""Request bodies over a size limit are refused with 413, declared or chunked, and bodies that stall with 408 (starlette
+shape: options in ``__init__``, work in ``__call__``)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -17,11 +19,18 @@ class BodyLimit:
     limit, so no route ever reads more than the limit into memory.
     ``larger`` gives some paths their own limit (file uploads): each key a regular expression matched at the start
     of the path (a plain prefix is one).
+
+    A body that stops arriving (nothing for ``idle_seconds`` before its end) is answered 408 and its connection
+    closed: uvicorn waits for the rest of a body for ever, so a client that sent the head of an upload and then a
+    byte now and then (slowloris) held a connection, and what it had sent, as long as it liked, and a few thousand of
+    them held the hub's memory and file descriptors. Only while the body is still coming: after it, a route
+    listening for the client to go away (a streamed download) waits as long as it needs.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None, idle_seconds: float = 30.0) -> None:
         self.app = app
         self.limit = limit
+        self.idle_seconds = idle_seconds
         self._larger = [(re.compile(pattern), n) for pattern, n in (larger or {}).items()]
 
     def limit_for(self, path: str) -> int:
@@ -38,14 +47,23 @@ class BodyLimit:
             return
         received = 0
         responded = False
+        body_done = False
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.idle_seconds)
+            except TimeoutError:
+                raise _Stalled(self.idle_seconds) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise _TooLarge(limit)
+                body_done = not message.get("more_body", False)
+            else:
+                body_done = True
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -58,6 +76,9 @@ class BodyLimit:
         except _TooLarge:
             if not responded:
                 await _too_large(send, limit)
+        except _Stalled:
+            if not responded:
+                await _refuse(send, 408, f"the request body stopped arriving (nothing for {self.idle_seconds:g} s)")
 
 
 class _TooLarge(HTTPException):
@@ -67,7 +88,18 @@ class _TooLarge(HTTPException):
         super().__init__(413, f"request body too large (limit {limit} bytes)")
 
 
+class _Stalled(HTTPException):
+    """Raised inside the body read when nothing more came for ``idle_seconds``: a 408, as ``_TooLarge`` is a 413."""
+
+    def __init__(self, idle_seconds: float) -> None:
+        super().__init__(408, f"the request body stopped arriving (nothing for {idle_seconds:g} s)", headers={"Connection": "close"})
+
+
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"request body too large (limit {limit} bytes)"}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    await _refuse(send, 413, f"request body too large (limit {limit} bytes)")
+
+
+async def _refuse(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
