@@ -10,6 +10,10 @@ transcript: the retention sweep and a customer's erasure delete every key named 
 (``Keys.of_conversation``, ``privacy/erase.py``), this one with them; and the hash expires on its own after
 ``Settings.retention_days`` since the last picture, should the conversation outlive it in no other way.
 
+A picture is kept only while its conversation exists, checked in the same step as it is written (``KEEP``): an
+upload whose body was still arriving when the conversation was erased found no conversation, and its picture was
+kept under the erased conversation's name for ``retention_days``, where nothing would ever delete it early.
+
 The transcript gets an attachment line like a channel's photo (``ChannelGateway.attachment``): ``meta.media`` names
 the upload (``upload_id``), and the agent opens it through the same endpoint (``hub/routes/attachments.py``).
 
@@ -27,7 +31,7 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 
 from bot.channels.media import safe_filename, sniff
-from core.errors import Invalid, NotFound
+from core.errors import Invalid, NotFound, UnknownConversation
 from core.redis import Keys
 
 class NotAnImage(Invalid):
@@ -55,6 +59,15 @@ class FileTooLarge(Invalid):
 
 
 PDF = "application/pdf"
+
+# KEYS: the conversation, its uploads; ARGV: upload id, the bytes (base64), id + ":type", the type, seconds to keep.
+# 0 if the conversation is gone (erased meanwhile): nothing is written.
+KEEP = """
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+redis.call('hset', KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+redis.call('expire', KEYS[2], ARGV[5])
+return 1
+"""
 MAX_PIXELS = 64_000_000  # 8000 x 8000; a 50-megapixel phone photo (8160 x 6144) is 50.1 million
 
 
@@ -154,6 +167,7 @@ class Uploads:
         self.max_bytes = max_bytes
         self.agent_max_bytes = agent_max_bytes
         self.keep_seconds = keep_seconds
+        self._keep_script = client.register_script(KEEP)
 
     def check(self, data: bytes) -> str:
         """The picture's type; ``NotAnImage`` or ``ImageTooLarge`` if it cannot be taken."""
@@ -184,11 +198,10 @@ class Uploads:
 
     async def _keep(self, cid: str, data: bytes, kind: str) -> str:
         upload_id = secrets.token_urlsafe(18)
-        key = self.k.uploads(cid)
-        async with self.r.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping={upload_id: base64.b64encode(data).decode(), f"{upload_id}:type": kind})
-            pipe.expire(key, self.keep_seconds)
-            await pipe.execute()
+        kept = await self._keep_script(keys=[self.k.conv(cid), self.k.uploads(cid)],
+                                       args=[upload_id, base64.b64encode(data).decode(), f"{upload_id}:type", kind, int(self.keep_seconds)])
+        if not kept:
+            raise UnknownConversation("this conversation no longer exists (it was erased)")
         return upload_id
 
     async def open(self, cid: str, upload_id: str) -> tuple[bytes, str]:

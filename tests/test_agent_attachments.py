@@ -7,6 +7,7 @@ large, is refused with a code the console words; erasure deletes what was sent.
 
 from __future__ import annotations
 
+import socket
 import struct
 import zlib
 
@@ -160,3 +161,49 @@ def test_a_picture_declaring_more_pixels_than_a_browser_can_draw_is_refused(sett
         assert refused.status_code == 422 and refused.json()["code"] == "image_too_many_pixels", (kind, refused.text)
     lines = hub.get(f"/api/conversations/{cid}/messages", headers=bearer).json()
     assert [m["meta"].get("kind") for m in lines if m["sender"] in ("customer", "agent")].count("attachment") == 1
+
+
+def _post_slowly(settings, path: str, headers: dict, body: bytes, meanwhile) -> bytes:
+    """POST ``body`` to the hub in two parts, running ``meanwhile`` after the first: the route has started (its
+    authorisation is done) and is reading the body. What the hub answered."""
+    host, port = settings.hub_url.removeprefix("http://").split(":")
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\n{head}Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body[:10])
+        meanwhile()
+        sock.sendall(body[10:])
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_a_picture_still_arriving_when_the_conversation_is_erased_is_not_kept(settings, hub, agents):
+    """The customer's picture (or the agent's file) was still on its way when the conversation was erased: the hub
+    answered 500, and kept the picture under the erased conversation's name for the retention period (180 days),
+    where nothing would delete it. Now nothing is kept and the answer is a 404 unknown_conversation."""
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+
+    def erase(cid: str):
+        def run() -> None:
+            proc = run_cli("-m", "privacy", "delete", "--conversation", cid, "--yes")
+            assert proc.returncode == 0, proc.stderr
+        return run
+
+    started = hub.post("/api/conversations", json={"language": "en"}).json()
+    cid, bearer = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+    hub.post(f"/api/conversations/{cid}/messages", json={"text": "the parcel came broken"}, headers=bearer)
+    answer = _post_slowly(settings, f"/api/conversations/{cid}/attachments", {**bearer, "Content-Type": "image/png"}, png(), erase(cid))
+    assert answer.startswith(b"HTTP/1.1 404") and b"unknown_conversation" in answer, answer[:300]
+    assert r.keys(f"*{cid}*") == []
+
+    started = hub.post("/api/conversations", json={"language": "en"}).json()
+    cid, bearer = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+    hub.post(f"/api/conversations/{cid}/messages", json={"text": "I want a person"}, headers=bearer)
+    hub.post(f"/api/conversations/{cid}/handoff", headers=bearer)
+    alice = AgentClient(hub, "alice")
+    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    answer = _post_slowly(settings, send_path(cid) + "?name=label.pdf", {**alice.headers, "Content-Type": "application/pdf"}, PDF, erase(cid))
+    assert answer.startswith(b"HTTP/1.1 404"), answer[:300]
+    assert not r.exists(keys.uploads(cid))

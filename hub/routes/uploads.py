@@ -29,6 +29,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from bot.channels.media import NotAnAttachment, content_disposition_name, sniff
 from bot.uploads import PDF
+from core.errors import UnknownConversation
 from handoff.models import Message
 from hub.deps import Conv, MessagePathId, Svc
 from hub.services import Services
@@ -53,6 +54,8 @@ async def attach(conv: Conv, request: Request, services: Svc,
         return before
     media = await services.uploads.store(conv.id, await request.body())
     message, _ = await services.gateway.attachment(conv, "web", media, client_message_id=client_message_id, reads_transcript=True)
+    if message is None:  # erased while the picture was on its way (erasure deleted the picture with it)
+        raise UnknownConversation()
     return message
 
 
