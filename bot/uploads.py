@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
-from bot.channels.media import safe_filename, sniff
+from bot.channels.media import MAX_PIXELS, pixels, safe_filename, sniff
 from core.errors import Invalid, NotFound, UnknownConversation
 from core.redis import Keys
 
@@ -68,80 +68,6 @@ redis.call('hset', KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 redis.call('expire', KEYS[2], ARGV[5])
 return 1
 """
-MAX_PIXELS = 64_000_000  # 8000 x 8000; a 50-megapixel phone photo (8160 x 6144) is 50.1 million
-
-
-def pixels(data: bytes, kind: str) -> int | None:
-    """How many pixels the picture's header says a browser will decode (width x height; a GIF: its largest frame's
-    extent too), read without decoding; ``None`` where the header cannot be read (a browser cannot show it either)."""
-    try:
-        if kind == "image/png":  # IHDR: always the first chunk
-            return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big") if data[12:16] == b"IHDR" else None
-        if kind == "image/gif":
-            return _gif_pixels(data)
-        if kind == "image/webp":
-            return _webp_pixels(data)
-        if kind == "image/jpeg":
-            return _jpeg_pixels(data)
-    except (IndexError, ValueError):
-        return None
-    return None
-
-
-def _jpeg_pixels(data: bytes) -> int | None:
-    i = 2
-    while i + 9 <= len(data):
-        if data[i] != 0xFF:
-            return None
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
-            i += 2
-            continue
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame: the picture's size
-            return int.from_bytes(data[i + 5:i + 7], "big") * int.from_bytes(data[i + 7:i + 9], "big")
-        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
-    return None
-
-
-def _webp_pixels(data: bytes) -> int | None:
-    chunk = data[12:16]
-    if chunk == b"VP8X":  # the canvas: 24-bit width - 1, height - 1
-        return (int.from_bytes(data[24:27], "little") + 1) * (int.from_bytes(data[27:30], "little") + 1)
-    if chunk == b"VP8 ":  # a key frame: 14-bit width and height after the start code
-        return (int.from_bytes(data[26:28], "little") & 0x3FFF) * (int.from_bytes(data[28:30], "little") & 0x3FFF)
-    if chunk == b"VP8L":  # 14-bit width - 1, height - 1 after the signature byte
-        bits = int.from_bytes(data[21:25], "little")
-        return ((bits & 0x3FFF) + 1) * (((bits >> 14) & 0x3FFF) + 1)
-    return None
-
-
-def _gif_pixels(data: bytes) -> int | None:
-    """The logical screen, grown to every frame's extent (a browser makes room for a frame larger than the screen)."""
-    width, height = int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
-    i = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
-    while i < len(data):
-        block = data[i]
-        if block == 0x3B:  # trailer
-            break
-        if block == 0x21:  # extension: label, then sub-blocks
-            i += 2
-        elif block == 0x2C:  # image descriptor: left, top, width, height, packed; a local colour table; LZW code size
-            left, top = int.from_bytes(data[i + 1:i + 3], "little"), int.from_bytes(data[i + 3:i + 5], "little")
-            w, h = int.from_bytes(data[i + 5:i + 7], "little"), int.from_bytes(data[i + 7:i + 9], "little")
-            width, height = max(width, left + w), max(height, top + h)
-            packed = data[i + 9]
-            i += 10 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0) + 1
-        else:
-            break
-        while i < len(data) and data[i]:  # sub-blocks, up to the empty one
-            i += data[i] + 1
-        i += 1
-    return width * height
-
-
 def sniff_sendable(head: bytes) -> str | None:
     """What an agent may send a customer, read from the first bytes: a picture's type, ``application/pdf``, or ``None``."""
     return sniff(head) or (PDF if head.startswith(b"%PDF-") else None)

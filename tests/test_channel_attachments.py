@@ -328,3 +328,25 @@ def test_a_picture_address_that_is_not_wechats_is_never_fetched(settings, hub, a
     assert internal not in json.dumps(conversation).encode() and base64.b64encode(internal).decode() not in json.dumps(conversation)
     assert [p["message_id"] for p in conversation["channel_files"]] == [genuine["id"]]
     assert [(p["message_id"], p["code"]) for p in conversation["channel_files_not_fetched"]] == [(forged["id"], "not_an_attachment"), (closed_port["id"], "not_an_attachment")]
+
+
+def test_a_channel_picture_declaring_more_pixels_than_a_browser_can_draw_is_a_download(settings, hub, agents, supervisor, channels_hub, wechat_api):
+    """A picture a follower sent that declares 20000 x 20000 pixels (a few hundred KB) was served inline, and the
+    console shows every picture as a thumbnail: 1.6 GB to decode each. It is served as a download now (its bytes
+    unchanged), as any file that is no picture; an ordinary one is still inline."""
+    from tests.test_agent_attachments import declared_png
+
+    bomb, photo = declared_png(20000, 20000), png(rgb=(120, 20, 20))
+    f = follower(channels_hub)
+    f.push(_push_xml(f, "image", PicUrl=f"{wechat_api.url}/mmbiz_jpg/parcel/11", MediaId=wechat_api.add_media(bomb, "image/png", "huge.png")), encrypted=True)
+    f.push(_push_xml(f, "image", PicUrl=f"{wechat_api.url}/mmbiz_jpg/parcel/12", MediaId=wechat_api.add_media(photo, "image/png", "box.png")), encrypted=True)
+    cid = conversation_of(settings, "wechat", f.openid)
+    huge, ordinary = customer_lines(settings, cid, 2)
+    with httpx.Client(base_url=channels_hub, timeout=60) as client:
+        sue = AgentClient(client, supervisor, console=False)
+        resp = client.get(attachment_path(cid, huge["id"]), headers=sue.headers)
+        assert resp.status_code == 200 and resp.content == bomb, resp.text[:200]
+        assert resp.headers["content-type"] == "application/octet-stream" and resp.headers["content-disposition"].startswith("attachment;")
+        resp = client.get(attachment_path(cid, ordinary["id"]), headers=sue.headers)
+        assert resp.status_code == 200 and resp.content == photo and resp.headers["content-type"] == "image/png"
+        assert resp.headers["content-disposition"].startswith("inline")

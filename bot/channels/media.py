@@ -14,7 +14,9 @@ or picture address); ``Attachments.open`` turns it into the bytes, through the a
   into the customer's data export. Never through a redirect. A link's ``Url`` is never fetched: the customer chose it.
 
 Nothing the platform says is trusted for how the browser treats the bytes: an image is served inline only when its
-first bytes are a JPEG, PNG, GIF or WebP, with that type; anything else is ``application/octet-stream``, to download.
+first bytes are a JPEG, PNG, GIF or WebP, with that type, and its header declares at most ``MAX_PIXELS`` (the console
+shows every picture as a thumbnail: a few hundred KB can declare 20000 x 20000, 1.6 GB to decode); anything else is
+``application/octet-stream``, to download.
 Errors, for the hub to map (``core/errors.py``)::
 
     NotFound
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 # first bytes -> the image type a browser may show inline (no SVG: it can carry script)
 IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
 SNIFF_BYTES = 16
+HEADER_BYTES = 128 * 1024  # where a picture's declared size is (a JPEG's frame header follows its EXIF, at most 64 KB)
+MAX_PIXELS = 64_000_000  # 8000 x 8000; a 50-megapixel phone photo (8160 x 6144) is 50.1 million
 WECHAT_PICTURE_HOSTS = ("qpic.cn", "qlogo.cn")  # where WeChat's PicUrl points (mmbiz.qpic.cn ...)
 WECHAT_GONE = {40007}  # invalid media_id: expired (three days) or never this account's
 DOWNLOAD = "application/octet-stream"
@@ -127,6 +131,81 @@ def wechat_picture_address(url: str, api_base: str) -> bool:
         return True
     named = re.fullmatch(r"[a-z0-9.-]+", host) is not None
     return named and parts.port is None and any(host == domain or host.endswith(f".{domain}") for domain in WECHAT_PICTURE_HOSTS)
+
+
+def pixels(data: bytes, kind: str, *, whole: bool = True) -> int | None:
+    """How many pixels the picture's header says a browser will decode (width x height; a GIF: its largest frame's
+    extent too), read without decoding; ``None`` where the header cannot be read (a browser cannot show it either),
+    or, for the first bytes of a file (``whole=False``), is not in them yet."""
+    try:
+        if kind == "image/png":  # IHDR: always the first chunk
+            return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big") if len(data) >= 24 and data[12:16] == b"IHDR" else None
+        if kind == "image/gif":
+            return _gif_pixels(data, whole)
+        if kind == "image/webp":
+            return _webp_pixels(data) if len(data) >= 30 else None
+        if kind == "image/jpeg":
+            return _jpeg_pixels(data)
+    except (IndexError, ValueError):
+        return None
+    return None
+
+
+def _jpeg_pixels(data: bytes) -> int | None:
+    i = 2
+    while i + 9 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame: the picture's size
+            return int.from_bytes(data[i + 5:i + 7], "big") * int.from_bytes(data[i + 7:i + 9], "big")
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return None
+
+
+def _webp_pixels(data: bytes) -> int | None:
+    chunk = data[12:16]
+    if chunk == b"VP8X":  # the canvas: 24-bit width - 1, height - 1
+        return (int.from_bytes(data[24:27], "little") + 1) * (int.from_bytes(data[27:30], "little") + 1)
+    if chunk == b"VP8 ":  # a key frame: 14-bit width and height after the start code
+        return (int.from_bytes(data[26:28], "little") & 0x3FFF) * (int.from_bytes(data[28:30], "little") & 0x3FFF)
+    if chunk == b"VP8L":  # 14-bit width - 1, height - 1 after the signature byte
+        bits = int.from_bytes(data[21:25], "little")
+        return ((bits & 0x3FFF) + 1) * (((bits >> 14) & 0x3FFF) + 1)
+    return None
+
+
+def _gif_pixels(data: bytes, whole: bool) -> int | None:
+    """The logical screen, grown to every frame's extent (a browser makes room for a frame larger than the screen);
+    of the first bytes only (not ``whole``), ``None`` until the trailer is among them or it is already too large."""
+    if len(data) < 13:
+        return None
+    width, height = int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    i = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    while i < len(data):
+        block = data[i]
+        if block == 0x3B:  # trailer
+            return width * height
+        if block == 0x21:  # extension: label, then sub-blocks
+            i += 2
+        elif block == 0x2C:  # image descriptor: left, top, width, height, packed; a local colour table; LZW code size
+            left, top = int.from_bytes(data[i + 1:i + 3], "little"), int.from_bytes(data[i + 3:i + 5], "little")
+            w, h = int.from_bytes(data[i + 5:i + 7], "little"), int.from_bytes(data[i + 7:i + 9], "little")
+            width, height = max(width, left + w), max(height, top + h)
+            packed = data[i + 9]
+            i += 10 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0) + 1
+        else:
+            break
+        while i < len(data) and data[i]:  # sub-blocks, up to the empty one
+            i += data[i] + 1
+        i += 1
+    return width * height if whole or width * height > MAX_PIXELS else None  # enough to know it is too large
 
 
 def safe_filename(name: str, fallback: str) -> str:
@@ -247,13 +326,19 @@ class Attachments:
         try:
             while len(head) < SNIFF_BYTES and (chunk := await anext(body, None)) is not None:
                 head += chunk
+            image = sniff(head)
+            # A picture's declared size: one larger than a browser should draw is a download, never a thumbnail.
+            while image and pixels(head, image, whole=False) is None and len(head) < HEADER_BYTES and (chunk := await anext(body, None)) is not None:
+                head += chunk
         except httpx.HTTPError as exc:
             await resp.aclose()
             raise ChannelUnreachable(f"the download broke off ({type(exc).__name__})") from None
         if len(head) > self.max_bytes:
             await resp.aclose()
             raise AttachmentTooLarge(f"the file is more than the {self.max_bytes} bytes the console opens")
-        image = sniff(head)
+        if image and (count := pixels(head, image, whole=False)) is not None and count > MAX_PIXELS:
+            log.info("a picture declaring %d pixels is served as a download", count)
+            image = None
         if image and "." not in filename:
             filename = f"{filename}.{image.split('/')[1].replace('jpeg', 'jpg')}"
         download = Download(image or DOWNLOAD, image is not None, filename, size)
