@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -30,12 +31,20 @@ from privacy.subject import export
 ACTOR = "cli"
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Created readable by its owner only, never for an instant by others (it holds personal data); an existing file
+    is narrowed to that too before it is written."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def _write(data: object, out: str | None) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if out:
         path = Path(out)
-        path.write_text(text + "\n")
-        path.chmod(0o600)  # it holds personal data
+        _write_private(path, text + "\n")
         print(f"written to {path}", file=sys.stderr)
     else:
         print(text)
@@ -168,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         since = args.since or 0.0
         lines = "\n".join(json.dumps(e, ensure_ascii=False) for e in audit.entries_sync(since))
         if args.out:
-            Path(args.out).write_text(lines + "\n")
+            _write_private(Path(args.out), lines + "\n")
         else:
             print(lines)
         audit.record_sync(ACTOR, "audit_exported", "", since=since, at=time.time())

@@ -101,6 +101,12 @@ def test_a_customer_gets_their_data_and_can_have_it_erased_everywhere(hub, setti
     assert any(SENSITIVE in m["text"] for m in exported["conversations"][0]["messages"])  # their own data, unmasked for them
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     out.unlink()
+    audit_out = settings.var_dir / "audit.jsonl"  # the audit log names whose data was exported, revealed and erased
+    proc = run_cli("-m", "privacy", "audit", "--out", str(audit_out))
+    assert proc.returncode == 0, proc.stderr
+    assert "pii_exported" in audit_out.read_text()
+    assert oct(audit_out.stat().st_mode & 0o777) == "0o600", "the audit export is readable by every user of the machine"
+    audit_out.unlink()
 
     proc = run_cli("-m", "privacy", "delete", "--customer", ref, "--yes")
     assert proc.returncode == 0 and "erased 1 conversation" in proc.stdout, proc.stdout + proc.stderr
