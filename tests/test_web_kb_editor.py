@@ -635,3 +635,23 @@ def test_the_versions_list_pairs_a_publish_with_its_complete_learning(stack, set
         page.screenshot(path=str(ARTIFACTS / f"kb-versions-pair-{locale}.png"))
     assert_accessible(page, "editor, versions with a relearn (desktop, zh)")
     ctx.close()
+
+
+def test_every_tab_of_the_editor_is_on_screen_on_a_phone(stack, settings, agents, browser):
+    """At 390 px the tab bar scrolled sideways behind a hidden scrollbar: "Import / Export" (「导入 / 导出」) was cut off
+    and nothing said there was more. The tabs wrap now: every one lies inside the screen, in both languages."""
+    for locale, io_tab in (("en-US", "Import / Export"), ("zh-CN", "导入 / 导出")):
+        ctx, page = sign_in(browser, settings.hub_url, "erin", PHONE, locale=locale)
+        expect(page.get_by_role("button", name=io_tab, exact=True)).to_be_visible()
+        nav = page.locator("nav.tabs").bounding_box()
+        tabs = page.locator("nav.tabs .tab")
+        shown = [tabs.nth(i) for i in range(tabs.count()) if tabs.nth(i).is_visible()]
+        assert len(shown) == 6, [t.inner_text() for t in shown]  # the phone's "Entries" and the five sections
+        for tab in shown:
+            box = tab.bounding_box()
+            assert box["x"] >= nav["x"] and box["x"] + box["width"] <= min(nav["x"] + nav["width"], PHONE["width"]), (tab.inner_text(), box, nav)
+        page.screenshot(path=str(ARTIFACTS / f"kb-tabs-phone-{locale}.png"))
+        page.get_by_role("button", name=io_tab, exact=True).click()
+        expect(page.get_by_role("button", name=io_tab, exact=True)).to_have_attribute("aria-current", "page")
+        ctx.close()
+
