@@ -75,6 +75,18 @@ def write_overlay(directory: Path, version: int, base: int, models: dict[str, st
     tmp.rename(directory / OVERLAY_FILE)
 
 
+def version_entries(directory_of: Callable[[int], Path], version: int) -> dict[str, FaqEntry]:
+    """The entries ``version`` serves, read from its artifact's JSON alone (no vectors, no learning): what a rollback to
+    it would publish (``kb.publishing.rollback_changes``)."""
+    directory = directory_of(version)
+    if (directory / "meta.json").exists() or not (directory / OVERLAY_FILE).exists():
+        return {e["id"]: FaqEntry.from_stored(e) for e in json.loads((directory / "meta.json").read_text())["entries"]}
+    spec = json.loads((directory / OVERLAY_FILE).read_text())
+    entries = {i: e for i, e in version_entries(directory_of, int(spec["base"])).items() if i not in set(spec["changed"])}
+    entries.update((e["id"], FaqEntry.from_stored(e)) for e in spec["entries"])
+    return entries
+
+
 def load_version(directory_of: Callable[[int], Path], version: int, loaded: KbIndex | None = None) -> KbIndex:
     """The index of ``version``: a full one from disk, or an overlay merged onto its base.
 

@@ -15,7 +15,7 @@ from core.settings import Settings, get_settings
 from kb.embeddings import Embedder, EmbedderSet
 from kb.index import KbIndex
 from kb.offtopic import probes
-from kb.overlay import is_complete, load_version, overlay_base, write_overlay
+from kb.overlay import is_complete, load_version, overlay_base, version_entries, write_overlay
 from kb.records import FaqEntry
 from kb.store import KbStore, reopen_learning
 from kb.text import normalize
@@ -109,13 +109,38 @@ def build_index(version: int, entries: list[FaqEntry], embedders: EmbedderSet, s
     return index
 
 
-def rollback(store: KbStore, version: int, author: str = "system", root: Path | None = None) -> dict:
-    """Serve an earlier version again: its index artifact is still on disk, so nothing is rebuilt."""
+def _rollback_target(store: KbStore, version: int, root: Path | None) -> dict:
+    """The info of a version a rollback can serve; ValueError when there is none (unknown, or its artifact pruned)."""
     known = {v["version"]: v for v in store.versions()}
     if version in known and not is_complete(version_dir(store.namespace, version, root)):
         raise ValueError(f"version {version} was pruned (only the newest versions are kept; CS_KB_KEEP_VERSIONS)")
     if version not in known:
         raise ValueError(f"no published version {version}; known: {sorted(known)}")
+    return known
+
+
+def rollback_changes(store: KbStore, version: int, root: Path | None = None) -> dict:
+    """What rolling back to ``version`` would change, asked before doing it (the editor's confirmation): the live
+    entries that would get ``version``'s text again (``reverted``), those ``version`` does not have (``removed``) and
+    those it has that are not live (``restored``), by id; and whether it would be learning again (``learning``:
+    ``"pending"`` for a version published as an overlay on ``base``, ``docs/retrieval.md``)."""
+    info = _rollback_target(store, version, root)[version]
+    target = version_entries(lambda v: version_dir(store.namespace, v, root), version)
+    live = {e.id: e for e in store.list_published()}
+    return {
+        "version": version,
+        "live": store.published_version(),
+        "reverted": sorted(i for i in target.keys() & live.keys() if not target[i].content_equals(live[i])),
+        "removed": sorted(live.keys() - target.keys()),
+        "restored": sorted(target.keys() - live.keys()),
+        "learning": reopen_learning(info).get("learning", "full"),
+        "base": info.get("base"),
+    }
+
+
+def rollback(store: KbStore, version: int, author: str = "system", root: Path | None = None) -> dict:
+    """Serve an earlier version again: its index artifact is still on disk, so nothing is rebuilt."""
+    known = _rollback_target(store, version, root)
     index = load_version(lambda v: version_dir(store.namespace, v, root), version)
     store.restore_published(list(index.entries.values()))
     info = {**reopen_learning(known[version]), "rolled_back_by": author, "rolled_back_at": time.time()}

@@ -655,3 +655,97 @@ def test_every_tab_of_the_editor_is_on_screen_on_a_phone(stack, settings, agents
         expect(page.get_by_role("button", name=io_tab, exact=True)).to_have_attribute("aria-current", "page")
         ctx.close()
 
+
+def live_version(editor, seconds: float = 1200) -> int:
+    """The live version once it is learned in full (a relearn left running by an earlier test ends first)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        body = kb(editor, "GET", "/versions").json()
+        info = next(v for v in body["versions"] if v["version"] == body["live"])
+        if info.get("learning") == "full" or time.monotonic() > deadline:
+            return body["live"]
+        time.sleep(2)
+
+
+def test_a_rollback_says_what_it_changes_and_one_publish_offers_one_target(stack, settings, agents, browser, editor):
+    """One publish made v2 (live at once) and v3 (its full relearn, the same entries): the first "Roll back" offered
+    went to v2, the same content as live, and rolling back to it showed "learning…" again; the dialog only asked
+    "Roll back to version 2?". Now the relearned overlay offers no rollback of its own (its complete version is the
+    target), and the dialog says what would change, entry by entry kind, in both languages, and why a version published
+    as a quick overlay would be learning again."""
+    before = live_version(editor)
+    published = {e["id"]: e for e in kb(editor, "GET", "/entries", params={"language": "en", "status": "published"}).json()}
+    edited, deleted = sorted(published)[-1], sorted(published)[-2]
+    added = {"id": "orders-rollback-kite-en", "question": "Can I fly a kite from the store roof terrace?", "phrasings": ["kite flying on the roof terrace"],
+             "answer": "Yes, on calm days. MARKER-KB8", "category": "orders", "language": "en", "tags": []}
+    change = {k: published[edited][k] for k in ("question", "phrasings", "category", "language", "tags")}
+    ctx = None
+    try:
+        assert kb(editor, "POST", "/entries", json=added).status_code == 201
+        assert kb(editor, "PUT", f"/entries/{edited}", json={**change, "answer": "Changed for a rollback test. MARKER-KB9"}).status_code == 200
+        assert kb(editor, "DELETE", f"/entries/{deleted}").status_code == 204
+        pending = kb(editor, "POST", "/publish").json()
+        assert pending["learning"] == "pending", pending
+        quick = pending["version"]
+        deadline = time.monotonic() + 1200  # the background relearn: half a minute, minutes on a loaded box
+        while (complete := next((v["version"] for v in kb(editor, "GET", "/versions").json()["versions"] if v.get("relearn_of") == quick), None)) is None:
+            assert time.monotonic() < deadline, "the relearn never completed"
+            time.sleep(2)
+
+        # The server's account of a rollback, before it is done.
+        assert kb(editor, "GET", f"/versions/{before}/rollback-changes").json() == {
+            "version": before, "live": complete, "reverted": [edited], "removed": [added["id"]], "restored": [deleted], "learning": "full", "base": None}
+        to_quick = kb(editor, "GET", f"/versions/{quick}/rollback-changes").json()  # the same entries as live, but an overlay
+        assert (to_quick["reverted"], to_quick["removed"], to_quick["restored"], to_quick["learning"], to_quick["base"]) == ([], [], [], "pending", before)
+
+        ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP)
+        page.get_by_role("button", name="Versions", exact=True).click()
+        expect(page.locator(f"#versions-body tr[data-version='{quick}']")).to_contain_text(f"relearned as v{complete}")
+        expect(page.get_by_role("button", name=f"Roll back v{quick}", exact=True)).to_have_count(0)  # the same entries as live
+        page.get_by_role("button", name=f"Roll back v{before}", exact=True).click()
+        dialog = page.get_by_role("dialog", name="Roll back?")
+        expect(dialog).to_contain_text(f"1 entry goes back to its text in v{before}: {edited}.")
+        expect(dialog).to_contain_text(f"1 entry not in v{before} will be removed: {added['id']}.")
+        expect(dialog).to_contain_text(f"1 entry that is not live now comes back from v{before}: {deleted}.")
+        expect(dialog).not_to_contain_text("learned again")
+        page.screenshot(path=str(ARTIFACTS / "kb-rollback-dialog-en.png"))
+        dialog.get_by_role("button", name="Roll back", exact=True).click()
+        expect(page.locator("#publish-result")).to_have_text(f"Version {before} is live again.", timeout=WAIT)
+        expect(page.locator(f"#versions-body tr[data-version='{before}']")).to_contain_text("Live")
+        expect(page.locator("#versions-body")).not_to_contain_text("learning…")  # a complete version needs no learning
+        assert kb(editor, "GET", f"/entries/{deleted}").status_code == 200
+        expect(page.get_by_role("button", name=f"Roll back v{quick}", exact=True)).to_have_count(0)
+        ctx.close()
+        ctx = None
+
+        # A quick publish replaced before its relearn: rolled back to, it would learn again, and the dialog says why.
+        extra = {**added, "id": "orders-rollback-balloon-en", "question": "Do you sell helium balloons at the roof terrace?",
+                 "phrasings": ["helium balloons on the terrace"], "answer": "Yes. MARKER-KB10"}
+        assert kb(editor, "POST", "/entries", json=extra).status_code == 201
+        stopped = kb(editor, "POST", "/publish").json()["version"]
+        assert kb(editor, "POST", "/rollback", json={"version": before}).status_code == 200
+
+        ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP, locale="zh-CN")
+        page.get_by_role("button", name="版本", exact=True).click()
+        page.get_by_role("button", name=f"回滚 v{complete}", exact=True).click()
+        dialog = page.get_by_role("dialog", name="确认回滚？")
+        expect(dialog).to_contain_text(f"1 个条目将恢复为 v{complete} 中的内容：{edited}。")
+        expect(dialog).to_contain_text(f"1 个 v{complete} 中没有的条目将被移除：{deleted}。")
+        expect(dialog).to_contain_text(f"1 个现在不在线上的条目将从 v{complete} 恢复：{added['id']}。")
+        page.screenshot(path=str(ARTIFACTS / "kb-rollback-dialog-zh.png"))
+        dialog.get_by_role("button", name="取消", exact=True).click()
+        expect(dialog).to_have_count(0)
+        if next(v for v in kb(editor, "GET", "/versions").json()["versions"] if v["version"] == stopped)["learning"] == "stopped":  # the usual case
+            page.get_by_role("button", name=f"回滚 v{stopped}", exact=True).click()
+            expect(dialog).to_contain_text(f"1 个现在不在线上的条目将从 v{stopped} 恢复：{extra['id']}。")
+            expect(dialog).to_contain_text(f"v{stopped} 是在 v{before} 之上的快速发布")
+            expect(dialog).to_contain_text("学习中…")
+            page.screenshot(path=str(ARTIFACTS / "kb-rollback-dialog-overlay-zh.png"))
+            dialog.get_by_role("button", name="取消", exact=True).click()
+        assert_accessible(page, "editor, versions after rollbacks (desktop, zh)")
+    finally:
+        if ctx is not None:
+            ctx.close()
+        if kb(editor, "GET", "/versions").json()["live"] != before:
+            kb(editor, "POST", "/rollback", json={"version": before})
+    assert kb(editor, "GET", f"/entries/{edited}").json()["answer"] == published[edited]["answer"]

@@ -20,7 +20,7 @@ from handoff.votes import VotedDown
 from hub.deps import Editor, Reader, Svc
 from kb import io as kbio
 from kb.gaps import GapGroup, group
-from kb.publishing import publish, rollback
+from kb.publishing import publish, rollback, rollback_changes
 from kb.records import FaqEntry
 from kb.search import NoPublishedIndex
 from kb.store import EntryNotFound, NothingToReplaceWith, StaleEntry
@@ -180,6 +180,16 @@ def publish_now(me: Editor, services: Svc) -> dict:
 @router.get("/versions", summary="Published versions, newest last, and which one is live")
 def versions(me: Reader, services: Svc) -> dict:
     return {"live": services.kb_store.published_version(), "versions": services.kb_store.versions()}
+
+
+@router.get("/versions/{version}/rollback-changes", summary="What rolling back to a version would change, before doing it")
+def rollback_preview(version: int, me: Reader, services: Svc) -> dict:
+    """Ids of the live entries that would get the version's text again (``reverted``), be removed (``removed``) or come
+    back (``restored``); ``learning``: ``"pending"`` when the version would be learned again in the background."""
+    try:
+        return rollback_changes(services.kb_store, version)
+    except ValueError as exc:
+        raise HTTPException(404, str(exc)) from exc
 
 
 @router.post("/rollback", summary="Serve an earlier published version again")

@@ -43,7 +43,10 @@ export function renderVersions() {
     const who = el("td", null, v.author || "");
     if (v.rolled_back_by) who.append(el("div", "muted small-text", t("rolledBackBy", v.rolled_back_by)));
     const act = el("td", "right");
-    if (canEdit() && v.version !== live) act.append(button("ghost small", t("rollback"), () => doRollback(v.version), `${t("rollback")} v${v.version}`));
+    // An overlay relearned in full has the same entries as its complete version: that one is the publish's rollback
+    // target (it needs no learning again); offering both read as two publishes, one of them "the same as live".
+    const paired = v.learning === "relearned" && v.relearned_as && versions.some((o) => o.version === v.relearned_as);
+    if (canEdit() && v.version !== live && !paired) act.append(button("ghost small", t("rollback"), () => doRollback(v.version), `${t("rollback")} v${v.version}`));
     tr.append(vcell, el("td", "num", v.entries ?? ""), who, el("td", null, fmtDateTime(v.published_at, i18n.locale)), act);
     return tr;
   }));
@@ -60,8 +63,24 @@ function keepFocus(version) {
   target.focus();
 }
 
+// The dialog's paragraphs: what the rollback changes, entry by entry kind, and why it would be learning again if so.
+function rollbackBody(version, changes) {
+  const MAX_IDS = 5;
+  const ids = (list) => t("rollbackIds", list.slice(0, MAX_IDS), Math.max(0, list.length - MAX_IDS));
+  const body = [t("confirmRollback", version)];
+  for (const [key, list] of [["rollbackReverted", changes.reverted], ["rollbackRemoved", changes.removed], ["rollbackRestored", changes.restored]]) {
+    if (list.length) body.push(t(key, list.length, version) + ids(list));
+  }
+  if (!changes.reverted.length && !changes.removed.length && !changes.restored.length) body.push(t("rollbackSame", version));
+  if (changes.learning === "pending" && changes.base != null) body.push(t("rollbackLearns", version, changes.base));
+  return body;
+}
+
 async function doRollback(version) {
-  if (!(await confirmDialog({ title: t("confirmRollbackTitle"), body: [t("confirmRollback", version)], confirm: t("rollback"), cancel: t("cancel") }))) return;
+  showMsg(els.versionsError, "");
+  let changes;
+  try { changes = await kb(`/versions/${version}/rollback-changes`); } catch (e) { showMsg(els.versionsError, e.message); return; }
+  if (!(await confirmDialog({ title: t("confirmRollbackTitle"), body: rollbackBody(version, changes), confirm: t("rollback"), cancel: t("cancel") }))) return;
   try {
     await kb("/rollback", { method: "POST", body: { version } });
     state.lastPublish = null;
