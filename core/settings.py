@@ -171,6 +171,9 @@ class Settings(BaseSettings):
     max_message_chars: int = 2000
     # A request's line and headers together (the console's cookie and a proxy's headers are a few KiB); larger: 431.
     max_header_bytes: int = 64 * 1024
+    # A connection that has not finished a request's line and headers this long after it opened (or after its
+    # request began) is closed, 408 if some of it came (hub/http.py): a client trickling a head held it for ever.
+    head_timeout_seconds: float = 20.0
     # Request bodies (chunked or not). Knowledge-base imports get their own, larger limit.
     max_body_bytes: int = 256 * 1024
     # A request body that stops arriving for this long before its end is answered 408 (hub/middleware/body_limit.py).

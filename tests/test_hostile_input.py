@@ -363,3 +363,46 @@ def test_an_upload_whose_body_stops_arriving_is_answered_408_and_closed(stack, s
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_a_request_head_that_trickles_in_is_answered_408_and_a_silent_connection_closed(stack, settings):
+    """uvicorn timed out idle connections only after a response: a client that opened connections and sent nothing,
+    or a request's head a byte now and then (slowloris), held each connection for ever. A head not complete within
+    ``head_timeout_seconds`` is answered 408 and closed; a silent connection is closed; a WebSocket, whose head
+    ended at its upgrade, and a keep-alive connection that sends its next request in time, are kept."""
+    from tests.clients import start_hub
+
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_HEAD_TIMEOUT_SECONDS="3")
+    try:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=60) as sock:  # a head a byte at a time
+            for byte in b"GET /console HTTP/1.1\r\nHost: x\r\nX-Slow: ":
+                sock.sendall(bytes([byte]))
+            trickle_until = time.monotonic() + 30
+            answer = b""
+            while time.monotonic() < trickle_until:  # keeps sending, never ends the head
+                try:
+                    sock.sendall(b"a")
+                except OSError:
+                    break
+                ready, _, _ = select.select([sock], [], [], 0.5)
+                if ready:
+                    answer = _answer(sock)
+                    break
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"request head not complete" in answer
+
+        with socket.create_connection((host, int(port)), timeout=60) as sock:  # nothing at all: closed, no answer
+            assert _answer(sock) == b""
+
+        started = httpx.post(f"{url}/api/conversations", json={"language": "en"}).json()
+        ws_url = url.replace("http://", "ws://") + f"/api/conversations/{started['conversation_id']}/ws?token={started['token']}"
+        with connect(ws_url, open_timeout=30) as ws, httpx.Client(base_url=url, timeout=30) as kept:
+            assert kept.get("/console").status_code == 200
+            time.sleep(5)  # past the head timeout
+            assert kept.get("/console").status_code == 200  # a later request is served as ever
+            ws.send(json.dumps({"type": "typing", "active": True}))  # still open: no close frame, no error
+            ws.ping().wait(10)
+    finally:
+        proc.terminate()
+        proc.wait(30)
