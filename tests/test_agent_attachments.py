@@ -84,16 +84,22 @@ def test_an_agent_sends_a_wechat_follower_a_picture_as_temporary_media(settings,
     assert pdf.status_code == 422 and pdf.json()["code"] == "not_for_this_channel", pdf.text
 
 
-@pytest.mark.usefixtures("manual_assignment")
-def test_a_web_customer_reads_what_the_agent_sent_and_erasure_deletes_it(settings, hub, agents):
-    """The web customer's page reads the agent's picture through its picture route and the PDF through its sibling
-    (a download under its name), with the conversation's token only; erasing the conversation deletes both."""
+def _claimed_by_alice(hub) -> tuple[str, dict, AgentClient]:
+    """A web chat handed over and claimed by alice: its id, the customer's bearer header, alice's client."""
     started = hub.post("/api/conversations", json={"language": "en"}).json()
     cid, bearer = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
     hub.post(f"/api/conversations/{cid}/messages", json={"text": "I want a person"}, headers=bearer)
     hub.post(f"/api/conversations/{cid}/handoff", headers=bearer)
     alice = AgentClient(hub, "alice")
     assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    return cid, bearer, alice
+
+
+@pytest.mark.usefixtures("manual_assignment")
+def test_a_web_customer_reads_what_the_agent_sent_and_erasure_deletes_it(settings, hub, agents):
+    """The web customer's page reads the agent's picture through its picture route and the PDF through its sibling
+    (a download under its name), with the conversation's token only; erasing the conversation deletes both."""
+    cid, bearer, alice = _claimed_by_alice(hub)
     picture = png(rgb=(200, 200, 10))
     image = hub.post(send_path(cid), params={"name": "where.png"}, content=picture, headers={**alice.headers, "Content-Type": "image/png"}).json()
     label = hub.post(send_path(cid), params={"name": "label.pdf"}, content=PDF, headers={**alice.headers, "Content-Type": "application/pdf"}).json()
@@ -198,12 +204,7 @@ def test_a_picture_still_arriving_when_the_conversation_is_erased_is_not_kept(se
     assert answer.startswith(b"HTTP/1.1 404") and b"unknown_conversation" in answer, answer[:300]
     assert r.keys(f"*{cid}*") == []
 
-    started = hub.post("/api/conversations", json={"language": "en"}).json()
-    cid, bearer = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
-    hub.post(f"/api/conversations/{cid}/messages", json={"text": "I want a person"}, headers=bearer)
-    hub.post(f"/api/conversations/{cid}/handoff", headers=bearer)
-    alice = AgentClient(hub, "alice")
-    assert alice.post(f"/conversations/{cid}/claim").status_code == 200
+    cid, bearer, alice = _claimed_by_alice(hub)
     answer = _post_slowly(settings, send_path(cid) + "?name=label.pdf", {**alice.headers, "Content-Type": "application/pdf"}, PDF, erase(cid))
     assert answer.startswith(b"HTTP/1.1 404"), answer[:300]
     assert not r.exists(keys.uploads(cid))
