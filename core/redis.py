@@ -385,6 +385,11 @@ class Keys:
         return f"{self.p}:canned-replies"
 
     @property
+    def canned_seeded(self) -> str:
+        """String: set once the starter canned replies were offered (``tickets/canned.py:seed``), so they never come back."""
+        return f"{self.p}:canned-replies:seeded"
+
+    @property
     def followups(self) -> str:
         """Sorted set: ticket id -> when its follow-up call (回访) is due."""
         return f"{self.p}:followups"

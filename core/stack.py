@@ -3,7 +3,7 @@
 ``./run.sh`` runs it in the foreground; the test suite starts one stack per
 session on its own ports and data directory. Re-runs reuse what is built: the
 Rasa model is cached by a hash of the training data, the KB is imported only
-when empty.
+when empty, the starter canned replies are added once (never again).
 """
 
 from __future__ import annotations
@@ -198,6 +198,14 @@ class Stack:
         else:
             say(f"knowledge base: imported the starter FAQ and published it ({time.time() - started:.0f} s)")
 
+    def ensure_canned(self) -> None:
+        """First start: a few starter canned replies (zh and en), only if the team has none and none were ever
+        seeded; the tool records that it ran, so replies an admin edited or deleted never come back."""
+        proc = subprocess.run([str(APP_PYTHON), "-m", "tickets.cli", "seed"], cwd=ROOT, env=self.child_env(), capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"starter canned replies failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
+        say(proc.stdout.strip())
+
     @property
     def admin_password_file(self) -> Path:
         return initial_admin_password_file(self.settings.var_dir)
@@ -247,6 +255,7 @@ class Stack:
         self.start_redis()
         model = ensure_model(s.models_dir, s.models_dir / "rasa-cache")
         self.ensure_kb()
+        self.ensure_canned()
         for service in (self.actions_service(), self.rasa_service(model), self.hub_service(), self.desk_service()):
             supervisor.start(service, wait=False)
         for name in ("actions", "hub", "rasa", "desk"):

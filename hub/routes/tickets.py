@@ -18,7 +18,7 @@ from handoff.models import Category, Conversation
 from hub.deps import Admin, ChatStaff, Overseer, Svc
 from hub.services import Services
 from hub.visibility import conversation_for, sees_customer, ticket_for
-from tickets.canned import CannedReply
+from tickets.canned import CannedReply, new_id
 from tickets.models import ACTIVE, Ticket, TicketStatus
 
 router = APIRouter(tags=["service desk"])
@@ -247,12 +247,10 @@ async def all_canned(me: Admin, services: Svc) -> list[CannedReply]:
     return await services.canned.all()
 
 
-@router.post("/api/admin/canned", response_model=CannedReply, status_code=201, tags=["admin"])
+@router.post("/api/admin/canned", response_model=CannedReply, status_code=201, tags=["admin"],
+             summary="Add a canned reply (409 shortcut_taken: the shortcut exists in that language)")
 async def create_canned(body: CannedReply, me: Admin, services: Svc) -> CannedReply:
-    try:
-        saved = await services.canned.save(body)
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from None
+    saved = await services.canned.save(body.model_copy(update={"id": new_id()}))  # a new reply, never over an existing id
     await services.audit.record(me.username, "canned_saved", saved.id, shortcut=saved.shortcut)
     return saved
 
@@ -261,10 +259,7 @@ async def create_canned(body: CannedReply, me: Admin, services: Svc) -> CannedRe
 async def update_canned(reply_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")], body: CannedReply, me: Admin, services: Svc) -> CannedReply:
     if await services.canned.get(reply_id) is None:
         raise HTTPException(404, "no such canned reply")
-    try:
-        saved = await services.canned.save(body.model_copy(update={"id": reply_id}))
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from None
+    saved = await services.canned.save(body.model_copy(update={"id": reply_id}))
     await services.audit.record(me.username, "canned_saved", reply_id, shortcut=saved.shortcut)
     return saved
 
