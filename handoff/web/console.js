@@ -8,6 +8,7 @@ import * as live from "./live.js";
 import { api, hooks as stateHooks, saveToken, state } from "./state.js";
 import { render as renderSuggestions } from "./suggestions.js";
 import "./canned.js";
+import * as cannedAdmin from "./canned-admin.js";
 import { i18n, t } from "./texts.js";
 import * as team from "./team.js";
 import * as tickets from "./tickets.js";
@@ -22,6 +23,7 @@ function signedOut() {
   state.me = null;
   live.disconnect();
   lists.forgetQueue();
+  cannedAdmin.signedIn();
   els.app.hidden = true;
   els.loginView.hidden = false;
   document.title = t("title");
@@ -53,6 +55,7 @@ function enter(agent) {
   tickets.refreshTickets();
   lists.loadAgents();
   team.refreshTeam();
+  cannedAdmin.signedIn();
   openFromLink();
 }
 
@@ -64,16 +67,19 @@ function applyLanguage() {
   rerender();
   tickets.rerenderTickets();
   renderSuggestions();
+  cannedAdmin.render();
 }
 
 stateHooks.signedOut = signedOut;
 live.hooks.signedOut = signedOut;
 live.hooks.myPresence = setPresence;
 typingHooks.send = live.send;
-lists.hooks.open = openConversation;
-tickets.hooks.open = openConversation;
+// Opening a chat from a list (or a notification) leaves the canned-reply management view, if it was open.
+const open = (id) => { cannedAdmin.close(false); openConversation(id); };
+lists.hooks.open = open;
+tickets.hooks.open = open;
 team.hooks.openTicket = async (ref) => {
-  try { const found = await api(`/tickets/${encodeURIComponent(ref)}`); openConversation(found.ticket.conversation_id); }
+  try { const found = await api(`/tickets/${encodeURIComponent(ref)}`); open(found.ticket.conversation_id); }
   catch (e) { showError(e.message); }
 };
 lists.hooks.claim = claimConversation;

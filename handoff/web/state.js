@@ -17,14 +17,16 @@ export function saveToken(token) {
   if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
 }
 
-const call = createApi({ base: "/api/agent", token: () => state.token, language: () => i18n.lang,
-  onUnauthorized: (path) => { if (path !== "/login" && hooks.signedOut) hooks.signedOut(); } });
+const shared = { token: () => state.token, language: () => i18n.lang,
+  onUnauthorized: (path) => { if (path !== "/login" && hooks.signedOut) hooks.signedOut(); } };
+const call = createApi({ base: "/api/agent", ...shared });
+const adminCall = createApi({ base: "/api/admin", ...shared });
 
 // Errors come back as messages a person can read, in the interface language (the service or the connection
 // failing: createApi says so by status code; a refusal by the hub's code for it, its English detail otherwise).
-export async function api(path, options) {
+async function said(send, path, options) {
   try {
-    return await call(path, options);
+    return await send(path, options);
   } catch (e) {
     const refusal = e.code && (t("refusals") || {})[e.code];
     if (e.status === 401 && path !== "/login") e.message = t("signInAgain");
@@ -34,6 +36,10 @@ export async function api(path, options) {
     throw e;
   }
 }
+
+export const api = (path, options) => said(call, path, options);
+// What only admins may do (/api/admin/...): the team's canned replies.
+export const adminApi = (path, options) => said(adminCall, path, options);
 
 export function customerLabel(conv) {
   return conv.customer_name || t("visitor");
