@@ -271,8 +271,8 @@ def test_an_agent_finds_a_ticket_solved_earlier_by_status_and_category(stack, se
 @pytest.mark.usefixtures("manual_assignment")
 @pytest.mark.parametrize(("language", "viewport", "says"), [("zh", DESKTOP, "没有匹配“/zz-none”的快捷回复。"), ("en", PHONE, "No canned reply matches “/zz-none”.")])
 def test_a_canned_reply_shortcut_that_matches_nothing_says_so(stack, settings, agents, browser, hub, language, viewport, says):
-    """An agent used to macros types "/" and a shortcut in the reply box. When no canned reply matched (on a fresh
-    install there are none at all) nothing happened: "/" looked broken, and Enter sent "/zz-none" to the customer
+    """An agent used to macros types "/" and a shortcut in the reply box. When no canned reply matched (or an admin
+    had deleted them all) nothing happened: "/" looked broken, and Enter sent "/zz-none" to the customer
     unnoticed. The list says that nothing matches (or that there are no canned replies yet), and Esc closes it."""
     customer = Customer(hub, language)
     hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
