@@ -488,12 +488,23 @@ class TicketDesk:
         if target is not None and target.presence == "offline":
             raise AgentOffline(f"{username} is offline: pick someone who is online")
 
-    async def transfer(self, conv: Conversation, from_agent: str, to_agent: str) -> None:
-        """Hand an assigned chat to another agent, who must not be offline (``AgentOffline``)."""
+    async def transfer(self, conv: Conversation, from_agent: str, to_agent: str, note: str = "") -> None:
+        """Hand an assigned chat to another agent, who must not be offline (``AgentOffline``). ``note``: what the
+        agent handing it over tells the colleague, kept as an internal note of the chat's ticket (never the customer's)."""
         await self._reachable(to_agent)
         await self.queue.transfer(conv, from_agent, to_agent)
         await self._assigned(conv.id, to_agent, by=from_agent)
+        if note.strip() and conv.ticket_id:
+            await self._add_note(conv.ticket_id, from_agent, note.strip(), kind="handover", to=to_agent)
         await self.drain()  # a seat of the agent who gave it up is free
+
+    async def handover_note(self, conv: Conversation) -> dict | None:
+        """The note left for the agent who has the chat now by whoever transferred it to them, if they left one (the
+        latest hand-over, if it was to them)."""
+        if conv.status != "assigned" or not conv.agent or not conv.ticket_id:
+            return None
+        latest = next((n for n in reversed(await self.tickets.notes(conv.ticket_id)) if n.get("kind") == "handover"), None)
+        return latest if latest and latest.get("to") == conv.agent else None
 
     async def reassign(self, cid: str, supervisor: Agent, to_agent: str) -> None:
         """A supervisor moves a chat to another agent (waiting or already taken)."""
@@ -520,9 +531,12 @@ class TicketDesk:
             await self._close(ticket_id, by="customer", reason="cancelled")
 
     async def note(self, ticket_id: str, agent: Agent, text: str) -> dict:
+        return await self._add_note(ticket_id, agent.username, text)
+
+    async def _add_note(self, ticket_id: str, author: str, text: str, **extra: str) -> dict:
         ticket = await self.tickets.require(ticket_id)
-        note = await self.tickets.add_note(ticket.id, agent.username, text)
-        await self.tickets.change(ticket.id, lambda t: {"by": agent.username, "note_id": note["id"]}, Event.TICKET_NOTE)
+        note = await self.tickets.add_note(ticket.id, author, text, **extra)
+        await self.tickets.change(ticket.id, lambda t: {"by": author, "note_id": note["id"]}, Event.TICKET_NOTE)
         # Every console hears this: which ticket has a new note, never what it says (notes are read through the ticket,
         # by its agent, supervisors and admins: hub/routes/tickets.py).
         await self.conversations.publish_agents({"type": Frame.TICKET_CHANGED, "ticket_id": ticket.id, "conversation_id": ticket.conversation_id,

@@ -183,8 +183,9 @@ class TicketStore:
         return [ticket_from_hash(raw) for raw in await pipe.execute() if raw]
 
     # internal notes: a stream per ticket, never part of the customer's transcript
-    async def add_note(self, ticket_id: str, author: str, text: str) -> dict:
-        note = {"author": author, "text": shown_as_typed(text), "ts": time.time()}
+    async def add_note(self, ticket_id: str, author: str, text: str, **extra: str) -> dict:
+        """``extra``: what kind of note it is beyond a plain one (a hand-over note: ``kind="handover", to=<username>``)."""
+        note = {"author": author, "text": shown_as_typed(text), "ts": time.time(), **extra}
         note_id = await self.r.xadd(self.k.ticket_notes(ticket_id), {"n": json.dumps(note, ensure_ascii=False)})
         return {"id": note_id, **note}
 

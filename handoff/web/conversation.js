@@ -18,7 +18,8 @@ import { showCustomerTyping, stopTyping } from "./typing.js";
 const PHONE = window.matchMedia("(max-width: 800px)");
 const els = {
   app: $("app-view"), placeholder: $("placeholder"), conversation: $("conversation"), convTitle: $("conv-title"), convSub: $("conv-sub"),
-  claim: $("claim"), transferBox: $("transfer-box"), transferTo: $("transfer-to"), transfer: $("transfer"),
+  claim: $("claim"), transferBox: $("transfer-box"), transferTo: $("transfer-to"), transfer: $("transfer"), transferNote: $("transfer-note"),
+  handover: $("handover"), handoverTitle: $("handover-title"), handoverText: $("handover-text"),
   handback: $("handback"), resolve: $("resolve"), packet: $("packet"), packetToggle: $("packet-toggle"), packetSummary: $("packet-summary"),
   packetBody: $("packet-body"), transcript: $("transcript"), actionError: $("action-error"), replyForm: $("reply-form"), reply: $("reply"), back: $("back"),
   attach: $("attach"), attachFile: $("attach-file"),
@@ -102,6 +103,7 @@ function showDetail(detail) {
   if (conv.rating) bits.push(t("rated", conv.rating) + (conv.rating_comment ? ` · “${conv.rating_comment}”` : ""));
   els.convSub.textContent = bits.join(" · ");
   renderPacket(detail.packet);
+  renderHandover(detail.handover);
   ticketHolder(conv.id, detail.ticket);
   showTicket(conv);
   const firstLoad = seen.size === 0;
@@ -126,6 +128,14 @@ function showDetail(detail) {
 function agentName(username) {
   const agent = state.agents.find((a) => a.username === username);
   return (agent && agent.display_name) || username;
+}
+
+// What the colleague who transferred the chat wrote for its new agent: above everything else in the chat.
+function renderHandover(note) {
+  els.handover.hidden = !note;
+  if (!note) return;
+  els.handoverTitle.textContent = t("handoverFrom", agentName(note.author), fmtTime(note.ts, i18n.locale));
+  els.handoverText.textContent = note.text;
 }
 
 function applyPacketOpen() {
@@ -254,7 +264,8 @@ els.resolve.addEventListener("click", () => act(async () => { showDetail(await p
 els.handback.addEventListener("click", () => act(async () => { showDetail(await post("handback", closing())); refreshLists(); }));
 els.transfer.addEventListener("click", () => act(async () => {
   if (!els.transferTo.value) return;
-  showDetail(await post("transfer", { to: els.transferTo.value }));
+  showDetail(await post("transfer", { to: els.transferTo.value, note: els.transferNote.value.trim() }));
+  els.transferNote.value = "";
   refreshLists();
   loadAgents();
 }));

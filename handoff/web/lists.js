@@ -9,7 +9,7 @@ const els = {
   queue: $("queue"), queueCount: $("queue-count"), queueEmpty: $("queue-empty"), queueNews: $("queue-news"),
   mine: $("mine"), mineCount: $("mine-count"), mineEmpty: $("mine-empty"),
   recent: $("recent"), recentEmpty: $("recent-empty"), recentForm: $("recent-form"), recentQ: $("recent-q"), recentDay: $("recent-day"),
-  transferTo: $("transfer-to"), transfer: $("transfer"),
+  transferTo: $("transfer-to"), transfer: $("transfer"), transferNote: $("transfer-note"),
 };
 
 const fmtWait = (seconds) => fmtSpan(seconds, i18n.lang, { padSeconds: true });
@@ -250,6 +250,7 @@ export function renderTransferOptions() {
 // A new chat opened: no colleague chosen for it yet.
 export function resetTransferChoice() {
   els.transferTo.value = "";
+  els.transferNote.value = "";
   els.transfer.disabled = true;
 }
 els.transferTo.addEventListener("change", () => { els.transfer.disabled = !els.transferTo.value; });

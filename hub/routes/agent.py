@@ -75,6 +75,13 @@ class Close(BaseModel):
 
 class Transfer(BaseModel):
     to: str = Field(max_length=40, description="username of the agent who takes over")
+    note: str = Field("", max_length=2000, description="for the colleague: kept as an internal note of the chat's ticket, shown to them when they open the chat; never the customer's")
+
+
+class HandoverNote(BaseModel):
+    author: str = Field(description="username of the agent who transferred the chat")
+    text: str
+    ts: float
 
 
 class QueueItem(BaseModel):
@@ -99,6 +106,7 @@ class ConversationDetail(BaseModel):
     packet: HandoffPacket | None
     messages: list[Message]
     ticket: TicketHolder | None = Field(None, description="the chat's ticket, if it has one: its holder and status (a chat transferred to a colleague is read, its ticket is theirs)")
+    handover: HandoverNote | None = Field(None, description="the note the colleague who transferred the chat left for its agent (to that agent, supervisors and admins)")
 
 
 class Suggestion(BaseModel):
@@ -252,9 +260,12 @@ async def _detail(services: Services, cid: str, agent: Agent, *, after_acting: b
     if not after_acting and not await _may_read(services, agent, conv):
         raise NotAllowed("this conversation is not yours (agents see the queue and their own chats)")
     ticket = await services.desk.tickets.get(conv.ticket_id) if conv.ticket_id else None
+    # The hand-over note is an internal note of the ticket: read by those who may read its notes (hub/routes/tickets.py).
+    note = await services.desk.handover_note(conv) if (agent.oversees or conv.agent == agent.username) else None
     return ConversationDetail(conversation=conversation_for(agent, conv), packet=await services.conversations.packet(cid),
                               messages=messages_for(agent, conv, await services.conversations.messages(cid)),
-                              ticket=TicketHolder(ref=ticket.ref, status=ticket.status, assignee=ticket.assignee) if ticket else None)
+                              ticket=TicketHolder(ref=ticket.ref, status=ticket.status, assignee=ticket.assignee) if ticket else None,
+                              handover=HandoverNote(author=note["author"], text=note["text"], ts=note["ts"]) if note else None)
 
 
 async def _owned(cid: str, me: Agent, services: Services) -> Conversation:
@@ -313,7 +324,7 @@ async def transfer(cid: ConversationId, body: Transfer, me: ChatStaff, services:
     conv = await _owned(cid, me, services)
     if body.to == me.username:
         raise Invalid("this chat is already yours: pick another agent to transfer it to")
-    await services.desk.transfer(conv, me.username, body.to)
+    await services.desk.transfer(conv, me.username, body.to, note=body.note)
     return await _detail(services, cid, me, after_acting=True)
 
 
