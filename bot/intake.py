@@ -46,5 +46,8 @@ class Intake:
         if signed:
             conv, token = await self.conversations.create(channel, language, signed.name, signed.tier, signed.ref, verified=True, customer_id=customer_id)
         else:
-            conv, token = await self.conversations.create(channel, language, customer_id=customer_id)
+            # A supervisor may have made the visitor's record a VIP's (the console's service plan): their chats are.
+            record = await self.customers.get(customer_id) if customer_id else None
+            tier = "vip" if record is not None and record.tier == "vip" else "standard"
+            conv, token = await self.conversations.create(channel, language, customer_tier=tier, customer_id=customer_id)
         return conv, token

@@ -95,6 +95,14 @@ class CustomerStore:
         if details:
             await self.r.hset(self.k.customer_record(customer_id), mapping=details)
 
+    async def set_service(self, customer_id: str, *, dedicated_agent: str, tier: str | None = None) -> CustomerRecord | None:
+        """The customer's service plan as a supervisor sets it: their own agent ("" for none) and, if given, their group."""
+        live = await self.resolve(customer_id)
+        if live is None:
+            return None
+        await self.r.hset(self.k.customer_record(live), mapping={"dedicated_agent": dedicated_agent, **({"tier": tier} if tier else {})})
+        return await self.get(live)
+
     async def add_identity(self, customer_id: str, kind: IdentityKind, value: str) -> str:
         """Attach an identity (a contact the customer gave); if it already belongs to another record, the records are merged."""
         other = await self.find(kind, value)

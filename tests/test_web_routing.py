@@ -5,13 +5,15 @@ customer's VIP flag and dedicated agent (专属客服) in the console; the next 
 from __future__ import annotations
 
 import json
+import secrets
 import threading
+import time
 
 from websockets.sync.client import connect
 
 from core.redis import Keys, sync_client
 from tests.browser import DESKTOP, WAIT, assert_accessible, expect, shot, staff_page
-from tests.clients import PASSWORD, AgentClient, Customer, run_cli, wait_for
+from tests.clients import PASSWORD, AgentClient, Customer, run_cli, sign_off, wait_for
 
 NOTE = "Refund code RF-7731 already sent; she wants the courier's answer before 6pm"
 
@@ -97,3 +99,104 @@ def test_a_transfer_note_reaches_the_colleague_and_nobody_else(stack, settings, 
     for frames in (customer_socket.frames, carl_socket.frames):
         assert "RF-7731" not in json.dumps(frames, ensure_ascii=False)
 
+
+def test_an_admin_gives_an_agent_a_skill_in_the_console_and_the_chat_needing_it_goes_to_them(stack, settings, agents, browser, hub, only):
+    """Skills and languages could only be set with ./cs agents --skill. The admin's team list opens each agent's
+    routing: a capacity out of range is refused in the form; a skill ticked there routes the next chat of that kind
+    to the agent, ahead of a colleague who would otherwise have had it."""
+    tag = secrets.token_hex(2)
+    dana, ema, boss = f"dana{tag}", f"ema{tag}", f"boss{tag}"
+    account(dana, "--skill", "en")
+    account(ema, "--skill", "en")
+    account(boss, "--role", "admin")
+
+    ctx, console = staff_page(browser, settings.hub_url, "/console", boss, DESKTOP)
+    sign_off(settings, boss)  # admins take chats while online: not this one
+    row = console.locator(f"#team li[data-agent='{dana}']")
+    row.get_by_role("button", name=f"Routing for {dana.title()}").click(timeout=WAIT)
+    dialog = console.get_by_role("dialog", name=f"Routing for {dana.title()}")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("English")).to_be_checked()
+    capacity = dialog.get_by_label("Chats at once")
+    capacity.fill("0")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Chats at once must be a whole number from 1 to 100.")
+    capacity.fill("4")
+    dialog.get_by_label("Logistics").check()
+    shot(console, "console-agent-routing")
+    assert_accessible(console, "an agent's routing dialog")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(row.locator(".team-sub")).to_contain_text("Logistics", timeout=WAIT)
+    saved = {a["username"]: a for a in AgentClient(hub, boss, console=False).get("/agents").json()}[dana]
+    assert sorted(saved["skills"]) == ["en", "logistics"] and saved["capacity"] == 4
+    ctx.close()
+    sign_off(settings, boss)
+
+    only(dana, ema)
+    # Everything else equal, ema would be next (she has waited longer since her last chat): only the skill decides.
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    r.zadd(keys.agent_last_assigned(), {ema: 0, dana: time.time() + 10**6})
+    customer = Customer(hub, "en")
+    customer.say("My parcel is lost, the courier says delivered but I never got it")
+    customer.say("I want to talk to a person")
+    assert customer.status()["conversation"]["agent"] == dana
+    r.zrem(keys.agent_last_assigned(), dana, ema)
+
+
+def test_a_supervisor_makes_a_customer_vip_with_a_dedicated_agent_and_their_next_chat_goes_to_that_agent(stack, settings, agents, browser, hub, only):
+    """A VIP's own agent could be set only through the API. The supervisor opens the customer's chat, ticks VIP in
+    the customer panel and picks the agent; a dedicated agent without VIP is refused in the panel. The customer's next
+    hand-over goes to the dedicated agent, not to the colleague routing would otherwise choose."""
+    tag = secrets.token_hex(2)
+    fay, gus, chief = f"fay{tag}", f"gus{tag}", f"chief{tag}"
+    account(fay)
+    account(gus)
+    account(chief, "--role", "supervisor")
+    only(fay, gus)
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    r.zadd(keys.agent_last_assigned(), {gus: 0, fay: time.time() + 10**6})  # gus is next, whenever it is a tie
+    visitor = f"visitor-{secrets.token_hex(8)}"
+
+    def hand_over() -> tuple[Customer, dict]:
+        started = hub.post("/api/conversations", json={"language": "en", "visitor_id": visitor})
+        assert started.status_code == 201, started.text
+        c = Customer.__new__(Customer)
+        c.hub, c.id, c.token = hub, started.json()["conversation_id"], started.json()["token"]
+        c.headers = {"Authorization": f"Bearer {c.token}"}
+        c.say("I want to talk to a person")
+        return c, c.status()["conversation"]
+
+    first, conv = hand_over()
+    assert conv["agent"] == gus
+    ref = conv["ticket_ref"]
+
+    ctx, console = staff_page(browser, settings.hub_url, "/console", chief, DESKTOP, "zh")
+    sign_off(settings, chief)  # supervisors take chats while online: not this one
+    console.locator(f"#team li[data-agent='{gus}'] .ticket-chip", has_text=ref).click(timeout=WAIT)
+    expect(console.locator("#ticket-ref")).to_have_text(ref, timeout=WAIT)
+    console.locator("#customer .customer-toggle").click()
+    panel = console.locator("#customer")
+    vip = panel.get_by_label("VIP 顾客")
+    expect(vip).not_to_be_checked(timeout=WAIT)
+    panel.get_by_label("专属客服").select_option(fay)
+    panel.get_by_role("button", name="保存方案").click()
+    expect(panel.get_by_role("alert")).to_contain_text("专属客服只适用于 VIP 顾客")
+    vip.check()
+    panel.get_by_role("button", name="保存方案").click()
+    expect(panel.locator(".customer-note")).to_have_text("已保存：此后的会话按此分配。", timeout=WAIT)
+    expect(panel.get_by_label("VIP 顾客")).to_be_checked()
+    expect(panel.get_by_label("专属客服")).to_have_value(fay)
+    shot(console, "console-customer-plan")
+    assert_accessible(console, "the customer panel's service plan")
+    ctx.close()
+    sign_off(settings, chief)
+
+    # gus finishes the first chat: both are free again, and gus would be next, were the customer not fay's.
+    assert AgentClient(hub, gus, console=False).post(f"/conversations/{first.id}/resolve").status_code == 200
+    _, again = hand_over()
+    assert again["agent"] == fay
+    assert again["customer_tier"] == "vip"  # priority in the queue, and "VIP" beside the chat in the console
+    ticket = AgentClient(hub, fay, console=False).get(f"/tickets/{again['ticket_ref']}").json()["ticket"]
+    assert ticket["customer_tier"] == "vip"
+    r.zrem(keys.agent_last_assigned(), fay, gus)

@@ -21,7 +21,7 @@ from core.clock import now as current_time
 from core.errors import Conflict, NotAllowed, WrongStatus
 from core.pii import parse_contact
 from core.text import shown_as_typed
-from customers.store import CustomerStore
+from customers.store import CustomerRecord, CustomerStore
 from handoff.agents import Agent, AgentDirectory
 from handoff.consoles import Consoles
 from handoff.conversations import ConversationStore, Guard
@@ -62,6 +62,12 @@ class DeskTimes:
     presence_grace_seconds: float = 60.0  # an agent whose consoles all closed is offline after this long
     console_lease_seconds: float = 60.0  # an open console's lease lapses this long after its last renewal
     auto_assign: bool = True  # push new tickets to agents, unless a supervisor switched the desk to manual
+
+
+def _tier(conv: Conversation, record: CustomerRecord | None) -> str:
+    """The ticket's customer group: the conversation's (the shop's signed word when it started), or VIP if the customer's
+    record says so (a supervisor marked them VIP in the console: their next hand-over is a VIP's)."""
+    return "vip" if record is not None and record.tier == "vip" else conv.customer_tier
 
 
 class TicketDesk:
@@ -179,7 +185,7 @@ class TicketDesk:
         record = await self.customers.get(conv.customer_id) if conv.customer_id else None
         ticket = await self.tickets.create(
             conversation_id=conv.id, channel=conv.channel, language=packet.language or conv.language, customer_id=record.id if record else None,
-            customer_tier=conv.customer_tier, category=packet.category, reason=packet.reason, priority=conv.priority or 0,
+            customer_tier=_tier(conv, record), category=packet.category, reason=packet.reason, priority=conv.priority or 0,
             summary=packet.summary[:300], contact=(record.phone or record.email) if record else "",
         )
         refreshed = await self.conversations.get(conv.id)

@@ -8,7 +8,7 @@ import { api, ownsCurrent, state } from "./state.js";
 import { i18n } from "./texts.js";
 
 const els = { panel: $("customer") };
-const view = { cid: null, seq: 0, open: false, note: "", noteError: false, data: null, draft: "" };
+const view = { cid: null, seq: 0, open: false, note: "", noteError: false, data: null, draft: "", plan: null };
 
 export function resetCustomer() {
   view.cid = null;
@@ -17,6 +17,7 @@ export function resetCustomer() {
   view.note = "";
   view.data = null;
   view.draft = "";
+  view.plan = null;
   els.panel.hidden = true;
   els.panel.replaceChildren();
 }
@@ -42,7 +43,7 @@ function focusedControl() {
 
 function refocus(had) {
   if (!had) return;
-  const again = [...els.panel.querySelectorAll("button, input")].find((e) => (had.id ? e.id === had.id : e.className === had.className));
+  const again = [...els.panel.querySelectorAll("button, input, select")].find((e) => (had.id ? e.id === had.id : e.className === had.className));
   if (!again) return;
   again.focus();
   if (had.start != null && again.setSelectionRange) again.setSelectionRange(had.start, had.end);
@@ -84,6 +85,7 @@ function render(conv) {
   if (ownsCurrent() || (state.me && ["supervisor", "admin"].includes(state.me.role))) {
     body.append(button("ghost history-open", ct("showHistory"), () => openHistory(conv)), linkForm(conv));
   }
+  if (record && state.me && ["supervisor", "admin"].includes(state.me.role)) body.append(planForm(conv, record));
   if (view.note) {
     const note = el("p", `customer-note${view.noteError ? " error" : ""}`, view.note);
     note.setAttribute("role", view.noteError ? "alert" : "status");
@@ -162,6 +164,48 @@ function linkForm(conv) {
     try {
       await api(`/conversations/${encodeURIComponent(conv.id)}/customer/link`, { method: "POST", body });
       view.note = ct("linked"); view.noteError = false; view.draft = "";
+    } catch (e) { view.note = e.message; view.noteError = true; }
+    showCustomer(conv);
+  });
+  return form;
+}
+
+// The customer's service plan, as supervisors and admins set it: VIP or not, and a VIP's own agent (专属客服), who
+// gets their chats first when online with room (tickets/routing.py). What is chosen and not yet saved survives redraws.
+function planForm(conv, record) {
+  const plan = view.plan || { vip: record.tier === "vip", agent: record.dedicated_agent || "" };
+  const form = el("form", "customer-plan");
+  form.setAttribute("aria-labelledby", "customer-plan-title");
+  const title = el("strong", null, ct("planTitle"));
+  title.id = "customer-plan-title";
+  const vipLabel = el("label", "routing-choice");
+  const vip = el("input");
+  vip.type = "checkbox";
+  vip.id = "customer-vip";
+  vip.checked = plan.vip;
+  vipLabel.append(vip, ` ${ct("planVip")}`);
+  const agentLabel = el("label", null, ct("planDedicated"));
+  const agent = el("select");
+  agent.id = agentLabel.htmlFor = "customer-dedicated";
+  const none = new Option(ct("planNone"), "");
+  const options = state.agents.map((a) => new Option(a.display_name || a.username, a.username));
+  if (plan.agent && !options.some((o) => o.value === plan.agent)) options.push(new Option(plan.agent, plan.agent));
+  agent.replaceChildren(none, ...options);
+  agent.value = plan.agent;
+  const keep = () => { view.plan = { vip: vip.checked, agent: agent.value }; };
+  vip.addEventListener("change", keep);
+  agent.addEventListener("change", keep);
+  const save = el("button", "ghost", ct("planSave"));
+  save.type = "submit";
+  save.id = "customer-plan-save";
+  form.append(title, vipLabel, agentLabel, agent, save);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    keep();
+    if (agent.value && !vip.checked) { view.note = ct("planNeedsVip"); view.noteError = true; render(conv); return; }
+    try {
+      await api(`/conversations/${encodeURIComponent(conv.id)}/customer/dedicated`, { method: "PUT", body: { vip: vip.checked, agent: agent.value || null } });
+      view.note = ct("planSaved"); view.noteError = false; view.plan = null;
     } catch (e) { view.note = e.message; view.noteError = true; }
     showCustomer(conv);
   });

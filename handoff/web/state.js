@@ -28,6 +28,8 @@ async function said(send, path, options) {
   try {
     return await send(path, options);
   } catch (e) {
+    // A value the hub refused (422): its reason, not "Request failed (422)".
+    if (e.status === 422 && Array.isArray(e.errors) && e.errors.length) e.message = e.errors.map((d) => `${d.loc[d.loc.length - 1]}: ${d.msg}`).join("; ");
     const refusal = e.code && (t("refusals") || {})[e.code];
     if (e.status === 401 && path !== "/login") e.message = t("signInAgain");
     else if (refusal) e.message = refusal;
@@ -38,7 +40,7 @@ async function said(send, path, options) {
 }
 
 export const api = (path, options) => said(call, path, options);
-// What only admins may do (/api/admin/...): the team's canned replies.
+// What only admins may do (/api/admin/...): the team's canned replies, an agent's languages, skills and capacity.
 export const adminApi = (path, options) => said(adminCall, path, options);
 
 export function customerLabel(conv) {

@@ -1,8 +1,8 @@
 // Supervisors' view of the team: who is online, how busy against their capacity, which tickets they hold; and
 // reassigning the open chat's ticket to someone else. Hidden for agents (the hub refuses them these calls anyway).
-import { $, el } from "/static/common/dom.js";
-import { api, state } from "./state.js";
-import { named, t } from "./texts.js";
+import { $, button, el, showMsg } from "/static/common/dom.js";
+import { adminApi, api, state } from "./state.js";
+import { LANGS, named, t } from "./texts.js";
 
 const els = {
   section: $("team-section"), list: $("team"), empty: $("team-empty"),
@@ -57,6 +57,10 @@ function render() {
       sub.append(" ", chip);
     }
     li.append(top, sub);
+    if (state.me && state.me.role === "admin") { // the hub lets admins change accounts
+      const name = row.agent.display_name || row.agent.username;
+      li.append(button("ghost routing-edit", t("routingEdit"), () => editRouting(row.agent), t("routingEditFor", name)));
+    }
     return li;
   }));
   renderReassign();
@@ -88,3 +92,83 @@ els.reassignGo.addEventListener("click", async () => {
   } catch (e) { if (hooks.reassigned) hooks.reassigned(e.message); }
   refreshTeam();
 });
+
+// An agent's routing, as an admin sets it: the languages they speak, what they specialise in, how many chats at once.
+// Languages and specialities are both skills on the account (tickets/routing.py): none ticked means every language,
+// or a generalist.
+const SPECIALITIES = ["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other", "vip"];
+const MAX_CAPACITY = 100;
+
+function editRouting(agent) {
+  const name = agent.display_name || agent.username;
+  const dialog = el("dialog", "cs-dialog routing-dialog");
+  dialog.setAttribute("aria-labelledby", "routing-title");
+  const title = el("h2", null, t("routingTitle", name));
+  title.id = "routing-title";
+  const form = el("form", "routing-form");
+  form.noValidate = true; // checked here, in the interface language
+  const boxes = (legend, hint, values, label) => {
+    const set = el("fieldset", "routing-set");
+    set.append(el("legend", null, legend), el("p", "muted routing-hint", hint));
+    for (const value of values) {
+      const wrap = el("label", "routing-choice");
+      const box = el("input");
+      box.type = "checkbox";
+      box.name = "skill";
+      box.value = value;
+      box.checked = agent.skills.includes(value);
+      wrap.append(box, ` ${label(value)}`);
+      set.append(wrap);
+    }
+    return set;
+  };
+  const languages = boxes(t("routingLanguages"), t("routingLanguagesHint"), Object.keys(LANGS), (v) => LANGS[v]);
+  const skills = boxes(t("routingSkills"), t("routingSkillsHint"), SPECIALITIES, (v) => (v === "vip" ? t("routingVip") : named("categories", v)));
+  const capLabel = el("label", "routing-capacity", t("routingCapacity"));
+  const capacity = el("input");
+  capacity.type = "number";
+  capacity.id = capLabel.htmlFor = "routing-capacity";
+  capacity.min = "1";
+  capacity.max = String(MAX_CAPACITY);
+  capacity.value = String(agent.capacity);
+  const error = el("p", "error inline", "");
+  error.id = "routing-error";
+  error.setAttribute("role", "alert");
+  error.hidden = true;
+  capacity.setAttribute("aria-describedby", error.id);
+  const cancel = button("ghost", t("routingCancel"), () => dialog.close());
+  const save = el("button", "primary", t("routingSave"));
+  save.type = "submit";
+  const actions = el("div", "cs-dialog-actions");
+  actions.append(cancel, save);
+  form.append(languages, skills, capLabel, capacity, error, actions);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const cap = Number(capacity.value);
+    if (!capacity.value.trim() || !Number.isInteger(cap) || cap < 1 || cap > MAX_CAPACITY) {
+      showMsg(error, t("routingCapacityInvalid", MAX_CAPACITY));
+      capacity.setAttribute("aria-invalid", "true");
+      capacity.focus();
+      return;
+    }
+    capacity.removeAttribute("aria-invalid");
+    // Skills this form does not show (set with ./cs agents --skill) are kept.
+    const shown = new Set([...Object.keys(LANGS), ...SPECIALITIES]);
+    const chosen = [...form.querySelectorAll("input[name=skill]:checked")].map((b) => b.value);
+    const body = { skills: [...agent.skills.filter((s) => !shown.has(s)), ...chosen], capacity: cap };
+    save.disabled = true;
+    try {
+      await adminApi(`/agents/${encodeURIComponent(agent.username)}`, { method: "PATCH", body });
+      dialog.close();
+      refreshTeam();
+    } catch (e) {
+      showMsg(error, e.message);
+    } finally { save.disabled = false; }
+  });
+  dialog.append(title, form);
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  const first = form.querySelector("input");
+  if (first) first.focus();
+}

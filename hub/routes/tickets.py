@@ -71,6 +71,13 @@ class AgentLoad(BaseModel):
 
 class Dedicated(BaseModel):
     agent: str | None = Field(None, max_length=40, description="username of the VIP's own agent; null removes it")
+    vip: bool | None = Field(None, description="the customer is a VIP (their chats get priority, the VIP group and their own agent); null leaves it")
+
+
+class ServicePlan(BaseModel):
+    customer_id: str
+    dedicated_agent: str | None
+    vip: bool
 
 
 def _row(ticket: Ticket, me: Agent, conv: Conversation | None, now: float) -> TicketRow:
@@ -225,8 +232,10 @@ async def load(me: Overseer, services: Svc) -> list[AgentLoad]:
     return out
 
 
-@router.put("/api/agent/conversations/{cid}/customer/dedicated", summary="Supervisors: a VIP's own agent (专属客服), who gets their chats first")
-async def dedicated(cid: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], body: Dedicated, me: Overseer, services: Svc) -> dict:
+@router.put("/api/agent/conversations/{cid}/customer/dedicated", response_model=ServicePlan,
+            summary="Supervisors: whether the customer is a VIP, and a VIP's own agent (专属客服), who gets their chats first",
+            responses={409: {"description": "the conversation has no customer record"}, 422: {"description": "the agent does not take chats, or the customer is not a VIP"}})
+async def dedicated(cid: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], body: Dedicated, me: Overseer, services: Svc) -> ServicePlan:
     conv = await services.conversations.require(cid)
     if not conv.customer_id:
         raise HTTPException(409, "this conversation has no customer record")
@@ -234,11 +243,19 @@ async def dedicated(cid: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], body: 
         target = await services.agents.get(body.agent)
         if target is None or not target.chats:
             raise HTTPException(422, f"{body.agent} does not take chats")
-    await services.customers.fill(conv.customer_id, overwrite=True, dedicated_agent=body.agent or "")
-    if not body.agent:
-        await services.redis.hset(services.keys.customer_record(conv.customer_id), "dedicated_agent", "")
-    await services.audit.record(me.username, "dedicated_agent_set", conv.customer_id, agent=body.agent or "")
-    return {"customer_id": conv.customer_id, "dedicated_agent": body.agent}
+    tier = None
+    if body.vip is not None:
+        # Routing gives a dedicated agent VIPs' chats only (tickets/routing.py): said at once, not kept unused.
+        if body.agent and not body.vip:
+            raise HTTPException(422, "a dedicated agent is for VIP customers: mark the customer VIP, or remove the dedicated agent")
+        tier = "vip" if body.vip else "standard"
+    record = await services.customers.set_service(conv.customer_id, dedicated_agent=body.agent or "", tier=tier)
+    if record is None:
+        raise HTTPException(409, "this conversation has no customer record")
+    if tier:
+        await services.audit.record(me.username, "customer_tier_set", record.id, tier=tier)
+    await services.audit.record(me.username, "dedicated_agent_set", record.id, agent=body.agent or "")
+    return ServicePlan(customer_id=record.id, dedicated_agent=record.dedicated_agent or None, vip=record.tier == "vip")
 
 
 # canned replies: admins
