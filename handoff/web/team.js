@@ -136,6 +136,7 @@ function editRouting(agent) {
   error.setAttribute("role", "alert");
   error.hidden = true;
   capacity.setAttribute("aria-describedby", error.id);
+  capacity.addEventListener("input", () => { showMsg(error, ""); capacity.removeAttribute("aria-invalid"); });
   const cancel = button("ghost", t("routingCancel"), () => dialog.close());
   const save = el("button", "primary", t("routingSave"));
   save.type = "submit";
