@@ -408,6 +408,18 @@ class Keys:
         return f"{self.p}:desk:sweep-lock"
 
     @property
+    def desk_sweeps(self) -> str:
+        """Stream, capped: one entry per sweep of the desk, written as its lock is taken (``worker``: which hub
+        worker, ``hold_ms``: how long the lock holds), its id the Redis time it was taken (``TicketDesk.sweep``)."""
+        return f"{self.p}:desk:sweeps"
+
+    @property
+    def agents_departed(self) -> str:
+        """Hash: username -> display name of an account removed whose chats may not all be back in the queue yet (its
+        hub died between the two steps): the desk's sweep finishes the move, then forgets it (``TicketDesk.agent_gone``)."""
+        return f"{self.p}:agents:departed"
+
+    @property
     def desk_assignment(self) -> str:
         """String: "push" or "manual", a supervisor's choice that overrides ``auto_assign`` from the settings."""
         return f"{self.p}:desk:assignment"

@@ -24,4 +24,8 @@ QUEUE_LENGTH = Gauge("cs_queue_length", "Conversations waiting for an agent", re
 QUEUE_OLDEST_WAIT = Gauge("cs_queue_oldest_wait_seconds", "How long the longest-waiting customer has waited", registry=REGISTRY)
 AGENTS_ONLINE = Gauge("cs_agents_online", "Agents available for chats: online and at a console (what routing offers chats to)", registry=REGISTRY)
 AGENT_CHATS = Gauge("cs_agent_chats", "Chats agents hold right now", registry=REGISTRY)
+DESK_SWEEPS = Counter("cs_desk_sweeps", "Sweeps of the desk this process ran (one hub worker of all sweeps each interval: summed over workers, one per interval)",
+                      registry=REGISTRY)
+DESK_SWEEP_MENDS = Counter("cs_desk_sweep_mends", "What this process's desk sweeps mended, by kind: a hand-over a dead hub worker cut short "
+                           "(chats of an agent gone, a ticket behind its chat, SLA jobs never scheduled, a removed account's chats)", ["kind"], registry=REGISTRY)
 ROLLUP_LAG = Gauge("cs_analytics_rollup_lag_events", "Events not yet folded into the analytics rollup", registry=REGISTRY)

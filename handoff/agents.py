@@ -101,8 +101,17 @@ class AgentDirectory:
     async def remove(self, username: str) -> bool:
         if not is_username(username):
             return False
-        await self.r.srem(self.k.agents, username)
-        return bool(await self.r.delete(self.k.agent(username)))
+        name = await self.r.hget(self.k.agent(username), "display_name")
+        if name is None:
+            await self.r.srem(self.k.agents, username)
+            return False
+        # One step with the trace its chats are still to go back to the queue: a hub worker that dies before it moves
+        # them (``TicketDesk.agent_gone``) leaves them where the desk's sweep finds them (it walks only accounts).
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.k.agents_departed, username, name or username)
+        pipe.srem(self.k.agents, username)
+        pipe.delete(self.k.agent(username))
+        return bool((await pipe.execute())[-1])
 
     async def get(self, username: str) -> Agent | None:
         if not is_username(username):

@@ -62,14 +62,15 @@ class HandoffQueue:
             telemetry.ESCALATIONS.labels(packet.reason).inc()
         return result.epoch if result.ok else None
 
-    async def requeue(self, conv: Conversation, from_agent: str) -> bool:
-        """An agent left (offline, session gone): their chat goes back to the queue, keeping its place."""
+    async def requeue(self, conv: Conversation, from_agent: str) -> int:
+        """An agent left (offline, session gone): their chat goes back to the queue, keeping its place. Returns the
+        episode it began (what the customer is told of it is said once per episode), 0 if the chat was not theirs."""
         result = await self.conversations.transition(conv.id, Move(
             frozenset({"assigned"}), "queued", {"type": Event.REQUEUED, "from": from_agent},
             owner=from_agent, release_from=from_agent, queue="add", queue_score=queue_score(conv.priority, conv.queued_at or time.time()),
             fields={"agent": ""},
         ))
-        return result.ok
+        return result.epoch if result.ok else 0
 
     async def cancel(self, conv: Conversation) -> None:
         """The customer leaves the queue and goes back to the bot."""

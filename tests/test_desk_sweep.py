@@ -1,13 +1,23 @@
-"""What the desk's sweep mends (``TicketDesk.sweep``): a hand-over cut short between the chat's step and its ticket's,
-and a waiting chat whose "an agent is free" event was missed. The cuts are left the way a dead hub leaves them: the
+"""What the desk's sweep mends (``TicketDesk.sweep``): a hand-over cut short between the chat's step and its ticket's
+(the ticket, the customer's "had to step away", the SLA jobs of clocks that run again, the chats of a removed
+account), and a waiting chat whose "an agent is free" event was missed; and that one hub worker sweeps at a time. The cuts are left the way a dead hub leaves them: the
 chat's atomic step done on the suite's Redis by a desk of the test's own, the steps after it never run."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
+import socket
+import time
+
+import httpx
+import redis
+from rq.job import Job
 
 from core.redis import Keys, sync_client
-from tests.clients import PASSWORD, AgentClient, Customer, run_cli, wait_for
+from tests.clients import PASSWORD, AgentClient, Customer, run_cli, start_hub, wait_for
 from tickets.worker import desk_for_jobs
 
 DEADLINE = 60  # seconds: generous (a sweep every few seconds on a shared, loaded box); nothing here measures speed
@@ -29,6 +39,16 @@ def _with_desk(work):
 def _ticket(settings, c: Customer) -> dict:
     r, keys = sync_client(settings), Keys(settings.key_prefix)
     return r.hgetall(keys.ticket(c.status()["conversation"]["ticket_id"]))
+
+
+def _events(settings, since: float, *types: str) -> list[dict]:
+    r = sync_client(settings)
+    found = [json.loads(f["e"]) for _, f in r.xrange(Keys(settings.key_prefix).events, f"{int(since * 1000)}-0", "+")]
+    return [e for e in found if e["type"] in types]
+
+
+def _told_stepped_away(c: Customer) -> list[dict]:
+    return [m for m in c.transcript() if m["sender"] == "system" and m["meta"].get("kind") == "requeued"]
 
 
 def _pushed_to_alice(hub, only) -> Customer:
@@ -180,3 +200,147 @@ def test_more_capacity_given_by_an_admin_is_offered_the_first_waiting_chat_at_on
     assert second.status()["conversation"]["status"] == "queued"  # she is full
     assert hub.patch("/api/admin/agents/narrow", json={"capacity": 2}, headers=admin).status_code == 200
     assert second.status()["conversation"]["agent"] == "narrow"  # by the time the change is answered, not a sweep later
+
+
+def test_a_ticket_pending_the_customer_taken_over_by_a_hub_that_died_before_scheduling_its_clocks_still_warns_and_breaches(
+        stack, settings, only):
+    """Alice's ticket waited for the customer (its clocks paused); she transferred it to Bob, and the hub died between
+    the ticket's write (open, the clocks running again, due later by the pause) and scheduling their jobs. The due
+    times were on the ticket, but no warning and no breach ever came: the supervisors never heard of it. Now the sweep
+    schedules the jobs the running clocks lack, and a late step scheduling them too adds no second alert."""
+    only("alice")
+    policies = [{"name": "fast", "first_response_seconds": 3600, "resolution_seconds": 20, "business_hours_only": False, "warn_fraction": 0.5}]
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_SLA_POLICIES=json.dumps(policies))  # the clocks start on it
+    since = time.time()
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            c = Customer(client, "en")
+            ref = c.say("I want to talk to a person")["conversation"]["ticket_ref"]
+            assert wait_for(lambda: c.status()["conversation"]["agent"] == "alice", 30), c.status()
+            assert AgentClient(client, "alice").post(f"/tickets/{ref}/status", {"status": "pending_customer"}).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+    async def transfer_without_scheduling(desk):
+        async def died_first(ticket, only=None):
+            return None
+
+        desk._schedule_clocks = died_first  # the ticket is written, the hub dies before its clocks' jobs are scheduled
+        await desk.transfer(await desk.conversations.require(c.id), "alice", "bob")
+        return await desk.tickets.get((await desk.conversations.require(c.id)).ticket_id)
+
+    ticket = _with_desk(transfer_without_scheduling)
+    assert (ticket.status, ticket.assignee, ticket.sla.clocks["resolution"].state) == ("open", "bob", "running")
+    version = ticket.sla.clocks["resolution"].version
+    breach_job = Job.key_for(f"sla-{ticket.id}-resolution-{version}-breach")  # as the desk names it: one per clock and version
+    assert wait_for(lambda: sync_client(settings).exists(breach_job), DEADLINE), "the sweep scheduled no job for the running clock"
+
+    async def late_step(desk):  # the real step lands after all (another worker finishing it): the same jobs, no others
+        await desk._schedule_clocks(await desk.tickets.get(ticket.id))
+
+    _with_desk(late_step)
+    breached = wait_for(lambda: [e for e in _events(settings, since, "sla_breached") if e["ticket"] == ref], DEADLINE)
+    assert [e["clock"] for e in breached] == ["resolution"]
+    assert breached[0]["due_at"] == ticket.sla.clocks["resolution"].due_at  # the due time the ticket said
+    warned = [e for e in _events(settings, since, "sla_warning") if e["ticket"] == ref and e["clock"] == "resolution"]
+    assert len(warned) <= 1  # warned before the pause, or after: once
+
+
+def test_a_customer_whose_agent_left_is_told_once_when_the_hub_died_right_after_putting_the_chat_back(hub, only, settings):
+    """Alice went offline; her hub put her chat back in the queue and died before telling the customer and before the
+    ticket's step. The sweep mended the ticket and Bob took the chat, but the customer never heard that Alice had to
+    step away. Now the sweep's mend tells them, once, whichever of it and a late step of the dead hub writes it."""
+    c = _pushed_to_alice(hub, only)
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+    r.hset(keys.agent("alice"), "presence", "offline")
+
+    async def requeue_chat_step_only(desk):
+        epoch = await desk.queue.requeue(await desk.conversations.require(c.id), "alice")
+        assert epoch
+        return epoch
+
+    epoch = _with_desk(requeue_chat_step_only)
+    assert c.status()["conversation"]["status"] == "queued" and not _told_stepped_away(c)
+    told = wait_for(lambda: _told_stepped_away(c), DEADLINE)
+    assert len(told) == 1 and told[0]["text"].startswith("Alice had to step away."), told
+
+    async def late_notice(desk):  # the dead hub's own notice, landing after the sweep's
+        await desk._tell_stepped_away(await desk.conversations.require(c.id), "Alice", epoch)
+
+    _with_desk(late_notice)
+    AgentClient(hub, "bob", console=True)
+    assert wait_for(lambda: c.status()["conversation"]["agent"] == "bob", DEADLINE), c.status()
+    assert len(_told_stepped_away(c)) == 1
+
+
+def test_the_chats_of_an_account_removed_by_a_hub_that_died_before_moving_them_go_back_to_the_queue(hub, only, settings):
+    """An admin removed Dora's account; the hub died after the removal and before her chats went back to the queue.
+    The sweep walks the accounts there are: Dora's chat stayed hers, an account that no longer existed, and its
+    customer waited for nobody. Now the removal leaves a trace the sweep finishes: the chat goes back and on to Bob,
+    the customer told Dora had to step away, and the trace is gone."""
+    assert run_cli("-m", "handoff", "add", "dora", "--name", "Dora", "--password", PASSWORD, "--capacity", "5").returncode == 0
+    only("dora")
+    c = Customer(hub, "en")
+    c.say("I want to talk to a person")
+    assert wait_for(lambda: c.status()["conversation"]["agent"] == "dora", 30), c.status()
+    r, keys = sync_client(settings), Keys(settings.key_prefix)
+
+    async def remove_only(desk):
+        assert await desk.agents.remove("dora")  # the admin route's first step; the hub dies before the chats move
+
+    _with_desk(remove_only)
+    AgentClient(hub, "bob")
+    assert wait_for(lambda: c.status()["conversation"]["agent"] == "bob", DEADLINE), c.status()
+    assert wait_for(lambda: _ticket(settings, c).get("assignee") == "bob", DEADLINE), _ticket(settings, c)
+    told = _told_stepped_away(c)
+    assert len(told) == 1 and told[0]["text"].startswith("Dora had to step away"), told
+    assert wait_for(lambda: not r.hexists(keys.agents_departed, "dora"), DEADLINE)
+    assert not r.smembers(keys.agent_chats("dora"))
+
+
+def _sweeps(r, keys) -> list[tuple[int, str, int]]:
+    """The sweeps recorded: (Redis time taken, ms; worker; lock hold, ms)."""
+    return [(int(entry_id.split("-")[0]), f["worker"], int(f["hold_ms"])) for entry_id, f in r.xrange(keys.desk_sweeps)]
+
+
+def _swept_count(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith("cs_desk_sweeps_total "))
+
+
+def test_one_hub_worker_sweeps_at_a_time_and_another_takes_over_when_it_is_killed(stack, settings, valkey_url):
+    """Two hub workers on one Valkey sweep every half second: each sweep is taken under the lock, so no two start
+    within the lock's hold of each other (both sweeping each tick would), each worker's /metrics counts the sweeps it
+    ran, and when the worker holding the lock is killed (-9, mid-hold) the other goes on sweeping alone."""
+    r, keys = redis.Redis.from_url(valkey_url, decode_responses=True), Keys(settings.key_prefix)
+    env = {"REDIS_URL": valkey_url, "CS_DESK_SWEEP_SECONDS": "0.5", "CS_HUB_WORKERS": "1"}
+    hubs = [start_hub(settings.rasa_port, timeout=15, **env) for _ in range(2)]
+    try:
+        workers = {f"{socket.gethostname()}:{proc.pid}": (proc, url) for proc, url in hubs}
+        assert wait_for(lambda: len(_sweeps(r, keys)) >= 12, DEADLINE), _sweeps(r, keys)
+        before = _sweeps(r, keys)
+        counted = {worker: _swept_count(url) for worker, (_, url) in workers.items()}
+        after = _sweeps(r, keys)
+        assert {w for _, w, _ in after} <= set(workers)
+        for worker, n in counted.items():  # each worker's metric: the sweeps recorded as its own
+            assert sum(w == worker for _, w, _ in before) - 1 <= n <= sum(w == worker for _, w, _ in after), (worker, n, after)
+        assert sum(counted.values()) >= 12
+
+        holder = wait_for(lambda: r.get(keys.desk_sweep_lock), DEADLINE, step=0.01)
+        victim, (survivor_proc, survivor_url) = holder, next(v for w, v in workers.items() if w != holder)
+        os.kill(workers[victim][0].pid, signal.SIGKILL)
+        workers[victim][0].wait(20)
+        seconds, micros = r.time()
+        killed_at = int(seconds) * 1000 + int(micros) // 1000
+        assert wait_for(lambda: len([s for s in _sweeps(r, keys) if s[0] > killed_at]) >= 4, DEADLINE), _sweeps(r, keys)
+        sweeps = _sweeps(r, keys)
+        assert {w for t, w, _ in sweeps if t > killed_at} == {f"{socket.gethostname()}:{survivor_proc.pid}"}
+        # Never two at once: each sweep began after the one before had let the lock go (its hold, by Redis's clock).
+        for (t0, w0, hold), (t1, w1, _) in zip(sweeps, sweeps[1:]):
+            assert t1 - t0 >= hold - 5, (t0, w0, t1, w1, hold)
+    finally:
+        for proc, _ in hubs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(20)

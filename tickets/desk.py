@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
 import time
 from dataclasses import dataclass
 
 from redis.asyncio.lock import Lock
 from redis.exceptions import RedisError
 
+from core import telemetry
 from core.clock import now as current_time
 from core.errors import Conflict, NotAllowed, WrongStatus
 from core.pii import parse_contact
@@ -84,6 +87,7 @@ class TicketDesk:
         self.times = times
         self.r = conversations.r
         self.k = conversations.k
+        self._take_sweep_script = self.r.register_script(_TAKE_SWEEP)
         self.consoles = agents.consoles or Consoles(self.r, self.k, lease_seconds=times.console_lease_seconds, grace_seconds=times.presence_grace_seconds)
 
     @classmethod
@@ -328,7 +332,13 @@ class TicketDesk:
                 await self._assigned(cid, conv.agent, by=by, follow=False)
             else:
                 log.warning("conversation %s: back in the queue, its ticket still named %s: waiting again", cid, ticket.assignee)
+                if ticket.assignee:  # the move back to the queue is the agent leaving: the customer is told, if not yet
+                    await self._tell_stepped_away(conv, await self._display_name(ticket.assignee), conv.epoch)
                 await self._unassigned(ticket.id, by=by, reason="chat back in the queue")
+
+    async def _display_name(self, username: str) -> str:
+        agent = await self.agents.get(username)
+        return agent.display_name if agent else await self.r.hget(self.k.agents_departed, username) or username
 
     async def _disagreeing(self) -> list[str]:
         """The chats, assigned or waiting, whose ticket does not say what they say: a few round trips, whatever the
@@ -367,12 +377,18 @@ class TicketDesk:
         (``drain``). The events that drain it (a chat resolved, an agent online) can be missed: the hub restarted
         between them, a seat freed by an erasure or by a transfer's hub dying, the desk opening in the morning.
         Returns how many chats were assigned, ``None`` if another worker holds this sweep (``hold_seconds``)."""
-        if not await self.r.set(self.k.desk_sweep_lock, "1", nx=True, px=max(1, int(hold_seconds * 1000))):
+        if not await self._take_sweep(hold_seconds):
             return None
-        mends = [(f"{a.username}'s chats", lambda a=a: self.agent_gone(a.username)) for a in await self._left_holding_chats()]
-        mends += [(f"conversation {cid}", lambda cid=cid: self.settle(cid)) for cid in await self._disagreeing()]
-        for what, mend in mends:
+        telemetry.DESK_SWEEPS.inc()
+        mends = [("departed", f"{name}'s chats (account removed)", lambda name=name, shown=shown: self._departed(name, shown))
+                 for name, shown in (await self.r.hgetall(self.k.agents_departed)).items()]
+        mends += [("agent_gone", f"{a.username}'s chats", lambda a=a: self.agent_gone(a.username)) for a in await self._left_holding_chats()]
+        mends += [("ticket", f"conversation {cid}", lambda cid=cid: self.settle(cid)) for cid in await self._disagreeing()]
+        mends += [("sla_jobs", f"ticket {t.ref}'s SLA jobs {sorted(ids)}", lambda t=t, ids=ids: self._schedule_clocks(t, ids))
+                  for t, ids in await self._unscheduled_clocks()]
+        for kind, what, mend in mends:
             log.warning("desk sweep: mending %s", what)
+            telemetry.DESK_SWEEP_MENDS.labels(kind).inc()
             try:
                 await mend()
             except RedisError:
@@ -380,6 +396,20 @@ class TicketDesk:
             except Exception:  # one that cannot be mended (erased meanwhile) must not keep the queue waiting
                 log.exception("desk sweep: %s could not be mended", what)
         return await self.drain()
+
+    async def _take_sweep(self, hold_seconds: float) -> bool:
+        """Whether this worker sweeps this time: the lock for ``hold_seconds``, and the sweep recorded as it is taken
+        (``Keys.desk_sweeps``: which worker, when by Redis's own clock), in one step."""
+        return bool(await self._take_sweep_script(keys=[self.k.desk_sweep_lock, self.k.desk_sweeps], args=[_WORKER, max(1, int(hold_seconds * 1000))]))
+
+    async def _departed(self, username: str, display_name: str) -> None:
+        """A removed account whose chats may not all have gone back to the queue (its hub died between the two steps):
+        they do now, the customers told. An account of that name created again meanwhile keeps its chats."""
+        if await self.agents.get(username) is not None:
+            await self.r.hdel(self.k.agents_departed, username)
+            return
+        await self.conversations.publish_agents({"type": Frame.PRESENCE, "agent": username, "presence": "offline"})
+        await self.agent_gone(username, display_name)
 
     # ---------------------------------------------------------------- what agents do
     async def claim(self, cid: str, agent: Agent) -> None:
@@ -629,20 +659,31 @@ class TicketDesk:
         queue (keeping their place) and to whoever can take them. ``display_name``: for an account already removed."""
         moved = 0
         agent = await self.agents.get(username)
-        name = agent.display_name if agent else display_name or username
+        name = agent.display_name if agent else display_name or await self.r.hget(self.k.agents_departed, username) or username
         for cid in await self.agents.chats(username):
             conv = await self.conversations.get(cid)
-            if conv is None or conv.status != "assigned" or not await self.queue.requeue(conv, username):
+            if conv is None or conv.status != "assigned":
+                continue
+            epoch = await self.queue.requeue(conv, username)
+            if not epoch:
                 continue
             moved += 1
-            text, meta = await self._requeued_notice(conv, name)
-            await self.conversations.append(cid, "system", text, channel=conv.channel, meta=meta)
+            await self._tell_stepped_away(conv, name, epoch)
             if conv.ticket_id:
                 await self._unassigned(conv.ticket_id, by="presence", reason="agent offline")
         if moved:
             log.info("%s went offline: %d chat(s) back in the queue", username, moved)
+        if agent is None:
+            await self.r.hdel(self.k.agents_departed, username)  # a removed account's chats are all back: nothing left to finish
         await self.drain()
         return moved
+
+    async def _tell_stepped_away(self, conv: Conversation, agent_name: str, epoch: int) -> None:
+        """The customer whose agent left hears it ("had to step away"), once for the move back to the queue that began
+        ``epoch``: said by the step that moved the chat, or by the sweep mending a move whose hub died right after it
+        (``settle``), never twice."""
+        text, meta = await self._requeued_notice(conv, agent_name)
+        await self.conversations.append_once(conv.id, "system", text, f"requeued-{epoch}", channel=conv.channel, meta=meta)
 
     async def _requeued_notice(self, conv: Conversation, agent_name: str) -> tuple[str, dict]:
         """What a customer whose agent left is told, true to who is there: another agent with room takes them at
@@ -776,19 +817,51 @@ class TicketDesk:
             self.clocks.resume(t, now)
         return {}
 
-    async def _schedule_clocks(self, ticket: Ticket) -> None:
+    @staticmethod
+    def _clock_jobs(ticket: Ticket) -> list[tuple[float, str, int, str, str]]:
+        """The jobs the ticket's running clocks need: ``(when, clock, version, "warn" or "breach", job id)``."""
+        jobs = []
         for name, clock in ticket.sla.clocks.items():
             if clock.state != "running":
                 continue
             if not clock.warned:
-                await self.scheduler.at(clock.warn_at, "tickets.jobs.sla_due", ticket.id, name, clock.version, "warn",
-                                        job_id=f"sla-{ticket.id}-{name}-{clock.version}-warn")
-            await self.scheduler.at(clock.due_at, "tickets.jobs.sla_due", ticket.id, name, clock.version, "breach",
-                                    job_id=f"sla-{ticket.id}-{name}-{clock.version}-breach")
+                jobs.append((clock.warn_at, name, clock.version, "warn", f"sla-{ticket.id}-{name}-{clock.version}-warn"))
+            jobs.append((clock.due_at, name, clock.version, "breach", f"sla-{ticket.id}-{name}-{clock.version}-breach"))
+        return jobs
+
+    async def _schedule_clocks(self, ticket: Ticket, only: set[str] | None = None) -> None:
+        """Schedule the warning and breach of each running clock (``only``: these job ids). Once each: a job id is
+        what it is about, so the step and the sweep mending it may both schedule it."""
+        for when, name, version, kind, job_id in self._clock_jobs(ticket):
+            if only is None or job_id in only:
+                await self.scheduler.at(when, "tickets.jobs.sla_due", ticket.id, name, version, kind, job_id=job_id)
+
+    async def _unscheduled_clocks(self) -> list[tuple[Ticket, set[str]]]:
+        """Active tickets with a running clock whose warning or breach was never scheduled, with those jobs' ids: the
+        hub worker that changed the ticket (a transfer or claim of one pending the customer, a reopen, a new ticket)
+        died between writing it and scheduling its jobs. Its due times were right on the ticket, but no alert came."""
+        wanted = [(t, {job[4] for job in self._clock_jobs(t)}) for t in await self.tickets.active() if t.status in ACTIVE]
+        missing = set(await self.scheduler.missing(sorted({job_id for _, ids in wanted for job_id in ids})))
+        return [(t, ids & missing) for t, ids in wanted if ids & missing]
 
     async def _announce(self, ticket: Ticket) -> None:
         await self.conversations.publish_agents({"type": Frame.TICKET_CHANGED, "ticket_id": ticket.id, "ticket": ticket.ref,
                                                  "conversation_id": ticket.conversation_id, "status": ticket.status, "assignee": ticket.assignee})
+
+
+_WORKER = f"{socket.gethostname()}:{os.getpid()}"  # this hub worker, in the record of the sweeps it ran
+
+# Take the desk's sweep, if no worker holds it, and record it (the entry's id is the time it was taken).
+# KEYS[1] lock: the sweep's lock (``Keys.desk_sweep_lock``)   KEYS[2] record: the sweeps (``Keys.desk_sweeps``)
+# ARGV[1] worker: who sweeps   ARGV[2] hold_ms: how long the lock holds
+# Returns 1 if taken, nil if another worker holds it.
+_TAKE_SWEEP = """
+local lock, record = KEYS[1], KEYS[2]
+local worker, hold_ms = ARGV[1], ARGV[2]
+if not redis.call('SET', lock, worker, 'NX', 'PX', hold_ms) then return false end
+redis.call('XADD', record, 'MAXLEN', '~', '1000', '*', 'worker', worker, 'hold_ms', hold_ms)
+return 1
+"""
 
 
 def _disagree_raw(status: str, agent: str, ticket_status: str, assignee: str) -> bool:
