@@ -414,6 +414,12 @@ class Keys:
         return f"{self.p}:desk:sweeps"
 
     @property
+    def desk_clock_steps(self) -> str:
+        """Sorted set: "ticket id|step" -> when a ticket write that may start or resume its SLA clocks began, until
+        their jobs are scheduled: what the desk's sweep finishes for a hub worker that died between (``TicketDesk._clocks_step``)."""
+        return f"{self.p}:desk:clock-steps"
+
+    @property
     def agents_departed(self) -> str:
         """Hash: username -> display name of an account removed whose chats may not all be back in the queue yet (its
         hub died between the two steps): the desk's sweep finishes the move, then forgets it (``TicketDesk.agent_gone``)."""

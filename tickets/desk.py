@@ -14,6 +14,8 @@ import math
 import os
 import socket
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.asyncio.lock import Lock
@@ -181,9 +183,7 @@ class TicketDesk:
                 self.clocks.restart(t, "first_response", now)
                 self.clocks.restart(t, "resolution", now)
                 return {"from": "solved", "previous": previous}
-            ticket = await self.tickets.change(current.id, reopen, Event.TICKET_REOPENED)
-            await self._schedule_clocks(ticket)
-            return ticket
+            return await self._clocks_step(current.id, lambda: self.tickets.change(current.id, reopen, Event.TICKET_REOPENED))
         if current and current.status in ACTIVE:
             return current
         record = await self.customers.get(conv.customer_id) if conv.customer_id else None
@@ -195,10 +195,11 @@ class TicketDesk:
         refreshed = await self.conversations.get(conv.id)
         ticket.priority = refreshed.priority if refreshed else ticket.priority
         self.clocks.start(ticket, now)
-        stored = await self.tickets.save_new(ticket, {"reason": packet.reason}, replaces=conv.ticket_id or "")
-        if stored.id != ticket.id:  # another worker finishing the same hand-over opened it first
+        # Another worker finishing the same hand-over may have opened it first: that one is kept, its clocks its own.
+        stored = await self._clocks_step(ticket.id, lambda: self.tickets.save_new(ticket, {"reason": packet.reason}, replaces=conv.ticket_id or ""),
+                                         schedule=lambda written: written.id == ticket.id)
+        if stored.id != ticket.id:
             return stored
-        await self._schedule_clocks(ticket)
         await self._announce(ticket)
         return ticket
 
@@ -285,9 +286,9 @@ class TicketDesk:
                 t.transfers += 1
             return {"by": by, "previous": previous}
 
-        ticket = await self.tickets.change(conv.ticket_id, assign, Event.TICKET_ASSIGNED)
-        if resumed[0]:  # otherwise the jobs of its running clocks are already scheduled (every claim came here)
-            await self._schedule_clocks(ticket)
+        # Only if it resumed: otherwise the jobs of its running clocks are already scheduled (every claim comes here).
+        ticket = await self._clocks_step(conv.ticket_id, lambda: self.tickets.change(conv.ticket_id, assign, Event.TICKET_ASSIGNED),
+                                         schedule=lambda _: resumed[0])
         await self.r.zadd(self.k.agent_last_assigned(), {username: now})
         await self._announce(ticket)
         if follow:
@@ -307,8 +308,7 @@ class TicketDesk:
             self._set_status(t, "new", current_time())
             return {"by": by, "previous": previous, "reason": reason}
 
-        ticket = await self.tickets.change(ticket_id, unassign, Event.TICKET_ASSIGNED)
-        await self._schedule_clocks(ticket)
+        ticket = await self._clocks_step(ticket_id, lambda: self.tickets.change(ticket_id, unassign, Event.TICKET_ASSIGNED))
         await self._announce(ticket)
         return ticket
 
@@ -384,8 +384,8 @@ class TicketDesk:
                  for name, shown in (await self.r.hgetall(self.k.agents_departed)).items()]
         mends += [("agent_gone", f"{a.username}'s chats", lambda a=a: self.agent_gone(a.username)) for a in await self._left_holding_chats()]
         mends += [("ticket", f"conversation {cid}", lambda cid=cid: self.settle(cid)) for cid in await self._disagreeing()]
-        mends += [("sla_jobs", f"ticket {t.ref}'s SLA jobs {sorted(ids)}", lambda t=t, ids=ids: self._schedule_clocks(t, ids))
-                  for t, ids in await self._unscheduled_clocks()]
+        mends += [("sla_jobs", f"the SLA jobs of ticket {mark.partition('|')[0]}", lambda mark=mark: self._finish_clocks_step(mark))
+                  for mark in await self.r.zrangebyscore(self.k.desk_clock_steps, "-inf", time.time() - _STEP_SECONDS)]
         for kind, what, mend in mends:
             log.warning("desk sweep: mending %s", what)
             telemetry.DESK_SWEEP_MENDS.labels(kind).inc()
@@ -480,8 +480,7 @@ class TicketDesk:
             self._set_status(t, status, now)
             return {"from": previous, "by": by}
 
-        ticket = await self.tickets.change(ticket_id, move, Event.TICKET_STATUS)
-        await self._schedule_clocks(ticket)
+        ticket = await self._clocks_step(ticket_id, lambda: self.tickets.change(ticket_id, move, Event.TICKET_STATUS))
         await self._announce(ticket)
         return ticket
 
@@ -817,38 +816,53 @@ class TicketDesk:
             self.clocks.resume(t, now)
         return {}
 
-    @staticmethod
-    def _clock_jobs(ticket: Ticket) -> list[tuple[float, str, int, str, str]]:
-        """The jobs the ticket's running clocks need: ``(when, clock, version, "warn" or "breach", job id)``."""
-        jobs = []
+    async def _schedule_clocks(self, ticket: Ticket) -> None:
+        """Schedule the warning and breach of each running clock. Once each: a job id names its ticket, clock and the
+        clock's version, so the step and the sweep finishing it may both schedule it (``_clocks_step``)."""
         for name, clock in ticket.sla.clocks.items():
             if clock.state != "running":
                 continue
             if not clock.warned:
-                jobs.append((clock.warn_at, name, clock.version, "warn", f"sla-{ticket.id}-{name}-{clock.version}-warn"))
-            jobs.append((clock.due_at, name, clock.version, "breach", f"sla-{ticket.id}-{name}-{clock.version}-breach"))
-        return jobs
+                await self.scheduler.at(clock.warn_at, "tickets.jobs.sla_due", ticket.id, name, clock.version, "warn",
+                                        job_id=f"sla-{ticket.id}-{name}-{clock.version}-warn")
+            await self.scheduler.at(clock.due_at, "tickets.jobs.sla_due", ticket.id, name, clock.version, "breach",
+                                    job_id=f"sla-{ticket.id}-{name}-{clock.version}-breach")
 
-    async def _schedule_clocks(self, ticket: Ticket, only: set[str] | None = None) -> None:
-        """Schedule the warning and breach of each running clock (``only``: these job ids). Once each: a job id is
-        what it is about, so the step and the sweep mending it may both schedule it."""
-        for when, name, version, kind, job_id in self._clock_jobs(ticket):
-            if only is None or job_id in only:
-                await self.scheduler.at(when, "tickets.jobs.sla_due", ticket.id, name, version, kind, job_id=job_id)
+    async def _clocks_step(self, ticket_id: str, write: Callable[[], Awaitable[Ticket]],
+                           schedule: Callable[[Ticket], bool] = lambda _: True) -> Ticket:
+        """A ticket write that may start or resume its clocks (a new ticket, a reopen, one pending the customer taken
+        over or answered), then their jobs scheduled (if ``schedule`` says so of the ticket written).
 
-    async def _unscheduled_clocks(self) -> list[tuple[Ticket, set[str]]]:
-        """Active tickets with a running clock whose warning or breach was never scheduled, with those jobs' ids: the
-        hub worker that changed the ticket (a transfer or claim of one pending the customer, a reopen, a new ticket)
-        died between writing it and scheduling its jobs. Its due times were right on the ticket, but no alert came."""
-        wanted = [(t, {job[4] for job in self._clock_jobs(t)}) for t in await self.tickets.active() if t.status in ACTIVE]
-        missing = set(await self.scheduler.missing(sorted({job_id for _, ids in wanted for job_id in ids})))
-        return [(t, ids & missing) for t, ids in wanted if ids & missing]
+        Two steps: a hub worker dying between them left running clocks with no warning and no breach job, their due
+        times right on the ticket and no alert ever. So a trace is taken before the write (``Keys.desk_clock_steps``)
+        and dropped once the jobs are scheduled: the desk's sweep finishes a step whose trace is older than any step
+        takes (``_finish_clocks_step``)."""
+        mark = f"{ticket_id}|{uuid.uuid4().hex[:12]}"
+        await self.r.zadd(self.k.desk_clock_steps, {mark: time.time()})
+        try:
+            ticket = await write()
+        except Exception:
+            await self.r.zrem(self.k.desk_clock_steps, mark)  # nothing written, nothing to schedule
+            raise
+        if schedule(ticket):
+            await self._schedule_clocks(ticket)
+        await self.r.zrem(self.k.desk_clock_steps, mark)
+        return ticket
+
+    async def _finish_clocks_step(self, mark: str) -> None:
+        """A ticket's clocks step whose worker died before its end: the jobs of the clocks running now are scheduled
+        (if the write did land; those scheduled already stay one job each)."""
+        ticket = await self.tickets.get(mark.partition("|")[0])
+        if ticket is not None and ticket.status in ACTIVE:
+            await self._schedule_clocks(ticket)
+        await self.r.zrem(self.k.desk_clock_steps, mark)
 
     async def _announce(self, ticket: Ticket) -> None:
         await self.conversations.publish_agents({"type": Frame.TICKET_CHANGED, "ticket_id": ticket.id, "ticket": ticket.ref,
                                                  "conversation_id": ticket.conversation_id, "status": ticket.status, "assignee": ticket.assignee})
 
 
+_STEP_SECONDS = 15.0  # longer than any step of the desk takes from its trace to its last job scheduled (``_clocks_step``)
 _WORKER = f"{socket.gethostname()}:{os.getpid()}"  # this hub worker, in the record of the sweeps it ran
 
 # Take the desk's sweep, if no worker holds it, and record it (the entry's id is the time it was taken).

@@ -21,7 +21,6 @@ from datetime import datetime, timezone
 import redis
 from rq import Queue
 from rq.exceptions import DuplicateJobError
-from rq.job import Job
 
 from core import clock
 
@@ -60,21 +59,6 @@ class Scheduler:
                                   result_ttl=RESULT_TTL, failure_ttl=24 * 3600)
         except DuplicateJobError:
             pass  # already scheduled: the same thing, at the same time
-
-    async def missing(self, job_ids: list[str]) -> list[str]:
-        """Which of these jobs were never scheduled (no record of them, waiting, run or failed): the hub worker that
-        was to schedule them died first. Never any on the demo clock (its due work waits in a list of its own)."""
-        if not job_ids or self.simulated_key:
-            return []
-        ids = [job_id.replace(":", "-") for job_id in job_ids]
-
-        def look() -> list[int]:
-            pipe = self.connection.pipeline(transaction=False)
-            for job_id in ids:
-                pipe.exists(Job.key_for(job_id))
-            return pipe.execute()
-
-        return [job_id for job_id, there in zip(job_ids, await asyncio.to_thread(look)) if not there]
 
     def simulated_due(self, until: float) -> list[tuple[float, str, list]]:
         """Take the simulated work due by ``until``, oldest first: ``(when, func, args)``."""
