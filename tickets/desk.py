@@ -400,7 +400,7 @@ class TicketDesk:
     async def _take_sweep(self, hold_seconds: float) -> bool:
         """Whether this worker sweeps this time: the lock for ``hold_seconds``, and the sweep recorded as it is taken
         (``Keys.desk_sweeps``: which worker, when by Redis's own clock), in one step."""
-        return bool(await self._take_sweep_script(keys=[self.k.desk_sweep_lock, self.k.desk_sweeps], args=[_WORKER, max(1, int(hold_seconds * 1000))]))
+        return bool(await self._take_sweep_script(keys=[self.k.desk_sweep_lock, self.k.desk_sweeps], args=[_worker(), max(1, int(hold_seconds * 1000))]))
 
     async def _departed(self, username: str, display_name: str) -> None:
         """A removed account whose chats may not all have gone back to the queue (its hub died between the two steps):
@@ -863,7 +863,12 @@ class TicketDesk:
 
 
 _STEP_SECONDS = 15.0  # longer than any step of the desk takes from its trace to its last job scheduled (``_clocks_step``)
-_WORKER = f"{socket.gethostname()}:{os.getpid()}"  # this hub worker, in the record of the sweeps it ran
+
+
+def _worker() -> str:
+    """This hub worker, in the record of the sweeps it ran (asked each time: a worker process may be forked)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
 
 # Take the desk's sweep, if no worker holds it, and record it (the entry's id is the time it was taken).
 # KEYS[1] lock: the sweep's lock (``Keys.desk_sweep_lock``)   KEYS[2] record: the sweeps (``Keys.desk_sweeps``)
