@@ -194,7 +194,7 @@ function renderCharts(s) {
   const heat = [];
   c.volume.heatmap.forEach((row, day) => row.forEach((n, hour) => heat.push([hour, day, n])));
   const max = Math.max(1, ...heat.map((h) => h[2]));
-  chart("chart-heatmap").setOption({ ...base("chart-heatmap"), grid: { left: 56, right: 16, top: 10, bottom: 70 },
+  chart("chart-heatmap").setOption({ ...base("chart-heatmap"), grid: { left: 56, right: 16, top: 10, bottom: 100 }, // room under the hour labels for the legend and its handles' numbers
     xAxis: { type: "category", data: [...Array(24).keys()].map((h) => `${h}`), splitArea: { show: true } },
     yAxis: { type: "category", data: t("days"), splitArea: { show: true } },
     visualMap: { min: 0, max, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#eef5fb", "#2f6fb2"] } },

@@ -10,11 +10,20 @@ let items = [];
 let active = 0;
 let asked = "";
 let none = ""; // what the list says when nothing matched what was typed: not silence, which reads as "/ does nothing"
+// Enter while the list says nothing matches: the agent meant to pick a reply, so "/xyz" is not sent to the customer.
+// The list says so (and a screen reader hears it); a second Enter, or Send, sends the text as typed.
+let held = "";
+const heard = el("p", "sr-only");
+heard.setAttribute("role", "status");
+heard.setAttribute("aria-live", "polite");
+reply.closest("form").append(heard);
 
 function close() {
   box.hidden = true;
   items = [];
   none = "";
+  held = "";
+  heard.textContent = "";
   reply.removeAttribute("aria-activedescendant");
 }
 
@@ -69,6 +78,16 @@ reply.addEventListener("input", async () => {
 // Capture phase: while the list is open, Enter and Tab pick a reply instead of sending the text.
 reply.addEventListener("keydown", (ev) => {
   if (!box.hidden && !items.length && ev.key === "Escape") close();
+  if (!box.hidden && !items.length && none && ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+    if (held === reply.value) { close(); return; } // the second Enter: sent as typed
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    held = reply.value;
+    none = t("cannedNoneHeld", reply.value.slice(1));
+    render();
+    heard.textContent = none;
+    return;
+  }
   if (box.hidden || !items.length) return;
   if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
     ev.preventDefault();

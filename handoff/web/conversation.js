@@ -4,6 +4,7 @@ import { $, el, showMsg } from "/static/common/dom.js";
 import { fmtTime } from "/static/common/i18n.js";
 import { idAfter, newClientId } from "/static/common/ids.js";
 import { linkify, renderMarkdown } from "/static/common/markdown.js";
+import { session } from "/static/common/storage.js";
 import { loadAgents, refreshLists, renderMine, renderQueue, renderRecent, resetTransferChoice } from "./lists.js";
 import { api, customerLabel, ownsCurrent, shortId, state } from "./state.js";
 import { resetSuggestions, scheduleSuggestions, showSuggestions } from "./suggestions.js";
@@ -26,6 +27,25 @@ const els = {
 };
 const seen = new Set();
 let packetOpen = null; // null: the default (open on desktop, closed on a phone) until the agent chooses
+// The handoff details open in full the first time an agent opens a chat; after that (another chat, a reload) they are
+// one line saying why, so the transcript has the room (at 1366x768 it had 45% of the chat column, the details and the
+// ticket bar the rest). Per chat, for this browser tab: "seen", or the agent's own "open"/"closed".
+const PACKET_SEEN = "cs_console_packets_v1";
+function packetMemory() {
+  try { return JSON.parse(session.getItem(PACKET_SEEN) || "{}") || {}; } catch { return {}; }
+}
+function rememberPacket(cid, how) {
+  const all = packetMemory();
+  delete all[cid];
+  all[cid] = how;
+  const ids = Object.keys(all);
+  for (const old of ids.slice(0, Math.max(0, ids.length - 300))) delete all[old]; // a busy day's chats, not forever
+  try { session.setItem(PACKET_SEEN, JSON.stringify(all)); } catch { /* full or refused: the default then */ }
+}
+function packetChoice(cid) {
+  const how = packetMemory()[cid];
+  return how === "open" ? true : how === "closed" || how === "seen" ? false : null;
+}
 let lastDetail = null;
 
 let troubleShown = false; // the error on screen is the connection's or the service's: it goes when the console reconnects
@@ -43,7 +63,7 @@ async function act(fn) {
 }
 
 export async function openConversation(cid) {
-  if (state.currentId !== cid) { stopTyping(); resetTransferChoice(); }
+  if (state.currentId !== cid) { stopTyping(); resetTransferChoice(); packetOpen = packetChoice(cid); }
   state.currentId = cid;
   state.current = null;
   state.lastCustomerId = null;
@@ -144,7 +164,11 @@ function applyPacketOpen() {
   els.packetBody.hidden = !open;
   els.packet.classList.toggle("collapsed", !open);
 }
-els.packetToggle.addEventListener("click", () => { packetOpen = els.packetToggle.getAttribute("aria-expanded") !== "true"; applyPacketOpen(); });
+els.packetToggle.addEventListener("click", () => {
+  packetOpen = els.packetToggle.getAttribute("aria-expanded") !== "true";
+  if (state.currentId) rememberPacket(state.currentId, packetOpen ? "open" : "closed");
+  applyPacketOpen();
+});
 PHONE.addEventListener("change", () => { if (packetOpen === null) applyPacketOpen(); });
 
 function renderPacket(packet) {
@@ -179,6 +203,7 @@ function renderPacket(packet) {
   } else parts.push(el("p", "muted", t("triedNone")));
   els.packetBody.replaceChildren(...parts);
   applyPacketOpen();
+  if (state.currentId && !packetMemory()[state.currentId]) rememberPacket(state.currentId, "seen"); // folded next time
 }
 
 export function addMessage(m) {

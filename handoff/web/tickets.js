@@ -188,7 +188,10 @@ function renderTickets() {
     const b = el("button", `item${row.ticket.conversation_id === state.currentId ? " active" : ""}`);
     b.type = "button";
     const top = el("div", "item-top");
-    top.append(el("span", "item-name", `${row.ticket.ref} · ${row.customer}`), rows.followups ? followupDue(row) : FINISHED.includes(row.ticket.status) ? finished(row)
+    // The number whole, then the customer (cut short with "…" if need be): "T-000001 ·" above "#42b89a" read as two rows.
+    const name = el("span", "item-name ticket-name");
+    name.append(el("span", "ticket-row-ref", row.ticket.ref), el("span", "item-customer", `· ${row.customer}`));
+    top.append(name, rows.followups ? followupDue(row) : FINISHED.includes(row.ticket.status) ? finished(row)
       : el("span", slaClass(row), countdown(row.due_at, row.sla_state)));
     b.append(top, el("div", "item-text", `${named("ticketStatuses", row.ticket.status)} · ${named("categories", row.ticket.category)}${row.ticket.summary ? " · " + row.ticket.summary : ""}`));
     b.addEventListener("click", () => hooks.open && hooks.open(row.ticket.conversation_id));
