@@ -163,6 +163,13 @@ class ConversationStore:
     async def get(self, cid: str) -> Conversation | None:
         return conversation_from_hash(await self.r.hgetall(self.k.conv(cid)))
 
+    async def customer_names(self, cids: list[str]) -> list[str]:
+        """Each conversation's customer name ("" when none or gone), in one round trip."""
+        pipe = self.r.pipeline(transaction=False)
+        for cid in cids:
+            pipe.hget(self.k.conv(cid), "customer_name")
+        return [name or "" for name in await pipe.execute()]
+
     async def require(self, cid: str) -> Conversation:
         conv = await self.get(cid)
         if conv is None:

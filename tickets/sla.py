@@ -111,3 +111,28 @@ class SlaClocks:
         clock.state, clock.warned, clock.stopped_at = "running", False, None
         _deadlines(clock, now, clock.target_seconds, self._hours(ticket.sla), self._warn_fraction(ticket.sla))
         clock.version += 1
+
+
+def current_clock(ticket: Ticket, now: float) -> dict:
+    """The clock that matters now for an open ``ticket`` (the dashboard's "Open now", the console's order):
+    ``{"name", "state": breached|running|paused|none, "due_at", "seconds_left", "warning"}``; ``seconds_left`` is negative once overdue, a paused clock's working time left, None without a clock.
+
+    Breached while a promise is broken and still owed: a running clock past its due time (its breach job may not have
+    run yet), a breached resolution clock, or a breached first response with the customer still unanswered (once
+    answered, the late reply is history)."""
+    clocks = ticket.sla.clocks
+    owed = [(n, c) for n, c in clocks.items()
+            if c.state == "breached" and (n == "resolution" or ticket.first_response_at is None)]
+    running = sorted(((n, c) for n, c in clocks.items() if c.state == "running"), key=lambda nc: nc[1].due_at)
+    late = [(n, c) for n, c in running if c.due_at <= now]
+    if owed or late:
+        name, c = min(owed + late, key=lambda nc: nc[1].due_at)
+        return {"name": name, "state": "breached", "due_at": c.due_at, "seconds_left": min(0.0, c.due_at - now), "warning": True}
+    if running:
+        name, c = running[0]
+        return {"name": name, "state": "running", "due_at": c.due_at, "seconds_left": c.due_at - now, "warning": c.warned or c.warn_at <= now}
+    paused = sorted(((n, c) for n, c in clocks.items() if c.state == "paused"), key=lambda nc: nc[1].remaining)
+    if paused:
+        name, c = paused[0]
+        return {"name": name, "state": "paused", "due_at": None, "seconds_left": c.remaining, "warning": False}
+    return {"name": None, "state": "none", "due_at": None, "seconds_left": None, "warning": False}

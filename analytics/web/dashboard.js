@@ -4,13 +4,13 @@
 /* global echarts */
 import { createApi } from "/static/common/api.js";
 import { $, button, el, showMsg } from "/static/common/dom.js";
-import { fmtDateTime } from "/static/common/i18n.js";
+import { fmtDateTime, fmtSpan } from "/static/common/i18n.js";
 import { startSignIn } from "/static/common/signin.js";
 import { i18n, t } from "./texts.js";
 
 const TOKEN_KEY = "cs_agent_token"; // shared with the console and the editor: one sign-in
 // applied: the period and filters of the figures on screen (the form may have changed since, not yet applied)
-const state = { token: sessionStorage.getItem(TOKEN_KEY), me: null, summary: null, applied: null, charts: {}, drill: null, liveTimer: null, sort: { key: "chats", dir: -1 } };
+const state = { token: sessionStorage.getItem(TOKEN_KEY), me: null, summary: null, applied: null, charts: {}, drill: null, liveTimer: null, open: null, openTimer: null, sort: { key: "chats", dir: -1 } };
 const api = createApi({ token: () => state.token, language: () => i18n.lang, onUnauthorized: (path) => { if (!path.endsWith("/login")) signedOut(); } });
 const saveToken = (token) => { state.token = token; if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY); };
 const CATEGORIES = ["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"];
@@ -359,6 +359,139 @@ async function loadLive() {
   } catch { /* the next round tries again */ }
 }
 
+// ---------- open now: the open tickets by their SLA clocks ----------
+// Asked for every OPEN_POLL_MS; between two answers each clock counts down in the page, and a clock that runs out
+// turns the ticket breached and moves it up at once. Each ticket opens in the console (/console#conv=<id>).
+const OPEN_POLL_MS = 5000;
+const OPEN_STATUSES = ["new", "open", "pending_customer"];
+const RANK = { breached: 0, running: 1, paused: 2, none: 3 };
+const span = (seconds) => fmtSpan(seconds, i18n.lang);
+
+// A row's clock as of now (the answer's clocks were read at its `now`): seconds left, and breached once they run out.
+function clockNow(row) {
+  const c = row.clock;
+  if (c.state === "paused" || c.state === "none") return { ...c };
+  const left = c.due_at - Date.now() / 1000;
+  return { ...c, seconds_left: c.state === "breached" ? Math.min(0, left) : left, state: c.state === "breached" || left <= 0 ? "breached" : "running" };
+}
+
+function openOrder(rows) {
+  return rows.map((r) => ({ r, c: clockNow(r) })).sort((a, b) => (RANK[a.c.state] - RANK[b.c.state]) || ((a.c.seconds_left ?? Infinity) - (b.c.seconds_left ?? Infinity))
+    || (a.r.created_at - b.r.created_at));
+}
+
+function clockText(c) {
+  const name = c.name ? `${label("clk", c.name)} · ` : "";
+  if (c.state === "breached") return name + (c.seconds_left < 0 ? t("slaOverdue", { span: span(-c.seconds_left) }) : t("slaBreached"));
+  if (c.state === "running") return name + t("slaLeft", { span: span(c.seconds_left) });
+  if (c.state === "paused") return name + t("slaPaused", { span: span(c.seconds_left) });
+  return "–";
+}
+const clockClass = (c) => `sla-clock ${c.state === "breached" ? "breached" : c.state === "paused" ? "paused" : c.warning ? "warning" : ""}`;
+
+function openLink(row) {
+  const a = el("a", "ticket-link", row.ref);
+  a.href = `/console#conv=${encodeURIComponent(row.conversation_id)}`;
+  a.setAttribute("aria-label", t("openTicket", { ref: row.ref }));
+  a.dataset.ref = row.ref;
+  return a;
+}
+
+function renderOpen() {
+  const o = state.open;
+  if (!o) return;
+  const counts = $("open-counts");
+  counts.replaceChildren();
+  for (const [key, text] of [["breached", t("breachedNow")], ...OPEN_STATUSES.map((s) => [s, label("tst", s)]), ["waiting", t("waitingCount")]]) {
+    const d = el("div", `count ${key}${key === "breached" && o.counts.breached ? " alert" : ""}`);
+    d.dataset.count = key;
+    d.append(el("dt", "", text), el("dd", "", String(o.counts[key])));
+    counts.append(d);
+  }
+  table($("open-agents"), [{ label: t("agent") }, { label: t("tickets"), num: true }, { label: label("tst", "open"), num: true },
+    { label: label("tst", "pending_customer"), num: true }, { label: t("breached"), num: true }],
+  o.agents.map((a) => [a.name || a.agent, String(a.tickets), String(a.open), String(a.pending_customer), String(a.breached)]));
+  $("open-empty").hidden = o.total > 0;
+  $("open-more").hidden = o.total <= o.tickets.length;
+  $("open-more").textContent = t("openMore", { n: o.tickets.length, total: o.total });
+  $("open-tickets").closest(".table-wrap").hidden = o.total === 0;
+  drawOpenRows();
+}
+
+// The rows, most urgent first; the keyboard stays on the ticket it was on when they are drawn again.
+function drawOpenRows() {
+  const o = state.open;
+  const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.ref : null;
+  const cols = ["ticket", "slaClock", "status", "assignee", "customer", "language", "vip", "category"];
+  const ordered = openOrder(o.tickets);
+  state.openShown = ordered.map((x) => x.r.ref).join(" ");
+  const thead = table($("open-tickets"), cols.map((c) => ({ label: t(c) })), ordered.map(({ r, c }) => {
+    const clock = el("span", clockClass(c), clockText(c));
+    return [openLink(r), clock, label("tst", r.status), r.assignee_name || r.assignee || t("waiting"), r.customer, label("lang", r.language),
+      r.vip ? "VIP" : "–", label("cat", r.category)];
+  }));
+  const rows = $("open-tickets").querySelectorAll("tbody tr");
+  ordered.forEach(({ r, c }, i) => {
+    const tr = rows[i];
+    tr.dataset.ticket = r.ref;
+    tr.dataset.state = c.state;
+    tr.className = `open-row ${c.state}`;
+    tr.querySelectorAll("td").forEach((td, j) => td.setAttribute("data-label", t(cols[j])));
+  });
+  // Roles said outright: on a phone the rows are cards (display: block), which would otherwise lose the table's.
+  const tbl = $("open-tickets");
+  tbl.setAttribute("role", "table");
+  for (const g of tbl.querySelectorAll("thead, tbody")) g.setAttribute("role", "rowgroup");
+  for (const tr of tbl.querySelectorAll("tr")) tr.setAttribute("role", "row");
+  for (const td of tbl.querySelectorAll("td")) td.setAttribute("role", "cell");
+  thead.querySelectorAll("th").forEach((th) => { th.setAttribute("scope", "col"); th.setAttribute("role", "columnheader"); });
+  if (focused) { const again = $("open-tickets").querySelector(`a[data-ref="${focused}"]`); if (again) again.focus(); }
+}
+
+function tickOpen() {
+  const o = state.open;
+  if (!o || !o.tickets.length) return;
+  const ordered = openOrder(o.tickets);
+  if (ordered.map((x) => x.r.ref).join(" ") !== state.openShown) { announceBreaches(); drawOpenRows(); return; }
+  const rows = $("open-tickets").querySelectorAll("tbody tr");
+  ordered.forEach(({ c }, i) => {
+    const span_ = rows[i] && rows[i].querySelector(".sla-clock");
+    if (span_) { span_.textContent = clockText(c); span_.className = clockClass(c); }
+  });
+}
+
+// Screen readers hear a ticket that has just breached (not every second's countdown).
+function announceBreaches() {
+  const now = new Set(openOrder(state.open.tickets).filter((x) => x.c.state === "breached").map((x) => x.r.ref));
+  const fresh = state.openBreached ? [...now].filter((ref) => !state.openBreached.has(ref)) : [];
+  state.openBreached = now;
+  if (fresh.length) $("open-announce").textContent = t("newBreach", { refs: fresh.join(", ") });
+}
+
+// What the panel shows of an answer, but the seconds (which the page counts itself): an answer that changes none of
+// it leaves the panel as it is (a screen reader is not sent back to the top of a table that did not change).
+const openShape = (o) => JSON.stringify([o.total, o.counts, o.agents, o.tickets.map((r) => [r.ref, r.status, r.assignee_name, r.customer, r.category,
+  r.language, r.vip, r.clock.name, r.clock.state, r.clock.due_at, r.clock.state === "paused" ? Math.round(r.clock.seconds_left) : 0])]);
+
+async function loadOpen() {
+  let got;
+  try {
+    got = await api("/api/analytics/open");
+  } catch { return; /* the next round tries again */ }
+  state.open = got;
+  announceBreaches();
+  const shape = openShape(got);
+  if (shape !== state.openShape) { state.openShape = shape; renderOpen(); }
+}
+$("open-tickets").addEventListener("click", (ev) => {
+  // The whole row opens its ticket (its number is the link the keyboard reaches).
+  const tr = ev.target.closest("tr[data-ticket]");
+  if (!tr || ev.target.closest("a")) return;
+  const a = tr.querySelector("a.ticket-link");
+  if (a) location.assign(a.href);
+});
+setInterval(tickOpen, 1000);
+
 // ---------- sign in, language ----------
 function enter(agent) {
   if (!["supervisor", "admin"].includes(agent.role)) { showMsg($("login-error"), t("forbidden")); $("login-view").hidden = false; return; }
@@ -368,8 +501,11 @@ function enter(agent) {
   load();
   clearInterval(state.liveTimer);
   state.liveTimer = setInterval(loadLive, 15000);
+  loadOpen();
+  clearInterval(state.openTimer);
+  state.openTimer = setInterval(loadOpen, OPEN_POLL_MS);
 }
-function signedOut() { saveToken(null); state.me = null; $("app-view").hidden = true; $("login-view").hidden = false; }
+function signedOut() { clearInterval(state.openTimer); clearInterval(state.liveTimer); saveToken(null); state.me = null; state.open = null; state.openShape = null; $("app-view").hidden = true; $("login-view").hidden = false; }
 
 function applyLang() {
   i18n.apply();
@@ -378,6 +514,7 @@ function applyLang() {
   render();
   if (state.summary) loadReports();  // its lines are in the interface language too
   if (state.me) loadLive();  // so is the live panel: not left in the other language until its next round
+  renderOpen();
 }
 i18n.onChange(applyLang);
 for (const s of document.querySelectorAll(".ui-lang-select")) s.addEventListener("change", () => i18n.set(s.value));

@@ -35,6 +35,12 @@ const en = {
   rsn_long_message: "Message too long for the bot",
   pol_vip: "VIP", pol_complaint: "Complaint", pol_standard: "Standard", clk_first_response: "First response", clk_resolution: "Resolution",
   kind_weekly: "Weekly", kind_monthly: "Monthly", kind_briefing: "Briefing",
+  openNow: "Open now", openConsole: "Work the tickets in the console", openEmpty: "No open tickets: every request has been dealt with.",
+  openAgents: "Open tickets per agent", openTickets: "Open tickets, most urgent first", openMore: "The {n} most urgent of {total} open tickets.",
+  openTicket: "Open ticket {ref} in the console", breachedNow: "Breached", waitingCount: "Waiting for an agent", slaClock: "SLA clock",
+  assignee: "Assignee", customer: "Customer", vip: "VIP", waiting: "Waiting", slaLeft: "{span} left", slaOverdue: "overdue {span}",
+  slaBreached: "breached", slaPaused: "paused, {span} left", newBreach: "SLA breached: {refs}",
+  tst_new: "New", tst_open: "Open", tst_pending_customer: "Pending customer",
   days: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
 };
 
@@ -67,6 +73,12 @@ const zh = {
   rsn_bot_unavailable: "机器人不可用", rsn_long_message: "消息过长", days: ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
   pol_vip: "VIP", pol_complaint: "投诉", pol_standard: "标准", clk_first_response: "首次响应", clk_resolution: "解决",
   kind_weekly: "周报", kind_monthly: "月报", kind_briefing: "简报",
+  openNow: "当前未结工单", openConsole: "到客服工作台处理工单", openEmpty: "没有未结工单：所有请求都已处理。",
+  openAgents: "各客服的未结工单", openTickets: "未结工单（最紧急的在前）", openMore: "共 {total} 个未结工单，显示最紧急的 {n} 个。",
+  openTicket: "在客服工作台中打开工单 {ref}", breachedNow: "已超时", waitingCount: "等待分配", slaClock: "SLA 时钟",
+  assignee: "处理人", customer: "客户", vip: "VIP", waiting: "等待分配", slaLeft: "剩余 {span}", slaOverdue: "已超时 {span}",
+  slaBreached: "已超时", slaPaused: "已暂停，剩余 {span}", newBreach: "SLA 已超时：{refs}",
+  tst_new: "新建", tst_open: "处理中", tst_pending_customer: "待顾客回复",
 };
 
 export const i18n = createI18n({ en, zh }, "cs_dashboard_lang");

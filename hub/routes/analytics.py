@@ -1,7 +1,9 @@
-"""The supervisor's API: a period's figures beside the previous period's, the conversations behind a figure, live now, briefings.
+"""The supervisor's API: a period's figures beside the previous period's, the conversations behind a figure, live now,
+the open tickets by their SLA clocks, briefings.
 
 Supervisors and admins only. Every figure is read from the rollup of the event
-stream (``analytics/``); nothing is computed here. A malformed or impossible
+stream (``analytics/``), the open tickets from the desk's store as they are now
+(``analytics/open_now.py``); nothing is computed here. A malformed or impossible
 period is a 422 that says why; an empty one is zeros and "no data".
 """
 
@@ -16,6 +18,7 @@ from fastapi.responses import FileResponse
 
 from analytics.board import PAGE
 from analytics.live import live_now
+from analytics.open_now import open_now
 from analytics.metrics import SELECTORS, Filters
 from analytics.periods import NAMED, InvalidPeriod, Period, resolve
 from analytics.gaps import top_gaps
@@ -23,6 +26,7 @@ from analytics.reports import list_reports
 from core import clock
 from hub.deps import Overseer, Svc
 from hub.services import Services
+from hub.visibility import sees_customer
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 
@@ -66,6 +70,17 @@ async def conversations(me: Overseer, services: Svc, figure: Annotated[str, Quer
 @router.get("/live", summary="Now: customers with the bot, the queue and its longest wait, agents online and their load")
 async def live(me: Overseer, services: Svc) -> dict:
     return await live_now(services.queue, services.agents, services.rollup, clock.now())
+
+
+@router.get("/open", summary="Now: the open tickets (new, open, pending the customer) by their SLA clocks, breached first, with counts per status and agent")
+async def open_tickets(me: Overseer, services: Svc, limit: Annotated[int, Query(ge=1, le=1000, description="rows at most (the counts cover all)")] = 300) -> dict:
+    """Each row: the ticket's number, customer (as this viewer may see them: the name, else a short id), language,
+    VIP, category, status, assignee (none while it waits) and its clock (``analytics/open_now.py``)."""
+    tickets = await services.desk.tickets.active()
+    names = await services.conversations.customer_names([t.conversation_id for t in tickets])
+    shown = {t.id: (name if name and sees_customer(me, t.assignee) else f"#{t.conversation_id[:6]}") for t, name in zip(tickets, names)}
+    staff = {a.username: a.display_name or a.username for a in await services.agents.all()}
+    return open_now(tickets, clock.now(), lambda t: shown[t.id], staff, limit)
 
 
 @router.get("/gaps", summary="Top unanswered questions in the period (the content-gap groups)")
