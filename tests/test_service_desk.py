@@ -21,7 +21,7 @@ import pytest
 
 from core.identity import sign_identity
 from core.redis import Keys, sync_client
-from tests.clients import PASSWORD, ROOT, AgentClient, Customer, hub_out_of_hours, run_cli, start_hub, wait_for
+from tests.clients import PASSWORD, ROOT, AgentClient, Customer, hub_out_of_hours, run_cli, sign_off, start_hub, wait_for
 
 
 def events(settings, since: float, *types: str) -> list[dict]:
@@ -147,6 +147,37 @@ def test_push_routing_language_skill_vip_capacity_and_rerouting(hub, agents, set
     # Supervisors see everyone's load.
     load = {row["agent"]["username"]: row for row in supervisor.get("/load").json()}
     assert load["li"]["load"] == 0 and load["dee"]["load"] >= 1
+
+
+def test_a_ticket_whose_first_response_breached_unanswered_leads_the_ticket_list(stack, agents, settings, supervisor_account, only):
+    """A first response that breached while nobody answered left the ticket's running clock the resolution, an hour
+    (or days) away, and the console's list, sorted by that, put it below tickets that were not late at all. A promise
+    broken and still owed comes first (as on the dashboard's "Open now")."""
+    policies = [{"name": "quick", "first_response_seconds": 3, "resolution_seconds": 3600, "business_hours_only": False}]
+    proc, url = start_hub(settings.rasa_port, timeout=15, CS_SLA_POLICIES=json.dumps(policies))
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            account("lister", capacity=5)
+            only("lister")
+            lister = AgentClient(client, "lister", console=False)
+            boss = AgentClient(client, supervisor_account, console=False)
+            boss.post("/presence", {"presence": "away"})
+            since = time.time()
+            answered = Customer(client, "en")
+            first = answered.say("I want to talk to a person")["conversation"]["ticket_ref"]
+            assert lister.post(f"/conversations/{answered.id}/messages", {"text": "Hello, I'm looking into it."}).status_code == 200
+            ignored = Customer(client, "en")
+            late = ignored.say("I want to talk to a person")["conversation"]["ticket_ref"]
+            assert wait_for(lambda: [e for e in events(settings, since, "sla_breached") if e["ticket"] == late], 30)
+            for who, view in ((boss, "all"), (lister, "mine")):
+                refs = [r["ticket"]["ref"] for r in who.get(f"/tickets?view={view}").json()]
+                assert refs.index(late) < refs.index(first), (view, refs)
+            for c in (answered, ignored):
+                assert lister.post(f"/conversations/{c.id}/resolve").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        sign_off(settings, supervisor_account)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from hub.services import Services
 from hub.visibility import conversation_for, sees_customer, ticket_for
 from tickets.canned import CannedReply, new_id
 from tickets.models import ACTIVE, Ticket, TicketStatus
+from tickets.sla import current_clock
 
 router = APIRouter(tags=["service desk"])
 TicketKey = Annotated[str, Path(pattern=r"^([0-9a-f]{32}|[Tt]-\d{1,9})$", description="ticket id, or its number as T-000123")]
@@ -114,8 +115,9 @@ async def tickets(me: ChatStaff, services: Svc, view: View = "mine",
                   category: Category | None = None, channel: Annotated[str | None, Query(max_length=40)] = None,
                   include_closed: bool = Query(False, description=f"also solved and closed tickets (the latest {DONE_ROWS}, "
                                                                   f"among the {DONE_SCAN} newest tickets)")) -> list[TicketRow]:
-    """Active tickets first, the SLA deadline nearest first; then the solved and closed ones asked for, the latest
-    finished first (an agent following up yesterday's ticket finds it at the top)."""
+    """Active tickets first: those with a promise broken and still owed, then the SLA deadline nearest first; then the
+    solved and closed ones asked for, the latest finished first (an agent following up yesterday's ticket finds it at
+    the top)."""
     now = time.time()
 
     def keep(ticket: Ticket) -> bool:
@@ -139,7 +141,10 @@ async def tickets(me: ChatStaff, services: Svc, view: View = "mine",
                 done.append(_row(ticket, me, await services.conversations.get(ticket.conversation_id), now))
                 if len(done) >= DONE_ROWS:
                     break
-    active.sort(key=lambda r: (r.due_at or float("inf"), r.ticket.created_at))
+    # A promise broken and still owed first (a first response that breached while nobody answered: its running
+    # clock is the resolution, days away, which sank it below tickets that were not late), then by due time.
+    owed = {r.ticket.id for r in active if current_clock(r.ticket, now)["state"] == "breached"}
+    active.sort(key=lambda r: (r.ticket.id not in owed, r.due_at or float("inf"), r.ticket.created_at))
     done.sort(key=lambda r: -(r.ticket.closed_at or r.ticket.solved_at or r.ticket.updated_at))
     return active + done
 
