@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge
-from actions.handoff import hand_over
+from actions.handoff import demands_complaint, hand_over, repeats_stored_wording
 from actions.language import message_language
 from core.settings import get_settings
 from kb.search import Hit, NoPublishedIndex
@@ -69,6 +69,9 @@ class ActionAnswerFaq(Action):
             entry = index.entries[chosen]
             dispatcher.utter_message(json_message={**turn, "text": entry.answer, "decision": "answer", "chosen": chosen, "hits": [{"id": entry.id, "question": entry.question, "category": entry.category, "score": 1.0}]})
             return [SlotSet("failed_attempts", 0)]
+
+        if demands_complaint(text) and not await repeats_stored_wording(tracker):
+            return await hand_over(dispatcher, tracker, reason="complaint")
 
         result = await knowledge.search(text, language, previous_question(tracker.events), tracker.sender_id) if index else None
         hits = result.hits if result else []

@@ -24,6 +24,19 @@ _REASONS = {"request_human": "customer_request", "complaint": "complaint"}
 # an agent") is a complaint: the request-a-person intent wins the NLU (its words are the stronger), which handed the
 # chat over as a plain request, without the complaint's priority, its 24-hour clock, its follow-up call or its count.
 _COMPLAINT_WORDS = re.compile(r"投诉|客诉|\bcomplain(?:t|ts|ing|ed)?\b", re.IGNORECASE)
+# A customer who says they want to complain ("…，我要投诉", "I want to file a complaint") has said what they need,
+# whatever their words are about: the NLU read some such messages as questions (refunds, shipping fees, colours
+# are the knowledge base's words) and the bot answered them with an entry.
+_COMPLAINT_DEMAND = re.compile(
+    r"(?:我|我们)(?:要|想|必须|一定要)(?:投诉|客诉)|投诉你们"
+    r"|\bI\s*(?:want|wish|would like|'d like|need|am going|'m going)\s+to\s+(?:complain|(?:make|file|lodge|raise|submit)\s+a\s+complaint)\b",
+    re.IGNORECASE,
+)
+
+
+def demands_complaint(text: str) -> bool:
+    """Whether the customer says, in so many words, that they want to complain."""
+    return bool(text) and not is_command(text) and bool(_COMPLAINT_DEMAND.search(text))
 
 
 def _episode(tracker: Tracker) -> list[dict]:
@@ -57,12 +70,14 @@ def _last_written(tracker: Tracker, text: str) -> str:
     return written[-1] if written else ""
 
 
-async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_turn: dict | None = None) -> list[dict[str, Any]]:
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_turn: dict | None = None,
+                    reason: str | None = None) -> list[dict[str, Any]]:
     """Tell the customer a person is coming and send the hub the case packet.
 
     ``action_answer_faq`` calls it on its second miss in a row, in the same action call
     (one round trip from Rasa instead of a FollowupAction's second one); ``this_turn`` is
     that miss's report, not yet among the tracker's events, so its hits count as tried.
+    ``reason``: what the caller knows better than the NLU's intent (a customer demanding to complain).
     """
     latest = tracker.latest_message or {}
     text = latest.get("text") or ""
@@ -74,7 +89,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, this_tur
     if this_turn:  # as Rasa will record it: a bot event carrying the report
         events = [*events, {"event": "bot", "data": {"custom": this_turn}}]
     tried = tried_entries(events)
-    reason = _REASONS.get(intent, "low_confidence")
+    reason = reason or _REASONS.get(intent, "low_confidence")
     if reason == "customer_request" and any(_COMPLAINT_WORDS.search(s) for s in said[-2:]):
         reason = "complaint"
     packet = {

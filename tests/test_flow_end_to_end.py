@@ -107,6 +107,26 @@ def test_complaint_escalates_with_category(customer_factory, agent_factory):
     assert detail["conversation"]["priority"] == 1
 
 
+@pytest.mark.parametrize(("language", "text"), [
+    ("zh", "快递员把包裹扔在门口被人拿走了，太过分了，我要投诉"),
+    ("zh", "申请退款两个星期了还没到账，我要投诉你们"),
+    ("zh", "衣服洗了一次就掉色，我想投诉"),
+    ("zh", "运费多收了我十块钱，我要投诉"),
+    ("en", "The courier left my parcel outside and it was stolen. I want to complain."),
+    ("en", "You charged me twice for one order. I want to file a complaint."),
+    ("en", "The jacket lost its colour after one wash, I'd like to make a complaint"),
+])
+def test_a_customer_who_says_they_want_to_complain_is_handed_over_as_a_complaint(customer_factory, agent_factory, language, text):
+    """"…，我要投诉" ends a complaint, whatever it is about: the NLU read some of them as questions (their words are
+    the knowledge base's: refunds, shipping fees, colours) and the bot answered a customer who had just said they want
+    to complain with an FAQ entry; the dashboard then counted no complaint."""
+    c = customer_factory(language)
+    result = c.say(text)
+    assert result["conversation"]["status"] in ("queued", "assigned"), result["replies"]
+    detail = agent_factory("bob").get(f"/conversations/{c.id}").json()
+    assert detail["packet"]["reason"] == "complaint"
+
+
 def test_full_handoff_flow(customer_factory, agent_factory, settings):
     c = customer_factory("en")
     # The bot answers a real question first: that turn must reach the agent too.
