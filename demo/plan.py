@@ -91,6 +91,11 @@ def customers(first: date, days: int, per_day: int, agents: dict[str, list[str]]
         count = max(1, round(per_day * WEEKDAY_FACTOR[day.weekday()] * rng.uniform(0.85, 1.15)))
         for start in day_starts(day, count, zone, rng, until):
             out.append(_customer(start, rng, faq, complaints, agents))
+    # Whatever the dates drew (8% of customers are VIPs), one escalated chat is a VIP's, so the dashboard shows the
+    # VIP policy beside the others: on some days' draws no VIP asked for a person.
+    escalating = [c for c in out if c.kind in ("human", "complaint")]
+    if escalating and not any(c.tier == "vip" for c in escalating):
+        escalating[0].tier = "vip"
     return out
 
 
