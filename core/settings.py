@@ -173,7 +173,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = 64 * 1024
     # A connection that has not finished a request's line and headers this long after it opened (or after its
     # request began) is closed, 408 if some of it came (hub/http.py): a client trickling a head held it for ever.
-    head_timeout_seconds: float = 20.0
+    # 60 s as nginx's client_header_timeout: a loaded client (the suite's 800 sockets at once) can take 20 s to write one.
+    head_timeout_seconds: float = 60.0
     # Request bodies (chunked or not). Knowledge-base imports get their own, larger limit.
     max_body_bytes: int = 256 * 1024
     # A request body that stops arriving for this long before its end is answered 408 (hub/middleware/body_limit.py).
