@@ -181,3 +181,24 @@ def test_the_heatmaps_colour_legend_stays_clear_of_its_hour_labels(browser, hub,
     finally:
         ctx.close()
         sign_off(settings, supervisor_account)
+
+
+@pytest.mark.usefixtures("manual_assignment")
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_every_action_of_a_claimed_chat_is_on_screen_on_a_phone(stack, settings, agents, browser, hub, language):
+    """On a phone the chat's header ran the colleague picker, the hand-over note and Transfer off the right edge of
+    the screen: Transfer could not be reached. Every control of the header is inside the screen."""
+    customer = Customer(hub, language)
+    hub.post(f"/api/conversations/{customer.id}/handoff", headers=customer.headers)
+    ctx, console = staff_page(browser, settings.hub_url, "/console", "alice", PHONE, language)
+    try:
+        console.locator(f'#queue li[data-cid="{customer.id}"] button.claim').click(timeout=WAIT)
+        expect(console.locator("#transfer")).to_be_visible(timeout=WAIT)
+        outside = console.evaluate("""() => [...document.querySelectorAll('.conv-actions button, .conv-actions select, .conv-actions input')]
+          .filter((el) => el.offsetParent !== null)
+          .map((el) => ({ id: el.id || el.className, right: el.getBoundingClientRect().right, left: el.getBoundingClientRect().left }))
+          .filter((b) => b.right > innerWidth + 0.5 || b.left < -0.5)""")
+        shot(console, f"console-{language}-phone-actions")
+        assert not outside, outside
+    finally:
+        ctx.close()
