@@ -80,10 +80,13 @@ def agents(stack):
     """Agent accounts, created the way an operator would: with the CLI."""
     names = {"alice": "agent", "bob": "agent", "erin": "editor"}
     for name, role in names.items():
-        proc = run_cli("-m", "handoff", "add", name, "--name", name.title(), "--role", role, "--password", PASSWORD, "--capacity", "50")
+        proc = run_cli("-m", "handoff", "add", name, "--name", name.title(), "--role", role, "--password", PASSWORD, "--capacity", "100")
         assert proc.returncode == 0, proc.stderr
     # Chats are offered only to agents at a console: alice and bob keep theirs open all session (their presence,
-    # online or away, is what the tests set), and every AgentClient opens one of its own.
+    # online or away, is what the tests set), and every AgentClient opens one of its own. Capacity at the most an
+    # account may have: the desk's sweep pushes every chat earlier tests left waiting, or left with an agent who went
+    # offline, to whoever is online with room, so alice and bob collect them over the session (at 50, alice was full
+    # three quarters of the way through, and the tests that claim a chat as her got 409).
     consoles = [StandingConsole(stack.settings.hub_url, name) for name in ("alice", "bob")]
     yield list(names)
     for console in consoles:
