@@ -52,7 +52,7 @@ def row(page, ref: str):
 
 
 def test_open_now_lists_open_tickets_by_their_sla_clocks_and_a_breach_moves_to_the_top(browser, settings, board_hub, supervisor_account, only):
-    proc = run_cli("-m", "handoff", "add", KEEPER, "--name", "Keeper", "--password", PASSWORD, "--capacity", "3")
+    proc = run_cli("-m", "handoff", "add", KEEPER, "--name", "Board Keeper", "--password", PASSWORD, "--capacity", "3")
     assert proc.returncode == 0, proc.stderr
     only(KEEPER)  # at a console, with room for three chats: the fourth waits
     real = httpx.Client(base_url=board_hub, timeout=60)
@@ -111,13 +111,13 @@ def test_open_now_lists_open_tickets_by_their_sla_clocks_and_a_breach_moves_to_t
         expect(clock(late)).to_have_text(re.compile(r"^Resolution · [23]d left$"))
         expect(clock(paused)).to_have_text(re.compile(r"^Resolution · paused, [23]d left$"))
         cells = lambda ref: row(page, ref).locator("td").all_inner_texts()  # noqa: E731
-        assert cells(vip)[2:7] == ["Open", "Keeper", "Gao Wei", "English", "VIP"], cells(vip)
+        assert cells(vip)[2:7] == ["Open", "Board Keeper", "Gao Wei", "English", "VIP"], cells(vip)
         assert cells(vip)[7] in CATEGORIES, cells(vip)
         assert cells(waiting)[2:4] == ["New", "Waiting"] and cells(waiting)[6] == "–", cells(waiting)
-        assert cells(paused)[2:4] == ["Pending customer", "Keeper"], cells(paused)
+        assert cells(paused)[2:4] == ["Pending customer", "Board Keeper"], cells(paused)
         # The counts on top: Keeper holds three (two open, one pending), none breached.
-        keeper_row = page.locator("#open-agents tbody tr", has_text="Keeper")
-        expect(keeper_row.locator("td")).to_have_text(["Keeper", "3", "2", "1", "0"])
+        keeper_row = page.locator("#open-agents tbody tr", has_text="Board Keeper")
+        expect(keeper_row.locator("td")).to_have_text(["Board Keeper", "3", "2", "1", "0"])
         for key in ("new", "open", "pending_customer", "breached", "waiting"):
             expect(page.locator(f"#open-counts [data-count={key}] dd")).to_have_text(re.compile(r"^\d+$"))
         assert int(page.locator("#open-counts [data-count=pending_customer] dd").inner_text()) >= 1
@@ -138,7 +138,7 @@ def test_open_now_lists_open_tickets_by_their_sla_clocks_and_a_breach_moves_to_t
         refs = page.locator(ROWS).evaluate_all("(rows) => rows.map((r) => r.dataset.ticket)")
         assert "running" not in states[: refs.index(late)], "a breached ticket comes before every running one"
         expect(clock(late)).to_have_text(re.compile(r"^Resolution · overdue 2m \d+s$"))
-        expect(keeper_row.locator("td")).to_have_text(["Keeper", "3", "2", "1", "1"])
+        expect(keeper_row.locator("td")).to_have_text(["Board Keeper", "3", "2", "1", "1"])
 
         # In Chinese, and on a phone: each ticket a card, nothing wider than the screen.
         page.locator(".ui-lang-select:visible").select_option("zh")
