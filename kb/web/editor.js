@@ -17,7 +17,7 @@ const els = {
   placeholder: $("entry-placeholder"), editor: $("editor"), editorTitle: $("editor-title"), editorSub: $("editor-sub"), editorStatus: $("editor-status"),
   readonlyNote: $("readonly-note"), fieldId: $("field-id"), id: $("e-id"), question: $("e-question"), phrasings: $("e-phrasings"), answer: $("e-answer"),
   preview: $("preview"), category: $("e-category"), language: $("e-language"), tags: $("e-tags"),
-  formError: $("form-error"), save: $("save"), cancelNew: $("cancel-new"), saveStatus: $("save-status"), del: $("delete"), publishResult: $("publish-result"),
+  formError: $("form-error"), save: $("save"), cancelNew: $("cancel-new"), saveStatus: $("save-status"), del: $("delete"),
 };
 let savedSnapshot = null; // the form as it was filled or last saved
 
@@ -270,7 +270,7 @@ async function remove(id, revision) {
     if (e.status !== 404) { showApiErrors(e); return; }
   }
   closeEditor();
-  els.publishResult.textContent = t("deleted", id);
+  state.notice = () => t("deleted", id);  // the pending bar's redraw shows it, and keeps it until the next result
   await hooks.refreshAll();
 }
 

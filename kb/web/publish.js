@@ -43,7 +43,7 @@ export function renderPending() {
   const n = list.length;
   els.pendingSummary.textContent = n ? t("pendingSome", n) : t("pendingNone");
   els.liveVersion.textContent = t("live", state.live);
-  els.publishResult.textContent = state.lastPublish ? t("published_", state.lastPublish) : "";
+  els.publishResult.textContent = state.notice ? state.notice() : "";  // re-said in the language now chosen
   els.pendingDetails.hidden = n === 0;
   els.publish.disabled = n === 0;
   els.app.classList.toggle("has-pending", n > 0);
@@ -60,7 +60,8 @@ els.publish.addEventListener("click", async () => {
   els.publish.disabled = true;
   els.publishResult.textContent = t("publishing");
   try {
-    state.lastPublish = await kb("/publish", { method: "POST" });
+    const done = await kb("/publish", { method: "POST" });
+    state.notice = () => t("published_", done);
     state.versions = null;
     await hooks.refreshAll();
     if (state.current && !state.isNew) await hooks.openEntry(state.current.id, { keepTab: true, force: true });

@@ -8,7 +8,7 @@ export const KNOWN_CATEGORIES = ["orders", "shipping", "returns", "payment", "ac
 export const state = {
   token: sessionStorage.getItem(TOKEN_KEY), me: null, tab: "entry",
   entries: [], all: [], pending: { changed: [], deleted: [] }, live: null, current: null, isNew: false,
-  lastTry: null, versions: null, gaps: null, votedDown: [], lastPublish: null,
+  lastTry: null, versions: null, gaps: null, votedDown: [], notice: null,
 };
 
 // Set by kb.js: what one part asks of another.

@@ -6,7 +6,7 @@ import { renderPending } from "./publish.js";
 import { canEdit, hooks, kb, state } from "./state.js";
 import { i18n, t } from "./texts.js";
 
-const els = { versionsBody: $("versions-body"), versionsError: $("versions-error"), publishResult: $("publish-result") };
+const els = { versionsBody: $("versions-body"), versionsError: $("versions-error") };
 
 export async function loadVersions() {
   showMsg(els.versionsError, "");
@@ -83,9 +83,8 @@ async function doRollback(version) {
   if (!(await confirmDialog({ title: t("confirmRollbackTitle"), body: rollbackBody(version, changes), confirm: t("rollback"), cancel: t("cancel") }))) return;
   try {
     await kb("/rollback", { method: "POST", body: { version } });
-    state.lastPublish = null;
+    state.notice = () => t("rolledBack", version);
     await Promise.all([loadVersions(), hooks.refreshAll()]);
-    els.publishResult.textContent = t("rolledBack", version);
     // The dialog hands the focus back to the row's button, which the redraw removes: if the table was redrawn before
     // that (a fast rollback, or a second redraw from the refresh), the focus fell to the page. Stay on the version.
     const at = document.activeElement;
