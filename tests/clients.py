@@ -20,6 +20,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
+STAFF_CAPACITY = 100  # alice's and bob's: the most an account may have (see the agents fixture)
 
 
 class Customer:

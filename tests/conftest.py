@@ -13,7 +13,7 @@ import os
 import httpx
 import pytest
 
-from tests.clients import PASSWORD, ROOT, AgentClient, Customer, StandingConsole, close_test_consoles, everyone_away, run_cli, sign_off, start_hub, throwaway_valkey
+from tests.clients import PASSWORD, ROOT, STAFF_CAPACITY, AgentClient, Customer, StandingConsole, close_test_consoles, everyone_away, run_cli, sign_off, start_hub, throwaway_valkey
 
 # Several suites can run side by side with CS_TEST_PORT_OFFSET=100 (200, ...): own ports, own data.
 _OFFSET = int(os.environ.get("CS_TEST_PORT_OFFSET", "0"))
@@ -80,7 +80,7 @@ def agents(stack):
     """Agent accounts, created the way an operator would: with the CLI."""
     names = {"alice": "agent", "bob": "agent", "erin": "editor"}
     for name, role in names.items():
-        proc = run_cli("-m", "handoff", "add", name, "--name", name.title(), "--role", role, "--password", PASSWORD, "--capacity", "100")
+        proc = run_cli("-m", "handoff", "add", name, "--name", name.title(), "--role", role, "--password", PASSWORD, "--capacity", str(STAFF_CAPACITY))
         assert proc.returncode == 0, proc.stderr
     # Chats are offered only to agents at a console: alice and bob keep theirs open all session (their presence,
     # online or away, is what the tests set), and every AgentClient opens one of its own. Capacity at the most an

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.browser import DESKTOP, PHONE, assert_accessible, chat_page, expect, saved_conversation, shot, staff_page
-from tests.clients import PASSWORD, AgentClient, Customer, hub_out_of_hours, run_cli, sign_off
+from tests.clients import PASSWORD, STAFF_CAPACITY, AgentClient, Customer, hub_out_of_hours, run_cli, sign_off
 
 WAIT = 60_000
 
@@ -124,7 +124,7 @@ def test_a_supervisor_sees_the_team_load_and_reassigns_a_ticket(stack, settings,
     expect(team.locator("h2")).to_have_text("团队")
     alice_row = console.locator("#team li[data-agent='alice']")
     expect(alice_row.locator(".ticket-chip", has_text=ref)).to_be_visible(timeout=WAIT)
-    expect(alice_row.locator(".team-load")).to_contain_text("/50 个会话")
+    expect(alice_row.locator(".team-load")).to_contain_text(f"/{STAFF_CAPACITY} 个会话")
     alice_row.locator(".ticket-chip", has_text=ref).click()
     expect(console.locator("#ticket-ref")).to_have_text(ref, timeout=WAIT)
     reassign = console.locator("#ticket-reassign")

@@ -288,9 +288,10 @@ def test_a_big_photo_is_a_bounded_thumbnail_a_phone_customer_taps_to_see_full_si
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="发送图片").tap()
     chooser.value.set_files(files=[{"name": "IMG_0001.png", "mimeType": "image/png", "buffer": photo}])
-    expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)  # its row as the hub has it, not the pending one
-    thumb = page.locator(".row.customer img.picture")
-    page.wait_for_function("() => { const img = document.querySelector('.row.customer img.picture'); return img && img.complete && img.naturalWidth === 4000 && img.getBoundingClientRect().width > 0; }", timeout=WAIT)
+    # Its row as the hub has it (with an id), not the pending one: that is drawn first, from the file, and replaced when
+    # the hub confirms it (waiting for "no pending row" alone could pass before the pending row was even drawn).
+    thumb = page.locator(".row.customer[data-id] img.picture")
+    page.wait_for_function("() => { const img = document.querySelector('.row.customer[data-id] img.picture'); return img && img.complete && img.naturalWidth === 4000 && img.getBoundingClientRect().width > 0; }", timeout=WAIT)
     box = thumb.bounding_box()
     assert box["width"] <= 240 and box["height"] <= 240, box
     assert abs(box["width"] / box["height"] - 4 / 3) < 0.05, box  # scaled, not squashed
