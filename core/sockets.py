@@ -86,18 +86,23 @@ class OpenSockets:
         return sid
 
     async def renew_all(self) -> None:
-        """Keep every socket this worker holds counted for another lease, in one round trip."""
+        """Keep every socket this worker holds counted for another lease, in one round trip: one ZADD and one PEXPIRE
+        per set, however many of this worker's sockets are in it."""
         if not self._held:
             return
         lapses = (time.time() + self.lease_seconds) * 1000
-        pipe = self.r.pipeline(transaction=False)
-        for sid, keys in list(self._held.items()):
+        held: dict[str, list[str]] = {}  # each set once, with this worker's sockets in it (an address's: hundreds)
+        for sid, keys in self._held.items():
             for key in keys:
-                # Only a socket still counted: one released meanwhile (or whose chat was erased, and its key with it:
-                # Keys.of_conversation) is not counted again. A lease that lapsed while this worker stalled past it,
-                # and was pruned, is not either: that socket no longer counts, which errs on the side of letting in.
-                pipe.zadd(key, {sid: lapses}, xx=True)
-                pipe.pexpire(key, self._ttl_ms())
+                held.setdefault(key, []).append(sid)
+        ttl = self._ttl_ms()
+        pipe = self.r.pipeline(transaction=False)
+        for key, sids in held.items():
+            # Only a socket still counted: one released meanwhile (or whose chat was erased, and its key with it:
+            # Keys.of_conversation) is not counted again. A lease that lapsed while this worker stalled past it,
+            # and was pruned, is not either: that socket no longer counts, which errs on the side of letting in.
+            pipe.zadd(key, dict.fromkeys(sids, lapses), xx=True)
+            pipe.pexpire(key, ttl)
         await pipe.execute()
 
     async def release(self, sid: str) -> None:
