@@ -43,7 +43,7 @@ class BodyLimit:
         limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _too_large(send, limit)
+            await _answer(send, _TooLarge(limit))
             return
         received = 0
         responded = False
@@ -73,12 +73,9 @@ class BodyLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
+        except (_TooLarge, _Stalled) as exc:
             if not responded:
-                await _too_large(send, limit)
-        except _Stalled:
-            if not responded:
-                await _refuse(send, 408, f"the request body stopped arriving (nothing for {self.idle_seconds:g} s)")
+                await _answer(send, exc)
 
 
 class _TooLarge(HTTPException):
@@ -95,11 +92,8 @@ class _Stalled(HTTPException):
         super().__init__(408, f"the request body stopped arriving (nothing for {idle_seconds:g} s)", headers={"Connection": "close"})
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    await _refuse(send, 413, f"request body too large (limit {limit} bytes)")
-
-
-async def _refuse(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+async def _answer(send: Send, refusal: _TooLarge | _Stalled) -> None:
+    """The refusal as ``{"detail": ...}``, and the connection closed: the rest of the body is never read."""
+    body = json.dumps({"detail": refusal.detail}).encode()
+    await send({"type": "http.response.start", "status": refusal.status_code, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
