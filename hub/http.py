@@ -64,11 +64,10 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         self._head_timer = None
         if self.transport.is_closing():
             return
-        if self._in_head and (self.cycle is None or self.cycle.response_complete):
-            body = json.dumps({"detail": f"request head not complete within {self._head_timeout:g} s"}).encode()
-            self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
-                                 b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body))
-        self.transport.close()
+        if self._in_head:  # else nothing came at all: closed without an answer
+            self._refuse(b"408 Request Timeout", f"request head not complete within {self._head_timeout:g} s")
+        else:
+            self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -76,11 +75,13 @@ class BoundedHeadProtocol(HttpToolsProtocol):
             return
         self._head_bytes += len(data)
         if self._head_bytes > self._head_limit:
-            self._refuse()
+            self._refuse(b"431 Request Header Fields Too Large", f"request headers too large (limit {self._head_limit} bytes)")
 
-    def _refuse(self) -> None:
-        if self.cycle is None or self.cycle.response_complete:  # nothing of an earlier request is being written
-            body = json.dumps({"detail": f"request headers too large (limit {self._head_limit} bytes)"}).encode()
-            self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
-                                 b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body))
+    def _refuse(self, status: bytes, detail: str) -> None:
+        """Answer ``status`` with ``{"detail": ...}`` and close the connection; the answer is left out while an earlier
+        request's response is still being written (it would land inside it)."""
+        if self.cycle is None or self.cycle.response_complete:
+            body = json.dumps({"detail": detail}).encode()
+            self.transport.write(b"HTTP/1.1 %s\r\ncontent-type: application/json\r\n"
+                                 b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (status, len(body), body))
         self.transport.close()
