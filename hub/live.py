@@ -101,6 +101,12 @@ class TypingBudget:
 BUSY_CLOSE = (1013, "busy, try again later")
 
 
+def unavailable(exc: RedisError, code: int = 1013) -> tuple[int, str]:
+    """The close code and reason for a socket Redis failed: ``BUSY_CLOSE`` when only this worker's pool was full, else
+    ``code`` (1013, or 1011 once the socket was accepted) and "reconnect"."""
+    return BUSY_CLOSE if isinstance(exc, PoolBusy) else (code, "temporarily unavailable, reconnect")
+
+
 async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
     """Turn a client away with a close code it can act on (4401, 4403, 4422, 1013).
 
@@ -121,7 +127,7 @@ async def admit(websocket: WebSocket, sockets: OpenSockets, caps: list[Cap]) -> 
     except TooManySockets as exc:
         await refuse(websocket, 1013, str(exc))
     except RedisError as exc:
-        await refuse(websocket, *(BUSY_CLOSE if isinstance(exc, PoolBusy) else (1013, "temporarily unavailable, reconnect")))
+        await refuse(websocket, *unavailable(exc))
     return None
 
 

@@ -18,7 +18,6 @@ from redis.exceptions import RedisError
 
 from core.errors import Invalid, NotAllowed, NotOwner
 from core.pii import parse_contact
-from core.redis import PoolBusy
 from core.passwords import WeakPassword
 from core.relay import RESYNC, Subscription
 from core.sockets import Cap
@@ -33,7 +32,7 @@ from handoff.models import Conversation, HandoffPacket, Message
 from handoff.sessions import Sessions
 from handoff.summary import customer_need
 from hub.deps import AGENT_COOKIE, ChatStaff, ConversationId, MessageId, MessagePathId, MessageText, SignedIn, Svc, check_message_length, client_address, epoch_query, staff_token
-from hub.live import BUSY_CLOSE, Ended, Socket, TypingBudget, admit, refuse, release, serve
+from hub.live import Ended, Socket, TypingBudget, admit, refuse, release, serve, unavailable
 from hub.services import Services
 from hub.visibility import conversation_for, customer_for, messages_for
 from kb.search import NoPublishedIndex
@@ -457,7 +456,7 @@ its sockets with 4401 "the session expired" within a third of
         agent = await services.agents.get(username) if username else None
     except RedisError as exc:
         sub.close()
-        await refuse(websocket, *(BUSY_CLOSE if isinstance(exc, PoolBusy) else (1013, "temporarily unavailable, reconnect")))
+        await refuse(websocket, *unavailable(exc))
         return
     if agent is None:
         sub.close()
@@ -491,7 +490,7 @@ async def _console(websocket: WebSocket, services: Services, sub: Subscription, 
         await services.desk.watch_presence(agent.username, lapses)
     except RedisError as exc:
         sub.close()
-        await refuse(websocket, *(BUSY_CLOSE if isinstance(exc, PoolBusy) else (1013, "temporarily unavailable, reconnect")))
+        await refuse(websocket, *unavailable(exc))
         return
     try:
         if arrived and agent.presence == "online":

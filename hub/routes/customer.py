@@ -23,13 +23,13 @@ from core.ratelimit import Limit
 from core.redis import PoolBusy, is_stream_id
 from tickets.desk import InvalidContact
 from core.relay import RESYNC
+from core.sockets import Cap
 from handoff.events import Frame
 from handoff.models import Conversation, Message
 from handoff.summary import HUMAN_REQUEST_TEXT
 from hub.deps import CONVERSATION_ID, AfterId, Conv, MessageId, MessageText, Svc, check_message_length, client_address
 from hub.errors import BUSY, BUSY_RETRY_AFTER_SECONDS, STORE_DOWN, plain_errors
-from core.sockets import Cap
-from hub.live import BUSY_CLOSE, Socket, TypingBudget, admit, refuse, release, serve, stream_position
+from hub.live import Socket, TypingBudget, admit, refuse, release, serve, stream_position, unavailable
 from hub.services import Services
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -254,11 +254,8 @@ async def live(websocket: WebSocket, cid: str, token: str = Query(""), after: st
         return
     try:
         conv, allowed = await services.conversations.get_with_token(cid, token) if re.fullmatch(CONVERSATION_ID, cid) else (None, False)
-    except PoolBusy:
-        await refuse(websocket, *BUSY_CLOSE)
-        return
-    except RedisError:
-        await refuse(websocket, 1013, "temporarily unavailable, reconnect")
+    except RedisError as exc:
+        await refuse(websocket, *unavailable(exc))
         return
     if not allowed:
         await refuse(websocket, 4403, "unknown conversation or wrong token")
@@ -346,7 +343,7 @@ async def _live(websocket: WebSocket, services: Services, cid: str, address: str
         await catch_up()
     except RedisError as exc:
         sub.close()
-        code, reason = BUSY_CLOSE if isinstance(exc, PoolBusy) else (1011, "temporarily unavailable, reconnect")
+        code, reason = unavailable(exc, 1011)
         await websocket.close(code=code, reason=reason)
         return
     await serve(socket, sub, on_item, on_frame)
