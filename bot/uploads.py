@@ -68,6 +68,8 @@ redis.call('hset', KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 redis.call('expire', KEYS[2], ARGV[5])
 return 1
 """
+
+
 def sniff_sendable(head: bytes) -> str | None:
     """What an agent may send a customer, read from the first bytes: a picture's type, ``application/pdf``, or ``None``."""
     return sniff(head) or (PDF if head.startswith(b"%PDF-") else None)
@@ -96,7 +98,7 @@ class Uploads:
         self._keep_script = client.register_script(KEEP)
 
     def check(self, data: bytes) -> str:
-        """The picture's type; ``NotAnImage`` or ``ImageTooLarge`` if it cannot be taken."""
+        """The picture's type; ``NotAnImage``, ``ImageTooLarge`` or ``ImageTooManyPixels`` if it cannot be taken."""
         return _checked(data, self.max_bytes, sniff, ImageTooLarge(f"the picture is {len(data)} bytes; the limit is {self.max_bytes}"),
                         NotAnImage("only JPEG, PNG, WebP and GIF pictures can be attached"))
 
@@ -107,7 +109,8 @@ class Uploads:
         return {"type": "image", "upload_id": upload_id, "content_type": kind, "size": len(data), "line": "[image]"}
 
     def check_for_customer(self, data: bytes) -> str:
-        """The type of what an agent sends; ``NotAPictureOrPdf`` or ``FileTooLarge`` if it cannot be sent."""
+        """The type of what an agent sends; ``NotAPictureOrPdf``, ``FileTooLarge`` or (a picture) ``ImageTooManyPixels`` if it
+        cannot be sent."""
         return _checked(data, self.agent_max_bytes, sniff_sendable, FileTooLarge(f"the file is {len(data)} bytes; the limit is {self.agent_max_bytes}"),
                         NotAPictureOrPdf("only JPEG, PNG, WebP and GIF pictures and PDF files can be sent"))
 

@@ -6,7 +6,7 @@ transcript, it brings replies back there from a messaging channel they wrote fro
 The body is the picture itself (``Content-Type: image/jpeg``, ``image/png``, ``image/webp`` or ``image/gif``), at most
 ``Settings.web_image_max_bytes`` (a larger body is a 413 before it is read, ``hub/middleware/body_limit.py``); what
 it is, is read from its first bytes: anything else is a 422 ``not_an_image``; one whose header declares more than
-8000 x 8000 pixels (``bot/uploads.py:MAX_PIXELS``) a 422 ``image_too_many_pixels``. Counted as a message against the chat's
+8000 x 8000 pixels (``bot/channels/media.py:MAX_PIXELS``) a 422 ``image_too_many_pixels``. Counted as a message against the chat's
 message limits, and against ``images_per_conversation`` (``hub/middleware/rate_limit.py``).
 
 ``GET /api/conversations/{cid}/messages/{mid}/picture``: the customer's own view of a picture they attached (their chat
