@@ -249,18 +249,24 @@ class TicketDesk:
         Stops as soon as nobody online has room: with a long queue and a full team, the chat that just freed a seat
         is offered the first waiting ticket, not every one (each resolve read the whole queue, ~45 Redis commands a
         waiting chat: 6000 for 135 waiting). A waiting chat nobody free can take (their language) costs a few round
-        trips, not a routing: the sweep drains every few seconds, with a queue of Chinese chats and an idle English agent."""
+        trips, not a routing: the sweep drains every few seconds, with a queue of Chinese chats and an idle English agent.
+        The team is read again only after a routing was tried (a seat taken, or lost to another worker): a chat nobody
+        free can take leaves it as it was (each read is every agent's record, presence and load)."""
         assigned = 0
+        candidates: list[Candidate] | None = None
         for cid in await self.queue.queued_ids():
             if not await self.pushes():
                 break
-            candidates = await self.candidates()
+            if candidates is None:
+                candidates = await self.candidates()
             if not any(c.has_room for c in candidates):
                 break
             conv = await self.conversations.get(cid)
             ticket = await self.tickets.get(conv.ticket_id) if conv and conv.ticket_id else None
-            if ticket and ranked(ticket, candidates) and await self.route(ticket, candidates):
-                assigned += 1
+            if ticket and ranked(ticket, candidates):
+                if await self.route(ticket, candidates):
+                    assigned += 1
+                candidates = None
         return assigned
 
     async def _assigned(self, cid: str, username: str, *, by: str, follow: bool = True) -> Ticket | None:
