@@ -48,6 +48,11 @@ def new_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+def plain_shortcut(value: str) -> str:
+    """A shortcut as it is stored: "/Hello " as an admin may type it is "hello" (agents type it after a "/")."""
+    return value.strip().removeprefix("/").lower()
+
+
 class ShortcutTaken(Conflict):
     """Another reply of the same language already has this shortcut (``/hi`` would be ambiguous)."""
 
@@ -62,8 +67,7 @@ class CannedReply(BaseModel):
     @field_validator("shortcut", mode="before")
     @classmethod
     def _plain_shortcut(cls, value: object) -> object:
-        # "/Hello " as an admin may type it is the shortcut "hello": agents type it after a "/" in the reply box.
-        return value.strip().removeprefix("/").lower() if isinstance(value, str) else value
+        return plain_shortcut(value) if isinstance(value, str) else value
 
     @field_validator("title", "text", mode="before")
     @classmethod
@@ -97,7 +101,7 @@ class CannedReplies:
         return by_shortcut + by_words
 
     async def save(self, reply: CannedReply) -> CannedReply:
-        clash = next((c for c in await self.all() if c.shortcut == reply.shortcut and c.language == reply.language and c.id != reply.id), None)
+        clash = next((c for c in await self.by_shortcut(reply.shortcut, reply.language) if c.id != reply.id), None)
         if clash:
             raise ShortcutTaken(f'/{reply.shortcut} already exists in {reply.language} ("{clash.title}")')
         await self.r.hset(self.key, reply.id, reply.model_dump_json())
@@ -107,9 +111,10 @@ class CannedReplies:
         raw = await self.r.hget(self.key, reply_id)
         return CannedReply(**json.loads(raw)) if raw else None
 
-    async def find(self, shortcut: str, language: str) -> CannedReply | None:
-        shortcut = shortcut.strip().removeprefix("/").lower()
-        return next((c for c in await self.all() if c.shortcut == shortcut and c.language == language), None)
+    async def by_shortcut(self, shortcut: str, language: str | None = None) -> list[CannedReply]:
+        """The replies called ``/shortcut`` (typed as an admin may: ``plain_shortcut``), in ``language`` or in each."""
+        wanted = plain_shortcut(shortcut)
+        return [c for c in await self.all() if c.shortcut == wanted and (language is None or c.language == language)]
 
     async def delete(self, reply_id: str) -> bool:
         return bool(await self.r.hdel(self.key, reply_id))

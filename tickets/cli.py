@@ -18,7 +18,7 @@ from core.audit import AuditLog
 from core.cli import run
 from core.redis import Keys, async_client
 from core.settings import get_settings
-from tickets.canned import STARTER, TEXT_MAX, TITLE_MAX, CannedReplies, CannedReply, ShortcutTaken, load_starters
+from tickets.canned import STARTER, TEXT_MAX, TITLE_MAX, CannedReplies, CannedReply, ShortcutTaken, load_starters, plain_shortcut
 
 ACTOR = "cli"
 
@@ -49,8 +49,8 @@ def _reasons(exc: ValidationError) -> str:
 
 async def _named(store: CannedReplies, shortcut: str, language: str | None) -> CannedReply:
     """The reply called ``/shortcut`` (in ``language``, which may be left out when the shortcut exists in one only)."""
-    wanted = shortcut.strip().removeprefix("/").lower()
-    found = [c for c in await store.all() if c.shortcut == wanted and (language is None or c.language == language)]
+    wanted = plain_shortcut(shortcut)
+    found = await store.by_shortcut(wanted, language)
     if not found:
         raise Refused(f"no canned reply /{wanted}" + (f" in {language}" if language else "") + " (./cs canned list shows them)")
     if len(found) > 1:
@@ -75,7 +75,7 @@ async def _run(args: argparse.Namespace) -> int:
     audit = AuditLog(keys, client)
     try:
         if args.command == "list":
-            replies = await (store.search(args.search, args.lang) if args.search else store.search("", args.lang))
+            replies = await store.search(args.search or "", args.lang)
             for c in replies:
                 print(_show(c))
             if not replies:
