@@ -12,6 +12,10 @@ export const state = {
 
 export const hooks = { signedOut: null }; // set by console.js
 
+// What a chat or ticket is about (handoff/models.py Category), in the order the console lists them: the ticket
+// filters and fields, and the specialities an agent can be routed by (team.js).
+export const CATEGORIES = ["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"];
+
 export function saveToken(token) {
   state.token = token;
   if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);

@@ -1,7 +1,7 @@
 // Supervisors' view of the team: who is online, how busy against their capacity, which tickets they hold; and
 // reassigning the open chat's ticket to someone else. Hidden for agents (the hub refuses them these calls anyway).
 import { $, button, el, showMsg } from "/static/common/dom.js";
-import { adminApi, api, state } from "./state.js";
+import { adminApi, api, CATEGORIES, state } from "./state.js";
 import { LANGS, named, t } from "./texts.js";
 
 const els = {
@@ -96,7 +96,7 @@ els.reassignGo.addEventListener("click", async () => {
 // An agent's routing, as an admin sets it: the languages they speak, what they specialise in, how many chats at once.
 // Languages and specialities are both skills on the account (tickets/routing.py): none ticked means every language,
 // or a generalist.
-const SPECIALITIES = ["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other", "vip"];
+const SPECIALITIES = [...CATEGORIES, "vip"];
 const MAX_CAPACITY = 100;
 
 function editRouting(agent) {

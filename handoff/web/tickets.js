@@ -4,7 +4,7 @@
 // Notes are internal: never shown to customers.
 import { $, el } from "/static/common/dom.js";
 import { fmtDateTime, fmtSpan } from "/static/common/i18n.js";
-import { api, state } from "./state.js";
+import { api, CATEGORIES, state } from "./state.js";
 import { hooks as teamHooks, renderReassign } from "./team.js";
 import { i18n, named, t } from "./texts.js";
 
@@ -15,7 +15,6 @@ const els = {
   list: $("tickets"), view: $("tickets-view"), count: $("tickets-count"), empty: $("tickets-empty"),
   filters: $("tickets-filters"), statusFilter: $("tickets-status"), categoryFilter: $("tickets-category"),
 };
-const CATEGORIES = ["product_quality", "service_attitude", "logistics", "after_sales", "billing", "other"];
 // The status filter: "" is the active tickets (the default), "any" adds the solved and closed ones.
 const STATUSES = ["new", "open", "pending_customer", "solved", "closed"];
 const FINISHED = ["solved", "closed"];
