@@ -5,7 +5,7 @@ import { startSignIn } from "/static/common/signin.js";
 import { claimConversation, openConversation, rerender, showError } from "./conversation.js";
 import * as lists from "./lists.js";
 import * as live from "./live.js";
-import { api, hooks as stateHooks, saveToken, state } from "./state.js";
+import { api, hooks as stateHooks, oversees, saveToken, state } from "./state.js";
 import { render as renderSuggestions } from "./suggestions.js";
 import "./canned.js";
 import * as cannedAdmin from "./canned-admin.js";
@@ -51,7 +51,7 @@ function enter(agent) {
   setPresence(agent.presence || "online");
   live.connect();
   lists.refreshLists();
-  tickets.setView(team.oversees() ? "all" : "mine");
+  tickets.setView(oversees() ? "all" : "mine");
   tickets.refreshTickets();
   lists.loadAgents();
   team.refreshTeam();

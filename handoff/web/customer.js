@@ -4,7 +4,7 @@ import { $, button, el, showMsg } from "/static/common/dom.js";
 import { fmtDateTime, labelled } from "/static/common/i18n.js";
 import { renderMarkdown } from "/static/common/markdown.js";
 import { channelName, ct } from "./channel-texts.js";
-import { api, ownsCurrent, state } from "./state.js";
+import { api, oversees, ownsCurrent, state } from "./state.js";
 import { i18n } from "./texts.js";
 
 const els = { panel: $("customer") };
@@ -82,10 +82,10 @@ function render(conv) {
     ids.append(chip);
   }
   body.append(ids);
-  if (ownsCurrent() || (state.me && ["supervisor", "admin"].includes(state.me.role))) {
+  if (ownsCurrent() || oversees()) {
     body.append(button("ghost history-open", ct("showHistory"), () => openHistory(conv)), linkForm(conv));
   }
-  if (record && state.me && ["supervisor", "admin"].includes(state.me.role)) body.append(planForm(conv, record));
+  if (record && oversees()) body.append(planForm(conv, record));
   if (view.note) {
     const note = el("p", `customer-note${view.noteError ? " error" : ""}`, view.note);
     note.setAttribute("role", view.noteError ? "alert" : "status");

@@ -56,6 +56,11 @@ export function shortId(conv) {
   return `#${conv.id.slice(0, 6)}`;
 }
 
+// A supervisor or an admin: sees the whole team and every ticket, reads any chat, sets a customer's service plan.
+export function oversees() {
+  return Boolean(state.me && ["supervisor", "admin"].includes(state.me.role));
+}
+
 export function ownsCurrent() {
   const conv = state.current;
   return Boolean(conv && conv.id === state.currentId && conv.status === "assigned" && state.me && conv.agent === state.me.username);

@@ -1,7 +1,7 @@
 // Supervisors' view of the team: who is online, how busy against their capacity, which tickets they hold; and
 // reassigning the open chat's ticket to someone else. Hidden for agents (the hub refuses them these calls anyway).
 import { $, button, el, showMsg } from "/static/common/dom.js";
-import { adminApi, api, CATEGORIES, state } from "./state.js";
+import { adminApi, api, CATEGORIES, oversees, state } from "./state.js";
 import { LANGS, named, t } from "./texts.js";
 
 const els = {
@@ -11,10 +11,6 @@ const els = {
 let rows = [];
 let pending = null;
 export const hooks = { reassigned: null, openTicket: null }; // set by console.js
-
-export function oversees() {
-  return Boolean(state.me && ["supervisor", "admin"].includes(state.me.role));
-}
 
 export async function refreshTeam() {
   els.section.hidden = !oversees();

@@ -4,7 +4,7 @@
 // Notes are internal: never shown to customers.
 import { $, el } from "/static/common/dom.js";
 import { fmtDateTime, fmtSpan } from "/static/common/i18n.js";
-import { api, CATEGORIES, state } from "./state.js";
+import { api, CATEGORIES, oversees, state } from "./state.js";
 import { hooks as teamHooks, renderReassign } from "./team.js";
 import { i18n, named, t } from "./texts.js";
 
@@ -52,7 +52,7 @@ export function ticketHolder(cid, ticket) {
 
 function mayRead(conv) {
   if (!state.me) return false;
-  if (["supervisor", "admin"].includes(state.me.role)) return true;
+  if (oversees()) return true;
   const me = state.me.username;
   if (conv.status === "assigned" && conv.agent !== me) return false;  // a colleague's chat: theirs, its ticket too
   if (holder && holder.cid === conv.id) return holder.status === "new" || holder.assignee === me;
@@ -76,7 +76,7 @@ export async function showTicket(conv) {
 
 function renderTicket() {
   const tk = current.ticket;
-  const mine = (state.me && tk.assignee === state.me.username) || (state.me && ["supervisor", "admin"].includes(state.me.role));
+  const mine = (state.me && tk.assignee === state.me.username) || oversees();
   els.bar.hidden = false;
   els.ref.textContent = tk.ref;
   els.status.textContent = named("ticketStatuses", tk.status);
