@@ -3,6 +3,7 @@
 // said beside the field, in the interface language. Agents use the replies in the reply box (canned.js).
 import { confirmDialog } from "/static/common/dialog.js";
 import { $, button, el, showMsg } from "/static/common/dom.js";
+import { fieldErrors } from "/static/common/fields.js";
 import { adminApi, state } from "./state.js";
 import { i18n, named, t } from "./texts.js";
 
@@ -16,6 +17,7 @@ const els = {
   count: $("ca-text-count"), status: $("canned-status"), list: $("canned-list"), empty: $("canned-empty"),
   shortcut: $("ca-shortcut"), language: $("ca-language"), title: $("ca-title"), text: $("ca-text"),
 };
+const fields = fieldErrors(Object.fromEntries(FIELDS.map((f) => [f, els[f]])), (f) => $(`ca-${f}-err`));
 let replies = [];
 let loaded = false;
 let editing = null; // the reply in the form (null: a new one)
@@ -129,7 +131,7 @@ els.lang.addEventListener("change", render);
 // ---------- the form
 
 function clearErrors() {
-  for (const f of FIELDS) { showMsg($(`ca-${f}-err`), ""); els[f].removeAttribute("aria-invalid"); }
+  fields.clear();
   showMsg(els.formError, "");
 }
 
@@ -169,14 +171,6 @@ els.add.addEventListener("click", () => showForm());
 els.cancel.addEventListener("click", () => hideForm());
 els.form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") { ev.preventDefault(); hideForm(); } });
 
-function fieldError(field, message) {
-  const node = $(`ca-${field}-err`);
-  if (!node) return false;
-  showMsg(node, node.hidden ? message : `${node.textContent} ${message}`);
-  els[field].setAttribute("aria-invalid", "true");
-  return true;
-}
-
 // What the hub said about one field, in plain words of the interface language (hub/errors.py: loc and msg).
 function problem(field, msg, sent) {
   const m = String(msg || "");
@@ -190,18 +184,18 @@ function problem(field, msg, sent) {
 function showApiErrors(e, sent) {
   const general = [];
   if (e.status === 409 && e.code === "shortcut_taken") {
-    fieldError("shortcut", t("cannedErrTaken", sent.shortcut.trim().replace(/^\//, "").toLowerCase(), langName(sent.language)));
+    fields.mark("shortcut", t("cannedErrTaken", sent.shortcut.trim().replace(/^\//, "").toLowerCase(), langName(sent.language)));
   } else if (e.status === 422 && Array.isArray(e.errors) && e.errors.length) {
     for (const err of e.errors) {
       const field = String((err.loc || []).filter((p) => p !== "body")[0] ?? "");
       const message = problem(field, err.msg, sent);
-      if (!FIELDS.includes(field) || !fieldError(field, message)) general.push(message);
+      if (!fields.mark(field, message)) general.push(message);
     }
   } else if (e.status === 404 && editing) {
     general.push(t("cannedErrGone"));
     load();
   } else general.push(e.message);
-  const bad = FIELDS.filter((f) => els[f].getAttribute("aria-invalid") === "true");
+  const bad = fields.marked();
   showMsg(els.formError, general.length ? general.join(" ") : t("cannedErrFix", bad.length));
   if (bad.length) els[bad[0]].focus();
 }

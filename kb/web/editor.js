@@ -2,6 +2,7 @@
 // silently: opening another entry, a new one, or leaving the page asks first. Problems are said in plain words.
 import { confirmDialog } from "/static/common/dialog.js";
 import { $, el, showMsg } from "/static/common/dom.js";
+import { fieldErrors } from "/static/common/fields.js";
 import { fmtDateTime } from "/static/common/i18n.js";
 import { renderMarkdown } from "/static/common/markdown.js";
 import { hideConflict, showConflict } from "./conflict.js";
@@ -19,6 +20,7 @@ const els = {
   preview: $("preview"), category: $("e-category"), language: $("e-language"), tags: $("e-tags"),
   formError: $("form-error"), save: $("save"), cancelNew: $("cancel-new"), saveStatus: $("save-status"), del: $("delete"),
 };
+const fields = fieldErrors(Object.fromEntries(FIELDS.map((f) => [f, els[f]])), (f) => $(`err-${f}`));
 let savedSnapshot = null; // the form as it was filled or last saved
 
 function snapshot() { return JSON.stringify([els.id.value, ...FIELDS.slice(1).map((f) => els[f].value)]); }
@@ -37,16 +39,8 @@ export async function confirmDiscard() {
 window.addEventListener("beforeunload", (ev) => { if (isDirty()) { ev.preventDefault(); ev.returnValue = ""; } });
 
 function clearErrors() {
-  for (const f of FIELDS) { const n = $(`err-${f}`); if (n) showMsg(n, ""); els[f].removeAttribute("aria-invalid"); }
+  fields.clear();
   showMsg(els.formError, "");
-}
-
-function fieldError(field, message) {
-  const n = $(`err-${field}`);
-  if (!n || !FIELDS.includes(field)) return false;
-  if (n.hidden) showMsg(n, message); else if (!n.textContent.includes(message)) showMsg(n, `${n.textContent} ${message}`);
-  els[field].setAttribute("aria-invalid", "true");
-  return true;
 }
 
 // The API's validation messages, said plainly in the interface language.
@@ -79,7 +73,7 @@ function localProblems(body, id) {
 
 function showProblems(problems) {
   const general = [];
-  for (const [field, message] of problems) if (!fieldError(field, message)) general.push(message);
+  for (const [field, message] of problems) if (!fields.mark(field, message)) general.push(message);
   showMsg(els.formError, general.length ? general.join("\n") : t("errFix"));
   const firstBad = els.editor.querySelector("[aria-invalid='true']");
   if (firstBad) firstBad.focus();
