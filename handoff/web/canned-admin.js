@@ -5,7 +5,7 @@ import { confirmDialog } from "/static/common/dialog.js";
 import { $, button, el, showMsg } from "/static/common/dom.js";
 import { fieldErrors } from "/static/common/fields.js";
 import { adminApi, state } from "./state.js";
-import { i18n, named, t } from "./texts.js";
+import { i18n, t } from "./texts.js";
 
 const FIELDS = ["shortcut", "language", "title", "text"];
 const TEXT_MAX = 2000; // as tickets/canned.py: the counter says how much room is left; the hub refuses past it
@@ -69,7 +69,9 @@ async function load() {
 
 function say(message) { els.status.textContent = message || ""; }
 
-function langName(code) { return named("langNames", code); }
+// A reply's language by its name in the interface language (the same texts as the language menus' options).
+const LANG_KEYS = { en: "langEn", zh: "langZh" };
+function langName(code) { return LANG_KEYS[code] ? t(LANG_KEYS[code]) : code; }
 
 function matches(reply, needle) {
   return !needle || reply.shortcut.startsWith(needle) || reply.title.toLowerCase().includes(needle) || reply.text.toLowerCase().includes(needle);
