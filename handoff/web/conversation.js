@@ -4,7 +4,7 @@ import { $, el, showMsg } from "/static/common/dom.js";
 import { fmtTime } from "/static/common/i18n.js";
 import { idAfter, newClientId } from "/static/common/ids.js";
 import { linkify, renderMarkdown } from "/static/common/markdown.js";
-import { session } from "/static/common/storage.js";
+import { readJson, session, writeJson } from "/static/common/storage.js";
 import { loadAgents, refreshLists, renderMine, renderQueue, renderRecent, resetTransferChoice } from "./lists.js";
 import { api, customerLabel, ownsCurrent, shortId, state } from "./state.js";
 import { resetSuggestions, scheduleSuggestions, showSuggestions } from "./suggestions.js";
@@ -31,16 +31,14 @@ let packetOpen = null; // null: the default (open on desktop, closed on a phone)
 // one line saying why, so the transcript has the room (at 1366x768 it had 45% of the chat column, the details and the
 // ticket bar the rest). Per chat, for this browser tab: "seen", or the agent's own "open"/"closed".
 const PACKET_SEEN = "cs_console_packets_v1";
-function packetMemory() {
-  try { return JSON.parse(session.getItem(PACKET_SEEN) || "{}") || {}; } catch { return {}; }
-}
+const packetMemory = () => readJson(PACKET_SEEN, {}, session);
 function rememberPacket(cid, how) {
   const all = packetMemory();
   delete all[cid];
   all[cid] = how;
   const ids = Object.keys(all);
   for (const old of ids.slice(0, Math.max(0, ids.length - 300))) delete all[old]; // a busy day's chats, not forever
-  try { session.setItem(PACKET_SEEN, JSON.stringify(all)); } catch { /* full or refused: the default then */ }
+  try { writeJson(PACKET_SEEN, all, session); } catch { /* full or refused: the default then */ }
 }
 function packetChoice(cid) {
   const how = packetMemory()[cid];

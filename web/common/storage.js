@@ -16,10 +16,11 @@ export const storage = orMemory(() => window.localStorage);
 // sessionStorage (this browser tab, until it closes).
 export const session = orMemory(() => window.sessionStorage);
 
-export function readJson(key, fallback = null) {
-  try { return JSON.parse(storage.getItem(key) || "null") ?? fallback; } catch { return fallback; }
+// A value kept as JSON in store (localStorage unless said), or fallback when there is none or it does not parse.
+export function readJson(key, fallback = null, store = storage) {
+  try { return JSON.parse(store.getItem(key) || "null") ?? fallback; } catch { return fallback; }
 }
 
-export function writeJson(key, value) {
-  storage.setItem(key, JSON.stringify(value));
+export function writeJson(key, value, store = storage) {
+  store.setItem(key, JSON.stringify(value));
 }
