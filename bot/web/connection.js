@@ -20,6 +20,15 @@ export const connection = {
   serviceAway() { state.serviceAway = true; render(); },
   tooFast(seconds) { state.tooFast = seconds; render(); },  // rate-limited (429): sent again by itself after this long
   serviceBack() { state.serviceAway = false; state.tooFast = 0; render(); },
+  // A request the service turned away for now (api.js isTransient) and sent again by itself (a message, the request
+  // for a person): the line says why, and the answer is how long to wait, in ms: as long as the hub asked
+  // (Retry-After), and 1, 2, 4 … 15 s by attempt.
+  backOff(err, attempt) {
+    const ms = 1000 * Math.max(err.retryAfter || 0, Math.min(2 ** attempt, 15));
+    if (err.status === 429) state.tooFast = Math.ceil(ms / 1000); else state.serviceAway = true;
+    render();
+    return ms;
+  },
   reconnecting(on, tooMany = false) { state.reconnecting = on; state.tooManyWindows = on && tooMany; render(); },
   // The chat could not start (on: true) and is tried again by itself; waitSeconds: the hub said when (429).
   startFailed(on, waitSeconds = 0) { state.startFailed = on; state.startWait = on ? waitSeconds : 0; render(); },

@@ -127,9 +127,7 @@ async function deliver(item, attempt) {
     if (!row.isConnected) return;
     if (isTransient(e) && attempt < MAX_ATTEMPTS) {
       if (e.status === 0 && !navigator.onLine) { connection.offline(); return; } // flush() sends it when the browser is back online
-      retryIn = 1000 * Math.max(e.retryAfter || 0, Math.min(2 ** attempt, 15));
-      if (e.status === 429) connection.tooFast(Math.ceil(retryIn / 1000));
-      else connection.serviceAway();
+      retryIn = connection.backOff(e, attempt);
       return;
     }
     if (item.picture && (REFUSED[e.code] || e.status === 413)) {

@@ -85,15 +85,14 @@ human.addEventListener("click", async () => {
   renderStatus();
 });
 
-// Until the request is worth sending again: the browser back online, or the wait the hub asked for (else 1, 2, 4 … 15 s).
+// Until the request is worth sending again: the browser back online, or the wait a message would wait (connection.js).
 function backAgain(err, attempt) {
   if (err.status === 0 && !navigator.onLine) {
     connection.offline();
     return new Promise((resolve) => window.addEventListener("online", resolve, { once: true }));
   }
-  if (err.status === 429) connection.tooFast(err.retryAfter || 1);
-  else connection.serviceAway();
-  return new Promise((resolve) => setTimeout(resolve, 1000 * Math.max(err.retryAfter || 0, Math.min(2 ** attempt, 15))));
+  const wait = connection.backOff(err, attempt);
+  return new Promise((resolve) => setTimeout(resolve, wait));
 }
 leave.addEventListener("click", async () => {
   try { updateView(await api(`/api/conversations/${session.id}/cancel`, { method: "POST" })); } catch { /* not queued any more */ }
