@@ -4,7 +4,7 @@
 import { confirmDialog } from "/static/common/dialog.js";
 import { $, button, el, showMsg } from "/static/common/dom.js";
 import { fieldErrors } from "/static/common/fields.js";
-import { adminApi, state } from "./state.js";
+import { adminApi, isAdmin } from "./state.js";
 import { i18n, t } from "./texts.js";
 
 const FIELDS = ["shortcut", "language", "title", "text"];
@@ -23,20 +23,16 @@ let loaded = false;
 let editing = null; // the reply in the form (null: a new one)
 let opener = null; // what had the keyboard before the form opened, to go back to
 
-export function manages() {
-  return Boolean(state.me && state.me.role === "admin"); // the hub's /api/admin/canned: admins only
-}
-
 // Signed in (or out): the button for admins only; a deep link to #canned opens the view.
 export function signedIn() {
-  els.manage.hidden = !manages();
-  if (location.hash === HASH && manages()) open(); else close(false);
+  els.manage.hidden = !isAdmin();
+  if (location.hash === HASH && isAdmin()) open(); else close(false);
 }
 
 export function isOpen() { return !els.view.hidden; }
 
 function open() {
-  if (!manages()) return;
+  if (!isAdmin()) return;
   const was = !isOpen();
   els.view.hidden = false;
   els.layout.hidden = true;

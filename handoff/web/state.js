@@ -61,6 +61,11 @@ export function oversees() {
   return Boolean(state.me && ["supervisor", "admin"].includes(state.me.role));
 }
 
+// An admin: also what only admins may do (adminApi): the team's canned replies, each agent's routing.
+export function isAdmin() {
+  return Boolean(state.me && state.me.role === "admin");
+}
+
 export function ownsCurrent() {
   const conv = state.current;
   return Boolean(conv && conv.id === state.currentId && conv.status === "assigned" && state.me && conv.agent === state.me.username);

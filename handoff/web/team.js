@@ -1,7 +1,7 @@
 // Supervisors' view of the team: who is online, how busy against their capacity, which tickets they hold; and
 // reassigning the open chat's ticket to someone else. Hidden for agents (the hub refuses them these calls anyway).
 import { $, button, el, showMsg } from "/static/common/dom.js";
-import { adminApi, api, CATEGORIES, oversees, state } from "./state.js";
+import { adminApi, api, CATEGORIES, isAdmin, oversees, state } from "./state.js";
 import { LANGS, named, t } from "./texts.js";
 
 const els = {
@@ -53,7 +53,7 @@ function render() {
       sub.append(" ", chip);
     }
     li.append(top, sub);
-    if (state.me && state.me.role === "admin") { // the hub lets admins change accounts
+    if (isAdmin()) { // the hub lets admins change accounts
       const name = row.agent.display_name || row.agent.username;
       li.append(button("ghost routing-edit", t("routingEdit"), () => editRouting(row.agent), t("routingEditFor", name)));
     }
