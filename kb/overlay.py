@@ -82,7 +82,8 @@ def version_entries(directory_of: Callable[[int], Path], version: int) -> dict[s
     if (directory / "meta.json").exists() or not (directory / OVERLAY_FILE).exists():
         return {e["id"]: FaqEntry.from_stored(e) for e in json.loads((directory / "meta.json").read_text())["entries"]}
     spec = json.loads((directory / OVERLAY_FILE).read_text())
-    entries = {i: e for i, e in version_entries(directory_of, int(spec["base"])).items() if i not in set(spec["changed"])}
+    changed = set(spec["changed"])
+    entries = {i: e for i, e in version_entries(directory_of, int(spec["base"])).items() if i not in changed}
     entries.update((e["id"], FaqEntry.from_stored(e)) for e in spec["entries"])
     return entries
 

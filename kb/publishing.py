@@ -111,12 +111,12 @@ def build_index(version: int, entries: list[FaqEntry], embedders: EmbedderSet, s
 
 def _rollback_target(store: KbStore, version: int, root: Path | None) -> dict:
     """The info of a version a rollback can serve; ValueError when there is none (unknown, or its artifact pruned)."""
-    known = {v["version"]: v for v in store.versions()}
-    if version in known and not is_complete(version_dir(store.namespace, version, root)):
+    info = store.version_info(version)
+    if info is None:
+        raise ValueError(f"no published version {version}; known: {sorted(v['version'] for v in store.versions())}")
+    if not is_complete(version_dir(store.namespace, version, root)):
         raise ValueError(f"version {version} was pruned (only the newest versions are kept; CS_KB_KEEP_VERSIONS)")
-    if version not in known:
-        raise ValueError(f"no published version {version}; known: {sorted(known)}")
-    return known
+    return info
 
 
 def rollback_changes(store: KbStore, version: int, root: Path | None = None) -> dict:
@@ -124,7 +124,7 @@ def rollback_changes(store: KbStore, version: int, root: Path | None = None) -> 
     entries that would get ``version``'s text again (``reverted``), those ``version`` does not have (``removed``) and
     those it has that are not live (``restored``), by id; and whether it would be learning again (``learning``:
     ``"pending"`` for a version published as an overlay on ``base``, ``docs/retrieval.md``)."""
-    info = _rollback_target(store, version, root)[version]
+    info = _rollback_target(store, version, root)
     target = version_entries(lambda v: version_dir(store.namespace, v, root), version)
     live = {e.id: e for e in store.list_published()}
     return {
@@ -140,10 +140,10 @@ def rollback_changes(store: KbStore, version: int, root: Path | None = None) -> 
 
 def rollback(store: KbStore, version: int, author: str = "system", root: Path | None = None) -> dict:
     """Serve an earlier version again: its index artifact is still on disk, so nothing is rebuilt."""
-    known = _rollback_target(store, version, root)
+    chosen = _rollback_target(store, version, root)
     index = load_version(lambda v: version_dir(store.namespace, v, root), version)
     store.restore_published(list(index.entries.values()))
-    info = {**reopen_learning(known[version]), "rolled_back_by": author, "rolled_back_at": time.time()}
+    info = {**reopen_learning(chosen), "rolled_back_by": author, "rolled_back_at": time.time()}
     store.set_published_version(version, info)
     return info
 
