@@ -251,12 +251,14 @@ class TicketDesk:
         waiting chat: 6000 for 135 waiting). A waiting chat nobody free can take (their language) costs a few round
         trips, not a routing: the sweep drains every few seconds, with a queue of Chinese chats and an idle English agent.
         The team is read again only after a routing was tried (a seat taken, or lost to another worker): a chat nobody
-        free can take leaves it as it was (each read is every agent's record, presence and load)."""
+        free can take leaves it as it was (each read is every agent's record, presence and load). Out of business
+        hours, or with push assignment off, nothing is read: ``route`` would push nothing (it checks both again
+        before each push, should a supervisor switch the desk meanwhile)."""
+        if not self.hours.is_open(current_time()) or not await self.pushes():
+            return 0
         assigned = 0
         candidates: list[Candidate] | None = None
         for cid in await self.queue.queued_ids():
-            if not await self.pushes():
-                break
             if candidates is None:
                 candidates = await self.candidates()
             if not any(c.has_room for c in candidates):
