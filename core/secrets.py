@@ -58,6 +58,15 @@ def read_secret(var_dir: Path, name: str) -> str:
     return path.read_text().strip()
 
 
+def write_private(path: Path, text: str) -> None:
+    """``text`` into ``path``, readable by its owner only, never for an instant by others (a secret, personal data);
+    an existing file is narrowed to that too before it is written."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
 def initial_admin_password_file(var_dir: Path) -> Path:
     return var_dir / "secrets" / "initial-admin-password"
 
@@ -66,9 +75,7 @@ def keep_initial_admin_password(var_dir: Path, password: str) -> Path:
     """The launcher's first run: the generated password of the ``admin`` it created, in an owner-only file."""
     path = initial_admin_password_file(var_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(password + "\n")
+    write_private(path, password + "\n")
     return path
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 from datetime import datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 from core.audit import AuditLog
 from core.pii import parse_contact
 from core.redis import Keys, async_client, sync_client
+from core.secrets import write_private
 from core.settings import get_settings
 from core.vault import Vault
 from customers.store import CustomerRecord, CustomerStore
@@ -31,20 +31,11 @@ from privacy.subject import export
 ACTOR = "cli"
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Created readable by its owner only, never for an instant by others (it holds personal data); an existing file
-    is narrowed to that too before it is written."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
 def _write(data: object, out: str | None) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if out:
         path = Path(out)
-        _write_private(path, text + "\n")
+        write_private(path, text + "\n")
         print(f"written to {path}", file=sys.stderr)
     else:
         print(text)
@@ -177,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         since = args.since or 0.0
         lines = "\n".join(json.dumps(e, ensure_ascii=False) for e in audit.entries_sync(since))
         if args.out:
-            _write_private(Path(args.out), lines + "\n")
+            write_private(Path(args.out), lines + "\n")
         else:
             print(lines)
         audit.record_sync(ACTOR, "audit_exported", "", since=since, at=time.time())
