@@ -168,7 +168,7 @@ class Orchestrator:
         if conv.status == "bot":
             return said + await self.desk.escalate(conv, packet, epoch=conv.epoch)
         if conv.status == "assigned":  # pushed to an agent: the worker may have died before the ticket said so
-            await self.desk.catch_up_assignment(conv, by="routing")
+            await self.desk.settle(conv.id, by="routing")
             return said
         # Queued already: the worker died after the move to the queue, maybe before the ticket, the notice or the push.
         told = any(m.sender == "system" and m.meta.get("kind") in ("queued", "offline") for m in after)

@@ -429,15 +429,9 @@ class TicketDesk:
             conv = await self.conversations.get(cid)
             if conv is None or conv.status != "assigned" or conv.agent != agent.username:
                 raise
-            await self.catch_up_assignment(conv, by="claim")
+            await self.settle(cid, by="claim")  # the ticket says so too, if its step was cut short
             return
         await self._assigned(cid, agent.username, by="claim")
-
-    async def catch_up_assignment(self, conv: Conversation, *, by: str) -> None:
-        """An assigned chat whose ticket does not name its agent yet: the worker that assigned it died between the
-        two steps (the chat's own step is atomic, the ticket's is the next). The ticket follows the chat."""
-        if conv.status == "assigned":
-            await self.settle(conv.id, by=by)
 
     async def replied(self, cid: str, agent: Agent) -> None:
         """An agent wrote to the customer: the first response clock stops (met or breached), once per episode (the
