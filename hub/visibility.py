@@ -57,3 +57,9 @@ def ticket_for(agent: Agent, ticket: Ticket) -> Ticket:
     if sees_customer(agent, ticket.assignee) or not ticket.contact:
         return ticket
     return ticket.model_copy(update={"contact": mask_contact(ticket.contact)})
+
+
+def ticket_customer(agent: Agent, ticket: Ticket, name: str) -> str:
+    """How a ticket's customer is named to ``agent`` in a list of tickets: their name (``name``, the conversation's
+    customer name) where the viewer may see it, else a short id of the conversation, enough to tell two apart."""
+    return name if name and sees_customer(agent, ticket.assignee) else f"#{ticket.conversation_id[:6]}"

@@ -26,7 +26,7 @@ from analytics.reports import list_reports
 from core import clock
 from hub.deps import Overseer, Svc
 from hub.services import Services
-from hub.visibility import sees_customer
+from hub.visibility import ticket_customer
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 
@@ -78,7 +78,7 @@ async def open_tickets(me: Overseer, services: Svc, limit: Annotated[int, Query(
     VIP, category, status, assignee (none while it waits) and its clock (``analytics/open_now.py``)."""
     tickets = await services.desk.tickets.active()
     names = await services.conversations.customer_names([t.conversation_id for t in tickets])
-    shown = {t.id: (name if name and sees_customer(me, t.assignee) else f"#{t.conversation_id[:6]}") for t, name in zip(tickets, names)}
+    shown = {t.id: ticket_customer(me, t, name) for t, name in zip(tickets, names)}
     staff = {a.username: a.display_name or a.username for a in await services.agents.all()}
     return open_now(tickets, clock.now(), lambda t: shown[t.id], staff, limit)
 

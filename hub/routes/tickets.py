@@ -17,7 +17,7 @@ from handoff.agents import Agent
 from handoff.models import Category, Conversation
 from hub.deps import Admin, ChatStaff, Overseer, Svc
 from hub.services import Services
-from hub.visibility import conversation_for, sees_customer, ticket_for
+from hub.visibility import conversation_for, ticket_customer, ticket_for
 from tickets.canned import CannedReply, new_id
 from tickets.models import ACTIVE, Ticket, TicketStatus
 from tickets.sla import current_clock
@@ -91,8 +91,7 @@ def _row(ticket: Ticket, me: Agent, conv: Conversation | None, now: float) -> Ti
         state = "warning"
     else:
         state = "ok" if running else "none"
-    name = conv.customer_name if (conv and sees_customer(me, ticket.assignee) and conv.customer_name) else f"#{ticket.conversation_id[:6]}"
-    return TicketRow(ticket=ticket_for(me, ticket), customer=name, due_at=due, sla_state=state)
+    return TicketRow(ticket=ticket_for(me, ticket), customer=ticket_customer(me, ticket, conv.customer_name if conv else ""), due_at=due, sla_state=state)
 
 
 async def _visible(services: Services, me: Agent, ticket: Ticket) -> Ticket:
