@@ -278,8 +278,8 @@ class Settings(BaseSettings):
     # agent with room even if the event that should have offered it was missed (a hub restarted in between, a seat
     # freed by an erasure, the desk opening in the morning), a ticket left behind by a hand-over cut short (a
     # transfer whose hub died between the chat's step and the ticket's) is made to say who has the chat, and chats
-    # left with an agent who is offline go back to the queue. A sweep is ~8 pipelined round trips when nothing is
-    # amiss, whatever the team's size; 5 s: nobody waits noticeably longer than an event would have made them.
+    # left with an agent who is offline go back to the queue. A sweep is a fixed number of pipelined round trips
+    # when nothing is amiss (about 20 while the desk is open, by a count of its reads), whatever the team's size; 5 s: nobody waits noticeably longer than an event would have made them.
     desk_sweep_seconds: float = Field(default=5.0, gt=0)
 
     # Supervisor analytics (analytics/, docs/metrics.md). Periods are days in business_hours.timezone.
