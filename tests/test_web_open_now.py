@@ -166,3 +166,50 @@ def test_open_now_lists_open_tickets_by_their_sla_clocks_and_a_breach_moves_to_t
         for cid in chats:
             wait_for(lambda: real.post(f"/api/agent/conversations/{cid}/resolve", headers=keeper.headers).status_code == 200, 10, 0.5)
         real.close()
+
+
+# Counts, in the page, what the dashboard asks the hub for on its own (the open tickets, the live panel).
+COUNT_POLLS = """(() => {
+  window.__asked = { open: 0, live: 0 };
+  const real = window.fetch;
+  window.fetch = (url, ...rest) => {
+    const u = String(url);
+    if (u.includes("/api/analytics/open")) window.__asked.open += 1;
+    if (u.includes("/api/analytics/live")) window.__asked.live += 1;
+    return real(url, ...rest);
+  };
+})();"""
+SET_HIDDEN = """(hidden) => {
+  Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
+  Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (hidden ? "hidden" : "visible") });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_a_dashboard_in_a_background_tab_asks_nothing_and_catches_up_when_looked_at(browser, settings, stack, supervisor_account):
+    """Before, a dashboard left open in a background tab asked for the open tickets every 5 s and the live panel every
+    15 s all day. The page's clock is Playwright's: a minute passes at once, not in the test's time."""
+    ctx = browser.new_context(viewport=DESKTOP, locale=LOCALES["en"])
+    try:
+        page = ctx.new_page()
+        page.add_init_script(COUNT_POLLS)
+        page.clock.install()
+        page.goto(f"{settings.hub_url}/dashboard")
+        page.locator("#username").fill(supervisor_account)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("#login-submit").click()
+        expect(page.locator("#open-counts [data-count=breached] dd")).to_have_text(re.compile(r"^\d+$"), timeout=WAIT)
+        page.clock.run_for(16_000)  # the page's own rounds do ask while it is looked at
+        shown = page.evaluate("() => ({ ...window.__asked })")
+        assert shown["open"] >= 3 and shown["live"] >= 1, shown
+
+        page.evaluate(SET_HIDDEN, True)
+        before = page.evaluate("() => ({ ...window.__asked })")
+        page.clock.run_for(60_000)
+        assert page.evaluate("() => ({ ...window.__asked })") == before, "a hidden dashboard kept asking the hub"
+
+        page.evaluate(SET_HIDDEN, False)  # looked at again: both at once, not at the next round
+        assert page.evaluate("() => ({ ...window.__asked })") == {"open": before["open"] + 1, "live": before["live"] + 1}
+    finally:
+        ctx.close()
+        sign_off(settings, supervisor_account)

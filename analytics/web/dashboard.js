@@ -500,11 +500,15 @@ function enter(agent) {
   $("me-name").textContent = agent.display_name;
   load();
   clearInterval(state.liveTimer);
-  state.liveTimer = setInterval(loadLive, 15000);
+  state.liveTimer = setInterval(whenShown(loadLive), 15000);
   loadOpen();
   clearInterval(state.openTimer);
-  state.openTimer = setInterval(loadOpen, OPEN_POLL_MS);
+  state.openTimer = setInterval(whenShown(loadOpen), OPEN_POLL_MS);
 }
+// A tab in the background asks the hub nothing (a dashboard left open all day asked for the open tickets every 5 s
+// and the live panel every 15 s, looked at or not); brought back, it asks for both at once.
+function whenShown(poll) { return () => { if (!document.hidden) poll(); }; }
+document.addEventListener("visibilitychange", () => { if (!document.hidden && state.me) { loadOpen(); loadLive(); } });
 function signedOut() { clearInterval(state.openTimer); clearInterval(state.liveTimer); saveToken(null); state.me = null; state.open = null; state.openShape = null; $("app-view").hidden = true; $("login-view").hidden = false; }
 
 function applyLang() {
