@@ -1,6 +1,6 @@
 // The open conversation: the handoff packet (collapsible), the transcript, and the agent's actions and reply.
 import { isTransient, troubleText } from "/static/common/api.js";
-import { $, el, showMsg } from "/static/common/dom.js";
+import { $, button, el, showMsg } from "/static/common/dom.js";
 import { fmtTime } from "/static/common/i18n.js";
 import { idAfter, newClientId } from "/static/common/ids.js";
 import { linkify, renderMarkdown } from "/static/common/markdown.js";
@@ -506,19 +506,13 @@ function showUnsent(job) {
     els.transcript.append(row);
     els.transcript.scrollTop = els.transcript.scrollHeight;
   }
-  const retry = el("button", "ghost", t("fileRetry"));
-  retry.type = "button";
-  retry.setAttribute("aria-label", t("fileRetryLabel", job.name));
+  const retry = button("ghost", t("fileRetry"), () => act(() => sendJob(job)), t("fileRetryLabel", job.name));
   if (job.sending) retry.setAttribute("aria-disabled", "true");
-  retry.addEventListener("click", () => act(() => sendJob(job)));
-  const discard = el("button", "ghost", t("fileDiscard"));
-  discard.type = "button";
-  discard.setAttribute("aria-label", t("fileDiscardLabel", job.name));
-  discard.addEventListener("click", () => {
+  const discard = button("ghost", t("fileDiscard"), () => {
     if (job.sending) return;
     unsentFiles.delete(job.id);
     dropUnsent(job.id);
-  });
+  }, t("fileDiscardLabel", job.name));
   // why, in the agent's language at the time it is drawn (a switch of language draws it again)
   const why = job.error ? troubleText(job.error, i18n.lang) || job.error.message : "";
   const note = el("p", "attachment-error", job.sending ? t("fileSendingAgain") : t("fileNotSent", why));
