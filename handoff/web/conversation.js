@@ -454,8 +454,9 @@ const sendFile = (file) => act(async () => {
   await sendJob({ cid, id: newClientId(), file, name: file.name || "", sending: false, error: null }, maxBytes);
 });
 
-// Worth sending again: no answer, the service failing or busy; a 4xx is the hub's refusal.
-const retryable = (e) => e.status === 0 || e.status === 429 || e.status >= 500;
+// Worth sending again: what api.js calls transient (no answer, busy, briefly away), or any other failure of the
+// service (5xx); a 4xx is the hub's refusal.
+const retryable = (e) => isTransient(e) || e.status >= 500;
 
 async function sendJob(job, maxBytes) {
   if (job.sending) return; // Retry pressed twice: one send at a time (the same id either way)
