@@ -8,7 +8,7 @@
 const UNSHOWABLE = /[\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 
 // ``text`` without direction controls and control characters (tab and line breaks stay); anything else as it is.
-export function shownAsTyped(text) {
+function shownAsTyped(text) {
   return typeof text === "string" ? text.replace(UNSHOWABLE, "") : text;
 }
 
