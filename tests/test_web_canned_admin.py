@@ -37,6 +37,16 @@ def offered(console, typed: str):
     return console.locator("#canned")
 
 
+def add_reply(admin, shortcut: str, language: str, title: str, text: str) -> None:
+    """A new reply through the view's form, saved with the Save button."""
+    admin.locator("#canned-new").click()
+    admin.locator("#ca-shortcut").fill(shortcut)
+    admin.locator("#ca-language").select_option(language)
+    admin.locator("#ca-title").fill(title)
+    admin.locator("#ca-text").fill(text)
+    admin.locator("#ca-save").click()
+
+
 @pytest.mark.usefixtures("manual_assignment")
 def test_an_admin_adds_edits_and_deletes_a_canned_reply_and_an_agent_uses_it(stack, settings, agents, browser, hub, canned_admin):
     """Canned replies could be managed only through raw API calls: there was no page. An admin opens "Canned
@@ -75,12 +85,7 @@ def test_an_admin_adds_edits_and_deletes_a_canned_reply_and_an_agent_uses_it(sta
     expect(group.locator(".ca-missing")).to_contain_text("No text in this language yet.")
 
     # The hub's refusals, beside the field they are about: the shortcut taken, an empty text, a title too long.
-    admin.locator("#canned-new").click()
-    admin.locator("#ca-shortcut").fill("ship-days")
-    admin.locator("#ca-language").select_option("en")
-    admin.locator("#ca-title").fill("Again")
-    admin.locator("#ca-text").fill("Something else")
-    admin.locator("#ca-save").click()
+    add_reply(admin, "ship-days", "en", "Again", "Something else")
     expect(admin.locator("#ca-shortcut-err")).to_have_text("/ship-days is already used by another English reply. Choose another shortcut, or edit that one.")
     expect(admin.locator("#ca-shortcut")).to_have_attribute("aria-invalid", "true")
     expect(admin.locator("#ca-shortcut")).to_be_focused()
@@ -153,12 +158,7 @@ def test_the_canned_replies_view_in_chinese_and_only_for_admins(stack, settings,
     expect(view).to_be_visible()  # the deep link opens it
     expect(admin.locator("#canned-admin-title")).to_have_text("快捷回复")
     # A shortcut with an English text only: "添加" its Chinese one, prefilled.
-    admin.locator("#canned-new").click()
-    admin.locator("#ca-shortcut").fill("gift-wrap")
-    admin.locator("#ca-language").select_option("en")
-    admin.locator("#ca-title").fill("Gift wrap")
-    admin.locator("#ca-text").fill("Gift wrapping is free.")
-    admin.locator("#ca-save").click()
+    add_reply(admin, "gift-wrap", "en", "Gift wrap", "Gift wrapping is free.")
     expect(admin.locator("#canned-status")).to_have_text("已保存 /gift-wrap（英文）。")
     group = admin.locator('.ca-group[data-shortcut="gift-wrap"]')
     group.locator(".ca-add-lang").click()
