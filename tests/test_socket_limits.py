@@ -7,9 +7,11 @@ addresses of their own (X-Forwarded-For from loopback, a trusted proxy), so the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -201,27 +203,33 @@ def test_the_console_says_when_the_agent_has_too_many_consoles_open(stack, setti
         sign_off(settings, "tabby")
 
 
-async def test_a_renewal_gives_every_held_socket_a_new_lease_and_never_recreates_an_erased_chats_set(valkey_url):
+def test_a_renewal_gives_every_held_socket_a_new_lease_and_never_recreates_an_erased_chats_set(valkey_url):
     """``OpenSockets.renew_all`` against a real Valkey: each socket this worker holds gets a new lease in every set it is
     counted in (an address's set holds many of them), each set lives on, and a chat's set erased meanwhile
     (``Keys.of_conversation``) is not created again."""
-    client = async_client(Settings(redis_url=valkey_url))
-    keys = Keys("socket-renewal-test")
-    sockets = OpenSockets(client, keys, lease_seconds=60)
-    chat1, chat2, address = (keys.open_sockets("conversation", "c1"), keys.open_sockets("conversation", "c2"),
-                             keys.open_sockets("address", "192.0.2.81"))
-    try:
-        held = [await sockets.admit([Cap("conversation", cid, 5), Cap("address", "192.0.2.81", 5)]) for cid in ("c1", "c1", "c2")]
-        for key in (chat1, chat2, address):  # every lease about to lapse
-            await client.zadd(key, dict.fromkeys(held, 1), xx=True)
-        await client.delete(chat2)  # the second chat erased
-        before = time.time() * 1000
-        await sockets.renew_all()
-        assert set(await client.zrange(chat1, 0, -1)) == set(held[:2])
-        assert set(await client.zrange(address, 0, -1)) == set(held)
-        for key in (chat1, address):
-            assert all(score >= before + 59_000 for _, score in await client.zrange(key, 0, -1, withscores=True))
-            assert await client.pttl(key) > 60_000
-        assert not await client.exists(chat2)
-    finally:
-        await client.aclose()
+
+    async def scenario() -> None:
+        client = async_client(Settings(redis_url=valkey_url))
+        keys = Keys("socket-renewal-test")
+        sockets = OpenSockets(client, keys, lease_seconds=60)
+        chat1, chat2, address = (keys.open_sockets("conversation", "c1"), keys.open_sockets("conversation", "c2"),
+                                 keys.open_sockets("address", "192.0.2.81"))
+        try:
+            held = [await sockets.admit([Cap("conversation", cid, 5), Cap("address", "192.0.2.81", 5)]) for cid in ("c1", "c1", "c2")]
+            for key in (chat1, chat2, address):  # every lease about to lapse
+                await client.zadd(key, dict.fromkeys(held, 1), xx=True)
+            await client.delete(chat2)  # the second chat erased
+            before = time.time() * 1000
+            await sockets.renew_all()
+            assert set(await client.zrange(chat1, 0, -1)) == set(held[:2])
+            assert set(await client.zrange(address, 0, -1)) == set(held)
+            for key in (chat1, address):
+                assert all(score >= before + 59_000 for _, score in await client.zrange(key, 0, -1, withscores=True))
+                assert await client.pttl(key) > 60_000
+            assert not await client.exists(chat2)
+        finally:
+            await client.aclose()
+
+    # In a thread of its own, with its own event loop: this file's browser tests leave Playwright's loop on this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
