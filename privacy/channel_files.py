@@ -24,6 +24,8 @@ import base64
 import logging
 from dataclasses import dataclass
 
+from tqdm import tqdm
+
 from bot.channels.media import AttachmentTooLarge, Attachments, openable
 from core.errors import ServiceError
 
@@ -48,43 +50,49 @@ def channel_attachments(messages: list[dict]) -> list[dict]:
     return found
 
 
-async def add_channel_files(attachments: Attachments, conversations: list[dict], *, budget: int) -> Fetched:
+async def add_channel_files(attachments: Attachments, conversations: list[dict], *, budget: int, progress: bool = False) -> Fetched:
     """Fill in ``channel_files`` and ``channel_files_not_fetched`` of each exported conversation (``privacy.subject.export``);
-    at most ``budget`` bytes in all."""
+    at most ``budget`` bytes in all. ``progress``: a bar on stderr, file by file (a platform that is down costs each
+    file its timeout, so an export of many can take minutes)."""
     done = Fetched()
-    for exported in conversations:
-        fetched, missing = [], []
-        channel_of_conversation = (exported.get("conversation") or {}).get("channel", "")
-        for m in channel_attachments(exported.get("messages") or []):
-            channel = m.get("channel") or channel_of_conversation
-            media = m["meta"]["media"]
-            named = {"message_id": m["id"], "channel": channel, "media": media}
-            left = budget - done.bytes
-            try:
-                if left <= 0:
-                    raise _SizeLimit(budget)
+    named_files = [(exported, channel_attachments(exported.get("messages") or [])) for exported in conversations]
+    total = sum(len(found) for _, found in named_files)
+    with tqdm(total=total, desc="channel files", unit="file", disable=not progress or not total) as bar:
+        for exported, found in named_files:
+            fetched, missing = [], []
+            channel_of_conversation = (exported.get("conversation") or {}).get("channel", "")
+            for m in found:
+                named = {"message_id": m["id"], "channel": m.get("channel") or channel_of_conversation, "media": m["meta"]["media"]}
                 try:
-                    download, data = await attachments.read(channel, media, m["id"], max_bytes=left)
-                except AttachmentTooLarge:
-                    if left < attachments.max_bytes:  # it may fit on its own: the export's allowance is what ran out
-                        raise _SizeLimit(budget) from None
-                    raise
-            except ServiceError as exc:
-                log.info("export: %s line %s not fetched: %s", channel, m["id"], exc.code)
-                missing.append({**named, "code": exc.code, "reason": exc.detail})
-                continue
-            except Exception as exc:  # one file's failure never costs the customer the rest of their export
-                log.exception("export: %s line %s not fetched", channel, m["id"])
-                missing.append({**named, "code": "fetch_failed", "reason": f"fetching it failed ({type(exc).__name__})"})
-                continue
-            done.bytes += len(data)
-            fetched.append({**named, "content_type": download.media_type, "file_name": download.filename, "size": len(data),
-                            "data_base64": base64.b64encode(data).decode("ascii")})
-        exported["channel_files"] = fetched
-        exported["channel_files_not_fetched"] = missing
-        done.files += len(fetched)
-        done.not_fetched += len(missing)
+                    download, data = await _fetch(attachments, named, budget - done.bytes, budget)
+                except ServiceError as exc:
+                    log.info("export: %s line %s not fetched: %s", named["channel"], m["id"], exc.code)
+                    missing.append({**named, "code": exc.code, "reason": exc.detail})
+                except Exception as exc:  # one file's failure never costs the customer the rest of their export
+                    log.exception("export: %s line %s not fetched", named["channel"], m["id"])
+                    missing.append({**named, "code": "fetch_failed", "reason": f"fetching it failed ({type(exc).__name__})"})
+                else:
+                    done.bytes += len(data)
+                    fetched.append({**named, "content_type": download.media_type, "file_name": download.filename, "size": len(data),
+                                    "data_base64": base64.b64encode(data).decode("ascii")})
+                bar.update(1)
+            exported["channel_files"] = fetched
+            exported["channel_files_not_fetched"] = missing
+            done.files += len(fetched)
+            done.not_fetched += len(missing)
     return done
+
+
+async def _fetch(attachments: Attachments, named: dict, left: int, budget: int):
+    """One file, at most ``left`` bytes: ``_SizeLimit`` when the export's allowance (not the file's own) is what ran out."""
+    if left <= 0:
+        raise _SizeLimit(budget)
+    try:
+        return await attachments.read(named["channel"], named["media"], named["message_id"], max_bytes=left)
+    except AttachmentTooLarge:
+        if left < attachments.max_bytes:  # it may fit on its own: the export's allowance is what ran out
+            raise _SizeLimit(budget) from None
+        raise
 
 
 class _SizeLimit(ServiceError):

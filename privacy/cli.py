@@ -81,7 +81,7 @@ async def _channel_files(settings, keys: Keys, exported: dict) -> Fetched:
     channels = configured_channels(settings, client, keys)
     attachments = Attachments(channels, max_bytes=settings.attachment_max_bytes)
     try:
-        return await add_channel_files(attachments, exported["conversations"], budget=settings.export_channel_files_max_bytes)
+        return await add_channel_files(attachments, exported["conversations"], budget=settings.export_channel_files_max_bytes, progress=True)
     finally:
         await attachments.aclose()
         for channel in channels.values():

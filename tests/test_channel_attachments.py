@@ -277,6 +277,7 @@ def test_the_privacy_export_fetches_what_a_channel_customer_sent_and_lists_what_
                                                                 (lines[4]["id"], "export_size_limit")]
     assert all(f["reason"] and f["media"]["file_id"] for f in missing)
     assert "3 file(s)" in proc.stderr and "channel_files_not_fetched" in proc.stderr
+    assert "channel files: 100%" in proc.stderr and "5/5" in proc.stderr  # the fetch's progress, file by file
     assert TELEGRAM_TOKEN.split(":")[1] not in json.dumps(conversation)  # the file URLs hold the bot token
 
     # No Telegram credentials where the export runs: said, not skipped.
