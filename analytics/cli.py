@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +30,8 @@ from handoff.agents import AgentDirectory
 from core.settings import Settings, get_settings
 from kb.embeddings import EmbedderSet
 from kb.gaps import GapLog
+
+BACKGROUND_NICENESS = 10  # the scheduled run's CPU priority, below the chats' (nice 0)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -93,16 +97,12 @@ async def _run(args: argparse.Namespace) -> int:
             # One file that cannot be written (no Chromium for a PDF) must not cost the others: each is tried,
             # failures are said at the end, and the next run tries the missing ones again.
             failed = []
-            for kind, period in reports.due(settings.report_schedule, time.time(), job.zone):
-                for lang in settings.report_languages:
-                    for fmt in ("html", "pdf"):
-                        out = settings.reports_dir / reports.file_name(kind, period, lang, fmt)
-                        if out.exists():
-                            continue
-                        try:
-                            print(await job.write(period, lang, fmt, out))
-                        except RenderError as exc:
-                            failed.append(f"{out.name}: {exc}")
+            for _, period, lang, fmt, out in reports.missing(settings.report_schedule, settings.report_languages, settings.reports_dir,
+                                                             time.time(), job.zone):
+                try:
+                    print(await job.write(period, lang, fmt, out))
+                except RenderError as exc:
+                    failed.append(f"{out.name}: {exc}")
             for line in failed:
                 print(f"error: {line}", file=sys.stderr)
             return 2 if failed else 0
@@ -113,8 +113,22 @@ async def _run(args: argparse.Namespace) -> int:
         await job.aclose()
 
 
+def yield_cpu() -> None:
+    """Run as background work: the hub starts scheduled briefings on the machine that serves the chats, and their
+    minutes of figures, embeddings and Chromium (the PDF, a child: it inherits this) must not slow a live reply.
+    With 30 FAQ questions/s arriving, the bot's p95 rose from 47 ms to 0.5-1.5 s while one ran at normal priority."""
+    with contextlib.suppress(OSError, AttributeError):  # already as low, or a platform without nice()
+        os.nice(BACKGROUND_NICENESS)
+    # Linux: only CPU nobody else wants. Chromium sets its own processes' nice values (as root, even -8), which
+    # this policy makes moot: under SCHED_IDLE a nice value weighs nothing (sched(7)).
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.scheduled:
+        yield_cpu()
     try:
         return asyncio.run(_run(args))
     except (InvalidPeriod, RenderError) as exc:

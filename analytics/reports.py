@@ -59,3 +59,13 @@ def due(kinds: list[str], now: float, zone: ZoneInfo) -> list[tuple[str, Period]
         last = today.replace(day=1) - timedelta(days=1)
         out.append(("monthly", between(last.replace(day=1), last, zone)))
     return out
+
+
+SCHEDULED_FORMATS = ("html", "pdf")
+
+
+def missing(kinds: list[str], languages: list[str], directory: Path, now: float, zone: ZoneInfo) -> list[tuple[str, Period, str, str, Path]]:
+    """The scheduled briefings due and not yet written: (kind, period, language, format, file)."""
+    return [(kind, period, lang, fmt, out)
+            for kind, period in due(kinds, now, zone) for lang in languages for fmt in SCHEDULED_FORMATS
+            if not (out := directory / file_name(kind, period, lang, fmt)).exists()]

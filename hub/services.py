@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 import redis
 import redis.asyncio as aioredis
 
+from analytics import reports
 from analytics.board import Dashboard
 from analytics.metrics import Targets
 from analytics.rollup import Rollup, run_forever
@@ -244,12 +246,16 @@ class Services:
 
     async def _report_loop(self) -> None:
         """A minute after start, then once an hour, one worker writes the weekly/monthly briefings that are due and
-        missing (./cs report --scheduled). Not an hour after start: a hub restarted more often would never write one."""
+        missing (./cs report --scheduled, at background priority). Not an hour after start: a hub restarted more often
+        would never write one. Nothing missing (most hours): no process is started."""
         pause = 60.0
+        s = self.settings
         while True:
             await asyncio.sleep(pause)
             pause = 3600.0
             try:
+                if not reports.missing(s.report_schedule, s.report_languages, s.reports_dir, time.time(), ZoneInfo(s.business_hours.timezone)):
+                    continue
                 if not await self.redis.set(self.keys.reports_lock, "1", nx=True, ex=3000):
                     continue
                 proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "analytics", "--scheduled",

@@ -473,3 +473,21 @@ def test_every_escalation_reason_is_named_in_both_languages_wherever_it_is_shown
         assert all(REASON[reason]), reason
         assert len(console) == 2 and all(re.search(rf"\b{reason}: \"[^\"]+\"", table) for table in console), reason
         assert len(re.findall(rf"\brsn_{reason}: \"[^\"]+\"", dashboard)) == 2, reason
+
+
+def test_scheduled_briefings_missing_are_the_due_ones_not_yet_written(tmp_path):
+    """What the hub checks each hour before starting a briefing process: most hours nothing, and no process."""
+    from analytics import reports
+
+    zone = ZONE
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=zone).timestamp()  # a Wednesday
+    todo = reports.missing(["weekly", "monthly"], ["zh", "en"], tmp_path, now, zone)
+    assert len(todo) == 8 and {(k, lang, fmt) for k, _, lang, fmt, _ in todo} == {
+        (k, lang, fmt) for k in ("weekly", "monthly") for lang in ("zh", "en") for fmt in ("html", "pdf")}
+    weekly = next(p for k, p, *_ in todo if k == "weekly")
+    assert (weekly.first_day.isoformat(), weekly.last_day.isoformat()) == ("2026-11-16", "2026-11-22")  # last Monday to Sunday
+    for *_, out in todo:
+        out.write_text("written")
+    assert reports.missing(["weekly", "monthly"], ["zh", "en"], tmp_path, now, zone) == []
+    (tmp_path / reports.file_name("monthly", next(p for k, p, *_ in todo if k == "monthly"), "en", "pdf")).unlink()
+    assert [(k, lang, fmt) for k, _, lang, fmt, _ in reports.missing(["weekly", "monthly"], ["zh", "en"], tmp_path, now, zone)] == [("monthly", "en", "pdf")]
