@@ -350,7 +350,7 @@ def add_agents(stack: Stack, count: int) -> list[str]:
 
     names = [f"bench-agent-{i}" for i in range(count)]
     for name in names:
-        proc = subprocess.run([sys.executable, "-m", "handoff", "add", name, "--name", name, "--password", AGENT_PASSWORD, "--capacity", "1000"],
+        proc = subprocess.run([sys.executable, "-m", "handoff", "add", name, "--name", name, "--password", AGENT_PASSWORD, "--capacity", "100"],
                               cwd=ROOT, env=stack.child_env(), capture_output=True, text=True)
         if proc.returncode != 0 and "exists" not in proc.stderr:
             raise RuntimeError(proc.stderr)

@@ -160,7 +160,7 @@ def main() -> None:
         env = {**BENCH_ENV, **channel_env(telegram, wechat, CS_OUTBOX_BACKOFF_SECONDS="1", CS_OUTBOX_BACKOFF_MAX_SECONDS="30")}
         os.environ.update(env)
         with fresh_stack(env) as (settings, _, _):
-            subprocess.run([sys.executable, "-m", "handoff", "add", "bench", "--name", "Bench", "--password", PASSWORD, "--capacity", "1000"],
+            subprocess.run([sys.executable, "-m", "handoff", "add", "bench", "--name", "Bench", "--password", PASSWORD, "--capacity", "100"],
                            cwd=ROOT, env={**os.environ}, check=True, capture_output=True)
             secret = telegram.wait_for(lambda: telegram.webhooks[-1]["secret_token"] if telegram.webhooks else None)
             hub_url = settings.hub_url
