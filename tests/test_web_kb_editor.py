@@ -392,6 +392,32 @@ def test_a_save_over_someone_elses_change_says_so_and_keeps_the_typed_text(stack
     b_ctx.close()
 
 
+def test_opening_an_entry_someone_else_deleted_says_so_and_draws_the_list_again(stack, settings, agents, browser, editor):
+    """Opening an entry from a list drawn before a colleague deleted it showed the hub's English "no entry ..." under
+    the form (or nowhere, with no entry open) and left the entry in the list. Now it says so in the editor's
+    language and draws the list again."""
+    entry_id = "shipping-parcel-locker-gone-en"
+    entry = {"id": entry_id, "question": "Can I pick up my order from a parcel locker?", "phrasings": ["parcel locker pickup"],
+             "answer": "Yes, choose a locker at checkout.", "category": "shipping", "language": "en", "tags": []}
+    assert kb(editor, "POST", "/entries", json=entry).status_code == 201
+    errors: list[str] = []
+    ctx, page = sign_in(browser, settings.hub_url, "erin", DESKTOP, locale="zh-CN")
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    expect(page.locator(f"#entry-list li[data-id='{entry_id}']")).to_be_visible()
+    assert kb(editor, "DELETE", f"/entries/{entry_id}").status_code == 204  # a colleague deletes it
+    page.locator(f"#entry-list li[data-id='{entry_id}'] button").click()
+    expect(page.locator("#placeholder-note")).to_have_text(f"“{entry_id}”已不存在：已被他人删除。列表已更新。")
+    expect(page.locator(f"#entry-list li[data-id='{entry_id}']")).to_have_count(0)
+    expect(page.locator("#editor")).to_be_hidden()
+    page.screenshot(path=str(ARTIFACTS / "kb-entry-gone-zh.png"))
+    page.locator("#entry-list li button").first.click()  # the next entry opens as usual; its form shows no stale note
+    expect(page.locator("#editor")).to_be_visible()
+    expect(page.locator("#placeholder-note")).to_be_hidden()
+    expect(page.locator("#form-error")).to_be_hidden()
+    assert errors == []
+    ctx.close()
+
+
 def test_the_keyboard_stays_put_and_a_rolled_back_version_is_not_learning(stack, settings, agents, browser, editor):
     """Opening an entry with Enter keeps the focus on its row (on a phone, where the list hides: on the entry); rolling
     back by keyboard keeps it on the version's row; the version rolled back from does not say "learning…" for good."""

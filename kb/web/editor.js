@@ -15,7 +15,7 @@ const FIELDS = ["id", "question", "phrasings", "answer", "category", "language",
 const LIMITS = { id: 200, question: 1000, answer: 20000 };
 const ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 const els = {
-  placeholder: $("entry-placeholder"), editor: $("editor"), editorTitle: $("editor-title"), editorSub: $("editor-sub"), editorStatus: $("editor-status"),
+  placeholder: $("entry-placeholder"), placeholderNote: $("placeholder-note"), editor: $("editor"), editorTitle: $("editor-title"), editorSub: $("editor-sub"), editorStatus: $("editor-status"),
   readonlyNote: $("readonly-note"), fieldId: $("field-id"), id: $("e-id"), question: $("e-question"), phrasings: $("e-phrasings"), answer: $("e-answer"),
   preview: $("preview"), category: $("e-category"), language: $("e-language"), tags: $("e-tags"),
   formError: $("form-error"), save: $("save"), cancelNew: $("cancel-new"), saveStatus: $("save-status"), del: $("delete"),
@@ -154,6 +154,7 @@ function showEditor() {
 }
 
 function closeEditor() {
+  showMsg(els.placeholderNote, "");
   state.current = null;
   state.isNew = false;
   savedSnapshot = null;
@@ -182,6 +183,13 @@ export async function openEntry(id, { keepTab = false, force = false } = {}) {
     if (focusLost()) els.editorTitle.focus();  // opened from a list or tab now hidden (a phone): to the entry it opened
     await loadHistory(id);
   } catch (e) {
+    if (e.status === 404) {  // deleted by someone else since the list was drawn: say so, and draw it again
+      closeEditor();
+      hooks.showTab("entry");
+      showMsg(els.placeholderNote, t("errGone", id));
+      await hooks.refreshAll();
+      return true;
+    }
     hooks.showTab("entry");
     showMsg(els.formError, e.message);
   }
