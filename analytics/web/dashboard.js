@@ -54,7 +54,8 @@ async function load() {
   }
   state.applied = p;
   render();
-  loadGaps(); loadReports(); loadLive();
+  loadGaps(); loadReports();
+  if (!document.hidden) loadLive();  // a summary answered after the tab went to the background: shown again, it asks
   if (state.drill) drill(state.drill.figure, state.drill.key, state.drill.title);
 }
 
