@@ -548,6 +548,8 @@ def test_a_picture_too_large_to_draw_is_refused_in_the_customers_words(stack, se
     page.locator("#lang").click()
     expect(failed.locator(".failed-note")).to_have_text("图片尺寸太大，无法显示（超过 8000 × 8000 像素）。请发送小一些的图片，照片或截图都可以。")
     attach(png(60, 40, (30, 30, 200)), "box.png")
+    # Sent and shown (before: only "no row pending", true before its upload had even begun).
+    expect(page.locator(".row.customer:not(.failed):not(.pending) img.picture")).to_have_count(1, timeout=WAIT)
     expect(page.locator(".row.customer.pending")).to_have_count(0, timeout=WAIT)
     lines = hub.get(f"/api/conversations/{cid}/messages", headers={"Authorization": f"Bearer {token}"}).json()
     assert [m["meta"]["media"]["size"] for m in lines if m["meta"].get("kind") == "attachment"] == [len(png(60, 40, (30, 30, 200)))]
