@@ -116,7 +116,7 @@ async def _run(args: argparse.Namespace) -> int:
 def yield_cpu() -> None:
     """Run as background work: the hub starts scheduled briefings on the machine that serves the chats, and their
     minutes of figures, embeddings and Chromium (the PDF, a child: it inherits this) must not slow a live reply.
-    With 30 FAQ questions/s arriving, the bot's p95 rose from 47 ms to 0.8-1.5 s while one ran at normal priority.
+    With 30 FAQ questions/s arriving, the bot's p95 rose from 47 ms to 0.5-1.5 s while one ran at normal priority.
 
     On Linux priority is per thread, and imports have already started some (numpy's BLAS pool): every thread of the
     process is lowered. SCHED_IDLE: only CPU nobody else wants; Chromium sets its own processes' nice values (as

@@ -221,9 +221,6 @@ def test_scheduled_briefings_are_written_whatever_one_format_lacks(settings, dem
     assert len(written("pdf")) == expected
 
 
-SCHED_IDLE = 5
-
-
 def _priority_of(pid: int) -> tuple[int, int] | None:
     """(nice, scheduling policy) of a process, from /proc/<pid>/stat (fields 19 and 41)."""
     try:
@@ -265,9 +262,9 @@ def test_scheduled_briefings_run_below_the_chats_priority_chromium_included(sett
     while proc.poll() is None:
         if (priority := _priority_of(proc.pid)) is not None:
             seen["briefing"].add(priority)
-            if priority == (10, SCHED_IDLE):  # its main thread; and every other thread it has by then (numpy's BLAS pool)
+            if priority == (10, os.SCHED_IDLE):  # its main thread; and every other thread it has by then (numpy's BLAS pool)
                 threads = [_priority_of(int(t)) for t in os.listdir(f"/proc/{proc.pid}/task")] if os.path.isdir(f"/proc/{proc.pid}/task") else []
-                threads_lowered = threads_lowered or (len(threads) > 1 and all(p == (10, SCHED_IDLE) for p in threads if p))
+                threads_lowered = threads_lowered or (len(threads) > 1 and all(p == (10, os.SCHED_IDLE) for p in threads if p))
         for pid, name in _descendants(proc.pid):
             if "chrom" in name.lower() and (priority := _priority_of(pid)) is not None:
                 seen["chromium"].add(priority)
@@ -275,8 +272,8 @@ def test_scheduled_briefings_run_below_the_chats_priority_chromium_included(sett
     assert proc.returncode == 0, err
     assert len(out.split()) == 2 * len(settings.report_languages) * len(settings.report_schedule)  # everything written
     assert seen["chromium"], "the PDFs were written without Chromium being seen"
-    assert (10, SCHED_IDLE) in seen["briefing"] and threads_lowered, seen  # it lowers itself early in its run (before, it stayed at (0, 0))
-    assert {policy for _, policy in seen["chromium"]} == {SCHED_IDLE}, seen  # every Chromium process, whatever nice it set
+    assert (10, os.SCHED_IDLE) in seen["briefing"] and threads_lowered, seen  # it lowers itself early in its run (before, it stayed at (0, 0))
+    assert {policy for _, policy in seen["chromium"]} == {os.SCHED_IDLE}, seen  # every Chromium process, whatever nice it set
 
 
 def test_the_briefing_groups_unanswered_questions_by_meaning_as_the_dashboard_does(stack, settings, tmp_path, hub, supervisor):
